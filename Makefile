@@ -1,0 +1,85 @@
+# parceldesk — plain make. `make` builds the daemon and the client;
+# `make test` builds with sanitizers and runs every test; `make fuzz` builds
+# the parser fuzz target; `make install PREFIX=... DESTDIR=...`.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+PKGS     = libevent libevent_pthreads lmdb msgpack libcrypt
+CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null)
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -pthread
+LDLIBS_D = $(shell pkg-config --libs $(PKGS)) -pthread
+LDLIBS_C = $(shell pkg-config --libs msgpack libedit) -pthread
+
+PROTO_SRC  = $(wildcard protocol/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
+CLIENT_SRC = $(wildcard client/*.c)
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+CONTRIB_C  = $(wildcard contrib/*.c)
+
+PROTO_OBJ  = $(PROTO_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+DAEMON_LIB_OBJ = $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
+CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+CONTRIB_BIN = $(CONTRIB_C:contrib/%.c=$(BUILD)/contrib/%)
+
+all: $(BUILD)/parceldeskd $(BUILD)/parceldesk $(CONTRIB_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*.h client/*.h) protocol/commands.def
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libpdproto.a: $(PROTO_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/parceldeskd: $(DAEMON_OBJ) $(BUILD)/libpdproto.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D)
+
+$(BUILD)/parceldesk: $(CLIENT_OBJ) $(BUILD)/libpdproto.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_C)
+
+# contrib tools (generator, import, bench) share the protocol library; the
+# importer also writes a stopped daemon's store through daemon/store.c.
+$(BUILD)/contrib/%: $(BUILD)/contrib/%.o $(DAEMON_LIB_OBJ) $(BUILD)/libpdproto.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_LIB_OBJ) $(BUILD)/libpdproto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D) -lcmocka
+
+unit: $(UNIT_BIN)
+
+# Sanitizer build for tests: ASan + UBSan, no recovery.
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+test:
+	sh tests/run.sh
+
+check-build:
+	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" all unit
+
+FUZZ_CC ?= clang
+fuzz: $(BUILD)/fuzz_request
+$(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(PROTO_SRC)
+	@mkdir -p $(BUILD)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined $^ -o $@ $(shell pkg-config --libs msgpack)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/doc/parceldesk
+	install -m 755 $(BUILD)/parceldeskd $(DESTDIR)$(PREFIX)/sbin/parceldeskd
+	install -m 755 $(BUILD)/parceldesk $(DESTDIR)$(PREFIX)/bin/parceldesk
+	install -m 644 man/parceldeskd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/parceldesk.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 protocol/PROTOCOL.md contrib/parceldeskd.conf $(DESTDIR)$(PREFIX)/share/doc/parceldesk/
+
+clean:
+	rm -rf build
+
+.PHONY: all unit test check-build fuzz install clean
+.SECONDARY:

@@ -1,0 +1,265 @@
+/* auth.c — users, roles, password hashes (yescrypt via crypt(3)), AUTH and
+ * the USER commands. A password is never logged, stored or echoed. */
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define PASSWORD_MIN_BYTES 8
+
+int password_hash(const char *password, char *out, size_t out_len)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
+		return -1;
+	struct crypt_data data;
+	memset(&data, 0, sizeof(data));
+	const char *h = crypt_rn(password, salt, &data, sizeof(data));
+	if (!h || h[0] == '*' || strlen(h) >= out_len)
+		return -1;
+	strcpy(out, h);
+	return 0;
+}
+
+int password_check(const char *password, const char *hash)
+{
+	struct crypt_data data;
+	memset(&data, 0, sizeof(data));
+	const char *h = crypt_rn(password, hash, &data, sizeof(data));
+	if (!h || h[0] == '*')
+		return 0;
+	/* constant-time compare */
+	size_t n = strlen(hash);
+	if (strlen(h) != n)
+		return 0;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(h[i] ^ hash[i]);
+	return diff == 0;
+}
+
+static struct pd_value *user_record(struct pd_arena *a, const char *name,
+				    enum pd_role role, const char *hash,
+				    const char *full_name, const char *depot,
+				    int64_t now)
+{
+	struct pd_value *u = pd_map(a);
+	pd_map_set_str(a, u, "name", name);
+	pd_map_set_str(a, u, "role", pd_role_name(role));
+	pd_map_set_str(a, u, "hash", hash);
+	if (full_name)
+		pd_map_set_str(a, u, "full_name", full_name);
+	if (depot)
+		pd_map_set_str(a, u, "depot", depot);
+	pd_map_set_int(a, u, "created_at", now);
+	return u;
+}
+
+static int read_password_file(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "parceldeskd: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(out, (int)cap, f))
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+int auth_bootstrap_admin(struct store *st, const struct config *cfg)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc)
+		return -1;
+	MDB_stat stat;
+	mdb_stat(txn, st->users, &stat);
+	if (stat.ms_entries > 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	char password[256] = "";
+	if (cfg->admin_password_file[0]) {
+		if (read_password_file(cfg->admin_password_file, password, sizeof(password)) < 0) {
+			mdb_txn_abort(txn);
+			return -1;
+		}
+	} else if (getenv("PARCELDESK_ADMIN_PASSWORD")) {
+		snprintf(password, sizeof(password), "%s", getenv("PARCELDESK_ADMIN_PASSWORD"));
+	}
+	if (strlen(password) < PASSWORD_MIN_BYTES) {
+		fprintf(stderr,
+			"parceldeskd: the store has no users yet; give the first admin's password "
+			"(at least %d bytes) in PARCELDESK_ADMIN_PASSWORD or --admin-password-file FILE\n",
+			PASSWORD_MIN_BYTES);
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	char hash[256];
+	if (password_hash(password, hash, sizeof(hash)) < 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	struct pd_arena a;
+	pd_arena_init(&a);
+	int64_t now = clock_now();
+	struct pd_value *u = user_record(&a, "admin", ROLE_ADMIN, hash, "administrator", NULL, now);
+	rc = store_put(txn, st->users, "admin", 5, u, 0);
+	if (!rc)
+		rc = store_audit(txn, st, "user", "admin", "parceldeskd", now, "bootstrap", NULL);
+	pd_arena_free(&a);
+	if (rc || mdb_txn_commit(txn)) {
+		fprintf(stderr, "parceldeskd: cannot create the admin user\n");
+		return -1;
+	}
+	fprintf(stderr, "parceldeskd: created user 'admin'\n");
+	return 0;
+}
+
+/* Runs on the slow thread: yescrypt costs milliseconds by design. */
+void cmd_auth(struct cmd_ctx *ctx)
+{
+	const char *name = pd_arg_str(ctx->args, "user");
+	const char *password = pd_arg_str(ctx->args, "password");
+	struct pd_value *u;
+	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, &u);
+	const char *hash = rc == 0 ? pd_map_str(u, "hash") : NULL;
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	if (!hash || !password_check(password, hash)) {
+		log_msg("warn", ctx->sess->conn_id, name, "failed login");
+		/* the same answer for an unknown user and a wrong password */
+		return reply_error(ctx, 401, "wrong user or password");
+	}
+	ctx->auth_ok = true;
+	snprintf(ctx->auth_user, sizeof(ctx->auth_user), "%s", name);
+	ctx->auth_role = pd_role_parse(pd_map_str(u, "role"));
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, d, "user", name);
+	pd_map_set_str(ctx->a, d, "role", pd_role_name(ctx->auth_role));
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "welcome %s", name);
+}
+
+void cmd_whoami(struct cmd_ctx *ctx)
+{
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, d, "user", ctx->sess->role ? ctx->sess->user : "");
+	pd_map_set_str(ctx->a, d, "role", pd_role_name(ctx->sess->role));
+	pd_map_set_int(ctx->a, d, "connection", (int64_t)ctx->sess->conn_id);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "ok");
+}
+
+static int check_password_strength(struct cmd_ctx *ctx, const char *pw)
+{
+	if (strlen(pw) < PASSWORD_MIN_BYTES) {
+		reply_error(ctx, 422, "password must be at least %d bytes", PASSWORD_MIN_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
+void cmd_user_add(struct cmd_ctx *ctx)
+{
+	const char *name = pd_arg_str(ctx->args, "name");
+	const char *pw = pd_arg_str(ctx->args, "password");
+	enum pd_role role = pd_role_parse(pd_arg_str(ctx->args, "role"));
+	if (strlen(name) >= USER_NAME_MAX)
+		return reply_error(ctx, 400, "user name longer than %d bytes", USER_NAME_MAX - 1);
+	if (check_password_strength(ctx, pw) < 0)
+		return;
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
+	if (rc == 0)
+		return reply_error(ctx, 409, "user '%s' exists", name);
+	if (rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	char hash[256];
+	if (password_hash(pw, hash, sizeof(hash)) < 0)
+		return reply_error(ctx, 500, "internal error: cannot hash the password");
+	struct pd_value *u = user_record(ctx->a, name, role, hash,
+					 pd_arg_str(ctx->args, "full_name"),
+					 pd_arg_str(ctx->args, "depot"), ctx->now);
+	struct pd_value *detail = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, detail, "role", pd_role_name(role));
+	if ((rc = store_put(ctx->txn, ctx->st->users, name, strlen(name), u, 0)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "add", detail)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, d, "name", name);
+	pd_map_set_str(ctx->a, d, "role", pd_role_name(role));
+	ctx->rep->data = d;
+	reply_ok(ctx, 201, "user %s created", name);
+}
+
+void cmd_user_passwd(struct cmd_ctx *ctx)
+{
+	const char *name = pd_arg_str(ctx->args, "name");
+	const char *pw = pd_arg_str(ctx->args, "password");
+	if (strcmp(name, ctx->sess->user) != 0 && ctx->sess->role < ROLE_ADMIN)
+		return reply_error(ctx, 403, "only an admin changes another user's password");
+	if (check_password_strength(ctx, pw) < 0)
+		return;
+	struct pd_value *u;
+	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, &u);
+	if (rc == MDB_NOTFOUND)
+		return reply_error(ctx, 404, "no user '%s'", name);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	char hash[256];
+	if (password_hash(pw, hash, sizeof(hash)) < 0)
+		return reply_error(ctx, 500, "internal error: cannot hash the password");
+	pd_map_set_str(ctx->a, u, "hash", hash);
+	if ((rc = store_put(ctx->txn, ctx->st->users, name, strlen(name), u, 0)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "passwd", NULL)))
+		return reply_store_error(ctx, rc);
+	reply_ok(ctx, 200, "password changed for %s", name);
+}
+
+void cmd_user_del(struct cmd_ctx *ctx)
+{
+	const char *name = pd_arg_str(ctx->args, "name");
+	if (strcmp(name, ctx->sess->user) == 0)
+		return reply_error(ctx, 409, "you cannot delete yourself");
+	MDB_val k = { strlen(name), (void *)name };
+	int rc = mdb_del(ctx->txn, ctx->st->users, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return reply_error(ctx, 404, "no user '%s'", name);
+	if (rc || (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "del", NULL)))
+		return reply_store_error(ctx, rc);
+	reply_ok(ctx, 200, "user %s deleted", name);
+}
+
+void cmd_user_list(struct cmd_ctx *ctx)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->users, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *list = pd_arr(ctx->a);
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct pd_value *u;
+		size_t used;
+		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &u) != PD_UNPACK_OK)
+			continue;
+		struct pd_value *r = pd_map(ctx->a);
+		pd_map_set_str(ctx->a, r, "name", pd_map_str(u, "name"));
+		pd_map_set_str(ctx->a, r, "role", pd_map_str(u, "role"));
+		const char *fn = pd_map_str(u, "full_name"), *dep = pd_map_str(u, "depot");
+		pd_map_set_str(ctx->a, r, "full_name", fn ? fn : "");
+		pd_map_set_str(ctx->a, r, "depot", dep ? dep : "");
+		pd_arr_push(ctx->a, list, r);
+	}
+	mdb_cursor_close(cur);
+	ctx->rep->data = list;
+	reply_ok(ctx, 200, "%zu users", list->u.c.count);
+}

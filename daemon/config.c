@@ -1,0 +1,202 @@
+/* config.c — options: defaults, file, command line, validation. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_kind { OPT_STR, OPT_INT, OPT_FLAG };
+
+struct option_desc {
+	const char *name;
+	enum opt_kind kind;
+	size_t offset, size;
+	int64_t min, max;
+};
+
+#define STR_OPT(n) { #n, OPT_STR, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0 }
+#define INT_OPT(n, lo, hi) { #n, OPT_INT, offsetof(struct config, n), 0, lo, hi }
+#define FLAG_OPT(n) { #n, OPT_FLAG, offsetof(struct config, n), 0, 0, 1 }
+
+static const struct option_desc options[] = {
+	STR_OPT(listen),
+	STR_OPT(data_dir),
+	STR_OPT(timezone),
+	STR_OPT(admin_password_file),
+	FLAG_OPT(log_syslog),
+	FLAG_OPT(enable_test_clock),
+	INT_OPT(max_line_bytes, 256, 16 << 20),
+	INT_OPT(max_frame_bytes, 256, 64 << 20),
+	INT_OPT(max_connections, 1, 1000000),
+	INT_OPT(idle_timeout_secs, 1, 86400 * 7),
+	INT_OPT(max_output_bytes, 4096, 1LL << 32),
+	INT_OPT(max_group_jobs, 1, 100000),
+	INT_OPT(map_size_mb, 1, 1 << 24),
+	INT_OPT(list_limit_max, 1, 100000),
+	INT_OPT(same_city_complete_delay_days, 1, 365),
+	INT_OPT(intercity_complete_delay_days, 1, 365),
+	INT_OPT(external_query_due_secs, 60, 86400 * 30),
+	INT_OPT(find_approval_valid_secs, 60, 86400),
+	INT_OPT(redirect_fee_same_city_fen, 0, 100000000),
+	INT_OPT(redirect_fee_other_city_fen, 0, 100000000),
+	INT_OPT(recall_fee_fen, 0, 100000000),
+	INT_OPT(max_redirects_per_waybill, 0, 10),
+	INT_OPT(query_retention_days, 365, 36500),
+};
+
+#define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
+
+void config_default(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->listen, "127.0.0.1:7420");
+	strcpy(c->data_dir, "./parceldesk-data");
+	strcpy(c->timezone, "Asia/Shanghai");
+	c->max_line_bytes = 16384;
+	c->max_frame_bytes = 65536;
+	c->max_connections = 4096;
+	c->idle_timeout_secs = 3600;
+	c->max_output_bytes = 4 << 20;
+	c->max_group_jobs = 1024;
+	c->map_size_mb = 1024;
+	c->list_limit_max = 1000;
+	c->same_city_complete_delay_days = 3;
+	c->intercity_complete_delay_days = 7;
+	c->external_query_due_secs = 24 * 3600;
+	c->find_approval_valid_secs = 30 * 60;
+	c->redirect_fee_same_city_fen = 0;
+	c->redirect_fee_other_city_fen = 1000;
+	c->recall_fee_fen = 0;
+	c->max_redirects_per_waybill = 1;
+	c->query_retention_days = 365;
+}
+
+static const struct option_desc *find_option(const char *key)
+{
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (strcmp(options[i].name, key) == 0)
+			return &options[i];
+	return NULL;
+}
+
+int config_set(struct config *c, const char *key, const char *value)
+{
+	const struct option_desc *o = find_option(key);
+	if (!o) {
+		fprintf(stderr, "parceldeskd: unknown option '%s'\n", key);
+		return -1;
+	}
+	char *field = (char *)c + o->offset;
+	if (o->kind == OPT_STR) {
+		if (strlen(value) >= o->size) {
+			fprintf(stderr, "parceldeskd: option '%s' is too long\n", key);
+			return -1;
+		}
+		strcpy(field, value);
+		return 0;
+	}
+	if (o->kind == OPT_FLAG) {
+		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+			*field = 1;
+		else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+			*field = 0;
+		else {
+			fprintf(stderr, "parceldeskd: option '%s' must be yes or no\n", key);
+			return -1;
+		}
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *end || v < o->min || v > o->max) {
+		fprintf(stderr, "parceldeskd: option '%s' must be an integer from %lld to %lld\n",
+			key, (long long)o->min, (long long)o->max);
+		return -1;
+	}
+	*(int64_t *)field = v;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config_load_file(struct config *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "parceldeskd: cannot open config %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char line[1024];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(stderr, "parceldeskd: %s:%d: expected 'key = value'\n", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		if (config_set(c, trim(s), trim(eq + 1)) < 0) {
+			fprintf(stderr, "parceldeskd: in %s:%d\n", path, lineno);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_validate(const struct config *c)
+{
+	const char *colon = strrchr(c->listen, ':');
+	if (!colon || colon == c->listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+		fprintf(stderr, "parceldeskd: listen must be HOST:PORT, got '%s'\n", c->listen);
+		return -1;
+	}
+	if (!c->data_dir[0]) {
+		fprintf(stderr, "parceldeskd: data_dir is empty\n");
+		return -1;
+	}
+	if (c->max_frame_bytes < 256 || c->max_line_bytes < 256)
+		return -1;
+	return 0;
+}
+
+void config_each(const struct config *c,
+		 void (*fn)(void *ud, const char *key, const char *value),
+		 void *ud)
+{
+	char buf[64];
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct option_desc *o = &options[i];
+		const char *field = (const char *)c + o->offset;
+		if (!strcmp(o->name, "admin_password_file"))
+			continue;
+		if (o->kind == OPT_STR) {
+			fn(ud, o->name, field);
+		} else if (o->kind == OPT_FLAG) {
+			fn(ud, o->name, *field ? "yes" : "no");
+		} else {
+			snprintf(buf, sizeof(buf), "%lld", (long long)*(const int64_t *)field);
+			fn(ud, o->name, buf);
+		}
+	}
+}

@@ -1,0 +1,53 @@
+/* config.h — every option of parceldeskd in one struct, with one source of
+ * defaults (config_default), filled from the config file then the command
+ * line, validated once at start (config_validate), shown by STATS. */
+#ifndef PD_CONFIG_H
+#define PD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+	char listen[128];        /* HOST:PORT */
+	char data_dir[512];
+	char timezone[64];       /* IANA zone the depot's times are shown in */
+	char admin_password_file[512];
+	char log_syslog;         /* also log to syslog */
+	char enable_test_clock;  /* allow CLOCK SET (tests only) */
+
+	/* limits (each also in STATS) */
+	int64_t max_line_bytes;
+	int64_t max_frame_bytes;
+	int64_t max_connections;
+	int64_t idle_timeout_secs;
+	int64_t max_output_bytes;  /* stop reading a connection above this */
+	int64_t max_group_jobs;    /* writes in one group commit */
+	int64_t map_size_mb;       /* initial LMDB map; grows by itself */
+	int64_t list_limit_max;
+
+	/* business rules (domain-rules.md; all defaults, all configurable) */
+	int64_t same_city_complete_delay_days;
+	int64_t intercity_complete_delay_days;
+	int64_t external_query_due_secs;
+	int64_t find_approval_valid_secs;
+	int64_t redirect_fee_same_city_fen;
+	int64_t redirect_fee_other_city_fen;
+	int64_t recall_fee_fen;
+	int64_t max_redirects_per_waybill;
+	int64_t query_retention_days;
+};
+
+void config_default(struct config *c);
+/* Reads "key = value" lines ('#' comments). Returns 0 or -1 with a message
+ * on stderr naming the file and line. */
+int config_load_file(struct config *c, const char *path);
+/* Sets one option by its config-file name. Returns 0 or -1. */
+int config_set(struct config *c, const char *key, const char *value);
+int config_validate(const struct config *c);
+
+/* Calls fn for every option, rendered as text (for STATS). */
+void config_each(const struct config *c,
+		 void (*fn)(void *ud, const char *key, const char *value),
+		 void *ud);
+
+#endif

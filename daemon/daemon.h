@@ -1,0 +1,104 @@
+/* daemon.h — what the loop, the writer and the command handlers share. */
+#ifndef PD_DAEMON_H
+#define PD_DAEMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../protocol/command.h"
+#include "../protocol/reply.h"
+#include "config.h"
+#include "store.h"
+
+#define USER_NAME_MAX 65
+
+/* Who is asking: copied into every job, so the writer never touches a
+ * connection. */
+struct session {
+	char user[USER_NAME_MAX];
+	enum pd_role role;
+	uint64_t conn_id;
+};
+
+/* Everything a command handler gets. A handler validates, reads or writes
+ * through ctx->txn, and fills ctx->rep; it never touches a socket. */
+struct cmd_ctx {
+	struct pd_arena *a;
+	const struct pd_command *cmd;
+	struct pd_value *args;
+	struct pd_reply *rep;
+	struct store *st;
+	MDB_txn *txn;          /* read txn, or the job's nested write txn */
+	const struct session *sess;
+	const struct config *cfg;
+	int64_t now;           /* UTC seconds, read once per request */
+	int store_rc;          /* last LMDB error a handler met (MAP_FULL) */
+	/* effects the loop applies after the reply */
+	bool close_after;
+	bool auth_ok;
+	char auth_user[USER_NAME_MAX];
+	enum pd_role auth_role;
+};
+
+typedef void (*cmd_handler)(struct cmd_ctx *ctx);
+
+/* Handlers, one per command, named cmd_<id> after commands.def. */
+#define CMD(id, word, sub, role, flags, args, help) void cmd_##id(struct cmd_ctx *ctx);
+#include "../protocol/commands.def"
+#undef CMD
+
+void dispatch_handler(struct cmd_ctx *ctx);
+
+/* Reply helpers: set code and message; return nothing so handlers can
+ * `return reply_error(...)`-free style: call then return. */
+void reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps an LMDB error to 500/503 and remembers it (for MAP_FULL). */
+void reply_store_error(struct cmd_ctx *ctx, int rc);
+
+/* A stored record as a reply shows it: fields named *_at (UTC seconds)
+ * become ISO 8601 times in the depot's zone. */
+struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *rec);
+
+/* Times in replies: ISO 8601 in the depot's zone. */
+void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,
+		  int64_t utc);
+
+/* Counters shown by STATS. Loop-only fields are plain; fields the writer
+ * touches are atomic. */
+struct stats {
+	int64_t started_at;
+	uint64_t connections_total;
+	uint64_t connections_current;
+	uint64_t connections_rejected;
+	uint64_t commands[PD_CMD_COUNT];
+	uint64_t errors_by_code[600];
+	uint64_t requests_text, requests_msgpack;
+	atomic_uint_fast64_t writer_groups;
+	atomic_uint_fast64_t writer_jobs;
+	atomic_uint_fast64_t writer_max_group;
+	atomic_uint_fast64_t map_grows;
+};
+
+extern struct stats g_stats;
+extern struct config g_config;
+extern struct store g_store;
+
+/* clock.c: the one clock. Tests move it with CLOCK SET. */
+int64_t clock_now(void);
+void clock_set(int64_t utc);
+
+/* auth.c */
+int auth_bootstrap_admin(struct store *st, const struct config *cfg);
+int password_hash(const char *password, char *out, size_t out_len);
+int password_check(const char *password, const char *hash);
+
+/* log.c: one line per event. */
+void log_open(bool syslog_too);
+void log_msg(const char *level, uint64_t conn_id, const char *user,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

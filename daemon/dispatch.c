@@ -1,0 +1,95 @@
+/* dispatch.c — the handler table (from commands.def) and reply helpers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../protocol/timefmt.h"
+#include "daemon.h"
+
+static const cmd_handler handlers[PD_CMD_COUNT] = {
+#define CMD(id, word, sub, role, flags, args, help) [PD_CMD_##id] = cmd_##id,
+#include "../protocol/commands.def"
+#undef CMD
+};
+
+void dispatch_handler(struct cmd_ctx *ctx)
+{
+	handlers[ctx->cmd->id](ctx);
+	if (ctx->rep->code == 0)
+		reply_error(ctx, 500, "internal error: no reply");
+}
+
+static void reply_vset(struct cmd_ctx *ctx, int code, const char *fmt, va_list ap)
+{
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ctx->rep->code = code;
+	ctx->rep->msg = pd_strdup(ctx->a, msg);
+}
+
+void reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_vset(ctx, code, fmt, ap);
+	va_end(ap);
+}
+
+void reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_vset(ctx, code, fmt, ap);
+	va_end(ap);
+	ctx->rep->data = NULL;
+}
+
+void reply_store_error(struct cmd_ctx *ctx, int rc)
+{
+	ctx->store_rc = rc;
+	if (rc == MDB_MAP_FULL)
+		reply_error(ctx, 503, "store full");
+	else
+		reply_error(ctx, 500, "internal error: store: %s", mdb_strerror(rc));
+	log_msg("error", ctx->sess->conn_id, ctx->sess->user, "%s: store error %s",
+		ctx->cmd->word, mdb_strerror(rc));
+}
+
+void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,
+		  int64_t utc)
+{
+	char buf[PD_TIME_BUF];
+	pd_time_format(utc, buf);
+	pd_map_set_str(ctx->a, m, key, buf);
+}
+
+static bool is_time_key(const char *key, size_t len)
+{
+	return (len == 2 && memcmp(key, "at", 2) == 0) ||
+	       (len > 3 && memcmp(key + len - 3, "_at", 3) == 0);
+}
+
+/* Stored records keep times as UTC seconds in fields named at or *_at; replies
+ * show them in the depot's zone. One convention for every module. */
+struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *v)
+{
+	if (v->type != PD_MAP && v->type != PD_ARR)
+		return (struct pd_value *)v;
+	struct pd_value *out = v->type == PD_MAP ? pd_map(ctx->a) : pd_arr(ctx->a);
+	for (struct pd_entry *e = v->u.c.head; e; e = e->next) {
+		if (v->type == PD_ARR) {
+			pd_arr_push(ctx->a, out, present(ctx, e->val));
+			continue;
+		}
+		const char *key = pd_strndup(ctx->a, e->key, e->key_len);
+		if (e->val->type == PD_INT && is_time_key(e->key, e->key_len)) {
+			if (e->val->u.i)
+				map_set_time(ctx, out, key, e->val->u.i);
+			else
+				pd_map_set_str(ctx->a, out, key, "");
+		} else {
+			pd_map_set(ctx->a, out, key, present(ctx, e->val));
+		}
+	}
+	return out;
+}

@@ -1,0 +1,116 @@
+/* main.c — parceldeskd: options, store, first admin, then the loop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "server.h"
+
+struct stats g_stats;
+struct config g_config;
+struct store g_store;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: parceldeskd [--listen HOST:PORT] [--data-dir DIR] [--config FILE]\n"
+		"                   [--admin-password-file FILE] [--timezone ZONE]\n"
+		"                   [--enable-test-clock] [--log-syslog] [--OPTION VALUE ...]\n"
+		"Every option of the config file can be given as --option-name VALUE.\n"
+		"See parceldeskd(8) and contrib/parceldeskd.conf.\n");
+}
+
+/* --foo-bar -> foo_bar */
+static void option_key(const char *arg, char *key, size_t cap)
+{
+	snprintf(key, cap, "%s", arg + 2);
+	for (char *p = key; *p; p++)
+		if (*p == '-')
+			*p = '_';
+}
+
+static int parse_args(int argc, char **argv)
+{
+	/* the config file first, so the command line overrides it */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--config")) {
+			if (i + 1 >= argc) {
+				usage(stderr);
+				return -1;
+			}
+			if (config_load_file(&g_config, argv[i + 1]) < 0)
+				return -1;
+		}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char key[64];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "parceldeskd: unexpected argument '%s'\n", a);
+			usage(stderr);
+			return -1;
+		}
+		if (!strcmp(a, "--config")) {
+			i++;
+			continue;
+		}
+		option_key(a, key, sizeof(key));
+		if (!strcmp(key, "enable_test_clock") || !strcmp(key, "log_syslog")) {
+			if (config_set(&g_config, key, "yes") < 0)
+				return -1;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "parceldeskd: %s needs a value\n", a);
+			return -1;
+		}
+		if (config_set(&g_config, key, argv[++i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_timezone(const char *zone)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+	if (strstr(zone, "..") || access(path, R_OK) != 0) {
+		fprintf(stderr, "parceldeskd: unknown time zone '%s' (no %s)\n", zone, path);
+		return -1;
+	}
+	setenv("TZ", zone, 1);
+	tzset();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	config_default(&g_config);
+	if (parse_args(argc, argv) < 0 || config_validate(&g_config) < 0)
+		return 2;
+	if (set_timezone(g_config.timezone) < 0)
+		return 2;
+	if (pd_commands_init() < 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	log_open(g_config.log_syslog);
+	g_stats.started_at = clock_now();
+
+	if (store_open(&g_store, g_config.data_dir,
+		       (size_t)g_config.map_size_mb << 20) < 0)
+		return 1;
+	if (auth_bootstrap_admin(&g_store, &g_config) < 0) {
+		store_close(&g_store);
+		return 1;
+	}
+	int rc = server_run();
+	store_close(&g_store);
+	return rc;
+}

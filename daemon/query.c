@@ -1,0 +1,494 @@
+/* query.c — the query register (QUERY ...) and the search without a waybill
+ * number (WAYBILL FIND).
+ *
+ * Every inquiry is one record in `queries` (be64 id -> map), indexed by
+ * waybill, by user and by local day; external queries still waiting for the
+ * partner are also indexed by due time. Records are never deleted by the
+ * daemon (the rules ask for at least a year). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../protocol/timefmt.h"
+#include "daemon.h"
+#include "waybill.h"
+#include "waybill_rules.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define FIND_MAX_RESULTS 100
+
+/* What the desk can tell a caller, by the waybill's state (rules: "signed,
+ * arrived but not signed, not yet arrived, not arrived locally"). */
+static const char *situation(const struct pd_value *wb)
+{
+	const char *status = pd_map_str(wb, "status");
+	switch (wb_status_parse(status)) {
+	case WB_DELIVERED: return "signed";
+	case WB_OUT_FOR_DELIVERY:
+	case WB_DELIVERY_FAILED:
+	case WB_HELD: return "arrived_not_signed";
+	case WB_IN_TRANSIT: {
+		const char *last = pd_map_str(wb, "last_depot");
+		const char *dest = pd_map_str(wb, "dest_depot");
+		return (last && dest && strcmp(last, dest) == 0) ? "arrived_not_signed"
+								 : "not_arrived_locally";
+	}
+	case WB_CREATED:
+	case WB_PICKED_UP: return "not_yet_arrived";
+	case WB_LOST: return "exception_lost";
+	case WB_RETURNING:
+	case WB_RETURNED: return "returned_to_sender";
+	default: return "unknown";
+	}
+}
+
+static int query_save(struct cmd_ctx *ctx, uint64_t id, struct pd_value *q)
+{
+	unsigned char key[8];
+	be64_put(key, id);
+	return store_put(ctx->txn, ctx->st->queries, key, 8, q, 0);
+}
+
+/* A new query record with its id, and its index entries. */
+static int query_create(struct cmd_ctx *ctx, struct pd_value *q, uint64_t *id_out)
+{
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "query", &id);
+	if (rc)
+		return rc;
+	unsigned char key[8], day[4];
+	be64_put(key, id);
+	be32_put(day, (uint32_t)pd_local_day(ctx->now));
+	pd_map_set_int(ctx->a, q, "id", (int64_t)id);
+	pd_map_set_str(ctx->a, q, "user", ctx->sess->user);
+	pd_map_set_int(ctx->a, q, "at", ctx->now);
+	const char *wb = pd_map_str(q, "waybill");
+	if ((rc = query_save(ctx, id, q)) ||
+	    (wb && (rc = store_index_add(ctx->txn, ctx->st->idx_query_waybill, wb, strlen(wb), key, 8))) ||
+	    (rc = store_index_add(ctx->txn, ctx->st->idx_query_user, ctx->sess->user,
+				  strlen(ctx->sess->user), key, 8)) ||
+	    (rc = store_index_add(ctx->txn, ctx->st->idx_query_day, day, 4, key, 8)))
+		return rc;
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)id);
+	rc = store_audit(ctx->txn, ctx->st, "query", idbuf, ctx->sess->user, ctx->now, "create", NULL);
+	*id_out = id;
+	return rc;
+}
+
+static void copy_args(struct cmd_ctx *ctx, struct pd_value *q, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pd_value *v = pd_map_get(ctx->args, names[i]);
+		if (v)
+			pd_map_set(ctx->a, q, names[i], v);
+	}
+}
+
+void cmd_query_log(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *kind = pd_arg_str(ctx->args, "kind");
+	const char *number = pd_arg_str(ctx->args, "waybill");
+	bool urgent = pd_arg_bool(ctx->args, "urgent", 0);
+	if (strcmp(kind, "no_waybill") == 0 && number)
+		return reply_error(ctx, 400, "a no_waybill query has no waybill argument");
+	if (strcmp(kind, "no_waybill") != 0 && !number)
+		return reply_error(ctx, 400, "missing argument 'waybill' for a %s query", kind);
+	if (urgent && !number)
+		return reply_error(ctx, 400, "urgent=yes flags a waybill for priority delivery: give waybill");
+	struct pd_value *q = pd_map(a);
+	static const char *const fields[] = { "kind", "waybill", "channel", "terminal",
+					      "asker", "asker_phone", "answer", "urgent" };
+	copy_args(ctx, q, fields, sizeof(fields) / sizeof(fields[0]));
+	pd_map_set_str(a, q, "status", "answered");
+	struct pd_value *wb = NULL;
+	int rc;
+	if (number) {
+		if (waybill_load(ctx, number, &wb))
+			return;
+		pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
+		pd_map_set_str(a, q, "situation", situation(wb));
+		if (urgent && !pd_map_bool(wb, "priority")) {
+			/* the customer is in a hurry: flag for priority delivery */
+			pd_map_set_bool(a, wb, "priority", true);
+			if ((rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)) ||
+			    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user,
+					      ctx->now, "priority", NULL)))
+				return reply_store_error(ctx, rc);
+		}
+	}
+	uint64_t id;
+	if ((rc = query_create(ctx, q, &id)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(a);
+	pd_map_set_int(a, d, "id", (int64_t)id);
+	if (wb) {
+		pd_map_set_str(a, d, "waybill_status", pd_map_str(wb, "status"));
+		pd_map_set_str(a, d, "situation", situation(wb));
+		if (wb_status_parse(pd_map_str(wb, "status")) == WB_DELIVERED) {
+			int64_t at = 0;
+			pd_map_int(wb, "delivered_at", &at);
+			pd_map_set_str(a, d, "signer", pd_map_str(wb, "signer"));
+			map_set_time(ctx, d, "delivered_at", at);
+		}
+		pd_map_set_bool(a, d, "priority", pd_map_bool(wb, "priority"));
+	}
+	ctx->rep->data = d;
+	reply_ok(ctx, 201, "query %llu registered", (unsigned long long)id);
+}
+
+void cmd_query_external(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "waybill");
+	struct pd_value *wb;
+	if (waybill_load(ctx, number, &wb))
+		return;
+	struct pd_value *q = pd_map(a);
+	pd_map_set_str(a, q, "kind", "external");
+	static const char *const fields[] = { "waybill", "partner", "question", "channel",
+					      "terminal", "asker", "asker_phone" };
+	copy_args(ctx, q, fields, sizeof(fields) / sizeof(fields[0]));
+	int64_t due = ctx->now + ctx->cfg->external_query_due_secs;
+	pd_map_set_str(a, q, "status", "open");
+	pd_map_set_int(a, q, "due_at", due);
+	pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
+	uint64_t id;
+	int rc = query_create(ctx, q, &id);
+	unsigned char key[8], duekey[8];
+	be64_put(key, id);
+	be64_put(duekey, (uint64_t)due);
+	if (rc || (rc = store_index_add(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(a);
+	pd_map_set_int(a, d, "id", (int64_t)id);
+	map_set_time(ctx, d, "due_at", due);
+	ctx->rep->data = d;
+	reply_ok(ctx, 201, "external query %llu opened", (unsigned long long)id);
+}
+
+static int query_load(struct cmd_ctx *ctx, int64_t id, struct pd_value **q)
+{
+	unsigned char key[8];
+	be64_put(key, (uint64_t)id);
+	int rc = store_get(ctx->txn, ctx->st->queries, key, 8, ctx->a, q);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no query %lld", (long long)id);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+static struct pd_value *query_present(struct cmd_ctx *ctx, const struct pd_value *q)
+{
+	struct pd_value *out = present(ctx, q);
+	int64_t due;
+	const char *status = pd_map_str(q, "status");
+	bool overdue = status && strcmp(status, "open") == 0 &&
+		       pd_map_int(q, "due_at", &due) && due < ctx->now;
+	pd_map_set_bool(ctx->a, out, "overdue", overdue);
+	return out;
+}
+
+void cmd_query_answer(struct cmd_ctx *ctx)
+{
+	int64_t id;
+	pd_arg_int(ctx->args, "id", &id);
+	struct pd_value *q;
+	if (query_load(ctx, id, &q))
+		return;
+	if (strcmp(pd_map_str(q, "kind"), "external") != 0)
+		return reply_error(ctx, 409, "query %lld is not an external query", (long long)id);
+	if (strcmp(pd_map_str(q, "status"), "open") != 0)
+		return reply_error(ctx, 409, "query %lld is already answered", (long long)id);
+	int64_t due = 0;
+	pd_map_int(q, "due_at", &due);
+	pd_map_set_str(ctx->a, q, "answer", pd_arg_str(ctx->args, "answer"));
+	pd_map_set_str(ctx->a, q, "status", "answered");
+	pd_map_set_int(ctx->a, q, "answered_at", ctx->now);
+	pd_map_set_str(ctx->a, q, "answered_by", ctx->sess->user);
+	pd_map_set_bool(ctx->a, q, "answered_late", ctx->now > due);
+	unsigned char key[8], duekey[8];
+	be64_put(key, (uint64_t)id);
+	be64_put(duekey, (uint64_t)due);
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	int rc;
+	if ((rc = query_save(ctx, (uint64_t)id, q)) ||
+	    (rc = store_index_del(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "query", idbuf, ctx->sess->user, ctx->now, "answer", NULL)))
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = query_present(ctx, q);
+	reply_ok(ctx, 200, "query %lld answered%s", (long long)id, ctx->now > due ? " (late)" : "");
+}
+
+void cmd_query_get(struct cmd_ctx *ctx)
+{
+	int64_t id;
+	pd_arg_int(ctx->args, "id", &id);
+	struct pd_value *q;
+	if (query_load(ctx, id, &q))
+		return;
+	ctx->rep->data = query_present(ctx, q);
+	reply_ok(ctx, 200, "ok");
+}
+
+/* Does a record pass the filters that were not used to pick the index? */
+static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
+{
+	const char *wb = pd_arg_str(ctx->args, "waybill");
+	const char *user = pd_arg_str(ctx->args, "user");
+	const char *day = pd_arg_str(ctx->args, "day");
+	struct pd_value *open = pd_map_get(ctx->args, "open");
+	const char *qwb = pd_map_str(q, "waybill");
+	if (wb && (!qwb || strcmp(wb, qwb) != 0))
+		return false;
+	if (user && strcmp(user, pd_map_str(q, "user")) != 0)
+		return false;
+	if (day) {
+		int y, m, d;
+		int64_t at = 0;
+		pd_date_parse(day, &y, &m, &d);
+		pd_map_int(q, "at", &at);
+		if (pd_local_day(at) != y * 10000 + m * 100 + d)
+			return false;
+	}
+	if (open && (strcmp(pd_map_str(q, "status"), "open") == 0) != open->u.b)
+		return false;
+	return true;
+}
+
+/* Walks one index key's ids newest first (or the whole table when key is
+ * NULL), keeping records that pass every filter. */
+void cmd_query_list(struct cmd_ctx *ctx)
+{
+	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
+	pd_arg_int(ctx->args, "limit", &limit);
+	pd_arg_int(ctx->args, "before", &before);
+	if (limit < 1 || limit > ctx->cfg->list_limit_max)
+		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld",
+				   (long long)ctx->cfg->list_limit_max);
+	const char *wb = pd_arg_str(ctx->args, "waybill");
+	const char *user = pd_arg_str(ctx->args, "user");
+	const char *day = pd_arg_str(ctx->args, "day");
+	MDB_dbi dbi = ctx->st->queries;
+	unsigned char daykey[4];
+	MDB_val k = { 0, NULL }, v;
+	if (wb) {
+		dbi = ctx->st->idx_query_waybill;
+		k.mv_size = strlen(wb);
+		k.mv_data = (void *)wb;
+	} else if (user) {
+		dbi = ctx->st->idx_query_user;
+		k.mv_size = strlen(user);
+		k.mv_data = (void *)user;
+	} else if (day) {
+		int y, m, d;
+		pd_date_parse(day, &y, &m, &d);
+		be32_put(daykey, (uint32_t)(y * 10000 + m * 100 + d));
+		dbi = ctx->st->idx_query_day;
+		k.mv_size = 4;
+		k.mv_data = daykey;
+	}
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, dbi, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *list = pd_arr(ctx->a);
+	bool by_index = dbi != ctx->st->queries;
+	if (by_index) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+		if (rc == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	}
+	while (rc == 0 && (int64_t)list->u.c.count < limit) {
+		const unsigned char *idp = by_index ? v.mv_data : k.mv_data;
+		uint64_t id = be64_get(idp);
+		if (!before || id < (uint64_t)before) {
+			struct pd_value *q;
+			size_t used;
+			if (by_index) {
+				rc = store_get(ctx->txn, ctx->st->queries, idp, 8, ctx->a, &q);
+				if (rc)
+					break;
+			} else if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &q) != PD_UNPACK_OK) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			if (query_matches(ctx, q))
+				pd_arr_push(ctx->a, list, query_present(ctx, q));
+		}
+		rc = mdb_cursor_get(cur, &k, &v, by_index ? MDB_PREV_DUP : MDB_PREV);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = list;
+	reply_ok(ctx, 200, "%zu queries", list->u.c.count);
+}
+
+/* ---- the search without a waybill number ---- */
+
+void cmd_query_approve(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *for_user = pd_arg_str(ctx->args, "for_user");
+	if (check_id_args(ctx) < 0)
+		return;
+	MDB_val k = { strlen(for_user), (void *)for_user }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return reply_error(ctx, 404, "no user '%s'", for_user);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	uint64_t id;
+	if ((rc = store_next_seq(ctx->txn, ctx->st, "approval", &id)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *ap = pd_map(a);
+	pd_map_set_int(a, ap, "id", (int64_t)id);
+	static const char *const fields[] = { "phone", "name", "id_type", "id_last4", "for_user" };
+	copy_args(ctx, ap, fields, 5);
+	pd_map_set_str(a, ap, "approved_by", ctx->sess->user);
+	pd_map_set_int(a, ap, "approved_at", ctx->now);
+	pd_map_set_int(a, ap, "expires_at", ctx->now + ctx->cfg->find_approval_valid_secs);
+	pd_map_set_bool(a, ap, "used", false);
+	unsigned char key[8];
+	be64_put(key, id);
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)id);
+	if ((rc = store_put(ctx->txn, ctx->st->approvals, key, 8, ap, 0)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "approval", idbuf, ctx->sess->user, ctx->now, "approve", NULL)))
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = present(ctx, ap);
+	reply_ok(ctx, 201, "approval %llu for %s", (unsigned long long)id, for_user);
+}
+
+/* An operator's search needs a supervisor's approval for exactly this
+ * person and this user, unused and unexpired; it is then used up. A
+ * supervisor's own request is its own approval. */
+static int use_approval(struct cmd_ctx *ctx, int64_t *approval_id)
+{
+	*approval_id = 0;
+	int64_t id;
+	if (!pd_arg_int(ctx->args, "approval", &id)) {
+		if (ctx->sess->role >= ROLE_SUPERVISOR)
+			return 0;
+		reply_error(ctx, 403, "a search without a waybill number needs a supervisor's approval "
+				      "(QUERY APPROVE, then approval=ID)");
+		return -1;
+	}
+	unsigned char key[8];
+	be64_put(key, (uint64_t)id);
+	struct pd_value *ap;
+	int rc = store_get(ctx->txn, ctx->st->approvals, key, 8, ctx->a, &ap);
+	if (rc == MDB_NOTFOUND) {
+		reply_error(ctx, 404, "no approval %lld", (long long)id);
+		return -1;
+	}
+	if (rc) {
+		reply_store_error(ctx, rc);
+		return -1;
+	}
+	int64_t expires = 0;
+	pd_map_int(ap, "expires_at", &expires);
+	static const char *const must_match[] = { "phone", "name", "id_type", "id_last4" };
+	if (strcmp(pd_map_str(ap, "for_user"), ctx->sess->user) != 0) {
+		reply_error(ctx, 403, "approval %lld was given to another user", (long long)id);
+		return -1;
+	}
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(pd_map_str(ap, must_match[i]), pd_arg_str(ctx->args, must_match[i])) != 0) {
+			reply_error(ctx, 403, "approval %lld does not cover this %s", (long long)id, must_match[i]);
+			return -1;
+		}
+	if (pd_map_bool(ap, "used")) {
+		reply_error(ctx, 409, "approval %lld is already used", (long long)id);
+		return -1;
+	}
+	if (ctx->now > expires) {
+		reply_error(ctx, 409, "approval %lld has expired", (long long)id);
+		return -1;
+	}
+	pd_map_set_bool(ctx->a, ap, "used", true);
+	pd_map_set_int(ctx->a, ap, "used_at", ctx->now);
+	if ((rc = store_put(ctx->txn, ctx->st->approvals, key, 8, ap, 0))) {
+		reply_store_error(ctx, rc);
+		return -1;
+	}
+	*approval_id = id;
+	return 0;
+}
+
+void cmd_waybill_find(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *phone = pd_arg_str(ctx->args, "phone");
+	const char *name = pd_arg_str(ctx->args, "name");
+	int64_t approval_id;
+	if (check_id_args(ctx) < 0 || use_approval(ctx, &approval_id) < 0)
+		return;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_phone, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *list = pd_arr(a);
+	MDB_val k = { strlen(phone), (void *)phone }, v;
+	size_t matched = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		char number[32];
+		if (v.mv_size >= sizeof(number))
+			continue;
+		memcpy(number, v.mv_data, v.mv_size);
+		number[v.mv_size] = '\0';
+		struct pd_value *wb;
+		if (store_get(ctx->txn, ctx->st->waybills, number, v.mv_size, a, &wb))
+			continue;
+		/* only the party whose phone AND name match is answered */
+		const char *party = NULL;
+		if (!strcmp(pd_map_str(wb, "sender_phone"), phone) && !strcmp(pd_map_str(wb, "sender_name"), name))
+			party = "sender";
+		else if (!strcmp(pd_map_str(wb, "receiver_phone"), phone) && !strcmp(pd_map_str(wb, "receiver_name"), name))
+			party = "receiver";
+		if (!party)
+			continue;
+		if (++matched > FIND_MAX_RESULTS)
+			continue;
+		struct pd_value *r = pd_map(a);
+		pd_map_set_str(a, r, "number", number);
+		pd_map_set_str(a, r, "party", party);
+		pd_map_set_str(a, r, "status", pd_map_str(wb, "status"));
+		pd_map_set_str(a, r, "receiver_city", pd_map_str(wb, "receiver_city"));
+		pd_map_set_str(a, r, "goods", pd_map_str(wb, "goods"));
+		int64_t created = 0;
+		pd_map_int(wb, "created_at", &created);
+		map_set_time(ctx, r, "created_at", created);
+		pd_arr_push(a, list, r);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+
+	/* always registered, with the ID's type and last 4 characters only */
+	struct pd_value *q = pd_map(a);
+	pd_map_set_str(a, q, "kind", "no_waybill");
+	static const char *const fields[] = { "terminal", "id_type", "id_last4" };
+	copy_args(ctx, q, fields, 3);
+	pd_map_set_str(a, q, "asker", name);
+	pd_map_set_str(a, q, "asker_phone", phone);
+	pd_map_set_str(a, q, "channel", "counter");
+	pd_map_set_str(a, q, "status", "answered");
+	pd_map_set_str(a, q, "answer", pd_sprintf(a, "search by phone and name: %zu waybill(s)", matched));
+	if (approval_id)
+		pd_map_set_int(a, q, "approval", approval_id);
+	else
+		pd_map_set_str(a, q, "approved_by", ctx->sess->user);
+	uint64_t qid;
+	if ((rc = query_create(ctx, q, &qid)))
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = list;
+	reply_ok(ctx, 200, "%zu waybill(s) found%s; query %llu registered", matched,
+		 matched > FIND_MAX_RESULTS ? " (first 100 shown)" : "", (unsigned long long)qid);
+}

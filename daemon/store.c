@@ -1,0 +1,254 @@
+/* store.c — LMDB environment and record helpers. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void be64_put(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+uint64_t be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void be32_put(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+uint32_t be32_get(const unsigned char *p)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+const char *store_strerror(int rc)
+{
+	return mdb_strerror(rc);
+}
+
+static int open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+	int rc = mdb_dbi_open(txn, name, flags | MDB_CREATE, dbi);
+	if (rc)
+		fprintf(stderr, "parceldeskd: cannot open database %s: %s\n", name,
+			mdb_strerror(rc));
+	return rc;
+}
+
+static int check_schema(MDB_txn *txn, struct store *st)
+{
+	MDB_val k = { 14, "schema_version" }, v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		unsigned char buf[4];
+		be32_put(buf, STORE_SCHEMA_VERSION);
+		v.mv_size = 4;
+		v.mv_data = buf;
+		return mdb_put(txn, st->meta, &k, &v, 0);
+	}
+	if (rc)
+		return rc;
+	if (v.mv_size != 4 || be32_get(v.mv_data) != STORE_SCHEMA_VERSION) {
+		fprintf(stderr, "parceldeskd: store has schema version %u, this build knows %u\n",
+			v.mv_size == 4 ? be32_get(v.mv_data) : 0, STORE_SCHEMA_VERSION);
+		return MDB_INCOMPATIBLE;
+	}
+	return 0;
+}
+
+int store_open(struct store *st, const char *dir, size_t map_size)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_rwlock_init(&st->resize_lock, NULL);
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "parceldeskd: cannot create %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	int rc = mdb_env_create(&st->env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(st->env, 64);
+	if (!rc)
+		rc = mdb_env_set_maxreaders(st->env, 126);
+	if (!rc)
+		rc = mdb_env_set_mapsize(st->env, map_size);
+	/* Default flags: every commit is synced (durable before we answer). */
+	if (!rc)
+		rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0640);
+	if (rc) {
+		fprintf(stderr, "parceldeskd: cannot open store in %s: %s\n", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	/* the file may already be larger than asked (grown before a restart) */
+	MDB_envinfo info;
+	mdb_env_info(st->env, &info);
+	st->map_size = info.me_mapsize;
+
+	MDB_txn *txn;
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc)
+		goto fail;
+	if ((rc = open_dbi(txn, "meta", 0, &st->meta)) ||
+	    (rc = open_dbi(txn, "users", 0, &st->users)) ||
+	    (rc = open_dbi(txn, "waybills", 0, &st->waybills)) ||
+	    (rc = open_dbi(txn, "events", 0, &st->events)) ||
+	    (rc = open_dbi(txn, "idx_phone", MDB_DUPSORT, &st->idx_phone)) ||
+	    (rc = open_dbi(txn, "queries", 0, &st->queries)) ||
+	    (rc = open_dbi(txn, "idx_query_waybill", MDB_DUPSORT, &st->idx_query_waybill)) ||
+	    (rc = open_dbi(txn, "idx_query_user", MDB_DUPSORT, &st->idx_query_user)) ||
+	    (rc = open_dbi(txn, "idx_query_day", MDB_DUPSORT, &st->idx_query_day)) ||
+	    (rc = open_dbi(txn, "idx_query_open", MDB_DUPSORT, &st->idx_query_open)) ||
+	    (rc = open_dbi(txn, "approvals", 0, &st->approvals)) ||
+	    (rc = open_dbi(txn, "idem", 0, &st->idem)) ||
+	    (rc = open_dbi(txn, "audit", 0, &st->audit)) ||
+	    (rc = check_schema(txn, st))) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	mdb_env_close(st->env);
+	st->env = NULL;
+	return -1;
+}
+
+void store_close(struct store *st)
+{
+	if (st->env) {
+		mdb_env_sync(st->env, 1);
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	pthread_rwlock_destroy(&st->resize_lock);
+}
+
+int store_grow(struct store *st)
+{
+	pthread_rwlock_wrlock(&st->resize_lock);
+	size_t next = st->map_size * 2;
+	int rc = mdb_env_set_mapsize(st->env, next);
+	if (rc == 0)
+		st->map_size = next;
+	pthread_rwlock_unlock(&st->resize_lock);
+	if (rc == 0)
+		fprintf(stderr, "parceldeskd: store map grown to %zu MiB\n", next >> 20);
+	return rc;
+}
+
+int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+	      struct pd_arena *a, struct pd_value **out)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+	if (rc)
+		return rc;
+	size_t used;
+	if (pd_value_unpack(a, v.mv_data, v.mv_size, &used, out) != PD_UNPACK_OK)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+	      const struct pd_value *rec, unsigned flags)
+{
+	char *buf;
+	size_t len;
+	if (pd_value_to_msgpack(rec, &buf, &len) < 0)
+		return ENOMEM;
+	MDB_val k = { klen, (void *)key }, v = { len, buf };
+	int rc = mdb_put(txn, dbi, &k, &v, flags);
+	free(buf);
+	return rc;
+}
+
+int store_index_add(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+		    const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
+	return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+int store_index_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+		    const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_del(txn, dbi, &k, &v);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
+		   uint64_t *out)
+{
+	char key[64];
+	int kl = snprintf(key, sizeof(key), "seq:%s", name);
+	MDB_val k = { (size_t)kl, key }, v;
+	uint64_t cur = 0;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		cur = be64_get(v.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	unsigned char buf[8];
+	be64_put(buf, cur + 1);
+	v.mv_size = 8;
+	v.mv_data = buf;
+	rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc == 0)
+		*out = cur + 1;
+	return rc;
+}
+
+int store_audit(MDB_txn *txn, struct store *st, const char *kind,
+		const char *id, const char *who, int64_t at, const char *action,
+		const struct pd_value *detail)
+{
+	uint64_t seq;
+	int rc = store_next_seq(txn, st, "audit", &seq);
+	if (rc)
+		return rc;
+	char key[128];
+	int kl = snprintf(key, sizeof(key), "%s:%s", kind, id);
+	if (kl < 0 || (size_t)kl + 9 > sizeof(key))
+		return EINVAL;
+	key[kl] = '\0';
+	be64_put((unsigned char *)key + kl + 1, seq);
+
+	struct pd_arena a;
+	pd_arena_init(&a);
+	struct pd_value *rec = pd_map(&a);
+	pd_map_set_int(&a, rec, "seq", (int64_t)seq);
+	pd_map_set_str(&a, rec, "who", who);
+	pd_map_set_int(&a, rec, "at", at);
+	pd_map_set_str(&a, rec, "action", action);
+	if (detail)
+		pd_map_set(&a, rec, "detail", (struct pd_value *)detail);
+	rc = store_put(txn, st->audit, key, (size_t)kl + 9, rec, 0);
+	pd_arena_free(&a);
+	return rc;
+}
+
+size_t store_used_bytes(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	mdb_env_info(st->env, &info);
+	mdb_env_stat(st->env, &stat);
+	return (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+}

@@ -1,0 +1,71 @@
+/* store.h — the LMDB environment: named databases, keys, records.
+ *
+ * Records are msgpack maps (pd_value). Integer keys are big-endian so LMDB's
+ * byte order is numeric order. Every function returns 0 or an LMDB error
+ * code (MDB_NOTFOUND when a record is absent); MDB_MAP_FULL tells the writer
+ * to grow the map and run the group again. */
+#ifndef PD_STORE_H
+#define PD_STORE_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "../protocol/value.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store {
+	MDB_env *env;
+	/* one database per kind of object, plus indexes (DUPSORT) */
+	MDB_dbi meta;               /* schema_version, sequences */
+	MDB_dbi users;              /* name -> user */
+	MDB_dbi waybills;           /* number -> waybill */
+	MDB_dbi events;             /* number \0 be32 seq -> event */
+	MDB_dbi idx_phone;          /* phone -> number (sender and receiver) */
+	MDB_dbi queries;            /* be64 id -> query */
+	MDB_dbi idx_query_waybill;  /* number -> be64 id */
+	MDB_dbi idx_query_user;     /* user -> be64 id */
+	MDB_dbi idx_query_day;      /* be32 YYYYMMDD -> be64 id */
+	MDB_dbi idx_query_open;     /* be64 due -> be64 id (external, unanswered) */
+	MDB_dbi approvals;          /* be64 id -> search approval */
+	MDB_dbi idem;               /* user \0 token -> logical reply */
+	MDB_dbi audit;              /* kind:id \0 be64 seq -> change record */
+	/* Readers take it shared around a transaction; the writer takes it
+	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */
+	pthread_rwlock_t resize_lock;
+	size_t map_size;
+};
+
+int store_open(struct store *st, const char *dir, size_t map_size);
+void store_close(struct store *st);
+/* Doubles the map (caller holds no transaction). */
+int store_grow(struct store *st);
+
+const char *store_strerror(int rc);
+
+void be64_put(unsigned char *p, uint64_t v);
+uint64_t be64_get(const unsigned char *p);
+void be32_put(unsigned char *p, uint32_t v);
+uint32_t be32_get(const unsigned char *p);
+
+int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+	      struct pd_arena *a, struct pd_value **out);
+int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+	      const struct pd_value *rec, unsigned flags);
+/* Adds (key, value) to a DUPSORT index. */
+int store_index_add(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+		    const void *val, size_t vlen);
+int store_index_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+		    const void *val, size_t vlen);
+/* Next value of a named sequence (1, 2, ...), in the meta database. */
+int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
+		   uint64_t *out);
+/* Appends a change record: who did what to which object, when. */
+int store_audit(MDB_txn *txn, struct store *st, const char *kind,
+		const char *id, const char *who, int64_t at, const char *action,
+		const struct pd_value *detail);
+/* Bytes used by the data file (pages in use * page size). */
+size_t store_used_bytes(struct store *st);
+
+#endif

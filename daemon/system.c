@@ -1,0 +1,190 @@
+/* system.c — PING, HELP, QUIT, STATS, BACKUP, CLOCK. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "../protocol/timefmt.h"
+#include "daemon.h"
+
+void cmd_ping(struct cmd_ctx *ctx)
+{
+	reply_ok(ctx, 200, "PONG");
+}
+
+void cmd_quit(struct cmd_ctx *ctx)
+{
+	ctx->close_after = true;
+	reply_ok(ctx, 200, "bye");
+}
+
+static struct pd_value *arg_description(struct cmd_ctx *ctx, const struct pd_arg_spec *s)
+{
+	struct pd_value *r = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, r, "name", s->name);
+	pd_map_set_str(ctx->a, r, "type", pd_arg_type_name(s->type));
+	pd_map_set_bool(ctx->a, r, "required", s->required);
+	pd_map_set_bool(ctx->a, r, "positional", s->positional);
+	if (s->type == ARG_ENUM) {
+		struct pd_value *vals = pd_arr(ctx->a);
+		for (int i = 0; i < s->enum_count; i++)
+			pd_arr_push(ctx->a, vals, pd_str(ctx->a, s->enum_values[i]));
+		pd_map_set(ctx->a, r, "values", vals);
+	}
+	return r;
+}
+
+static struct pd_value *command_description(struct cmd_ctx *ctx,
+					    const struct pd_command *c, bool full)
+{
+	struct pd_value *r = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, r, "command", c->sub ? pd_sprintf(ctx->a, "%s %s", c->word, c->sub) : c->word);
+	pd_map_set_str(ctx->a, r, "args", c->args);
+	pd_map_set_str(ctx->a, r, "role", pd_role_name(c->role));
+	pd_map_set_str(ctx->a, r, "kind", (c->flags & CMD_WRITE) ? "write" : "read");
+	pd_map_set_str(ctx->a, r, "help", c->help);
+	if (full) {
+		struct pd_value *args = pd_arr(ctx->a);
+		for (int i = 0; i < c->arg_count; i++)
+			pd_arr_push(ctx->a, args, arg_description(ctx, &c->arg[i]));
+		if (c->flags & CMD_WRITE) {
+			struct pd_arg_spec req = { .name = "req", .type = ARG_WORD };
+			pd_arr_push(ctx->a, args, arg_description(ctx, &req));
+		}
+		pd_map_set(ctx->a, r, "arguments", args);
+	}
+	return r;
+}
+
+void cmd_help(struct cmd_ctx *ctx)
+{
+	const char *word = pd_arg_str(ctx->args, "command");
+	const char *sub = pd_arg_str(ctx->args, "sub");
+	size_t n;
+	const struct pd_command *t = pd_command_table(&n);
+	struct pd_value *list = pd_arr(ctx->a);
+	for (size_t i = 0; i < n; i++) {
+		if (word && strcasecmp(word, t[i].word) != 0)
+			continue;
+		if (sub && (!t[i].sub || strcasecmp(sub, t[i].sub) != 0))
+			continue;
+		pd_arr_push(ctx->a, list, command_description(ctx, &t[i], word != NULL));
+	}
+	if (list->u.c.count == 0)
+		return reply_error(ctx, 404, "no command %s%s%s", word, sub ? " " : "", sub ? sub : "");
+	ctx->rep->data = list;
+	reply_ok(ctx, 200, "%zu commands", list->u.c.count);
+}
+
+static void add_config_field(void *ud, const char *key, const char *value)
+{
+	void **pair = ud;
+	struct cmd_ctx *ctx = pair[0];
+	pd_map_set_str(ctx->a, pair[1], pd_sprintf(ctx->a, "config.%s", key), value);
+}
+
+void cmd_stats(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *d = pd_map(a);
+	pd_map_set_int(a, d, "uptime_secs", ctx->now - g_stats.started_at);
+	map_set_time(ctx, d, "now", ctx->now);
+	pd_map_set_int(a, d, "connections_current", (int64_t)g_stats.connections_current);
+	pd_map_set_int(a, d, "connections_total", (int64_t)g_stats.connections_total);
+	pd_map_set_int(a, d, "connections_rejected", (int64_t)g_stats.connections_rejected);
+	pd_map_set_int(a, d, "requests_text", (int64_t)g_stats.requests_text);
+	pd_map_set_int(a, d, "requests_msgpack", (int64_t)g_stats.requests_msgpack);
+	size_t n;
+	const struct pd_command *t = pd_command_table(&n);
+	for (size_t i = 0; i < n; i++)
+		if (g_stats.commands[i])
+			pd_map_set_int(a, d, pd_sprintf(a, "cmd.%s%s%s", t[i].word, t[i].sub ? "_" : "",
+							 t[i].sub ? t[i].sub : ""),
+				       (int64_t)g_stats.commands[i]);
+	for (int code = 400; code < 600; code++)
+		if (g_stats.errors_by_code[code])
+			pd_map_set_int(a, d, pd_sprintf(a, "errors.%d", code),
+				       (int64_t)g_stats.errors_by_code[code]);
+	uint64_t groups = atomic_load(&g_stats.writer_groups);
+	uint64_t jobs = atomic_load(&g_stats.writer_jobs);
+	pd_map_set_int(a, d, "writer_groups", (int64_t)groups);
+	pd_map_set_int(a, d, "writer_jobs", (int64_t)jobs);
+	/* average group size in hundredths: integers only on the wire */
+	pd_map_set_str(a, d, "writer_avg_group",
+		       pd_sprintf(a, "%llu.%02llu",
+				  (unsigned long long)(groups ? jobs / groups : 0),
+				  (unsigned long long)(groups ? (jobs * 100 / groups) % 100 : 0)));
+	pd_map_set_int(a, d, "writer_max_group", (int64_t)atomic_load(&g_stats.writer_max_group));
+	pd_map_set_int(a, d, "store_used_bytes", (int64_t)store_used_bytes(ctx->st));
+	pd_map_set_int(a, d, "store_map_bytes", (int64_t)ctx->st->map_size);
+	pd_map_set_int(a, d, "store_map_grows", (int64_t)atomic_load(&g_stats.map_grows));
+	MDB_stat s;
+	if (mdb_stat(ctx->txn, ctx->st->waybills, &s) == 0)
+		pd_map_set_int(a, d, "waybills", (int64_t)s.ms_entries);
+	if (mdb_stat(ctx->txn, ctx->st->events, &s) == 0)
+		pd_map_set_int(a, d, "events", (int64_t)s.ms_entries);
+	if (mdb_stat(ctx->txn, ctx->st->queries, &s) == 0)
+		pd_map_set_int(a, d, "queries", (int64_t)s.ms_entries);
+	void *pair[2] = { ctx, d };
+	config_each(ctx->cfg, add_config_field, pair);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "ok");
+}
+
+/* Runs on the slow thread: a compacting copy reads the whole store. */
+void cmd_backup(struct cmd_ctx *ctx)
+{
+	const char *name = pd_arg_str(ctx->args, "name");
+	char dir[1024], stamp[32];
+	if (!name) {
+		time_t t = (time_t)ctx->now;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		name = stamp;
+	}
+	if (strchr(name, '/') || name[0] == '.')
+		return reply_error(ctx, 400, "backup name must not hold '/' or start with '.'");
+	snprintf(dir, sizeof(dir), "%s/backups", ctx->cfg->data_dir);
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return reply_error(ctx, 500, "cannot create %s: %s", dir, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s/backups/%s", ctx->cfg->data_dir, name);
+	if (mkdir(dir, 0750) < 0)
+		return reply_error(ctx, errno == EEXIST ? 409 : 500, "cannot create %s: %s",
+				   dir, strerror(errno));
+	int rc = mdb_env_copy2(ctx->st->env, dir, MDB_CP_COMPACT);
+	if (rc)
+		return reply_error(ctx, 500, "backup failed: %s", mdb_strerror(rc));
+	struct stat sb;
+	char file[1100];
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, d, "path", dir);
+	pd_map_set_int(ctx->a, d, "bytes", stat(file, &sb) == 0 ? (int64_t)sb.st_size : 0);
+	ctx->rep->data = d;
+	log_msg("info", ctx->sess->conn_id, ctx->sess->user, "backup written to %s", dir);
+	reply_ok(ctx, 200, "backup written");
+}
+
+void cmd_clock_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *d = pd_map(ctx->a);
+	map_set_time(ctx, d, "now", ctx->now);
+	pd_map_set_int(ctx->a, d, "utc_secs", ctx->now);
+	pd_map_set_str(ctx->a, d, "timezone", ctx->cfg->timezone);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "ok");
+}
+
+void cmd_clock_set(struct cmd_ctx *ctx)
+{
+	if (!ctx->cfg->enable_test_clock)
+		return reply_error(ctx, 403, "the clock is set only when the daemon runs with --enable-test-clock");
+	int64_t t;
+	pd_arg_int(ctx->args, "time", &t);
+	clock_set(t);
+	ctx->now = t;
+	log_msg("warn", ctx->sess->conn_id, ctx->sess->user, "clock set to %lld", (long long)t);
+	cmd_clock_get(ctx);
+}

@@ -1,0 +1,478 @@
+/* waybill.c — WAYBILL CREATE/GET/FIND/REDIRECT/RECALL and SCAN.
+ *
+ * A waybill is one record in `waybills` (number -> map); its tracking
+ * history is in `events` (number \0 be32 seq -> map), so a scan appends one
+ * small record and rewrites the waybill, and GET reads one record and one
+ * cursor range. Both phones are indexed for FIND. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "waybill.h"
+#include "waybill_rules.h"
+
+#define EVENT_KEY_MAX 32
+#define FIND_MAX_RESULTS 100
+/* A scan may be entered a little ahead of the daemon's clock (terminal
+ * clocks drift), never far ahead. */
+#define SCAN_FUTURE_SLACK_SECS 300
+
+static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
+{
+	size_t n = strlen(number);
+	memcpy(key, number, n);
+	key[n] = '\0';
+	be32_put(key + n + 1, seq);
+	return n + 5;
+}
+
+int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
+{
+	int rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, wb);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no waybill %s", number);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
+{
+	return store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
+}
+
+/* Appends one history event and counts it on the waybill. */
+static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
+			     struct pd_value *wb, struct pd_value *ev)
+{
+	int64_t count = 0;
+	pd_map_int(wb, "event_count", &count);
+	count++;
+	pd_map_set_int(ctx->a, wb, "event_count", count);
+	pd_map_set_int(ctx->a, ev, "seq", count);
+	unsigned char key[EVENT_KEY_MAX];
+	size_t klen = event_key(number, (uint32_t)count, key);
+	return store_put(ctx->txn, ctx->st->events, key, klen, ev, 0);
+}
+
+static struct pd_value *event_new(struct cmd_ctx *ctx, const char *kind,
+				  int64_t at, const char *depot)
+{
+	struct pd_value *ev = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, ev, "event", kind);
+	pd_map_set_int(ctx->a, ev, "at", at);
+	if (depot)
+		pd_map_set_str(ctx->a, ev, "depot", depot);
+	pd_map_set_str(ctx->a, ev, "by", ctx->sess->user);
+	return ev;
+}
+
+static const char *const create_string_fields[] = {
+	"sender_name", "sender_phone", "sender_address", "sender_city",
+	"receiver_name", "receiver_phone", "receiver_address", "receiver_city",
+	"customer", "origin_depot", "dest_depot", "goods", "packaging", "payment",
+	"service_level",
+};
+
+void cmd_waybill_create(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "number");
+	int64_t pieces, weight, fee, declared = 0, max_piece = 0, promised, created = ctx->now;
+	pd_arg_int(ctx->args, "pieces", &pieces);
+	pd_arg_int(ctx->args, "weight_g", &weight);
+	pd_arg_int(ctx->args, "fee_fen", &fee);
+	pd_arg_int(ctx->args, "declared_value_fen", &declared);
+	pd_arg_int(ctx->args, "max_piece_value_fen", &max_piece);
+	pd_arg_int(ctx->args, "promised_at", &promised);
+	pd_arg_int(ctx->args, "created_at", &created);
+	bool insured = pd_arg_bool(ctx->args, "insured", 0);
+	bool over_limit = pd_arg_bool(ctx->args, "over_limit", 0);
+	bool over_limit_declared = pd_arg_bool(ctx->args, "over_limit_declared", 0);
+
+	if (pieces < 1 || pieces > 10000)
+		return reply_error(ctx, 400, "argument 'pieces' must be from 1 to 10000");
+	if (weight < 1)
+		return reply_error(ctx, 400, "argument 'weight_g' must be at least 1 gram");
+	if (insured && declared <= 0)
+		return reply_error(ctx, 422, "an insured waybill needs declared_value_fen above 0");
+	if (max_piece > 0 && declared > 0 && pieces == 1 && max_piece != declared)
+		return reply_error(ctx, 422, "with one piece, max_piece_value_fen must equal declared_value_fen");
+	if (over_limit_declared && !over_limit)
+		return reply_error(ctx, 422, "over_limit_declared needs over_limit=yes");
+	if (promised <= created)
+		return reply_error(ctx, 422, "promised_at must be after the waybill is created");
+	if (created > ctx->now + SCAN_FUTURE_SLACK_SECS)
+		return reply_error(ctx, 422, "created_at is in the future");
+
+	MDB_val k = { strlen(number), (void *)number }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->waybills, &k, &v);
+	if (rc == 0)
+		return reply_error(ctx, 409, "waybill %s exists", number);
+	if (rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+
+	struct pd_value *wb = pd_map(a);
+	pd_map_set_str(a, wb, "number", number);
+	pd_map_set_str(a, wb, "status", wb_status_name(WB_CREATED));
+	for (size_t i = 0; i < sizeof(create_string_fields) / sizeof(create_string_fields[0]); i++) {
+		const char *s = pd_arg_str(ctx->args, create_string_fields[i]);
+		if (s)
+			pd_map_set_str(a, wb, create_string_fields[i], s);
+	}
+	if (!pd_arg_str(ctx->args, "service_level"))
+		pd_map_set_str(a, wb, "service_level", "basic");
+	pd_map_set_int(a, wb, "pieces", pieces);
+	pd_map_set_int(a, wb, "weight_g", weight);
+	pd_map_set_int(a, wb, "declared_value_fen", declared);
+	pd_map_set_bool(a, wb, "insured", insured);
+	pd_map_set_bool(a, wb, "used_goods", pd_arg_bool(ctx->args, "used_goods", 0));
+	pd_map_set_int(a, wb, "max_piece_value_fen", max_piece ? max_piece : (pieces == 1 ? declared : 0));
+	pd_map_set_bool(a, wb, "over_limit", over_limit);
+	pd_map_set_bool(a, wb, "over_limit_declared", over_limit_declared);
+	pd_map_set_int(a, wb, "fee_fen", fee);
+	pd_map_set_int(a, wb, "extra_fees_fen", 0);
+	pd_map_set_int(a, wb, "promised_at", promised);
+	pd_map_set_int(a, wb, "created_at", created);
+	pd_map_set_str(a, wb, "created_by", ctx->sess->user);
+	pd_map_set_bool(a, wb, "damaged", false);
+	pd_map_set_bool(a, wb, "priority", false);
+	pd_map_set_bool(a, wb, "ever_out_for_delivery", false);
+	pd_map_set_int(a, wb, "redirects", 0);
+	pd_map_set_int(a, wb, "event_count", 0);
+
+	struct pd_value *ev = event_new(ctx, "created", created, pd_arg_str(ctx->args, "origin_depot"));
+	const char *sp = pd_arg_str(ctx->args, "sender_phone");
+	const char *rp = pd_arg_str(ctx->args, "receiver_phone");
+	if ((rc = waybill_add_event(ctx, number, wb, ev)) ||
+	    (rc = waybill_save(ctx, number, wb)) ||
+	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, sp, strlen(sp), number, strlen(number))) ||
+	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, rp, strlen(rp), number, strlen(number))) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "create", NULL)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "number", number);
+	pd_map_set_str(a, d, "status", "created");
+	ctx->rep->data = d;
+	reply_ok(ctx, 201, "waybill %s created", number);
+}
+
+/* Adds late / completely_delayed to a waybill as shown. */
+static void add_lateness(struct cmd_ctx *ctx, const struct pd_value *wb, struct pd_value *out)
+{
+	int64_t promised = 0, delivered = 0;
+	pd_map_int(wb, "promised_at", &promised);
+	pd_map_int(wb, "delivered_at", &delivered);
+	const char *sc = pd_map_str(wb, "sender_city"), *rc = pd_map_str(wb, "receiver_city");
+	bool same_city = sc && rc && strcmp(sc, rc) == 0;
+	struct wb_lateness l;
+	wb_lateness(promised, delivered, ctx->now, same_city,
+		    ctx->cfg->same_city_complete_delay_days,
+		    ctx->cfg->intercity_complete_delay_days, &l);
+	pd_map_set_bool(ctx->a, out, "late", l.late);
+	pd_map_set_int(ctx->a, out, "late_secs", l.late_secs);
+	pd_map_set_bool(ctx->a, out, "completely_delayed", l.completely_delayed);
+	pd_map_set_bool(ctx->a, out, "same_city", same_city);
+}
+
+int waybill_events(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->events, &cur);
+	if (rc)
+		return rc;
+	unsigned char key[EVENT_KEY_MAX];
+	size_t prefix = strlen(number) + 1;
+	event_key(number, 0, key);
+	MDB_val k = { prefix, key }, v;
+	struct pd_value *list = pd_arr(ctx->a);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != prefix + 4 || memcmp(k.mv_data, key, prefix) != 0)
+			break;
+		struct pd_value *ev;
+		size_t used;
+		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &ev) != PD_UNPACK_OK) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		pd_arr_push(ctx->a, list, present(ctx, ev));
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	*out = list;
+	return 0;
+}
+
+void cmd_waybill_get(struct cmd_ctx *ctx)
+{
+	const char *number = pd_arg_str(ctx->args, "number");
+	struct pd_value *wb, *events;
+	if (waybill_load(ctx, number, &wb))
+		return;
+	int rc = waybill_events(ctx, number, &events);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *out = present(ctx, wb);
+	add_lateness(ctx, wb, out);
+	pd_map_set(ctx->a, out, "events", events);
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
+}
+
+void cmd_scan(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "number");
+	const char *event_name = pd_arg_str(ctx->args, "event");
+	const char *depot = pd_arg_str(ctx->args, "depot");
+	int64_t at = ctx->now;
+	pd_arg_int(ctx->args, "at", &at);
+	enum wb_event ev = (enum wb_event)wb_event_parse(event_name);
+
+	if (ev == WE_DELIVERED) {
+		if (!pd_arg_str(ctx->args, "signer"))
+			return reply_error(ctx, 400, "missing argument 'signer' (who signed)");
+		if (!pd_map_get(ctx->args, "signer_is_consignee"))
+			return reply_error(ctx, 400, "missing argument 'signer_is_consignee' (yes or no)");
+	} else if (pd_arg_str(ctx->args, "signer") || pd_map_get(ctx->args, "signer_is_consignee") ||
+		   pd_arg_str(ctx->args, "remarks")) {
+		return reply_error(ctx, 400, "signer, signer_is_consignee and remarks go with a delivered scan only");
+	}
+	if (ev == WE_DELIVERY_FAILED && !pd_arg_str(ctx->args, "reason"))
+		return reply_error(ctx, 400, "missing argument 'reason' (why delivery failed)");
+	if (at > ctx->now + SCAN_FUTURE_SLACK_SECS)
+		return reply_error(ctx, 422, "scan time is in the future");
+
+	struct pd_value *wb;
+	if (waybill_load(ctx, number, &wb))
+		return;
+	int64_t created = 0;
+	pd_map_int(wb, "created_at", &created);
+	if (at < created)
+		return reply_error(ctx, 422, "scan time is before the waybill was created");
+	int cur = wb_status_parse(pd_map_str(wb, "status"));
+	int before_lost = wb_status_parse(pd_map_str(wb, "before_lost"));
+	int next = wb_status_next((enum wb_status)cur, ev, (enum wb_status)before_lost);
+	if (next < 0)
+		return reply_error(ctx, 409, "cannot record %s on a waybill that is %s",
+				   event_name, pd_map_str(wb, "status"));
+
+	struct pd_value *e = event_new(ctx, event_name, at, depot);
+	static const char *const extra[] = { "signer", "remarks", "reason", "note" };
+	for (size_t i = 0; i < 4; i++) {
+		const char *s = pd_arg_str(ctx->args, extra[i]);
+		if (s)
+			pd_map_set_str(a, e, extra[i], s);
+	}
+	pd_map_set_str(a, e, "status_after", wb_status_name((enum wb_status)next));
+
+	switch (ev) {
+	case WE_DELIVERED: {
+		const char *remarks = pd_arg_str(ctx->args, "remarks");
+		bool consignee = pd_arg_bool(ctx->args, "signer_is_consignee", 0);
+		pd_map_set_bool(a, e, "signer_is_consignee", consignee);
+		pd_map_set_int(a, wb, "delivered_at", at);
+		pd_map_set_str(a, wb, "signer", pd_arg_str(ctx->args, "signer"));
+		pd_map_set_bool(a, wb, "signer_is_consignee", consignee);
+		pd_map_set_bool(a, wb, "signed_with_remarks", remarks && *remarks);
+		if (remarks)
+			pd_map_set_str(a, wb, "remarks", remarks);
+		break;
+	}
+	case WE_OUT_FOR_DELIVERY:
+		pd_map_set_bool(a, wb, "ever_out_for_delivery", true);
+		break;
+	case WE_DAMAGED:
+		pd_map_set_bool(a, wb, "damaged", true);
+		break;
+	case WE_LOST:
+		pd_map_set_str(a, wb, "before_lost", wb_status_name((enum wb_status)cur));
+		break;
+	case WE_RETURNED:
+		pd_map_set_int(a, wb, "returned_at", at);
+		break;
+	default:
+		break;
+	}
+	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_int(a, wb, "last_event_at", at);
+	pd_map_set_str(a, wb, "last_depot", depot);
+
+	struct pd_value *detail = pd_map(a);
+	pd_map_set_str(a, detail, "event", event_name);
+	pd_map_set_str(a, detail, "from", wb_status_name((enum wb_status)cur));
+	pd_map_set_str(a, detail, "to", wb_status_name((enum wb_status)next));
+	int rc;
+	if ((rc = waybill_add_event(ctx, number, wb, e)) ||
+	    (rc = waybill_save(ctx, number, wb)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "scan", detail)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "number", number);
+	pd_map_set_str(a, d, "event", event_name);
+	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
+	int64_t seq = 0;
+	pd_map_int(wb, "event_count", &seq);
+	pd_map_set_int(a, d, "seq", seq);
+	ctx->rep->data = d;
+	reply_ok(ctx, 201, "%s recorded", event_name);
+}
+
+/* ---- address change and recall ---- */
+
+static bool id_last4_valid(const char *s)
+{
+	if (strlen(s) != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (!isalnum((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int check_id_args(struct cmd_ctx *ctx)
+{
+	const char *type = pd_arg_str(ctx->args, "id_type");
+	const char *last4 = pd_arg_str(ctx->args, "id_last4");
+	if (!type != !last4) {
+		reply_error(ctx, 400, "an ID check needs both id_type and id_last4");
+		return -1;
+	}
+	if (last4 && !id_last4_valid(last4)) {
+		reply_error(ctx, 400, "argument 'id_last4' must be exactly the last 4 letters or digits of the ID, never the whole number");
+		return -1;
+	}
+	return 0;
+}
+
+/* Only the sender may ask: the phone on the waybill, or an ID check of the
+ * sender (the requester's name must be the sender's). */
+static int check_sender(struct cmd_ctx *ctx, const struct pd_value *wb)
+{
+	if (check_id_args(ctx) < 0)
+		return -1;
+	const char *phone = pd_arg_str(ctx->args, "requester_phone");
+	const char *requester = pd_arg_str(ctx->args, "requester");
+	if (phone && strcmp(phone, pd_map_str(wb, "sender_phone")) == 0)
+		return 0;
+	if (pd_arg_str(ctx->args, "id_type") &&
+	    strcmp(requester, pd_map_str(wb, "sender_name")) == 0)
+		return 0;
+	reply_error(ctx, 422, "only the sender may ask: give requester_phone matching the sender's phone, "
+			      "or an ID check (id_type, id_last4) of the sender by name");
+	return -1;
+}
+
+static void record_requester(struct cmd_ctx *ctx, struct pd_value *ev)
+{
+	pd_map_set_str(ctx->a, ev, "requested_by", pd_arg_str(ctx->args, "requester"));
+	const char *t = pd_arg_str(ctx->args, "id_type");
+	if (t) {
+		pd_map_set_str(ctx->a, ev, "id_type", t);
+		pd_map_set_str(ctx->a, ev, "id_last4", pd_arg_str(ctx->args, "id_last4"));
+	} else {
+		pd_map_set_str(ctx->a, ev, "verified_by", "sender_phone");
+	}
+	pd_map_set_str(ctx->a, ev, "accepted_by", ctx->sess->user);
+}
+
+void cmd_waybill_redirect(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "number");
+	const char *address = pd_arg_str(ctx->args, "address");
+	const char *city = pd_arg_str(ctx->args, "city");
+	const char *dest_depot = pd_arg_str(ctx->args, "dest_depot");
+	struct pd_value *wb;
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
+		return;
+	const char *why;
+	if (wb_change_allowed((enum wb_status)wb_status_parse(pd_map_str(wb, "status")),
+			      pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
+		return reply_error(ctx, 409, "address change refused: %s", why);
+	int64_t redirects = 0, extra = 0;
+	pd_map_int(wb, "redirects", &redirects);
+	pd_map_int(wb, "extra_fees_fen", &extra);
+	if (redirects >= ctx->cfg->max_redirects_per_waybill)
+		return reply_error(ctx, 422, "address change refused: this waybill has had its %lld allowed change(s)",
+				   (long long)ctx->cfg->max_redirects_per_waybill);
+	const char *old_city = pd_map_str(wb, "receiver_city");
+	bool other_city = strcmp(old_city, city) != 0;
+	if (other_city && !dest_depot)
+		return reply_error(ctx, 400, "missing argument 'dest_depot': the new address is in another city");
+	int64_t fee = other_city ? ctx->cfg->redirect_fee_other_city_fen
+				 : ctx->cfg->redirect_fee_same_city_fen;
+
+	struct pd_value *ev = event_new(ctx, "redirected", ctx->now, pd_map_str(wb, "last_depot"));
+	pd_map_set_str(a, ev, "old_address", pd_map_str(wb, "receiver_address"));
+	pd_map_set_str(a, ev, "old_city", old_city);
+	pd_map_set_str(a, ev, "new_address", address);
+	pd_map_set_str(a, ev, "new_city", city);
+	if (dest_depot) {
+		pd_map_set_str(a, ev, "old_dest_depot", pd_map_str(wb, "dest_depot"));
+		pd_map_set_str(a, ev, "new_dest_depot", dest_depot);
+	}
+	pd_map_set_bool(a, ev, "rerouted", other_city);
+	pd_map_set_int(a, ev, "fee_fen", fee);
+	record_requester(ctx, ev);
+
+	pd_map_set_str(a, wb, "receiver_address", address);
+	pd_map_set_str(a, wb, "receiver_city", city);
+	if (dest_depot)
+		pd_map_set_str(a, wb, "dest_depot", dest_depot);
+	pd_map_set_int(a, wb, "redirects", redirects + 1);
+	pd_map_set_int(a, wb, "extra_fees_fen", extra + fee);
+	int rc;
+	if ((rc = waybill_add_event(ctx, number, wb, ev)) ||
+	    (rc = waybill_save(ctx, number, wb)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "redirect", ev)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "number", number);
+	pd_map_set_bool(a, d, "rerouted", other_city);
+	pd_map_set_int(a, d, "fee_fen", fee);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "address changed");
+}
+
+void cmd_waybill_recall(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "number");
+	struct pd_value *wb;
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
+		return;
+	const char *status = pd_map_str(wb, "status");
+	int cur = wb_status_parse(status);
+	const char *why;
+	if (wb_change_allowed((enum wb_status)cur, pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
+		return reply_error(ctx, 409, "recall refused: %s", why);
+	int next = wb_status_next((enum wb_status)cur, WE_RETURNING, WB_STATUS_COUNT);
+	if (next < 0)
+		return reply_error(ctx, 409, "recall refused: the parcel is %s", status);
+	int64_t extra = 0;
+	pd_map_int(wb, "extra_fees_fen", &extra);
+	struct pd_value *ev = event_new(ctx, "recalled", ctx->now, pd_map_str(wb, "last_depot"));
+	const char *reason = pd_arg_str(ctx->args, "reason");
+	if (reason)
+		pd_map_set_str(a, ev, "reason", reason);
+	pd_map_set_int(a, ev, "fee_fen", ctx->cfg->recall_fee_fen);
+	pd_map_set_str(a, ev, "status_after", wb_status_name((enum wb_status)next));
+	record_requester(ctx, ev);
+	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_bool(a, wb, "recalled", true);
+	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
+	int rc;
+	if ((rc = waybill_add_event(ctx, number, wb, ev)) ||
+	    (rc = waybill_save(ctx, number, wb)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "recall", ev)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "number", number);
+	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "recalled: the parcel returns to its sender");
+}

@@ -1,0 +1,336 @@
+/* writer.c — group commit writer and slow-work thread. */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct job_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	struct job *head, *tail;
+	bool stopping;
+	pthread_t thread;
+};
+
+static struct job_queue write_q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, 0 };
+static struct job_queue slow_q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, 0 };
+
+/* finished jobs, handed back to the loop */
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct job *done_head, *done_tail;
+static struct event *done_event;
+static void (*done_fn)(struct job *);
+
+struct job *job_new(void)
+{
+	struct job *job = calloc(1, sizeof(*job));
+	if (!job)
+		abort();
+	pd_arena_init(&job->arena);
+	pd_buf_init(&job->out);
+	return job;
+}
+
+void job_free(struct job *job)
+{
+	pd_arena_free(&job->arena);
+	pd_buf_free(&job->out);
+	free(job);
+}
+
+static void queue_push(struct job_queue *q, struct job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&q->lock);
+	if (q->tail)
+		q->tail->next = job;
+	else
+		q->head = job;
+	q->tail = job;
+	pthread_cond_signal(&q->ready);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Waits for work; takes at most max jobs. NULL when stopping and empty. */
+static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
+{
+	pthread_mutex_lock(&q->lock);
+	while (!q->head && !q->stopping)
+		pthread_cond_wait(&q->ready, &q->lock);
+	struct job *head = q->head, *last = NULL, *j = head;
+	size_t n = 0;
+	while (j && (int64_t)n < max) {
+		last = j;
+		j = j->next;
+		n++;
+	}
+	if (last) {
+		q->head = last->next;
+		if (!q->head)
+			q->tail = NULL;
+		last->next = NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
+	*count = n;
+	return head;
+}
+
+static void hand_back(struct job *list)
+{
+	if (!list)
+		return;
+	struct job *last = list;
+	while (last->next)
+		last = last->next;
+	pthread_mutex_lock(&done_lock);
+	if (done_tail)
+		done_tail->next = list;
+	else
+		done_head = list;
+	done_tail = last;
+	pthread_mutex_unlock(&done_lock);
+	event_active(done_event, EV_READ, 0);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	pthread_mutex_lock(&done_lock);
+	struct job *list = done_head;
+	done_head = done_tail = NULL;
+	pthread_mutex_unlock(&done_lock);
+	while (list) {
+		struct job *next = list->next;
+		list->next = NULL;
+		done_fn(list);
+		list = next;
+	}
+}
+
+int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
+	    struct pd_reply *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	struct cmd_ctx ctx = {
+		.a = work, .cmd = job->cmd, .args = job->args, .rep = rep,
+		.st = &g_store, .txn = txn, .sess = &job->sess, .cfg = &g_config,
+		.now = job->now,
+	};
+	dispatch_handler(&ctx);
+	job->close_after = ctx.close_after;
+	job->auth_ok = ctx.auth_ok;
+	memcpy(job->auth_user, ctx.auth_user, sizeof(job->auth_user));
+	job->auth_role = ctx.auth_role;
+	job_render(job, rep);
+	return ctx.store_rc;
+}
+
+void job_render(struct job *job, const struct pd_reply *rep)
+{
+	job->code = rep->code;
+	job->out.len = 0;
+	pd_reply_render(rep, job->framing, &job->out);
+}
+
+static void render_plain(struct job *job, int code, const char *msg)
+{
+	struct pd_reply rep = { .code = code, .msg = msg };
+	job_render(job, &rep);
+}
+
+/* The idempotency key: user \0 token. */
+static size_t idem_key(const struct job *job, const char *token, char *key,
+		       size_t cap)
+{
+	size_t ul = strlen(job->sess.user), tl = strlen(token);
+	if (ul + 1 + tl > cap)
+		return 0;
+	memcpy(key, job->sess.user, ul);
+	key[ul] = '\0';
+	memcpy(key + ul + 1, token, tl);
+	return ul + 1 + tl;
+}
+
+/* Replays the stored first reply of a repeated req= token. 1 if replayed. */
+static int idem_replay(struct job *job, MDB_txn *txn, const char *key,
+		       size_t klen, struct pd_arena *work)
+{
+	struct pd_value *stored;
+	struct pd_reply rep;
+	if (store_get(txn, g_store.idem, key, klen, work, &stored) != 0 ||
+	    pd_reply_from_msgpack(stored, &rep) < 0)
+		return 0;
+	job_render(job, &rep);
+	return 1;
+}
+
+/* Keeps the logical reply, so a repeat renders it in its own framing. */
+static int idem_store(MDB_txn *txn, const char *key, size_t klen,
+		      const struct pd_reply *rep, struct pd_arena *work)
+{
+	struct pd_value *v = pd_map(work);
+	pd_map_set_int(work, v, "code", rep->code);
+	pd_map_set_str(work, v, "msg", rep->msg ? rep->msg : "");
+	pd_map_set(work, v, "data", rep->data ? rep->data : pd_nil(work));
+	return store_put(txn, g_store.idem, key, klen, v, 0);
+}
+
+/* Applies one job in a nested transaction of the group: a failing job rolls
+ * back only itself. Returns MDB_MAP_FULL when the map must grow (the whole
+ * group is then run again), else 0. */
+static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
+{
+	const char *token = pd_map_str(job->args, "req");
+	char key[256];
+	size_t klen = token ? idem_key(job, token, key, sizeof(key)) : 0;
+	if (klen && idem_replay(job, group, key, klen, work))
+		return 0;
+
+	MDB_txn *child;
+	int rc = mdb_txn_begin(g_store.env, group, 0, &child);
+	if (rc) {
+		render_plain(job, 500, "internal error: cannot begin transaction");
+		return rc == MDB_MAP_FULL ? rc : 0;
+	}
+	struct pd_reply rep;
+	rc = job_run(job, child, work, &rep);
+	if (rc == MDB_MAP_FULL) {
+		mdb_txn_abort(child);
+		return rc;
+	}
+	if (job->code >= 200 && job->code < 300) {
+		rc = klen ? idem_store(child, key, klen, &rep, work) : 0;
+		if (rc == 0)
+			rc = mdb_txn_commit(child);
+		else
+			mdb_txn_abort(child);
+	} else {
+		/* nothing of the failed job is kept but its answer to a repeat */
+		mdb_txn_abort(child);
+		rc = klen ? idem_store(group, key, klen, &rep, work) : 0;
+	}
+	if (rc == MDB_MAP_FULL)
+		return rc;
+	if (rc)
+		render_plain(job, 500, "internal error: store write failed, nothing written");
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	struct pd_arena work;
+	pd_arena_init(&work);
+	for (;;) {
+		size_t n;
+		struct job *group = queue_take(&write_q, g_config.max_group_jobs, &n);
+		if (!group)
+			break;
+		for (;;) {
+			MDB_txn *txn;
+			int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+			if (rc) {
+				for (struct job *j = group; j; j = j->next)
+					render_plain(j, 503, "store unavailable");
+				break;
+			}
+			bool grow = false;
+			for (struct job *j = group; j && !grow; j = j->next) {
+				pd_arena_reset(&work);
+				grow = writer_apply(j, txn, &work) == MDB_MAP_FULL;
+			}
+			if (grow) {
+				mdb_txn_abort(txn);
+			} else {
+				rc = mdb_txn_commit(txn);
+				if (rc == MDB_MAP_FULL) {
+					grow = true;
+				} else if (rc) {
+					log_msg("error", 0, NULL, "commit failed: %s", mdb_strerror(rc));
+					for (struct job *j = group; j; j = j->next)
+						render_plain(j, 500, "internal error: commit failed, nothing written");
+					break;
+				}
+			}
+			if (!grow)
+				break;
+			if (store_grow(&g_store) != 0) {
+				for (struct job *j = group; j; j = j->next)
+					render_plain(j, 503, "store full");
+				break;
+			}
+			atomic_fetch_add(&g_stats.map_grows, 1);
+		}
+		atomic_fetch_add(&g_stats.writer_groups, 1);
+		atomic_fetch_add(&g_stats.writer_jobs, n);
+		if (n > atomic_load(&g_stats.writer_max_group))
+			atomic_store(&g_stats.writer_max_group, n);
+		pd_arena_reset(&work);
+		hand_back(group);
+	}
+	pd_arena_free(&work);
+	return NULL;
+}
+
+static void *slow_main(void *arg)
+{
+	(void)arg;
+	struct pd_arena work;
+	pd_arena_init(&work);
+	for (;;) {
+		size_t n;
+		struct job *job = queue_take(&slow_q, 1, &n);
+		if (!job)
+			break;
+		MDB_txn *txn = NULL;
+		pthread_rwlock_rdlock(&g_store.resize_lock);
+		if (mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn) != 0)
+			txn = NULL;
+		pd_arena_reset(&work);
+		struct pd_reply rep;
+		if (txn)
+			job_run(job, txn, &work, &rep);
+		else
+			render_plain(job, 503, "store unavailable");
+		if (txn)
+			mdb_txn_abort(txn);
+		pthread_rwlock_unlock(&g_store.resize_lock);
+		hand_back(job);
+	}
+	pd_arena_free(&work);
+	return NULL;
+}
+
+int workers_start(struct event_base *base, void (*done)(struct job *))
+{
+	done_fn = done;
+	done_event = event_new(base, -1, 0, on_done, NULL);
+	if (!done_event)
+		return -1;
+	if (pthread_create(&write_q.thread, NULL, writer_main, NULL) ||
+	    pthread_create(&slow_q.thread, NULL, slow_main, NULL))
+		return -1;
+	return 0;
+}
+
+void writer_submit(struct job *job) { queue_push(&write_q, job); }
+void slow_submit(struct job *job) { queue_push(&slow_q, job); }
+
+static void queue_stop(struct job_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->stopping = true;
+	pthread_cond_broadcast(&q->ready);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+}
+
+void workers_stop(void)
+{
+	queue_stop(&write_q);
+	queue_stop(&slow_q);
+	on_done(-1, 0, NULL);
+	event_free(done_event);
+	done_event = NULL;
+}

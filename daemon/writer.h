@@ -1,0 +1,53 @@
+/* writer.h — the writer thread (group commit) and the slow-work thread.
+ *
+ * The loop hands a job to writer_submit(); the writer applies every job
+ * waiting in its queue inside one LMDB write transaction, each in a nested
+ * transaction of its own (a failing job rolls back only itself), commits
+ * once (one fsync for the group), and only then hands the jobs back to the
+ * loop, which sends the replies. CPU-heavy work that writes nothing (AUTH's
+ * password hash, BACKUP) goes to slow_submit() so it neither blocks the loop
+ * nor delays a group commit. */
+#ifndef PD_WRITER_H
+#define PD_WRITER_H
+
+#include <event2/event.h>
+
+#include "daemon.h"
+
+struct job {
+	struct job *next;
+	void *conn;               /* owned by the loop; opaque here */
+	const struct pd_command *cmd;
+	struct pd_arena arena;    /* the request's arguments */
+	struct pd_value *args;
+	enum pd_framing framing;
+	struct session sess;
+	int64_t now;
+	/* results */
+	int code;
+	struct pd_buf out;        /* the rendered reply */
+	bool close_after, auth_ok;
+	char auth_user[USER_NAME_MAX];
+	enum pd_role auth_role;
+};
+
+struct job *job_new(void);
+void job_free(struct job *job);
+
+/* Starts both threads; done(job) is called on the loop thread for every
+ * finished job. Returns 0 or -1. */
+int workers_start(struct event_base *base, void (*done)(struct job *));
+void writer_submit(struct job *job);
+void slow_submit(struct job *job);
+/* Finishes the jobs already queued, then stops both threads. */
+void workers_stop(void);
+
+/* Runs a job's handler and renders its reply into job->out; rep keeps the
+ * logical reply (allocated in work). Shared by the writer (txn = nested
+ * write txn) and the slow thread (txn = read txn). Returns the handler's
+ * store_rc (MDB_MAP_FULL asks for a bigger map). */
+int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
+	    struct pd_reply *rep);
+void job_render(struct job *job, const struct pd_reply *rep);
+
+#endif

@@ -1,0 +1,52 @@
+/* reply.h — the one logical reply and its two renderings.
+ *
+ * Every command fills a struct pd_reply: a 3-digit code, a short message and
+ * optional data (a map = one record, or an array of maps = a list). It is
+ * rendered once, in the framing the request came in:
+ *   text:    "CODE message\r\n"; for 2xx the body and a "." line follow.
+ *            A record is "key: value" lines; nested maps and arrays flatten
+ *            to dotted keys (events.1.event: arrived); a list is records
+ *            separated by an empty line; a body line starting with "." gets
+ *            one more "." in front. Values escape \ CR LF TAB and other
+ *            control characters (\\ \r \n \t \xHH).
+ *   msgpack: {"code": int, "msg": str, "data": map | array | nil}. */
+#ifndef PD_REPLY_H
+#define PD_REPLY_H
+
+#include "request.h"
+
+struct pd_reply {
+	int code;
+	const char *msg;
+	struct pd_value *data; /* NULL, PD_MAP or PD_ARR */
+};
+
+/* A growable byte buffer. */
+struct pd_buf {
+	char *data;
+	size_t len, cap;
+};
+
+void pd_buf_init(struct pd_buf *b);
+void pd_buf_free(struct pd_buf *b);
+void pd_buf_add(struct pd_buf *b, const void *p, size_t n);
+void pd_buf_adds(struct pd_buf *b, const char *s);
+void pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Sets the reply; msg is copied into the arena. */
+void pd_reply_set(struct pd_arena *a, struct pd_reply *r, int code,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out);
+void pd_reply_render_msgpack(const struct pd_reply *r, struct pd_buf *out);
+void pd_reply_render(const struct pd_reply *r, enum pd_framing f,
+		     struct pd_buf *out);
+
+/* The text rendering of one value (as it appears after "key: "). */
+void pd_value_render_text(const struct pd_value *v, struct pd_buf *out);
+
+/* Decodes a msgpack reply map into r (client side). 0 or -1. */
+int pd_reply_from_msgpack(const struct pd_value *v, struct pd_reply *r);
+
+#endif

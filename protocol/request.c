@@ -1,0 +1,275 @@
+/* request.c — text tokenizer and msgpack request shape checks. */
+#include "request.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void pd_error_set(struct pd_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+int pd_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i - 1 < n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		static const uint32_t min_for_len[4] = { 0, 0x80, 0x800, 0x10000 };
+		if (cp < min_for_len[n] || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads a quoted word starting at line[*pos] == '"'. The result is written
+ * into out (at most len bytes, as escapes only shrink). */
+static int read_quoted(const char *line, size_t len, size_t *pos, char *out,
+		       size_t *out_len, struct pd_error *err)
+{
+	size_t i = *pos + 1, o = 0;
+	while (i < len) {
+		char c = line[i];
+		if (c == '"') {
+			i++;
+			if (i < len && line[i] != ' ' && line[i] != '\t') {
+				pd_error_set(err, 400, "a quoted word must be followed by a space");
+				return -1;
+			}
+			*pos = i;
+			*out_len = o;
+			return 0;
+		}
+		if (c == '\\') {
+			if (i + 1 >= len)
+				break;
+			char e = line[i + 1];
+			i += 2;
+			switch (e) {
+			case '"': out[o++] = '"'; break;
+			case '\\': out[o++] = '\\'; break;
+			case 'n': out[o++] = '\n'; break;
+			case 'r': out[o++] = '\r'; break;
+			case 't': out[o++] = '\t'; break;
+			case 'x': {
+				int h = i + 1 < len ? hex_digit(line[i]) : -1;
+				int l = i + 1 < len ? hex_digit(line[i + 1]) : -1;
+				if (h < 0 || l < 0) {
+					pd_error_set(err, 400, "bad \\x escape: two hex digits expected");
+					return -1;
+				}
+				out[o++] = (char)(h * 16 + l);
+				i += 2;
+				break;
+			}
+			default:
+				pd_error_set(err, 400, "unknown escape \\%c in a quoted word", e);
+				return -1;
+			}
+			continue;
+		}
+		out[o++] = c;
+		i++;
+	}
+	pd_error_set(err, 400, "unbalanced quotes");
+	return -1;
+}
+
+static int valid_arg_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 64 || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		      s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int add_named(struct pd_arena *a, struct pd_request *req,
+		     const char *key, struct pd_value *val, struct pd_error *err)
+{
+	if (pd_map_get(req->named, key)) {
+		pd_error_set(err, 400, "argument '%s' given twice", key);
+		return -1;
+	}
+	if (req->named->u.c.count >= PD_MAX_NAMED_ARGS) {
+		pd_error_set(err, 400, "too many named arguments (at most %d)",
+			     PD_MAX_NAMED_ARGS);
+		return -1;
+	}
+	pd_map_set(a, req->named, key, val);
+	return 0;
+}
+
+static int add_word(struct pd_request *req, struct pd_value *v,
+		    struct pd_error *err)
+{
+	if (req->word_count >= PD_MAX_WORDS) {
+		pd_error_set(err, 400, "too many words (at most %d)", PD_MAX_WORDS);
+		return -1;
+	}
+	req->words[req->word_count++] = v;
+	return 0;
+}
+
+int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
+		       struct pd_request *req, struct pd_error *err)
+{
+	memset(req, 0, sizeof(*req));
+	req->framing = PD_FRAMING_TEXT;
+	req->named = pd_map(a);
+
+	if (!pd_utf8_valid(line, len)) {
+		pd_error_set(err, 400, "invalid UTF-8");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			pd_error_set(err, 400, "control character 0x%02x in request", c);
+			return -1;
+		}
+	}
+
+	char *scratch = pd_alloc(a, len + 1);
+	size_t i = 0;
+	while (i < len) {
+		if (line[i] == ' ' || line[i] == '\t') {
+			i++;
+			continue;
+		}
+		const char *key = NULL;
+		if (line[i] != '"') {
+			/* an unquoted word holding '=' before any quote is key=value */
+			size_t j = i;
+			while (j < len && line[j] != ' ' && line[j] != '\t' &&
+			       line[j] != '=' && line[j] != '"')
+				j++;
+			if (j < len && line[j] == '=') {
+				if (!valid_arg_name(line + i, j - i)) {
+					pd_error_set(err, 400, "bad argument name '%.*s'",
+						     (int)(j - i > 40 ? 40 : j - i), line + i);
+					return -1;
+				}
+				key = pd_strndup(a, line + i, j - i);
+				i = j + 1;
+			}
+		}
+		struct pd_value *val;
+		if (i < len && line[i] == '"') {
+			size_t n;
+			if (read_quoted(line, len, &i, scratch, &n, err) < 0)
+				return -1;
+			val = pd_strn(a, scratch, n);
+		} else {
+			size_t j = i;
+			while (j < len && line[j] != ' ' && line[j] != '\t') {
+				if (line[j] == '"') {
+					pd_error_set(err, 400, "unbalanced quotes");
+					return -1;
+				}
+				j++;
+			}
+			val = pd_strn(a, line + i, j - i);
+			i = j;
+		}
+		if (key ? add_named(a, req, key, val, err) : add_word(req, val, err))
+			return -1;
+	}
+	return 0;
+}
+
+int pd_request_from_msgpack(struct pd_arena *a, const struct pd_value *v,
+			    struct pd_request *req, struct pd_error *err)
+{
+	memset(req, 0, sizeof(*req));
+	req->framing = PD_FRAMING_MSGPACK;
+	req->named = pd_map(a);
+	if (v->type != PD_ARR || v->u.c.count == 0) {
+		pd_error_set(err, 400, "a msgpack request is a non-empty array");
+		return -1;
+	}
+	for (struct pd_entry *e = v->u.c.head; e; e = e->next) {
+		struct pd_value *w = e->val;
+		if (w->type == PD_MAP && !e->next) {
+			for (struct pd_entry *m = w->u.c.head; m; m = m->next) {
+				if (!valid_arg_name(m->key, m->key_len)) {
+					pd_error_set(err, 400, "bad argument name '%.*s'",
+						     (int)(m->key_len > 40 ? 40 : m->key_len), m->key);
+					return -1;
+				}
+				if (m->val->type == PD_MAP || m->val->type == PD_ARR) {
+					pd_error_set(err, 400, "argument '%s' must be a string, integer or boolean",
+						     m->key);
+					return -1;
+				}
+				if (add_named(a, req, m->key, m->val, err) < 0)
+					return -1;
+			}
+			continue;
+		}
+		if (w->type != PD_STR && w->type != PD_INT) {
+			pd_error_set(err, 400, "word %zu must be a string or an integer",
+				     req->word_count + 1);
+			return -1;
+		}
+		if (w->type == PD_STR && !pd_utf8_valid(w->u.s.ptr, w->u.s.len)) {
+			pd_error_set(err, 400, "invalid UTF-8");
+			return -1;
+		}
+		if (add_word(req, w, err) < 0)
+			return -1;
+	}
+	for (struct pd_entry *m = req->named->u.c.head; m; m = m->next)
+		if (m->val->type == PD_STR &&
+		    !pd_utf8_valid(m->val->u.s.ptr, m->val->u.s.len)) {
+			pd_error_set(err, 400, "invalid UTF-8");
+			return -1;
+		}
+	if (req->word_count == 0) {
+		pd_error_set(err, 400, "a msgpack request needs a command word");
+		return -1;
+	}
+	return 0;
+}

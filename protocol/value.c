@@ -1,0 +1,452 @@
+/* value.c — arena, value tree, msgpack encode (msgpack-c) and bounded decode. */
+#include "value.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK_BYTES (16 * 1024)
+
+struct pd_arena_chunk {
+	struct pd_arena_chunk *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
+void pd_arena_init(struct pd_arena *a)
+{
+	a->head = NULL;
+	a->used_bytes = 0;
+}
+
+void pd_arena_reset(struct pd_arena *a)
+{
+	struct pd_arena_chunk *c = a->head;
+	if (!c)
+		return;
+	/* keep the last (oldest, default-sized) chunk */
+	while (c->next) {
+		struct pd_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	c->used = 0;
+	a->head = c;
+	a->used_bytes = 0;
+}
+
+void pd_arena_free(struct pd_arena *a)
+{
+	struct pd_arena_chunk *c = a->head;
+	while (c) {
+		struct pd_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+	a->used_bytes = 0;
+}
+
+void *pd_alloc(struct pd_arena *a, size_t n)
+{
+	const size_t align = sizeof(max_align_t);
+	n = (n + align - 1) & ~(align - 1);
+	struct pd_arena_chunk *c = a->head;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK_BYTES ? n : ARENA_CHUNK_BYTES;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			abort();
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	a->used_bytes += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *pd_strndup(struct pd_arena *a, const char *s, size_t n)
+{
+	char *p = pd_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *pd_strdup(struct pd_arena *a, const char *s)
+{
+	return pd_strndup(a, s, strlen(s));
+}
+
+char *pd_sprintf(struct pd_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	char *p = pd_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+static struct pd_value *value_new(struct pd_arena *a, enum pd_type t)
+{
+	struct pd_value *v = pd_alloc(a, sizeof(*v));
+	v->type = t;
+	return v;
+}
+
+struct pd_value *pd_nil(struct pd_arena *a) { return value_new(a, PD_NIL); }
+
+struct pd_value *pd_bool(struct pd_arena *a, bool b)
+{
+	struct pd_value *v = value_new(a, PD_BOOL);
+	v->u.b = b;
+	return v;
+}
+
+struct pd_value *pd_int(struct pd_arena *a, int64_t i)
+{
+	struct pd_value *v = value_new(a, PD_INT);
+	v->u.i = i;
+	return v;
+}
+
+struct pd_value *pd_str_ref(struct pd_arena *a, const char *s, size_t n)
+{
+	struct pd_value *v = value_new(a, PD_STR);
+	v->u.s.ptr = s;
+	v->u.s.len = n;
+	return v;
+}
+
+struct pd_value *pd_strn(struct pd_arena *a, const char *s, size_t n)
+{
+	return pd_str_ref(a, pd_strndup(a, s, n), n);
+}
+
+struct pd_value *pd_str(struct pd_arena *a, const char *s)
+{
+	return pd_strn(a, s, strlen(s));
+}
+
+struct pd_value *pd_map(struct pd_arena *a) { return value_new(a, PD_MAP); }
+struct pd_value *pd_arr(struct pd_arena *a) { return value_new(a, PD_ARR); }
+
+static void container_append(struct pd_value *c, struct pd_entry *e)
+{
+	if (c->u.c.tail)
+		c->u.c.tail->next = e;
+	else
+		c->u.c.head = e;
+	c->u.c.tail = e;
+	c->u.c.count++;
+}
+
+static struct pd_entry *map_find(const struct pd_value *map, const char *key,
+				 size_t key_len)
+{
+	if (!map || map->type != PD_MAP)
+		return NULL;
+	for (struct pd_entry *e = map->u.c.head; e; e = e->next)
+		if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+			return e;
+	return NULL;
+}
+
+void pd_map_set(struct pd_arena *a, struct pd_value *map, const char *key,
+		struct pd_value *val)
+{
+	size_t key_len = strlen(key);
+	struct pd_entry *e = map_find(map, key, key_len);
+	if (e) {
+		e->val = val;
+		return;
+	}
+	e = pd_alloc(a, sizeof(*e));
+	e->key = key;
+	e->key_len = key_len;
+	e->val = val;
+	container_append(map, e);
+}
+
+void pd_map_set_str(struct pd_arena *a, struct pd_value *map, const char *key,
+		    const char *s)
+{
+	pd_map_set(a, map, key, s ? pd_str(a, s) : pd_nil(a));
+}
+
+void pd_map_set_int(struct pd_arena *a, struct pd_value *map, const char *key,
+		    int64_t i)
+{
+	pd_map_set(a, map, key, pd_int(a, i));
+}
+
+void pd_map_set_bool(struct pd_arena *a, struct pd_value *map, const char *key,
+		     bool b)
+{
+	pd_map_set(a, map, key, pd_bool(a, b));
+}
+
+void pd_arr_push(struct pd_arena *a, struct pd_value *arr, struct pd_value *v)
+{
+	struct pd_entry *e = pd_alloc(a, sizeof(*e));
+	e->val = v;
+	container_append(arr, e);
+}
+
+struct pd_value *pd_map_get(const struct pd_value *map, const char *key)
+{
+	struct pd_entry *e = map_find(map, key, strlen(key));
+	return e ? e->val : NULL;
+}
+
+const char *pd_map_str(const struct pd_value *map, const char *key)
+{
+	struct pd_value *v = pd_map_get(map, key);
+	return v && v->type == PD_STR ? v->u.s.ptr : NULL;
+}
+
+bool pd_map_int(const struct pd_value *map, const char *key, int64_t *out)
+{
+	struct pd_value *v = pd_map_get(map, key);
+	if (!v || v->type != PD_INT)
+		return false;
+	*out = v->u.i;
+	return true;
+}
+
+bool pd_map_bool(const struct pd_value *map, const char *key)
+{
+	struct pd_value *v = pd_map_get(map, key);
+	return v && v->type == PD_BOOL && v->u.b;
+}
+
+struct pd_value *pd_value_copy(struct pd_arena *a, const struct pd_value *v)
+{
+	switch (v->type) {
+	case PD_NIL: return pd_nil(a);
+	case PD_BOOL: return pd_bool(a, v->u.b);
+	case PD_INT: return pd_int(a, v->u.i);
+	case PD_STR: return pd_strn(a, v->u.s.ptr, v->u.s.len);
+	case PD_MAP: {
+		struct pd_value *m = pd_map(a);
+		for (struct pd_entry *e = v->u.c.head; e; e = e->next) {
+			struct pd_entry *n = pd_alloc(a, sizeof(*n));
+			n->key = pd_strndup(a, e->key, e->key_len);
+			n->key_len = e->key_len;
+			n->val = pd_value_copy(a, e->val);
+			container_append(m, n);
+		}
+		return m;
+	}
+	case PD_ARR: {
+		struct pd_value *r = pd_arr(a);
+		for (struct pd_entry *e = v->u.c.head; e; e = e->next)
+			pd_arr_push(a, r, pd_value_copy(a, e->val));
+		return r;
+	}
+	}
+	return pd_nil(a);
+}
+
+/* ---- msgpack encoding ---- */
+int pd_value_pack(msgpack_packer *pk, const struct pd_value *v)
+{
+	int rc = 0;
+	switch (v->type) {
+	case PD_NIL: return msgpack_pack_nil(pk);
+	case PD_BOOL: return v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	case PD_INT: return msgpack_pack_int64(pk, v->u.i);
+	case PD_STR: return msgpack_pack_str_with_body(pk, v->u.s.ptr, v->u.s.len);
+	case PD_MAP:
+		rc = msgpack_pack_map(pk, v->u.c.count);
+		for (struct pd_entry *e = v->u.c.head; e && rc == 0; e = e->next) {
+			rc = msgpack_pack_str_with_body(pk, e->key, e->key_len);
+			if (rc == 0)
+				rc = pd_value_pack(pk, e->val);
+		}
+		return rc;
+	case PD_ARR:
+		rc = msgpack_pack_array(pk, v->u.c.count);
+		for (struct pd_entry *e = v->u.c.head; e && rc == 0; e = e->next)
+			rc = pd_value_pack(pk, e->val);
+		return rc;
+	}
+	return -1;
+}
+
+int pd_value_to_msgpack(const struct pd_value *v, char **buf, size_t *len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (pd_value_pack(&pk, v) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return -1;
+	}
+	*len = sb.size;
+	*buf = msgpack_sbuffer_release(&sb);
+	return 0;
+}
+
+/* ---- bounded msgpack decoding ---- */
+struct decoder {
+	struct pd_arena *a;
+	const unsigned char *p, *end;
+};
+
+static uint64_t be_read(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Reads an n-byte big-endian length or value after the type byte. */
+static enum pd_unpack_status take(struct decoder *d, int n, uint64_t *out)
+{
+	if (d->end - d->p < n)
+		return PD_UNPACK_INCOMPLETE;
+	*out = be_read(d->p, n);
+	d->p += n;
+	return PD_UNPACK_OK;
+}
+
+static enum pd_unpack_status decode(struct decoder *d, int depth,
+				    struct pd_value **out);
+
+static enum pd_unpack_status decode_str(struct decoder *d, uint64_t len,
+					struct pd_value **out)
+{
+	if ((uint64_t)(d->end - d->p) < len)
+		return PD_UNPACK_INCOMPLETE;
+	*out = pd_strn(d->a, (const char *)d->p, (size_t)len);
+	d->p += len;
+	return PD_UNPACK_OK;
+}
+
+static enum pd_unpack_status decode_container(struct decoder *d, int depth,
+					      uint64_t count, bool is_map,
+					      struct pd_value **out)
+{
+	if (depth >= PD_UNPACK_MAX_DEPTH)
+		return PD_UNPACK_TOO_DEEP;
+	/* Every element takes at least one byte (two for a map entry): a count
+	 * larger than that cannot be satisfied by the bytes present yet. We
+	 * allocate per element as we go, so a lying header costs nothing. */
+	struct pd_value *c = is_map ? pd_map(d->a) : pd_arr(d->a);
+	for (uint64_t i = 0; i < count; i++) {
+		if (d->p >= d->end)
+			return PD_UNPACK_INCOMPLETE;
+		struct pd_entry *e = pd_alloc(d->a, sizeof(*e));
+		if (is_map) {
+			struct pd_value *k;
+			enum pd_unpack_status st = decode(d, depth + 1, &k);
+			if (st != PD_UNPACK_OK)
+				return st;
+			if (k->type != PD_STR)
+				return PD_UNPACK_MALFORMED;
+			e->key = k->u.s.ptr; /* NUL-terminated copy */
+			e->key_len = k->u.s.len;
+		}
+		enum pd_unpack_status st = decode(d, depth + 1, &e->val);
+		if (st != PD_UNPACK_OK)
+			return st;
+		container_append(c, e);
+	}
+	*out = c;
+	return PD_UNPACK_OK;
+}
+
+static enum pd_unpack_status decode(struct decoder *d, int depth,
+				    struct pd_value **out)
+{
+	if (d->p >= d->end)
+		return PD_UNPACK_INCOMPLETE;
+	unsigned char t = *d->p++;
+	uint64_t n;
+	enum pd_unpack_status st;
+
+	if (t <= 0x7f) {
+		*out = pd_int(d->a, t);
+		return PD_UNPACK_OK;
+	}
+	if (t >= 0xe0) {
+		*out = pd_int(d->a, (int8_t)t);
+		return PD_UNPACK_OK;
+	}
+	if (t >= 0xa0 && t <= 0xbf)
+		return decode_str(d, t & 0x1f, out);
+	if (t >= 0x90 && t <= 0x9f)
+		return decode_container(d, depth, t & 0x0f, false, out);
+	if (t >= 0x80 && t <= 0x8f)
+		return decode_container(d, depth, t & 0x0f, true, out);
+
+	switch (t) {
+	case 0xc0: *out = pd_nil(d->a); return PD_UNPACK_OK;
+	case 0xc2: *out = pd_bool(d->a, false); return PD_UNPACK_OK;
+	case 0xc3: *out = pd_bool(d->a, true); return PD_UNPACK_OK;
+	case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+		int w = 1 << (t - 0xcc);
+		if ((st = take(d, w, &n)) != PD_UNPACK_OK)
+			return st;
+		if (n > INT64_MAX)
+			return PD_UNPACK_MALFORMED;
+		*out = pd_int(d->a, (int64_t)n);
+		return PD_UNPACK_OK;
+	}
+	case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+		int w = 1 << (t - 0xd0);
+		if ((st = take(d, w, &n)) != PD_UNPACK_OK)
+			return st;
+		int64_t v;
+		if (w == 1) v = (int8_t)n;
+		else if (w == 2) v = (int16_t)n;
+		else if (w == 4) v = (int32_t)n;
+		else v = (int64_t)n;
+		*out = pd_int(d->a, v);
+		return PD_UNPACK_OK;
+	}
+	case 0xd9: case 0xda: case 0xdb: {
+		int w = 1 << (t - 0xd9);
+		if ((st = take(d, w, &n)) != PD_UNPACK_OK)
+			return st;
+		return decode_str(d, n, out);
+	}
+	case 0xdc: case 0xdd:
+		if ((st = take(d, t == 0xdc ? 2 : 4, &n)) != PD_UNPACK_OK)
+			return st;
+		return decode_container(d, depth, n, false, out);
+	case 0xde: case 0xdf:
+		if ((st = take(d, t == 0xde ? 2 : 4, &n)) != PD_UNPACK_OK)
+			return st;
+		return decode_container(d, depth, n, true, out);
+	default:
+		/* 0xc1 (never used), bin, ext, float: not part of our protocol */
+		return PD_UNPACK_MALFORMED;
+	}
+}
+
+enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,
+				      size_t len, size_t *used,
+				      struct pd_value **out)
+{
+	struct decoder d = { a, (const unsigned char *)buf,
+			     (const unsigned char *)buf + len };
+	enum pd_unpack_status st = decode(&d, 0, out);
+	if (st == PD_UNPACK_OK)
+		*used = (size_t)(d.p - (const unsigned char *)buf);
+	return st;
+}

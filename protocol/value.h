@@ -1,0 +1,114 @@
+/* value.h — the one data model of parceldesk: requests' arguments, replies'
+ * data and stored records are trees of pd_value, allocated from an arena that
+ * is freed at once when the request is done.
+ *
+ * Encoding: pd_value_pack() writes msgpack with msgpack-c's packer;
+ * pd_value_unpack() is our own bounded decoder (depth, counts and lengths are
+ * checked against the bytes present before anything is allocated), used for
+ * requests off the wire and for records read from LMDB. */
+#ifndef PD_VALUE_H
+#define PD_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+/* ---- arena: bump allocator, freed in one call ---- */
+struct pd_arena_chunk;
+struct pd_arena {
+	struct pd_arena_chunk *head;
+	size_t used_bytes;
+};
+
+void pd_arena_init(struct pd_arena *a);
+/* Frees every chunk but the first, which is kept for reuse. */
+void pd_arena_reset(struct pd_arena *a);
+void pd_arena_free(struct pd_arena *a);
+/* Never returns NULL: aborts the process when memory is exhausted, as an
+ * allocation failure this small means the machine is already lost. */
+void *pd_alloc(struct pd_arena *a, size_t n);
+char *pd_strndup(struct pd_arena *a, const char *s, size_t n);
+char *pd_strdup(struct pd_arena *a, const char *s);
+char *pd_sprintf(struct pd_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- values ---- */
+enum pd_type { PD_NIL, PD_BOOL, PD_INT, PD_STR, PD_MAP, PD_ARR };
+
+struct pd_entry;
+struct pd_value {
+	enum pd_type type;
+	union {
+		bool b;
+		int64_t i;
+		struct { const char *ptr; size_t len; } s;
+		/* maps and arrays keep insertion order */
+		struct { struct pd_entry *head, *tail; size_t count; } c;
+	} u;
+};
+
+/* One map entry (key set) or one array item (key NULL). */
+struct pd_entry {
+	const char *key;
+	size_t key_len;
+	struct pd_value *val;
+	struct pd_entry *next;
+};
+
+struct pd_value *pd_nil(struct pd_arena *a);
+struct pd_value *pd_bool(struct pd_arena *a, bool b);
+struct pd_value *pd_int(struct pd_arena *a, int64_t i);
+/* The string is copied into the arena. */
+struct pd_value *pd_str(struct pd_arena *a, const char *s);
+struct pd_value *pd_strn(struct pd_arena *a, const char *s, size_t n);
+/* The string is referenced, not copied: it must be NUL-terminated at n and
+ * outlive the value. Every PD_STR is NUL-terminated. */
+struct pd_value *pd_str_ref(struct pd_arena *a, const char *s, size_t n);
+struct pd_value *pd_map(struct pd_arena *a);
+struct pd_value *pd_arr(struct pd_arena *a);
+
+/* Appends; a map keeps duplicates out by replacing an existing key. */
+void pd_map_set(struct pd_arena *a, struct pd_value *map, const char *key,
+		struct pd_value *val);
+void pd_map_set_str(struct pd_arena *a, struct pd_value *map, const char *key,
+		    const char *s);
+void pd_map_set_int(struct pd_arena *a, struct pd_value *map, const char *key,
+		    int64_t i);
+void pd_map_set_bool(struct pd_arena *a, struct pd_value *map, const char *key,
+		     bool b);
+void pd_arr_push(struct pd_arena *a, struct pd_value *arr, struct pd_value *v);
+
+/* Look-ups on a map; NULL when absent or of another type. */
+struct pd_value *pd_map_get(const struct pd_value *map, const char *key);
+const char *pd_map_str(const struct pd_value *map, const char *key);
+bool pd_map_int(const struct pd_value *map, const char *key, int64_t *out);
+bool pd_map_bool(const struct pd_value *map, const char *key);
+/* Deep copy into another arena (used when a value must outlive a txn). */
+struct pd_value *pd_value_copy(struct pd_arena *a, const struct pd_value *v);
+
+/* ---- msgpack ---- */
+int pd_value_pack(msgpack_packer *pk, const struct pd_value *v);
+
+#define PD_UNPACK_MAX_DEPTH 16
+
+enum pd_unpack_status {
+	PD_UNPACK_OK = 0,
+	PD_UNPACK_INCOMPLETE = -1, /* more bytes needed */
+	PD_UNPACK_MALFORMED = -2,  /* not msgpack, or a type we do not take */
+	PD_UNPACK_TOO_DEEP = -3,
+};
+
+/* Decodes one msgpack object from buf[0..len). On PD_UNPACK_OK *used is the
+ * number of bytes it took. Strings are copied into the arena, NUL-terminated
+ * (a string may still hold NUL bytes inside: check len). Floats, ext and bin types are refused as malformed; maps must
+ * have string keys. */
+enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,
+				      size_t len, size_t *used,
+				      struct pd_value **out);
+
+/* Encodes a value into a malloc'ed buffer (caller frees). */
+int pd_value_to_msgpack(const struct pd_value *v, char **buf, size_t *len);
+
+#endif

@@ -10,10 +10,6 @@
 #include "daemon.h"
 #include "server.h"
 
-struct stats g_stats;
-struct config g_config;
-struct store g_store;
-
 static void usage(FILE *f)
 {
 	fprintf(f,

@@ -1,0 +1,76 @@
+#!/bin/sh
+# run.sh — every test of parceldesk: unit tests (cmocka), the parser fuzz
+# target for a bounded number of runs, and the end-to-end suite against a
+# real daemon — all built with -Werror under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
+set -u
+cd "$(dirname "$0")/.."
+sh contrib/deps.sh test || exit 1
+SAN="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+B=build/san
+make -j2 BUILD=$B CFLAGS="$SAN" all unit || { echo "0 passed, 1 failed"; exit 1; }
+make -j2 BUILD=$B fuzz || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"; rm -rf "$fuzzdir"' EXIT
+
+echo "== unit tests"
+for t in $B/tests/test_*; do
+	[ -x "$t" ] || continue
+	if "$t" >"$log" 2>&1; then status=ok; else status=FAIL; fi
+	n_ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	n_bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	n_ok=${n_ok:-0}
+	n_bad=${n_bad:-0}
+	if [ $status = FAIL ] && [ "$n_bad" = 0 ]; then n_bad=1; fi
+	passed=$((passed + n_ok))
+	failed=$((failed + n_bad))
+	echo "$status $(basename "$t"): $n_ok passed, $n_bad failed"
+	[ $status = ok ] || cat "$log"
+done
+
+echo "== PROTOCOL.md documents every command of the table"
+missing=$(sed -n 's/^CMD([a-z_]*, "\([A-Z]*\)", \(NULL\|"\([A-Z]*\)"\).*/\1 \3/p' protocol/commands.def |
+	sed 's/ $//' | while read -r name; do
+		grep -qF "### \`$name\`" protocol/PROTOCOL.md || echo "$name"
+	done)
+count=$(grep -c '^CMD(' protocol/commands.def)
+if [ -z "$missing" ] && [ "$count" -gt 0 ]; then
+	echo "ok protocol-doc: $count commands documented"
+	passed=$((passed + 1))
+else
+	echo "FAIL protocol-doc: not in PROTOCOL.md: $missing"
+	failed=$((failed + 1))
+fi
+
+echo "== fuzz: request parser"
+fuzzdir=$(mktemp -d)
+cp tests/fuzz/corpus/* "$fuzzdir"/ 2>/dev/null
+if $B/fuzz_request -runs=${FUZZ_RUNS:-300000} -max_len=4096 "$fuzzdir" >"$log" 2>&1; then
+	echo "ok fuzz_request: $(grep -o 'Done [0-9]* runs.*' "$log")"
+	passed=$((passed + 1))
+else
+	echo "FAIL fuzz_request"
+	tail -n 40 "$log"
+	failed=$((failed + 1))
+fi
+
+echo "== end-to-end"
+/usr/bin/python3 tests/e2e/run_e2e.py --daemon $B/parceldeskd --client $B/parceldesk >"$log" 2>&1
+e2e_rc=$?
+cat "$log"
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+e_ok=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+e_bad=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+e_ok=${e_ok:-0}
+e_bad=${e_bad:-0}
+if [ $e_rc -ne 0 ] && [ "$e_bad" = 0 ]; then e_bad=1; fi
+passed=$((passed + e_ok))
+failed=$((failed + e_bad))
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

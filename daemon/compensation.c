@@ -133,27 +133,15 @@ static const char *name_in(const char *const *names, size_t count, int value)
 	return names[value];
 }
 
-static char ascii_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool words_equal(const char *a, const char *b)
-{
-	while (*a != '\0' && ascii_lower(*a) == ascii_lower(*b)) {
-		a++;
-		b++;
-	}
-	return ascii_lower(*a) == ascii_lower(*b);
-}
-
-/* Index of @p word in @p names; names[i] NULL marks a value with no word. */
+/* Index of @p word in @p names; names[i] NULL marks a value with no word.
+ * Exact match only, as in complaint_rules: the wire word is the only
+ * spelling, so a typo is an error rather than a guess. */
 static int parse_in(const char *const *names, size_t count, const char *word, int *value)
 {
 	if (word == NULL)
 		return -EINVAL;
 	for (size_t i = 0; i < count; i++) {
-		if (names[i] != NULL && words_equal(names[i], word)) {
+		if (names[i] != NULL && strcmp(names[i], word) == 0) {
 			*value = (int)i;
 			return 0;
 		}
@@ -297,7 +285,7 @@ int comp_reason_parse(const char *word, enum comp_reason *reason)
 	if (word == NULL)
 		return -EINVAL;
 	for (size_t i = 1; i < ARRAY_LEN(REASONS); i++) {
-		if (words_equal(REASONS[i].name, word)) {
+		if (strcmp(REASONS[i].name, word) == 0) {
 			*reason = (enum comp_reason)i;
 			return 0;
 		}
@@ -326,13 +314,12 @@ static bool amount_valid(int64_t fen)
 	return fen >= 0 && fen <= COMP_MAX_AMOUNT_FEN;
 }
 
-/* Records the first bad field and says whether @p ok; lets the checks
- * below read as one list. */
-static bool check(bool ok, const char *field, const char **invalid_field)
+/* Records @p field as bad unless @p ok, keeping only the first bad one,
+ * so the checks below read as one list. */
+static void check(bool ok, const char *field, const char **invalid_field)
 {
 	if (!ok && *invalid_field == NULL)
 		*invalid_field = field;
-	return ok;
 }
 
 int comp_config_validate(const struct comp_config *config, const char **invalid_field)
@@ -429,30 +416,38 @@ static void validate_assessment(const struct comp_assessment *a, const struct co
 /* Steps and reasons                                                       */
 
 /* The lists are sized above the longest assessment (a unit test checks),
- * so the guards below never drop a line in practice. */
-static void add_step(struct comp_steps *steps, struct comp_step step)
+ * so the guard never drops a line in practice. Fields are set one by one
+ * into the zeroed slot so that padding stays zero and two results of the
+ * same inputs compare equal byte for byte. */
+static void add_step(struct comp_steps *steps, enum comp_step_kind kind, const char *label,
+		int64_t amount_fen, int64_t numerator, int64_t denominator, const char *note)
 {
-	if (steps->count < COMP_MAX_STEPS)
-		steps->items[steps->count++] = step;
+	if (steps->count >= COMP_MAX_STEPS)
+		return;
+	struct comp_step *step = &steps->items[steps->count++];
+	step->kind = kind;
+	step->label = label;
+	step->amount_fen = amount_fen;
+	step->numerator = numerator;
+	step->denominator = denominator;
+	step->note = note;
 }
 
 static void step_finding(struct comp_steps *steps, const char *label, const char *note)
 {
-	add_step(steps, (struct comp_step){ .kind = COMP_STEP_FINDING, .label = label, .note = note });
+	add_step(steps, COMP_STEP_FINDING, label, 0, 0, 0, note);
 }
 
 static int64_t step_amount(struct comp_steps *steps, const char *label, int64_t fen, const char *note)
 {
-	add_step(steps, (struct comp_step){
-		.kind = COMP_STEP_AMOUNT, .label = label, .amount_fen = fen, .note = note });
+	add_step(steps, COMP_STEP_AMOUNT, label, fen, 0, 0, note);
 	return fen;
 }
 
 static void step_ratio(struct comp_steps *steps, const char *label, int64_t numerator,
 		int64_t denominator, const char *note)
 {
-	add_step(steps, (struct comp_step){ .kind = COMP_STEP_RATIO, .label = label,
-		.numerator = numerator, .denominator = denominator, .note = note });
+	add_step(steps, COMP_STEP_RATIO, label, 0, numerator, denominator, note);
 }
 
 /* A reason goes into the list and, as a finding, into the steps, so the
@@ -501,6 +496,12 @@ static int64_t scale_round_half_up(int64_t value, int64_t numerator, int64_t den
 static bool is_goods_claim(enum comp_claim_type type)
 {
 	return type != COMP_CLAIM_DELAY;
+}
+
+/* Both an exemption toward the customer and an insurer exclusion. */
+static bool has_undeclared_over_limit_piece(const struct comp_waybill *w)
+{
+	return w->over_limit && !w->over_limit_declared;
 }
 
 /* Force majeure and the nature of the goods exempt the carrier only when
@@ -564,7 +565,7 @@ static void rule_improper_packaging(const struct comp_waybill *w, const struct c
 
 static void rule_over_limit_undeclared(const struct comp_waybill *w, struct comp_result *r)
 {
-	if (w->over_limit && !w->over_limit_declared)
+	if (has_undeclared_over_limit_piece(w))
 		add_reason(&r->reasons, &r->steps, COMP_REASON_OVER_LIMIT_UNDECLARED,
 			"domain-rules 5: exempt");
 }
@@ -682,39 +683,36 @@ static int64_t delay_amount(struct comp_steps *steps, const struct comp_waybill 
 		min_fen(waiver, direct_claimed(steps, c, a)), "we never pay more than claimed");
 }
 
-static const char *goods_basis_note(enum comp_claim_type type)
-{
-	switch (type) {
-	case COMP_CLAIM_LOSS:
-		return "loss: the actual value of the goods";
-	case COMP_CLAIM_DAMAGE_TOTAL:
-		return "total damage: paid as loss";
-	case COMP_CLAIM_DAMAGE_PARTIAL:
-		return "partial damage: the share of value lost (repair cost or depreciation)";
-	case COMP_CLAIM_MISMATCH_DIFFERENT_ITEM:
-		return "a different item: paid as total damage";
-	case COMP_CLAIM_MISMATCH_SHORT:
-		return "short quantity or weight: paid as partial damage";
-	default:
-		return "";
-	}
-}
+/* Which rule of section 5 turns each goods claim into a loss in value. */
+static const char *const GOODS_BASIS_NOTES[] = {
+	[COMP_CLAIM_LOSS] = "loss: the actual value of the goods",
+	[COMP_CLAIM_DAMAGE_TOTAL] = "total damage: paid as loss",
+	[COMP_CLAIM_DAMAGE_PARTIAL] = "partial damage: the share of value lost (repair cost or depreciation)",
+	[COMP_CLAIM_MISMATCH_DIFFERENT_ITEM] = "a different item: paid as total damage",
+	[COMP_CLAIM_MISMATCH_SHORT] = "short quantity or weight: paid as partial damage",
+};
 
 /* The loss we start from: never more than the customer claims directly. */
 static int64_t goods_loss_basis(struct comp_steps *steps, const struct comp_claim *c,
 		const struct comp_assessment *a)
 {
-	step_amount(steps, "actual loss assessed", a->actual_loss_fen, goods_basis_note(c->type));
+	step_amount(steps, "actual loss assessed", a->actual_loss_fen, GOODS_BASIS_NOTES[c->type]);
 	int64_t claimed = direct_claimed(steps, c, a);
 	return step_amount(steps, "loss basis (lower of assessed and claimed)",
 		min_fen(a->actual_loss_fen, claimed), "we never pay more than claimed");
 }
 
+/* The two sides of an insured claim differ only in their deductible. */
+struct deductible {
+	const char *label;
+	const char *note;
+	int64_t fen;
+};
+
 /* Insured: ratio, then declared-value limit, then deductible (order and
- * reasons in compensation.h). Shared by the customer and the insurer side,
- * which differ only in the deductible. */
+ * reasons in compensation.h). Shared by the customer and the insurer side. */
 static int64_t insured_amount(struct comp_steps *steps, int64_t basis, const struct comp_waybill *w,
-		const struct comp_assessment *a, const char *deductible_label, int64_t deductible_fen)
+		const struct comp_assessment *a, struct deductible deductible)
 {
 	int64_t amount = basis;
 
@@ -732,9 +730,9 @@ static int64_t insured_amount(struct comp_steps *steps, int64_t basis, const str
 	}
 	step_amount(steps, "limit: declared value", w->declared_value_fen, "insured: at most the declared value");
 	amount = step_amount(steps, "after declared-value limit", min_fen(amount, w->declared_value_fen), "");
-	step_amount(steps, deductible_label, deductible_fen, "per claim (domain-rules 5, Q70)");
+	step_amount(steps, deductible.label, deductible.fen, deductible.note);
 	return step_amount(steps, "after deductible (never below zero)",
-		amount > deductible_fen ? amount - deductible_fen : 0, "");
+		amount > deductible.fen ? amount - deductible.fen : 0, "");
 }
 
 /* Uninsured: at most the fee multiple; a false description also caps at
@@ -742,12 +740,13 @@ static int64_t insured_amount(struct comp_steps *steps, int64_t basis, const str
 static int64_t uninsured_amount(struct comp_steps *steps, int64_t basis, const struct comp_config *cfg,
 		const struct comp_waybill *w)
 {
+	/* At most 10^15 x 1000: fits (see COMP_MAX_AMOUNT_FEN). */
+	int64_t limit = w->fee_fen * cfg->uninsured_fee_multiple;
 	int64_t amount = basis;
 
-	step_amount(steps, "limit: fee x uninsured multiple", w->fee_fen * cfg->uninsured_fee_multiple,
+	step_amount(steps, "limit: fee x uninsured multiple", limit,
 		"uninsured: at most 3 x the fee by default (domain-rules 5)");
-	amount = step_amount(steps, "after uninsured limit",
-		min_fen(amount, w->fee_fen * cfg->uninsured_fee_multiple), "");
+	amount = step_amount(steps, "after uninsured limit", min_fen(amount, limit), "");
 	if (w->goods_described_falsely) {
 		step_amount(steps, "limit: declared value", w->declared_value_fen,
 			"false description: not liable beyond the declared value (Q54)");
@@ -766,23 +765,21 @@ static int64_t rules_amount(const struct comp_config *cfg, const struct comp_way
 		return delay_amount(steps, w, c, a);
 	int64_t basis = goods_loss_basis(steps, c, a);
 	if (w->insured)
-		return insured_amount(steps, basis, w, a, "deductible", cfg->deductible_fen);
+		return insured_amount(steps, basis, w, a, (struct deductible){ "deductible",
+			"per claim (domain-rules 5, Q70)", cfg->deductible_fen });
 	return uninsured_amount(steps, basis, cfg, w);
 }
 
 static void settle_owed(struct comp_result *r, int64_t amount)
 {
-	switch (r->decision) {
-	case COMP_DECISION_EXEMPT:
-		r->owed_fen = step_amount(&r->steps, "owed to the customer", 0, "exempt: nothing is owed");
-		break;
-	case COMP_DECISION_REFUSED:
-		r->owed_fen = step_amount(&r->steps, "owed to the customer", 0, "claim refused: nothing is owed");
-		break;
-	case COMP_DECISION_LIABLE:
-		r->owed_fen = step_amount(&r->steps, "owed to the customer", amount, "by the rules above");
-		break;
-	}
+	static const char *const NOTES[] = {
+		[COMP_DECISION_LIABLE] = "by the rules above",
+		[COMP_DECISION_EXEMPT] = "exempt: nothing is owed",
+		[COMP_DECISION_REFUSED] = "claim refused: nothing is owed",
+	};
+
+	r->owed_fen = step_amount(&r->steps, "owed to the customer",
+		r->decision == COMP_DECISION_LIABLE ? amount : 0, NOTES[r->decision]);
 }
 
 /* Ex gratia: on top of what is owed, never past the amount claimed, and
@@ -795,7 +792,7 @@ static void settle_ex_gratia(const struct comp_waybill *w, const struct comp_cla
 
 	if (c->ex_gratia_fen > 0) {
 		granted = step_amount(&r->steps, "ex gratia proposed", c->ex_gratia_fen,
-			"paid beyond the rules to keep the customer; needs at least a supervisor");
+			"paid beyond the rules to keep the customer (domain-rules 5, Q77)");
 		if (w->prohibited_goods) {
 			step_finding(&r->steps, "ex gratia not offered: prohibited goods", "");
 			granted = 0;
@@ -860,7 +857,7 @@ static void insurer_exclusions(const struct comp_waybill *w, const struct comp_c
 	if (a->cause == COMP_CAUSE_IMPROPER_PACKAGING)
 		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_IMPROPER_PACKAGING,
 			"Q72: whoever packed");
-	if (w->over_limit && !w->over_limit_declared)
+	if (has_undeclared_over_limit_piece(w))
 		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_OVER_LIMIT_UNDECLARED, "Q72");
 	if (a->cause == COMP_CAUSE_NATURE_OF_GOODS)
 		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INHERENT_VICE, "Q72");
@@ -881,8 +878,8 @@ static void insurer_amount(const struct comp_config *cfg, const struct comp_wayb
 		return;
 	}
 	int64_t basis = goods_loss_basis(&ins->steps, c, a);
-	int64_t amount = insured_amount(&ins->steps, basis, w, a, "insurer deductible",
-		cfg->insurer_deductible_fen);
+	int64_t amount = insured_amount(&ins->steps, basis, w, a, (struct deductible){
+		"insurer deductible", "per claim, under our cargo policy", cfg->insurer_deductible_fen });
 	step_amount(&ins->steps, "owed to the customer", owed_fen,
 		"the insurer pays back at most what we owe under the rules");
 	ins->pays_fen = step_amount(&ins->steps, "insurer pays", min_fen(amount, owed_fen), "");
@@ -908,11 +905,11 @@ static void assess_insurer(const struct comp_config *cfg, const struct comp_wayb
 /* ---------------------------------------------------------------------- */
 /* Who bears the loss inside the network                                   */
 
-/* Lengths were validated, so the copy always fits. */
+/* Lengths were validated, so @p src always fits in @p dest. */
 static void copy_text(char *dest, size_t dest_size, const char *src)
 {
-	size_t n = src ? bounded_length(src, dest_size - 1) : 0;
-	memcpy(dest, src ? src : "", n);
+	size_t n = bounded_length(src, dest_size - 1);
+	memcpy(dest, src, n);
 	dest[n] = '\0';
 }
 
@@ -968,7 +965,7 @@ static void settle_authority(const struct comp_config *cfg, struct comp_result *
 
 	r->authority = comp_authority_required(cfg, r->payable_fen, r->ex_gratia_fen > 0);
 	step_finding(&r->steps, LABELS[r->authority],
-		r->ex_gratia_fen > 0 ? "authority limits in the config; ex gratia needs at least a supervisor"
+		r->ex_gratia_fen > 0 ? "authority limits in the config; ex gratia raises it to the configured minimum"
 				     : "authority limits in the config");
 }
 
@@ -988,12 +985,9 @@ int comp_assess(const struct comp_config *config, const struct comp_waybill *way
 		return -EINVAL;
 	}
 	comp_config_validate(config, &bad);
-	if (bad == NULL)
-		validate_waybill(waybill, &bad);
-	if (bad == NULL)
-		validate_claim(claim, &bad);
-	if (bad == NULL)
-		validate_assessment(assessment, claim, &bad);
+	validate_waybill(waybill, &bad);
+	validate_claim(claim, &bad);
+	validate_assessment(assessment, claim, &bad);
 	if (bad != NULL) {
 		result->invalid_field = bad;
 		return -EINVAL;

@@ -72,8 +72,9 @@
  *
  *	Every enumeration has a `_name()` returning its lower_snake_case wire
  *	word (a static string; NULL for a value with no word, e.g. *_UNSET or
- *	out of range) and a `_parse()` taking a word (ASCII case-insensitive)
- *	and returning 0, or -EINVAL for NULL or an unknown word (the output is
+ *	out of range) and a `_parse()` taking a word (exact, case-sensitive
+ *	match, as in complaint_rules.h: "Fire" and "fire " are refused) and
+ *	returning 0, or -EINVAL for NULL or an unknown word (the output is
  *	then left untouched). The value 0 of an input enumeration is *_UNSET and
  *	is refused by comp_assess(), so a field left zero is caught rather than
  *	silently taken as some default.

@@ -3,7 +3,9 @@
  * an implementation independent of the module's own date arithmetic, and the
  * random tests compare against a minute-by-minute brute-force oracle.
  */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* timegm, gmtime_r */
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bizcal.h"
+#include "../../daemon/bizcal.h"
 
 #define PLUS_8 (8 * 3600)
 #define MINUS_5 (-5 * 3600)

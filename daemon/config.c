@@ -44,6 +44,16 @@ static const struct option_desc options[] = {
 	INT_OPT(recall_fee_fen, 0, 100000000),
 	INT_OPT(max_redirects_per_waybill, 0, 10),
 	INT_OPT(query_retention_days, 365, 36500),
+	INT_OPT(complaint_acknowledge_secs, 60, 366 * 86400),
+	INT_OPT(complaint_resolve_secs, 60, 366 * 86400),
+	INT_OPT(complaint_regulator_reply_secs, 60, 366 * 86400),
+	INT_OPT(complaint_max_open_secs, 60, 366 * 86400),
+	INT_OPT(complaint_escalated_resolve_secs, 60, 366 * 86400),
+	INT_OPT(complaint_percent_value_added, 1, 100),
+	INT_OPT(complaint_percent_exclusive, 1, 100),
+	INT_OPT(complaint_percent_customised, 1, 100),
+	INT_OPT(authority_handler_fen, 0, 1000000000000LL),
+	INT_OPT(authority_supervisor_fen, 0, 1000000000000LL),
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -71,6 +81,16 @@ void config_default(struct config *c)
 	c->recall_fee_fen = 0;
 	c->max_redirects_per_waybill = 1;
 	c->query_retention_days = 365;
+	c->complaint_acknowledge_secs = 24 * 3600;
+	c->complaint_resolve_secs = 7 * 86400;
+	c->complaint_regulator_reply_secs = 7 * 86400;
+	c->complaint_max_open_secs = 30 * 86400;
+	c->complaint_escalated_resolve_secs = 7 * 86400;
+	c->complaint_percent_value_added = 90;
+	c->complaint_percent_exclusive = 75;
+	c->complaint_percent_customised = 50;
+	c->authority_handler_fen = 100000;
+	c->authority_supervisor_fen = 1000000;
 }
 
 static const struct option_desc *find_option(const char *key)

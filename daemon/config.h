@@ -35,6 +35,18 @@ struct config {
 	int64_t recall_fee_fen;
 	int64_t max_redirects_per_waybill;
 	int64_t query_retention_days;
+
+	/* complaints (section 4; see docs/sla.md) */
+	int64_t complaint_acknowledge_secs;
+	int64_t complaint_resolve_secs;
+	int64_t complaint_regulator_reply_secs;
+	int64_t complaint_max_open_secs;
+	int64_t complaint_escalated_resolve_secs;
+	int64_t complaint_percent_value_added;  /* share of each period by service level */
+	int64_t complaint_percent_exclusive;
+	int64_t complaint_percent_customised;
+	int64_t authority_handler_fen;          /* what each level may settle */
+	int64_t authority_supervisor_fen;
 };
 
 void config_default(struct config *c);

@@ -34,6 +34,7 @@ struct cmd_ctx {
 	const struct config *cfg;
 	int64_t now;           /* UTC seconds, read once per request */
 	int store_rc;          /* last LMDB error a handler met (MAP_FULL) */
+	bool timers_changed;   /* a due time was set: the loop re-arms its timer */
 	/* effects the loop applies after the reply */
 	bool close_after;
 	bool auth_ok;
@@ -59,9 +60,12 @@ void reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 /* Maps an LMDB error to 500/503 and remembers it (for MAP_FULL). */
 void reply_store_error(struct cmd_ctx *ctx, int rc);
 
-/* A stored record as a reply shows it: fields named *_at (UTC seconds)
- * become ISO 8601 times in the depot's zone. */
+/* A stored record as a reply shows it: integer fields named at, *_at or
+ * *_by (UTC seconds) become ISO 8601 times in the depot's zone, 0 an empty
+ * string. present_field() does it for one named value. */
 struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *rec);
+struct pd_value *present_field(struct cmd_ctx *ctx, const char *key,
+			       const struct pd_value *v);
 
 /* Times in replies: ISO 8601 in the depot's zone. */
 void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,
@@ -95,6 +99,14 @@ void clock_set(int64_t utc);
 int auth_bootstrap_admin(struct store *st, const struct config *cfg);
 int password_hash(const char *password, char *out, size_t out_len);
 int password_check(const char *password, const char *hash);
+
+/* timers.c: due-time actions. One loop timer fires at the earliest entry of
+ * the `timers` database and runs SWEEP in the writer; each module keeps its
+ * own entries up to date with timer_set(). */
+int timer_set(struct cmd_ctx *ctx, const char *kind, uint64_t id,
+	      int64_t old_at, int64_t new_at);
+/* The earliest due time, or 0 when there is none. */
+int64_t timer_next(MDB_txn *txn, struct store *st);
 
 /* log.c: one line per event. */
 void log_open(bool syslog_too);

@@ -63,13 +63,30 @@ void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,
 	pd_map_set_str(ctx->a, m, key, buf);
 }
 
+/* Integer fields named at, *_at or *_by are times (user names in *_by
+ * fields are strings, so they never look like one). */
 static bool is_time_key(const char *key, size_t len)
 {
 	return (len == 2 && memcmp(key, "at", 2) == 0) ||
-	       (len > 3 && memcmp(key + len - 3, "_at", 3) == 0);
+	       (len > 3 && (memcmp(key + len - 3, "_at", 3) == 0 ||
+			    memcmp(key + len - 3, "_by", 3) == 0));
 }
 
-/* Stored records keep times as UTC seconds in fields named at or *_at; replies
+struct pd_value *present_field(struct cmd_ctx *ctx, const char *key,
+			       const struct pd_value *v)
+{
+	if (v->type == PD_INT && is_time_key(key, strlen(key))) {
+		if (!v->u.i)
+			return pd_str(ctx->a, "");
+		char buf[PD_TIME_BUF];
+		pd_time_format(v->u.i, buf);
+		return pd_str(ctx->a, buf);
+	}
+	return present(ctx, v);
+}
+
+/* Stored records keep times as UTC seconds in integer fields named at, *_at
+ * or *_by; replies
  * show them in the depot's zone. One convention for every module. */
 struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *v)
 {
@@ -82,14 +99,7 @@ struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *v)
 			continue;
 		}
 		const char *key = pd_strndup(ctx->a, e->key, e->key_len);
-		if (e->val->type == PD_INT && is_time_key(e->key, e->key_len)) {
-			if (e->val->u.i)
-				map_set_time(ctx, out, key, e->val->u.i);
-			else
-				pd_map_set_str(ctx->a, out, key, "");
-		} else {
-			pd_map_set(ctx->a, out, key, present(ctx, e->val));
-		}
+		pd_map_set(ctx->a, out, key, present_field(ctx, key, e->val));
 	}
 	return out;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "complaint.h"
 #include "daemon.h"
 #include "server.h"
 
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (pd_commands_init() < 0)
 		return 1;
+	if (complaint_setup(&g_config) < 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	log_open(g_config.log_syslog);
 	g_stats.started_at = clock_now();

@@ -50,8 +50,11 @@ static uint64_t next_conn_id = 1;
 static uint64_t jobs_out;
 static bool shutting_down;
 static struct event *shutdown_timer;
+static struct event *due_timer;     /* fires at the earliest entry of `timers` */
+static bool sweep_out;              /* a SWEEP job is with the writer */
 
 static void process_input(struct conn *c);
+static void due_timer_arm(void);
 
 static void conn_free(struct conn *c)
 {
@@ -137,6 +140,8 @@ static void run_read_command(struct conn *c, const struct pd_command *cmd,
 	count_reply(rep.code);
 	if (ctx.close_after)
 		c->closing = true;
+	if (ctx.timers_changed)
+		due_timer_arm();
 }
 
 static void handle_request(struct conn *c, const struct pd_request *req)
@@ -191,6 +196,17 @@ static void job_done(struct job *job)
 {
 	struct conn *c = job->conn;
 	jobs_out--;
+	if (job->timers_changed)
+		due_timer_arm();
+	if (!c) {
+		/* the daemon's own SWEEP: nobody to answer */
+		sweep_out = false;
+		if (job->code >= 300)
+			log_msg("error", 0, "parceldeskd", "sweep failed: %.*s", (int)job->out.len, job->out.data);
+		job_free(job);
+		due_timer_arm();
+		return;
+	}
 	c->inflight = NULL;
 	if (c->dead) {
 		job_free(job);
@@ -411,6 +427,45 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	log_msg("info", c->id, NULL, "accept %s", c->peer);
 }
 
+/* One timer for every due time in the store: it is set to the earliest
+ * entry of `timers` (an O(log n) look-up) and, when it fires, SWEEP runs in
+ * the writer. Re-armed after every job that changed a due time. */
+static void on_due_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	if (sweep_out || shutting_down)
+		return;
+	struct job *job = job_new();
+	job->cmd = pd_command_by_id(PD_CMD_sweep);
+	job->args = pd_map(&job->arena);
+	job->framing = PD_FRAMING_MSGPACK;
+	job->sess.role = ROLE_ADMIN;
+	snprintf(job->sess.user, sizeof(job->sess.user), "parceldeskd");
+	job->now = clock_now();
+	sweep_out = true;
+	jobs_out++;
+	writer_submit(job);
+}
+
+static void due_timer_arm(void)
+{
+	if (!due_timer || sweep_out || shutting_down)
+		return;
+	pthread_rwlock_rdlock(&g_store.resize_lock);
+	int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
+			   : mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &loop_rtxn);
+	int64_t at = rc ? 0 : timer_next(loop_rtxn, &g_store);
+	if (!rc)
+		mdb_txn_reset(loop_rtxn);
+	pthread_rwlock_unlock(&g_store.resize_lock);
+	event_del(due_timer);
+	if (!at)
+		return;
+	int64_t wait = at - clock_now();
+	struct timeval tv = { wait > 0 ? (time_t)wait : 0, 0 };
+	event_add(due_timer, &tv);
+}
+
 static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
@@ -428,6 +483,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_msg("info", 0, NULL, "signal %d: stopping (finishing %llu in-flight jobs)",
 		(int)sig, (unsigned long long)jobs_out);
 	shutting_down = true;
+	event_del(due_timer);
 	evconnlistener_disable(listener);
 	for (struct conn *c = conns; c; c = c->next)
 		if (c->bev)
@@ -461,6 +517,8 @@ int server_run(void)
 		log_msg("error", 0, NULL, "cannot start the writer");
 		return 1;
 	}
+	due_timer = evtimer_new(base, on_due_timer, NULL);
+	due_timer_arm();
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);
@@ -480,6 +538,7 @@ int server_run(void)
 	event_free(sigint);
 	if (shutdown_timer)
 		event_free(shutdown_timer);
+	event_free(due_timer);
 	event_base_free(base);
 	log_msg("info", 0, NULL, "stopped");
 	return 0;

@@ -114,6 +114,12 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "approvals", 0, &st->approvals)) ||
 	    (rc = open_dbi(txn, "idem", 0, &st->idem)) ||
 	    (rc = open_dbi(txn, "audit", 0, &st->audit)) ||
+	    (rc = open_dbi(txn, "timers", MDB_DUPSORT, &st->timers)) ||
+	    (rc = open_dbi(txn, "complaints", 0, &st->complaints)) ||
+	    (rc = open_dbi(txn, "idx_c", MDB_DUPSORT, &st->idx_c)) ||
+	    (rc = open_dbi(txn, "idx_c_due", MDB_DUPSORT, &st->idx_c_due)) ||
+	    (rc = open_dbi(txn, "c_stats", 0, &st->c_stats)) ||
+	    (rc = open_dbi(txn, "c_durations", MDB_DUPSORT, &st->c_durations)) ||
 	    (rc = check_schema(txn, st))) {
 		mdb_txn_abort(txn);
 		goto fail;
@@ -242,6 +248,56 @@ int store_audit(MDB_txn *txn, struct store *st, const char *kind,
 	rc = store_put(txn, st->audit, key, (size_t)kl + 9, rec, 0);
 	pd_arena_free(&a);
 	return rc;
+}
+
+int store_audit_read(MDB_txn *txn, struct store *st, const char *kind,
+		     const char *id, struct pd_arena *a, struct pd_value **out)
+{
+	char prefix[128];
+	int pl = snprintf(prefix, sizeof(prefix), "%s:%s", kind, id);
+	if (pl < 0 || (size_t)pl + 1 >= sizeof(prefix))
+		return EINVAL;
+	prefix[pl] = '\0';
+	size_t plen = (size_t)pl + 1; /* the NUL ends the object part of the key */
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, st->audit, &cur);
+	if (rc)
+		return rc;
+	struct pd_value *list = pd_arr(a);
+	MDB_val k = { plen, prefix }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		struct pd_value *rec;
+		size_t used;
+		if (pd_value_unpack(a, v.mv_data, v.mv_size, &used, &rec) != PD_UNPACK_OK) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		pd_arr_push(a, list, rec);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	*out = list;
+	return 0;
+}
+
+int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int64_t cur = 0;
+	int rc = mdb_get(txn, dbi, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		cur = (int64_t)be64_get(v.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	unsigned char buf[8];
+	be64_put(buf, (uint64_t)(cur + delta));
+	v.mv_size = 8;
+	v.mv_data = buf;
+	return mdb_put(txn, dbi, &k, &v, 0);
 }
 
 size_t store_used_bytes(struct store *st)

@@ -31,6 +31,12 @@ struct store {
 	MDB_dbi approvals;          /* be64 id -> search approval */
 	MDB_dbi idem;               /* user \0 token -> logical reply */
 	MDB_dbi audit;              /* kind:id \0 be64 seq -> change record */
+	MDB_dbi timers;             /* be64 due -> "kind:id" (DUPSORT): one loop timer serves all */
+	MDB_dbi complaints;         /* be64 id -> complaint */
+	MDB_dbi idx_c;              /* "field=value" -> be64 id (DUPSORT): every list filter */
+	MDB_dbi idx_c_due;          /* be64 due -> be64 id: open complaints by their next due time */
+	MDB_dbi c_stats;            /* "YYYYMMDD|dim|value" -> be64 count (by opening day) */
+	MDB_dbi c_durations;        /* "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
 	/* Readers take it shared around a transaction; the writer takes it
 	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */
 	pthread_rwlock_t resize_lock;
@@ -65,6 +71,11 @@ int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
 int store_audit(MDB_txn *txn, struct store *st, const char *kind,
 		const char *id, const char *who, int64_t at, const char *action,
 		const struct pd_value *detail);
+/* The change records of one object, oldest first (raw records). */
+int store_audit_read(MDB_txn *txn, struct store *st, const char *kind,
+		     const char *id, struct pd_arena *a, struct pd_value **out);
+/* Adds delta to a be64 counter (created at 0). */
+int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta);
 /* Bytes used by the data file (pages in use * page size). */
 size_t store_used_bytes(struct store *st);
 

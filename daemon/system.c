@@ -185,6 +185,7 @@ void cmd_clock_set(struct cmd_ctx *ctx)
 	pd_arg_int(ctx->args, "time", &t);
 	clock_set(t);
 	ctx->now = t;
+	ctx->timers_changed = true; /* due times may have come */
 	log_msg("warn", ctx->sess->conn_id, ctx->sess->user, "clock set to %lld", (long long)t);
 	cmd_clock_get(ctx);
 }

@@ -120,6 +120,7 @@ int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
 	dispatch_handler(&ctx);
 	job->close_after = ctx.close_after;
 	job->auth_ok = ctx.auth_ok;
+	job->timers_changed = ctx.timers_changed;
 	memcpy(job->auth_user, ctx.auth_user, sizeof(job->auth_user));
 	job->auth_role = ctx.auth_role;
 	job_render(job, rep);

@@ -16,7 +16,8 @@
 
 struct job {
 	struct job *next;
-	void *conn;               /* owned by the loop; opaque here */
+	void *conn;               /* owned by the loop; opaque here; NULL for
+				     the daemon's own jobs (SWEEP) */
 	const struct pd_command *cmd;
 	struct pd_arena arena;    /* the request's arguments */
 	struct pd_value *args;
@@ -26,7 +27,7 @@ struct job {
 	/* results */
 	int code;
 	struct pd_buf out;        /* the rendered reply */
-	bool close_after, auth_ok;
+	bool close_after, auth_ok, timers_changed;
 	char auth_user[USER_NAME_MAX];
 	enum pd_role auth_role;
 };

@@ -1,0 +1,1168 @@
+/* complaint.c — COMPLAINT commands.
+ *
+ * Every handler loads the complaint, changes a copy, and hands both to
+ * complaint_save(), which derives from the difference everything else the
+ * change implies, in the same transaction: the list indexes (owner or
+ * queue, status, escalated), the due index used by `overdue` lists, the
+ * one timer entry that wakes the daemon at the next due time, the
+ * statistics counters (by the complaint's opening day) and the timeline
+ * entry with every field's old and new value. Handlers stay short and no
+ * handler can forget an index. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocol/timefmt.h"
+#include "complaint.h"
+#include "waybill.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define SATISFACTION_MIN 1
+#define SATISFACTION_MAX 5
+
+struct complaint_config g_complaint_config;
+
+int complaint_setup(const struct config *cfg)
+{
+	struct complaint_config *c = &g_complaint_config;
+	complaint_config_defaults(c);
+	c->acknowledge_secs = cfg->complaint_acknowledge_secs;
+	c->resolve_secs = cfg->complaint_resolve_secs;
+	c->regulator_reply_secs = cfg->complaint_regulator_reply_secs;
+	c->max_open_secs = cfg->complaint_max_open_secs;
+	c->escalated_resolve_secs = cfg->complaint_escalated_resolve_secs;
+	c->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = (unsigned)cfg->complaint_percent_value_added;
+	c->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = (unsigned)cfg->complaint_percent_exclusive;
+	c->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)cfg->complaint_percent_customised;
+	c->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = cfg->authority_handler_fen;
+	c->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = cfg->authority_supervisor_fen;
+	const char *problem;
+	if (complaint_config_validate(c, &problem) != COMPLAINT_OK) {
+		fprintf(stderr, "parceldeskd: complaint options: %s\n", problem);
+		return -1;
+	}
+	return 0;
+}
+
+static enum complaint_level role_level(enum pd_role r)
+{
+	if (r >= ROLE_MANAGER)
+		return COMPLAINT_LEVEL_MANAGER;
+	if (r == ROLE_SUPERVISOR)
+		return COMPLAINT_LEVEL_SUPERVISOR;
+	return COMPLAINT_LEVEL_HANDLER;
+}
+
+/* ---- reading fields of a stored complaint ---- */
+
+static int64_t get_int(const struct pd_value *c, const char *key)
+{
+	int64_t v = 0;
+	pd_map_int(c, key, &v);
+	return v;
+}
+
+static const char *get_str(const struct pd_value *c, const char *key)
+{
+	const char *s = pd_map_str(c, key);
+	return s ? s : "";
+}
+
+static enum complaint_status status_of(const struct pd_value *c)
+{
+	enum complaint_status s = COMPLAINT_STATUS_OPEN;
+	complaint_status_parse(get_str(c, "status"), &s);
+	return s;
+}
+
+static enum complaint_level level_of(const struct pd_value *c)
+{
+	enum complaint_level l = COMPLAINT_LEVEL_HANDLER;
+	complaint_level_parse(get_str(c, "level"), &l);
+	return l;
+}
+
+static enum complaint_channel channel_of(const struct pd_value *c)
+{
+	enum complaint_channel ch = COMPLAINT_CHANNEL_PHONE;
+	complaint_channel_parse(get_str(c, "channel"), &ch);
+	return ch;
+}
+
+static enum complaint_service_level service_of(const struct pd_value *c)
+{
+	enum complaint_service_level s = COMPLAINT_SERVICE_BASIC;
+	complaint_service_level_parse(get_str(c, "service_level"), &s);
+	return s;
+}
+
+/* Statuses in which the complaint's clocks run. */
+static bool clocks_run(enum complaint_status s)
+{
+	return s != COMPLAINT_STATUS_ACCEPTED && s != COMPLAINT_STATUS_EXTERNAL_REVIEW &&
+	       s != COMPLAINT_STATUS_CLOSED;
+}
+
+/* The time the overdue list sorts by: the acknowledge clock until the
+ * customer is contacted, then the resolve clock. 0 when no clock runs. */
+static int64_t due_of(const struct pd_value *c)
+{
+	if (!c || !clocks_run(status_of(c)))
+		return 0;
+	return get_int(c, "acknowledged_at") ? get_int(c, "resolve_by") : get_int(c, "acknowledge_by");
+}
+
+/* The next instant the daemon must act on this complaint, 0 for none. */
+static int64_t next_action_of(const struct pd_value *c)
+{
+	if (!c || !clocks_run(status_of(c)))
+		return 0;
+	int64_t next = 0;
+	if (!get_int(c, "acknowledged_at") && !pd_map_bool(c, "acknowledge_breached"))
+		next = get_int(c, "acknowledge_by");
+	if (!pd_map_bool(c, "resolve_breached")) {
+		/* due "after" resolve_by: act on the first second past it */
+		int64_t r = get_int(c, "resolve_by") + 1;
+		if (!next || r < next)
+			next = r;
+	}
+	return next;
+}
+
+static bool is_overdue(const struct pd_value *c, int64_t now)
+{
+	int64_t due = due_of(c);
+	return due && now > due;
+}
+
+/* ---- keeping indexes, timer, counters and timeline ---- */
+
+static size_t id_key(uint64_t id, unsigned char key[8])
+{
+	be64_put(key, id);
+	return 8;
+}
+
+/* The owner index key: the owner, or the queue of the complaint's level
+ * while nobody has taken it. */
+static const char *owner_key(struct pd_arena *a, const struct pd_value *c)
+{
+	const char *owner = get_str(c, "owner");
+	return *owner ? pd_sprintf(a, "owner=%s", owner)
+		      : pd_sprintf(a, "queue=%s", get_str(c, "level"));
+}
+
+static const char *escalated_key(const struct pd_value *c)
+{
+	return level_of(c) > COMPLAINT_LEVEL_HANDLER ? "escalated=1" : NULL;
+}
+
+static int index_move(struct cmd_ctx *ctx, const char *old_key, const char *new_key, uint64_t id)
+{
+	if (old_key && new_key && strcmp(old_key, new_key) == 0)
+		return 0;
+	unsigned char v[8];
+	id_key(id, v);
+	int rc = 0;
+	if (old_key)
+		rc = store_index_del(ctx->txn, ctx->st->idx_c, old_key, strlen(old_key), v, 8);
+	if (!rc && new_key)
+		rc = store_index_add(ctx->txn, ctx->st->idx_c, new_key, strlen(new_key), v, 8);
+	return rc;
+}
+
+static int due_move(struct cmd_ctx *ctx, int64_t old_due, int64_t new_due, uint64_t id)
+{
+	if (old_due == new_due)
+		return 0;
+	unsigned char k[8], v[8];
+	id_key(id, v);
+	int rc = 0;
+	if (old_due) {
+		be64_put(k, (uint64_t)old_due);
+		rc = store_index_del(ctx->txn, ctx->st->idx_c_due, k, 8, v, 8);
+	}
+	if (!rc && new_due) {
+		be64_put(k, (uint64_t)new_due);
+		rc = store_index_add(ctx->txn, ctx->st->idx_c_due, k, 8, v, 8);
+	}
+	return rc;
+}
+
+static int count(struct cmd_ctx *ctx, const struct pd_value *c, const char *dim,
+		 const char *value, int64_t delta)
+{
+	char key[160];
+	snprintf(key, sizeof(key), "%08lld|%s|%s", (long long)get_int(c, "day"), dim, value);
+	return store_counter_add(ctx->txn, ctx->st->c_stats, key, delta);
+}
+
+static int duration_set(struct cmd_ctx *ctx, const struct pd_value *c, const char *kind,
+			int64_t secs, bool add)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%08lld|%s", (long long)get_int(c, "day"), kind);
+	unsigned char v[16];
+	be64_put(v, (uint64_t)(secs < 0 ? 0 : secs));
+	be64_put(v + 8, (uint64_t)get_int(c, "id"));
+	return add ? store_index_add(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16)
+		   : store_index_del(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16);
+}
+
+/* Counter changes implied by before -> after (before NULL: just opened). */
+static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
+			   const struct pd_value *after)
+{
+	int rc = 0;
+	if (!before) {
+		if ((rc = count(ctx, after, "opened", "all", 1)) ||
+		    (rc = count(ctx, after, "category", get_str(after, "category"), 1)) ||
+		    (rc = count(ctx, after, "channel", get_str(after, "channel"), 1)) ||
+		    (rc = count(ctx, after, "depot", get_str(after, "depot"), 1)))
+			return rc;
+	}
+	bool was_esc = before && pd_map_bool(before, "ever_escalated");
+	if (!was_esc && pd_map_bool(after, "ever_escalated") &&
+	    (rc = count(ctx, after, "escalated", "all", 1)))
+		return rc;
+	bool was_over = before && pd_map_bool(before, "ever_overdue");
+	if (!was_over && pd_map_bool(after, "ever_overdue") &&
+	    (rc = count(ctx, after, "overdue", "all", 1)))
+		return rc;
+	if ((!before || !get_int(before, "acknowledged_at")) && get_int(after, "acknowledged_at") &&
+	    (rc = duration_set(ctx, after, "ack", get_int(after, "acknowledged_at") - get_int(after, "opened_at"), true)))
+		return rc;
+	/* closing adds the close figures; reopening takes them back */
+	bool was_closed = before && status_of(before) == COMPLAINT_STATUS_CLOSED;
+	bool is_closed = status_of(after) == COMPLAINT_STATUS_CLOSED;
+	if (was_closed != is_closed) {
+		const struct pd_value *c = is_closed ? after : before;
+		int64_t d = is_closed ? 1 : -1;
+		if ((rc = count(ctx, c, "closed", "all", d)) ||
+		    (rc = count(ctx, c, "responsible", get_str(c, "responsible"), d)) ||
+		    (rc = count(ctx, c, "stage", get_str(c, "stage"), d)) ||
+		    (rc = count(ctx, c, "satisfaction", "sum", d * get_int(c, "satisfaction"))) ||
+		    (rc = count(ctx, c, "satisfaction", "count", d)) ||
+		    (rc = duration_set(ctx, c, "resolve", get_int(c, "closed_at") - get_int(c, "opened_at"), is_closed)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Every field whose value changed, with old and new (the timeline). */
+static struct pd_value *diff(struct cmd_ctx *ctx, const struct pd_value *before,
+			     const struct pd_value *after)
+{
+	struct pd_value *changes = pd_arr(ctx->a);
+	for (struct pd_entry *e = after->u.c.head; e; e = e->next) {
+		if (!strcmp(e->key, "timer_at") || !strcmp(e->key, "due_key"))
+			continue;
+		struct pd_value *old = before ? pd_map_get(before, e->key) : NULL;
+		struct pd_buf a, b;
+		pd_buf_init(&a);
+		pd_buf_init(&b);
+		if (old)
+			pd_value_render_text(present_field(ctx, e->key, old), &a);
+		pd_value_render_text(present_field(ctx, e->key, e->val), &b);
+		if (!old || a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+			struct pd_value *ch = pd_map(ctx->a);
+			pd_map_set_str(ctx->a, ch, "field", e->key);
+			pd_map_set(ctx->a, ch, "old", old ? pd_strn(ctx->a, a.data ? a.data : "", a.len) : pd_nil(ctx->a));
+			pd_map_set(ctx->a, ch, "new", pd_strn(ctx->a, b.data ? b.data : "", b.len));
+			pd_arr_push(ctx->a, changes, ch);
+		}
+		pd_buf_free(&a);
+		pd_buf_free(&b);
+	}
+	return changes;
+}
+
+/* Writes the complaint and everything its change implies. */
+static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
+			  struct pd_value *after, const char *action, const char *text)
+{
+	uint64_t id = (uint64_t)get_int(after, "id");
+	int rc;
+	int64_t new_due = due_of(after), new_timer = next_action_of(after);
+	pd_map_set_int(ctx->a, after, "due_key", new_due);
+	pd_map_set_int(ctx->a, after, "timer_at", new_timer);
+	if (!before) {
+		static const char *const fixed[] = { "depot", "category", "waybill", "customer_phone" };
+		static const char *const names[] = { "depot", "category", "waybill", "phone" };
+		for (size_t i = 0; i < 4; i++) {
+			const char *v = get_str(after, fixed[i]);
+			if (*v && (rc = index_move(ctx, NULL, pd_sprintf(ctx->a, "%s=%s", names[i], v), id)))
+				return rc;
+		}
+	}
+	if ((rc = index_move(ctx, before ? owner_key(ctx->a, before) : NULL, owner_key(ctx->a, after), id)) ||
+	    (rc = index_move(ctx, before ? pd_sprintf(ctx->a, "status=%s", get_str(before, "status")) : NULL,
+			     pd_sprintf(ctx->a, "status=%s", get_str(after, "status")), id)) ||
+	    (rc = index_move(ctx, before ? escalated_key(before) : NULL, escalated_key(after), id)) ||
+	    (rc = due_move(ctx, before ? get_int(before, "due_key") : 0, new_due, id)) ||
+	    (rc = timer_set(ctx, "complaint", id, before ? get_int(before, "timer_at") : 0, new_timer)) ||
+	    (rc = update_counters(ctx, before, after)))
+		return rc;
+	unsigned char key[8];
+	id_key(id, key);
+	if ((rc = store_put(ctx->txn, ctx->st->complaints, key, 8, after, 0)))
+		return rc;
+	struct pd_value *detail = pd_map(ctx->a);
+	if (text)
+		pd_map_set_str(ctx->a, detail, "text", text);
+	pd_map_set(ctx->a, detail, "changes", diff(ctx, before, after));
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)id);
+	return store_audit(ctx->txn, ctx->st, "complaint", idbuf, ctx->sess->user, ctx->now, action, detail);
+}
+
+/* ---- escalation ---- */
+
+static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
+		     const char *to_user)
+{
+	struct pd_arena *a = ctx->a;
+	enum complaint_level level = level_of(c);
+	enum complaint_level target = level + 1;
+	struct complaint_due due = {
+		.acknowledge_by = get_int(c, "acknowledge_by"),
+		.resolve_by = get_int(c, "resolve_by"),
+		.regulator_reply_by = get_int(c, "regulator_reply_by"),
+		.close_by = get_int(c, "close_by"),
+	};
+	struct complaint_due next;
+	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK)
+		pd_map_set_int(a, c, "resolve_by", next.resolve_by);
+	char names[160];
+	complaint_triggers_format(triggers, names, sizeof(names));
+	pd_map_set_str(a, c, "level", complaint_level_name(target));
+	pd_map_set_str(a, c, "status", complaint_status_name(COMPLAINT_STATUS_ESCALATED));
+	pd_map_set_str(a, c, "owner", to_user ? to_user : "");
+	pd_map_set_str(a, c, "last_triggers", names);
+	pd_map_set_int(a, c, "escalations", get_int(c, "escalations") + 1);
+	pd_map_set_int(a, c, "escalated_at", ctx->now);
+	pd_map_set_bool(a, c, "ever_escalated", true);
+	pd_map_set_bool(a, c, "resolve_breached", false);
+	if (triggers & COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_OVERDUE))
+		pd_map_set_bool(a, c, "ever_overdue", true);
+}
+
+static struct complaint_facts facts_of(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	struct complaint_facts f = {
+		.status = status_of(c),
+		.level = level_of(c),
+		.channel = channel_of(c),
+		.proposed_amount_fen = get_int(c, "proposal_fen"),
+		.owner_authority_fen = COMPLAINT_AUTHORITY_OF_LEVEL,
+		.media_or_legal_threat = pd_map_bool(c, "media_threat"),
+		.several_departments = pd_map_bool(c, "several_depots"),
+		.customer_refused = status_of(c) == COMPLAINT_STATUS_REFUSED,
+		.resolve_by = get_int(c, "resolve_by"),
+		.now = ctx->now,
+	};
+	return f;
+}
+
+/* Escalates when a rule fires (media or regulator, several depots, amount
+ * over the owner's authority, customer refused, resolve-by passed).
+ * Returns true when it did. */
+static bool auto_escalate(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	struct complaint_facts f = facts_of(ctx, c);
+	struct complaint_escalation e;
+	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK || !e.can_escalate)
+		return false;
+	escalate(ctx, c, e.triggers, NULL);
+	return true;
+}
+
+/* ---- loading and permissions ---- */
+
+static int complaint_load(struct cmd_ctx *ctx, struct pd_value **out)
+{
+	int64_t id;
+	pd_arg_int(ctx->args, "id", &id);
+	unsigned char key[8];
+	id_key((uint64_t)id, key);
+	int rc = store_get(ctx->txn, ctx->st->complaints, key, 8, ctx->a, out);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no complaint %lld", (long long)id);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+/* The owner works the complaint; so may anyone above its level. Nobody
+ * works an escalated complaint still in its level's queue before TAKE. */
+static int may_work(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	const char *owner = get_str(c, "owner");
+	if (strcmp(owner, ctx->sess->user) == 0 || role_level(ctx->sess->role) > level_of(c))
+		return 0;
+	if (!*owner)
+		reply_error(ctx, 403, "complaint %lld waits in the %s queue: a %s takes it first (COMPLAINT TAKE)",
+			    (long long)get_int(c, "id"), get_str(c, "level"), get_str(c, "level"));
+	else
+		reply_error(ctx, 403, "complaint %lld is owned by %s", (long long)get_int(c, "id"), owner);
+	return -1;
+}
+
+/* Loads a complaint for a change: returns the stored copy and a working
+ * copy, or -1 with the reply set. */
+static int load_for_change(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
+{
+	if (complaint_load(ctx, before) || may_work(ctx, *before) < 0)
+		return -1;
+	*after = pd_value_copy(ctx->a, *before);
+	return 0;
+}
+
+static int move_to(struct cmd_ctx *ctx, struct pd_value *c, enum complaint_status to)
+{
+	enum complaint_status from = status_of(c);
+	if (!complaint_transition_allowed(from, to, level_of(c))) {
+		reply_error(ctx, 409, "complaint %lld is %s at %s level: cannot become %s",
+			    (long long)get_int(c, "id"), complaint_status_name(from),
+			    get_str(c, "level"), complaint_status_name(to));
+		return -1;
+	}
+	pd_map_set_str(ctx->a, c, "status", complaint_status_name(to));
+	return 0;
+}
+
+/* Saves and answers with the complaint's short state. */
+static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		   const char *action, const char *text, int code, const char *msg)
+{
+	int rc = complaint_save(ctx, before, after, action, text);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, d, "id", get_int(after, "id"));
+	pd_map_set_str(ctx->a, d, "status", get_str(after, "status"));
+	pd_map_set_str(ctx->a, d, "level", get_str(after, "level"));
+	pd_map_set_str(ctx->a, d, "owner", get_str(after, "owner"));
+	map_set_time(ctx, d, "acknowledge_by", get_int(after, "acknowledge_by"));
+	map_set_time(ctx, d, "resolve_by", get_int(after, "resolve_by"));
+	if (*get_str(after, "last_triggers") && before &&
+	    get_int(after, "escalations") != get_int(before, "escalations"))
+		pd_map_set_str(ctx->a, d, "escalated_by", get_str(after, "last_triggers"));
+	ctx->rep->data = d;
+	reply_ok(ctx, code, "%s", msg);
+}
+
+/* ---- commands ---- */
+
+void cmd_complaint_open(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "waybill");
+	const char *depot = pd_arg_str(ctx->args, "depot");
+	const char *service = pd_arg_str(ctx->args, "service_level");
+	struct pd_value *wb = NULL;
+	if (number) {
+		if (waybill_load(ctx, number, &wb))
+			return;
+		if (!depot)
+			depot = pd_map_str(wb, "dest_depot");
+		if (!service)
+			service = pd_map_str(wb, "service_level");
+	}
+	if (!depot)
+		return reply_error(ctx, 400, "missing argument 'depot' (no waybill to take it from)");
+	enum complaint_channel channel;
+	enum complaint_category category;
+	enum complaint_service_level level = COMPLAINT_SERVICE_BASIC;
+	complaint_channel_parse(pd_arg_str(ctx->args, "channel"), &channel);
+	complaint_category_parse(pd_arg_str(ctx->args, "category"), &category);
+	if (service)
+		complaint_service_level_parse(service, &level);
+	int64_t deadline = COMPLAINT_NO_DEADLINE;
+	pd_arg_int(ctx->args, "regulator_deadline", &deadline);
+	if (deadline && deadline <= ctx->now)
+		return reply_error(ctx, 422, "regulator_deadline is already past");
+	struct complaint_due due;
+	if (complaint_due_times(&g_complaint_config, ctx->now, channel, category, level, deadline, &due) != COMPLAINT_OK)
+		return reply_error(ctx, 500, "internal error: cannot compute due times");
+
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "complaint", &id);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *c = pd_map(a);
+	pd_map_set_int(a, c, "id", (int64_t)id);
+	pd_map_set_str(a, c, "status", "open");
+	pd_map_set_str(a, c, "level", "handler");
+	pd_map_set_str(a, c, "owner", ctx->sess->user);
+	pd_map_set_str(a, c, "opened_by", ctx->sess->user);
+	pd_map_set_int(a, c, "opened_at", ctx->now);
+	pd_map_set_int(a, c, "day", pd_local_day(ctx->now));
+	pd_map_set_str(a, c, "channel", complaint_channel_name(channel));
+	pd_map_set_str(a, c, "category", complaint_category_name(category));
+	if (number)
+		pd_map_set_str(a, c, "waybill", number);
+	pd_map_set_str(a, c, "depot", depot);
+	pd_map_set_str(a, c, "customer_name", pd_arg_str(ctx->args, "customer_name"));
+	pd_map_set_str(a, c, "customer_phone", pd_arg_str(ctx->args, "customer_phone"));
+	pd_map_set_str(a, c, "text", pd_arg_str(ctx->args, "text"));
+	pd_map_set_bool(a, c, "media_threat", pd_arg_bool(ctx->args, "media_threat", 0));
+	pd_map_set_bool(a, c, "several_depots", pd_arg_bool(ctx->args, "several_depots", 0));
+	pd_map_set_str(a, c, "service_level", complaint_service_level_name(level));
+	pd_map_set_int(a, c, "acknowledge_by", due.acknowledge_by);
+	pd_map_set_int(a, c, "resolve_by", due.resolve_by);
+	pd_map_set_int(a, c, "regulator_reply_by", due.regulator_reply_by);
+	pd_map_set_int(a, c, "close_by", due.close_by);
+	pd_map_set_int(a, c, "escalations", 0);
+	pd_map_set_bool(a, c, "ever_escalated", false);
+	pd_map_set_bool(a, c, "ever_overdue", false);
+	/* a complaint through a regulator or the media, or across depots, goes
+	 * up at once: the opener stays its first-contact owner of record */
+	bool escalated = auto_escalate(ctx, c);
+	finish(ctx, NULL, c, "open", NULL, 201,
+	       escalated ? pd_sprintf(a, "complaint %llu opened and escalated", (unsigned long long)id)
+			 : pd_sprintf(a, "complaint %llu opened", (unsigned long long)id));
+}
+
+static struct pd_value *clock_record(struct cmd_ctx *ctx, int64_t due, int64_t met_at, bool running)
+{
+	struct pd_value *r = pd_map(ctx->a);
+	map_set_time(ctx, r, "due_at", due);
+	const char *state;
+	if (met_at)
+		state = met_at <= due ? "met" : "met_late";
+	else if (!running)
+		state = "stopped";
+	else
+		state = ctx->now > due ? "breached" : "running";
+	pd_map_set_str(ctx->a, r, "state", state);
+	pd_map_set_int(ctx->a, r, "left_secs", running && !met_at ? due - ctx->now : 0);
+	return r;
+}
+
+static struct pd_value *complaint_present(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	struct pd_value *out = present(ctx, c);
+	pd_map_set_bool(ctx->a, out, "overdue", is_overdue(c, ctx->now));
+	return out;
+}
+
+void cmd_complaint_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *c;
+	if (complaint_load(ctx, &c))
+		return;
+	struct pd_value *out = complaint_present(ctx, c);
+	bool running = clocks_run(status_of(c));
+	struct pd_value *clocks = pd_map(ctx->a);
+	pd_map_set(ctx->a, clocks, "acknowledge",
+		   clock_record(ctx, get_int(c, "acknowledge_by"), get_int(c, "acknowledged_at"), running));
+	int64_t resolved = get_int(c, "closed_at") ? get_int(c, "closed_at") : get_int(c, "accepted_at");
+	pd_map_set(ctx->a, clocks, "resolve", clock_record(ctx, get_int(c, "resolve_by"), resolved, running));
+	if (get_int(c, "regulator_reply_by"))
+		pd_map_set(ctx->a, clocks, "regulator_reply",
+			   clock_record(ctx, get_int(c, "regulator_reply_by"), get_int(c, "regulator_replied_at"), running));
+	pd_map_set(ctx->a, out, "clocks", clocks);
+	const char *number = pd_map_str(c, "waybill");
+	if (number) {
+		struct pd_value *wb, *events;
+		if (store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb) == 0 &&
+		    waybill_events(ctx, number, &events) == 0) {
+			struct pd_value *w = pd_map(ctx->a);
+			pd_map_set_str(ctx->a, w, "status", pd_map_str(wb, "status"));
+			pd_map_set_bool(ctx->a, w, "damaged", pd_map_bool(wb, "damaged"));
+			pd_map_set(ctx->a, w, "events", events);
+			pd_map_set(ctx->a, out, "waybill_record", w);
+		}
+	}
+	struct pd_value *timeline;
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)get_int(c, "id"));
+	int rc = store_audit_read(ctx->txn, ctx->st, "complaint", idbuf, ctx->a, &timeline);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "timeline", present(ctx, timeline));
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "complaint %s: %s", idbuf, get_str(c, "status"));
+}
+
+void cmd_complaint_note(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	const char *text = pd_arg_str(ctx->args, "text");
+	pd_map_set_int(ctx->a, after, "notes", get_int(after, "notes") + 1);
+	finish(ctx, before, after, "note", text, 200, "note added");
+}
+
+void cmd_complaint_ack(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (get_int(before, "acknowledged_at"))
+		return reply_error(ctx, 409, "complaint %lld is already acknowledged", (long long)get_int(before, "id"));
+	enum complaint_status s = status_of(after);
+	if (s == COMPLAINT_STATUS_OPEN || s == COMPLAINT_STATUS_ESCALATED) {
+		if (move_to(ctx, after, COMPLAINT_STATUS_ACKNOWLEDGED) < 0)
+			return;
+	} else if (!clocks_run(s)) {
+		return reply_error(ctx, 409, "complaint %lld is %s", (long long)get_int(before, "id"),
+				   complaint_status_name(s));
+	}
+	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
+	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
+}
+
+void cmd_complaint_flag(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (!clocks_run(status_of(before)))
+		return reply_error(ctx, 409, "complaint %lld is %s", (long long)get_int(before, "id"), get_str(before, "status"));
+	struct pd_value *m = pd_map_get(ctx->args, "media_threat");
+	struct pd_value *s = pd_map_get(ctx->args, "several_depots");
+	if (!m && !s)
+		return reply_error(ctx, 400, "give media_threat or several_depots");
+	if (m)
+		pd_map_set_bool(ctx->a, after, "media_threat", m->u.b);
+	if (s)
+		pd_map_set_bool(ctx->a, after, "several_depots", s->u.b);
+	bool escalated = auto_escalate(ctx, after);
+	finish(ctx, before, after, "flag", pd_arg_str(ctx->args, "text"), 200,
+	       escalated ? "flags recorded; escalated" : "flags recorded");
+}
+
+void cmd_complaint_propose(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (!get_int(before, "acknowledged_at") && status_of(before) == COMPLAINT_STATUS_OPEN)
+		return reply_error(ctx, 409, "acknowledge complaint %lld first: the customer must have been contacted",
+				   (long long)get_int(before, "id"));
+	if (move_to(ctx, after, COMPLAINT_STATUS_PROPOSED) < 0)
+		return;
+	int64_t amount = 0;
+	pd_arg_int(ctx->args, "amount_fen", &amount);
+	pd_map_set_str(ctx->a, after, "proposal", pd_arg_str(ctx->args, "text"));
+	pd_map_set_int(ctx->a, after, "proposal_fen", amount);
+	pd_map_set_int(ctx->a, after, "proposed_at", ctx->now);
+	/* above the owner's authority the proposal goes up before the customer hears it */
+	bool escalated = auto_escalate(ctx, after);
+	finish(ctx, before, after, "propose", pd_arg_str(ctx->args, "text"), 200,
+	       escalated ? "proposal recorded; above your authority, escalated for approval" : "proposal recorded");
+}
+
+void cmd_complaint_accept(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_ACCEPTED) < 0)
+		return;
+	pd_map_set_int(ctx->a, after, "accepted_at", ctx->now);
+	finish(ctx, before, after, "customer_accepted", pd_arg_str(ctx->args, "text"), 200,
+	       "the customer accepted; close with their feedback");
+}
+
+void cmd_complaint_refuse(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_REFUSED) < 0)
+		return;
+	pd_map_set_int(ctx->a, after, "refusals", get_int(after, "refusals") + 1);
+	bool escalated = auto_escalate(ctx, after);
+	finish(ctx, before, after, "customer_refused", pd_arg_str(ctx->args, "text"), 200,
+	       escalated ? "the customer refused; escalated"
+			 : "the customer refused the final solution; refer to external review or propose again");
+}
+
+/* The user must exist and be of the complaint's level or above. */
+static int check_new_owner(struct cmd_ctx *ctx, const char *name, enum complaint_level level)
+{
+	struct pd_value *u;
+	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, &u);
+	if (rc == MDB_NOTFOUND) {
+		reply_error(ctx, 404, "no user '%s'", name);
+		return -1;
+	}
+	if (rc) {
+		reply_store_error(ctx, rc);
+		return -1;
+	}
+	if (role_level(pd_role_parse(get_str(u, "role"))) < level) {
+		reply_error(ctx, 422, "%s is a %s: a complaint at %s level needs a %s or above", name,
+			    get_str(u, "role"), complaint_level_name(level), complaint_level_name(level));
+		return -1;
+	}
+	return 0;
+}
+
+void cmd_complaint_handover(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	const char *to = pd_arg_str(ctx->args, "to");
+	if (status_of(before) == COMPLAINT_STATUS_CLOSED)
+		return reply_error(ctx, 409, "complaint %lld is closed", (long long)get_int(before, "id"));
+	if (strcmp(to, get_str(before, "owner")) == 0)
+		return reply_error(ctx, 409, "%s already owns complaint %lld", to, (long long)get_int(before, "id"));
+	if (check_new_owner(ctx, to, level_of(before)) < 0)
+		return;
+	pd_map_set_str(ctx->a, after, "owner", to);
+	pd_map_set_int(ctx->a, after, "handovers", get_int(after, "handovers") + 1);
+	finish(ctx, before, after, "handover",
+	       pd_sprintf(ctx->a, "from %s to %s: %s", *get_str(before, "owner") ? get_str(before, "owner") : "(queue)",
+			  to, pd_arg_str(ctx->args, "reason")),
+	       200, pd_sprintf(ctx->a, "handed over to %s", to));
+}
+
+void cmd_complaint_take(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	if (complaint_load(ctx, &before))
+		return;
+	if (*get_str(before, "owner"))
+		return reply_error(ctx, 409, "complaint %lld is owned by %s: ask for a hand-over",
+				   (long long)get_int(before, "id"), get_str(before, "owner"));
+	if (role_level(ctx->sess->role) < level_of(before))
+		return reply_error(ctx, 403, "complaint %lld waits for a %s", (long long)get_int(before, "id"),
+				   get_str(before, "level"));
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);
+	finish(ctx, before, after, "take", NULL, 200, pd_sprintf(ctx->a, "%s takes the complaint", ctx->sess->user));
+}
+
+void cmd_complaint_escalate(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (!complaint_transition_allowed(status_of(before), COMPLAINT_STATUS_ESCALATED, level_of(before)))
+		return reply_error(ctx, 409, "complaint %lld is %s at %s level: it cannot go higher",
+				   (long long)get_int(before, "id"), get_str(before, "status"), get_str(before, "level"));
+	const char *to = pd_arg_str(ctx->args, "to");
+	if (to && check_new_owner(ctx, to, level_of(before) + 1) < 0)
+		return;
+	struct complaint_facts f = facts_of(ctx, after);
+	f.manual_request = true;
+	struct complaint_escalation e;
+	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK)
+		return reply_error(ctx, 500, "internal error: escalation check failed");
+	escalate(ctx, after, e.triggers, to);
+	finish(ctx, before, after, "escalate", pd_arg_str(ctx->args, "reason"), 200,
+	       pd_sprintf(ctx->a, "escalated to %s", get_str(after, "level")));
+}
+
+void cmd_complaint_refer(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_EXTERNAL_REVIEW) < 0)
+		return;
+	pd_map_set_str(ctx->a, after, "external_body", pd_arg_str(ctx->args, "body"));
+	pd_map_set_int(ctx->a, after, "referred_at", ctx->now);
+	finish(ctx, before, after, "refer", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(ctx->a, "referred to %s", pd_arg_str(ctx->args, "body")));
+}
+
+void cmd_complaint_outcome(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (status_of(before) != COMPLAINT_STATUS_EXTERNAL_REVIEW)
+		return reply_error(ctx, 409, "complaint %lld is not in external review", (long long)get_int(before, "id"));
+	pd_map_set_str(ctx->a, after, "external_outcome", pd_arg_str(ctx->args, "outcome"));
+	pd_map_set_int(ctx->a, after, "outcome_at", ctx->now);
+	finish(ctx, before, after, "external_outcome", NULL, 200, "outcome recorded; close with the feedback");
+}
+
+void cmd_complaint_close(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (complaint_load(ctx, &before))
+		return;
+	int64_t satisfaction = 0;
+	bool has_sat = pd_arg_int(ctx->args, "satisfaction", &satisfaction);
+	if (has_sat && (satisfaction < SATISFACTION_MIN || satisfaction > SATISFACTION_MAX))
+		return reply_error(ctx, 400, "argument 'satisfaction' must be from %d to %d",
+				   SATISFACTION_MIN, SATISFACTION_MAX);
+	static const char *const needed[] = { "satisfaction", "feedback", "responsible", "stage", "cause" };
+	char missing[128] = "";
+	for (size_t i = 0; i < 5; i++)
+		if (!pd_map_get(ctx->args, needed[i])) {
+			if (*missing)
+				strcat(missing, ", ");
+			strcat(missing, needed[i]);
+		}
+	if (*missing)
+		return reply_error(ctx, 422, "cannot close without: %s", missing);
+	if (!complaint_may_close(role_level(ctx->sess->role), level_of(before)))
+		return reply_error(ctx, 403, "complaint %lld is at %s level: a %s or above closes it",
+				   (long long)get_int(before, "id"), get_str(before, "level"), get_str(before, "level"));
+	if (may_work(ctx, before) < 0)
+		return;
+	after = pd_value_copy(ctx->a, before);
+	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED) < 0)
+		return;
+	pd_map_set_int(ctx->a, after, "satisfaction", satisfaction);
+	pd_map_set_str(ctx->a, after, "feedback", pd_arg_str(ctx->args, "feedback"));
+	pd_map_set_str(ctx->a, after, "responsible", pd_arg_str(ctx->args, "responsible"));
+	pd_map_set_str(ctx->a, after, "stage", pd_arg_str(ctx->args, "stage"));
+	pd_map_set_str(ctx->a, after, "cause", pd_arg_str(ctx->args, "cause"));
+	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
+	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
+	if (ctx->now > get_int(after, "resolve_by"))
+		pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+	finish(ctx, before, after, "close", NULL, 200, "closed");
+}
+
+void cmd_complaint_reopen(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	if (complaint_load(ctx, &before))
+		return;
+	if (status_of(before) != COMPLAINT_STATUS_CLOSED)
+		return reply_error(ctx, 409, "complaint %lld is not closed", (long long)get_int(before, "id"));
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	/* a reopened complaint gets fresh time limits from now, and the
+	 * supervisor who reopens it owns it */
+	struct complaint_due due;
+	enum complaint_category category = COMPLAINT_CATEGORY_OTHER;
+	complaint_category_parse(get_str(before, "category"), &category);
+	complaint_due_times(&g_complaint_config, ctx->now, channel_of(before), category, service_of(before),
+			    COMPLAINT_NO_DEADLINE, &due);
+	pd_map_set_str(ctx->a, after, "status", "acknowledged");
+	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);
+	if (level_of(after) < role_level(ctx->sess->role))
+		pd_map_set_str(ctx->a, after, "level", complaint_level_name(role_level(ctx->sess->role)));
+	pd_map_set_int(ctx->a, after, "resolve_by", due.resolve_by);
+	pd_map_set_int(ctx->a, after, "close_by", due.close_by);
+	pd_map_set_int(ctx->a, after, "reopens", get_int(after, "reopens") + 1);
+	pd_map_set_int(ctx->a, after, "closed_at", 0);
+	pd_map_set_int(ctx->a, after, "accepted_at", 0);
+	pd_map_set_bool(ctx->a, after, "resolve_breached", false);
+	finish(ctx, before, after, "reopen", pd_arg_str(ctx->args, "reason"), 200, "reopened");
+}
+
+int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	unsigned char key[8];
+	id_key(id, key);
+	struct pd_value *before;
+	int rc = store_get(ctx->txn, ctx->st->complaints, key, 8, ctx->a, &before);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	const char *action = "clock";
+	if (clocks_run(status_of(after))) {
+		if (!get_int(after, "acknowledged_at") && ctx->now >= get_int(after, "acknowledge_by") &&
+		    !pd_map_bool(after, "acknowledge_breached")) {
+			pd_map_set_bool(ctx->a, after, "acknowledge_breached", true);
+			pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+			action = "acknowledge_breached";
+		}
+		if (ctx->now > get_int(after, "resolve_by") && !pd_map_bool(after, "resolve_breached")) {
+			if (auto_escalate(ctx, after)) {
+				action = "escalate";
+			} else {
+				/* at the top level there is nobody to escalate to: the
+				 * breach stays visible in lists and statistics */
+				pd_map_set_bool(ctx->a, after, "resolve_breached", true);
+				pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+				action = "resolve_breached";
+			}
+		}
+	}
+	/* the sweep runs as the daemon itself */
+	const struct session *saved = ctx->sess;
+	struct session daemon = { .role = ROLE_ADMIN };
+	snprintf(daemon.user, sizeof(daemon.user), "parceldeskd");
+	ctx->sess = &daemon;
+	rc = complaint_save(ctx, before, after, action, NULL);
+	ctx->sess = saved;
+	return rc;
+}
+
+/* ---- lists ---- */
+
+struct list_filter {
+	const char *owner, *queue, *status, *depot, *category, *waybill, *phone;
+	struct pd_value *overdue, *escalated;
+	int64_t from, to; /* opened_at bounds, 0 = none */
+};
+
+static bool filter_matches(struct cmd_ctx *ctx, const struct list_filter *f, const struct pd_value *c)
+{
+	if (f->owner && strcmp(f->owner, get_str(c, "owner")) != 0)
+		return false;
+	if (f->queue && (*get_str(c, "owner") || strcmp(f->queue, get_str(c, "level")) != 0))
+		return false;
+	if (f->status && strcmp(f->status, get_str(c, "status")) != 0)
+		return false;
+	if (f->depot && strcmp(f->depot, get_str(c, "depot")) != 0)
+		return false;
+	if (f->category && strcmp(f->category, get_str(c, "category")) != 0)
+		return false;
+	if (f->waybill && strcmp(f->waybill, get_str(c, "waybill")) != 0)
+		return false;
+	if (f->phone && strcmp(f->phone, get_str(c, "customer_phone")) != 0)
+		return false;
+	if (f->overdue && is_overdue(c, ctx->now) != f->overdue->u.b)
+		return false;
+	if (f->escalated && (level_of(c) > COMPLAINT_LEVEL_HANDLER) != f->escalated->u.b)
+		return false;
+	int64_t opened = get_int(c, "opened_at");
+	if ((f->from && opened < f->from) || (f->to && opened >= f->to))
+		return false;
+	return true;
+}
+
+static int date_bound(const char *s, int64_t *out)
+{
+	int y, m, d;
+	if (!s)
+		return 0;
+	if (pd_date_parse(s, &y, &m, &d) < 0)
+		return -1;
+	*out = pd_local_day_start(y, m, d);
+	return 0;
+}
+
+/* Picks the narrowest index for the filters, walks it newest first (or,
+ * for overdue, most overdue first), and keeps what matches every filter. */
+void cmd_complaint_list(struct cmd_ctx *ctx)
+{
+	struct list_filter f = {
+		.owner = pd_arg_str(ctx->args, "owner"), .queue = pd_arg_str(ctx->args, "queue"),
+		.status = pd_arg_str(ctx->args, "status"), .depot = pd_arg_str(ctx->args, "depot"),
+		.category = pd_arg_str(ctx->args, "category"), .waybill = pd_arg_str(ctx->args, "waybill"),
+		.phone = pd_arg_str(ctx->args, "phone"),
+		.overdue = pd_map_get(ctx->args, "overdue"), .escalated = pd_map_get(ctx->args, "escalated"),
+	};
+	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
+	pd_arg_int(ctx->args, "limit", &limit);
+	pd_arg_int(ctx->args, "before", &before);
+	if (limit < 1 || limit > ctx->cfg->list_limit_max)
+		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+	int64_t to_day = 0;
+	date_bound(pd_arg_str(ctx->args, "from"), &f.from);
+	date_bound(pd_arg_str(ctx->args, "to"), &to_day);
+	if (to_day)
+		f.to = to_day + 86400; /* the `to` day is included */
+
+	const char *key = NULL;
+	if (f.waybill) key = pd_sprintf(ctx->a, "waybill=%s", f.waybill);
+	else if (f.phone) key = pd_sprintf(ctx->a, "phone=%s", f.phone);
+	else if (f.owner) key = pd_sprintf(ctx->a, "owner=%s", f.owner);
+	else if (f.queue) key = pd_sprintf(ctx->a, "queue=%s", f.queue);
+	else if (f.escalated && f.escalated->u.b) key = "escalated=1";
+	else if (f.status) key = pd_sprintf(ctx->a, "status=%s", f.status);
+	else if (f.depot) key = pd_sprintf(ctx->a, "depot=%s", f.depot);
+	else if (f.category) key = pd_sprintf(ctx->a, "category=%s", f.category);
+	bool by_due = !key && f.overdue && f.overdue->u.b;
+
+	MDB_dbi dbi = key ? ctx->st->idx_c : by_due ? ctx->st->idx_c_due : ctx->st->complaints;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, dbi, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *list = pd_arr(ctx->a);
+	MDB_val k = { key ? strlen(key) : 0, (void *)key }, v;
+	MDB_cursor_op next;
+	if (key) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+		if (rc == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+		next = MDB_PREV_DUP;
+	} else if (by_due) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		next = MDB_NEXT;
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		next = MDB_PREV;
+	}
+	while (rc == 0 && (int64_t)list->u.c.count < limit) {
+		if (by_due && (int64_t)be64_get(k.mv_data) >= ctx->now)
+			break; /* due at or after now: not overdue yet, nor anything after */
+		const unsigned char *idp = dbi == ctx->st->complaints ? k.mv_data : v.mv_data;
+		uint64_t id = be64_get(idp);
+		if (!before || id < (uint64_t)before) {
+			struct pd_value *c;
+			if ((rc = store_get(ctx->txn, ctx->st->complaints, idp, 8, ctx->a, &c)))
+				break;
+			if (!key && !by_due && f.from && get_int(c, "opened_at") < f.from)
+				break; /* ids grow with opening time: nothing older matches */
+			if (filter_matches(ctx, &f, c)) {
+				struct pd_value *r = pd_map(ctx->a);
+				static const char *const cols[] = { "id", "status", "level", "owner", "channel",
+								    "category", "depot", "waybill", "customer_name",
+								    "opened_at", "resolve_by" };
+				for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+					struct pd_value *val = pd_map_get(c, cols[i]);
+					pd_map_set(ctx->a, r, cols[i], val ? present(ctx, val) : pd_str(ctx->a, ""));
+				}
+				map_set_time(ctx, r, "opened_at", get_int(c, "opened_at"));
+				map_set_time(ctx, r, "resolve_by", get_int(c, "resolve_by"));
+				pd_map_set_bool(ctx->a, r, "overdue", is_overdue(c, ctx->now));
+				pd_arr_push(ctx->a, list, r);
+			}
+		}
+		rc = mdb_cursor_get(cur, &k, &v, next);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = list;
+	reply_ok(ctx, 200, "%zu complaints", list->u.c.count);
+}
+
+/* ---- statistics: counters and duration indexes, never every complaint ---- */
+
+static void add_share(struct cmd_ctx *ctx, struct pd_value *d, const char *key, int64_t part, int64_t whole)
+{
+	int64_t bp = whole ? (part * 10000 + whole / 2) / whole : 0; /* basis points, rounded */
+	pd_map_set_str(ctx->a, d, key, pd_sprintf(ctx->a, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100)));
+}
+
+struct int64_vec {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void vec_push(struct int64_vec *vec, int64_t x)
+{
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? vec->cap * 2 : 1024;
+		int64_t *nv = realloc(vec->v, vec->cap * sizeof(*nv));
+		if (!nv)
+			abort();
+		vec->v = nv;
+	}
+	vec->v[vec->n++] = x;
+}
+
+static void add_duration_stats(struct cmd_ctx *ctx, struct pd_value *d, const char *name, struct int64_vec *vec)
+{
+	struct complaint_duration_stats s = { 0 };
+	if (vec->n)
+		complaint_duration_stats(vec->v, vec->n, &s);
+	pd_map_set_int(ctx->a, d, pd_sprintf(ctx->a, "%s_count", name), (int64_t)vec->n);
+	pd_map_set_int(ctx->a, d, pd_sprintf(ctx->a, "%s_median_secs", name), s.median);
+	pd_map_set_int(ctx->a, d, pd_sprintf(ctx->a, "%s_p90_secs", name), s.p90);
+}
+
+/* Runs on the slow thread with a read transaction: a year's range walks
+ * many counters. Figures are about the complaints OPENED in the period. */
+void cmd_complaint_stats(struct cmd_ctx *ctx)
+{
+	int y1, m1, d1 = 1, y2, m2, d2;
+	const char *month = pd_arg_str(ctx->args, "month");
+	const char *from = pd_arg_str(ctx->args, "from"), *to = pd_arg_str(ctx->args, "to");
+	if (month && (from || to))
+		return reply_error(ctx, 400, "give month, or from and to, not both");
+	if (month) {
+		pd_month_parse(month, &y1, &m1);
+		y2 = y1; m2 = m1; d2 = 31;
+	} else if (from && to) {
+		pd_date_parse(from, &y1, &m1, &d1);
+		pd_date_parse(to, &y2, &m2, &d2);
+	} else if (!from && !to) {
+		int today = pd_local_day(ctx->now);
+		y1 = y2 = today / 10000; m1 = m2 = today / 100 % 100; d2 = 31;
+	} else {
+		return reply_error(ctx, 400, "give both from and to");
+	}
+	int first = y1 * 10000 + m1 * 100 + d1, last = y2 * 10000 + m2 * 100 + d2;
+	if (last < first)
+		return reply_error(ctx, 400, "'to' is before 'from'");
+
+	struct pd_arena *a = ctx->a;
+	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "from", pd_sprintf(a, "%04d-%02d-%02d", first / 10000, first / 100 % 100, first % 100));
+	pd_map_set_str(a, d, "to", month ? pd_sprintf(a, "%s (whole month)", month)
+					 : pd_sprintf(a, "%04d-%02d-%02d", last / 10000, last / 100 % 100, last % 100));
+	struct pd_value *groups[6];
+	static const char *const dims[] = { "category", "channel", "depot", "responsible", "stage" };
+	for (int i = 0; i < 5; i++)
+		groups[i] = pd_map(a);
+	int64_t opened = 0, closed = 0, escalated = 0, overdue = 0, sat_sum = 0, sat_n = 0;
+
+	char start[16], stop[16];
+	snprintf(start, sizeof(start), "%08d|", first);
+	snprintf(stop, sizeof(stop), "%08d|~", last);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->c_stats, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	MDB_val k = { strlen(start), start }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 10 || memcmp(k.mv_data, stop, 8) > 0)
+			break;
+		char key[160];
+		size_t kl = k.mv_size < sizeof(key) - 1 ? k.mv_size : sizeof(key) - 1;
+		memcpy(key, k.mv_data, kl);
+		key[kl] = '\0';
+		char *dim = key + 9, *val = strchr(dim, '|');
+		if (!val || v.mv_size != 8)
+			continue;
+		*val++ = '\0';
+		int64_t n = (int64_t)be64_get(v.mv_data);
+		if (!strcmp(dim, "opened")) opened += n;
+		else if (!strcmp(dim, "closed")) closed += n;
+		else if (!strcmp(dim, "escalated")) escalated += n;
+		else if (!strcmp(dim, "overdue")) overdue += n;
+		else if (!strcmp(dim, "satisfaction")) { if (!strcmp(val, "sum")) sat_sum += n; else sat_n += n; }
+		else {
+			for (int i = 0; i < 5; i++)
+				if (!strcmp(dim, dims[i]) && n) {
+					int64_t prev = 0;
+					pd_map_int(groups[i], val, &prev);
+					pd_map_set_int(a, groups[i], pd_strdup(a, val), prev + n);
+				}
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+
+	struct int64_vec ack = { 0 }, res = { 0 };
+	rc = mdb_cursor_open(ctx->txn, ctx->st->c_durations, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	k.mv_size = strlen(start);
+	k.mv_data = start;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 10 || memcmp(k.mv_data, stop, 8) > 0)
+			break;
+		if (v.mv_size != 16)
+			continue;
+		bool is_ack = k.mv_size == 12 && memcmp((char *)k.mv_data + 9, "ack", 3) == 0;
+		vec_push(is_ack ? &ack : &res, (int64_t)be64_get(v.mv_data));
+	}
+	mdb_cursor_close(cur);
+
+	pd_map_set_int(a, d, "opened", opened);
+	pd_map_set_int(a, d, "closed", closed);
+	pd_map_set_int(a, d, "escalated", escalated);
+	add_share(ctx, d, "escalated_pct", escalated, opened);
+	pd_map_set_int(a, d, "overdue", overdue);
+	add_share(ctx, d, "overdue_pct", overdue, opened);
+	add_duration_stats(ctx, d, "acknowledge", &ack);
+	add_duration_stats(ctx, d, "resolve", &res);
+	pd_map_set_int(a, d, "satisfaction_count", sat_n);
+	int64_t avg100 = sat_n ? (sat_sum * 100 + sat_n / 2) / sat_n : 0;
+	pd_map_set_str(a, d, "satisfaction_avg", pd_sprintf(a, "%lld.%02lld", (long long)(avg100 / 100), (long long)(avg100 % 100)));
+	for (int i = 0; i < 5; i++)
+		pd_map_set(a, d, pd_sprintf(a, "by_%s", dims[i]), groups[i]);
+	free(ack.v);
+	free(res.v);
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "%lld complaints opened in the period", (long long)opened);
+}

@@ -1,0 +1,23 @@
+/* complaint.h — the complaint desk (COMPLAINT ...): first-contact
+ * ownership, clocks, escalation, feedback, statistics. The rules themselves
+ * are pure functions in complaint_rules.h; this module stores complaints,
+ * keeps their indexes, counters and timeline in the same transaction, and
+ * applies the rules. */
+#ifndef PD_COMPLAINT_H
+#define PD_COMPLAINT_H
+
+#include "complaint_rules.h"
+#include "daemon.h"
+
+extern struct complaint_config g_complaint_config;
+
+/* Builds the rules' config from the daemon's options; 0 or -1 (message on
+ * stderr naming the option). */
+int complaint_setup(const struct config *cfg);
+
+/* A due time of complaint id has come (called by SWEEP in the writer):
+ * marks the acknowledge clock breached, or escalates on the resolve clock.
+ * Returns 0 or an LMDB error. */
+int complaint_on_due(struct cmd_ctx *ctx, uint64_t id);
+
+#endif

@@ -14,6 +14,7 @@
 
 #include "../protocol/timefmt.h"
 #include "complaint.h"
+#include "record.h"
 #include "waybill.h"
 
 #define LIST_LIMIT_DEFAULT 50
@@ -55,44 +56,31 @@ static enum complaint_level role_level(enum pd_role r)
 
 /* ---- reading fields of a stored complaint ---- */
 
-static int64_t get_int(const struct pd_value *c, const char *key)
-{
-	int64_t v = 0;
-	pd_map_int(c, key, &v);
-	return v;
-}
-
-static const char *get_str(const struct pd_value *c, const char *key)
-{
-	const char *s = pd_map_str(c, key);
-	return s ? s : "";
-}
-
 static enum complaint_status status_of(const struct pd_value *c)
 {
 	enum complaint_status s = COMPLAINT_STATUS_OPEN;
-	complaint_status_parse(get_str(c, "status"), &s);
+	complaint_status_parse(rec_str(c, "status"), &s);
 	return s;
 }
 
 static enum complaint_level level_of(const struct pd_value *c)
 {
 	enum complaint_level l = COMPLAINT_LEVEL_HANDLER;
-	complaint_level_parse(get_str(c, "level"), &l);
+	complaint_level_parse(rec_str(c, "level"), &l);
 	return l;
 }
 
 static enum complaint_channel channel_of(const struct pd_value *c)
 {
 	enum complaint_channel ch = COMPLAINT_CHANNEL_PHONE;
-	complaint_channel_parse(get_str(c, "channel"), &ch);
+	complaint_channel_parse(rec_str(c, "channel"), &ch);
 	return ch;
 }
 
 static enum complaint_service_level service_of(const struct pd_value *c)
 {
 	enum complaint_service_level s = COMPLAINT_SERVICE_BASIC;
-	complaint_service_level_parse(get_str(c, "service_level"), &s);
+	complaint_service_level_parse(rec_str(c, "service_level"), &s);
 	return s;
 }
 
@@ -109,7 +97,7 @@ static int64_t due_of(const struct pd_value *c)
 {
 	if (!c || !clocks_run(status_of(c)))
 		return 0;
-	return get_int(c, "acknowledged_at") ? get_int(c, "resolve_by") : get_int(c, "acknowledge_by");
+	return rec_int(c, "acknowledged_at") ? rec_int(c, "resolve_by") : rec_int(c, "acknowledge_by");
 }
 
 /* The next instant the daemon must act on this complaint, 0 for none. */
@@ -118,11 +106,11 @@ static int64_t next_action_of(const struct pd_value *c)
 	if (!c || !clocks_run(status_of(c)))
 		return 0;
 	int64_t next = 0;
-	if (!get_int(c, "acknowledged_at") && !pd_map_bool(c, "acknowledge_breached"))
-		next = get_int(c, "acknowledge_by");
+	if (!rec_int(c, "acknowledged_at") && !pd_map_bool(c, "acknowledge_breached"))
+		next = rec_int(c, "acknowledge_by");
 	if (!pd_map_bool(c, "resolve_breached")) {
 		/* due "after" resolve_by: act on the first second past it */
-		int64_t r = get_int(c, "resolve_by") + 1;
+		int64_t r = rec_int(c, "resolve_by") + 1;
 		if (!next || r < next)
 			next = r;
 	}
@@ -137,19 +125,13 @@ static bool is_overdue(const struct pd_value *c, int64_t now)
 
 /* ---- keeping indexes, timer, counters and timeline ---- */
 
-static size_t id_key(uint64_t id, unsigned char key[8])
-{
-	be64_put(key, id);
-	return 8;
-}
-
 /* The owner index key: the owner, or the queue of the complaint's level
  * while nobody has taken it. */
 static const char *owner_key(struct pd_arena *a, const struct pd_value *c)
 {
-	const char *owner = get_str(c, "owner");
+	const char *owner = rec_str(c, "owner");
 	return *owner ? pd_sprintf(a, "owner=%s", owner)
-		      : pd_sprintf(a, "queue=%s", get_str(c, "level"));
+		      : pd_sprintf(a, "queue=%s", rec_str(c, "level"));
 }
 
 static const char *escalated_key(const struct pd_value *c)
@@ -157,43 +139,11 @@ static const char *escalated_key(const struct pd_value *c)
 	return level_of(c) > COMPLAINT_LEVEL_HANDLER ? "escalated=1" : NULL;
 }
 
-static int index_move(struct cmd_ctx *ctx, const char *old_key, const char *new_key, uint64_t id)
-{
-	if (old_key && new_key && strcmp(old_key, new_key) == 0)
-		return 0;
-	unsigned char v[8];
-	id_key(id, v);
-	int rc = 0;
-	if (old_key)
-		rc = store_index_del(ctx->txn, ctx->st->idx_c, old_key, strlen(old_key), v, 8);
-	if (!rc && new_key)
-		rc = store_index_add(ctx->txn, ctx->st->idx_c, new_key, strlen(new_key), v, 8);
-	return rc;
-}
-
-static int due_move(struct cmd_ctx *ctx, int64_t old_due, int64_t new_due, uint64_t id)
-{
-	if (old_due == new_due)
-		return 0;
-	unsigned char k[8], v[8];
-	id_key(id, v);
-	int rc = 0;
-	if (old_due) {
-		be64_put(k, (uint64_t)old_due);
-		rc = store_index_del(ctx->txn, ctx->st->idx_c_due, k, 8, v, 8);
-	}
-	if (!rc && new_due) {
-		be64_put(k, (uint64_t)new_due);
-		rc = store_index_add(ctx->txn, ctx->st->idx_c_due, k, 8, v, 8);
-	}
-	return rc;
-}
-
 static int count(struct cmd_ctx *ctx, const struct pd_value *c, const char *dim,
 		 const char *value, int64_t delta)
 {
 	char key[160];
-	snprintf(key, sizeof(key), "%08lld|%s|%s", (long long)get_int(c, "day"), dim, value);
+	snprintf(key, sizeof(key), "%08lld|%s|%s", (long long)rec_int(c, "day"), dim, value);
 	return store_counter_add(ctx->txn, ctx->st->c_stats, key, delta);
 }
 
@@ -201,10 +151,10 @@ static int duration_set(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 			int64_t secs, bool add)
 {
 	char key[32];
-	snprintf(key, sizeof(key), "%08lld|%s", (long long)get_int(c, "day"), kind);
+	snprintf(key, sizeof(key), "%08lld|%s", (long long)rec_int(c, "day"), kind);
 	unsigned char v[16];
 	be64_put(v, (uint64_t)(secs < 0 ? 0 : secs));
-	be64_put(v + 8, (uint64_t)get_int(c, "id"));
+	be64_put(v + 8, (uint64_t)rec_int(c, "id"));
 	return add ? store_index_add(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16)
 		   : store_index_del(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16);
 }
@@ -216,9 +166,9 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 	int rc = 0;
 	if (!before) {
 		if ((rc = count(ctx, after, "opened", "all", 1)) ||
-		    (rc = count(ctx, after, "category", get_str(after, "category"), 1)) ||
-		    (rc = count(ctx, after, "channel", get_str(after, "channel"), 1)) ||
-		    (rc = count(ctx, after, "depot", get_str(after, "depot"), 1)))
+		    (rc = count(ctx, after, "category", rec_str(after, "category"), 1)) ||
+		    (rc = count(ctx, after, "channel", rec_str(after, "channel"), 1)) ||
+		    (rc = count(ctx, after, "depot", rec_str(after, "depot"), 1)))
 			return rc;
 	}
 	bool was_esc = before && pd_map_bool(before, "ever_escalated");
@@ -229,8 +179,8 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 	if (!was_over && pd_map_bool(after, "ever_overdue") &&
 	    (rc = count(ctx, after, "overdue", "all", 1)))
 		return rc;
-	if ((!before || !get_int(before, "acknowledged_at")) && get_int(after, "acknowledged_at") &&
-	    (rc = duration_set(ctx, after, "ack", get_int(after, "acknowledged_at") - get_int(after, "opened_at"), true)))
+	if ((!before || !rec_int(before, "acknowledged_at")) && rec_int(after, "acknowledged_at") &&
+	    (rc = duration_set(ctx, after, "ack", rec_int(after, "acknowledged_at") - rec_int(after, "opened_at"), true)))
 		return rc;
 	/* closing adds the close figures; reopening takes them back */
 	bool was_closed = before && status_of(before) == COMPLAINT_STATUS_CLOSED;
@@ -239,49 +189,21 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 		const struct pd_value *c = is_closed ? after : before;
 		int64_t d = is_closed ? 1 : -1;
 		if ((rc = count(ctx, c, "closed", "all", d)) ||
-		    (rc = count(ctx, c, "responsible", get_str(c, "responsible"), d)) ||
-		    (rc = count(ctx, c, "stage", get_str(c, "stage"), d)) ||
-		    (rc = count(ctx, c, "satisfaction", "sum", d * get_int(c, "satisfaction"))) ||
+		    (rc = count(ctx, c, "responsible", rec_str(c, "responsible"), d)) ||
+		    (rc = count(ctx, c, "stage", rec_str(c, "stage"), d)) ||
+		    (rc = count(ctx, c, "satisfaction", "sum", d * rec_int(c, "satisfaction"))) ||
 		    (rc = count(ctx, c, "satisfaction", "count", d)) ||
-		    (rc = duration_set(ctx, c, "resolve", get_int(c, "closed_at") - get_int(c, "opened_at"), is_closed)))
+		    (rc = duration_set(ctx, c, "resolve", rec_int(c, "closed_at") - rec_int(c, "opened_at"), is_closed)))
 			return rc;
 	}
 	return 0;
-}
-
-/* Every field whose value changed, with old and new (the timeline). */
-static struct pd_value *diff(struct cmd_ctx *ctx, const struct pd_value *before,
-			     const struct pd_value *after)
-{
-	struct pd_value *changes = pd_arr(ctx->a);
-	for (struct pd_entry *e = after->u.c.head; e; e = e->next) {
-		if (!strcmp(e->key, "timer_at") || !strcmp(e->key, "due_key"))
-			continue;
-		struct pd_value *old = before ? pd_map_get(before, e->key) : NULL;
-		struct pd_buf a, b;
-		pd_buf_init(&a);
-		pd_buf_init(&b);
-		if (old)
-			pd_value_render_text(present_field(ctx, e->key, old), &a);
-		pd_value_render_text(present_field(ctx, e->key, e->val), &b);
-		if (!old || a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
-			struct pd_value *ch = pd_map(ctx->a);
-			pd_map_set_str(ctx->a, ch, "field", e->key);
-			pd_map_set(ctx->a, ch, "old", old ? pd_strn(ctx->a, a.data ? a.data : "", a.len) : pd_nil(ctx->a));
-			pd_map_set(ctx->a, ch, "new", pd_strn(ctx->a, b.data ? b.data : "", b.len));
-			pd_arr_push(ctx->a, changes, ch);
-		}
-		pd_buf_free(&a);
-		pd_buf_free(&b);
-	}
-	return changes;
 }
 
 /* Writes the complaint and everything its change implies. */
 static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 			  struct pd_value *after, const char *action, const char *text)
 {
-	uint64_t id = (uint64_t)get_int(after, "id");
+	uint64_t id = (uint64_t)rec_int(after, "id");
 	int rc;
 	int64_t new_due = due_of(after), new_timer = next_action_of(after);
 	pd_map_set_int(ctx->a, after, "due_key", new_due);
@@ -290,30 +212,22 @@ static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 		static const char *const fixed[] = { "depot", "category", "waybill", "customer_phone" };
 		static const char *const names[] = { "depot", "category", "waybill", "phone" };
 		for (size_t i = 0; i < 4; i++) {
-			const char *v = get_str(after, fixed[i]);
-			if (*v && (rc = index_move(ctx, NULL, pd_sprintf(ctx->a, "%s=%s", names[i], v), id)))
+			const char *v = rec_str(after, fixed[i]);
+			if (*v && (rc = rec_index_move(ctx, ctx->st->idx_c, NULL, pd_sprintf(ctx->a, "%s=%s", names[i], v), id)))
 				return rc;
 		}
 	}
-	if ((rc = index_move(ctx, before ? owner_key(ctx->a, before) : NULL, owner_key(ctx->a, after), id)) ||
-	    (rc = index_move(ctx, before ? pd_sprintf(ctx->a, "status=%s", get_str(before, "status")) : NULL,
-			     pd_sprintf(ctx->a, "status=%s", get_str(after, "status")), id)) ||
-	    (rc = index_move(ctx, before ? escalated_key(before) : NULL, escalated_key(after), id)) ||
-	    (rc = due_move(ctx, before ? get_int(before, "due_key") : 0, new_due, id)) ||
-	    (rc = timer_set(ctx, "complaint", id, before ? get_int(before, "timer_at") : 0, new_timer)) ||
+	if ((rc = rec_index_move(ctx, ctx->st->idx_c, before ? owner_key(ctx->a, before) : NULL, owner_key(ctx->a, after), id)) ||
+	    (rc = rec_index_move(ctx, ctx->st->idx_c, before ? pd_sprintf(ctx->a, "status=%s", rec_str(before, "status")) : NULL,
+			     pd_sprintf(ctx->a, "status=%s", rec_str(after, "status")), id)) ||
+	    (rc = rec_index_move(ctx, ctx->st->idx_c, before ? escalated_key(before) : NULL, escalated_key(after), id)) ||
+	    (rc = rec_due_move(ctx, ctx->st->idx_c_due, before ? rec_int(before, "due_key") : 0, new_due, id)) ||
+	    (rc = timer_set(ctx, "complaint", id, before ? rec_int(before, "timer_at") : 0, new_timer)) ||
 	    (rc = update_counters(ctx, before, after)))
 		return rc;
-	unsigned char key[8];
-	id_key(id, key);
-	if ((rc = store_put(ctx->txn, ctx->st->complaints, key, 8, after, 0)))
+	if ((rc = rec_save(ctx, ctx->st->complaints, (int64_t)id, after)))
 		return rc;
-	struct pd_value *detail = pd_map(ctx->a);
-	if (text)
-		pd_map_set_str(ctx->a, detail, "text", text);
-	pd_map_set(ctx->a, detail, "changes", diff(ctx, before, after));
-	char idbuf[24];
-	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)id);
-	return store_audit(ctx->txn, ctx->st, "complaint", idbuf, ctx->sess->user, ctx->now, action, detail);
+	return rec_audit_change(ctx, "complaint", (int64_t)id, action, text, before, after);
 }
 
 /* ---- escalation ---- */
@@ -325,10 +239,10 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
 	enum complaint_level level = level_of(c);
 	enum complaint_level target = level + 1;
 	struct complaint_due due = {
-		.acknowledge_by = get_int(c, "acknowledge_by"),
-		.resolve_by = get_int(c, "resolve_by"),
-		.regulator_reply_by = get_int(c, "regulator_reply_by"),
-		.close_by = get_int(c, "close_by"),
+		.acknowledge_by = rec_int(c, "acknowledge_by"),
+		.resolve_by = rec_int(c, "resolve_by"),
+		.regulator_reply_by = rec_int(c, "regulator_reply_by"),
+		.close_by = rec_int(c, "close_by"),
 	};
 	struct complaint_due next;
 	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK)
@@ -339,7 +253,7 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
 	pd_map_set_str(a, c, "status", complaint_status_name(COMPLAINT_STATUS_ESCALATED));
 	pd_map_set_str(a, c, "owner", to_user ? to_user : "");
 	pd_map_set_str(a, c, "last_triggers", names);
-	pd_map_set_int(a, c, "escalations", get_int(c, "escalations") + 1);
+	pd_map_set_int(a, c, "escalations", rec_int(c, "escalations") + 1);
 	pd_map_set_int(a, c, "escalated_at", ctx->now);
 	pd_map_set_bool(a, c, "ever_escalated", true);
 	pd_map_set_bool(a, c, "resolve_breached", false);
@@ -353,12 +267,12 @@ static struct complaint_facts facts_of(struct cmd_ctx *ctx, const struct pd_valu
 		.status = status_of(c),
 		.level = level_of(c),
 		.channel = channel_of(c),
-		.proposed_amount_fen = get_int(c, "proposal_fen"),
+		.proposed_amount_fen = rec_int(c, "proposal_fen"),
 		.owner_authority_fen = COMPLAINT_AUTHORITY_OF_LEVEL,
 		.media_or_legal_threat = pd_map_bool(c, "media_threat"),
 		.several_departments = pd_map_bool(c, "several_depots"),
 		.customer_refused = status_of(c) == COMPLAINT_STATUS_REFUSED,
-		.resolve_by = get_int(c, "resolve_by"),
+		.resolve_by = rec_int(c, "resolve_by"),
 		.now = ctx->now,
 	};
 	return f;
@@ -383,28 +297,21 @@ static int complaint_load(struct cmd_ctx *ctx, struct pd_value **out)
 {
 	int64_t id;
 	pd_arg_int(ctx->args, "id", &id);
-	unsigned char key[8];
-	id_key((uint64_t)id, key);
-	int rc = store_get(ctx->txn, ctx->st->complaints, key, 8, ctx->a, out);
-	if (rc == MDB_NOTFOUND)
-		reply_error(ctx, 404, "no complaint %lld", (long long)id);
-	else if (rc)
-		reply_store_error(ctx, rc);
-	return rc;
+	return rec_load(ctx, ctx->st->complaints, "complaint", id, out);
 }
 
 /* The owner works the complaint; so may anyone above its level. Nobody
  * works an escalated complaint still in its level's queue before TAKE. */
 static int may_work(struct cmd_ctx *ctx, const struct pd_value *c)
 {
-	const char *owner = get_str(c, "owner");
+	const char *owner = rec_str(c, "owner");
 	if (strcmp(owner, ctx->sess->user) == 0 || role_level(ctx->sess->role) > level_of(c))
 		return 0;
 	if (!*owner)
 		reply_error(ctx, 403, "complaint %lld waits in the %s queue: a %s takes it first (COMPLAINT TAKE)",
-			    (long long)get_int(c, "id"), get_str(c, "level"), get_str(c, "level"));
+			    (long long)rec_int(c, "id"), rec_str(c, "level"), rec_str(c, "level"));
 	else
-		reply_error(ctx, 403, "complaint %lld is owned by %s", (long long)get_int(c, "id"), owner);
+		reply_error(ctx, 403, "complaint %lld is owned by %s", (long long)rec_int(c, "id"), owner);
 	return -1;
 }
 
@@ -423,8 +330,8 @@ static int move_to(struct cmd_ctx *ctx, struct pd_value *c, enum complaint_statu
 	enum complaint_status from = status_of(c);
 	if (!complaint_transition_allowed(from, to, level_of(c))) {
 		reply_error(ctx, 409, "complaint %lld is %s at %s level: cannot become %s",
-			    (long long)get_int(c, "id"), complaint_status_name(from),
-			    get_str(c, "level"), complaint_status_name(to));
+			    (long long)rec_int(c, "id"), complaint_status_name(from),
+			    rec_str(c, "level"), complaint_status_name(to));
 		return -1;
 	}
 	pd_map_set_str(ctx->a, c, "status", complaint_status_name(to));
@@ -439,15 +346,15 @@ static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd
 	if (rc)
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(ctx->a);
-	pd_map_set_int(ctx->a, d, "id", get_int(after, "id"));
-	pd_map_set_str(ctx->a, d, "status", get_str(after, "status"));
-	pd_map_set_str(ctx->a, d, "level", get_str(after, "level"));
-	pd_map_set_str(ctx->a, d, "owner", get_str(after, "owner"));
-	map_set_time(ctx, d, "acknowledge_by", get_int(after, "acknowledge_by"));
-	map_set_time(ctx, d, "resolve_by", get_int(after, "resolve_by"));
-	if (*get_str(after, "last_triggers") && before &&
-	    get_int(after, "escalations") != get_int(before, "escalations"))
-		pd_map_set_str(ctx->a, d, "escalated_by", get_str(after, "last_triggers"));
+	pd_map_set_int(ctx->a, d, "id", rec_int(after, "id"));
+	pd_map_set_str(ctx->a, d, "status", rec_str(after, "status"));
+	pd_map_set_str(ctx->a, d, "level", rec_str(after, "level"));
+	pd_map_set_str(ctx->a, d, "owner", rec_str(after, "owner"));
+	map_set_time(ctx, d, "acknowledge_by", rec_int(after, "acknowledge_by"));
+	map_set_time(ctx, d, "resolve_by", rec_int(after, "resolve_by"));
+	if (*rec_str(after, "last_triggers") && before &&
+	    rec_int(after, "escalations") != rec_int(before, "escalations"))
+		pd_map_set_str(ctx->a, d, "escalated_by", rec_str(after, "last_triggers"));
 	ctx->rep->data = d;
 	reply_ok(ctx, code, "%s", msg);
 }
@@ -556,12 +463,12 @@ void cmd_complaint_get(struct cmd_ctx *ctx)
 	bool running = clocks_run(status_of(c));
 	struct pd_value *clocks = pd_map(ctx->a);
 	pd_map_set(ctx->a, clocks, "acknowledge",
-		   clock_record(ctx, get_int(c, "acknowledge_by"), get_int(c, "acknowledged_at"), running));
-	int64_t resolved = get_int(c, "closed_at") ? get_int(c, "closed_at") : get_int(c, "accepted_at");
-	pd_map_set(ctx->a, clocks, "resolve", clock_record(ctx, get_int(c, "resolve_by"), resolved, running));
-	if (get_int(c, "regulator_reply_by"))
+		   clock_record(ctx, rec_int(c, "acknowledge_by"), rec_int(c, "acknowledged_at"), running));
+	int64_t resolved = rec_int(c, "closed_at") ? rec_int(c, "closed_at") : rec_int(c, "accepted_at");
+	pd_map_set(ctx->a, clocks, "resolve", clock_record(ctx, rec_int(c, "resolve_by"), resolved, running));
+	if (rec_int(c, "regulator_reply_by"))
 		pd_map_set(ctx->a, clocks, "regulator_reply",
-			   clock_record(ctx, get_int(c, "regulator_reply_by"), get_int(c, "regulator_replied_at"), running));
+			   clock_record(ctx, rec_int(c, "regulator_reply_by"), rec_int(c, "regulator_replied_at"), running));
 	pd_map_set(ctx->a, out, "clocks", clocks);
 	const char *number = pd_map_str(c, "waybill");
 	if (number) {
@@ -576,14 +483,12 @@ void cmd_complaint_get(struct cmd_ctx *ctx)
 		}
 	}
 	struct pd_value *timeline;
-	char idbuf[24];
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)get_int(c, "id"));
-	int rc = store_audit_read(ctx->txn, ctx->st, "complaint", idbuf, ctx->a, &timeline);
+	int rc = rec_timeline(ctx, "complaint", rec_int(c, "id"), &timeline);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	pd_map_set(ctx->a, out, "timeline", present(ctx, timeline));
+	pd_map_set(ctx->a, out, "timeline", timeline);
 	ctx->rep->data = out;
-	reply_ok(ctx, 200, "complaint %s: %s", idbuf, get_str(c, "status"));
+	reply_ok(ctx, 200, "complaint %lld: %s", (long long)rec_int(c, "id"), rec_str(c, "status"));
 }
 
 void cmd_complaint_note(struct cmd_ctx *ctx)
@@ -592,7 +497,7 @@ void cmd_complaint_note(struct cmd_ctx *ctx)
 	if (load_for_change(ctx, &before, &after) < 0)
 		return;
 	const char *text = pd_arg_str(ctx->args, "text");
-	pd_map_set_int(ctx->a, after, "notes", get_int(after, "notes") + 1);
+	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
 	finish(ctx, before, after, "note", text, 200, "note added");
 }
 
@@ -601,14 +506,14 @@ void cmd_complaint_ack(struct cmd_ctx *ctx)
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
 		return;
-	if (get_int(before, "acknowledged_at"))
-		return reply_error(ctx, 409, "complaint %lld is already acknowledged", (long long)get_int(before, "id"));
+	if (rec_int(before, "acknowledged_at"))
+		return reply_error(ctx, 409, "complaint %lld is already acknowledged", (long long)rec_int(before, "id"));
 	enum complaint_status s = status_of(after);
 	if (s == COMPLAINT_STATUS_OPEN || s == COMPLAINT_STATUS_ESCALATED) {
 		if (move_to(ctx, after, COMPLAINT_STATUS_ACKNOWLEDGED) < 0)
 			return;
 	} else if (!clocks_run(s)) {
-		return reply_error(ctx, 409, "complaint %lld is %s", (long long)get_int(before, "id"),
+		return reply_error(ctx, 409, "complaint %lld is %s", (long long)rec_int(before, "id"),
 				   complaint_status_name(s));
 	}
 	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
@@ -621,7 +526,7 @@ void cmd_complaint_flag(struct cmd_ctx *ctx)
 	if (load_for_change(ctx, &before, &after) < 0)
 		return;
 	if (!clocks_run(status_of(before)))
-		return reply_error(ctx, 409, "complaint %lld is %s", (long long)get_int(before, "id"), get_str(before, "status"));
+		return reply_error(ctx, 409, "complaint %lld is %s", (long long)rec_int(before, "id"), rec_str(before, "status"));
 	struct pd_value *m = pd_map_get(ctx->args, "media_threat");
 	struct pd_value *s = pd_map_get(ctx->args, "several_depots");
 	if (!m && !s)
@@ -640,9 +545,9 @@ void cmd_complaint_propose(struct cmd_ctx *ctx)
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
 		return;
-	if (!get_int(before, "acknowledged_at") && status_of(before) == COMPLAINT_STATUS_OPEN)
+	if (!rec_int(before, "acknowledged_at") && status_of(before) == COMPLAINT_STATUS_OPEN)
 		return reply_error(ctx, 409, "acknowledge complaint %lld first: the customer must have been contacted",
-				   (long long)get_int(before, "id"));
+				   (long long)rec_int(before, "id"));
 	if (move_to(ctx, after, COMPLAINT_STATUS_PROPOSED) < 0)
 		return;
 	int64_t amount = 0;
@@ -671,7 +576,7 @@ void cmd_complaint_refuse(struct cmd_ctx *ctx)
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_REFUSED) < 0)
 		return;
-	pd_map_set_int(ctx->a, after, "refusals", get_int(after, "refusals") + 1);
+	pd_map_set_int(ctx->a, after, "refusals", rec_int(after, "refusals") + 1);
 	bool escalated = auto_escalate(ctx, after);
 	finish(ctx, before, after, "customer_refused", pd_arg_str(ctx->args, "text"), 200,
 	       escalated ? "the customer refused; escalated"
@@ -691,9 +596,9 @@ static int check_new_owner(struct cmd_ctx *ctx, const char *name, enum complaint
 		reply_store_error(ctx, rc);
 		return -1;
 	}
-	if (role_level(pd_role_parse(get_str(u, "role"))) < level) {
+	if (role_level(pd_role_parse(rec_str(u, "role"))) < level) {
 		reply_error(ctx, 422, "%s is a %s: a complaint at %s level needs a %s or above", name,
-			    get_str(u, "role"), complaint_level_name(level), complaint_level_name(level));
+			    rec_str(u, "role"), complaint_level_name(level), complaint_level_name(level));
 		return -1;
 	}
 	return 0;
@@ -706,15 +611,15 @@ void cmd_complaint_handover(struct cmd_ctx *ctx)
 		return;
 	const char *to = pd_arg_str(ctx->args, "to");
 	if (status_of(before) == COMPLAINT_STATUS_CLOSED)
-		return reply_error(ctx, 409, "complaint %lld is closed", (long long)get_int(before, "id"));
-	if (strcmp(to, get_str(before, "owner")) == 0)
-		return reply_error(ctx, 409, "%s already owns complaint %lld", to, (long long)get_int(before, "id"));
+		return reply_error(ctx, 409, "complaint %lld is closed", (long long)rec_int(before, "id"));
+	if (strcmp(to, rec_str(before, "owner")) == 0)
+		return reply_error(ctx, 409, "%s already owns complaint %lld", to, (long long)rec_int(before, "id"));
 	if (check_new_owner(ctx, to, level_of(before)) < 0)
 		return;
 	pd_map_set_str(ctx->a, after, "owner", to);
-	pd_map_set_int(ctx->a, after, "handovers", get_int(after, "handovers") + 1);
+	pd_map_set_int(ctx->a, after, "handovers", rec_int(after, "handovers") + 1);
 	finish(ctx, before, after, "handover",
-	       pd_sprintf(ctx->a, "from %s to %s: %s", *get_str(before, "owner") ? get_str(before, "owner") : "(queue)",
+	       pd_sprintf(ctx->a, "from %s to %s: %s", *rec_str(before, "owner") ? rec_str(before, "owner") : "(queue)",
 			  to, pd_arg_str(ctx->args, "reason")),
 	       200, pd_sprintf(ctx->a, "handed over to %s", to));
 }
@@ -724,12 +629,12 @@ void cmd_complaint_take(struct cmd_ctx *ctx)
 	struct pd_value *before;
 	if (complaint_load(ctx, &before))
 		return;
-	if (*get_str(before, "owner"))
+	if (*rec_str(before, "owner"))
 		return reply_error(ctx, 409, "complaint %lld is owned by %s: ask for a hand-over",
-				   (long long)get_int(before, "id"), get_str(before, "owner"));
+				   (long long)rec_int(before, "id"), rec_str(before, "owner"));
 	if (role_level(ctx->sess->role) < level_of(before))
-		return reply_error(ctx, 403, "complaint %lld waits for a %s", (long long)get_int(before, "id"),
-				   get_str(before, "level"));
+		return reply_error(ctx, 403, "complaint %lld waits for a %s", (long long)rec_int(before, "id"),
+				   rec_str(before, "level"));
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);
 	finish(ctx, before, after, "take", NULL, 200, pd_sprintf(ctx->a, "%s takes the complaint", ctx->sess->user));
@@ -742,7 +647,7 @@ void cmd_complaint_escalate(struct cmd_ctx *ctx)
 		return;
 	if (!complaint_transition_allowed(status_of(before), COMPLAINT_STATUS_ESCALATED, level_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s at %s level: it cannot go higher",
-				   (long long)get_int(before, "id"), get_str(before, "status"), get_str(before, "level"));
+				   (long long)rec_int(before, "id"), rec_str(before, "status"), rec_str(before, "level"));
 	const char *to = pd_arg_str(ctx->args, "to");
 	if (to && check_new_owner(ctx, to, level_of(before) + 1) < 0)
 		return;
@@ -753,7 +658,7 @@ void cmd_complaint_escalate(struct cmd_ctx *ctx)
 		return reply_error(ctx, 500, "internal error: escalation check failed");
 	escalate(ctx, after, e.triggers, to);
 	finish(ctx, before, after, "escalate", pd_arg_str(ctx->args, "reason"), 200,
-	       pd_sprintf(ctx->a, "escalated to %s", get_str(after, "level")));
+	       pd_sprintf(ctx->a, "escalated to %s", rec_str(after, "level")));
 }
 
 void cmd_complaint_refer(struct cmd_ctx *ctx)
@@ -773,7 +678,7 @@ void cmd_complaint_outcome(struct cmd_ctx *ctx)
 	if (load_for_change(ctx, &before, &after) < 0)
 		return;
 	if (status_of(before) != COMPLAINT_STATUS_EXTERNAL_REVIEW)
-		return reply_error(ctx, 409, "complaint %lld is not in external review", (long long)get_int(before, "id"));
+		return reply_error(ctx, 409, "complaint %lld is not in external review", (long long)rec_int(before, "id"));
 	pd_map_set_str(ctx->a, after, "external_outcome", pd_arg_str(ctx->args, "outcome"));
 	pd_map_set_int(ctx->a, after, "outcome_at", ctx->now);
 	finish(ctx, before, after, "external_outcome", NULL, 200, "outcome recorded; close with the feedback");
@@ -801,7 +706,7 @@ void cmd_complaint_close(struct cmd_ctx *ctx)
 		return reply_error(ctx, 422, "cannot close without: %s", missing);
 	if (!complaint_may_close(role_level(ctx->sess->role), level_of(before)))
 		return reply_error(ctx, 403, "complaint %lld is at %s level: a %s or above closes it",
-				   (long long)get_int(before, "id"), get_str(before, "level"), get_str(before, "level"));
+				   (long long)rec_int(before, "id"), rec_str(before, "level"), rec_str(before, "level"));
 	if (may_work(ctx, before) < 0)
 		return;
 	after = pd_value_copy(ctx->a, before);
@@ -814,7 +719,7 @@ void cmd_complaint_close(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "cause", pd_arg_str(ctx->args, "cause"));
 	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
-	if (ctx->now > get_int(after, "resolve_by"))
+	if (ctx->now > rec_int(after, "resolve_by"))
 		pd_map_set_bool(ctx->a, after, "ever_overdue", true);
 	finish(ctx, before, after, "close", NULL, 200, "closed");
 }
@@ -825,13 +730,13 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 	if (complaint_load(ctx, &before))
 		return;
 	if (status_of(before) != COMPLAINT_STATUS_CLOSED)
-		return reply_error(ctx, 409, "complaint %lld is not closed", (long long)get_int(before, "id"));
+		return reply_error(ctx, 409, "complaint %lld is not closed", (long long)rec_int(before, "id"));
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	/* a reopened complaint gets fresh time limits from now, and the
 	 * supervisor who reopens it owns it */
 	struct complaint_due due;
 	enum complaint_category category = COMPLAINT_CATEGORY_OTHER;
-	complaint_category_parse(get_str(before, "category"), &category);
+	complaint_category_parse(rec_str(before, "category"), &category);
 	complaint_due_times(&g_complaint_config, ctx->now, channel_of(before), category, service_of(before),
 			    COMPLAINT_NO_DEADLINE, &due);
 	pd_map_set_str(ctx->a, after, "status", "acknowledged");
@@ -840,7 +745,7 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 		pd_map_set_str(ctx->a, after, "level", complaint_level_name(role_level(ctx->sess->role)));
 	pd_map_set_int(ctx->a, after, "resolve_by", due.resolve_by);
 	pd_map_set_int(ctx->a, after, "close_by", due.close_by);
-	pd_map_set_int(ctx->a, after, "reopens", get_int(after, "reopens") + 1);
+	pd_map_set_int(ctx->a, after, "reopens", rec_int(after, "reopens") + 1);
 	pd_map_set_int(ctx->a, after, "closed_at", 0);
 	pd_map_set_int(ctx->a, after, "accepted_at", 0);
 	pd_map_set_bool(ctx->a, after, "resolve_breached", false);
@@ -850,7 +755,7 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
 	unsigned char key[8];
-	id_key(id, key);
+	be64_put(key, id);
 	struct pd_value *before;
 	int rc = store_get(ctx->txn, ctx->st->complaints, key, 8, ctx->a, &before);
 	if (rc == MDB_NOTFOUND)
@@ -860,13 +765,13 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	const char *action = "clock";
 	if (clocks_run(status_of(after))) {
-		if (!get_int(after, "acknowledged_at") && ctx->now >= get_int(after, "acknowledge_by") &&
+		if (!rec_int(after, "acknowledged_at") && ctx->now >= rec_int(after, "acknowledge_by") &&
 		    !pd_map_bool(after, "acknowledge_breached")) {
 			pd_map_set_bool(ctx->a, after, "acknowledge_breached", true);
 			pd_map_set_bool(ctx->a, after, "ever_overdue", true);
 			action = "acknowledge_breached";
 		}
-		if (ctx->now > get_int(after, "resolve_by") && !pd_map_bool(after, "resolve_breached")) {
+		if (ctx->now > rec_int(after, "resolve_by") && !pd_map_bool(after, "resolve_breached")) {
 			if (auto_escalate(ctx, after)) {
 				action = "escalate";
 			} else {
@@ -898,25 +803,25 @@ struct list_filter {
 
 static bool filter_matches(struct cmd_ctx *ctx, const struct list_filter *f, const struct pd_value *c)
 {
-	if (f->owner && strcmp(f->owner, get_str(c, "owner")) != 0)
+	if (f->owner && strcmp(f->owner, rec_str(c, "owner")) != 0)
 		return false;
-	if (f->queue && (*get_str(c, "owner") || strcmp(f->queue, get_str(c, "level")) != 0))
+	if (f->queue && (*rec_str(c, "owner") || strcmp(f->queue, rec_str(c, "level")) != 0))
 		return false;
-	if (f->status && strcmp(f->status, get_str(c, "status")) != 0)
+	if (f->status && strcmp(f->status, rec_str(c, "status")) != 0)
 		return false;
-	if (f->depot && strcmp(f->depot, get_str(c, "depot")) != 0)
+	if (f->depot && strcmp(f->depot, rec_str(c, "depot")) != 0)
 		return false;
-	if (f->category && strcmp(f->category, get_str(c, "category")) != 0)
+	if (f->category && strcmp(f->category, rec_str(c, "category")) != 0)
 		return false;
-	if (f->waybill && strcmp(f->waybill, get_str(c, "waybill")) != 0)
+	if (f->waybill && strcmp(f->waybill, rec_str(c, "waybill")) != 0)
 		return false;
-	if (f->phone && strcmp(f->phone, get_str(c, "customer_phone")) != 0)
+	if (f->phone && strcmp(f->phone, rec_str(c, "customer_phone")) != 0)
 		return false;
 	if (f->overdue && is_overdue(c, ctx->now) != f->overdue->u.b)
 		return false;
 	if (f->escalated && (level_of(c) > COMPLAINT_LEVEL_HANDLER) != f->escalated->u.b)
 		return false;
-	int64_t opened = get_int(c, "opened_at");
+	int64_t opened = rec_int(c, "opened_at");
 	if ((f->from && opened < f->from) || (f->to && opened >= f->to))
 		return false;
 	return true;
@@ -995,7 +900,7 @@ void cmd_complaint_list(struct cmd_ctx *ctx)
 			struct pd_value *c;
 			if ((rc = store_get(ctx->txn, ctx->st->complaints, idp, 8, ctx->a, &c)))
 				break;
-			if (!key && !by_due && f.from && get_int(c, "opened_at") < f.from)
+			if (!key && !by_due && f.from && rec_int(c, "opened_at") < f.from)
 				break; /* ids grow with opening time: nothing older matches */
 			if (filter_matches(ctx, &f, c)) {
 				struct pd_value *r = pd_map(ctx->a);
@@ -1006,8 +911,8 @@ void cmd_complaint_list(struct cmd_ctx *ctx)
 					struct pd_value *val = pd_map_get(c, cols[i]);
 					pd_map_set(ctx->a, r, cols[i], val ? present(ctx, val) : pd_str(ctx->a, ""));
 				}
-				map_set_time(ctx, r, "opened_at", get_int(c, "opened_at"));
-				map_set_time(ctx, r, "resolve_by", get_int(c, "resolve_by"));
+				map_set_time(ctx, r, "opened_at", rec_int(c, "opened_at"));
+				map_set_time(ctx, r, "resolve_by", rec_int(c, "resolve_by"));
 				pd_map_set_bool(ctx->a, r, "overdue", is_overdue(c, ctx->now));
 				pd_arr_push(ctx->a, list, r);
 			}

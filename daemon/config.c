@@ -54,6 +54,15 @@ static const struct option_desc options[] = {
 	INT_OPT(complaint_percent_customised, 1, 100),
 	INT_OPT(authority_handler_fen, 0, 1000000000000LL),
 	INT_OPT(authority_supervisor_fen, 0, 1000000000000LL),
+	INT_OPT(claim_deductible_fen, 0, 1000000000000LL),
+	INT_OPT(insurer_deductible_fen, 0, 1000000000000LL),
+	INT_OPT(uninsured_fee_multiple, 0, 1000),
+	INT_OPT(clause_b_piece_value_fen, 0, 1000000000000LL),
+	INT_OPT(claim_filing_days, 1, 3650),
+	INT_OPT(claim_acknowledge_secs, 60, 30 * 86400),
+	INT_OPT(claim_decide_days, 1, 365),
+	INT_OPT(claim_pay_days, 1, 365),
+	INT_OPT(recovery_due_days, 1, 3650),
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -91,6 +100,15 @@ void config_default(struct config *c)
 	c->complaint_percent_customised = 50;
 	c->authority_handler_fen = 100000;
 	c->authority_supervisor_fen = 1000000;
+	c->claim_deductible_fen = 30000;
+	c->insurer_deductible_fen = 30000;
+	c->uninsured_fee_multiple = 3;
+	c->clause_b_piece_value_fen = 1000000;
+	c->claim_filing_days = 365;
+	c->claim_acknowledge_secs = 24 * 3600;
+	c->claim_decide_days = 30;
+	c->claim_pay_days = 7;
+	c->recovery_due_days = 30;
 }
 
 static const struct option_desc *find_option(const char *key)

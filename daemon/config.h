@@ -47,6 +47,17 @@ struct config {
 	int64_t complaint_percent_customised;
 	int64_t authority_handler_fen;          /* what each level may settle */
 	int64_t authority_supervisor_fen;
+
+	/* claims (section 5; docs/compensation.md) */
+	int64_t claim_deductible_fen;
+	int64_t insurer_deductible_fen;
+	int64_t uninsured_fee_multiple;
+	int64_t clause_b_piece_value_fen;
+	int64_t claim_filing_days;      /* after sending */
+	int64_t claim_acknowledge_secs;
+	int64_t claim_decide_days;      /* after a complete file */
+	int64_t claim_pay_days;         /* after approval */
+	int64_t recovery_due_days;
 };
 
 void config_default(struct config *c);

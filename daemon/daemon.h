@@ -35,6 +35,9 @@ struct cmd_ctx {
 	int64_t now;           /* UTC seconds, read once per request */
 	int store_rc;          /* last LMDB error a handler met (MAP_FULL) */
 	bool timers_changed;   /* a due time was set: the loop re-arms its timer */
+	bool keep_writes;      /* commit this job's writes although it answers
+				  with an error (an approval above one's limit
+				  is refused AND escalates) */
 	/* effects the loop applies after the reply */
 	bool close_after;
 	bool auth_ok;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "complaint.h"
 #include "daemon.h"
 #include "server.h"
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (pd_commands_init() < 0)
 		return 1;
-	if (complaint_setup(&g_config) < 0)
+	if (complaint_setup(&g_config) < 0 || claim_setup(&g_config) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	log_open(g_config.log_syslog);

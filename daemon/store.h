@@ -36,6 +36,11 @@ struct store {
 	MDB_dbi idx_c;              /* "field=value" -> be64 id (DUPSORT): every list filter */
 	MDB_dbi idx_c_due;          /* be64 due -> be64 id: open complaints by their next due time */
 	MDB_dbi c_stats;            /* "YYYYMMDD|dim|value" -> be64 count (by opening day) */
+	MDB_dbi claims;             /* be64 id -> claim (documents, assessments inside) */
+	MDB_dbi recoveries;         /* be64 id -> recovery item */
+	MDB_dbi idx_cl;             /* "field=value" -> be64 id: claim and recovery lists */
+	MDB_dbi idx_cl_due;         /* be64 due -> be64 id: claims by their next deadline */
+	MDB_dbi cl_totals;          /* "YYYYMM|dim|value" -> be64 fen paid */
 	MDB_dbi c_durations;        /* "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
 	/* Readers take it shared around a transaction; the writer takes it
 	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim.h"
 #include "complaint.h"
 #include "daemon.h"
 
@@ -93,6 +94,8 @@ void cmd_sweep(struct cmd_ctx *ctx)
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(batch[i].kind, "complaint") == 0)
 			rc = complaint_on_due(ctx, batch[i].id);
+		else if (strcmp(batch[i].kind, "claim") == 0)
+			rc = claim_on_due(ctx, batch[i].id);
 		else
 			rc = 0;
 		if (rc)

@@ -121,6 +121,7 @@ int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
 	job->close_after = ctx.close_after;
 	job->auth_ok = ctx.auth_ok;
 	job->timers_changed = ctx.timers_changed;
+	job->keep_writes = ctx.keep_writes;
 	memcpy(job->auth_user, ctx.auth_user, sizeof(job->auth_user));
 	job->auth_role = ctx.auth_role;
 	job_render(job, rep);
@@ -200,7 +201,7 @@ static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
 		mdb_txn_abort(child);
 		return rc;
 	}
-	if (job->code >= 200 && job->code < 300) {
+	if ((job->code >= 200 && job->code < 300) || job->keep_writes) {
 		rc = klen ? idem_store(child, key, klen, &rep, work) : 0;
 		if (rc == 0)
 			rc = mdb_txn_commit(child);

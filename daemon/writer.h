@@ -27,7 +27,7 @@ struct job {
 	/* results */
 	int code;
 	struct pd_buf out;        /* the rendered reply */
-	bool close_after, auth_ok, timers_changed;
+	bool close_after, auth_ok, timers_changed, keep_writes;
 	char auth_user[USER_NAME_MAX];
 	enum pd_role auth_role;
 };

@@ -1,0 +1,1116 @@
+/* claim.c — CLAIM and RECOVERY commands: where the company's money goes out.
+ *
+ * A claim is filed against a waybill, collects its documents, is assessed
+ * (the pure compensation engine in compensation.c computes what is owed,
+ * line by line; every assessment is kept as a version), approved by someone
+ * with the authority, paid once, and closed. Paying creates the recovery
+ * items the engine names: the responsible depot reimburses the paying
+ * depot, a depot recovers from its sub-carrier, the insurer pays back.
+ *
+ * As with complaints, handlers change a copy and claim_save() derives the
+ * indexes, the deadline index, the timer and the timeline from the
+ * difference. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../protocol/timefmt.h"
+#include "claim.h"
+#include "compensation.h"
+#include "record.h"
+#include "waybill.h"
+#include "waybill_rules.h"
+
+#define LIST_LIMIT_DEFAULT 50
+
+static struct comp_config comp_config;
+
+int claim_setup(const struct config *cfg)
+{
+	comp_config_default(&comp_config);
+	comp_config.deductible_fen = cfg->claim_deductible_fen;
+	comp_config.insurer_deductible_fen = cfg->insurer_deductible_fen;
+	comp_config.uninsured_fee_multiple = cfg->uninsured_fee_multiple;
+	comp_config.clause_b_piece_value_fen = cfg->clause_b_piece_value_fen;
+	comp_config.adjuster_limit_fen = cfg->authority_handler_fen;
+	comp_config.supervisor_limit_fen = cfg->authority_supervisor_fen;
+	const char *bad;
+	if (comp_config_validate(&comp_config, &bad) != 0) {
+		fprintf(stderr, "parceldeskd: claim options: invalid %s\n", bad);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- documents each claim type needs (domain-rules: claim form and
+ * waybill for all; proof of value for loss and damage; photos and the
+ * exception record for damage and mismatch; a repair quote or assessment
+ * for partial damage; the claimant's ID) ---- */
+
+static const char *const DOC_KINDS[] = {
+	"claim_form", "waybill", "claimant_id", "proof_of_value", "photos",
+	"exception_record", "repair_quote",
+};
+enum { DOC_BASE = 3 }; /* the first three are needed by every claim */
+
+static bool doc_needed(enum comp_claim_type type, const char *kind)
+{
+	for (int i = 0; i < DOC_BASE; i++)
+		if (!strcmp(kind, DOC_KINDS[i]))
+			return true;
+	bool goods = type != COMP_CLAIM_DELAY;
+	bool damage_like = type == COMP_CLAIM_DAMAGE_TOTAL || type == COMP_CLAIM_DAMAGE_PARTIAL ||
+			   type == COMP_CLAIM_MISMATCH_DIFFERENT_ITEM || type == COMP_CLAIM_MISMATCH_SHORT;
+	bool partial = type == COMP_CLAIM_DAMAGE_PARTIAL || type == COMP_CLAIM_MISMATCH_SHORT;
+	if (!strcmp(kind, "proof_of_value"))
+		return goods;
+	if (!strcmp(kind, "photos") || !strcmp(kind, "exception_record"))
+		return damage_like;
+	if (!strcmp(kind, "repair_quote"))
+		return partial;
+	return false;
+}
+
+static enum comp_claim_type type_of(const struct pd_value *c)
+{
+	enum comp_claim_type t = COMP_CLAIM_LOSS;
+	comp_claim_type_parse(rec_str(c, "type"), &t);
+	return t;
+}
+
+static bool has_doc(const struct pd_value *c, const char *kind)
+{
+	struct pd_value *docs = pd_map_get(c, "documents");
+	if (docs && docs->type == PD_ARR)
+		for (struct pd_entry *e = docs->u.c.head; e; e = e->next)
+			if (!strcmp(rec_str(e->val, "kind"), kind))
+				return true;
+	return false;
+}
+
+/* The documents still missing, comma separated ("" when complete). */
+static const char *missing_docs(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	struct pd_buf b;
+	pd_buf_init(&b);
+	pd_buf_add(&b, "", 0);
+	for (size_t i = 0; i < sizeof(DOC_KINDS) / sizeof(DOC_KINDS[0]); i++)
+		if (doc_needed(type_of(c), DOC_KINDS[i]) && !has_doc(c, DOC_KINDS[i])) {
+			if (b.len)
+				pd_buf_adds(&b, ", ");
+			pd_buf_adds(&b, DOC_KINDS[i]);
+		}
+	const char *s = pd_strndup(ctx->a, b.data, b.len);
+	pd_buf_free(&b);
+	return s;
+}
+
+/* ---- statuses, deadlines, levels ---- */
+
+static bool is_open(const char *status)
+{
+	return strcmp(status, "closed") != 0 && strcmp(status, "refused") != 0;
+}
+
+static bool awaits_decision(const char *status)
+{
+	return !strcmp(status, "filed") || !strcmp(status, "assessed") || !strcmp(status, "escalated");
+}
+
+/* The earliest deadline still to be met (0 = none): acknowledge, decide
+ * (30 days from a complete file), pay (7 days from approval). */
+static int64_t pending_deadline(const struct pd_value *c, bool skip_breached)
+{
+	const char *status = rec_str(c, "status");
+	int64_t due = 0;
+#define CONSIDER(t) do { int64_t t_ = (t); if (t_ && (!due || t_ < due)) due = t_; } while (0)
+	if (!rec_int(c, "acknowledged_at") && is_open(status) &&
+	    !(skip_breached && pd_map_bool(c, "acknowledge_breached")))
+		CONSIDER(rec_int(c, "acknowledge_by"));
+	if (awaits_decision(status) && !(skip_breached && pd_map_bool(c, "decide_breached")))
+		CONSIDER(rec_int(c, "decide_by"));
+	if (!strcmp(status, "approved") && !(skip_breached && pd_map_bool(c, "pay_breached")))
+		CONSIDER(rec_int(c, "pay_by"));
+#undef CONSIDER
+	return due;
+}
+
+static bool claim_overdue(const struct pd_value *c, int64_t now)
+{
+	int64_t due = pending_deadline(c, false);
+	return due && now > due;
+}
+
+static enum comp_authority user_authority(enum pd_role r)
+{
+	if (r >= ROLE_MANAGER)
+		return COMP_AUTHORITY_MANAGER;
+	if (r == ROLE_SUPERVISOR)
+		return COMP_AUTHORITY_SUPERVISOR;
+	return COMP_AUTHORITY_ADJUSTER;
+}
+
+static enum comp_authority level_of(const struct pd_value *c)
+{
+	enum comp_authority a = COMP_AUTHORITY_ADJUSTER;
+	comp_authority_parse(rec_str(c, "level"), &a);
+	return a;
+}
+
+/* ---- saving ---- */
+
+static const char *key_of(struct cmd_ctx *ctx, const char *field, const char *value)
+{
+	return value && *value ? pd_sprintf(ctx->a, "%s=%s", field, value) : NULL;
+}
+
+static const char *open_key(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	return is_open(rec_str(c, "status"))
+		       ? pd_sprintf(ctx->a, "open=%s|%s", rec_str(c, "waybill"), rec_str(c, "type"))
+		       : NULL;
+}
+
+static int claim_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		      const char *action, const char *text)
+{
+	int64_t id = rec_int(after, "id");
+	int64_t new_due = pending_deadline(after, false);
+	int64_t new_timer = pending_deadline(after, true);
+	pd_map_set_int(ctx->a, after, "due_key", new_due);
+	pd_map_set_int(ctx->a, after, "timer_at", new_timer);
+	MDB_dbi idx = ctx->st->idx_cl;
+	int rc;
+	if (!before) {
+		static const char *const fixed[] = { "depot", "type", "waybill", "claimant_phone" };
+		static const char *const names[] = { "depot", "type", "waybill", "phone" };
+		for (size_t i = 0; i < 4; i++)
+			if ((rc = rec_index_move(ctx, idx, NULL, key_of(ctx, names[i], rec_str(after, fixed[i])), id)))
+				return rc;
+	}
+	if ((rc = rec_index_move(ctx, idx, before ? key_of(ctx, "status", rec_str(before, "status")) : NULL,
+				 key_of(ctx, "status", rec_str(after, "status")), id)) ||
+	    (rc = rec_index_move(ctx, idx, before ? open_key(ctx, before) : NULL, open_key(ctx, after), id)) ||
+	    (rc = rec_due_move(ctx, ctx->st->idx_cl_due, before ? rec_int(before, "due_key") : 0, new_due, id)) ||
+	    (rc = timer_set(ctx, "claim", (uint64_t)id, before ? rec_int(before, "timer_at") : 0, new_timer)) ||
+	    (rc = rec_save(ctx, ctx->st->claims, id, after)))
+		return rc;
+	return rec_audit_change(ctx, "claim", id, action, text, before, after);
+}
+
+static int claim_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
+{
+	int64_t id;
+	pd_arg_int(ctx->args, "id", &id);
+	int rc = rec_load(ctx, ctx->st->claims, "claim", id, before);
+	if (rc == 0 && after)
+		*after = pd_value_copy(ctx->a, *before);
+	return rc;
+}
+
+static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		   const char *action, const char *text, int code, const char *msg)
+{
+	int rc = claim_save(ctx, before, after, action, text);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, d, "id", rec_int(after, "id"));
+	pd_map_set_str(ctx->a, d, "status", rec_str(after, "status"));
+	pd_map_set_str(ctx->a, d, "level", rec_str(after, "level"));
+	pd_map_set_str(ctx->a, d, "missing_documents", missing_docs(ctx, after));
+	static const char *const times[] = { "acknowledge_by", "decide_by", "pay_by" };
+	for (size_t i = 0; i < 3; i++)
+		if (rec_int(after, times[i]))
+			map_set_time(ctx, d, times[i], rec_int(after, times[i]));
+	if (!ctx->rep->data)
+		ctx->rep->data = d;
+	reply_ok(ctx, code, "%s", msg);
+}
+
+/* ---- the waybill facts a claim needs ---- */
+
+static bool waybill_is_late(struct cmd_ctx *ctx, const struct pd_value *wb, bool *completely)
+{
+	const char *sc = rec_str(wb, "sender_city"), *rc = rec_str(wb, "receiver_city");
+	struct wb_lateness l;
+	wb_lateness(rec_int(wb, "promised_at"), rec_int(wb, "delivered_at"), ctx->now,
+		    strcmp(sc, rc) == 0, ctx->cfg->same_city_complete_delay_days,
+		    ctx->cfg->intercity_complete_delay_days, &l);
+	*completely = l.completely_delayed && wb_status_parse(rec_str(wb, "status")) != WB_DELIVERED;
+	return l.late;
+}
+
+/* Can this type of claim be filed on the waybill as it stands? */
+static const char *type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, const struct pd_value *wb)
+{
+	int status = wb_status_parse(rec_str(wb, "status"));
+	bool completely;
+	bool late = waybill_is_late(ctx, wb, &completely);
+	switch (type) {
+	case COMP_CLAIM_DELAY:
+		return late ? NULL : "the parcel is not late against its promise";
+	case COMP_CLAIM_LOSS:
+		return (status == WB_LOST || completely) ? NULL
+			: "the parcel is neither reported lost nor completely delayed";
+	case COMP_CLAIM_DAMAGE_TOTAL:
+	case COMP_CLAIM_DAMAGE_PARTIAL:
+		return (pd_map_bool(wb, "damaged") || status == WB_DELIVERED) ? NULL
+			: "the parcel is neither delivered nor recorded as damaged";
+	default:
+		return status == WB_DELIVERED ? NULL : "a content mismatch is claimed after delivery";
+	}
+}
+
+/* ---- commands ---- */
+
+void cmd_claim_file(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *number = pd_arg_str(ctx->args, "waybill");
+	const char *type_name = pd_arg_str(ctx->args, "type");
+	enum comp_claim_type type;
+	comp_claim_type_parse(type_name, &type);
+	int64_t claimed = 0;
+	pd_arg_int(ctx->args, "claimed_fen", &claimed);
+	if (claimed <= 0)
+		return reply_error(ctx, 400, "argument 'claimed_fen' must be above 0");
+	struct pd_value *wb;
+	if (waybill_load(ctx, number, &wb))
+		return;
+	int64_t created = rec_int(wb, "created_at");
+	if (ctx->now > created + ctx->cfg->claim_filing_days * 86400)
+		return reply_error(ctx, 422, "past the filing deadline: a claim is filed within %lld days of sending",
+				   (long long)ctx->cfg->claim_filing_days);
+	const char *why = type_refusal(ctx, type, wb);
+	if (why)
+		return reply_error(ctx, 422, "a %s claim cannot be filed: %s", type_name, why);
+	const char *okey = pd_sprintf(a, "open=%s|%s", number, type_name);
+	MDB_val k = { strlen(okey), (void *)okey }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->idx_cl, &k, &v);
+	if (rc == 0)
+		return reply_error(ctx, 409, "waybill %s already has an open %s claim (%llu)", number, type_name,
+				   (unsigned long long)be64_get(v.mv_data));
+	if (rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	uint64_t id;
+	if ((rc = store_next_seq(ctx->txn, ctx->st, "claim", &id)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *c = pd_map(a);
+	pd_map_set_int(a, c, "id", (int64_t)id);
+	pd_map_set_str(a, c, "status", "filed");
+	pd_map_set_str(a, c, "level", "adjuster");
+	pd_map_set_str(a, c, "waybill", number);
+	pd_map_set_str(a, c, "type", type_name);
+	pd_map_set_int(a, c, "claimed_fen", claimed);
+	pd_map_set_str(a, c, "claimant", pd_arg_str(ctx->args, "claimant"));
+	pd_map_set_str(a, c, "claimant_name", pd_arg_str(ctx->args, "claimant_name"));
+	pd_map_set_str(a, c, "claimant_phone", pd_arg_str(ctx->args, "claimant_phone"));
+	if (pd_arg_str(ctx->args, "text"))
+		pd_map_set_str(a, c, "text", pd_arg_str(ctx->args, "text"));
+	/* the depot that accepted the parcel settles with the customer */
+	pd_map_set_str(a, c, "depot", rec_str(wb, "origin_depot"));
+	if (*rec_str(wb, "customer"))
+		pd_map_set_str(a, c, "customer", rec_str(wb, "customer"));
+	pd_map_set_str(a, c, "filed_by", ctx->sess->user);
+	pd_map_set_int(a, c, "filed_at", ctx->now);
+	pd_map_set_int(a, c, "acknowledge_by", ctx->now + ctx->cfg->claim_acknowledge_secs);
+	pd_map_set(a, c, "documents", pd_arr(a));
+	pd_map_set(a, c, "complaints", pd_arr(a));
+	pd_map_set_int(a, c, "assessment_count", 0);
+	finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %llu filed", (unsigned long long)id));
+}
+
+void cmd_claim_ack(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	if (rec_int(before, "acknowledged_at"))
+		return reply_error(ctx, 409, "claim %lld is already acknowledged", (long long)rec_int(before, "id"));
+	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
+	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
+}
+
+void cmd_claim_doc(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	if (!awaits_decision(rec_str(before, "status")))
+		return reply_error(ctx, 409, "claim %lld is %s: its file is settled", (long long)rec_int(before, "id"),
+				   rec_str(before, "status"));
+	const char *kind = pd_arg_str(ctx->args, "kind");
+	int64_t received = ctx->now;
+	pd_arg_int(ctx->args, "received_at", &received);
+	if (received > ctx->now + 300)
+		return reply_error(ctx, 422, "received_at is in the future");
+	struct pd_value *doc = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, doc, "kind", kind);
+	pd_map_set_str(ctx->a, doc, "ref", pd_arg_str(ctx->args, "ref"));
+	pd_map_set_int(ctx->a, doc, "received_at", received);
+	pd_map_set_str(ctx->a, doc, "received_by", ctx->sess->user);
+	pd_map_set_bool(ctx->a, doc, "needed", doc_needed(type_of(before), kind));
+	pd_arr_push(ctx->a, pd_map_get(after, "documents"), doc);
+	bool complete = !*missing_docs(ctx, after);
+	if (complete && !rec_int(after, "complete_at")) {
+		/* the decision clock starts with a complete file */
+		pd_map_set_int(ctx->a, after, "complete_at", ctx->now);
+		pd_map_set_int(ctx->a, after, "decide_by", ctx->now + ctx->cfg->claim_decide_days * 86400);
+	}
+	finish(ctx, before, after, "document", pd_sprintf(ctx->a, "%s %s", kind, pd_arg_str(ctx->args, "ref")), 200,
+	       complete ? "document recorded; the file is complete" : "document recorded");
+}
+
+/* The engine's answer as a record a supervisor reads line by line. */
+static struct pd_value *steps_record(struct cmd_ctx *ctx, const struct comp_steps *steps)
+{
+	struct pd_value *list = pd_arr(ctx->a);
+	for (size_t i = 0; i < steps->count; i++) {
+		const struct comp_step *s = &steps->items[i];
+		struct pd_value *r = pd_map(ctx->a);
+		pd_map_set_str(ctx->a, r, "kind", comp_step_kind_name(s->kind));
+		pd_map_set_str(ctx->a, r, "label", s->label);
+		if (s->kind == COMP_STEP_AMOUNT)
+			pd_map_set_int(ctx->a, r, "amount_fen", s->amount_fen);
+		if (s->kind == COMP_STEP_RATIO) {
+			pd_map_set_int(ctx->a, r, "numerator", s->numerator);
+			pd_map_set_int(ctx->a, r, "denominator", s->denominator);
+		}
+		pd_map_set_str(ctx->a, r, "note", s->note);
+		pd_arr_push(ctx->a, list, r);
+	}
+	return list;
+}
+
+static struct pd_value *reasons_record(struct cmd_ctx *ctx, const struct comp_reasons *reasons)
+{
+	struct pd_value *list = pd_arr(ctx->a);
+	for (size_t i = 0; i < reasons->count; i++) {
+		struct pd_value *r = pd_map(ctx->a);
+		pd_map_set_str(ctx->a, r, "code", comp_reason_name(reasons->items[i]));
+		pd_map_set_str(ctx->a, r, "text", comp_reason_text(reasons->items[i]));
+		pd_arr_push(ctx->a, list, r);
+	}
+	return list;
+}
+
+static struct pd_value *result_record(struct cmd_ctx *ctx, const struct comp_result *res)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *r = pd_map(a);
+	pd_map_set_str(a, r, "decision", comp_decision_name(res->decision));
+	pd_map_set_int(a, r, "owed_fen", res->owed_fen);
+	pd_map_set_int(a, r, "ex_gratia_fen", res->ex_gratia_fen);
+	pd_map_set_int(a, r, "payable_fen", res->payable_fen);
+	pd_map_set_str(a, r, "authority", comp_authority_name(res->authority));
+	pd_map_set(a, r, "reasons", reasons_record(ctx, &res->reasons));
+	pd_map_set(a, r, "steps", steps_record(ctx, &res->steps));
+	struct pd_value *ins = pd_map(a);
+	pd_map_set_str(a, ins, "clause", comp_clause_name(res->insurer.clause));
+	pd_map_set_str(a, ins, "clause_note", res->insurer.clause_note ? res->insurer.clause_note : "");
+	pd_map_set_bool(a, ins, "covered", res->insurer.covered);
+	pd_map_set_int(a, ins, "pays_fen", res->insurer.pays_fen);
+	pd_map_set_bool(a, ins, "subrogation", res->insurer.subrogation);
+	pd_map_set(a, ins, "reasons", reasons_record(ctx, &res->insurer.reasons));
+	pd_map_set(a, ins, "steps", steps_record(ctx, &res->insurer.steps));
+	pd_map_set(a, r, "insurer", ins);
+	const struct comp_network *n = &res->network;
+	struct pd_value *net = pd_map(a);
+	pd_map_set_str(a, net, "paying_depot", n->paying_depot);
+	pd_map_set_int(a, net, "paid_to_customer_fen", n->paid_to_customer_fen);
+	pd_map_set_str(a, net, "reimbursing_depot", n->reimbursing_depot);
+	pd_map_set_int(a, net, "reimbursement_fen", n->reimbursement_fen);
+	pd_map_set_str(a, net, "bearing_depot", n->bearing_depot);
+	pd_map_set_str(a, net, "sub_carrier", n->sub_carrier);
+	pd_map_set_bool(a, net, "sub_carrier_recovery_expected", n->sub_carrier_recovery_expected);
+	pd_map_set_int(a, net, "sub_carrier_recovery_fen", n->sub_carrier_recovery_fen);
+	pd_map_set_int(a, net, "bearing_depot_net_fen", n->bearing_depot_net_fen);
+	pd_map_set(a, r, "network", net);
+	return r;
+}
+
+static bool arg_bool_or(struct cmd_ctx *ctx, const char *name, bool dflt)
+{
+	return pd_arg_bool(ctx->args, name, dflt);
+}
+
+void cmd_claim_assess(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *before, *after, *wb;
+	if (claim_load(ctx, &before, &after))
+		return;
+	const char *status = rec_str(before, "status");
+	if (!awaits_decision(status))
+		return reply_error(ctx, 409, "claim %lld is %s: it cannot be assessed", (long long)rec_int(before, "id"), status);
+	const char *missing = missing_docs(ctx, before);
+	if (*missing)
+		return reply_error(ctx, 422, "cannot assess: documents missing: %s", missing);
+	if (waybill_load(ctx, rec_str(before, "waybill"), &wb))
+		return;
+
+	struct comp_waybill w = {
+		.fee_fen = rec_int(wb, "fee_fen"),
+		.declared_value_fen = rec_int(wb, "declared_value_fen"),
+		.insured = pd_map_bool(wb, "insured"),
+		.pieces = (int32_t)rec_int(wb, "pieces"),
+		.max_piece_value_fen = rec_int(wb, "max_piece_value_fen"),
+		.used_goods = pd_map_bool(wb, "used_goods"),
+		.over_limit = pd_map_bool(wb, "over_limit"),
+		.over_limit_declared = pd_map_bool(wb, "over_limit_declared"),
+		.goods_described_falsely = arg_bool_or(ctx, "goods_described_falsely", false),
+		.prohibited_goods = arg_bool_or(ctx, "prohibited_goods", false),
+		.delivered = wb_status_parse(rec_str(wb, "status")) == WB_DELIVERED,
+		.signer_is_consignee = pd_map_bool(wb, "signer_is_consignee"),
+		.signed_with_remarks = pd_map_bool(wb, "signed_with_remarks"),
+	};
+	w.proof_of_delivery_available = arg_bool_or(ctx, "proof_of_delivery_available", w.delivered);
+	comp_packaging_parse(rec_str(wb, "packaging"), &w.packaging);
+	int64_t bp = 0;
+	pd_arg_int(ctx->args, "lateness_discount_bp", &bp);
+	if (bp > COMP_BASIS_POINTS_WHOLE)
+		return reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to 10000");
+	w.lateness_discount_bp = (int32_t)bp;
+
+	struct comp_claim cl = { .type = type_of(before), .claimed_fen = rec_int(before, "claimed_fen") };
+	pd_arg_int(ctx->args, "ex_gratia_fen", &cl.ex_gratia_fen);
+
+	const char *accepting = rec_str(wb, "origin_depot");
+	const char *responsible = pd_arg_str(ctx->args, "responsible_depot");
+	const char *sub_carrier = pd_arg_str(ctx->args, "sub_carrier");
+	struct comp_assessment as = {
+		.accepting_depot = accepting,
+		.responsible_depot = responsible ? responsible : accepting,
+		.staff_advised_packaging = arg_bool_or(ctx, "staff_advised_packaging", false),
+		.intentional_act = arg_bool_or(ctx, "intentional_act", false),
+		.third_party_liable = arg_bool_or(ctx, "third_party_liable", false),
+		.sub_carrier_at_fault = sub_carrier != NULL,
+		.sub_carrier = sub_carrier ? sub_carrier : "",
+		.sub_carrier_has_contract = arg_bool_or(ctx, "sub_carrier_has_contract", false),
+	};
+	pd_arg_int(ctx->args, "actual_loss_fen", &as.actual_loss_fen);
+	pd_arg_int(ctx->args, "real_value_fen", &as.real_value_fen);
+	pd_arg_int(ctx->args, "indirect_loss_fen", &as.indirect_loss_fen);
+	comp_cause_parse(pd_arg_str(ctx->args, "cause"), &as.cause);
+	comp_fault_parse(pd_arg_str(ctx->args, "fault"), &as.fault);
+
+	struct comp_result res;
+	if (comp_assess(&comp_config, &w, &cl, &as, &res) != 0)
+		return reply_error(ctx, 422, "the assessment does not hold together: %s",
+				   res.invalid_field ? res.invalid_field : "invalid input");
+
+	/* every assessment is kept: a re-assessment is a new version */
+	int64_t version = rec_int(before, "assessment_count") + 1;
+	struct pd_value *entry = pd_map(a);
+	pd_map_set_int(a, entry, "version", version);
+	pd_map_set_int(a, entry, "assessed_at", ctx->now);
+	pd_map_set_str(a, entry, "assessed_by", ctx->sess->user);
+	struct pd_value *inputs = pd_value_copy(a, ctx->args);
+	pd_map_set(a, entry, "inputs", inputs);
+	pd_map_set(a, entry, "result", result_record(ctx, &res));
+	struct pd_value *versions = pd_map_get(after, "assessments");
+	if (!versions || versions->type != PD_ARR) {
+		versions = pd_arr(a);
+		pd_map_set(a, after, "assessments", versions);
+	}
+	pd_arr_push(a, versions, entry);
+	pd_map_set_int(a, after, "assessment_count", version);
+	pd_map_set_str(a, after, "status", "assessed");
+	pd_map_set_str(a, after, "decision", comp_decision_name(res.decision));
+	pd_map_set_int(a, after, "payable_fen", res.payable_fen);
+	pd_map_set_str(a, after, "level", comp_authority_name(res.authority));
+	pd_map_set_str(a, after, "cause", pd_arg_str(ctx->args, "cause"));
+	ctx->rep->data = present(ctx, entry);
+	finish(ctx, before, after, "assess", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(a, "assessment %lld: %s, payable %lld fen, approval by %s", (long long)version,
+			  comp_decision_name(res.decision), (long long)res.payable_fen,
+			  comp_authority_name(res.authority)));
+}
+
+/* The latest assessment's result (NULL before any). */
+static struct pd_value *current_result(const struct pd_value *c)
+{
+	struct pd_value *versions = pd_map_get(c, "assessments");
+	if (!versions || versions->type != PD_ARR || !versions->u.c.tail)
+		return NULL;
+	return pd_map_get(versions->u.c.tail->val, "result");
+}
+
+/* Records an incident the customers' warning list picks up: a claim above
+ * the supervisor's limit for an account customer. */
+static int record_incident(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	const char *customer = rec_str(c, "customer");
+	if (!*customer)
+		return 0;
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, d, "kind", "service_incident");
+	pd_map_set_int(ctx->a, d, "claim", rec_int(c, "id"));
+	pd_map_set_int(ctx->a, d, "payable_fen", rec_int(c, "payable_fen"));
+	return store_audit(ctx->txn, ctx->st, "customer", customer, ctx->sess->user, ctx->now,
+			   "incident_claim_above_supervisor_limit", d);
+}
+
+void cmd_claim_approve(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	const char *status = rec_str(before, "status");
+	if (strcmp(status, "assessed") != 0 && strcmp(status, "escalated") != 0)
+		return reply_error(ctx, 409, "claim %lld is %s: only an assessed claim is approved",
+				   (long long)rec_int(before, "id"), status);
+	int64_t payable = rec_int(before, "payable_fen");
+	if (payable <= 0)
+		return reply_error(ctx, 409, "claim %lld has nothing payable (%s): refuse it with its reasons",
+				   (long long)rec_int(before, "id"), rec_str(before, "decision"));
+	enum comp_authority needed = level_of(before);
+	enum comp_authority mine = user_authority(ctx->sess->role);
+	if (mine < needed) {
+		/* refused to this user, and the claim goes up: both are kept */
+		bool first_time = strcmp(status, "escalated") != 0;
+		pd_map_set_str(ctx->a, after, "status", "escalated");
+		pd_map_set_int(ctx->a, after, "escalations", rec_int(after, "escalations") + (first_time ? 1 : 0));
+		int rc = claim_save(ctx, before, after, "approval_above_authority",
+				    pd_sprintf(ctx->a, "%s (%s) may not approve %lld fen", ctx->sess->user,
+					       comp_authority_name(mine), (long long)payable));
+		if (!rc && first_time && needed == COMP_AUTHORITY_MANAGER)
+			rc = record_incident(ctx, after);
+		if (rc)
+			return reply_store_error(ctx, rc);
+		ctx->keep_writes = true;
+		return reply_error(ctx, 403, "approving %lld fen needs a %s: claim %lld escalated", (long long)payable,
+				   comp_authority_name(needed), (long long)rec_int(before, "id"));
+	}
+	pd_map_set_str(ctx->a, after, "status", "approved");
+	pd_map_set_int(ctx->a, after, "approved_fen", payable);
+	pd_map_set_int(ctx->a, after, "approved_at", ctx->now);
+	pd_map_set_str(ctx->a, after, "approved_by", ctx->sess->user);
+	pd_map_set_int(ctx->a, after, "pay_by", ctx->now + ctx->cfg->claim_pay_days * 86400);
+	if (needed == COMP_AUTHORITY_MANAGER && strcmp(status, "escalated") != 0) {
+		int rc = record_incident(ctx, after);
+		if (rc)
+			return reply_store_error(ctx, rc);
+	}
+	finish(ctx, before, after, "approve", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(ctx->a, "approved: %lld fen", (long long)payable));
+}
+
+void cmd_claim_refuse(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	if (!awaits_decision(rec_str(before, "status")))
+		return reply_error(ctx, 409, "claim %lld is %s: it cannot be refused now",
+				   (long long)rec_int(before, "id"), rec_str(before, "status"));
+	/* refusing what the rules say we owe is a decision above the adjuster */
+	int64_t payable = rec_int(before, "payable_fen");
+	if (payable > 0 && user_authority(ctx->sess->role) < level_of(before))
+		return reply_error(ctx, 403, "refusing a claim assessed at %lld fen needs a %s", (long long)payable,
+				   rec_str(before, "level"));
+	pd_map_set_str(ctx->a, after, "status", "refused");
+	pd_map_set_str(ctx->a, after, "refusal_reason", pd_arg_str(ctx->args, "reason"));
+	pd_map_set_int(ctx->a, after, "refused_at", ctx->now);
+	pd_map_set_str(ctx->a, after, "refused_by", ctx->sess->user);
+	finish(ctx, before, after, "refuse", pd_arg_str(ctx->args, "reason"), 200, "refused");
+}
+
+static int month_key(struct cmd_ctx *ctx, char *buf, size_t cap)
+{
+	int day = pd_local_day(ctx->now);
+	return snprintf(buf, cap, "%06d", day / 100);
+}
+
+static int add_total(struct cmd_ctx *ctx, const char *month, const char *dim, const char *value, int64_t fen)
+{
+	char key[160];
+	snprintf(key, sizeof(key), "%s|%s|%s", month, dim, *value ? value : "-");
+	return store_counter_add(ctx->txn, ctx->st->cl_totals, key, fen);
+}
+
+/* ---- recovery items ---- */
+
+static int recovery_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+			 const char *action, const char *text)
+{
+	int64_t id = rec_int(after, "id");
+	MDB_dbi idx = ctx->st->idx_cl;
+	int rc;
+	if (!before) {
+		static const char *const fixed[] = { "kind", "debtor", "creditor", "claim" };
+		for (size_t i = 0; i < 4; i++) {
+			const char *v = i == 3 ? pd_sprintf(ctx->a, "%lld", (long long)rec_int(after, "claim"))
+					       : rec_str(after, fixed[i]);
+			if ((rc = rec_index_move(ctx, idx, NULL, key_of(ctx, pd_sprintf(ctx->a, "rec_%s", fixed[i]), v), id)))
+				return rc;
+		}
+	}
+	if ((rc = rec_index_move(ctx, idx, before ? key_of(ctx, "rec_status", rec_str(before, "status")) : NULL,
+				 key_of(ctx, "rec_status", rec_str(after, "status")), id)) ||
+	    (rc = rec_save(ctx, ctx->st->recoveries, id, after)))
+		return rc;
+	return rec_audit_change(ctx, "recovery", id, action, text, before, after);
+}
+
+static int recovery_create(struct cmd_ctx *ctx, const struct pd_value *claim, const char *kind,
+			   const char *debtor, const char *creditor, int64_t fen, struct pd_value *ids)
+{
+	if (fen <= 0 || !*debtor)
+		return 0;
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "recovery", &id);
+	if (rc)
+		return rc;
+	struct pd_arena *a = ctx->a;
+	struct pd_value *r = pd_map(a);
+	pd_map_set_int(a, r, "id", (int64_t)id);
+	pd_map_set_int(a, r, "claim", rec_int(claim, "id"));
+	pd_map_set_str(a, r, "waybill", rec_str(claim, "waybill"));
+	pd_map_set_str(a, r, "kind", kind);
+	pd_map_set_str(a, r, "debtor", debtor);
+	pd_map_set_str(a, r, "creditor", creditor);
+	pd_map_set_int(a, r, "due_fen", fen);
+	pd_map_set_int(a, r, "received_fen", 0);
+	pd_map_set_str(a, r, "status", "open");
+	pd_map_set_int(a, r, "created_at", ctx->now);
+	pd_map_set_int(a, r, "due_at", ctx->now + ctx->cfg->recovery_due_days * 86400);
+	pd_map_set(a, r, "receipts", pd_arr(a));
+	pd_arr_push(a, ids, pd_int(a, (int64_t)id));
+	return recovery_save(ctx, NULL, r, "create", NULL);
+}
+
+void cmd_claim_pay(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	const char *status = rec_str(before, "status");
+	if (!strcmp(status, "paid") || !strcmp(status, "closed"))
+		return reply_error(ctx, 409, "claim %lld is already paid", (long long)rec_int(before, "id"));
+	if (strcmp(status, "approved") != 0)
+		return reply_error(ctx, 409, "claim %lld is %s: only an approved claim is paid",
+				   (long long)rec_int(before, "id"), status);
+	int64_t amount = 0;
+	pd_arg_int(ctx->args, "amount_fen", &amount);
+	if (amount != rec_int(before, "approved_fen"))
+		return reply_error(ctx, 422, "amount_fen %lld differs from the approved %lld fen", (long long)amount,
+				   (long long)rec_int(before, "approved_fen"));
+	pd_map_set_str(a, after, "status", "paid");
+	pd_map_set_int(a, after, "paid_fen", amount);
+	pd_map_set_str(a, after, "pay_method", pd_arg_str(ctx->args, "method"));
+	pd_map_set_str(a, after, "pay_reference", pd_arg_str(ctx->args, "reference"));
+	pd_map_set_int(a, after, "paid_at", ctx->now);
+	pd_map_set_str(a, after, "paid_by", ctx->sess->user);
+
+	struct pd_value *res = current_result(before);
+	struct pd_value *net = res ? pd_map_get(res, "network") : NULL;
+	struct pd_value *ins = res ? pd_map_get(res, "insurer") : NULL;
+	struct pd_value *ids = pd_arr(a);
+	int rc = 0;
+	if (net) {
+		const char *paying = rec_str(net, "paying_depot");
+		if ((rc = recovery_create(ctx, before, "depot_reimbursement", rec_str(net, "reimbursing_depot"), paying,
+					  rec_int(net, "reimbursement_fen"), ids)))
+			return reply_store_error(ctx, rc);
+		if (pd_map_bool(net, "sub_carrier_recovery_expected") &&
+		    (rc = recovery_create(ctx, before, "sub_carrier", rec_str(net, "sub_carrier"),
+					  rec_str(net, "bearing_depot"), rec_int(net, "sub_carrier_recovery_fen"), ids)))
+			return reply_store_error(ctx, rc);
+		/* the insurer pays back the depot that finally bears the loss */
+		if (ins && (rc = recovery_create(ctx, before, "insurer", "insurer", rec_str(net, "bearing_depot"),
+						  rec_int(ins, "pays_fen"), ids)))
+			return reply_store_error(ctx, rc);
+	}
+	pd_map_set(a, after, "recovery_items", ids);
+	char month[16];
+	month_key(ctx, month, sizeof(month));
+	if ((rc = add_total(ctx, month, "all", "all", amount)) ||
+	    (rc = add_total(ctx, month, "type", rec_str(before, "type"), amount)) ||
+	    (rc = add_total(ctx, month, "depot", rec_str(before, "depot"), amount)) ||
+	    (rc = add_total(ctx, month, "cause", rec_str(before, "cause"), amount)) ||
+	    (rc = add_total(ctx, month, "count", "all", 1)))
+		return reply_store_error(ctx, rc);
+	finish(ctx, before, after, "pay",
+	       pd_sprintf(a, "%lld fen by %s, ref %s", (long long)amount, pd_arg_str(ctx->args, "method"),
+			  pd_arg_str(ctx->args, "reference")),
+	       200, pd_sprintf(a, "paid %lld fen; %zu recovery item(s)", (long long)amount, ids->u.c.count));
+}
+
+void cmd_claim_close(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	const char *status = rec_str(before, "status");
+	if (strcmp(status, "paid") != 0 && strcmp(status, "refused") != 0)
+		return reply_error(ctx, 409, "claim %lld is %s: only a paid or refused claim is closed",
+				   (long long)rec_int(before, "id"), status);
+	pd_map_set_str(ctx->a, after, "status", "closed");
+	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
+	finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
+	       "closed; open recovery items stay open until settled");
+}
+
+void cmd_claim_link(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after, *complaint;
+	if (claim_load(ctx, &before, &after))
+		return;
+	int64_t cid;
+	pd_arg_int(ctx->args, "complaint", &cid);
+	if (rec_load(ctx, ctx->st->complaints, "complaint", cid, &complaint))
+		return;
+	if (strcmp(rec_str(complaint, "waybill"), rec_str(before, "waybill")) != 0)
+		return reply_error(ctx, 422, "complaint %lld is not about waybill %s", (long long)cid,
+				   rec_str(before, "waybill"));
+	struct pd_value *links = pd_map_get(after, "complaints");
+	for (struct pd_entry *e = links->u.c.head; e; e = e->next)
+		if (e->val->type == PD_INT && e->val->u.i == cid)
+			return reply_error(ctx, 409, "claim %lld is already linked to complaint %lld",
+					   (long long)rec_int(before, "id"), (long long)cid);
+	pd_arr_push(ctx->a, links, pd_int(ctx->a, cid));
+	/* the complaint shows the claim too, in its own timeline */
+	struct pd_value *c_after = pd_value_copy(ctx->a, complaint);
+	struct pd_value *claims = pd_map_get(c_after, "claims");
+	if (!claims || claims->type != PD_ARR) {
+		claims = pd_arr(ctx->a);
+		pd_map_set(ctx->a, c_after, "claims", claims);
+	}
+	pd_arr_push(ctx->a, claims, pd_int(ctx->a, rec_int(before, "id")));
+	int rc;
+	if ((rc = rec_save(ctx, ctx->st->complaints, cid, c_after)) ||
+	    (rc = rec_audit_change(ctx, "complaint", cid, "link_claim", NULL, complaint, c_after)))
+		return reply_store_error(ctx, rc);
+	finish(ctx, before, after, "link_complaint", NULL, 200,
+	       pd_sprintf(ctx->a, "linked to complaint %lld", (long long)cid));
+}
+
+static struct pd_value *recovery_list_for(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	struct pd_value *list = pd_arr(ctx->a);
+	struct pd_value *ids = pd_map_get(c, "recovery_items");
+	if (ids && ids->type == PD_ARR)
+		for (struct pd_entry *e = ids->u.c.head; e; e = e->next) {
+			struct pd_value *r;
+			unsigned char key[8];
+			be64_put(key, (uint64_t)e->val->u.i);
+			if (store_get(ctx->txn, ctx->st->recoveries, key, 8, ctx->a, &r) == 0)
+				pd_arr_push(ctx->a, list, present(ctx, r));
+		}
+	return list;
+}
+
+void cmd_claim_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *c;
+	if (claim_load(ctx, &c, NULL))
+		return;
+	struct pd_value *out = present(ctx, c);
+	pd_map_set_str(ctx->a, out, "missing_documents", missing_docs(ctx, c));
+	pd_map_set_bool(ctx->a, out, "overdue", claim_overdue(c, ctx->now));
+	struct pd_value *versions = pd_map_get(c, "assessments");
+	if (versions && versions->type == PD_ARR && versions->u.c.tail)
+		pd_map_set(ctx->a, out, "current_assessment", present(ctx, versions->u.c.tail->val));
+	pd_map_set(ctx->a, out, "recovery", recovery_list_for(ctx, c));
+	struct pd_value *timeline;
+	int rc = rec_timeline(ctx, "claim", rec_int(c, "id"), &timeline);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "timeline", timeline);
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "claim %lld: %s", (long long)rec_int(c, "id"), rec_str(c, "status"));
+}
+
+/* ---- lists and totals ---- */
+
+struct claim_filter {
+	const char *status, *depot, *type, *waybill, *phone;
+	struct pd_value *overdue;
+	struct pd_value *list;
+};
+
+static bool claim_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
+{
+	struct claim_filter *f = ud;
+	if ((f->status && strcmp(f->status, rec_str(c, "status"))) ||
+	    (f->depot && strcmp(f->depot, rec_str(c, "depot"))) ||
+	    (f->type && strcmp(f->type, rec_str(c, "type"))) ||
+	    (f->waybill && strcmp(f->waybill, rec_str(c, "waybill"))) ||
+	    (f->phone && strcmp(f->phone, rec_str(c, "claimant_phone"))) ||
+	    (f->overdue && claim_overdue(c, ctx->now) != f->overdue->u.b))
+		return false;
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "status", "level", "type", "waybill", "depot", "claimant_name",
+					    "claimed_fen", "payable_fen", "filed_at" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(c, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	pd_map_set_bool(ctx->a, r, "overdue", claim_overdue(c, ctx->now));
+	pd_arr_push(ctx->a, f->list, r);
+	return true;
+}
+
+static int list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before)
+{
+	*limit = LIST_LIMIT_DEFAULT;
+	*before = 0;
+	pd_arg_int(ctx->args, "limit", limit);
+	pd_arg_int(ctx->args, "before", before);
+	if (*limit < 1 || *limit > ctx->cfg->list_limit_max) {
+		reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+		return -1;
+	}
+	return 0;
+}
+
+void cmd_claim_list(struct cmd_ctx *ctx)
+{
+	struct claim_filter f = {
+		.status = pd_arg_str(ctx->args, "status"), .depot = pd_arg_str(ctx->args, "depot"),
+		.type = pd_arg_str(ctx->args, "type"), .waybill = pd_arg_str(ctx->args, "waybill"),
+		.phone = pd_arg_str(ctx->args, "phone"), .overdue = pd_map_get(ctx->args, "overdue"),
+		.list = pd_arr(ctx->a),
+	};
+	int64_t limit, before;
+	if (list_args(ctx, &limit, &before) < 0)
+		return;
+	const char *key = f.waybill ? key_of(ctx, "waybill", f.waybill)
+			: f.phone ? key_of(ctx, "phone", f.phone)
+			: f.status ? key_of(ctx, "status", f.status)
+			: f.depot ? key_of(ctx, "depot", f.depot)
+			: f.type ? key_of(ctx, "type", f.type) : NULL;
+	size_t kept;
+	int rc;
+	if (!key && f.overdue && f.overdue->u.b) {
+		/* the deadline index: most overdue first, stops at now */
+		MDB_cursor *cur;
+		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->idx_cl_due, &cur)))
+			return reply_store_error(ctx, rc);
+		MDB_val k, v;
+		kept = 0;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && (int64_t)kept < limit;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if ((int64_t)be64_get(k.mv_data) >= ctx->now)
+				break;
+			struct pd_value *c;
+			if (before && be64_get(v.mv_data) >= (uint64_t)before)
+				continue;
+			if ((rc = store_get(ctx->txn, ctx->st->claims, v.mv_data, 8, ctx->a, &c)))
+				break;
+			if (claim_keep(ctx, c, &f))
+				kept++;
+		}
+		mdb_cursor_close(cur);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	} else {
+		rc = rec_walk_newest(ctx, ctx->st->claims, ctx->st->idx_cl, key, before, limit, claim_keep, &f, &kept);
+	}
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.list;
+	reply_ok(ctx, 200, "%zu claims", kept);
+}
+
+/* Walks one month's counters (a handful of keys): never the claims. */
+void cmd_claim_totals(struct cmd_ctx *ctx)
+{
+	int y, m;
+	pd_month_parse(pd_arg_str(ctx->args, "month"), &y, &m);
+	char prefix[16];
+	int plen = snprintf(prefix, sizeof(prefix), "%04d%02d|", y, m);
+	struct pd_arena *a = ctx->a;
+	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "month", pd_arg_str(ctx->args, "month"));
+	struct pd_value *by[3] = { pd_map(a), pd_map(a), pd_map(a) };
+	static const char *const dims[3] = { "type", "depot", "cause" };
+	int64_t total = 0, count = 0;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->cl_totals, &cur);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	MDB_val k = { (size_t)plen, prefix }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= (size_t)plen || memcmp(k.mv_data, prefix, (size_t)plen) != 0 || v.mv_size != 8)
+			break;
+		char key[160];
+		size_t kl = k.mv_size - (size_t)plen < sizeof(key) - 1 ? k.mv_size - (size_t)plen : sizeof(key) - 1;
+		memcpy(key, (char *)k.mv_data + plen, kl);
+		key[kl] = '\0';
+		char *val = strchr(key, '|');
+		if (!val)
+			continue;
+		*val++ = '\0';
+		int64_t n = (int64_t)be64_get(v.mv_data);
+		if (!strcmp(key, "all"))
+			total = n;
+		else if (!strcmp(key, "count"))
+			count = n;
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(key, dims[i]))
+				pd_map_set_int(a, by[i], pd_strdup(a, val), n);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	pd_map_set_int(a, d, "claims_paid", count);
+	pd_map_set_int(a, d, "paid_fen", total);
+	for (int i = 0; i < 3; i++)
+		pd_map_set(a, d, pd_sprintf(a, "by_%s", dims[i]), by[i]);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "%lld fen paid on %lld claims", (long long)total, (long long)count);
+}
+
+struct recovery_filter {
+	const char *kind, *debtor, *creditor, *status;
+	int64_t claim;
+	struct pd_value *list;
+};
+
+static bool recovery_keep(struct cmd_ctx *ctx, const struct pd_value *r, void *ud)
+{
+	struct recovery_filter *f = ud;
+	if ((f->kind && strcmp(f->kind, rec_str(r, "kind"))) ||
+	    (f->debtor && strcmp(f->debtor, rec_str(r, "debtor"))) ||
+	    (f->creditor && strcmp(f->creditor, rec_str(r, "creditor"))) ||
+	    (f->status && strcmp(f->status, rec_str(r, "status"))) ||
+	    (f->claim && f->claim != rec_int(r, "claim")))
+		return false;
+	struct pd_value *row = present(ctx, r);
+	pd_map_set_bool(ctx->a, row, "overdue", !strcmp(rec_str(r, "status"), "open") && ctx->now > rec_int(r, "due_at"));
+	pd_arr_push(ctx->a, f->list, row);
+	return true;
+}
+
+void cmd_recovery_list(struct cmd_ctx *ctx)
+{
+	struct recovery_filter f = {
+		.kind = pd_arg_str(ctx->args, "kind"), .debtor = pd_arg_str(ctx->args, "debtor"),
+		.creditor = pd_arg_str(ctx->args, "creditor"), .status = pd_arg_str(ctx->args, "status"),
+		.list = pd_arr(ctx->a),
+	};
+	pd_arg_int(ctx->args, "claim", &f.claim);
+	int64_t limit, before;
+	if (list_args(ctx, &limit, &before) < 0)
+		return;
+	const char *key = f.claim ? pd_sprintf(ctx->a, "rec_claim=%lld", (long long)f.claim)
+			: f.debtor ? key_of(ctx, "rec_debtor", f.debtor)
+			: f.creditor ? key_of(ctx, "rec_creditor", f.creditor)
+			: f.status ? key_of(ctx, "rec_status", f.status)
+			: f.kind ? key_of(ctx, "rec_kind", f.kind) : NULL;
+	size_t kept;
+	int rc = rec_walk_newest(ctx, ctx->st->recoveries, ctx->st->idx_cl, key, before, limit, recovery_keep, &f, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.list;
+	reply_ok(ctx, 200, "%zu recovery items", kept);
+}
+
+static int recovery_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
+{
+	int64_t id;
+	pd_arg_int(ctx->args, "id", &id);
+	int rc = rec_load(ctx, ctx->st->recoveries, "recovery item", id, before);
+	if (rc)
+		return rc;
+	if (strcmp(rec_str(*before, "status"), "open") != 0) {
+		reply_error(ctx, 409, "recovery item %lld is %s", (long long)id, rec_str(*before, "status"));
+		return -1;
+	}
+	*after = pd_value_copy(ctx->a, *before);
+	return 0;
+}
+
+void cmd_recovery_receive(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (recovery_load(ctx, &before, &after))
+		return;
+	int64_t amount = 0;
+	pd_arg_int(ctx->args, "amount_fen", &amount);
+	int64_t received = rec_int(before, "received_fen"), due = rec_int(before, "due_fen");
+	if (amount <= 0)
+		return reply_error(ctx, 400, "argument 'amount_fen' must be above 0");
+	if (received + amount > due)
+		return reply_error(ctx, 422, "%lld fen is more than the %lld fen still due", (long long)amount,
+				   (long long)(due - received));
+	struct pd_value *receipt = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, receipt, "amount_fen", amount);
+	pd_map_set_str(ctx->a, receipt, "reference", pd_arg_str(ctx->args, "reference"));
+	pd_map_set_int(ctx->a, receipt, "at", ctx->now);
+	pd_map_set_str(ctx->a, receipt, "by", ctx->sess->user);
+	pd_arr_push(ctx->a, pd_map_get(after, "receipts"), receipt);
+	pd_map_set_int(ctx->a, after, "received_fen", received + amount);
+	if (received + amount == due) {
+		pd_map_set_str(ctx->a, after, "status", "settled");
+		pd_map_set_int(ctx->a, after, "settled_at", ctx->now);
+	}
+	int rc = recovery_save(ctx, before, after, "receive", pd_arg_str(ctx->args, "reference"));
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = present(ctx, after);
+	reply_ok(ctx, 200, "%lld fen received; %lld fen still due", (long long)amount, (long long)(due - received - amount));
+}
+
+void cmd_recovery_writeoff(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (recovery_load(ctx, &before, &after))
+		return;
+	pd_map_set_str(ctx->a, after, "status", "written_off");
+	pd_map_set_int(ctx->a, after, "written_off_fen", rec_int(before, "due_fen") - rec_int(before, "received_fen"));
+	pd_map_set_str(ctx->a, after, "writeoff_reason", pd_arg_str(ctx->args, "reason"));
+	int rc = recovery_save(ctx, before, after, "writeoff", pd_arg_str(ctx->args, "reason"));
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = present(ctx, after);
+	reply_ok(ctx, 200, "written off: %s bears %lld fen", rec_str(after, "creditor"),
+		 (long long)rec_int(after, "written_off_fen"));
+}
+
+/* A claim deadline has passed: mark it and raise the level that must act,
+ * as complaints do (adjuster -> supervisor -> manager). */
+int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	unsigned char key[8];
+	be64_put(key, id);
+	struct pd_value *before;
+	int rc = store_get(ctx->txn, ctx->st->claims, key, 8, ctx->a, &before);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	const char *status = rec_str(after, "status");
+	const char *what = NULL;
+	if (!rec_int(after, "acknowledged_at") && is_open(status) && !pd_map_bool(after, "acknowledge_breached") &&
+	    ctx->now >= rec_int(after, "acknowledge_by")) {
+		pd_map_set_bool(ctx->a, after, "acknowledge_breached", true);
+		what = "acknowledge_breached";
+	}
+	if (awaits_decision(status) && rec_int(after, "decide_by") && !pd_map_bool(after, "decide_breached") &&
+	    ctx->now >= rec_int(after, "decide_by")) {
+		pd_map_set_bool(ctx->a, after, "decide_breached", true);
+		what = "decide_breached";
+	}
+	if (!strcmp(status, "approved") && !pd_map_bool(after, "pay_breached") && ctx->now >= rec_int(after, "pay_by")) {
+		pd_map_set_bool(ctx->a, after, "pay_breached", true);
+		what = "pay_breached";
+	}
+	if (what && level_of(after) < COMP_AUTHORITY_MANAGER) {
+		pd_map_set_str(ctx->a, after, "level", comp_authority_name(level_of(after) + 1));
+		pd_map_set_int(ctx->a, after, "escalations", rec_int(after, "escalations") + 1);
+		if (awaits_decision(status))
+			pd_map_set_str(ctx->a, after, "status", "escalated");
+	}
+	const struct session *saved = ctx->sess;
+	struct session daemon = { .role = ROLE_ADMIN };
+	snprintf(daemon.user, sizeof(daemon.user), "parceldeskd");
+	ctx->sess = &daemon;
+	rc = claim_save(ctx, before, after, what ? what : "clock", NULL);
+	ctx->sess = saved;
+	return rc;
+}

@@ -1,0 +1,14 @@
+/* claim.h — claims, their approval, payment and recovery (CLAIM ...,
+ * RECOVERY ...). The money rules are the pure engine in compensation.h. */
+#ifndef PD_CLAIM_H
+#define PD_CLAIM_H
+
+#include "daemon.h"
+
+/* Builds the engine's config from the daemon's options; 0 or -1. */
+int claim_setup(const struct config *cfg);
+
+/* A deadline of claim id has come (called by SWEEP in the writer). */
+int claim_on_due(struct cmd_ctx *ctx, uint64_t id);
+
+#endif

@@ -16,6 +16,8 @@
 #include "../protocol/timefmt.h"
 #include "claim.h"
 #include "compensation.h"
+#include "customer.h"
+#include "volume.h"
 #include "record.h"
 #include "waybill.h"
 #include "waybill_rules.h"
@@ -317,6 +319,8 @@ void cmd_claim_file(struct cmd_ctx *ctx)
 	pd_map_set(a, c, "documents", pd_arr(a));
 	pd_map_set(a, c, "complaints", pd_arr(a));
 	pd_map_set_int(a, c, "assessment_count", 0);
+	if ((rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims", 1)))
+		return reply_store_error(ctx, rc);
 	finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %llu filed", (unsigned long long)id));
 }
 
@@ -540,15 +544,10 @@ static struct pd_value *current_result(const struct pd_value *c)
  * the supervisor's limit for an account customer. */
 static int record_incident(struct cmd_ctx *ctx, const struct pd_value *c)
 {
-	const char *customer = rec_str(c, "customer");
-	if (!*customer)
-		return 0;
-	struct pd_value *d = pd_map(ctx->a);
-	pd_map_set_str(ctx->a, d, "kind", "service_incident");
-	pd_map_set_int(ctx->a, d, "claim", rec_int(c, "id"));
-	pd_map_set_int(ctx->a, d, "payable_fen", rec_int(c, "payable_fen"));
-	return store_audit(ctx->txn, ctx->st, "customer", customer, ctx->sess->user, ctx->now,
-			   "incident_claim_above_supervisor_limit", d);
+	return warning_raise(ctx, rec_str(c, "customer"), "service_incident", "ordinary",
+			     pd_sprintf(ctx->a, "claim:%lld", (long long)rec_int(c, "id")),
+			     pd_sprintf(ctx->a, "claim of %lld fen above the supervisor's limit",
+					(long long)rec_int(c, "payable_fen")));
 }
 
 void cmd_claim_approve(struct cmd_ctx *ctx)
@@ -731,6 +730,15 @@ void cmd_claim_pay(struct cmd_ctx *ctx)
 	    (rc = add_total(ctx, month, "depot", rec_str(before, "depot"), amount)) ||
 	    (rc = add_total(ctx, month, "cause", rec_str(before, "cause"), amount)) ||
 	    (rc = add_total(ctx, month, "count", "all", 1)))
+		return reply_store_error(ctx, rc);
+	/* the waybill's month counts the money; a large payment is an incident
+	 * of this month's report */
+	struct pd_value *wb;
+	if ((rc = store_get(ctx->txn, ctx->st->waybills, rec_str(before, "waybill"), strlen(rec_str(before, "waybill")),
+			    a, &wb)) ||
+	    (rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims_paid_fen", amount)) ||
+	    (amount >= ctx->cfg->report_major_claim_fen &&
+	     (rc = volume_incident(ctx, volume_month(ctx->now), pd_sprintf(a, "claim:%lld", (long long)rec_int(before, "id"))))))
 		return reply_store_error(ctx, rc);
 	finish(ctx, before, after, "pay",
 	       pd_sprintf(a, "%lld fen by %s, ref %s", (long long)amount, pd_arg_str(ctx->args, "method"),

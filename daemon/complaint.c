@@ -14,6 +14,8 @@
 
 #include "../protocol/timefmt.h"
 #include "complaint.h"
+#include "customer.h"
+#include "volume.h"
 #include "record.h"
 #include "waybill.h"
 
@@ -159,11 +161,73 @@ static int duration_set(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 		   : store_index_del(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16);
 }
 
+/* Categories that say the parcel went to the wrong person or place. */
+static bool is_misdelivery(const char *category)
+{
+	return !strcmp(category, "wrong_signature") || !strcmp(category, "not_delivered_to_door");
+}
+
+/* The monthly volume counters a complaint moves (volume.h): complaints and
+ * late ones by opening month; on its waybill, the first complaint and a
+ * misdelivery; the month's incidents and an account's media warning on the
+ * first escalation. */
+static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
+			 const struct pd_value *after)
+{
+	int month = (int)(rec_int(after, "day") / 100);
+	const char *customer = pd_map_str(after, "customer");
+	const char *depot = rec_str(after, "depot");
+	int rc = 0;
+	if (!before) {
+		if ((rc = volume_count_month(ctx, customer, depot, month, "complaints", 1)))
+			return rc;
+		const char *number = pd_map_str(after, "waybill");
+		struct pd_value *wb;
+		if (number && (rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb)) == 0) {
+			bool changed = false;
+			if (!pd_map_bool(wb, "complained")) {
+				pd_map_set_bool(ctx->a, wb, "complained", true);
+				if ((rc = volume_count(ctx, wb, pd_map_str(wb, "origin_depot"), "complained", 1)))
+					return rc;
+				changed = true;
+			}
+			if (is_misdelivery(rec_str(after, "category")) && pd_map_int(wb, "delivered_at", &(int64_t){0}) &&
+			    !pd_map_bool(wb, "inaccurate")) {
+				pd_map_set_bool(ctx->a, wb, "inaccurate", true);
+				if ((rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1)))
+					return rc;
+				changed = true;
+			}
+			if (changed)
+				rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
+		}
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		rc = 0;
+	}
+	if (!(before && pd_map_bool(before, "ever_overdue")) && pd_map_bool(after, "ever_overdue") &&
+	    (rc = volume_count_month(ctx, customer, depot, month, "complaints_late", 1)))
+		return rc;
+	if (!(before && pd_map_bool(before, "ever_escalated")) && pd_map_bool(after, "ever_escalated")) {
+		const char *source = pd_sprintf(ctx->a, "complaint:%lld", (long long)rec_int(after, "id"));
+		if ((rc = volume_incident(ctx, (int)(pd_local_day(ctx->now) / 100), source)))
+			return rc;
+		bool media = !strcmp(rec_str(after, "channel"), "media") || pd_map_bool(after, "media_threat");
+		if (media && strstr(rec_str(after, "last_triggers"), "media_or_regulator") &&
+		    (rc = warning_raise(ctx, customer, "service_incident", "media_exposure", source,
+					"complaint escalated for media exposure")))
+			return rc;
+	}
+	return 0;
+}
+
 /* Counter changes implied by before -> after (before NULL: just opened). */
 static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 			   const struct pd_value *after)
 {
-	int rc = 0;
+	int rc = update_volume(ctx, before, after);
+	if (rc)
+		return rc;
 	if (!before) {
 		if ((rc = count(ctx, after, "opened", "all", 1)) ||
 		    (rc = count(ctx, after, "category", rec_str(after, "category"), 1)) ||
@@ -373,6 +437,10 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 			return;
 		if (!depot)
 			depot = pd_map_str(wb, "dest_depot");
+		/* an account customer's level, else the waybill's */
+		const char *account = pd_map_str(wb, "customer");
+		if (!service && account && strcmp(customer_service_level(ctx, account), "basic") != 0)
+			service = customer_service_level(ctx, account);
 		if (!service)
 			service = pd_map_str(wb, "service_level");
 	}
@@ -410,6 +478,8 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 	if (number)
 		pd_map_set_str(a, c, "waybill", number);
 	pd_map_set_str(a, c, "depot", depot);
+	if (wb && pd_map_str(wb, "customer"))
+		pd_map_set_str(a, c, "customer", pd_map_str(wb, "customer"));
 	pd_map_set_str(a, c, "customer_name", pd_arg_str(ctx->args, "customer_name"));
 	pd_map_set_str(a, c, "customer_phone", pd_arg_str(ctx->args, "customer_phone"));
 	pd_map_set_str(a, c, "text", pd_arg_str(ctx->args, "text"));

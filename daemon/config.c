@@ -63,6 +63,7 @@ static const struct option_desc options[] = {
 	INT_OPT(claim_decide_days, 1, 365),
 	INT_OPT(claim_pay_days, 1, 365),
 	INT_OPT(recovery_due_days, 1, 3650),
+	INT_OPT(report_major_claim_fen, 0, 1000000000000LL),
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -109,6 +110,7 @@ void config_default(struct config *c)
 	c->claim_decide_days = 30;
 	c->claim_pay_days = 7;
 	c->recovery_due_days = 30;
+	c->report_major_claim_fen = 100000;
 }
 
 static const struct option_desc *find_option(const char *key)

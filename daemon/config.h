@@ -58,6 +58,9 @@ struct config {
 	int64_t claim_decide_days;      /* after a complete file */
 	int64_t claim_pay_days;         /* after approval */
 	int64_t recovery_due_days;
+
+	/* reports (section 7) */
+	int64_t report_major_claim_fen;  /* a payment this large is a major incident */
 };
 
 void config_default(struct config *c);

@@ -10,6 +10,7 @@
 
 #include "../protocol/timefmt.h"
 #include "daemon.h"
+#include "volume.h"
 #include "waybill.h"
 #include "waybill_rules.h"
 
@@ -158,7 +159,8 @@ void cmd_query_external(struct cmd_ctx *ctx)
 	unsigned char key[8], duekey[8];
 	be64_put(key, id);
 	be64_put(duekey, (uint64_t)due);
-	if (rc || (rc = store_index_add(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)))
+	if (rc || (rc = store_index_add(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)) ||
+	    (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external", 1)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_int(a, d, "id", (int64_t)id);
@@ -214,6 +216,12 @@ void cmd_query_answer(struct cmd_ctx *ctx)
 	char idbuf[24];
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
 	int rc;
+	struct pd_value *wb;
+	const char *number = pd_map_str(q, "waybill");
+	if (ctx->now > due && number &&
+	    (rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb)) == 0 &&
+	    (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external_late", 1)))
+		return reply_store_error(ctx, rc);
 	if ((rc = query_save(ctx, (uint64_t)id, q)) ||
 	    (rc = store_index_del(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "query", idbuf, ctx->sess->user, ctx->now, "answer", NULL)))

@@ -120,6 +120,8 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "idx_c_due", MDB_DUPSORT, &st->idx_c_due)) ||
 	    (rc = open_dbi(txn, "c_stats", 0, &st->c_stats)) ||
 	    (rc = open_dbi(txn, "c_durations", MDB_DUPSORT, &st->c_durations)) ||
+	    (rc = open_dbi(txn, "volume", 0, &st->volume)) ||
+	    (rc = open_dbi(txn, "incidents", MDB_DUPSORT, &st->incidents)) ||
 	    (rc = open_dbi(txn, "claims", 0, &st->claims)) ||
 	    (rc = open_dbi(txn, "recoveries", 0, &st->recoveries)) ||
 	    (rc = open_dbi(txn, "idx_cl", MDB_DUPSORT, &st->idx_cl)) ||

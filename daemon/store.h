@@ -42,6 +42,8 @@ struct store {
 	MDB_dbi idx_cl_due;         /* be64 due -> be64 id: claims by their next deadline */
 	MDB_dbi cl_totals;          /* "YYYYMM|dim|value" -> be64 fen paid */
 	MDB_dbi c_durations;        /* "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
+	MDB_dbi volume;             /* "C|acct|YYYYMM|metric" -> be64 (volume.h) */
+	MDB_dbi incidents;          /* "YYYYMM" -> "complaint:ID" | "claim:ID" (DUPSORT) */
 	/* Readers take it shared around a transaction; the writer takes it
 	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */
 	pthread_rwlock_t resize_lock;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "volume.h"
 #include "waybill.h"
 #include "waybill_rules.h"
 
@@ -74,6 +75,47 @@ static const char *const create_string_fields[] = {
 	"customer", "origin_depot", "dest_depot", "goods", "packaging", "payment",
 	"service_level",
 };
+
+static int count_created(struct cmd_ctx *ctx, const struct pd_value *wb)
+{
+	const char *origin = pd_map_str(wb, "origin_depot");
+	int64_t fee = 0, declared = 0;
+	pd_map_int(wb, "fee_fen", &fee);
+	pd_map_int(wb, "declared_value_fen", &declared);
+	int rc;
+	if ((rc = volume_count(ctx, wb, origin, "waybills", 1)) ||
+	    (rc = volume_count(ctx, wb, origin, "revenue_fen", fee)) ||
+	    (rc = volume_count(ctx, wb, origin, "declared_fen", declared)))
+		return rc;
+	return 0;
+}
+
+/* The counters a scan moves: deliveries (on time, to the consignee) at the
+ * destination depot, the first damage and the first loss. */
+static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
+		      struct pd_value *wb, enum wb_event ev, int64_t at)
+{
+	const char *dest = pd_map_str(wb, "dest_depot");
+	const char *origin = pd_map_str(wb, "origin_depot");
+	int rc = 0;
+	if (ev == WE_DELIVERED) {
+		int64_t promised = 0;
+		pd_map_int(wb, "promised_at", &promised);
+		if ((rc = volume_count(ctx, wb, dest, "delivered", 1)) ||
+		    (at <= promised && (rc = volume_count(ctx, wb, dest, "delivered_on_time", 1))))
+			return rc;
+		if (!pd_map_bool(wb, "signer_is_consignee") && !pd_map_bool(wb, "inaccurate")) {
+			pd_map_set_bool(ctx->a, wb, "inaccurate", true);
+			rc = volume_count(ctx, wb, dest, "inaccurate", 1);
+		}
+	} else if (ev == WE_DAMAGED && !before_wb) {
+		rc = volume_count(ctx, wb, origin, "damaged", 1);
+	} else if (ev == WE_LOST && !pd_map_bool(wb, "ever_lost")) {
+		pd_map_set_bool(ctx->a, wb, "ever_lost", true);
+		rc = volume_count(ctx, wb, origin, "lost", 1);
+	}
+	return rc;
+}
 
 void cmd_waybill_create(struct cmd_ctx *ctx)
 {
@@ -149,7 +191,8 @@ void cmd_waybill_create(struct cmd_ctx *ctx)
 	    (rc = waybill_save(ctx, number, wb)) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, sp, strlen(sp), number, strlen(number))) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, rp, strlen(rp), number, strlen(number))) ||
-	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "create", NULL)))
+	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "create", NULL)) ||
+	    (rc = count_created(ctx, wb)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
@@ -260,6 +303,7 @@ void cmd_scan(struct cmd_ctx *ctx)
 		return reply_error(ctx, 409, "cannot record %s on a waybill that is %s",
 				   event_name, pd_map_str(wb, "status"));
 
+	int rc;
 	struct pd_value *e = event_new(ctx, event_name, at, depot);
 	static const char *const extra[] = { "signer", "remarks", "reason", "note" };
 	for (size_t i = 0; i < 4; i++) {
@@ -286,6 +330,9 @@ void cmd_scan(struct cmd_ctx *ctx)
 		pd_map_set_bool(a, wb, "ever_out_for_delivery", true);
 		break;
 	case WE_DAMAGED:
+		/* the first damage counts once in the month's damage rate */
+		if (!pd_map_bool(wb, "damaged") && (rc = count_scan(ctx, NULL, wb, ev, at)))
+			return reply_store_error(ctx, rc);
 		pd_map_set_bool(a, wb, "damaged", true);
 		break;
 	case WE_LOST:
@@ -301,11 +348,12 @@ void cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_int(a, wb, "last_event_at", at);
 	pd_map_set_str(a, wb, "last_depot", depot);
 
+	if ((ev == WE_DELIVERED || ev == WE_LOST) && (rc = count_scan(ctx, wb, wb, ev, at)))
+		return reply_store_error(ctx, rc);
 	struct pd_value *detail = pd_map(a);
 	pd_map_set_str(a, detail, "event", event_name);
 	pd_map_set_str(a, detail, "from", wb_status_name((enum wb_status)cur));
 	pd_map_set_str(a, detail, "to", wb_status_name((enum wb_status)next));
-	int rc;
 	if ((rc = waybill_add_event(ctx, number, wb, e)) ||
 	    (rc = waybill_save(ctx, number, wb)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "scan", detail)))

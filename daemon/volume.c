@@ -1,0 +1,60 @@
+/* volume.c — monthly counters (see volume.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../protocol/timefmt.h"
+#include "volume.h"
+
+int volume_month(int64_t utc)
+{
+	return pd_local_day(utc) / 100;
+}
+
+static int add(struct cmd_ctx *ctx, const char *scope, const char *id, int month,
+	       const char *metric, int64_t delta)
+{
+	char key[160];
+	snprintf(key, sizeof(key), "%s|%s|%06d|%s", scope, id, month, metric);
+	return store_counter_add(ctx->txn, ctx->st->volume, key, delta);
+}
+
+int volume_count(struct cmd_ctx *ctx, const struct pd_value *wb,
+		 const char *depot, const char *metric, int64_t delta)
+{
+	int64_t created = 0;
+	pd_map_int(wb, "created_at", &created);
+	return volume_count_month(ctx, pd_map_str(wb, "customer"), depot,
+				  volume_month(created), metric, delta);
+}
+
+int volume_count_month(struct cmd_ctx *ctx, const char *customer,
+		       const char *depot, int month, const char *metric,
+		       int64_t delta)
+{
+	int rc = 0;
+	if (customer && *customer)
+		rc = add(ctx, "C", customer, month, metric, delta);
+	if (!rc && depot && *depot)
+		rc = add(ctx, "D", depot, month, metric, delta);
+	if (!rc)
+		rc = add(ctx, "N", "all", month, metric, delta);
+	return rc;
+}
+
+int volume_incident(struct cmd_ctx *ctx, int month, const char *what)
+{
+	char key[8];
+	snprintf(key, sizeof(key), "%06d", month);
+	return store_index_add(ctx->txn, ctx->st->incidents, key, 6, what, strlen(what));
+}
+
+int64_t volume_get(MDB_txn *txn, struct store *st, const char *scope,
+		   const char *id, int month, const char *metric)
+{
+	char key[160];
+	snprintf(key, sizeof(key), "%s|%s|%06d|%s", scope, id, month, metric);
+	MDB_val k = { strlen(key), key }, v;
+	if (mdb_get(txn, st->volume, &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	return (int64_t)be64_get(v.mv_data);
+}

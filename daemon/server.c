@@ -37,6 +37,7 @@ struct conn {
 	bool dead;          /* socket gone while a job is out: free on return */
 	bool skipping_line; /* discarding an oversized text line up to its LF */
 	bool read_paused;   /* back-pressure: too many unsent replies */
+	bool peer_done;     /* the client half-closed: answer what it sent, then close */
 	char peer[64];
 	struct pd_arena arena;
 	struct conn *prev, *next;
@@ -335,9 +336,13 @@ static void process_input(struct conn *c)
 		if (!took)
 			break;
 	}
-	if (c->closing && !c->inflight &&
+	bool drained = c->peer_done && !c->inflight &&
+		       evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+	if ((c->closing || drained) && !c->inflight &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_close(c, "done");
+		conn_close(c, c->closing ? "done" : "client closed");
+	else if (drained)
+		c->closing = true; /* close once the replies are out */
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -365,10 +370,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	struct conn *c = arg;
-	if (what & BEV_EVENT_TIMEOUT)
+	if (what & BEV_EVENT_TIMEOUT) {
 		conn_close(c, "idle timeout");
-	else if (what & BEV_EVENT_EOF)
-		conn_close(c, "client closed");
+	} else if (what & BEV_EVENT_EOF) {
+		/* a half-close (printf ... | nc) still gets every reply: run
+		 * what is buffered, finish the job out, then close */
+		c->peer_done = true;
+		bufferevent_disable(c->bev, EV_READ);
+		process_input(c);
+	}
 	else if (what & BEV_EVENT_ERROR)
 		conn_close(c, strerror(EVUTIL_SOCKET_ERROR()));
 }

@@ -119,7 +119,7 @@ static void render_field(struct pd_buf *out, struct pd_buf *prefix,
 		if (v->u.c.count == 0) {
 			if (prefix->len && prefix->data[0] == '.')
 				pd_buf_adds(out, ".");
-			pd_buf_add(out, prefix->data, prefix->len);
+			escape_into(out, prefix->data, prefix->len);
 			pd_buf_adds(out, ":\r\n");
 			return;
 		}
@@ -137,7 +137,7 @@ static void render_field(struct pd_buf *out, struct pd_buf *prefix,
 	}
 	if (prefix->len && prefix->data[0] == '.')
 		pd_buf_adds(out, ".");
-	pd_buf_add(out, prefix->data, prefix->len);
+	escape_into(out, prefix->data, prefix->len);
 	pd_buf_adds(out, ": ");
 	pd_value_render_text(v, out);
 	pd_buf_adds(out, "\r\n");

@@ -1,0 +1,263 @@
+/* connection.c — TCP, reply framing and decoding for the client. */
+#include "connection.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RECEIVE_CHUNK_BYTES (64 * 1024)
+
+void conn_init(struct server_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	pd_buf_init(&c->in);
+	pd_arena_init(&c->probe);
+}
+
+static int connect_one(const struct addrinfo *ai, int *fd_out)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		int e = errno;
+		close(fd);
+		return e;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int conn_open(struct server_conn *c, const char *host, const char *port,
+	      struct client_error *err)
+{
+	conn_close(c);
+	snprintf(c->peer, sizeof(c->peer), "%s:%s", host, port);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *list;
+	int rc = getaddrinfo(host, port, &hints, &list);
+	if (rc != 0) {
+		client_error_set(err, "cannot resolve %s: %s", c->peer, gai_strerror(rc));
+		return -1;
+	}
+	int last_errno = 0, fd = -1;
+	for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next)
+		last_errno = connect_one(ai, &fd);
+	freeaddrinfo(list);
+	if (fd < 0) {
+		if (last_errno == ECONNREFUSED)
+			client_error_set(err, "cannot connect to %s: connection refused "
+					 "(is parceldeskd running there?)", c->peer);
+		else
+			client_error_set(err, "cannot connect to %s: %s", c->peer,
+					 strerror(last_errno));
+		return -1;
+	}
+	/* requests are small and pipelined: send each as soon as it is written */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	c->fd = fd;
+	return 0;
+}
+
+void conn_close(struct server_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->peer_closed = false;
+	pd_buf_free(&c->in);
+	c->in_used = 0;
+	pd_arena_free(&c->probe);
+}
+
+bool conn_is_alive(struct server_conn *c)
+{
+	if (c->fd < 0 || c->peer_closed)
+		return false;
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	if (poll(&p, 1, 0) <= 0)
+		return true;
+	if (p.revents & (POLLERR | POLLNVAL))
+		return false;
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+}
+
+static int wait_for(struct server_conn *c, short events, struct client_error *err)
+{
+	struct pollfd p = { .fd = c->fd, .events = events };
+	while (poll(&p, 1, -1) < 0) {
+		if (errno != EINTR) {
+			client_error_set(err, "poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+long conn_send_some(struct server_conn *c, const void *buf, size_t len,
+		    struct client_error *err)
+{
+	if (c->fd < 0) {
+		client_error_set(err, "not connected to %s", c->peer);
+		return -1;
+	}
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (n >= 0)
+		return (long)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	if (errno == EPIPE || errno == ECONNRESET)
+		client_error_set(err, "connection to %s closed by the server", c->peer);
+	else
+		client_error_set(err, "sending to %s: %s", c->peer, strerror(errno));
+	return -1;
+}
+
+int conn_send_all(struct server_conn *c, const void *buf, size_t len,
+		  struct client_error *err)
+{
+	const char *p = buf;
+	while (len > 0) {
+		long n = conn_send_some(c, p, len, err);
+		if (n < 0)
+			return -1;
+		if (n == 0 && wait_for(c, POLLOUT, err) < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int conn_receive_some(struct server_conn *c, struct client_error *err)
+{
+	if (c->fd < 0 || c->peer_closed)
+		return 0;
+	/* drop what was decoded already, so the buffer holds one reply at most
+	 * plus what follows it */
+	if (c->in_used > 0) {
+		memmove(c->in.data, c->in.data + c->in_used, c->in.len - c->in_used);
+		c->in.len -= c->in_used;
+		c->in_used = 0;
+	}
+	char chunk[RECEIVE_CHUNK_BYTES];
+	ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+	if (n > 0) {
+		pd_buf_add(&c->in, chunk, (size_t)n);
+		return 1;
+	}
+	if (n == 0) {
+		c->peer_closed = true;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	if (errno == ECONNRESET) {
+		c->peer_closed = true;
+		return 0;
+	}
+	client_error_set(err, "reading from %s: %s", c->peer, strerror(errno));
+	return -1;
+}
+
+/* The daemon answers in text before it has seen a request in some cases
+ * (its "429 too many connections" at accept). A msgpack reply always opens
+ * with a map byte, so a leading digit means a text status line. */
+static int take_text_status_line(struct server_conn *c, struct pd_arena *a,
+				 struct pd_reply *r)
+{
+	const char *p = c->in.data + c->in_used;
+	size_t avail = c->in.len - c->in_used;
+	const char *eol = memchr(p, '\n', avail);
+	if (!eol)
+		return c->peer_closed && avail ? -1 : 0;
+	size_t n = (size_t)(eol - p);
+	if (n && p[n - 1] == '\r')
+		n--;
+	if (n < 3 || !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+		return -1;
+	r->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	size_t skip = n > 3 && p[3] == ' ' ? 4 : 3;
+	r->msg = pd_strndup(a, p + skip, n - skip);
+	r->data = NULL;
+	c->in_used += (size_t)(eol - p) + 1;
+	return 1;
+}
+
+int conn_take_reply(struct server_conn *c, struct pd_arena *a,
+		    struct pd_reply *r, struct client_error *err)
+{
+	size_t avail = c->in.len - c->in_used;
+	if (avail == 0)
+		return 0;
+	const char *p = c->in.data + c->in_used;
+	if (isdigit((unsigned char)p[0])) {
+		int rc = take_text_status_line(c, a, r);
+		if (rc < 0)
+			client_error_set(err, "unexpected text from %s", c->peer);
+		return rc;
+	}
+	struct pd_value *v;
+	size_t used;
+	enum pd_unpack_status st = pd_value_unpack(&c->probe, p, avail, &used, &v);
+	pd_arena_reset(&c->probe);
+	if (st == PD_UNPACK_OK) /* the bytes are all here: this cannot fail */
+		st = pd_value_unpack(a, p, avail, &used, &v);
+	if (st == PD_UNPACK_INCOMPLETE) {
+		if (avail > MAX_REPLY_BYTES) {
+			client_error_set(err, "reply from %s larger than %u bytes",
+					 c->peer, MAX_REPLY_BYTES);
+			return -1;
+		}
+		return 0;
+	}
+	if (st != PD_UNPACK_OK || pd_reply_from_msgpack(v, r) < 0) {
+		client_error_set(err, "malformed reply from %s%s", c->peer,
+				 st == PD_UNPACK_TOO_DEEP ? " (nested too deep)" : "");
+		return -1;
+	}
+	c->in_used += used;
+	return 1;
+}
+
+int conn_read_reply(struct server_conn *c, struct pd_arena *a,
+		    struct pd_reply *r, struct client_error *err)
+{
+	for (;;) {
+		int rc = conn_take_reply(c, a, r, err);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+		if (c->peer_closed || c->fd < 0) {
+			client_error_set(err, "connection to %s closed by the server "
+					 "before it replied", c->peer);
+			return -1;
+		}
+		rc = conn_receive_some(c, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 && !c->peer_closed && wait_for(c, POLLIN, err) < 0)
+			return -1;
+	}
+}
+
+int conn_call(struct server_conn *c, const struct pd_buf *request,
+	      struct pd_arena *a, struct pd_reply *r, struct client_error *err)
+{
+	if (conn_send_all(c, request->data, request->len, err) < 0)
+		return -1;
+	return conn_read_reply(c, a, r, err);
+}

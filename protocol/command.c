@@ -206,14 +206,18 @@ static int all_digits(const char *s, size_t n)
 	return 1;
 }
 
-/* Decimal non-negative integer up to 10^15 (well inside int64 fen). */
+#define ARG_INT_MAX 1000000000000000LL /* 10^15: the same bound in both framings */
+
+/* Decimal non-negative integer up to ARG_INT_MAX (well inside int64 fen). */
 static int parse_uint(const char *s, size_t n, int64_t *out)
 {
-	if (!all_digits(s, n) || n > 15)
+	if (!all_digits(s, n) || n > 16)
 		return -1;
 	int64_t v = 0;
 	for (size_t i = 0; i < n; i++)
 		v = v * 10 + (s[i] - '0');
+	if (v > ARG_INT_MAX)
+		return -1;
 	*out = v;
 	return 0;
 }
@@ -289,7 +293,7 @@ static int bind_value(struct pd_arena *a, const struct pd_arg_spec *s,
 	case ARG_ID:
 		if (raw->type == PD_INT) {
 			iv = raw->u.i;
-			if (iv < 0 || iv > 1000000000000000LL)
+			if (iv < 0 || iv > ARG_INT_MAX)
 				goto bad_int;
 		} else if (!str || parse_uint(str, len, &iv) < 0) {
 			goto bad_int;

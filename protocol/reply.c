@@ -149,7 +149,8 @@ static void render_record(struct pd_buf *out, const struct pd_value *rec)
 	pd_buf_init(&prefix);
 	pd_buf_add(&prefix, "", 0);
 	if (rec->type == PD_MAP) {
-		render_field(out, &prefix, rec);
+		if (rec->u.c.count)
+			render_field(out, &prefix, rec);
 	} else {
 		pd_buf_adds(&prefix, "value");
 		render_field(out, &prefix, rec);

@@ -201,6 +201,11 @@ int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 			size_t n;
 			if (read_quoted(line, len, &i, scratch, &n, err) < 0)
 				return -1;
+			/* \xHH escapes may spell bytes that are not UTF-8 */
+			if (!pd_utf8_valid(scratch, n)) {
+				pd_error_set(err, 400, "invalid UTF-8 in a quoted word");
+				return -1;
+			}
 			val = pd_strn(a, scratch, n);
 		} else {
 			size_t j = i;

@@ -54,6 +54,7 @@
 #include <sys/stat.h>
 
 #include "../daemon/daemon.h"
+#include "../daemon/writer.h"
 
 #define BATCH_REQUESTS_DEFAULT 10000
 #define WINDOW_DEFAULT 1000
@@ -245,27 +246,6 @@ static void outcome_set(struct outcome *o, int code, const char *msg)
 	snprintf(o->msg, sizeof(o->msg), "%s", msg ? msg : "");
 }
 
-/* The idempotency key and record, as daemon/writer.c keeps them. */
-static size_t idem_key(const char *token, char *key, size_t cap)
-{
-	size_t ul = strlen(import_session.user), tl = strlen(token);
-	if (ul + 1 + tl > cap)
-		return 0;
-	memcpy(key, import_session.user, ul + 1);
-	memcpy(key + ul + 1, token, tl);
-	return ul + 1 + tl;
-}
-
-static int idem_store(MDB_txn *txn, const char *key, size_t klen,
-		      const struct pd_reply *rep, struct pd_arena *a)
-{
-	struct pd_value *v = pd_map(a);
-	pd_map_set_int(a, v, "code", rep->code);
-	pd_map_set_str(a, v, "msg", rep->msg ? rep->msg : "");
-	pd_map_set(a, v, "data", rep->data ? rep->data : pd_nil(a));
-	return store_put(txn, g_store.idem, key, klen, v, 0);
-}
-
 /* Applies one line inside the batch transaction, in a nested transaction
  * of its own. Returns 0 (the outcome says what happened), MDB_MAP_FULL
  * when the map must grow (the batch is run again), or another LMDB error
@@ -299,42 +279,12 @@ static int apply_line(MDB_txn *batch, struct pd_arena *a, const char *line,
 		return 0;
 	}
 
-	const char *token = pd_map_str(args, "req");
-	char key[256];
-	size_t klen = token ? idem_key(token, key, sizeof(key)) : 0;
-	struct pd_value *stored;
 	struct pd_reply rep = { 0 };
-	if (klen && store_get(batch, g_store.idem, key, klen, a, &stored) == 0 &&
-	    pd_reply_from_msgpack(stored, &rep) == 0) {
-		outcome_set(out, rep.code, rep.msg);
-		return 0;
-	}
-
-	MDB_txn *child;
-	int rc = mdb_txn_begin(g_store.env, batch, 0, &child);
-	if (rc)
-		return rc;
 	struct cmd_ctx ctx = {
 		.a = a, .cmd = cmd, .args = args, .rep = &rep, .st = &g_store,
-		.txn = child, .sess = &import_session, .cfg = &g_config,
-		.now = clock_now(),
+		.sess = &import_session, .cfg = &g_config, .now = clock_now(),
 	};
-	dispatch_handler(&ctx);
-	if (ctx.store_rc == MDB_MAP_FULL) {
-		mdb_txn_abort(child);
-		return MDB_MAP_FULL;
-	}
-	/* as daemon/writer.c: a refusal may still keep its writes */
-	if ((rep.code >= 200 && rep.code < 300) || ctx.keep_writes) {
-		rc = klen ? idem_store(child, key, klen, &rep, a) : 0;
-		if (rc == 0)
-			rc = mdb_txn_commit(child); /* frees child even when it fails */
-		else
-			mdb_txn_abort(child);
-	} else {
-		mdb_txn_abort(child);
-		rc = klen ? idem_store(batch, key, klen, &rep, a) : 0;
-	}
+	int rc = write_apply(batch, &ctx);
 	if (rc == MDB_MAP_FULL)
 		return rc;
 	if (rc) {

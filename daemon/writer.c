@@ -142,29 +142,16 @@ static void render_plain(struct job *job, int code, const char *msg)
 }
 
 /* The idempotency key: user \0 token. */
-static size_t idem_key(const struct job *job, const char *token, char *key,
+static size_t idem_key(const struct session *sess, const char *token, char *key,
 		       size_t cap)
 {
-	size_t ul = strlen(job->sess.user), tl = strlen(token);
+	size_t ul = strlen(sess->user), tl = strlen(token);
 	if (ul + 1 + tl > cap)
 		return 0;
-	memcpy(key, job->sess.user, ul);
+	memcpy(key, sess->user, ul);
 	key[ul] = '\0';
 	memcpy(key + ul + 1, token, tl);
 	return ul + 1 + tl;
-}
-
-/* Replays the stored first reply of a repeated req= token. 1 if replayed. */
-static int idem_replay(struct job *job, MDB_txn *txn, const char *key,
-		       size_t klen, struct pd_arena *work)
-{
-	struct pd_value *stored;
-	struct pd_reply rep;
-	if (store_get(txn, g_store.idem, key, klen, work, &stored) != 0 ||
-	    pd_reply_from_msgpack(stored, &rep) < 0)
-		return 0;
-	job_render(job, &rep);
-	return 1;
 }
 
 /* Keeps the logical reply, so a repeat renders it in its own framing. */
@@ -178,44 +165,59 @@ static int idem_store(MDB_txn *txn, const char *key, size_t klen,
 	return store_put(txn, g_store.idem, key, klen, v, 0);
 }
 
-/* Applies one job in a nested transaction of the group: a failing job rolls
- * back only itself. Returns MDB_MAP_FULL when the map must grow (the whole
- * group is then run again), else 0. */
-static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
+int write_apply(MDB_txn *group, struct cmd_ctx *ctx)
 {
-	const char *token = pd_map_str(job->args, "req");
+	const char *token = pd_map_str(ctx->args, "req");
 	char key[256];
-	size_t klen = token ? idem_key(job, token, key, sizeof(key)) : 0;
-	if (klen && idem_replay(job, group, key, klen, work))
-		return 0;
+	size_t klen = token ? idem_key(ctx->sess, token, key, sizeof(key)) : 0;
+	struct pd_value *stored;
+	if (klen && store_get(group, g_store.idem, key, klen, ctx->a, &stored) == 0 &&
+	    pd_reply_from_msgpack(stored, ctx->rep) == 0)
+		return 0; /* a repeat: the first reply, nothing written */
 
 	MDB_txn *child;
 	int rc = mdb_txn_begin(g_store.env, group, 0, &child);
-	if (rc) {
-		render_plain(job, 500, "internal error: cannot begin transaction");
-		return rc == MDB_MAP_FULL ? rc : 0;
-	}
-	struct pd_reply rep;
-	rc = job_run(job, child, work, &rep);
-	if (rc == MDB_MAP_FULL) {
-		mdb_txn_abort(child);
+	if (rc)
 		return rc;
+	ctx->txn = child;
+	dispatch_handler(ctx);
+	if (ctx->store_rc == MDB_MAP_FULL) {
+		mdb_txn_abort(child);
+		return MDB_MAP_FULL;
 	}
-	if ((job->code >= 200 && job->code < 300) || job->keep_writes) {
-		rc = klen ? idem_store(child, key, klen, &rep, work) : 0;
+	if ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->keep_writes) {
+		rc = klen ? idem_store(child, key, klen, ctx->rep, ctx->a) : 0;
 		if (rc == 0)
-			rc = mdb_txn_commit(child);
+			rc = mdb_txn_commit(child); /* frees child even when it fails */
 		else
 			mdb_txn_abort(child);
 	} else {
 		/* nothing of the failed job is kept but its answer to a repeat */
 		mdb_txn_abort(child);
-		rc = klen ? idem_store(group, key, klen, &rep, work) : 0;
+		rc = klen ? idem_store(group, key, klen, ctx->rep, ctx->a) : 0;
 	}
+	ctx->txn = NULL;
+	return rc;
+}
+
+/* Applies one job of the group. Returns MDB_MAP_FULL when the map must
+ * grow (the whole group is then run again), else 0. */
+static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
+{
+	struct pd_reply rep = { 0 };
+	struct cmd_ctx ctx = {
+		.a = work, .cmd = job->cmd, .args = job->args, .rep = &rep,
+		.st = &g_store, .sess = &job->sess, .cfg = &g_config, .now = job->now,
+	};
+	int rc = write_apply(group, &ctx);
 	if (rc == MDB_MAP_FULL)
 		return rc;
+	job->timers_changed = ctx.timers_changed;
+	job->keep_writes = ctx.keep_writes;
 	if (rc)
 		render_plain(job, 500, "internal error: store write failed, nothing written");
+	else
+		job_render(job, &rep);
 	return 0;
 }
 

@@ -51,4 +51,13 @@ int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
 	    struct pd_reply *rep);
 void job_render(struct job *job, const struct pd_reply *rep);
 
+/* Applies one write inside a group transaction, exactly as the writer does
+ * (also used by contrib/import for a stopped store): a repeated req= token
+ * gets its first reply and writes nothing; otherwise the handler runs in a
+ * nested transaction that is kept if it succeeded (or set keep_writes) and
+ * rolled back if not. ctx is filled but for txn; ctx->rep receives the
+ * reply. Returns 0, MDB_MAP_FULL (grow the map and run the group again),
+ * or another LMDB error (nothing of this write was kept). */
+int write_apply(MDB_txn *group, struct cmd_ctx *ctx);
+
 #endif

@@ -23,6 +23,7 @@ static void reply_vset(struct cmd_ctx *ctx, int code, const char *fmt, va_list a
 {
 	char msg[256];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	pd_utf8_sanitize(msg); /* a message may quote, or cut, user input */
 	ctx->rep->code = code;
 	ctx->rep->msg = pd_strdup(ctx->a, msg);
 }
@@ -98,8 +99,8 @@ struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *v)
 			pd_arr_push(ctx->a, out, present(ctx, e->val));
 			continue;
 		}
-		const char *key = pd_strndup(ctx->a, e->key, e->key_len);
-		pd_map_set(ctx->a, out, key, present_field(ctx, key, e->val));
+		/* keys are NUL-terminated and distinct in a stored map */
+		pd_map_append(ctx->a, out, e->key, e->key_len, present_field(ctx, e->key, e->val));
 	}
 	return out;
 }

@@ -32,7 +32,8 @@ struct conn {
 	uint64_t id;
 	struct bufferevent *bev;
 	struct session sess;
-	struct job *inflight;
+	unsigned jobs_out;  /* jobs with the writer or the slow thread */
+	bool slow_out;      /* one of them is a slow job (AUTH, BACKUP) */
 	bool closing;       /* close once the output is flushed */
 	bool dead;          /* socket gone while a job is out: free on return */
 	bool skipping_line; /* discarding an oversized text line up to its LF */
@@ -52,6 +53,9 @@ static uint64_t jobs_out;
 static bool shutting_down;
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
+
+/* Writes one connection may have with the writer at once. */
+#define MAX_WRITES_OUT_PER_CONN 256
 static bool sweep_out;              /* a SWEEP job is with the writer */
 
 static void process_input(struct conn *c);
@@ -77,7 +81,7 @@ static void conn_free(struct conn *c)
 static void conn_close(struct conn *c, const char *why)
 {
 	log_msg("info", c->id, c->sess.user, "close %s: %s", c->peer, why);
-	if (c->inflight) {
+	if (c->jobs_out) {
 		c->dead = true;
 		if (c->bev) {
 			bufferevent_free(c->bev);
@@ -145,26 +149,32 @@ static void run_read_command(struct conn *c, const struct pd_command *cmd,
 		due_timer_arm();
 }
 
-static void handle_request(struct conn *c, const struct pd_request *req)
+/* Handles one parsed request, or defers it (returns false: it stays in the
+ * input and is parsed again) when its reply would overtake jobs still out. */
+static bool handle_request(struct conn *c, const struct pd_request *req)
 {
 	struct pd_error err;
 	size_t used;
+	if (req->word_count == 0)
+		return true; /* blank line: nothing to answer */
+	const struct pd_command *cmd = pd_command_lookup(req, &used, &err);
+	struct pd_value *args = NULL;
+	bool bad = !cmd || pd_command_bind(&c->arena, cmd, req, used, &args, &err) < 0;
+	bool is_write = !bad && (cmd->flags & CMD_WRITE);
+	if (c->jobs_out && (!is_write || c->slow_out || c->jobs_out >= MAX_WRITES_OUT_PER_CONN))
+		return false;
 	if (req->framing == PD_FRAMING_TEXT)
 		g_stats.requests_text++;
 	else
 		g_stats.requests_msgpack++;
-	if (req->word_count == 0)
-		return; /* blank line: nothing to answer */
-	const struct pd_command *cmd = pd_command_lookup(req, &used, &err);
-	struct pd_value *args;
-	if (!cmd || pd_command_bind(&c->arena, cmd, req, used, &args, &err) < 0) {
+	if (bad) {
 		send_reply(c, req->framing, err.code, err.msg);
-		return;
+		return true;
 	}
 	g_stats.commands[cmd->id]++;
 	if (cmd->role != ROLE_NONE && c->sess.role == ROLE_NONE) {
 		send_reply(c, req->framing, 401, "log in first: AUTH user password");
-		return;
+		return true;
 	}
 	if (c->sess.role < cmd->role) {
 		char msg[128];
@@ -172,11 +182,11 @@ static void handle_request(struct conn *c, const struct pd_request *req)
 			 cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
 			 pd_role_name(cmd->role));
 		send_reply(c, req->framing, 403, msg);
-		return;
+		return true;
 	}
 	if (!(cmd->flags & (CMD_WRITE | CMD_SLOW))) {
 		run_read_command(c, cmd, args, req->framing);
-		return;
+		return true;
 	}
 	struct job *job = job_new();
 	job->conn = c;
@@ -185,12 +195,15 @@ static void handle_request(struct conn *c, const struct pd_request *req)
 	job->framing = req->framing;
 	job->sess = c->sess;
 	job->now = clock_now();
-	c->inflight = job;
+	c->jobs_out++;
 	jobs_out++;
-	if (cmd->flags & CMD_WRITE)
+	if (cmd->flags & CMD_WRITE) {
 		writer_submit(job);
-	else
+	} else {
+		c->slow_out = true;
 		slow_submit(job);
+	}
+	return true;
 }
 
 static void job_done(struct job *job)
@@ -208,10 +221,13 @@ static void job_done(struct job *job)
 		due_timer_arm();
 		return;
 	}
-	c->inflight = NULL;
+	c->jobs_out--;
+	if (job->cmd->flags & CMD_SLOW)
+		c->slow_out = false;
 	if (c->dead) {
 		job_free(job);
-		conn_free(c);
+		if (!c->jobs_out)
+			conn_free(c);
 		return;
 	}
 	send_bytes(c, job->out.data, job->out.len);
@@ -236,7 +252,10 @@ static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 	char msg[96];
 	if (eol.pos < 0) {
-		if (len > (size_t)g_config.max_line_bytes) {
+		/* the limit counts the line, not its "\r\n": allow one \r more */
+		if (len > (size_t)g_config.max_line_bytes + 1) {
+			if (c->jobs_out)
+				return 0; /* the 413 waits for the jobs ahead */
 			snprintf(msg, sizeof(msg), "line longer than %lld bytes",
 				 (long long)g_config.max_line_bytes);
 			send_reply(c, PD_FRAMING_TEXT, 413, msg);
@@ -247,7 +266,17 @@ static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 		return 0;
 	}
 	size_t line_len = (size_t)eol.pos;
-	if (line_len > (size_t)g_config.max_line_bytes) {
+	size_t content = line_len;
+	if (content) {
+		char last;
+		struct evbuffer_ptr cr;
+		evbuffer_ptr_set(in, &cr, line_len - 1, EVBUFFER_PTR_SET);
+		if (evbuffer_copyout_from(in, &cr, &last, 1) == 1 && last == '\r')
+			content--;
+	}
+	if (content > (size_t)g_config.max_line_bytes) {
+		if (c->jobs_out)
+			return 0;
 		snprintf(msg, sizeof(msg), "line longer than %lld bytes",
 			 (long long)g_config.max_line_bytes);
 		send_reply(c, PD_FRAMING_TEXT, 413, msg);
@@ -261,10 +290,14 @@ static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 	struct pd_request req;
 	struct pd_error err;
 	pd_arena_reset(&c->arena);
-	if (pd_parse_text_line(&c->arena, line, n, &req, &err) < 0)
+	if (pd_parse_text_line(&c->arena, line, n, &req, &err) < 0) {
+		if (c->jobs_out)
+			return 0; /* its error reply waits for the jobs ahead */
+		g_stats.requests_text++;
 		send_reply(c, PD_FRAMING_TEXT, err.code, err.msg);
-	else
-		handle_request(c, &req);
+	} else if (!handle_request(c, &req)) {
+		return 0;
+	}
 	evbuffer_drain(in, line_len + eol_len);
 	return 1;
 }
@@ -278,6 +311,8 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 	size_t used;
 	pd_arena_reset(&c->arena);
 	enum pd_unpack_status st = pd_value_unpack(&c->arena, p, avail, &used, &v);
+	if (st != PD_UNPACK_OK && c->jobs_out)
+		return 0; /* answered after the jobs ahead */
 	if (st == PD_UNPACK_INCOMPLETE) {
 		if (len < max)
 			return 0;
@@ -296,17 +331,21 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 	}
 	struct pd_request req;
 	struct pd_error err;
-	if (pd_request_from_msgpack(&c->arena, v, &req, &err) < 0)
+	if (pd_request_from_msgpack(&c->arena, v, &req, &err) < 0) {
+		if (c->jobs_out)
+			return 0;
+		g_stats.requests_msgpack++;
 		send_reply(c, PD_FRAMING_MSGPACK, err.code, err.msg);
-	else
-		handle_request(c, &req);
+	} else if (!handle_request(c, &req)) {
+		return 0;
+	}
 	evbuffer_drain(in, used);
 	return 1;
 }
 
 static void process_input(struct conn *c)
 {
-	while (!c->inflight && !c->closing && !c->dead && !shutting_down) {
+	while (!c->closing && !c->dead && !shutting_down) {
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		struct evbuffer *out = bufferevent_get_output(c->bev);
 		if (evbuffer_get_length(out) > (size_t)g_config.max_output_bytes) {
@@ -336,9 +375,9 @@ static void process_input(struct conn *c)
 		if (!took)
 			break;
 	}
-	bool drained = c->peer_done && !c->inflight &&
+	bool drained = c->peer_done && !c->jobs_out &&
 		       evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
-	if ((c->closing || drained) && !c->inflight &&
+	if ((c->closing || drained) && !c->jobs_out &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_close(c, c->closing ? "done" : "client closed");
 	else if (drained)
@@ -354,7 +393,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	if (c->closing && !c->inflight &&
+	if (c->closing && !c->jobs_out &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		conn_close(c, "done");
 		return;
@@ -431,8 +470,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 				 (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096));
 	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)g_config.max_output_bytes / 2, 0);
+	/* idle both ways: a client that neither sends nor reads its replies
+	 * (reading is paused by back-pressure) is closed too */
 	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_msg("info", c->id, NULL, "accept %s", c->peer);
 }

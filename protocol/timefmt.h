@@ -16,6 +16,8 @@
 int pd_time_parse(const char *s, int64_t *utc);
 /* Writes e.g. 2026-11-24T09:30:00+08:00 in the local zone. */
 void pd_time_format(int64_t utc, char buf[PD_TIME_BUF]);
+/* Call after changing TZ (the formatting caches the zone's offsets). */
+void pd_time_zone_changed(void);
 /* YYYY-MM-DD (a real calendar date). Returns 0 or -1; fills y, m, d. */
 int pd_date_parse(const char *s, int *y, int *m, int *d);
 /* YYYY-MM. */

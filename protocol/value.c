@@ -50,6 +50,13 @@ void pd_arena_free(struct pd_arena *a)
 
 void *pd_alloc(struct pd_arena *a, size_t n)
 {
+	void *p = pd_alloc_raw(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+void *pd_alloc_raw(struct pd_arena *a, size_t n)
+{
 	const size_t align = sizeof(max_align_t);
 	n = (n + align - 1) & ~(align - 1);
 	struct pd_arena_chunk *c = a->head;
@@ -66,13 +73,12 @@ void *pd_alloc(struct pd_arena *a, size_t n)
 	void *p = (char *)c->data + c->used;
 	c->used += n;
 	a->used_bytes += n;
-	memset(p, 0, n);
 	return p;
 }
 
 char *pd_strndup(struct pd_arena *a, const char *s, size_t n)
 {
-	char *p = pd_alloc(a, n + 1);
+	char *p = pd_alloc_raw(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -100,9 +106,21 @@ char *pd_sprintf(struct pd_arena *a, const char *fmt, ...)
 
 static struct pd_value *value_new(struct pd_arena *a, enum pd_type t)
 {
-	struct pd_value *v = pd_alloc(a, sizeof(*v));
+	struct pd_value *v = pd_alloc_raw(a, sizeof(*v));
+	memset(v, 0, sizeof(*v));
 	v->type = t;
 	return v;
+}
+
+static struct pd_entry *entry_new(struct pd_arena *a, const char *key,
+				  size_t key_len, struct pd_value *val)
+{
+	struct pd_entry *e = pd_alloc_raw(a, sizeof(*e));
+	e->key = key;
+	e->key_len = key_len;
+	e->val = val;
+	e->next = NULL;
+	return e;
 }
 
 struct pd_value *pd_nil(struct pd_arena *a) { return value_new(a, PD_NIL); }
@@ -172,11 +190,13 @@ void pd_map_set(struct pd_arena *a, struct pd_value *map, const char *key,
 		e->val = val;
 		return;
 	}
-	e = pd_alloc(a, sizeof(*e));
-	e->key = key;
-	e->key_len = key_len;
-	e->val = val;
-	container_append(map, e);
+	container_append(map, entry_new(a, key, key_len, val));
+}
+
+void pd_map_append(struct pd_arena *a, struct pd_value *map, const char *key,
+		   size_t key_len, struct pd_value *val)
+{
+	container_append(map, entry_new(a, key, key_len, val));
 }
 
 void pd_map_set_str(struct pd_arena *a, struct pd_value *map, const char *key,
@@ -199,9 +219,7 @@ void pd_map_set_bool(struct pd_arena *a, struct pd_value *map, const char *key,
 
 void pd_arr_push(struct pd_arena *a, struct pd_value *arr, struct pd_value *v)
 {
-	struct pd_entry *e = pd_alloc(a, sizeof(*e));
-	e->val = v;
-	container_append(arr, e);
+	container_append(arr, entry_new(a, NULL, 0, v));
 }
 
 struct pd_value *pd_map_get(const struct pd_value *map, const char *key)
@@ -240,13 +258,9 @@ struct pd_value *pd_value_copy(struct pd_arena *a, const struct pd_value *v)
 	case PD_STR: return pd_strn(a, v->u.s.ptr, v->u.s.len);
 	case PD_MAP: {
 		struct pd_value *m = pd_map(a);
-		for (struct pd_entry *e = v->u.c.head; e; e = e->next) {
-			struct pd_entry *n = pd_alloc(a, sizeof(*n));
-			n->key = pd_strndup(a, e->key, e->key_len);
-			n->key_len = e->key_len;
-			n->val = pd_value_copy(a, e->val);
-			container_append(m, n);
-		}
+		for (struct pd_entry *e = v->u.c.head; e; e = e->next)
+			container_append(m, entry_new(a, pd_strndup(a, e->key, e->key_len),
+						      e->key_len, pd_value_copy(a, e->val)));
 		return m;
 	}
 	case PD_ARR: {
@@ -350,7 +364,7 @@ static enum pd_unpack_status decode_container(struct decoder *d, int depth,
 	for (uint64_t i = 0; i < count; i++) {
 		if (d->p >= d->end)
 			return PD_UNPACK_INCOMPLETE;
-		struct pd_entry *e = pd_alloc(d->a, sizeof(*e));
+		struct pd_entry *e = entry_new(d->a, NULL, 0, NULL);
 		if (is_map) {
 			struct pd_value *k;
 			enum pd_unpack_status st = decode(d, depth + 1, &k);

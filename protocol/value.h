@@ -26,9 +26,11 @@ void pd_arena_init(struct pd_arena *a);
 /* Frees every chunk but the first, which is kept for reuse. */
 void pd_arena_reset(struct pd_arena *a);
 void pd_arena_free(struct pd_arena *a);
-/* Never returns NULL: aborts the process when memory is exhausted, as an
+/* Zeroed memory (pd_alloc_raw: not zeroed, for what is filled at once).
+ * Never returns NULL: aborts the process when memory is exhausted, as an
  * allocation failure this small means the machine is already lost. */
 void *pd_alloc(struct pd_arena *a, size_t n);
+void *pd_alloc_raw(struct pd_arena *a, size_t n);
 char *pd_strndup(struct pd_arena *a, const char *s, size_t n);
 char *pd_strdup(struct pd_arena *a, const char *s);
 char *pd_sprintf(struct pd_arena *a, const char *fmt, ...)
@@ -72,6 +74,10 @@ struct pd_value *pd_arr(struct pd_arena *a);
 /* Appends; a map keeps duplicates out by replacing an existing key. */
 void pd_map_set(struct pd_arena *a, struct pd_value *map, const char *key,
 		struct pd_value *val);
+/* Appends without looking for the key: for building a map whose keys are
+ * known to be distinct (copying one). key must outlive the map. */
+void pd_map_append(struct pd_arena *a, struct pd_value *map, const char *key,
+		   size_t key_len, struct pd_value *val);
 void pd_map_set_str(struct pd_arena *a, struct pd_value *map, const char *key,
 		    const char *s);
 void pd_map_set_int(struct pd_arena *a, struct pd_value *map, const char *key,

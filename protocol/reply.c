@@ -71,6 +71,7 @@ void pd_reply_set(struct pd_arena *a, struct pd_reply *r, int code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pd_utf8_sanitize(msg);
 	r->code = code;
 	r->msg = pd_strdup(a, msg);
 }

@@ -43,6 +43,10 @@ static inline int pd_is_msgpack_start(unsigned char b)
  * nothing above U+10FFFF). */
 int pd_utf8_valid(const char *buf, size_t len);
 
+/* Replaces, in place, every byte that is not part of well-formed UTF-8 with
+ * '?', so a message that quotes (or cuts) user input stays valid text. */
+void pd_utf8_sanitize(char *s);
+
 /* Parses one text line (without its line terminator). Returns 0, or -1 with
  * err filled (code 400). An empty or blank line yields word_count 0. */
 int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,

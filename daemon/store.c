@@ -127,6 +127,7 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "idx_cl", MDB_DUPSORT, &st->idx_cl)) ||
 	    (rc = open_dbi(txn, "idx_cl_due", MDB_DUPSORT, &st->idx_cl_due)) ||
 	    (rc = open_dbi(txn, "cl_totals", 0, &st->cl_totals)) ||
+	    (rc = open_dbi(txn, "calendars", 0, &st->calendars)) ||
 	    (rc = check_schema(txn, st))) {
 		mdb_txn_abort(txn);
 		goto fail;

@@ -43,6 +43,7 @@ struct store {
 	MDB_dbi cl_totals;          /* "YYYYMM|dim|value" -> be64 fen paid */
 	MDB_dbi c_durations;        /* "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
 	MDB_dbi volume;             /* "C|acct|YYYYMM|metric" -> be64 (volume.h) */
+	MDB_dbi calendars;          /* name -> calendar; \x01 name \0 be64 version -> that version; "depot=CODE" -> {calendar} (calendar.h) */
 	MDB_dbi incidents;          /* "YYYYMM" -> "complaint:ID" | "claim:ID" (DUPSORT) */
 	/* Readers take it shared around a transaction; the writer takes it
 	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */

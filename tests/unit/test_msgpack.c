@@ -1,0 +1,1060 @@
+/*
+ * Unit tests for the msgpack framing: the bounded decoder pd_value_unpack()
+ * and the encoder (protocol/value.c), and pd_request_from_msgpack()
+ * (protocol/request.c), against PROTOCOL.md section 3.
+ *
+ * Inputs are written byte by byte from the msgpack specification, so the
+ * decoder is checked against the format, not against our own encoder; the
+ * round-trip tests then check the encoder against the decoder.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../protocol/request.h"
+#include "../../protocol/value.h"
+
+static int setup(void **state)
+{
+	struct pd_arena *a = malloc(sizeof(*a));
+	assert_non_null(a);
+	pd_arena_init(a);
+	*state = a;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pd_arena_free(*state);
+	free(*state);
+	return 0;
+}
+
+/* A small byte builder for hand-written msgpack. */
+struct bytes {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void put(struct bytes *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		assert_non_null(b->p);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void put8(struct bytes *b, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+	put(b, &c, 1);
+}
+
+/* big-endian, n bytes */
+static void put_be(struct bytes *b, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		put8(b, (unsigned)((v >> (8 * i)) & 0xff));
+}
+
+static void put_fixstr(struct bytes *b, const char *s)
+{
+	size_t n = strlen(s);
+	assert_true(n < 32);
+	put8(b, 0xa0 | (unsigned)n);
+	put(b, s, n);
+}
+
+static void bytes_free(struct bytes *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static enum pd_unpack_status unpack(struct pd_arena *a, const void *buf, size_t len,
+				    size_t *used, struct pd_value **out)
+{
+	*used = (size_t)-1;
+	*out = NULL;
+	return pd_value_unpack(a, buf, len, used, out);
+}
+
+/* Decodes exactly all of buf as one value. */
+static struct pd_value *unpack_all(struct pd_arena *a, const void *buf, size_t len)
+{
+	size_t used;
+	struct pd_value *v;
+	enum pd_unpack_status st = unpack(a, buf, len, &used, &v);
+	if (st != PD_UNPACK_OK)
+		fail_msg("unpack of %zu bytes: status %d", len, (int)st);
+	assert_int_equal(used, len);
+	assert_non_null(v);
+	return v;
+}
+
+static int64_t unpack_int(struct pd_arena *a, const void *buf, size_t len)
+{
+	struct pd_value *v = unpack_all(a, buf, len);
+	assert_int_equal(v->type, PD_INT);
+	return v->u.i;
+}
+
+/* A byte string literal and its length (it may hold NUL bytes). */
+#define B(s) s, sizeof(s) - 1
+
+static bool values_equal(const struct pd_value *x, const struct pd_value *y)
+{
+	if (x->type != y->type)
+		return false;
+	switch (x->type) {
+	case PD_NIL: return true;
+	case PD_BOOL: return x->u.b == y->u.b;
+	case PD_INT: return x->u.i == y->u.i;
+	case PD_STR:
+		return x->u.s.len == y->u.s.len &&
+		       memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0 &&
+		       y->u.s.ptr[y->u.s.len] == '\0';
+	case PD_MAP:
+	case PD_ARR: {
+		if (x->u.c.count != y->u.c.count)
+			return false;
+		const struct pd_entry *e = x->u.c.head, *f = y->u.c.head;
+		size_t n = 0;
+		for (; e && f; e = e->next, f = f->next, n++) {
+			if (x->type == PD_MAP &&
+			    (e->key_len != f->key_len ||
+			     memcmp(e->key, f->key, e->key_len) != 0 ||
+			     f->key[f->key_len] != '\0'))
+				return false;
+			if (!values_equal(e->val, f->val))
+				return false;
+		}
+		return !e && !f && n == x->u.c.count;
+	}
+	}
+	return false;
+}
+
+/* ---- every supported type ---- */
+
+static void test_unpack_scalars(void **state)
+{
+	struct pd_arena *a = *state;
+	struct pd_value *v;
+
+	v = unpack_all(a, "\xc0", 1);
+	assert_int_equal(v->type, PD_NIL);
+	v = unpack_all(a, "\xc2", 1);
+	assert_int_equal(v->type, PD_BOOL);
+	assert_false(v->u.b);
+	v = unpack_all(a, "\xc3", 1);
+	assert_int_equal(v->type, PD_BOOL);
+	assert_true(v->u.b);
+}
+
+static void test_unpack_unsigned_ints(void **state)
+{
+	struct pd_arena *a = *state;
+	/* positive fixint */
+	assert_int_equal(unpack_int(a, "\x00", 1), 0);
+	assert_int_equal(unpack_int(a, "\x01", 1), 1);
+	assert_int_equal(unpack_int(a, "\x7f", 1), 127);
+	/* uint 8 / 16 / 32 / 64 */
+	assert_int_equal(unpack_int(a, "\xcc\x00", 2), 0);
+	assert_int_equal(unpack_int(a, "\xcc\x80", 2), 128);
+	assert_int_equal(unpack_int(a, "\xcc\xff", 2), 255);
+	assert_int_equal(unpack_int(a, "\xcd\x01\x00", 3), 256);
+	assert_int_equal(unpack_int(a, "\xcd\xff\xff", 3), 65535);
+	assert_int_equal(unpack_int(a, "\xce\x00\x01\x00\x00", 5), 65536);
+	assert_int_equal(unpack_int(a, "\xce\xff\xff\xff\xff", 5), 4294967295LL);
+	assert_true(unpack_int(a, "\xcf\x00\x00\x00\x01\x00\x00\x00\x00", 9) == 4294967296LL);
+	assert_true(unpack_int(a, "\xcf\x12\x34\x56\x78\x9a\xbc\xde\xf0", 9) ==
+		    0x123456789abcdef0LL);
+	assert_true(unpack_int(a, "\xcf\x7f\xff\xff\xff\xff\xff\xff\xff", 9) == INT64_MAX);
+}
+
+static void test_unpack_signed_ints(void **state)
+{
+	struct pd_arena *a = *state;
+	/* negative fixint */
+	assert_int_equal(unpack_int(a, "\xff", 1), -1);
+	assert_int_equal(unpack_int(a, "\xf0", 1), -16);
+	assert_int_equal(unpack_int(a, "\xe0", 1), -32);
+	/* int 8 / 16 / 32 / 64, both signs */
+	assert_int_equal(unpack_int(a, "\xd0\x7f", 2), 127);
+	assert_int_equal(unpack_int(a, "\xd0\xdf", 2), -33);
+	assert_int_equal(unpack_int(a, "\xd0\x80", 2), -128);
+	assert_int_equal(unpack_int(a, "\xd1\x7f\xff", 3), 32767);
+	assert_int_equal(unpack_int(a, "\xd1\xff\x7f", 3), -129);
+	assert_int_equal(unpack_int(a, "\xd1\x80\x00", 3), -32768);
+	assert_int_equal(unpack_int(a, "\xd2\x7f\xff\xff\xff", 5), INT32_MAX);
+	assert_int_equal(unpack_int(a, "\xd2\xff\xff\x7f\xff", 5), -32769);
+	assert_int_equal(unpack_int(a, "\xd2\x80\x00\x00\x00", 5), INT32_MIN);
+	assert_true(unpack_int(a, "\xd3\xff\xff\xff\xff\x7f\xff\xff\xff", 9) ==
+		    (int64_t)INT32_MIN - 1);
+	assert_true(unpack_int(a, "\xd3\x80\x00\x00\x00\x00\x00\x00\x00", 9) == INT64_MIN);
+	assert_true(unpack_int(a, "\xd3\x7f\xff\xff\xff\xff\xff\xff\xff", 9) == INT64_MAX);
+	assert_true(unpack_int(a, "\xd3\xff\xff\xff\xff\xff\xff\xff\xff", 9) == -1);
+}
+
+static void test_uint64_above_int64_max_is_refused(void **state)
+{
+	struct pd_arena *a = *state;
+	size_t used;
+	struct pd_value *v;
+	assert_int_equal(unpack(a, "\xcf\x80\x00\x00\x00\x00\x00\x00\x00", 9, &used, &v),
+			 PD_UNPACK_MALFORMED);
+	assert_int_equal(unpack(a, "\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 9, &used, &v),
+			 PD_UNPACK_MALFORMED);
+	/* also inside an array: the whole value is refused */
+	assert_int_equal(unpack(a, "\x92\x01\xcf\x80\x00\x00\x00\x00\x00\x00\x01", 11,
+				&used, &v), PD_UNPACK_MALFORMED);
+}
+
+static void check_str(struct pd_arena *a, const struct bytes *b, const char *want,
+		      size_t want_len)
+{
+	struct pd_value *v = unpack_all(a, b->p, b->len);
+	assert_int_equal(v->type, PD_STR);
+	assert_int_equal(v->u.s.len, want_len);
+	assert_memory_equal(v->u.s.ptr, want, want_len);
+	assert_int_equal(v->u.s.ptr[want_len], '\0');
+}
+
+static void test_unpack_strings(void **state)
+{
+	struct pd_arena *a = *state;
+	size_t big_len = 70000;
+	char *big = malloc(big_len);
+	assert_non_null(big);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (char)('a' + i % 26);
+
+	struct bytes b = { 0 };
+	put8(&b, 0xa0); /* empty fixstr */
+	check_str(a, &b, "", 0);
+	bytes_free(&b);
+
+	put_fixstr(&b, "abc");
+	check_str(a, &b, "abc", 3);
+	bytes_free(&b);
+
+	put8(&b, 0xbf); /* fixstr of 31 */
+	put(&b, big, 31);
+	check_str(a, &b, big, 31);
+	bytes_free(&b);
+
+	put8(&b, 0xd9); /* str 8 */
+	put8(&b, 200);
+	put(&b, big, 200);
+	check_str(a, &b, big, 200);
+	bytes_free(&b);
+
+	put8(&b, 0xd9); /* str 8, empty */
+	put8(&b, 0);
+	check_str(a, &b, "", 0);
+	bytes_free(&b);
+
+	put8(&b, 0xda); /* str 16 */
+	put_be(&b, 300, 2);
+	put(&b, big, 300);
+	check_str(a, &b, big, 300);
+	bytes_free(&b);
+
+	put8(&b, 0xdb); /* str 32 */
+	put_be(&b, big_len, 4);
+	put(&b, big, big_len);
+	check_str(a, &b, big, big_len);
+	bytes_free(&b);
+
+	/* a NUL inside a string is kept: the length tells */
+	put8(&b, 0xa3);
+	put(&b, "a\0b", 3);
+	check_str(a, &b, "a\0b", 3);
+	bytes_free(&b);
+
+	/* UTF-8 bytes pass through the decoder as they are */
+	put_fixstr(&b, "\xe5\x8c\x85\xe8\xa3\xb9");
+	check_str(a, &b, "\xe5\x8c\x85\xe8\xa3\xb9", 6);
+	bytes_free(&b);
+	free(big);
+}
+
+static void check_int_array(struct pd_arena *a, const struct bytes *b, size_t n)
+{
+	struct pd_value *v = unpack_all(a, b->p, b->len);
+	assert_int_equal(v->type, PD_ARR);
+	assert_int_equal(v->u.c.count, n);
+	size_t i = 0;
+	for (const struct pd_entry *e = v->u.c.head; e; e = e->next, i++) {
+		assert_null(e->key);
+		assert_int_equal(e->val->type, PD_INT);
+		assert_int_equal(e->val->u.i, (int64_t)(i % 100));
+	}
+	assert_int_equal(i, n);
+}
+
+static void test_unpack_arrays(void **state)
+{
+	struct pd_arena *a = *state;
+	static const size_t sizes[] = { 0, 1, 15, 16, 300, 70000 };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t n = sizes[s];
+		/* every header that can hold n: fixarray, array 16, array 32 */
+		for (int form = 0; form < 3; form++) {
+			struct bytes b = { 0 };
+			if (form == 0) {
+				if (n > 15)
+					continue;
+				put8(&b, 0x90 | (unsigned)n);
+			} else if (form == 1) {
+				if (n > 65535)
+					continue;
+				put8(&b, 0xdc);
+				put_be(&b, n, 2);
+			} else {
+				put8(&b, 0xdd);
+				put_be(&b, n, 4);
+			}
+			for (size_t i = 0; i < n; i++)
+				put8(&b, (unsigned)(i % 100));
+			check_int_array(a, &b, n);
+			bytes_free(&b);
+			pd_arena_reset(a);
+		}
+	}
+}
+
+static void check_map(struct pd_arena *a, const struct bytes *b, size_t n)
+{
+	struct pd_value *v = unpack_all(a, b->p, b->len);
+	assert_int_equal(v->type, PD_MAP);
+	assert_int_equal(v->u.c.count, n);
+	size_t i = 0;
+	for (const struct pd_entry *e = v->u.c.head; e; e = e->next, i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "k%zu", i);
+		assert_int_equal(e->key_len, strlen(key));
+		assert_string_equal(e->key, key);
+		assert_int_equal(e->val->type, PD_INT);
+		assert_int_equal(e->val->u.i, (int64_t)(i % 100));
+	}
+	assert_int_equal(i, n);
+	if (n > 0) {
+		/* look-up by key on a decoded map */
+		int64_t x;
+		assert_true(pd_map_int(v, "k0", &x));
+		assert_int_equal(x, 0);
+	}
+}
+
+static void test_unpack_maps(void **state)
+{
+	struct pd_arena *a = *state;
+	static const size_t sizes[] = { 0, 1, 15, 16, 300, 70000 };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t n = sizes[s];
+		for (int form = 0; form < 3; form++) {
+			struct bytes b = { 0 };
+			if (form == 0) {
+				if (n > 15)
+					continue;
+				put8(&b, 0x80 | (unsigned)n);
+			} else if (form == 1) {
+				if (n > 65535)
+					continue;
+				put8(&b, 0xde);
+				put_be(&b, n, 2);
+			} else {
+				put8(&b, 0xdf);
+				put_be(&b, n, 4);
+			}
+			for (size_t i = 0; i < n; i++) {
+				char key[32];
+				snprintf(key, sizeof(key), "k%zu", i);
+				put_fixstr(&b, key);
+				put8(&b, (unsigned)(i % 100));
+			}
+			check_map(a, &b, n);
+			bytes_free(&b);
+			pd_arena_reset(a);
+		}
+	}
+}
+
+static void test_map_keys_of_every_string_header(void **state)
+{
+	struct pd_arena *a = *state;
+	struct bytes b = { 0 };
+	put8(&b, 0x83);
+	put8(&b, 0xd9); put8(&b, 1); put(&b, "a", 1); put8(&b, 1);
+	put8(&b, 0xda); put_be(&b, 1, 2); put(&b, "b", 1); put8(&b, 2);
+	put8(&b, 0xdb); put_be(&b, 1, 4); put(&b, "c", 1); put8(&b, 3);
+	struct pd_value *v = unpack_all(a, b.p, b.len);
+	int64_t x;
+	assert_true(pd_map_int(v, "a", &x)); assert_int_equal(x, 1);
+	assert_true(pd_map_int(v, "b", &x)); assert_int_equal(x, 2);
+	assert_true(pd_map_int(v, "c", &x)); assert_int_equal(x, 3);
+	bytes_free(&b);
+}
+
+static void test_used_counts_one_object(void **state)
+{
+	struct pd_arena *a = *state;
+	/* two objects back to back (pipelining): the first is decoded alone */
+	const unsigned char buf[] = { 0x92, 0xa4, 'P', 'I', 'N', 'G', 0x05,
+				      0x91, 0xa4, 'P', 'I', 'N', 'G' };
+	size_t used;
+	struct pd_value *v;
+	assert_int_equal(unpack(a, buf, sizeof(buf), &used, &v), PD_UNPACK_OK);
+	assert_int_equal(used, 7);
+	assert_int_equal(v->type, PD_ARR);
+	assert_int_equal(v->u.c.count, 2);
+	assert_int_equal(unpack(a, buf + used, sizeof(buf) - used, &used, &v), PD_UNPACK_OK);
+	assert_int_equal(used, 6);
+	assert_int_equal(v->u.c.count, 1);
+}
+
+/* ---- truncation ---- */
+
+/* Every proper prefix of a complete object is INCOMPLETE, the whole is OK.
+ * Each prefix is copied into a buffer of exactly its size, so a read past
+ * the end is caught by AddressSanitizer in the sanitizer build. */
+static void check_every_prefix(struct pd_arena *a, const unsigned char *buf, size_t len)
+{
+	for (size_t n = 0; n < len; n++) {
+		size_t used;
+		struct pd_value *v;
+		unsigned char *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, buf, n);
+		enum pd_unpack_status st = unpack(a, copy, n, &used, &v);
+		free(copy);
+		if (st != PD_UNPACK_INCOMPLETE)
+			fail_msg("prefix %zu of %zu: status %d, want INCOMPLETE", n, len, (int)st);
+		pd_arena_reset(a);
+	}
+	(void)unpack_all(a, buf, len);
+	pd_arena_reset(a);
+}
+
+static void test_every_truncation_of_single_values(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; } whole[] = {
+		{ B("\xa3" "abc") },
+		{ B("\xd9\x03" "abc") },
+		{ B("\xda\x00\x03" "abc") },
+		{ B("\xdb\x00\x00\x00\x03" "abc") },
+		{ B("\xcc\xff") },
+		{ B("\xcd\xff\xff") },
+		{ B("\xce\xff\xff\xff\xff") },
+		{ B("\xcf\x00\x00\x00\x00\xff\xff\xff\xff") },
+		{ B("\xd0\x80") },
+		{ B("\xd1\x80\x00") },
+		{ B("\xd2\x80\x00\x00\x00") },
+		{ B("\xd3\x80\x00\x00\x00\x00\x00\x00\x00") },
+		{ B("\x92\xa4PING\xa3" "abc") },
+		{ B("\x81\xa1k\xa2" "vv") },
+		{ B("\xdc\x00\x01\xc3") },
+		{ B("\xdd\x00\x00\x00\x01\xc2") },
+		{ B("\xde\x00\x01\xa1k\xc0") },
+		{ B("\xdf\x00\x00\x00\x01\xa1k\x07") },
+	};
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		check_every_prefix(a, (const unsigned char *)whole[i].bytes, whole[i].len);
+}
+
+static void test_every_truncation_of_an_encoded_request(void **state)
+{
+	struct pd_arena *a = *state;
+	/* ["COMPLAINT", "OPEN", {...}] as our encoder writes it */
+	struct pd_value *req = pd_arr(a);
+	pd_arr_push(a, req, pd_str(a, "COMPLAINT"));
+	pd_arr_push(a, req, pd_str(a, "OPEN"));
+	struct pd_value *named = pd_map(a);
+	pd_map_set_str(a, named, "waybill", "0001878765");
+	pd_map_set_str(a, named, "text", "\xe5\x8c\x85\xe8\xa3\xb9 never arrived, "
+					 "and this text is longer than thirty-one bytes");
+	pd_map_set_int(a, named, "pieces", 3);
+	pd_map_set_int(a, named, "weight_g", 70000);
+	pd_map_set_int(a, named, "amount_fen", 5000000000LL);
+	pd_map_set_int(a, named, "neg", -40000);
+	pd_map_set_bool(a, named, "urgent", true);
+	pd_map_set(a, named, "none", pd_nil(a));
+	pd_arr_push(a, req, named);
+	char *buf;
+	size_t len;
+	assert_int_equal(pd_value_to_msgpack(req, &buf, &len), 0);
+	check_every_prefix(a, (const unsigned char *)buf, len);
+	free(buf);
+}
+
+static void test_every_truncation_of_wide_headers(void **state)
+{
+	struct pd_arena *a = *state;
+	/* array 32 of: array 16, map 16, map 32, str 8/16/32, ints of each width */
+	struct bytes b = { 0 };
+	put8(&b, 0xdd); put_be(&b, 12, 4);
+	put8(&b, 0xdc); put_be(&b, 2, 2); put8(&b, 1); put8(&b, 2);
+	put8(&b, 0xde); put_be(&b, 1, 2); put_fixstr(&b, "k"); put8(&b, 0xc3);
+	put8(&b, 0xdf); put_be(&b, 1, 4); put_fixstr(&b, "m"); put8(&b, 0xc0);
+	put8(&b, 0xd9); put8(&b, 3); put(&b, "abc", 3);
+	put8(&b, 0xda); put_be(&b, 3, 2); put(&b, "def", 3);
+	put8(&b, 0xdb); put_be(&b, 3, 4); put(&b, "ghi", 3);
+	put8(&b, 0xcc); put8(&b, 200);
+	put8(&b, 0xcd); put_be(&b, 60000, 2);
+	put8(&b, 0xce); put_be(&b, 4000000000u, 4);
+	put8(&b, 0xcf); put_be(&b, 1ULL << 40, 8);
+	put8(&b, 0xd1); put_be(&b, 0xff00, 2);
+	put8(&b, 0xd3); put_be(&b, (uint64_t)-5, 8);
+	check_every_prefix(a, b.p, b.len);
+
+	struct pd_value *v = unpack_all(a, b.p, b.len);
+	assert_int_equal(v->u.c.count, 12);
+	const struct pd_entry *e = v->u.c.head;
+	for (int i = 0; i < 11; i++)
+		e = e->next;
+	assert_true(e->val->u.i == -5);
+	bytes_free(&b);
+}
+
+static void test_lying_headers_cost_nothing(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; } lies[] = {
+		{ B("\xdd\xff\xff\xff\xff\x01\x02\x03") },          /* array 32 */
+		{ B("\xdf\xff\xff\xff\xff\xa1k\x01") },              /* map 32 */
+		{ B("\xdb\xff\xff\xff\xff" "abc") },                 /* str 32 */
+		{ B("\xdc\xff\xff\x01") },                           /* array 16 */
+		{ B("\xde\xff\xff") },                               /* map 16 */
+		{ B("\xda\xff\xff" "ab") },                          /* str 16 */
+		{ B("\x91\xdd\xff\xff\xff\xff\xc0") },               /* nested */
+		{ B("\xdd\xff\xff\xff\xff\xdd\xff\xff\xff\xff\xdd\xff\xff\xff\xff") },
+	};
+	clock_t start = clock();
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		size_t used;
+		struct pd_value *v;
+		enum pd_unpack_status st = unpack(a, lies[i].bytes, lies[i].len, &used, &v);
+		if (st != PD_UNPACK_INCOMPLETE)
+			fail_msg("lie %zu: status %d, want INCOMPLETE", i, (int)st);
+		/* a few small allocations, never the claimed size */
+		if (a->used_bytes > 4096)
+			fail_msg("lie %zu: %zu bytes allocated", i, a->used_bytes);
+		pd_arena_reset(a);
+	}
+	/* a lying array32 over a megabyte of real items: work in proportion
+	 * to the bytes present, then INCOMPLETE */
+	size_t n = 1 << 20;
+	unsigned char *buf = malloc(n + 5);
+	assert_non_null(buf);
+	memcpy(buf, "\xdd\xff\xff\xff\xff", 5);
+	memset(buf + 5, 0xc0, n);
+	size_t used;
+	struct pd_value *v;
+	assert_int_equal(unpack(a, buf, n + 5, &used, &v), PD_UNPACK_INCOMPLETE);
+	assert_true(a->used_bytes < 200 * n);
+	free(buf);
+	double secs = (double)(clock() - start) / CLOCKS_PER_SEC;
+	if (secs > 5.0)
+		fail_msg("lying headers took %.1f s", secs);
+}
+
+/* ---- refused types ---- */
+
+static void test_malformed_types(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; const char *what; } bad[] = {
+		{ B("\xc1"), "0xc1 (never used)" },
+		{ B("\xca\x3f\x80\x00\x00"), "float 32" },
+		{ B("\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00"), "float 64" },
+		{ B("\xc4\x01\x41"), "bin 8" },
+		{ B("\xc5\x00\x01\x41"), "bin 16" },
+		{ B("\xc6\x00\x00\x00\x01\x41"), "bin 32" },
+		{ B("\xd4\x01\x41"), "fixext 1" },
+		{ B("\xd5\x01\x41\x42"), "fixext 2" },
+		{ B("\xd6\x01\x41\x42\x43\x44"), "fixext 4" },
+		{ B("\xd7\x01" "12345678"), "fixext 8" },
+		{ B("\xd8\x01" "1234567890123456"), "fixext 16" },
+		{ B("\xc7\x01\x01\x41"), "ext 8" },
+		{ B("\xc8\x00\x01\x01\x41"), "ext 16" },
+		{ B("\xc9\x00\x00\x00\x01\x01\x41"), "ext 32" },
+		{ B("\x92\xa4PING\xca\x3f\x80\x00\x00"), "float inside an array" },
+		{ B("\x81\xa1k\xc4\x01\x41"), "bin as a map value" },
+		{ B("\x81\x01\xa1" "a"), "integer map key" },
+		{ B("\x81\xc0\xa1" "a"), "nil map key" },
+		{ B("\x81\xc3\xa1" "a"), "bool map key" },
+		{ B("\x81\x90\xa1" "a"), "array map key" },
+		{ B("\x81\x80\xa1" "a"), "map map key" },
+		{ B("\x92\xa1x\x81\x05\x06"), "integer key in a nested map" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t used;
+		struct pd_value *v;
+		enum pd_unpack_status st = unpack(a, bad[i].bytes, bad[i].len, &used, &v);
+		if (st != PD_UNPACK_MALFORMED)
+			fail_msg("%s: status %d, want MALFORMED", bad[i].what, (int)st);
+		pd_arena_reset(a);
+	}
+}
+
+/* ---- depth ---- */
+
+static enum pd_unpack_status unpack_nested(struct pd_arena *a, int levels, bool maps)
+{
+	struct bytes b = { 0 };
+	for (int i = 0; i < levels - 1; i++) {
+		if (maps) {
+			put8(&b, 0x81);
+			put_fixstr(&b, "k");
+		} else {
+			put8(&b, 0x91);
+		}
+	}
+	put8(&b, maps ? 0x80 : 0x90);
+	size_t used;
+	struct pd_value *v;
+	enum pd_unpack_status st = unpack(a, b.p, b.len, &used, &v);
+	if (st == PD_UNPACK_OK) {
+		assert_int_equal(used, b.len);
+		/* the depth really is `levels` */
+		int depth = 0;
+		while (v && (v->type == PD_ARR || v->type == PD_MAP)) {
+			depth++;
+			v = v->u.c.head ? v->u.c.head->val : NULL;
+		}
+		assert_int_equal(depth, levels);
+	}
+	bytes_free(&b);
+	pd_arena_reset(a);
+	return st;
+}
+
+static void test_nesting_limit(void **state)
+{
+	struct pd_arena *a = *state;
+	assert_int_equal(PD_UNPACK_MAX_DEPTH, 16);
+	for (int maps = 0; maps < 2; maps++) {
+		assert_int_equal(unpack_nested(a, 1, maps), PD_UNPACK_OK);
+		assert_int_equal(unpack_nested(a, PD_UNPACK_MAX_DEPTH, maps), PD_UNPACK_OK);
+		assert_int_equal(unpack_nested(a, PD_UNPACK_MAX_DEPTH + 1, maps),
+				 PD_UNPACK_TOO_DEEP);
+		assert_int_equal(unpack_nested(a, 100, maps), PD_UNPACK_TOO_DEEP);
+	}
+	/* a very deep input is refused without recursing through all of it */
+	assert_int_equal(unpack_nested(a, 200000, false), PD_UNPACK_TOO_DEEP);
+
+	/* 17 levels of arrays mixed with maps, truncated after the 17th header */
+	struct bytes b = { 0 };
+	for (int i = 0; i < 8; i++) {
+		put8(&b, 0x91);
+		put8(&b, 0x81);
+		put_fixstr(&b, "k");
+	}
+	put8(&b, 0xdc);
+	put_be(&b, 3, 2);
+	size_t used;
+	struct pd_value *v;
+	assert_int_equal(unpack(a, b.p, b.len, &used, &v), PD_UNPACK_TOO_DEEP);
+	bytes_free(&b);
+}
+
+/* ---- encoder round trips ---- */
+
+/* Appends a map entry without pd_map_set's duplicate search (for big maps). */
+static void map_append(struct pd_arena *a, struct pd_value *m, const char *key,
+		       struct pd_value *v)
+{
+	struct pd_entry *e = pd_alloc(a, sizeof(*e));
+	e->key = pd_strdup(a, key);
+	e->key_len = strlen(key);
+	e->val = v;
+	if (m->u.c.tail)
+		m->u.c.tail->next = e;
+	else
+		m->u.c.head = e;
+	m->u.c.tail = e;
+	m->u.c.count++;
+}
+
+static void check_round_trip(struct pd_arena *a, const struct pd_value *v)
+{
+	char *buf;
+	size_t len;
+	assert_int_equal(pd_value_to_msgpack(v, &buf, &len), 0);
+	struct pd_value *back = unpack_all(a, buf, len);
+	if (!values_equal(v, back))
+		fail_msg("round trip changed the value (%zu bytes)", len);
+	free(buf);
+}
+
+static void test_round_trip_ints(void **state)
+{
+	struct pd_arena *a = *state;
+	static const int64_t ints[] = {
+		0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295LL, 4294967296LL,
+		INT64_MAX, -1, -31, -32, -33, -127, -128, -129, -32767, -32768, -32769,
+		INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN, 1000000000000000LL,
+	};
+	struct pd_value *arr = pd_arr(a);
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		check_round_trip(a, pd_int(a, ints[i]));
+		pd_arr_push(a, arr, pd_int(a, ints[i]));
+	}
+	check_round_trip(a, arr);
+}
+
+static void test_round_trip_strings(void **state)
+{
+	struct pd_arena *a = *state;
+	static const size_t lens[] = { 0, 1, 31, 32, 255, 256, 65535, 65536, 100000 };
+	char *s = malloc(100000);
+	assert_non_null(s);
+	for (size_t i = 0; i < 100000; i++)
+		s[i] = (char)(i * 7 % 256);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		check_round_trip(a, pd_strn(a, s, lens[i]));
+		pd_arena_reset(a);
+	}
+	free(s);
+}
+
+static void test_round_trip_containers(void **state)
+{
+	struct pd_arena *a = *state;
+	static const size_t counts[] = { 0, 1, 15, 16, 65535, 65536 };
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		struct pd_value *arr = pd_arr(a);
+		struct pd_value *map = pd_map(a);
+		for (size_t i = 0; i < counts[c]; i++) {
+			char key[32];
+			snprintf(key, sizeof(key), "k%zu", i);
+			pd_arr_push(a, arr, pd_int(a, (int64_t)i));
+			map_append(a, map, key, i % 2 ? pd_str(a, key) : pd_bool(a, i % 4 == 0));
+		}
+		check_round_trip(a, arr);
+		check_round_trip(a, map);
+		pd_arena_reset(a);
+	}
+}
+
+static void test_round_trip_record(void **state)
+{
+	struct pd_arena *a = *state;
+	/* a stored record: nested map and list, every scalar type */
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "number", "0001878765");
+	pd_map_set_str(a, rec, "receiver_name", "\xe7\x8e\x8b\xe8\x8a\xb3");
+	pd_map_set_int(a, rec, "fee_fen", 1200);
+	pd_map_set_int(a, rec, "promised_at", 1795500000);
+	pd_map_set_bool(a, rec, "insured", false);
+	pd_map_set(a, rec, "signer", pd_nil(a));
+	struct pd_value *events = pd_arr(a);
+	for (int i = 0; i < 20; i++) {
+		struct pd_value *ev = pd_map(a);
+		pd_map_set_str(a, ev, "event", i % 2 ? "arrived" : "departed");
+		pd_map_set_int(a, ev, "at", 1795400000 + i * 3600);
+		pd_arr_push(a, events, ev);
+	}
+	pd_map_set(a, rec, "events", events);
+	check_round_trip(a, rec);
+
+	/* a deep copy packs to the same bytes */
+	struct pd_value *copy = pd_value_copy(a, rec);
+	assert_true(values_equal(rec, copy));
+	char *b1, *b2;
+	size_t l1, l2;
+	assert_int_equal(pd_value_to_msgpack(rec, &b1, &l1), 0);
+	assert_int_equal(pd_value_to_msgpack(copy, &b2, &l2), 0);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(b1, b2, l1);
+	free(b1);
+	free(b2);
+}
+
+static void test_random_round_trips(void **state)
+{
+	struct pd_arena *a = *state;
+	srand(20261124);
+	for (int round = 0; round < 300; round++) {
+		struct pd_value *top = pd_arr(a);
+		struct pd_value *stack[PD_UNPACK_MAX_DEPTH] = { top };
+		int depth = 1;
+		int items = rand() % 60;
+		for (int i = 0; i < items; i++) {
+			struct pd_value *cur = stack[depth - 1];
+			struct pd_value *v;
+			switch (rand() % 8) {
+			case 0: v = pd_nil(a); break;
+			case 1: v = pd_bool(a, rand() % 2); break;
+			case 2: v = pd_int(a, (int64_t)rand() - RAND_MAX / 2); break;
+			case 3: v = pd_int(a, (int64_t)(((uint64_t)rand() << 33) ^ (uint64_t)rand())); break;
+			case 4: {
+				char s[40];
+				int n = rand() % 40;
+				for (int k = 0; k < n; k++)
+					s[k] = (char)(rand() % 256);
+				v = pd_strn(a, s, (size_t)n);
+				break;
+			}
+			case 5:
+			case 6:
+				/* never deeper than the decoder takes */
+				if (depth >= PD_UNPACK_MAX_DEPTH)
+					continue;
+				v = rand() % 2 ? pd_map(a) : pd_arr(a);
+				break;
+			default:
+				if (depth > 1)
+					depth--;
+				continue;
+			}
+			if (cur->type == PD_MAP) {
+				char key[32];
+				snprintf(key, sizeof(key), "k%d", i);
+				map_append(a, cur, key, v);
+			} else {
+				pd_arr_push(a, cur, v);
+			}
+			if (v->type == PD_MAP || v->type == PD_ARR)
+				stack[depth++] = v;
+		}
+		check_round_trip(a, top);
+		pd_arena_reset(a);
+	}
+}
+
+/* ---- requests from msgpack ---- */
+
+struct req_result {
+	int rc;
+	struct pd_request req;
+	struct pd_error err;
+};
+
+static struct req_result from_bytes(struct pd_arena *a, const void *buf, size_t len)
+{
+	struct req_result r;
+	memset(&r, 0, sizeof(r));
+	struct pd_value *v = unpack_all(a, buf, len);
+	r.rc = pd_request_from_msgpack(a, v, &r.req, &r.err);
+	return r;
+}
+
+static void assert_req_refused(const struct req_result *r, const char *fragment)
+{
+	assert_int_equal(r->rc, -1);
+	assert_int_equal(r->err.code, 400);
+	if (!strstr(r->err.msg, fragment))
+		fail_msg("message '%s' does not hold '%s'", r->err.msg, fragment);
+}
+
+static void test_request_words_and_named(void **state)
+{
+	struct pd_arena *a = *state;
+	/* ["waybill", "get", "0001878765"] */
+	struct bytes b = { 0 };
+	put8(&b, 0x93);
+	put_fixstr(&b, "waybill");
+	put_fixstr(&b, "get");
+	put_fixstr(&b, "0001878765");
+	struct req_result r = from_bytes(a, b.p, b.len);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.req.framing, PD_FRAMING_MSGPACK);
+	assert_int_equal(r.req.word_count, 3);
+	assert_string_equal(r.req.words[2]->u.s.ptr, "0001878765");
+	assert_non_null(r.req.named);
+	assert_int_equal(r.req.named->u.c.count, 0);
+	bytes_free(&b);
+
+	/* ["SCAN", "986825", "arrived", {"depot": "BJ02", "at": nil, "n": 5, "f": true}] */
+	put8(&b, 0x94);
+	put_fixstr(&b, "SCAN");
+	put_fixstr(&b, "986825");
+	put_fixstr(&b, "arrived");
+	put8(&b, 0x84);
+	put_fixstr(&b, "depot"); put_fixstr(&b, "BJ02");
+	put_fixstr(&b, "at"); put8(&b, 0xc0);
+	put_fixstr(&b, "n"); put8(&b, 5);
+	put_fixstr(&b, "f"); put8(&b, 0xc3);
+	r = from_bytes(a, b.p, b.len);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.req.word_count, 3);
+	assert_int_equal(r.req.named->u.c.count, 4);
+	assert_string_equal(pd_map_str(r.req.named, "depot"), "BJ02");
+	assert_int_equal(pd_map_get(r.req.named, "at")->type, PD_NIL);
+	int64_t n;
+	assert_true(pd_map_int(r.req.named, "n", &n));
+	assert_int_equal(n, 5);
+	assert_true(pd_map_bool(r.req.named, "f"));
+	bytes_free(&b);
+}
+
+static void test_request_integers_as_words(void **state)
+{
+	struct pd_arena *a = *state;
+	/* ["WAYBILL", "GET", 986825, -3] */
+	const unsigned char buf[] = { 0x94, 0xa7, 'W', 'A', 'Y', 'B', 'I', 'L', 'L',
+				      0xa3, 'G', 'E', 'T', 0xce, 0x00, 0x0f, 0x0e, 0xc9,
+				      0xfd };
+	struct req_result r = from_bytes(a, buf, sizeof(buf));
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.req.word_count, 4);
+	assert_int_equal(r.req.words[2]->type, PD_INT);
+	assert_int_equal(r.req.words[2]->u.i, 986825);
+	assert_int_equal(r.req.words[3]->type, PD_INT);
+	assert_int_equal(r.req.words[3]->u.i, -3);
+}
+
+static void test_request_shape_errors(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; const char *fragment; } bad[] = {
+		{ B("\xa4PING"), "non-empty array" },               /* a string */
+		{ B("\x81\xa1k\x01"), "non-empty array" },          /* a map */
+		{ B("\x05"), "non-empty array" },                   /* an integer */
+		{ B("\xc0"), "non-empty array" },                   /* nil */
+		{ B("\x90"), "non-empty array" },                   /* empty */
+		{ B("\xdc\x00\x00"), "non-empty array" },           /* empty array 16 */
+		{ B("\x91\x80"), "command word" },                  /* only a map */
+		{ B("\x91\x81\xa1k\x01"), "command word" },
+		{ B("\x93\xa1x\x81\xa1k\x01\xa1y"), "word 2" },     /* map not last */
+		{ B("\x93\xa1x\x80\x80"), "word 2" },               /* two maps */
+		{ B("\x92\xa1x\x91\xa1y"), "word 2" },              /* array as a word */
+		{ B("\x92\xa1x\xc3"), "word 2" },                   /* bool as a word */
+		{ B("\x93\xa1x\xa1y\xc0"), "word 3" },              /* nil as a word */
+		{ B("\x92\xa1x\x81\xa1k\x91\x01"), "'k' must be a string, integer or boolean" },
+		{ B("\x92\xa1x\x81\xa1k\x81\xa1j\x01"), "'k' must be a string, integer or boolean" },
+		{ B("\x92\xa1x\x81\xa1K\x01"), "bad argument name" },
+		{ B("\x92\xa1x\x81\xa3k-k\x01"), "bad argument name" },
+		{ B("\x92\xa1x\x81\xa0\x01"), "bad argument name" },
+		{ B("\x92\xa1x\x81\xa3k\0k\x01"), "bad argument name" },
+		{ B("\x92\xa1x\x82\xa1k\x01\xa1k\x02"), "'k' given twice" },
+		{ B("\x92\xa1x\xa2\xc0\xaf"), "invalid UTF-8" },     /* word */
+		{ B("\x91\xa3\xed\xa0\x80"), "invalid UTF-8" },  /* command word */
+		{ B("\x92\xa1x\x81\xa1k\xa1\xff"), "invalid UTF-8" }, /* named value */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct req_result r = from_bytes(a, bad[i].bytes, bad[i].len);
+		if (r.rc == 0)
+			fail_msg("case %zu accepted", i);
+		assert_req_refused(&r, bad[i].fragment);
+		pd_arena_reset(a);
+	}
+}
+
+static void test_request_limits(void **state)
+{
+	struct pd_arena *a = *state;
+	for (size_t words = PD_MAX_WORDS; words <= PD_MAX_WORDS + 1; words++) {
+		struct bytes b = { 0 };
+		put8(&b, 0xdc);
+		put_be(&b, words, 2);
+		for (size_t i = 0; i < words; i++)
+			put8(&b, (unsigned)(i % 100));
+		struct req_result r = from_bytes(a, b.p, b.len);
+		if (words == PD_MAX_WORDS) {
+			assert_int_equal(r.rc, 0);
+			assert_int_equal(r.req.word_count, PD_MAX_WORDS);
+		} else {
+			assert_req_refused(&r, "too many words");
+		}
+		bytes_free(&b);
+		pd_arena_reset(a);
+	}
+	for (size_t named = PD_MAX_NAMED_ARGS; named <= PD_MAX_NAMED_ARGS + 1; named++) {
+		struct bytes b = { 0 };
+		put8(&b, 0x92);
+		put_fixstr(&b, "x");
+		put8(&b, 0xde);
+		put_be(&b, named, 2);
+		for (size_t i = 0; i < named; i++) {
+			char key[32];
+			snprintf(key, sizeof(key), "k%zu", i);
+			put_fixstr(&b, key);
+			put8(&b, 1);
+		}
+		struct req_result r = from_bytes(a, b.p, b.len);
+		if (named == PD_MAX_NAMED_ARGS) {
+			assert_int_equal(r.rc, 0);
+			assert_int_equal(r.req.named->u.c.count, PD_MAX_NAMED_ARGS);
+		} else {
+			assert_req_refused(&r, "too many named arguments");
+		}
+		bytes_free(&b);
+		pd_arena_reset(a);
+	}
+}
+
+static void test_request_same_as_text(void **state)
+{
+	struct pd_arena *a = *state;
+	/* both framings give the same words and named arguments */
+	const char *line = "complaint open waybill=986825 text=\"parcel never arrived\"";
+	struct pd_request text;
+	struct pd_error err;
+	assert_int_equal(pd_parse_text_line(a, line, strlen(line), &text, &err), 0);
+
+	struct bytes b = { 0 };
+	put8(&b, 0x93);
+	put_fixstr(&b, "complaint");
+	put_fixstr(&b, "open");
+	put8(&b, 0x82);
+	put_fixstr(&b, "waybill"); put_fixstr(&b, "986825");
+	put_fixstr(&b, "text"); put_fixstr(&b, "parcel never arrived");
+	struct req_result r = from_bytes(a, b.p, b.len);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.req.word_count, text.word_count);
+	for (size_t i = 0; i < text.word_count; i++)
+		assert_true(values_equal(text.words[i], r.req.words[i]));
+	assert_true(values_equal(text.named, r.req.named));
+	bytes_free(&b);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_unpack_scalars),
+		T(test_unpack_unsigned_ints),
+		T(test_unpack_signed_ints),
+		T(test_uint64_above_int64_max_is_refused),
+		T(test_unpack_strings),
+		T(test_unpack_arrays),
+		T(test_unpack_maps),
+		T(test_map_keys_of_every_string_header),
+		T(test_used_counts_one_object),
+		T(test_every_truncation_of_single_values),
+		T(test_every_truncation_of_an_encoded_request),
+		T(test_every_truncation_of_wide_headers),
+		T(test_lying_headers_cost_nothing),
+		T(test_malformed_types),
+		T(test_nesting_limit),
+		T(test_round_trip_ints),
+		T(test_round_trip_strings),
+		T(test_round_trip_containers),
+		T(test_round_trip_record),
+		T(test_random_round_trips),
+		T(test_request_words_and_named),
+		T(test_request_integers_as_words),
+		T(test_request_shape_errors),
+		T(test_request_limits),
+		T(test_request_same_as_text),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

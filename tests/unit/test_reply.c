@@ -1,0 +1,742 @@
+/*
+ * Unit tests for reply rendering (protocol/reply.c) against PROTOCOL.md
+ * section 2 ("Text replies") and section 3 (msgpack replies).
+ *
+ * Besides exact expected bytes for small cases, a generic reader written here
+ * from the specification alone (status line, lines up to ".", undo the dot
+ * stuffing, undo the escapes) must get every field back: that is the promise
+ * that a client can split replies without knowing any command.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../protocol/reply.h"
+
+struct fixture {
+	struct pd_arena arena;
+	struct pd_buf out;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	pd_arena_init(&f->arena);
+	pd_buf_init(&f->out);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	pd_arena_free(&f->arena);
+	pd_buf_free(&f->out);
+	free(f);
+	return 0;
+}
+
+static const char *render_text(struct fixture *f, int code, const char *msg,
+			       struct pd_value *data)
+{
+	struct pd_reply r = { code, msg, data };
+	pd_buf_free(&f->out);
+	pd_reply_render_text(&r, &f->out);
+	assert_non_null(f->out.data);
+	assert_int_equal(strlen(f->out.data), f->out.len);
+	return f->out.data;
+}
+
+static void assert_text(struct fixture *f, int code, const char *msg,
+			struct pd_value *data, const char *want)
+{
+	const char *got = render_text(f, code, msg, data);
+	if (strcmp(got, want) != 0)
+		fail_msg("rendered\n[%s]\nwanted\n[%s]", got, want);
+}
+
+/* ---- a generic reader, from PROTOCOL.md ---- */
+
+struct field {
+	char key[128];
+	char val[256];
+	size_t val_len;
+	int record; /* 0-based record number in a list */
+};
+
+struct parsed_reply {
+	int code;
+	char msg[256];
+	size_t nfields;
+	struct field fields[64];
+	size_t consumed; /* bytes up to and including the terminating line */
+};
+
+/* Undoes the value escapes: \\ \r \n \t \xHH. */
+static size_t unescape(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\\') {
+			out[o++] = s[i];
+			continue;
+		}
+		assert_true(i + 1 < n);
+		char e = s[++i];
+		switch (e) {
+		case '\\': out[o++] = '\\'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'x': {
+			assert_true(i + 2 < n);
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+			out[o++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+			break;
+		}
+		default:
+			fail_msg("unknown escape \\%c in a reply", e);
+		}
+	}
+	return o;
+}
+
+static void read_reply(const char *buf, size_t len, struct parsed_reply *p)
+{
+	memset(p, 0, sizeof(*p));
+	const char *end = buf + len;
+	const char *eol = memchr(buf, '\n', len);
+	assert_non_null(eol);
+	assert_true(eol > buf && eol[-1] == '\r');
+	/* status line: 3 digits, a space, the message; no bare CR or LF in it */
+	assert_true(eol - buf >= 4);
+	assert_true(buf[3] == ' ');
+	p->code = (buf[0] - '0') * 100 + (buf[1] - '0') * 10 + (buf[2] - '0');
+	size_t mlen = (size_t)(eol - 1 - (buf + 4));
+	assert_null(memchr(buf, '\r', (size_t)(eol - 1 - buf)));
+	p->msg[unescape(buf + 4, mlen, p->msg)] = '\0';
+	const char *line = eol + 1;
+	if (p->code < 200 || p->code >= 300) {
+		p->consumed = (size_t)(line - buf);
+		return;
+	}
+	int record = 0;
+	for (;;) {
+		assert_true(line < end);
+		eol = memchr(line, '\n', (size_t)(end - line));
+		assert_non_null(eol);
+		assert_true(eol > line && eol[-1] == '\r');
+		size_t n = (size_t)(eol - 1 - line);
+		assert_null(memchr(line, '\r', n));
+		if (n == 1 && line[0] == '.') {
+			p->consumed = (size_t)(eol + 1 - buf);
+			return;
+		}
+		if (n == 0) {
+			record++;
+			line = eol + 1;
+			continue;
+		}
+		const char *l = line;
+		if (l[0] == '.') { /* dot-stuffed */
+			l++;
+			n--;
+		}
+		const char *colon = NULL;
+		/* a key holds no ": " (keys are names); the value may */
+		for (size_t i = 0; i + 1 < n; i++)
+			if (l[i] == ':' && l[i + 1] == ' ') {
+				colon = l + i;
+				break;
+			}
+		struct field *fl = &p->fields[p->nfields++];
+		assert_true(p->nfields <= 64);
+		fl->record = record;
+		if (!colon) { /* "key:" for an empty map or array */
+			assert_true(n >= 1 && l[n - 1] == ':');
+			assert_true(n - 1 < sizeof(fl->key));
+			fl->key[unescape(l, n - 1, fl->key)] = '\0';
+			fl->val_len = (size_t)-1;
+		} else {
+			size_t klen = (size_t)(colon - l);
+			assert_true(klen < sizeof(fl->key));
+			fl->key[unescape(l, klen, fl->key)] = '\0';
+			fl->val_len = unescape(colon + 2, n - klen - 2, fl->val);
+		}
+		line = eol + 1;
+	}
+}
+
+static const struct field *find_field(const struct parsed_reply *p, int record,
+				      const char *key)
+{
+	for (size_t i = 0; i < p->nfields; i++)
+		if (p->fields[i].record == record && strcmp(p->fields[i].key, key) == 0)
+			return &p->fields[i];
+	fail_msg("no field '%s' in record %d", key, record);
+	return NULL;
+}
+
+static void assert_field(const struct parsed_reply *p, int record, const char *key,
+			 const char *val, size_t val_len)
+{
+	const struct field *f = find_field(p, record, key);
+	assert_int_equal(f->val_len, val_len);
+	assert_memory_equal(f->val, val, val_len);
+}
+
+/* ---- status line ---- */
+
+static void test_status_line_and_terminator(void **state)
+{
+	struct fixture *f = *state;
+	assert_text(f, 200, "PONG", NULL, "200 PONG\r\n.\r\n");
+	assert_text(f, 201, "created", NULL, "201 created\r\n.\r\n");
+	/* a nil data is no data */
+	struct pd_value *nil = pd_nil(&f->arena);
+	assert_text(f, 200, "ok", nil, "200 ok\r\n.\r\n");
+	/* a missing message still gives a well-formed line */
+	assert_text(f, 200, NULL, NULL, "200 \r\n.\r\n");
+	/* the code is always 3 digits */
+	assert_text(f, 404, "no such waybill", NULL, "404 no such waybill\r\n");
+}
+
+static void test_error_replies_are_status_line_only(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_value *rec = pd_map(&f->arena);
+	pd_map_set_str(&f->arena, rec, "number", "986825");
+	static const int codes[] = { 400, 401, 403, 404, 409, 413, 422, 429, 500, 503 };
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "%d refused\r\n", codes[i]);
+		/* even with data attached, nothing follows the status line */
+		assert_text(f, codes[i], "refused", rec, want);
+	}
+}
+
+static void test_status_message_is_escaped(void **state)
+{
+	struct fixture *f = *state;
+	assert_text(f, 400, "bad\r\n.\r\n200 ok", NULL, "400 bad\\r\\n.\\r\\n200 ok\r\n");
+	assert_text(f, 400, "tab\there \\ \x01", NULL, "400 tab\\there \\\\ \\x01\r\n");
+	/* UTF-8 is not escaped */
+	assert_text(f, 422, "\xe8\xb6\x85\xe8\xbf\x87", NULL, "422 \xe8\xb6\x85\xe8\xbf\x87\r\n");
+}
+
+/* ---- records ---- */
+
+static void test_record_lines(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "number", "0001878765");
+	pd_map_set_str(a, rec, "status", "in_transit");
+	pd_map_set_int(a, rec, "fee_fen", 1200);
+	pd_map_set_int(a, rec, "delta", -7);
+	pd_map_set_bool(a, rec, "insured", true);
+	pd_map_set_bool(a, rec, "late", false);
+	pd_map_set(a, rec, "signer", pd_nil(a));
+	pd_map_set_str(a, rec, "empty", "");
+	assert_text(f, 200, "ok", rec,
+		    "200 ok\r\n"
+		    "number: 0001878765\r\n"
+		    "status: in_transit\r\n"
+		    "fee_fen: 1200\r\n"
+		    "delta: -7\r\n"
+		    "insured: yes\r\n"
+		    "late: no\r\n"
+		    "signer: \r\n"
+		    "empty: \r\n"
+		    ".\r\n");
+}
+
+static void test_int_extremes(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_int(a, rec, "min", INT64_MIN);
+	pd_map_set_int(a, rec, "max", INT64_MAX);
+	assert_text(f, 200, "ok", rec,
+		    "200 ok\r\nmin: -9223372036854775808\r\nmax: 9223372036854775807\r\n.\r\n");
+}
+
+static void test_list_of_records(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *list = pd_arr(a);
+	for (int i = 1; i <= 3; i++) {
+		struct pd_value *rec = pd_map(a);
+		pd_map_set_int(a, rec, "id", i);
+		pd_map_set_str(a, rec, "kind", i == 2 ? "pickup" : "delivery");
+		pd_arr_push(a, list, rec);
+	}
+	assert_text(f, 200, "3 queries", list,
+		    "200 3 queries\r\n"
+		    "id: 1\r\nkind: delivery\r\n"
+		    "\r\n"
+		    "id: 2\r\nkind: pickup\r\n"
+		    "\r\n"
+		    "id: 3\r\nkind: delivery\r\n"
+		    ".\r\n");
+
+	/* an empty list is an empty body */
+	assert_text(f, 200, "0 queries", pd_arr(a), "200 0 queries\r\n.\r\n");
+
+	/* one record: no separator */
+	struct pd_value *one = pd_arr(a);
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_int(a, rec, "id", 9);
+	pd_arr_push(a, one, rec);
+	assert_text(f, 200, "ok", one, "200 ok\r\nid: 9\r\n.\r\n");
+}
+
+static void test_nested_values_flatten(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "number", "986825");
+	struct pd_value *sender = pd_map(a);
+	pd_map_set_str(a, sender, "name", "Li Lei");
+	pd_map_set_str(a, sender, "city", "Shanghai");
+	pd_map_set(a, rec, "sender", sender);
+	struct pd_value *events = pd_arr(a);
+	const char *names[] = { "picked_up", "arrived" };
+	for (int i = 0; i < 2; i++) {
+		struct pd_value *ev = pd_map(a);
+		pd_map_set_str(a, ev, "event", names[i]);
+		pd_map_set_str(a, ev, "depot", i ? "BJ02" : "SH01");
+		pd_arr_push(a, events, ev);
+	}
+	pd_map_set(a, rec, "events", events);
+	struct pd_value *tags = pd_arr(a);
+	pd_arr_push(a, tags, pd_str(a, "urgent"));
+	struct pd_value *inner = pd_arr(a);
+	pd_arr_push(a, inner, pd_int(a, 5));
+	pd_arr_push(a, tags, inner);
+	pd_map_set(a, rec, "tags", tags);
+	pd_map_set(a, rec, "notes", pd_arr(a));
+	pd_map_set(a, rec, "extra", pd_map(a));
+	assert_text(f, 200, "ok", rec,
+		    "200 ok\r\n"
+		    "number: 986825\r\n"
+		    "sender.name: Li Lei\r\n"
+		    "sender.city: Shanghai\r\n"
+		    "events.1.event: picked_up\r\n"
+		    "events.1.depot: SH01\r\n"
+		    "events.2.event: arrived\r\n"
+		    "events.2.depot: BJ02\r\n"
+		    "tags.1: urgent\r\n"
+		    "tags.2.1: 5\r\n"
+		    "notes:\r\n"
+		    "extra:\r\n"
+		    ".\r\n");
+}
+
+/* A record is "key: value" lines; a record with no fields has none. (An
+ * empty map or array is "key:" only where it has a key, i.e. nested.) */
+static void test_empty_record_is_an_empty_body(void **state)
+{
+	struct fixture *f = *state;
+	assert_text(f, 200, "ok", pd_map(&f->arena), "200 ok\r\n.\r\n");
+}
+
+static void test_non_map_data(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	/* data that is not a record still renders as one key: value line */
+	assert_text(f, 200, "ok", pd_str(a, "x"), "200 ok\r\nvalue: x\r\n.\r\n");
+	struct pd_value *list = pd_arr(a);
+	pd_arr_push(a, list, pd_int(a, 1));
+	pd_arr_push(a, list, pd_int(a, 2));
+	assert_text(f, 200, "ok", list, "200 ok\r\nvalue: 1\r\n\r\nvalue: 2\r\n.\r\n");
+}
+
+/* ---- dot-stuffing ---- */
+
+static void test_dot_stuffing(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, ".", "a lone dot key");
+	pd_map_set_str(a, rec, ".hidden", "x");
+	pd_map_set_str(a, rec, "v", ".");            /* a dot value is not at line start */
+	struct pd_value *nested = pd_map(a);
+	pd_map_set_int(a, nested, "b", 1);
+	pd_map_set(a, rec, ".a", nested);
+	pd_map_set(a, rec, ".e", pd_arr(a));
+	assert_text(f, 200, "ok", rec,
+		    "200 ok\r\n"
+		    "..: a lone dot key\r\n"
+		    "..hidden: x\r\n"
+		    "v: .\r\n"
+		    "..a.b: 1\r\n"
+		    "..e:\r\n"
+		    ".\r\n");
+
+	/* the generic reader sees the original keys, and the body ends only at
+	 * the real terminator */
+	const char *buf = render_text(f, 200, "ok", rec);
+	struct parsed_reply p;
+	read_reply(buf, strlen(buf), &p);
+	assert_int_equal(p.consumed, strlen(buf));
+	assert_field(&p, 0, ".", "a lone dot key", 14);
+	assert_field(&p, 0, ".hidden", "x", 1);
+	assert_field(&p, 0, ".a.b", "1", 1);
+}
+
+/* ---- escapes ---- */
+
+/* Keys are escaped like values, so no key can break a line or end the body. */
+static void test_keys_are_escaped(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "a\r\n.\r\nb", "v");
+	pd_map_set_str(a, rec, "t\tk\\", "w");
+	struct pd_value *inner = pd_map(a);
+	pd_map_set_int(a, inner, "x\ny", 1);
+	pd_map_set(a, rec, "n\x01", inner);
+	pd_map_set(a, rec, "e\n", pd_arr(a));
+	assert_text(f, 200, "ok", rec,
+		    "200 ok\r\n"
+		    "a\\r\\n.\\r\\nb: v\r\n"
+		    "t\\tk\\\\: w\r\n"
+		    "n\\x01.x\\ny: 1\r\n"
+		    "e\\n:\r\n"
+		    ".\r\n");
+	const char *buf = render_text(f, 200, "ok", rec);
+	struct parsed_reply p;
+	read_reply(buf, strlen(buf), &p);
+	assert_int_equal(p.consumed, strlen(buf));
+	assert_int_equal(p.nfields, 4);
+	assert_field(&p, 0, "a\r\n.\r\nb", "v", 1);
+	assert_field(&p, 0, "t\tk\\", "w", 1);
+	assert_field(&p, 0, "n\x01.x\ny", "1", 1);
+}
+
+static void test_value_escapes(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "text", "a\\b\r\nc\td");
+	pd_map_set(a, rec, "ctl", pd_strn(a, "\x00\x01\x1f\x7f" "e", 5));
+	pd_map_set_str(a, rec, "dot", "line\n.\nnext");
+	pd_map_set_str(a, rec, "utf8", "\xe5\x8c\x85\xe8\xa3\xb9");
+	pd_map_set_str(a, rec, "hi", "\x80\xff"); /* bytes >= 0x80 pass */
+	assert_text(f, 200, "ok", rec,
+		    "200 ok\r\n"
+		    "text: a\\\\b\\r\\nc\\td\r\n"
+		    "ctl: \\x00\\x01\\x1f\\x7fe\r\n"
+		    "dot: line\\n.\\nnext\r\n"
+		    "utf8: \xe5\x8c\x85\xe8\xa3\xb9\r\n"
+		    "hi: \x80\xff\r\n"
+		    ".\r\n");
+
+	struct pd_buf one;
+	pd_buf_init(&one);
+	pd_value_render_text(pd_str(a, "\\x41"), &one);
+	assert_string_equal(one.data, "\\\\x41"); /* a literal backslash-x is not an escape */
+	pd_buf_free(&one);
+}
+
+/* Every value, whatever its bytes, comes back through the generic reader. */
+static void test_reader_recovers_every_byte(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	srand(7);
+	for (int round = 0; round < 500; round++) {
+		struct pd_value *list = pd_arr(a);
+		char vals[3][4][40];
+		size_t lens[3][4];
+		for (int r = 0; r < 3; r++) {
+			struct pd_value *rec = pd_map(a);
+			for (int k = 0; k < 4; k++) {
+				size_t n = (size_t)(rand() % 40);
+				for (size_t i = 0; i < n; i++) {
+					/* bias towards the awkward bytes */
+					static const char awkward[] = "\r\n.\\\t: \x00\x7f\"";
+					vals[r][k][i] = rand() % 2
+						? awkward[rand() % (int)(sizeof(awkward) - 1)]
+						: (char)(rand() % 256);
+				}
+				lens[r][k] = n;
+				char key[16];
+				snprintf(key, sizeof(key), "k%d", k);
+				pd_map_set(a, rec, pd_strdup(a, key), pd_strn(a, vals[r][k], n));
+			}
+			pd_arr_push(a, list, rec);
+		}
+		const char *buf = render_text(f, 200, "ok", list);
+		size_t len = f->out.len;
+		struct parsed_reply p;
+		read_reply(buf, len, &p);
+		assert_int_equal(p.code, 200);
+		assert_int_equal(p.consumed, len);
+		assert_int_equal(p.nfields, 12);
+		for (int r = 0; r < 3; r++)
+			for (int k = 0; k < 4; k++) {
+				char key[16];
+				snprintf(key, sizeof(key), "k%d", k);
+				assert_field(&p, r, key, vals[r][k], lens[r][k]);
+			}
+		pd_arena_reset(a);
+	}
+}
+
+static void test_pipelined_replies_split(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	/* three replies back to back: a reader finds each end */
+	struct pd_buf all;
+	pd_buf_init(&all);
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "m", ".\r\n.\r\n");
+	pd_map_set_str(a, rec, ".", ".");
+	struct pd_reply r1 = { 200, "ok", rec };
+	struct pd_reply r2 = { 404, "no such waybill", NULL };
+	struct pd_reply r3 = { 201, "created", NULL };
+	pd_reply_render(&r1, PD_FRAMING_TEXT, &all);
+	pd_reply_render(&r2, PD_FRAMING_TEXT, &all);
+	pd_reply_render(&r3, PD_FRAMING_TEXT, &all);
+	struct parsed_reply p;
+	size_t off = 0;
+	read_reply(all.data + off, all.len - off, &p);
+	assert_int_equal(p.code, 200);
+	assert_field(&p, 0, "m", ".\r\n.\r\n", 6);
+	assert_field(&p, 0, ".", ".", 1);
+	off += p.consumed;
+	read_reply(all.data + off, all.len - off, &p);
+	assert_int_equal(p.code, 404);
+	assert_string_equal(p.msg, "no such waybill");
+	off += p.consumed;
+	read_reply(all.data + off, all.len - off, &p);
+	assert_int_equal(p.code, 201);
+	off += p.consumed;
+	assert_int_equal(off, all.len);
+	pd_buf_free(&all);
+}
+
+/* ---- msgpack ---- */
+
+static bool values_equal(const struct pd_value *x, const struct pd_value *y)
+{
+	if (x->type != y->type)
+		return false;
+	switch (x->type) {
+	case PD_NIL: return true;
+	case PD_BOOL: return x->u.b == y->u.b;
+	case PD_INT: return x->u.i == y->u.i;
+	case PD_STR:
+		return x->u.s.len == y->u.s.len &&
+		       memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0;
+	case PD_MAP:
+	case PD_ARR: {
+		if (x->u.c.count != y->u.c.count)
+			return false;
+		const struct pd_entry *e = x->u.c.head, *g = y->u.c.head;
+		for (; e && g; e = e->next, g = g->next) {
+			if (x->type == PD_MAP &&
+			    (e->key_len != g->key_len || memcmp(e->key, g->key, e->key_len)))
+				return false;
+			if (!values_equal(e->val, g->val))
+				return false;
+		}
+		return !e && !g;
+	}
+	}
+	return false;
+}
+
+static struct pd_value *decode_reply(struct fixture *f, const struct pd_reply *r)
+{
+	pd_buf_free(&f->out);
+	pd_reply_render_msgpack(r, &f->out);
+	size_t used;
+	struct pd_value *v;
+	assert_int_equal(pd_value_unpack(&f->arena, f->out.data, f->out.len, &used, &v),
+			 PD_UNPACK_OK);
+	assert_int_equal(used, f->out.len);
+	assert_int_equal(v->type, PD_MAP);
+	assert_int_equal(v->u.c.count, 3);
+	return v;
+}
+
+static void test_msgpack_reply_shape(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "number", "0001878765");
+	pd_map_set_int(a, rec, "fee_fen", 1200);
+	pd_map_set_bool(a, rec, "late", true);
+	pd_map_set(a, rec, "signer", pd_nil(a));
+	struct pd_value *events = pd_arr(a);
+	struct pd_value *ev = pd_map(a);
+	pd_map_set_str(a, ev, "event", "arrived");
+	pd_arr_push(a, events, ev);
+	pd_map_set(a, rec, "events", events);
+
+	struct pd_reply r = { 201, "created \xe5\x8c\x85", rec };
+	struct pd_value *v = decode_reply(f, &r);
+	int64_t code;
+	assert_true(pd_map_int(v, "code", &code));
+	assert_int_equal(code, 201);
+	assert_string_equal(pd_map_str(v, "msg"), "created \xe5\x8c\x85");
+	struct pd_value *data = pd_map_get(v, "data");
+	assert_non_null(data);
+	assert_true(values_equal(data, rec)); /* nested values stay nested */
+
+	/* no data: nil; no message: an empty string */
+	struct pd_reply e = { 404, NULL, NULL };
+	v = decode_reply(f, &e);
+	assert_true(pd_map_int(v, "code", &code));
+	assert_int_equal(code, 404);
+	assert_string_equal(pd_map_str(v, "msg"), "");
+	assert_non_null(pd_map_get(v, "data"));
+	assert_int_equal(pd_map_get(v, "data")->type, PD_NIL);
+
+	/* a list stays a list */
+	struct pd_value *list = pd_arr(a);
+	pd_arr_push(a, list, rec);
+	pd_arr_push(a, list, rec);
+	struct pd_reply l = { 200, "2", list };
+	v = decode_reply(f, &l);
+	assert_true(values_equal(pd_map_get(v, "data"), list));
+
+	/* pd_reply_render picks the framing */
+	struct pd_buf mp;
+	pd_buf_init(&mp);
+	pd_reply_render(&r, PD_FRAMING_MSGPACK, &mp);
+	pd_buf_free(&f->out);
+	pd_reply_render_msgpack(&r, &f->out);
+	assert_int_equal(mp.len, f->out.len);
+	assert_memory_equal(mp.data, f->out.data, mp.len);
+	pd_buf_free(&mp);
+}
+
+static void test_reply_from_msgpack(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "k", "v");
+	struct pd_reply r = { 200, "ok", rec };
+	struct pd_value *v = decode_reply(f, &r);
+	struct pd_reply back;
+	memset(&back, 0xa5, sizeof(back));
+	assert_int_equal(pd_reply_from_msgpack(v, &back), 0);
+	assert_int_equal(back.code, 200);
+	assert_string_equal(back.msg, "ok");
+	assert_non_null(back.data);
+	assert_true(values_equal(back.data, rec));
+
+	/* nil data comes back as no data */
+	struct pd_reply e = { 409, "not allowed", NULL };
+	v = decode_reply(f, &e);
+	assert_int_equal(pd_reply_from_msgpack(v, &back), 0);
+	assert_int_equal(back.code, 409);
+	assert_string_equal(back.msg, "not allowed");
+	assert_null(back.data);
+
+	/* not a reply */
+	struct pd_value *m = pd_map(a);
+	assert_int_equal(pd_reply_from_msgpack(m, &back), -1);              /* no code */
+	pd_map_set_str(a, m, "code", "200");
+	assert_int_equal(pd_reply_from_msgpack(m, &back), -1);              /* code not int */
+	assert_int_equal(pd_reply_from_msgpack(pd_arr(a), &back), -1);
+	assert_int_equal(pd_reply_from_msgpack(pd_int(a, 200), &back), -1);
+	/* only a code: msg and data absent */
+	m = pd_map(a);
+	pd_map_set_int(a, m, "code", 503);
+	assert_int_equal(pd_reply_from_msgpack(m, &back), 0);
+	assert_int_equal(back.code, 503);
+	assert_null(back.msg);
+	assert_null(back.data);
+}
+
+/* ---- helpers ---- */
+
+static void test_reply_set_and_buf(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_reply r = { 0, NULL, NULL };
+	pd_reply_set(&f->arena, &r, 422, "over the limit of %d fen for %s", 50000, "operator");
+	assert_int_equal(r.code, 422);
+	assert_string_equal(r.msg, "over the limit of 50000 fen for operator");
+
+	/* a long message is cut, never overflows */
+	char long_msg[1000];
+	memset(long_msg, 'm', sizeof(long_msg) - 1);
+	long_msg[sizeof(long_msg) - 1] = '\0';
+	pd_reply_set(&f->arena, &r, 400, "%s", long_msg);
+	assert_true(strlen(r.msg) > 0 && strlen(r.msg) < sizeof(long_msg) - 1);
+	assert_int_equal(strspn(r.msg, "m"), strlen(r.msg));
+
+	/* a message cut inside a UTF-8 character is still UTF-8 */
+	char cut[300];
+	memset(cut, 'a', 254);
+	strcpy(cut + 254, "\xe5\x8c\x85");
+	pd_reply_set(&f->arena, &r, 400, "%s", cut);
+	assert_true(strlen(r.msg) >= 254);
+	assert_memory_equal(r.msg, cut, 254);
+	if (!pd_utf8_valid(r.msg, strlen(r.msg)))
+		fail_msg("pd_reply_set left a cut UTF-8 sequence");
+
+	/* pd_buf_printf grows past its small buffer */
+	struct pd_buf b;
+	pd_buf_init(&b);
+	pd_buf_printf(&b, "%s|%d", long_msg, 42);
+	assert_int_equal(b.len, strlen(long_msg) + 3);
+	assert_memory_equal(b.data + b.len - 3, "|42", 3);
+	pd_buf_add(&b, "\0x", 2); /* binary-safe */
+	assert_int_equal(b.len, strlen(long_msg) + 5);
+	assert_int_equal(b.data[b.len], '\0');
+	pd_buf_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_status_line_and_terminator),
+		T(test_error_replies_are_status_line_only),
+		T(test_status_message_is_escaped),
+		T(test_record_lines),
+		T(test_int_extremes),
+		T(test_list_of_records),
+		T(test_nested_values_flatten),
+		T(test_empty_record_is_an_empty_body),
+		T(test_non_map_data),
+		T(test_dot_stuffing),
+		T(test_keys_are_escaped),
+		T(test_value_escapes),
+		T(test_reader_recovers_every_byte),
+		T(test_pipelined_replies_split),
+		T(test_msgpack_reply_shape),
+		T(test_reply_from_msgpack),
+		T(test_reply_set_and_buf),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

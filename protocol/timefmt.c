@@ -32,7 +32,7 @@ int pd_date_parse(const char *s, int *y, int *m, int *d)
 		return -1;
 	if (digits(s, 4, y) || digits(s + 5, 2, m) || digits(s + 8, 2, d))
 		return -1;
-	if (*y < 1900 || *y > 9999 || *m < 1 || *m > 12 || *d < 1 ||
+	if (*y < 1970 || *y > 9999 || *m < 1 || *m > 12 || *d < 1 ||
 	    *d > days_in_month(*y, *m))
 		return -1;
 	return 0;
@@ -44,7 +44,7 @@ int pd_month_parse(const char *s, int *y, int *m)
 		return -1;
 	if (digits(s, 4, y) || digits(s + 5, 2, m))
 		return -1;
-	return (*y < 1900 || *y > 9999 || *m < 1 || *m > 12) ? -1 : 0;
+	return (*y < 1970 || *y > 9999 || *m < 1 || *m > 12) ? -1 : 0;
 }
 
 int pd_time_parse(const char *s, int64_t *utc)

@@ -45,7 +45,8 @@ static void check_zone(const char *zone)
 		x ^= x >> 7;
 		x ^= x << 17;
 		/* 1970 .. 2100, with a bias to seconds around whole hours */
-		int64_t utc = (int64_t)(x % 4102444800ULL);
+		/* 1970-01-02 on: dates before 1970 are refused as input */
+		int64_t utc = 86400 + (int64_t)(x % 4102358400ULL);
 		if (i % 3 == 0)
 			utc = utc / 3600 * 3600 + (int64_t)(x % 3) - 1;
 		char want[64], got[PD_TIME_BUF];
@@ -96,6 +97,7 @@ static void test_dates_and_months(void **state)
 	assert_int_not_equal(pd_date_parse("2026-02-29", &y, &m, &d), 0);
 	assert_int_not_equal(pd_date_parse("2100-02-29", &y, &m, &d), 0);
 	assert_int_equal(pd_date_parse("2000-02-29", &y, &m, &d), 0);
+	assert_int_not_equal(pd_date_parse("1969-12-31", &y, &m, &d), 0);
 	assert_int_equal(pd_month_parse("2026-12", &y, &m), 0);
 	assert_int_not_equal(pd_month_parse("2026-13", &y, &m), 0);
 	assert_int_not_equal(pd_month_parse("2026-1", &y, &m), 0);

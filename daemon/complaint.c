@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../protocol/timefmt.h"
+#include "calendar.h"
 #include "complaint.h"
 #include "customer.h"
 #include "volume.h"
@@ -93,30 +94,138 @@ static bool clocks_run(enum complaint_status s)
 	       s != COMPLAINT_STATUS_CLOSED;
 }
 
+static bool is_paused(const struct pd_value *c)
+{
+	return *rec_str(c, "waiting_for") != '\0';
+}
+
 /* The time the overdue list sorts by: the acknowledge clock until the
- * customer is contacted, then the resolve clock. 0 when no clock runs. */
+ * customer is contacted, then the resolve clock. 0 when no clock runs (or
+ * the resolve clock is paused). */
 static int64_t due_of(const struct pd_value *c)
 {
 	if (!c || !clocks_run(status_of(c)))
 		return 0;
-	return rec_int(c, "acknowledged_at") ? rec_int(c, "resolve_by") : rec_int(c, "acknowledge_by");
+	if (!rec_int(c, "acknowledged_at"))
+		return rec_int(c, "acknowledge_by");
+	return is_paused(c) ? 0 : rec_int(c, "resolve_by");
 }
 
-/* The next instant the daemon must act on this complaint, 0 for none. */
+static void consider(int64_t *next, int64_t t)
+{
+	if (t && (!*next || t < *next))
+		*next = t;
+}
+
+/* The next instant the daemon must act on this complaint, 0 for none: a
+ * breach fires at the first second past a due time. A paused complaint's
+ * resolve and update clocks wait. */
 static int64_t next_action_of(const struct pd_value *c)
 {
 	if (!c || !clocks_run(status_of(c)))
 		return 0;
 	int64_t next = 0;
 	if (!rec_int(c, "acknowledged_at") && !pd_map_bool(c, "acknowledge_breached"))
-		next = rec_int(c, "acknowledge_by");
-	if (!pd_map_bool(c, "resolve_breached")) {
-		/* due "after" resolve_by: act on the first second past it */
-		int64_t r = rec_int(c, "resolve_by") + 1;
-		if (!next || r < next)
-			next = r;
-	}
+		consider(&next, rec_int(c, "acknowledge_by"));
+	if (!is_paused(c) && !pd_map_bool(c, "resolve_breached"))
+		consider(&next, rec_int(c, "resolve_by") + 1);
+	if (!is_paused(c) && rec_int(c, "update_by") && !pd_map_bool(c, "update_breached"))
+		consider(&next, rec_int(c, "update_by") + 1);
 	return next;
+}
+
+/* ---- clocks in business time (docs/sla.md part 3) ----
+ * A complaint's clocks count business minutes on its depot's calendar, the
+ * version in force when the complaint was opened; without a calendar, or
+ * for a regulator's deadline and the 30-day ceiling, they count calendar
+ * time. */
+struct clock_calendar {
+	bool business;
+	struct bizcal cal;
+	struct calendar_buffers bufs;
+};
+
+static int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *c, struct clock_calendar *cc)
+{
+	cc->business = false;
+	const char *name = pd_map_str(c, "calendar");
+	if (!name || !*name)
+		return 0;
+	int rc = calendar_load(ctx->txn, ctx->st, name, rec_int(c, "calendar_version"), &cc->cal, &cc->bufs, NULL);
+	cc->business = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* start + a period: business minutes on a calendar, else calendar seconds. */
+static int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t business_minutes,
+			 int64_t calendar_secs)
+{
+	int64_t due;
+	if (cc->business && bizcal_add_minutes(&cc->cal, start, business_minutes, &due) == 0)
+		return due;
+	return start + calendar_secs;
+}
+
+/* The time between two instants as the clock counts it (seconds). */
+static int64_t clock_span(const struct clock_calendar *cc, int64_t from, int64_t to)
+{
+	if (to <= from)
+		return 0;
+	int64_t secs;
+	if (cc->business && bizcal_seconds_between(&cc->cal, from, to, &secs) == 0)
+		return secs;
+	return to - from;
+}
+
+static int64_t scaled(int64_t value, enum complaint_service_level level)
+{
+	return value * (int64_t)g_complaint_config.service_level_percent[level] / 100;
+}
+
+/* Complaints through an outside body keep calendar days: their deadline is
+ * the body's (rules: "answered to the regulator within its deadline"). */
+static bool resolve_in_business_time(const struct pd_value *c)
+{
+	uint32_t bit = COMPLAINT_CHANNEL_BIT(channel_of(c));
+	return !(g_complaint_config.regulator_deadline_channels & bit) && !rec_int(c, "regulator_reply_by");
+}
+
+static int64_t min_due(int64_t a, int64_t b)
+{
+	return (!a || (b && b < a)) ? b : a;
+}
+
+/* The resolve-by time of a period started at `start`: business time where it
+ * applies, never past the ceiling or the regulator's deadline. */
+static int64_t resolve_due(struct cmd_ctx *ctx, const struct clock_calendar *cc, const struct pd_value *c,
+			   int64_t start, int64_t business_minutes, int64_t calendar_due)
+{
+	int64_t due = calendar_due;
+	if (cc->business && resolve_in_business_time(c))
+		due = clock_add(cc, start, scaled(business_minutes, service_of(c)), 0);
+	(void)ctx;
+	due = min_due(due, rec_int(c, "close_by"));
+	return min_due(due, rec_int(c, "regulator_reply_by"));
+}
+
+/* The customer must next hear from us by this time (from a contact now). */
+static void restart_update_clock(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	struct clock_calendar cc;
+	if (clock_calendar_load(ctx, c, &cc))
+		cc.business = false;
+	enum complaint_service_level level = service_of(c);
+	pd_map_set_int(ctx->a, c, "update_by",
+		       clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_update_business_minutes, level),
+				 scaled(ctx->cfg->complaint_update_secs, level)));
+	pd_map_set_bool(ctx->a, c, "update_breached", false);
+}
+
+/* The customer heard from us: the update clock starts again. */
+static void customer_contacted(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	pd_map_set_int(ctx->a, c, "last_contact_at", ctx->now);
+	restart_update_clock(ctx, c);
 }
 
 static bool is_overdue(const struct pd_value *c, int64_t now)
@@ -179,7 +288,9 @@ static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 	const char *depot = rec_str(after, "depot");
 	int rc = 0;
 	if (!before) {
-		if ((rc = volume_count_month(ctx, customer, depot, month, "complaints", 1)))
+		if ((rc = volume_count_month(ctx, customer, depot, month, "complaints", 1)) ||
+		    (rc = volume_count_month(ctx, customer, depot, month,
+					     pd_sprintf(ctx->a, "complaints.%s", rec_str(after, "category")), 1)))
 			return rc;
 		const char *number = pd_map_str(after, "waybill");
 		struct pd_value *wb;
@@ -257,8 +368,19 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 		    (rc = count(ctx, c, "stage", rec_str(c, "stage"), d)) ||
 		    (rc = count(ctx, c, "satisfaction", "sum", d * rec_int(c, "satisfaction"))) ||
 		    (rc = count(ctx, c, "satisfaction", "count", d)) ||
-		    (rc = duration_set(ctx, c, "resolve", rec_int(c, "closed_at") - rec_int(c, "opened_at"), is_closed)))
+		    (rc = duration_set(ctx, c, "resolve", rec_int(c, "closed_at") - rec_int(c, "opened_at"), is_closed)) ||
+		    (rc = count(ctx, c, "paused_secs", "sum", d * rec_int(c, "paused_secs"))))
 			return rc;
+		/* time to resolve in business time, less the paused time */
+		struct clock_calendar cc;
+		if ((rc = clock_calendar_load(ctx, c, &cc)))
+			return rc;
+		if (cc.business) {
+			int64_t biz = clock_span(&cc, rec_int(c, "opened_at"), rec_int(c, "closed_at")) -
+				      rec_int(c, "paused_secs");
+			if ((rc = duration_set(ctx, c, "resolve_biz", biz, is_closed)))
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -309,8 +431,14 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
 		.close_by = rec_int(c, "close_by"),
 	};
 	struct complaint_due next;
-	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK)
-		pd_map_set_int(a, c, "resolve_by", next.resolve_by);
+	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
+		struct clock_calendar cc;
+		if (clock_calendar_load(ctx, c, &cc))
+			cc.business = false;
+		pd_map_set_int(a, c, "resolve_by",
+			       resolve_due(ctx, &cc, c, ctx->now, ctx->cfg->complaint_escalated_resolve_business_minutes,
+					   next.resolve_by));
+	}
 	char names[160];
 	complaint_triggers_format(triggers, names, sizeof(names));
 	pd_map_set_str(a, c, "level", complaint_level_name(target));
@@ -336,7 +464,8 @@ static struct complaint_facts facts_of(struct cmd_ctx *ctx, const struct pd_valu
 		.media_or_legal_threat = pd_map_bool(c, "media_threat"),
 		.several_departments = pd_map_bool(c, "several_depots"),
 		.customer_refused = status_of(c) == COMPLAINT_STATUS_REFUSED,
-		.resolve_by = rec_int(c, "resolve_by"),
+		/* a paused resolve clock cannot be overdue */
+		.resolve_by = is_paused(c) ? COMPLAINT_MAX_UTC : rec_int(c, "resolve_by"),
 		.now = ctx->now,
 	};
 	return f;
@@ -486,10 +615,29 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_bool(a, c, "media_threat", pd_arg_bool(ctx->args, "media_threat", 0));
 	pd_map_set_bool(a, c, "several_depots", pd_arg_bool(ctx->args, "several_depots", 0));
 	pd_map_set_str(a, c, "service_level", complaint_service_level_name(level));
-	pd_map_set_int(a, c, "acknowledge_by", due.acknowledge_by);
-	pd_map_set_int(a, c, "resolve_by", due.resolve_by);
 	pd_map_set_int(a, c, "regulator_reply_by", due.regulator_reply_by);
 	pd_map_set_int(a, c, "close_by", due.close_by);
+	/* the clocks run on the depot's calendar as it is now */
+	struct clock_calendar cc = { .business = false };
+	int64_t version = 0;
+	if (ctx->cfg->complaint_business_clocks) {
+		rc = calendar_for_depot(ctx->txn, ctx->st, depot, &cc.cal, &cc.bufs, &version);
+		if (rc && rc != MDB_NOTFOUND)
+			return reply_store_error(ctx, rc);
+		cc.business = rc == 0;
+	}
+	pd_map_set_str(a, c, "clock_basis", cc.business ? "business" : "calendar");
+	if (cc.business) {
+		pd_map_set_str(a, c, "calendar", cc.bufs.name);
+		pd_map_set_int(a, c, "calendar_version", version);
+	}
+	int64_t resolve_by = resolve_due(ctx, &cc, c, ctx->now, ctx->cfg->complaint_resolve_business_minutes,
+					 due.resolve_by);
+	int64_t ack_by = cc.business ? clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
+				     : due.acknowledge_by;
+	pd_map_set_int(a, c, "acknowledge_by", min_due(ack_by, resolve_by));
+	pd_map_set_int(a, c, "resolve_by", resolve_by);
+	pd_map_set_int(a, c, "paused_secs", 0);
 	pd_map_set_int(a, c, "escalations", 0);
 	pd_map_set_bool(a, c, "ever_escalated", false);
 	pd_map_set_bool(a, c, "ever_overdue", false);
@@ -501,19 +649,34 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 			 : pd_sprintf(a, "complaint %llu opened", (unsigned long long)id));
 }
 
-static struct pd_value *clock_record(struct cmd_ctx *ctx, int64_t due, int64_t met_at, bool running)
+/* One clock as GET shows it: basis, due time, state, time used and left
+ * (in the clock's own time: business seconds on a business clock). */
+static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct clock_calendar *cc, bool business,
+				     int64_t start, int64_t due, int64_t met_at, bool running, bool paused,
+				     int64_t paused_secs)
 {
+	const struct clock_calendar calendar_time = { .business = false };
+	const struct clock_calendar *k = business ? cc : &calendar_time;
 	struct pd_value *r = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, r, "basis", business && cc->business ? "business" : "calendar");
 	map_set_time(ctx, r, "due_at", due);
 	const char *state;
+	int64_t end = met_at ? met_at : ctx->now;
 	if (met_at)
 		state = met_at <= due ? "met" : "met_late";
 	else if (!running)
 		state = "stopped";
+	else if (paused)
+		state = "paused";
 	else
 		state = ctx->now > due ? "breached" : "running";
+	int64_t used = clock_span(k, start, end) - paused_secs;
 	pd_map_set_str(ctx->a, r, "state", state);
-	pd_map_set_int(ctx->a, r, "left_secs", running && !met_at ? due - ctx->now : 0);
+	pd_map_set_int(ctx->a, r, "used_secs", used > 0 ? used : 0);
+	int64_t left = end <= due ? clock_span(k, end, due) : -clock_span(k, due, end);
+	pd_map_set_int(ctx->a, r, "left_secs", met_at || !running ? 0 : left);
+	if (paused_secs)
+		pd_map_set_int(ctx->a, r, "paused_secs", paused_secs);
 	return r;
 }
 
@@ -531,14 +694,30 @@ void cmd_complaint_get(struct cmd_ctx *ctx)
 		return;
 	struct pd_value *out = complaint_present(ctx, c);
 	bool running = clocks_run(status_of(c));
+	struct clock_calendar cc;
+	int rc = clock_calendar_load(ctx, c, &cc);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	int64_t opened = rec_int(c, "opened_at");
 	struct pd_value *clocks = pd_map(ctx->a);
 	pd_map_set(ctx->a, clocks, "acknowledge",
-		   clock_record(ctx, rec_int(c, "acknowledge_by"), rec_int(c, "acknowledged_at"), running));
+		   clock_record(ctx, &cc, true, opened, rec_int(c, "acknowledge_by"), rec_int(c, "acknowledged_at"),
+				running, false, 0));
+	if (rec_int(c, "update_by"))
+		pd_map_set(ctx->a, clocks, "update",
+			   clock_record(ctx, &cc, true, rec_int(c, "last_contact_at"), rec_int(c, "update_by"), 0,
+					running, is_paused(c), 0));
 	int64_t resolved = rec_int(c, "closed_at") ? rec_int(c, "closed_at") : rec_int(c, "accepted_at");
-	pd_map_set(ctx->a, clocks, "resolve", clock_record(ctx, rec_int(c, "resolve_by"), resolved, running));
+	int64_t paused = rec_int(c, "paused_secs");
+	if (is_paused(c))
+		paused += clock_span(&cc, rec_int(c, "paused_at"), ctx->now);
+	pd_map_set(ctx->a, clocks, "resolve",
+		   clock_record(ctx, &cc, resolve_in_business_time(c), opened, rec_int(c, "resolve_by"), resolved,
+				running, is_paused(c), paused));
 	if (rec_int(c, "regulator_reply_by"))
 		pd_map_set(ctx->a, clocks, "regulator_reply",
-			   clock_record(ctx, rec_int(c, "regulator_reply_by"), rec_int(c, "regulator_replied_at"), running));
+			   clock_record(ctx, &cc, false, opened, rec_int(c, "regulator_reply_by"),
+					rec_int(c, "regulator_replied_at"), running, false, 0));
 	pd_map_set(ctx->a, out, "clocks", clocks);
 	const char *number = pd_map_str(c, "waybill");
 	if (number) {
@@ -553,7 +732,7 @@ void cmd_complaint_get(struct cmd_ctx *ctx)
 		}
 	}
 	struct pd_value *timeline;
-	int rc = rec_timeline(ctx, "complaint", rec_int(c, "id"), &timeline);
+	rc = rec_timeline(ctx, "complaint", rec_int(c, "id"), &timeline);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "timeline", timeline);
@@ -568,7 +747,11 @@ void cmd_complaint_note(struct cmd_ctx *ctx)
 		return;
 	const char *text = pd_arg_str(ctx->args, "text");
 	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
-	finish(ctx, before, after, "note", text, 200, "note added");
+	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
+	if (contacted && clocks_run(status_of(after)))
+		customer_contacted(ctx, after);
+	finish(ctx, before, after, contacted ? "customer_update" : "note", text, 200,
+	       contacted ? "update to the customer recorded" : "note added");
 }
 
 void cmd_complaint_ack(struct cmd_ctx *ctx)
@@ -587,6 +770,7 @@ void cmd_complaint_ack(struct cmd_ctx *ctx)
 				   complaint_status_name(s));
 	}
 	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
+	customer_contacted(ctx, after);
 	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
 }
 
@@ -625,6 +809,7 @@ void cmd_complaint_propose(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "proposal", pd_arg_str(ctx->args, "text"));
 	pd_map_set_int(ctx->a, after, "proposal_fen", amount);
 	pd_map_set_int(ctx->a, after, "proposed_at", ctx->now);
+	customer_contacted(ctx, after);
 	/* above the owner's authority the proposal goes up before the customer hears it */
 	bool escalated = auto_escalate(ctx, after);
 	finish(ctx, before, after, "propose", pd_arg_str(ctx->args, "text"), 200,
@@ -813,13 +998,76 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);
 	if (level_of(after) < role_level(ctx->sess->role))
 		pd_map_set_str(ctx->a, after, "level", complaint_level_name(role_level(ctx->sess->role)));
-	pd_map_set_int(ctx->a, after, "resolve_by", due.resolve_by);
 	pd_map_set_int(ctx->a, after, "close_by", due.close_by);
+	pd_map_set_int(ctx->a, after, "regulator_reply_by", 0);
+	struct clock_calendar cc;
+	if (clock_calendar_load(ctx, after, &cc))
+		cc.business = false;
+	pd_map_set_int(ctx->a, after, "resolve_by",
+		       resolve_due(ctx, &cc, after, ctx->now, ctx->cfg->complaint_resolve_business_minutes, due.resolve_by));
+	pd_map_set_str(ctx->a, after, "waiting_for", "");
+	customer_contacted(ctx, after);
 	pd_map_set_int(ctx->a, after, "reopens", rec_int(after, "reopens") + 1);
 	pd_map_set_int(ctx->a, after, "closed_at", 0);
 	pd_map_set_int(ctx->a, after, "accepted_at", 0);
 	pd_map_set_bool(ctx->a, after, "resolve_breached", false);
 	finish(ctx, before, after, "reopen", pd_arg_str(ctx->args, "reason"), 200, "reopened");
+}
+
+/* Waiting for the customer, a partner carrier or documents stops the
+ * resolve and update clocks; RESUME moves resolve-by by the paused span, in
+ * the clock's own time (business time across nights and weekends), never
+ * past the 30-day ceiling or a regulator's deadline. */
+void cmd_complaint_wait(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (!clocks_run(status_of(before)))
+		return reply_error(ctx, 409, "complaint %lld is %s: its clocks do not run",
+				   (long long)rec_int(before, "id"), rec_str(before, "status"));
+	if (is_paused(before))
+		return reply_error(ctx, 409, "complaint %lld already waits for the %s", (long long)rec_int(before, "id"),
+				   rec_str(before, "waiting_for"));
+	pd_map_set_str(ctx->a, after, "waiting_for", pd_arg_str(ctx->args, "for"));
+	pd_map_set_int(ctx->a, after, "paused_at", ctx->now);
+	pd_map_set_int(ctx->a, after, "pauses", rec_int(after, "pauses") + 1);
+	finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
+	       pd_sprintf(ctx->a, "waiting for the %s: the resolve clock is paused", pd_arg_str(ctx->args, "for")));
+}
+
+void cmd_complaint_resume(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after) < 0)
+		return;
+	if (!is_paused(before))
+		return reply_error(ctx, 409, "complaint %lld is not waiting", (long long)rec_int(before, "id"));
+	struct clock_calendar cc;
+	int rc = clock_calendar_load(ctx, before, &cc);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	const struct clock_calendar calendar_time = { .business = false };
+	const struct clock_calendar *k = resolve_in_business_time(before) ? &cc : &calendar_time;
+	int64_t span = clock_span(k, rec_int(before, "paused_at"), ctx->now);
+	int64_t resolve_by = rec_int(before, "resolve_by"), moved;
+	if (!(k->business && bizcal_add_seconds(&k->cal, resolve_by, span, &moved) == 0))
+		moved = resolve_by + span;
+	moved = min_due(moved, rec_int(before, "close_by"));
+	moved = min_due(moved, rec_int(before, "regulator_reply_by"));
+	pd_map_set_str(ctx->a, after, "waiting_for", "");
+	pd_map_set_int(ctx->a, after, "paused_at", 0);
+	pd_map_set_int(ctx->a, after, "paused_secs", rec_int(before, "paused_secs") + span);
+	pd_map_set_int(ctx->a, after, "resolve_by", moved);
+	if (rec_int(before, "update_by")) {
+		int64_t update_by;
+		if (!(k->business && bizcal_add_seconds(&k->cal, rec_int(before, "update_by"), span, &update_by) == 0))
+			update_by = rec_int(before, "update_by") + span;
+		pd_map_set_int(ctx->a, after, "update_by", update_by);
+	}
+	finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(ctx->a, "resumed after %lld %s second(s) paused", (long long)span,
+			  k->business ? "business" : "calendar"));
 }
 
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
@@ -841,7 +1089,15 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 			pd_map_set_bool(ctx->a, after, "ever_overdue", true);
 			action = "acknowledge_breached";
 		}
-		if (ctx->now > rec_int(after, "resolve_by") && !pd_map_bool(after, "resolve_breached")) {
+		if (!is_paused(after) && rec_int(after, "update_by") && ctx->now > rec_int(after, "update_by") &&
+		    !pd_map_bool(after, "update_breached")) {
+			/* the customer has not heard from us in time: shown, not escalated */
+			pd_map_set_bool(ctx->a, after, "update_breached", true);
+			pd_map_set_int(ctx->a, after, "update_breaches", rec_int(after, "update_breaches") + 1);
+			action = "update_breached";
+		}
+		if (!is_paused(after) && ctx->now > rec_int(after, "resolve_by") &&
+		    !pd_map_bool(after, "resolve_breached")) {
 			if (auto_escalate(ctx, after)) {
 				action = "escalate";
 			} else {
@@ -1065,7 +1321,7 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 	static const char *const dims[] = { "category", "channel", "depot", "responsible", "stage" };
 	for (int i = 0; i < 5; i++)
 		groups[i] = pd_map(a);
-	int64_t opened = 0, closed = 0, escalated = 0, overdue = 0, sat_sum = 0, sat_n = 0;
+	int64_t opened = 0, closed = 0, escalated = 0, overdue = 0, sat_sum = 0, sat_n = 0, paused_total = 0;
 
 	char start[16], stop[16];
 	snprintf(start, sizeof(start), "%08d|", first);
@@ -1092,6 +1348,7 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 		else if (!strcmp(dim, "escalated")) escalated += n;
 		else if (!strcmp(dim, "overdue")) overdue += n;
 		else if (!strcmp(dim, "satisfaction")) { if (!strcmp(val, "sum")) sat_sum += n; else sat_n += n; }
+		else if (!strcmp(dim, "paused_secs")) paused_total += n;
 		else {
 			for (int i = 0; i < 5; i++)
 				if (!strcmp(dim, dims[i]) && n) {
@@ -1105,7 +1362,7 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 	if (rc && rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
 
-	struct int64_vec ack = { 0 }, res = { 0 };
+	struct int64_vec ack = { 0 }, res = { 0 }, res_biz = { 0 };
 	rc = mdb_cursor_open(ctx->txn, ctx->st->c_durations, &cur);
 	if (rc)
 		return reply_store_error(ctx, rc);
@@ -1116,8 +1373,11 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 			break;
 		if (v.mv_size != 16)
 			continue;
-		bool is_ack = k.mv_size == 12 && memcmp((char *)k.mv_data + 9, "ack", 3) == 0;
-		vec_push(is_ack ? &ack : &res, (int64_t)be64_get(v.mv_data));
+		const char *kind = (const char *)k.mv_data + 9;
+		size_t kind_len = k.mv_size - 9;
+		struct int64_vec *vec = (kind_len == 3 && !memcmp(kind, "ack", 3)) ? &ack
+				      : (kind_len == 11 && !memcmp(kind, "resolve_biz", 11)) ? &res_biz : &res;
+		vec_push(vec, (int64_t)be64_get(v.mv_data));
 	}
 	mdb_cursor_close(cur);
 
@@ -1129,6 +1389,8 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 	add_share(ctx, d, "overdue_pct", overdue, opened);
 	add_duration_stats(ctx, d, "acknowledge", &ack);
 	add_duration_stats(ctx, d, "resolve", &res);
+	add_duration_stats(ctx, d, "resolve_business", &res_biz);
+	pd_map_set_int(a, d, "paused_secs_total", paused_total);
 	pd_map_set_int(a, d, "satisfaction_count", sat_n);
 	int64_t avg100 = sat_n ? (sat_sum * 100 + sat_n / 2) / sat_n : 0;
 	pd_map_set_str(a, d, "satisfaction_avg", pd_sprintf(a, "%lld.%02lld", (long long)(avg100 / 100), (long long)(avg100 % 100)));
@@ -1136,6 +1398,7 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 		pd_map_set(a, d, pd_sprintf(a, "by_%s", dims[i]), groups[i]);
 	free(ack.v);
 	free(res.v);
+	free(res_biz.v);
 	if (rc && rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = d;

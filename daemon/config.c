@@ -52,6 +52,12 @@ static const struct option_desc options[] = {
 	INT_OPT(complaint_percent_value_added, 1, 100),
 	INT_OPT(complaint_percent_exclusive, 1, 100),
 	INT_OPT(complaint_percent_customised, 1, 100),
+	FLAG_OPT(complaint_business_clocks),
+	INT_OPT(complaint_ack_business_minutes, 1, 60 * 24 * 60),
+	INT_OPT(complaint_update_business_minutes, 1, 60 * 24 * 60),
+	INT_OPT(complaint_update_secs, 60, 366 * 86400),
+	INT_OPT(complaint_resolve_business_minutes, 1, 366 * 24 * 60),
+	INT_OPT(complaint_escalated_resolve_business_minutes, 1, 366 * 24 * 60),
 	INT_OPT(authority_handler_fen, 0, 1000000000000LL),
 	INT_OPT(authority_supervisor_fen, 0, 1000000000000LL),
 	INT_OPT(claim_deductible_fen, 0, 1000000000000LL),
@@ -99,6 +105,12 @@ void config_default(struct config *c)
 	c->complaint_percent_value_added = 90;
 	c->complaint_percent_exclusive = 75;
 	c->complaint_percent_customised = 50;
+	c->complaint_business_clocks = 1;
+	c->complaint_ack_business_minutes = 8 * 60;       /* one working day */
+	c->complaint_update_business_minutes = 16 * 60;   /* every two working days */
+	c->complaint_update_secs = 2 * 86400;
+	c->complaint_resolve_business_minutes = 5 * 8 * 60; /* a working week */
+	c->complaint_escalated_resolve_business_minutes = 5 * 8 * 60;
 	c->authority_handler_fen = 100000;
 	c->authority_supervisor_fen = 1000000;
 	c->claim_deductible_fen = 30000;

@@ -45,6 +45,12 @@ struct config {
 	int64_t complaint_percent_value_added;  /* share of each period by service level */
 	int64_t complaint_percent_exclusive;
 	int64_t complaint_percent_customised;
+	char complaint_business_clocks;         /* count on the depot's calendar */
+	int64_t complaint_ack_business_minutes;
+	int64_t complaint_update_business_minutes;
+	int64_t complaint_update_secs;          /* calendar time, without a calendar */
+	int64_t complaint_resolve_business_minutes;
+	int64_t complaint_escalated_resolve_business_minutes;
 	int64_t authority_handler_fen;          /* what each level may settle */
 	int64_t authority_supervisor_fen;
 

@@ -1,0 +1,282 @@
+"""Session commands, authentication, users and roles."""
+import os
+import re
+import socket
+import unittest
+
+from harness import (ADMIN_PASSWORD, REPO, DaemonTestCase, line, next_number)
+
+
+def table_commands():
+    """(WORD, SUB or None, role) for every CMD line of commands.def."""
+    path = os.path.join(REPO, "protocol", "commands.def")
+    with open(path) as f:
+        text = f.read()
+    out = []
+    for m in re.finditer(r'^CMD\(\s*\w+\s*,\s*"(\w+)"\s*,\s*(NULL|"(\w+)")\s*,\s*ROLE_(\w+)', text, re.M):
+        out.append((m.group(1), m.group(3), m.group(4).lower()))
+    return out
+
+
+class FirstConnection(DaemonTestCase):
+    """What a brand-new, unauthenticated connection can do."""
+    create_users = False
+
+    def test_ping(self):
+        c = self.text()
+        r = self.assertReply(c.cmd("PING"), 200, "PONG")
+        self.assertEqual(r.lines, [])
+        # command words are case-insensitive
+        self.assertReply(c.cmd("ping"), 200, "PONG")
+        self.assertReply(c.cmd("PiNg"), 200, "PONG")
+
+    def test_help_lists_every_command_of_the_table(self):
+        c = self.text()
+        r = self.assertReply(c.cmd("HELP"), 200)
+        table = table_commands()
+        self.assertEqual(r.msg, "%d commands" % len(table))
+        got = [rec["command"] for rec in r.records]
+        want = ["%s %s" % (w, s) if s else w for w, s, _ in table]
+        self.assertEqual(got, want)
+        roles = {rec["command"]: rec["role"] for rec in r.records}
+        for w, s, role in table:
+            self.assertEqual(roles["%s %s" % (w, s) if s else w], role)
+        for rec in r.records:
+            self.assertIn(rec["kind"], ("read", "write"))
+            self.assertTrue(rec["help"])
+            self.assertIn("args", rec)
+
+    def test_help_waybill(self):
+        c = self.text()
+        want = ["WAYBILL %s" % s for w, s, _ in table_commands() if w == "WAYBILL"]
+        r = self.assertReply(c.cmd("HELP WAYBILL"), 200, "%d commands" % len(want))
+        cmds = [rec["command"] for rec in r.records]
+        self.assertEqual(cmds, want)
+        for name in ("WAYBILL CREATE", "WAYBILL GET", "WAYBILL FIND", "WAYBILL REDIRECT", "WAYBILL RECALL"):
+            self.assertIn(name, cmds)
+        create = r.records[cmds.index("WAYBILL CREATE")]
+        self.assertEqual(create["kind"], "write")
+        self.assertEqual(create["role"], "operator")
+        self.assertEqual(create["arguments.1.name"], "number")
+        self.assertEqual(create["arguments.1.type"], "waybill")
+        self.assertEqual(create["arguments.1.required"], "yes")
+        self.assertEqual(create["arguments.1.positional"], "yes")
+        # every write documents req= (idempotency token)
+        names = [v for k, v in create.items() if re.match(r"arguments\.\d+\.name$", k)]
+        self.assertIn("req", names)
+        self.assertIn("sender_phone", names)
+        # enum values are listed
+        pk = [k for k, v in create.items() if v == "packaging"][0]
+        base = pk.rsplit(".", 1)[0]
+        self.assertEqual([create["%s.values.%d" % (base, i)] for i in range(1, 5)],
+                         ["original_factory", "carrier", "sender_own", "bare"])
+        get = r.records[cmds.index("WAYBILL GET")]
+        self.assertEqual(get["kind"], "read")
+        names = [v for k, v in get.items() if re.match(r"arguments\.\d+\.name$", k)]
+        self.assertNotIn("req", names)
+
+    def test_help_one_command_and_unknown(self):
+        c = self.text()
+        r = self.assertReply(c.cmd("help waybill get"), 200, "1 commands")
+        self.assertEqual(r["command"], "WAYBILL GET")
+        self.assertReply(c.cmd("HELP FROB"), 404, "no command FROB")
+        self.assertReply(c.cmd("HELP WAYBILL FROB"), 404, "no command WAYBILL FROB")
+
+    def test_quit_closes_after_reply(self):
+        c = self.text()
+        r = self.assertReply(c.cmd("QUIT"), 200, "bye")
+        self.assertEqual(r.lines, [])
+        self.assertTrue(c.at_eof(5), "the connection stays open after QUIT")
+        self.assertEqual(c.tail, b"")
+
+    def test_quit_discards_later_pipelined_requests(self):
+        c = self.text()
+        c.send("PING\r\nQUIT\r\nPING\r\n")
+        self.assertReply(c.read_reply(), 200, "PONG")
+        self.assertReply(c.read_reply(), 200, "bye")
+        self.assertTrue(c.at_eof(5))
+        self.assertEqual(c.tail, b"")
+
+    def test_whoami_and_clock_get_need_no_login(self):
+        c = self.text()
+        r = self.assertReply(c.cmd("WHOAMI"), 200, "ok")
+        self.assertEqual(r["role"], "none")
+        self.assertEqual(r["user"], "")
+        r = self.assertReply(c.cmd("CLOCK GET"), 200)
+        self.assertEqual(r["timezone"], "Asia/Shanghai")
+        self.assertRegex(r["now"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
+
+    def test_401_before_auth(self):
+        c = self.text()
+        for req in ["WAYBILL GET 123456", "STATS", "USER LIST", "QUERY LIST",
+                    "SCAN 123456 picked_up depot=SH01", "CLOCK SET 2026-01-01T00:00:00+08:00",
+                    "BACKUP", "USER PASSWD admin whatever12"]:
+            self.assertReply(c.cmd(req), 401, "log in first: AUTH user password")
+        # the connection still works
+        self.assertReply(c.cmd("PING"), 200, "PONG")
+
+    def test_blank_lines_and_crlf(self):
+        c = self.text()
+        c.send_raw(b"\r\n\n   \nPING\nPING\r\n")
+        self.assertReply(c.read_reply(), 200, "PONG")
+        self.assertReply(c.read_reply(), 200, "PONG")
+
+    def test_half_close_still_answers_pipelined_requests(self):
+        """A script that sends its requests and shuts down its sending side
+        (printf ... | nc -N) gets every reply before the daemon closes."""
+        s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(("AUTH admin %s\r\nWHOAMI\r\nPING\r\n" % ADMIN_PASSWORD).encode())
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        self.assertTrue(data.startswith(b"200 welcome admin\r\n"), data)
+        self.assertIn(b"role: admin\r\n", data)
+        self.assertTrue(data.endswith(b"200 PONG\r\n.\r\n"), data)
+
+
+class Auth(DaemonTestCase):
+    create_users = ("op1",)
+
+    def test_auth_good(self):
+        c = self.text()
+        r = self.assertReply(c.cmd(line("AUTH", "admin", ADMIN_PASSWORD)), 200, "welcome admin")
+        self.assertEqual(r.rec, {"user": "admin", "role": "admin"})
+        r = self.assertReply(c.cmd("WHOAMI"), 200)
+        self.assertEqual(r["user"], "admin")
+        self.assertEqual(r["role"], "admin")
+
+    def test_auth_bad_is_the_same_for_unknown_user_and_wrong_password(self):
+        c = self.text()
+        a = self.assertReply(c.cmd(line("AUTH", "admin", "not-the-password")), 401)
+        b = self.assertReply(c.cmd(line("AUTH", "nosuchuser", "not-the-password")), 401)
+        self.assertEqual(a.msg, "wrong user or password")
+        self.assertEqual(a.status_line, b.status_line)
+        # still not logged in
+        self.assertReply(c.cmd("STATS"), 401)
+        self.assertEqual(c.cmd("WHOAMI")["role"], "none")
+
+    def test_auth_argument_errors(self):
+        c = self.text()
+        self.assertReply(c.cmd("AUTH"), 400, "missing argument 'user'")
+        self.assertReply(c.cmd("AUTH admin"), 400, "missing argument 'password'")
+        self.assertReply(c.cmd('AUTH admin ""'), 400, "argument 'password' must not be empty")
+        self.assertReply(c.cmd("AUTH admin a b"), 400, "too many arguments for AUTH (try HELP AUTH)")
+        self.assertReply(c.cmd(line("AUTH", "ad min", "x")), 400,
+                         "argument 'user' must be a word of letters, digits, _ - . (at most 64)")
+
+    def test_pipelined_auth_applies_to_the_next_requests(self):
+        """AUTH runs off the loop; requests pipelined behind it wait for it."""
+        c = self.text()
+        c.send("AUTH op1 op1-password\r\nWHOAMI\r\nQUERY LIST limit=1\r\nAUTH admin bad-password\r\nWHOAMI\r\n")
+        self.assertReply(c.read_reply(), 200, "welcome op1")
+        self.assertEqual(c.read_reply()["user"], "op1")
+        self.assertReply(c.read_reply(), 200)
+        self.assertReply(c.read_reply(), 401, "wrong user or password")
+        # a failed AUTH leaves the session as it was
+        r = c.read_reply()
+        self.assertEqual((r["user"], r["role"]), ("op1", "operator"))
+
+    def test_password_is_never_logged(self):
+        c = self.text()
+        c.cmd(line("AUTH", "admin", "wrong-secret-xyz"))
+        c.auth("admin", ADMIN_PASSWORD)
+        c.cmd(line("USER", "ADD", "pwlog", "operator", "pwlog-secret-123"))
+        c.cmd(line("USER", "PASSWD", "pwlog", "pwlog-secret-456"))
+        self.assertReply(c.cmd("PING"), 200)
+        log = self.daemon.log_text()
+        for secret in (ADMIN_PASSWORD, "wrong-secret-xyz", "pwlog-secret-123", "pwlog-secret-456"):
+            self.assertNotIn(secret, log)
+
+
+class Users(DaemonTestCase):
+
+    def test_user_add_list_del(self):
+        a = self.text("admin")
+        r = self.assertReply(a.cmd(line("USER", "ADD", "carol", "adjuster", "carol-pass-1",
+                                        full_name="Carol Chen", depot="HZ03")), 201, "user carol created")
+        self.assertEqual(r.rec, {"name": "carol", "role": "adjuster"})
+        self.assertReply(a.cmd(line("USER", "ADD", "carol", "operator", "carol-pass-2")), 409, "user 'carol' exists")
+        self.assertReply(a.cmd(line("USER", "ADD", "shorty", "operator", "short")), 422,
+                         "password must be at least 8 bytes")
+        self.assertReply(a.cmd(line("USER", "ADD", "bad", "boss", "bad-pass-12")), 400,
+                         "argument 'role' must be one of: operator, adjuster, supervisor, manager, admin")
+        r = self.assertReply(a.cmd("USER LIST"), 200)
+        users = {rec["name"]: rec for rec in r.records}
+        self.assertEqual(r.msg, "%d users" % len(users))
+        self.assertEqual(users["carol"], {"name": "carol", "role": "adjuster", "full_name": "Carol Chen",
+                                          "depot": "HZ03"})
+        self.assertEqual(users["admin"]["role"], "admin")
+        self.assertNotIn("shorty", users)
+        for rec in r.records:
+            self.assertNotIn("hash", rec)
+            self.assertNotIn("password", rec)
+        # carol can log in
+        with self.daemon.text() as c:
+            r = self.assertReply(c.cmd(line("AUTH", "carol", "carol-pass-1")), 200)
+            self.assertEqual(r["role"], "adjuster")
+        self.assertReply(a.cmd("USER DEL carol"), 200, "user carol deleted")
+        self.assertReply(a.cmd("USER DEL carol"), 404, "no user 'carol'")
+        self.assertReply(a.cmd("USER DEL admin"), 409, "you cannot delete yourself")
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "carol", "carol-pass-1")), 401, "wrong user or password")
+        r = a.cmd("USER LIST")
+        self.assertNotIn("carol", [rec["name"] for rec in r.records])
+
+    def test_passwd(self):
+        a = self.text("admin")
+        self.assertReply(a.cmd(line("USER", "ADD", "dave", "operator", "dave-pass-1")), 201)
+        d = self.text()
+        d.auth("dave", "dave-pass-1")
+        # an operator changes their own password, not another's
+        self.assertReply(d.cmd(line("USER", "PASSWD", "op1", "hijack-pass-1")), 403,
+                         "only an admin changes another user's password")
+        self.assertReply(d.cmd(line("USER", "PASSWD", "dave", "short")), 422, "password must be at least 8 bytes")
+        self.assertReply(d.cmd(line("USER", "PASSWD", "dave", "dave-pass-2")), 200, "password changed for dave")
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "dave", "dave-pass-1")), 401)
+            self.assertReply(c.cmd(line("AUTH", "dave", "dave-pass-2")), 200)
+        # the admin changes anyone's
+        self.assertReply(a.cmd(line("USER", "PASSWD", "dave", "dave-pass-3")), 200)
+        self.assertReply(a.cmd(line("USER", "PASSWD", "nobody", "nobody-pass-1")), 404, "no user 'nobody'")
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "dave", "dave-pass-3")), 200)
+        # op1 still has its own password
+        with self.daemon.text() as c:
+            c.auth("op1", "op1-password")
+
+    def test_roles(self):
+        op = self.text("op1")
+        self.assertReply(op.cmd(line("USER", "ADD", "eve", "admin", "eve-pass-12")), 403,
+                         "USER ADD needs the admin role")
+        self.assertReply(op.cmd("STATS"), 403, "STATS needs the admin role")
+        self.assertReply(op.cmd("USER LIST"), 403, "USER LIST needs the admin role")
+        self.assertReply(op.cmd("USER DEL op2"), 403, "USER DEL needs the admin role")
+        self.assertReply(op.cmd("BACKUP"), 403, "BACKUP needs the admin role")
+        self.assertReply(op.cmd("CLOCK SET 2026-01-01T00:00:00+08:00"), 403, "CLOCK SET needs the admin role")
+        approve = line("QUERY", "APPROVE", phone="13800138000", name="Zhang Wei", id_type="resident_id",
+                       id_last4="123X", for_user="op1")
+        self.assertReply(op.cmd(approve), 403, "QUERY APPROVE needs the supervisor role")
+        adj = self.text("adj1")
+        self.assertReply(adj.cmd(approve), 403, "QUERY APPROVE needs the supervisor role")
+        self.assertReply(adj.cmd("STATS"), 403)
+        sup = self.text("sup1")
+        self.assertReply(sup.cmd(approve), 201)
+        self.assertReply(sup.cmd("STATS"), 403)
+        # operator-level commands work for the operator
+        self.assertReply(op.cmd(line("WAYBILL", "GET", next_number())), 404)
+        self.assertReply(op.cmd("QUERY LIST"), 200)
+        # nothing was created by the refused USER ADD
+        r = self.text("admin").cmd("USER LIST")
+        self.assertNotIn("eve", [rec["name"] for rec in r.records])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,158 @@
+"""Start-up contract: the first admin's password, options from the command
+line and a config file, refusals, and stopping on SIGTERM / SIGINT."""
+import os
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import ADMIN_PASSWORD, DaemonTestCase, TextClient, line, settings
+
+
+class Startup(DaemonTestCase):
+    start_daemon = False
+
+    def run_to_exit(self, d, timeout=15):
+        """Starts d expecting it to exit by itself; returns (rc, log)."""
+        d.spawn()
+        try:
+            rc = d.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.fail("the daemon kept running:\n" + d.log_tail())
+        d._forget()
+        d.check_sanitizer()
+        return rc, d.log_text()
+
+    def test_first_start_without_password_refuses(self):
+        d = self.new_daemon(env_password=None)
+        rc, log = self.run_to_exit(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("PARCELDESK_ADMIN_PASSWORD", log)
+        self.assertIn("--admin-password-file", log)
+        # and it never listened
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", d.port), timeout=1).close()
+
+    def test_first_start_with_a_too_short_password_refuses(self):
+        d = self.new_daemon(env_password="short")
+        rc, log = self.run_to_exit(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("at least 8 bytes", log)
+
+    def test_admin_password_file(self):
+        d = self.new_daemon(env_password=None)
+        pwfile = os.path.join(d.workdir, "admin.pw")
+        with open(pwfile, "w") as f:
+            f.write("from-a-file-123\n")
+        d.password_file = pwfile
+        d.start()
+        with d.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "admin", "from-a-file-123")), 200, "welcome admin")
+        d.stop()
+        # a missing file is refused on a fresh store
+        d2 = self.new_daemon(env_password=None)
+        d2.password_file = os.path.join(d2.workdir, "nope.pw")
+        rc, log = self.run_to_exit(d2)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("cannot read", log)
+
+    def test_restart_needs_no_password_and_ignores_a_new_one(self):
+        d = self.new_daemon()
+        d.start()
+        d.stop()
+        d.env_password = None
+        d.start()
+        with d.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "admin", ADMIN_PASSWORD)), 200)
+        d.stop()
+        d.env_password = "another-password-9"
+        d.start()
+        with d.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "admin", "another-password-9")), 401)
+            self.assertReply(c.cmd(line("AUTH", "admin", ADMIN_PASSWORD)), 200)
+        d.stop()
+
+    def test_bad_options_refused(self):
+        for extra, words in [
+            (("--frobnicate", "1"), "unknown option 'frobnicate'"),
+            (("--max-line-bytes", "10"), "option 'max_line_bytes' must be an integer from 256 to"),
+            (("--max-connections", "many"), "option 'max_connections' must be an integer"),
+            (("--idle-timeout-secs",), "--idle-timeout-secs needs a value"),
+            (("--timezone", "Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
+            (("stray",), "unexpected argument 'stray'"),
+        ]:
+            with self.subTest(extra=extra):
+                d = self.new_daemon(*extra)
+                rc, log = self.run_to_exit(d)
+                self.assertNotEqual(rc, 0)
+                self.assertIn(words, log)
+
+    def test_config_file_and_command_line(self):
+        d = self.new_daemon("--max-frame-bytes", "8192")
+        conf = os.path.join(d.workdir, "parceldeskd.conf")
+        with open(conf, "w") as f:
+            f.write("# test config\n"
+                    "max_line_bytes = 2048   # bytes\n"
+                    "\n"
+                    "max_frame_bytes = 4096\n"
+                    "recall_fee_fen=300\n")
+        d.extra += ["--config", conf]
+        d.start()
+        with d.text("admin") as c:
+            s = c.cmd("STATS").rec
+        self.assertEqual(s["config.max_line_bytes"], "2048")
+        self.assertEqual(s["config.recall_fee_fen"], "300")
+        self.assertEqual(s["config.max_frame_bytes"], "8192")   # the command line wins
+        d.stop()
+        with open(conf, "a") as f:
+            f.write("this is not an option line\n")
+        rc, log = self.run_to_exit(d)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("expected 'key = value'", log)
+
+    def test_clock_set_needs_the_test_clock_flag(self):
+        d = self.new_daemon(test_clock=False)
+        d.start()
+        with d.text("admin") as c:
+            self.assertReply(c.cmd("CLOCK SET 2026-01-01T00:00:00+08:00"), 403,
+                             "the clock is set only when the daemon runs with --enable-test-clock")
+            self.assertEqual(c.cmd("STATS")["config.enable_test_clock"], "no")
+            now = int(c.cmd("CLOCK GET")["utc_secs"])
+            self.assertLess(abs(now - time.time()), 60)
+        d.stop()
+
+    def test_sigterm_with_idle_and_busy_connections(self):
+        d = self.new_daemon("--max-output-bytes", 4096)
+        d.start()
+        idle = TextClient(d.port)
+        partial = TextClient(d.port)
+        partial.send_raw(b"WAYBILL GET 1234")          # half a line
+        hog = TextClient(d.port)
+        hog.send_raw(b"HELP WAYBILL\r\n" * 200)        # replies it never reads
+        authed = d.text("admin")
+        time.sleep(0.3)
+        t = time.time()
+        rc = d.stop(timeout=10)
+        self.assertEqual(rc, 0)
+        self.assertLess(time.time() - t, 5)
+        for c in (idle, partial, hog, authed):
+            c.close()
+
+    def test_sigint_stops_cleanly_too(self):
+        d = self.new_daemon()
+        d.start()
+        d.proc.send_signal(signal.SIGINT)
+        self.assertEqual(d.proc.wait(10), 0)
+        d._forget()
+        d.check_sanitizer()
+        self.assertIn("stopped", d.log_text())
+
+    def test_help_flag(self):
+        out = subprocess.run([settings.daemon, "--help"], capture_output=True, timeout=10)
+        self.assertEqual(out.returncode, 0)
+        self.assertIn(b"usage: parceldeskd", out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -52,8 +52,10 @@ void reply_store_error(struct cmd_ctx *ctx, int rc)
 		reply_error(ctx, 503, "store full");
 	else
 		reply_error(ctx, 500, "internal error: store: %s", mdb_strerror(rc));
-	log_msg("error", ctx->sess->conn_id, ctx->sess->user, "%s: store error %s",
-		ctx->cmd->word, mdb_strerror(rc));
+	/* a full map is grown and the group run again: not an error */
+	if (rc != MDB_MAP_FULL)
+		log_msg("error", ctx->sess->conn_id, ctx->sess->user, "%s: store error %s",
+			ctx->cmd->word, mdb_strerror(rc));
 }
 
 void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,

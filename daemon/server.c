@@ -115,6 +115,31 @@ static void send_reply(struct conn *c, enum pd_framing f, int code,
 	count_reply(code);
 }
 
+/* Starts the loop's read transaction with the resize lock held (shared);
+ * adopts a map another process grew. Returns 0 or an LMDB error (lock
+ * released). */
+static int loop_read_begin(void)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		pthread_rwlock_rdlock(&g_store.resize_lock);
+		int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
+				   : mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &loop_rtxn);
+		if (rc == 0)
+			return 0;
+		pthread_rwlock_unlock(&g_store.resize_lock);
+		if (rc != MDB_MAP_RESIZED)
+			return rc;
+		store_adopt_map(&g_store);
+	}
+	return MDB_MAP_RESIZED;
+}
+
+static void loop_read_end(void)
+{
+	mdb_txn_reset(loop_rtxn);
+	pthread_rwlock_unlock(&g_store.resize_lock);
+}
+
 static void run_read_command(struct conn *c, const struct pd_command *cmd,
 			     struct pd_value *args, enum pd_framing f)
 {
@@ -124,11 +149,7 @@ static void run_read_command(struct conn *c, const struct pd_command *cmd,
 		.st = &g_store, .sess = &c->sess, .cfg = &g_config,
 		.now = clock_now(),
 	};
-	pthread_rwlock_rdlock(&g_store.resize_lock);
-	int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
-			   : mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &loop_rtxn);
-	if (rc) {
-		pthread_rwlock_unlock(&g_store.resize_lock);
+	if (loop_read_begin() != 0) {
 		send_reply(c, f, 503, "store unavailable");
 		return;
 	}
@@ -137,9 +158,7 @@ static void run_read_command(struct conn *c, const struct pd_command *cmd,
 	struct pd_buf out;
 	pd_buf_init(&out);
 	pd_reply_render(&rep, f, &out);
-	/* the reply may point into the txn's pages: render before the reset */
-	mdb_txn_reset(loop_rtxn);
-	pthread_rwlock_unlock(&g_store.resize_lock);
+	loop_read_end();
 	send_bytes(c, out.data, out.len);
 	pd_buf_free(&out);
 	count_reply(rep.code);
@@ -502,13 +521,11 @@ static void due_timer_arm(void)
 {
 	if (!due_timer || sweep_out || shutting_down)
 		return;
-	pthread_rwlock_rdlock(&g_store.resize_lock);
-	int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
-			   : mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &loop_rtxn);
-	int64_t at = rc ? 0 : timer_next(loop_rtxn, &g_store);
-	if (!rc)
-		mdb_txn_reset(loop_rtxn);
-	pthread_rwlock_unlock(&g_store.resize_lock);
+	int64_t at = 0;
+	if (loop_read_begin() == 0) {
+		at = timer_next(loop_rtxn, &g_store);
+		loop_read_end();
+	}
 	event_del(due_timer);
 	if (!at)
 		return;

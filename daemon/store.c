@@ -165,6 +165,19 @@ int store_grow(struct store *st)
 	return rc;
 }
 
+int store_adopt_map(struct store *st)
+{
+	pthread_rwlock_wrlock(&st->resize_lock);
+	int rc = mdb_env_set_mapsize(st->env, 0);
+	if (rc == 0) {
+		MDB_envinfo info;
+		mdb_env_info(st->env, &info);
+		st->map_size = info.me_mapsize;
+	}
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc;
+}
+
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 	      struct pd_arena *a, struct pd_value **out)
 {

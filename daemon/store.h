@@ -55,6 +55,10 @@ int store_open(struct store *st, const char *dir, size_t map_size);
 void store_close(struct store *st);
 /* Doubles the map (caller holds no transaction). */
 int store_grow(struct store *st);
+/* Another process (an importer, mdb tools) grew the map: take its size.
+ * Answers MDB_MAP_RESIZED from a txn begin. Caller holds no transaction
+ * and not the resize lock. */
+int store_adopt_map(struct store *st);
 
 const char *store_strerror(int rc);
 

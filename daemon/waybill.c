@@ -345,8 +345,14 @@ void cmd_scan(struct cmd_ctx *ctx)
 		break;
 	}
 	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
-	pd_map_set_int(a, wb, "last_event_at", at);
-	pd_map_set_str(a, wb, "last_depot", depot);
+	/* an offline terminal may upload a scan late: the history keeps the
+	 * order scans arrived in, and the last event is the latest in time */
+	int64_t last = 0;
+	pd_map_int(wb, "last_event_at", &last);
+	if (at >= last) {
+		pd_map_set_int(a, wb, "last_event_at", at);
+		pd_map_set_str(a, wb, "last_depot", depot);
+	}
 
 	if ((ev == WE_DELIVERED || ev == WE_LOST) && (rc = count_scan(ctx, wb, wb, ev, at)))
 		return reply_store_error(ctx, rc);

@@ -234,6 +234,8 @@ static void *writer_main(void *arg)
 		for (;;) {
 			MDB_txn *txn;
 			int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+			if (rc == MDB_MAP_RESIZED && store_adopt_map(&g_store) == 0)
+				rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
 			if (rc) {
 				for (struct job *j = group; j; j = j->next)
 					render_plain(j, 503, "store unavailable");

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	log_open(g_config.log_syslog);
-	g_stats.started_at = clock_now();
+	g_stats.started_at = (int64_t)time(NULL); /* real time: uptime ignores CLOCK SET */
 
 	if (store_open(&g_store, g_config.data_dir,
 		       (size_t)g_config.map_size_mb << 20) < 0)

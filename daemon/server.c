@@ -39,6 +39,7 @@ struct conn {
 	bool skipping_line; /* discarding an oversized text line up to its LF */
 	bool read_paused;   /* back-pressure: too many unsent replies */
 	bool peer_done;     /* the client half-closed: answer what it sent, then close */
+	uint64_t users_seen; /* users_generation when the session was last checked */
 	char peer[64];
 	struct pd_arena arena;
 	struct conn *prev, *next;
@@ -53,6 +54,10 @@ static uint64_t jobs_out;
 static bool shutting_down;
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
+
+/* Bumped when a user is deleted or changes role: sessions of other
+ * connections check their user again before their next request. */
+static uint64_t users_generation;
 
 /* Writes one connection may have with the writer at once. */
 #define MAX_WRITES_OUT_PER_CONN 256
@@ -168,6 +173,28 @@ static void run_read_command(struct conn *c, const struct pd_command *cmd,
 		due_timer_arm();
 }
 
+/* The session's user was deleted (or its role changed) since it logged in:
+ * a deleted user is logged out, a changed role takes effect. */
+static void session_recheck(struct conn *c)
+{
+	c->users_seen = users_generation;
+	if (loop_read_begin() != 0)
+		return;
+	struct pd_arena a;
+	pd_arena_init(&a);
+	struct pd_value *u;
+	int rc = store_get(loop_rtxn, g_store.users, c->sess.user, strlen(c->sess.user), &a, &u);
+	if (rc == MDB_NOTFOUND) {
+		log_msg("info", c->id, c->sess.user, "user deleted: session ends");
+		c->sess.role = ROLE_NONE;
+		c->sess.user[0] = '\0';
+	} else if (rc == 0 && pd_map_str(u, "role")) {
+		c->sess.role = pd_role_parse(pd_map_str(u, "role"));
+	}
+	pd_arena_free(&a);
+	loop_read_end();
+}
+
 /* Handles one parsed request, or defers it (returns false: it stays in the
  * input and is parsed again) when its reply would overtake jobs still out. */
 static bool handle_request(struct conn *c, const struct pd_request *req)
@@ -191,6 +218,8 @@ static bool handle_request(struct conn *c, const struct pd_request *req)
 		return true;
 	}
 	g_stats.commands[cmd->id]++;
+	if (c->sess.role != ROLE_NONE && c->users_seen != users_generation)
+		session_recheck(c);
 	if (cmd->role != ROLE_NONE && c->sess.role == ROLE_NONE) {
 		send_reply(c, req->framing, 401, "log in first: AUTH user password");
 		return true;
@@ -251,9 +280,12 @@ static void job_done(struct job *job)
 	}
 	send_bytes(c, job->out.data, job->out.len);
 	count_reply(job->code);
+	if (job->cmd->id == PD_CMD_user_del && job->code >= 200 && job->code < 300)
+		users_generation++;
 	if (job->auth_ok) {
 		memcpy(c->sess.user, job->auth_user, sizeof(c->sess.user));
 		c->sess.role = job->auth_role;
+		c->users_seen = users_generation;
 		log_msg("info", c->id, c->sess.user, "logged in as %s",
 			pd_role_name(c->sess.role));
 	}

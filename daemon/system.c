@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../protocol/timefmt.h"
 #include "daemon.h"
@@ -88,7 +89,7 @@ void cmd_stats(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *d = pd_map(a);
-	pd_map_set_int(a, d, "uptime_secs", ctx->now - g_stats.started_at);
+	pd_map_set_int(a, d, "uptime_secs", (int64_t)time(NULL) - g_stats.started_at);
 	map_set_time(ctx, d, "now", ctx->now);
 	pd_map_set_int(a, d, "connections_current", (int64_t)g_stats.connections_current);
 	pd_map_set_int(a, d, "connections_total", (int64_t)g_stats.connections_total);

@@ -130,7 +130,9 @@ def main():
     start = time.time()
 
     if args.jobs > 1 and not args.summary_file:
-        files = args.files or sorted(f for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
+        # a file may be named by path or by name: workers load it by name
+        files = [os.path.basename(f) for f in args.files] or sorted(
+            f for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
         # the slowest files first, so the workers finish together
         slow = ["test_pipeline.py", "test_durability.py", "test_limits.py", "test_badinput.py", "test_session.py"]
         files.sort(key=lambda f: slow.index(f) if f in slow else len(slow))

@@ -230,6 +230,18 @@ class Users(DaemonTestCase):
         r = a.cmd("USER LIST")
         self.assertNotIn("carol", [rec["name"] for rec in r.records])
 
+    def test_deleting_a_user_ends_their_open_sessions(self):
+        a = self.text("admin")
+        self.assertReply(a.cmd(line("USER", "ADD", "erin", "operator", "erin-pass-1")), 201)
+        e = self.text()
+        e.auth("erin", "erin-pass-1")
+        self.assertReply(e.cmd("QUERY LIST"), 200)
+        self.assertReply(a.cmd("USER DEL erin"), 200, "user erin deleted")
+        # the open connection of the deleted user is logged out
+        self.assertReply(e.cmd("QUERY LIST"), 401, "log in first: AUTH user password")
+        r = self.assertReply(e.cmd("WHOAMI"), 200)
+        self.assertEqual(r["role"], "none")
+
     def test_passwd(self):
         a = self.text("admin")
         self.assertReply(a.cmd(line("USER", "ADD", "dave", "operator", "dave-pass-1")), 201)

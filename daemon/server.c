@@ -120,17 +120,27 @@ static void send_reply(struct conn *c, enum pd_framing f, int code,
 	count_reply(code);
 }
 
-/* Starts the loop's read transaction with the resize lock held (shared);
- * adopts a map another process grew. Returns 0 or an LMDB error (lock
+/* The loop's read transaction: begun with the resize lock held (shared),
+ * nested calls share it, so a burst of pipelined reads of one connection
+ * reads one snapshot with one begin. Never held across loop iterations. */
+static int loop_txn_depth;
+
+/* Adopts a map another process grew. Returns 0 or an LMDB error (lock
  * released). */
 static int loop_read_begin(void)
 {
+	if (loop_txn_depth) {
+		loop_txn_depth++;
+		return 0;
+	}
 	for (int tries = 0; tries < 2; tries++) {
 		pthread_rwlock_rdlock(&g_store.resize_lock);
 		int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
 				   : mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &loop_rtxn);
-		if (rc == 0)
+		if (rc == 0) {
+			loop_txn_depth = 1;
 			return 0;
+		}
 		pthread_rwlock_unlock(&g_store.resize_lock);
 		if (rc != MDB_MAP_RESIZED)
 			return rc;
@@ -141,6 +151,8 @@ static int loop_read_begin(void)
 
 static void loop_read_end(void)
 {
+	if (--loop_txn_depth > 0)
+		return;
 	mdb_txn_reset(loop_rtxn);
 	pthread_rwlock_unlock(&g_store.resize_lock);
 }
@@ -396,6 +408,9 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 
 static void process_input(struct conn *c)
 {
+	/* one read snapshot for the burst of requests read in this callback */
+	bool snapshot = c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 &&
+			loop_read_begin() == 0;
 	while (!c->closing && !c->dead && !shutting_down) {
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -426,6 +441,8 @@ static void process_input(struct conn *c)
 		if (!took)
 			break;
 	}
+	if (snapshot)
+		loop_read_end();
 	bool drained = c->peer_done && !c->jobs_out &&
 		       evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
 	if ((c->closing || drained) && !c->jobs_out &&

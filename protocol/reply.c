@@ -18,21 +18,18 @@ void pd_buf_free(struct pd_buf *b)
 	pd_buf_init(b);
 }
 
-void pd_buf_add(struct pd_buf *b, const void *p, size_t n)
+void pd_buf_reserve(struct pd_buf *b, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			abort();
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+	if (b->len + n + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	char *d = realloc(b->data, cap);
+	if (!d)
+		abort();
+	b->data = d;
+	b->cap = cap;
 }
 
 void pd_buf_adds(struct pd_buf *b, const char *s)

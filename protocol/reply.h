@@ -29,7 +29,19 @@ struct pd_buf {
 
 void pd_buf_init(struct pd_buf *b);
 void pd_buf_free(struct pd_buf *b);
-void pd_buf_add(struct pd_buf *b, const void *p, size_t n);
+/* Grows the buffer for n more bytes (and a NUL). */
+void pd_buf_reserve(struct pd_buf *b, size_t n);
+
+/* Inline: the msgpack packer calls it for every header and body. The
+ * buffer stays NUL-terminated for text use. */
+static inline void pd_buf_add(struct pd_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		pd_buf_reserve(b, n);
+	__builtin_memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 void pd_buf_adds(struct pd_buf *b, const char *s);
 void pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

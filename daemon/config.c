@@ -70,6 +70,20 @@ static const struct option_desc options[] = {
 	INT_OPT(claim_pay_days, 1, 365),
 	INT_OPT(recovery_due_days, 1, 3650),
 	INT_OPT(report_major_claim_fen, 0, 1000000000000LL),
+	INT_OPT(tier_key_fen, 1, 1000000000000LL),
+	INT_OPT(tier_local_major_fen, 1, 1000000000000LL),
+	INT_OPT(tier_medium_fen, 1, 1000000000000LL),
+	INT_OPT(tier_window_months, 1, 24),
+	INT_OPT(high_end_min_waybills, 1, 1000000),
+	INT_OPT(high_end_min_declared_fen, 1, 1000000000000LL),
+	INT_OPT(warning_min_months, 0, 120),
+	INT_OPT(warning_revenue_drop_bp, 1, 10000),
+	INT_OPT(monthend_batch_customers, 1, 100000),
+	INT_OPT(kpi_on_time_handling_bp, 0, 10000),
+	INT_OPT(kpi_on_time_delivery_bp, 0, 10000),
+	INT_OPT(kpi_without_complaint_bp, 0, 10000),
+	INT_OPT(kpi_damage_rate_max_bp, 0, 10000),
+	INT_OPT(kpi_delivery_accuracy_bp, 0, 10000),
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -123,6 +137,20 @@ void config_default(struct config *c)
 	c->claim_pay_days = 7;
 	c->recovery_due_days = 30;
 	c->report_major_claim_fen = 100000;
+	c->tier_key_fen = 20000000;             /* 200,000 yuan a month */
+	c->tier_local_major_fen = 5000000;      /* 50,000 yuan */
+	c->tier_medium_fen = 1000000;           /* 10,000 yuan */
+	c->tier_window_months = 3;
+	c->high_end_min_waybills = 20;
+	c->high_end_min_declared_fen = 5000000; /* 50,000 yuan */
+	c->warning_min_months = 6;
+	c->warning_revenue_drop_bp = 2000;      /* 20 % */
+	c->monthend_batch_customers = 500;
+	c->kpi_on_time_handling_bp = 9900;
+	c->kpi_on_time_delivery_bp = 9900;
+	c->kpi_without_complaint_bp = 9800;
+	c->kpi_damage_rate_max_bp = 10;         /* 0.1 % */
+	c->kpi_delivery_accuracy_bp = 9800;
 }
 
 static const struct option_desc *find_option(const char *key)
@@ -229,6 +257,10 @@ int config_validate(const struct config *c)
 	}
 	if (c->max_frame_bytes < 256 || c->max_line_bytes < 256)
 		return -1;
+	if (c->tier_medium_fen >= c->tier_local_major_fen || c->tier_local_major_fen >= c->tier_key_fen) {
+		fprintf(stderr, "parceldeskd: tier thresholds must rise: tier_medium_fen < tier_local_major_fen < tier_key_fen\n");
+		return -1;
+	}
 	return 0;
 }
 

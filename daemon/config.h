@@ -67,6 +67,22 @@ struct config {
 
 	/* reports (section 7) */
 	int64_t report_major_claim_fen;  /* a payment this large is a major incident */
+
+	/* customers, warnings, KPIs (sections 6 and 7; docs/customers.md) */
+	int64_t tier_key_fen;                 /* average monthly payment at or above */
+	int64_t tier_local_major_fen;
+	int64_t tier_medium_fen;
+	int64_t tier_window_months;           /* complete months averaged */
+	int64_t high_end_min_waybills;        /* a cash customer in the window ... */
+	int64_t high_end_min_declared_fen;    /* ... or this much declared */
+	int64_t warning_min_months;           /* months of cooperation */
+	int64_t warning_revenue_drop_bp;      /* against the same month last year */
+	int64_t monthend_batch_customers;     /* customers per writer job */
+	int64_t kpi_on_time_handling_bp;      /* targets, basis points */
+	int64_t kpi_on_time_delivery_bp;
+	int64_t kpi_without_complaint_bp;
+	int64_t kpi_damage_rate_max_bp;
+	int64_t kpi_delivery_accuracy_bp;
 };
 
 void config_default(struct config *c);

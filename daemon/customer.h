@@ -1,9 +1,16 @@
 /* customer.h — customer accounts, tiers and service levels, warning
- * customers, monthly reports and KPIs (domain-rules.md sections 6 and 7).
- * Counters live in volume.h. */
+ * customers, the month-end run, monthly reports and KPIs (domain-rules.md
+ * sections 6 and 7; docs/customers.md). Counters live in volume.h; the
+ * rules are pure functions in customer_rules.h.
+ *
+ *   customer.c  CUSTOMER ADD/EDIT/GET/LIST/TIER/EXPLAIN, tiers on demand
+ *   warning.c   WARNING ADD/FOLLOWUP/CLOSE/GET/LIST, warning_raise()
+ *   monthend.c  MONTHEND RUN/STATUS and its batches (timer kind "monthend")
+ *   report.c    REPORT MONTH/TEXT and KPI */
 #ifndef PD_CUSTOMER_H
 #define PD_CUSTOMER_H
 
+#include "customer_rules.h"
 #include "daemon.h"
 
 /* Raises a warning for an account customer (no-op for "" or an unknown
@@ -18,5 +25,55 @@ int warning_raise(struct cmd_ctx *ctx, const char *account, const char *type,
 /* The service level of an account customer ("basic" for "" or unknown):
  * complaints and claims read their time limits from it. */
 const char *customer_service_level(struct cmd_ctx *ctx, const char *account);
+
+/* ---- shared by the customer modules ---- */
+
+/* The rules' figures from the daemon's options. */
+void customer_rules_from_config(const struct config *cfg, struct customer_rules_config *out);
+
+/* Finds an account: 0 with the record and its id, MDB_NOTFOUND, or an
+ * LMDB error. No reply is set. */
+int customer_find(struct cmd_ctx *ctx, const char *account, struct pd_value **out, int64_t *id);
+/* The same, replying 404 ("no customer X") or a store error. */
+int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **out);
+
+/* Writes a customer and everything its change implies (indexes, timeline);
+ * before is NULL for a new one. */
+int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,
+		  struct pd_value *after, const char *action, const char *text);
+
+/* In a DUPSORT "field=value" -> be64 id index, removes the keys only in
+ * old_keys and adds those only in new_keys (a record listed under several
+ * keys of one field, as a customer's two phones). */
+int index_keys_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *const *old_keys, size_t n_old,
+		    const char *const *new_keys, size_t n_new, int64_t id);
+
+/* Sets the automatic tier of a customer copy from the counters of the
+ * window ending with `month` (YYYYMM), unless a later month already set it;
+ * the effective tier and service level follow unless overridden. Returns
+ * true when the effective tier or service level changed. */
+bool customer_apply_tier(struct cmd_ctx *ctx, struct pd_value *c, int month);
+
+/* The contract start of a customer as YYYYMMDD. */
+int customer_start_day(const struct pd_value *c);
+
+/* Raises the revenue-drop warning of `month` for a customer when the rule
+ * says so (idempotent per customer and month). *raised tells whether a new
+ * warning or follow-up was written. Returns 0 or an LMDB error. */
+int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, int month,
+			 bool *raised);
+
+/* The month argument `name` as YYYYMM; replies 422 and returns -1 for a
+ * month after the current one (the binder already refused a malformed one
+ * with 400). */
+int month_arg(struct cmd_ctx *ctx, const char *name, int *yyyymm);
+/* The depot's current month, YYYYMM. */
+int month_now(const struct cmd_ctx *ctx);
+/* "2026-01" for 202601, in the arena. */
+const char *month_text(struct cmd_ctx *ctx, int yyyymm);
+
+/* A due month-end batch (SWEEP, kind "monthend", id YYYYMM). 0 or an LMDB
+ * error. */
+int monthend_on_due(struct cmd_ctx *ctx, uint64_t id);
 
 #endif

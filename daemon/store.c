@@ -127,6 +127,13 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "idx_cl", MDB_DUPSORT, &st->idx_cl)) ||
 	    (rc = open_dbi(txn, "idx_cl_due", MDB_DUPSORT, &st->idx_cl_due)) ||
 	    (rc = open_dbi(txn, "cl_totals", 0, &st->cl_totals)) ||
+	    (rc = open_dbi(txn, "customers", 0, &st->customers)) ||
+	    (rc = open_dbi(txn, "idx_cust", MDB_DUPSORT, &st->idx_cust)) ||
+	    (rc = open_dbi(txn, "warnings", 0, &st->warnings)) ||
+	    (rc = open_dbi(txn, "idx_warn", MDB_DUPSORT, &st->idx_warn)) ||
+	    (rc = open_dbi(txn, "monthend_runs", 0, &st->monthend_runs)) ||
+	    (rc = open_dbi(txn, "explanations", 0, &st->explanations)) ||
+	    (rc = open_dbi(txn, "report_texts", 0, &st->report_texts)) ||
 	    (rc = open_dbi(txn, "calendars", 0, &st->calendars)) ||
 	    (rc = check_schema(txn, st))) {
 		mdb_txn_abort(txn);

@@ -41,10 +41,17 @@ struct store {
 	MDB_dbi idx_cl;             /* "field=value" -> be64 id: claim and recovery lists */
 	MDB_dbi idx_cl_due;         /* be64 due -> be64 id: claims by their next deadline */
 	MDB_dbi cl_totals;          /* "YYYYMM|dim|value" -> be64 fen paid */
+	MDB_dbi calendars;          /* name -> calendar; \x01 name \0 be64 version -> that version; "depot=CODE" -> {calendar} (calendar.h) */
 	MDB_dbi c_durations;        /* "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
 	MDB_dbi volume;             /* "C|acct|YYYYMM|metric" -> be64 (volume.h) */
-	MDB_dbi calendars;          /* name -> calendar; \x01 name \0 be64 version -> that version; "depot=CODE" -> {calendar} (calendar.h) */
 	MDB_dbi incidents;          /* "YYYYMM" -> "complaint:ID" | "claim:ID" (DUPSORT) */
+	MDB_dbi customers;          /* be64 id -> customer account (customer.h) */
+	MDB_dbi idx_cust;           /* "field=value" -> be64 id (DUPSORT): account, name, phone, tier, depot, manager */
+	MDB_dbi warnings;           /* be64 id -> warning customer */
+	MDB_dbi idx_warn;           /* "field=value" -> be64 id (DUPSORT): customer, type, owner, depot, status, source */
+	MDB_dbi monthend_runs;      /* "YYYYMM" -> month-end run and its progress */
+	MDB_dbi explanations;       /* "account|YYYYMM" -> why the month's revenue fell (no warning) */
+	MDB_dbi report_texts;       /* "SCOPE|id|YYYYMM|section" -> staff text of a monthly report */
 	/* Readers take it shared around a transaction; the writer takes it
 	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */
 	pthread_rwlock_t resize_lock;

@@ -8,6 +8,7 @@
 
 #include "claim.h"
 #include "complaint.h"
+#include "customer.h"
 #include "daemon.h"
 
 #define SWEEP_BATCH 256
@@ -96,6 +97,8 @@ void cmd_sweep(struct cmd_ctx *ctx)
 			rc = complaint_on_due(ctx, batch[i].id);
 		else if (strcmp(batch[i].kind, "claim") == 0)
 			rc = claim_on_due(ctx, batch[i].id);
+		else if (strcmp(batch[i].kind, "monthend") == 0)
+			rc = monthend_on_due(ctx, batch[i].id);
 		else
 			rc = 0;
 		if (rc)

@@ -14,6 +14,7 @@
  *   complained                                   the waybill's first complaint
  *   complaints, complaints_late                  complaints by opening month
  *                                                (late = ever overdue)
+ *   complaints.<category>                        the same by category
  *   claims, claims_paid_fen                      claims filed / paid
  *   queries_external, queries_external_late      external queries, answered late
  *

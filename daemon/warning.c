@@ -1,26 +1,439 @@
-/* warning.c — warning customers (WARNING ...). */
+/* warning.c — warning customers (WARNING ...): the customers we may lose.
+ *
+ * A warning is one record in `warnings` (be64 id -> map) listed in
+ * `idx_warn` under customer=, type=, subtype=, owner=, depot=, status= and,
+ * when something raised it, source= ("complaint:12", "claim:7",
+ * "revenue_drop:C000101:202601"): the source key makes raising idempotent.
+ * Types and sub-types are those of domain-rules.md section 6:
+ *   service_incident      ordinary | media_exposure
+ *   competitor            competitor | tender
+ *   performance_decline   revenue_drop | other
+ * ("other" fits every type). Statuses: open -> following (after the first
+ * follow-up) -> closed, with an outcome kept / recovered / lost. */
+#include <stdio.h>
 #include <string.h>
 
 #include "customer.h"
+#include "record.h"
+#include "volume.h"
+
+#define LIST_LIMIT_DEFAULT 50
+/* a follow-up may be entered a little ahead of the daemon's clock */
+#define FOLLOWUP_FUTURE_SLACK_SECS 300
+#define MAX_WARNING_KEYS 8
+
+static const struct {
+	const char *type, *subtypes[3];
+} WARNING_KINDS[] = {
+	{ "service_incident", { "ordinary", "media_exposure", "other" } },
+	{ "competitor", { "competitor", "tender", "other" } },
+	{ "performance_decline", { "revenue_drop", "other", NULL } },
+};
+
+static bool subtype_fits(const char *type, const char *subtype)
+{
+	for (size_t i = 0; i < sizeof(WARNING_KINDS) / sizeof(WARNING_KINDS[0]); i++) {
+		if (strcmp(WARNING_KINDS[i].type, type) != 0)
+			continue;
+		for (size_t j = 0; j < 3; j++)
+			if (WARNING_KINDS[i].subtypes[j] && strcmp(WARNING_KINDS[i].subtypes[j], subtype) == 0)
+				return true;
+	}
+	return false;
+}
+
+static bool is_closed(const struct pd_value *w)
+{
+	return strcmp(rec_str(w, "status"), "closed") == 0;
+}
+
+/* ---- saving ---- */
+
+static size_t index_keys(struct cmd_ctx *ctx, const struct pd_value *w, const char **keys)
+{
+	static const char *const fields[] = { "customer", "type", "subtype", "owner", "depot", "status", "source" };
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (*rec_str(w, fields[i]))
+			keys[n++] = pd_sprintf(ctx->a, "%s=%s", fields[i], rec_str(w, fields[i]));
+	return n;
+}
+
+static int warning_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+			const char *action, const char *text)
+{
+	int64_t id = rec_int(after, "id");
+	const char *old_keys[MAX_WARNING_KEYS], *new_keys[MAX_WARNING_KEYS];
+	size_t n_old = before ? index_keys(ctx, before, old_keys) : 0;
+	size_t n_new = index_keys(ctx, after, new_keys);
+	int rc;
+	if ((rc = index_keys_move(ctx, ctx->st->idx_warn, old_keys, n_old, new_keys, n_new, id)) ||
+	    (rc = rec_save(ctx, ctx->st->warnings, id, after)))
+		return rc;
+	return rec_audit_change(ctx, "warning", id, action, text, before, after);
+}
+
+/* A new warning for customer c; the caller sets what the kind needs. */
+static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char *type, const char *subtype,
+		       const char *owner, const char *text, struct pd_value **out)
+{
+	struct pd_arena *a = ctx->a;
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "warning", &id);
+	if (rc)
+		return rc;
+	struct pd_value *w = pd_map(a);
+	pd_map_set_int(a, w, "id", (int64_t)id);
+	pd_map_set_str(a, w, "customer", rec_str(c, "account"));
+	pd_map_set_str(a, w, "customer_name", rec_str(c, "name"));
+	pd_map_set_str(a, w, "depot", rec_str(c, "depot"));
+	pd_map_set_str(a, w, "type", type);
+	pd_map_set_str(a, w, "subtype", subtype);
+	pd_map_set_str(a, w, "status", "open");
+	/* a warning nobody owns is lost: the account manager owns what the
+	 * daemon raises */
+	pd_map_set_str(a, w, "owner", owner ? owner : rec_str(c, "manager"));
+	pd_map_set_str(a, w, "text", text ? text : "");
+	pd_map_set_str(a, w, "action_plan", "");
+	pd_map_set_int(a, w, "raised_at", ctx->now);
+	pd_map_set_str(a, w, "raised_by", ctx->sess->user);
+	pd_map_set(a, w, "followups", pd_arr(a));
+	pd_map_set_int(a, w, "followup_count", 0);
+	pd_map_set_int(a, w, "last_followup_at", 0);
+	pd_map_set_int(a, w, "next_followup_at", 0);
+	*out = w;
+	return 0;
+}
+
+/* Notes on the customer's timeline that a warning was raised. */
+static int note_on_customer(struct cmd_ctx *ctx, const struct pd_value *c, const struct pd_value *w)
+{
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, d, "warning", rec_int(w, "id"));
+	pd_map_set_str(ctx->a, d, "type", rec_str(w, "type"));
+	pd_map_set_str(ctx->a, d, "subtype", rec_str(w, "subtype"));
+	if (*rec_str(w, "source"))
+		pd_map_set_str(ctx->a, d, "source", rec_str(w, "source"));
+	return store_audit(ctx->txn, ctx->st, "customer", pd_sprintf(ctx->a, "%lld", (long long)rec_int(c, "id")),
+			   ctx->sess->user, ctx->now, "warning", d);
+}
+
+static int source_seen(struct cmd_ctx *ctx, const char *source)
+{
+	const char *key = pd_sprintf(ctx->a, "source=%s", source);
+	MDB_val k = { strlen(key), (void *)key }, v;
+	return mdb_get(ctx->txn, ctx->st->idx_warn, &k, &v);
+}
 
 int warning_raise(struct cmd_ctx *ctx, const char *account, const char *type,
 		  const char *subtype, const char *source, const char *text)
 {
 	if (!account || !*account)
 		return 0;
-	struct pd_value *d = pd_map(ctx->a);
-	pd_map_set_str(ctx->a, d, "type", type);
-	pd_map_set_str(ctx->a, d, "subtype", subtype);
-	pd_map_set_str(ctx->a, d, "source", source);
-	if (text)
-		pd_map_set_str(ctx->a, d, "text", text);
-	return store_audit(ctx->txn, ctx->st, "customer", account, ctx->sess->user,
-			   ctx->now, "warning_incident", d);
+	struct pd_value *c, *w;
+	int rc = customer_find(ctx, account, &c, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	rc = source_seen(ctx, source);
+	if (rc != MDB_NOTFOUND)
+		return rc; /* 0: raised before */
+	if ((rc = warning_new(ctx, c, type, subtype, NULL, text, &w)))
+		return rc;
+	pd_map_set_str(ctx->a, w, "source", source);
+	if ((rc = warning_save(ctx, NULL, w, "raise", text)))
+		return rc;
+	return note_on_customer(ctx, c, w);
 }
 
-const char *customer_service_level(struct cmd_ctx *ctx, const char *account)
+/* ---- the month-end's revenue-drop warning ---- */
+
+struct open_drop {
+	struct pd_value *found;
+};
+
+static bool find_open_drop(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
 {
 	(void)ctx;
-	(void)account;
-	return "basic";
+	struct open_drop *o = ud;
+	if (!o->found && !is_closed(w) && strcmp(rec_str(w, "subtype"), "revenue_drop") == 0)
+		o->found = (struct pd_value *)w;
+	return false;
+}
+
+int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, int month, bool *raised)
+{
+	struct pd_arena *a = ctx->a;
+	*raised = false;
+	const char *account = rec_str(customer, "account");
+	struct customer_rules_config rules;
+	customer_rules_from_config(ctx->cfg, &rules);
+	int64_t revenue = volume_get(ctx->txn, ctx->st, "C", account, month, "revenue_fen");
+	int64_t last_year = volume_get(ctx->txn, ctx->st, "C", account, month_add(month, -12), "revenue_fen");
+	const char *ekey = pd_sprintf(a, "%s|%06d", account, month);
+	MDB_val k = { strlen(ekey), (void *)ekey }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->explanations, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	struct revenue_drop drop;
+	customer_revenue_drop(&rules, cooperation_months(customer_start_day(customer), month), revenue, last_year,
+			      rc == 0, &drop);
+	if (!drop.raise)
+		return 0;
+	const char *source = pd_sprintf(a, "revenue_drop:%s:%06d", account, month);
+	rc = source_seen(ctx, source);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	char pct[32];
+	bp_format(drop.drop_bp, pct, sizeof(pct));
+	const char *text = pd_sprintf(a, "revenue of %s down %s%% against %s: %lld fen against %lld fen",
+				      month_text(ctx, month), pct, month_text(ctx, month_add(month, -12)),
+				      (long long)revenue, (long long)last_year);
+	struct pd_value *figures = pd_map(a);
+	pd_map_set_str(a, figures, "month", month_text(ctx, month));
+	pd_map_set_int(a, figures, "revenue_fen", revenue);
+	pd_map_set_int(a, figures, "last_year_fen", last_year);
+	pd_map_set_str(a, figures, "drop_pct", pct);
+
+	/* a customer still declining keeps one open warning: a later month
+	 * adds its figures to it instead of opening another */
+	struct open_drop open = { NULL };
+	size_t kept;
+	if ((rc = rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, pd_sprintf(a, "customer=%s", account),
+				  0, INT64_MAX, find_open_drop, &open, &kept)))
+		return rc;
+	if (open.found) {
+		struct pd_value *before = open.found, *after = pd_value_copy(a, before);
+		struct pd_value *months = pd_map_get(after, "months");
+		if (!months || months->type != PD_ARR) {
+			months = pd_arr(a);
+			pd_map_set(a, after, "months", months);
+		}
+		pd_arr_push(a, months, figures);
+		if ((rc = warning_save(ctx, before, after, "revenue_drop", text)) ||
+		    (rc = rec_index_move(ctx, ctx->st->idx_warn, NULL, pd_sprintf(a, "source=%s", source),
+					 rec_int(after, "id"))))
+			return rc;
+		*raised = true;
+		return 0;
+	}
+	struct pd_value *w;
+	if ((rc = warning_new(ctx, customer, "performance_decline", "revenue_drop", NULL, text, &w)))
+		return rc;
+	pd_map_set_str(a, w, "source", source);
+	pd_map_set_str(a, w, "month", month_text(ctx, month));
+	struct pd_value *months = pd_arr(a);
+	pd_arr_push(a, months, figures);
+	pd_map_set(a, w, "months", months);
+	if ((rc = warning_save(ctx, NULL, w, "raise", text)) || (rc = note_on_customer(ctx, customer, w)))
+		return rc;
+	*raised = true;
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static int warning_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
+{
+	int64_t id;
+	pd_arg_int(ctx->args, "id", &id);
+	int rc = rec_load(ctx, ctx->st->warnings, "warning", id, before);
+	if (rc == 0 && after)
+		*after = pd_value_copy(ctx->a, *before);
+	return rc;
+}
+
+static int check_user(struct cmd_ctx *ctx, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no user '%s'", name);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		   const char *action, const char *text, int code, const char *msg)
+{
+	int rc = warning_save(ctx, before, after, action, text);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, d, "id", rec_int(after, "id"));
+	pd_map_set_str(ctx->a, d, "customer", rec_str(after, "customer"));
+	pd_map_set_str(ctx->a, d, "status", rec_str(after, "status"));
+	pd_map_set_str(ctx->a, d, "owner", rec_str(after, "owner"));
+	if (rec_int(after, "next_followup_at"))
+		map_set_time(ctx, d, "next_followup_at", rec_int(after, "next_followup_at"));
+	ctx->rep->data = d;
+	reply_ok(ctx, code, "%s", msg);
+}
+
+void cmd_warning_add(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *type = pd_arg_str(ctx->args, "type"), *subtype = pd_arg_str(ctx->args, "subtype");
+	const char *owner = pd_arg_str(ctx->args, "owner"), *cause = pd_arg_str(ctx->args, "cause");
+	if (!subtype_fits(type, subtype))
+		return reply_error(ctx, 400, "subtype %s is not a kind of %s warning", subtype, type);
+	if (cause && strcmp(type, "service_incident") != 0)
+		return reply_error(ctx, 400, "a cause goes with a service_incident warning only");
+	struct pd_value *c, *w;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c))
+		return;
+	if (owner && check_user(ctx, owner))
+		return;
+	if (!owner && !*rec_str(c, "manager"))
+		owner = ctx->sess->user; /* nobody else to own it: whoever enters it */
+	int rc;
+	if ((rc = warning_new(ctx, c, type, subtype, owner, pd_arg_str(ctx->args, "text"), &w)))
+		return reply_store_error(ctx, rc);
+	if (pd_arg_str(ctx->args, "action_plan"))
+		pd_map_set_str(a, w, "action_plan", pd_arg_str(ctx->args, "action_plan"));
+	if (cause)
+		pd_map_set_str(a, w, "cause", cause);
+	if (pd_arg_str(ctx->args, "competitor"))
+		pd_map_set_str(a, w, "competitor", pd_arg_str(ctx->args, "competitor"));
+	if ((rc = note_on_customer(ctx, c, w)))
+		return reply_store_error(ctx, rc);
+	finish(ctx, NULL, w, "add", NULL, 201, pd_sprintf(a, "warning %lld added", (long long)rec_int(w, "id")));
+}
+
+void cmd_warning_followup(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *before, *after;
+	if (warning_load(ctx, &before, &after))
+		return;
+	if (is_closed(before))
+		return reply_error(ctx, 409, "warning %lld is closed", (long long)rec_int(before, "id"));
+	int64_t at = ctx->now, next_at = 0;
+	pd_arg_int(ctx->args, "at", &at);
+	pd_arg_int(ctx->args, "next_at", &next_at);
+	if (at > ctx->now + FOLLOWUP_FUTURE_SLACK_SECS)
+		return reply_error(ctx, 422, "a follow-up is recorded after it happened: 'at' is in the future");
+	if (at < rec_int(before, "raised_at"))
+		return reply_error(ctx, 422, "'at' is before the warning was raised");
+	if (next_at && next_at <= at)
+		return reply_error(ctx, 422, "'next_at' must be after the follow-up");
+	const char *owner = pd_arg_str(ctx->args, "owner");
+	if (owner && check_user(ctx, owner))
+		return;
+	struct pd_value *f = pd_map(a);
+	pd_map_set_int(a, f, "at", at);
+	pd_map_set_str(a, f, "by", ctx->sess->user);
+	pd_map_set_str(a, f, "text", pd_arg_str(ctx->args, "text"));
+	if (next_at)
+		pd_map_set_int(a, f, "next_at", next_at);
+	struct pd_value *list = pd_map_get(after, "followups");
+	if (!list || list->type != PD_ARR) {
+		list = pd_arr(a);
+		pd_map_set(a, after, "followups", list);
+	}
+	pd_arr_push(a, list, f);
+	pd_map_set_int(a, after, "followup_count", rec_int(after, "followup_count") + 1);
+	if (at > rec_int(after, "last_followup_at"))
+		pd_map_set_int(a, after, "last_followup_at", at);
+	pd_map_set_int(a, after, "next_followup_at", next_at);
+	pd_map_set_str(a, after, "status", "following");
+	if (owner)
+		pd_map_set_str(a, after, "owner", owner);
+	if (pd_arg_str(ctx->args, "action_plan"))
+		pd_map_set_str(a, after, "action_plan", pd_arg_str(ctx->args, "action_plan"));
+	finish(ctx, before, after, "followup", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(a, "follow-up %lld recorded", (long long)rec_int(after, "followup_count")));
+}
+
+void cmd_warning_close(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (warning_load(ctx, &before, &after))
+		return;
+	if (is_closed(before))
+		return reply_error(ctx, 409, "warning %lld is closed", (long long)rec_int(before, "id"));
+	const char *outcome = pd_arg_str(ctx->args, "outcome");
+	pd_map_set_str(ctx->a, after, "status", "closed");
+	pd_map_set_str(ctx->a, after, "outcome", outcome);
+	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
+	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
+	pd_map_set_int(ctx->a, after, "next_followup_at", 0);
+	finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(ctx->a, "closed: %s", outcome));
+}
+
+void cmd_warning_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *w;
+	if (warning_load(ctx, &w, NULL))
+		return;
+	struct pd_value *out = present(ctx, w);
+	struct pd_value *principles = pd_arr(ctx->a);
+	for (size_t i = 0; i < sizeof(WARNING_PRINCIPLES) / sizeof(WARNING_PRINCIPLES[0]); i++)
+		pd_arr_push(ctx->a, principles, pd_str(ctx->a, WARNING_PRINCIPLES[i]));
+	pd_map_set(ctx->a, out, "principles", principles);
+	struct pd_value *c;
+	if (customer_find(ctx, rec_str(w, "customer"), &c, NULL) == 0) {
+		pd_map_set_str(ctx->a, out, "customer_tier", rec_str(c, "tier"));
+		pd_map_set_str(ctx->a, out, "customer_service_level", rec_str(c, "service_level"));
+	}
+	struct pd_value *timeline;
+	int rc = rec_timeline(ctx, "warning", rec_int(w, "id"), &timeline);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "timeline", timeline);
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "warning %lld: %s", (long long)rec_int(w, "id"), rec_str(w, "status"));
+}
+
+struct list_filter {
+	const char *fields[6];
+	const char *values[6];
+	struct pd_value *rows;
+};
+
+static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
+{
+	struct list_filter *f = ud;
+	for (size_t i = 0; i < 6; i++)
+		if (f->values[i] && strcmp(f->values[i], rec_str(w, f->fields[i])) != 0)
+			return false;
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "type", "subtype", "status",
+					    "owner", "raised_at", "last_followup_at", "next_followup_at", "outcome" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(w, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	pd_arr_push(ctx->a, f->rows, r);
+	return true;
+}
+
+/* The narrowest index first: customer, owner, depot, status, type, subtype;
+ * the other filters are checked on each record. */
+void cmd_warning_list(struct cmd_ctx *ctx)
+{
+	struct list_filter f = {
+		.fields = { "customer", "owner", "depot", "status", "type", "subtype" },
+		.rows = pd_arr(ctx->a),
+	};
+	for (size_t i = 0; i < 6; i++)
+		f.values[i] = pd_arg_str(ctx->args, f.fields[i]);
+	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
+	pd_arg_int(ctx->args, "limit", &limit);
+	pd_arg_int(ctx->args, "before", &before);
+	if (limit < 1 || limit > ctx->cfg->list_limit_max)
+		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+	const char *key = NULL;
+	for (size_t i = 0; i < 6 && !key; i++)
+		if (f.values[i])
+			key = pd_sprintf(ctx->a, "%s=%s", f.fields[i], f.values[i]);
+	size_t kept;
+	int rc = rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, key, before, limit, list_keep, &f, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.rows;
+	reply_ok(ctx, 200, "%zu warnings", kept);
 }

@@ -1,0 +1,655 @@
+/* customer.c — CUSTOMER commands: accounts, tiers and service levels.
+ *
+ * A customer is one record in `customers` (be64 id -> map), found by its
+ * account through `idx_cust` ("account=C000101" -> id), which also holds
+ * the list look-ups (name, phone, tier, depot, manager). As with complaints,
+ * handlers change a copy and customer_save() moves exactly the index
+ * entries whose keys differ and writes the timeline entry.
+ *
+ * The tier is computed by the pure rules (customer_rules.c) from the
+ * monthly volume counters of the window ending with a complete month: at
+ * each month end (monthend.c) and on demand (ADD, EDIT, TIER auto) for the
+ * last complete month. `tier_month` remembers the month it was computed
+ * for, so re-running an older month never turns a tier back. A manual
+ * override wins over the rules until `tier=auto` removes it. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocol/timefmt.h"
+#include "customer.h"
+#include "record.h"
+#include "volume.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define STRENGTH_MIN 1
+#define STRENGTH_MAX 5
+#define HISTORY_MONTHS 12
+#define MAX_INDEX_KEYS 8
+
+/* Statuses in which a complaint or a claim is still open (complaint.c and
+ * claim.c index each record under "status=S"). */
+static const char *const COMPLAINT_OPEN_STATUSES[] = {
+	"open", "acknowledged", "proposed", "accepted", "refused", "escalated", "external_review",
+};
+static const char *const CLAIM_OPEN_STATUSES[] = {
+	"filed", "assessed", "escalated", "approved", "paid",
+};
+
+void customer_rules_from_config(const struct config *cfg, struct customer_rules_config *out)
+{
+	customer_rules_defaults(out);
+	out->tier_key_fen = cfg->tier_key_fen;
+	out->tier_local_major_fen = cfg->tier_local_major_fen;
+	out->tier_medium_fen = cfg->tier_medium_fen;
+	out->tier_window_months = (int)cfg->tier_window_months;
+	out->high_end_min_waybills = cfg->high_end_min_waybills;
+	out->high_end_min_declared_fen = cfg->high_end_min_declared_fen;
+	out->warning_min_months = (int)cfg->warning_min_months;
+	out->warning_drop_bp = cfg->warning_revenue_drop_bp;
+	out->kpi_on_time_handling_bp = cfg->kpi_on_time_handling_bp;
+	out->kpi_on_time_delivery_bp = cfg->kpi_on_time_delivery_bp;
+	out->kpi_without_complaint_bp = cfg->kpi_without_complaint_bp;
+	out->kpi_damage_rate_max_bp = cfg->kpi_damage_rate_max_bp;
+	out->kpi_delivery_accuracy_bp = cfg->kpi_delivery_accuracy_bp;
+}
+
+/* ---- months ---- */
+
+int month_now(const struct cmd_ctx *ctx)
+{
+	return volume_month(ctx->now);
+}
+
+const char *month_text(struct cmd_ctx *ctx, int yyyymm)
+{
+	return pd_sprintf(ctx->a, "%04d-%02d", yyyymm / 100, yyyymm % 100);
+}
+
+int month_arg(struct cmd_ctx *ctx, const char *name, int *yyyymm)
+{
+	int y, m;
+	const char *s = pd_arg_str(ctx->args, name);
+	if (!s || pd_month_parse(s, &y, &m) < 0) {
+		reply_error(ctx, 400, "argument '%s' must be a month like 2026-11", name);
+		return -1;
+	}
+	*yyyymm = y * 100 + m;
+	if (*yyyymm > month_now(ctx)) {
+		reply_error(ctx, 422, "month %s is in the future", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- finding and saving ---- */
+
+int customer_find(struct cmd_ctx *ctx, const char *account, struct pd_value **out, int64_t *id)
+{
+	const char *key = pd_sprintf(ctx->a, "account=%s", account);
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->idx_cust, &k, &v);
+	if (rc)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	if (id)
+		*id = (int64_t)be64_get(v.mv_data);
+	unsigned char idkey[8];
+	memcpy(idkey, v.mv_data, 8);
+	return store_get(ctx->txn, ctx->st->customers, idkey, 8, ctx->a, out);
+}
+
+int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **out)
+{
+	int rc = customer_find(ctx, account, out, NULL);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no customer %s", account);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+int customer_start_day(const struct pd_value *c)
+{
+	int y, m, d;
+	const char *start = rec_str(c, "contract_start");
+	if (*start && pd_date_parse(start, &y, &m, &d) == 0)
+		return y * 10000 + m * 100 + d;
+	return pd_local_day(rec_int(c, "created_at"));
+}
+
+/* Names are searched by prefix without regard to ASCII case. */
+static const char *name_key(struct cmd_ctx *ctx, const char *name)
+{
+	char *k = pd_sprintf(ctx->a, "name=%s", name);
+	for (char *p = k + 5; *p; p++)
+		if ((unsigned char)*p < 0x80)
+			*p = (char)tolower((unsigned char)*p);
+	return k;
+}
+
+/* The idx_cust keys a customer record is listed under. */
+static size_t index_keys(struct cmd_ctx *ctx, const struct pd_value *c, const char **keys)
+{
+	size_t n = 0;
+	keys[n++] = pd_sprintf(ctx->a, "account=%s", rec_str(c, "account"));
+	keys[n++] = name_key(ctx, rec_str(c, "name"));
+	static const char *const fields[] = { "tier", "depot", "manager" };
+	for (size_t i = 0; i < 3; i++)
+		if (*rec_str(c, fields[i]))
+			keys[n++] = pd_sprintf(ctx->a, "%s=%s", fields[i], rec_str(c, fields[i]));
+	if (*rec_str(c, "phone"))
+		keys[n++] = pd_sprintf(ctx->a, "phone=%s", rec_str(c, "phone"));
+	if (*rec_str(c, "phone2") && strcmp(rec_str(c, "phone2"), rec_str(c, "phone")) != 0)
+		keys[n++] = pd_sprintf(ctx->a, "phone=%s", rec_str(c, "phone2"));
+	return n;
+}
+
+static bool key_in(const char *key, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+int index_keys_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *const *old_keys, size_t n_old,
+		    const char *const *new_keys, size_t n_new, int64_t id)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n_old && !rc; i++)
+		if (!key_in(old_keys[i], new_keys, n_new))
+			rc = rec_index_move(ctx, dbi, old_keys[i], NULL, id);
+	for (size_t i = 0; i < n_new && !rc; i++)
+		if (!key_in(new_keys[i], old_keys, n_old))
+			rc = rec_index_move(ctx, dbi, NULL, new_keys[i], id);
+	return rc;
+}
+
+int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,
+		  struct pd_value *after, const char *action, const char *text)
+{
+	int64_t id = rec_int(after, "id");
+	const char *old_keys[MAX_INDEX_KEYS], *new_keys[MAX_INDEX_KEYS];
+	size_t n_old = before ? index_keys(ctx, before, old_keys) : 0;
+	size_t n_new = index_keys(ctx, after, new_keys);
+	int rc;
+	if ((rc = index_keys_move(ctx, ctx->st->idx_cust, old_keys, n_old, new_keys, n_new, id)) ||
+	    (rc = rec_save(ctx, ctx->st->customers, id, after)))
+		return rc;
+	/* a month end that only notes the month it looked at keeps no entry */
+	return action ? rec_audit_change(ctx, "customer", id, action, text, before, after) : 0;
+}
+
+/* ---- tiers ---- */
+
+static int64_t sum_counter(struct cmd_ctx *ctx, const char *account, int last_month, int months,
+			   const char *metric)
+{
+	int64_t sum = 0;
+	for (int i = 0; i < months; i++)
+		sum += volume_get(ctx->txn, ctx->st, "C", account, month_add(last_month, -i), metric);
+	return sum;
+}
+
+/* The rules' verdict for the window ending with `month`. */
+static void tier_for(struct cmd_ctx *ctx, const struct pd_value *c, int month, struct tier_result *out)
+{
+	struct customer_rules_config rules;
+	customer_rules_from_config(ctx->cfg, &rules);
+	const char *account = rec_str(c, "account");
+	int payment = customer_payment_parse(rec_str(c, "payment"));
+	struct tier_facts f = {
+		.payment = payment < 0 ? PAYMENT_MONTHLY : (enum customer_payment)payment,
+		.months = tier_average_months(&rules, cooperation_months(customer_start_day(c), month)),
+		.waybills = sum_counter(ctx, account, month, rules.tier_window_months, "waybills"),
+		.declared_fen = sum_counter(ctx, account, month, rules.tier_window_months, "declared_fen"),
+	};
+	f.revenue_fen = sum_counter(ctx, account, month, f.months, "revenue_fen");
+	customer_tier_classify(&rules, &f, out);
+}
+
+static int tier_month_of(const struct pd_value *c)
+{
+	int y, m;
+	const char *s = rec_str(c, "tier_month");
+	return *s && pd_month_parse(s, &y, &m) == 0 ? y * 100 + m : 0;
+}
+
+/* Sets tier and service_level from the override or the rules' tier. */
+static void set_effective_tier(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	const char *override = rec_str(c, "tier_override");
+	const char *tier = *override ? override : rec_str(c, "tier_auto");
+	int t = customer_tier_parse(tier);
+	pd_map_set_str(ctx->a, c, "tier", tier);
+	pd_map_set_str(ctx->a, c, "service_level",
+		       service_level_name(t < 0 ? SERVICE_BASIC : customer_tier_service_level((enum customer_tier)t)));
+}
+
+bool customer_apply_tier(struct cmd_ctx *ctx, struct pd_value *c, int month)
+{
+	const char *old_tier = pd_strdup(ctx->a, rec_str(c, "tier"));
+	const char *old_level = pd_strdup(ctx->a, rec_str(c, "service_level"));
+	if (tier_month_of(c) <= month) {
+		struct tier_result r;
+		tier_for(ctx, c, month, &r);
+		pd_map_set_str(ctx->a, c, "tier_auto", customer_tier_name(r.tier));
+		pd_map_set_int(ctx->a, c, "average_payment_fen", r.average_fen);
+		pd_map_set_str(ctx->a, c, "tier_month", month_text(ctx, month));
+	}
+	set_effective_tier(ctx, c);
+	return strcmp(old_tier, rec_str(c, "tier")) != 0 || strcmp(old_level, rec_str(c, "service_level")) != 0;
+}
+
+const char *customer_service_level(struct cmd_ctx *ctx, const char *account)
+{
+	struct pd_value *c;
+	if (!account || !*account || customer_find(ctx, account, &c, NULL) != 0)
+		return "basic";
+	const char *level = rec_str(c, "service_level");
+	return *level ? level : "basic";
+}
+
+/* ---- arguments shared by ADD and EDIT ---- */
+
+static const char *const STRING_FIELDS[] = {
+	"name", "payment", "depot", "city", "contact", "phone", "contact2", "phone2",
+	"contract_start", "manager", "credit_rating", "note",
+};
+static const char *const INT_FIELDS[] = { "credit_limit_fen", "lateness_discount_bp", "strength" };
+
+static int user_exists(struct cmd_ctx *ctx, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no user '%s'", name);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+/* Checks the arguments given and copies them into c. Returns the number of
+ * fields given, or -1 with the reply set. */
+static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	int64_t v;
+	if (pd_arg_int(ctx->args, "strength", &v) && (v < STRENGTH_MIN || v > STRENGTH_MAX)) {
+		reply_error(ctx, 400, "argument 'strength' must be from %d to %d", STRENGTH_MIN, STRENGTH_MAX);
+		return -1;
+	}
+	if (pd_arg_int(ctx->args, "lateness_discount_bp", &v) && v > BP_WHOLE) {
+		reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to %d", BP_WHOLE);
+		return -1;
+	}
+	const char *manager = pd_arg_str(ctx->args, "manager");
+	if (manager && user_exists(ctx, manager))
+		return -1;
+	int given = 0;
+	for (size_t i = 0; i < sizeof(STRING_FIELDS) / sizeof(STRING_FIELDS[0]); i++) {
+		const char *s = pd_arg_str(ctx->args, STRING_FIELDS[i]);
+		if (s) {
+			pd_map_set_str(ctx->a, c, STRING_FIELDS[i], s);
+			given++;
+		}
+	}
+	for (size_t i = 0; i < sizeof(INT_FIELDS) / sizeof(INT_FIELDS[0]); i++)
+		if (pd_arg_int(ctx->args, INT_FIELDS[i], &v)) {
+			pd_map_set_int(ctx->a, c, INT_FIELDS[i], v);
+			given++;
+		}
+	return given;
+}
+
+/* The short answer of a change: who the customer is and where it stands. */
+static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		   const char *action, const char *text, int code, const char *msg)
+{
+	int rc = customer_save(ctx, before, after, action, text);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, d, "id", rec_int(after, "id"));
+	pd_map_set_str(ctx->a, d, "account", rec_str(after, "account"));
+	pd_map_set_str(ctx->a, d, "tier", rec_str(after, "tier"));
+	pd_map_set_str(ctx->a, d, "tier_source", *rec_str(after, "tier_override") ? "override" : "auto");
+	pd_map_set_str(ctx->a, d, "service_level", rec_str(after, "service_level"));
+	ctx->rep->data = d;
+	reply_ok(ctx, code, "%s", msg);
+}
+
+/* ---- commands ---- */
+
+void cmd_customer_add(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *account = pd_arg_str(ctx->args, "account");
+	struct pd_value *existing;
+	int rc = customer_find(ctx, account, &existing, NULL);
+	if (rc == 0)
+		return reply_error(ctx, 409, "customer %s exists", account);
+	if (rc != MDB_NOTFOUND)
+		return reply_store_error(ctx, rc);
+	uint64_t id;
+	struct pd_value *c = pd_map(a);
+	pd_map_set_int(a, c, "id", 0);
+	pd_map_set_str(a, c, "account", account);
+	if (apply_args(ctx, c) < 0)
+		return;
+	if ((rc = store_next_seq(ctx->txn, ctx->st, "customer", &id)))
+		return reply_store_error(ctx, rc);
+	pd_map_set_int(a, c, "id", (int64_t)id);
+	pd_map_set_int(a, c, "created_at", ctx->now);
+	pd_map_set_str(a, c, "created_by", ctx->sess->user);
+	/* without a contract date, cooperation counts from registration */
+	int today = pd_local_day(ctx->now);
+	if (!pd_arg_str(ctx->args, "contract_start"))
+		pd_map_set_str(a, c, "contract_start",
+			       pd_sprintf(a, "%04d-%02d-%02d", today / 10000, today / 100 % 100, today % 100));
+	pd_map_set_str(a, c, "tier_override", "");
+	customer_apply_tier(ctx, c, month_add(month_now(ctx), -1));
+	finish(ctx, NULL, c, "add", NULL, 201, pd_sprintf(a, "customer %s added", account));
+}
+
+void cmd_customer_edit(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
+		return;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	int given = apply_args(ctx, after);
+	if (given < 0)
+		return;
+	if (given == 0)
+		return reply_error(ctx, 400, "nothing to change: give at least one field");
+	/* payment terms and the contract start decide the tier: ask the rules
+	 * again for the last complete month */
+	customer_apply_tier(ctx, after, month_add(month_now(ctx), -1));
+	finish(ctx, before, after, "edit", NULL, 200, "changed");
+}
+
+void cmd_customer_tier(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
+		return;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	const char *tier = pd_arg_str(ctx->args, "tier");
+	const char *reason = pd_arg_str(ctx->args, "reason");
+	if (strcmp(tier, "auto") == 0) {
+		pd_map_set_str(ctx->a, after, "tier_override", "");
+		pd_map_set_str(ctx->a, after, "tier_override_reason", "");
+		pd_map_set_str(ctx->a, after, "tier_override_by", "");
+		pd_map_set_int(ctx->a, after, "tier_override_at", 0);
+		customer_apply_tier(ctx, after, month_add(month_now(ctx), -1));
+		return finish(ctx, before, after, "tier_auto", reason, 200,
+			      pd_sprintf(ctx->a, "tier follows the rules: %s", rec_str(after, "tier")));
+	}
+	if (!reason)
+		return reply_error(ctx, 400, "missing argument 'reason' (a manual tier needs one)");
+	pd_map_set_str(ctx->a, after, "tier_override", tier);
+	pd_map_set_str(ctx->a, after, "tier_override_reason", reason);
+	pd_map_set_str(ctx->a, after, "tier_override_by", ctx->sess->user);
+	pd_map_set_int(ctx->a, after, "tier_override_at", ctx->now);
+	set_effective_tier(ctx, after);
+	finish(ctx, before, after, "tier_override", reason, 200, pd_sprintf(ctx->a, "tier set by hand: %s", tier));
+}
+
+void cmd_customer_explain(struct cmd_ctx *ctx)
+{
+	const char *account = pd_arg_str(ctx->args, "account");
+	int y, m;
+	pd_month_parse(pd_arg_str(ctx->args, "month"), &y, &m);
+	int month = y * 100 + m;
+	struct pd_value *c;
+	if (customer_load(ctx, account, &c))
+		return;
+	const char *key = pd_sprintf(ctx->a, "%s|%06d", account, month);
+	struct pd_value *e = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, e, "account", account);
+	pd_map_set_str(ctx->a, e, "month", month_text(ctx, month));
+	pd_map_set_str(ctx->a, e, "reason", pd_arg_str(ctx->args, "reason"));
+	pd_map_set_str(ctx->a, e, "explained_by", ctx->sess->user);
+	pd_map_set_int(ctx->a, e, "explained_at", ctx->now);
+	int rc;
+	struct pd_value *detail = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, detail, "month", month_text(ctx, month));
+	pd_map_set_str(ctx->a, detail, "text", pd_arg_str(ctx->args, "reason"));
+	if ((rc = store_put(ctx->txn, ctx->st->explanations, key, strlen(key), e, 0)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "customer", pd_sprintf(ctx->a, "%lld", (long long)rec_int(c, "id")),
+			      ctx->sess->user, ctx->now, "explain", detail)))
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = present(ctx, e);
+	reply_ok(ctx, 200, "%s %s marked explained", account, month_text(ctx, month));
+}
+
+/* ---- GET ---- */
+
+/* Open complaints or claims of an account: the status index of each open
+ * status, so the walk is bounded by the records still open, never by all
+ * of them (neither module indexes the customer; docs/customers.md). A
+ * record is unpacked only when its bytes hold the packed pair
+ * customer: ACCOUNT, so the walk costs a memmem per open record. */
+static int open_items(struct cmd_ctx *ctx, MDB_dbi index, MDB_dbi table, const char *const *statuses,
+		      size_t n_statuses, const char *account, struct pd_value *ids)
+{
+	struct pd_value *pair = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, pair, "customer", account);
+	char *packed;
+	size_t packed_len;
+	if (pd_value_to_msgpack(pair, &packed, &packed_len) < 0 || packed_len < 2)
+		return ENOMEM;
+	const char *needle = packed + 1; /* past the one-entry map's header */
+	size_t needle_len = packed_len - 1;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, index, &cur);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < n_statuses && (rc == 0 || rc == MDB_NOTFOUND); i++) {
+		const char *key = pd_sprintf(ctx->a, "status=%s", statuses[i]);
+		MDB_val k = { strlen(key), (void *)key }, v, rec;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+			if (v.mv_size != 8)
+				continue;
+			MDB_val idkey = { 8, v.mv_data };
+			if ((rc = mdb_get(ctx->txn, table, &idkey, &rec)))
+				break;
+			if (!memmem(rec.mv_data, rec.mv_size, needle, needle_len))
+				continue;
+			struct pd_value *r;
+			size_t used;
+			if (pd_value_unpack(ctx->a, rec.mv_data, rec.mv_size, &used, &r) != PD_UNPACK_OK) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			if (strcmp(rec_str(r, "customer"), account) == 0)
+				pd_arr_push(ctx->a, ids, pd_int(ctx->a, rec_int(r, "id")));
+		}
+	}
+	mdb_cursor_close(cur);
+out:
+	free(packed);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static struct pd_value *volume_record(struct cmd_ctx *ctx, const char *account, int month)
+{
+	struct pd_value *r = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, r, "month", month_text(ctx, month));
+	static const char *const metrics[] = { "waybills", "revenue_fen", "declared_fen" };
+	for (size_t i = 0; i < 3; i++)
+		pd_map_set_int(ctx->a, r, metrics[i], volume_get(ctx->txn, ctx->st, "C", account, month, metrics[i]));
+	return r;
+}
+
+static bool keep_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
+{
+	if (strcmp(rec_str(w, "status"), "closed") == 0)
+		return false;
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "type", "subtype", "status", "owner", "raised_at" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(w, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	pd_arr_push(ctx->a, (struct pd_value *)ud, r);
+	return true;
+}
+
+void cmd_customer_get(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *account = pd_arg_str(ctx->args, "account");
+	struct pd_value *c;
+	if (customer_load(ctx, account, &c))
+		return;
+	struct pd_value *out = present(ctx, c);
+	pd_map_set_str(a, out, "tier_source", *rec_str(c, "tier_override") ? "override" : "auto");
+	int now_month = month_now(ctx), last_complete = month_add(now_month, -1);
+	struct tier_result verdict;
+	tier_for(ctx, c, last_complete, &verdict);
+	/* what the rules say today, next to the tier in force */
+	pd_map_set_str(a, out, "tier_by_rules_now", customer_tier_name(verdict.tier));
+	pd_map_set_int(a, out, "average_payment_now_fen", verdict.average_fen);
+	pd_map_set_int(a, out, "cooperation_months", months_between(customer_start_day(c), pd_local_day(ctx->now)));
+
+	pd_map_set(a, out, "this_month", volume_record(ctx, account, now_month));
+	struct pd_value *history = pd_arr(a);
+	int64_t waybills = 0, revenue = 0, declared = 0;
+	for (int i = HISTORY_MONTHS; i >= 1; i--) {
+		struct pd_value *r = volume_record(ctx, account, month_add(now_month, -i));
+		waybills += rec_int(r, "waybills");
+		revenue += rec_int(r, "revenue_fen");
+		declared += rec_int(r, "declared_fen");
+		pd_arr_push(a, history, r);
+	}
+	struct pd_value *year = pd_map(a);
+	pd_map_set_str(a, year, "from", month_text(ctx, month_add(now_month, -HISTORY_MONTHS)));
+	pd_map_set_str(a, year, "to", month_text(ctx, last_complete));
+	pd_map_set_int(a, year, "waybills", waybills);
+	pd_map_set_int(a, year, "revenue_fen", revenue);
+	pd_map_set_int(a, year, "declared_fen", declared);
+	pd_map_set(a, out, "last_12_months", year);
+	pd_map_set(a, out, "monthly", history);
+
+	struct pd_value *complaints = pd_arr(a), *claims = pd_arr(a), *warnings = pd_arr(a);
+	size_t kept;
+	int rc;
+	if ((rc = open_items(ctx, ctx->st->idx_c, ctx->st->complaints, COMPLAINT_OPEN_STATUSES,
+			     sizeof(COMPLAINT_OPEN_STATUSES) / sizeof(COMPLAINT_OPEN_STATUSES[0]), account, complaints)) ||
+	    (rc = open_items(ctx, ctx->st->idx_cl, ctx->st->claims, CLAIM_OPEN_STATUSES,
+			     sizeof(CLAIM_OPEN_STATUSES) / sizeof(CLAIM_OPEN_STATUSES[0]), account, claims)) ||
+	    (rc = rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, pd_sprintf(a, "customer=%s", account),
+				  0, INT64_MAX, keep_active, warnings, &kept)))
+		return reply_store_error(ctx, rc);
+	pd_map_set_int(a, out, "open_complaints", (int64_t)complaints->u.c.count);
+	pd_map_set(a, out, "open_complaint_ids", complaints);
+	pd_map_set_int(a, out, "open_claims", (int64_t)claims->u.c.count);
+	pd_map_set(a, out, "open_claim_ids", claims);
+	pd_map_set_int(a, out, "active_warnings", (int64_t)kept);
+	pd_map_set(a, out, "warnings", warnings);
+	struct pd_value *timeline;
+	if ((rc = rec_timeline(ctx, "customer", rec_int(c, "id"), &timeline)))
+		return reply_store_error(ctx, rc);
+	pd_map_set(a, out, "timeline", timeline);
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "customer %s: %s", account, rec_str(c, "tier"));
+}
+
+/* ---- LIST ---- */
+
+struct list_filter {
+	const char *name_prefix, *phone, *tier, *depot, *manager;
+	struct pd_value *rows;
+};
+
+static bool has_phone(const struct pd_value *c, const char *phone)
+{
+	return strcmp(rec_str(c, "phone"), phone) == 0 || strcmp(rec_str(c, "phone2"), phone) == 0;
+}
+
+static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
+{
+	struct list_filter *f = ud;
+	if ((f->phone && !has_phone(c, f->phone)) ||
+	    (f->tier && strcmp(f->tier, rec_str(c, "tier")) != 0) ||
+	    (f->depot && strcmp(f->depot, rec_str(c, "depot")) != 0) ||
+	    (f->manager && strcmp(f->manager, rec_str(c, "manager")) != 0))
+		return false;
+	if (f->name_prefix) {
+		const char *k = name_key(ctx, rec_str(c, "name"));
+		if (strncmp(k, f->name_prefix, strlen(f->name_prefix)) != 0)
+			return false;
+	}
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "account", "name", "tier", "service_level", "payment",
+					    "depot", "city", "manager", "phone" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(c, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? v : pd_str(ctx->a, ""));
+	}
+	pd_arr_push(ctx->a, f->rows, r);
+	return true;
+}
+
+/* By name: the names index from the prefix on, in name order. */
+static int list_by_name(struct cmd_ctx *ctx, struct list_filter *f, int64_t limit)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_cust, &cur);
+	if (rc)
+		return rc;
+	size_t plen = strlen(f->name_prefix);
+	MDB_val k = { plen, (void *)f->name_prefix }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && (int64_t)f->rows->u.c.count < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, f->name_prefix, plen) != 0)
+			break;
+		struct pd_value *c;
+		unsigned char idkey[8];
+		if (v.mv_size != 8)
+			continue;
+		memcpy(idkey, v.mv_data, 8);
+		if ((rc = store_get(ctx->txn, ctx->st->customers, idkey, 8, ctx->a, &c)))
+			break;
+		list_keep(ctx, c, f);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+void cmd_customer_list(struct cmd_ctx *ctx)
+{
+	struct list_filter f = {
+		.phone = pd_arg_str(ctx->args, "phone"), .tier = pd_arg_str(ctx->args, "tier"),
+		.depot = pd_arg_str(ctx->args, "depot"), .manager = pd_arg_str(ctx->args, "manager"),
+		.rows = pd_arr(ctx->a),
+	};
+	const char *name = pd_arg_str(ctx->args, "name");
+	if (name)
+		f.name_prefix = name_key(ctx, name);
+	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
+	pd_arg_int(ctx->args, "limit", &limit);
+	pd_arg_int(ctx->args, "before", &before);
+	if (limit < 1 || limit > ctx->cfg->list_limit_max)
+		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+	int rc;
+	size_t kept;
+	const char *key = f.phone ? pd_sprintf(ctx->a, "phone=%s", f.phone)
+			: f.manager ? pd_sprintf(ctx->a, "manager=%s", f.manager)
+			: f.depot ? pd_sprintf(ctx->a, "depot=%s", f.depot)
+			: f.tier ? pd_sprintf(ctx->a, "tier=%s", f.tier) : NULL;
+	if (name && !key)
+		rc = list_by_name(ctx, &f, limit);
+	else
+		rc = rec_walk_newest(ctx, ctx->st->customers, ctx->st->idx_cust, key, before, limit, list_keep, &f, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.rows;
+	reply_ok(ctx, 200, "%zu customers", f.rows->u.c.count);
+}

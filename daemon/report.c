@@ -1,0 +1,440 @@
+/* report.c — the monthly customer analysis report (REPORT MONTH, REPORT
+ * TEXT) and the service KPIs (KPI), for one customer, one depot or the
+ * whole network (domain-rules.md section 7).
+ *
+ * Every figure comes from the monthly counters of volume.h (scope C|acct,
+ * D|depot or N|all), so neither command reads a waybill: a report is a
+ * few dozen counter look-ups, the month's incident list (`incidents`,
+ * bounded by the month's major incidents) and, for the network's
+ * complaints by category, the month's days of `c_stats`. Waybill figures
+ * are about the waybills CREATED in the month (volume.h's cohort), so a
+ * rate's numerator and denominator speak of the same parcels. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complaint_rules.h"
+#include "customer.h"
+#include "record.h"
+#include "volume.h"
+
+static const char *const REPORT_SECTIONS[] = { "needs_forecast", "summary_focus", "competitor_news" };
+
+struct scope {
+	const char *kind;   /* customer, depot, network */
+	const char *code;   /* C, D, N (volume.h) */
+	const char *id;     /* account, depot, "all" */
+	struct pd_value *customer;
+};
+
+/* From customer= or depot= (neither: the network). Replies 400 for both and
+ * 404 for an unknown customer; -1 then. */
+static int scope_from_args(struct cmd_ctx *ctx, struct scope *s)
+{
+	const char *customer = pd_arg_str(ctx->args, "customer");
+	const char *depot = pd_arg_str(ctx->args, "depot");
+	memset(s, 0, sizeof(*s));
+	if (customer && depot) {
+		reply_error(ctx, 400, "give customer or depot, not both (neither: the whole network)");
+		return -1;
+	}
+	if (customer) {
+		if (customer_load(ctx, customer, &s->customer))
+			return -1;
+		*s = (struct scope){ "customer", "C", customer, s->customer };
+	} else if (depot) {
+		*s = (struct scope){ "depot", "D", depot, NULL };
+	} else {
+		*s = (struct scope){ "network", "N", "all", NULL };
+	}
+	return 0;
+}
+
+static int64_t counter(struct cmd_ctx *ctx, const struct scope *s, int month, const char *metric)
+{
+	return volume_get(ctx->txn, ctx->st, s->code, s->id, month, metric);
+}
+
+static void set_pct(struct cmd_ctx *ctx, struct pd_value *m, const char *key, int64_t part, int64_t whole)
+{
+	char buf[32];
+	bp_format(share_bp(part, whole), buf, sizeof(buf));
+	pd_map_set_str(ctx->a, m, key, whole > 0 ? buf : "");
+}
+
+static void describe_scope(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value *out)
+{
+	pd_map_set_str(ctx->a, out, "scope", s->kind);
+	if (s->customer) {
+		pd_map_set_str(ctx->a, out, "customer", s->id);
+		pd_map_set_str(ctx->a, out, "customer_name", rec_str(s->customer, "name"));
+		pd_map_set_str(ctx->a, out, "tier", rec_str(s->customer, "tier"));
+		pd_map_set_str(ctx->a, out, "service_level", rec_str(s->customer, "service_level"));
+	} else if (strcmp(s->kind, "depot") == 0) {
+		pd_map_set_str(ctx->a, out, "depot", s->id);
+	}
+	pd_map_set_str(ctx->a, out, "month", month_text(ctx, month));
+	/* the current month's figures are still moving */
+	pd_map_set_bool(ctx->a, out, "complete", month < month_now(ctx));
+}
+
+/* ---- REPORT MONTH ---- */
+
+/* (1) volume against last month and the same month last year */
+static struct pd_value *volume_section(struct cmd_ctx *ctx, const struct scope *s, int month)
+{
+	struct pd_value *v = pd_map(ctx->a);
+	static const char *const metrics[] = { "waybills", "revenue_fen", "declared_fen" };
+	int last = month_add(month, -1), last_year = month_add(month, -12);
+	pd_map_set_str(ctx->a, v, "last_month", month_text(ctx, last));
+	pd_map_set_str(ctx->a, v, "same_month_last_year", month_text(ctx, last_year));
+	for (size_t i = 0; i < 3; i++) {
+		int64_t now = counter(ctx, s, month, metrics[i]);
+		int64_t before = counter(ctx, s, last, metrics[i]);
+		int64_t year = counter(ctx, s, last_year, metrics[i]);
+		char buf[32];
+		struct pd_value *m = pd_map(ctx->a);
+		pd_map_set_int(ctx->a, m, "this_month", now);
+		pd_map_set_int(ctx->a, m, "last_month", before);
+		pd_map_set_int(ctx->a, m, "last_year", year);
+		change_format(now, before, buf, sizeof(buf));
+		pd_map_set_str(ctx->a, m, "vs_last_month_pct", buf);
+		change_format(now, year, buf, sizeof(buf));
+		pd_map_set_str(ctx->a, m, "vs_last_year_pct", buf);
+		pd_map_set(ctx->a, v, metrics[i], m);
+	}
+	return v;
+}
+
+/* (3) service quality */
+static struct pd_value *quality_section(struct cmd_ctx *ctx, const struct scope *s, int month)
+{
+	struct pd_value *q = pd_map(ctx->a);
+	int64_t waybills = counter(ctx, s, month, "waybills");
+	int64_t delivered = counter(ctx, s, month, "delivered");
+	int64_t on_time = counter(ctx, s, month, "delivered_on_time");
+	int64_t claims = counter(ctx, s, month, "claims");
+	int64_t damaged = counter(ctx, s, month, "damaged");
+	int64_t lost = counter(ctx, s, month, "lost");
+	int64_t late = delivered > on_time ? delivered - on_time : 0;
+	pd_map_set_int(ctx->a, q, "waybills", waybills);
+	pd_map_set_int(ctx->a, q, "delivered", delivered);
+	pd_map_set_int(ctx->a, q, "delivered_late", late);
+	set_pct(ctx, q, "late_rate_pct", late, delivered);
+	pd_map_set_int(ctx->a, q, "claims", claims);
+	set_pct(ctx, q, "claim_rate_pct", claims, waybills);
+	pd_map_set_int(ctx->a, q, "claims_paid_fen", counter(ctx, s, month, "claims_paid_fen"));
+	pd_map_set_int(ctx->a, q, "damaged", damaged);
+	set_pct(ctx, q, "damage_rate_pct", damaged, waybills);
+	pd_map_set_int(ctx->a, q, "lost", lost);
+	set_pct(ctx, q, "loss_rate_pct", lost, waybills);
+	set_pct(ctx, q, "damage_and_loss_rate_pct", damaged + lost, waybills);
+	return q;
+}
+
+/* The network's complaints by category from c_stats, the month's days. */
+static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *by)
+{
+	char start[16], stop[16];
+	snprintf(start, sizeof(start), "%08d|", month_first_day(month));
+	snprintf(stop, sizeof(stop), "%08d", month_last_day(month));
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->c_stats, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { strlen(start), start }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 10 || memcmp(k.mv_data, stop, 8) > 0)
+			break;
+		static const char dim[] = "category|";
+		if (k.mv_size <= 9 + sizeof(dim) - 1 || memcmp((char *)k.mv_data + 9, dim, sizeof(dim) - 1) != 0 ||
+		    v.mv_size != 8)
+			continue;
+		const char *cat = pd_strndup(ctx->a, (char *)k.mv_data + 9 + sizeof(dim) - 1,
+					     k.mv_size - 9 - (sizeof(dim) - 1));
+		int64_t prev = 0;
+		pd_map_int(by, cat, &prev);
+		pd_map_set_int(ctx->a, by, cat, prev + (int64_t)be64_get(v.mv_data));
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Complaints of the month (by opening day) by category. A customer's or a
+ * depot's come from the "complaints.CATEGORY" counters complaint.c keeps
+ * at opening; the network's from c_stats, which also holds complaints
+ * opened before those counters existed. */
+static int complaints_section(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value **out)
+{
+	struct pd_value *c = pd_map(ctx->a), *by = pd_map(ctx->a);
+	for (int i = 0; i < COMPLAINT_CATEGORY_COUNT; i++) {
+		const char *cat = complaint_category_name((enum complaint_category)i);
+		int64_t n = strcmp(s->code, "N") == 0 ? 0 : counter(ctx, s, month, pd_sprintf(ctx->a, "complaints.%s", cat));
+		pd_map_set_int(ctx->a, by, cat, n);
+	}
+	int rc = strcmp(s->code, "N") == 0 ? network_categories(ctx, month, by) : 0;
+	if (rc)
+		return rc;
+	int64_t total = counter(ctx, s, month, "complaints");
+	pd_map_set_int(ctx->a, c, "total", total);
+	pd_map_set_int(ctx->a, c, "late", counter(ctx, s, month, "complaints_late"));
+	set_pct(ctx, c, "late_pct", counter(ctx, s, month, "complaints_late"), total);
+	pd_map_set_int(ctx->a, c, "waybills_complained", counter(ctx, s, month, "complained"));
+	pd_map_set(ctx->a, c, "by_category", by);
+	*out = c;
+	return 0;
+}
+
+static bool in_scope(const struct scope *s, const struct pd_value *r)
+{
+	if (s->customer)
+		return strcmp(rec_str(r, "customer"), s->id) == 0;
+	if (strcmp(s->kind, "depot") == 0)
+		return strcmp(rec_str(r, "depot"), s->id) == 0;
+	return true;
+}
+
+static int load_by_id(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t id, struct pd_value **out)
+{
+	unsigned char key[8];
+	be64_put(key, (uint64_t)id);
+	return store_get(ctx->txn, dbi, key, 8, ctx->a, out);
+}
+
+/* Money a complaint cost: the amount proposed, or what its linked claims
+ * paid when more. */
+static int complaint_cost(struct cmd_ctx *ctx, const struct pd_value *c, int64_t *fen)
+{
+	int64_t paid = 0;
+	struct pd_value *claims = pd_map_get(c, "claims");
+	if (claims && claims->type == PD_ARR)
+		for (struct pd_entry *e = claims->u.c.head; e; e = e->next) {
+			struct pd_value *cl;
+			int rc = e->val->type == PD_INT ? load_by_id(ctx, ctx->st->claims, e->val->u.i, &cl) : MDB_NOTFOUND;
+			if (rc == 0)
+				paid += rec_int(cl, "paid_fen");
+			else if (rc != MDB_NOTFOUND)
+				return rc;
+		}
+	int64_t proposed = rec_int(c, "proposal_fen");
+	*fen = proposed > paid ? proposed : paid;
+	return 0;
+}
+
+/* (2) the month's major incidents: complaints first escalated in the month
+ * and claims paid above report_major_claim_fen, split by whether they
+ * cost money. */
+static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value **out)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *with = pd_arr(a), *without = pd_arr(a);
+	char key[8];
+	snprintf(key, sizeof(key), "%06d", month);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->incidents, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { 6, key }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		const char *what = pd_strndup(a, v.mv_data, v.mv_size);
+		const char *colon = strchr(what, ':');
+		if (!colon)
+			continue;
+		bool is_claim = strncmp(what, "claim:", 6) == 0;
+		int64_t id = strtoll(colon + 1, NULL, 10);
+		struct pd_value *r;
+		int lrc = load_by_id(ctx, is_claim ? ctx->st->claims : ctx->st->complaints, id, &r);
+		if (lrc == MDB_NOTFOUND)
+			continue;
+		if (lrc) {
+			rc = lrc;
+			break;
+		}
+		if (!in_scope(s, r))
+			continue;
+		int64_t fen = 0;
+		if (is_claim)
+			fen = rec_int(r, "paid_fen");
+		else if ((rc = complaint_cost(ctx, r, &fen)))
+			break;
+		struct pd_value *row = pd_map(a);
+		pd_map_set_str(a, row, "kind", is_claim ? "claim" : "complaint");
+		pd_map_set_int(a, row, "id", id);
+		pd_map_set_str(a, row, "waybill", rec_str(r, "waybill"));
+		pd_map_set_str(a, row, "customer", rec_str(r, "customer"));
+		pd_map_set_str(a, row, "depot", rec_str(r, "depot"));
+		pd_map_set_str(a, row, "what", rec_str(r, is_claim ? "type" : "category"));
+		pd_map_set_str(a, row, "status", rec_str(r, "status"));
+		pd_map_set_int(a, row, "amount_fen", fen);
+		map_set_time(ctx, row, "at", rec_int(r, is_claim ? "paid_at" : "escalated_at"));
+		pd_arr_push(a, fen > 0 ? with : without, row);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	struct pd_value *inc = pd_map(a);
+	pd_map_set_int(a, inc, "with_financial_loss", (int64_t)with->u.c.count);
+	pd_map_set_int(a, inc, "without_financial_loss", (int64_t)without->u.c.count);
+	pd_map_set(a, inc, "with_loss", with);
+	pd_map_set(a, inc, "without_loss", without);
+	*out = inc;
+	return 0;
+}
+
+static const char *text_key(struct cmd_ctx *ctx, const struct scope *s, int month, const char *section)
+{
+	return pd_sprintf(ctx->a, "%s|%s|%06d|%s", s->code, s->id, month, section);
+}
+
+/* (4)-(6) the staff's text */
+static int text_section(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value **out)
+{
+	struct pd_value *t = pd_map(ctx->a);
+	for (size_t i = 0; i < sizeof(REPORT_SECTIONS) / sizeof(REPORT_SECTIONS[0]); i++) {
+		const char *key = text_key(ctx, s, month, REPORT_SECTIONS[i]);
+		struct pd_value *r;
+		int rc = store_get(ctx->txn, ctx->st->report_texts, key, strlen(key), ctx->a, &r);
+		if (rc == MDB_NOTFOUND) {
+			r = pd_map(ctx->a);
+			pd_map_set_str(ctx->a, r, "text", "");
+		} else if (rc) {
+			return rc;
+		}
+		pd_map_set(ctx->a, t, REPORT_SECTIONS[i], present(ctx, r));
+	}
+	*out = t;
+	return 0;
+}
+
+/* Runs off the event loop (CMD_SLOW): the incident list loads records. */
+void cmd_report_month(struct cmd_ctx *ctx)
+{
+	struct scope s;
+	int month, rc;
+	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
+		return;
+	struct pd_value *out = pd_map(ctx->a), *section;
+	describe_scope(ctx, &s, month, out);
+	pd_map_set(ctx->a, out, "volume", volume_section(ctx, &s, month));
+	if ((rc = incidents_section(ctx, &s, month, &section)))
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "incidents", section);
+	pd_map_set(ctx->a, out, "quality", quality_section(ctx, &s, month));
+	if ((rc = complaints_section(ctx, &s, month, &section)))
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "complaints", section);
+	if ((rc = text_section(ctx, &s, month, &section)))
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "text", section);
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "report of %s%s%s for %s", s.kind, s.customer || strcmp(s.kind, "depot") == 0 ? " " : "",
+		 s.customer || strcmp(s.kind, "depot") == 0 ? s.id : "", month_text(ctx, month));
+}
+
+/* scope=network | customer:ACCOUNT | depot:CODE */
+static int scope_from_text(struct cmd_ctx *ctx, const char *text, struct scope *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (strcmp(text, "network") == 0) {
+		*s = (struct scope){ "network", "N", "all", NULL };
+		return 0;
+	}
+	const char *colon = strchr(text, ':');
+	const char *id = colon ? colon + 1 : "";
+	bool word = *id && strlen(id) <= 64;
+	for (const char *p = id; *p && word; p++)
+		word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		       *p == '_' || *p == '-' || *p == '.';
+	if (colon && word && colon - text == 8 && strncmp(text, "customer", 8) == 0) {
+		struct pd_value *c;
+		if (customer_load(ctx, id, &c))
+			return -1;
+		*s = (struct scope){ "customer", "C", id, c };
+		return 0;
+	}
+	if (colon && word && colon - text == 5 && strncmp(text, "depot", 5) == 0) {
+		*s = (struct scope){ "depot", "D", id, NULL };
+		return 0;
+	}
+	reply_error(ctx, 400, "argument 'scope' must be network, customer:ACCOUNT or depot:CODE");
+	return -1;
+}
+
+void cmd_report_text(struct cmd_ctx *ctx)
+{
+	struct scope s;
+	int month, rc;
+	if (scope_from_text(ctx, pd_arg_str(ctx->args, "scope"), &s) || month_arg(ctx, "month", &month))
+		return;
+	const char *section = pd_arg_str(ctx->args, "section");
+	const char *key = text_key(ctx, &s, month, section);
+	struct pd_value *r = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, r, "text", pd_arg_str(ctx->args, "text"));
+	pd_map_set_str(ctx->a, r, "written_by", ctx->sess->user);
+	pd_map_set_int(ctx->a, r, "written_at", ctx->now);
+	struct pd_value *detail = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, detail, "section", section);
+	pd_map_set_str(ctx->a, detail, "text", pd_arg_str(ctx->args, "text"));
+	if ((rc = store_put(ctx->txn, ctx->st->report_texts, key, strlen(key), r, 0)) ||
+	    (rc = store_audit(ctx->txn, ctx->st, "report", pd_sprintf(ctx->a, "%s|%s|%06d", s.code, s.id, month),
+			      ctx->sess->user, ctx->now, "text", detail)))
+		return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	describe_scope(ctx, &s, month, d);
+	pd_map_set_str(ctx->a, d, "section", section);
+	ctx->rep->data = d;
+	reply_ok(ctx, 200, "%s written", section);
+}
+
+/* ---- KPI ---- */
+
+static struct pd_value *kpi_row(struct cmd_ctx *ctx, enum kpi_kind kind, const struct kpi_result *r)
+{
+	struct pd_value *row = pd_map(ctx->a);
+	char value[32], target[32];
+	bp_format(r->value_bp, value, sizeof(value));
+	bp_format(r->target_bp, target, sizeof(target));
+	pd_map_set_str(ctx->a, row, "kpi", kpi_name(kind));
+	pd_map_set_str(ctx->a, row, "value_pct", r->no_data ? "" : value);
+	pd_map_set_int(ctx->a, row, "numerator", r->numerator);
+	pd_map_set_int(ctx->a, row, "denominator", r->denominator);
+	pd_map_set_str(ctx->a, row, "target_pct", target);
+	pd_map_set_str(ctx->a, row, "comparison", r->at_most ? "at_most" : "at_least");
+	pd_map_set_bool(ctx->a, row, "met", r->met);
+	pd_map_set_bool(ctx->a, row, "no_data", r->no_data);
+	return row;
+}
+
+/* A read on the loop: eleven counter look-ups. */
+void cmd_kpi(struct cmd_ctx *ctx)
+{
+	struct scope s;
+	int month;
+	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
+		return;
+	struct customer_rules_config rules;
+	customer_rules_from_config(ctx->cfg, &rules);
+	struct kpi_result r[KPI_COUNT];
+	int64_t waybills = counter(ctx, &s, month, "waybills");
+	int64_t delivered = counter(ctx, &s, month, "delivered");
+	kpi_on_time_handling(&rules, counter(ctx, &s, month, "queries_external"),
+			     counter(ctx, &s, month, "queries_external_late"), counter(ctx, &s, month, "complaints"),
+			     counter(ctx, &s, month, "complaints_late"), &r[KPI_ON_TIME_HANDLING]);
+	kpi_on_time_delivery(&rules, delivered, counter(ctx, &s, month, "delivered_on_time"), &r[KPI_ON_TIME_DELIVERY]);
+	kpi_without_complaint(&rules, waybills, counter(ctx, &s, month, "complained"), &r[KPI_WITHOUT_COMPLAINT]);
+	kpi_damage_rate(&rules, waybills, counter(ctx, &s, month, "damaged"), &r[KPI_DAMAGE_RATE]);
+	kpi_delivery_accuracy(&rules, delivered, counter(ctx, &s, month, "inaccurate"), &r[KPI_DELIVERY_ACCURACY]);
+	struct pd_value *rows = pd_arr(ctx->a);
+	int met = 0;
+	for (int i = 0; i < KPI_COUNT; i++) {
+		struct pd_value *row = kpi_row(ctx, (enum kpi_kind)i, &r[i]);
+		pd_map_set_str(ctx->a, row, "scope", s.kind);
+		pd_map_set_str(ctx->a, row, "id", strcmp(s.kind, "network") == 0 ? "" : s.id);
+		pd_map_set_str(ctx->a, row, "month", month_text(ctx, month));
+		pd_arr_push(ctx->a, rows, row);
+		met += r[i].met;
+	}
+	ctx->rep->data = rows;
+	reply_ok(ctx, 200, "%d of %d KPIs met: %s%s%s, %s", met, KPI_COUNT, s.kind,
+		 strcmp(s.kind, "network") ? " " : "", strcmp(s.kind, "network") ? s.id : "", month_text(ctx, month));
+}

@@ -14,6 +14,10 @@
 #   BENCH_EVENTS        tracking events per waybill, the creation included (10)
 #   BENCH_SECS          seconds per parceldesk measurement (10); Redis runs the
 #                       same number of requests as parceldesk did
+#   BENCH_LOAD          import (default): the waybills go into the stopped
+#                       store through contrib/import, which runs them through
+#                       the daemon's own handlers in large transactions;
+#                       network: pipelined durable writes (bench --load)
 #   BENCH_LOAD_CONNS    loader connections (64); BENCH_LOAD_PIPELINE (2)
 #   BENCH_FRAMING       msgpack or text (msgpack)
 #   REDIS_VALUE_BYTES   Redis value size (default: the size of parceldesk's
@@ -179,18 +183,44 @@ for tool in redis-server redis-benchmark redis-cli; do
 	command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
+# The load as text requests, the same the network loader sends: waybills
+# 1..N, each created then scanned picked_up, departed, arrived, ...
+load_lines() {
+	local promised
+	promised=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
+	awk -v n="$waybills" -v e="$events" -v p="$promised" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			num = sprintf("%012d", i); tail = substr(num, 5)
+			printf "WAYBILL CREATE %s sender_name=\"Bench Sender\" sender_phone=139%s sender_address=\"1 Benchmark Road\" sender_city=Shanghai receiver_name=\"Bench Receiver\" receiver_phone=138%s receiver_address=\"2 Load Street\" receiver_city=Beijing origin_depot=BENCH01 dest_depot=BJ01 goods=books pieces=1 weight_g=1200 packaging=carrier fee_fen=1800 payment=cash promised_at=%s\n", num, tail, tail, p
+			for (s = 1; s < e; s++)
+				printf "SCAN %s %s depot=BENCH01\n", num, s == 1 ? "picked_up" : (s % 2 == 0 ? "departed" : "arrived")
+		}
+	}'
+}
+
 # ---- parceldesk ----
-start_parceldesk
-say "bench-compare: parceldeskd on 127.0.0.1:$pd_port; loading $waybills waybills x $events events"
 load_started=$(date +%s)
-"$bench" -p "$pd_port" -u admin -a "$password" --framing msgpack \
-	--number-format "$number_format" --load "$waybills" --events "$events" \
-	-c "$load_conns" -P "$load_pipeline" --timeout 120 --csv >"$tmp/load.csv" ||
-	die "loading failed: $(cat "$tmp/load.csv")"
-load_secs=$(( $(date +%s) - load_started ))
-IFS=, read -r load_ops _ load_rate _ <"$tmp/load.csv"
+if [ "${BENCH_LOAD:-import}" = import ]; then
+	say "bench-compare: importing $waybills waybills x $events events into a stopped store"
+	mkdir -p "$tmp/parceldesk"
+	load_lines | "$root/build/contrib/import" --data-dir "$tmp/parceldesk" - 2>"$tmp/import.log" ||
+		die "import failed: $(tail -3 "$tmp/import.log")"
+	start_parceldesk
+	load_ops=$(( waybills * events ))
+	load_secs=$(( $(date +%s) - load_started ))
+	load_rate=$(( load_ops / (load_secs > 0 ? load_secs : 1) ))
+else
+	start_parceldesk
+	say "bench-compare: parceldeskd on 127.0.0.1:$pd_port; loading $waybills waybills x $events events"
+	"$bench" -p "$pd_port" -u admin -a "$password" --framing msgpack \
+		--number-format "$number_format" --load "$waybills" --events "$events" \
+		-c "$load_conns" -P "$load_pipeline" --timeout 120 --csv >"$tmp/load.csv" ||
+		die "loading failed: $(cat "$tmp/load.csv")"
+	load_secs=$(( $(date +%s) - load_started ))
+	IFS=, read -r load_ops _ load_rate _ <"$tmp/load.csv"
+fi
 store_mb=$(( $(pd_store_bytes "$pd_port") / 1048576 ))
-say "bench-compare: loaded $load_ops requests in ${load_secs}s ($load_rate/s after login); store $store_mb MiB"
+say "bench-compare: loaded $load_ops requests in ${load_secs}s ($load_rate/s); store $store_mb MiB"
 
 # name mix connections pipeline redis-test
 tests=(

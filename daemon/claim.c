@@ -125,7 +125,8 @@ static int64_t pending_deadline(const struct pd_value *c, bool skip_breached)
 	const char *status = rec_str(c, "status");
 	int64_t due = 0;
 #define CONSIDER(t) do { int64_t t_ = (t); if (t_ && (!due || t_ < due)) due = t_; } while (0)
-	if (!rec_int(c, "acknowledged_at") && is_open(status) &&
+	/* acknowledging matters until the claim is decided */
+	if (!rec_int(c, "acknowledged_at") && awaits_decision(status) &&
 	    !(skip_breached && pd_map_bool(c, "acknowledge_breached")))
 		CONSIDER(rec_int(c, "acknowledge_by"));
 	if (awaits_decision(status) && !(skip_breached && pd_map_bool(c, "decide_breached")))
@@ -509,7 +510,11 @@ void cmd_claim_assess(struct cmd_ctx *ctx)
 	pd_map_set_int(a, entry, "version", version);
 	pd_map_set_int(a, entry, "assessed_at", ctx->now);
 	pd_map_set_str(a, entry, "assessed_by", ctx->sess->user);
-	struct pd_value *inputs = pd_value_copy(a, ctx->args);
+	/* the inputs are the assessment's facts, not the request's plumbing */
+	struct pd_value *inputs = pd_map(a);
+	for (struct pd_entry *e = ctx->args->u.c.head; e; e = e->next)
+		if (strcmp(e->key, "id") != 0 && strcmp(e->key, "req") != 0)
+			pd_map_append(a, inputs, e->key, e->key_len, pd_value_copy(a, e->val));
 	pd_map_set(a, entry, "inputs", inputs);
 	pd_map_set(a, entry, "result", result_record(ctx, &res));
 	struct pd_value *versions = pd_map_get(after, "assessments");
@@ -522,7 +527,10 @@ void cmd_claim_assess(struct cmd_ctx *ctx)
 	pd_map_set_str(a, after, "status", "assessed");
 	pd_map_set_str(a, after, "decision", comp_decision_name(res.decision));
 	pd_map_set_int(a, after, "payable_fen", res.payable_fen);
-	pd_map_set_str(a, after, "level", comp_authority_name(res.authority));
+	/* the engine names the authority the amount needs; a claim a deadline
+	 * already escalated stays at least where it is */
+	enum comp_authority level = res.authority > level_of(before) ? res.authority : level_of(before);
+	pd_map_set_str(a, after, "level", comp_authority_name(level));
 	pd_map_set_str(a, after, "cause", pd_arg_str(ctx->args, "cause"));
 	ctx->rep->data = present(ctx, entry);
 	finish(ctx, before, after, "assess", pd_arg_str(ctx->args, "text"), 200,
@@ -686,7 +694,7 @@ void cmd_claim_pay(struct cmd_ctx *ctx)
 	if (claim_load(ctx, &before, &after))
 		return;
 	const char *status = rec_str(before, "status");
-	if (!strcmp(status, "paid") || !strcmp(status, "closed"))
+	if (rec_int(before, "paid_at"))
 		return reply_error(ctx, 409, "claim %lld is already paid", (long long)rec_int(before, "id"));
 	if (strcmp(status, "approved") != 0)
 		return reply_error(ctx, 409, "claim %lld is %s: only an approved claim is paid",
@@ -854,7 +862,7 @@ static bool claim_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
 					    "claimed_fen", "payable_fen", "filed_at" };
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		struct pd_value *v = pd_map_get(c, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_nil(ctx->a));
 	}
 	pd_map_set_bool(ctx->a, r, "overdue", claim_overdue(c, ctx->now));
 	pd_arr_push(ctx->a, f->list, r);
@@ -1094,21 +1102,25 @@ int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	const char *status = rec_str(after, "status");
 	const char *what = NULL;
-	if (!rec_int(after, "acknowledged_at") && is_open(status) && !pd_map_bool(after, "acknowledge_breached") &&
-	    ctx->now >= rec_int(after, "acknowledge_by")) {
+	int breaches = 0; /* each deadline passed raises one level, however late the sweep */
+	if (!rec_int(after, "acknowledged_at") && awaits_decision(status) &&
+	    !pd_map_bool(after, "acknowledge_breached") && ctx->now >= rec_int(after, "acknowledge_by")) {
 		pd_map_set_bool(ctx->a, after, "acknowledge_breached", true);
 		what = "acknowledge_breached";
+		breaches++;
 	}
 	if (awaits_decision(status) && rec_int(after, "decide_by") && !pd_map_bool(after, "decide_breached") &&
 	    ctx->now >= rec_int(after, "decide_by")) {
 		pd_map_set_bool(ctx->a, after, "decide_breached", true);
 		what = "decide_breached";
+		breaches++;
 	}
 	if (!strcmp(status, "approved") && !pd_map_bool(after, "pay_breached") && ctx->now >= rec_int(after, "pay_by")) {
 		pd_map_set_bool(ctx->a, after, "pay_breached", true);
 		what = "pay_breached";
+		breaches++;
 	}
-	if (what && level_of(after) < COMP_AUTHORITY_MANAGER) {
+	for (int i = 0; i < breaches && level_of(after) < COMP_AUTHORITY_MANAGER; i++) {
 		pd_map_set_str(ctx->a, after, "level", comp_authority_name(level_of(after) + 1));
 		pd_map_set_int(ctx->a, after, "escalations", rec_int(after, "escalations") + 1);
 		if (awaits_decision(status))

@@ -101,6 +101,10 @@ struct pd_value *present(struct cmd_ctx *ctx, const struct pd_value *v)
 			pd_arr_push(ctx->a, out, present(ctx, e->val));
 			continue;
 		}
+		/* the store's own bookkeeping is not shown */
+		if ((e->key_len == 7 && !memcmp(e->key, "due_key", 7)) ||
+		    (e->key_len == 8 && !memcmp(e->key, "timer_at", 8)))
+			continue;
 		/* keys are NUL-terminated and distinct in a stored map */
 		pd_map_append(ctx->a, out, e->key, e->key_len, present_field(ctx, e->key, e->val));
 	}

@@ -126,7 +126,7 @@ static int64_t next_action_of(const struct pd_value *c)
 		return 0;
 	int64_t next = 0;
 	if (!rec_int(c, "acknowledged_at") && !pd_map_bool(c, "acknowledge_breached"))
-		consider(&next, rec_int(c, "acknowledge_by"));
+		consider(&next, rec_int(c, "acknowledge_by") + 1);
 	if (!is_paused(c) && !pd_map_bool(c, "resolve_breached"))
 		consider(&next, rec_int(c, "resolve_by") + 1);
 	if (!is_paused(c) && rec_int(c, "update_by") && !pd_map_bool(c, "update_breached"))
@@ -1083,7 +1083,7 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	const char *action = "clock";
 	if (clocks_run(status_of(after))) {
-		if (!rec_int(after, "acknowledged_at") && ctx->now >= rec_int(after, "acknowledge_by") &&
+		if (!rec_int(after, "acknowledged_at") && ctx->now > rec_int(after, "acknowledge_by") &&
 		    !pd_map_bool(after, "acknowledge_breached")) {
 			pd_map_set_bool(ctx->a, after, "acknowledge_breached", true);
 			pd_map_set_bool(ctx->a, after, "ever_overdue", true);

@@ -68,7 +68,7 @@ e_ok=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 e_bad=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 e_ok=${e_ok:-0}
 e_bad=${e_bad:-0}
-if [ $e_rc -ne 0 ] && [ "$e_bad" = 0 ]; then e_bad=1; fi
+if [ $e2e_rc -ne 0 ] && [ "$e_bad" = 0 ]; then e_bad=1; fi
 passed=$((passed + e_ok))
 failed=$((failed + e_bad))
 

@@ -21,6 +21,7 @@ enum output_format {
 	OUTPUT_HUMAN, /* status line, aligned records, tables */
 	OUTPUT_JSON,  /* one JSON object a reply, one a line */
 	OUTPUT_RAW,   /* the text protocol's rendering, byte for byte */
+	OUTPUT_CSV,   /* the data alone, as CSV for spreadsheets */
 };
 
 struct client_options {

@@ -322,7 +322,7 @@ static int send_request(struct server_conn *c, const struct client_options *opt,
 
 /* Handles one typed line; true when the session should end. */
 static bool run_line(struct server_conn *c, const struct client_options *opt,
-		     const struct output *o, const struct command_catalog *cat,
+		     struct output *o, const struct command_catalog *cat,
 		     const char *history, const char *line)
 {
 	struct pd_arena a;
@@ -349,7 +349,7 @@ out:
 }
 
 int interactive_run(struct server_conn *c, const struct client_options *opt,
-		    const struct output *o)
+		    struct output *o)
 {
 	struct command_catalog cat;
 	struct client_error err;

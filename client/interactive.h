@@ -18,6 +18,6 @@
 /* Runs until end of input or QUIT. Returns the exit status (0 unless the
  * session could not be kept). */
 int interactive_run(struct server_conn *c, const struct client_options *opt,
-		    const struct output *o);
+		    struct output *o);
 
 #endif

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: parceldesk [-h HOST] [-p PORT] [-u USER] [-P PASSWORD]\n"
-		"                  [--json | --raw | --human] [COMMAND WORD... [name=value...]]\n"
+		"                  [--json | --raw | --human | --csv] [COMMAND WORD... [name=value...]]\n"
 		"  -h, --host HOST          daemon address (default " DEFAULT_HOST ")\n"
 		"  -p, --port PORT          daemon port (default " DEFAULT_PORT ")\n"
 		"  -u, --user USER          log in as USER (or PARCELDESK_USER)\n"
@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"      --json               one JSON object a reply\n"
 		"      --raw                the text protocol's reply, as telnet shows it\n"
 		"      --human              tables, even when output is not a terminal\n"
+		"      --csv                the reply's data as CSV (status of errors on stderr)\n"
 		"With a command: send it, print the reply, exit 0 (2xx) or 1 (4xx/5xx).\n"
 		"Without: a prompt on a terminal, else one command a line from stdin.\n"
 		"name_yuan=12.50 is sent as name_fen=1250. See parceldesk(1).\n");
@@ -62,7 +63,7 @@ static const char *ask_password(const char *user)
 	return getpass(prompt);
 }
 
-enum { OPT_JSON = 256, OPT_RAW, OPT_HUMAN, OPT_HELP };
+enum { OPT_JSON = 256, OPT_RAW, OPT_HUMAN, OPT_CSV, OPT_HELP };
 
 /* Fills opt from the command line and the environment; returns the index of
  * the first command word, or -1 after a usage message. */
@@ -76,6 +77,7 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "raw", no_argument, NULL, OPT_RAW },
 		{ "human", no_argument, NULL, OPT_HUMAN },
+		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,13 +98,14 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 		case OPT_JSON:
 		case OPT_RAW:
 		case OPT_HUMAN:
+		case OPT_CSV:
 			if (format_given) {
-				fprintf(stderr, "parceldesk: choose one of --json, --raw, --human\n");
+				fprintf(stderr, "parceldesk: choose one of --json, --raw, --human, --csv\n");
 				return -1;
 			}
 			format_given = true;
 			opt->format = ch == OPT_JSON ? OUTPUT_JSON : ch == OPT_RAW ? OUTPUT_RAW
-										   : OUTPUT_HUMAN;
+				    : ch == OPT_CSV ? OUTPUT_CSV : OUTPUT_HUMAN;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -129,7 +132,7 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 }
 
 static int run_one_shot(struct server_conn *c, const struct pd_request *req,
-			const struct output *o)
+			struct output *o)
 {
 	struct pd_buf request;
 	struct pd_arena a;

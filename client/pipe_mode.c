@@ -30,7 +30,7 @@ struct pending {
 
 struct pipe_state {
 	struct server_conn *c;
-	const struct output *o;
+	struct output *o;
 	int input_fd;
 	struct pd_buf input;    /* bytes of stdin not yet made into lines */
 	size_t input_used;
@@ -246,7 +246,7 @@ static int run(struct pipe_state *s)
 	}
 }
 
-int pipe_mode_run(struct server_conn *c, int input_fd, const struct output *o)
+int pipe_mode_run(struct server_conn *c, int input_fd, struct output *o)
 {
 	struct pipe_state s = { .c = c, .o = o, .input_fd = input_fd };
 	pd_buf_init(&s.input);

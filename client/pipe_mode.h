@@ -16,6 +16,6 @@
 
 /* Runs until end of input (or QUIT) and every reply is printed. Returns the
  * exit status: 0, 1 if any reply was an error, 2 if the connection failed. */
-int pipe_mode_run(struct server_conn *c, int input_fd, const struct output *o);
+int pipe_mode_run(struct server_conn *c, int input_fd, struct output *o);
 
 #endif

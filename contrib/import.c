@@ -422,7 +422,7 @@ static int import_store(const char *dir, const char *config_path, long batch_siz
 		return 2;
 	/* the daemon's zone: times without an offset are read in it */
 	set_timezone(g_config.timezone);
-	if (pd_commands_init() < 0)
+	if (modules_setup(&g_config) != 0)
 		return 2;
 	pid_t holder = store_holder(dir);
 	if (holder && !force)

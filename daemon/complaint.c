@@ -377,11 +377,48 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 			return rc;
 		if (cc.business) {
 			int64_t biz = clock_span(&cc, rec_int(c, "opened_at"), rec_int(c, "closed_at")) -
-				      rec_int(c, "paused_secs");
+				      rec_int(c, "paused_business_secs");
 			if ((rc = duration_set(ctx, c, "resolve_biz", biz, is_closed)))
 				return rc;
 		}
 	}
+	return 0;
+}
+
+/* Ends a pause: the paused span, in the resolve clock's own time, is added
+ * to paused_secs (and in business time to paused_business_secs, for the
+ * statistics); with move_due the resolve-by and update-by times move by it,
+ * never past the 30-day ceiling or a regulator's deadline. Returns the span
+ * through *span and whether it is business time. */
+static int end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due, int64_t *span, bool *business)
+{
+	struct clock_calendar cc;
+	int rc = clock_calendar_load(ctx, c, &cc);
+	if (rc)
+		return rc;
+	const struct clock_calendar calendar_time = { .business = false };
+	const struct clock_calendar *k = resolve_in_business_time(c) ? &cc : &calendar_time;
+	int64_t paused_at = rec_int(c, "paused_at");
+	*span = clock_span(k, paused_at, ctx->now);
+	*business = k->business;
+	if (move_due) {
+		int64_t resolve_by = rec_int(c, "resolve_by"), moved;
+		if (!(k->business && bizcal_add_seconds(&k->cal, resolve_by, *span, &moved) == 0))
+			moved = resolve_by + *span;
+		moved = min_due(moved, rec_int(c, "close_by"));
+		pd_map_set_int(ctx->a, c, "resolve_by", min_due(moved, rec_int(c, "regulator_reply_by")));
+		if (rec_int(c, "update_by")) {
+			int64_t update_by;
+			if (!(k->business && bizcal_add_seconds(&k->cal, rec_int(c, "update_by"), *span, &update_by) == 0))
+				update_by = rec_int(c, "update_by") + *span;
+			pd_map_set_int(ctx->a, c, "update_by", update_by);
+		}
+	}
+	pd_map_set_str(ctx->a, c, "waiting_for", "");
+	pd_map_set_int(ctx->a, c, "paused_at", 0);
+	pd_map_set_int(ctx->a, c, "paused_secs", rec_int(c, "paused_secs") + *span);
+	pd_map_set_int(ctx->a, c, "paused_business_secs",
+		       rec_int(c, "paused_business_secs") + clock_span(&cc, paused_at, ctx->now));
 	return 0;
 }
 
@@ -391,10 +428,24 @@ static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 {
 	uint64_t id = (uint64_t)rec_int(after, "id");
 	int rc;
+	/* a change made past a due time makes the complaint one that was late,
+	 * whether or not the sweep got there first */
+	if (before && is_overdue(before, ctx->now))
+		pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+	/* accepted, referred or closed while waiting: the wait is over */
+	if (is_paused(after) && !clocks_run(status_of(after))) {
+		int64_t span;
+		bool business;
+		if ((rc = end_pause(ctx, after, false, &span, &business)))
+			return rc;
+	}
 	int64_t new_due = due_of(after), new_timer = next_action_of(after);
 	pd_map_set_int(ctx->a, after, "due_key", new_due);
 	pd_map_set_int(ctx->a, after, "timer_at", new_timer);
 	if (!before) {
+		if ((rc = rec_index_move(ctx, ctx->st->idx_c, NULL,
+					 pd_sprintf(ctx->a, "opened=%08lld", (long long)rec_int(after, "day")), (int64_t)id)))
+			return rc;
 		static const char *const fixed[] = { "depot", "category", "waybill", "customer_phone" };
 		static const char *const names[] = { "depot", "category", "waybill", "phone" };
 		for (size_t i = 0; i < 4; i++) {
@@ -1043,31 +1094,14 @@ void cmd_complaint_resume(struct cmd_ctx *ctx)
 		return;
 	if (!is_paused(before))
 		return reply_error(ctx, 409, "complaint %lld is not waiting", (long long)rec_int(before, "id"));
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, before, &cc);
+	int64_t span;
+	bool business;
+	int rc = end_pause(ctx, after, true, &span, &business);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	const struct clock_calendar calendar_time = { .business = false };
-	const struct clock_calendar *k = resolve_in_business_time(before) ? &cc : &calendar_time;
-	int64_t span = clock_span(k, rec_int(before, "paused_at"), ctx->now);
-	int64_t resolve_by = rec_int(before, "resolve_by"), moved;
-	if (!(k->business && bizcal_add_seconds(&k->cal, resolve_by, span, &moved) == 0))
-		moved = resolve_by + span;
-	moved = min_due(moved, rec_int(before, "close_by"));
-	moved = min_due(moved, rec_int(before, "regulator_reply_by"));
-	pd_map_set_str(ctx->a, after, "waiting_for", "");
-	pd_map_set_int(ctx->a, after, "paused_at", 0);
-	pd_map_set_int(ctx->a, after, "paused_secs", rec_int(before, "paused_secs") + span);
-	pd_map_set_int(ctx->a, after, "resolve_by", moved);
-	if (rec_int(before, "update_by")) {
-		int64_t update_by;
-		if (!(k->business && bizcal_add_seconds(&k->cal, rec_int(before, "update_by"), span, &update_by) == 0))
-			update_by = rec_int(before, "update_by") + span;
-		pd_map_set_int(ctx->a, after, "update_by", update_by);
-	}
 	finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "resumed after %lld %s second(s) paused", (long long)span,
-			  k->business ? "business" : "calendar"));
+			  business ? "business" : "calendar"));
 }
 
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
@@ -1164,8 +1198,87 @@ static int date_bound(const char *s, int64_t *out)
 	return 0;
 }
 
-/* Picks the narrowest index for the filters, walks it newest first (or,
- * for overdue, most overdue first), and keeps what matches every filter. */
+/* Adds c to the list when it passes every filter. */
+static bool list_keep(struct cmd_ctx *ctx, const struct list_filter *f, const struct pd_value *c,
+		      struct pd_value *list)
+{
+	if (!filter_matches(ctx, f, c))
+		return false;
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "status", "level", "owner", "channel", "category",
+					    "depot", "waybill", "customer_name", "opened_at", "resolve_by" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *val = pd_map_get(c, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], val ? present_field(ctx, cols[i], val) : pd_str(ctx->a, ""));
+	}
+	pd_map_set_bool(ctx->a, r, "overdue", is_overdue(c, ctx->now));
+	pd_arr_push(ctx->a, list, r);
+	return true;
+}
+
+/* Walks the ids under one index key newest first. */
+static int walk_key(struct cmd_ctx *ctx, MDB_cursor *cur, const char *key, int64_t before,
+		    int64_t limit, const struct list_filter *f, struct pd_value *list)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+	for (; rc == 0 && (int64_t)list->u.c.count < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
+		if (before && be64_get(v.mv_data) >= (uint64_t)before)
+			continue;
+		struct pd_value *c;
+		if ((rc = store_get(ctx->txn, ctx->st->complaints, v.mv_data, 8, ctx->a, &c)))
+			return rc;
+		list_keep(ctx, f, c, list);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The overdue list alone: the due index from the most overdue on, up to
+ * now. Paging by (due time, id): before=ID continues after that row. */
+static int walk_due(struct cmd_ctx *ctx, int64_t before, int64_t limit, const struct list_filter *f,
+		    struct pd_value *list)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_c_due, &cur);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	unsigned char kb[8], vb[8];
+	struct pd_value *last = NULL;
+	be64_put(vb, (uint64_t)before);
+	if (before && store_get(ctx->txn, ctx->st->complaints, vb, 8, ctx->a, &last) == 0 &&
+	    rec_int(last, "due_key")) {
+		be64_put(kb, (uint64_t)rec_int(last, "due_key"));
+		be64_put(vb, (uint64_t)before);
+		k = (MDB_val){ 8, kb };
+		v = (MDB_val){ 8, vb };
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+		if (rc == 0 && be64_get(v.mv_data) == (uint64_t)before)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		else if (rc == MDB_NOTFOUND) {
+			k = (MDB_val){ 8, kb };
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		}
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	for (; rc == 0 && (int64_t)list->u.c.count < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((int64_t)be64_get(k.mv_data) >= ctx->now)
+			break; /* due at or after now: not overdue, nor anything after */
+		struct pd_value *c;
+		if ((rc = store_get(ctx->txn, ctx->st->complaints, v.mv_data, 8, ctx->a, &c)))
+			break;
+		list_keep(ctx, f, c, list);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Picks the narrowest index for the filters and keeps what matches every
+ * filter: newest first by opening day and id; with overdue=yes alone, most
+ * overdue first. */
 void cmd_complaint_list(struct cmd_ctx *ctx)
 {
 	struct list_filter f = {
@@ -1195,58 +1308,49 @@ void cmd_complaint_list(struct cmd_ctx *ctx)
 	else if (f.status) key = pd_sprintf(ctx->a, "status=%s", f.status);
 	else if (f.depot) key = pd_sprintf(ctx->a, "depot=%s", f.depot);
 	else if (f.category) key = pd_sprintf(ctx->a, "category=%s", f.category);
-	bool by_due = !key && f.overdue && f.overdue->u.b;
 
-	MDB_dbi dbi = key ? ctx->st->idx_c : by_due ? ctx->st->idx_c_due : ctx->st->complaints;
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, dbi, &cur);
-	if (rc)
-		return reply_store_error(ctx, rc);
 	struct pd_value *list = pd_arr(ctx->a);
-	MDB_val k = { key ? strlen(key) : 0, (void *)key }, v;
-	MDB_cursor_op next;
-	if (key) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		if (rc == 0)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-		next = MDB_PREV_DUP;
-	} else if (by_due) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-		next = MDB_NEXT;
+	int rc = 0;
+	if (!key && f.overdue && f.overdue->u.b) {
+		rc = walk_due(ctx, before, limit, &f, list);
 	} else {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-		next = MDB_PREV;
-	}
-	while (rc == 0 && (int64_t)list->u.c.count < limit) {
-		if (by_due && (int64_t)be64_get(k.mv_data) >= ctx->now)
-			break; /* due at or after now: not overdue yet, nor anything after */
-		const unsigned char *idp = dbi == ctx->st->complaints ? k.mv_data : v.mv_data;
-		uint64_t id = be64_get(idp);
-		if (!before || id < (uint64_t)before) {
-			struct pd_value *c;
-			if ((rc = store_get(ctx->txn, ctx->st->complaints, idp, 8, ctx->a, &c)))
-				break;
-			if (!key && !by_due && f.from && rec_int(c, "opened_at") < f.from)
-				break; /* ids grow with opening time: nothing older matches */
-			if (filter_matches(ctx, &f, c)) {
-				struct pd_value *r = pd_map(ctx->a);
-				static const char *const cols[] = { "id", "status", "level", "owner", "channel",
-								    "category", "depot", "waybill", "customer_name",
-								    "opened_at", "resolve_by" };
-				for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-					struct pd_value *val = pd_map_get(c, cols[i]);
-					pd_map_set(ctx->a, r, cols[i], val ? present(ctx, val) : pd_str(ctx->a, ""));
-				}
-				map_set_time(ctx, r, "opened_at", rec_int(c, "opened_at"));
-				map_set_time(ctx, r, "resolve_by", rec_int(c, "resolve_by"));
-				pd_map_set_bool(ctx->a, r, "overdue", is_overdue(c, ctx->now));
-				pd_arr_push(ctx->a, list, r);
+		MDB_cursor *cur;
+		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->idx_c, &cur)))
+			return reply_store_error(ctx, rc);
+		if (key) {
+			rc = walk_key(ctx, cur, key, before, limit, &f, list);
+		} else {
+			/* by opening day, newest day first: a day index, so a clock
+			 * that went back loses nothing */
+			int64_t first = f.from ? f.from : 0;
+			int64_t last = f.to ? f.to - 1 : 0;
+			if (!last) {
+				/* no `to`: from the latest opening day there is (a clock
+				 * moved back may have opened complaints "after" now) */
+				MDB_val k = { 7, "opened>" }, v;
+				int day = 0;
+				int r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+				r = r == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+				if (r == 0 && k.mv_size == 15 && !memcmp(k.mv_data, "opened=", 7))
+					day = atoi(pd_strndup(ctx->a, (char *)k.mv_data + 7, 8));
+				last = day ? pd_local_day_start(day / 10000, day / 100 % 100, day % 100) + 86399 : ctx->now;
 			}
+			if (!first) {
+				/* no `from`: back to the earliest opening day there is */
+				MDB_val k = { 7, "opened=" }, v;
+				int day = 0;
+				if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == 15 &&
+				    !memcmp(k.mv_data, "opened=", 7))
+					day = atoi(pd_strndup(ctx->a, (char *)k.mv_data + 7, 8));
+				first = day ? pd_local_day_start(day / 10000, day / 100 % 100, day % 100) : last + 1;
+			}
+			for (int64_t t = last; t >= first && !rc && (int64_t)list->u.c.count < limit; t -= 86400)
+				rc = walk_key(ctx, cur, pd_sprintf(ctx->a, "opened=%08d", pd_local_day(t)), before,
+					      limit, &f, list);
 		}
-		rc = mdb_cursor_get(cur, &k, &v, next);
+		mdb_cursor_close(cur);
 	}
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
+	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu complaints", list->u.c.count);

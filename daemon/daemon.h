@@ -94,6 +94,11 @@ extern struct stats g_stats;
 extern struct config g_config;
 extern struct store g_store;
 
+/* globals.c: parses the command table and builds each module's rules from
+ * the options, for the daemon and for tools that run its handlers.
+ * Returns 0, or the exit code (1 table, 2 options) after a message. */
+int modules_setup(const struct config *cfg);
+
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);
 void clock_set(int64_t utc);

@@ -7,8 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "claim.h"
-#include "complaint.h"
 #include "daemon.h"
 #include "server.h"
 
@@ -95,10 +93,9 @@ int main(int argc, char **argv)
 		return 2;
 	if (set_timezone(g_config.timezone) < 0)
 		return 2;
-	if (pd_commands_init() < 0)
-		return 1;
-	if (complaint_setup(&g_config) < 0 || claim_setup(&g_config) < 0)
-		return 2;
+	int rc = modules_setup(&g_config);
+	if (rc)
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	log_open(g_config.log_syslog);
 	g_stats.started_at = (int64_t)time(NULL); /* real time: uptime ignores CLOCK SET */
@@ -110,7 +107,7 @@ int main(int argc, char **argv)
 		store_close(&g_store);
 		return 1;
 	}
-	int rc = server_run();
+	rc = server_run();
 	store_close(&g_store);
 	return rc;
 }

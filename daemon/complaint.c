@@ -903,8 +903,9 @@ static int check_new_owner(struct cmd_ctx *ctx, const char *name, enum complaint
 		return -1;
 	}
 	if (role_level(pd_role_parse(rec_str(u, "role"))) < level) {
-		reply_error(ctx, 422, "%s is a %s: a complaint at %s level needs a %s or above", name,
-			    rec_str(u, "role"), complaint_level_name(level), complaint_level_name(level));
+		reply_error(ctx, 422, "%s is %s %s: a complaint at %s level needs a %s or above", name,
+			    strchr("aeiou", rec_str(u, "role")[0]) ? "an" : "a", rec_str(u, "role"),
+			    complaint_level_name(level), complaint_level_name(level));
 		return -1;
 	}
 	return 0;
@@ -1047,6 +1048,8 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 			    COMPLAINT_NO_DEADLINE, &due);
 	pd_map_set_str(ctx->a, after, "status", "acknowledged");
 	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);
+	/* the reopening supervisor's level owns it; that is not an escalation
+	 * (no trigger fired), so the statistics do not count it as one */
 	if (level_of(after) < role_level(ctx->sess->role))
 		pd_map_set_str(ctx->a, after, "level", complaint_level_name(role_level(ctx->sess->role)));
 	pd_map_set_int(ctx->a, after, "close_by", due.close_by);

@@ -199,6 +199,17 @@ void cmd_user_add(struct cmd_ctx *ctx)
 	reply_ok(ctx, 201, "user %s created", name);
 }
 
+int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u)
+{
+	struct pd_value *scratch;
+	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, u ? u : &scratch);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no user '%s'", name);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
 void cmd_user_passwd(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
@@ -208,11 +219,9 @@ void cmd_user_passwd(struct cmd_ctx *ctx)
 	if (check_password_strength(ctx, pw) < 0)
 		return;
 	struct pd_value *u;
-	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, &u);
-	if (rc == MDB_NOTFOUND)
-		return reply_error(ctx, 404, "no user '%s'", name);
+	int rc = user_load(ctx, name, &u);
 	if (rc)
-		return reply_store_error(ctx, rc);
+		return;
 	char hash[256];
 	if (password_hash(pw, hash, sizeof(hash)) < 0)
 		return reply_error(ctx, 500, "internal error: cannot hash the password");

@@ -893,15 +893,8 @@ void cmd_complaint_refuse(struct cmd_ctx *ctx)
 static int check_new_owner(struct cmd_ctx *ctx, const char *name, enum complaint_level level)
 {
 	struct pd_value *u;
-	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, &u);
-	if (rc == MDB_NOTFOUND) {
-		reply_error(ctx, 404, "no user '%s'", name);
+	if (user_load(ctx, name, &u))
 		return -1;
-	}
-	if (rc) {
-		reply_store_error(ctx, rc);
-		return -1;
-	}
 	if (role_level(pd_role_parse(rec_str(u, "role"))) < level) {
 		reply_error(ctx, 422, "%s is %s %s: a complaint at %s level needs a %s or above", name,
 			    strchr("aeiou", rec_str(u, "role")[0]) ? "an" : "a", rec_str(u, "role"),

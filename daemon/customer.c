@@ -262,17 +262,6 @@ static const char *const STRING_FIELDS[] = {
 };
 static const char *const INT_FIELDS[] = { "credit_limit_fen", "lateness_discount_bp", "strength" };
 
-static int user_exists(struct cmd_ctx *ctx, const char *name)
-{
-	MDB_val k = { strlen(name), (void *)name }, v;
-	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		reply_error(ctx, 404, "no user '%s'", name);
-	else if (rc)
-		reply_store_error(ctx, rc);
-	return rc;
-}
-
 /* Checks the arguments given and copies them into c. Returns the number of
  * fields given, or -1 with the reply set. */
 static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
@@ -287,7 +276,7 @@ static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
 		return -1;
 	}
 	const char *manager = pd_arg_str(ctx->args, "manager");
-	if (manager && user_exists(ctx, manager))
+	if (manager && user_load(ctx, manager, NULL))
 		return -1;
 	int given = 0;
 	for (size_t i = 0; i < sizeof(STRING_FIELDS) / sizeof(STRING_FIELDS[0]); i++) {

@@ -107,6 +107,9 @@ void clock_set(int64_t utc);
 int auth_bootstrap_admin(struct store *st, const struct config *cfg);
 int password_hash(const char *password, char *out, size_t out_len);
 int password_check(const char *password, const char *hash);
+/* Loads a user (u may be NULL to check it exists); replies 404 ("no user
+ * 'NAME'") or a store error and returns the LMDB code. */
+int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u);
 
 /* timers.c: due-time actions. One loop timer fires at the earliest entry of
  * the `timers` database and runs SWEEP in the writer; each module keeps its

@@ -345,12 +345,9 @@ void cmd_query_approve(struct cmd_ctx *ctx)
 	const char *for_user = pd_arg_str(ctx->args, "for_user");
 	if (check_id_args(ctx) < 0)
 		return;
-	MDB_val k = { strlen(for_user), (void *)for_user }, v;
-	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return reply_error(ctx, 404, "no user '%s'", for_user);
+	int rc = user_load(ctx, for_user, NULL);
 	if (rc)
-		return reply_store_error(ctx, rc);
+		return;
 	uint64_t id;
 	if ((rc = store_next_seq(ctx->txn, ctx->st, "approval", &id)))
 		return reply_store_error(ctx, rc);

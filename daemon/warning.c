@@ -244,17 +244,6 @@ static int warning_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd
 	return rc;
 }
 
-static int check_user(struct cmd_ctx *ctx, const char *name)
-{
-	MDB_val k = { strlen(name), (void *)name }, v;
-	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		reply_error(ctx, 404, "no user '%s'", name);
-	else if (rc)
-		reply_store_error(ctx, rc);
-	return rc;
-}
-
 static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		   const char *action, const char *text, int code, const char *msg)
 {
@@ -284,7 +273,7 @@ void cmd_warning_add(struct cmd_ctx *ctx)
 	struct pd_value *c, *w;
 	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c))
 		return;
-	if (owner && check_user(ctx, owner))
+	if (owner && user_load(ctx, owner, NULL))
 		return;
 	if (!owner && !*rec_str(c, "manager"))
 		owner = ctx->sess->user; /* nobody else to own it: whoever enters it */
@@ -320,7 +309,7 @@ void cmd_warning_followup(struct cmd_ctx *ctx)
 	if (next_at && next_at <= at)
 		return reply_error(ctx, 422, "'next_at' must be after the follow-up");
 	const char *owner = pd_arg_str(ctx->args, "owner");
-	if (owner && check_user(ctx, owner))
+	if (owner && user_load(ctx, owner, NULL))
 		return;
 	struct pd_value *f = pd_map(a);
 	pd_map_set_int(a, f, "at", at);

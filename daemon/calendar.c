@@ -644,19 +644,25 @@ void cmd_calendar_holiday(struct cmd_ctx *ctx)
 	answer_change(ctx, after, 201, pd_sprintf(a, "holiday %s added", date));
 }
 
-void cmd_calendar_unholiday(struct cmd_ctx *ctx)
+/* Removes a date from the calendar's `field` list (holidays or workdays). */
+static void remove_date(struct cmd_ctx *ctx, const char *field, const char *noun, const char *action)
 {
 	const char *date = pd_arg_str(ctx->args, "date");
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
 		return;
-	struct pd_value *holidays = pd_map_get(before, "holidays");
-	if (find_date(holidays, date) < 0)
-		return reply_error(ctx, 404, "%s is not a holiday of calendar %s", date, rec_str(before, "name"));
-	pd_map_set(ctx->a, after, "holidays", list_with(ctx->a, holidays, date, NULL));
-	if (calendar_save(ctx, before, after, "unholiday", NULL, date) < 0)
+	struct pd_value *list = pd_map_get(before, field);
+	if (find_date(list, date) < 0)
+		return reply_error(ctx, 404, "%s is not a %s of calendar %s", date, noun, rec_str(before, "name"));
+	pd_map_set(ctx->a, after, field, list_with(ctx->a, list, date, NULL));
+	if (calendar_save(ctx, before, after, action, NULL, date) < 0)
 		return;
-	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "holiday %s removed", date));
+	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "%s %s removed", noun, date));
+}
+
+void cmd_calendar_unholiday(struct cmd_ctx *ctx)
+{
+	remove_date(ctx, "holidays", "holiday", "unholiday");
 }
 
 void cmd_calendar_workday(struct cmd_ctx *ctx)
@@ -701,17 +707,7 @@ void cmd_calendar_workday(struct cmd_ctx *ctx)
 
 void cmd_calendar_unworkday(struct cmd_ctx *ctx)
 {
-	const char *date = pd_arg_str(ctx->args, "date");
-	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
-		return;
-	struct pd_value *workdays = pd_map_get(before, "workdays");
-	if (find_date(workdays, date) < 0)
-		return reply_error(ctx, 404, "%s is not a make-up day of calendar %s", date, rec_str(before, "name"));
-	pd_map_set(ctx->a, after, "workdays", list_with(ctx->a, workdays, date, NULL));
-	if (calendar_save(ctx, before, after, "unworkday", NULL, date) < 0)
-		return;
-	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "make-up day %s removed", date));
+	remove_date(ctx, "workdays", "make-up day", "unworkday");
 }
 
 void cmd_calendar_get(struct cmd_ctx *ctx)

@@ -988,3 +988,56 @@ void cmd_calendar_due(struct cmd_ctx *ctx)
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "due %s", local);
 }
+
+/* ---- clocks ---- */
+
+int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct clock_calendar *cc)
+{
+	cc->business = false;
+	const char *name = pd_map_str(rec, "calendar");
+	if (!name || !*name)
+		return 0;
+	int64_t version = 0;
+	pd_map_int(rec, "calendar_version", &version);
+	int rc = calendar_load(ctx->txn, ctx->st, name, version, &cc->cal, &cc->bufs, NULL);
+	cc->business = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int clock_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value *rec,
+			 struct clock_calendar *cc)
+{
+	cc->business = false;
+	int64_t version = 0;
+	if (ctx->cfg->complaint_business_clocks) {
+		int rc = calendar_for_depot(ctx->txn, ctx->st, depot, &cc->cal, &cc->bufs, &version);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		cc->business = rc == 0;
+	}
+	pd_map_set_str(ctx->a, rec, "clock_basis", cc->business ? "business" : "calendar");
+	if (cc->business) {
+		pd_map_set_str(ctx->a, rec, "calendar", cc->bufs.name);
+		pd_map_set_int(ctx->a, rec, "calendar_version", version);
+	}
+	return 0;
+}
+
+int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t business_minutes,
+		  int64_t calendar_secs)
+{
+	int64_t due;
+	if (cc->business && bizcal_add_minutes(&cc->cal, start, business_minutes, &due) == 0)
+		return due;
+	return start + calendar_secs;
+}
+
+int64_t clock_span(const struct clock_calendar *cc, int64_t from, int64_t to)
+{
+	if (to <= from)
+		return 0;
+	int64_t secs;
+	if (cc->business && bizcal_seconds_between(&cc->cal, from, to, &secs) == 0)
+		return secs;
+	return to - from;
+}

@@ -15,6 +15,7 @@
 
 #include "../protocol/timefmt.h"
 #include "claim.h"
+#include "calendar.h"
 #include "compensation.h"
 #include "customer.h"
 #include "volume.h"
@@ -118,6 +119,12 @@ static bool awaits_decision(const char *status)
 	return !strcmp(status, "filed") || !strcmp(status, "assessed") || !strcmp(status, "escalated");
 }
 
+/* Waiting for the customer, a partner or documents pauses the decide clock. */
+static bool is_paused(const struct pd_value *c)
+{
+	return *rec_str(c, "waiting_for") != '\0';
+}
+
 /* The earliest deadline still to be met (0 = none): acknowledge, decide
  * (30 days from a complete file), pay (7 days from approval). */
 static int64_t pending_deadline(const struct pd_value *c, bool skip_breached)
@@ -129,7 +136,7 @@ static int64_t pending_deadline(const struct pd_value *c, bool skip_breached)
 	if (!rec_int(c, "acknowledged_at") && awaits_decision(status) &&
 	    !(skip_breached && pd_map_bool(c, "acknowledge_breached")))
 		CONSIDER(rec_int(c, "acknowledge_by"));
-	if (awaits_decision(status) && !(skip_breached && pd_map_bool(c, "decide_breached")))
+	if (awaits_decision(status) && !is_paused(c) && !(skip_breached && pd_map_bool(c, "decide_breached")))
 		CONSIDER(rec_int(c, "decide_by"));
 	if (!strcmp(status, "approved") && !(skip_breached && pd_map_bool(c, "pay_breached")))
 		CONSIDER(rec_int(c, "pay_by"));
@@ -173,9 +180,27 @@ static const char *open_key(struct cmd_ctx *ctx, const struct pd_value *c)
 		       : NULL;
 }
 
+/* Ends a pause: the paused span (calendar time, as the decide clock counts)
+ * is added up and, with move_due, moves decide-by. */
+static int64_t end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due)
+{
+	int64_t span = ctx->now - rec_int(c, "paused_at");
+	if (span < 0)
+		span = 0;
+	if (move_due && rec_int(c, "decide_by"))
+		pd_map_set_int(ctx->a, c, "decide_by", rec_int(c, "decide_by") + span);
+	pd_map_set_str(ctx->a, c, "waiting_for", "");
+	pd_map_set_int(ctx->a, c, "paused_at", 0);
+	pd_map_set_int(ctx->a, c, "paused_secs", rec_int(c, "paused_secs") + span);
+	return span;
+}
+
 static int claim_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		      const char *action, const char *text)
 {
+	/* decided while waiting: the wait is over */
+	if (is_paused(after) && !awaits_decision(rec_str(after, "status")))
+		end_pause(ctx, after, false);
 	int64_t id = rec_int(after, "id");
 	int64_t new_due = pending_deadline(after, false);
 	int64_t new_timer = pending_deadline(after, true);
@@ -316,7 +341,12 @@ void cmd_claim_file(struct cmd_ctx *ctx)
 		pd_map_set_str(a, c, "customer", rec_str(wb, "customer"));
 	pd_map_set_str(a, c, "filed_by", ctx->sess->user);
 	pd_map_set_int(a, c, "filed_at", ctx->now);
-	pd_map_set_int(a, c, "acknowledge_by", ctx->now + ctx->cfg->claim_acknowledge_secs);
+	/* acknowledging counts business minutes on the depot's calendar */
+	struct clock_calendar cc;
+	if ((rc = clock_calendar_start(ctx, rec_str(wb, "origin_depot"), c, &cc)))
+		return reply_store_error(ctx, rc);
+	pd_map_set_int(a, c, "acknowledge_by",
+		       clock_add(&cc, ctx->now, ctx->cfg->claim_ack_business_minutes, ctx->cfg->claim_acknowledge_secs));
 	pd_map_set(a, c, "documents", pd_arr(a));
 	pd_map_set(a, c, "complaints", pd_arr(a));
 	pd_map_set_int(a, c, "assessment_count", 0);
@@ -334,6 +364,35 @@ void cmd_claim_ack(struct cmd_ctx *ctx)
 		return reply_error(ctx, 409, "claim %lld is already acknowledged", (long long)rec_int(before, "id"));
 	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
 	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
+}
+
+void cmd_claim_wait(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	if (!awaits_decision(rec_str(before, "status")))
+		return reply_error(ctx, 409, "claim %lld is %s: nothing waits for a decision",
+				   (long long)rec_int(before, "id"), rec_str(before, "status"));
+	if (is_paused(before))
+		return reply_error(ctx, 409, "claim %lld already waits for the %s", (long long)rec_int(before, "id"),
+				   rec_str(before, "waiting_for"));
+	pd_map_set_str(ctx->a, after, "waiting_for", pd_arg_str(ctx->args, "for"));
+	pd_map_set_int(ctx->a, after, "paused_at", ctx->now);
+	finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
+	       pd_sprintf(ctx->a, "waiting for the %s: the decide clock is paused", pd_arg_str(ctx->args, "for")));
+}
+
+void cmd_claim_resume(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	if (!is_paused(before))
+		return reply_error(ctx, 409, "claim %lld is not waiting", (long long)rec_int(before, "id"));
+	int64_t span = end_pause(ctx, after, true);
+	finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
+	       pd_sprintf(ctx->a, "resumed after %lld second(s) paused", (long long)span));
 }
 
 void cmd_claim_doc(struct cmd_ctx *ctx)
@@ -818,6 +877,41 @@ static struct pd_value *recovery_list_for(struct cmd_ctx *ctx, const struct pd_v
 	return list;
 }
 
+static struct pd_value *clock_state(struct cmd_ctx *ctx, const char *basis, int64_t due, int64_t met_at,
+				    bool running, bool paused)
+{
+	struct pd_value *r = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, r, "basis", basis);
+	map_set_time(ctx, r, "due_at", due);
+	const char *state = met_at ? (met_at <= due ? "met" : "met_late")
+			  : !running ? "stopped" : paused ? "paused" : ctx->now > due ? "breached" : "running";
+	pd_map_set_str(ctx->a, r, "state", state);
+	return r;
+}
+
+/* The claim's clocks: acknowledge (business time on the depot's calendar
+ * when it has one), decide and pay (calendar days, as the rules set them). */
+static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	const char *status = rec_str(c, "status");
+	struct pd_value *clocks = pd_map(ctx->a);
+	const char *basis = *rec_str(c, "clock_basis") ? rec_str(c, "clock_basis") : "calendar";
+	pd_map_set(ctx->a, clocks, "acknowledge",
+		   clock_state(ctx, basis, rec_int(c, "acknowledge_by"), rec_int(c, "acknowledged_at"),
+			       awaits_decision(status), false));
+	if (rec_int(c, "decide_by")) {
+		int64_t decided = rec_int(c, "approved_at") ? rec_int(c, "approved_at") : rec_int(c, "refused_at");
+		struct pd_value *d = clock_state(ctx, "calendar", rec_int(c, "decide_by"), decided,
+						 awaits_decision(status) || decided, is_paused(c));
+		pd_map_set_int(ctx->a, d, "paused_secs", rec_int(c, "paused_secs"));
+		pd_map_set(ctx->a, clocks, "decide", d);
+	}
+	if (rec_int(c, "pay_by"))
+		pd_map_set(ctx->a, clocks, "pay",
+			   clock_state(ctx, "calendar", rec_int(c, "pay_by"), rec_int(c, "paid_at"), true, false));
+	return clocks;
+}
+
 void cmd_claim_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *c;
@@ -825,6 +919,7 @@ void cmd_claim_get(struct cmd_ctx *ctx)
 		return;
 	struct pd_value *out = present(ctx, c);
 	pd_map_set_str(ctx->a, out, "missing_documents", missing_docs(ctx, c));
+	pd_map_set(ctx->a, out, "clocks", claim_clocks(ctx, c));
 	pd_map_set_bool(ctx->a, out, "overdue", claim_overdue(c, ctx->now));
 	struct pd_value *versions = pd_map_get(c, "assessments");
 	if (versions && versions->type == PD_ARR && versions->u.c.tail)
@@ -1109,7 +1204,8 @@ int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 		what = "acknowledge_breached";
 		breaches++;
 	}
-	if (awaits_decision(status) && rec_int(after, "decide_by") && !pd_map_bool(after, "decide_breached") &&
+	if (awaits_decision(status) && !is_paused(after) && rec_int(after, "decide_by") &&
+	    !pd_map_bool(after, "decide_breached") &&
 	    ctx->now >= rec_int(after, "decide_by")) {
 		pd_map_set_bool(ctx->a, after, "decide_breached", true);
 		what = "decide_breached";

@@ -139,44 +139,6 @@ static int64_t next_action_of(const struct pd_value *c)
  * version in force when the complaint was opened; without a calendar, or
  * for a regulator's deadline and the 30-day ceiling, they count calendar
  * time. */
-struct clock_calendar {
-	bool business;
-	struct bizcal cal;
-	struct calendar_buffers bufs;
-};
-
-static int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *c, struct clock_calendar *cc)
-{
-	cc->business = false;
-	const char *name = pd_map_str(c, "calendar");
-	if (!name || !*name)
-		return 0;
-	int rc = calendar_load(ctx->txn, ctx->st, name, rec_int(c, "calendar_version"), &cc->cal, &cc->bufs, NULL);
-	cc->business = rc == 0;
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* start + a period: business minutes on a calendar, else calendar seconds. */
-static int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t business_minutes,
-			 int64_t calendar_secs)
-{
-	int64_t due;
-	if (cc->business && bizcal_add_minutes(&cc->cal, start, business_minutes, &due) == 0)
-		return due;
-	return start + calendar_secs;
-}
-
-/* The time between two instants as the clock counts it (seconds). */
-static int64_t clock_span(const struct clock_calendar *cc, int64_t from, int64_t to)
-{
-	if (to <= from)
-		return 0;
-	int64_t secs;
-	if (cc->business && bizcal_seconds_between(&cc->cal, from, to, &secs) == 0)
-		return secs;
-	return to - from;
-}
-
 static int64_t scaled(int64_t value, enum complaint_service_level level)
 {
 	return value * (int64_t)g_complaint_config.service_level_percent[level] / 100;
@@ -669,19 +631,9 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "regulator_reply_by", due.regulator_reply_by);
 	pd_map_set_int(a, c, "close_by", due.close_by);
 	/* the clocks run on the depot's calendar as it is now */
-	struct clock_calendar cc = { .business = false };
-	int64_t version = 0;
-	if (ctx->cfg->complaint_business_clocks) {
-		rc = calendar_for_depot(ctx->txn, ctx->st, depot, &cc.cal, &cc.bufs, &version);
-		if (rc && rc != MDB_NOTFOUND)
-			return reply_store_error(ctx, rc);
-		cc.business = rc == 0;
-	}
-	pd_map_set_str(a, c, "clock_basis", cc.business ? "business" : "calendar");
-	if (cc.business) {
-		pd_map_set_str(a, c, "calendar", cc.bufs.name);
-		pd_map_set_int(a, c, "calendar_version", version);
-	}
+	struct clock_calendar cc;
+	if ((rc = clock_calendar_start(ctx, depot, c, &cc)))
+		return reply_store_error(ctx, rc);
 	int64_t resolve_by = resolve_due(ctx, &cc, c, ctx->now, ctx->cfg->complaint_resolve_business_minutes,
 					 due.resolve_by);
 	int64_t ack_by = cc.business ? clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)

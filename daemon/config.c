@@ -66,6 +66,7 @@ static const struct option_desc options[] = {
 	INT_OPT(clause_b_piece_value_fen, 0, 1000000000000LL),
 	INT_OPT(claim_filing_days, 1, 3650),
 	INT_OPT(claim_acknowledge_secs, 60, 30 * 86400),
+	INT_OPT(claim_ack_business_minutes, 1, 30 * 24 * 60),
 	INT_OPT(claim_decide_days, 1, 365),
 	INT_OPT(claim_pay_days, 1, 365),
 	INT_OPT(recovery_due_days, 1, 3650),
@@ -133,6 +134,7 @@ void config_default(struct config *c)
 	c->clause_b_piece_value_fen = 1000000;
 	c->claim_filing_days = 365;
 	c->claim_acknowledge_secs = 24 * 3600;
+	c->claim_ack_business_minutes = 8 * 60; /* one working day */
 	c->claim_decide_days = 30;
 	c->claim_pay_days = 7;
 	c->recovery_due_days = 30;

@@ -60,7 +60,8 @@ struct config {
 	int64_t uninsured_fee_multiple;
 	int64_t clause_b_piece_value_fen;
 	int64_t claim_filing_days;      /* after sending */
-	int64_t claim_acknowledge_secs;
+	int64_t claim_acknowledge_secs;          /* without a calendar */
+	int64_t claim_ack_business_minutes;     /* on the depot's calendar */
 	int64_t claim_decide_days;      /* after a complete file */
 	int64_t claim_pay_days;         /* after approval */
 	int64_t recovery_due_days;

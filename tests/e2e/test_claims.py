@@ -1882,3 +1882,50 @@ class ClientYuan(ClaimCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClaimClocks(ClaimCase):
+    """Issue 7 for claims: the acknowledge clock counts business minutes on
+    the accepting depot's calendar (claim_ack_business_minutes, 480); the
+    decide clock (30 calendar days from a complete file) pauses while the
+    claim waits, and RESUME moves decide-by by the paused span."""
+
+    def test_acknowledge_in_business_time_and_decide_pauses(self):
+        a = self.admin_text()
+        self.assertReply(a.cmd(line("CALENDAR", "SET", "default", zone="Asia/Shanghai",
+                                    **{d: "09:00-18:00" for d in
+                                       ("monday", "tuesday", "wednesday", "thursday", "friday")})), 201)
+        # 2027-03-05 is a Friday: 17:50 + 480 business minutes = Monday 16:50
+        friday = int(datetime.datetime(2027, 3, 5, 17, 50, tzinfo=CST).timestamp())
+        self.set_now(friday)
+        w = self.w()
+        number = self.waybill("lost")
+        cid = self.file_complete(w, number, "loss", 50000)
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["acknowledge_by"]),
+                         int(datetime.datetime(2027, 3, 8, 16, 50, tzinfo=CST).timestamp()))
+        self.assertEqual(g["clock_basis"], "business")
+        self.assertEqual(g["clocks"]["acknowledge"]["basis"], "business")
+        # Saturday: nothing is late
+        self.set_now(friday + DAY)
+        self.assertEqual(self.get(cid)["clocks"]["acknowledge"]["state"], "running")
+        decide_by = parse_iso(self.get(cid)["decide_by"])
+        self.assertReply(w("CLAIM", "WAIT", cid, **{"for": "customer", "reason": "invoice copy"}), 200)
+        self.assertEqual(self.get(cid)["clocks"]["decide"]["state"], "paused")
+        self.assertReply(w("CLAIM", "WAIT", cid, **{"for": "customer", "reason": "again"}), 409)
+        self.set_now(friday + 3 * DAY)
+        r = self.assertReply(w("CLAIM", "RESUME", cid), 200)
+        self.assertIn("resumed after %d second(s) paused" % (2 * DAY), r.msg)
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["decide_by"]), decide_by + 2 * DAY)
+        self.assertEqual(int(g["paused_secs"]), 2 * DAY)
+        self.assertReply(w("CLAIM", "RESUME", cid), 409)
+        self.assertReply(a.cmd("CALENDAR DEL default"), 200)
+
+    def test_no_calendar_acknowledges_in_calendar_time(self):
+        w = self.w()
+        number = self.waybill("lost")
+        cid = self.file_complete(w, number, "loss", 50000)
+        g = self.get(cid)
+        self.assertEqual(g["clock_basis"], "calendar")
+        self.assertEqual(parse_iso(g["acknowledge_by"]), parse_iso(g["filed_at"]) + DAY)

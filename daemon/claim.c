@@ -138,6 +138,11 @@ static int64_t pending_deadline(const struct pd_value *c, bool skip_breached)
 		CONSIDER(rec_int(c, "acknowledge_by"));
 	if (awaits_decision(status) && !is_paused(c) && !(skip_breached && pd_map_bool(c, "decide_breached")))
 		CONSIDER(rec_int(c, "decide_by"));
+	/* the update clock is shown and marked, never escalated: it is not an
+	 * overdue deadline of the claim, so only the timer looks at it */
+	if (skip_breached && awaits_decision(status) && !is_paused(c) && rec_int(c, "update_by") &&
+	    !pd_map_bool(c, "update_breached"))
+		CONSIDER(rec_int(c, "update_by") + 1);
 	if (!strcmp(status, "approved") && !(skip_breached && pd_map_bool(c, "pay_breached")))
 		CONSIDER(rec_int(c, "pay_by"));
 #undef CONSIDER
@@ -355,6 +360,21 @@ void cmd_claim_file(struct cmd_ctx *ctx)
 	finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %llu filed", (unsigned long long)id));
 }
 
+/* The claimant heard from us: the update clock starts again, in business
+ * time on the claim's calendar when it has one. */
+static int claimant_contacted(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	struct clock_calendar cc;
+	int rc = clock_calendar_load(ctx, c, &cc);
+	if (rc)
+		return rc;
+	pd_map_set_int(ctx->a, c, "last_contact_at", ctx->now);
+	pd_map_set_int(ctx->a, c, "update_by",
+		       clock_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes, ctx->cfg->claim_update_secs));
+	pd_map_set_bool(ctx->a, c, "update_breached", false);
+	return 0;
+}
+
 void cmd_claim_ack(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
@@ -363,7 +383,26 @@ void cmd_claim_ack(struct cmd_ctx *ctx)
 	if (rec_int(before, "acknowledged_at"))
 		return reply_error(ctx, 409, "claim %lld is already acknowledged", (long long)rec_int(before, "id"));
 	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
+	int rc = claimant_contacted(ctx, after);
+	if (rc)
+		return reply_store_error(ctx, rc);
 	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
+}
+
+void cmd_claim_note(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (claim_load(ctx, &before, &after))
+		return;
+	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
+	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
+	if (contacted && awaits_decision(rec_str(after, "status"))) {
+		int rc = claimant_contacted(ctx, after);
+		if (rc)
+			return reply_store_error(ctx, rc);
+	}
+	finish(ctx, before, after, contacted ? "claimant_update" : "note", pd_arg_str(ctx->args, "text"), 200,
+	       contacted ? "update to the claimant recorded" : "note added");
 }
 
 void cmd_claim_wait(struct cmd_ctx *ctx)
@@ -391,6 +430,17 @@ void cmd_claim_resume(struct cmd_ctx *ctx)
 	if (!is_paused(before))
 		return reply_error(ctx, 409, "claim %lld is not waiting", (long long)rec_int(before, "id"));
 	int64_t span = end_pause(ctx, after, true);
+	if (rec_int(after, "update_by")) {
+		/* the update clock starts again from the resume */
+		struct clock_calendar cc;
+		int rc = clock_calendar_load(ctx, after, &cc);
+		if (rc)
+			return reply_store_error(ctx, rc);
+		pd_map_set_int(ctx->a, after, "update_by",
+			       clock_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes,
+					 ctx->cfg->claim_update_secs));
+		pd_map_set_bool(ctx->a, after, "update_breached", false);
+	}
 	finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "resumed after %lld second(s) paused", (long long)span));
 }
@@ -906,6 +956,9 @@ static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value 
 		pd_map_set_int(ctx->a, d, "paused_secs", rec_int(c, "paused_secs"));
 		pd_map_set(ctx->a, clocks, "decide", d);
 	}
+	if (rec_int(c, "update_by"))
+		pd_map_set(ctx->a, clocks, "update",
+			   clock_state(ctx, basis, rec_int(c, "update_by"), 0, awaits_decision(status), is_paused(c)));
 	if (rec_int(c, "pay_by"))
 		pd_map_set(ctx->a, clocks, "pay",
 			   clock_state(ctx, "calendar", rec_int(c, "pay_by"), rec_int(c, "paid_at"), true, false));
@@ -1215,6 +1268,14 @@ int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 		pd_map_set_bool(ctx->a, after, "pay_breached", true);
 		what = "pay_breached";
 		breaches++;
+	}
+	if (awaits_decision(status) && !is_paused(after) && rec_int(after, "update_by") &&
+	    !pd_map_bool(after, "update_breached") && ctx->now > rec_int(after, "update_by")) {
+		/* the claimant has not heard from us in time: shown, not escalated */
+		pd_map_set_bool(ctx->a, after, "update_breached", true);
+		pd_map_set_int(ctx->a, after, "update_breaches", rec_int(after, "update_breaches") + 1);
+		if (!what)
+			what = "update_breached";
 	}
 	for (int i = 0; i < breaches && level_of(after) < COMP_AUTHORITY_MANAGER; i++) {
 		pd_map_set_str(ctx->a, after, "level", comp_authority_name(level_of(after) + 1));

@@ -25,6 +25,35 @@
 #define SATISFACTION_MAX 5
 
 struct complaint_config g_complaint_config;
+/* Resolve targets in business minutes by category (0: the default option). */
+static int64_t category_resolve_minutes[COMPLAINT_CATEGORY_COUNT];
+
+/* Reads "category:minutes,..." (complaint_category_resolve_business_minutes). */
+static int parse_category_minutes(const char *text)
+{
+	memset(category_resolve_minutes, 0, sizeof(category_resolve_minutes));
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':');
+		enum complaint_category cat;
+		char *end;
+		long long minutes = colon ? strtoll(colon + 1, &end, 10) : 0;
+		if (colon)
+			*colon = '\0';
+		if (!colon || *end || minutes < 1 || minutes > 366LL * 24 * 60 ||
+		    complaint_category_parse(item, &cat) != COMPLAINT_OK) {
+			fprintf(stderr, "parceldeskd: complaint_category_resolve_business_minutes: '%s' is not "
+				"category:minutes with a known category and 1..527040 minutes\n", item);
+			return -1;
+		}
+		category_resolve_minutes[cat] = minutes;
+	}
+	return 0;
+}
+
+/* The resolve target of a complaint in business minutes. */
+static int64_t resolve_minutes(const struct config *cfg, const struct pd_value *c);
 
 int complaint_setup(const struct config *cfg)
 {
@@ -40,6 +69,8 @@ int complaint_setup(const struct config *cfg)
 	c->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)cfg->complaint_percent_customised;
 	c->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = cfg->authority_handler_fen;
 	c->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = cfg->authority_supervisor_fen;
+	if (parse_category_minutes(cfg->complaint_category_resolve_business_minutes) < 0)
+		return -1;
 	const char *problem;
 	if (complaint_config_validate(c, &problem) != COMPLAINT_OK) {
 		fprintf(stderr, "parceldeskd: complaint options: %s\n", problem);
@@ -78,6 +109,14 @@ static enum complaint_channel channel_of(const struct pd_value *c)
 	enum complaint_channel ch = COMPLAINT_CHANNEL_PHONE;
 	complaint_channel_parse(rec_str(c, "channel"), &ch);
 	return ch;
+}
+
+static int64_t resolve_minutes(const struct config *cfg, const struct pd_value *c)
+{
+	enum complaint_category cat;
+	if (complaint_category_parse(rec_str(c, "category"), &cat) == COMPLAINT_OK && category_resolve_minutes[cat])
+		return category_resolve_minutes[cat];
+	return cfg->complaint_resolve_business_minutes;
 }
 
 static enum complaint_service_level service_of(const struct pd_value *c)
@@ -634,7 +673,7 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 	struct clock_calendar cc;
 	if ((rc = clock_calendar_start(ctx, depot, c, &cc)))
 		return reply_store_error(ctx, rc);
-	int64_t resolve_by = resolve_due(ctx, &cc, c, ctx->now, ctx->cfg->complaint_resolve_business_minutes,
+	int64_t resolve_by = resolve_due(ctx, &cc, c, ctx->now, resolve_minutes(ctx->cfg, c),
 					 due.resolve_by);
 	int64_t ack_by = cc.business ? clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
 				     : due.acknowledge_by;
@@ -1003,7 +1042,7 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 	if (clock_calendar_load(ctx, after, &cc))
 		cc.business = false;
 	pd_map_set_int(ctx->a, after, "resolve_by",
-		       resolve_due(ctx, &cc, after, ctx->now, ctx->cfg->complaint_resolve_business_minutes, due.resolve_by));
+		       resolve_due(ctx, &cc, after, ctx->now, resolve_minutes(ctx->cfg, after), due.resolve_by));
 	pd_map_set_str(ctx->a, after, "waiting_for", "");
 	customer_contacted(ctx, after);
 	pd_map_set_int(ctx->a, after, "reopens", rec_int(after, "reopens") + 1);

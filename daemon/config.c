@@ -57,6 +57,7 @@ static const struct option_desc options[] = {
 	INT_OPT(complaint_update_business_minutes, 1, 60 * 24 * 60),
 	INT_OPT(complaint_update_secs, 60, 366 * 86400),
 	INT_OPT(complaint_resolve_business_minutes, 1, 366 * 24 * 60),
+	STR_OPT(complaint_category_resolve_business_minutes),
 	INT_OPT(complaint_escalated_resolve_business_minutes, 1, 366 * 24 * 60),
 	INT_OPT(authority_handler_fen, 0, 1000000000000LL),
 	INT_OPT(authority_supervisor_fen, 0, 1000000000000LL),
@@ -67,6 +68,8 @@ static const struct option_desc options[] = {
 	INT_OPT(claim_filing_days, 1, 3650),
 	INT_OPT(claim_acknowledge_secs, 60, 30 * 86400),
 	INT_OPT(claim_ack_business_minutes, 1, 30 * 24 * 60),
+	INT_OPT(claim_update_business_minutes, 1, 60 * 24 * 60),
+	INT_OPT(claim_update_secs, 60, 366 * 86400),
 	INT_OPT(claim_decide_days, 1, 365),
 	INT_OPT(claim_pay_days, 1, 365),
 	INT_OPT(recovery_due_days, 1, 3650),
@@ -135,6 +138,8 @@ void config_default(struct config *c)
 	c->claim_filing_days = 365;
 	c->claim_acknowledge_secs = 24 * 3600;
 	c->claim_ack_business_minutes = 8 * 60; /* one working day */
+	c->claim_update_business_minutes = 16 * 60; /* every two working days */
+	c->claim_update_secs = 2 * 86400;
 	c->claim_decide_days = 30;
 	c->claim_pay_days = 7;
 	c->recovery_due_days = 30;

@@ -50,6 +50,8 @@ struct config {
 	int64_t complaint_update_business_minutes;
 	int64_t complaint_update_secs;          /* calendar time, without a calendar */
 	int64_t complaint_resolve_business_minutes;
+	/* per category: "loss:4800,damage:3600" (others: the figure above) */
+	char complaint_category_resolve_business_minutes[512];
 	int64_t complaint_escalated_resolve_business_minutes;
 	int64_t authority_handler_fen;          /* what each level may settle */
 	int64_t authority_supervisor_fen;
@@ -62,6 +64,8 @@ struct config {
 	int64_t claim_filing_days;      /* after sending */
 	int64_t claim_acknowledge_secs;          /* without a calendar */
 	int64_t claim_ack_business_minutes;     /* on the depot's calendar */
+	int64_t claim_update_business_minutes;  /* the claimant hears from us */
+	int64_t claim_update_secs;              /* the same without a calendar */
 	int64_t claim_decide_days;      /* after a complete file */
 	int64_t claim_pay_days;         /* after approval */
 	int64_t recovery_due_days;

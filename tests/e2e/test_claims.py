@@ -1920,6 +1920,25 @@ class ClaimClocks(ClaimCase):
         self.assertEqual(parse_iso(g["decide_by"]), decide_by + 2 * DAY)
         self.assertEqual(int(g["paused_secs"]), 2 * DAY)
         self.assertReply(w("CLAIM", "RESUME", cid), 409)
+        # the update clock: from the acknowledgement, 960 business minutes
+        self.assertReply(w("CLAIM", "ACK", cid), 200)
+        g = self.get(cid)
+        ack_at = parse_iso(g["acknowledged_at"])  # Monday 2027-03-08 17:50
+        self.assertEqual(ack_at, int(datetime.datetime(2027, 3, 8, 17, 50, tzinfo=CST).timestamp()))
+        # Monday 17:50 + 960 business minutes (10 + 540 + 410) = Wednesday 15:50
+        wed = int(datetime.datetime(2027, 3, 10, 15, 50, tzinfo=CST).timestamp())
+        self.assertEqual(parse_iso(g["update_by"]), wed)
+        self.assertEqual(g["clocks"]["update"]["state"], "running")
+        # (acknowledged past Monday 16:50: the acknowledge breach escalated it)
+        standing = (g["status"], g["level"])
+        self.set_now(wed + 60)
+        g = self.poll(lambda: (lambda x: x if x.get("update_breached") in (True, "yes") else None)(self.get(cid)))
+        self.assertTrue(g, "the update clock breached by itself")
+        self.assertEqual((g["status"], g["level"]), standing)  # shown, not escalated
+        r = self.assertReply(w("CLAIM", "NOTE", cid, text="called: still checking", contacted="yes"), 200)
+        self.assertEqual(r.msg, "update to the claimant recorded")
+        g = self.get(cid)
+        self.assertIn(g["update_breached"], (False, "no"))
         self.assertReply(a.cmd("CALENDAR DEL default"), 200)
 
     def test_no_calendar_acknowledges_in_calendar_time(self):

@@ -734,5 +734,19 @@ class BusinessClocksSwitchedOff(ComplaintCase):
         self.assertEqual(parse_iso(g["acknowledge_by"]), parse_iso(g["opened_at"]) + 24 * HOUR)
 
 
+class CategoryTargets(SlaCase):
+    """complaint_category_resolve_business_minutes: a category's own resolve
+    target in business minutes; other categories keep the default."""
+
+    daemon_args = ("--complaint-category-resolve-business-minutes", "loss:4800,attitude:480")
+
+    def test_category_targets(self):
+        cal = BizCal()
+        for category, minutes in (("loss", 4800), ("attitude", 480), ("delay", RESOLVE_MIN)):
+            cid, g = self.open_at("2027-03-05T17:50", depot="BJ02", category=category)
+            opened = parse_iso(g["opened_at"])
+            self.assertEqual(parse_iso(g["resolve_by"]), cal.add_minutes(opened, minutes), category)
+
+
 if __name__ == "__main__":
     unittest.main()

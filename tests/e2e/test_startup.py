@@ -81,6 +81,9 @@ class Startup(DaemonTestCase):
             (("--idle-timeout-secs",), "--idle-timeout-secs needs a value"),
             (("--timezone", "Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
             (("stray",), "unexpected argument 'stray'"),
+            (("--complaint-category-resolve-business-minutes", "lost:10"), "'lost' is not category:minutes"),
+            (("--complaint-category-resolve-business-minutes", "loss:0"), "'loss' is not category:minutes"),
+            (("--complaint-category-resolve-business-minutes", "loss"), "'loss' is not category:minutes"),
         ]:
             with self.subTest(extra=extra):
                 d = self.new_daemon(*extra)

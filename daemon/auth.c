@@ -199,6 +199,11 @@ void cmd_user_add(struct cmd_ctx *ctx)
 	reply_ok(ctx, 201, "user %s created", name);
 }
 
+int role_authority_tier(enum pd_role r)
+{
+	return r >= ROLE_MANAGER ? 2 : r == ROLE_SUPERVISOR ? 1 : 0;
+}
+
 int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u)
 {
 	struct pd_value *scratch;

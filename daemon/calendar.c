@@ -614,16 +614,26 @@ void cmd_calendar_set(struct cmd_ctx *ctx)
 	answer_change(ctx, after, before ? 200 : 201, before ? "hours changed" : "created");
 }
 
+/* A dated change (holiday, make-up day): checks the date the calendar's
+ * way and loads the calendar. Returns the date, or NULL with the reply set. */
+static const char *load_for_date(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
+{
+	const char *date = pd_arg_str(ctx->args, "date");
+	int32_t ymd;
+	if (bizcal_parse_date(date, &ymd) != BIZCAL_OK) {
+		reply_error(ctx, 400, "argument 'date' must be a date like 2026-11-24");
+		return NULL;
+	}
+	return load_for_change(ctx, before, after) < 0 ? NULL : date;
+}
+
 void cmd_calendar_holiday(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
-	const char *date = pd_arg_str(ctx->args, "date");
 	const char *label = pd_arg_str(ctx->args, "label");
-	int32_t ymd;
-	if (bizcal_parse_date(date, &ymd) != BIZCAL_OK)
-		return reply_error(ctx, 400, "argument 'date' must be a date like 2026-11-24");
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	const char *date = load_for_date(ctx, &before, &after);
+	if (!date)
 		return;
 	const char *name = rec_str(before, "name");
 	struct pd_value *holidays = pd_map_get(before, "holidays");
@@ -668,13 +678,10 @@ void cmd_calendar_unholiday(struct cmd_ctx *ctx)
 void cmd_calendar_workday(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
-	const char *date = pd_arg_str(ctx->args, "date");
 	const char *label = pd_arg_str(ctx->args, "label");
-	int32_t ymd;
-	if (bizcal_parse_date(date, &ymd) != BIZCAL_OK)
-		return reply_error(ctx, 400, "argument 'date' must be a date like 2026-11-24");
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	const char *date = load_for_date(ctx, &before, &after);
+	if (!date)
 		return;
 	const char *name = rec_str(before, "name");
 	char what[40], msg[MSG_MAX];

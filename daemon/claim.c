@@ -157,11 +157,7 @@ static bool claim_overdue(const struct pd_value *c, int64_t now)
 
 static enum comp_authority user_authority(enum pd_role r)
 {
-	if (r >= ROLE_MANAGER)
-		return COMP_AUTHORITY_MANAGER;
-	if (r == ROLE_SUPERVISOR)
-		return COMP_AUTHORITY_SUPERVISOR;
-	return COMP_AUTHORITY_ADJUSTER;
+	return (enum comp_authority)role_authority_tier(r);
 }
 
 static enum comp_authority level_of(const struct pd_value *c)

@@ -81,11 +81,7 @@ int complaint_setup(const struct config *cfg)
 
 static enum complaint_level role_level(enum pd_role r)
 {
-	if (r >= ROLE_MANAGER)
-		return COMPLAINT_LEVEL_MANAGER;
-	if (r == ROLE_SUPERVISOR)
-		return COMPLAINT_LEVEL_SUPERVISOR;
-	return COMPLAINT_LEVEL_HANDLER;
+	return (enum complaint_level)role_authority_tier(r);
 }
 
 /* ---- reading fields of a stored complaint ---- */

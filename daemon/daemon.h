@@ -107,6 +107,10 @@ void clock_set(int64_t utc);
 int auth_bootstrap_admin(struct store *st, const struct config *cfg);
 int password_hash(const char *password, char *out, size_t out_len);
 int password_check(const char *password, const char *hash);
+/* The authority tier of a role, shared by complaint levels and claim
+ * approval levels, which both count three in this order: 0 handler or
+ * adjuster (operator, adjuster), 1 supervisor, 2 manager (manager, admin). */
+int role_authority_tier(enum pd_role r);
 /* Loads a user (u may be NULL to check it exists); replies 404 ("no user
  * 'NAME'") or a store error and returns the LMDB code. */
 int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u);

@@ -23,7 +23,6 @@
 #include "waybill.h"
 #include "waybill_rules.h"
 
-#define LIST_LIMIT_DEFAULT 50
 
 static struct comp_config comp_config;
 
@@ -1013,19 +1012,6 @@ static bool claim_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
 	return true;
 }
 
-static int list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before)
-{
-	*limit = LIST_LIMIT_DEFAULT;
-	*before = 0;
-	pd_arg_int(ctx->args, "limit", limit);
-	pd_arg_int(ctx->args, "before", before);
-	if (*limit < 1 || *limit > ctx->cfg->list_limit_max) {
-		reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
-		return -1;
-	}
-	return 0;
-}
-
 void cmd_claim_list(struct cmd_ctx *ctx)
 {
 	struct claim_filter f = {
@@ -1035,7 +1021,7 @@ void cmd_claim_list(struct cmd_ctx *ctx)
 		.list = pd_arr(ctx->a),
 	};
 	int64_t limit, before;
-	if (list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before) < 0)
 		return;
 	const char *key = f.waybill ? key_of(ctx, "waybill", f.waybill)
 			: f.phone ? key_of(ctx, "phone", f.phone)
@@ -1154,7 +1140,7 @@ void cmd_recovery_list(struct cmd_ctx *ctx)
 	};
 	pd_arg_int(ctx->args, "claim", &f.claim);
 	int64_t limit, before;
-	if (list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before) < 0)
 		return;
 	const char *key = f.claim ? pd_sprintf(ctx->a, "rec_claim=%lld", (long long)f.claim)
 			: f.debtor ? key_of(ctx, "rec_debtor", f.debtor)

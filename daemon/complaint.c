@@ -20,7 +20,6 @@
 #include "record.h"
 #include "waybill.h"
 
-#define LIST_LIMIT_DEFAULT 50
 #define SATISFACTION_MIN 1
 #define SATISFACTION_MAX 5
 
@@ -1271,11 +1270,9 @@ void cmd_complaint_list(struct cmd_ctx *ctx)
 		.phone = pd_arg_str(ctx->args, "phone"),
 		.overdue = pd_map_get(ctx->args, "overdue"), .escalated = pd_map_get(ctx->args, "escalated"),
 	};
-	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
-	pd_arg_int(ctx->args, "limit", &limit);
-	pd_arg_int(ctx->args, "before", &before);
-	if (limit < 1 || limit > ctx->cfg->list_limit_max)
-		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before) < 0)
+		return;
 	int64_t to_day = 0;
 	date_bound(pd_arg_str(ctx->args, "from"), &f.from);
 	date_bound(pd_arg_str(ctx->args, "to"), &to_day);

@@ -23,7 +23,6 @@
 #include "record.h"
 #include "volume.h"
 
-#define LIST_LIMIT_DEFAULT 50
 #define STRENGTH_MIN 1
 #define STRENGTH_MAX 5
 #define HISTORY_MONTHS 12
@@ -622,11 +621,9 @@ void cmd_customer_list(struct cmd_ctx *ctx)
 	const char *name = pd_arg_str(ctx->args, "name");
 	if (name)
 		f.name_prefix = name_key(ctx, name);
-	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
-	pd_arg_int(ctx->args, "limit", &limit);
-	pd_arg_int(ctx->args, "before", &before);
-	if (limit < 1 || limit > ctx->cfg->list_limit_max)
-		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before) < 0)
+		return;
 	int rc;
 	size_t kept;
 	const char *key = f.phone ? pd_sprintf(ctx->a, "phone=%s", f.phone)

@@ -10,11 +10,11 @@
 
 #include "../protocol/timefmt.h"
 #include "daemon.h"
+#include "record.h"
 #include "volume.h"
 #include "waybill.h"
 #include "waybill_rules.h"
 
-#define LIST_LIMIT_DEFAULT 50
 #define FIND_MAX_RESULTS 100
 
 /* What the desk can tell a caller, by the waybill's state (rules: "signed,
@@ -270,12 +270,9 @@ static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
  * NULL), keeping records that pass every filter. */
 void cmd_query_list(struct cmd_ctx *ctx)
 {
-	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
-	pd_arg_int(ctx->args, "limit", &limit);
-	pd_arg_int(ctx->args, "before", &before);
-	if (limit < 1 || limit > ctx->cfg->list_limit_max)
-		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld",
-				   (long long)ctx->cfg->list_limit_max);
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before) < 0)
+		return;
 	const char *wb = pd_arg_str(ctx->args, "waybill");
 	const char *user = pd_arg_str(ctx->args, "user");
 	const char *day = pd_arg_str(ctx->args, "day");

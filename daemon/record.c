@@ -131,6 +131,19 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 	return rc;
 }
 
+int rec_list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before)
+{
+	*limit = LIST_LIMIT_DEFAULT;
+	*before = 0;
+	pd_arg_int(ctx->args, "limit", limit);
+	pd_arg_int(ctx->args, "before", before);
+	if (*limit < 1 || *limit > ctx->cfg->list_limit_max) {
+		reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+		return -1;
+	}
+	return 0;
+}
+
 int rec_walk_newest(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 		    const char *key, int64_t before, int64_t limit,
 		    rec_visit keep, void *ud, size_t *kept)

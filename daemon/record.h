@@ -35,6 +35,14 @@ int rec_audit_change(struct cmd_ctx *ctx, const char *kind, int64_t id,
 int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 		 struct pd_value **out);
 
+/* Rows a list gives when the request says nothing. */
+#define LIST_LIMIT_DEFAULT 50
+
+/* A list's paging arguments: limit (LIST_LIMIT_DEFAULT, at most the
+ * list_limit_max option) and before (0: from the newest). Returns 0, or -1
+ * with a 400 naming the bound. */
+int rec_list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before);
+
 /* Walks a "field=value" index (key) newest first, or a whole table of
  * be64 ids newest first (key NULL), calling keep() on each record after
  * `before` until limit rows were kept. keep() returns true to count it. */

@@ -17,7 +17,6 @@
 #include "record.h"
 #include "volume.h"
 
-#define LIST_LIMIT_DEFAULT 50
 /* a follow-up may be entered a little ahead of the daemon's clock */
 #define FOLLOWUP_FUTURE_SLACK_SECS 300
 #define MAX_WARNING_KEYS 8
@@ -410,11 +409,9 @@ void cmd_warning_list(struct cmd_ctx *ctx)
 	};
 	for (size_t i = 0; i < 6; i++)
 		f.values[i] = pd_arg_str(ctx->args, f.fields[i]);
-	int64_t limit = LIST_LIMIT_DEFAULT, before = 0;
-	pd_arg_int(ctx->args, "limit", &limit);
-	pd_arg_int(ctx->args, "before", &before);
-	if (limit < 1 || limit > ctx->cfg->list_limit_max)
-		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before) < 0)
+		return;
 	const char *key = NULL;
 	for (size_t i = 0; i < 6 && !key; i++)
 		if (f.values[i])

@@ -7,48 +7,51 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 PKGS     = libevent libevent_pthreads lmdb msgpack libcrypt
-CPPFLAGS += -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null)
+INCDIRS  = -Iprotocol -Idaemon/core -Idaemon/modules -Idaemon/rules -Iclient
+CPPFLAGS += -D_GNU_SOURCE $(INCDIRS) $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -pthread
+# Always added, also when CFLAGS is given on the command line (the
+# sanitizer build of tests/run.sh): the same language and warnings everywhere.
+WARN     = -std=c11 -Wall -Wextra -Wpedantic -Werror -pthread
 LDLIBS_D = $(shell pkg-config --libs $(PKGS)) -pthread
 LDLIBS_C = $(shell pkg-config --libs msgpack libedit) -pthread
 
 PROTO_SRC  = $(wildcard protocol/*.c)
-DAEMON_SRC = $(wildcard daemon/*.c)
+DAEMON_SRC = $(wildcard daemon/core/*.c daemon/modules/*.c daemon/rules/*.c)
 CLIENT_SRC = $(wildcard client/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 CONTRIB_C  = $(wildcard contrib/*.c)
 
 PROTO_OBJ  = $(PROTO_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/%.o)
-DAEMON_LIB_OBJ = $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJ))
+DAEMON_LIB_OBJ = $(filter-out $(BUILD)/daemon/core/main.o,$(DAEMON_OBJ))
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 CONTRIB_BIN = $(CONTRIB_C:contrib/%.c=$(BUILD)/contrib/%)
 
 all: $(BUILD)/parceldeskd $(BUILD)/parceldesk $(CONTRIB_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*.h client/*.h) protocol/commands.def
+$(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*/*.h client/*.h) protocol/commands.def
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
 $(BUILD)/libpdproto.a: $(PROTO_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/parceldeskd: $(DAEMON_OBJ) $(BUILD)/libpdproto.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_D)
 
 $(BUILD)/parceldesk: $(CLIENT_OBJ) $(BUILD)/libpdproto.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_C)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_C)
 
 # contrib tools (generator, import, bench) share the protocol library; the
 # importer also writes a stopped daemon's store through daemon/store.c.
 $(BUILD)/contrib/%: $(BUILD)/contrib/%.o $(DAEMON_LIB_OBJ) $(BUILD)/libpdproto.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_D)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_LIB_OBJ) $(BUILD)/libpdproto.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_D) -lcmocka
+	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_D) -lcmocka
 
 unit: $(UNIT_BIN)
 
@@ -65,7 +68,7 @@ FUZZ_CC ?= clang
 fuzz: $(BUILD)/fuzz_request
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(PROTO_SRC)
 	@mkdir -p $(BUILD)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Iprotocol -g -O1 -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined $^ -o $@ $(shell pkg-config --libs msgpack)
 
 install: all

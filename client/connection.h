@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../protocol/reply.h"
+#include "reply.h"
 #include "client.h"
 
 /* A reply larger than this is taken for a broken or hostile server. */

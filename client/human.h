@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../protocol/reply.h"
+#include "reply.h"
 
 #define COLUMN_GAP "  "
 #define COLUMN_GAP_WIDTH 2

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../protocol/reply.h"
+#include "reply.h"
 #include "client.h"
 
 /* Used when standard output is not a terminal or does not say its size. */

@@ -15,8 +15,8 @@
 
 #include <stdbool.h>
 
-#include "../protocol/reply.h"
-#include "../protocol/request.h"
+#include "reply.h"
+#include "request.h"
 #include "client.h"
 
 /* Builds a request from argv words. 0, or -1 with err. */

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../daemon/bizcal.h"
+#include "bizcal.h"
 
 #define FIRST_YEAR 2026
 #define YEARS 6

@@ -35,8 +35,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "../protocol/reply.h"
-#include "../protocol/value.h"
+#include "reply.h"
+#include "value.h"
 
 #define NUMBER_MAX_BYTES 24        /* a waybill number (20 digits) and its NUL */
 #define WAYBILL_MIN_DIGITS 6

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 
 #define ZONE_OFFSET_SECS (8 * 3600) /* times are written as +08:00 */
 #define HOUR_SECS 3600
@@ -235,7 +235,7 @@ struct options {
 };
 
 struct depot {
-	char code[8];
+	char code[16]; /* city code and a number of up to 11 digits */
 	const struct city *city;
 };
 

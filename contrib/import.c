@@ -53,8 +53,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "../daemon/daemon.h"
-#include "../daemon/writer.h"
+#include "daemon.h"
+#include "writer.h"
 
 #define BATCH_REQUESTS_DEFAULT 10000
 #define WINDOW_DEFAULT 1000

@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../protocol/command.h"
-#include "../../protocol/reply.h"
-#include "../../protocol/request.h"
-#include "../../protocol/value.h"
+#include "command.h"
+#include "reply.h"
+#include "request.h"
+#include "value.h"
 
 /* daemon defaults (PROTOCOL.md section 5) */
 #define MAX_FRAME_BYTES 65536

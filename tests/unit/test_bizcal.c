@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../daemon/bizcal.h"
+#include "bizcal.h"
 
 #define PLUS_8 (8 * 3600)
 #define MINUS_5 (-5 * 3600)

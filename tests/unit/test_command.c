@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../protocol/command.h"
-#include "../../protocol/timefmt.h"
+#include "command.h"
+#include "timefmt.h"
 
 static struct pd_arena arena;
 

@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../daemon/compensation.h"
+#include "compensation.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define YUAN(y) ((int64_t)(y) * 100)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../daemon/complaint_rules.h"
+#include "complaint_rules.h"
 
 #define HOUR COMPLAINT_HOUR_SECS
 #define DAY COMPLAINT_DAY_SECS

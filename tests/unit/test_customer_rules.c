@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "../../daemon/customer_rules.h"
+#include "customer_rules.h"
 
 static struct customer_rules_config defaults(void)
 {

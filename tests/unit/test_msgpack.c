@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../protocol/request.h"
-#include "../../protocol/value.h"
+#include "request.h"
+#include "value.h"
 
 static int setup(void **state)
 {

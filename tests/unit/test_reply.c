@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../protocol/reply.h"
+#include "reply.h"
 
 struct fixture {
 	struct pd_arena arena;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../protocol/timefmt.h"
+#include "timefmt.h"
 
 static void set_zone(const char *zone)
 {

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../protocol/request.h"
+#include "request.h"
 
 /* One parse in its own arena; freed by the test's teardown. */
 struct parsed {

@@ -15,8 +15,8 @@
 
 #include <string.h>
 
-#include "../../daemon/waybill_rules.h"
-#include "../../protocol/command.h"
+#include "waybill_rules.h"
+#include "command.h"
 
 #define DAY_SECS 86400
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "calendar.h"
 #include "complaint.h"
 #include "customer.h"
@@ -579,7 +579,7 @@ static int move_to(struct cmd_ctx *ctx, struct pd_value *c, enum complaint_statu
 }
 
 /* Saves and answers with the complaint's short state. */
-static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		   const char *action, const char *text, int code, const char *msg)
 {
 	int rc = complaint_save(ctx, before, after, action, text);
@@ -597,11 +597,12 @@ static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd
 		pd_map_set_str(ctx->a, d, "escalated_by", rec_str(after, "last_triggers"));
 	ctx->rep->data = d;
 	reply_ok(ctx, code, "%s", msg);
+	return 0;
 }
 
 /* ---- commands ---- */
 
-void cmd_complaint_open(struct cmd_ctx *ctx)
+int cmd_complaint_open(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "waybill");
@@ -610,7 +611,7 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 	struct pd_value *wb = NULL;
 	if (number) {
 		if (waybill_load(ctx, number, &wb))
-			return;
+			return PD_EREPLIED;
 		if (!depot)
 			depot = pd_map_str(wb, "dest_depot");
 		/* an account customer's level, else the waybill's */
@@ -681,7 +682,7 @@ void cmd_complaint_open(struct cmd_ctx *ctx)
 	/* a complaint through a regulator or the media, or across depots, goes
 	 * up at once: the opener stays its first-contact owner of record */
 	bool escalated = auto_escalate(ctx, c);
-	finish(ctx, NULL, c, "open", NULL, 201,
+	return finish(ctx, NULL, c, "open", NULL, 201,
 	       escalated ? pd_sprintf(a, "complaint %llu opened and escalated", (unsigned long long)id)
 			 : pd_sprintf(a, "complaint %llu opened", (unsigned long long)id));
 }
@@ -724,11 +725,11 @@ static struct pd_value *complaint_present(struct cmd_ctx *ctx, const struct pd_v
 	return out;
 }
 
-void cmd_complaint_get(struct cmd_ctx *ctx)
+int cmd_complaint_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *c;
 	if (complaint_load(ctx, &c))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *out = complaint_present(ctx, c);
 	bool running = clocks_run(status_of(c));
 	struct clock_calendar cc;
@@ -775,47 +776,48 @@ void cmd_complaint_get(struct cmd_ctx *ctx)
 	pd_map_set(ctx->a, out, "timeline", timeline);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "complaint %lld: %s", (long long)rec_int(c, "id"), rec_str(c, "status"));
+	return 0;
 }
 
-void cmd_complaint_note(struct cmd_ctx *ctx)
+int cmd_complaint_note(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *text = pd_arg_str(ctx->args, "text");
 	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
 	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
 	if (contacted && clocks_run(status_of(after)))
 		customer_contacted(ctx, after);
-	finish(ctx, before, after, contacted ? "customer_update" : "note", text, 200,
+	return finish(ctx, before, after, contacted ? "customer_update" : "note", text, 200,
 	       contacted ? "update to the customer recorded" : "note added");
 }
 
-void cmd_complaint_ack(struct cmd_ctx *ctx)
+int cmd_complaint_ack(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (rec_int(before, "acknowledged_at"))
 		return reply_error(ctx, 409, "complaint %lld is already acknowledged", (long long)rec_int(before, "id"));
 	enum complaint_status s = status_of(after);
 	if (s == COMPLAINT_STATUS_OPEN || s == COMPLAINT_STATUS_ESCALATED) {
 		if (move_to(ctx, after, COMPLAINT_STATUS_ACKNOWLEDGED) < 0)
-			return;
+			return PD_EREPLIED;
 	} else if (!clocks_run(s)) {
 		return reply_error(ctx, 409, "complaint %lld is %s", (long long)rec_int(before, "id"),
 				   complaint_status_name(s));
 	}
 	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
 	customer_contacted(ctx, after);
-	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
+	return finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
 }
 
-void cmd_complaint_flag(struct cmd_ctx *ctx)
+int cmd_complaint_flag(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (!clocks_run(status_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s", (long long)rec_int(before, "id"), rec_str(before, "status"));
 	struct pd_value *m = pd_map_get(ctx->args, "media_threat");
@@ -827,20 +829,20 @@ void cmd_complaint_flag(struct cmd_ctx *ctx)
 	if (s)
 		pd_map_set_bool(ctx->a, after, "several_depots", s->u.b);
 	bool escalated = auto_escalate(ctx, after);
-	finish(ctx, before, after, "flag", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "flag", pd_arg_str(ctx->args, "text"), 200,
 	       escalated ? "flags recorded; escalated" : "flags recorded");
 }
 
-void cmd_complaint_propose(struct cmd_ctx *ctx)
+int cmd_complaint_propose(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (!rec_int(before, "acknowledged_at") && status_of(before) == COMPLAINT_STATUS_OPEN)
 		return reply_error(ctx, 409, "acknowledge complaint %lld first: the customer must have been contacted",
 				   (long long)rec_int(before, "id"));
 	if (move_to(ctx, after, COMPLAINT_STATUS_PROPOSED) < 0)
-		return;
+		return PD_EREPLIED;
 	int64_t amount = 0;
 	pd_arg_int(ctx->args, "amount_fen", &amount);
 	pd_map_set_str(ctx->a, after, "proposal", pd_arg_str(ctx->args, "text"));
@@ -849,28 +851,28 @@ void cmd_complaint_propose(struct cmd_ctx *ctx)
 	customer_contacted(ctx, after);
 	/* above the owner's authority the proposal goes up before the customer hears it */
 	bool escalated = auto_escalate(ctx, after);
-	finish(ctx, before, after, "propose", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "propose", pd_arg_str(ctx->args, "text"), 200,
 	       escalated ? "proposal recorded; above your authority, escalated for approval" : "proposal recorded");
 }
 
-void cmd_complaint_accept(struct cmd_ctx *ctx)
+int cmd_complaint_accept(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_ACCEPTED) < 0)
-		return;
+		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "accepted_at", ctx->now);
-	finish(ctx, before, after, "customer_accepted", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "customer_accepted", pd_arg_str(ctx->args, "text"), 200,
 	       "the customer accepted; close with their feedback");
 }
 
-void cmd_complaint_refuse(struct cmd_ctx *ctx)
+int cmd_complaint_refuse(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_REFUSED) < 0)
-		return;
+		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "refusals", rec_int(after, "refusals") + 1);
 	bool escalated = auto_escalate(ctx, after);
-	finish(ctx, before, after, "customer_refused", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "customer_refused", pd_arg_str(ctx->args, "text"), 200,
 	       escalated ? "the customer refused; escalated"
 			 : "the customer refused the final solution; refer to external review or propose again");
 }
@@ -890,31 +892,31 @@ static int check_new_owner(struct cmd_ctx *ctx, const char *name, enum complaint
 	return 0;
 }
 
-void cmd_complaint_handover(struct cmd_ctx *ctx)
+int cmd_complaint_handover(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *to = pd_arg_str(ctx->args, "to");
 	if (status_of(before) == COMPLAINT_STATUS_CLOSED)
 		return reply_error(ctx, 409, "complaint %lld is closed", (long long)rec_int(before, "id"));
 	if (strcmp(to, rec_str(before, "owner")) == 0)
 		return reply_error(ctx, 409, "%s already owns complaint %lld", to, (long long)rec_int(before, "id"));
 	if (check_new_owner(ctx, to, level_of(before)) < 0)
-		return;
+		return PD_EREPLIED;
 	pd_map_set_str(ctx->a, after, "owner", to);
 	pd_map_set_int(ctx->a, after, "handovers", rec_int(after, "handovers") + 1);
-	finish(ctx, before, after, "handover",
+	return finish(ctx, before, after, "handover",
 	       pd_sprintf(ctx->a, "from %s to %s: %s", *rec_str(before, "owner") ? rec_str(before, "owner") : "(queue)",
 			  to, pd_arg_str(ctx->args, "reason")),
 	       200, pd_sprintf(ctx->a, "handed over to %s", to));
 }
 
-void cmd_complaint_take(struct cmd_ctx *ctx)
+int cmd_complaint_take(struct cmd_ctx *ctx)
 {
 	struct pd_value *before;
 	if (complaint_load(ctx, &before))
-		return;
+		return PD_EREPLIED;
 	if (*rec_str(before, "owner"))
 		return reply_error(ctx, 409, "complaint %lld is owned by %s: ask for a hand-over",
 				   (long long)rec_int(before, "id"), rec_str(before, "owner"));
@@ -923,58 +925,58 @@ void cmd_complaint_take(struct cmd_ctx *ctx)
 				   rec_str(before, "level"));
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);
-	finish(ctx, before, after, "take", NULL, 200, pd_sprintf(ctx->a, "%s takes the complaint", ctx->sess->user));
+	return finish(ctx, before, after, "take", NULL, 200, pd_sprintf(ctx->a, "%s takes the complaint", ctx->sess->user));
 }
 
-void cmd_complaint_escalate(struct cmd_ctx *ctx)
+int cmd_complaint_escalate(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (!complaint_transition_allowed(status_of(before), COMPLAINT_STATUS_ESCALATED, level_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s at %s level: it cannot go higher",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"), rec_str(before, "level"));
 	const char *to = pd_arg_str(ctx->args, "to");
 	if (to && check_new_owner(ctx, to, level_of(before) + 1) < 0)
-		return;
+		return PD_EREPLIED;
 	struct complaint_facts f = facts_of(ctx, after);
 	f.manual_request = true;
 	struct complaint_escalation e;
 	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK)
 		return reply_error(ctx, 500, "internal error: escalation check failed");
 	escalate(ctx, after, e.triggers, to);
-	finish(ctx, before, after, "escalate", pd_arg_str(ctx->args, "reason"), 200,
+	return finish(ctx, before, after, "escalate", pd_arg_str(ctx->args, "reason"), 200,
 	       pd_sprintf(ctx->a, "escalated to %s", rec_str(after, "level")));
 }
 
-void cmd_complaint_refer(struct cmd_ctx *ctx)
+int cmd_complaint_refer(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_EXTERNAL_REVIEW) < 0)
-		return;
+		return PD_EREPLIED;
 	pd_map_set_str(ctx->a, after, "external_body", pd_arg_str(ctx->args, "body"));
 	pd_map_set_int(ctx->a, after, "referred_at", ctx->now);
-	finish(ctx, before, after, "refer", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "refer", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "referred to %s", pd_arg_str(ctx->args, "body")));
 }
 
-void cmd_complaint_outcome(struct cmd_ctx *ctx)
+int cmd_complaint_outcome(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (status_of(before) != COMPLAINT_STATUS_EXTERNAL_REVIEW)
 		return reply_error(ctx, 409, "complaint %lld is not in external review", (long long)rec_int(before, "id"));
 	pd_map_set_str(ctx->a, after, "external_outcome", pd_arg_str(ctx->args, "outcome"));
 	pd_map_set_int(ctx->a, after, "outcome_at", ctx->now);
-	finish(ctx, before, after, "external_outcome", NULL, 200, "outcome recorded; close with the feedback");
+	return finish(ctx, before, after, "external_outcome", NULL, 200, "outcome recorded; close with the feedback");
 }
 
-void cmd_complaint_close(struct cmd_ctx *ctx)
+int cmd_complaint_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (complaint_load(ctx, &before))
-		return;
+		return PD_EREPLIED;
 	int64_t satisfaction = 0;
 	bool has_sat = pd_arg_int(ctx->args, "satisfaction", &satisfaction);
 	if (has_sat && (satisfaction < SATISFACTION_MIN || satisfaction > SATISFACTION_MAX))
@@ -994,10 +996,10 @@ void cmd_complaint_close(struct cmd_ctx *ctx)
 		return reply_error(ctx, 403, "complaint %lld is at %s level: a %s or above closes it",
 				   (long long)rec_int(before, "id"), rec_str(before, "level"), rec_str(before, "level"));
 	if (may_work(ctx, before) < 0)
-		return;
+		return PD_EREPLIED;
 	after = pd_value_copy(ctx->a, before);
 	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED) < 0)
-		return;
+		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "satisfaction", satisfaction);
 	pd_map_set_str(ctx->a, after, "feedback", pd_arg_str(ctx->args, "feedback"));
 	pd_map_set_str(ctx->a, after, "responsible", pd_arg_str(ctx->args, "responsible"));
@@ -1007,14 +1009,14 @@ void cmd_complaint_close(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
 	if (ctx->now > rec_int(after, "resolve_by"))
 		pd_map_set_bool(ctx->a, after, "ever_overdue", true);
-	finish(ctx, before, after, "close", NULL, 200, "closed");
+	return finish(ctx, before, after, "close", NULL, 200, "closed");
 }
 
-void cmd_complaint_reopen(struct cmd_ctx *ctx)
+int cmd_complaint_reopen(struct cmd_ctx *ctx)
 {
 	struct pd_value *before;
 	if (complaint_load(ctx, &before))
-		return;
+		return PD_EREPLIED;
 	if (status_of(before) != COMPLAINT_STATUS_CLOSED)
 		return reply_error(ctx, 409, "complaint %lld is not closed", (long long)rec_int(before, "id"));
 	struct pd_value *after = pd_value_copy(ctx->a, before);
@@ -1044,18 +1046,18 @@ void cmd_complaint_reopen(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "closed_at", 0);
 	pd_map_set_int(ctx->a, after, "accepted_at", 0);
 	pd_map_set_bool(ctx->a, after, "resolve_breached", false);
-	finish(ctx, before, after, "reopen", pd_arg_str(ctx->args, "reason"), 200, "reopened");
+	return finish(ctx, before, after, "reopen", pd_arg_str(ctx->args, "reason"), 200, "reopened");
 }
 
 /* Waiting for the customer, a partner carrier or documents stops the
  * resolve and update clocks; RESUME moves resolve-by by the paused span, in
  * the clock's own time (business time across nights and weekends), never
  * past the 30-day ceiling or a regulator's deadline. */
-void cmd_complaint_wait(struct cmd_ctx *ctx)
+int cmd_complaint_wait(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (!clocks_run(status_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s: its clocks do not run",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
@@ -1065,15 +1067,15 @@ void cmd_complaint_wait(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "waiting_for", pd_arg_str(ctx->args, "for"));
 	pd_map_set_int(ctx->a, after, "paused_at", ctx->now);
 	pd_map_set_int(ctx->a, after, "pauses", rec_int(after, "pauses") + 1);
-	finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
+	return finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
 	       pd_sprintf(ctx->a, "waiting for the %s: the resolve clock is paused", pd_arg_str(ctx->args, "for")));
 }
 
-void cmd_complaint_resume(struct cmd_ctx *ctx)
+int cmd_complaint_resume(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	if (!is_paused(before))
 		return reply_error(ctx, 409, "complaint %lld is not waiting", (long long)rec_int(before, "id"));
 	int64_t span;
@@ -1081,7 +1083,7 @@ void cmd_complaint_resume(struct cmd_ctx *ctx)
 	int rc = end_pause(ctx, after, true, &span, &business);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "resumed after %lld %s second(s) paused", (long long)span,
 			  business ? "business" : "calendar"));
 }
@@ -1261,7 +1263,7 @@ static int walk_due(struct cmd_ctx *ctx, int64_t before, int64_t limit, const st
 /* Picks the narrowest index for the filters and keeps what matches every
  * filter: newest first by opening day and id; with overdue=yes alone, most
  * overdue first. */
-void cmd_complaint_list(struct cmd_ctx *ctx)
+int cmd_complaint_list(struct cmd_ctx *ctx)
 {
 	struct list_filter f = {
 		.owner = pd_arg_str(ctx->args, "owner"), .queue = pd_arg_str(ctx->args, "queue"),
@@ -1272,7 +1274,7 @@ void cmd_complaint_list(struct cmd_ctx *ctx)
 	};
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
-		return;
+		return PD_EREPLIED;
 	int64_t to_day = 0;
 	date_bound(pd_arg_str(ctx->args, "from"), &f.from);
 	date_bound(pd_arg_str(ctx->args, "to"), &to_day);
@@ -1334,6 +1336,7 @@ void cmd_complaint_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu complaints", list->u.c.count);
+	return 0;
 }
 
 /* ---- statistics: counters and duration indexes, never every complaint ---- */
@@ -1373,7 +1376,7 @@ static void add_duration_stats(struct cmd_ctx *ctx, struct pd_value *d, const ch
 
 /* Runs on the slow thread with a read transaction: a year's range walks
  * many counters. Figures are about the complaints OPENED in the period. */
-void cmd_complaint_stats(struct cmd_ctx *ctx)
+int cmd_complaint_stats(struct cmd_ctx *ctx)
 {
 	int y1, m1, d1 = 1, y2, m2, d2;
 	const char *month = pd_arg_str(ctx->args, "month");
@@ -1487,4 +1490,5 @@ void cmd_complaint_stats(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "%lld complaints opened in the period", (long long)opened);
+	return 0;
 }

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "customer.h"
 #include "record.h"
 
@@ -71,11 +71,11 @@ static struct pd_value *run_present(struct cmd_ctx *ctx, int month, const struct
 	return out;
 }
 
-void cmd_monthend_run(struct cmd_ctx *ctx)
+int cmd_monthend_run(struct cmd_ctx *ctx)
 {
 	int month;
 	if (month_arg(ctx, "month", &month))
-		return;
+		return PD_EREPLIED;
 	if (month >= month_now(ctx))
 		return reply_error(ctx, 422, "month %s has not ended yet", month_text(ctx, month));
 	struct pd_value *old = NULL, *run;
@@ -106,9 +106,10 @@ void cmd_monthend_run(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = run_present(ctx, month, run);
 	reply_ok(ctx, 200, "month-end %s started", month_text(ctx, month));
+	return 0;
 }
 
-void cmd_monthend_status(struct cmd_ctx *ctx)
+int cmd_monthend_status(struct cmd_ctx *ctx)
 {
 	int y, m;
 	pd_month_parse(pd_arg_str(ctx->args, "month"), &y, &m);
@@ -119,6 +120,7 @@ void cmd_monthend_status(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = run_present(ctx, month, run);
 	reply_ok(ctx, 200, "month-end %s: %s", month_text(ctx, month), run ? rec_str(run, "status") : "not_started");
+	return 0;
 }
 
 /* One customer of the run: its tier, then the warning rule. */

@@ -60,7 +60,7 @@ struct due_entry {
 
 /* Runs at most SWEEP_BATCH due entries; `more: yes` asks the loop to run
  * again at once. Each module's handler moves or removes its own entry. */
-void cmd_sweep(struct cmd_ctx *ctx)
+int cmd_sweep(struct cmd_ctx *ctx)
 {
 	struct due_entry batch[SWEEP_BATCH];
 	size_t n = 0;
@@ -111,4 +111,5 @@ void cmd_sweep(struct cmd_ctx *ctx)
 	ctx->rep->data = d;
 	ctx->timers_changed = true;
 	reply_ok(ctx, 200, "%zu due action(s) run", done);
+	return 0;
 }

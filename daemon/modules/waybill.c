@@ -117,7 +117,7 @@ static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
 	return rc;
 }
 
-void cmd_waybill_create(struct cmd_ctx *ctx)
+int cmd_waybill_create(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
@@ -199,6 +199,7 @@ void cmd_waybill_create(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "status", "created");
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "waybill %s created", number);
+	return 0;
 }
 
 /* Adds late / completely_delayed to a waybill as shown. */
@@ -249,12 +250,12 @@ int waybill_events(struct cmd_ctx *ctx, const char *number, struct pd_value **ou
 	return 0;
 }
 
-void cmd_waybill_get(struct cmd_ctx *ctx)
+int cmd_waybill_get(struct cmd_ctx *ctx)
 {
 	const char *number = pd_arg_str(ctx->args, "number");
 	struct pd_value *wb, *events;
 	if (waybill_load(ctx, number, &wb))
-		return;
+		return PD_EREPLIED;
 	int rc = waybill_events(ctx, number, &events);
 	if (rc)
 		return reply_store_error(ctx, rc);
@@ -263,9 +264,10 @@ void cmd_waybill_get(struct cmd_ctx *ctx)
 	pd_map_set(ctx->a, out, "events", events);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
+	return 0;
 }
 
-void cmd_scan(struct cmd_ctx *ctx)
+int cmd_scan(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
@@ -291,7 +293,7 @@ void cmd_scan(struct cmd_ctx *ctx)
 
 	struct pd_value *wb;
 	if (waybill_load(ctx, number, &wb))
-		return;
+		return PD_EREPLIED;
 	int64_t created = 0;
 	pd_map_int(wb, "created_at", &created);
 	if (at < created)
@@ -373,6 +375,7 @@ void cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_int(a, d, "seq", seq);
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "%s recorded", event_name);
+	return 0;
 }
 
 /* ---- address change and recall ---- */
@@ -433,7 +436,7 @@ static void record_requester(struct cmd_ctx *ctx, struct pd_value *ev)
 	pd_map_set_str(ctx->a, ev, "accepted_by", ctx->sess->user);
 }
 
-void cmd_waybill_redirect(struct cmd_ctx *ctx)
+int cmd_waybill_redirect(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
@@ -442,7 +445,7 @@ void cmd_waybill_redirect(struct cmd_ctx *ctx)
 	const char *dest_depot = pd_arg_str(ctx->args, "dest_depot");
 	struct pd_value *wb;
 	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *why;
 	if (wb_change_allowed((enum wb_status)wb_status_parse(pd_map_str(wb, "status")),
 			      pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
@@ -490,15 +493,16 @@ void cmd_waybill_redirect(struct cmd_ctx *ctx)
 	pd_map_set_int(a, d, "fee_fen", fee);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "address changed");
+	return 0;
 }
 
-void cmd_waybill_recall(struct cmd_ctx *ctx)
+int cmd_waybill_recall(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
 	struct pd_value *wb;
 	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *status = pd_map_str(wb, "status");
 	int cur = wb_status_parse(status);
 	const char *why;
@@ -529,4 +533,5 @@ void cmd_waybill_recall(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "recalled: the parcel returns to its sender");
+	return 0;
 }

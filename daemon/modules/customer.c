@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
@@ -294,7 +294,7 @@ static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
 }
 
 /* The short answer of a change: who the customer is and where it stands. */
-static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		   const char *action, const char *text, int code, const char *msg)
 {
 	int rc = customer_save(ctx, before, after, action, text);
@@ -308,11 +308,12 @@ static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd
 	pd_map_set_str(ctx->a, d, "service_level", rec_str(after, "service_level"));
 	ctx->rep->data = d;
 	reply_ok(ctx, code, "%s", msg);
+	return 0;
 }
 
 /* ---- commands ---- */
 
-void cmd_customer_add(struct cmd_ctx *ctx)
+int cmd_customer_add(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *account = pd_arg_str(ctx->args, "account");
@@ -327,7 +328,7 @@ void cmd_customer_add(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "id", 0);
 	pd_map_set_str(a, c, "account", account);
 	if (apply_args(ctx, c) < 0)
-		return;
+		return PD_EREPLIED;
 	if ((rc = store_next_seq(ctx->txn, ctx->st, "customer", &id)))
 		return reply_store_error(ctx, rc);
 	pd_map_set_int(a, c, "id", (int64_t)id);
@@ -340,31 +341,31 @@ void cmd_customer_add(struct cmd_ctx *ctx)
 			       pd_sprintf(a, "%04d-%02d-%02d", today / 10000, today / 100 % 100, today % 100));
 	pd_map_set_str(a, c, "tier_override", "");
 	customer_apply_tier(ctx, c, month_add(month_now(ctx), -1));
-	finish(ctx, NULL, c, "add", NULL, 201, pd_sprintf(a, "customer %s added", account));
+	return finish(ctx, NULL, c, "add", NULL, 201, pd_sprintf(a, "customer %s added", account));
 }
 
-void cmd_customer_edit(struct cmd_ctx *ctx)
+int cmd_customer_edit(struct cmd_ctx *ctx)
 {
 	struct pd_value *before;
 	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	int given = apply_args(ctx, after);
 	if (given < 0)
-		return;
+		return PD_EREPLIED;
 	if (given == 0)
 		return reply_error(ctx, 400, "nothing to change: give at least one field");
 	/* payment terms and the contract start decide the tier: ask the rules
 	 * again for the last complete month */
 	customer_apply_tier(ctx, after, month_add(month_now(ctx), -1));
-	finish(ctx, before, after, "edit", NULL, 200, "changed");
+	return finish(ctx, before, after, "edit", NULL, 200, "changed");
 }
 
-void cmd_customer_tier(struct cmd_ctx *ctx)
+int cmd_customer_tier(struct cmd_ctx *ctx)
 {
 	struct pd_value *before;
 	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	const char *tier = pd_arg_str(ctx->args, "tier");
 	const char *reason = pd_arg_str(ctx->args, "reason");
@@ -384,10 +385,10 @@ void cmd_customer_tier(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "tier_override_by", ctx->sess->user);
 	pd_map_set_int(ctx->a, after, "tier_override_at", ctx->now);
 	set_effective_tier(ctx, after);
-	finish(ctx, before, after, "tier_override", reason, 200, pd_sprintf(ctx->a, "tier set by hand: %s", tier));
+	return finish(ctx, before, after, "tier_override", reason, 200, pd_sprintf(ctx->a, "tier set by hand: %s", tier));
 }
 
-void cmd_customer_explain(struct cmd_ctx *ctx)
+int cmd_customer_explain(struct cmd_ctx *ctx)
 {
 	const char *account = pd_arg_str(ctx->args, "account");
 	int y, m;
@@ -395,7 +396,7 @@ void cmd_customer_explain(struct cmd_ctx *ctx)
 	int month = y * 100 + m;
 	struct pd_value *c;
 	if (customer_load(ctx, account, &c))
-		return;
+		return PD_EREPLIED;
 	const char *key = pd_sprintf(ctx->a, "%s|%06d", account, month);
 	struct pd_value *e = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, e, "account", account);
@@ -413,6 +414,7 @@ void cmd_customer_explain(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = present(ctx, e);
 	reply_ok(ctx, 200, "%s %s marked explained", account, month_text(ctx, month));
+	return 0;
 }
 
 /* ---- GET ---- */
@@ -489,13 +491,13 @@ static bool keep_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
 	return true;
 }
 
-void cmd_customer_get(struct cmd_ctx *ctx)
+int cmd_customer_get(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *account = pd_arg_str(ctx->args, "account");
 	struct pd_value *c;
 	if (customer_load(ctx, account, &c))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *out = present(ctx, c);
 	pd_map_set_str(a, out, "tier_source", *rec_str(c, "tier_override") ? "override" : "auto");
 	int now_month = month_now(ctx), last_complete = month_add(now_month, -1);
@@ -547,6 +549,7 @@ void cmd_customer_get(struct cmd_ctx *ctx)
 	pd_map_set(a, out, "timeline", timeline);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "customer %s: %s", account, rec_str(c, "tier"));
+	return 0;
 }
 
 /* ---- LIST ---- */
@@ -611,7 +614,7 @@ static int list_by_name(struct cmd_ctx *ctx, struct list_filter *f, int64_t limi
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-void cmd_customer_list(struct cmd_ctx *ctx)
+int cmd_customer_list(struct cmd_ctx *ctx)
 {
 	struct list_filter f = {
 		.phone = pd_arg_str(ctx->args, "phone"), .tier = pd_arg_str(ctx->args, "tier"),
@@ -623,7 +626,7 @@ void cmd_customer_list(struct cmd_ctx *ctx)
 		f.name_prefix = name_key(ctx, name);
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
-		return;
+		return PD_EREPLIED;
 	int rc;
 	size_t kept;
 	const char *key = f.phone ? pd_sprintf(ctx->a, "phone=%s", f.phone)
@@ -638,4 +641,5 @@ void cmd_customer_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = f.rows;
 	reply_ok(ctx, 200, "%zu customers", f.rows->u.c.count);
+	return 0;
 }

@@ -307,12 +307,12 @@ static int text_section(struct cmd_ctx *ctx, const struct scope *s, int month, s
 }
 
 /* Runs off the event loop (CMD_SLOW): the incident list loads records. */
-void cmd_report_month(struct cmd_ctx *ctx)
+int cmd_report_month(struct cmd_ctx *ctx)
 {
 	struct scope s;
 	int month, rc;
 	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *out = pd_map(ctx->a), *section;
 	describe_scope(ctx, &s, month, out);
 	pd_map_set(ctx->a, out, "volume", volume_section(ctx, &s, month));
@@ -329,6 +329,7 @@ void cmd_report_month(struct cmd_ctx *ctx)
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "report of %s%s%s for %s", s.kind, s.customer || strcmp(s.kind, "depot") == 0 ? " " : "",
 		 s.customer || strcmp(s.kind, "depot") == 0 ? s.id : "", month_text(ctx, month));
+	return 0;
 }
 
 /* scope=network | customer:ACCOUNT | depot:CODE */
@@ -360,12 +361,12 @@ static int scope_from_text(struct cmd_ctx *ctx, const char *text, struct scope *
 	return -1;
 }
 
-void cmd_report_text(struct cmd_ctx *ctx)
+int cmd_report_text(struct cmd_ctx *ctx)
 {
 	struct scope s;
 	int month, rc;
 	if (scope_from_text(ctx, pd_arg_str(ctx->args, "scope"), &s) || month_arg(ctx, "month", &month))
-		return;
+		return PD_EREPLIED;
 	const char *section = pd_arg_str(ctx->args, "section");
 	const char *key = text_key(ctx, &s, month, section);
 	struct pd_value *r = pd_map(ctx->a);
@@ -384,6 +385,7 @@ void cmd_report_text(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, d, "section", section);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "%s written", section);
+	return 0;
 }
 
 /* ---- KPI ---- */
@@ -406,12 +408,12 @@ static struct pd_value *kpi_row(struct cmd_ctx *ctx, enum kpi_kind kind, const s
 }
 
 /* A read on the loop: eleven counter look-ups. */
-void cmd_kpi(struct cmd_ctx *ctx)
+int cmd_kpi(struct cmd_ctx *ctx)
 {
 	struct scope s;
 	int month;
 	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
-		return;
+		return PD_EREPLIED;
 	struct customer_rules_config rules;
 	customer_rules_from_config(ctx->cfg, &rules);
 	struct kpi_result r[KPI_COUNT];
@@ -437,4 +439,5 @@ void cmd_kpi(struct cmd_ctx *ctx)
 	ctx->rep->data = rows;
 	reply_ok(ctx, 200, "%d of %d KPIs met: %s%s%s, %s", met, KPI_COUNT, s.kind,
 		 strcmp(s.kind, "network") ? " " : "", strcmp(s.kind, "network") ? s.id : "", month_text(ctx, month));
+	return 0;
 }

@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "../protocol/value.h"
+#include "value.h"
 
 #define STORE_SCHEMA_VERSION 1
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "claim.h"
 #include "calendar.h"
 #include "compensation.h"
@@ -235,7 +235,7 @@ static int claim_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_v
 	return rc;
 }
 
-static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		   const char *action, const char *text, int code, const char *msg)
 {
 	int rc = claim_save(ctx, before, after, action, text);
@@ -253,6 +253,7 @@ static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd
 	if (!ctx->rep->data)
 		ctx->rep->data = d;
 	reply_ok(ctx, code, "%s", msg);
+	return 0;
 }
 
 /* ---- the waybill facts a claim needs ---- */
@@ -291,7 +292,7 @@ static const char *type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, 
 
 /* ---- commands ---- */
 
-void cmd_claim_file(struct cmd_ctx *ctx)
+int cmd_claim_file(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "waybill");
@@ -304,7 +305,7 @@ void cmd_claim_file(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "argument 'claimed_fen' must be above 0");
 	struct pd_value *wb;
 	if (waybill_load(ctx, number, &wb))
-		return;
+		return PD_EREPLIED;
 	int64_t created = rec_int(wb, "created_at");
 	if (ctx->now > created + ctx->cfg->claim_filing_days * 86400)
 		return reply_error(ctx, 422, "past the filing deadline: a claim is filed within %lld days of sending",
@@ -352,7 +353,7 @@ void cmd_claim_file(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "assessment_count", 0);
 	if ((rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims", 1)))
 		return reply_store_error(ctx, rc);
-	finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %llu filed", (unsigned long long)id));
+	return finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %llu filed", (unsigned long long)id));
 }
 
 /* The claimant heard from us: the update clock starts again, in business
@@ -370,25 +371,25 @@ static int claimant_contacted(struct cmd_ctx *ctx, struct pd_value *c)
 	return 0;
 }
 
-void cmd_claim_ack(struct cmd_ctx *ctx)
+int cmd_claim_ack(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (rec_int(before, "acknowledged_at"))
 		return reply_error(ctx, 409, "claim %lld is already acknowledged", (long long)rec_int(before, "id"));
 	pd_map_set_int(ctx->a, after, "acknowledged_at", ctx->now);
 	int rc = claimant_contacted(ctx, after);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
+	return finish(ctx, before, after, "acknowledge", pd_arg_str(ctx->args, "text"), 200, "acknowledged");
 }
 
-void cmd_claim_note(struct cmd_ctx *ctx)
+int cmd_claim_note(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
 	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
 	if (contacted && awaits_decision(rec_str(after, "status"))) {
@@ -396,15 +397,15 @@ void cmd_claim_note(struct cmd_ctx *ctx)
 		if (rc)
 			return reply_store_error(ctx, rc);
 	}
-	finish(ctx, before, after, contacted ? "claimant_update" : "note", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, contacted ? "claimant_update" : "note", pd_arg_str(ctx->args, "text"), 200,
 	       contacted ? "update to the claimant recorded" : "note added");
 }
 
-void cmd_claim_wait(struct cmd_ctx *ctx)
+int cmd_claim_wait(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (!awaits_decision(rec_str(before, "status")))
 		return reply_error(ctx, 409, "claim %lld is %s: nothing waits for a decision",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
@@ -413,15 +414,15 @@ void cmd_claim_wait(struct cmd_ctx *ctx)
 				   rec_str(before, "waiting_for"));
 	pd_map_set_str(ctx->a, after, "waiting_for", pd_arg_str(ctx->args, "for"));
 	pd_map_set_int(ctx->a, after, "paused_at", ctx->now);
-	finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
+	return finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
 	       pd_sprintf(ctx->a, "waiting for the %s: the decide clock is paused", pd_arg_str(ctx->args, "for")));
 }
 
-void cmd_claim_resume(struct cmd_ctx *ctx)
+int cmd_claim_resume(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (!is_paused(before))
 		return reply_error(ctx, 409, "claim %lld is not waiting", (long long)rec_int(before, "id"));
 	int64_t span = end_pause(ctx, after, true);
@@ -436,15 +437,15 @@ void cmd_claim_resume(struct cmd_ctx *ctx)
 					 ctx->cfg->claim_update_secs));
 		pd_map_set_bool(ctx->a, after, "update_breached", false);
 	}
-	finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "resume", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "resumed after %lld second(s) paused", (long long)span));
 }
 
-void cmd_claim_doc(struct cmd_ctx *ctx)
+int cmd_claim_doc(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (!awaits_decision(rec_str(before, "status")))
 		return reply_error(ctx, 409, "claim %lld is %s: its file is settled", (long long)rec_int(before, "id"),
 				   rec_str(before, "status"));
@@ -466,7 +467,7 @@ void cmd_claim_doc(struct cmd_ctx *ctx)
 		pd_map_set_int(ctx->a, after, "complete_at", ctx->now);
 		pd_map_set_int(ctx->a, after, "decide_by", ctx->now + ctx->cfg->claim_decide_days * 86400);
 	}
-	finish(ctx, before, after, "document", pd_sprintf(ctx->a, "%s %s", kind, pd_arg_str(ctx->args, "ref")), 200,
+	return finish(ctx, before, after, "document", pd_sprintf(ctx->a, "%s %s", kind, pd_arg_str(ctx->args, "ref")), 200,
 	       complete ? "document recorded; the file is complete" : "document recorded");
 }
 
@@ -543,12 +544,12 @@ static bool arg_bool_or(struct cmd_ctx *ctx, const char *name, bool dflt)
 	return pd_arg_bool(ctx->args, name, dflt);
 }
 
-void cmd_claim_assess(struct cmd_ctx *ctx)
+int cmd_claim_assess(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *before, *after, *wb;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
 	if (!awaits_decision(status))
 		return reply_error(ctx, 409, "claim %lld is %s: it cannot be assessed", (long long)rec_int(before, "id"), status);
@@ -556,7 +557,7 @@ void cmd_claim_assess(struct cmd_ctx *ctx)
 	if (*missing)
 		return reply_error(ctx, 422, "cannot assess: documents missing: %s", missing);
 	if (waybill_load(ctx, rec_str(before, "waybill"), &wb))
-		return;
+		return PD_EREPLIED;
 
 	struct comp_waybill w = {
 		.fee_fen = rec_int(wb, "fee_fen"),
@@ -637,7 +638,7 @@ void cmd_claim_assess(struct cmd_ctx *ctx)
 	pd_map_set_str(a, after, "level", comp_authority_name(level));
 	pd_map_set_str(a, after, "cause", pd_arg_str(ctx->args, "cause"));
 	ctx->rep->data = present(ctx, entry);
-	finish(ctx, before, after, "assess", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "assess", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(a, "assessment %lld: %s, payable %lld fen, approval by %s", (long long)version,
 			  comp_decision_name(res.decision), (long long)res.payable_fen,
 			  comp_authority_name(res.authority)));
@@ -662,11 +663,11 @@ static int record_incident(struct cmd_ctx *ctx, const struct pd_value *c)
 					(long long)rec_int(c, "payable_fen")));
 }
 
-void cmd_claim_approve(struct cmd_ctx *ctx)
+int cmd_claim_approve(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
 	if (strcmp(status, "assessed") != 0 && strcmp(status, "escalated") != 0)
 		return reply_error(ctx, 409, "claim %lld is %s: only an assessed claim is approved",
@@ -703,15 +704,15 @@ void cmd_claim_approve(struct cmd_ctx *ctx)
 		if (rc)
 			return reply_store_error(ctx, rc);
 	}
-	finish(ctx, before, after, "approve", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "approve", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "approved: %lld fen", (long long)payable));
 }
 
-void cmd_claim_refuse(struct cmd_ctx *ctx)
+int cmd_claim_refuse(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (!awaits_decision(rec_str(before, "status")))
 		return reply_error(ctx, 409, "claim %lld is %s: it cannot be refused now",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
@@ -724,7 +725,7 @@ void cmd_claim_refuse(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "refusal_reason", pd_arg_str(ctx->args, "reason"));
 	pd_map_set_int(ctx->a, after, "refused_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "refused_by", ctx->sess->user);
-	finish(ctx, before, after, "refuse", pd_arg_str(ctx->args, "reason"), 200, "refused");
+	return finish(ctx, before, after, "refuse", pd_arg_str(ctx->args, "reason"), 200, "refused");
 }
 
 static int month_key(struct cmd_ctx *ctx, char *buf, size_t cap)
@@ -791,12 +792,12 @@ static int recovery_create(struct cmd_ctx *ctx, const struct pd_value *claim, co
 	return recovery_save(ctx, NULL, r, "create", NULL);
 }
 
-void cmd_claim_pay(struct cmd_ctx *ctx)
+int cmd_claim_pay(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
 	if (rec_int(before, "paid_at"))
 		return reply_error(ctx, 409, "claim %lld is already paid", (long long)rec_int(before, "id"));
@@ -852,36 +853,36 @@ void cmd_claim_pay(struct cmd_ctx *ctx)
 	    (amount >= ctx->cfg->report_major_claim_fen &&
 	     (rc = volume_incident(ctx, volume_month(ctx->now), pd_sprintf(a, "claim:%lld", (long long)rec_int(before, "id"))))))
 		return reply_store_error(ctx, rc);
-	finish(ctx, before, after, "pay",
+	return finish(ctx, before, after, "pay",
 	       pd_sprintf(a, "%lld fen by %s, ref %s", (long long)amount, pd_arg_str(ctx->args, "method"),
 			  pd_arg_str(ctx->args, "reference")),
 	       200, pd_sprintf(a, "paid %lld fen; %zu recovery item(s)", (long long)amount, ids->u.c.count));
 }
 
-void cmd_claim_close(struct cmd_ctx *ctx)
+int cmd_claim_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
 	if (strcmp(status, "paid") != 0 && strcmp(status, "refused") != 0)
 		return reply_error(ctx, 409, "claim %lld is %s: only a paid or refused claim is closed",
 				   (long long)rec_int(before, "id"), status);
 	pd_map_set_str(ctx->a, after, "status", "closed");
 	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
-	finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
 	       "closed; open recovery items stay open until settled");
 }
 
-void cmd_claim_link(struct cmd_ctx *ctx)
+int cmd_claim_link(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after, *complaint;
 	if (claim_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	int64_t cid;
 	pd_arg_int(ctx->args, "complaint", &cid);
 	if (rec_load(ctx, ctx->st->complaints, "complaint", cid, &complaint))
-		return;
+		return PD_EREPLIED;
 	if (strcmp(rec_str(complaint, "waybill"), rec_str(before, "waybill")) != 0)
 		return reply_error(ctx, 422, "complaint %lld is not about waybill %s", (long long)cid,
 				   rec_str(before, "waybill"));
@@ -903,7 +904,7 @@ void cmd_claim_link(struct cmd_ctx *ctx)
 	if ((rc = rec_save(ctx, ctx->st->complaints, cid, c_after)) ||
 	    (rc = rec_audit_change(ctx, "complaint", cid, "link_claim", NULL, complaint, c_after)))
 		return reply_store_error(ctx, rc);
-	finish(ctx, before, after, "link_complaint", NULL, 200,
+	return finish(ctx, before, after, "link_complaint", NULL, 200,
 	       pd_sprintf(ctx->a, "linked to complaint %lld", (long long)cid));
 }
 
@@ -960,11 +961,11 @@ static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value 
 	return clocks;
 }
 
-void cmd_claim_get(struct cmd_ctx *ctx)
+int cmd_claim_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *c;
 	if (claim_load(ctx, &c, NULL))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *out = present(ctx, c);
 	pd_map_set_str(ctx->a, out, "missing_documents", missing_docs(ctx, c));
 	pd_map_set(ctx->a, out, "clocks", claim_clocks(ctx, c));
@@ -980,6 +981,7 @@ void cmd_claim_get(struct cmd_ctx *ctx)
 	pd_map_set(ctx->a, out, "timeline", timeline);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "claim %lld: %s", (long long)rec_int(c, "id"), rec_str(c, "status"));
+	return 0;
 }
 
 /* ---- lists and totals ---- */
@@ -1012,7 +1014,7 @@ static bool claim_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
 	return true;
 }
 
-void cmd_claim_list(struct cmd_ctx *ctx)
+int cmd_claim_list(struct cmd_ctx *ctx)
 {
 	struct claim_filter f = {
 		.status = pd_arg_str(ctx->args, "status"), .depot = pd_arg_str(ctx->args, "depot"),
@@ -1022,7 +1024,7 @@ void cmd_claim_list(struct cmd_ctx *ctx)
 	};
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *key = f.waybill ? key_of(ctx, "waybill", f.waybill)
 			: f.phone ? key_of(ctx, "phone", f.phone)
 			: f.status ? key_of(ctx, "status", f.status)
@@ -1059,10 +1061,11 @@ void cmd_claim_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = f.list;
 	reply_ok(ctx, 200, "%zu claims", kept);
+	return 0;
 }
 
 /* Walks one month's counters (a handful of keys): never the claims. */
-void cmd_claim_totals(struct cmd_ctx *ctx)
+int cmd_claim_totals(struct cmd_ctx *ctx)
 {
 	int y, m;
 	pd_month_parse(pd_arg_str(ctx->args, "month"), &y, &m);
@@ -1108,6 +1111,7 @@ void cmd_claim_totals(struct cmd_ctx *ctx)
 		pd_map_set(a, d, pd_sprintf(a, "by_%s", dims[i]), by[i]);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "%lld fen paid on %lld claims", (long long)total, (long long)count);
+	return 0;
 }
 
 struct recovery_filter {
@@ -1131,7 +1135,7 @@ static bool recovery_keep(struct cmd_ctx *ctx, const struct pd_value *r, void *u
 	return true;
 }
 
-void cmd_recovery_list(struct cmd_ctx *ctx)
+int cmd_recovery_list(struct cmd_ctx *ctx)
 {
 	struct recovery_filter f = {
 		.kind = pd_arg_str(ctx->args, "kind"), .debtor = pd_arg_str(ctx->args, "debtor"),
@@ -1141,7 +1145,7 @@ void cmd_recovery_list(struct cmd_ctx *ctx)
 	pd_arg_int(ctx->args, "claim", &f.claim);
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *key = f.claim ? pd_sprintf(ctx->a, "rec_claim=%lld", (long long)f.claim)
 			: f.debtor ? key_of(ctx, "rec_debtor", f.debtor)
 			: f.creditor ? key_of(ctx, "rec_creditor", f.creditor)
@@ -1153,6 +1157,7 @@ void cmd_recovery_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = f.list;
 	reply_ok(ctx, 200, "%zu recovery items", kept);
+	return 0;
 }
 
 static int recovery_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
@@ -1170,11 +1175,11 @@ static int recovery_load(struct cmd_ctx *ctx, struct pd_value **before, struct p
 	return 0;
 }
 
-void cmd_recovery_receive(struct cmd_ctx *ctx)
+int cmd_recovery_receive(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (recovery_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	int64_t amount = 0;
 	pd_arg_int(ctx->args, "amount_fen", &amount);
 	int64_t received = rec_int(before, "received_fen"), due = rec_int(before, "due_fen");
@@ -1199,13 +1204,14 @@ void cmd_recovery_receive(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = present(ctx, after);
 	reply_ok(ctx, 200, "%lld fen received; %lld fen still due", (long long)amount, (long long)(due - received - amount));
+	return 0;
 }
 
-void cmd_recovery_writeoff(struct cmd_ctx *ctx)
+int cmd_recovery_writeoff(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (recovery_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	pd_map_set_str(ctx->a, after, "status", "written_off");
 	pd_map_set_int(ctx->a, after, "written_off_fen", rec_int(before, "due_fen") - rec_int(before, "received_fen"));
 	pd_map_set_str(ctx->a, after, "writeoff_reason", pd_arg_str(ctx->args, "reason"));
@@ -1215,6 +1221,7 @@ void cmd_recovery_writeoff(struct cmd_ctx *ctx)
 	ctx->rep->data = present(ctx, after);
 	reply_ok(ctx, 200, "written off: %s bears %lld fen", rec_str(after, "creditor"),
 		 (long long)rec_int(after, "written_off_fen"));
+	return 0;
 }
 
 /* A claim deadline has passed: mark it and raise the level that must act,

@@ -7,7 +7,7 @@
 
 /* Products of money and basis points can pass 2^63 for absurd but
  * accepted inputs (a fen argument goes up to 10^15): compare in 128 bits. */
-typedef __int128 wide;
+__extension__ typedef __int128 wide; /* exact products of fen amounts */
 
 const char *const WARNING_PRINCIPLES[5] = {
 	"sincere communication",

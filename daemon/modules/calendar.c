@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "calendar.h"
 #include "record.h"
 
@@ -559,7 +559,7 @@ static int load_for_change(struct cmd_ctx *ctx, struct pd_value **before, struct
 
 /* ---- commands ---- */
 
-void cmd_calendar_set(struct cmd_ctx *ctx)
+int cmd_calendar_set(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *name = pd_arg_str(ctx->args, "name");
@@ -610,8 +610,9 @@ void cmd_calendar_set(struct cmd_ctx *ctx)
 		pd_map_set_int(a, after, "created_at", ctx->now);
 	}
 	if (calendar_save(ctx, before, after, before ? "change" : "create", NULL, NULL) < 0)
-		return;
+		return PD_EREPLIED;
 	answer_change(ctx, after, before ? 200 : 201, before ? "hours changed" : "created");
+	return 0;
 }
 
 /* A dated change (holiday, make-up day): checks the date the calendar's
@@ -627,14 +628,14 @@ static const char *load_for_date(struct cmd_ctx *ctx, struct pd_value **before, 
 	return load_for_change(ctx, before, after) < 0 ? NULL : date;
 }
 
-void cmd_calendar_holiday(struct cmd_ctx *ctx)
+int cmd_calendar_holiday(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *label = pd_arg_str(ctx->args, "label");
 	struct pd_value *before, *after;
 	const char *date = load_for_date(ctx, &before, &after);
 	if (!date)
-		return;
+		return PD_EREPLIED;
 	const char *name = rec_str(before, "name");
 	struct pd_value *holidays = pd_map_get(before, "holidays");
 	if (find_date(holidays, date) >= 0)
@@ -650,39 +651,41 @@ void cmd_calendar_holiday(struct cmd_ctx *ctx)
 	pd_map_set_str(a, item, "label", label ? label : "");
 	pd_map_set(a, after, "holidays", list_with(a, holidays, date, item));
 	if (calendar_save(ctx, before, after, "holiday", label, date) < 0)
-		return;
+		return PD_EREPLIED;
 	answer_change(ctx, after, 201, pd_sprintf(a, "holiday %s added", date));
+	return 0;
 }
 
 /* Removes a date from the calendar's `field` list (holidays or workdays). */
-static void remove_date(struct cmd_ctx *ctx, const char *field, const char *noun, const char *action)
+static int remove_date(struct cmd_ctx *ctx, const char *field, const char *noun, const char *action)
 {
 	const char *date = pd_arg_str(ctx->args, "date");
 	struct pd_value *before, *after;
 	if (load_for_change(ctx, &before, &after) < 0)
-		return;
+		return PD_EREPLIED;
 	struct pd_value *list = pd_map_get(before, field);
 	if (find_date(list, date) < 0)
 		return reply_error(ctx, 404, "%s is not a %s of calendar %s", date, noun, rec_str(before, "name"));
 	pd_map_set(ctx->a, after, field, list_with(ctx->a, list, date, NULL));
 	if (calendar_save(ctx, before, after, action, NULL, date) < 0)
-		return;
+		return PD_EREPLIED;
 	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "%s %s removed", noun, date));
+	return 0;
 }
 
-void cmd_calendar_unholiday(struct cmd_ctx *ctx)
+int cmd_calendar_unholiday(struct cmd_ctx *ctx)
 {
-	remove_date(ctx, "holidays", "holiday", "unholiday");
+	return remove_date(ctx, "holidays", "holiday", "unholiday");
 }
 
-void cmd_calendar_workday(struct cmd_ctx *ctx)
+int cmd_calendar_workday(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *label = pd_arg_str(ctx->args, "label");
 	struct pd_value *before, *after;
 	const char *date = load_for_date(ctx, &before, &after);
 	if (!date)
-		return;
+		return PD_EREPLIED;
 	const char *name = rec_str(before, "name");
 	char what[40], msg[MSG_MAX];
 	snprintf(what, sizeof(what), "make-up day %s", date);
@@ -708,16 +711,17 @@ void cmd_calendar_workday(struct cmd_ctx *ctx)
 	pd_map_set_str(a, item, "label", label ? label : "");
 	pd_map_set(a, after, "workdays", list_with(a, workdays, date, item));
 	if (calendar_save(ctx, before, after, "workday", label, date) < 0)
-		return;
+		return PD_EREPLIED;
 	answer_change(ctx, after, 201, pd_sprintf(a, "make-up day %s added", date));
+	return 0;
 }
 
-void cmd_calendar_unworkday(struct cmd_ctx *ctx)
+int cmd_calendar_unworkday(struct cmd_ctx *ctx)
 {
-	remove_date(ctx, "workdays", "make-up day", "unworkday");
+	return remove_date(ctx, "workdays", "make-up day", "unworkday");
 }
 
-void cmd_calendar_get(struct cmd_ctx *ctx)
+int cmd_calendar_get(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *name = pd_arg_str(ctx->args, "name");
@@ -732,7 +736,7 @@ void cmd_calendar_get(struct cmd_ctx *ctx)
 		if (rc)
 			return reply_store_error(ctx, rc);
 	} else if (calendar_get_rec(ctx, name, &rec)) {
-		return;
+		return PD_EREPLIED;
 	}
 	struct bizcal cal;
 	char msg[MSG_MAX];
@@ -759,9 +763,10 @@ void cmd_calendar_get(struct cmd_ctx *ctx)
 	pd_map_set(a, out, "timeline", timeline);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "calendar %s version %lld", name, (long long)rec_int(rec, "version"));
+	return 0;
 }
 
-void cmd_calendar_list(struct cmd_ctx *ctx)
+int cmd_calendar_list(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *assigned;
@@ -797,6 +802,7 @@ void cmd_calendar_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu calendars", list->u.c.count);
+	return 0;
 }
 
 /* Writes the timeline entry of a depot's move on calendar `name` (if it
@@ -813,14 +819,14 @@ static int audit_assignment(struct cmd_ctx *ctx, const char *name, const char *a
 	return rec_audit_change(ctx, "calendar", rec_int(cal, "id"), action, text, before, after);
 }
 
-void cmd_calendar_assign(struct cmd_ctx *ctx)
+int cmd_calendar_assign(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *depot = pd_arg_str(ctx->args, "depot");
 	const char *name = pd_arg_str(ctx->args, "calendar");
 	struct pd_value *cal, *old = NULL;
 	if (calendar_get_rec(ctx, name, &cal))
-		return;
+		return PD_EREPLIED;
 	char key[KEY_MAX];
 	size_t klen = depot_key(depot, key);
 	int rc = store_get(ctx->txn, ctx->st->calendars, key, klen, a, &old);
@@ -854,9 +860,10 @@ void cmd_calendar_assign(struct cmd_ctx *ctx)
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "depot %s uses calendar %s (version %lld); " APPLIES, depot, name,
 		 (long long)rec_int(cal, "version"));
+	return 0;
 }
 
-void cmd_calendar_unassign(struct cmd_ctx *ctx)
+int cmd_calendar_unassign(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *depot = pd_arg_str(ctx->args, "depot");
@@ -888,15 +895,16 @@ void cmd_calendar_unassign(struct cmd_ctx *ctx)
 		reply_ok(ctx, 200, "depot %s uses calendar " CALENDAR_DEFAULT_NAME "; " APPLIES, depot);
 	else
 		reply_ok(ctx, 200, "depot %s has no calendar: its clocks run on calendar time; " APPLIES, depot);
+	return 0;
 }
 
-void cmd_calendar_del(struct cmd_ctx *ctx)
+int cmd_calendar_del(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *name = pd_arg_str(ctx->args, "name");
 	struct pd_value *before, *assigned;
 	if (calendar_get_rec(ctx, name, &before))
-		return;
+		return PD_EREPLIED;
 	int rc = assignments(ctx, name, &assigned);
 	if (rc)
 		return reply_store_error(ctx, rc);
@@ -912,7 +920,7 @@ void cmd_calendar_del(struct cmd_ctx *ctx)
 		reply_error(ctx, 409, "calendar %s is assigned to depot %s: assign them another calendar first", name,
 			    b.data);
 		pd_buf_free(&b);
-		return;
+		return PD_EREPLIED;
 	}
 	struct pd_value *view_new = audit_view(ctx, before, NULL);
 	pd_map_set_bool(a, view_new, "deleted", true);
@@ -930,9 +938,10 @@ void cmd_calendar_del(struct cmd_ctx *ctx)
 			 "clocks already started keep theirs", name);
 	else
 		reply_ok(ctx, 200, "calendar %s deleted; clocks already started on it keep their due times", name);
+	return 0;
 }
 
-void cmd_calendar_due(struct cmd_ctx *ctx)
+int cmd_calendar_due(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *name = pd_arg_str(ctx->args, "name");
@@ -994,6 +1003,7 @@ void cmd_calendar_due(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "due_local", local);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "due %s", local);
+	return 0;
 }
 
 /* ---- clocks ---- */

@@ -6,18 +6,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "daemon.h"
 
-void cmd_ping(struct cmd_ctx *ctx)
+int cmd_ping(struct cmd_ctx *ctx)
 {
 	reply_ok(ctx, 200, "PONG");
+	return 0;
 }
 
-void cmd_quit(struct cmd_ctx *ctx)
+int cmd_quit(struct cmd_ctx *ctx)
 {
 	ctx->close_after = true;
 	reply_ok(ctx, 200, "bye");
+	return 0;
 }
 
 static struct pd_value *arg_description(struct cmd_ctx *ctx, const struct pd_arg_spec *s)
@@ -58,7 +60,7 @@ static struct pd_value *command_description(struct cmd_ctx *ctx,
 	return r;
 }
 
-void cmd_help(struct cmd_ctx *ctx)
+int cmd_help(struct cmd_ctx *ctx)
 {
 	const char *word = pd_arg_str(ctx->args, "command");
 	const char *sub = pd_arg_str(ctx->args, "sub");
@@ -76,6 +78,7 @@ void cmd_help(struct cmd_ctx *ctx)
 		return reply_error(ctx, 404, "no command %s%s%s", word, sub ? " " : "", sub ? sub : "");
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu commands", list->u.c.count);
+	return 0;
 }
 
 static void add_config_field(void *ud, const char *key, const char *value)
@@ -85,7 +88,7 @@ static void add_config_field(void *ud, const char *key, const char *value)
 	pd_map_set_str(ctx->a, pair[1], pd_sprintf(ctx->a, "config.%s", key), value);
 }
 
-void cmd_stats(struct cmd_ctx *ctx)
+int cmd_stats(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *d = pd_map(a);
@@ -131,10 +134,11 @@ void cmd_stats(struct cmd_ctx *ctx)
 	config_each(ctx->cfg, add_config_field, pair);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "ok");
+	return 0;
 }
 
 /* Runs on the slow thread: a compacting copy reads the whole store. */
-void cmd_backup(struct cmd_ctx *ctx)
+int cmd_backup(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
 	char dir[1024], stamp[32];
@@ -166,9 +170,10 @@ void cmd_backup(struct cmd_ctx *ctx)
 	ctx->rep->data = d;
 	log_msg("info", ctx->sess->conn_id, ctx->sess->user, "backup written to %s", dir);
 	reply_ok(ctx, 200, "backup written");
+	return 0;
 }
 
-void cmd_clock_get(struct cmd_ctx *ctx)
+int cmd_clock_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *d = pd_map(ctx->a);
 	map_set_time(ctx, d, "now", ctx->now);
@@ -176,9 +181,10 @@ void cmd_clock_get(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, d, "timezone", ctx->cfg->timezone);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "ok");
+	return 0;
 }
 
-void cmd_clock_set(struct cmd_ctx *ctx)
+int cmd_clock_set(struct cmd_ctx *ctx)
 {
 	if (!ctx->cfg->enable_test_clock)
 		return reply_error(ctx, 403, "the clock is set only when the daemon runs with --enable-test-clock");
@@ -189,4 +195,5 @@ void cmd_clock_set(struct cmd_ctx *ctx)
 	ctx->timers_changed = true; /* due times may have come */
 	log_msg("warn", ctx->sess->conn_id, ctx->sess->user, "clock set to %lld", (long long)t);
 	cmd_clock_get(ctx);
+	return 0;
 }

@@ -123,7 +123,7 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg)
 }
 
 /* Runs on the slow thread: yescrypt costs milliseconds by design. */
-void cmd_auth(struct cmd_ctx *ctx)
+int cmd_auth(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "user");
 	const char *password = pd_arg_str(ctx->args, "password");
@@ -145,9 +145,10 @@ void cmd_auth(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, d, "role", pd_role_name(ctx->auth_role));
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "welcome %s", name);
+	return 0;
 }
 
-void cmd_whoami(struct cmd_ctx *ctx)
+int cmd_whoami(struct cmd_ctx *ctx)
 {
 	struct pd_value *d = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, d, "user", ctx->sess->role ? ctx->sess->user : "");
@@ -155,6 +156,7 @@ void cmd_whoami(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, d, "connection", (int64_t)ctx->sess->conn_id);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "ok");
+	return 0;
 }
 
 static int check_password_strength(struct cmd_ctx *ctx, const char *pw)
@@ -166,7 +168,7 @@ static int check_password_strength(struct cmd_ctx *ctx, const char *pw)
 	return 0;
 }
 
-void cmd_user_add(struct cmd_ctx *ctx)
+int cmd_user_add(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
 	const char *pw = pd_arg_str(ctx->args, "password");
@@ -174,7 +176,7 @@ void cmd_user_add(struct cmd_ctx *ctx)
 	if (strlen(name) >= USER_NAME_MAX)
 		return reply_error(ctx, 400, "user name longer than %d bytes", USER_NAME_MAX - 1);
 	if (check_password_strength(ctx, pw) < 0)
-		return;
+		return PD_EREPLIED;
 	MDB_val k = { strlen(name), (void *)name }, v;
 	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
 	if (rc == 0)
@@ -197,6 +199,7 @@ void cmd_user_add(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, d, "role", pd_role_name(role));
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "user %s created", name);
+	return 0;
 }
 
 int role_authority_tier(enum pd_role r)
@@ -215,18 +218,18 @@ int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u)
 	return rc;
 }
 
-void cmd_user_passwd(struct cmd_ctx *ctx)
+int cmd_user_passwd(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
 	const char *pw = pd_arg_str(ctx->args, "password");
 	if (strcmp(name, ctx->sess->user) != 0 && ctx->sess->role < ROLE_ADMIN)
 		return reply_error(ctx, 403, "only an admin changes another user's password");
 	if (check_password_strength(ctx, pw) < 0)
-		return;
+		return PD_EREPLIED;
 	struct pd_value *u;
 	int rc = user_load(ctx, name, &u);
 	if (rc)
-		return;
+		return PD_EREPLIED;
 	char hash[256];
 	if (password_hash(pw, hash, sizeof(hash)) < 0)
 		return reply_error(ctx, 500, "internal error: cannot hash the password");
@@ -235,9 +238,10 @@ void cmd_user_passwd(struct cmd_ctx *ctx)
 	    (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "passwd", NULL)))
 		return reply_store_error(ctx, rc);
 	reply_ok(ctx, 200, "password changed for %s", name);
+	return 0;
 }
 
-void cmd_user_del(struct cmd_ctx *ctx)
+int cmd_user_del(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
 	if (strcmp(name, ctx->sess->user) == 0)
@@ -249,9 +253,10 @@ void cmd_user_del(struct cmd_ctx *ctx)
 	if (rc || (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "del", NULL)))
 		return reply_store_error(ctx, rc);
 	reply_ok(ctx, 200, "user %s deleted", name);
+	return 0;
 }
 
-void cmd_user_list(struct cmd_ctx *ctx)
+int cmd_user_list(struct cmd_ctx *ctx)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->users, &cur);
@@ -276,4 +281,5 @@ void cmd_user_list(struct cmd_ctx *ctx)
 	mdb_cursor_close(cur);
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu users", list->u.c.count);
+	return 0;
 }

@@ -243,7 +243,7 @@ static int warning_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd
 	return rc;
 }
 
-static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		   const char *action, const char *text, int code, const char *msg)
 {
 	int rc = warning_save(ctx, before, after, action, text);
@@ -258,9 +258,10 @@ static void finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd
 		map_set_time(ctx, d, "next_followup_at", rec_int(after, "next_followup_at"));
 	ctx->rep->data = d;
 	reply_ok(ctx, code, "%s", msg);
+	return 0;
 }
 
-void cmd_warning_add(struct cmd_ctx *ctx)
+int cmd_warning_add(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *type = pd_arg_str(ctx->args, "type"), *subtype = pd_arg_str(ctx->args, "subtype");
@@ -271,9 +272,9 @@ void cmd_warning_add(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "a cause goes with a service_incident warning only");
 	struct pd_value *c, *w;
 	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c))
-		return;
+		return PD_EREPLIED;
 	if (owner && user_load(ctx, owner, NULL))
-		return;
+		return PD_EREPLIED;
 	if (!owner && !*rec_str(c, "manager"))
 		owner = ctx->sess->user; /* nobody else to own it: whoever enters it */
 	int rc;
@@ -287,15 +288,15 @@ void cmd_warning_add(struct cmd_ctx *ctx)
 		pd_map_set_str(a, w, "competitor", pd_arg_str(ctx->args, "competitor"));
 	if ((rc = note_on_customer(ctx, c, w)))
 		return reply_store_error(ctx, rc);
-	finish(ctx, NULL, w, "add", NULL, 201, pd_sprintf(a, "warning %lld added", (long long)rec_int(w, "id")));
+	return finish(ctx, NULL, w, "add", NULL, 201, pd_sprintf(a, "warning %lld added", (long long)rec_int(w, "id")));
 }
 
-void cmd_warning_followup(struct cmd_ctx *ctx)
+int cmd_warning_followup(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *before, *after;
 	if (warning_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (is_closed(before))
 		return reply_error(ctx, 409, "warning %lld is closed", (long long)rec_int(before, "id"));
 	int64_t at = ctx->now, next_at = 0;
@@ -309,7 +310,7 @@ void cmd_warning_followup(struct cmd_ctx *ctx)
 		return reply_error(ctx, 422, "'next_at' must be after the follow-up");
 	const char *owner = pd_arg_str(ctx->args, "owner");
 	if (owner && user_load(ctx, owner, NULL))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *f = pd_map(a);
 	pd_map_set_int(a, f, "at", at);
 	pd_map_set_str(a, f, "by", ctx->sess->user);
@@ -331,15 +332,15 @@ void cmd_warning_followup(struct cmd_ctx *ctx)
 		pd_map_set_str(a, after, "owner", owner);
 	if (pd_arg_str(ctx->args, "action_plan"))
 		pd_map_set_str(a, after, "action_plan", pd_arg_str(ctx->args, "action_plan"));
-	finish(ctx, before, after, "followup", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "followup", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(a, "follow-up %lld recorded", (long long)rec_int(after, "followup_count")));
 }
 
-void cmd_warning_close(struct cmd_ctx *ctx)
+int cmd_warning_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (warning_load(ctx, &before, &after))
-		return;
+		return PD_EREPLIED;
 	if (is_closed(before))
 		return reply_error(ctx, 409, "warning %lld is closed", (long long)rec_int(before, "id"));
 	const char *outcome = pd_arg_str(ctx->args, "outcome");
@@ -348,15 +349,15 @@ void cmd_warning_close(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
 	pd_map_set_int(ctx->a, after, "next_followup_at", 0);
-	finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
+	return finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "closed: %s", outcome));
 }
 
-void cmd_warning_get(struct cmd_ctx *ctx)
+int cmd_warning_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *w;
 	if (warning_load(ctx, &w, NULL))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *out = present(ctx, w);
 	struct pd_value *principles = pd_arr(ctx->a);
 	for (size_t i = 0; i < sizeof(WARNING_PRINCIPLES) / sizeof(WARNING_PRINCIPLES[0]); i++)
@@ -374,6 +375,7 @@ void cmd_warning_get(struct cmd_ctx *ctx)
 	pd_map_set(ctx->a, out, "timeline", timeline);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "warning %lld: %s", (long long)rec_int(w, "id"), rec_str(w, "status"));
+	return 0;
 }
 
 struct list_filter {
@@ -401,7 +403,7 @@ static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
 
 /* The narrowest index first: customer, owner, depot, status, type, subtype;
  * the other filters are checked on each record. */
-void cmd_warning_list(struct cmd_ctx *ctx)
+int cmd_warning_list(struct cmd_ctx *ctx)
 {
 	struct list_filter f = {
 		.fields = { "customer", "owner", "depot", "status", "type", "subtype" },
@@ -411,7 +413,7 @@ void cmd_warning_list(struct cmd_ctx *ctx)
 		f.values[i] = pd_arg_str(ctx->args, f.fields[i]);
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *key = NULL;
 	for (size_t i = 0; i < 6 && !key; i++)
 		if (f.values[i])
@@ -422,4 +424,5 @@ void cmd_warning_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = f.rows;
 	reply_ok(ctx, 200, "%zu warnings", kept);
+	return 0;
 }

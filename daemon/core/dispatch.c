@@ -3,20 +3,34 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "daemon.h"
 
 static const cmd_handler handlers[PD_CMD_COUNT] = {
 #define CMD(id, word, sub, role, flags, args, help) [PD_CMD_##id] = cmd_##id,
-#include "../protocol/commands.def"
+#include "commands.def"
 #undef CMD
 };
 
-void dispatch_handler(struct cmd_ctx *ctx)
+const char *pd_strerror(int rc)
 {
-	handlers[ctx->cmd->id](ctx);
-	if (ctx->rep->code == 0)
-		reply_error(ctx, 500, "internal error: no reply");
+	if (rc == PD_EREPLIED)
+		return "refused (see the reply)";
+	return mdb_strerror(rc); /* LMDB's codes and errno values */
+}
+
+int dispatch_handler(struct cmd_ctx *ctx)
+{
+	int rc = handlers[ctx->cmd->id](ctx);
+	/* The contract: 0 with a reply below 400, nonzero with an error reply.
+	 * A handler that broke it is answered 500, never half-right. */
+	if (ctx->rep->code == 0 || (rc != 0) != (ctx->rep->code >= 400)) {
+		log_msg("error", ctx->sess->conn_id, ctx->sess->user,
+			"%s: handler returned %d (%s) with reply %d", ctx->cmd->word, rc,
+			rc ? pd_strerror(rc) : "ok", ctx->rep->code);
+		return reply_error(ctx, 500, "internal error: no reply");
+	}
+	return rc;
 }
 
 static void reply_vset(struct cmd_ctx *ctx, int code, const char *fmt, va_list ap)
@@ -28,24 +42,26 @@ static void reply_vset(struct cmd_ctx *ctx, int code, const char *fmt, va_list a
 	ctx->rep->msg = pd_strdup(ctx->a, msg);
 }
 
-void reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+int reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	reply_vset(ctx, code, fmt, ap);
 	va_end(ap);
+	return 0;
 }
 
-void reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	reply_vset(ctx, code, fmt, ap);
 	va_end(ap);
 	ctx->rep->data = NULL;
+	return PD_EREPLIED;
 }
 
-void reply_store_error(struct cmd_ctx *ctx, int rc)
+int reply_store_error(struct cmd_ctx *ctx, int rc)
 {
 	ctx->store_rc = rc;
 	if (rc == MDB_MAP_FULL)
@@ -56,6 +72,7 @@ void reply_store_error(struct cmd_ctx *ctx, int rc)
 	if (rc != MDB_MAP_FULL)
 		log_msg("error", ctx->sess->conn_id, ctx->sess->user, "%s: store error %s",
 			ctx->cmd->word, mdb_strerror(rc));
+	return rc ? rc : PD_EREPLIED;
 }
 
 void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,

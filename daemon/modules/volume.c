@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "volume.h"
 
 int volume_month(int64_t utc)

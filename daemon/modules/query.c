@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/timefmt.h"
+#include "timefmt.h"
 #include "daemon.h"
 #include "record.h"
 #include "volume.h"
@@ -85,7 +85,7 @@ static void copy_args(struct cmd_ctx *ctx, struct pd_value *q, const char *const
 	}
 }
 
-void cmd_query_log(struct cmd_ctx *ctx)
+int cmd_query_log(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *kind = pd_arg_str(ctx->args, "kind");
@@ -106,7 +106,7 @@ void cmd_query_log(struct cmd_ctx *ctx)
 	int rc;
 	if (number) {
 		if (waybill_load(ctx, number, &wb))
-			return;
+			return PD_EREPLIED;
 		pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
 		pd_map_set_str(a, q, "situation", situation(wb));
 		if (urgent && !pd_map_bool(wb, "priority")) {
@@ -136,15 +136,16 @@ void cmd_query_log(struct cmd_ctx *ctx)
 	}
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "query %llu registered", (unsigned long long)id);
+	return 0;
 }
 
-void cmd_query_external(struct cmd_ctx *ctx)
+int cmd_query_external(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "waybill");
 	struct pd_value *wb;
 	if (waybill_load(ctx, number, &wb))
-		return;
+		return PD_EREPLIED;
 	struct pd_value *q = pd_map(a);
 	pd_map_set_str(a, q, "kind", "external");
 	static const char *const fields[] = { "waybill", "partner", "question", "channel",
@@ -167,6 +168,7 @@ void cmd_query_external(struct cmd_ctx *ctx)
 	map_set_time(ctx, d, "due_at", due);
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "external query %llu opened", (unsigned long long)id);
+	return 0;
 }
 
 static int query_load(struct cmd_ctx *ctx, int64_t id, struct pd_value **q)
@@ -192,13 +194,13 @@ static struct pd_value *query_present(struct cmd_ctx *ctx, const struct pd_value
 	return out;
 }
 
-void cmd_query_answer(struct cmd_ctx *ctx)
+int cmd_query_answer(struct cmd_ctx *ctx)
 {
 	int64_t id;
 	pd_arg_int(ctx->args, "id", &id);
 	struct pd_value *q;
 	if (query_load(ctx, id, &q))
-		return;
+		return PD_EREPLIED;
 	if (strcmp(pd_map_str(q, "kind"), "external") != 0)
 		return reply_error(ctx, 409, "query %lld is not an external query", (long long)id);
 	if (strcmp(pd_map_str(q, "status"), "open") != 0)
@@ -228,17 +230,19 @@ void cmd_query_answer(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = query_present(ctx, q);
 	reply_ok(ctx, 200, "query %lld answered%s", (long long)id, ctx->now > due ? " (late)" : "");
+	return 0;
 }
 
-void cmd_query_get(struct cmd_ctx *ctx)
+int cmd_query_get(struct cmd_ctx *ctx)
 {
 	int64_t id;
 	pd_arg_int(ctx->args, "id", &id);
 	struct pd_value *q;
 	if (query_load(ctx, id, &q))
-		return;
+		return PD_EREPLIED;
 	ctx->rep->data = query_present(ctx, q);
 	reply_ok(ctx, 200, "ok");
+	return 0;
 }
 
 /* Does a record pass the filters that were not used to pick the index? */
@@ -268,11 +272,11 @@ static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
 
 /* Walks one index key's ids newest first (or the whole table when key is
  * NULL), keeping records that pass every filter. */
-void cmd_query_list(struct cmd_ctx *ctx)
+int cmd_query_list(struct cmd_ctx *ctx)
 {
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
-		return;
+		return PD_EREPLIED;
 	const char *wb = pd_arg_str(ctx->args, "waybill");
 	const char *user = pd_arg_str(ctx->args, "user");
 	const char *day = pd_arg_str(ctx->args, "day");
@@ -332,19 +336,20 @@ void cmd_query_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu queries", list->u.c.count);
+	return 0;
 }
 
 /* ---- the search without a waybill number ---- */
 
-void cmd_query_approve(struct cmd_ctx *ctx)
+int cmd_query_approve(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *for_user = pd_arg_str(ctx->args, "for_user");
 	if (check_id_args(ctx) < 0)
-		return;
+		return PD_EREPLIED;
 	int rc = user_load(ctx, for_user, NULL);
 	if (rc)
-		return;
+		return PD_EREPLIED;
 	uint64_t id;
 	if ((rc = store_next_seq(ctx->txn, ctx->st, "approval", &id)))
 		return reply_store_error(ctx, rc);
@@ -365,6 +370,7 @@ void cmd_query_approve(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = present(ctx, ap);
 	reply_ok(ctx, 201, "approval %llu for %s", (unsigned long long)id, for_user);
+	return 0;
 }
 
 /* An operator's search needs a supervisor's approval for exactly this
@@ -423,14 +429,14 @@ static int use_approval(struct cmd_ctx *ctx, int64_t *approval_id)
 	return 0;
 }
 
-void cmd_waybill_find(struct cmd_ctx *ctx)
+int cmd_waybill_find(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *phone = pd_arg_str(ctx->args, "phone");
 	const char *name = pd_arg_str(ctx->args, "name");
 	int64_t approval_id;
 	if (check_id_args(ctx) < 0 || use_approval(ctx, &approval_id) < 0)
-		return;
+		return PD_EREPLIED;
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_phone, &cur);
 	if (rc)
@@ -493,4 +499,5 @@ void cmd_waybill_find(struct cmd_ctx *ctx)
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu waybill(s) found%s; query %llu registered", matched,
 		 matched > FIND_MAX_RESULTS ? " (first 100 shown)" : "", (unsigned long long)qid);
+	return 0;
 }

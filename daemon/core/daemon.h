@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../protocol/command.h"
-#include "../protocol/reply.h"
+#include "command.h"
+#include "reply.h"
 #include "config.h"
 #include "store.h"
 
@@ -45,23 +45,38 @@ struct cmd_ctx {
 	enum pd_role auth_role;
 };
 
-typedef void (*cmd_handler)(struct cmd_ctx *ctx);
+/* The result of a handler, and of the helpers it calls: 0, or a negative
+ * code. Like LMDB's MDB_* codes (-30799 .. -30780) the PD_E* codes sit in
+ * one range below errno's, so an LMDB code passes through the same int
+ * unchanged and pd_strerror() names any of them. A nonzero result always
+ * comes with an error reply set in ctx->rep. */
+enum {
+	PD_E_FIRST = -32000,
+	PD_EREPLIED = PD_E_FIRST, /* refused: the reply says why */
+	PD_E_LAST = PD_EREPLIED,
+};
+const char *pd_strerror(int rc);
 
-/* Handlers, one per command, named cmd_<id> after commands.def. */
-#define CMD(id, word, sub, role, flags, args, help) void cmd_##id(struct cmd_ctx *ctx);
-#include "../protocol/commands.def"
+typedef int (*cmd_handler)(struct cmd_ctx *ctx);
+
+/* Handlers, one per command, named cmd_<id> after commands.def. Each
+ * returns 0 with ctx->rep set, or nonzero with an error reply set. */
+#define CMD(id, word, sub, role, flags, args, help) int cmd_##id(struct cmd_ctx *ctx);
+#include "commands.def"
 #undef CMD
 
-void dispatch_handler(struct cmd_ctx *ctx);
+int dispatch_handler(struct cmd_ctx *ctx);
 
-/* Reply helpers: set code and message; return nothing so handlers can
- * `return reply_error(...)`-free style: call then return. */
-void reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+/* Reply helpers: set code and message, and return what the handler
+ * returns: reply_ok 0, reply_error PD_EREPLIED, so a handler ends with
+ * `return reply_error(ctx, 404, ...)`. */
+int reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Maps an LMDB error to 500/503 and remembers it (for MAP_FULL). */
-void reply_store_error(struct cmd_ctx *ctx, int rc);
+/* Maps an LMDB error to 500/503, remembers it (for MAP_FULL) and returns
+ * it (nonzero). */
+int reply_store_error(struct cmd_ctx *ctx, int rc);
 
 /* A stored record as a reply shows it: integer fields named at, *_at or
  * *_by (UTC seconds) become ISO 8601 times in the depot's zone, 0 an empty

@@ -49,6 +49,7 @@ static const struct option_desc options[] = {
 	INT_OPT(complaint_regulator_reply_secs, 60, 366 * 86400),
 	INT_OPT(complaint_max_open_secs, 60, 366 * 86400),
 	INT_OPT(complaint_escalated_resolve_secs, 60, 366 * 86400),
+	INT_OPT(complaint_legal_max_days, 1, 366),
 	INT_OPT(complaint_percent_value_added, 1, 100),
 	INT_OPT(complaint_percent_exclusive, 1, 100),
 	INT_OPT(complaint_percent_customised, 1, 100),
@@ -120,6 +121,7 @@ void config_default(struct config *c)
 	c->complaint_regulator_reply_secs = 7 * 86400;
 	c->complaint_max_open_secs = 30 * 86400;
 	c->complaint_escalated_resolve_secs = 7 * 86400;
+	c->complaint_legal_max_days = 7;
 	c->complaint_percent_value_added = 90;
 	c->complaint_percent_exclusive = 75;
 	c->complaint_percent_customised = 50;

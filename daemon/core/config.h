@@ -42,6 +42,7 @@ struct config {
 	int64_t complaint_regulator_reply_secs;
 	int64_t complaint_max_open_secs;
 	int64_t complaint_escalated_resolve_secs;
+	int64_t complaint_legal_max_days;      /* the law's ceiling on every resolve-by */
 	int64_t complaint_percent_value_added;  /* share of each period by service level */
 	int64_t complaint_percent_exclusive;
 	int64_t complaint_percent_customised;

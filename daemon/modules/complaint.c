@@ -63,6 +63,7 @@ int complaint_setup(const struct config *cfg)
 	c->regulator_reply_secs = cfg->complaint_regulator_reply_secs;
 	c->max_open_secs = cfg->complaint_max_open_secs;
 	c->escalated_resolve_secs = cfg->complaint_escalated_resolve_secs;
+	c->legal_max_secs = cfg->complaint_legal_max_days * COMPLAINT_DAY_SECS;
 	c->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = (unsigned)cfg->complaint_percent_value_added;
 	c->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = (unsigned)cfg->complaint_percent_exclusive;
 	c->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)cfg->complaint_percent_customised;
@@ -121,6 +122,27 @@ static enum complaint_service_level service_of(const struct pd_value *c)
 	return s;
 }
 
+/* The legal ceiling on resolve-by. A complaint stored before the ceiling
+ * existed has no legal_by: it is read as opened_at + the configured days. */
+static int64_t legal_by_of(const struct pd_value *c)
+{
+	int64_t legal_by = rec_int(c, "legal_by");
+	return legal_by ? legal_by : rec_int(c, "opened_at") + g_complaint_config.legal_max_secs;
+}
+
+/* The due times stored on a complaint. */
+static struct complaint_due stored_due(const struct pd_value *c)
+{
+	struct complaint_due due = {
+		.acknowledge_by = rec_int(c, "acknowledge_by"),
+		.resolve_by = rec_int(c, "resolve_by"),
+		.regulator_reply_by = rec_int(c, "regulator_reply_by"),
+		.close_by = rec_int(c, "close_by"),
+		.legal_by = legal_by_of(c),
+	};
+	return due;
+}
+
 /* Statuses in which the complaint's clocks run. */
 static bool clocks_run(enum complaint_status s)
 {
@@ -134,15 +156,16 @@ static bool is_paused(const struct pd_value *c)
 }
 
 /* The time the overdue list sorts by: the acknowledge clock until the
- * customer is contacted, then the resolve clock. 0 when no clock runs (or
- * the resolve clock is paused). */
+ * customer is contacted, then the resolve clock; while the resolve clock
+ * is paused, the legal ceiling (a pause never stops the law's 7 days).
+ * 0 when no clock runs. */
 static int64_t due_of(const struct pd_value *c)
 {
 	if (!c || !clocks_run(status_of(c)))
 		return 0;
 	if (!rec_int(c, "acknowledged_at"))
 		return rec_int(c, "acknowledge_by");
-	return is_paused(c) ? 0 : rec_int(c, "resolve_by");
+	return is_paused(c) ? legal_by_of(c) : rec_int(c, "resolve_by");
 }
 
 static void consider(int64_t *next, int64_t t)
@@ -161,8 +184,8 @@ static int64_t next_action_of(const struct pd_value *c)
 	int64_t next = 0;
 	if (!rec_int(c, "acknowledged_at") && !pd_map_bool(c, "acknowledge_breached"))
 		consider(&next, rec_int(c, "acknowledge_by") + 1);
-	if (!is_paused(c) && !pd_map_bool(c, "resolve_breached"))
-		consider(&next, rec_int(c, "resolve_by") + 1);
+	if (!pd_map_bool(c, "resolve_breached"))
+		consider(&next, (is_paused(c) ? legal_by_of(c) : rec_int(c, "resolve_by")) + 1);
 	if (!is_paused(c) && rec_int(c, "update_by") && !pd_map_bool(c, "update_breached"))
 		consider(&next, rec_int(c, "update_by") + 1);
 	return next;
@@ -192,16 +215,16 @@ static int64_t min_due(int64_t a, int64_t b)
 }
 
 /* The resolve-by time of a period started at `start`: business time where it
- * applies, never past the ceiling or the regulator's deadline. */
-static int64_t resolve_due(struct cmd_ctx *ctx, const struct clock_calendar *cc, const struct pd_value *c,
+ * applies, never past the legal ceiling, the 30-day ceiling or the
+ * regulator's deadline. */
+static int64_t resolve_due(const struct clock_calendar *cc, const struct pd_value *c,
 			   int64_t start, int64_t business_minutes, int64_t calendar_due)
 {
 	int64_t due = calendar_due;
 	if (cc->business && resolve_in_business_time(c))
 		due = clock_add(cc, start, scaled(business_minutes, service_of(c)), 0);
-	(void)ctx;
-	due = min_due(due, rec_int(c, "close_by"));
-	return min_due(due, rec_int(c, "regulator_reply_by"));
+	struct complaint_due ceilings = stored_due(c);
+	return complaint_resolve_cap(&ceilings, due);
 }
 
 /* The customer must next hear from us by this time (from a contact now). */
@@ -401,8 +424,8 @@ static int end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due, int
 		int64_t resolve_by = rec_int(c, "resolve_by"), moved;
 		if (!(k->business && bizcal_add_seconds(&k->cal, resolve_by, *span, &moved) == 0))
 			moved = resolve_by + *span;
-		moved = min_due(moved, rec_int(c, "close_by"));
-		pd_map_set_int(ctx->a, c, "resolve_by", min_due(moved, rec_int(c, "regulator_reply_by")));
+		struct complaint_due ceilings = stored_due(c);
+		pd_map_set_int(ctx->a, c, "resolve_by", complaint_resolve_cap(&ceilings, moved));
 		if (rec_int(c, "update_by")) {
 			int64_t update_by;
 			if (!(k->business && bizcal_add_seconds(&k->cal, rec_int(c, "update_by"), *span, &update_by) == 0))
@@ -471,19 +494,14 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
 	struct pd_arena *a = ctx->a;
 	enum complaint_level level = level_of(c);
 	enum complaint_level target = level + 1;
-	struct complaint_due due = {
-		.acknowledge_by = rec_int(c, "acknowledge_by"),
-		.resolve_by = rec_int(c, "resolve_by"),
-		.regulator_reply_by = rec_int(c, "regulator_reply_by"),
-		.close_by = rec_int(c, "close_by"),
-	};
+	struct complaint_due due = stored_due(c);
 	struct complaint_due next;
 	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
 		struct clock_calendar cc;
 		if (clock_calendar_load(ctx, c, &cc))
 			cc.business = false;
 		pd_map_set_int(a, c, "resolve_by",
-			       resolve_due(ctx, &cc, c, ctx->now, ctx->cfg->complaint_escalated_resolve_business_minutes,
+			       resolve_due(&cc, c, ctx->now, ctx->cfg->complaint_escalated_resolve_business_minutes,
 					   next.resolve_by));
 	}
 	char names[160];
@@ -495,8 +513,11 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
 	pd_map_set_int(a, c, "escalations", rec_int(c, "escalations") + 1);
 	pd_map_set_int(a, c, "escalated_at", ctx->now);
 	pd_map_set_bool(a, c, "ever_escalated", true);
-	pd_map_set_bool(a, c, "resolve_breached", false);
-	if (triggers & COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_OVERDUE))
+	/* escalated at or past the legal ceiling: the new owner has no time
+	 * left, and the breach is shown rather than escalated again */
+	bool past_ceiling = rec_int(c, "resolve_by") <= ctx->now;
+	pd_map_set_bool(a, c, "resolve_breached", past_ceiling);
+	if (past_ceiling || (triggers & COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_OVERDUE)))
 		pd_map_set_bool(a, c, "ever_overdue", true);
 }
 
@@ -665,11 +686,12 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_str(a, c, "service_level", complaint_service_level_name(level));
 	pd_map_set_int(a, c, "regulator_reply_by", due.regulator_reply_by);
 	pd_map_set_int(a, c, "close_by", due.close_by);
+	pd_map_set_int(a, c, "legal_by", due.legal_by);
 	/* the clocks run on the depot's calendar as it is now */
 	struct clock_calendar cc;
 	if ((rc = clock_calendar_start(ctx, depot, c, &cc)))
 		return reply_store_error(ctx, rc);
-	int64_t resolve_by = resolve_due(ctx, &cc, c, ctx->now, resolve_minutes(ctx->cfg, c),
+	int64_t resolve_by = resolve_due(&cc, c, ctx->now, resolve_minutes(ctx->cfg, c),
 					 due.resolve_by);
 	int64_t ack_by = cc.business ? clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
 				     : due.acknowledge_by;
@@ -752,6 +774,8 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 	pd_map_set(ctx->a, clocks, "resolve",
 		   clock_record(ctx, &cc, resolve_in_business_time(c), opened, rec_int(c, "resolve_by"), resolved,
 				running, is_paused(c), paused));
+	pd_map_set(ctx->a, clocks, "legal",
+		   clock_record(ctx, &cc, false, opened, legal_by_of(c), resolved, running, false, 0));
 	if (rec_int(c, "regulator_reply_by"))
 		pd_map_set(ctx->a, clocks, "regulator_reply",
 			   clock_record(ctx, &cc, false, opened, rec_int(c, "regulator_reply_by"),
@@ -1035,11 +1059,13 @@ int cmd_complaint_reopen(struct cmd_ctx *ctx)
 		pd_map_set_str(ctx->a, after, "level", complaint_level_name(role_level(ctx->sess->role)));
 	pd_map_set_int(ctx->a, after, "close_by", due.close_by);
 	pd_map_set_int(ctx->a, after, "regulator_reply_by", 0);
+	/* a reopened complaint is a new receipt: the law's days count again */
+	pd_map_set_int(ctx->a, after, "legal_by", due.legal_by);
 	struct clock_calendar cc;
 	if (clock_calendar_load(ctx, after, &cc))
 		cc.business = false;
 	pd_map_set_int(ctx->a, after, "resolve_by",
-		       resolve_due(ctx, &cc, after, ctx->now, resolve_minutes(ctx->cfg, after), due.resolve_by));
+		       resolve_due(&cc, after, ctx->now, resolve_minutes(ctx->cfg, after), due.resolve_by));
 	pd_map_set_str(ctx->a, after, "waiting_for", "");
 	customer_contacted(ctx, after);
 	pd_map_set_int(ctx->a, after, "reopens", rec_int(after, "reopens") + 1);
@@ -1113,6 +1139,14 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 			pd_map_set_bool(ctx->a, after, "update_breached", true);
 			pd_map_set_int(ctx->a, after, "update_breaches", rec_int(after, "update_breaches") + 1);
 			action = "update_breached";
+		}
+		if (is_paused(after) && ctx->now > legal_by_of(after) && !pd_map_bool(after, "resolve_breached")) {
+			/* waiting for the customer does not stop the law's days:
+			 * the breach is recorded with what we were waiting for */
+			pd_map_set_bool(ctx->a, after, "resolve_breached", true);
+			pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+			pd_map_set_str(ctx->a, after, "breached_waiting_for", rec_str(after, "waiting_for"));
+			action = "legal_ceiling_breached";
 		}
 		if (!is_paused(after) && ctx->now > rec_int(after, "resolve_by") &&
 		    !pd_map_bool(after, "resolve_breached")) {

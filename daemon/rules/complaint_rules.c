@@ -114,6 +114,7 @@ void complaint_config_defaults(struct complaint_config *config)
     config->max_open_secs = 30 * COMPLAINT_DAY_SECS;
     /* Three levels of 7 days each still fit inside the 30-day ceiling. */
     config->escalated_resolve_secs = 7 * COMPLAINT_DAY_SECS;
+    config->legal_max_secs = 7 * COMPLAINT_DAY_SECS;
     config->service_level_percent[COMPLAINT_SERVICE_BASIC] = 100;
     config->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = 90;
     config->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = 75;
@@ -165,6 +166,8 @@ int complaint_config_validate(const struct complaint_config *config, const char 
         return config_problem(problem, "max_open_secs must be 1 s .. 366 days");
     if (!period_valid(config->escalated_resolve_secs))
         return config_problem(problem, "escalated_resolve_secs must be 1 s .. 366 days");
+    if (!period_valid(config->legal_max_secs))
+        return config_problem(problem, "legal_max_secs must be 1 s .. 366 days");
     if (config->acknowledge_secs > config->resolve_secs)
         return config_problem(problem, "acknowledge_secs exceeds resolve_secs");
     if (config->resolve_secs > config->max_open_secs)
@@ -251,12 +254,20 @@ int complaint_due_times(const struct complaint_config *config, int64_t opened_at
 
     int64_t resolve_secs = config->category_resolve_secs[category] != 0 ? config->category_resolve_secs[category]
                                                                         : config->resolve_secs;
-    result.resolve_by = earliest(opened_at + scaled(resolve_secs, percent), result.close_by);
-    if (result.regulator_reply_by != COMPLAINT_NO_DEADLINE)
-        result.resolve_by = earliest(result.resolve_by, result.regulator_reply_by);
+    result.legal_by = opened_at + config->legal_max_secs;
+    result.resolve_by = complaint_resolve_cap(&result, opened_at + scaled(resolve_secs, percent));
     result.acknowledge_by = earliest(opened_at + scaled(config->acknowledge_secs, percent), result.resolve_by);
     *due = result;
     return COMPLAINT_OK;
+}
+
+int64_t complaint_resolve_cap(const struct complaint_due *due, int64_t candidate)
+{
+    const int64_t ceilings[] = { due->legal_by, due->close_by, due->regulator_reply_by };
+    for (size_t i = 0; i < sizeof ceilings / sizeof ceilings[0]; i++)
+        if (ceilings[i] != COMPLAINT_NO_DEADLINE)
+            candidate = earliest(candidate, ceilings[i]);
+    return candidate;
 }
 
 int complaint_due_after_escalation(const struct complaint_config *config, const struct complaint_due *current,
@@ -268,15 +279,13 @@ int complaint_due_after_escalation(const struct complaint_config *config, const 
     if (current == NULL || updated == NULL || (int)service_level < 0 ||
         service_level >= COMPLAINT_SERVICE_LEVEL_COUNT)
         return COMPLAINT_EINVAL;
-    if (!instant_valid(escalated_at) || !instant_valid(current->close_by) ||
+    if (!instant_valid(escalated_at) || !instant_valid(current->close_by) || !instant_valid(current->legal_by) ||
         (current->regulator_reply_by != COMPLAINT_NO_DEADLINE && !instant_valid(current->regulator_reply_by)))
         return COMPLAINT_ERANGE;
 
     struct complaint_due result = *current;
     unsigned percent = config->service_level_percent[service_level];
-    result.resolve_by = earliest(escalated_at + scaled(config->escalated_resolve_secs, percent), current->close_by);
-    if (current->regulator_reply_by != COMPLAINT_NO_DEADLINE)
-        result.resolve_by = earliest(result.resolve_by, current->regulator_reply_by);
+    result.resolve_by = complaint_resolve_cap(current, escalated_at + scaled(config->escalated_resolve_secs, percent));
     *updated = result;
     return COMPLAINT_OK;
 }

@@ -152,6 +152,8 @@ struct complaint_config {
     int64_t regulator_reply_secs;     /* 7 days: answer to the outside body */
     int64_t max_open_secs;            /* 30 days: no complaint stays open longer */
     int64_t escalated_resolve_secs;   /* 7 days: the new owner's time after an escalation */
+    /* 7 calendar days: the legal ceiling on every resolve-by, never scaled or moved by a pause. */
+    int64_t legal_max_secs;
     /* 0 = resolve_secs; else this category's own resolve period (<= max_open_secs). */
     int64_t category_resolve_secs[COMPLAINT_CATEGORY_COUNT];
     /* Share of each period a service level gets, 1..100, non-increasing by level: 100, 90, 75, 50. */
@@ -197,13 +199,23 @@ struct complaint_due {
     int64_t resolve_by;         /* solution agreed, or escalated; overdue after this instant */
     int64_t regulator_reply_by; /* answer to the outside body; COMPLAINT_NO_DEADLINE when none */
     int64_t close_by;           /* the hard ceiling: opened + max open period */
+    int64_t legal_by;           /* the legal ceiling on resolve_by: opened + legal_max_secs; 0 = none */
 };
 
 /*
+ * The earliest of candidate and the ceilings of *due: legal_by, close_by and
+ * regulator_reply_by (each only when set, i.e. non-zero).  Every resolve-by
+ * a caller computes (business clock, escalation, resume after a pause) goes
+ * through this, so none can pass the legal ceiling.
+ */
+int64_t complaint_resolve_cap(const struct complaint_due *due, int64_t candidate);
+
+/*
  * Due times of a complaint opened at opened_at.  Each period is scaled by
- * the service level's percent (rounded down to the second).  resolve_by is
- * the earliest of opened_at + the (category's) resolve period, close_by and
- * regulator_reply_by.  regulator_deadline is the deadline stated by the
+ * the service level's percent (rounded down to the second), except
+ * legal_by = opened_at + legal_max_secs, which is the law's and unscaled.
+ * resolve_by is the earliest of opened_at + the (category's) resolve
+ * period, close_by, legal_by and regulator_reply_by.  regulator_deadline is the deadline stated by the
  * outside body, if any (COMPLAINT_NO_DEADLINE otherwise): it is used as is,
  * unscaled, for any channel; without it, channels in
  * regulator_deadline_channels get opened_at + regulator_reply_secs.
@@ -217,9 +229,8 @@ int complaint_due_times(const struct complaint_config *config, int64_t opened_at
 /*
  * Due times after an escalation at escalated_at: a copy of *current whose
  * resolve_by is the earliest of escalated_at + escalated_resolve_secs
- * (scaled by the service level), current->close_by and
- * current->regulator_reply_by (when set).  An escalation never moves the
- * hard ceiling or an outside body's deadline.
+ * (scaled by the service level), capped by complaint_resolve_cap().  An
+ * escalation never moves the ceilings or an outside body's deadline.
  */
 int complaint_due_after_escalation(const struct complaint_config *config, const struct complaint_due *current,
                                    enum complaint_service_level service_level, int64_t escalated_at,

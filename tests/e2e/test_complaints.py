@@ -564,102 +564,6 @@ class ComplaintLife(ComplaintCase):
                msg="complaint %d is escalated at manager level: it cannot go higher" % cid)
         self.assertEqual(self.get(cid)["escalations"], "2")
 
-    # -- overdue, by the daemon's own timer --
-    def test_overdue_escalates_by_itself(self):
-        self.at("2027-02-01T10:00")
-        cid = self.open_id(depot="OV01")
-        g = self.get(cid)
-        opened = parse_iso(g["opened_at"])
-        ack_by, resolve_by = opened + ACK_SECS, opened + RESOLVE_SECS
-        self.assertEqual(parse_iso(g["acknowledge_by"]), ack_by)
-        # just before the acknowledge-by time: nothing
-        self.at(ack_by - MIN)
-        time.sleep(1.2)
-        g = self.get(cid)
-        self.assertNotEqual(g.get("acknowledge_breached"), "yes")
-        self.assertEqual(g["overdue"], "no")
-        self.assertNotIn(cid, self.list_ids(overdue="yes", limit=1000))
-        # a minute after: marked by the daemon itself (no SWEEP from us)
-        self.at(ack_by + MIN)
-        g = self.poll(cid, lambda r: r.get("acknowledge_breached") == "yes", what="acknowledge breach")
-        self.assertEqual(g["overdue"], "yes")
-        self.assertEqual((g["status"], g["level"]), ("open", "handler"))  # not escalated for that
-        self.assertEqual(g["clocks.acknowledge.state"], "breached")
-        self.assertEqual(g["ever_overdue"], "yes")
-        e = timeline(g)[-1]
-        self.assertEqual((e["action"], e["who"]), ("acknowledge_breached", "parceldeskd"))
-        self.assertEqual(e["changes"]["acknowledge_breached"], ("", "yes"))
-        self.assertIn(cid, self.list_ids(overdue="yes", limit=1000))
-        self.assertIn(cid, self.list_ids(overdue="yes", depot="OV01"))
-        self.c("op1", "ACK", cid)
-        g = self.get(cid)
-        self.assertEqual(g["clocks.acknowledge.state"], "met_late")
-        self.assertEqual(g["overdue"], "no")
-        self.assertNotIn(cid, self.list_ids(overdue="yes", limit=1000))
-
-        # the resolve-by time passes: handler -> supervisor
-        self.at(resolve_by - MIN)
-        time.sleep(1.2)
-        self.assertEqual(self.get(cid)["level"], "handler")
-        t1 = self.at(resolve_by + MIN)
-        g = self.poll(cid, lambda r: r["level"] == "supervisor", what="overdue escalation to supervisor")
-        self.assertEqual((g["status"], g["owner"], g["last_triggers"]), ("escalated", "", "overdue"))
-        e = timeline(g)[-1]
-        self.assertEqual((e["action"], e["who"]), ("escalate", "parceldeskd"))
-        self.assertEqual(e["changes"]["level"], ("handler", "supervisor"))
-        self.assertEqual(e["changes"]["last_triggers"], ("", "overdue"))
-        new_resolve = parse_iso(g["resolve_by"])
-        self.assertLessEqual(abs(new_resolve - (t1 + ESCALATED_SECS)), 5)
-        self.assertEqual(g["overdue"], "no")
-        self.assertIn(cid, self.list_ids(queue="supervisor", limit=1000))
-        self.assertIn(cid, self.list_ids(escalated="yes", limit=1000))
-        # SWEEP as admin finds nothing more to do now
-        r = self.assertReply(self.u("admin").cmd("SWEEP"), 200)
-        self.assertEqual(r["more"], "no")
-        self.assertReply(self.u("op1").cmd("SWEEP"), 403, "SWEEP needs the admin role")
-
-        # supervisor -> manager
-        t2 = self.at(new_resolve + MIN)
-        g = self.poll(cid, lambda r: r["level"] == "manager", what="overdue escalation to manager")
-        self.assertEqual(g["last_triggers"], "overdue")
-        resolve3 = parse_iso(g["resolve_by"])
-        self.assertLessEqual(abs(resolve3 - (t2 + ESCALATED_SECS)), 5)
-        # at manager level: marked breached, not escalated, and listed overdue
-        self.at(resolve3 + MIN)
-        g = self.poll(cid, lambda r: r.get("resolve_breached") == "yes", what="resolve breach at manager level")
-        self.assertEqual((g["level"], g["status"]), ("manager", "escalated"))
-        self.assertEqual(g["overdue"], "yes")
-        self.assertEqual(g["clocks.resolve.state"], "breached")
-        self.assertLess(int(g["clocks.resolve.left_secs"]), 0)
-        self.assertEqual(timeline(g)[-1]["action"], "resolve_breached")
-        self.assertIn(cid, self.list_ids(overdue="yes", limit=1000))
-        # the 30-day ceiling caps every later due time
-        self.assertLessEqual(resolve3, opened + MAX_OPEN_SECS)
-        self.assertEqual(parse_iso(g["close_by"]), opened + MAX_OPEN_SECS)
-
-    def test_ceiling_caps_due_times(self):
-        """A long pause, or an escalation late in the life of a complaint,
-        never moves resolve-by past the 30-day ceiling."""
-        self.at("2027-02-10T10:00")
-        cid = self.open_id()
-        opened = parse_iso(self.get(cid)["opened_at"])
-        self.c("op1", "ACK", cid)
-        self.at(opened + HOUR)
-        self.c("op1", "WAIT", cid, **{"for": "customer", "reason": "waiting for photos"})
-        # paused: the resolve-by time passes without an escalation
-        self.at(opened + 29 * DAY)
-        self.sweep()
-        g = self.get(cid)
-        self.assertEqual((g["level"], g["overdue"], g["clocks.resolve.state"]), ("handler", "no", "paused"))
-        self.assertEqual(g["waiting_for"], "customer")
-        self.c("op1", "RESUME", cid)
-        g = self.get(cid)
-        self.assertEqual(parse_iso(g["resolve_by"]), opened + MAX_OPEN_SECS)
-        self.c("op1", "ESCALATE", cid, reason="late")
-        g = self.get(cid)
-        self.assertEqual(parse_iso(g["resolve_by"]), opened + MAX_OPEN_SECS)
-        self.assertEqual(parse_iso(g["close_by"]), opened + MAX_OPEN_SECS)
-
     def test_acknowledge_due_instant_is_on_time(self):
         """At the acknowledge-by instant itself the complaint is on time
         (as for resolve-by: 'the due instant itself is on time'); GET's
@@ -938,6 +842,176 @@ class ComplaintLife(ComplaintCase):
         self.assertEqual(self.list_ids(depot="IDP1"), [int(r1["id"])])
 
 
+class ComplaintLongerCeiling(ComplaintCase):
+    """The escalation chain and the 30-day ceiling, with the legal ceiling
+    configured longer (complaint_legal_max_days 30) so that it does not
+    bind: what a depot gets when its rules allow more than 7 days. The
+    default is ComplaintLegalCeiling's."""
+
+    daemon_args = ("--complaint-legal-max-days", "30")
+
+    # -- overdue, by the daemon's own timer --
+    def test_overdue_escalates_by_itself(self):
+        self.at("2027-02-01T10:00")
+        cid = self.open_id(depot="OV01")
+        g = self.get(cid)
+        opened = parse_iso(g["opened_at"])
+        ack_by, resolve_by = opened + ACK_SECS, opened + RESOLVE_SECS
+        self.assertEqual(parse_iso(g["acknowledge_by"]), ack_by)
+        # just before the acknowledge-by time: nothing
+        self.at(ack_by - MIN)
+        time.sleep(1.2)
+        g = self.get(cid)
+        self.assertNotEqual(g.get("acknowledge_breached"), "yes")
+        self.assertEqual(g["overdue"], "no")
+        self.assertNotIn(cid, self.list_ids(overdue="yes", limit=1000))
+        # a minute after: marked by the daemon itself (no SWEEP from us)
+        self.at(ack_by + MIN)
+        g = self.poll(cid, lambda r: r.get("acknowledge_breached") == "yes", what="acknowledge breach")
+        self.assertEqual(g["overdue"], "yes")
+        self.assertEqual((g["status"], g["level"]), ("open", "handler"))  # not escalated for that
+        self.assertEqual(g["clocks.acknowledge.state"], "breached")
+        self.assertEqual(g["ever_overdue"], "yes")
+        e = timeline(g)[-1]
+        self.assertEqual((e["action"], e["who"]), ("acknowledge_breached", "parceldeskd"))
+        self.assertEqual(e["changes"]["acknowledge_breached"], ("", "yes"))
+        self.assertIn(cid, self.list_ids(overdue="yes", limit=1000))
+        self.assertIn(cid, self.list_ids(overdue="yes", depot="OV01"))
+        self.c("op1", "ACK", cid)
+        g = self.get(cid)
+        self.assertEqual(g["clocks.acknowledge.state"], "met_late")
+        self.assertEqual(g["overdue"], "no")
+        self.assertNotIn(cid, self.list_ids(overdue="yes", limit=1000))
+
+        # the resolve-by time passes: handler -> supervisor
+        self.at(resolve_by - MIN)
+        time.sleep(1.2)
+        self.assertEqual(self.get(cid)["level"], "handler")
+        t1 = self.at(resolve_by + MIN)
+        g = self.poll(cid, lambda r: r["level"] == "supervisor", what="overdue escalation to supervisor")
+        self.assertEqual((g["status"], g["owner"], g["last_triggers"]), ("escalated", "", "overdue"))
+        e = timeline(g)[-1]
+        self.assertEqual((e["action"], e["who"]), ("escalate", "parceldeskd"))
+        self.assertEqual(e["changes"]["level"], ("handler", "supervisor"))
+        self.assertEqual(e["changes"]["last_triggers"], ("", "overdue"))
+        new_resolve = parse_iso(g["resolve_by"])
+        self.assertLessEqual(abs(new_resolve - (t1 + ESCALATED_SECS)), 5)
+        self.assertEqual(g["overdue"], "no")
+        self.assertIn(cid, self.list_ids(queue="supervisor", limit=1000))
+        self.assertIn(cid, self.list_ids(escalated="yes", limit=1000))
+        # SWEEP as admin finds nothing more to do now
+        r = self.assertReply(self.u("admin").cmd("SWEEP"), 200)
+        self.assertEqual(r["more"], "no")
+        self.assertReply(self.u("op1").cmd("SWEEP"), 403, "SWEEP needs the admin role")
+
+        # supervisor -> manager
+        t2 = self.at(new_resolve + MIN)
+        g = self.poll(cid, lambda r: r["level"] == "manager", what="overdue escalation to manager")
+        self.assertEqual(g["last_triggers"], "overdue")
+        resolve3 = parse_iso(g["resolve_by"])
+        self.assertLessEqual(abs(resolve3 - (t2 + ESCALATED_SECS)), 5)
+        # at manager level: marked breached, not escalated, and listed overdue
+        self.at(resolve3 + MIN)
+        g = self.poll(cid, lambda r: r.get("resolve_breached") == "yes", what="resolve breach at manager level")
+        self.assertEqual((g["level"], g["status"]), ("manager", "escalated"))
+        self.assertEqual(g["overdue"], "yes")
+        self.assertEqual(g["clocks.resolve.state"], "breached")
+        self.assertLess(int(g["clocks.resolve.left_secs"]), 0)
+        self.assertEqual(timeline(g)[-1]["action"], "resolve_breached")
+        self.assertIn(cid, self.list_ids(overdue="yes", limit=1000))
+        # the 30-day ceiling caps every later due time
+        self.assertLessEqual(resolve3, opened + MAX_OPEN_SECS)
+        self.assertEqual(parse_iso(g["close_by"]), opened + MAX_OPEN_SECS)
+
+    def test_ceiling_caps_due_times(self):
+        """A long pause, or an escalation late in the life of a complaint,
+        never moves resolve-by past the 30-day ceiling."""
+        self.at("2027-02-10T10:00")
+        cid = self.open_id()
+        opened = parse_iso(self.get(cid)["opened_at"])
+        self.c("op1", "ACK", cid)
+        self.at(opened + HOUR)
+        self.c("op1", "WAIT", cid, **{"for": "customer", "reason": "waiting for photos"})
+        # paused: the resolve-by time passes without an escalation
+        self.at(opened + 29 * DAY)
+        self.sweep()
+        g = self.get(cid)
+        self.assertEqual((g["level"], g["overdue"], g["clocks.resolve.state"]), ("handler", "no", "paused"))
+        self.assertEqual(g["waiting_for"], "customer")
+        self.c("op1", "RESUME", cid)
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + MAX_OPEN_SECS)
+        self.c("op1", "ESCALATE", cid, reason="late")
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + MAX_OPEN_SECS)
+        self.assertEqual(parse_iso(g["close_by"]), opened + MAX_OPEN_SECS)
+
+
+class ComplaintLegalCeiling(ComplaintCase):
+    """complaint_legal_max_days (7): the customer hears the outcome within 7
+    calendar days of receipt; no resolve-by passes it (escalation, pause and
+    resume alike), and a breach is shown, paused or not."""
+
+    def test_overdue_at_day_7_escalates_once_and_shows_the_breach(self):
+        self.at("2027-02-01T10:00")
+        cid = self.open_id(depot="LG01")
+        g = self.get(cid)
+        opened = parse_iso(g["opened_at"])
+        self.assertEqual(parse_iso(g["legal_by"]), opened + 7 * DAY)
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + 7 * DAY)
+        self.assertEqual(g["clocks.legal.state"], "running")
+        self.c("op1", "ACK", cid)
+        self.at(opened + 7 * DAY + MIN)
+        g = self.poll(cid, lambda r: r["level"] == "supervisor", what="overdue escalation at day 7")
+        self.assertEqual(g["last_triggers"], "overdue")
+        # the supervisor gets no time beyond the law's: the breach is shown,
+        # not escalated again to the manager
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + 7 * DAY)
+        self.assertEqual((g["resolve_breached"], g["overdue"], g["ever_overdue"]), ("yes", "yes", "yes"))
+        self.assertEqual(g["clocks.legal.state"], "breached")
+        self.sweep()
+        time.sleep(1.2)
+        self.assertEqual(self.get(cid)["level"], "supervisor")
+        self.assertIn(cid, self.list_ids(overdue="yes", limit=1000))
+
+    def test_escalation_never_passes_the_ceiling(self):
+        self.at("2027-02-03T10:00")
+        cid = self.open_id()
+        opened = parse_iso(self.get(cid)["opened_at"])
+        self.at(opened + DAY)
+        self.c("op1", "ESCALATE", cid, reason="needs a supervisor")
+        g = self.get(cid)
+        # 7 days from the escalation would be day 8
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + 7 * DAY)
+        self.assertEqual(g["overdue"], "no")
+
+    def test_waiting_for_the_customer_does_not_stop_the_law(self):
+        self.at("2027-02-05T10:00")
+        cid = self.open_id()
+        opened = parse_iso(self.get(cid)["opened_at"])
+        self.c("op1", "ACK", cid)
+        self.at(opened + HOUR)
+        self.c("op1", "WAIT", cid, **{"for": "customer", "reason": "waiting for photos"})
+        # six days paused: not late
+        self.at(opened + 6 * DAY)
+        self.sweep()
+        g = self.get(cid)
+        self.assertEqual((g["overdue"], g["clocks.resolve.state"], g["clocks.legal.state"]),
+                         ("no", "paused", "running"))
+        # past day 7, still waiting: breached, with what we were waiting for
+        self.at(opened + 7 * DAY + MIN)
+        g = self.poll(cid, lambda r: r.get("resolve_breached") == "yes", what="legal breach while waiting")
+        self.assertEqual((g["level"], g["waiting_for"], g["breached_waiting_for"]), ("handler", "customer", "customer"))
+        self.assertEqual((g["overdue"], g["ever_overdue"], g["clocks.legal.state"]), ("yes", "yes", "breached"))
+        e = timeline(g)[-1]
+        self.assertEqual((e["action"], e["who"]), ("legal_ceiling_breached", "parceldeskd"))
+        self.assertIn(cid, self.list_ids(overdue="yes", limit=1000))
+        # resuming gives no time beyond the ceiling
+        self.c("op1", "RESUME", cid)
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + 7 * DAY)
+        self.assertEqual((g["overdue"], g["resolve_breached"]), ("yes", "yes"))
+
 # -------------------------------------------------------------- lists ----
 
 class ComplaintLists(ComplaintCase):
@@ -1196,7 +1270,9 @@ class ComplaintRestart(ComplaintCase):
         g = self.get(ids["waiting"])
         paused = int(g["paused_secs"])
         self.assertLessEqual(abs(paused - (resolve_by + MIN - parse_iso(before["waiting"]["paused_at"]))), 5)
-        self.assertEqual(parse_iso(g["resolve_by"]), parse_iso(before["waiting"]["resolve_by"]) + paused)
+        # moved by the pause, but never past the law's 7 days (legal_by, stored before the restart)
+        self.assertEqual(parse_iso(g["resolve_by"]), min(parse_iso(before["waiting"]["resolve_by"]) + paused,
+                                                         parse_iso(before["waiting"]["legal_by"])))
 
 
 # --------------------------------------------------------- statistics ----
@@ -1225,8 +1301,11 @@ class Plan:
 class ComplaintStats(ComplaintCase):
     """~150 complaints through the wire with varied channels, categories,
     depots and fates, the clock set before every action; COMPLAINT STATS
-    must equal the figures computed here from the records."""
+    must equal the figures computed here from the records. The plans walk
+    escalation chains of 7 days a level, so the legal ceiling is set longer
+    (complaint_legal_max_days 30) for them; ComplaintLegalCeiling tests it."""
 
+    daemon_args = ("--complaint-legal-max-days", "30")
     N = 150
     SEED = 20270401
     FINAL = ts("2027-05-14T12:00")

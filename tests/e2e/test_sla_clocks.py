@@ -27,6 +27,12 @@ ACK_MIN = 480          # complaint_ack_business_minutes
 UPDATE_MIN = 960       # complaint_update_business_minutes
 RESOLVE_MIN = 2400     # complaint_resolve_business_minutes
 ESCALATED_MIN = 2400   # complaint_escalated_resolve_business_minutes
+LEGAL_SECS = 7 * DAY   # complaint_legal_max_days: no resolve-by passes opened + 7 calendar days
+
+
+def legal(opened, due):
+    """A business-clock due time under the law's 7-day ceiling."""
+    return min(due, opened + LEGAL_SECS)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 NINE_TO_SIX = {d: "09:00-18:00" for d in WEEKDAYS[:5]}
 
@@ -240,8 +246,11 @@ class BusinessClocks(SlaCase):
         g = self.poll(cid, lambda r: r["level"] == "supervisor", what="overdue escalation on Friday")
         self.assertEqual(g["last_triggers"], "overdue")
         esc = [x for x in timeline(g) if x["action"] == "escalate"][-1]
-        # the new owner gets a new business due time from the escalation
-        self.assertEqual(parse_iso(g["resolve_by"]), cal.add_minutes(parse_iso(esc["at"]), ESCALATED_MIN))
+        # the new owner gets a new business due time from the escalation,
+        # cut to the law's 7 days from the opening (Friday 17:50)
+        self.assertEqual(parse_iso(g["resolve_by"]),
+                         legal(opened, cal.add_minutes(parse_iso(esc["at"]), ESCALATED_MIN)))
+        self.assertEqual(parse_iso(g["resolve_by"]), opened + LEGAL_SECS)
 
     def test_pause_over_weekend(self):
         cal = BizCal()
@@ -305,8 +314,9 @@ class BusinessClocks(SlaCase):
         self.at("2027-03-29T10:00")
         self.c("op1", "WAIT", cid, **{"for": "documents", "reason": "invoice"})
         paused_at = parse_iso(self.get(cid)["paused_at"])
-        # long past the resolve-by time, still paused: no escalation
-        self.at("2027-04-06T12:00")
+        # past the resolve-by time (Friday 18:00), still paused: no
+        # escalation (the law's ceiling, Monday 09:00, is not reached yet)
+        self.at("2027-04-04T12:00")
         self.sweep()
         g = self.get(cid)
         self.assertEqual((g["level"], g["overdue"], g["clocks.resolve.state"]), ("handler", "no", "paused"))
@@ -314,7 +324,10 @@ class BusinessClocks(SlaCase):
         self.c("op1", "RESUME", cid)
         g = self.get(cid)
         span = cal.between(paused_at, parse_iso(timeline(g)[-1]["at"]))
-        self.assertEqual(parse_iso(g["resolve_by"]), cal.add_seconds(resolve_by, span))
+        # resolve-by moves by the paused business span, up to the ceiling
+        self.assertEqual(parse_iso(g["resolve_by"]),
+                         legal(parse_iso(g["opened_at"]), cal.add_seconds(resolve_by, span)))
+        self.assertEqual(parse_iso(g["resolve_by"]), parse_iso(g["opened_at"]) + LEGAL_SECS)
         self.assertEqual(g["overdue"], "no")
 
     def test_clock_states_in_get(self):
@@ -409,8 +422,10 @@ class BusinessClocks(SlaCase):
         opened = parse_iso(g["opened_at"])
         self.assertEqual((g["calendar"], int(g["calendar_version"])), ("cn", self.calendar_version("cn")))
         self.assertEqual(parse_iso(g["acknowledge_by"]) - opened % 60, ts("2027-04-06T16:50"))   # Tuesday
-        self.assertEqual(parse_iso(g["resolve_by"]), cal.add_minutes(opened, RESOLVE_MIN))
-        self.assertEqual(parse_iso(g["resolve_by"]) - opened % 60, ts("2027-04-12T12:50"))
+        # five working days end on Monday 12 April 12:50; the law's 7 days
+        # end on Friday 9 April 17:50
+        self.assertEqual(parse_iso(g["resolve_by"]), legal(opened, cal.add_minutes(opened, RESOLVE_MIN)))
+        self.assertEqual(parse_iso(g["resolve_by"]) - opened % 60, ts("2027-04-09T17:50"))
         # the holiday is not late: Monday evening, nothing
         self.at("2027-04-05T20:00")
         self.sweep()
@@ -425,7 +440,7 @@ class BusinessClocks(SlaCase):
         cid, g = self.open_at("2027-04-09T17:50", depot="HL01")
         opened = parse_iso(g["opened_at"])
         self.assertEqual(parse_iso(g["acknowledge_by"]) - opened % 60, ts("2027-04-10T16:50"))   # Saturday
-        self.assertEqual(parse_iso(g["resolve_by"]), cal.add_minutes(opened, RESOLVE_MIN))
+        self.assertEqual(parse_iso(g["resolve_by"]), legal(opened, cal.add_minutes(opened, RESOLVE_MIN)))
         self.assertEqual(parse_iso(g["resolve_by"]) - opened % 60, ts("2027-04-15T12:50"))
         # and a depot on `default` is not affected
         cid2, g2 = self.open_at("2027-04-09T17:50", depot="BJ02")
@@ -486,7 +501,8 @@ class BusinessClocks(SlaCase):
         self.assertEqual(parse_iso(g1b["acknowledge_by"]) - parse_iso(g1b["opened_at"]) % 60, ts("2027-06-07T16:50"))
         self.assertEqual(int(g2["calendar_version"]), v1 + 1)
         self.assertEqual(parse_iso(g2["acknowledge_by"]) - parse_iso(g2["opened_at"]) % 60, ts("2027-06-08T16:50"))
-        self.assertEqual(parse_iso(g2["resolve_by"]), new_cal.add_minutes(parse_iso(g2["opened_at"]), RESOLVE_MIN))
+        self.assertEqual(parse_iso(g2["resolve_by"]),
+                         legal(parse_iso(g2["opened_at"]), new_cal.add_minutes(parse_iso(g2["opened_at"]), RESOLVE_MIN)))
         # re-assigning the depot does not move them either
         self.define(admin, "other", days={d: "08:00-20:00" for d in WEEKDAYS})
         self.assertReply(admin.cmd(line("CALENDAR", "ASSIGN", depot="CH01", calendar="other")), 200)
@@ -515,7 +531,8 @@ class BusinessClocks(SlaCase):
             resume = [x for x in timeline(gg) if x["action"] == "resume"][-1]
             span = cal.between(parse_iso(pause["at"]), parse_iso(resume["at"]))
             self.assertEqual(r.msg, "resumed after %d business second(s) paused" % span)
-            self.assertEqual(parse_iso(gg["resolve_by"]), cal.add_seconds(parse_iso(g["resolve_by"]), span))
+            self.assertEqual(parse_iso(gg["resolve_by"]),
+                             legal(parse_iso(g["opened_at"]), cal.add_seconds(parse_iso(g["resolve_by"]), span)))
         self.assertLessEqual(abs(int(self.get(c1)["paused_secs"]) - (5 + 540 + 60) * 60), 5)
         self.assertLessEqual(abs(int(self.get(c2)["paused_secs"]) - (5 + 60) * 60), 5)
 
@@ -745,7 +762,7 @@ class CategoryTargets(SlaCase):
         for category, minutes in (("loss", 4800), ("attitude", 480), ("delay", RESOLVE_MIN)):
             cid, g = self.open_at("2027-03-05T17:50", depot="BJ02", category=category)
             opened = parse_iso(g["opened_at"])
-            self.assertEqual(parse_iso(g["resolve_by"]), cal.add_minutes(opened, minutes), category)
+            self.assertEqual(parse_iso(g["resolve_by"]), legal(opened, cal.add_minutes(opened, minutes)), category)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bizcal.h"
 #include "complaint_rules.h"
 
 #define HOUR COMPLAINT_HOUR_SECS
@@ -361,13 +362,18 @@ static void test_category_override_and_ceiling(void **state)
     int64_t opened = utc(2026, 3, 6, 9, 0);
     config.category_resolve_secs[COMPLAINT_CATEGORY_LOSS] = 14 * DAY;
     config.category_resolve_secs[COMPLAINT_CATEGORY_ATTITUDE] = 2 * DAY;
+    /* The law's 7 calendar days bind a 14-day category. */
     assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-                               COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 14 * DAY);
+                               COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 7 * DAY);
     assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_ATTITUDE,
                                COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 2 * DAY);
     /* The regulator's 7 days still bind a 14-day category. */
     assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_LOSS,
                                COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 7 * DAY);
+    /* With a longer legal ceiling configured, the category gets its 14 days. */
+    config.legal_max_secs = 30 * DAY;
+    assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
+                               COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 14 * DAY);
     /* A category may use the whole ceiling; resolve_by then coincides with close_by. */
     config.category_resolve_secs[COMPLAINT_CATEGORY_LOSS] = 30 * DAY;
     struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
@@ -433,8 +439,18 @@ static void test_due_after_escalation(void **state)
     struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
                                          COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
     struct complaint_due after;
-    /* Refused on day 5: the supervisor gets 7 days from the escalation. */
+    /* Refused on day 5: the supervisor has what is left of the law's 7 days. */
     int64_t escalated = opened + 5 * DAY;
+    assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, escalated, &after),
+                     COMPLAINT_OK);
+    assert_int_equal(after.resolve_by, opened + 7 * DAY);
+    assert_int_equal(after.legal_by, opened + 7 * DAY);
+    /* Refused on day 1: 7 days from the escalation would be day 8; the ceiling is day 7. */
+    assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, opened + DAY, &after),
+                     COMPLAINT_OK);
+    assert_int_equal(after.resolve_by, opened + 7 * DAY);
+    /* Without a legal ceiling (a record stored before it existed, legal_by 0): 7 days from the escalation. */
+    due.legal_by = COMPLAINT_NO_DEADLINE;
     assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, escalated, &after),
                      COMPLAINT_OK);
     assert_int_equal(after.resolve_by, escalated + 7 * DAY);
@@ -459,6 +475,63 @@ static void test_due_after_escalation(void **state)
                      COMPLAINT_EINVAL);
     assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, -5, &after),
                      COMPLAINT_ERANGE);
+}
+
+/*
+ * The law's 7 calendar days over a business calendar: a phone complaint
+ * opened at 17:00 (+08:00) on Wednesday 2026-09-30, the last working day
+ * before the National Day week (holidays 1-7 October, Saturday 10 October
+ * a make-up working day).  Five working days of 8 hours end on Tuesday
+ * 13 October at 17:00, 13 days later; the legal ceiling brings resolve-by
+ * back to 7 October 17:00, with and without a pause.
+ */
+static void test_legal_ceiling_across_national_day(void **state)
+{
+    (void)state;
+    static const int32_t holidays[] = { 20261001, 20261002, 20261003, 20261004, 20261005, 20261006, 20261007 };
+    struct bizcal_makeup_day makeup = { .date = 20261010 };
+    assert_int_equal(bizcal_parse_day("09:00-12:00,13:00-18:00", &makeup.hours), BIZCAL_OK);
+    struct bizcal cal = { .utc_offset_secs = 8 * 3600, .holidays = holidays,
+                          .holiday_count = sizeof holidays / sizeof holidays[0],
+                          .makeup_days = &makeup, .makeup_day_count = 1 };
+    for (int day = BIZCAL_MONDAY; day <= BIZCAL_FRIDAY; day++)
+        cal.week[day] = makeup.hours;
+    assert_int_equal(bizcal_validate(&cal, NULL, 0), BIZCAL_OK);
+
+    struct complaint_config config = defaults();
+    int64_t opened = utc(2026, 9, 30, 9, 0); /* 17:00 in Beijing */
+    struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
+                                         COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+    assert_int_equal(due.legal_by, utc(2026, 10, 7, 9, 0));
+    int64_t business;
+    assert_int_equal(bizcal_add_minutes(&cal, opened, 5 * 8 * 60, &business), BIZCAL_OK);
+    assert_int_equal(business, utc(2026, 10, 13, 9, 0));
+    assert_int_equal(complaint_resolve_cap(&due, business), utc(2026, 10, 7, 9, 0));
+    /* One second before the ceiling is kept as is: the cap only makes a due time earlier. */
+    assert_int_equal(complaint_resolve_cap(&due, due.legal_by - 1), due.legal_by - 1);
+
+    /* Waiting for the customer from 17:30 to the first working morning
+     * (8 October 09:00) pushes the business due by half an hour: still
+     * capped at the 7th. */
+    struct bizcal_span pause = { .from_utc = opened + 1800, .to_utc = utc(2026, 10, 8, 1, 0) };
+    int64_t paused_due;
+    assert_int_equal(bizcal_add_minutes_paused(&cal, opened, 5 * 8 * 60, &pause, 1, &paused_due), BIZCAL_OK);
+    assert_int_equal(paused_due, utc(2026, 10, 13, 9, 30));
+    assert_int_equal(complaint_resolve_cap(&due, paused_due), due.legal_by);
+    /* A calendar-time resume (resolve-by moved by the paused span) is capped alike. */
+    assert_int_equal(complaint_resolve_cap(&due, due.resolve_by + (pause.to_utc - pause.from_utc)), due.legal_by);
+
+    /* A regulator deadline before the ceiling still wins; the 30-day ceiling never does. */
+    due.regulator_reply_by = utc(2026, 10, 5, 9, 0);
+    assert_int_equal(complaint_resolve_cap(&due, business), due.regulator_reply_by);
+    /* The ceiling is not scaled by the service level: the law gives everyone 7 days. */
+    due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
+                    COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+    assert_int_equal(due.legal_by, opened + 7 * DAY);
+    assert_int_equal(due.resolve_by, opened + 84 * HOUR);
+    /* And a bad ceiling is a config error. */
+    config.legal_max_secs = 0;
+    assert_int_equal(complaint_config_validate(&config, NULL), COMPLAINT_ECONFIG);
 }
 
 /* ---- escalation ---- */
@@ -915,6 +988,7 @@ int main(void)
         cmocka_unit_test(test_who_may_close),
         cmocka_unit_test(test_percentile_empty_and_bad_arguments),
         cmocka_unit_test(test_percentile_one_element),
+        cmocka_unit_test(test_legal_ceiling_across_national_day),
         cmocka_unit_test(test_percentile_even_count_takes_lower_middle),
         cmocka_unit_test(test_percentile_nearest_rank),
         cmocka_unit_test(test_percentile_duplicates_and_extremes),

@@ -10,7 +10,8 @@ unrecorded admin connection) to T0 plus the step number in seconds, early
 in a wall-clock second, so ids, times and clocks are the same on every run
 (a run where a request outlasts its second is done again, up to 3 times). The raw reply bytes are compared
 with the golden files tests/e2e/transcript/text.txt and msgpack.txt; any
-difference fails the test with a short diff.
+difference fails the test with a short diff. A command of the table that
+the script does not send fails the test too.
 
 Golden format: "# N CONN" then "> REQUEST" then the reply. Text replies are
 the reply lines ("< LINE", each ending in CRLF on the wire; "<x HEX" for a
@@ -622,6 +623,15 @@ class Transcript(unittest.TestCase):
         if got != want:
             self.fail("%s replies differ from %s (re-record only for an intended change: "
                       "docs/testing.md):\n%s" % (framing, golden_path(framing), short_diff(want, got)))
+
+    def test_every_command_is_in_the_script(self):
+        with open(os.path.join(harness.REPO, "protocol", "commands.def"), encoding="utf-8") as f:
+            table = re.findall(r'^CMD\([a-z_]+, "([A-Z]+)", (?:NULL|"([A-Z]+)")', f.read(), re.M)
+        self.assertGreater(len(table), 0)
+        sent = {tuple(str(w).upper() for w in step[1][:2]) for step in steps() if len(step) == 3}
+        missing = [" ".join(filter(None, c)) for c in table
+                   if not any(w[0] == c[0] and (not c[1] or w[1:] == (c[1],)) for w in sent)]
+        self.assertEqual(missing, [], "commands not in the transcript script: add them to steps()")
 
     def test_text(self):
         self.check("text")

@@ -50,6 +50,13 @@ static const struct option_desc options[] = {
 	INT_OPT(complaint_max_open_secs, 60, 366 * 86400),
 	INT_OPT(complaint_escalated_resolve_secs, 60, 366 * 86400),
 	INT_OPT(complaint_legal_max_days, 1, 366),
+	STR_OPT(complaint_manual_level),
+	STR_OPT(complaint_over_authority_level),
+	STR_OPT(complaint_media_or_regulator_level),
+	STR_OPT(complaint_several_departments_level),
+	STR_OPT(complaint_customer_refused_level),
+	STR_OPT(complaint_overdue_level),
+	STR_OPT(complaint_media_level),
 	INT_OPT(complaint_percent_value_added, 1, 100),
 	INT_OPT(complaint_percent_exclusive, 1, 100),
 	INT_OPT(complaint_percent_customised, 1, 100),
@@ -122,6 +129,13 @@ void config_default(struct config *c)
 	c->complaint_max_open_secs = 30 * 86400;
 	c->complaint_escalated_resolve_secs = 7 * 86400;
 	c->complaint_legal_max_days = 7;
+	strcpy(c->complaint_manual_level, "next");
+	strcpy(c->complaint_over_authority_level, "next");
+	strcpy(c->complaint_media_or_regulator_level, "supervisor");
+	strcpy(c->complaint_several_departments_level, "supervisor");
+	strcpy(c->complaint_customer_refused_level, "next");
+	strcpy(c->complaint_overdue_level, "next");
+	strcpy(c->complaint_media_level, "manager"); /* the media go to the top at once */
 	c->complaint_percent_value_added = 90;
 	c->complaint_percent_exclusive = 75;
 	c->complaint_percent_customised = 50;

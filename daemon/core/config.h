@@ -43,6 +43,14 @@ struct config {
 	int64_t complaint_max_open_secs;
 	int64_t complaint_escalated_resolve_secs;
 	int64_t complaint_legal_max_days;      /* the law's ceiling on every resolve-by */
+	/* the level each escalation trigger goes to: next, supervisor or manager */
+	char complaint_manual_level[16];
+	char complaint_over_authority_level[16];
+	char complaint_media_or_regulator_level[16];
+	char complaint_several_departments_level[16];
+	char complaint_customer_refused_level[16];
+	char complaint_overdue_level[16];
+	char complaint_media_level[16];
 	int64_t complaint_percent_value_added;  /* share of each period by service level */
 	int64_t complaint_percent_exclusive;
 	int64_t complaint_percent_customised;

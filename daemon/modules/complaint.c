@@ -51,6 +51,33 @@ static int parse_category_minutes(const char *text)
 	return 0;
 }
 
+/* Reads complaint_<trigger>_level: "next" or a level name. */
+static int parse_trigger_levels(const struct config *cfg, struct complaint_config *c)
+{
+	const char *const text[COMPLAINT_TRIGGER_COUNT] = {
+		[COMPLAINT_TRIGGER_MANUAL] = cfg->complaint_manual_level,
+		[COMPLAINT_TRIGGER_OVER_AUTHORITY] = cfg->complaint_over_authority_level,
+		[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR] = cfg->complaint_media_or_regulator_level,
+		[COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS] = cfg->complaint_several_departments_level,
+		[COMPLAINT_TRIGGER_CUSTOMER_REFUSED] = cfg->complaint_customer_refused_level,
+		[COMPLAINT_TRIGGER_OVERDUE] = cfg->complaint_overdue_level,
+		[COMPLAINT_TRIGGER_MEDIA] = cfg->complaint_media_level,
+	};
+	for (int t = 0; t < COMPLAINT_TRIGGER_COUNT; t++) {
+		enum complaint_level level;
+		if (!strcmp(text[t], "next"))
+			c->trigger_level[t] = COMPLAINT_LEVEL_NEXT;
+		else if (complaint_level_parse(text[t], &level) == COMPLAINT_OK)
+			c->trigger_level[t] = (int)level;
+		else {
+			fprintf(stderr, "parceldeskd: complaint_%s_level: '%s' is not next, supervisor or manager\n",
+				complaint_trigger_name((enum complaint_trigger)t), text[t]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The resolve target of a complaint in business minutes. */
 static int64_t resolve_minutes(const struct config *cfg, const struct pd_value *c);
 
@@ -69,7 +96,8 @@ int complaint_setup(const struct config *cfg)
 	c->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)cfg->complaint_percent_customised;
 	c->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = cfg->authority_handler_fen;
 	c->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = cfg->authority_supervisor_fen;
-	if (parse_category_minutes(cfg->complaint_category_resolve_business_minutes) < 0)
+	if (parse_category_minutes(cfg->complaint_category_resolve_business_minutes) < 0 ||
+	    parse_trigger_levels(cfg, c) < 0)
 		return -1;
 	const char *problem;
 	if (complaint_config_validate(c, &problem) != COMPLAINT_OK) {
@@ -295,10 +323,19 @@ static bool is_misdelivery(const char *category)
 	return !strcmp(category, "wrong_signature") || !strcmp(category, "not_delivered_to_door");
 }
 
+/* A complaint that came through, or threatens, the media, the consumer
+ * association or a regulator: a media-exposure incident for its account. */
+static bool media_exposure(const struct pd_value *c)
+{
+	uint32_t bodies = g_complaint_config.media_channels | g_complaint_config.media_or_regulator_channels;
+	return (bodies & COMPLAINT_CHANNEL_BIT(channel_of(c))) || pd_map_bool(c, "media_threat");
+}
+
 /* The monthly volume counters a complaint moves (volume.h): complaints and
  * late ones by opening month; on its waybill, the first complaint and a
- * misdelivery; the month's incidents and an account's media warning on the
- * first escalation. */
+ * misdelivery; the month's incidents on the first escalation; an account's
+ * media-exposure warning as soon as the exposure is known, at opening or
+ * later (COMPLAINT FLAG), escalated or not. */
 static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 			 const struct pd_value *after)
 {
@@ -342,12 +379,13 @@ static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 		const char *source = pd_sprintf(ctx->a, "complaint:%lld", (long long)rec_int(after, "id"));
 		if ((rc = volume_incident(ctx, (int)(pd_local_day(ctx->now) / 100), source)))
 			return rc;
-		bool media = !strcmp(rec_str(after, "channel"), "media") || pd_map_bool(after, "media_threat");
-		if (media && strstr(rec_str(after, "last_triggers"), "media_or_regulator") &&
-		    (rc = warning_raise(ctx, customer, "service_incident", "media_exposure", source,
-					"complaint escalated for media exposure")))
-			return rc;
 	}
+	if (media_exposure(after) && !(before && media_exposure(before)))
+		return warning_raise(ctx, customer, "service_incident", "media_exposure",
+				     pd_sprintf(ctx->a, "complaint:%lld", (long long)rec_int(after, "id")),
+				     pd_map_bool(after, "media_threat")
+					     ? "the customer threatens the media or a public body"
+					     : pd_sprintf(ctx->a, "complaint through the %s channel", rec_str(after, "channel")));
 	return 0;
 }
 
@@ -488,12 +526,13 @@ static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 
 /* ---- escalation ---- */
 
-static void escalate(struct cmd_ctx *ctx, struct pd_value *c, uint32_t triggers,
+/* Moves the complaint to the level the escalation check chose. */
+static void escalate(struct cmd_ctx *ctx, struct pd_value *c, const struct complaint_escalation *e,
 		     const char *to_user)
 {
 	struct pd_arena *a = ctx->a;
-	enum complaint_level level = level_of(c);
-	enum complaint_level target = level + 1;
+	enum complaint_level target = e->target_level;
+	uint32_t triggers = e->triggers;
 	struct complaint_due due = stored_due(c);
 	struct complaint_due next;
 	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
@@ -548,7 +587,7 @@ static bool auto_escalate(struct cmd_ctx *ctx, struct pd_value *c)
 	struct complaint_escalation e;
 	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK || !e.can_escalate)
 		return false;
-	escalate(ctx, c, e.triggers, NULL);
+	escalate(ctx, c, &e, NULL);
 	return true;
 }
 
@@ -960,15 +999,15 @@ int cmd_complaint_escalate(struct cmd_ctx *ctx)
 	if (!complaint_transition_allowed(status_of(before), COMPLAINT_STATUS_ESCALATED, level_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s at %s level: it cannot go higher",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"), rec_str(before, "level"));
-	const char *to = pd_arg_str(ctx->args, "to");
-	if (to && check_new_owner(ctx, to, level_of(before) + 1) < 0)
-		return PD_EREPLIED;
 	struct complaint_facts f = facts_of(ctx, after);
 	f.manual_request = true;
 	struct complaint_escalation e;
 	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK)
 		return reply_error(ctx, 500, "internal error: escalation check failed");
-	escalate(ctx, after, e.triggers, to);
+	const char *to = pd_arg_str(ctx->args, "to");
+	if (to && check_new_owner(ctx, to, e.target_level) < 0)
+		return PD_EREPLIED;
+	escalate(ctx, after, &e, to);
 	return finish(ctx, before, after, "escalate", pd_arg_str(ctx->args, "reason"), 200,
 	       pd_sprintf(ctx->a, "escalated to %s", rec_str(after, "level")));
 }

@@ -24,7 +24,7 @@ static const char *const LEVEL_NAMES[COMPLAINT_LEVEL_COUNT] = {
     "handler", "supervisor", "manager",
 };
 static const char *const TRIGGER_NAMES[COMPLAINT_TRIGGER_COUNT] = {
-    "manual", "over_authority", "media_or_regulator", "several_departments", "customer_refused", "overdue",
+    "manual", "over_authority", "media_or_regulator", "several_departments", "customer_refused", "overdue", "media",
 };
 static const char *const STAGE_NAMES[COMPLAINT_STAGE_COUNT] = {
     "pickup", "sorting", "line_haul", "subcarrier_handover", "delivery", "customer_service",
@@ -123,10 +123,14 @@ void complaint_config_defaults(struct complaint_config *config)
     config->regulator_deadline_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_REGULATOR);
     config->media_or_regulator_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_REGULATOR) |
                                           COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_CONSUMER_ASSOCIATION) |
-                                          COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_MARKET_REGULATOR) |
-                                          COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_MEDIA);
-    config->media_or_regulator_level = COMPLAINT_LEVEL_SUPERVISOR;
-    config->several_departments_level = COMPLAINT_LEVEL_SUPERVISOR;
+                                          COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_MARKET_REGULATOR);
+    config->media_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_MEDIA);
+    for (int trigger = 0; trigger < COMPLAINT_TRIGGER_COUNT; trigger++)
+        config->trigger_level[trigger] = COMPLAINT_LEVEL_NEXT;
+    /* the media go to the top at once; an outside body or several depots to a supervisor */
+    config->trigger_level[COMPLAINT_TRIGGER_MEDIA] = COMPLAINT_LEVEL_MANAGER;
+    config->trigger_level[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR] = COMPLAINT_LEVEL_SUPERVISOR;
+    config->trigger_level[COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS] = COMPLAINT_LEVEL_SUPERVISOR;
     config->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = 100000;     /* 1,000 yuan */
     config->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = 1000000; /* 10,000 yuan */
     config->authority_limit_fen[COMPLAINT_LEVEL_MANAGER] = COMPLAINT_AUTHORITY_UNLIMITED_FEN;
@@ -140,6 +144,13 @@ static bool period_valid(int64_t secs)
 static bool level_valid(enum complaint_level level)
 {
     return (int)level >= 0 && level < COMPLAINT_LEVEL_COUNT;
+}
+
+/* Triggers whose condition stays true after an escalation. */
+static bool trigger_is_persistent(enum complaint_trigger trigger)
+{
+    return trigger == COMPLAINT_TRIGGER_MEDIA || trigger == COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR ||
+           trigger == COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS;
 }
 
 static int config_problem(const char **problem, const char *sentence)
@@ -190,10 +201,16 @@ int complaint_config_validate(const struct complaint_config *config, const char 
         return config_problem(problem, "regulator_deadline_channels names an unknown channel");
     if ((config->media_or_regulator_channels & ~all_channels) != 0)
         return config_problem(problem, "media_or_regulator_channels names an unknown channel");
-    if (!level_valid(config->media_or_regulator_level))
-        return config_problem(problem, "media_or_regulator_level is not a level");
-    if (!level_valid(config->several_departments_level))
-        return config_problem(problem, "several_departments_level is not a level");
+    if ((config->media_channels & ~all_channels) != 0)
+        return config_problem(problem, "media_channels names an unknown channel");
+    for (int trigger = 0; trigger < COMPLAINT_TRIGGER_COUNT; trigger++) {
+        int level = config->trigger_level[trigger];
+        if (level == COMPLAINT_LEVEL_NEXT && !trigger_is_persistent((enum complaint_trigger)trigger))
+            continue;
+        if (level <= COMPLAINT_LEVEL_HANDLER || level >= COMPLAINT_LEVEL_COUNT)
+            return config_problem(problem, "trigger_level must be supervisor or manager (or next, for a trigger "
+                                           "that is not persistent)");
+    }
     for (int level = 0; level < COMPLAINT_LEVEL_COUNT; level++) {
         if (config->authority_limit_fen[level] < 0)
             return config_problem(problem, "authority_limit_fen must not be negative");
@@ -323,14 +340,19 @@ int complaint_escalation_check(const struct complaint_config *config, const stru
         int64_t authority = facts->owner_authority_fen == COMPLAINT_AUTHORITY_OF_LEVEL
                                 ? config->authority_limit_fen[facts->level]
                                 : facts->owner_authority_fen;
-        bool outside_body = (config->media_or_regulator_channels & COMPLAINT_CHANNEL_BIT(facts->channel)) != 0;
+        uint32_t channel = COMPLAINT_CHANNEL_BIT(facts->channel);
+        bool outside_body = (config->media_or_regulator_channels & channel) != 0;
+        bool media = (config->media_channels & channel) != 0 || facts->media_or_legal_threat;
+        const int *target = config->trigger_level;
         if (facts->manual_request)
             triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_MANUAL);
         if (facts->proposed_amount_fen > authority)
             triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_OVER_AUTHORITY);
-        if ((outside_body || facts->media_or_legal_threat) && facts->level < config->media_or_regulator_level)
+        if (media && (int)facts->level < target[COMPLAINT_TRIGGER_MEDIA])
+            triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_MEDIA);
+        if (outside_body && (int)facts->level < target[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR])
             triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR);
-        if (facts->several_departments && facts->level < config->several_departments_level)
+        if (facts->several_departments && (int)facts->level < target[COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS])
             triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS);
         if (facts->customer_refused)
             triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_CUSTOMER_REFUSED);
@@ -339,9 +361,13 @@ int complaint_escalation_check(const struct complaint_config *config, const stru
             triggers |= COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_OVERDUE);
     }
 
+    /* at least one level up; higher when a fired trigger's level says so */
+    int target_level = facts->level < COMPLAINT_LEVEL_MANAGER ? (int)facts->level + 1 : COMPLAINT_LEVEL_MANAGER;
+    for (int trigger = 0; trigger < COMPLAINT_TRIGGER_COUNT; trigger++)
+        if ((triggers & COMPLAINT_TRIGGER_BIT(trigger)) && config->trigger_level[trigger] > target_level)
+            target_level = config->trigger_level[trigger];
     result->triggers = triggers;
-    result->target_level = facts->level < COMPLAINT_LEVEL_MANAGER ? (enum complaint_level)(facts->level + 1)
-                                                                  : COMPLAINT_LEVEL_MANAGER;
+    result->target_level = (enum complaint_level)target_level;
     result->can_escalate = triggers != 0 && facts->level < COMPLAINT_LEVEL_MANAGER;
     return COMPLAINT_OK;
 }

@@ -29,6 +29,8 @@
 #define COMPLAINT_MAX_PERIOD_SECS (366 * COMPLAINT_DAY_SECS)
 /* authority_limit_fen of a level that may settle any amount. */
 #define COMPLAINT_AUTHORITY_UNLIMITED_FEN INT64_MAX
+/* complaint_config.trigger_level: one level above the current one. */
+#define COMPLAINT_LEVEL_NEXT (-1)
 /* complaint_facts.owner_authority_fen: use the config's limit for the level. */
 #define COMPLAINT_AUTHORITY_OF_LEVEL INT64_C(-1)
 /* regulator_deadline argument: the outside body stated no deadline. */
@@ -91,10 +93,11 @@ enum complaint_level {
 enum complaint_trigger {
     COMPLAINT_TRIGGER_MANUAL,              /* manual: the owner asks for it */
     COMPLAINT_TRIGGER_OVER_AUTHORITY,      /* over_authority: proposed amount above the owner's limit */
-    COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR,  /* media_or_regulator: outside-body channel, or media/legal threat */
+    COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR,  /* media_or_regulator: through a regulator or the consumer association */
     COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS, /* several_departments: several departments or depots involved */
     COMPLAINT_TRIGGER_CUSTOMER_REFUSED,    /* customer_refused: the customer refused the proposal */
     COMPLAINT_TRIGGER_OVERDUE,             /* overdue: now is after resolve_by */
+    COMPLAINT_TRIGGER_MEDIA,               /* media: the media channel, or the customer threatens the media */
     COMPLAINT_TRIGGER_COUNT
 };
 #define COMPLAINT_TRIGGER_BIT(trigger) (UINT32_C(1) << (trigger))
@@ -162,15 +165,20 @@ struct complaint_config {
     bool shorten_outside_limits;
     /* Channels whose complaints get a regulator reply deadline by default (regulator). */
     uint32_t regulator_deadline_channels;
-    /* Channels that fire media_or_regulator (regulator, consumer_association, market_regulator, media). */
+    /* Channels that fire media_or_regulator (regulator, consumer_association, market_regulator). */
     uint32_t media_or_regulator_channels;
+    /* Channels that fire media (media). */
+    uint32_t media_channels;
     /*
-     * Persistent triggers stop firing once the complaint is at this level,
-     * so that checking again after an escalation does not escalate again
-     * (supervisor for both).
+     * The level each trigger escalates to: a level above handler, or
+     * COMPLAINT_LEVEL_NEXT (one level up).  Defaults: media manager,
+     * media_or_regulator and several_departments supervisor, the others
+     * next.  The persistent triggers (media, media_or_regulator,
+     * several_departments) need a level, and stop firing once the
+     * complaint is there, so that checking again after an escalation does
+     * not escalate again.
      */
-    enum complaint_level media_or_regulator_level;
-    enum complaint_level several_departments_level;
+    int trigger_level[COMPLAINT_TRIGGER_COUNT];
     /* Highest amount each level may settle; non-decreasing by level. */
     int64_t authority_limit_fen[COMPLAINT_LEVEL_COUNT]; /* 100000, 1000000, unlimited */
 };
@@ -243,7 +251,7 @@ struct complaint_facts {
     enum complaint_channel channel;
     int64_t proposed_amount_fen;     /* compensation proposed or asked for; 0 when none */
     int64_t owner_authority_fen;     /* the owner's own limit, or COMPLAINT_AUTHORITY_OF_LEVEL */
-    bool media_or_legal_threat;      /* customer threatens media or legal action, or media involved */
+    bool media_or_legal_threat;      /* the media are involved, or the customer threatens them */
     bool several_departments;        /* several departments or depots involved */
     bool customer_refused;           /* the customer refused the current proposal */
     bool manual_request;             /* the owner asks to escalate */
@@ -253,7 +261,7 @@ struct complaint_facts {
 
 struct complaint_escalation {
     uint32_t triggers;                 /* COMPLAINT_TRIGGER_BIT() of each trigger that fires */
-    enum complaint_level target_level; /* one level up, capped at manager */
+    enum complaint_level target_level; /* the highest level a fired trigger asks for, at least one up, at most manager */
     bool can_escalate;                 /* triggers fired and there is a higher level */
 };
 

@@ -384,13 +384,16 @@ class ComplaintLife(ComplaintCase):
             r = self.open(channel=ch, depot="XC01")
             cid = int(r["id"])
             if ch in OUTSIDE_CHANNELS:
+                # the media go to the manager at once (complaint_media_level);
+                # the other outside bodies to a supervisor
+                level, trigger = ("manager", "media") if ch == "media" else ("supervisor", "media_or_regulator")
                 self.assertEqual(r.msg, "complaint %d opened and escalated" % cid, ch)
-                self.assertEqual((r["status"], r["level"], r["owner"]), ("escalated", "supervisor", ""), ch)
+                self.assertEqual((r["status"], r["level"], r["owner"]), ("escalated", level, ""), ch)
                 g = self.get(cid)
-                self.assertEqual(g["last_triggers"], "media_or_regulator")
+                self.assertEqual(g["last_triggers"], trigger)
                 self.assertEqual(g["ever_escalated"], "yes")
                 self.assertEqual(g["opened_by"], "op1")   # first contact, of record
-                self.assertIn(cid, self.list_ids(queue="supervisor", depot="XC01", limit=100))
+                self.assertIn(cid, self.list_ids(queue=level, depot="XC01", limit=100))
             else:
                 self.assertEqual(r.msg, "complaint %d opened" % cid, ch)
                 self.assertEqual((r["status"], r["level"], r["owner"]), ("open", "handler", "op1"), ch)
@@ -399,10 +402,10 @@ class ComplaintLife(ComplaintCase):
         g = self.get(cid)
         self.assertEqual(parse_iso(g["regulator_reply_by"]), parse_iso(g["opened_at"]) + 7 * DAY)
         self.assertEqual(g["clocks.regulator_reply.state"], "running")
-        # a threat of media or legal action at opening
+        # a threat of the media at opening: to the manager at once
         r = self.open(media_threat="yes", depot="XC01")
-        self.assertEqual((r["status"], r["level"]), ("escalated", "supervisor"))
-        self.assertEqual(self.get(int(r["id"]))["last_triggers"], "media_or_regulator")
+        self.assertEqual((r["status"], r["level"]), ("escalated", "manager"))
+        self.assertEqual(self.get(int(r["id"]))["last_triggers"], "media")
 
     def test_several_depots_escalate(self):
         self.at("2027-01-07T10:00")
@@ -422,16 +425,21 @@ class ComplaintLife(ComplaintCase):
         self.assertEqual((e["action"], e["who"]), ("flag", "op1"))
         self.assertEqual(e["changes"]["several_depots"], ("no", "yes"))
         self.assertEqual(e["changes"]["level"], ("handler", "supervisor"))
-        # a media threat flagged later
-        cid = self.open_id()
-        r = self.c("op1", "FLAG", cid, msg="flags recorded; escalated", media_threat="yes")
-        self.assertEqual(self.get(cid)["last_triggers"], "media_or_regulator")
         # at supervisor level the flag does not push it further
+        cid = self.open_id(several_depots="yes")
         self.c("sup1", "TAKE", cid)
         self.c("sup1", "FLAG", cid, msg="flags recorded", several_depots="yes")
         self.assertEqual(self.get(cid)["level"], "supervisor")
         # neither flag given
         self.c("sup1", "FLAG", cid, expect=400, msg="give media_threat or several_depots")
+        # a media threat flagged later, on an escalated complaint: to the manager
+        r = self.c("sup1", "FLAG", cid, msg="flags recorded; escalated", media_threat="yes")
+        self.assertEqual((r["level"], r["owner"]), ("manager", ""))
+        self.assertEqual(self.get(cid)["last_triggers"], "media")
+        # and from the handler, straight to the manager
+        cid = self.open_id()
+        r = self.c("op1", "FLAG", cid, msg="flags recorded; escalated", media_threat="yes")
+        self.assertEqual(r["level"], "manager")
 
     def test_over_authority(self):
         self.at("2027-01-08T10:00")
@@ -671,7 +679,7 @@ class ComplaintLife(ComplaintCase):
         self.c("op2", "HANDOVER", cid, to="sup1", reason="customer asks for a supervisor")
         self.assertEqual(self.get(cid)["owner"], "sup1")
         # an escalated complaint cannot go to a handler
-        cid2 = self.open_id(channel="media")
+        cid2 = self.open_id(channel="consumer_association")
         self.c("sup1", "TAKE", cid2)
         self.c("sup1", "HANDOVER", cid2, expect=422, to="op1", reason="x",
                msg_re="^op1 is an? operator: a complaint at supervisor level needs a supervisor or above$")
@@ -1053,7 +1061,8 @@ class ComplaintLists(ComplaintCase):
                     depot = "BJ02"
                 else:
                     kw["depot"] = depot
-                channel = "media" if rnd.random() < 0.12 else rnd.choice(["phone", "online", "walk_in"])
+                channel = ("consumer_association" if rnd.random() < 0.12
+                           else rnd.choice(["phone", "online", "walk_in"]))
                 r = self.open(user=owner, channel=channel, **kw)
                 rec = dict(id=int(r["id"]), owner=r["owner"], depot=depot, category=category, phone=phone,
                            waybill=waybill, day="2027-06-0%d" % (day + 1), status=r["status"], level=r["level"],
@@ -1221,7 +1230,7 @@ class ComplaintRestart(ComplaintCase):
         ids["acked"] = self.open_id()
         self.c("op1", "ACK", ids["acked"])
         ids["queue"] = self.open_id(channel="regulator")
-        ids["taken"] = self.open_id(channel="media")
+        ids["taken"] = self.open_id(channel="consumer_association")
         self.c("sup1", "TAKE", ids["taken"])
         ids["waiting"] = self.open_id()
         self.c("op1", "ACK", ids["waiting"])
@@ -1302,10 +1311,13 @@ class ComplaintStats(ComplaintCase):
     """~150 complaints through the wire with varied channels, categories,
     depots and fates, the clock set before every action; COMPLAINT STATS
     must equal the figures computed here from the records. The plans walk
-    escalation chains of 7 days a level, so the legal ceiling is set longer
-    (complaint_legal_max_days 30) for them; ComplaintLegalCeiling tests it."""
+    escalation chains of 7 days a level, one level at a time, so the legal
+    ceiling is set longer (complaint_legal_max_days 30) and the media go one
+    level up like the other outside bodies (complaint_media_level
+    supervisor); ComplaintLegalCeiling and test_outside_channels_escalate_at_open
+    test the defaults."""
 
-    daemon_args = ("--complaint-legal-max-days", "30")
+    daemon_args = ("--complaint-legal-max-days", "30", "--complaint-media-level", "supervisor")
     N = 150
     SEED = 20270401
     FINAL = ts("2027-05-14T12:00")

@@ -84,7 +84,7 @@ static void test_wire_names_round_trip(void **state)
         assert_int_equal(parsed, i);
     }
     static const char *const triggers[] = {"manual", "over_authority", "media_or_regulator", "several_departments",
-                                           "customer_refused", "overdue"};
+                                           "customer_refused", "overdue", "media"};
     for (int i = 0; i < COMPLAINT_TRIGGER_COUNT; i++) {
         enum complaint_trigger parsed;
         assert_string_equal(complaint_trigger_name((enum complaint_trigger)i), triggers[i]);
@@ -144,7 +144,8 @@ static void test_triggers_format(void **state)
     assert_string_equal(text, "manual,overdue");
     uint32_t all = (UINT32_C(1) << COMPLAINT_TRIGGER_COUNT) - 1;
     assert_true(complaint_triggers_format(all, text, sizeof text) > 0);
-    assert_string_equal(text, "manual,over_authority,media_or_regulator,several_departments,customer_refused,overdue");
+    assert_string_equal(text,
+                        "manual,over_authority,media_or_regulator,several_departments,customer_refused,overdue,media");
     assert_int_equal(complaint_triggers_format(mask, text, 14), COMPLAINT_ENOSPC);
     assert_string_equal(text, "");
     assert_int_equal(complaint_triggers_format(mask, text, 15), 14);
@@ -230,11 +231,18 @@ static void test_bad_configs_refused(void **state)
     config.media_or_regulator_channels = UINT32_C(1) << 31;
     expect_bad_config(&config, "media_or_regulator_channels");
     config = defaults();
-    config.media_or_regulator_level = COMPLAINT_LEVEL_COUNT;
-    expect_bad_config(&config, "media_or_regulator_level");
+    config.media_channels = UINT32_C(1) << COMPLAINT_CHANNEL_COUNT;
+    expect_bad_config(&config, "media_channels");
     config = defaults();
-    config.several_departments_level = (enum complaint_level)-1;
-    expect_bad_config(&config, "several_departments_level");
+    config.trigger_level[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR] = COMPLAINT_LEVEL_COUNT;
+    expect_bad_config(&config, "trigger_level");
+    config = defaults();
+    /* a persistent trigger needs a level: "next" would climb at every check */
+    config.trigger_level[COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS] = COMPLAINT_LEVEL_NEXT;
+    expect_bad_config(&config, "trigger_level");
+    config = defaults();
+    config.trigger_level[COMPLAINT_TRIGGER_OVERDUE] = COMPLAINT_LEVEL_HANDLER;
+    expect_bad_config(&config, "trigger_level");
     config = defaults();
     config.authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = 50000;
     expect_bad_config(&config, "must not fall");
@@ -623,12 +631,13 @@ static void test_trigger_media_or_regulator(void **state)
     (void)state;
     static const enum complaint_channel outside[] = {COMPLAINT_CHANNEL_REGULATOR,
                                                      COMPLAINT_CHANNEL_CONSUMER_ASSOCIATION,
-                                                     COMPLAINT_CHANNEL_MARKET_REGULATOR, COMPLAINT_CHANNEL_MEDIA};
+                                                     COMPLAINT_CHANNEL_MARKET_REGULATOR};
     struct complaint_facts facts = quiet_facts();
     facts.status = COMPLAINT_STATUS_OPEN;
     for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
         facts.channel = outside[i];
         expect_only(&facts, COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR);
+        assert_int_equal(check(&facts).target_level, COMPLAINT_LEVEL_SUPERVISOR);
     }
     static const enum complaint_channel direct[] = {COMPLAINT_CHANNEL_PHONE, COMPLAINT_CHANNEL_ONLINE,
                                                     COMPLAINT_CHANNEL_WALK_IN};
@@ -636,19 +645,53 @@ static void test_trigger_media_or_regulator(void **state)
         facts.channel = direct[i];
         assert_int_equal(check(&facts).triggers, 0);
     }
-    facts.channel = COMPLAINT_CHANNEL_WALK_IN;
-    facts.media_or_legal_threat = true;
-    expect_only(&facts, COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR);
     /* Once at supervisor level the trigger is satisfied: checking again does not climb further. */
+    facts.channel = COMPLAINT_CHANNEL_REGULATOR;
     facts.level = COMPLAINT_LEVEL_SUPERVISOR;
     facts.status = COMPLAINT_STATUS_ESCALATED;
     assert_int_equal(check(&facts).triggers, 0);
     /* Configured to need a manager, it fires at supervisor too. */
     struct complaint_config config = defaults();
-    config.media_or_regulator_level = COMPLAINT_LEVEL_MANAGER;
+    config.trigger_level[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR] = COMPLAINT_LEVEL_MANAGER;
     struct complaint_escalation result;
     assert_int_equal(complaint_escalation_check(&config, &facts, &result), COMPLAINT_OK);
     assert_int_equal(result.triggers, COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR));
+    assert_int_equal(result.target_level, COMPLAINT_LEVEL_MANAGER);
+}
+
+/* The media go to the top at once: handler -> manager in one step. */
+static void test_trigger_media_goes_to_the_top(void **state)
+{
+    (void)state;
+    struct complaint_facts facts = quiet_facts();
+    facts.status = COMPLAINT_STATUS_OPEN;
+    facts.channel = COMPLAINT_CHANNEL_MEDIA;
+    struct complaint_escalation result = check(&facts);
+    assert_int_equal(result.triggers, COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_MEDIA));
+    assert_int_equal(result.target_level, COMPLAINT_LEVEL_MANAGER);
+    assert_true(result.can_escalate);
+    /* A threat of the media on a phone complaint, already with a supervisor: still to the manager. */
+    facts.channel = COMPLAINT_CHANNEL_PHONE;
+    facts.media_or_legal_threat = true;
+    facts.level = COMPLAINT_LEVEL_SUPERVISOR;
+    facts.status = COMPLAINT_STATUS_ESCALATED;
+    result = check(&facts);
+    assert_int_equal(result.triggers, COMPLAINT_TRIGGER_BIT(COMPLAINT_TRIGGER_MEDIA));
+    assert_int_equal(result.target_level, COMPLAINT_LEVEL_MANAGER);
+    /* At the manager: satisfied. */
+    facts.level = COMPLAINT_LEVEL_MANAGER;
+    assert_int_equal(check(&facts).triggers, 0);
+    /* The level is an option: a depot that sends the media to a supervisor. */
+    struct complaint_config config = defaults();
+    config.trigger_level[COMPLAINT_TRIGGER_MEDIA] = COMPLAINT_LEVEL_SUPERVISOR;
+    facts.level = COMPLAINT_LEVEL_HANDLER;
+    facts.status = COMPLAINT_STATUS_OPEN;
+    assert_int_equal(complaint_escalation_check(&config, &facts, &result), COMPLAINT_OK);
+    assert_int_equal(result.target_level, COMPLAINT_LEVEL_SUPERVISOR);
+    /* With a manual request too, the higher of the two levels wins. */
+    facts.manual_request = true;
+    config.trigger_level[COMPLAINT_TRIGGER_MANUAL] = COMPLAINT_LEVEL_MANAGER;
+    assert_int_equal(complaint_escalation_check(&config, &facts, &result), COMPLAINT_OK);
     assert_int_equal(result.target_level, COMPLAINT_LEVEL_MANAGER);
 }
 
@@ -696,6 +739,7 @@ static void test_several_triggers_at_once(void **state)
     facts.customer_refused = true;
     facts.several_departments = true;
     facts.manual_request = true;
+    facts.media_or_legal_threat = true;
     facts.now = facts.resolve_by + DAY;
     struct complaint_escalation result = check(&facts);
     assert_int_equal(result.triggers, (UINT32_C(1) << COMPLAINT_TRIGGER_COUNT) - 1);
@@ -989,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_percentile_empty_and_bad_arguments),
         cmocka_unit_test(test_percentile_one_element),
         cmocka_unit_test(test_legal_ceiling_across_national_day),
+        cmocka_unit_test(test_trigger_media_goes_to_the_top),
         cmocka_unit_test(test_percentile_even_count_takes_lower_middle),
         cmocka_unit_test(test_percentile_nearest_rank),
         cmocka_unit_test(test_percentile_duplicates_and_extremes),

@@ -1,0 +1,129 @@
+"""Complaint rules corrected against the express regulations and the
+company's material (issue 11 items 9-14; docs/sla.md, PROTOCOL.md
+"Complaints"), end to end through the text protocol: the media go to the
+manager at once; media-exposure warnings for an account whenever the
+exposure becomes known; and the refusals, each naming its rule.
+
+Dates are in 2027, after the real date (see test_complaints.py)."""
+import unittest
+
+from harness import DAY, line, next_number, parse_iso
+from test_complaints import ComplaintCase
+
+
+class ComplaintLawCase(ComplaintCase):
+    """A monthly account ACC1 and waybills of it."""
+
+    @classmethod
+    def class_setup(cls):
+        super().class_setup()
+        with cls.daemon.text("sup1") as c:
+            r = c.cmd(line("CUSTOMER", "ADD", "ACC1", name="Acme Trading", payment="monthly", depot="SH01"))
+            if r.code != 201:
+                raise AssertionError("CUSTOMER ADD: %r" % (r,))
+
+    def account_waybill(self, account="ACC1"):
+        number = next_number()
+        self.create(self.u("op1"), number=number, promised_at=self.now() + 3 * DAY, customer=account)
+        return number
+
+    def warnings(self, account="ACC1"):
+        r = self.u("op1").cmd(line("WARNING", "LIST", customer=account, subtype="media_exposure", limit=100))
+        self.assertReply(r, 200)
+        return r.records
+
+
+class MediaGoesToTheTop(ComplaintLawCase):
+    """Item 10: complaint_media_level (manager) and the like for each trigger."""
+
+    def test_media_channel_and_threat_go_to_the_manager(self):
+        self.at("2027-05-03T10:00")
+        r = self.open(channel="media")
+        cid = int(r["id"])
+        self.assertEqual((r["status"], r["level"], r["owner"]), ("escalated", "manager", ""))
+        self.assertEqual(self.get(cid)["last_triggers"], "media")
+        self.assertIn(cid, self.list_ids(queue="manager", limit=1000))
+        # a supervisor cannot take it from the manager's queue
+        self.c("sup1", "TAKE", cid, expect=403, msg="complaint %d waits for a manager" % cid)
+        self.c("mgr1", "TAKE", cid)
+        # a regulator complaint goes to a supervisor, and a media threat later
+        # takes it on to the manager
+        cid = self.open_id(channel="regulator")
+        self.assertEqual(self.get(cid)["level"], "supervisor")
+        self.c("sup1", "TAKE", cid)
+        r = self.c("sup1", "FLAG", cid, media_threat="yes", msg="flags recorded; escalated")
+        self.assertEqual((r["level"], r["escalated_by"]), ("manager", "media"))
+
+    def test_manual_escalation_to_a_named_owner_is_checked_at_the_target_level(self):
+        self.at("2027-05-04T10:00")
+        cid = self.open_id()
+        self.c("op1", "ESCALATE", cid, expect=422, to="op2", reason="x",
+               msg_re="^op2 is an? operator: a complaint at supervisor level needs a supervisor or above$")
+        r = self.c("op1", "ESCALATE", cid, to="sup1", reason="customer asks")
+        self.assertEqual((r["level"], r["owner"]), ("supervisor", "sup1"))
+
+
+class TriggerLevelsConfigured(ComplaintLawCase):
+    """Every trigger's level is an option: here the customer's refusal goes
+    straight to the manager, the media only to a supervisor."""
+
+    daemon_args = ("--complaint-customer-refused-level", "manager", "--complaint-media-level", "supervisor")
+
+    def test_configured_levels(self):
+        self.at("2027-05-05T10:00")
+        r = self.open(channel="media")
+        self.assertEqual((r["level"], self.get(int(r["id"]))["last_triggers"]), ("supervisor", "media"))
+        cid = self.open_id()
+        self.c("op1", "ACK", cid)
+        self.c("op1", "PROPOSE", cid, text="a voucher")
+        r = self.c("op1", "REFUSE", cid, msg="the customer refused; escalated")
+        self.assertEqual((r["level"], r["escalated_by"]), ("manager", "customer_refused"))
+
+
+class MediaExposureWarnings(ComplaintLawCase):
+    """Item 11: an account's complaint through, or threatening, the media,
+    the consumer association or a regulator raises a media-exposure warning
+    whenever that becomes known, escalated or not."""
+
+    def test_warning_at_opening_for_each_outside_body(self):
+        self.at("2027-05-06T10:00")
+        before = len(self.warnings())
+        self.open_id(waybill=self.account_waybill(), channel="phone")
+        self.assertEqual(len(self.warnings()), before)
+        ids = [self.open_id(waybill=self.account_waybill(), channel=ch)
+               for ch in ("media", "consumer_association", "regulator", "market_regulator")]
+        rows = self.warnings()
+        self.assertEqual(len(rows), before + 4)
+        sources = sorted(self.u("op1").cmd(line("WARNING", "GET", int(w["id"])))["source"] for w in rows[:4])
+        self.assertEqual(sources, sorted("complaint:%d" % i for i in ids))
+        w = self.u("op1").cmd(line("WARNING", "GET", int(rows[0]["id"])))
+        self.assertEqual((w["type"], w["subtype"], w["customer"]), ("service_incident", "media_exposure", "ACC1"))
+
+    def test_flag_on_an_escalated_complaint_raises_it_once(self):
+        self.at("2027-05-07T10:00")
+        before = len(self.warnings())
+        cid = self.open_id(waybill=self.account_waybill(), several_depots="yes")
+        self.assertEqual(self.get(cid)["level"], "supervisor")
+        self.assertEqual(len(self.warnings()), before)
+        self.c("sup1", "TAKE", cid)
+        self.c("sup1", "FLAG", cid, media_threat="yes", text="customer will call the newspaper")
+        rows = self.warnings()
+        self.assertEqual(len(rows), before + 1)
+        w = self.u("op1").cmd(line("WARNING", "GET", int(rows[0]["id"])))
+        self.assertEqual(w["source"], "complaint:%d" % cid)
+        # flagged again (after clearing it): still one warning for the complaint
+        self.c("mgr1", "TAKE", cid)
+        self.c("mgr1", "FLAG", cid, media_threat="no")
+        self.c("mgr1", "FLAG", cid, media_threat="yes")
+        self.assertEqual(len(self.warnings()), before + 1)
+
+    def test_no_warning_without_an_account(self):
+        self.at("2027-05-08T10:00")
+        total = len(self.u("op1").cmd(line("WARNING", "LIST", subtype="media_exposure", limit=1000)).records)
+        self.open_id(channel="media")
+        self.assertEqual(len(self.u("op1").cmd(line("WARNING", "LIST", subtype="media_exposure",
+                                                    limit=1000)).records), total)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -615,6 +615,27 @@ static int may_work(struct cmd_ctx *ctx, const struct pd_value *c)
 	return -1;
 }
 
+/* Whoever accepted the complaint follows it to the end (stored from issue
+ * 11 on; before that the opener was the first contact). */
+static const char *first_contact_of(const struct pd_value *c)
+{
+	const char *who = rec_str(c, "first_contact");
+	return *who ? who : rec_str(c, "opened_by");
+}
+
+/* After an escalation the first contact still follows the complaint:
+ * acknowledges, adds notes, keeps the customer informed, while the owner at
+ * the higher level decides. Returns 1 for the first contact (who is not
+ * the deciding owner), 0 for whoever may work it, -1 with the reply set. */
+static int may_follow(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	const char *owner = rec_str(c, "owner");
+	if (strcmp(owner, ctx->sess->user) != 0 && role_level(ctx->sess->role) <= level_of(c) &&
+	    strcmp(first_contact_of(c), ctx->sess->user) == 0)
+		return 1;
+	return may_work(ctx, c);
+}
+
 /* Loads a complaint for a change: returns the stored copy and a working
  * copy, or -1 with the reply set. */
 static int load_for_change(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
@@ -708,6 +729,7 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_str(a, c, "level", "handler");
 	pd_map_set_str(a, c, "owner", ctx->sess->user);
 	pd_map_set_str(a, c, "opened_by", ctx->sess->user);
+	pd_map_set_str(a, c, "first_contact", ctx->sess->user);
 	pd_map_set_int(a, c, "opened_at", ctx->now);
 	pd_map_set_int(a, c, "day", pd_local_day(ctx->now));
 	pd_map_set_str(a, c, "channel", complaint_channel_name(channel));
@@ -783,6 +805,9 @@ static struct pd_value *complaint_present(struct cmd_ctx *ctx, const struct pd_v
 {
 	struct pd_value *out = present(ctx, c);
 	pd_map_set_bool(ctx->a, out, "overdue", is_overdue(c, ctx->now));
+	/* who follows it from the first call, and who decides it now */
+	pd_map_set_str(ctx->a, out, "first_contact", first_contact_of(c));
+	pd_map_set_str(ctx->a, out, "deciding_owner", rec_str(c, "owner"));
 	return out;
 }
 
@@ -845,8 +870,9 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 int cmd_complaint_note(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (complaint_load(ctx, &before) || may_follow(ctx, before) < 0)
 		return PD_EREPLIED;
+	after = pd_value_copy(ctx->a, before);
 	const char *text = pd_arg_str(ctx->args, "text");
 	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
 	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
@@ -859,12 +885,17 @@ int cmd_complaint_note(struct cmd_ctx *ctx)
 int cmd_complaint_ack(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	int follower;
+	if (complaint_load(ctx, &before) || (follower = may_follow(ctx, before)) < 0)
 		return PD_EREPLIED;
+	after = pd_value_copy(ctx->a, before);
 	if (rec_int(before, "acknowledged_at"))
 		return reply_error(ctx, 409, "complaint %lld is already acknowledged", (long long)rec_int(before, "id"));
 	enum complaint_status s = status_of(after);
-	if (s == COMPLAINT_STATUS_OPEN || s == COMPLAINT_STATUS_ESCALATED) {
+	/* the first contact tells the customer we have it; an escalated
+	 * complaint still waits for its deciding owner */
+	bool takes_over = !(follower && s == COMPLAINT_STATUS_ESCALATED);
+	if (takes_over && (s == COMPLAINT_STATUS_OPEN || s == COMPLAINT_STATUS_ESCALATED)) {
 		if (move_to(ctx, after, COMPLAINT_STATUS_ACKNOWLEDGED) < 0)
 			return PD_EREPLIED;
 	} else if (!clocks_run(s)) {
@@ -968,6 +999,10 @@ int cmd_complaint_handover(struct cmd_ctx *ctx)
 	if (check_new_owner(ctx, to, level_of(before)) < 0)
 		return PD_EREPLIED;
 	pd_map_set_str(ctx->a, after, "owner", to);
+	/* at the first level the hand-over moves the first-contact ownership
+	 * too; above it, only the deciding owner changes */
+	if (level_of(before) == COMPLAINT_LEVEL_HANDLER)
+		pd_map_set_str(ctx->a, after, "first_contact", to);
 	pd_map_set_int(ctx->a, after, "handovers", rec_int(after, "handovers") + 1);
 	return finish(ctx, before, after, "handover",
 	       pd_sprintf(ctx->a, "from %s to %s: %s", *rec_str(before, "owner") ? rec_str(before, "owner") : "(queue)",

@@ -125,5 +125,41 @@ class MediaExposureWarnings(ComplaintLawCase):
                                                     limit=1000)).records), total)
 
 
+class FirstContactKeepsTheComplaint(ComplaintLawCase):
+    """Item 12: after an escalation the handler who took the call still
+    acknowledges, adds notes and keeps the customer informed; the record
+    shows the first contact and the deciding owner."""
+
+    def test_first_contact_follows_an_escalated_complaint(self):
+        self.at("2027-05-10T10:00")
+        cid = self.open_id(several_depots="yes")
+        g = self.get(cid)
+        self.assertEqual((g["level"], g["first_contact"], g["deciding_owner"]), ("supervisor", "op1", ""))
+        # before issue 11 this was 403: the opener acknowledges in the
+        # supervisor's queue; the complaint still waits for its deciding owner
+        r = self.c("op1", "ACK", cid, msg="acknowledged")
+        self.assertEqual((r["status"], r["level"], r["owner"]), ("escalated", "supervisor", ""))
+        g = self.get(cid)
+        self.assertEqual(g["clocks.acknowledge.state"], "met")
+        self.assertTrue(g["update_by"])
+        self.c("op1", "NOTE", cid, text="told the customer a supervisor decides", contacted="yes",
+               msg="update to the customer recorded")
+        self.c("sup1", "TAKE", cid)
+        g = self.get(cid)
+        self.assertEqual((g["first_contact"], g["deciding_owner"]), ("op1", "sup1"))
+        self.c("op1", "NOTE", cid, text="customer called again", msg="note added")
+        # deciding stays with the higher level
+        self.c("op1", "PROPOSE", cid, expect=403, text="x", msg="complaint %d is owned by sup1" % cid)
+        self.c("op1", "ESCALATE", cid, expect=403, reason="x", msg="complaint %d is owned by sup1" % cid)
+        # another handler is neither
+        self.c("op2", "NOTE", cid, expect=403, text="x", msg="complaint %d is owned by sup1" % cid)
+        # a hand-over at the first level moves the first contact too
+        cid = self.open_id()
+        self.c("op1", "HANDOVER", cid, to="op2", reason="shift ends")
+        g = self.get(cid)
+        self.assertEqual((g["first_contact"], g["deciding_owner"], g["opened_by"]), ("op2", "op2", "op1"))
+        self.c("op1", "NOTE", cid, expect=403, text="x", msg="complaint %d is owned by op2" % cid)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -562,8 +562,10 @@ class ComplaintLife(ComplaintCase):
         self.assertEqual(e["changes"]["escalations"], ("0", "1"))
         # a new owner level means a new resolve-by time, from the escalation
         self.assertEqual(parse_iso(g["resolve_by"]), parse_iso(g["escalated_at"]) + ESCALATED_SECS)
-        # the first-contact owner can no longer work it
-        self.c("op1", "NOTE", cid, expect=403, text="x")
+        # the first-contact owner still follows it (notes; issue 11 item 12)
+        # but no longer decides it
+        self.c("op1", "NOTE", cid, text="x", msg="note added")
+        self.c("op1", "PROPOSE", cid, expect=403, text="x")
         self.c("sup1", "TAKE", cid)
         r = self.c("sup1", "ESCALATE", cid, msg="escalated to manager", reason="over my head", to="mgr2")
         self.assertEqual((r["level"], r["owner"]), ("manager", "mgr2"))

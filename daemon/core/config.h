@@ -80,7 +80,7 @@ struct config {
 	int64_t recovery_due_days;
 
 	/* reports (section 7) */
-	int64_t report_major_claim_fen;  /* a payment this large is a major incident */
+	int64_t report_major_claim_fen;  /* a claim assessed this large is a major incident (report and warning) */
 
 	/* customers, warnings, KPIs (sections 6 and 7; docs/customers.md) */
 	int64_t tier_key_fen;                 /* average monthly payment at or above */

@@ -304,8 +304,24 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 	if (claimed <= 0)
 		return reply_error(ctx, 400, "argument 'claimed_fen' must be above 0");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb))
+	if (waybill_load(ctx, number, &wb) || check_id_args(ctx) < 0)
 		return PD_EREPLIED;
+	/* the claimant is the sender or the receiver, identified as for an
+	 * address change; anyone else brings the sender's written authorisation */
+	const char *claimant = pd_arg_str(ctx->args, "claimant");
+	const char *authorisation = pd_arg_str(ctx->args, "authorisation");
+	const char *verified = "sender_authorisation";
+	if (strcmp(claimant, "other") == 0) {
+		if (!authorisation || !*authorisation)
+			return reply_error(ctx, 422, "a claimant who is neither the sender nor the receiver needs the "
+						     "sender's written authorisation: give authorisation=<its reference>");
+	} else if (!(verified = waybill_identify(ctx, wb, claimant, pd_arg_str(ctx->args, "claimant_name"),
+						 pd_arg_str(ctx->args, "claimant_phone")))) {
+		return reply_error(ctx, 422, "the claimant must be the %s on the waybill: give claimant_phone matching "
+					     "the %s's phone, or an ID check (id_type, id_last4) of the %s by name; "
+					     "anyone else files as claimant=other with the sender's written authorisation",
+				   claimant, claimant, claimant);
+	}
 	int64_t created = rec_int(wb, "created_at");
 	if (ctx->now > created + ctx->cfg->claim_filing_days * 86400)
 		return reply_error(ctx, 422, "past the filing deadline: a claim is filed within %lld days of sending",
@@ -334,6 +350,11 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 	pd_map_set_str(a, c, "claimant", pd_arg_str(ctx->args, "claimant"));
 	pd_map_set_str(a, c, "claimant_name", pd_arg_str(ctx->args, "claimant_name"));
 	pd_map_set_str(a, c, "claimant_phone", pd_arg_str(ctx->args, "claimant_phone"));
+	pd_map_set_str(a, c, "claimant_verified_by", verified);
+	if (pd_arg_str(ctx->args, "id_type")) {
+		pd_map_set_str(a, c, "claimant_id_type", pd_arg_str(ctx->args, "id_type"));
+		pd_map_set_str(a, c, "claimant_id_last4", pd_arg_str(ctx->args, "id_last4"));
+	}
 	if (pd_arg_str(ctx->args, "text"))
 		pd_map_set_str(a, c, "text", pd_arg_str(ctx->args, "text"));
 	/* the depot that accepted the parcel settles with the customer */
@@ -348,7 +369,17 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	pd_map_set_int(a, c, "acknowledge_by",
 		       clock_add(&cc, ctx->now, ctx->cfg->claim_ack_business_minutes, ctx->cfg->claim_acknowledge_secs));
-	pd_map_set(a, c, "documents", pd_arr(a));
+	struct pd_value *docs = pd_arr(a);
+	if (strcmp(claimant, "other") == 0) {
+		struct pd_value *doc = pd_map(a);
+		pd_map_set_str(a, doc, "kind", "sender_authorisation");
+		pd_map_set_str(a, doc, "ref", authorisation);
+		pd_map_set_int(a, doc, "received_at", ctx->now);
+		pd_map_set_str(a, doc, "received_by", ctx->sess->user);
+		pd_map_set_bool(a, doc, "needed", true);
+		pd_arr_push(a, docs, doc);
+	}
+	pd_map_set(a, c, "documents", docs);
 	pd_map_set(a, c, "complaints", pd_arr(a));
 	pd_map_set_int(a, c, "assessment_count", 0);
 	if ((rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims", 1)))
@@ -544,6 +575,56 @@ static bool arg_bool_or(struct cmd_ctx *ctx, const char *name, bool dflt)
 	return pd_arg_bool(ctx->args, name, dflt);
 }
 
+/* The uninsured cap is a contract term: the customer's contract sets its
+ * own multiple when it has one, otherwise our carriage terms (config). */
+static int contract_cap(struct cmd_ctx *ctx, const struct pd_value *claim, struct comp_waybill *w)
+{
+	const char *account = rec_str(claim, "customer");
+	struct pd_value *customer;
+	if (!*account)
+		return 0;
+	int rc = customer_find(ctx, account, &customer, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	w->contract_fee_multiple_set = pd_map_int(customer, "uninsured_fee_multiple", &w->contract_fee_multiple);
+	return 0;
+}
+
+/* Setting the contract cap aside is a supervisor's decision, with the
+ * reason (the higher loss the customer proved) on record. */
+static int check_cap_set_aside(struct cmd_ctx *ctx)
+{
+	if (!arg_bool_or(ctx, "cap_set_aside", false))
+		return 0;
+	if (user_authority(ctx->sess->role) < COMP_AUTHORITY_SUPERVISOR)
+		return reply_error(ctx, 403, "setting the contract cap aside is a supervisor's decision");
+	const char *why = pd_arg_str(ctx->args, "cap_set_aside_reason");
+	if (!why || !*why)
+		return reply_error(ctx, 400, "setting the contract cap aside needs cap_set_aside_reason: "
+					     "the higher loss the customer proved");
+	return 0;
+}
+
+/* A claim assessed at or above the major-incident threshold is a major
+ * incident: counted in the month's report and, for an account customer,
+ * a warning at once ("speed first"), not when it is approved. Once per
+ * claim, however often it is re-assessed. */
+static int record_major_incident(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	int64_t fen = rec_int(c, "payable_fen");
+	if (fen < ctx->cfg->report_major_claim_fen || rec_int(c, "major_at"))
+		return 0;
+	pd_map_set_int(ctx->a, c, "major_at", ctx->now);
+	const char *source = pd_sprintf(ctx->a, "claim:%lld", (long long)rec_int(c, "id"));
+	int rc = volume_incident(ctx, volume_month(ctx->now), source);
+	if (rc)
+		return rc;
+	return warning_raise(ctx, rec_str(c, "customer"), "service_incident", "ordinary", source,
+			     pd_sprintf(ctx->a, "claim assessed at %lld fen, a major incident", (long long)fen));
+}
+
 int cmd_claim_assess(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
@@ -556,7 +637,7 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 	const char *missing = missing_docs(ctx, before);
 	if (*missing)
 		return reply_error(ctx, 422, "cannot assess: documents missing: %s", missing);
-	if (waybill_load(ctx, rec_str(before, "waybill"), &wb))
+	if (check_cap_set_aside(ctx) || waybill_load(ctx, rec_str(before, "waybill"), &wb))
 		return PD_EREPLIED;
 
 	struct comp_waybill w = {
@@ -581,6 +662,9 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 	if (bp > COMP_BASIS_POINTS_WHOLE)
 		return reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to 10000");
 	w.lateness_discount_bp = (int32_t)bp;
+	int rc = contract_cap(ctx, before, &w);
+	if (rc)
+		return reply_store_error(ctx, rc);
 
 	struct comp_claim cl = { .type = type_of(before), .claimed_fen = rec_int(before, "claimed_fen") };
 	pd_arg_int(ctx->args, "ex_gratia_fen", &cl.ex_gratia_fen);
@@ -597,6 +681,7 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 		.sub_carrier_at_fault = sub_carrier != NULL,
 		.sub_carrier = sub_carrier ? sub_carrier : "",
 		.sub_carrier_has_contract = arg_bool_or(ctx, "sub_carrier_has_contract", false),
+		.cap_set_aside = arg_bool_or(ctx, "cap_set_aside", false),
 	};
 	pd_arg_int(ctx->args, "actual_loss_fen", &as.actual_loss_fen);
 	pd_arg_int(ctx->args, "real_value_fen", &as.real_value_fen);
@@ -605,9 +690,12 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 	comp_fault_parse(pd_arg_str(ctx->args, "fault"), &as.fault);
 
 	struct comp_result res;
-	if (comp_assess(&comp_config, &w, &cl, &as, &res) != 0)
+	if (comp_assess(&comp_config, &w, &cl, &as, &res) != 0) {
+		if (res.invalid_field && !strcmp(res.invalid_field, "assessment.cap_set_aside"))
+			return reply_error(ctx, 422, "only an uninsured goods claim has a contract cap to set aside");
 		return reply_error(ctx, 422, "the assessment does not hold together: %s",
 				   res.invalid_field ? res.invalid_field : "invalid input");
+	}
 
 	/* every assessment is kept: a re-assessment is a new version */
 	int64_t version = rec_int(before, "assessment_count") + 1;
@@ -621,6 +709,12 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 		if (strcmp(e->key, "id") != 0 && strcmp(e->key, "req") != 0)
 			pd_map_append(a, inputs, e->key, e->key_len, pd_value_copy(a, e->val));
 	pd_map_set(a, entry, "inputs", inputs);
+	if (as.cap_set_aside) {
+		struct pd_value *aside = pd_map(a);
+		pd_map_set_str(a, aside, "by", ctx->sess->user);
+		pd_map_set_str(a, aside, "reason", pd_arg_str(ctx->args, "cap_set_aside_reason"));
+		pd_map_set(a, entry, "cap_set_aside", aside);
+	}
 	pd_map_set(a, entry, "result", result_record(ctx, &res));
 	struct pd_value *versions = pd_map_get(after, "assessments");
 	if (!versions || versions->type != PD_ARR) {
@@ -637,6 +731,8 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 	enum comp_authority level = res.authority > level_of(before) ? res.authority : level_of(before);
 	pd_map_set_str(a, after, "level", comp_authority_name(level));
 	pd_map_set_str(a, after, "cause", pd_arg_str(ctx->args, "cause"));
+	if ((rc = record_major_incident(ctx, after)))
+		return reply_store_error(ctx, rc);
 	ctx->rep->data = present(ctx, entry);
 	return finish(ctx, before, after, "assess", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(a, "assessment %lld: %s, payable %lld fen, approval by %s", (long long)version,
@@ -651,16 +747,6 @@ static struct pd_value *current_result(const struct pd_value *c)
 	if (!versions || versions->type != PD_ARR || !versions->u.c.tail)
 		return NULL;
 	return pd_map_get(versions->u.c.tail->val, "result");
-}
-
-/* Records an incident the customers' warning list picks up: a claim above
- * the supervisor's limit for an account customer. */
-static int record_incident(struct cmd_ctx *ctx, const struct pd_value *c)
-{
-	return warning_raise(ctx, rec_str(c, "customer"), "service_incident", "ordinary",
-			     pd_sprintf(ctx->a, "claim:%lld", (long long)rec_int(c, "id")),
-			     pd_sprintf(ctx->a, "claim of %lld fen above the supervisor's limit",
-					(long long)rec_int(c, "payable_fen")));
 }
 
 int cmd_claim_approve(struct cmd_ctx *ctx)
@@ -686,8 +772,6 @@ int cmd_claim_approve(struct cmd_ctx *ctx)
 		int rc = claim_save(ctx, before, after, "approval_above_authority",
 				    pd_sprintf(ctx->a, "%s (%s) may not approve %lld fen", ctx->sess->user,
 					       comp_authority_name(mine), (long long)payable));
-		if (!rc && first_time && needed == COMP_AUTHORITY_MANAGER)
-			rc = record_incident(ctx, after);
 		if (rc)
 			return reply_store_error(ctx, rc);
 		ctx->keep_writes = true;
@@ -699,11 +783,6 @@ int cmd_claim_approve(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "approved_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "approved_by", ctx->sess->user);
 	pd_map_set_int(ctx->a, after, "pay_by", ctx->now + ctx->cfg->claim_pay_days * 86400);
-	if (needed == COMP_AUTHORITY_MANAGER && strcmp(status, "escalated") != 0) {
-		int rc = record_incident(ctx, after);
-		if (rc)
-			return reply_store_error(ctx, rc);
-	}
 	return finish(ctx, before, after, "approve", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "approved: %lld fen", (long long)payable));
 }
@@ -716,11 +795,19 @@ int cmd_claim_refuse(struct cmd_ctx *ctx)
 	if (!awaits_decision(rec_str(before, "status")))
 		return reply_error(ctx, 409, "claim %lld is %s: it cannot be refused now",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
-	/* refusing what the rules say we owe is a decision above the adjuster */
+	/* refusing a payment takes the authority that covers it; refusing what
+	 * the rules say we owe is never an adjuster's decision alone */
 	int64_t payable = rec_int(before, "payable_fen");
-	if (payable > 0 && user_authority(ctx->sess->role) < level_of(before))
-		return reply_error(ctx, 403, "refusing a claim assessed at %lld fen needs a %s", (long long)payable,
-				   rec_str(before, "level"));
+	struct pd_value *res = current_result(before);
+	bool owed = res && rec_int(res, "owed_fen") > 0;
+	enum comp_authority needed = payable > 0 ? level_of(before) : COMP_AUTHORITY_ADJUSTER;
+	if (owed && needed < COMP_AUTHORITY_SUPERVISOR)
+		needed = COMP_AUTHORITY_SUPERVISOR;
+	if (user_authority(ctx->sess->role) < needed)
+		return reply_error(ctx, 403, "refusing a claim assessed at %lld fen needs a %s%s", (long long)payable,
+				   comp_authority_name(needed),
+				   owed ? ": the rules find it payable, and refusing what we owe is never an "
+					  "adjuster's decision alone" : "");
 	pd_map_set_str(ctx->a, after, "status", "refused");
 	pd_map_set_str(ctx->a, after, "refusal_reason", pd_arg_str(ctx->args, "reason"));
 	pd_map_set_int(ctx->a, after, "refused_at", ctx->now);
@@ -844,14 +931,13 @@ int cmd_claim_pay(struct cmd_ctx *ctx)
 	    (rc = add_total(ctx, month, "cause", rec_str(before, "cause"), amount)) ||
 	    (rc = add_total(ctx, month, "count", "all", 1)))
 		return reply_store_error(ctx, rc);
-	/* the waybill's month counts the money; a large payment is an incident
-	 * of this month's report */
+	/* the waybill's month counts the money; a claim assessed before major
+	 * incidents were counted at assessment is counted now */
 	struct pd_value *wb;
 	if ((rc = store_get(ctx->txn, ctx->st->waybills, rec_str(before, "waybill"), strlen(rec_str(before, "waybill")),
 			    a, &wb)) ||
 	    (rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims_paid_fen", amount)) ||
-	    (amount >= ctx->cfg->report_major_claim_fen &&
-	     (rc = volume_incident(ctx, volume_month(ctx->now), pd_sprintf(a, "claim:%lld", (long long)rec_int(before, "id"))))))
+	    (rc = record_major_incident(ctx, after)))
 		return reply_store_error(ctx, rc);
 	return finish(ctx, before, after, "pay",
 	       pd_sprintf(a, "%lld fen by %s, ref %s", (long long)amount, pd_arg_str(ctx->args, "method"),

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "compensation.h"
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
@@ -261,11 +262,39 @@ static const char *const STRING_FIELDS[] = {
 };
 static const char *const INT_FIELDS[] = { "credit_limit_fen", "lateness_discount_bp", "strength" };
 
+/* The contract's uninsured cap: a multiple of the fee (0 .. the engine's
+ * maximum), or "terms" for our carriage terms (the config's multiple),
+ * stored as nil. Returns 1 when given, 0 when not, -1 with the reply set. */
+static int apply_fee_multiple(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	const char *word = pd_arg_str(ctx->args, "uninsured_fee_multiple");
+	if (!word)
+		return 0;
+	if (strcmp(word, "terms") == 0) {
+		pd_map_set(ctx->a, c, "uninsured_fee_multiple", pd_nil(ctx->a));
+		return 1;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(word, &end, 10);
+	if (!isdigit((unsigned char)word[0]) || *end || errno || v > COMP_MAX_FEE_MULTIPLE) {
+		reply_error(ctx, 400, "argument 'uninsured_fee_multiple' must be a whole number from 0 to %d "
+				      "(the contract's cap, times the fee) or terms (our carriage terms)",
+			    COMP_MAX_FEE_MULTIPLE);
+		return -1;
+	}
+	pd_map_set_int(ctx->a, c, "uninsured_fee_multiple", v);
+	return 1;
+}
+
 /* Checks the arguments given and copies them into c. Returns the number of
  * fields given, or -1 with the reply set. */
 static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
 {
 	int64_t v;
+	int multiple = apply_fee_multiple(ctx, c);
+	if (multiple < 0)
+		return -1;
 	if (pd_arg_int(ctx->args, "strength", &v) && (v < STRENGTH_MIN || v > STRENGTH_MAX)) {
 		reply_error(ctx, 400, "argument 'strength' must be from %d to %d", STRENGTH_MIN, STRENGTH_MAX);
 		return -1;
@@ -277,7 +306,7 @@ static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
 	const char *manager = pd_arg_str(ctx->args, "manager");
 	if (manager && user_load(ctx, manager, NULL))
 		return -1;
-	int given = 0;
+	int given = multiple;
 	for (size_t i = 0; i < sizeof(STRING_FIELDS) / sizeof(STRING_FIELDS[0]); i++) {
 		const char *s = pd_arg_str(ctx->args, STRING_FIELDS[i]);
 		if (s) {

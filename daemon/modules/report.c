@@ -222,8 +222,10 @@ static int complaint_cost(struct cmd_ctx *ctx, const struct pd_value *c, int64_t
 }
 
 /* (2) the month's major incidents: complaints first escalated in the month
- * and claims paid above report_major_claim_fen, split by whether they
- * cost money. */
+ * and claims assessed at or above report_major_claim_fen (the one
+ * major-incident threshold, which also raises the customer's warning),
+ * split by whether they cost money: what was paid, or before payment
+ * what the assessment found payable. */
 static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value **out)
 {
 	struct pd_arena *a = ctx->a;
@@ -254,7 +256,8 @@ static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int mon
 			continue;
 		int64_t fen = 0;
 		if (is_claim)
-			fen = rec_int(r, "paid_fen");
+			fen = rec_int(r, "paid_at") ? rec_int(r, "paid_fen")
+			    : rec_int(r, "refused_at") ? 0 : rec_int(r, "payable_fen");
 		else if ((rc = complaint_cost(ctx, r, &fen)))
 			break;
 		struct pd_value *row = pd_map(a);
@@ -266,7 +269,9 @@ static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int mon
 		pd_map_set_str(a, row, "what", rec_str(r, is_claim ? "type" : "category"));
 		pd_map_set_str(a, row, "status", rec_str(r, "status"));
 		pd_map_set_int(a, row, "amount_fen", fen);
-		map_set_time(ctx, row, "at", rec_int(r, is_claim ? "paid_at" : "escalated_at"));
+		/* claims counted at payment by earlier versions have no major_at */
+		int64_t at = is_claim ? rec_int(r, "major_at") : rec_int(r, "escalated_at");
+		map_set_time(ctx, row, "at", at ? at : rec_int(r, "paid_at"));
 		pd_arr_push(a, fen > 0 ? with : without, row);
 	}
 	mdb_cursor_close(cur);

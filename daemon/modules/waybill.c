@@ -405,18 +405,25 @@ int check_id_args(struct cmd_ctx *ctx)
 	return 0;
 }
 
+const char *waybill_identify(struct cmd_ctx *ctx, const struct pd_value *wb, const char *party,
+			     const char *name, const char *phone)
+{
+	if (phone && strcmp(phone, pd_map_str(wb, pd_sprintf(ctx->a, "%s_phone", party))) == 0)
+		return "phone";
+	if (pd_arg_str(ctx->args, "id_type") && name &&
+	    strcmp(name, pd_map_str(wb, pd_sprintf(ctx->a, "%s_name", party))) == 0)
+		return "id_check";
+	return NULL;
+}
+
 /* Only the sender may ask: the phone on the waybill, or an ID check of the
  * sender (the requester's name must be the sender's). */
 static int check_sender(struct cmd_ctx *ctx, const struct pd_value *wb)
 {
 	if (check_id_args(ctx) < 0)
 		return -1;
-	const char *phone = pd_arg_str(ctx->args, "requester_phone");
-	const char *requester = pd_arg_str(ctx->args, "requester");
-	if (phone && strcmp(phone, pd_map_str(wb, "sender_phone")) == 0)
-		return 0;
-	if (pd_arg_str(ctx->args, "id_type") &&
-	    strcmp(requester, pd_map_str(wb, "sender_name")) == 0)
+	if (waybill_identify(ctx, wb, "sender", pd_arg_str(ctx->args, "requester"),
+			     pd_arg_str(ctx->args, "requester_phone")))
 		return 0;
 	reply_error(ctx, 422, "only the sender may ask: give requester_phone matching the sender's phone, "
 			      "or an ID check (id_type, id_last4) of the sender by name");

@@ -1,9 +1,13 @@
-/* Claims compensation engine: domain-rules.md section 5 as pure functions.
- * The contract is compensation.h; the worked examples and the choices made
- * where the rules are silent are in docs/compensation.md. */
+/* Claims compensation engine: the rules of docs/compensation.md as pure
+ * functions. The contract is compensation.h; the worked examples, the
+ * sources and the choices made where they are silent are in
+ * docs/compensation.md. Notes in steps are shown to customers: they say why
+ * in plain words and never carry an internal reference. */
 #include "compensation.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -76,9 +80,9 @@ static const char *const STEP_KIND_NAMES[] = {
 /* What a reason does to the outcome; the decision is derived from these. */
 enum reason_effect {
 	EFFECT_EXEMPTS = 1,
-	EFFECT_REFUSES,
 	EFFECT_LIMITS,
 	EFFECT_EXCLUDES,
+	EFFECT_AGAINST, /* weighs against the claim: a supervisor decides */
 };
 
 struct reason_info {
@@ -107,7 +111,7 @@ static const struct reason_info REASONS[] = {
 	[COMP_REASON_PROHIBITED_GOODS] = { "prohibited_goods",
 		"exempt: prohibited goods", EFFECT_EXEMPTS },
 	[COMP_REASON_SIGNED_WITHOUT_REMARKS] = { "signed_without_remarks",
-		"refused: the consignee signed without remarks", EFFECT_REFUSES },
+		"against the claim: the consignee signed without remarks", EFFECT_AGAINST },
 	[COMP_REASON_INDIRECT_LOSS] = { "indirect_loss",
 		"limited: indirect loss is never paid", EFFECT_LIMITS },
 	[COMP_REASON_DELAY_NOT_COVERED] = { "delay_not_covered",
@@ -350,6 +354,11 @@ int comp_config_validate(const struct comp_config *config, const char **invalid_
 /* ---------------------------------------------------------------------- */
 /* Input validation                                                        */
 
+static bool is_goods_claim(enum comp_claim_type type)
+{
+	return type != COMP_CLAIM_DELAY;
+}
+
 /* Length of @p s if it is at most @p max bytes, else max + 1; reads no
  * further than that (the input may be a long, untrusted string). */
 static size_t bounded_length(const char *s, size_t max)
@@ -379,6 +388,9 @@ static void validate_waybill(const struct comp_waybill *w, const char **bad)
 	check(comp_packaging_name(w->packaging) != NULL, "waybill.packaging", bad);
 	check(w->lateness_discount_bp >= 0 && w->lateness_discount_bp <= COMP_BASIS_POINTS_WHOLE,
 		"waybill.lateness_discount_bp", bad);
+	check(!w->contract_fee_multiple_set || (w->contract_fee_multiple >= 0
+			&& w->contract_fee_multiple <= COMP_MAX_FEE_MULTIPLE),
+		"waybill.contract_fee_multiple", bad);
 }
 
 static void validate_claim(const struct comp_claim *c, const char **bad)
@@ -388,9 +400,12 @@ static void validate_claim(const struct comp_claim *c, const char **bad)
 	check(amount_valid(c->ex_gratia_fen), "claim.ex_gratia_fen", bad);
 }
 
-static void validate_assessment(const struct comp_assessment *a, const struct comp_claim *c,
-		const char **bad)
+static void validate_assessment(const struct comp_assessment *a, const struct comp_waybill *w,
+		const struct comp_claim *c, const char **bad)
 {
+	/* Only an uninsured goods claim has a contract cap to set aside. */
+	check(!a->cap_set_aside || (!w->insured && is_goods_claim(c->type)),
+		"assessment.cap_set_aside", bad);
 	check(amount_valid(a->actual_loss_fen), "assessment.actual_loss_fen", bad);
 	check(amount_valid(a->real_value_fen), "assessment.real_value_fen", bad);
 	/* The goods cannot lose more than they are worth. */
@@ -493,11 +508,6 @@ static int64_t scale_round_half_up(int64_t value, int64_t numerator, int64_t den
 /* ---------------------------------------------------------------------- */
 /* Liability: one function per rule of section 5                           */
 
-static bool is_goods_claim(enum comp_claim_type type)
-{
-	return type != COMP_CLAIM_DELAY;
-}
-
 /* Both an exemption toward the customer and an insurer exclusion. */
 static bool has_undeclared_over_limit_piece(const struct comp_waybill *w)
 {
@@ -506,8 +516,11 @@ static bool has_undeclared_over_limit_piece(const struct comp_waybill *w)
 
 /* Force majeure and the nature of the goods exempt the carrier only when
  * it bears no fault: force majeure after our own delay does not exempt
- * (Civil Code art. 590), so an assessor's "ours" wins over the cause. */
-static void rule_force_majeure(const struct comp_assessment *a, struct comp_result *r)
+ * (Civil Code art. 590), so an assessor's "ours" wins over the cause. An
+ * insured parcel is paid despite force majeure (model waybill terms); the
+ * insurer's own clauses decide what it pays back. */
+static void rule_force_majeure(const struct comp_waybill *w, const struct comp_assessment *a,
+		struct comp_result *r)
 {
 	if (a->cause != COMP_CAUSE_FORCE_MAJEURE)
 		return;
@@ -516,7 +529,13 @@ static void rule_force_majeure(const struct comp_assessment *a, struct comp_resu
 			"the assessor found our fault contributed (Civil Code art. 590)");
 		return;
 	}
-	add_reason(&r->reasons, &r->steps, COMP_REASON_FORCE_MAJEURE, "domain-rules 5: exempt");
+	if (w->insured) {
+		step_finding(&r->steps, "force majeure does not exempt an insured parcel",
+			"an insured parcel is paid despite force majeure");
+		return;
+	}
+	add_reason(&r->reasons, &r->steps, COMP_REASON_FORCE_MAJEURE,
+		"unforeseeable, unavoidable and insurmountable: an uninsured parcel is not paid");
 }
 
 static void rule_nature_of_goods(const struct comp_assessment *a, struct comp_result *r)
@@ -528,15 +547,16 @@ static void rule_nature_of_goods(const struct comp_assessment *a, struct comp_re
 			"the assessor found our fault contributed");
 		return;
 	}
-	add_reason(&r->reasons, &r->steps, COMP_REASON_NATURE_OF_GOODS, "domain-rules 5: exempt");
+	add_reason(&r->reasons, &r->steps, COMP_REASON_NATURE_OF_GOODS,
+		"the loss came from the goods themselves");
 }
 
 static void rule_party_fault(const struct comp_assessment *a, struct comp_result *r)
 {
 	if (a->fault == COMP_FAULT_SENDER)
-		add_reason(&r->reasons, &r->steps, COMP_REASON_SENDER_FAULT, "domain-rules 5: exempt");
+		add_reason(&r->reasons, &r->steps, COMP_REASON_SENDER_FAULT, "the assessor found the sender at fault");
 	else if (a->fault == COMP_FAULT_RECEIVER)
-		add_reason(&r->reasons, &r->steps, COMP_REASON_RECEIVER_FAULT, "domain-rules 5: exempt");
+		add_reason(&r->reasons, &r->steps, COMP_REASON_RECEIVER_FAULT, "the assessor found the receiver at fault");
 }
 
 /* Improper packaging is the sender's fault only when the sender packed:
@@ -557,17 +577,17 @@ static void rule_improper_packaging(const struct comp_waybill *w, const struct c
 		return;
 	}
 	add_reason(&r->reasons, &r->steps, COMP_REASON_IMPROPER_PACKAGING,
-		"domain-rules 5: the sender's fault, exempt");
+		"the sender packed the goods and the packing did not protect them");
 	if (a->staff_advised_packaging)
 		add_reason(&r->reasons, &r->steps, COMP_REASON_PACKAGING_ADVICE_IGNORED,
-			"domain-rules 5: especially after our staff advised better packaging");
+			"the sender kept the packing after our advice");
 }
 
 static void rule_over_limit_undeclared(const struct comp_waybill *w, struct comp_result *r)
 {
 	if (has_undeclared_over_limit_piece(w))
 		add_reason(&r->reasons, &r->steps, COMP_REASON_OVER_LIMIT_UNDECLARED,
-			"domain-rules 5: exempt");
+			"the piece should have been declared at acceptance");
 }
 
 /* "Not liable beyond what was declared" limits the value of goods; a delay
@@ -577,55 +597,59 @@ static void rule_false_description(const struct comp_waybill *w, const struct co
 {
 	if (w->goods_described_falsely && is_goods_claim(c->type))
 		add_reason(&r->reasons, &r->steps, COMP_REASON_FALSE_DESCRIPTION,
-			"domain-rules 5 (Q54): capped at the declared value");
+			"capped at the declared value");
 }
 
 static void rule_prohibited_goods(const struct comp_waybill *w, struct comp_result *r)
 {
 	if (w->prohibited_goods)
-		add_reason(&r->reasons, &r->steps, COMP_REASON_PROHIBITED_GOODS, "domain-rules 5: exempt");
+		add_reason(&r->reasons, &r->steps, COMP_REASON_PROHIBITED_GOODS, "goods we may not carry");
 }
 
-/* The rule names damage and shortage. A different item is not something a
- * consignee can see when signing for a closed parcel, and a refusal is read
- * narrowly (refusing wrongly ends in court), so it is not refused. */
+/* A clean signature is first evidence that the goods arrived in good
+ * condition (Civil Code art. 831), not a bar: it weighs against a damage or
+ * shortage claim and a supervisor decides. A different item is not
+ * something a consignee can see when signing for a closed parcel, so the
+ * signature says nothing about it. */
 static void rule_signed_without_remarks(const struct comp_waybill *w, const struct comp_claim *c,
 		struct comp_result *r)
 {
 	if (!w->delivered || w->signed_with_remarks)
 		return;
 	if (c->type == COMP_CLAIM_MISMATCH_DIFFERENT_ITEM) {
-		step_finding(&r->steps, "signed without remarks: does not bar a different-item claim",
-			"the rule refuses damage and shortage only");
+		step_finding(&r->steps, "signed without remarks: says nothing about a different item",
+			"a closed parcel does not show what is inside");
 		return;
 	}
 	if (c->type != COMP_CLAIM_DAMAGE_TOTAL && c->type != COMP_CLAIM_DAMAGE_PARTIAL
 			&& c->type != COMP_CLAIM_MISMATCH_SHORT)
 		return;
 	if (!w->signer_is_consignee) {
-		step_finding(&r->steps, "signed without remarks, but not by the consignee: not refused",
-			"domain-rules 5 (Q41, Q50, Q57)");
+		step_finding(&r->steps, "signed without remarks, but not by the consignee: no weight",
+			"only the consignee's or an authorised person's signature counts");
 		return;
 	}
 	if (!w->proof_of_delivery_available) {
-		step_finding(&r->steps, "signed without remarks, but no signed proof of delivery: not refused",
-			"domain-rules 5 (Q41, Q50, Q57)");
+		step_finding(&r->steps, "signed without remarks, but no signed proof of delivery: no weight",
+			"we cannot produce the signature");
 		return;
 	}
 	add_reason(&r->reasons, &r->steps, COMP_REASON_SIGNED_WITHOUT_REMARKS,
-		"domain-rules 5 (Q41, Q50, Q57)");
+		"first evidence the goods arrived in good condition, not a bar: the claimant shows the "
+		"damage happened in our care, and a supervisor decides");
 }
 
 static void rule_indirect_loss(const struct comp_assessment *a, struct comp_result *r)
 {
 	if (a->indirect_loss_fen > 0)
-		add_reason(&r->reasons, &r->steps, COMP_REASON_INDIRECT_LOSS, "domain-rules 5 (Q46)");
+		add_reason(&r->reasons, &r->steps, COMP_REASON_INDIRECT_LOSS,
+			"lost profit, penalties owed to others and market loss are not paid");
 }
 
 static void check_liability(const struct comp_waybill *w, const struct comp_claim *c,
 		const struct comp_assessment *a, struct comp_result *r)
 {
-	rule_force_majeure(a, r);
+	rule_force_majeure(w, a, r);
 	rule_nature_of_goods(a, r);
 	rule_party_fault(a, r);
 	rule_improper_packaging(w, a, r);
@@ -635,12 +659,7 @@ static void check_liability(const struct comp_waybill *w, const struct comp_clai
 	rule_signed_without_remarks(w, c, r);
 	rule_indirect_loss(a, r);
 
-	if (has_effect(&r->reasons, EFFECT_EXEMPTS))
-		r->decision = COMP_DECISION_EXEMPT;
-	else if (has_effect(&r->reasons, EFFECT_REFUSES))
-		r->decision = COMP_DECISION_REFUSED;
-	else
-		r->decision = COMP_DECISION_LIABLE;
+	r->decision = has_effect(&r->reasons, EFFECT_EXEMPTS) ? COMP_DECISION_EXEMPT : COMP_DECISION_LIABLE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -652,7 +671,7 @@ static int64_t direct_claimed(struct comp_steps *steps, const struct comp_claim 
 {
 	if (a->indirect_loss_fen > 0)
 		step_amount(steps, "indirect loss claimed", a->indirect_loss_fen,
-			"never paid (domain-rules 5, Q46)");
+			"never paid");
 	return step_amount(steps, "direct amount claimed", c->claimed_fen - a->indirect_loss_fen,
 		"the claim less its indirect part");
 }
@@ -666,7 +685,7 @@ static int64_t delay_amount(struct comp_steps *steps, const struct comp_waybill 
 	int64_t waiver;
 
 	step_amount(steps, "service fee", w->fee_fen,
-		"delay: the fee is waived, not the insurance premium (domain-rules 5)");
+		"delay: the fee is waived, not the insurance premium");
 	if (w->lateness_discount_bp > 0) {
 		step_ratio(steps, "contract lateness discount", w->lateness_discount_bp,
 			COMP_BASIS_POINTS_WHOLE, "the customer's contract sets it instead of the waiver");
@@ -721,7 +740,7 @@ static int64_t insured_amount(struct comp_steps *steps, int64_t basis, const str
 			"the ratio needs proof that the goods were worth more than declared");
 	} else if (w->declared_value_fen < a->real_value_fen) {
 		step_ratio(steps, "under-insurance: declared / real value", w->declared_value_fen,
-			a->real_value_fen, "declared value below the real value (domain-rules 5, Q59)");
+			a->real_value_fen, "declared value below the real value");
 		amount = step_amount(steps, "after under-insurance",
 			scale_round_half_up(amount, w->declared_value_fen, a->real_value_fen),
 			"loss x declared / real, rounded half up to the fen");
@@ -735,70 +754,103 @@ static int64_t insured_amount(struct comp_steps *steps, int64_t basis, const str
 		amount > deductible.fen ? amount - deductible.fen : 0, "");
 }
 
-/* Uninsured: at most the fee multiple; a false description also caps at
- * the declared value. */
-static int64_t uninsured_amount(struct comp_steps *steps, int64_t basis, const struct comp_config *cfg,
-		const struct comp_waybill *w)
+/* Uninsured: the proven loss, at most the contract cap (a term of our
+ * carriage terms or of the customer's contract, not law) unless a
+ * supervisor set it aside for this claim; a false description also caps
+ * at the declared value. */
+static int64_t uninsured_amount(struct comp_result *r, int64_t basis, const struct comp_config *cfg,
+		const struct comp_waybill *w, const struct comp_assessment *a)
 {
+	struct comp_steps *steps = &r->steps;
+	int64_t multiple = w->contract_fee_multiple_set ? w->contract_fee_multiple : cfg->uninsured_fee_multiple;
 	/* At most 10^15 x 1000: fits (see COMP_MAX_AMOUNT_FEN). */
-	int64_t limit = w->fee_fen * cfg->uninsured_fee_multiple;
+	int64_t limit = w->fee_fen * multiple;
 	int64_t amount = basis;
 
-	step_amount(steps, "limit: fee x uninsured multiple", limit,
-		"uninsured: at most 3 x the fee by default (domain-rules 5)");
-	amount = step_amount(steps, "after uninsured limit", min_fen(amount, limit), "");
+	snprintf(r->cap_note, sizeof r->cap_note, "contract cap (%s): %" PRId64 " x the fee",
+		w->contract_fee_multiple_set ? "the customer's contract" : "our carriage terms", multiple);
+	step_amount(steps, "limit: contract cap (fee x multiple)", limit, r->cap_note);
+	if (a->cap_set_aside)
+		step_finding(steps, "contract cap set aside: the customer proved a higher loss",
+			"a supervisor's decision for this claim: the proven loss is paid");
+	else
+		amount = step_amount(steps, "after contract cap", min_fen(amount, limit), "");
 	if (w->goods_described_falsely) {
 		step_amount(steps, "limit: declared value", w->declared_value_fen,
-			"false description: not liable beyond the declared value (Q54)");
+			"false description: not liable beyond the declared value");
 		amount = step_amount(steps, "after declared-value limit",
 			min_fen(amount, w->declared_value_fen), "");
 	}
 	return amount;
 }
 
-/* The amount the rules give if we are liable; computed for every claim so
- * a supervisor weighing ex gratia on an exempt claim sees it too. */
-static int64_t rules_amount(const struct comp_config *cfg, const struct comp_waybill *w,
-		const struct comp_claim *c, const struct comp_assessment *a, struct comp_steps *steps)
+/* A loss, and the total damage and different item paid as one, refund the
+ * service fee on top of the compensation; partial damage and shortage pay
+ * the actual loss alone. */
+static bool refunds_fee(enum comp_claim_type type)
 {
+	return type == COMP_CLAIM_LOSS || type == COMP_CLAIM_DAMAGE_TOTAL
+		|| type == COMP_CLAIM_MISMATCH_DIFFERENT_ITEM;
+}
+
+/* The amount the rules give if we are liable; computed for every claim so
+ * a supervisor weighing ex gratia on an exempt claim sees it too. Sets
+ * @p refund to the fee refunded within it. */
+static int64_t rules_amount(const struct comp_config *cfg, const struct comp_waybill *w,
+		const struct comp_claim *c, const struct comp_assessment *a, struct comp_result *r,
+		int64_t *refund)
+{
+	struct comp_steps *steps = &r->steps;
+	int64_t amount;
+
+	*refund = 0;
 	if (!is_goods_claim(c->type))
 		return delay_amount(steps, w, c, a);
 	int64_t basis = goods_loss_basis(steps, c, a);
 	if (w->insured)
-		return insured_amount(steps, basis, w, a, (struct deductible){ "deductible",
-			"per claim (domain-rules 5, Q70)", cfg->deductible_fen });
-	return uninsured_amount(steps, basis, cfg, w);
+		amount = insured_amount(steps, basis, w, a, (struct deductible){ "deductible",
+			"per claim", cfg->deductible_fen });
+	else
+		amount = uninsured_amount(r, basis, cfg, w, a);
+	if (!refunds_fee(c->type))
+		return amount;
+	*refund = step_amount(steps, "service fee refunded", w->fee_fen,
+		"a loss refunds the fee on top of the compensation (not the insurance premium)");
+	return step_amount(steps, "compensation plus fee refunded", amount + *refund, "");
 }
 
-static void settle_owed(struct comp_result *r, int64_t amount)
+static void settle_owed(struct comp_result *r, int64_t amount, int64_t refund)
 {
 	static const char *const NOTES[] = {
 		[COMP_DECISION_LIABLE] = "by the rules above",
 		[COMP_DECISION_EXEMPT] = "exempt: nothing is owed",
 		[COMP_DECISION_REFUSED] = "claim refused: nothing is owed",
 	};
+	bool liable = r->decision == COMP_DECISION_LIABLE;
 
-	r->owed_fen = step_amount(&r->steps, "owed to the customer",
-		r->decision == COMP_DECISION_LIABLE ? amount : 0, NOTES[r->decision]);
+	r->fee_refund_fen = liable ? refund : 0;
+	r->owed_fen = step_amount(&r->steps, "owed to the customer", liable ? amount : 0, NOTES[r->decision]);
 }
 
-/* Ex gratia: on top of what is owed, never past the amount claimed, and
- * never for prohibited goods (no goodwill gesture for goods we may not
- * carry). */
+/* Ex gratia: on top of what is owed, never past the amount claimed (the
+ * fee refund aside), and never for prohibited goods (no goodwill gesture
+ * for goods we may not carry). */
 static void settle_ex_gratia(const struct comp_waybill *w, const struct comp_claim *c,
 		struct comp_result *r)
 {
 	int64_t granted = 0;
 
 	if (c->ex_gratia_fen > 0) {
+		/* compensation <= direct claimed <= claimed, so room >= 0 */
+		int64_t room = c->claimed_fen - (r->owed_fen - r->fee_refund_fen);
 		granted = step_amount(&r->steps, "ex gratia proposed", c->ex_gratia_fen,
-			"paid beyond the rules to keep the customer (domain-rules 5, Q77)");
+			"paid beyond the rules to keep the customer");
 		if (w->prohibited_goods) {
 			step_finding(&r->steps, "ex gratia not offered: prohibited goods", "");
 			granted = 0;
-		} else if (granted > c->claimed_fen - r->owed_fen) {
-			granted = step_amount(&r->steps, "ex gratia limited to the claim",
-				c->claimed_fen - r->owed_fen, "owed plus ex gratia never exceeds the claim");
+		} else if (granted > room) {
+			granted = step_amount(&r->steps, "ex gratia limited to the claim", room,
+				"compensation plus ex gratia never exceeds the claim");
 		}
 	}
 	r->ex_gratia_fen = granted;
@@ -853,18 +905,22 @@ static void insurer_exclusions(const struct comp_waybill *w, const struct comp_c
 		add_reason(&ins->reasons, &ins->steps, COMP_REASON_DELAY_NOT_COVERED,
 			"the policy covers loss of and damage to goods");
 	if (ins->clause == COMP_CLAUSE_B && !is_named_peril(a->cause))
-		add_reason(&ins->reasons, &ins->steps, COMP_REASON_PERIL_NOT_NAMED, "Q71");
+		add_reason(&ins->reasons, &ins->steps, COMP_REASON_PERIL_NOT_NAMED, "clause B names its perils");
 	if (a->cause == COMP_CAUSE_IMPROPER_PACKAGING)
 		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_IMPROPER_PACKAGING,
-			"Q72: whoever packed");
+			"an exclusion of the cargo policy, whoever packed");
 	if (has_undeclared_over_limit_piece(w))
-		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_OVER_LIMIT_UNDECLARED, "Q72");
+		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_OVER_LIMIT_UNDECLARED,
+			"an exclusion of the cargo policy");
 	if (a->cause == COMP_CAUSE_NATURE_OF_GOODS)
-		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INHERENT_VICE, "Q72");
+		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INHERENT_VICE,
+			"an exclusion of the cargo policy");
 	if (a->intentional_act)
-		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INTENTIONAL_ACT, "Q72");
+		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INTENTIONAL_ACT,
+			"an exclusion of the cargo policy");
 	if (a->indirect_loss_fen > 0)
-		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INDIRECT_LOSS, "Q72");
+		add_reason(&ins->reasons, &ins->steps, COMP_REASON_EXCLUDED_INDIRECT_LOSS,
+			"an exclusion of the cargo policy");
 }
 
 /* Covered loss with the same caps, minus the insurer's deductible, and
@@ -898,7 +954,7 @@ static void assess_insurer(const struct comp_config *cfg, const struct comp_wayb
 	if (ins->pays_fen > 0 && (a->sub_carrier_at_fault || a->third_party_liable)) {
 		ins->subrogation = true;
 		step_finding(&ins->steps, "subrogation: the insurer takes over our claim against the third party",
-			"Q75");
+			"after paying, the insurer recovers from whoever caused the loss");
 	}
 }
 
@@ -963,10 +1019,18 @@ static void settle_authority(const struct comp_config *cfg, struct comp_result *
 		[COMP_AUTHORITY_MANAGER] = "approval needed: manager",
 	};
 
+	const char *note = r->ex_gratia_fen > 0
+		? "authority limits in the config; ex gratia raises it to the configured minimum"
+		: "authority limits in the config";
+
 	r->authority = comp_authority_required(cfg, r->payable_fen, r->ex_gratia_fen > 0);
-	step_finding(&r->steps, LABELS[r->authority],
-		r->ex_gratia_fen > 0 ? "authority limits in the config; ex gratia raises it to the configured minimum"
-				     : "authority limits in the config");
+	/* an exempt claim is not decided on the signature */
+	if (r->decision == COMP_DECISION_LIABLE && has_effect(&r->reasons, EFFECT_AGAINST)) {
+		note = "a finding weighs against the claim: a supervisor decides to pay, partly pay or refuse";
+		if (r->authority < COMP_AUTHORITY_SUPERVISOR)
+			r->authority = COMP_AUTHORITY_SUPERVISOR;
+	}
+	step_finding(&r->steps, LABELS[r->authority], note);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -987,14 +1051,16 @@ int comp_assess(const struct comp_config *config, const struct comp_waybill *way
 	comp_config_validate(config, &bad);
 	validate_waybill(waybill, &bad);
 	validate_claim(claim, &bad);
-	validate_assessment(assessment, claim, &bad);
+	validate_assessment(assessment, waybill, claim, &bad);
 	if (bad != NULL) {
 		result->invalid_field = bad;
 		return -EINVAL;
 	}
 
 	check_liability(waybill, claim, assessment, result);
-	settle_owed(result, rules_amount(config, waybill, claim, assessment, &result->steps));
+	int64_t refund;
+	int64_t amount = rules_amount(config, waybill, claim, assessment, result, &refund);
+	settle_owed(result, amount, refund);
 	settle_ex_gratia(waybill, claim, result);
 	assess_insurer(config, waybill, claim, assessment, result->owed_fen, &result->insurer);
 	assess_network(assessment, result, &result->network);

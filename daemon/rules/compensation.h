@@ -2,17 +2,18 @@
  *	@brief Claims compensation engine: liability, amount owed, insurer side,
  *	who bears the loss inside the network, and the approval level.
  *
- *	This header is the contract. It implements section 5 ("Claims and
- *	compensation") of domain-rules.md; docs/compensation.md holds the worked
- *	examples (each one a unit test in tests/unit/test_compensation.c) and
- *	every choice made where the rules are silent.
+ *	This header is the contract. docs/compensation.md states the rules it
+ *	implements, with the outside source each rests on, the worked examples
+ *	(each one a unit test in tests/unit/test_compensation.c) and every
+ *	choice made where the sources are silent.
  *
  *	@section comp_purity Pure functions
  *	Every function here is pure: no I/O, no clock, no globals, no allocation.
  *	The same inputs always give the same result, so a claim can be
  *	re-assessed at any time and the answer compared line by line. Inputs are
  *	only read; strings in the result are either static (labels, notes) or
- *	copied into the result (depot codes, sub-carrier name).
+ *	copied into the result (depot codes, sub-carrier name, the contract
+ *	cap's note, see comp_result::cap_note).
  *
  *	@section comp_money Money and arithmetic
  *	Money is int64_t fen (1 yuan = 100 fen), never floating point. Every
@@ -35,7 +36,9 @@
  *	 -# under-insurance, only when the real value is established and above
  *	    the declared value: basis x declared / real (round half up);
  *	 -# at most the declared value;
- *	 -# minus the deductible, never below zero.
+ *	 -# minus the deductible, never below zero;
+ *	 -# plus the service fee refunded, for a loss (and a total damage or a
+ *	    different item, which count as one).
  *	The ratio is applied to the loss, not to the capped figure (capping first
  *	and then scaling would cut the payment twice for the same
  *	under-insurance). The deductible comes last, so it stays the fixed
@@ -133,7 +136,10 @@ enum comp_fault {
 enum comp_decision {
 	COMP_DECISION_LIABLE = 0, /**< "liable": we owe comp_result::owed_fen (may be 0, e.g. zero fee) */
 	COMP_DECISION_EXEMPT,     /**< "exempt": an exemption of the rules applies; nothing owed */
-	COMP_DECISION_REFUSED,    /**< "refused": the claim is refused (signed without remarks); nothing owed */
+	/** "refused": no longer given by the engine (a clean signature is
+	 *	evidence, not a bar: #COMP_REASON_SIGNED_WITHOUT_REMARKS); kept so
+	 *	that assessments stored by earlier versions still read. */
+	COMP_DECISION_REFUSED,
 };
 
 /** Insurance clause of the cargo policy that applies. */
@@ -156,7 +162,7 @@ enum comp_authority {
  *	Each code has one effect, given in brackets. */
 enum comp_reason {
 	/* Toward the customer. */
-	COMP_REASON_FORCE_MAJEURE = 1,      /**< "force_majeure" [exempts]; not when our fault contributed */
+	COMP_REASON_FORCE_MAJEURE = 1,      /**< "force_majeure" [exempts] an uninsured parcel; not an insured one, nor when our fault contributed */
 	COMP_REASON_NATURE_OF_GOODS,        /**< "nature_of_goods" [exempts]; not when our fault contributed */
 	COMP_REASON_SENDER_FAULT,           /**< "sender_fault" [exempts] */
 	COMP_REASON_RECEIVER_FAULT,         /**< "receiver_fault" [exempts] */
@@ -165,7 +171,7 @@ enum comp_reason {
 	COMP_REASON_OVER_LIMIT_UNDECLARED,  /**< "over_limit_undeclared" [exempts]: a piece over the weight or size limit, not declared */
 	COMP_REASON_FALSE_DESCRIPTION,      /**< "false_description" [limits]: not liable beyond the declared value (goods claims) */
 	COMP_REASON_PROHIBITED_GOODS,       /**< "prohibited_goods" [exempts]; no ex gratia either */
-	COMP_REASON_SIGNED_WITHOUT_REMARKS, /**< "signed_without_remarks" [refuses]: damage or shortage claim after a clean signature by the consignee, proof at hand */
+	COMP_REASON_SIGNED_WITHOUT_REMARKS, /**< "signed_without_remarks" [weighs against]: damage or shortage claim after a clean signature by the consignee, proof at hand; the decision needs a supervisor */
 	COMP_REASON_INDIRECT_LOSS,          /**< "indirect_loss" [limits]: the indirect part of the claim is never paid */
 	/* Toward the insurer. */
 	COMP_REASON_DELAY_NOT_COVERED,      /**< "delay_not_covered" [excludes]: the policy covers loss of and damage to goods */
@@ -210,7 +216,7 @@ const char *comp_reason_text(enum comp_reason reason);
 
 /** @defgroup comp_config Configuration
  *	Every figure of section 5 is a field here; comp_config_default() gives
- *	the defaults of domain-rules.md. The daemon fills it from its config
+ *	the defaults of docs/compensation.md. The daemon fills it from its config
  *	file and validates it once at start with comp_config_validate().
  *	@{
  */
@@ -222,8 +228,10 @@ struct comp_config {
 	 *	Default 30000. A separate figure because it is in our policy, not in
 	 *	our tariff; the two may drift apart. */
 	int64_t insurer_deductible_fen;
-	/** Uninsured waybill: at most this many times the service fee.
-	 *	Default 3. 0 .. #COMP_MAX_FEE_MULTIPLE. */
+	/** Uninsured waybill: the contract cap of our carriage terms, at most
+	 *	this many times the service fee, unless the customer's contract
+	 *	sets its own (comp_waybill::contract_fee_multiple). A contract
+	 *	term, not law. Default 3. 0 .. #COMP_MAX_FEE_MULTIPLE. */
 	int64_t uninsured_fee_multiple;
 	/** Clause B applies to used goods with a piece worth MORE than this
 	 *	(not equal), fen, not in original factory packaging. Default 1000000
@@ -240,7 +248,7 @@ struct comp_config {
 	enum comp_authority ex_gratia_min_authority;
 };
 
-/** @brief Fill @p config with the defaults of domain-rules.md section 5. */
+/** @brief Fill @p config with the defaults of docs/compensation.md. */
 void comp_config_default(struct comp_config *config);
 
 /** @brief Check a configuration.
@@ -270,7 +278,8 @@ struct comp_waybill {
 	/** Value declared by the sender for the whole waybill, fen. For an
 	 *	insured waybill, the insured value (must then be above 0). */
 	int64_t declared_value_fen;
-	/** The sender paid the premium on the declared value. */
+	/** The sender paid the premium on the declared value. An insured
+	 *	parcel is paid despite force majeure. */
 	bool insured;
 	/** Number of pieces, at least 1. Informational; checked only. */
 	int32_t pieces;
@@ -303,6 +312,12 @@ struct comp_waybill {
 	 *	(0 .. 10000). 0 = no contract discount: the whole fee is waived.
 	 *	Otherwise the discount replaces the waiver. */
 	int32_t lateness_discount_bp;
+	/** The customer's contract sets the uninsured cap: contract_fee_multiple
+	 *	replaces config uninsured_fee_multiple. False: our carriage terms. */
+	bool contract_fee_multiple_set;
+	/** The contract's multiple, 0 .. #COMP_MAX_FEE_MULTIPLE; read only when
+	 *	contract_fee_multiple_set. */
+	int64_t contract_fee_multiple;
 };
 
 /** What the customer asks for. */
@@ -362,6 +377,11 @@ struct comp_assessment {
 	/** The responsible depot has a contract with the sub-carrier, so it
 	 *	can recover from it. */
 	bool sub_carrier_has_contract;
+	/** A supervisor set the uninsured contract cap aside for this claim:
+	 *	the customer proved a higher loss, which is then paid (still never
+	 *	more than claimed). Who and why are the caller's record. Only for
+	 *	an uninsured goods claim (-EINVAL otherwise). */
+	bool cap_set_aside;
 };
 /** @} */
 
@@ -380,7 +400,9 @@ struct comp_step {
 	 *	0 otherwise. */
 	int64_t numerator;
 	int64_t denominator;
-	/** Why, or which rule. Static string, never NULL. */
+	/** Why, or which rule, in words a customer may read (no internal
+	 *	references). Never NULL. Static, except the contract cap's note,
+	 *	which points at comp_result::cap_note of the same result. */
 	const char *note;
 };
 
@@ -470,29 +492,40 @@ struct comp_result {
 	int64_t ex_gratia_fen;
 	/** owed_fen + ex_gratia_fen: what the customer is paid. */
 	int64_t payable_fen;
+	/** Part of owed_fen that is the service fee refunded on a loss (total
+	 *	damage, different item): on top of the compensation, so it is the
+	 *	one part of a payment that may take it past the amount claimed. */
+	int64_t fee_refund_fen;
+	/** Text of the contract cap step, e.g. "contract cap (our carriage
+	 *	terms): 3 x the fee"; "" when no cap applied. A step's note points
+	 *	here, so use the steps of this result, not of a copy of it. */
+	char cap_note[80];
 	/** The customer-side computation, line by line: findings, then figures,
 	 *	then ex gratia, then the approval needed. */
 	struct comp_steps steps;
 	struct comp_insurer insurer;
 	struct comp_network network;
 	/** Lowest level that may approve payable_fen (with ex gratia, at least
-	 *	config ex_gratia_min_authority). */
+	 *	config ex_gratia_min_authority; with a finding against the claim,
+	 *	such as a clean signature, at least a supervisor, who decides to
+	 *	pay, partly pay or refuse). */
 	enum comp_authority authority;
 	/** When comp_assess() returns -EINVAL: the first bad input, e.g.
 	 *	"claim.claimed_fen". NULL on success. Static string. */
 	const char *invalid_field;
 };
 
-/** @brief Assess a claim under section 5 of domain-rules.md.
+/** @brief Assess a claim under the rules of docs/compensation.md.
  *
  *	Checks every exemption and refusal (all are listed, not only the
  *	first), computes the amount the rules give, the amount owed, ex gratia,
  *	the insurer's share, who bears the loss and who must approve. See
  *	docs/compensation.md for worked examples.
  *
- *	Precedence: any exemption makes the decision "exempt"; otherwise a
- *	refusal makes it "refused"; otherwise "liable". Limits (false
- *	description, indirect loss) never change the decision, only the amount.
+ *	Precedence: any exemption makes the decision "exempt"; otherwise
+ *	"liable". Limits (false description, indirect loss) never change the
+ *	decision, only the amount; a finding against the claim (a clean
+ *	signature) changes neither, only who decides.
  *
  *	@param[in] config Figures of the rules; validated here as well.
  *	@param[in] waybill Facts of the waybill.
@@ -506,7 +539,9 @@ struct comp_result {
  *	waybill with no declared value, a lateness discount above 10000 bp,
  *	actual loss above an established real value, indirect loss above the
  *	claim, a missing or too long depot code, a sub-carrier at fault without
- *	a name or with a fault other than "ours", or an invalid config.
+ *	a name or with a fault other than "ours", a contract multiple above
+ *	#COMP_MAX_FEE_MULTIPLE, a cap set aside on an insured or delay claim, or
+ *	an invalid config.
  *	result->invalid_field names the field (when result is not NULL).
  */
 int comp_assess(const struct comp_config *config, const struct comp_waybill *waybill,

@@ -184,17 +184,25 @@ E1_STEPS = [
     A("actual loss assessed", 50000),
     A("direct amount claimed", 50000),
     A("loss basis (lower of assessed and claimed)", 50000),
-    A("limit: fee x uninsured multiple", 6000),
-    A("after uninsured limit", 6000),
-    A("owed to the customer", 6000),
-    A("payable to the customer", 6000),
+    A("limit: contract cap (fee x multiple)", 6000),
+    A("after contract cap", 6000),
+    A("service fee refunded", 2000),
+    A("compensation plus fee refunded", 8000),
+    A("owed to the customer", 8000),
+    A("payable to the customer", 8000),
     F("approval needed: adjuster"),
 ]
 
 
-def insured_full_steps(loss, declared, deductible, authority):
-    """Insured, declared value = real value (no under-insurance)."""
+def insured_full_steps(loss, declared, deductible, authority, fee_refunded=None):
+    """Insured, declared value = real value (no under-insurance); a loss
+    (fee_refunded given) refunds the fee on top."""
     after = max(0, min(loss, declared) - deductible)
+    refund = []
+    owed = after
+    if fee_refunded is not None:
+        owed = after + fee_refunded
+        refund = [A("service fee refunded", fee_refunded), A("compensation plus fee refunded", owed)]
     return [
         A("actual loss assessed", loss),
         A("direct amount claimed", loss),
@@ -204,8 +212,9 @@ def insured_full_steps(loss, declared, deductible, authority):
         A("after declared-value limit", min(loss, declared)),
         A("deductible", deductible),
         A("after deductible (never below zero)", after),
-        A("owed to the customer", after),
-        A("payable to the customer", after),
+    ] + refund + [
+        A("owed to the customer", owed),
+        A("payable to the customer", owed),
         F("approval needed: " + authority),
     ]
 
@@ -276,6 +285,8 @@ E10_STEPS = [
     A("after declared-value limit", 180000),
     A("deductible", 30000),
     A("after deductible (never below zero)", 150000),
+    A("service fee refunded", 4000),
+    A("compensation plus fee refunded", 154000),
     A("owed to the customer", 0),
     A("ex gratia proposed", 20000),
     A("payable to the customer", 20000),
@@ -286,12 +297,14 @@ E13_STEPS = [
     A("actual loss assessed", 80000),
     A("direct amount claimed", 80000),
     A("loss basis (lower of assessed and claimed)", 80000),
-    A("limit: fee x uninsured multiple", 30000),
-    A("after uninsured limit", 30000),
+    A("limit: contract cap (fee x multiple)", 30000),
+    A("after contract cap", 30000),
     A("limit: declared value", 10000),
     A("after declared-value limit", 10000),
-    A("owed to the customer", 10000),
-    A("payable to the customer", 10000),
+    A("service fee refunded", 10000),
+    A("compensation plus fee refunded", 20000),
+    A("owed to the customer", 20000),
+    A("payable to the customer", 20000),
     F("approval needed: adjuster"),
 ]
 E14_STEPS = [
@@ -299,10 +312,12 @@ E14_STEPS = [
     A("actual loss assessed", 4000),
     A("direct amount claimed", 4000),
     A("loss basis (lower of assessed and claimed)", 4000),
-    A("limit: fee x uninsured multiple", 4500),
-    A("after uninsured limit", 4000),
-    A("owed to the customer", 4000),
-    A("payable to the customer", 4000),
+    A("limit: contract cap (fee x multiple)", 4500),
+    A("after contract cap", 4000),
+    A("service fee refunded", 1500),
+    A("compensation plus fee refunded", 5500),
+    A("owed to the customer", 5500),
+    A("payable to the customer", 5500),
     F("approval needed: adjuster"),
 ]
 
@@ -404,6 +419,10 @@ class ClaimCase(DaemonTestCase):
     def file(self, w, number, ctype="loss", claimed=50000, phone="13800138000", expect=201, **kw):
         kw.setdefault("claimant", "sender")
         kw.setdefault("claimant_name", "Zhang Wei")
+        if phone != "13800138000":
+            # not the phone on the waybill: the sender shows an ID instead
+            kw.setdefault("id_type", "resident_id")
+            kw.setdefault("id_last4", "123X")
         r = w("CLAIM", "FILE", waybill=number, type=ctype, claimed_fen=claimed, claimant_phone=phone, **kw)
         if expect is not None:
             self.assertReply(r, expect)
@@ -569,45 +588,45 @@ class LifeTests:
         self.assertTrue(self.get(cid)["acknowledged_at"])
 
         r = self.assess(adj, cid, actual_loss_fen=50000, cause="theft", fault="ours")
-        self.assertEqual(r.msg, "assessment 1: liable, payable 6000 fen, approval by adjuster")
+        self.assertEqual(r.msg, "assessment 1: liable, payable 8000 fen, approval by adjuster")
         self.assertEqual(r.data["version"], "1")
         self.assertEqual(r.data["assessed_by"], "adj1")
         res = r.data["result"]
-        self.assertResult(res, "liable", 6000, 6000, "adjuster")
+        self.assertResult(res, "liable", 8000, 8000, "adjuster")
         self.assertSteps(res["steps"], E1_STEPS)
         self.assertInsurer(res["insurer"], "none", False, 0)
-        self.assertNetwork(res["network"], "SZ01", "", 0, "SZ01", net_fen=6000)
+        self.assertNetwork(res["network"], "SZ01", "", 0, "SZ01", net_fen=8000)
         self.assertIntsInMsgpack(r, "result.owed_fen", "result.payable_fen", "result.network.bearing_depot_net_fen")
         g = self.get(cid)
         self.assertEqual((g["status"], g["level"], g["payable_fen"], g["decision"]),
-                         ("assessed", "adjuster", "6000", "liable"))
+                         ("assessed", "adjuster", "8000", "liable"))
         self.assertEqual(g["current_assessment"]["version"], "1")
         self.assertSteps(g["current_assessment"]["result"]["steps"], E1_STEPS)
 
-        r = self.approve_ok(adj, cid, 6000)
+        r = self.approve_ok(adj, cid, 8000)
         g = self.get(cid)
-        self.assertEqual((g["status"], g["approved_fen"], g["approved_by"]), ("approved", "6000", "adj1"))
+        self.assertEqual((g["status"], g["approved_fen"], g["approved_by"]), ("approved", "8000", "adj1"))
         self.assertEqual(parse_iso(g["pay_by"]), parse_iso(g["approved_at"]) + 7 * DAY)
         self.assertEqual(r.data["pay_by"], g["pay_by"])
 
         # pay: only the approved amount, once; a repeated req= token replays
         before = self.snapshot(cid)
-        r = self.pay(adj, cid, 5999, expect=422)
-        self.assertEqual(r.msg, "amount_fen 5999 differs from the approved 6000 fen")
+        r = self.pay(adj, cid, 7999, expect=422)
+        self.assertEqual(r.msg, "amount_fen 7999 differs from the approved 8000 fen")
         self.assertEqual(self.snapshot(cid), before)
         tok = "pay-e1-%s-%d" % (self.framing, cid)
-        first = self.pay(adj, cid, 6000, req=tok, method="wechat", reference="WX-1")
-        self.assertEqual(first.msg, "paid 6000 fen; 0 recovery item(s)")
+        first = self.pay(adj, cid, 8000, req=tok, method="wechat", reference="WX-1")
+        self.assertEqual(first.msg, "paid 8000 fen; 0 recovery item(s)")
         after_pay = self.snapshot(cid)
-        again = self.pay(adj, cid, 6000, req=tok, method="wechat", reference="WX-1")
+        again = self.pay(adj, cid, 8000, req=tok, method="wechat", reference="WX-1")
         self.assertEqual((again.code, again.msg, again.records), (first.code, first.msg, first.records))
         self.assertEqual(self.snapshot(cid), after_pay)
-        r = self.pay(adj, cid, 6000, method="wechat", reference="WX-2", expect=409)
+        r = self.pay(adj, cid, 8000, method="wechat", reference="WX-2", expect=409)
         self.assertEqual(r.msg, "claim %d is already paid" % cid)
         self.assertEqual(self.snapshot(cid), after_pay)
         g = self.get(cid)
         self.assertEqual((g["status"], g["paid_fen"], g["pay_method"], g["pay_reference"], g["paid_by"]),
-                         ("paid", "6000", "wechat", "WX-1", "adj1"))
+                         ("paid", "8000", "wechat", "WX-1", "adj1"))
         self.assertEqual(L(g["recovery"]), [])
 
         self.assertReply(adj("CLAIM", "CLOSE", cid, text="customer thanked us"), 200)
@@ -627,15 +646,16 @@ class LifeTests:
         r = self.assess(adj, cid, actual_loss_fen=500000, real_value_fen=500000, cause="handling",
                         fault="ours", responsible_depot="GZ03")
         res = r.data["result"]
-        self.assertResult(res, "liable", 470000, 470000, "supervisor")
-        self.assertSteps(res["steps"], insured_full_steps(500000, 500000, 30000, "supervisor"))
+        self.assertResult(res, "liable", 473000, 473000, "supervisor")
+        self.assertSteps(res["steps"], insured_full_steps(500000, 500000, 30000, "supervisor", fee_refunded=3000))
         self.assertInsurer(res["insurer"], "a", True, 470000)
         self.assertEqual(L(res["insurer"]["steps"])[-1]["label"], "insurer pays")
         self.assertEqual(int(L(res["insurer"]["steps"])[-1]["amount_fen"]), 470000)
-        self.assertNetwork(res["network"], "SZ01", "GZ03", 470000, "GZ03", net_fen=0)
+        # GZ03 reimburses everything owed; the insurer does not pay back our fee
+        self.assertNetwork(res["network"], "SZ01", "GZ03", 473000, "GZ03", net_fen=3000)
 
         # above the adjuster's limit: 403, and the claim is escalated all the same
-        self.approve_refused(adj, cid, 470000, "supervisor")
+        self.approve_refused(adj, cid, 473000, "supervisor")
         g = self.get(cid)
         self.assertEqual((g["status"], g["level"], g["escalations"]), ("escalated", "supervisor", "1"))
         self.assertNotIn("approved_fen", g)
@@ -644,19 +664,19 @@ class LifeTests:
         rows = self.w("op1")("CLAIM", "LIST", status="escalated", waybill=n).items
         self.assertEqual([int(x["id"]) for x in rows], [cid])
         # a second attempt is refused again; the claim is escalated once
-        self.approve_refused(adj, cid, 470000, "supervisor")
+        self.approve_refused(adj, cid, 473000, "supervisor")
         self.assertEqual(self.get(cid)["escalations"], "1")
         # a payment before approval is refused
-        self.assertReply(self.pay(adj, cid, 470000, expect=None), 409)
+        self.assertReply(self.pay(adj, cid, 473000, expect=None), 409)
 
-        self.approve_ok(sup, cid, 470000)
+        self.approve_ok(sup, cid, 473000)
         g = self.get(cid)
-        self.assertEqual((g["status"], g["approved_by"], g["approved_fen"]), ("approved", "sup1", "470000"))
+        self.assertEqual((g["status"], g["approved_by"], g["approved_fen"]), ("approved", "sup1", "473000"))
 
-        r = self.pay(adj, cid, 470000)
-        self.assertEqual(r.msg, "paid 470000 fen; 2 recovery item(s)")
+        r = self.pay(adj, cid, 473000)
+        self.assertEqual(r.msg, "paid 473000 fen; 2 recovery item(s)")
         items = self.recovery(cid)
-        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 470000, "open"),
+        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 473000, "open"),
                                  ("insurer", "insurer", "GZ03", 470000, "open")])
         for i in items:
             self.assertEqual((i["claim"], i["waybill"], i["received_fen"], i["overdue"]), (str(cid), n, "0", "no"))
@@ -667,22 +687,22 @@ class LifeTests:
 
         # recovery received: partial, too much (422, nothing written), the rest
         r = adj("RECOVERY", "RECEIVE", int(reimb["id"]), amount_fen=100000, reference="GZ03-T1")
-        self.assertReply(r, 200, "100000 fen received; 370000 fen still due")
+        self.assertReply(r, 200, "100000 fen received; 373000 fen still due")
         self.assertEqual((r.data["status"], r.data["received_fen"]), ("open", "100000"))
-        r = adj("RECOVERY", "RECEIVE", int(reimb["id"]), amount_fen=370001, reference="GZ03-T2")
+        r = adj("RECOVERY", "RECEIVE", int(reimb["id"]), amount_fen=373001, reference="GZ03-T2")
         self.assertReply(r, 422)
-        self.assertIn("370000", r.msg)
-        r = adj("RECOVERY", "RECEIVE", int(reimb["id"]), amount_fen=370000, reference="GZ03-T2")
-        self.assertReply(r, 200, "370000 fen received; 0 fen still due")
-        self.assertEqual((r.data["status"], r.data["received_fen"]), ("settled", "470000"))
+        self.assertIn("373000", r.msg)
+        r = adj("RECOVERY", "RECEIVE", int(reimb["id"]), amount_fen=373000, reference="GZ03-T2")
+        self.assertReply(r, 200, "373000 fen received; 0 fen still due")
+        self.assertEqual((r.data["status"], r.data["received_fen"]), ("settled", "473000"))
         self.assertEqual([(x["amount_fen"], x["reference"], x["by"]) for x in L(r.data["receipts"])],
-                         [("100000", "GZ03-T1", "adj1"), ("370000", "GZ03-T2", "adj1")])
+                         [("100000", "GZ03-T1", "adj1"), ("373000", "GZ03-T2", "adj1")])
         self.assertReply(adj("RECOVERY", "RECEIVE", int(reimb["id"]), amount_fen=1, reference="late"), 409)
 
         # closing keeps the unsettled insurer item open
         self.assertReply(adj("CLAIM", "CLOSE", cid), 200)
         items = self.recovery(cid)
-        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 470000, "settled"),
+        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 473000, "settled"),
                                  ("insurer", "insurer", "GZ03", 470000, "open")])
         # the insurer pays part, then the rest is written off (a supervisor's call)
         self.assertReply(adj("RECOVERY", "RECEIVE", int(ins["id"]), amount_fen=70000, reference="INS-1"), 200)
@@ -703,24 +723,24 @@ class LifeTests:
         r = self.assess(self.w("adj1"), cid, actual_loss_fen=1500000, real_value_fen=1500000, cause="theft",
                         fault="ours")
         res = r.data["result"]
-        self.assertResult(res, "liable", 1470000, 1470000, "manager")
-        self.assertSteps(res["steps"], insured_full_steps(1500000, 1500000, 30000, "manager"))
+        self.assertResult(res, "liable", 1476000, 1476000, "manager")
+        self.assertSteps(res["steps"], insured_full_steps(1500000, 1500000, 30000, "manager", fee_refunded=6000))
         self.assertInsurer(res["insurer"], "b", True, 1470000)
         self.assertEqual(L(res["insurer"]["steps"])[0]["label"], "clause B: named perils only")
 
-        self.approve_refused(self.w("adj1"), cid, 1470000, "manager")
+        self.approve_refused(self.w("adj1"), cid, 1476000, "manager")
         g = self.get(cid)
         self.assertEqual((g["status"], g["level"]), ("escalated", "manager"))
-        self.approve_refused(self.w("sup1"), cid, 1470000, "manager")
+        self.approve_refused(self.w("sup1"), cid, 1476000, "manager")
         g = self.get(cid)
         self.assertEqual((g["status"], g["level"]), ("escalated", "manager"))
         self.assertEqual(self.actions(g)[-2:], ["approval_above_authority", "approval_above_authority"])
         self.assertEqual([e["who"] for e in g["timeline"][-2:]], ["adj1", "sup1"])
 
-        self.approve_ok(self.w("mgr1"), cid, 1470000)
+        self.approve_ok(self.w("mgr1"), cid, 1476000)
         self.assertEqual(self.get(cid)["approved_by"], "mgr1")
-        r = self.pay(self.w("adj1"), cid, 1470000)
-        self.assertEqual(r.msg, "paid 1470000 fen; 1 recovery item(s)")
+        r = self.pay(self.w("adj1"), cid, 1476000)
+        self.assertEqual(r.msg, "paid 1476000 fen; 1 recovery item(s)")
         self.assertItems(self.recovery(cid), [("insurer", "insurer", "SZ01", 1470000, "open")])
 
     # E7: same used camera dropped in handling: we pay, clause B does not
@@ -761,7 +781,8 @@ class LifeTests:
         n = self.waybill("lost", fee_fen=1000, declared_value_fen=100000, insured=True)
         cid = self.file_complete(self.w("op1"), n, "loss", 200000)
         res = self.assess(self.w("adj1"), cid, actual_loss_fen=200000, real_value_fen=200000).data["result"]
-        self.assertResult(res, "liable", 70000, 70000, "adjuster")
+        # 700 yuan compensation, plus the 10-yuan fee refunded on a loss
+        self.assertResult(res, "liable", 71000, 71000, "adjuster")
 
     # E10: improper packing after our advice: exempt; ex gratia needs a supervisor
     def test_e10_exempt_with_ex_gratia_needs_supervisor(self):
@@ -789,14 +810,14 @@ class LifeTests:
         cid = self.file_complete(self.w("op1"), n, "loss", 50000)
         res = self.assess(self.w("adj1"), cid, actual_loss_fen=50000, responsible_depot="GZ03",
                           sub_carrier="Lingnan Freight", sub_carrier_has_contract=True).data["result"]
-        self.assertResult(res, "liable", 50000, 50000, "adjuster")
-        self.assertNetwork(res["network"], "SZ01", "GZ03", 50000, "GZ03", "Lingnan Freight", True, 50000, 0)
-        self.approve_ok(self.w("adj1"), cid, 50000)
-        r = self.pay(self.w("adj1"), cid, 50000)
-        self.assertEqual(r.msg, "paid 50000 fen; 2 recovery item(s)")
+        self.assertResult(res, "liable", 70000, 70000, "adjuster")
+        self.assertNetwork(res["network"], "SZ01", "GZ03", 70000, "GZ03", "Lingnan Freight", True, 70000, 0)
+        self.approve_ok(self.w("adj1"), cid, 70000)
+        r = self.pay(self.w("adj1"), cid, 70000)
+        self.assertEqual(r.msg, "paid 70000 fen; 2 recovery item(s)")
         items = self.recovery(cid)
-        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 50000, "open"),
-                                 ("sub_carrier", "Lingnan Freight", "GZ03", 50000, "open")])
+        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 70000, "open"),
+                                 ("sub_carrier", "Lingnan Freight", "GZ03", 70000, "open")])
         adj = self.w("adj1")
         rows = adj("RECOVERY", "LIST", kind="sub_carrier", debtor="Lingnan Freight").items
         self.assertIn(cid, [int(x["claim"]) for x in rows])
@@ -804,7 +825,7 @@ class LifeTests:
         rows = adj("RECOVERY", "LIST", creditor="GZ03", claim=cid).items
         self.assertEqual([x["kind"] for x in rows], ["sub_carrier"])
         sub = [i for i in items if i["kind"] == "sub_carrier"][0]
-        self.assertReply(adj("RECOVERY", "RECEIVE", int(sub["id"]), amount_fen=50000, reference="LN-77"), 200)
+        self.assertReply(adj("RECOVERY", "RECEIVE", int(sub["id"]), amount_fen=70000, reference="LN-77"), 200)
         rows = adj("RECOVERY", "LIST", status="settled", claim=cid).items
         self.assertEqual([x["id"] for x in rows], [sub["id"]])
         rows = adj("RECOVERY", "LIST", status="open", claim=cid).items
@@ -847,42 +868,74 @@ class LifeTests:
         cid = self.file_complete(self.w("op1"), n, "damage_total", 4000)
         res = self.assess(self.w("adj1"), cid, actual_loss_fen=4000, cause="force_majeure",
                           fault="ours").data["result"]
-        self.assertResult(res, "liable", 4000, 4000, "adjuster")
+        self.assertResult(res, "liable", 5500, 5500, "adjuster")
         self.assertSteps(res["steps"], E14_STEPS)
 
     # E9: signed by the consignee without remarks: a damage claim is refused
-    def test_e9_signed_without_remarks_refuses_damage(self):
+    # E9: signed by the consignee without remarks: a finding against the
+    # claim, not a bar; paying or refusing it is a supervisor's decision
+    def test_e9_clean_signature_is_a_finding_a_supervisor_decides(self):
         n = self.waybill("delivered", fee_fen=2000, signer_is_consignee=True)
         cid = self.file_complete(self.w("op1"), n, "damage_partial", 30000)
-        res = self.assess(self.w("adj1"), cid, actual_loss_fen=30000).data["result"]
-        self.assertResult(res, "refused", 0, 0, "adjuster", reasons=["signed_without_remarks"])
+        r = self.assess(self.w("adj1"), cid, actual_loss_fen=30000)
+        self.assertEqual(r.msg, "assessment 1: liable, payable 6000 fen, approval by supervisor")
+        res = r.data["result"]
+        self.assertResult(res, "liable", 6000, 6000, "supervisor", reasons=["signed_without_remarks"])
         steps = L(res["steps"])
-        self.assertIn("signed without remarks", steps[0]["label"])
-        self.assertIn(A("limit: fee x uninsured multiple", 6000),
-                      [("amount", s["label"], int(s["amount_fen"])) for s in steps if s["kind"] == "amount"])
-        owed = [s for s in steps if s["label"] == "owed to the customer"]
-        self.assertEqual([s["amount_fen"] for s in owed], ["0"])
-        adj = self.w("adj1")
-        self.assertReply(adj("CLAIM", "APPROVE", cid), 409)
-        self.assertReply(adj("CLAIM", "REFUSE", cid, reason="signed by the consignee without remarks"), 200)
-        self.assertReply(adj("CLAIM", "APPROVE", cid), 409)
+        self.assertEqual(steps[0]["label"], "against the claim: the consignee signed without remarks")
+        self.assertIn("not a bar", steps[0]["note"])
+        self.assertEqual(steps[-1]["label"], "approval needed: supervisor")
+        self.assertIn("a supervisor decides", steps[-1]["note"])
+        self.assertEqual(self.get(cid)["level"], "supervisor")
+        # the adjuster may neither refuse nor pay it
+        before = self.snapshot(cid)
+        r = self.w("adj1")("CLAIM", "REFUSE", cid, reason="signed by the consignee without remarks")
+        self.assertReply(r, 403, "refusing a claim assessed at 6000 fen needs a supervisor: the rules find it "
+                                 "payable, and refusing what we owe is never an adjuster's decision alone")
+        self.assertEqual(self.snapshot(cid), before)
+        self.approve_refused(self.w("adj1"), cid, 6000, "supervisor")
+        # the supervisor weighs the evidence and refuses
+        r = self.w("sup1")("CLAIM", "REFUSE", cid, reason="the consignee signed for an intact parcel")
+        self.assertReply(r, 200, "refused")
+        self.assertEqual(self.get(cid)["refused_by"], "sup1")
+
+    # item 5: a small payable claim is still not an adjuster's to refuse
+    def test_refusing_a_small_payable_claim_needs_a_supervisor(self):
+        n = self.waybill("lost", fee_fen=2000)
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=50000)
+        g = self.get(cid)
+        self.assertEqual((g["level"], g["payable_fen"]), ("adjuster", "8000"))
+        before = self.snapshot(cid)
+        r = self.w("adj1")("CLAIM", "REFUSE", cid, reason="we do not believe it")
+        self.assertReply(r, 403, "refusing a claim assessed at 8000 fen needs a supervisor: the rules find it "
+                                 "payable, and refusing what we owe is never an adjuster's decision alone")
+        self.assertEqual(self.snapshot(cid), before)
+        # the adjuster may still approve it: paying what we owe is within authority
+        self.approve_ok(self.w("adj1"), cid, 8000)
+
+    def test_refusing_a_small_payable_claim_by_a_supervisor(self):
+        n = self.waybill("lost", fee_fen=2000)
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=50000)
+        self.assertReply(self.w("sup1")("CLAIM", "REFUSE", cid, reason="duplicate claim"), 200, "refused")
 
     def test_signed_without_remarks_but_no_proof_or_other_types(self):
-        """Refused only for damage and shortage, and only with the signed
-        proof at hand (docs/compensation.md C13)."""
+        """A finding against damage and shortage claims only, and only with the
+        signed proof at hand (docs/compensation.md C13)."""
         adj = self.w("adj1")
         n = self.waybill("delivered", fee_fen=2000)
         cid = self.file_complete(self.w("op1"), n, "damage_total", 3000)
         res = self.assess(adj, cid, actual_loss_fen=3000, proof_of_delivery_available=False).data["result"]
-        self.assertResult(res, "liable", 3000, 3000, "adjuster")
+        self.assertResult(res, "liable", 5000, 5000, "adjuster")
         n = self.waybill("delivered", fee_fen=2000)
         cid = self.file_complete(self.w("op1"), n, "mismatch_short", 3000)
         res = self.assess(adj, cid, actual_loss_fen=3000).data["result"]
-        self.assertResult(res, "refused", 0, 0, "adjuster", reasons=["signed_without_remarks"])
+        self.assertResult(res, "liable", 3000, 3000, "supervisor", reasons=["signed_without_remarks"])
         cid = self.file_complete(self.w("op1"), n, "mismatch_different_item", 5000)
         res = self.assess(adj, cid, actual_loss_fen=5000).data["result"]
-        self.assertResult(res, "liable", 5000, 5000, "adjuster")
-        self.assertEqual(L(res["steps"])[0]["label"], "signed without remarks: does not bar a different-item claim")
+        self.assertResult(res, "liable", 7000, 7000, "adjuster")
+        self.assertEqual(L(res["steps"])[0]["label"], "signed without remarks: says nothing about a different item")
 
     def test_delay_on_a_parcel_delivered_late(self):
         now = self.now()
@@ -901,7 +954,7 @@ class LifeTests:
         n = self.waybill("delivered", fee_fen=2000, signer_is_consignee=False)
         cid = self.file_complete(self.w("op1"), n, "damage_total", 3000)
         res = self.assess(self.w("adj1"), cid, actual_loss_fen=3000).data["result"]
-        self.assertResult(res, "liable", 3000, 3000, "adjuster")
+        self.assertResult(res, "liable", 5000, 5000, "adjuster")
 
     # E5: delay, indirect loss never paid
     def test_e5_delay_fee_waived_indirect_loss_not_paid(self):
@@ -933,7 +986,7 @@ class LifeTests:
         n = self.waybill("lost", fee_fen=10000, declared_value_fen=10000, goods="books")
         cid = self.file_complete(self.w("op1"), n, "loss", 80000)
         res = self.assess(self.w("adj1"), cid, actual_loss_fen=80000, goods_described_falsely=True).data["result"]
-        self.assertResult(res, "liable", 10000, 10000, "adjuster", reasons=["false_description"])
+        self.assertResult(res, "liable", 20000, 20000, "adjuster", reasons=["false_description"])
         self.assertSteps(res["steps"], E13_STEPS)
 
     # a re-assessment is a new version; approval takes the current one
@@ -943,13 +996,13 @@ class LifeTests:
         adj = self.w("adj1")
         self.assess(adj, cid, actual_loss_fen=3000, text="first look")
         r = self.assess(adj, cid, actual_loss_fen=5000, text="invoice arrived")
-        self.assertEqual(r.msg, "assessment 2: liable, payable 5000 fen, approval by adjuster")
+        self.assertEqual(r.msg, "assessment 2: liable, payable 7000 fen, approval by adjuster")
         g = self.get(cid)
         self.assertEqual([v["version"] for v in g["assessments"]], ["1", "2"])
-        self.assertEqual([v["result"]["owed_fen"] for v in g["assessments"]], ["3000", "5000"])
+        self.assertEqual([v["result"]["owed_fen"] for v in g["assessments"]], ["5000", "7000"])
         self.assertEqual(g["current_assessment"]["version"], "2")
-        self.assertEqual(g["payable_fen"], "5000")
-        self.approve_ok(adj, cid, 5000)
+        self.assertEqual(g["payable_fen"], "7000")
+        self.approve_ok(adj, cid, 7000)
         r = adj("CLAIM", "ASSESS", cid, actual_loss_fen=1, cause="unknown", fault="none")
         self.assertReply(r, 409)
         self.assertReply(self.w("op1")("CLAIM", "DOC", cid, kind="photos", ref="p.jpg"), 409)
@@ -1007,14 +1060,14 @@ class InsurerDeductibleDiffers(ClaimCase):
         res = self.assess(self.w("adj1"), cid, actual_loss_fen=200000, real_value_fen=200000,
                           responsible_depot="GZ03", sub_carrier="Lingnan Freight",
                           sub_carrier_has_contract=True).data["result"]
-        self.assertResult(res, "liable", 170000, 170000, "supervisor")
+        self.assertResult(res, "liable", 175000, 175000, "supervisor")
         self.assertInsurer(res["insurer"], "a", True, 150000, subrogation=True)
-        self.assertNetwork(res["network"], "SZ01", "GZ03", 170000, "GZ03", "Lingnan Freight", True, 20000, 0)
-        self.approve_ok(self.w("sup1"), cid, 170000)
-        r = self.pay(self.w("adj1"), cid, 170000)
-        self.assertEqual(r.msg, "paid 170000 fen; 3 recovery item(s)")
-        self.assertItems(self.recovery(cid), [("depot_reimbursement", "GZ03", "SZ01", 170000, "open"),
-                                              ("sub_carrier", "Lingnan Freight", "GZ03", 20000, "open"),
+        self.assertNetwork(res["network"], "SZ01", "GZ03", 175000, "GZ03", "Lingnan Freight", True, 25000, 0)
+        self.approve_ok(self.w("sup1"), cid, 175000)
+        r = self.pay(self.w("adj1"), cid, 175000)
+        self.assertEqual(r.msg, "paid 175000 fen; 3 recovery item(s)")
+        self.assertItems(self.recovery(cid), [("depot_reimbursement", "GZ03", "SZ01", 175000, "open"),
+                                              ("sub_carrier", "Lingnan Freight", "GZ03", 25000, "open"),
                                               ("insurer", "insurer", "GZ03", 150000, "open")])
 
 
@@ -1026,14 +1079,18 @@ class Authority(ClaimCase):
     as a manager."""
 
     def assessed(self, payable_uninsured=None, insured_owed=None):
+        # a loss refunds the fee on top of the compensation: the payable
+        # total is the loss (less the deductible) plus the fee
         if payable_uninsured is not None:
-            n = self.waybill("lost", fee_fen=200000)
-            cid = self.file_complete(self.w("op1"), n, "loss", payable_uninsured)
-            self.assess(self.w("adj1"), cid, actual_loss_fen=payable_uninsured)
+            fee = 50000
+            n = self.waybill("lost", fee_fen=fee)
+            cid = self.file_complete(self.w("op1"), n, "loss", payable_uninsured - fee)
+            self.assess(self.w("adj1"), cid, actual_loss_fen=payable_uninsured - fee)
             return cid, payable_uninsured
-        n = self.waybill("lost", fee_fen=5000, declared_value_fen=3000000, insured=True)
-        cid = self.file_complete(self.w("op1"), n, "loss", insured_owed + 30000)
-        self.assess(self.w("adj1"), cid, actual_loss_fen=insured_owed + 30000)
+        fee = 5000
+        n = self.waybill("lost", fee_fen=fee, declared_value_fen=3000000, insured=True)
+        cid = self.file_complete(self.w("op1"), n, "loss", insured_owed - fee + 30000)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=insured_owed - fee + 30000)
         return cid, insured_owed
 
     def test_adjuster_up_to_and_including_100000(self):
@@ -1213,27 +1270,27 @@ class BadInput(ClaimCase):
         cid = self.file_complete(self.w("op1"), n, "loss", 5000)
         adj = self.w("adj1")
         self.assess(adj, cid, actual_loss_fen=5000, responsible_depot="GZ03")
-        self.approve_ok(adj, cid, 5000)
+        self.approve_ok(adj, cid, 25000)   # 50 yuan + the 200-yuan fee refunded
         before = self.snapshot(cid)
-        for amount, code in (("-5", 400), ("12.5", 400), ("50.00", 400), ("0", 422), ("4999", 422),
-                             ("5001", 422)):
+        for amount, code in (("-5", 400), ("12.5", 400), ("50.00", 400), ("0", 422), ("24999", 422),
+                             ("25001", 422)):
             r = self.w("adj1", "text")("CLAIM", "PAY", cid, amount_fen=amount, method="cash", reference="r")
             self.assertReply(r, code)
             self.assertIn("amount_fen", r.msg, r)
-        r = self.w("adj1", "text")("CLAIM", "PAY", cid, amount_fen=5000, method="cheque", reference="r")
+        r = self.w("adj1", "text")("CLAIM", "PAY", cid, amount_fen=25000, method="cheque", reference="r")
         self.assertReply(r, 400)
         self.assertIn("method", r.msg)
         self.assertEqual(self.snapshot(cid), before)
-        self.pay(adj, cid, 5000)
+        self.pay(adj, cid, 25000)
         item = self.recovery(cid)[0]
         rid = int(item["id"])
-        for amount, code in (("-5", 400), ("1.5", 400), ("0", 400), ("5001", 422)):
+        for amount, code in (("-5", 400), ("1.5", 400), ("0", 400), ("25001", 422)):
             r = self.w("adj1", "text")("RECOVERY", "RECEIVE", rid, amount_fen=amount, reference="r")
             self.assertReply(r, code)
             if code == 400:
                 self.assertIn("amount_fen", r.msg)
             else:
-                self.assertEqual(r.msg, "5001 fen is more than the 5000 fen still due")
+                self.assertEqual(r.msg, "25001 fen is more than the 25000 fen still due")
         self.assertEqual(self.recovery(cid), [item])
 
     def test_paying_twice_and_closing_rules(self):
@@ -1243,29 +1300,29 @@ class BadInput(ClaimCase):
         self.assertReply(adj("CLAIM", "CLOSE", cid), 409)       # filed
         self.assess(adj, cid, actual_loss_fen=5000)
         self.assertReply(adj("CLAIM", "CLOSE", cid), 409)       # assessed
-        self.approve_ok(adj, cid, 5000)
+        self.approve_ok(adj, cid, 7000)   # 50 yuan + the 20-yuan fee refunded
         self.assertReply(adj("CLAIM", "APPROVE", cid), 409)     # approved already
         self.assertReply(adj("CLAIM", "REFUSE", cid, reason="changed my mind"), 409)
         self.assertReply(adj("CLAIM", "CLOSE", cid), 409)       # approved, unpaid
-        self.pay(adj, cid, 5000)
+        self.pay(adj, cid, 7000)
         before = self.snapshot(cid)
         for framing in ("text", "msgpack"):
-            r = self.pay(self.w("adj1", framing), cid, 5000, expect=409)
+            r = self.pay(self.w("adj1", framing), cid, 7000, expect=409)
             self.assertEqual(r.msg, "claim %d is already paid" % cid)
         self.assertEqual(self.snapshot(cid), before)
         self.assertReply(adj("CLAIM", "CLOSE", cid), 200)
-        self.assertReply(self.pay(adj, cid, 5000, expect=None), 409)
+        self.assertReply(self.pay(adj, cid, 7000, expect=None), 409)
 
     def test_concurrent_payments_pay_once(self):
         n = self.waybill("lost", fee_fen=20000)
         cid = self.file_complete(self.w("op1"), n, "loss", 5000)
         self.assess(self.w("adj1"), cid, actual_loss_fen=5000, responsible_depot="GZ03")
-        self.approve_ok(self.w("adj1"), cid, 5000)
+        self.approve_ok(self.w("adj1"), cid, 25000)   # 50 yuan + the 200-yuan fee refunded
         clients = [self.mp() for _ in range(4)]
         for c in clients:
             c.auth("adj1", pw("adj1"))
         for i, c in enumerate(clients):
-            c.send("CLAIM", "PAY", cid, amount_fen=5000, method="cash", reference="R%d" % i)
+            c.send("CLAIM", "PAY", cid, amount_fen=25000, method="cash", reference="R%d" % i)
         codes = sorted(c.recv()["code"] for c in clients)
         self.assertEqual(codes, [200, 409, 409, 409])
         self.assertEqual(len(self.recovery(cid)), 1)
@@ -1344,9 +1401,9 @@ class SameInBothFramings(ClaimCase):
         n = self.waybill("lost", fee_fen=3000, declared_value_fen=500000, insured=True)
         cid = self.file_complete(self.w("op1"), n, "loss", 500000)
         self.assess(self.w("adj1"), cid, actual_loss_fen=500000, responsible_depot="GZ03")
-        self.approve_refused(self.w("adj1"), cid, 470000, "supervisor")
-        self.approve_ok(self.w("sup1"), cid, 470000)
-        self.pay(self.w("adj1"), cid, 470000)
+        self.approve_refused(self.w("adj1"), cid, 473000, "supervisor")   # with the 30-yuan fee refunded
+        self.approve_ok(self.w("sup1"), cid, 473000)
+        self.pay(self.w("adj1"), cid, 473000)
         t = self.w("admin", "text")("CLAIM", "GET", cid)
         m = self.w("admin", "msgpack")("CLAIM", "GET", cid)
         self.assertEqual(t.flat, m.flat)
@@ -1413,9 +1470,11 @@ class Lists(ClaimCase):
     def test_lists_by_status_depot_type_waybill_phone(self):
         op, adj = self.w("op1"), self.w("adj1")
         now = self.now()
-        n1 = self.waybill("lost", fee_fen=2000)                                   # SZ01
-        n2 = self.waybill("lost", fee_fen=2000, origin_depot="GZ03")
-        n3 = self.waybill("in_transit", created=now - 5 * DAY, promised=now - DAY, origin_depot="GZ03")
+        n1 = self.waybill("lost", fee_fen=2000, sender_name="Alpha", sender_phone="13511110001")  # SZ01
+        n2 = self.waybill("lost", fee_fen=2000, origin_depot="GZ03", sender_name="Beta",
+                          sender_phone="13511110002")
+        n3 = self.waybill("in_transit", created=now - 5 * DAY, promised=now - DAY, origin_depot="GZ03",
+                          receiver_phone="13511110003")
         n4 = self.waybill("damaged", fee_fen=2000)
         c1 = int(self.file(op, n1, "loss", 5000, phone="13511110001", claimant_name="Alpha").data["id"])
         c2 = self.file_complete(op, n2, "loss", 5000, phone="13511110002", claimant_name="Beta")
@@ -1454,8 +1513,9 @@ class Lists(ClaimCase):
         row = rows[0]
         self.assertEqual({k: row[k] for k in ("id", "status", "level", "type", "waybill", "depot",
                                               "claimant_name", "claimed_fen", "payable_fen", "overdue")},
+                         # 50 yuan + the 20-yuan fee refunded on a loss
                          {"id": str(c2), "status": "assessed", "level": "adjuster", "type": "loss", "waybill": n2,
-                          "depot": "GZ03", "claimant_name": "Beta", "claimed_fen": "5000", "payable_fen": "5000",
+                          "depot": "GZ03", "claimant_name": "Beta", "claimed_fen": "5000", "payable_fen": "7000",
                           "overdue": "no"})
         self.assertTrue(row["filed_at"])
         self.assertEqual(set(ids()[0]), mine)
@@ -1541,7 +1601,7 @@ class Deadlines(ClaimCase):
         # assessing is not deciding: still overdue until approved or refused
         self.assess(self.w("sup1"), cid, actual_loss_fen=1000)
         self.assertEqual(self.get(cid)["overdue"], "yes")
-        self.approve_ok(self.w("sup1"), cid, 1000)
+        self.approve_ok(self.w("sup1"), cid, 3000)   # 10 yuan + the 20-yuan fee
         g = self.get(cid)
         self.assertEqual((g["overdue"], g["decide_breached"]), ("no", "yes"))
 
@@ -1558,14 +1618,14 @@ class Deadlines(ClaimCase):
         self.assess(self.w("adj1"), cid, actual_loss_fen=1000)
         g = self.get(cid)
         self.assertEqual(g["level"], "supervisor", "the deadline escalation was undone by ASSESS")
-        self.approve_refused(self.w("adj1"), cid, 1000, "supervisor")
+        self.approve_refused(self.w("adj1"), cid, 3000, "supervisor")   # 10 yuan + the 20-yuan fee
 
     def test_pay_deadline_escalates(self):
         n = self.waybill("lost", fee_fen=2000)
         cid = self.file_complete(self.w("op1"), n, "loss", 1000)
         self.assertReply(self.w("op1")("CLAIM", "ACK", cid), 200)
         self.assess(self.w("adj1"), cid, actual_loss_fen=1000)
-        self.approve_ok(self.w("adj1"), cid, 1000)
+        self.approve_ok(self.w("adj1"), cid, 3000)   # 10 yuan + the 20-yuan fee
         g = self.get(cid)
         due = parse_iso(g["pay_by"])
         self.assertEqual(due, parse_iso(g["approved_at"]) + 7 * DAY)
@@ -1574,7 +1634,7 @@ class Deadlines(ClaimCase):
         self.assertEqual((g["status"], g["level"], g["overdue"]), ("approved", "supervisor", "yes"))
         rows = self.w("op1")("CLAIM", "LIST", status="approved", overdue=True).items
         self.assertIn(cid, [int(x["id"]) for x in rows])
-        self.pay(self.w("adj1"), cid, 1000)
+        self.pay(self.w("adj1"), cid, 3000)
         self.assertEqual(self.get(cid)["overdue"], "no")
 
     def test_overdue_list_most_overdue_first_and_escalates_again(self):
@@ -1611,8 +1671,8 @@ class Deadlines(ClaimCase):
         cid = self.file_complete(self.w("op1"), n, "loss", 5000)
         self.assertReply(self.w("op1")("CLAIM", "ACK", cid), 200)
         self.assess(self.w("adj1"), cid, actual_loss_fen=5000, responsible_depot="GZ03")
-        self.approve_ok(self.w("adj1"), cid, 5000)
-        self.pay(self.w("adj1"), cid, 5000)
+        self.approve_ok(self.w("adj1"), cid, 25000)   # 50 yuan + the 200-yuan fee
+        self.pay(self.w("adj1"), cid, 25000)
         paid = parse_iso(self.get(cid)["paid_at"])
         item = self.recovery(cid)[0]
         self.assertEqual(parse_iso(item["due_at"]), paid + 30 * DAY)
@@ -1629,8 +1689,8 @@ class Deadlines(ClaimCase):
         n = self.waybill("lost", fee_fen=2000)
         cid = self.file_complete(self.w("op1"), n, "loss", 1000)
         self.assess(self.w("adj1"), cid, actual_loss_fen=1000)
-        self.approve_ok(self.w("adj1"), cid, 1000)
-        self.pay(self.w("adj1"), cid, 1000)
+        self.approve_ok(self.w("adj1"), cid, 3000)   # 10 yuan + the 20-yuan fee
+        self.pay(self.w("adj1"), cid, 3000)
         self.set_now(parse_iso(self.get(cid)["acknowledge_by"]) + 60)
         time.sleep(1.0)
         self.w("admin")("SWEEP")
@@ -1654,8 +1714,8 @@ class Deadlines(ClaimCase):
             n = self.waybill("lost", fee_fen=20000)
             cid = self.file_complete(self.w("op1"), n, "loss", 5000)
             self.assess(adj, cid, actual_loss_fen=5000, responsible_depot="WH07")
-            self.approve_ok(adj, cid, 5000)
-            self.pay(adj, cid, 5000)
+            self.approve_ok(adj, cid, 25000)   # 50 yuan + the 200-yuan fee
+            self.pay(adj, cid, 25000)
             ids += [int(i["id"]) for i in self.recovery(cid)]
         rows = adj("RECOVERY", "LIST", debtor="WH07").items
         self.assertEqual([int(x["id"]) for x in rows], sorted(ids, reverse=True))
@@ -1714,9 +1774,9 @@ class Totals(ClaimCase):
         n = self.waybill("lost", fee_fen=2000)
         unpaid = self.file_complete(self.w("op1"), n, "loss", 3000)
         self.assess(self.w("adj1"), unpaid, actual_loss_fen=3000)
-        self.approve_ok(self.w("adj1"), unpaid, 3000)
+        self.approve_ok(self.w("adj1"), unpaid, 5000)   # with the 20-yuan fee refunded
 
-        self.assertEqual([p for _, p in claims], [6000, 90000, 2500, 470000])
+        self.assertEqual([p for _, p in claims], [8000, 90000, 2500, 473000])
         paid = {}
         for cid, _ in claims:
             g = self.get(cid)
@@ -1736,8 +1796,8 @@ class Totals(ClaimCase):
         self.assertEqual(d["by_type"], expect(0))
         self.assertEqual(d["by_depot"], expect(1))
         self.assertEqual(d["by_cause"], expect(2))
-        self.assertEqual(d["by_type"], {"loss": 476000, "damage_partial": 90000, "delay": 2500})
-        self.assertEqual(d["by_depot"], {"SZ01": 566000, "GZ03": 2500})
+        self.assertEqual(d["by_type"], {"loss": 481000, "damage_partial": 90000, "delay": 2500})
+        self.assertEqual(d["by_depot"], {"SZ01": 571000, "GZ03": 2500})
         for dim in ("by_type", "by_depot", "by_cause"):
             self.assertEqual(sum(d[dim].values()), d["paid_fen"], dim)
         # the sum over CLAIM LIST status=paid agrees too
@@ -1755,10 +1815,10 @@ class Totals(ClaimCase):
         # paid at 00:10 on 1 June in the depot's zone (still 31 May in UTC): June
         june = int(datetime.datetime(2026, 6, 1, 0, 10, tzinfo=CST).timestamp())
         self.set_now(june)
-        self.pay(self.w("adj1"), unpaid, 3000)
+        self.pay(self.w("adj1"), unpaid, 5000)
         self.assertEqual(self.totals("2026-05").raw["data"]["paid_fen"], total)
         j = self.totals("2026-06").raw["data"]
-        self.assertEqual((j["claims_paid"], j["paid_fen"], j["by_type"]), (1, 3000, {"loss": 3000}))
+        self.assertEqual((j["claims_paid"], j["paid_fen"], j["by_type"]), (1, 5000, {"loss": 5000}))
 
         # a restart changes nothing
         before = (self.totals("2026-05").raw, self.totals("2026-06").raw)
@@ -1800,24 +1860,26 @@ class Restart(ClaimCase):
         self.docs(self.w("op1"), cid, ["claimant_id", "proof_of_value"])
         self.assess(self.w("adj1"), cid, actual_loss_fen=600000, responsible_depot="GZ03",
                     sub_carrier="Lingnan Freight", sub_carrier_has_contract=True)
-        self.approve_refused(self.w("adj1"), cid, 570000, "supervisor")
+        self.approve_refused(self.w("adj1"), cid, 590000, "supervisor")   # with the 200-yuan fee refunded
         v = self.views(cid, n)
         self.restart()
         self.assertEqual(self.views(cid, n), v)
         self.assertEqual(self.get(cid)["status"], "escalated")
-        self.approve_ok(self.w("sup1"), cid, 570000)
+        self.approve_ok(self.w("sup1"), cid, 590000)
         tok = "restart-pay-%d" % cid
-        first = self.pay(self.w("adj1", "msgpack"), cid, 570000, req=tok)
+        first = self.pay(self.w("adj1", "msgpack"), cid, 590000, req=tok)
         items = self.recovery(cid)
-        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 570000, "open"),
-                                 ("insurer", "insurer", "GZ03", 570000, "open")])
+        # the insurer does not pay back the fee refund: GZ03 recovers it from its sub-carrier
+        self.assertItems(items, [("depot_reimbursement", "GZ03", "SZ01", 590000, "open"),
+                                 ("insurer", "insurer", "GZ03", 570000, "open"),
+                                 ("sub_carrier", "Lingnan Freight", "GZ03", 20000, "open")])
         self.assertReply(self.w("adj1")("RECOVERY", "RECEIVE", int(items[0]["id"]), amount_fen=1000,
                                         reference="part"), 200)
         v = self.views(cid, n)
         self.restart()
         self.assertEqual(self.views(cid, n), v)
         # the req= token still answers as before, and writes nothing
-        again = self.pay(self.w("adj1", "msgpack"), cid, 570000, req=tok)
+        again = self.pay(self.w("adj1", "msgpack"), cid, 590000, req=tok)
         self.assertEqual(again.raw, first.raw)
         self.assertEqual(self.views(cid, n), v)
         self.pay(self.w("adj1"), cid, 570000, expect=409)
@@ -1958,3 +2020,251 @@ class ClaimClocks(ClaimCase):
         g = self.get(cid)
         self.assertEqual(g["clock_basis"], "calendar")
         self.assertEqual(parse_iso(g["acknowledge_by"]), parse_iso(g["filed_at"]) + DAY)
+
+
+# ------------------------------------------- the corrected rules (issue 11) --
+
+class CorrectedRules(ClaimCase):
+    """The claim rules corrected against the law and the company's material
+    (docs/compensation.md, docs/rules.md section 5): the uninsured cap is a
+    contract term a supervisor may set aside, a loss refunds the fee, force
+    majeure does not exempt an insured parcel, a clean signature is a
+    finding, refusing what we owe takes a supervisor, the claimant is
+    checked against the waybill, and a major incident is counted when the
+    claim is assessed."""
+
+    framing = "text"
+
+    def customer(self, account, **kw):
+        r = self.w("sup1")("CUSTOMER", "ADD", account, name="Account " + account, payment="monthly",
+                           depot="SZ01", **kw)
+        self.assertReply(r, 201)
+
+    def steps_by_label(self, res):
+        return {s["label"]: s for s in L(res["steps"])}
+
+    def notes(self, res):
+        return [s["note"] for s in L(res["steps"])] + [s["note"] for s in L(res["insurer"]["steps"])]
+
+    def assertNoInternalReference(self, res):
+        for note in self.notes(res):
+            self.assertNotIn("domain-rules", note)
+            self.assertNotRegex(note, r"\bQ\d")
+
+    # -- item 1: the uninsured cap is a contract term --
+
+    def test_cap_of_our_carriage_terms_is_named_as_a_contract_term(self):
+        n = self.waybill("lost", fee_fen=2000)
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=50000, cause="theft").data["result"]
+        cap = self.steps_by_label(res)["limit: contract cap (fee x multiple)"]
+        self.assertEqual((cap["amount_fen"], cap["note"]), ("6000", "contract cap (our carriage terms): 3 x the fee"))
+        self.assertNoInternalReference(res)
+        self.assertNotIn("law", " ".join(self.notes(res)))
+
+    def test_the_customers_contract_sets_its_own_cap(self):
+        self.customer("CAP5", uninsured_fee_multiple="5")
+        self.assertEqual(self.w("op1")("CUSTOMER", "GET", "CAP5").data["uninsured_fee_multiple"], "5")
+        n = self.waybill("lost", fee_fen=2000, customer="CAP5")
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=50000).data["result"]
+        cap = self.steps_by_label(res)["limit: contract cap (fee x multiple)"]
+        self.assertEqual((cap["amount_fen"], cap["note"]),
+                         ("10000", "contract cap (the customer's contract): 5 x the fee"))
+        self.assertResult(res, "liable", 12000, 12000, "adjuster")
+        # back to our carriage terms: the next assessment follows them
+        self.assertReply(self.w("sup1")("CUSTOMER", "EDIT", "CAP5", uninsured_fee_multiple="terms"), 200)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=50000).data["result"]
+        self.assertEqual(self.steps_by_label(res)["limit: contract cap (fee x multiple)"]["note"],
+                         "contract cap (our carriage terms): 3 x the fee")
+
+    def test_contract_multiple_bad_input_writes_nothing(self):
+        sup = self.w("sup1")
+        for bad in ("-1", "1001", "3.5", "five", "", "0x10"):
+            r = sup("CUSTOMER", "ADD", "BADCAP", name="Bad Cap", payment="monthly", depot="SZ01",
+                    uninsured_fee_multiple=bad)
+            self.assertReply(r, 400)
+            self.assertIn("uninsured_fee_multiple", r.msg)
+        self.assertReply(self.w("op1")("CUSTOMER", "GET", "BADCAP"), 404)
+        self.customer("CAP0", uninsured_fee_multiple="0")
+        before = self.w("op1")("CUSTOMER", "GET", "CAP0").flat
+        self.assertReply(sup("CUSTOMER", "EDIT", "CAP0", uninsured_fee_multiple="1001"), 400)
+        after = self.w("op1")("CUSTOMER", "GET", "CAP0").flat
+        self.assertEqual(after["uninsured_fee_multiple"], before["uninsured_fee_multiple"])
+
+    def test_cap_set_aside_only_by_a_supervisor_with_a_reason(self):
+        n = self.waybill("lost", fee_fen=2000)
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        before = self.snapshot(cid)
+        r = self.assess(self.w("adj1"), cid, expect=403, actual_loss_fen=50000, cap_set_aside=True,
+                        cap_set_aside_reason="invoice of 500 yuan")
+        self.assertEqual(r.msg, "setting the contract cap aside is a supervisor's decision")
+        self.assertEqual(self.snapshot(cid), before)
+        r = self.assess(self.w("sup1"), cid, expect=400, actual_loss_fen=50000, cap_set_aside=True)
+        self.assertIn("cap_set_aside_reason", r.msg)
+        self.assertEqual(self.snapshot(cid), before)
+        r = self.assess(self.w("sup1"), cid, actual_loss_fen=50000, cap_set_aside=True,
+                        cap_set_aside_reason="the invoice proves 500 yuan")
+        res = r.data["result"]
+        # the proven loss, and the fee refunded on top
+        self.assertResult(res, "liable", 52000, 52000, "adjuster")
+        labels = [s["label"] for s in L(res["steps"])]
+        self.assertIn("contract cap set aside: the customer proved a higher loss", labels)
+        self.assertNotIn("after contract cap", labels)
+        self.assertEqual((r.data["cap_set_aside"]["by"], r.data["cap_set_aside"]["reason"]),
+                         ("sup1", "the invoice proves 500 yuan"))
+        g = self.get(cid)
+        self.assertEqual(g["current_assessment"]["cap_set_aside"]["by"], "sup1")
+        self.assertEqual(g["payable_fen"], "52000")
+
+    def test_cap_set_aside_on_an_insured_parcel_is_refused(self):
+        n = self.waybill("lost", fee_fen=2000, declared_value_fen=100000, insured=True)
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        before = self.snapshot(cid)
+        r = self.assess(self.w("sup1"), cid, expect=422, actual_loss_fen=50000, real_value_fen=50000,
+                        cap_set_aside=True, cap_set_aside_reason="x")
+        self.assertEqual(r.msg, "only an uninsured goods claim has a contract cap to set aside")
+        self.assertEqual(self.snapshot(cid), before)
+
+    # -- item 2: a loss refunds the fee; a partial damage does not --
+
+    def test_partial_damage_pays_the_loss_without_the_fee(self):
+        n = self.waybill("damaged", fee_fen=2000)
+        cid = self.file_complete(self.w("op1"), n, "damage_partial", 3000)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=3000).data["result"]
+        self.assertResult(res, "liable", 3000, 3000, "adjuster")
+        self.assertNotIn("service fee refunded", [s["label"] for s in L(res["steps"])])
+
+    def test_different_item_refunds_the_fee(self):
+        n = self.waybill("delivered", fee_fen=2000, remarks="not what was ordered")
+        cid = self.file_complete(self.w("op1"), n, "mismatch_different_item", 3000)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=3000).data["result"]
+        self.assertResult(res, "liable", 5000, 5000, "adjuster")
+        self.assertEqual(self.steps_by_label(res)["service fee refunded"]["amount_fen"], "2000")
+
+    # -- item 3: force majeure --
+
+    def test_force_majeure_does_not_exempt_an_insured_parcel(self):
+        n = self.waybill("lost", fee_fen=3000, declared_value_fen=500000, insured=True)
+        cid = self.file_complete(self.w("op1"), n, "loss", 500000)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=500000, real_value_fen=500000,
+                          cause="force_majeure", fault="none").data["result"]
+        self.assertResult(res, "liable", 473000, 473000, "supervisor")
+        self.assertEqual(L(res["steps"])[0]["label"], "force majeure does not exempt an insured parcel")
+        # the insurer keeps its own clauses: clause A covers it
+        self.assertInsurer(res["insurer"], "a", True, 470000)
+        # the same flood on an uninsured parcel exempts
+        n = self.waybill("lost", fee_fen=3000)
+        cid = self.file_complete(self.w("op1"), n, "loss", 50000)
+        res = self.assess(self.w("adj1"), cid, actual_loss_fen=50000, cause="force_majeure",
+                          fault="none").data["result"]
+        self.assertResult(res, "exempt", 0, 0, "adjuster", reasons=["force_majeure"])
+
+    # -- item 6: the claimant is checked against the waybill --
+
+    def test_claimant_not_on_the_waybill_is_refused_and_nothing_written(self):
+        n = self.waybill("lost")
+        cases = [
+            # not the sender's phone, and no ID check
+            (dict(claimant="sender", claimant_name="Somebody Else", claimant_phone="13712345678"),
+             422, "the claimant must be the sender on the waybill"),
+            # an ID check needs the name on the waybill
+            (dict(claimant="sender", claimant_name="Somebody Else", claimant_phone="13712345678",
+                  id_type="resident_id", id_last4="1234"), 422, "the claimant must be the sender on the waybill"),
+            # the receiver is checked against the receiver's phone, not the sender's
+            (dict(claimant="receiver", claimant_name="Li Na", claimant_phone="13800138000"),
+             422, "the claimant must be the receiver on the waybill"),
+            # a malformed ID check: the whole ID number is never taken
+            (dict(claimant="sender", claimant_name="Zhang Wei", claimant_phone="13712345678",
+                  id_type="resident_id", id_last4="110101199001011234"), 400, "argument 'id_last4'"),
+            (dict(claimant="other", claimant_name="A Lawyer", claimant_phone="13712345678"),
+             422, "a claimant who is neither the sender nor the receiver needs the sender's written authorisation"),
+        ]
+        for named, code, start in cases:
+            r = self.w("op1")("CLAIM", "FILE", waybill=n, type="loss", claimed_fen=5000, **named)
+            self.assertReply(r, code)
+            self.assertTrue(r.msg.startswith(start), r.msg)
+        self.assertEqual(self.w("admin", "text")("CLAIM", "LIST", waybill=n).records, [])
+
+    def test_claimant_by_phone_by_id_check_or_with_authorisation(self):
+        op = self.w("op1")
+        n = self.waybill("lost")
+        r = op("CLAIM", "FILE", waybill=n, type="loss", claimed_fen=5000, claimant="receiver",
+               claimant_name="Li Na", claimant_phone="13900139000")
+        self.assertReply(r, 201)
+        g = self.get(int(r.data["id"]))
+        self.assertEqual((g["claimant"], g["claimant_verified_by"]), ("receiver", "phone"))
+        n = self.waybill("lost")
+        r = op("CLAIM", "FILE", waybill=n, type="loss", claimed_fen=5000, claimant="sender",
+               claimant_name="Zhang Wei", claimant_phone="13712345678", id_type="passport", id_last4="E123")
+        self.assertReply(r, 201)
+        g = self.get(int(r.data["id"]))
+        self.assertEqual((g["claimant_verified_by"], g["claimant_id_type"], g["claimant_id_last4"]),
+                         ("id_check", "passport", "E123"))
+        n = self.waybill("lost")
+        r = op("CLAIM", "FILE", waybill=n, type="loss", claimed_fen=5000, claimant="other",
+               claimant_name="A Lawyer", claimant_phone="13712345678", authorisation="AUTH-2026-17")
+        self.assertReply(r, 201)
+        g = self.get(int(r.data["id"]))
+        self.assertEqual(g["claimant_verified_by"], "sender_authorisation")
+        self.assertEqual([(d["kind"], d["ref"], d["needed"]) for d in L(g["documents"])],
+                         [("sender_authorisation", "AUTH-2026-17", "yes")])
+
+    # -- item 7: a major incident is counted when the claim is assessed --
+
+    def test_major_incident_warning_at_assessment_once(self):
+        self.customer("MAJ7")
+        n = self.waybill("lost", fee_fen=2000, declared_value_fen=300000, insured=True, customer="MAJ7")
+        cid = self.file_complete(self.w("op1"), n, "loss", 300000)
+        warnings = lambda: self.w("op1")("WARNING", "LIST", customer="MAJ7").items  # noqa: E731
+        self.assertEqual(warnings(), [])
+        # 2,700 + the 20-yuan fee: at or above the 1,000-yuan threshold
+        self.assess(self.w("adj1"), cid, actual_loss_fen=300000, real_value_fen=300000)
+        rows = warnings()
+        self.assertEqual([(x["type"], x["subtype"]) for x in rows], [("service_incident", "ordinary")])
+        wid = rows[0]["id"]
+        self.assertEqual(self.w("op1")("WARNING", "GET", wid).data["source"], "claim:%d" % cid)
+        self.assertEqual(self.get(cid)["status"], "assessed")   # not approved yet
+        # a re-assessment raises nothing new; approval neither
+        self.assess(self.w("adj1"), cid, actual_loss_fen=290000, real_value_fen=300000)
+        self.approve_ok(self.w("sup1"), cid, 262000)
+        self.assertEqual(len(warnings()), 1)
+
+    def test_below_the_threshold_no_warning(self):
+        self.customer("MIN7")
+        n = self.waybill("lost", fee_fen=2000, customer="MIN7")
+        cid = self.file_complete(self.w("op1"), n, "loss", 5000)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=5000)
+        self.assertEqual(self.w("op1")("WARNING", "LIST", customer="MIN7").items, [])
+        self.assertNotIn("major_at", self.get(cid))
+
+
+class MajorIncidentThreshold(ClaimCase):
+    """One threshold (report_major_claim_fen) serves the monthly report and
+    the warning; here set to 50 yuan."""
+    daemon_args = ("--report-major-claim-fen", "5000")
+    framing = "msgpack"
+
+    def assessed_claim(self, account, loss):
+        """An account customer's loss claim on a 20-yuan waybill, assessed at
+        the loss plus the fee refunded; the claim and its customer's report."""
+        self.w("sup1")("CUSTOMER", "ADD", account, name="Threshold " + account, payment="monthly",
+                       depot="SZ01")
+        n = self.waybill("lost", fee_fen=2000, customer=account)
+        cid = self.file_complete(self.w("op1"), n, "loss", loss)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=loss)
+        month = self.get(cid)["filed_at"][:7]
+        rep = self.w("op1")("REPORT", "MONTH", month=month, customer=account).raw["data"]
+        warnings = self.w("op1")("WARNING", "LIST", customer=account).items
+        return cid, rep["incidents"]["with_loss"], warnings
+
+    def test_one_threshold_for_report_and_warning(self):
+        # 30 yuan + the 20-yuan fee = 50 yuan: at the threshold
+        cid, incidents, warnings = self.assessed_claim("THR1", 3000)
+        self.assertTrue(self.get(cid)["major_at"])
+        self.assertEqual(len(warnings), 1)
+        self.assertEqual([(x["kind"], x["id"], x["amount_fen"]) for x in incidents], [("claim", cid, 5000)])
+        # one fen under it: neither
+        cid, incidents, warnings = self.assessed_claim("THR2", 2999)
+        self.assertNotIn("major_at", self.get(cid))
+        self.assertEqual((incidents, warnings), ([], []))

@@ -124,7 +124,7 @@ class ClientViews(DaemonTestCase):
             cls.call(adj, "CLAIM", "ASSESS", cls.loss_claim, expect=200, actual_loss_fen=450000,
                      cause="theft", fault="ours", responsible_depot="BJ02", ex_gratia_fen=1000)
             cls.call(sup, "CLAIM", "APPROVE", cls.loss_claim, expect=200)
-            cls.call(adj, "CLAIM", "PAY", cls.loss_claim, expect=200, amount_fen=421000,
+            cls.call(adj, "CLAIM", "PAY", cls.loss_claim, expect=200, amount_fen=422500,
                      method="bank_transfer", reference="TX-1")
             cls.damage_claim = cls.file_claim(
                 op, cls.damaged, "damage_partial", 200000,
@@ -305,9 +305,9 @@ class ClientViews(DaemonTestCase):
         self.assertNotIn("assessments.", out)
         self.assertIn("\ndocuments (4):\n", out)
         self.assertRegex(out, r"(?m)^Compensation: assessment 1 by adj1, ")
-        self.assertRegex(out, r"(?m)^owed +4,200\.00$")
+        self.assertRegex(out, r"(?m)^owed +4,215\.00$")   # 4,200 and the 15-yuan fee refunded
         self.assertRegex(out, r"(?m)^ex gratia +10\.00$")
-        self.assertRegex(out, r"(?m)^payable +4,210\.00$")
+        self.assertRegex(out, r"(?m)^payable +4,225\.00$")
         rows = self.step_lines(self.section(out, "Steps"), result["steps"])
         self.assertRegex(rows[0], r"^ *1  actual loss assessed +4,500\.00  loss: ")
         self.assertTrue(any(re.search(r"ex gratia proposed +10\.00", r) for r in rows))
@@ -316,8 +316,8 @@ class ClientViews(DaemonTestCase):
         self.assertRegex(insurer, r"(?m)^pays +4,200\.00$")
         self.assertRegex(insurer, r"(?m)^subrogation +(yes|no)$")
         network = "\n".join(self.section(out, "Network"))
-        self.assertRegex(network, r"(?m)^paying depot +SH01 pays the customer 4,210\.00$")
-        self.assertRegex(network, r"(?m)^reimbursing depot +BJ02 reimburses SH01 4,200\.00$")
+        self.assertRegex(network, r"(?m)^paying depot +SH01 pays the customer 4,225\.00$")
+        self.assertRegex(network, r"(?m)^reimbursing depot +BJ02 reimburses SH01 4,215\.00$")
         self.assertRegex(network, r"(?m)^bearing depot +BJ02 bears ")
         self.assertRegex(network, r"(?m)^sub-carrier +none$")
         self.assertRegex(out, r"(?m)^approval needed: supervisor$")
@@ -379,10 +379,10 @@ class ClientViews(DaemonTestCase):
         self.assertRegex(volume, r"(?m)^declared \(yuan\) +1,242,567\.89 +0\.00 +0\.00 +n/a +n/a$")
         incidents = "\n".join(self.section(out, "Incidents"))
         self.assertRegex(incidents, r"(?m)^with financial loss +1$")
-        self.assertRegex(incidents, r"(?m)^ +claim +%s +%s .* 4,210\.00  " % (self.loss_claim, self.lost))
+        self.assertRegex(incidents, r"(?m)^ +claim +%s +%s .* 4,225\.00  " % (self.loss_claim, self.lost))
         quality = "\n".join(self.section(out, "Service quality"))
         self.assertRegex(quality, r"(?m)^waybills +3$")
-        self.assertRegex(quality, r"(?m)^claims paid \(yuan\) +4,210\.00$")
+        self.assertRegex(quality, r"(?m)^claims paid \(yuan\) +4,225\.00$")
         self.assertRegex(quality, r"(?m)^claims +3$")
         self.assertRegex(quality, r"(?m)^damage rate % +33\.33$")      # 1 of 3, half up
         complaints = "\n".join(self.section(out, "Complaints"))
@@ -431,7 +431,7 @@ class ClientViews(DaemonTestCase):
         self.assertEqual(d["volume.declared_fen.this_month"], str(500000 + 300000 + 123456789))
         self.assertEqual(d["text.needs_forecast.text"], STAFF_TEXT)   # quotes, comma, newline
         self.assertEqual(d["complaints.by_category.delay"], "2")
-        self.assertEqual(d["incidents.with_loss.1.amount_fen"], "421000")
+        self.assertEqual(d["incidents.with_loss.1.amount_fen"], "422500")
         self.assertEqual(d["text.competitor_news.text"], "")
 
     def test_csv_lists(self):
@@ -454,7 +454,7 @@ class ClientViews(DaemonTestCase):
         self.assertEqual(rows[0], ["key", "value"])
         self.assertEqual([tuple(r) for r in rows[1:]], flatten(claim))
         d = dict(rows[1:])
-        self.assertEqual(d["current_assessment.result.network.reimbursement_fen"], "420000")
+        self.assertEqual(d["current_assessment.result.network.reimbursement_fen"], "421500")
         self.assertEqual(d["current_assessment.result.steps.1.label"], "actual loss assessed")
 
     def test_csv_errors_and_pipe_mode(self):

@@ -241,7 +241,7 @@ def steps():
         S("sup1", "CLAIM", "APPROVE", 1, text="ok"),
         S("adj1", "CLAIM", "PAY", 1, amount_fen=1, method="bank_transfer", reference="PAY-0"),
         S("sup1", "CLAIM", "GET", 1),
-        S("adj1", "CLAIM", "PAY", 1, amount_fen=270000, method="bank_transfer", reference="PAY-1"),
+        S("adj1", "CLAIM", "PAY", 1, amount_fen=271500, method="bank_transfer", reference="PAY-1"),  # 2,700 + the fee refunded
         S("op1", "CLAIM", "LINK", 1, complaint=2),
         S("op1", "CLAIM", "LINK", 1, complaint=1),
         S("adj1", "CLAIM", "CLOSE", 1, text="paid"),

@@ -53,6 +53,7 @@ struct assess_case {
 	enum comp_decision decision;
 	enum comp_reason reasons[COMP_MAX_REASONS];
 	int64_t owed_fen;
+	int64_t fee_refund_fen; /* part of owed_fen */
 	int64_t ex_gratia_fen;
 	enum comp_authority authority;
 	enum comp_clause clause;
@@ -101,10 +102,12 @@ static const struct expect_step E1_STEPS[] = {
 	{ COMP_STEP_AMOUNT, "actual loss assessed", YUAN(500), 0, 0 },
 	{ COMP_STEP_AMOUNT, "direct amount claimed", YUAN(500), 0, 0 },
 	{ COMP_STEP_AMOUNT, "loss basis (lower of assessed and claimed)", YUAN(500), 0, 0 },
-	{ COMP_STEP_AMOUNT, "limit: fee x uninsured multiple", YUAN(60), 0, 0 },
-	{ COMP_STEP_AMOUNT, "after uninsured limit", YUAN(60), 0, 0 },
-	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(60), 0, 0 },
-	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(60), 0, 0 },
+	{ COMP_STEP_AMOUNT, "limit: contract cap (fee x multiple)", YUAN(60), 0, 0 },
+	{ COMP_STEP_AMOUNT, "after contract cap", YUAN(60), 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(20), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(80), 0, 0 },
+	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(80), 0, 0 },
+	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(80), 0, 0 },
 	{ COMP_STEP_FINDING, "approval needed: adjuster", 0, 0, 0 },
 	{ 0, NULL, 0, 0, 0 },
 };
@@ -185,6 +188,8 @@ static const struct expect_step E10_STEPS[] = {
 	{ COMP_STEP_AMOUNT, "after declared-value limit", YUAN(1800), 0, 0 },
 	{ COMP_STEP_AMOUNT, "deductible", YUAN(300), 0, 0 },
 	{ COMP_STEP_AMOUNT, "after deductible (never below zero)", YUAN(1500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(40), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(1540), 0, 0 },
 	{ COMP_STEP_AMOUNT, "owed to the customer", 0, 0, 0 },
 	{ COMP_STEP_AMOUNT, "ex gratia proposed", YUAN(200), 0, 0 },
 	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(200), 0, 0 },
@@ -197,12 +202,14 @@ static const struct expect_step E13_STEPS[] = {
 	{ COMP_STEP_AMOUNT, "actual loss assessed", YUAN(800), 0, 0 },
 	{ COMP_STEP_AMOUNT, "direct amount claimed", YUAN(800), 0, 0 },
 	{ COMP_STEP_AMOUNT, "loss basis (lower of assessed and claimed)", YUAN(800), 0, 0 },
-	{ COMP_STEP_AMOUNT, "limit: fee x uninsured multiple", YUAN(300), 0, 0 },
-	{ COMP_STEP_AMOUNT, "after uninsured limit", YUAN(300), 0, 0 },
+	{ COMP_STEP_AMOUNT, "limit: contract cap (fee x multiple)", YUAN(300), 0, 0 },
+	{ COMP_STEP_AMOUNT, "after contract cap", YUAN(300), 0, 0 },
 	{ COMP_STEP_AMOUNT, "limit: declared value", YUAN(100), 0, 0 },
 	{ COMP_STEP_AMOUNT, "after declared-value limit", YUAN(100), 0, 0 },
-	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(100), 0, 0 },
-	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(100), 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(100), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(200), 0, 0 },
+	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(200), 0, 0 },
+	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(200), 0, 0 },
 	{ COMP_STEP_FINDING, "approval needed: adjuster", 0, 0, 0 },
 	{ 0, NULL, 0, 0, 0 },
 };
@@ -212,10 +219,12 @@ static const struct expect_step E14_STEPS[] = {
 	{ COMP_STEP_AMOUNT, "actual loss assessed", YUAN(40), 0, 0 },
 	{ COMP_STEP_AMOUNT, "direct amount claimed", YUAN(40), 0, 0 },
 	{ COMP_STEP_AMOUNT, "loss basis (lower of assessed and claimed)", YUAN(40), 0, 0 },
-	{ COMP_STEP_AMOUNT, "limit: fee x uninsured multiple", YUAN(45), 0, 0 },
-	{ COMP_STEP_AMOUNT, "after uninsured limit", YUAN(40), 0, 0 },
-	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(40), 0, 0 },
-	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(40), 0, 0 },
+	{ COMP_STEP_AMOUNT, "limit: contract cap (fee x multiple)", YUAN(45), 0, 0 },
+	{ COMP_STEP_AMOUNT, "after contract cap", YUAN(40), 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(15), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(55), 0, 0 },
+	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(55), 0, 0 },
+	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(55), 0, 0 },
 	{ COMP_STEP_FINDING, "approval needed: adjuster", 0, 0, 0 },
 	{ 0, NULL, 0, 0, 0 },
 };
@@ -236,14 +245,44 @@ static const struct expect_step DECLARED_EQUALS_REAL_STEPS[] = {
 };
 
 static const struct expect_step DIFFERENT_ITEM_SIGNED_STEPS[] = {
-	{ COMP_STEP_FINDING, "signed without remarks: does not bar a different-item claim", 0, 0, 0 },
+	{ COMP_STEP_FINDING, "signed without remarks: says nothing about a different item", 0, 0, 0 },
 	{ COMP_STEP_AMOUNT, "actual loss assessed", YUAN(50), 0, 0 },
 	{ COMP_STEP_AMOUNT, "direct amount claimed", MAX_FEN, 0, 0 },
 	{ COMP_STEP_AMOUNT, "loss basis (lower of assessed and claimed)", YUAN(50), 0, 0 },
-	{ COMP_STEP_AMOUNT, "limit: fee x uninsured multiple", YUAN(60), 0, 0 },
-	{ COMP_STEP_AMOUNT, "after uninsured limit", YUAN(50), 0, 0 },
-	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(50), 0, 0 },
-	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(50), 0, 0 },
+	{ COMP_STEP_AMOUNT, "limit: contract cap (fee x multiple)", YUAN(60), 0, 0 },
+	{ COMP_STEP_AMOUNT, "after contract cap", YUAN(50), 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(20), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(70), 0, 0 },
+	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(70), 0, 0 },
+	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(70), 0, 0 },
+	{ COMP_STEP_FINDING, "approval needed: adjuster", 0, 0, 0 },
+	{ 0, NULL, 0, 0, 0 },
+};
+
+static const struct expect_step CONTRACT_5_STEPS[] = {
+	{ COMP_STEP_AMOUNT, "actual loss assessed", YUAN(500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "direct amount claimed", YUAN(500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "loss basis (lower of assessed and claimed)", YUAN(500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "limit: contract cap (fee x multiple)", YUAN(100), 0, 0 },
+	{ COMP_STEP_AMOUNT, "after contract cap", YUAN(100), 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(20), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(120), 0, 0 },
+	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(120), 0, 0 },
+	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(120), 0, 0 },
+	{ COMP_STEP_FINDING, "approval needed: adjuster", 0, 0, 0 },
+	{ 0, NULL, 0, 0, 0 },
+};
+
+static const struct expect_step CAP_SET_ASIDE_STEPS[] = {
+	{ COMP_STEP_AMOUNT, "actual loss assessed", YUAN(500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "direct amount claimed", YUAN(500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "loss basis (lower of assessed and claimed)", YUAN(500), 0, 0 },
+	{ COMP_STEP_AMOUNT, "limit: contract cap (fee x multiple)", YUAN(60), 0, 0 },
+	{ COMP_STEP_FINDING, "contract cap set aside: the customer proved a higher loss", 0, 0, 0 },
+	{ COMP_STEP_AMOUNT, "service fee refunded", YUAN(20), 0, 0 },
+	{ COMP_STEP_AMOUNT, "compensation plus fee refunded", YUAN(520), 0, 0 },
+	{ COMP_STEP_AMOUNT, "owed to the customer", YUAN(520), 0, 0 },
+	{ COMP_STEP_AMOUNT, "payable to the customer", YUAN(520), 0, 0 },
 	{ COMP_STEP_FINDING, "approval needed: adjuster", 0, 0, 0 },
 	{ 0, NULL, 0, 0, 0 },
 };
@@ -251,23 +290,25 @@ static const struct expect_step DIFFERENT_ITEM_SIGNED_STEPS[] = {
 /* ---------------------------------------------------------------------- */
 /* Expected network sides                                                  */
 
+/* The fee refunded on a loss is part of what is owed: the responsible
+ * depot reimburses it with the rest. */
 static const struct expect_network NET_SAME_DEPOT = {
-	"SZ01", "", 0, "SZ01", "", false, 0, YUAN(60),
+	"SZ01", "", 0, "SZ01", "", false, 0, YUAN(80),
 };
 static const struct expect_network NET_NOT_ESTABLISHED = {
-	"SZ01", "", 0, "SZ01", "", false, 0, YUAN(60),
+	"SZ01", "", 0, "SZ01", "", false, 0, YUAN(80),
 };
 static const struct expect_network NET_OTHER_DEPOT = {
-	"SZ01", "GZ03", YUAN(60), "GZ03", "", false, 0, YUAN(60),
+	"SZ01", "GZ03", YUAN(80), "GZ03", "", false, 0, YUAN(80),
 };
 static const struct expect_network E11_NETWORK = {
-	"SZ01", "GZ03", YUAN(500), "GZ03", "Lingnan Freight", true, YUAN(500), 0,
+	"SZ01", "GZ03", YUAN(700), "GZ03", "Lingnan Freight", true, YUAN(700), 0,
 };
 static const struct expect_network NET_SUB_CARRIER_NO_CONTRACT = {
-	"SZ01", "GZ03", YUAN(500), "GZ03", "Lingnan Freight", false, 0, YUAN(500),
+	"SZ01", "GZ03", YUAN(700), "GZ03", "Lingnan Freight", false, 0, YUAN(700),
 };
 static const struct expect_network E12_NETWORK = {
-	"SZ01", "GZ03", YUAN(1700), "GZ03", "Lingnan Freight", true, YUAN(200), 0,
+	"SZ01", "GZ03", YUAN(1750), "GZ03", "Lingnan Freight", true, YUAN(250), 0,
 };
 static const struct expect_network NET_INSURER_PAYS_ALL = {
 	"SZ01", "GZ03", YUAN(1700), "GZ03", "Lingnan Freight", false, 0, 0,
@@ -276,7 +317,7 @@ static const struct expect_network NET_EXEMPT_WITH_EX_GRATIA = {
 	"SZ01", "GZ03", 0, "GZ03", "", false, 0, 0,
 };
 static const struct expect_network NET_EX_GRATIA_NOT_REIMBURSED = {
-	"SZ01", "GZ03", YUAN(60), "GZ03", "", false, 0, YUAN(60),
+	"SZ01", "GZ03", YUAN(80), "GZ03", "", false, 0, YUAN(80),
 };
 
 /* ---------------------------------------------------------------------- */
@@ -284,16 +325,16 @@ static const struct expect_network NET_EX_GRATIA_NOT_REIMBURSED = {
 
 static const struct assess_case CASES[] = {
 	/* ---- Worked examples (docs/compensation.md) ---- */
-	{ .name = "E1 uninsured loss capped at 3 x fee",
+	{ .name = "E1 uninsured loss: contract cap 3 x fee, plus the fee refunded",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500) },
 	  .assessment = { .actual_loss_fen = YUAN(500), .cause = COMP_CAUSE_THEFT },
-	  .owed_fen = YUAN(60), .network = &NET_SAME_DEPOT, .steps = E1_STEPS },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .network = &NET_SAME_DEPOT, .steps = E1_STEPS },
 	{ .name = "E2 insured loss, fully declared",
 	  .waybill = { .fee_fen = YUAN(30), .insured = true, .declared_value_fen = YUAN(5000) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(5000) },
 	  .assessment = { .actual_loss_fen = YUAN(5000), .real_value_fen = YUAN(5000) },
-	  .owed_fen = YUAN(4700), .authority = COMP_AUTHORITY_SUPERVISOR,
+	  .owed_fen = YUAN(4730), .fee_refund_fen = YUAN(30), .authority = COMP_AUTHORITY_SUPERVISOR,
 	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(4700) },
 	{ .name = "E3 insured partial damage, under-insured",
 	  .waybill = { .fee_fen = YUAN(30), .insured = true, .declared_value_fen = YUAN(3000) },
@@ -353,14 +394,14 @@ static const struct assess_case CASES[] = {
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(15000) },
 	  .assessment = { .actual_loss_fen = YUAN(15000), .real_value_fen = YUAN(15000),
 			  .cause = COMP_CAUSE_THEFT },
-	  .owed_fen = YUAN(14700), .authority = COMP_AUTHORITY_MANAGER,
+	  .owed_fen = YUAN(14760), .fee_refund_fen = YUAN(60), .authority = COMP_AUTHORITY_MANAGER,
 	  .clause = COMP_CLAUSE_B, .covered = true, .insurer_pays_fen = YUAN(14700) },
-	{ .name = "E9 signed by the consignee without remarks: damage refused",
+	{ .name = "E9 signed by the consignee without remarks: a finding, a supervisor decides",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(300) },
 	  .assessment = { .actual_loss_fen = YUAN(300) },
-	  .decision = COMP_DECISION_REFUSED, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS } },
+	  .owed_fen = YUAN(60), .authority = COMP_AUTHORITY_SUPERVISOR, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS } },
 	{ .name = "E10 improper packaging after advice: exempt, ex gratia 200 yuan",
 	  .waybill = { .fee_fen = YUAN(40), .insured = true, .declared_value_fen = YUAN(2000) },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_TOTAL, .claimed_fen = YUAN(1800),
@@ -379,7 +420,7 @@ static const struct assess_case CASES[] = {
 	  .assessment = { .actual_loss_fen = YUAN(500), .responsible_depot = "GZ03",
 			  .sub_carrier_at_fault = true, .sub_carrier = "Lingnan Freight",
 			  .sub_carrier_has_contract = true },
-	  .owed_fen = YUAN(500), .network = &E11_NETWORK },
+	  .owed_fen = YUAN(700), .fee_refund_fen = YUAN(200), .network = &E11_NETWORK },
 	{ .name = "E12 insured, sub-carrier at fault: insurer and depot share the recovery",
 	  .tune_config = config_insurer_deductible_500_yuan,
 	  .waybill = { .fee_fen = YUAN(50), .insured = true, .declared_value_fen = YUAN(2000) },
@@ -387,7 +428,7 @@ static const struct assess_case CASES[] = {
 	  .assessment = { .actual_loss_fen = YUAN(2000), .real_value_fen = YUAN(2000),
 			  .responsible_depot = "GZ03", .sub_carrier_at_fault = true,
 			  .sub_carrier = "Lingnan Freight", .sub_carrier_has_contract = true },
-	  .owed_fen = YUAN(1700), .authority = COMP_AUTHORITY_SUPERVISOR,
+	  .owed_fen = YUAN(1750), .fee_refund_fen = YUAN(50), .authority = COMP_AUTHORITY_SUPERVISOR,
 	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(1500),
 	  .subrogation = true, .network = &E12_NETWORK },
 	{ .name = "E13 false description, uninsured: capped at the declared 100 yuan",
@@ -395,27 +436,82 @@ static const struct assess_case CASES[] = {
 		       .goods_described_falsely = true },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(800) },
 	  .assessment = { .actual_loss_fen = YUAN(800) },
-	  .reasons = { COMP_REASON_FALSE_DESCRIPTION }, .owed_fen = YUAN(100), .steps = E13_STEPS },
+	  .reasons = { COMP_REASON_FALSE_DESCRIPTION }, .owed_fen = YUAN(200), .fee_refund_fen = YUAN(100), .steps = E13_STEPS },
 	{ .name = "E14 flood while we held the parcel late: force majeure not accepted",
 	  .waybill = { .fee_fen = YUAN(15) },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_TOTAL, .claimed_fen = YUAN(40) },
 	  .assessment = { .actual_loss_fen = YUAN(40), .cause = COMP_CAUSE_FORCE_MAJEURE,
 			  .fault = COMP_FAULT_OURS },
-	  .owed_fen = YUAN(40), .steps = E14_STEPS },
+	  .owed_fen = YUAN(55), .fee_refund_fen = YUAN(15), .steps = E14_STEPS },
+
+	/* ---- Uninsured: the contract cap (a contract term, not law) ---- */
+	{ .name = "contract cap: the customer's contract sets 5 x the fee",
+	  .waybill = { .fee_fen = YUAN(20), .contract_fee_multiple_set = true, .contract_fee_multiple = 5 },
+	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500) },
+	  .assessment = { .actual_loss_fen = YUAN(500) },
+	  .owed_fen = YUAN(120), .fee_refund_fen = YUAN(20), .steps = CONTRACT_5_STEPS },
+	{ .name = "contract cap: a contract of 0 x the fee leaves only the fee refunded",
+	  .waybill = { .fee_fen = YUAN(20), .contract_fee_multiple_set = true, .contract_fee_multiple = 0 },
+	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(500) },
+	  .owed_fen = YUAN(20), .fee_refund_fen = YUAN(20) },
+	{ .name = "contract cap: the contract's multiple replaces the config's, even below it",
+	  .tune_config = config_multiple_1000,
+	  .waybill = { .fee_fen = YUAN(20), .contract_fee_multiple_set = true, .contract_fee_multiple = 2 },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL }, .assessment = { .actual_loss_fen = YUAN(500) },
+	  .owed_fen = YUAN(40) },
+	{ .name = "contract cap set aside: the proven loss is paid, plus the fee",
+	  .waybill = { .fee_fen = YUAN(20) },
+	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500) },
+	  .assessment = { .actual_loss_fen = YUAN(500), .cap_set_aside = true },
+	  .owed_fen = YUAN(520), .fee_refund_fen = YUAN(20), .steps = CAP_SET_ASIDE_STEPS },
+	{ .name = "contract cap set aside: still never more than claimed",
+	  .waybill = { .fee_fen = YUAN(20) },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(300) },
+	  .assessment = { .actual_loss_fen = YUAN(500), .cap_set_aside = true },
+	  .owed_fen = YUAN(300) },
+	{ .name = "contract cap set aside: a false description still caps at the declared value",
+	  .waybill = { .fee_fen = YUAN(20), .declared_value_fen = YUAN(100), .goods_described_falsely = true },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
+	  .assessment = { .actual_loss_fen = YUAN(500), .cap_set_aside = true },
+	  .reasons = { COMP_REASON_FALSE_DESCRIPTION }, .owed_fen = YUAN(100) },
+	{ .name = "contract cap not set aside: the same loss is capped",
+	  .waybill = { .fee_fen = YUAN(20) },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(300) },
+	  .assessment = { .actual_loss_fen = YUAN(500) },
+	  .owed_fen = YUAN(60) },
+	{ .name = "fee refund: a short delivery pays the actual loss without it",
+	  .waybill = { .fee_fen = YUAN(20) },
+	  .claim = { .type = COMP_CLAIM_MISMATCH_SHORT }, .assessment = { .actual_loss_fen = YUAN(30) },
+	  .owed_fen = YUAN(30) },
+	{ .name = "fee refund: insured total damage, on top of the compensation after the deductible",
+	  .waybill = { .fee_fen = YUAN(35), .insured = true, .declared_value_fen = YUAN(1000) },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_TOTAL, .claimed_fen = YUAN(1000) },
+	  .assessment = { .actual_loss_fen = YUAN(1000), .real_value_fen = YUAN(1000) },
+	  .owed_fen = YUAN(735), .fee_refund_fen = YUAN(35), .clause = COMP_CLAUSE_A, .covered = true,
+	  .insurer_pays_fen = YUAN(700) },
+	{ .name = "fee refund: insured, loss below the deductible still refunds the fee",
+	  .waybill = { .fee_fen = YUAN(35), .insured = true, .declared_value_fen = YUAN(1000) },
+	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(200) },
+	  .assessment = { .actual_loss_fen = YUAN(200), .real_value_fen = YUAN(1000) },
+	  .owed_fen = YUAN(35), .fee_refund_fen = YUAN(35), .clause = COMP_CLAUSE_A, .covered = true },
+	{ .name = "fee refund: not when exempt",
+	  .waybill = { .fee_fen = YUAN(20) },
+	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50), .fault = COMP_FAULT_SENDER },
+	  .decision = COMP_DECISION_EXEMPT, .reasons = { COMP_REASON_SENDER_FAULT } },
 
 	/* ---- Uninsured limit: 3 x fee ---- */
 	{ .name = "uninsured loss exactly 3 x fee is paid in full",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(60) },
-	  .owed_fen = YUAN(60) },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20) },
 	{ .name = "uninsured loss one fen over 3 x fee is capped",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(60) + 1 },
-	  .owed_fen = YUAN(60) },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20) },
 	{ .name = "uninsured loss one fen under 3 x fee is paid in full",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(60) - 1 },
-	  .owed_fen = YUAN(60) - 1 },
+	  .owed_fen = YUAN(80) - 1, .fee_refund_fen = YUAN(20) },
 	{ .name = "uninsured, zero fee: liable but the limit is zero",
 	  .waybill = { .fee_fen = 0 },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(300) },
@@ -427,16 +523,16 @@ static const struct assess_case CASES[] = {
 	{ .name = "uninsured: no deductible",
 	  .waybill = { .fee_fen = YUAN(200) },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(100) },
-	  .owed_fen = YUAN(100) },
+	  .owed_fen = YUAN(300), .fee_refund_fen = YUAN(200) },
 	{ .name = "uninsured: a declared value does not raise the limit",
 	  .waybill = { .fee_fen = YUAN(20), .declared_value_fen = YUAN(5000) },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(5000) },
-	  .owed_fen = YUAN(60) },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20) },
 	{ .name = "uninsured: real value above declared does not apply a ratio",
 	  .waybill = { .fee_fen = YUAN(200), .declared_value_fen = YUAN(100) },
 	  .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(400), .real_value_fen = YUAN(800) },
-	  .owed_fen = YUAN(400) },
+	  .owed_fen = YUAN(600), .fee_refund_fen = YUAN(200) },
 
 	/* ---- Insured: declared value, under-insurance, deductible ---- */
 	{ .name = "insured, declared == real: no ratio",
@@ -489,7 +585,8 @@ static const struct assess_case CASES[] = {
 	  .waybill = { .fee_fen = YUAN(10), .insured = true, .declared_value_fen = YUAN(1000) },
 	  .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(1000), .real_value_fen = YUAN(1000) },
-	  .owed_fen = YUAN(700), .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(700) },
+	  .owed_fen = YUAN(710), .fee_refund_fen = YUAN(10), .clause = COMP_CLAUSE_A, .covered = true,
+	  .insurer_pays_fen = YUAN(700) },
 	{ .name = "insured with false description: declared cap already applies",
 	  .waybill = { .insured = true, .declared_value_fen = YUAN(500), .goods_described_falsely = true },
 	  .claim = { .type = COMP_CLAIM_LOSS },
@@ -498,11 +595,11 @@ static const struct assess_case CASES[] = {
 	  .owed_fen = YUAN(200), .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(200) },
 
 	/* ---- The claim caps what we pay ---- */
-	{ .name = "claimed less than assessed: pay the claim",
+	{ .name = "claimed less than assessed: pay the claim, the fee refund on top",
 	  .waybill = { .fee_fen = YUAN(1000) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(1500) },
 	  .assessment = { .actual_loss_fen = YUAN(2500) },
-	  .owed_fen = YUAN(1500), .authority = COMP_AUTHORITY_SUPERVISOR },
+	  .owed_fen = YUAN(2500), .fee_refund_fen = YUAN(1000), .authority = COMP_AUTHORITY_SUPERVISOR },
 	{ .name = "insured, claimed less than assessed: deductible from the claimed basis",
 	  .waybill = { .insured = true, .declared_value_fen = YUAN(5000) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(1000) },
@@ -510,12 +607,12 @@ static const struct assess_case CASES[] = {
 	  .owed_fen = YUAN(700), .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(700) },
 	{ .name = "indirect loss is never paid: only the direct part counts",
 	  .waybill = { .fee_fen = YUAN(1000) },
-	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(800) },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(800) },
 	  .assessment = { .actual_loss_fen = YUAN(700), .indirect_loss_fen = YUAN(300) },
 	  .reasons = { COMP_REASON_INDIRECT_LOSS }, .owed_fen = YUAN(500) },
 	{ .name = "indirect loss: a claim that is all indirect pays nothing",
 	  .waybill = { .fee_fen = YUAN(1000) },
-	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(800) },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(800) },
 	  .assessment = { .actual_loss_fen = YUAN(700), .indirect_loss_fen = YUAN(800) },
 	  .reasons = { COMP_REASON_INDIRECT_LOSS }, .owed_fen = 0 },
 	{ .name = "indirect loss on an insured claim: insurer lists the exclusion, still covers",
@@ -530,10 +627,10 @@ static const struct assess_case CASES[] = {
 	/* ---- Claim types: all goods claims start from the assessed loss ---- */
 	{ .name = "loss pays the actual value",
 	  .waybill = { .fee_fen = YUAN(100) }, .claim = { .type = COMP_CLAIM_LOSS },
-	  .assessment = { .actual_loss_fen = YUAN(250) }, .owed_fen = YUAN(250) },
+	  .assessment = { .actual_loss_fen = YUAN(250) }, .owed_fen = YUAN(350), .fee_refund_fen = YUAN(100) },
 	{ .name = "total damage is paid as loss",
 	  .waybill = { .fee_fen = YUAN(100) }, .claim = { .type = COMP_CLAIM_DAMAGE_TOTAL },
-	  .assessment = { .actual_loss_fen = YUAN(250) }, .owed_fen = YUAN(250) },
+	  .assessment = { .actual_loss_fen = YUAN(250) }, .owed_fen = YUAN(350), .fee_refund_fen = YUAN(100) },
 	{ .name = "partial damage pays the share lost",
 	  .waybill = { .fee_fen = YUAN(100) }, .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = YUAN(80), .real_value_fen = YUAN(250) },
@@ -541,7 +638,7 @@ static const struct assess_case CASES[] = {
 	{ .name = "different item is paid as total damage",
 	  .waybill = { .fee_fen = YUAN(100) }, .claim = { .type = COMP_CLAIM_MISMATCH_DIFFERENT_ITEM },
 	  .assessment = { .actual_loss_fen = YUAN(250), .real_value_fen = YUAN(250) },
-	  .owed_fen = YUAN(250) },
+	  .owed_fen = YUAN(350), .fee_refund_fen = YUAN(100) },
 	{ .name = "short quantity is paid as partial damage",
 	  .waybill = { .fee_fen = YUAN(100) }, .claim = { .type = COMP_CLAIM_MISMATCH_SHORT },
 	  .assessment = { .actual_loss_fen = YUAN(50), .real_value_fen = YUAN(250) },
@@ -593,18 +690,26 @@ static const struct assess_case CASES[] = {
 	  .claim = { .type = COMP_CLAIM_DELAY }, .owed_fen = YUAN(18) },
 
 	/* ---- Exemptions ---- */
+	{ .name = "force majeure, insured, clause B: paid to the customer, the insurer excludes it",
+	  .waybill = { .fee_fen = YUAN(60), .insured = true, .declared_value_fen = YUAN(15000),
+		       .used_goods = true, .max_piece_value_fen = YUAN(15000) },
+	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(2000) },
+	  .assessment = { .actual_loss_fen = YUAN(2000), .real_value_fen = YUAN(15000),
+			  .cause = COMP_CAUSE_FORCE_MAJEURE, .fault = COMP_FAULT_NONE },
+	  .owed_fen = YUAN(1700), .authority = COMP_AUTHORITY_SUPERVISOR,
+	  .clause = COMP_CLAUSE_B, .insurer_reasons = { COMP_REASON_PERIL_NOT_NAMED } },
 	{ .name = "force majeure, nobody's fault: exempt",
 	  .waybill = { .fee_fen = YUAN(20) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(50), .cause = COMP_CAUSE_FORCE_MAJEURE,
 			  .fault = COMP_FAULT_NONE },
 	  .decision = COMP_DECISION_EXEMPT, .reasons = { COMP_REASON_FORCE_MAJEURE } },
-	{ .name = "force majeure, insured: insurer covers but nothing is owed",
+	{ .name = "force majeure, insured: paid despite it, insurer covers",
 	  .waybill = { .insured = true, .declared_value_fen = YUAN(3000) },
 	  .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(3000), .real_value_fen = YUAN(3000),
 			  .cause = COMP_CAUSE_FORCE_MAJEURE, .fault = COMP_FAULT_NONE },
-	  .decision = COMP_DECISION_EXEMPT, .reasons = { COMP_REASON_FORCE_MAJEURE },
-	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = 0 },
+	  .owed_fen = YUAN(2700), .authority = COMP_AUTHORITY_SUPERVISOR,
+	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(2700) },
 	{ .name = "force majeure and the sender's fault: both listed",
 	  .waybill = { .fee_fen = YUAN(20) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(50), .cause = COMP_CAUSE_FORCE_MAJEURE,
@@ -637,7 +742,7 @@ static const struct assess_case CASES[] = {
 	  .waybill = { .fee_fen = YUAN(20) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(50), .fault = COMP_FAULT_NONE,
 			  .cause = COMP_CAUSE_UNKNOWN },
-	  .owed_fen = YUAN(50) },
+	  .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20) },
 	{ .name = "improper packaging by the sender, no advice: exempt",
 	  .waybill = { .fee_fen = YUAN(20), .packaging = COMP_PACKAGING_SENDER_OWN },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
@@ -693,11 +798,11 @@ static const struct assess_case CASES[] = {
 	{ .name = "over-limit piece declared: liable",
 	  .waybill = { .fee_fen = YUAN(20), .over_limit = true, .over_limit_declared = true },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50) },
-	  .owed_fen = YUAN(50) },
+	  .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20) },
 	{ .name = "declared over-limit flag without an over-limit piece: liable",
 	  .waybill = { .fee_fen = YUAN(20), .over_limit_declared = true },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50) },
-	  .owed_fen = YUAN(50) },
+	  .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20) },
 	{ .name = "prohibited goods: exempt",
 	  .waybill = { .fee_fen = YUAN(20), .prohibited_goods = true },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50) },
@@ -712,10 +817,10 @@ static const struct assess_case CASES[] = {
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50) },
 	  .decision = COMP_DECISION_EXEMPT,
 	  .reasons = { COMP_REASON_FALSE_DESCRIPTION, COMP_REASON_PROHIBITED_GOODS } },
-	{ .name = "false description, nothing declared: liable for nothing",
+	{ .name = "false description, nothing declared: only the fee refunded",
 	  .waybill = { .fee_fen = YUAN(20), .goods_described_falsely = true },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50) },
-	  .reasons = { COMP_REASON_FALSE_DESCRIPTION }, .owed_fen = 0 },
+	  .reasons = { COMP_REASON_FALSE_DESCRIPTION }, .owed_fen = YUAN(20), .fee_refund_fen = YUAN(20) },
 	{ .name = "every reason at once is listed, in order",
 	  .waybill = { .fee_fen = YUAN(20), .insured = true, .declared_value_fen = YUAN(100),
 		       .over_limit = true, .goods_described_falsely = true, .prohibited_goods = true,
@@ -738,27 +843,28 @@ static const struct assess_case CASES[] = {
 			       COMP_REASON_EXCLUDED_INDIRECT_LOSS } },
 
 	/* ---- Signed without remarks ---- */
-	{ .name = "signed without remarks: total damage refused",
+	{ .name = "signed without remarks: total damage paid, a supervisor decides",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_TOTAL }, .assessment = { .actual_loss_fen = YUAN(50) },
-	  .decision = COMP_DECISION_REFUSED, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS } },
-	{ .name = "signed without remarks: shortage refused",
+	  .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20),
+	  .authority = COMP_AUTHORITY_SUPERVISOR, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS } },
+	{ .name = "signed without remarks: shortage paid, a supervisor decides",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_MISMATCH_SHORT }, .assessment = { .actual_loss_fen = YUAN(50) },
-	  .decision = COMP_DECISION_REFUSED, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS } },
-	{ .name = "signed without remarks: a different item is not refused",
+	  .owed_fen = YUAN(50), .authority = COMP_AUTHORITY_SUPERVISOR, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS } },
+	{ .name = "signed without remarks: no finding on a different item",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_MISMATCH_DIFFERENT_ITEM },
-	  .assessment = { .actual_loss_fen = YUAN(50) }, .owed_fen = YUAN(50),
+	  .assessment = { .actual_loss_fen = YUAN(50) }, .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20),
 	  .steps = DIFFERENT_ITEM_SIGNED_STEPS },
-	{ .name = "signed without remarks: a loss claim is not refused by this rule",
+	{ .name = "signed without remarks: no finding on a loss",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_LOSS }, .assessment = { .actual_loss_fen = YUAN(50) },
-	  .owed_fen = YUAN(50) },
+	  .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20) },
 	{ .name = "signed with remarks: damage claim stands",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true, .signed_with_remarks = true },
@@ -779,69 +885,69 @@ static const struct assess_case CASES[] = {
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL }, .assessment = { .actual_loss_fen = YUAN(50) },
 	  .owed_fen = YUAN(50) },
-	{ .name = "refused and exempt: exemption wins, both listed",
+	{ .name = "a clean signature and an exemption: exempt, both listed, no supervisor",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = YUAN(50), .fault = COMP_FAULT_RECEIVER },
 	  .decision = COMP_DECISION_EXEMPT,
 	  .reasons = { COMP_REASON_RECEIVER_FAULT, COMP_REASON_SIGNED_WITHOUT_REMARKS } },
-	{ .name = "refused with ex gratia: supervisor",
+	{ .name = "clean signature, claim already paid in full: no ex gratia, supervisor",
 	  .waybill = { .fee_fen = YUAN(20), .delivered = true, .signer_is_consignee = true,
 		       .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL, .claimed_fen = YUAN(50), .ex_gratia_fen = YUAN(20) },
 	  .assessment = { .actual_loss_fen = YUAN(50) },
-	  .decision = COMP_DECISION_REFUSED, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS },
-	  .ex_gratia_fen = YUAN(20), .authority = COMP_AUTHORITY_SUPERVISOR },
+	  .owed_fen = YUAN(50), .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS },
+	  .ex_gratia_fen = 0, .authority = COMP_AUTHORITY_SUPERVISOR },
 
 	/* ---- Ex gratia ---- */
 	{ .name = "ex gratia above the uninsured limit: supervisor",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500), .ex_gratia_fen = YUAN(100) },
 	  .assessment = { .actual_loss_fen = YUAN(500) },
-	  .owed_fen = YUAN(60), .ex_gratia_fen = YUAN(100), .authority = COMP_AUTHORITY_SUPERVISOR },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .ex_gratia_fen = YUAN(100), .authority = COMP_AUTHORITY_SUPERVISOR },
 	{ .name = "ex gratia limited so the total stays within the claim",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(100), .ex_gratia_fen = YUAN(100) },
 	  .assessment = { .actual_loss_fen = YUAN(100) },
-	  .owed_fen = YUAN(60), .ex_gratia_fen = YUAN(40), .authority = COMP_AUTHORITY_SUPERVISOR },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .ex_gratia_fen = YUAN(40), .authority = COMP_AUTHORITY_SUPERVISOR },
 	{ .name = "ex gratia when the rules already pay the whole claim: none granted",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(50), .ex_gratia_fen = YUAN(100) },
 	  .assessment = { .actual_loss_fen = YUAN(50) },
-	  .owed_fen = YUAN(50), .ex_gratia_fen = 0, .authority = COMP_AUTHORITY_ADJUSTER },
+	  .owed_fen = YUAN(70), .fee_refund_fen = YUAN(20), .ex_gratia_fen = 0, .authority = COMP_AUTHORITY_ADJUSTER },
 	{ .name = "ex gratia of one fen: still a supervisor",
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500), .ex_gratia_fen = 1 },
 	  .assessment = { .actual_loss_fen = YUAN(500) },
-	  .owed_fen = YUAN(60), .ex_gratia_fen = 1, .authority = COMP_AUTHORITY_SUPERVISOR },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .ex_gratia_fen = 1, .authority = COMP_AUTHORITY_SUPERVISOR },
 	{ .name = "ex gratia pushing the total above the supervisor limit: manager",
 	  .waybill = { .fee_fen = YUAN(2000) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(20000), .ex_gratia_fen = YUAN(5000) },
 	  .assessment = { .actual_loss_fen = YUAN(20000) },
-	  .owed_fen = YUAN(6000), .ex_gratia_fen = YUAN(5000), .authority = COMP_AUTHORITY_MANAGER },
+	  .owed_fen = YUAN(8000), .fee_refund_fen = YUAN(2000), .ex_gratia_fen = YUAN(5000), .authority = COMP_AUTHORITY_MANAGER },
 	{ .name = "ex gratia with config requiring a manager",
 	  .tune_config = config_ex_gratia_needs_manager,
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500), .ex_gratia_fen = YUAN(10) },
 	  .assessment = { .actual_loss_fen = YUAN(500) },
-	  .owed_fen = YUAN(60), .ex_gratia_fen = YUAN(10), .authority = COMP_AUTHORITY_MANAGER },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .ex_gratia_fen = YUAN(10), .authority = COMP_AUTHORITY_MANAGER },
 
 	/* ---- Authority boundaries ---- */
 	{ .name = "authority: exactly 1,000 yuan is an adjuster's",
-	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_LOSS },
+	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = 100000 },
 	  .owed_fen = 100000, .authority = COMP_AUTHORITY_ADJUSTER },
 	{ .name = "authority: 1,000 yuan and one fen needs a supervisor",
-	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_LOSS },
+	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = 100001 },
 	  .owed_fen = 100001, .authority = COMP_AUTHORITY_SUPERVISOR },
 	{ .name = "authority: exactly 10,000 yuan is a supervisor's",
-	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_LOSS },
+	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = 1000000 },
 	  .owed_fen = 1000000, .authority = COMP_AUTHORITY_SUPERVISOR },
 	{ .name = "authority: 10,000 yuan and one fen needs a manager",
-	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_LOSS },
+	  .waybill = { .fee_fen = YUAN(4000) }, .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = 1000001 },
 	  .owed_fen = 1000001, .authority = COMP_AUTHORITY_MANAGER },
 	{ .name = "authority: nothing to pay is an adjuster's",
@@ -897,7 +1003,7 @@ static const struct assess_case CASES[] = {
 	  .waybill = { .fee_fen = YUAN(100), .used_goods = true, .max_piece_value_fen = YUAN(20000) },
 	  .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(20000), .cause = COMP_CAUSE_FIRE },
-	  .owed_fen = YUAN(300), .clause = COMP_CLAUSE_NONE },
+	  .owed_fen = YUAN(400), .fee_refund_fen = YUAN(100), .clause = COMP_CLAUSE_NONE },
 
 	/* ---- Insurer: clause B named perils ---- */
 #define CLAUSE_B_PERIL_CASE(peril_name, peril, is_covered, reason)                               \
@@ -943,13 +1049,13 @@ static const struct assess_case CASES[] = {
 	  .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(1000), .real_value_fen = YUAN(1000) },
 	  .owed_fen = YUAN(700), .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(700) },
-	{ .name = "insurer pays back nothing on a refused claim",
+	{ .name = "clean signature on an insured parcel: the insurer still covers",
 	  .waybill = { .insured = true, .declared_value_fen = YUAN(1000), .delivered = true,
 		       .signer_is_consignee = true, .proof_of_delivery_available = true },
 	  .claim = { .type = COMP_CLAIM_DAMAGE_PARTIAL },
 	  .assessment = { .actual_loss_fen = YUAN(1000), .real_value_fen = YUAN(1000) },
-	  .decision = COMP_DECISION_REFUSED, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS },
-	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = 0 },
+	  .owed_fen = YUAN(700), .authority = COMP_AUTHORITY_SUPERVISOR, .reasons = { COMP_REASON_SIGNED_WITHOUT_REMARKS },
+	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = YUAN(700) },
 	{ .name = "subrogation against a third party (the other driver)",
 	  .waybill = { .insured = true, .declared_value_fen = YUAN(1000) },
 	  .claim = { .type = COMP_CLAIM_LOSS },
@@ -976,22 +1082,22 @@ static const struct assess_case CASES[] = {
 	{ .name = "network: responsible depot not established, accepting depot bears",
 	  .waybill = { .fee_fen = YUAN(20) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(500), .responsible_depot = "" },
-	  .owed_fen = YUAN(60), .network = &NET_NOT_ESTABLISHED },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .network = &NET_NOT_ESTABLISHED },
 	{ .name = "network: responsible depot same as accepting, no reimbursement",
 	  .waybill = { .fee_fen = YUAN(20) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(500), .responsible_depot = "SZ01" },
-	  .owed_fen = YUAN(60), .network = &NET_SAME_DEPOT },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .network = &NET_SAME_DEPOT },
 	{ .name = "network: another depot at fault reimburses in full",
 	  .waybill = { .fee_fen = YUAN(20) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(500), .responsible_depot = "GZ03" },
-	  .owed_fen = YUAN(60), .network = &NET_OTHER_DEPOT },
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .network = &NET_OTHER_DEPOT },
 	{ .name = "network: sub-carrier without contract, the depot bears it",
 	  .waybill = { .fee_fen = YUAN(200) }, .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(500), .responsible_depot = "GZ03",
 			  .sub_carrier_at_fault = true, .sub_carrier = "Lingnan Freight" },
-	  .owed_fen = YUAN(500), .network = &NET_SUB_CARRIER_NO_CONTRACT },
+	  .owed_fen = YUAN(700), .fee_refund_fen = YUAN(200), .network = &NET_SUB_CARRIER_NO_CONTRACT },
 	{ .name = "network: insurer pays it all, the insurer recovers, not the depot",
-	  .waybill = { .fee_fen = YUAN(50), .insured = true, .declared_value_fen = YUAN(2000) },
+	  .waybill = { .fee_fen = 0, .insured = true, .declared_value_fen = YUAN(2000) },
 	  .claim = { .type = COMP_CLAIM_LOSS },
 	  .assessment = { .actual_loss_fen = YUAN(2000), .real_value_fen = YUAN(2000),
 			  .responsible_depot = "GZ03", .sub_carrier_at_fault = true,
@@ -1011,7 +1117,7 @@ static const struct assess_case CASES[] = {
 	  .waybill = { .fee_fen = YUAN(20) },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = YUAN(500), .ex_gratia_fen = YUAN(40) },
 	  .assessment = { .actual_loss_fen = YUAN(500), .responsible_depot = "GZ03" },
-	  .owed_fen = YUAN(60), .ex_gratia_fen = YUAN(40), .authority = COMP_AUTHORITY_SUPERVISOR,
+	  .owed_fen = YUAN(80), .fee_refund_fen = YUAN(20), .ex_gratia_fen = YUAN(40), .authority = COMP_AUTHORITY_SUPERVISOR,
 	  .network = &NET_EX_GRATIA_NOT_REIMBURSED },
 
 	/* ---- Huge values: exact, no overflow ---- */
@@ -1019,7 +1125,7 @@ static const struct assess_case CASES[] = {
 	  .waybill = { .insured = true, .declared_value_fen = MAX_FEN - 1, .fee_fen = MAX_FEN },
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = MAX_FEN },
 	  .assessment = { .actual_loss_fen = MAX_FEN, .real_value_fen = MAX_FEN },
-	  .owed_fen = INT64_C(999999999969999), .authority = COMP_AUTHORITY_MANAGER,
+	  .owed_fen = INT64_C(1999999999969999), .fee_refund_fen = MAX_FEN, .authority = COMP_AUTHORITY_MANAGER,
 	  .clause = COMP_CLAUSE_A, .covered = true, .insurer_pays_fen = INT64_C(999999999969999) },
 	{ .name = "huge: ratio rounding at the maximum",
 	  .waybill = { .insured = true, .declared_value_fen = INT64_C(333333333333333) },
@@ -1034,7 +1140,7 @@ static const struct assess_case CASES[] = {
 	  .claim = { .type = COMP_CLAIM_LOSS, .claimed_fen = MAX_FEN, .ex_gratia_fen = MAX_FEN },
 	  .assessment = { .actual_loss_fen = MAX_FEN, .real_value_fen = MAX_FEN,
 			  .indirect_loss_fen = 0 },
-	  .owed_fen = MAX_FEN, .ex_gratia_fen = 0, .authority = COMP_AUTHORITY_MANAGER },
+	  .owed_fen = 2 * MAX_FEN, .fee_refund_fen = MAX_FEN, .ex_gratia_fen = 0, .authority = COMP_AUTHORITY_MANAGER },
 	{ .name = "huge: delay discount on the maximum fee",
 	  .waybill = { .fee_fen = MAX_FEN, .lateness_discount_bp = 3333 },
 	  .claim = { .type = COMP_CLAIM_DELAY, .claimed_fen = MAX_FEN },
@@ -1127,6 +1233,11 @@ static void check_step_list_well_formed(const struct comp_steps *steps)
 		const struct comp_step *step = &steps->items[i];
 		assert_non_null(step->label);
 		assert_non_null(step->note);
+		/* notes are shown to customers: no internal references */
+		assert_null(strstr(step->note, "domain-rules"));
+		assert_null(strstr(step->note, "DESIGN"));
+		for (const char *q = strchr(step->note, 'Q'); q != NULL; q = strchr(q + 1, 'Q'))
+			assert_false(q[1] >= '0' && q[1] <= '9');
 		assert_non_null(comp_step_kind_name(step->kind));
 		if (step->kind == COMP_STEP_RATIO)
 			assert_true(step->denominator > 0 && step->numerator <= step->denominator);
@@ -1143,7 +1254,14 @@ static void check_step_list_well_formed(const struct comp_steps *steps)
 static void check_invariants(const struct comp_claim *claim, const struct comp_result *r)
 {
 	assert_int_equal(r->payable_fen, r->owed_fen + r->ex_gratia_fen);
-	assert_true(r->payable_fen <= claim->claimed_fen);
+	/* only the fee refund may take a payment past the claim */
+	assert_true(r->fee_refund_fen >= 0 && r->fee_refund_fen <= r->owed_fen);
+	assert_true(r->payable_fen - r->fee_refund_fen <= claim->claimed_fen);
+	if (claim->type != COMP_CLAIM_LOSS && claim->type != COMP_CLAIM_DAMAGE_TOTAL
+			&& claim->type != COMP_CLAIM_MISMATCH_DIFFERENT_ITEM)
+		assert_int_equal(r->fee_refund_fen, 0);
+	/* the engine no longer refuses: a clean signature weighs, it does not bar */
+	assert_int_not_equal(r->decision, COMP_DECISION_REFUSED);
 	assert_true(r->owed_fen >= 0 && r->ex_gratia_fen >= 0);
 	if (r->decision != COMP_DECISION_LIABLE)
 		assert_int_equal(r->owed_fen, 0);
@@ -1188,6 +1306,7 @@ static void run_case(void **state)
 	assert_string_equal(comp_decision_name(result.decision), comp_decision_name(tc->decision));
 	check_reasons("customer", &result.reasons, tc->reasons);
 	assert_int_equal(result.owed_fen, tc->owed_fen);
+	assert_int_equal(result.fee_refund_fen, tc->fee_refund_fen);
 	assert_int_equal(result.ex_gratia_fen, tc->ex_gratia_fen);
 	assert_string_equal(comp_authority_name(result.authority), comp_authority_name(tc->authority));
 	assert_string_equal(comp_clause_name(result.insurer.clause), comp_clause_name(tc->clause));
@@ -1242,6 +1361,13 @@ SPOIL(spoil_config_deductible, in->config.deductible_fen = -1)
 SPOIL(spoil_config_insurer_deductible, in->config.insurer_deductible_fen = MAX_FEN + 1)
 SPOIL(spoil_config_multiple_negative, in->config.uninsured_fee_multiple = -1)
 SPOIL(spoil_config_multiple_too_big, in->config.uninsured_fee_multiple = COMP_MAX_FEE_MULTIPLE + 1)
+SPOIL(spoil_contract_multiple_too_big, in->waybill.contract_fee_multiple_set = true;
+	in->waybill.contract_fee_multiple = COMP_MAX_FEE_MULTIPLE + 1)
+SPOIL(spoil_contract_multiple_negative, in->waybill.contract_fee_multiple_set = true;
+	in->waybill.contract_fee_multiple = -1)
+SPOIL(spoil_cap_set_aside_insured, in->assessment.cap_set_aside = true)
+SPOIL(spoil_cap_set_aside_delay, in->waybill.insured = false; in->claim.type = COMP_CLAIM_DELAY;
+	in->assessment.cap_set_aside = true)
 SPOIL(spoil_config_threshold, in->config.clause_b_piece_value_fen = -5)
 SPOIL(spoil_config_adjuster, in->config.adjuster_limit_fen = INT64_MAX)
 SPOIL(spoil_config_supervisor_below_adjuster, in->config.supervisor_limit_fen = 99999)
@@ -1295,6 +1421,11 @@ static const struct invalid_case INVALID_CASES[] = {
 	{ "config insurer deductible above max", spoil_config_insurer_deductible, "config.insurer_deductible_fen" },
 	{ "config multiple negative", spoil_config_multiple_negative, "config.uninsured_fee_multiple" },
 	{ "config multiple too big", spoil_config_multiple_too_big, "config.uninsured_fee_multiple" },
+	{ "contract multiple too big", spoil_contract_multiple_too_big, "waybill.contract_fee_multiple" },
+	{ "contract multiple negative", spoil_contract_multiple_negative, "waybill.contract_fee_multiple" },
+	{ "cap set aside on an insured waybill (no contract cap)", spoil_cap_set_aside_insured,
+	  "assessment.cap_set_aside" },
+	{ "cap set aside on a delay claim (no contract cap)", spoil_cap_set_aside_delay, "assessment.cap_set_aside" },
 	{ "config clause B threshold negative", spoil_config_threshold, "config.clause_b_piece_value_fen" },
 	{ "config adjuster limit INT64_MAX", spoil_config_adjuster, "config.adjuster_limit_fen" },
 	{ "config supervisor below adjuster", spoil_config_supervisor_below_adjuster, "config.supervisor_limit_fen" },
@@ -1458,6 +1589,40 @@ static void test_pure_and_deterministic(void **state)
 	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &second), 0);
 	assert_memory_equal(&in, &copy, sizeof in);
 	assert_memory_equal(&first, &second, sizeof first);
+
+	/* Uninsured: a step's note points at the result's own cap_note, so the
+	 * same bytes come back when assessed into the same place. */
+	static struct comp_result saved;
+	in.waybill.insured = false;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &first), 0);
+	saved = first;
+	memset(&first, 0x33, sizeof first);
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &first), 0);
+	assert_memory_equal(&first, &saved, sizeof first);
+	assert_string_equal(first.cap_note, "contract cap (our carriage terms): 3 x the fee");
+}
+
+/* The cap step names the contract term, never the law. */
+static void test_contract_cap_note(void **state)
+{
+	(void)state;
+	struct valid_inputs in;
+	struct comp_result result;
+
+	valid_inputs_init(&in);
+	in.waybill.insured = false;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.steps.items[3].label, "limit: contract cap (fee x multiple)");
+	assert_string_equal(result.steps.items[3].note, "contract cap (our carriage terms): 3 x the fee");
+	in.waybill.contract_fee_multiple_set = true;
+	in.waybill.contract_fee_multiple = 7;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.steps.items[3].note, "contract cap (the customer's contract): 7 x the fee");
+	assert_int_equal(result.steps.items[3].amount_fen, YUAN(140));
+	/* insured: no contract cap, no note */
+	in.waybill.insured = true;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.cap_note, "");
 }
 
 /* The longest path the engine can take must fit the fixed step arrays. */
@@ -1678,6 +1843,7 @@ int main(void)
 		cmocka_unit_test(test_depot_and_name_length_limits),
 		cmocka_unit_test(test_pure_and_deterministic),
 		cmocka_unit_test(test_longest_assessment_fits),
+		cmocka_unit_test(test_contract_cap_note),
 		cmocka_unit_test(test_goods_basis_notes),
 		cmocka_unit_test(test_authority_required),
 		cmocka_unit_test(test_enum_words_round_trip),

@@ -284,7 +284,9 @@ static int apply_line(MDB_txn *batch, struct pd_arena *a, const char *line,
 		.a = a, .cmd = cmd, .args = args, .rep = &rep, .st = &g_store,
 		.sess = &import_session, .cfg = &g_config, .now = clock_now(),
 	};
-	int rc = write_apply(batch, &ctx);
+	int rc = write_prepare(cmd, a, args);
+	if (rc == 0)
+		rc = write_apply(batch, &ctx);
 	if (rc == MDB_MAP_FULL)
 		return rc;
 	if (rc) {

@@ -19,6 +19,7 @@ struct session {
 	char user[USER_NAME_MAX];
 	enum pd_role role;
 	uint64_t conn_id;
+	int64_t pw_seq;        /* the user's password change count at login */
 };
 
 /* Everything a command handler gets. A handler validates, reads or writes
@@ -43,6 +44,7 @@ struct cmd_ctx {
 	bool auth_ok;
 	char auth_user[USER_NAME_MAX];
 	enum pd_role auth_role;
+	int64_t auth_pw_seq;
 };
 
 /* The result of a handler, and of the helpers it calls: 0, or a negative
@@ -122,6 +124,7 @@ void clock_set(int64_t utc);
 int auth_bootstrap_admin(struct store *st, const struct config *cfg);
 int password_hash(const char *password, char *out, size_t out_len);
 int password_check(const char *password, const char *hash);
+int password_args_hash(struct pd_arena *a, struct pd_value *args);
 /* The authority tier of a role, shared by complaint levels and claim
  * approval levels, which both count three in this order: 0 handler or
  * adjuster (operator, adjuster), 1 supervisor, 2 manager (manager, admin). */

@@ -97,9 +97,14 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit a write fails with EFBIG (answered, like a
+	 * full disk) instead of killing the daemon */
+	signal(SIGXFSZ, SIG_IGN);
 	log_open(g_config.log_syslog);
 	g_stats.started_at = (int64_t)time(NULL); /* real time: uptime ignores CLOCK SET */
 
+	if (store_lock_dir(g_config.data_dir) < 0)
+		return 1;
 	if (store_open(&g_store, g_config.data_dir,
 		       (size_t)g_config.map_size_mb << 20) < 0)
 		return 1;

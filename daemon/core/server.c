@@ -55,8 +55,8 @@ static bool shutting_down;
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
 
-/* Bumped when a user is deleted or changes role: sessions of other
- * connections check their user again before their next request. */
+/* Bumped when a user is deleted, changes role or password: sessions of
+ * other connections check their user again before their next request. */
 static uint64_t users_generation;
 
 /* Writes one connection may have with the writer at once. */
@@ -185,8 +185,10 @@ static void run_read_command(struct conn *c, const struct pd_command *cmd,
 		due_timer_arm();
 }
 
-/* The session's user was deleted (or its role changed) since it logged in:
- * a deleted user is logged out, a changed role takes effect. */
+/* The session's user was deleted (or its role or password changed) since
+ * it logged in: a deleted user is logged out, so is a session whose
+ * password was changed by another connection; a changed role takes
+ * effect. */
 static void session_recheck(struct conn *c)
 {
 	c->users_seen = users_generation;
@@ -196,8 +198,16 @@ static void session_recheck(struct conn *c)
 	pd_arena_init(&a);
 	struct pd_value *u;
 	int rc = store_get(loop_rtxn, g_store.users, c->sess.user, strlen(c->sess.user), &a, &u);
-	if (rc == MDB_NOTFOUND) {
-		log_msg("info", c->id, c->sess.user, "user deleted: session ends");
+	int64_t pw_seq = 0, pw_by = 0;
+	if (rc == 0) {
+		pd_map_int(u, "pw_seq", &pw_seq);
+		pd_map_int(u, "pw_by_conn", &pw_by);
+		if (pw_seq != c->sess.pw_seq && (uint64_t)pw_by == c->id)
+			c->sess.pw_seq = pw_seq; /* this connection changed it */
+	}
+	if (rc == MDB_NOTFOUND || (rc == 0 && pw_seq != c->sess.pw_seq)) {
+		log_msg("info", c->id, c->sess.user, "%s: session ends",
+			rc ? "user deleted" : "password changed");
 		c->sess.role = ROLE_NONE;
 		c->sess.user[0] = '\0';
 	} else if (rc == 0 && pd_map_str(u, "role")) {
@@ -257,11 +267,11 @@ static bool handle_request(struct conn *c, const struct pd_request *req)
 	job->now = clock_now();
 	c->jobs_out++;
 	jobs_out++;
-	if (cmd->flags & CMD_WRITE) {
-		writer_submit(job);
-	} else {
+	if (cmd->flags & CMD_SLOW) {
 		c->slow_out = true;
 		slow_submit(job);
+	} else {
+		writer_submit(job);
 	}
 	return true;
 }
@@ -292,11 +302,13 @@ static void job_done(struct job *job)
 	}
 	send_bytes(c, job->out.data, job->out.len);
 	count_reply(job->code);
-	if (job->cmd->id == PD_CMD_user_del && job->code >= 200 && job->code < 300)
+	if ((job->cmd->id == PD_CMD_user_del || job->cmd->id == PD_CMD_user_passwd) &&
+	    job->code >= 200 && job->code < 300)
 		users_generation++;
 	if (job->auth_ok) {
 		memcpy(c->sess.user, job->auth_user, sizeof(c->sess.user));
 		c->sess.role = job->auth_role;
+		c->sess.pw_seq = job->auth_pw_seq;
 		c->users_seen = users_generation;
 		log_msg("info", c->id, c->sess.user, "logged in as %s",
 			pd_role_name(c->sess.role));

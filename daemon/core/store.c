@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void be64_put(unsigned char *p, uint64_t v)
 {
@@ -68,6 +71,40 @@ static int check_schema(MDB_txn *txn, struct store *st)
 		return MDB_INCOMPATIBLE;
 	}
 	return 0;
+}
+
+int store_lock_dir(const char *dir)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "parceldeskd: cannot create %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		fprintf(stderr, "parceldeskd: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (err == EWOULDBLOCK)
+			fprintf(stderr, "parceldeskd: the data directory %s is in use by process %s "
+				"(it holds %s); stop it first\n", dir, pid[0] ? pid : "?", path);
+		else
+			fprintf(stderr, "parceldeskd: cannot lock %s: %s\n", path, strerror(err));
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		fprintf(stderr, "parceldeskd: cannot write %s: %s\n", path, strerror(errno));
+	return fd; /* the pid stays after exit: it is read only while locked */
 }
 
 int store_open(struct store *st, const char *dir, size_t map_size)

@@ -15,6 +15,13 @@
 
 #define STORE_SCHEMA_VERSION 1
 
+/* One daemon per data directory: a second one would run its own writer
+ * and timers on the same files. An flock on DIR/lock (created with DIR),
+ * released by the kernel when the holder exits however it ends; the file
+ * holds the holder's pid for the refusal message. Returns the descriptor
+ * to keep open, or -1 after a message. */
+int store_lock_dir(const char *dir);
+
 struct store {
 	MDB_env *env;
 	/* one database per kind of object, plus indexes (DUPSORT) */

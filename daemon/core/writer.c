@@ -124,6 +124,7 @@ int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
 	job->keep_writes = ctx.keep_writes;
 	memcpy(job->auth_user, ctx.auth_user, sizeof(job->auth_user));
 	job->auth_role = ctx.auth_role;
+	job->auth_pw_seq = ctx.auth_pw_seq;
 	job_render(job, rep);
 	return ctx.store_rc;
 }
@@ -279,6 +280,12 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+int write_prepare(const struct pd_command *cmd, struct pd_arena *a,
+		  struct pd_value *args)
+{
+	return (cmd->flags & CMD_SLOW) ? password_args_hash(a, args) : 0;
+}
+
 static void *slow_main(void *arg)
 {
 	(void)arg;
@@ -289,6 +296,11 @@ static void *slow_main(void *arg)
 		struct job *job = queue_take(&slow_q, 1, &n);
 		if (!job)
 			break;
+		if (job->cmd->flags & CMD_WRITE) {
+			write_prepare(job->cmd, &job->arena, job->args);
+			queue_push(&write_q, job);
+			continue;
+		}
 		MDB_txn *txn = NULL;
 		pthread_rwlock_rdlock(&g_store.resize_lock);
 		if (mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn) != 0)
@@ -334,8 +346,9 @@ static void queue_stop(struct job_queue *q)
 
 void workers_stop(void)
 {
-	queue_stop(&write_q);
+	/* the slow thread first: it may still pass prepared writes on */
 	queue_stop(&slow_q);
+	queue_stop(&write_q);
 	on_done(-1, 0, NULL);
 	event_free(done_event);
 	done_event = NULL;

@@ -30,6 +30,7 @@ struct job {
 	bool close_after, auth_ok, timers_changed, keep_writes;
 	char auth_user[USER_NAME_MAX];
 	enum pd_role auth_role;
+	int64_t auth_pw_seq;
 };
 
 struct job *job_new(void);
@@ -39,6 +40,8 @@ void job_free(struct job *job);
  * finished job. Returns 0 or -1. */
 int workers_start(struct event_base *base, void (*done)(struct job *));
 void writer_submit(struct job *job);
+/* A slow job; a write flagged CMD_SLOW is prepared there (write_prepare)
+ * and then passed to the writer. */
 void slow_submit(struct job *job);
 /* Finishes the jobs already queued, then stops both threads. */
 void workers_stop(void);
@@ -59,5 +62,11 @@ void job_render(struct job *job, const struct pd_reply *rep);
  * reply. Returns 0, MDB_MAP_FULL (grow the map and run the group again),
  * or another LMDB error (nothing of this write was kept). */
 int write_apply(MDB_txn *group, struct cmd_ctx *ctx);
+
+/* The CPU-heavy half of a write flagged CMD_SLOW, done before write_apply()
+ * and outside the group transaction (USER ADD and USER PASSWD hash the
+ * password). a owns args. Returns 0 or -1 (the handler then refuses). */
+int write_prepare(const struct pd_command *cmd, struct pd_arena *a,
+		  struct pd_value *args);
 
 #endif

@@ -24,6 +24,24 @@ int password_hash(const char *password, char *out, size_t out_len)
 	return 0;
 }
 
+/* The slow half of USER ADD and USER PASSWD (CMD_WRITE|CMD_SLOW): the
+ * password is hashed on the slow thread, before the writer runs the job, so
+ * a group commit never waits for yescrypt. The hash goes into the argument
+ * "password_hash", a key no client can send (binding refuses unknown
+ * arguments). A password too short to accept is not hashed: the handler
+ * refuses it. */
+int password_args_hash(struct pd_arena *a, struct pd_value *args)
+{
+	const char *pw = pd_arg_str(args, "password");
+	char hash[256];
+	if (!pw || strlen(pw) < PASSWORD_MIN_BYTES)
+		return 0;
+	if (password_hash(pw, hash, sizeof(hash)) < 0)
+		return -1;
+	pd_map_set_str(a, args, "password_hash", hash);
+	return 0;
+}
+
 int password_check(const char *password, const char *hash)
 {
 	struct crypt_data data;
@@ -122,6 +140,14 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg)
 	return 0;
 }
 
+/* Checked instead of a hash when the user does not exist, so an unknown
+ * user costs the same yescrypt run as a wrong password and the answer's
+ * timing does not tell which names exist. Its parameters are those
+ * password_hash() uses; no password matches it (the result is refused
+ * anyway). */
+static const char dummy_hash[] =
+	"$y$j9T$KwGJTHgD6DuTprIks3OzN1$9Wi/9oUuGRa2wXVLo6EEXu2AEMO.wZu8dEILZLg6Lo8";
+
 /* Runs on the slow thread: yescrypt costs milliseconds by design. */
 int cmd_auth(struct cmd_ctx *ctx)
 {
@@ -129,17 +155,24 @@ int cmd_auth(struct cmd_ctx *ctx)
 	const char *password = pd_arg_str(ctx->args, "password");
 	struct pd_value *u;
 	int rc = store_get(ctx->txn, ctx->st->users, name, strlen(name), ctx->a, &u);
-	const char *hash = rc == 0 ? pd_map_str(u, "hash") : NULL;
 	if (rc && rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
-	if (!hash || !password_check(password, hash)) {
-		log_msg("warn", ctx->sess->conn_id, name, "failed login");
+	const char *hash = rc == 0 ? pd_map_str(u, "hash") : NULL;
+	bool ok = password_check(password, hash ? hash : dummy_hash) && hash;
+	if (!ok) {
+		/* a name that is no user may be a password typed in the wrong
+		 * field: it is not logged */
+		if (hash)
+			log_msg("warn", ctx->sess->conn_id, name, "failed login");
+		else
+			log_msg("warn", ctx->sess->conn_id, NULL, "failed login for an unknown user");
 		/* the same answer for an unknown user and a wrong password */
 		return reply_error(ctx, 401, "wrong user or password");
 	}
 	ctx->auth_ok = true;
 	snprintf(ctx->auth_user, sizeof(ctx->auth_user), "%s", name);
 	ctx->auth_role = pd_role_parse(pd_map_str(u, "role"));
+	pd_map_int(u, "pw_seq", &ctx->auth_pw_seq);
 	struct pd_value *d = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, d, "user", name);
 	pd_map_set_str(ctx->a, d, "role", pd_role_name(ctx->auth_role));
@@ -159,23 +192,29 @@ int cmd_whoami(struct cmd_ctx *ctx)
 	return 0;
 }
 
-static int check_password_strength(struct cmd_ctx *ctx, const char *pw)
+/* The hash password_args_hash() made for this job, or NULL after an
+ * error reply (a password too short, or no hash). */
+static const char *checked_password_hash(struct cmd_ctx *ctx)
 {
+	const char *pw = pd_arg_str(ctx->args, "password");
 	if (strlen(pw) < PASSWORD_MIN_BYTES) {
 		reply_error(ctx, 422, "password must be at least %d bytes", PASSWORD_MIN_BYTES);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	const char *hash = pd_arg_str(ctx->args, "password_hash");
+	if (!hash)
+		reply_error(ctx, 500, "internal error: cannot hash the password");
+	return hash;
 }
 
 int cmd_user_add(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
-	const char *pw = pd_arg_str(ctx->args, "password");
 	enum pd_role role = pd_role_parse(pd_arg_str(ctx->args, "role"));
 	if (strlen(name) >= USER_NAME_MAX)
 		return reply_error(ctx, 400, "user name longer than %d bytes", USER_NAME_MAX - 1);
-	if (check_password_strength(ctx, pw) < 0)
+	const char *hash = checked_password_hash(ctx);
+	if (!hash)
 		return PD_EREPLIED;
 	MDB_val k = { strlen(name), (void *)name }, v;
 	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
@@ -183,9 +222,6 @@ int cmd_user_add(struct cmd_ctx *ctx)
 		return reply_error(ctx, 409, "user '%s' exists", name);
 	if (rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
-	char hash[256];
-	if (password_hash(pw, hash, sizeof(hash)) < 0)
-		return reply_error(ctx, 500, "internal error: cannot hash the password");
 	struct pd_value *u = user_record(ctx->a, name, role, hash,
 					 pd_arg_str(ctx->args, "full_name"),
 					 pd_arg_str(ctx->args, "depot"), ctx->now);
@@ -221,19 +257,22 @@ int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u)
 int cmd_user_passwd(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
-	const char *pw = pd_arg_str(ctx->args, "password");
 	if (strcmp(name, ctx->sess->user) != 0 && ctx->sess->role < ROLE_ADMIN)
 		return reply_error(ctx, 403, "only an admin changes another user's password");
-	if (check_password_strength(ctx, pw) < 0)
+	const char *hash = checked_password_hash(ctx);
+	if (!hash)
 		return PD_EREPLIED;
 	struct pd_value *u;
 	int rc = user_load(ctx, name, &u);
 	if (rc)
 		return PD_EREPLIED;
-	char hash[256];
-	if (password_hash(pw, hash, sizeof(hash)) < 0)
-		return reply_error(ctx, 500, "internal error: cannot hash the password");
 	pd_map_set_str(ctx->a, u, "hash", hash);
+	/* the user's other sessions end (session_recheck() compares pw_seq);
+	 * the connection that changed it stays logged in */
+	int64_t seq = 0;
+	pd_map_int(u, "pw_seq", &seq);
+	pd_map_set_int(ctx->a, u, "pw_seq", seq + 1);
+	pd_map_set_int(ctx->a, u, "pw_by_conn", (int64_t)ctx->sess->conn_id);
 	if ((rc = store_put(ctx->txn, ctx->st->users, name, strlen(name), u, 0)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "passwd", NULL)))
 		return reply_store_error(ctx, rc);

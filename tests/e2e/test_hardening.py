@@ -1,0 +1,91 @@
+"""Hardening (issue 12): password work off the writer, sessions after a
+password change, what the log keeps of failed logins, one daemon per data
+directory."""
+import time
+import unittest
+
+from harness import DaemonTestCase, line
+
+
+class Passwords(DaemonTestCase):
+    create_users = ("op1",)
+
+    def test_password_changes_do_not_stall_other_writes(self):
+        """USER PASSWD hashes on the slow thread: a burst of pipelined
+        changes does not hold the group commit other users' writes wait
+        for."""
+        a = self.text("admin")
+        self.assertReply(a.cmd(line("USER", "ADD", "burst", "operator", "burst-pass-0")), 201)
+        op = self.conn("op1")
+        self.create(op)  # warm
+        n = 30
+        a.send("".join(line("USER", "PASSWD", "burst", "burst-pass-%d" % i) + "\r\n" for i in range(n)))
+        started = time.monotonic()
+        worst = 0.0
+        for _ in range(5):
+            t = time.monotonic()
+            self.create(op)
+            worst = max(worst, time.monotonic() - t)
+        for _ in range(n):
+            self.assertReply(a.read_reply(), 200, "password changed for burst")
+        hashing = time.monotonic() - started
+        # each write waited at most for a share of the hashing, not for all of it
+        self.assertLess(worst, max(0.25, hashing / 4), "worst write %.3fs, %d hashes %.3fs" % (worst, n, hashing))
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "burst", "burst-pass-%d" % (n - 1))), 200)
+
+    def test_a_password_change_ends_the_users_other_sessions(self):
+        a = self.text("admin")
+        self.assertReply(a.cmd(line("USER", "ADD", "frank", "operator", "frank-pass-1")), 201)
+        mine = self.text()
+        mine.auth("frank", "frank-pass-1")
+        other = self.text()
+        other.auth("frank", "frank-pass-1")
+        op = self.conn("op1")
+        self.assertReply(mine.cmd(line("USER", "PASSWD", "frank", "frank-pass-2")), 200)
+        # the connection that changed it stays logged in, the other is out
+        self.assertReply(mine.cmd("QUERY LIST"), 200)
+        self.assertReply(other.cmd("QUERY LIST"), 401, "log in first: AUTH user password")
+        # other users are not touched
+        self.assertReply(op.cmd("QUERY LIST"), 200)
+        # an admin's change ends every session of the user
+        self.assertReply(a.cmd(line("USER", "PASSWD", "frank", "frank-pass-3")), 200)
+        self.assertReply(mine.cmd("QUERY LIST"), 401)
+        self.assertReply(a.cmd("QUERY LIST"), 200)
+        self.assertIn("password changed: session ends", self.daemon.log_text())
+
+
+class FailedLoginLog(DaemonTestCase):
+    create_users = ("op1",)
+
+    def test_an_unknown_user_name_is_not_logged(self):
+        c = self.text()
+        # a password typed into the user field
+        self.assertReply(c.cmd(line("AUTH", "Secret-Typed-In-User-Field", "x")), 401, "wrong user or password")
+        self.assertReply(c.cmd(line("AUTH", "op1", "not-op1s-password")), 401, "wrong user or password")
+        self.assertReply(c.cmd("PING"), 200)
+        log = self.daemon.log_text()
+        self.assertNotIn("Secret-Typed-In-User-Field", log)
+        self.assertIn("failed login for an unknown user", log)
+        self.assertRegex(log, r"user=op1 failed login")
+
+
+class DataDirectoryLock(DaemonTestCase):
+    create_users = False
+
+    def test_a_second_daemon_on_the_same_directory_is_refused(self):
+        second = self.new_daemon(data_dir=self.daemon.data_dir, name="second")
+        proc = second.spawn()
+        rc = proc.wait(30)
+        second._forget()
+        self.assertEqual(rc, 1)
+        log = second.log_text()
+        self.assertIn("the data directory %s is in use by process %d" % (self.daemon.data_dir, self.daemon.proc.pid),
+                      log)
+        # the first one still serves
+        with self.daemon.text("admin") as c:
+            self.assertReply(c.cmd("PING"), 200)
+
+
+if __name__ == "__main__":
+    unittest.main()

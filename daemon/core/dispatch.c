@@ -64,12 +64,14 @@ int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 int reply_store_error(struct cmd_ctx *ctx, int rc)
 {
 	ctx->store_rc = rc;
-	if (rc == MDB_MAP_FULL)
-		reply_error(ctx, 503, "store full");
+	bool full = rc == MDB_MAP_FULL || store_full_errno(rc);
+	if (full)
+		reply_error(ctx, 503, "store full: %s", pd_strerror(rc));
 	else
 		reply_error(ctx, 500, "internal error: store: %s", mdb_strerror(rc));
-	/* a full map is grown and the group run again: not an error */
-	if (rc != MDB_MAP_FULL)
+	/* a full map is grown and the group run again, a full disk is logged
+	 * once by the writer: neither is logged per request */
+	if (!full)
 		log_msg("error", ctx->sess->conn_id, ctx->sess->user, "%s: store error %s",
 			ctx->cmd->word, mdb_strerror(rc));
 	return rc ? rc : PD_EREPLIED;

@@ -107,6 +107,12 @@ int store_lock_dir(const char *dir)
 	return fd; /* the pid stays after exit: it is read only while locked */
 }
 
+bool store_full_errno(int rc)
+{
+	/* LMDB reports a short write (the disk filled during it) as EIO */
+	return rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO;
+}
+
 int store_open(struct store *st, const char *dir, size_t map_size)
 {
 	memset(st, 0, sizeof(*st));

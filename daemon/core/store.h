@@ -9,6 +9,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "value.h"
@@ -21,6 +22,11 @@
  * holds the holder's pid for the refusal message. Returns the descriptor
  * to keep open, or -1 after a message. */
 int store_lock_dir(const char *dir);
+
+/* The errors of a full disk, quota or file size limit (and EIO, LMDB's
+ * code for a short write): the store is full, answered 503 like a map that
+ * cannot grow. */
+bool store_full_errno(int rc);
 
 struct store {
 	MDB_env *env;

@@ -2,6 +2,8 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +203,38 @@ int write_apply(MDB_txn *group, struct cmd_ctx *ctx)
 	return rc;
 }
 
+/* A full store (the disk, a quota, a file size limit, or a map that cannot
+ * grow) refuses writes with 503 until a commit succeeds again. Logged once
+ * when it starts and once when it ends, with the count, not once per
+ * refused write. Writer thread only. */
+static struct {
+	bool full;
+	uint64_t refused;
+} store_full;
+
+static void store_full_refuse(struct job *group, const char *reason)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg), "store full: %s", reason);
+	size_t n = 0;
+	for (struct job *j = group; j; j = j->next, n++)
+		render_plain(j, 503, msg);
+	if (!store_full.full)
+		log_msg("error", 0, NULL, "%s; refusing writes until there is room", msg);
+	store_full.full = true;
+	store_full.refused += n;
+}
+
+static void store_full_over(void)
+{
+	if (!store_full.full)
+		return;
+	log_msg("info", 0, NULL, "store writable again after refusing %llu writes while full",
+		(unsigned long long)store_full.refused);
+	store_full.full = false;
+	store_full.refused = 0;
+}
+
 /* Applies one job of the group. Returns MDB_MAP_FULL when the map must
  * grow (the whole group is then run again), else 0. */
 static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
@@ -253,6 +287,9 @@ static void *writer_main(void *arg)
 				rc = mdb_txn_commit(txn);
 				if (rc == MDB_MAP_FULL) {
 					grow = true;
+				} else if (store_full_errno(rc)) {
+					store_full_refuse(group, strerror(rc));
+					break;
 				} else if (rc) {
 					log_msg("error", 0, NULL, "commit failed: %s", mdb_strerror(rc));
 					for (struct job *j = group; j; j = j->next)
@@ -260,11 +297,12 @@ static void *writer_main(void *arg)
 					break;
 				}
 			}
-			if (!grow)
+			if (!grow) {
+				store_full_over();
 				break;
-			if (store_grow(&g_store) != 0) {
-				for (struct job *j = group; j; j = j->next)
-					render_plain(j, 503, "store full");
+			}
+			if ((rc = store_grow(&g_store)) != 0) {
+				store_full_refuse(group, pd_strerror(rc));
 				break;
 			}
 			atomic_fetch_add(&g_stats.map_grows, 1);

@@ -1,10 +1,17 @@
 """Hardening (issue 12): password work off the writer, sessions after a
 password change, what the log keeps of failed logins, one daemon per data
 directory."""
+import os
+import re
+import resource
 import time
 import unittest
 
-from harness import DaemonTestCase, line
+from harness import DaemonTestCase, create_line, line, next_number
+
+
+def create_line_for(promised):
+    return create_line(next_number(), promised)
 
 
 class Passwords(DaemonTestCase):
@@ -85,6 +92,51 @@ class DataDirectoryLock(DaemonTestCase):
         # the first one still serves
         with self.daemon.text("admin") as c:
             self.assertReply(c.cmd("PING"), 200)
+
+
+
+def set_fsize_limit(pid, limit):
+    """A file size limit on a running daemon stands in for a full disk
+    (no mount needed): its writes past it fail with EFBIG."""
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+class FullStore(DaemonTestCase):
+    create_users = ("op1",)
+
+    def test_a_full_disk_is_503_logged_once_and_recovers(self):
+        op = self.conn("op1")
+        kept = self.create(op)
+        pid = self.daemon.proc.pid
+        mdb = os.path.join(self.daemon.data_dir, "data.mdb")
+        set_fsize_limit(pid, os.path.getsize(mdb))
+        try:
+            promised = self.clock(op) + 3 * 86400
+            refused = []
+            for _ in range(3000):
+                r = op.cmd(create_line_for(promised))
+                if r.code == 503:
+                    refused.append(r)
+                    if len(refused) == 5:
+                        break
+                else:
+                    self.assertReply(r, 201)
+            self.assertEqual(len(refused), 5, "no write was refused under the file size limit")
+            for r in refused:
+                self.assertRegex(r.msg, r"^store full: (File too large|Input/output error)$")
+            # reads and logins go on
+            self.get(op, kept)
+            with self.daemon.text("op1") as c:
+                self.assertReply(c.cmd("PING"), 200)
+        finally:
+            set_fsize_limit(pid, resource.RLIM_INFINITY)
+        self.create(op)
+        log = self.daemon.log_text()
+        self.assertEqual(log.count("refusing writes until there is room"), 1, log[-3000:])
+        m = re.findall(r"store writable again after refusing (\d+) writes while full", log)
+        self.assertEqual(len(m), 1)
+        self.assertGreaterEqual(int(m[0]), 5)
+        self.assertNotIn("commit failed", log)
 
 
 if __name__ == "__main__":

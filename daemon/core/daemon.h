@@ -133,6 +133,10 @@ int role_authority_tier(enum pd_role r);
  * 'NAME'") or a store error and returns the LMDB code. */
 int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u);
 
+/* system.c: removes the incomplete backups (.NAME.tmp) a killed daemon
+ * left; at start, with the data directory locked. */
+void backup_remove_partial(const char *data_dir);
+
 /* timers.c: due-time actions. One loop timer fires at the earliest entry of
  * the `timers` database and runs SWEEP in the writer; each module keeps its
  * own entries up to date with timer_set(). */

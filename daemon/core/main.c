@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 
 	if (store_lock_dir(g_config.data_dir) < 0)
 		return 1;
+	backup_remove_partial(g_config.data_dir);
 	if (store_open(&g_store, g_config.data_dir,
 		       (size_t)g_config.map_size_mb << 20) < 0)
 		return 1;

@@ -113,6 +113,57 @@ bool store_full_errno(int rc)
 	return rc == ENOSPC || rc == EDQUOT || rc == EFBIG || rc == EIO;
 }
 
+/* LMDB maps the data file and trusts it to be as long as its header says:
+ * a truncated one (an incomplete copy) would crash the daemon with SIGBUS
+ * at the first read past its end. So the length is checked first, against
+ * the newer of the two meta pages (LMDB's layout: each page starts with a
+ * 16-byte header; in the meta that follows, the magic at 16, the page size
+ * in the free-page database's first field at 40, the last used page at 136
+ * and the transaction id at 144). */
+#define MDB_META_MAGIC 0xBEEFC0DEu
+
+static uint64_t le_get(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int check_data_file(const char *dir)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* a new store, or LMDB says what is wrong */
+	struct stat sb = { 0 };
+	unsigned char meta[2][152];
+	uint64_t need = 0, txnid = 0;
+	if (fstat(fd, &sb) == 0 && pread(fd, meta[0], sizeof(meta[0]), 0) == (ssize_t)sizeof(meta[0])) {
+		uint64_t psize = le_get(meta[0] + 40, 4);
+		int metas = psize >= 512 && psize <= (1u << 16) &&
+			    pread(fd, meta[1], sizeof(meta[1]), (off_t)psize) == (ssize_t)sizeof(meta[1]) ? 2 : 1;
+		for (int i = 0; i < metas; i++) {
+			if (le_get(meta[i] + 16, 4) != MDB_META_MAGIC)
+				continue;
+			uint64_t t = le_get(meta[i] + 144, 8);
+			if (t >= txnid) {
+				txnid = t;
+				need = (le_get(meta[i] + 136, 8) + 1) * psize;
+			}
+		}
+	}
+	close(fd);
+	if (need > (uint64_t)sb.st_size) {
+		fprintf(stderr, "parceldeskd: %s is %lld bytes, shorter than the %llu its header "
+			"says: the file is truncated (an incomplete copy?); restore it from a backup\n",
+			path, (long long)sb.st_size, (unsigned long long)need);
+		return -1;
+	}
+	return 0;
+}
+
 int store_open(struct store *st, const char *dir, size_t map_size)
 {
 	memset(st, 0, sizeof(*st));
@@ -121,6 +172,8 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 		fprintf(stderr, "parceldeskd: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
+	if (check_data_file(dir) < 0)
+		return -1;
 	int rc = mdb_env_create(&st->env);
 	if (!rc)
 		rc = mdb_env_set_maxdbs(st->env, 64);

@@ -1,10 +1,13 @@
 /* system.c — PING, HELP, QUIT, STATS, BACKUP, CLOCK. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "timefmt.h"
 #include "daemon.h"
@@ -137,11 +140,61 @@ int cmd_stats(struct cmd_ctx *ctx)
 	return 0;
 }
 
+/* Removes a backup being written (its files, then the directory). */
+static void remove_partial(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
+/* A backup is written under a temporary name (".NAME.tmp": no backup name
+ * starts with '.'), made durable, and only then renamed to NAME, so NAME is
+ * always a complete copy; a failed one (a full disk) leaves nothing behind
+ * and a retry can take the name. Copies a killed daemon left half-written
+ * are removed at its next start (backup_remove_partial). */
+void backup_remove_partial(const char *data_dir)
+{
+	char dir[1024], path[1400];
+	snprintf(dir, sizeof(dir), "%s/backups", data_dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] != '.' || n < 5 || strcmp(e->d_name + n - 4, ".tmp") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		remove_partial(path);
+		log_msg("warn", 0, NULL, "removed the incomplete backup %s", path);
+	}
+	closedir(d);
+}
+
 /* Runs on the slow thread: a compacting copy reads the whole store. */
 int cmd_backup(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
-	char dir[1024], stamp[32];
+	char dir[1024], tmp[1100], final[1100], file[1200], stamp[32];
 	if (!name) {
 		time_t t = (time_t)ctx->now;
 		struct tm tm;
@@ -154,21 +207,32 @@ int cmd_backup(struct cmd_ctx *ctx)
 	snprintf(dir, sizeof(dir), "%s/backups", ctx->cfg->data_dir);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		return reply_error(ctx, 500, "cannot create %s: %s", dir, strerror(errno));
-	snprintf(dir, sizeof(dir), "%s/backups/%s", ctx->cfg->data_dir, name);
-	if (mkdir(dir, 0750) < 0)
-		return reply_error(ctx, errno == EEXIST ? 409 : 500, "cannot create %s: %s",
-				   dir, strerror(errno));
-	int rc = mdb_env_copy2(ctx->st->env, dir, MDB_CP_COMPACT);
-	if (rc)
-		return reply_error(ctx, 500, "backup failed: %s", mdb_strerror(rc));
+	snprintf(final, sizeof(final), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
 	struct stat sb;
-	char file[1100];
-	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if (lstat(final, &sb) == 0)
+		return reply_error(ctx, 409, "cannot create %s: %s", final, strerror(EEXIST));
+	remove_partial(tmp);
+	if (mkdir(tmp, 0750) < 0)
+		return reply_error(ctx, 500, "cannot create %s: %s", tmp, strerror(errno));
+	snprintf(file, sizeof(file), "%s/data.mdb", tmp);
+	int rc = mdb_env_copy2(ctx->st->env, tmp, MDB_CP_COMPACT);
+	if (!rc && (fsync_path(file) < 0 || fsync_path(tmp) < 0 ||
+		    rename(tmp, final) < 0 || fsync_path(dir) < 0))
+		rc = errno;
+	if (rc) {
+		remove_partial(tmp);
+		log_msg("error", ctx->sess->conn_id, ctx->sess->user, "backup %s failed: %s",
+			final, mdb_strerror(rc));
+		return reply_error(ctx, store_full_errno(rc) ? 503 : 500,
+				   "backup failed, nothing kept: %s", mdb_strerror(rc));
+	}
+	snprintf(file, sizeof(file), "%s/data.mdb", final);
 	struct pd_value *d = pd_map(ctx->a);
-	pd_map_set_str(ctx->a, d, "path", dir);
+	pd_map_set_str(ctx->a, d, "path", final);
 	pd_map_set_int(ctx->a, d, "bytes", stat(file, &sb) == 0 ? (int64_t)sb.st_size : 0);
 	ctx->rep->data = d;
-	log_msg("info", ctx->sess->conn_id, ctx->sess->user, "backup written to %s", dir);
+	log_msg("info", ctx->sess->conn_id, ctx->sess->user, "backup written to %s", final);
 	reply_ok(ctx, 200, "backup written");
 	return 0;
 }

@@ -139,5 +139,56 @@ class FullStore(DaemonTestCase):
         self.assertNotIn("commit failed", log)
 
 
+
+class Backups(DaemonTestCase):
+    create_users = ("op1",)
+
+    def test_a_backup_that_runs_out_of_room_leaves_nothing(self):
+        op = self.conn("op1")
+        admin = self.text("admin")
+        promised = self.clock(op) + 3 * 86400
+        op.send("".join(create_line_for(promised) + "\r\n" for _ in range(300)))
+        for _ in range(300):
+            self.assertReply(op.read_reply(), 201)
+        backups = os.path.join(self.daemon.data_dir, "backups")
+        pid = self.daemon.proc.pid
+        set_fsize_limit(pid, 64 << 10)
+        try:
+            r = self.assertReply(admin.cmd("BACKUP partial"), 503)
+            self.assertRegex(r.msg, r"^backup failed, nothing kept: (File too large|Input/output error)$")
+        finally:
+            set_fsize_limit(pid, resource.RLIM_INFINITY)
+        self.assertEqual(os.listdir(backups), [])
+        # the name is free: a retry with room succeeds
+        r = self.assertReply(admin.cmd("BACKUP partial"), 200)
+        self.assertEqual(os.listdir(backups), ["partial"])
+        self.assertGreater(int(r["bytes"]), 64 << 10)
+
+    def test_a_truncated_data_file_is_refused_at_start(self):
+        admin = self.text("admin")
+        self.create(self.conn("op1"))
+        r = self.assertReply(admin.cmd("BACKUP whole"), 200)
+        mdb = os.path.join(r["path"], "data.mdb")
+        size = os.path.getsize(mdb)
+        os.truncate(mdb, size // 2)
+        copy = self.new_daemon(data_dir=r["path"], env_password=None, name="truncated")
+        rc = copy.spawn().wait(30)
+        copy._forget()
+        copy.check_sanitizer()
+        self.assertEqual(rc, 1)
+        self.assertIn("%s is %d bytes, shorter than the %d its header says" % (mdb, size // 2, size),
+                      copy.log_text())
+
+    def test_an_incomplete_backup_is_removed_at_start(self):
+        d = self.new_daemon(name="leftover")
+        os.makedirs(os.path.join(d.data_dir, "backups", ".gone.tmp"))
+        with open(os.path.join(d.data_dir, "backups", ".gone.tmp", "data.mdb"), "wb") as f:
+            f.write(b"\0" * 4096)
+        d.start()
+        self.assertEqual(os.listdir(os.path.join(d.data_dir, "backups")), [])
+        self.assertIn("removed the incomplete backup", d.log_text())
+        d.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

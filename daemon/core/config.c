@@ -35,6 +35,8 @@ static const struct option_desc options[] = {
 	INT_OPT(max_group_jobs, 1, 100000),
 	INT_OPT(map_size_mb, 1, 1 << 24),
 	INT_OPT(list_limit_max, 1, 100000),
+	INT_OPT(max_events_per_waybill, 10, 1000000),
+	INT_OPT(waybill_events_page_max, 10, 100000),
 	INT_OPT(same_city_complete_delay_days, 1, 365),
 	INT_OPT(intercity_complete_delay_days, 1, 365),
 	INT_OPT(external_query_due_secs, 60, 86400 * 30),
@@ -114,6 +116,8 @@ void config_default(struct config *c)
 	c->max_group_jobs = 1024;
 	c->map_size_mb = 1024;
 	c->list_limit_max = 1000;
+	c->max_events_per_waybill = 10000;
+	c->waybill_events_page_max = 500;
 	c->same_city_complete_delay_days = 3;
 	c->intercity_complete_delay_days = 7;
 	c->external_query_due_secs = 24 * 3600;

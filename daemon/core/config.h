@@ -24,6 +24,8 @@ struct config {
 	int64_t max_group_jobs;    /* writes in one group commit */
 	int64_t map_size_mb;       /* initial LMDB map; grows by itself */
 	int64_t list_limit_max;
+	int64_t max_events_per_waybill;   /* a longer history is refused */
+	int64_t waybill_events_page_max;  /* events in one WAYBILL GET */
 
 	/* business rules (domain-rules.md; all defaults, all configurable) */
 	int64_t same_city_complete_delay_days;

@@ -77,7 +77,8 @@ int reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Maps an LMDB error to 500/503, remembers it (for MAP_FULL) and returns
- * it (nonzero). */
+ * it (nonzero). PD_EREPLIED (a helper refused and replied) passes
+ * through, reply kept. */
 int reply_store_error(struct cmd_ctx *ctx, int rc);
 
 /* A stored record as a reply shows it: integer fields named at, *_at or

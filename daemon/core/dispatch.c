@@ -63,6 +63,8 @@ int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 
 int reply_store_error(struct cmd_ctx *ctx, int rc)
 {
+	if (rc == PD_EREPLIED)
+		return rc; /* refused by a helper, which replied */
 	ctx->store_rc = rc;
 	bool full = rc == MDB_MAP_FULL || store_full_errno(rc);
 	if (full)

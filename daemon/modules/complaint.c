@@ -849,7 +849,7 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 	if (number) {
 		struct pd_value *wb, *events;
 		if (store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb) == 0 &&
-		    waybill_events(ctx, number, &events) == 0) {
+		    waybill_events(ctx, number, wb, &events) == 0) {
 			struct pd_value *w = pd_map(ctx->a);
 			pd_map_set_str(ctx->a, w, "status", pd_map_str(wb, "status"));
 			pd_map_set_bool(ctx->a, w, "damaged", pd_map_bool(wb, "damaged"));

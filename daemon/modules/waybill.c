@@ -43,12 +43,18 @@ static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value
 	return store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
 }
 
-/* Appends one history event and counts it on the waybill. */
+/* Appends one history event and counts it on the waybill. A waybill holds
+ * at most max_events_per_waybill events: past it the write is refused (422,
+ * PD_EREPLIED; nothing of the job is kept), so no history grows without
+ * bound. */
 static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
 			     struct pd_value *wb, struct pd_value *ev)
 {
 	int64_t count = 0;
 	pd_map_int(wb, "event_count", &count);
+	if (count >= ctx->cfg->max_events_per_waybill)
+		return reply_error(ctx, 422, "waybill %s has %lld events, the most one may hold "
+				   "(max_events_per_waybill): nothing recorded", number, (long long)count);
 	count++;
 	pd_map_set_int(ctx->a, wb, "event_count", count);
 	pd_map_set_int(ctx->a, ev, "seq", count);
@@ -220,7 +226,11 @@ static void add_lateness(struct cmd_ctx *ctx, const struct pd_value *wb, struct 
 	pd_map_set_bool(ctx->a, out, "same_city", same_city);
 }
 
-int waybill_events(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
+/* Events seq first .. last (seq runs 1..event_count without gaps): one
+ * cursor range, so a page costs what its size costs, whatever the history's
+ * length. */
+static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
+			int64_t last, struct pd_value **out)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->events, &cur);
@@ -228,12 +238,12 @@ int waybill_events(struct cmd_ctx *ctx, const char *number, struct pd_value **ou
 		return rc;
 	unsigned char key[EVENT_KEY_MAX];
 	size_t prefix = strlen(number) + 1;
-	event_key(number, 0, key);
-	MDB_val k = { prefix, key }, v;
+	MDB_val k = { event_key(number, (uint32_t)first, key), key }, v;
 	struct pd_value *list = pd_arr(ctx->a);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != prefix + 4 || memcmp(k.mv_data, key, prefix) != 0)
+		if (k.mv_size != prefix + 4 || memcmp(k.mv_data, key, prefix) != 0 ||
+		    be32_get((const unsigned char *)k.mv_data + prefix) > last)
 			break;
 		struct pd_value *ev;
 		size_t used;
@@ -250,18 +260,46 @@ int waybill_events(struct cmd_ctx *ctx, const char *number, struct pd_value **ou
 	return 0;
 }
 
+/* The page of `limit` events before seq `before` (0: the latest), in order;
+ * *next is the `before` of the page ahead of it, 0 when it starts at the
+ * first event. */
+static int events_page(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
+		       int64_t before, int64_t limit, struct pd_value **out, int64_t *next)
+{
+	int64_t count = 0;
+	pd_map_int(wb, "event_count", &count);
+	int64_t last = before && before <= count ? before - 1 : count;
+	int64_t first = last - limit + 1 > 1 ? last - limit + 1 : 1;
+	*next = first > 1 ? first : 0;
+	return events_range(ctx, number, first, last, out);
+}
+
+int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
+		   struct pd_value **out)
+{
+	int64_t next;
+	return events_page(ctx, number, wb, 0, ctx->cfg->waybill_events_page_max, out, &next);
+}
+
 int cmd_waybill_get(struct cmd_ctx *ctx)
 {
 	const char *number = pd_arg_str(ctx->args, "number");
+	int64_t limit = ctx->cfg->waybill_events_page_max, before = 0, next;
+	pd_arg_int(ctx->args, "events_limit", &limit);
+	pd_arg_int(ctx->args, "events_before", &before);
+	if (limit < 1 || limit > ctx->cfg->waybill_events_page_max)
+		return reply_error(ctx, 400, "argument 'events_limit' must be from 1 to %lld",
+				   (long long)ctx->cfg->waybill_events_page_max);
 	struct pd_value *wb, *events;
 	if (waybill_load(ctx, number, &wb))
 		return PD_EREPLIED;
-	int rc = waybill_events(ctx, number, &events);
+	int rc = events_page(ctx, number, wb, before, limit, &events, &next);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	struct pd_value *out = present(ctx, wb);
 	add_lateness(ctx, wb, out);
 	pd_map_set(ctx->a, out, "events", events);
+	pd_map_set_int(ctx->a, out, "events_next_before", next);
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
 	return 0;

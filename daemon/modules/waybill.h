@@ -7,8 +7,10 @@
 /* Loads a waybill; on failure replies 404 or a store error and returns the
  * LMDB code. */
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
-/* The tracking history in order, as shown in replies. */
-int waybill_events(struct cmd_ctx *ctx, const char *number, struct pd_value **out);
+/* The tracking history in order, as shown in replies: its latest
+ * waybill_events_page_max events (WAYBILL GET pages further back). */
+int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
+		   struct pd_value **out);
 /* Checks id_type / id_last4 arguments (both or neither; 4 characters, never
  * the whole ID number). Replies 400 and returns -1 when wrong. */
 int check_id_args(struct cmd_ctx *ctx);

@@ -7,7 +7,7 @@ import resource
 import time
 import unittest
 
-from harness import DaemonTestCase, create_line, line, next_number
+from harness import DaemonTestCase, create_line, line, next_number, sub_list
 
 
 def create_line_for(promised):
@@ -188,6 +188,42 @@ class Backups(DaemonTestCase):
         self.assertEqual(os.listdir(os.path.join(d.data_dir, "backups")), [])
         self.assertIn("removed the incomplete backup", d.log_text())
         d.stop()
+
+
+
+class LongHistory(DaemonTestCase):
+    create_users = ("op1",)
+    daemon_args = ("--max-events-per-waybill", "1000", "--waybill-events-page-max", "400")
+
+    def test_a_1000_event_waybill_pages_and_is_bounded(self):
+        op = self.conn("op1")
+        n = self.create(op)
+        op.send("".join(line("SCAN", n, "damaged", depot="SH01") + "\r\n" for _ in range(999)))
+        for _ in range(999):
+            self.assertReply(op.read_reply(), 201)
+        # full: refused, nothing written
+        r = self.scan(op, n, "damaged", expect=422)
+        self.assertEqual(r.msg, "waybill %s has 1000 events, the most one may hold "
+                                "(max_events_per_waybill): nothing recorded" % n)
+        # the default page: the latest page_max events, in order
+        r = self.get(op, n)
+        self.assertEqual(r["event_count"], "1000")
+        seqs = [int(e["seq"]) for e in sub_list(r.rec, "events")]
+        self.assertEqual(seqs, list(range(601, 1001)))
+        self.assertEqual(r["events_next_before"], "601")
+        # paging back to the first event
+        got, before = [], 0
+        for _ in range(10):
+            r = op.cmd(line("WAYBILL", "GET", n, events_limit=300, events_before=before or None))
+            self.assertReply(r, 200)
+            got = [int(e["seq"]) for e in sub_list(r.rec, "events")] + got
+            before = int(r["events_next_before"])
+            if not before:
+                break
+        self.assertEqual(got, list(range(1, 1001)))
+        self.assertEqual(sub_list(r.rec, "events")[0]["event"], "created")
+        self.assertReply(op.cmd(line("WAYBILL", "GET", n, events_limit=401)), 400,
+                         "argument 'events_limit' must be from 1 to 400")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ static const struct option_desc options[] = {
 	INT_OPT(list_limit_max, 1, 100000),
 	INT_OPT(max_events_per_waybill, 10, 1000000),
 	INT_OPT(waybill_events_page_max, 10, 100000),
+	INT_OPT(login_free_failures, 1, 1000),
+	INT_OPT(login_max_delay_secs, 1, 86400),
+	INT_OPT(login_lockout_failures, 1, 1000000),
+	INT_OPT(login_lockout_secs, 0, 86400 * 365),
+	INT_OPT(login_failure_window_secs, 1, 86400 * 30),
+	INT_OPT(auth_queue_max, 1, 100000),
 	INT_OPT(same_city_complete_delay_days, 1, 365),
 	INT_OPT(intercity_complete_delay_days, 1, 365),
 	INT_OPT(external_query_due_secs, 60, 86400 * 30),
@@ -118,6 +124,12 @@ void config_default(struct config *c)
 	c->list_limit_max = 1000;
 	c->max_events_per_waybill = 10000;
 	c->waybill_events_page_max = 500;
+	c->login_free_failures = 5;
+	c->login_max_delay_secs = 60;
+	c->login_lockout_failures = 20;
+	c->login_lockout_secs = 3600;
+	c->login_failure_window_secs = 900;
+	c->auth_queue_max = 64;
 	c->same_city_complete_delay_days = 3;
 	c->intercity_complete_delay_days = 7;
 	c->external_query_due_secs = 24 * 3600;

@@ -27,6 +27,14 @@ struct config {
 	int64_t max_events_per_waybill;   /* a longer history is refused */
 	int64_t waybill_events_page_max;  /* events in one WAYBILL GET */
 
+	/* logins (logins.h) */
+	int64_t login_free_failures;       /* failures before the delays start */
+	int64_t login_max_delay_secs;      /* the longest delay between tries */
+	int64_t login_lockout_failures;    /* a user name is locked after these */
+	int64_t login_lockout_secs;        /* for this long; 0: until USER UNLOCK */
+	int64_t login_failure_window_secs; /* older failures are forgotten */
+	int64_t auth_queue_max;            /* logins waiting for the hashing thread */
+
 	/* business rules (domain-rules.md; all defaults, all configurable) */
 	int64_t same_city_complete_delay_days;
 	int64_t intercity_complete_delay_days;

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +27,7 @@
 #include <event2/thread.h>
 
 #include "daemon.h"
+#include "logins.h"
 #include "writer.h"
 
 struct conn {
@@ -41,6 +43,7 @@ struct conn {
 	bool peer_done;     /* the client half-closed: answer what it sent, then close */
 	uint64_t users_seen; /* users_generation when the session was last checked */
 	char peer[64];
+	char addr[48];      /* the peer's address without the port */
 	struct pd_arena arena;
 	struct conn *prev, *next;
 };
@@ -51,6 +54,7 @@ static struct conn *conns;
 static MDB_txn *loop_rtxn;
 static uint64_t next_conn_id = 1;
 static uint64_t jobs_out;
+static uint64_t slow_jobs_out;      /* with the slow thread (hashing, backup) */
 static bool shutting_down;
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
@@ -65,6 +69,14 @@ static bool sweep_out;              /* a SWEEP job is with the writer */
 
 static void process_input(struct conn *c);
 static void due_timer_arm(void);
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 
 static void conn_free(struct conn *c)
 {
@@ -217,6 +229,26 @@ static void session_recheck(struct conn *c)
 	loop_read_end();
 }
 
+/* An AUTH may start hashing: the hashing queue has room (a flood of logins
+ * is shed before the logged-in work of BACKUP and USER PASSWD, which always
+ * queues), and its address and user are within their failed-login limits
+ * (logins.h). Else the refusal is sent and false returned. */
+static bool auth_admit(struct conn *c, const struct pd_value *args, enum pd_framing f)
+{
+	char msg[200];
+	if ((int64_t)slow_jobs_out >= g_config.auth_queue_max) {
+		send_reply(c, f, 503, "busy: too many logins waiting, try again in a moment");
+		return false;
+	}
+	int code = login_begin(&g_config, c->addr, pd_arg_str(args, "user"), monotonic_ms(),
+			       msg, sizeof(msg));
+	if (code) {
+		send_reply(c, f, code, msg);
+		return false;
+	}
+	return true;
+}
+
 /* Handles one parsed request, or defers it (returns false: it stays in the
  * input and is parsed again) when its reply would overtake jobs still out. */
 static bool handle_request(struct conn *c, const struct pd_request *req)
@@ -258,6 +290,8 @@ static bool handle_request(struct conn *c, const struct pd_request *req)
 		run_read_command(c, cmd, args, req->framing);
 		return true;
 	}
+	if (cmd->id == PD_CMD_auth && !auth_admit(c, args, req->framing))
+		return true;
 	struct job *job = job_new();
 	job->conn = c;
 	job->cmd = cmd;
@@ -269,6 +303,7 @@ static bool handle_request(struct conn *c, const struct pd_request *req)
 	jobs_out++;
 	if (cmd->flags & CMD_SLOW) {
 		c->slow_out = true;
+		slow_jobs_out++;
 		slow_submit(job);
 	} else {
 		writer_submit(job);
@@ -292,8 +327,13 @@ static void job_done(struct job *job)
 		return;
 	}
 	c->jobs_out--;
-	if (job->cmd->flags & CMD_SLOW)
+	if (job->cmd->flags & CMD_SLOW) {
 		c->slow_out = false;
+		slow_jobs_out--;
+	}
+	if (job->cmd->id == PD_CMD_auth)
+		login_end(&g_config, c->addr, pd_arg_str(job->args, "user"), job->auth_ok,
+			  monotonic_ms());
 	if (c->dead) {
 		job_free(job);
 		if (!c->jobs_out)
@@ -531,6 +571,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	int port = addr->sa_family == AF_INET ? ntohs(((struct sockaddr_in *)addr)->sin_port)
 					      : ntohs(((struct sockaddr_in6 *)addr)->sin6_port);
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	snprintf(c->addr, sizeof(c->addr), "%s", host);
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev) {
 		evutil_closesocket(fd);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "logins.h"
 
 #define PASSWORD_MIN_BYTES 8
 
@@ -292,6 +293,17 @@ int cmd_user_del(struct cmd_ctx *ctx)
 	if (rc || (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "del", NULL)))
 		return reply_store_error(ctx, rc);
 	reply_ok(ctx, 200, "user %s deleted", name);
+	return 0;
+}
+
+/* Runs on the loop, which owns the failed-login table. */
+int cmd_user_unlock(struct cmd_ctx *ctx)
+{
+	const char *name = pd_arg_str(ctx->args, "name");
+	if (!login_unlock(name))
+		return reply_error(ctx, 404, "no failed logins recorded for '%s'", name);
+	log_msg("info", ctx->sess->conn_id, ctx->sess->user, "login lockout of %s lifted", name);
+	reply_ok(ctx, 200, "failed logins of %s forgotten", name);
 	return 0;
 }
 

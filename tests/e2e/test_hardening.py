@@ -4,10 +4,12 @@ directory."""
 import os
 import re
 import resource
+import socket
+import statistics
 import time
 import unittest
 
-from harness import DaemonTestCase, create_line, line, next_number, sub_list
+from harness import USERS, DaemonTestCase, create_line, line, next_number, sub_list
 
 
 def create_line_for(promised):
@@ -224,6 +226,129 @@ class LongHistory(DaemonTestCase):
         self.assertEqual(sub_list(r.rec, "events")[0]["event"], "created")
         self.assertReply(op.cmd(line("WAYBILL", "GET", n, events_limit=401)), 400,
                          "argument 'events_limit' must be from 1 to 400")
+
+
+
+def timed_auth(port, user, password, source="127.0.0.1"):
+    """(code, seconds) of one AUTH on a fresh connection from source."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    try:
+        t = time.monotonic()
+        s.sendall(("AUTH %s %s\r\n" % (user, password)).encode())
+        data = b""
+        while b"\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return int(data[:3]), time.monotonic() - t
+    finally:
+        s.close()
+
+
+class LoginFlood(DaemonTestCase):
+    create_users = ("op1",)
+
+    def test_a_flood_from_one_address_does_not_delay_another(self):
+        port = self.daemon.port
+        base = statistics.median(timed_auth(port, "op1", USERS["op1"][1])[1] for _ in range(3))
+        flood = []
+        for i in range(100):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(30)
+            s.bind(("127.0.0.2", 0))
+            s.connect(("127.0.0.1", port))
+            s.sendall(("AUTH flood%d wrong-password-%d\r\n" % (i % 7, i)).encode())
+            flood.append(s)
+        code, took = timed_auth(port, "op1", USERS["op1"][1])
+        self.assertEqual(code, 200)
+        codes = []
+        for s in flood:
+            data = b""
+            while b"\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            codes.append(int(data[:3]))
+            s.close()
+        # the flood was shed cheaply, not hashed: at most a few in progress at once
+        self.assertGreater(codes.count(429), 80, codes)
+        self.assertLessEqual(codes.count(401), 10, codes)
+        self.assertLess(took, max(1.0, 8 * base), "login took %.3fs under the flood (alone %.3fs)" % (took, base))
+        # the flooding address waits; the other one does not
+        self.assertEqual(timed_auth(port, "op1", USERS["op1"][1], source="127.0.0.2")[0], 429)
+        self.assertEqual(timed_auth(port, "op1", USERS["op1"][1])[0], 200)
+
+
+class HashingQueue(DaemonTestCase):
+    create_users = ("op1",)
+    daemon_args = ("--auth-queue-max", "2")
+
+    def test_logins_past_the_queue_bound_are_shed(self):
+        port = self.daemon.port
+        flood = []
+        for i in range(40):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(30)
+            s.bind(("127.0.1.%d" % (i + 1), 0))  # many addresses: no per-address bound
+            s.connect(("127.0.0.1", port))
+            s.sendall(("AUTH spread%d wrong-password\r\n" % i).encode())
+            flood.append(s)
+        replies = []
+        for s in flood:
+            data = b""
+            while b"\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            replies.append(data.split(b"\r\n")[0].decode())
+            s.close()
+        busy = [r for r in replies if r.startswith("503 ")]
+        self.assertGreater(len(busy), 20, replies)
+        self.assertEqual(set(busy), {"503 busy: too many logins waiting, try again in a moment"})
+        # a logged-in admin's slow work still queues, and logins work again
+        self.assertReply(self.text("admin").cmd("BACKUP q"), 200)
+
+
+class LoginLimits(DaemonTestCase):
+    create_users = ("op1", "op2")
+    daemon_args = ("--login-free-failures", "100", "--login-lockout-failures", "4",
+                   "--login-lockout-secs", "0")
+
+    def test_unknown_user_and_wrong_password_take_the_same_time(self):
+        port = self.daemon.port
+        wrong = [timed_auth(port, "op1", "not-the-password")[1] for _ in range(3)]
+        unknown = [timed_auth(port, "ghost%d" % i, "not-the-password")[1] for i in range(3)]
+        self.assertEqual(timed_auth(port, "op1", USERS["op1"][1])[0], 200)
+        ratio = statistics.median(unknown) / statistics.median(wrong)
+        self.assertGreater(ratio, 0.5, "unknown %r wrong %r" % (unknown, wrong))
+        self.assertLess(ratio, 2.0, "unknown %r wrong %r" % (unknown, wrong))
+
+    def test_lockout_and_unlock(self):
+        port = self.daemon.port
+        for _ in range(4):
+            self.assertEqual(timed_auth(port, "op2", "not-the-password")[0], 401)
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "op2", USERS["op2"][1])), 429,
+                             "user op2 is locked after 4 failed logins: an admin lifts it with USER UNLOCK")
+        # an unknown name locks the same way: the answer does not tell names apart
+        for _ in range(4):
+            self.assertEqual(timed_auth(port, "nobody-here", "not-the-password")[0], 401)
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "nobody-here", "x")), 429,
+                             "user nobody-here is locked after 4 failed logins: an admin lifts it with USER UNLOCK")
+        admin = self.text("admin")
+        self.assertReply(self.conn("op1").cmd("USER UNLOCK op2"), 403, "USER UNLOCK needs the admin role")
+        self.assertReply(admin.cmd("USER UNLOCK op2"), 200, "failed logins of op2 forgotten")
+        self.assertReply(admin.cmd("USER UNLOCK op2"), 404, "no failed logins recorded for 'op2'")
+        with self.daemon.text() as c:
+            self.assertReply(c.cmd(line("AUTH", "op2", USERS["op2"][1])), 200)
+        self.assertIn("login lockout of op2 lifted", self.daemon.log_text())
 
 
 if __name__ == "__main__":

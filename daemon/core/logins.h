@@ -1,0 +1,38 @@
+/* logins.h — failed-login limits, per client address and per user name.
+ *
+ * Every AUTH asks login_begin() first, on the loop thread, and reports its
+ * end with login_end(). An address or a name with login_free_failures
+ * recent failures waits, before its next try, a delay that doubles with
+ * each further failure (1 s, 2 s, 4 s ... up to login_max_delay_secs); an
+ * address has at most login_free_failures logins being hashed at once, so
+ * one host cannot fill the hashing queue. A name with
+ * login_lockout_failures failures in a row is locked for login_lockout_secs
+ * (0: until an admin lifts it with USER UNLOCK). Unknown names are counted
+ * like known ones: the answers do not tell which names exist. Failures
+ * older than login_failure_window_secs are forgotten, a success clears its
+ * address and its name. Loop thread only; times are monotonic
+ * milliseconds, so CLOCK SET does not move them. */
+#ifndef PD_LOGINS_H
+#define PD_LOGINS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* Entries kept per kind (addresses, names); the stalest is forgotten
+ * first when full. */
+#define LOGIN_TABLE_SIZE 4096
+
+/* 0: go ahead (the try is counted as in progress until login_end());
+ * else 429 with the reason in msg. */
+int login_begin(const struct config *cfg, const char *addr, const char *user,
+		int64_t now_ms, char *msg, size_t cap);
+void login_end(const struct config *cfg, const char *addr, const char *user,
+	       int ok, int64_t now_ms);
+/* Clears a name's failures and lockout. Returns 1 if it had any, else 0. */
+int login_unlock(const char *user);
+/* Forgets everything (tests). */
+void login_reset(void);
+
+#endif

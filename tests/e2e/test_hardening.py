@@ -229,24 +229,35 @@ class LongHistory(DaemonTestCase):
 
 
 
-def timed_auth(port, user, password, source="127.0.0.1"):
-    """(code, seconds) of one AUTH on a fresh connection from source."""
+def connect_from(source, port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(30)
     s.bind((source, 0))
     s.connect(("127.0.0.1", port))
+    return s
+
+
+def first_line(s):
+    """The status line of the first reply on s, then closes s."""
+    data = b""
     try:
-        t = time.monotonic()
-        s.sendall(("AUTH %s %s\r\n" % (user, password)).encode())
-        data = b""
         while b"\n" not in data:
             chunk = s.recv(4096)
             if not chunk:
                 break
             data += chunk
-        return int(data[:3]), time.monotonic() - t
     finally:
         s.close()
+    return data.split(b"\r\n")[0].decode()
+
+
+def timed_auth(port, user, password, source="127.0.0.1"):
+    """(code, seconds) of one AUTH on a fresh connection from source."""
+    s = connect_from(source, port)
+    t = time.monotonic()
+    s.sendall(("AUTH %s %s\r\n" % (user, password)).encode())
+    status = first_line(s)
+    return int(status[:3]), time.monotonic() - t
 
 
 class LoginFlood(DaemonTestCase):
@@ -257,24 +268,12 @@ class LoginFlood(DaemonTestCase):
         base = statistics.median(timed_auth(port, "op1", USERS["op1"][1])[1] for _ in range(3))
         flood = []
         for i in range(100):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.settimeout(30)
-            s.bind(("127.0.0.2", 0))
-            s.connect(("127.0.0.1", port))
+            s = connect_from("127.0.0.2", port)
             s.sendall(("AUTH flood%d wrong-password-%d\r\n" % (i % 7, i)).encode())
             flood.append(s)
         code, took = timed_auth(port, "op1", USERS["op1"][1])
         self.assertEqual(code, 200)
-        codes = []
-        for s in flood:
-            data = b""
-            while b"\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            codes.append(int(data[:3]))
-            s.close()
+        codes = [int(first_line(s)[:3]) for s in flood]
         # the flood was shed cheaply, not hashed: at most a few in progress at once
         self.assertGreater(codes.count(429), 80, codes)
         self.assertLessEqual(codes.count(401), 10, codes)
@@ -292,22 +291,10 @@ class HashingQueue(DaemonTestCase):
         port = self.daemon.port
         flood = []
         for i in range(40):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.settimeout(30)
-            s.bind(("127.0.1.%d" % (i + 1), 0))  # many addresses: no per-address bound
-            s.connect(("127.0.0.1", port))
+            s = connect_from("127.0.1.%d" % (i + 1), port)  # many addresses: no per-address bound
             s.sendall(("AUTH spread%d wrong-password\r\n" % i).encode())
             flood.append(s)
-        replies = []
-        for s in flood:
-            data = b""
-            while b"\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            replies.append(data.split(b"\r\n")[0].decode())
-            s.close()
+        replies = [first_line(s) for s in flood]
         busy = [r for r in replies if r.startswith("503 ")]
         self.assertGreater(len(busy), 20, replies)
         self.assertEqual(set(busy), {"503 busy: too many logins waiting, try again in a moment"})

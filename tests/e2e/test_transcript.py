@@ -329,6 +329,14 @@ def steps():
         S("op1", "MONTHEND", "STATUS", month="2026-02"),
         S("op1", "MONTHEND", "STATUS", month="2025-02"),
         S("op1", "CUSTOMER", "GET", "BETA"),
+        # -- login limits, a page of a waybill's history
+        S("anon", "AUTH", "ghost", "wrong-password"),
+        S("op1", "USER", "UNLOCK", "ghost"),
+        S("admin", "USER", "UNLOCK", "ghost"),
+        S("admin", "USER", "UNLOCK", "ghost"),
+        S("op1", "WAYBILL", "GET", WB1, events_limit=1),
+        S("op1", "WAYBILL", "GET", WB1, events_limit=1, events_before=2),
+        S("op1", "WAYBILL", "GET", WB1, events_limit=0),
         # -- backup, malformed requests, the end of a session
         S("admin", "BACKUP", "golden"),
         S("admin", "BACKUP", "golden"),

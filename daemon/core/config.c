@@ -39,6 +39,7 @@ static const struct option_desc options[] = {
 	INT_OPT(waybill_events_page_max, 10, 100000),
 	INT_OPT(login_free_failures, 1, 1000),
 	INT_OPT(login_max_delay_secs, 1, 86400),
+	INT_OPT(login_concurrent_per_address, 1, 100000),
 	INT_OPT(login_lockout_failures, 1, 1000000),
 	INT_OPT(login_lockout_secs, 0, 86400 * 365),
 	INT_OPT(login_failure_window_secs, 1, 86400 * 30),
@@ -126,6 +127,7 @@ void config_default(struct config *c)
 	c->waybill_events_page_max = 500;
 	c->login_free_failures = 5;
 	c->login_max_delay_secs = 60;
+	c->login_concurrent_per_address = 16;
 	c->login_lockout_failures = 20;
 	c->login_lockout_secs = 3600;
 	c->login_failure_window_secs = 900;

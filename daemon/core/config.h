@@ -30,6 +30,7 @@ struct config {
 	/* logins (logins.h) */
 	int64_t login_free_failures;       /* failures before the delays start */
 	int64_t login_max_delay_secs;      /* the longest delay between tries */
+	int64_t login_concurrent_per_address; /* logins being hashed at once */
 	int64_t login_lockout_failures;    /* a user name is locked after these */
 	int64_t login_lockout_secs;        /* for this long; 0: until USER UNLOCK */
 	int64_t login_failure_window_secs; /* older failures are forgotten */

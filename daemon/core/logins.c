@@ -91,7 +91,7 @@ int login_begin(const struct config *cfg, const char *addr, const char *user,
 			 user, (long long)u->failures);
 		return 429;
 	}
-	if (a && a->inflight >= cfg->login_free_failures) {
+	if (a && a->inflight >= cfg->login_concurrent_per_address) {
 		snprintf(msg, cap, "too many logins in progress from %s: try again in 1 s", addr);
 		return 429;
 	}

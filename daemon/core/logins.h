@@ -4,8 +4,8 @@
  * end with login_end(). An address or a name with login_free_failures
  * recent failures waits, before its next try, a delay that doubles with
  * each further failure (1 s, 2 s, 4 s ... up to login_max_delay_secs); an
- * address has at most login_free_failures logins being hashed at once, so
- * one host cannot fill the hashing queue. A name with
+ * address has at most login_concurrent_per_address logins being hashed at
+ * once, so one host cannot fill the hashing queue. A name with
  * login_lockout_failures failures in a row is locked for login_lockout_secs
  * (0: until an admin lifts it with USER UNLOCK). Unknown names are counted
  * like known ones: the answers do not tell which names exist. Failures

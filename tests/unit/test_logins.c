@@ -20,6 +20,7 @@ static int setup(void **state)
 	config_default(&cfg);
 	cfg.login_free_failures = 3;
 	cfg.login_max_delay_secs = 8;
+	cfg.login_concurrent_per_address = 3;
 	cfg.login_lockout_failures = 6;
 	cfg.login_lockout_secs = 100;
 	cfg.login_failure_window_secs = 1000;

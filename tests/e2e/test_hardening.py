@@ -262,7 +262,7 @@ def timed_auth(port, user, password, source="127.0.0.1"):
 
 class LoginFlood(DaemonTestCase):
     create_users = ("op1",)
-    daemon_args = ("--login-concurrent-per-address", "4")
+    daemon_args = ("--login-concurrent-per-address", "4", "--login-free-failures", "3")
 
     def test_a_flood_from_one_address_does_not_delay_another(self):
         port = self.daemon.port

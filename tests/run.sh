@@ -1,6 +1,6 @@
 #!/bin/sh
-# run.sh — every test of parceldesk: unit tests (cmocka), the parser fuzz
-# target for a bounded number of runs, and the end-to-end suite against a
+# run.sh — every test of parceldesk: unit tests (cmocka), the fuzz targets
+# briefly (the parser for a number of runs, the store for 20 s), and the end-to-end suite against a
 # real daemon — all built with -Werror under AddressSanitizer and
 # UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
 set -u
@@ -58,6 +58,19 @@ else
 	tail -n 40 "$log"
 	failed=$((failed + 1))
 fi
+
+echo "== fuzz: command sequences against a store"
+storedir=$(mktemp -d)
+cp tests/fuzz/corpus_store/* "$storedir"/ 2>/dev/null
+if $B/fuzz_store -max_total_time=${FUZZ_STORE_SECS:-20} -max_len=8192 "$storedir" >"$log" 2>&1; then
+	echo "ok fuzz_store: $(grep -o 'Done [0-9]* runs.*' "$log")"
+	passed=$((passed + 1))
+else
+	echo "FAIL fuzz_store"
+	grep -v '^20[0-9][0-9]-' "$log" | tail -n 40
+	failed=$((failed + 1))
+fi
+rm -rf "$storedir"
 
 echo "== end-to-end"
 /usr/bin/python3 tests/e2e/run_e2e.py --daemon $B/parceldeskd --client $B/parceldesk >"$log" 2>&1

@@ -1,8 +1,8 @@
 #!/bin/sh
 # run.sh — every test of parceldesk: unit tests (cmocka), the fuzz targets
-# briefly (the parser for a number of runs, the store for 20 s), and the end-to-end suite against a
-# real daemon — all built with -Werror under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
+# briefly (the parser for a number of runs, the store for 20 s), and the
+# end-to-end suite against a real daemon — all built with -Werror under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 sh contrib/deps.sh test || exit 1

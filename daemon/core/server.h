@@ -1,4 +1,4 @@
-/* server.h — the event loop: listener, connections, framing, dispatch. */
+/* server.h — the event loop's frame: listener, signals, the due-time timer. */
 #ifndef PD_SERVER_H
 #define PD_SERVER_H
 

@@ -17,8 +17,11 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <time.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -51,13 +54,20 @@ struct conn {
 	struct event *resume;   /* runs the rest of the input after a yield */
 	struct session sess;
 	unsigned jobs_out;      /* jobs with the writer or the slow thread */
+	size_t job_bytes;       /* what those jobs hold (requests and replies) */
 	bool slow_out;          /* one of them is a slow job (AUTH, BACKUP) */
 	bool closing;           /* close once the output is flushed */
 	bool dead;              /* socket gone while a job is out: free on return */
 	bool skipping_line;     /* discarding an oversized text line up to its LF */
 	bool read_paused;       /* back-pressure: too many unsent replies */
 	bool peer_done;         /* the client half-closed: answer what it sent, then close */
+	bool local_admin;       /* came in on the admin socket: no limits */
 	size_t line_scanned;    /* bytes of the input known to hold no LF */
+	struct event *deadline; /* the login and request deadlines */
+	int64_t accepted_ms;    /* monotonic */
+	int64_t request_ms;     /* a request began arriving; 0 when none is partial */
+	unsigned char addr[16]; /* the peer's address, for the per-address limit */
+	int family;
 	struct pending pending;
 	char peer[64];
 	struct pd_arena arena;  /* the pending request; reset after each */
@@ -70,13 +80,36 @@ static struct conn *conns;
 static uint64_t next_conn_id = 1;
 static unsigned long jobs_out;
 static bool stopping;
+static struct event *trim_timer; /* gives freed buffers back to the system */
 
 static void process_input(struct conn *c);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
 
 void conn_setup(struct event_base *b, void (*timers_changed)(void))
 {
 	base = b;
 	on_timers_changed = timers_changed;
+	trim_timer = evtimer_new(base, on_trim, NULL);
+#ifdef __GLIBC__
+	/* A fixed threshold: buffers this large are mapped and unmapped on
+	 * free. glibc's default threshold rises after such a free, after which
+	 * big reply buffers stay in the heap for the process's life. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 }
 
 unsigned long conn_jobs_out(void)
@@ -96,26 +129,17 @@ static void conn_free(struct conn *c)
 		bufferevent_free(c->bev);
 	if (c->resume)
 		event_free(c->resume);
+	if (c->deadline)
+		event_free(c->deadline);
 	pd_arena_free(&c->arena);
 	g_stats.connections_current--;
 	free(c);
-}
-
-/* Closes now, or later when a job is still out (the job's reply must find
- * the struct). */
-static void conn_close(struct conn *c, const char *why)
-{
-	log_msg("info", c->id, c->sess.user, "close %s: %s", c->peer, why);
-	if (c->jobs_out) {
-		c->dead = true;
-		if (c->bev) {
-			bufferevent_free(c->bev);
-			c->bev = NULL;
-		}
-		event_del(c->resume);
-		return;
+	/* what a connection held goes back to the system, once a second at
+	 * most however many close */
+	if (trim_timer && !evtimer_pending(trim_timer, NULL)) {
+		struct timeval later = { 1, 0 };
+		evtimer_add(trim_timer, &later);
 	}
-	conn_free(c);
 }
 
 static void count_reply(int code)
@@ -134,13 +158,102 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
 	evbuffer_add(bufferevent_get_output(c->bev), out.data, out.len);
 	count_reply(rep->code);
 	/* one huge reply must not pin its buffer for the daemon's life */
-	if (out.cap > (1u << 20))
+	if (out.cap > 65536)
 		pd_buf_free(&out);
+}
+
+/* Closes now, or later when a job is still out (the job's reply must find
+ * the struct). */
+static void conn_close(struct conn *c, const char *why)
+{
+	log_msg("info", c->id, c->sess.user, "close %s: %s", c->peer, why);
+	if (c->jobs_out) {
+		c->dead = true;
+		if (c->bev) {
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
+		event_del(c->resume);
+		event_del(c->deadline);
+		return;
+	}
+	conn_free(c);
+}
+
+/* The earliest of the connection's deadlines: logging in (a stranger may
+ * not hold a connection for long) and completing a request it started (a
+ * client trickling a byte a second holds nothing for long). */
+static void deadline_arm(struct conn *c)
+{
+	int64_t at = 0;
+	if (c->sess.role == ROLE_NONE && !c->local_admin)
+		at = c->accepted_ms + g_config.login_timeout_secs * 1000;
+	if (c->request_ms) {
+		int64_t req = c->request_ms + g_config.request_timeout_secs * 1000;
+		at = at && at < req ? at : req;
+	}
+	if (!at) {
+		event_del(c->deadline);
+		return;
+	}
+	int64_t wait = at - mono_ms();
+	if (wait < 0)
+		wait = 0;
+	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+	evtimer_add(c->deadline, &tv);
+}
+
+/* Ends a connection that missed a deadline: a 408 in the framing of what it
+ * sent, then close once that is out; a client that does not read it is cut
+ * after a short write timeout, not the idle one. */
+static void conn_expire(struct conn *c, const char *why)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	unsigned char first = 0;
+	evbuffer_copyout(in, &first, 1);
+	struct pd_reply rep = { .code = 408, .msg = why };
+	conn_reply(c, pd_is_msgpack_start(first) ? PD_FRAMING_MSGPACK : PD_FRAMING_TEXT, &rep);
+	log_msg("info", c->id, c->sess.user, "%s: %s", c->peer, why);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_disable(c->bev, EV_READ);
+	c->closing = true;
+	c->request_ms = 0;
+	struct timeval cut = { 5, 0 };
+	bufferevent_set_timeouts(c->bev, NULL, &cut);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	struct conn *c = arg;
+	if (c->dead || c->closing)
+		return;
+	int64_t now = mono_ms();
+	char msg[96];
+	if (c->sess.role == ROLE_NONE && !c->local_admin &&
+	    now >= c->accepted_ms + g_config.login_timeout_secs * 1000) {
+		if (c->slow_out) { /* a login under way decides */
+			struct timeval again = { 0, 100000 };
+			evtimer_add(c->deadline, &again);
+			return;
+		}
+		snprintf(msg, sizeof(msg), "not logged in within %lld s",
+			 (long long)g_config.login_timeout_secs);
+		conn_expire(c, msg);
+	} else if (c->request_ms && now >= c->request_ms + g_config.request_timeout_secs * 1000) {
+		snprintf(msg, sizeof(msg), "request not completed within %lld s",
+			 (long long)g_config.request_timeout_secs);
+		conn_expire(c, msg);
+	} else {
+		deadline_arm(c);
+	}
 }
 
 static void apply_effects(struct conn *c, const struct cmd_effects *fx)
 {
 	dispatch_apply(&c->sess, fx);
+	if (fx->logged_in)
+		deadline_arm(c);
 	if (fx->close_after)
 		c->closing = true;
 	if (fx->timers_changed)
@@ -171,6 +284,8 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 	job->framing = f;
 	job->sess = c->sess;
 	job->now = clock_now();
+	job->held = job->arena.used_bytes;
+	c->job_bytes += job->held;
 	c->jobs_out++;
 	jobs_out++;
 	if (adm->cmd->flags & CMD_WRITE) {
@@ -225,6 +340,7 @@ void conn_job_done(struct job *job)
 	struct conn *c = job->conn;
 	jobs_out--;
 	c->jobs_out--;
+	c->job_bytes -= job->held;
 	if (job->cmd->flags & CMD_SLOW)
 		c->slow_out = false;
 	if (job->fx.timers_changed)
@@ -369,10 +485,29 @@ static int take_request(struct conn *c, struct evbuffer *in)
 					  : take_text_line(c, in, len);
 }
 
+/* Starts the request deadline when the input ends in part of a request
+ * (or in an oversized line being skipped), and stops it when a request was
+ * complete. */
+static void request_deadline(struct conn *c, bool starved)
+{
+	bool partial = starved && !c->read_paused &&
+		       (c->skipping_line || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0);
+	if (partial == (c->request_ms != 0))
+		return;
+	c->request_ms = partial ? mono_ms() : 0;
+	deadline_arm(c);
+}
+
+/* What one connection may make the daemon hold before it stops reading
+ * it: replies not yet sent plus the requests of its jobs out. A stranger
+ * gets far less than a logged-in user. (The input holds at most one
+ * request more: its read watermark.) */
 static bool output_full(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) >
-	       (size_t)g_config.max_output_bytes;
+	int64_t budget = c->sess.role == ROLE_NONE ? g_config.max_output_bytes_before_login
+						   : g_config.max_output_bytes;
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) + c->job_bytes >
+	       (size_t)budget;
 }
 
 static void process_input(struct conn *c)
@@ -383,6 +518,7 @@ static void process_input(struct conn *c)
 	bool snapshot = (evbuffer_get_length(in) > 0 || c->pending.state != PENDING_NONE) &&
 			loop_read_begin(&snap) == 0;
 	int budget = REQS_PER_EVENT;
+	bool starved = false, took = false;
 	while (!c->closing && !stopping) {
 		if (output_full(c)) {
 			/* back-pressure: stop reading until the client reads */
@@ -390,8 +526,13 @@ static void process_input(struct conn *c)
 			c->read_paused = true;
 			break;
 		}
-		if (c->pending.state == PENDING_NONE && !take_request(c, in))
-			break;
+		if (c->pending.state == PENDING_NONE) {
+			if (!take_request(c, in)) {
+				starved = true;
+				break;
+			}
+			took = true;
+		}
 		if (c->pending.state != PENDING_NONE && !run_pending(c))
 			break; /* it waits for the jobs ahead */
 		if (--budget == 0) {
@@ -401,6 +542,12 @@ static void process_input(struct conn *c)
 	}
 	if (snapshot)
 		loop_read_end();
+	if (took && c->request_ms) {
+		c->request_ms = 0; /* a request arrived whole: the clock starts again */
+		deadline_arm(c);
+	}
+	if (!c->closing)
+		request_deadline(c, starved);
 	bool drained = c->peer_done && !c->jobs_out && c->pending.state == PENDING_NONE &&
 		       evbuffer_get_length(in) == 0;
 	if ((c->closing || drained) && !c->jobs_out &&
@@ -461,6 +608,10 @@ static void peer_name(const struct sockaddr *addr, char *out, size_t cap)
 {
 	char host[48] = "?";
 	int port = 0;
+	if (addr->sa_family == AF_UNIX) {
+		snprintf(out, cap, "admin-socket");
+		return;
+	}
 	if (addr->sa_family == AF_INET) {
 		const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
 		evutil_inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
@@ -473,16 +624,51 @@ static void peer_name(const struct sockaddr *addr, char *out, size_t cap)
 	snprintf(out, cap, "%s:%d", host, port);
 }
 
-void conn_accept(evutil_socket_t fd, const struct sockaddr *addr)
+/* The address bytes of an IPv4 or IPv6 peer (16 bytes, zero-padded). */
+static void peer_addr(const struct sockaddr *addr, unsigned char out[16])
 {
-	if ((int64_t)g_stats.connections_current >= g_config.max_connections) {
-		static const char msg[] = "429 too many connections\r\n";
-		g_stats.connections_rejected++;
-		g_stats.errors_by_code[429]++;
-		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			(void)0;
-		evutil_closesocket(fd);
-		return;
+	memset(out, 0, 16);
+	if (addr->sa_family == AF_INET)
+		memcpy(out, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	else if (addr->sa_family == AF_INET6)
+		memcpy(out, &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
+}
+
+/* Refuses a connection before it is one: always a text line, since no
+ * request has chosen a framing yet. */
+static void refuse_accept(evutil_socket_t fd, const char *line)
+{
+	g_stats.connections_rejected++;
+	g_stats.errors_by_code[429]++;
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		(void)0; /* it is closed either way */
+	evutil_closesocket(fd);
+}
+
+/* Connections open from one address. A scan: there are at most
+ * max_connections, and an accept is rare next to a request. */
+static int64_t connections_from(int family, const unsigned char a[16])
+{
+	int64_t n = 0;
+	for (struct conn *c = conns; c; c = c->next)
+		if (!c->dead && c->family == family && !memcmp(c->addr, a, 16))
+			n++;
+	return n;
+}
+
+void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin)
+{
+	unsigned char a[16];
+	peer_addr(addr, a);
+	if (!local_admin) {
+		if ((int64_t)g_stats.connections_current >= g_config.max_connections) {
+			refuse_accept(fd, "429 too many connections\r\n");
+			return;
+		}
+		if (connections_from(addr->sa_family, a) >= g_config.max_connections_per_address) {
+			refuse_accept(fd, "429 too many connections from this address\r\n");
+			return;
+		}
 	}
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -491,22 +677,30 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr)
 	}
 	c->id = next_conn_id++;
 	c->sess.conn_id = c->id;
+	c->local_admin = local_admin;
+	c->family = addr->sa_family;
+	memcpy(c->addr, a, 16);
+	c->accepted_ms = mono_ms();
 	pd_arena_init(&c->arena);
 	peer_name(addr, c->peer, sizeof(c->peer));
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(base, -1, 0, on_resume, c);
-	if (!c->bev || !c->resume) {
+	c->deadline = evtimer_new(base, on_deadline, c);
+	if (!c->bev || !c->resume || !c->deadline) {
 		if (c->bev)
 			bufferevent_free(c->bev);
 		else
 			evutil_closesocket(fd);
 		if (c->resume)
 			event_free(c->resume);
+		if (c->deadline)
+			event_free(c->deadline);
 		free(c);
 		return;
 	}
 	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!local_admin)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
@@ -523,6 +717,7 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr)
 	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	deadline_arm(c);
 	log_msg("info", c->id, NULL, "accept %s", c->peer);
 }
 
@@ -536,6 +731,9 @@ void conn_stop_reading(void)
 
 void conn_free_all(void)
 {
+	if (trim_timer)
+		event_free(trim_timer);
+	trim_timer = NULL;
 	while (conns)
 		conn_free(conns);
 }

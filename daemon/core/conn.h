@@ -14,8 +14,10 @@
  * command run in the loop, or a job of a connection, set a due time. */
 void conn_setup(struct event_base *base, void (*timers_changed)(void));
 
-/* Takes an accepted socket (closed on failure). */
-void conn_accept(evutil_socket_t fd, const struct sockaddr *addr);
+/* Takes an accepted socket (closed on failure). A connection on the local
+ * admin socket is exempt from the connection limits and the login
+ * deadline. */
+void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin);
 
 /* A job of a connection came back from the writer or the slow thread. */
 void conn_job_done(struct job *job);

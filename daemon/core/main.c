@@ -96,6 +96,8 @@ int main(int argc, char **argv)
 	int rc = modules_setup(&g_config);
 	if (rc)
 		return rc;
+	if (server_fd_limit() < 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	log_open(g_config.log_syslog);
 	g_stats.started_at = (int64_t)time(NULL); /* real time: uptime ignores CLOCK SET */

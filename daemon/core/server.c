@@ -4,8 +4,14 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -16,16 +22,119 @@
 
 static struct event_base *base;
 static struct evconnlistener *listener;
+static struct evconnlistener *admin_listener; /* the local admin socket */
 static bool shutting_down;
+static struct event *accept_backoff; /* listeners paused: out of descriptors */
+static int reserve_fd = -1;          /* freed to turn a client away then */
+static uint64_t refused_no_fd;       /* clients turned away meanwhile */
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
 static bool sweep_out;              /* a SWEEP job is with the writer */
+
+/* Descriptors the daemon needs besides its connections: listeners, the
+ * log, LMDB, the loop's and threads' own, the reserve. */
+#define FD_OVERHEAD 64
+
+int server_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)g_config.max_connections + FD_OVERHEAD;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return 0;
+	}
+	fprintf(stderr, "parceldeskd: max_connections %lld needs %llu open files, but the "
+		"limit is %llu (hard limit %llu): raise it (ulimit -n, systemd LimitNOFILE=) "
+		"or lower max_connections\n",
+		(long long)g_config.max_connections, (unsigned long long)need,
+		(unsigned long long)rl.rlim_cur,
+		(unsigned long long)rl.rlim_max);
+	return -1;
+}
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		      struct sockaddr *addr, int socklen, void *arg)
 {
 	(void)l; (void)socklen; (void)arg;
-	conn_accept(fd, addr);
+	if (refused_no_fd) {
+		log_msg("info", 0, NULL, "descriptors free again: accepting (%llu clients "
+			"were turned away meanwhile)", (unsigned long long)refused_no_fd);
+		refused_no_fd = 0;
+	}
+	conn_accept(fd, addr, l == admin_listener);
+}
+
+static void on_accept_backoff(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (shutting_down)
+		return;
+	evconnlistener_enable(listener);
+	if (admin_listener)
+		evconnlistener_enable(admin_listener);
+}
+
+/* Out of descriptors (EMFILE, ENFILE): the waiting client would hang and
+ * the listener fire again at once, for ever. Free the reserve descriptor,
+ * take the client and close it with a 503, pause accepting a moment, and
+ * say so once, not once per try. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	if (err != EMFILE && err != ENFILE) {
+		log_msg("warn", 0, NULL, "accept: %s", strerror(err));
+		return;
+	}
+	if (!refused_no_fd)
+		log_msg("error", 0, NULL, "out of descriptors (%s): turning new clients away "
+			"until connections close", strerror(err));
+	refused_no_fd++;
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+	}
+	int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		static const char msg[] = "503 out of descriptors, try again later\r\n";
+		g_stats.connections_rejected++;
+		g_stats.errors_by_code[503]++;
+		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0;
+		close(fd);
+	}
+	evconnlistener_disable(listener);
+	if (admin_listener)
+		evconnlistener_disable(admin_listener);
+	struct timeval pause = { 0, 200000 };
+	evtimer_add(accept_backoff, &pause);
+}
+
+/* The local admin socket: only who may open the file (mode 0600, the
+ * daemon's user) can connect, and its connections are not counted against
+ * any connection limit, so an administrator always gets in. */
+static struct evconnlistener *admin_listen(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return NULL;
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path); /* left by a daemon that did not stop cleanly */
+	mode_t old = umask(0077);
+	struct evconnlistener *l = evconnlistener_new_bind(base, on_accept, NULL,
+							   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+							   (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	return l;
 }
 
 /* One timer for every due time in the store: it is set to the earliest
@@ -99,6 +208,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	shutting_down = true;
 	event_del(due_timer);
 	evconnlistener_disable(listener);
+	if (admin_listener)
+		evconnlistener_disable(admin_listener);
 	conn_stop_reading();
 	struct timeval tick = { 0, 10000 };
 	shutdown_timer = event_new(base, -1, EV_PERSIST, on_shutdown_tick, NULL);
@@ -118,13 +229,27 @@ int server_run(void)
 		return 1;
 	}
 	listener = evconnlistener_new_bind(base, on_accept, NULL,
-					   LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 1024,
+					   LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
 					   (struct sockaddr *)&ss, sslen);
 	if (!listener) {
 		log_msg("error", 0, NULL, "cannot listen on %s: %s", g_config.listen,
 			strerror(errno));
 		return 1;
 	}
+	if (g_config.admin_socket[0]) {
+		admin_listener = admin_listen(g_config.admin_socket);
+		if (!admin_listener) {
+			log_msg("error", 0, NULL, "cannot listen on %s: %s", g_config.admin_socket,
+				strerror(errno));
+			evconnlistener_free(listener);
+			return 1;
+		}
+	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	accept_backoff = evtimer_new(base, on_accept_backoff, NULL);
+	evconnlistener_set_error_cb(listener, on_accept_error);
+	if (admin_listener)
+		evconnlistener_set_error_cb(admin_listener, on_accept_error);
 	conn_setup(base, due_timer_arm);
 	if (workers_start(base, job_done) < 0) {
 		log_msg("error", 0, NULL, "cannot start the writer");
@@ -136,7 +261,8 @@ int server_run(void)
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
-	log_msg("info", 0, NULL, "listening on %s, data in %s", g_config.listen,
+	log_msg("info", 0, NULL, "listening on %s%s%s, data in %s", g_config.listen,
+		admin_listener ? ", admin socket " : "", g_config.admin_socket,
 		g_config.data_dir);
 
 	event_base_dispatch(base);
@@ -145,6 +271,13 @@ int server_run(void)
 	conn_free_all();
 	loop_read_close();
 	evconnlistener_free(listener);
+	if (admin_listener) {
+		evconnlistener_free(admin_listener);
+		unlink(g_config.admin_socket);
+	}
+	event_free(accept_backoff);
+	if (reserve_fd >= 0)
+		close(reserve_fd);
 	event_free(sigterm);
 	event_free(sigint);
 	if (shutdown_timer)

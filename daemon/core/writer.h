@@ -24,6 +24,7 @@ struct job {
 	enum pd_framing framing;
 	struct session sess;
 	int64_t now;
+	size_t held;              /* counted against its connection's budget */
 	/* results */
 	int code;
 	struct pd_buf out;        /* the rendered reply */

@@ -13,6 +13,9 @@ struct config {
 	char timezone[64];       /* IANA zone the depot's times are shown in */
 	char admin_password_file[512];
 	char admin_socket[108];  /* a local socket exempt from connection limits */
+	char tls_cert[512];      /* PEM chain: TLS on the same port when set */
+	char tls_key[512];
+	char tls_ca[512];        /* client certificates signed by it are required */
 	char log_syslog;         /* also log to syslog */
 	char enable_test_clock;  /* allow CLOCK SET (tests only) */
 

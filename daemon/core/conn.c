@@ -30,6 +30,7 @@
 #include <event2/bufferevent.h>
 
 #include "dispatch.h"
+#include "tls.h"
 
 /* Writes one connection may have with the writer at once. */
 #define MAX_WRITES_OUT_PER_CONN 256
@@ -50,7 +51,10 @@ struct pending {
 
 struct conn {
 	uint64_t id;
-	struct bufferevent *bev;
+	struct bufferevent *bev;   /* NULL until the first byte chose TLS or not */
+	struct event *sniff;       /* waits for that byte */
+	evutil_socket_t fd;
+	bool tls;
 	struct event *resume;   /* runs the rest of the input after a yield */
 	struct session sess;
 	unsigned jobs_out;      /* jobs with the writer or the slow thread */
@@ -63,6 +67,7 @@ struct conn {
 	bool peer_done;         /* the client half-closed: answer what it sent, then close */
 	bool local_admin;       /* came in on the admin socket: no limits */
 	size_t line_scanned;    /* bytes of the input known to hold no LF */
+	struct pd_mp_scan frame; /* how much of a msgpack frame has come */
 	struct event *deadline; /* the login and request deadlines */
 	int64_t accepted_ms;    /* monotonic */
 	int64_t request_ms;     /* a request began arriving; 0 when none is partial */
@@ -117,6 +122,23 @@ unsigned long conn_jobs_out(void)
 	return jobs_out;
 }
 
+/* Frees a connection's socket, events and memory. */
+static void release(struct conn *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	else
+		evutil_closesocket(c->fd);
+	if (c->sniff)
+		event_free(c->sniff);
+	if (c->resume)
+		event_free(c->resume);
+	if (c->deadline)
+		event_free(c->deadline);
+	pd_arena_free(&c->arena);
+	free(c);
+}
+
 static void conn_free(struct conn *c)
 {
 	if (c->prev)
@@ -125,15 +147,8 @@ static void conn_free(struct conn *c)
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	if (c->bev)
-		bufferevent_free(c->bev);
-	if (c->resume)
-		event_free(c->resume);
-	if (c->deadline)
-		event_free(c->deadline);
-	pd_arena_free(&c->arena);
+	release(c);
 	g_stats.connections_current--;
-	free(c);
 	/* what a connection held goes back to the system, once a second at
 	 * most however many close */
 	if (trim_timer && !evtimer_pending(trim_timer, NULL)) {
@@ -208,6 +223,10 @@ static void deadline_arm(struct conn *c)
  * after a short write timeout, not the idle one. */
 static void conn_expire(struct conn *c, const char *why)
 {
+	if (!c->bev) { /* it never sent a byte */
+		conn_close(c, why);
+		return;
+	}
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	unsigned char first = 0;
 	evbuffer_copyout(in, &first, 1);
@@ -427,13 +446,17 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 	size_t max = (size_t)g_config.max_frame_bytes;
 	size_t avail = len < max ? len : max;
 	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)avail);
-	struct pd_value *v;
-	size_t used;
-	enum pd_unpack_status st = pd_value_unpack(&c->arena, buf, avail, &used, &v);
-	if (st == PD_UNPACK_INCOMPLETE && len < max) {
-		pd_arena_reset(&c->arena);
+	if (c->frame.pos == 0 && c->frame.left[0] == 0)
+		pd_mp_scan_init(&c->frame);
+	/* decoded only once it is whole: a trickled frame is looked at once */
+	enum pd_unpack_status st = pd_mp_scan(&c->frame, buf, avail);
+	if (st == PD_UNPACK_INCOMPLETE && len < max)
 		return 0;
-	}
+	struct pd_value *v = NULL;
+	size_t used = 0;
+	if (st == PD_UNPACK_OK)
+		st = pd_value_unpack(&c->arena, buf, c->frame.pos, &used, &v);
+	memset(&c->frame, 0, sizeof(c->frame));
 	struct pending *p = &c->pending;
 	if (st != PD_UNPACK_OK) {
 		char msg[96];
@@ -600,7 +623,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(c->bev, EV_READ);
 		process_input(c);
 	} else if (what & BEV_EVENT_ERROR) {
-		conn_close(c, strerror(EVUTIL_SOCKET_ERROR()));
+		const char *tls = c->tls ? tls_error(c->bev) : NULL;
+		conn_close(c, tls ? tls : strerror(EVUTIL_SOCKET_ERROR()));
 	}
 }
 
@@ -656,6 +680,48 @@ static int64_t connections_from(int family, const unsigned char a[16])
 	return n;
 }
 
+static void conn_start(struct conn *c)
+{
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	/* stop reading a client that sends far ahead of its replies */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+				 (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096));
+	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)g_config.max_output_bytes / 2, 0);
+	/* idle both ways: a client that neither sends nor reads its replies
+	 * (reading is paused by back-pressure) is closed too */
+	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* The first byte has come (peeked, not read): a TLS handshake, or a request
+ * in clear. */
+static void on_sniff(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct conn *c = arg;
+	unsigned char first;
+	ssize_t n = recv(fd, &first, 1, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(c->sniff, NULL);
+		return;
+	}
+	if (n <= 0) {
+		conn_close(c, n == 0 ? "client closed" : strerror(errno));
+		return;
+	}
+	event_free(c->sniff);
+	c->sniff = NULL;
+	c->tls = first == TLS_RECORD_HANDSHAKE;
+	c->bev = c->tls ? tls_bufferevent(base, fd)
+			: bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	conn_start(c);
+}
+
 void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin)
 {
 	unsigned char a[16];
@@ -683,19 +749,16 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 	c->accepted_ms = mono_ms();
 	pd_arena_init(&c->arena);
 	peer_name(addr, c->peer, sizeof(c->peer));
-	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->fd = fd;
+	/* with TLS on, the first byte says which this connection speaks */
+	if (tls_enabled() && !local_admin)
+		c->sniff = event_new(base, fd, EV_READ, on_sniff, c);
+	else
+		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(base, -1, 0, on_resume, c);
 	c->deadline = evtimer_new(base, on_deadline, c);
-	if (!c->bev || !c->resume || !c->deadline) {
-		if (c->bev)
-			bufferevent_free(c->bev);
-		else
-			evutil_closesocket(fd);
-		if (c->resume)
-			event_free(c->resume);
-		if (c->deadline)
-			event_free(c->deadline);
-		free(c);
+	if ((!c->bev && !c->sniff) || !c->resume || !c->deadline) {
+		release(c);
 		return;
 	}
 	int one = 1;
@@ -707,16 +770,10 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 	conns = c;
 	g_stats.connections_total++;
 	g_stats.connections_current++;
-	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	/* stop reading a client that sends far ahead of its replies */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-				 (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096));
-	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)g_config.max_output_bytes / 2, 0);
-	/* idle both ways: a client that neither sends nor reads its replies
-	 * (reading is paused by back-pressure) is closed too */
-	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->bev)
+		conn_start(c);
+	else
+		event_add(c->sniff, NULL);
 	deadline_arm(c);
 	log_msg("info", c->id, NULL, "accept %s", c->peer);
 }
@@ -727,6 +784,8 @@ void conn_stop_reading(void)
 	for (struct conn *c = conns; c; c = c->next)
 		if (c->bev)
 			bufferevent_disable(c->bev, EV_READ);
+		else if (c->sniff)
+			event_del(c->sniff);
 }
 
 void conn_free_all(void)

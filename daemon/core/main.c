@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "server.h"
+#include "tls.h"
 
 static void usage(FILE *f)
 {
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
 	int rc = modules_setup(&g_config);
 	if (rc)
 		return rc;
-	if (server_fd_limit() < 0)
+	if (server_fd_limit() < 0 || tls_setup() < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	log_open(g_config.log_syslog);
@@ -111,5 +112,6 @@ int main(int argc, char **argv)
 	}
 	rc = server_run();
 	store_close(&g_store);
+	tls_teardown();
 	return rc;
 }

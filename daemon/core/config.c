@@ -31,6 +31,7 @@ static const struct option_desc options[] = {
 	STR_OPT(tls_ca),
 	FLAG_OPT(log_syslog),
 	FLAG_OPT(enable_test_clock),
+	FLAG_OPT(tls_required),
 	INT_OPT(max_line_bytes, 256, 16 << 20),
 	INT_OPT(max_frame_bytes, 256, 64 << 20),
 	INT_OPT(max_connections, 1, 1000000),
@@ -292,6 +293,10 @@ int config_validate(const struct config *c)
 	}
 	if (c->max_frame_bytes < 256 || c->max_line_bytes < 256)
 		return -1;
+	if (c->tls_required && !c->tls_cert[0]) {
+		fprintf(stderr, "parceldeskd: tls_required needs tls_cert and tls_key\n");
+		return -1;
+	}
 	if (c->tier_medium_fen >= c->tier_local_major_fen || c->tier_local_major_fen >= c->tier_key_fen) {
 		fprintf(stderr, "parceldeskd: tier thresholds must rise: tier_medium_fen < tier_local_major_fen < tier_key_fen\n");
 		return -1;

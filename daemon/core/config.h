@@ -16,6 +16,8 @@ struct config {
 	char tls_cert[512];      /* PEM chain: TLS on the same port when set */
 	char tls_key[512];
 	char tls_ca[512];        /* client certificates signed by it are required */
+	char tls_required;       /* passwords (AUTH, USER ADD/PASSWD) only over TLS
+				    or the admin socket */
 	char log_syslog;         /* also log to syslog */
 	char enable_test_clock;  /* allow CLOCK SET (tests only) */
 

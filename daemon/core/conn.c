@@ -397,8 +397,9 @@ static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 {
 	size_t eol_len;
 	struct evbuffer_ptr from;
-	evbuffer_ptr_set(in, &from, c->line_scanned, EVBUFFER_PTR_SET);
-	struct evbuffer_ptr eol = evbuffer_search_eol(in, &from, &eol_len, EVBUFFER_EOL_LF);
+	bool resume = evbuffer_ptr_set(in, &from, c->line_scanned, EVBUFFER_PTR_SET) == 0;
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, resume ? &from : NULL, &eol_len,
+						      EVBUFFER_EOL_LF);
 	if (eol.pos < 0) {
 		/* the limit counts the line, not its "\r\n": allow one \r more */
 		if (len > (size_t)g_config.max_line_bytes + 1) {
@@ -713,6 +714,7 @@ static void on_sniff(evutil_socket_t fd, short what, void *arg)
 	event_free(c->sniff);
 	c->sniff = NULL;
 	c->tls = first == TLS_RECORD_HANDSHAKE;
+	c->sess.private_line |= c->tls;
 	c->bev = c->tls ? tls_bufferevent(base, fd)
 			: bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev) {
@@ -744,6 +746,7 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 	c->id = next_conn_id++;
 	c->sess.conn_id = c->id;
 	c->local_admin = local_admin;
+	c->sess.private_line = local_admin;
 	c->family = addr->sa_family;
 	memcpy(c->addr, a, 16);
 	c->accepted_ms = mono_ms();

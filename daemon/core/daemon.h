@@ -20,6 +20,7 @@ struct session {
 	enum pd_role role;
 	uint64_t conn_id;
 	uint64_t users_seen; /* the users generation it was last checked at */
+	bool private_line;   /* TLS or the admin socket: a password may cross it */
 };
 
 /* What a command asks beyond its reply: the one struct its side effects

@@ -124,6 +124,9 @@ int dispatch_admit(struct session *sess, const struct pd_request *req,
 	if (!cmd)
 		return refuse(adm, a, err.code, err.msg);
 	g_stats.commands[cmd->id]++;
+	if ((cmd->flags & CMD_SECRET) && g_config.tls_required && !sess->private_line)
+		return refuse(adm, a, 403, "a password crosses the network only over TLS here "
+			      "(tls_required): connect with TLS");
 	if (sess->role != ROLE_NONE && sess->users_seen != users_generation)
 		session_recheck(sess);
 	if (cmd->role != ROLE_NONE && sess->role == ROLE_NONE)

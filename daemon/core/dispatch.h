@@ -17,8 +17,9 @@ struct admission {
 	const char *msg;               /* its message (in the arena) */
 };
 
-/* Admits one request: which command (400 unknown), whether the session may
- * run it (401 when not logged in, before anything about its arguments;
+/* Admits one request: which command (400 unknown), whether it may cross
+ * this connection (403 for a password in clear with tls_required), whether
+ * the session may run it (401 when not logged in, before anything about its arguments;
  * 403 for a lower role), then its arguments (400 naming one). A session
  * whose users changed since it was last checked is checked again first
  * (a deleted user is logged out, a changed role applies). Returns 0 with

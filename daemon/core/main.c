@@ -59,7 +59,8 @@ static int parse_args(int argc, char **argv)
 			continue;
 		}
 		option_key(a, key, sizeof(key));
-		if (!strcmp(key, "enable_test_clock") || !strcmp(key, "log_syslog")) {
+		if (!strcmp(key, "enable_test_clock") || !strcmp(key, "log_syslog") ||
+		    !strcmp(key, "tls_required")) {
 			if (config_set(&g_config, key, "yes") < 0)
 				return -1;
 			continue;

@@ -421,7 +421,7 @@ class AdminSocket(DaemonTestCase):
         d.extra += ["--admin-socket", path]
         d.start()
         self.assertEqual(st.S_IMODE(os.stat(path).st_mode) & 0o077, 0, "admin socket open to others")
-        a, b = self.text(daemon=d), self.text("admin", daemon=d)
+        a, b = self.text("admin", daemon=d), self.text("admin", daemon=d)
         self.assertReply(a.cmd("PING"), 200)
         s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
         self.addCleanup(s.close)

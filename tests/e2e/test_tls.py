@@ -155,6 +155,29 @@ class TlsClientCertificates(TlsTestCase):
             bare.cmd("PING")
 
 
+class TlsRequired(TlsTestCase):
+    """With tls_required, a password never crosses the network in clear."""
+
+    @classmethod
+    def extra_args(cls):
+        return ("--tls-required",)
+
+    def test_passwords_only_over_tls(self):
+        clear = self.text()
+        self.assertReply(clear.cmd("PING"), 200)   # the rest still works in clear
+        r = clear.cmd("AUTH admin %s" % ADMIN_PASSWORD)
+        self.assertReply(r, 403, "a password crosses the network only over TLS here "
+                                 "(tls_required): connect with TLS")
+        self.assertReply(clear.cmd("WHOAMI"), 200)
+        self.assertEqual(clear.cmd("WHOAMI")["role"], "none")
+        m = self.mp()
+        self.assertEqual(m.call("AUTH", "admin", ADMIN_PASSWORD)["code"], 403)
+        c = self.tls_text()
+        self.assertReply(c.cmd("AUTH admin %s" % ADMIN_PASSWORD), 200)
+        self.assertReply(c.cmd("USER ADD tlsonly operator tlsonly-password"), 201)
+        self.assertReply(c.cmd("USER PASSWD tlsonly tlsonly-password-2"), 200)
+
+
 class TlsBadSetup(DaemonTestCase):
     create_users = False
     start_daemon = False
@@ -167,7 +190,8 @@ class TlsBadSetup(DaemonTestCase):
         other_cert, _ = make_cert(d.workdir, "two")
         for args, msg in (((("--tls-cert", cert)), b"TLS needs both tls_cert and tls_key"),
                           (("--tls-cert", other_cert, "--tls-key", key), b"key values mismatch"),
-                          (("--tls-cert", cert + ".missing", "--tls-key", key), b"cannot load the certificate")):
+                          (("--tls-cert", cert + ".missing", "--tls-key", key), b"cannot load the certificate"),
+                          (("--tls-required",), b"tls_required needs tls_cert and tls_key")):
             r = subprocess.run(d.argv(1) + list(args), env=d.env(), capture_output=True, timeout=30,
                                stdin=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 2, r.stderr)

@@ -301,7 +301,7 @@ static void test_every_command_is_well_formed(void **state)
 			fail_msg("%s %s: help must be one line of text", cmd->word, sub);
 		if (cmd->role < ROLE_NONE || cmd->role > ROLE_ADMIN)
 			fail_msg("%s %s: bad role", cmd->word, sub);
-		if ((cmd->flags & ~(CMD_WRITE | CMD_SLOW | CMD_USERS)) ||
+		if ((cmd->flags & ~(CMD_WRITE | CMD_SLOW | CMD_USERS | CMD_SECRET)) ||
 		    (cmd->flags & CMD_WRITE && cmd->flags & CMD_SLOW) ||
 		    (cmd->flags & CMD_USERS && !(cmd->flags & CMD_WRITE)))
 			fail_msg("%s %s: bad flags %d", cmd->word, sub, cmd->flags);

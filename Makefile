@@ -6,7 +6,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libevent libevent_pthreads lmdb msgpack libcrypt
+PKGS     = libevent libevent_pthreads libevent_openssl openssl lmdb msgpack libcrypt
 INCDIRS  = -Iprotocol -Idaemon/core -Idaemon/modules -Idaemon/rules -Iclient
 CPPFLAGS += -D_GNU_SOURCE $(INCDIRS) $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null)
 CFLAGS  ?= -O2 -g
@@ -14,7 +14,7 @@ CFLAGS  ?= -O2 -g
 # sanitizer build of tests/run.sh): the same language and warnings everywhere.
 WARN     = -std=c11 -Wall -Wextra -Wpedantic -Werror -pthread
 LDLIBS_D = $(shell pkg-config --libs $(PKGS)) -pthread
-LDLIBS_C = $(shell pkg-config --libs msgpack libedit) -pthread
+LDLIBS_C = $(shell pkg-config --libs msgpack libedit openssl) -pthread
 
 PROTO_SRC  = $(wildcard protocol/*.c)
 DAEMON_SRC = $(wildcard daemon/core/*.c daemon/modules/*.c daemon/rules/*.c)

@@ -30,6 +30,9 @@ struct client_options {
 	const char *user;     /* NULL: do not log in */
 	const char *password;
 	enum output_format format;
+	bool tls;             /* TLS to the daemon */
+	const char *tls_ca;   /* the CA its certificate is checked against
+				 (NULL: the system's) */
 };
 
 /* An error on its way to the user; functions return -1 and fill it. */

@@ -14,7 +14,53 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #define RECEIVE_CHUNK_BYTES (64 * 1024)
+
+/* The TLS handshake, on the still blocking socket: the daemon's certificate
+ * must chain to tls_ca (or the system's CAs) and name host. */
+static int tls_start(struct server_conn *c, const char *host, struct client_error *err)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx) {
+		client_error_set(err, "TLS: cannot set up");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (c->tls_ca ? SSL_CTX_load_verify_locations(ctx, c->tls_ca, NULL) != 1
+		      : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		client_error_set(err, "TLS: cannot load the CA %s", c->tls_ca ? c->tls_ca : "(system)");
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	SSL *ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx); /* the session holds its own reference */
+	if (!ssl) {
+		client_error_set(err, "TLS: cannot set up");
+		return -1;
+	}
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1) {
+		SSL_set_tlsext_host_name(ssl, host); /* a name, not an address */
+		SSL_set1_host(ssl, host);
+	}
+	SSL_set_fd(ssl, c->fd);
+	if (SSL_connect(ssl) != 1) {
+		long v = SSL_get_verify_result(ssl);
+		char e[256];
+		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+		client_error_set(err, "TLS with %s failed: %s", c->peer,
+				 v != X509_V_OK ? X509_verify_cert_error_string(v) : e);
+		SSL_free(ssl);
+		return -1;
+	}
+	c->ssl = ssl;
+	return 0;
+}
 
 void conn_init(struct server_conn *c)
 {
@@ -66,13 +112,22 @@ int conn_open(struct server_conn *c, const char *host, const char *port,
 	/* requests are small and pipelined: send each as soon as it is written */
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	c->fd = fd;
+	if (c->tls && tls_start(c, host, err) < 0) {
+		conn_close(c);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
 
 void conn_close(struct server_conn *c)
 {
+	if (c->ssl) {
+		SSL_shutdown(c->ssl); /* best effort: tell the daemon we are done */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -98,6 +153,8 @@ bool conn_is_alive(struct server_conn *c)
 
 static int wait_for(struct server_conn *c, short events, struct client_error *err)
 {
+	if ((events & POLLIN) && c->ssl && SSL_pending(c->ssl) > 0)
+		return 0; /* decrypted bytes are waiting already */
 	struct pollfd p = { .fd = c->fd, .events = events };
 	while (poll(&p, 1, -1) < 0) {
 		if (errno != EINTR) {
@@ -113,6 +170,16 @@ long conn_send_some(struct server_conn *c, const void *buf, size_t len,
 {
 	if (c->fd < 0) {
 		client_error_set(err, "not connected to %s", c->peer);
+		return -1;
+	}
+	if (c->ssl) {
+		int n = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+		if (n > 0)
+			return n;
+		int e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			return 0;
+		client_error_set(err, "connection to %s closed by the server", c->peer);
 		return -1;
 	}
 	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
@@ -155,6 +222,18 @@ int conn_receive_some(struct server_conn *c, struct client_error *err)
 		c->in_used = 0;
 	}
 	char chunk[RECEIVE_CHUNK_BYTES];
+	if (c->ssl) {
+		int n = SSL_read(c->ssl, chunk, sizeof(chunk));
+		if (n > 0) {
+			pd_buf_add(&c->in, chunk, (size_t)n);
+			return 1;
+		}
+		int e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		c->peer_closed = true; /* close_notify, or the socket closed */
+		return 0;
+	}
 	ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
 	if (n > 0) {
 		pd_buf_add(&c->in, chunk, (size_t)n);

@@ -18,6 +18,9 @@
 
 struct server_conn {
 	int fd;             /* -1 when closed */
+	bool tls;           /* set before conn_open: speak TLS */
+	const char *tls_ca; /* the CA to check the daemon against (NULL: system) */
+	void *ssl;          /* the TLS session (SSL *), NULL in clear */
 	char peer[300];     /* "host:port", for messages */
 	struct pd_buf in;   /* received bytes; in.data[in_used..] not decoded */
 	size_t in_used;

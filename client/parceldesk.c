@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"      --raw                the text protocol's reply, as telnet shows it\n"
 		"      --human              tables, even when output is not a terminal\n"
 		"      --csv                the reply's data as CSV (status of errors on stderr)\n"
+		"      --tls                TLS to the daemon (its certificate is checked)\n"
+		"      --tls-ca FILE        check it against this CA (implies --tls)\n"
 		"With a command: send it, print the reply, exit 0 (2xx) or 1 (4xx/5xx).\n"
 		"Without: a prompt on a terminal, else one command a line from stdin.\n"
 		"name_yuan=12.50 is sent as name_fen=1250. See parceldesk(1).\n");
@@ -63,7 +65,7 @@ static const char *ask_password(const char *user)
 	return getpass(prompt);
 }
 
-enum { OPT_JSON = 256, OPT_RAW, OPT_HUMAN, OPT_CSV, OPT_HELP };
+enum { OPT_JSON = 256, OPT_RAW, OPT_HUMAN, OPT_CSV, OPT_HELP, OPT_TLS, OPT_TLS_CA };
 
 /* Fills opt from the command line and the environment; returns the index of
  * the first command word, or -1 after a usage message. */
@@ -79,11 +81,15 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 		{ "human", no_argument, NULL, OPT_HUMAN },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool format_given = false;
 	opt->host = DEFAULT_HOST;
 	opt->port = DEFAULT_PORT;
+	opt->tls = false;
+	opt->tls_ca = NULL;
 	opt->user = getenv("PARCELDESK_USER");
 	opt->password = getenv("PARCELDESK_PASSWORD");
 	int ch;
@@ -107,6 +113,8 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 			opt->format = ch == OPT_JSON ? OUTPUT_JSON : ch == OPT_RAW ? OUTPUT_RAW
 				    : ch == OPT_CSV ? OUTPUT_CSV : OUTPUT_HUMAN;
 			break;
+		case OPT_TLS: opt->tls = true; break;
+		case OPT_TLS_CA: opt->tls = true; opt->tls_ca = optarg; break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(EXIT_REPLY_OK);

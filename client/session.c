@@ -9,6 +9,8 @@ enum session_status session_open(struct server_conn *c,
 				 const struct client_options *opt,
 				 struct client_error *err)
 {
+	c->tls = opt->tls;
+	c->tls_ca = opt->tls_ca;
 	if (conn_open(c, opt->host, opt->port, err) < 0)
 		return SESSION_UNREACHABLE;
 	if (!opt->user)

@@ -116,8 +116,10 @@ start_parceldesk() {
 	local attempt
 	for attempt in 1 2 3; do
 		pd_port=$(free_port)
+		# every client of the benchmark comes from one address
 		PARCELDESK_ADMIN_PASSWORD=$password "$daemon" --listen "127.0.0.1:$pd_port" \
-			--data-dir "$tmp/parceldesk" 2>>"$tmp/parceldeskd.log" &
+			--data-dir "$tmp/parceldesk" --max-connections-per-address 4096 \
+			2>>"$tmp/parceldeskd.log" &
 		pd_pid=$!
 		server_pids+=("$pd_pid")
 		wait_ready "$pd_pid" parceldeskd pd_pong "$pd_port" && return 0

@@ -5,9 +5,9 @@
 # prints the one apt-get line to run and fails.
 set -eu
 profile=${1:-build}
-pkgs="gcc make pkg-config libc6-dev libevent-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev"
+pkgs="gcc make pkg-config libc6-dev libevent-dev libssl-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev"
 if [ "$profile" = test ]; then
-	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack"
+	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack openssl"
 fi
 if [ "$profile" = bench ]; then
 	pkgs="$pkgs redis-server redis-tools"

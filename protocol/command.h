@@ -23,7 +23,10 @@ const char *pd_role_name(enum pd_role r);
 /* Returns ROLE_NONE for an unknown name. */
 enum pd_role pd_role_parse(const char *s);
 
-enum { CMD_WRITE = 1, CMD_SLOW = 2 };
+/* CMD_USERS: a success changes users (deleted, role changed): every
+ * session is checked against the store again before its next request.
+ * CMD_SECRET: carries a password: with tls_required, refused in clear. */
+enum { CMD_WRITE = 1, CMD_SLOW = 2, CMD_USERS = 4, CMD_SECRET = 8 };
 
 enum pd_command_id {
 #define CMD(id, word, sub, role, flags, args, help) PD_CMD_##id,

@@ -114,6 +114,24 @@ enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,
 				      size_t len, size_t *used,
 				      struct pd_value **out);
 
+/* Incremental framing: finds where one msgpack object ends without
+ * decoding it, keeping its place between calls, so a frame arriving a byte
+ * at a time costs one look at each header, not a decode per byte. The
+ * whole frame is then decoded once by pd_value_unpack(). */
+struct pd_mp_scan {
+	size_t pos;   /* bytes of the frame known to be complete objects */
+	int depth;    /* containers open at pos */
+	uint64_t left[PD_UNPACK_MAX_DEPTH + 1]; /* objects still due at each depth */
+};
+
+void pd_mp_scan_init(struct pd_mp_scan *s);
+/* Scans buf[s->pos .. len) of a frame that starts at buf[0]. Returns
+ * PD_UNPACK_OK when the frame is complete (s->pos is its length),
+ * PD_UNPACK_INCOMPLETE when more bytes are needed (call again with them),
+ * or PD_UNPACK_MALFORMED (a type pd_value_unpack() refuses; map key types
+ * are left to it) / PD_UNPACK_TOO_DEEP where it would say so. */
+enum pd_unpack_status pd_mp_scan(struct pd_mp_scan *s, const char *buf, size_t len);
+
 /* Encodes a value into a malloc'ed buffer (caller frees). */
 int pd_value_to_msgpack(const struct pd_value *v, char **buf, size_t *len);
 

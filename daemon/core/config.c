@@ -25,13 +25,22 @@ static const struct option_desc options[] = {
 	STR_OPT(data_dir),
 	STR_OPT(timezone),
 	STR_OPT(admin_password_file),
+	STR_OPT(admin_socket),
+	STR_OPT(tls_cert),
+	STR_OPT(tls_key),
+	STR_OPT(tls_ca),
 	FLAG_OPT(log_syslog),
 	FLAG_OPT(enable_test_clock),
+	FLAG_OPT(tls_required),
 	INT_OPT(max_line_bytes, 256, 16 << 20),
 	INT_OPT(max_frame_bytes, 256, 64 << 20),
 	INT_OPT(max_connections, 1, 1000000),
+	INT_OPT(max_connections_per_address, 1, 1000000),
 	INT_OPT(idle_timeout_secs, 1, 86400 * 7),
+	INT_OPT(login_timeout_secs, 1, 86400),
+	INT_OPT(request_timeout_secs, 1, 86400),
 	INT_OPT(max_output_bytes, 4096, 1LL << 32),
+	INT_OPT(max_output_bytes_before_login, 4096, 1LL << 32),
 	INT_OPT(max_group_jobs, 1, 100000),
 	INT_OPT(map_size_mb, 1, 1 << 24),
 	INT_OPT(list_limit_max, 1, 100000),
@@ -118,8 +127,12 @@ void config_default(struct config *c)
 	c->max_line_bytes = 16384;
 	c->max_frame_bytes = 65536;
 	c->max_connections = 4096;
+	c->max_connections_per_address = 64;
 	c->idle_timeout_secs = 3600;
+	c->login_timeout_secs = 60;
+	c->request_timeout_secs = 30;
 	c->max_output_bytes = 4 << 20;
+	c->max_output_bytes_before_login = 64 << 10;
 	c->max_group_jobs = 1024;
 	c->map_size_mb = 1024;
 	c->list_limit_max = 1000;
@@ -298,6 +311,10 @@ int config_validate(const struct config *c)
 	}
 	if (c->max_frame_bytes < 256 || c->max_line_bytes < 256)
 		return -1;
+	if (c->tls_required && !c->tls_cert[0]) {
+		fprintf(stderr, "parceldeskd: tls_required needs tls_cert and tls_key\n");
+		return -1;
+	}
 	if (c->tier_medium_fen >= c->tier_local_major_fen || c->tier_local_major_fen >= c->tier_key_fen) {
 		fprintf(stderr, "parceldeskd: tier thresholds must rise: tier_medium_fen < tier_local_major_fen < tier_key_fen\n");
 		return -1;

@@ -12,6 +12,12 @@ struct config {
 	char data_dir[512];
 	char timezone[64];       /* IANA zone the depot's times are shown in */
 	char admin_password_file[512];
+	char admin_socket[108];  /* a local socket exempt from connection limits */
+	char tls_cert[512];      /* PEM chain: TLS on the same port when set */
+	char tls_key[512];
+	char tls_ca[512];        /* client certificates signed by it are required */
+	char tls_required;       /* passwords (AUTH, USER ADD/PASSWD) only over TLS
+				    or the admin socket */
 	char log_syslog;         /* also log to syslog */
 	char enable_test_clock;  /* allow CLOCK SET (tests only) */
 
@@ -19,8 +25,12 @@ struct config {
 	int64_t max_line_bytes;
 	int64_t max_frame_bytes;
 	int64_t max_connections;
+	int64_t max_connections_per_address;
 	int64_t idle_timeout_secs;
-	int64_t max_output_bytes;  /* stop reading a connection above this */
+	int64_t login_timeout_secs;   /* not logged in this long after connecting: closed */
+	int64_t request_timeout_secs; /* a request started and not complete this long: 408 */
+	int64_t max_output_bytes;  /* stop reading a connection holding more */
+	int64_t max_output_bytes_before_login; /* the same before AUTH */
 	int64_t max_group_jobs;    /* writes in one group commit */
 	int64_t map_size_mb;       /* initial LMDB map; grows by itself */
 	int64_t list_limit_max;

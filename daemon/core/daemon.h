@@ -19,7 +19,26 @@ struct session {
 	char user[USER_NAME_MAX];
 	enum pd_role role;
 	uint64_t conn_id;
-	int64_t pw_seq;        /* the user's password change count at login */
+	uint64_t users_seen; /* the users generation it was last checked at */
+	int64_t pw_seq;      /* the user's password change count at login */
+	bool private_line;   /* TLS or the admin socket: a password may cross it */
+};
+
+/* What a command asks beyond its reply: the one struct its side effects
+ * travel in, from the handler (ctx->fx) through its job back to the loop. */
+struct cmd_effects {
+	bool close_after;     /* QUIT: close once the reply is out */
+	bool timers_changed;  /* a due time was set: the loop re-arms its timer */
+	bool keep_writes;     /* commit this job's writes although it answers
+				 with an error (an approval above one's limit
+				 is refused AND escalates) */
+	bool users_changed;   /* a CMD_USERS command succeeded (set by
+				 dispatch_handler from the table, not by hand):
+				 every session is checked again */
+	bool logged_in;       /* AUTH: the session becomes user / role */
+	char user[USER_NAME_MAX];
+	enum pd_role role;
+	int64_t pw_seq;       /* AUTH: the user's password change count */
 };
 
 /* Everything a command handler gets. A handler validates, reads or writes
@@ -35,16 +54,7 @@ struct cmd_ctx {
 	const struct config *cfg;
 	int64_t now;           /* UTC seconds, read once per request */
 	int store_rc;          /* last LMDB error a handler met (MAP_FULL) */
-	bool timers_changed;   /* a due time was set: the loop re-arms its timer */
-	bool keep_writes;      /* commit this job's writes although it answers
-				  with an error (an approval above one's limit
-				  is refused AND escalates) */
-	/* effects the loop applies after the reply */
-	bool close_after;
-	bool auth_ok;
-	char auth_user[USER_NAME_MAX];
-	enum pd_role auth_role;
-	int64_t auth_pw_seq;
+	struct cmd_effects fx; /* applied by the loop after the reply */
 };
 
 /* The result of a handler, and of the helpers it calls: 0, or a negative

@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "server.h"
+#include "tls.h"
 
 static void usage(FILE *f)
 {
@@ -58,7 +59,8 @@ static int parse_args(int argc, char **argv)
 			continue;
 		}
 		option_key(a, key, sizeof(key));
-		if (!strcmp(key, "enable_test_clock") || !strcmp(key, "log_syslog")) {
+		if (!strcmp(key, "enable_test_clock") || !strcmp(key, "log_syslog") ||
+		    !strcmp(key, "tls_required")) {
 			if (config_set(&g_config, key, "yes") < 0)
 				return -1;
 			continue;
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
 	int rc = modules_setup(&g_config);
 	if (rc)
 		return rc;
+	if (server_fd_limit() < 0 || tls_setup() < 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	/* past a file size limit a write fails with EFBIG (answered, like a
 	 * full disk) instead of killing the daemon */
@@ -115,5 +119,6 @@ int main(int argc, char **argv)
 	}
 	rc = server_run();
 	store_close(&g_store);
+	tls_teardown();
 	return rc;
 }

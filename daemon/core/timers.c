@@ -36,7 +36,7 @@ int timer_set(struct cmd_ctx *ctx, const char *kind, uint64_t id,
 		be64_put(key, (uint64_t)new_at);
 		rc = store_index_add(ctx->txn, ctx->st->timers, key, 8, val, vlen);
 	}
-	ctx->timers_changed = true;
+	ctx->fx.timers_changed = true;
 	return rc;
 }
 
@@ -109,7 +109,7 @@ int cmd_sweep(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, d, "done", (int64_t)done);
 	pd_map_set_bool(ctx->a, d, "more", more);
 	ctx->rep->data = d;
-	ctx->timers_changed = true;
+	ctx->fx.timers_changed = true;
 	reply_ok(ctx, 200, "%zu due action(s) run", done);
 	return 0;
 }

@@ -120,13 +120,7 @@ int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
 		.now = job->now,
 	};
 	dispatch_handler(&ctx);
-	job->close_after = ctx.close_after;
-	job->auth_ok = ctx.auth_ok;
-	job->timers_changed = ctx.timers_changed;
-	job->keep_writes = ctx.keep_writes;
-	memcpy(job->auth_user, ctx.auth_user, sizeof(job->auth_user));
-	job->auth_role = ctx.auth_role;
-	job->auth_pw_seq = ctx.auth_pw_seq;
+	job->fx = ctx.fx;
 	job_render(job, rep);
 	return ctx.store_rc;
 }
@@ -188,7 +182,7 @@ int write_apply(MDB_txn *group, struct cmd_ctx *ctx)
 		mdb_txn_abort(child);
 		return MDB_MAP_FULL;
 	}
-	if ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->keep_writes) {
+	if ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->fx.keep_writes) {
 		rc = klen ? idem_store(child, key, klen, ctx->rep, ctx->a) : 0;
 		if (rc == 0)
 			rc = mdb_txn_commit(child); /* frees child even when it fails */
@@ -247,8 +241,7 @@ static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
 	int rc = write_apply(group, &ctx);
 	if (rc == MDB_MAP_FULL)
 		return rc;
-	job->timers_changed = ctx.timers_changed;
-	job->keep_writes = ctx.keep_writes;
+	job->fx = ctx.fx;
 	if (rc)
 		render_plain(job, 500, "internal error: store write failed, nothing written");
 	else

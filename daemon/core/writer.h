@@ -24,13 +24,11 @@ struct job {
 	enum pd_framing framing;
 	struct session sess;
 	int64_t now;
+	size_t held;              /* counted against its connection's budget */
 	/* results */
 	int code;
 	struct pd_buf out;        /* the rendered reply */
-	bool close_after, auth_ok, timers_changed, keep_writes;
-	char auth_user[USER_NAME_MAX];
-	enum pd_role auth_role;
-	int64_t auth_pw_seq;
+	struct cmd_effects fx;
 };
 
 struct job *job_new(void);
@@ -57,7 +55,7 @@ void job_render(struct job *job, const struct pd_reply *rep);
 /* Applies one write inside a group transaction, exactly as the writer does
  * (also used by contrib/import for a stopped store): a repeated req= token
  * gets its first reply and writes nothing; otherwise the handler runs in a
- * nested transaction that is kept if it succeeded (or set keep_writes) and
+ * nested transaction that is kept if it succeeded (or set fx.keep_writes) and
  * rolled back if not. ctx is filled but for txn; ctx->rep receives the
  * reply. Returns 0, MDB_MAP_FULL (grow the map and run the group again),
  * or another LMDB error (nothing of this write was kept). */

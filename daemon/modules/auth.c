@@ -170,13 +170,13 @@ int cmd_auth(struct cmd_ctx *ctx)
 		/* the same answer for an unknown user and a wrong password */
 		return reply_error(ctx, 401, "wrong user or password");
 	}
-	ctx->auth_ok = true;
-	snprintf(ctx->auth_user, sizeof(ctx->auth_user), "%s", name);
-	ctx->auth_role = pd_role_parse(pd_map_str(u, "role"));
-	pd_map_int(u, "pw_seq", &ctx->auth_pw_seq);
+	ctx->fx.logged_in = true;
+	snprintf(ctx->fx.user, sizeof(ctx->fx.user), "%s", name);
+	ctx->fx.role = pd_role_parse(pd_map_str(u, "role"));
+	pd_map_int(u, "pw_seq", &ctx->fx.pw_seq);
 	struct pd_value *d = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, d, "user", name);
-	pd_map_set_str(ctx->a, d, "role", pd_role_name(ctx->auth_role));
+	pd_map_set_str(ctx->a, d, "role", pd_role_name(ctx->fx.role));
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "welcome %s", name);
 	return 0;

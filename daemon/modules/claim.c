@@ -774,7 +774,7 @@ int cmd_claim_approve(struct cmd_ctx *ctx)
 					       comp_authority_name(mine), (long long)payable));
 		if (rc)
 			return reply_store_error(ctx, rc);
-		ctx->keep_writes = true;
+		ctx->fx.keep_writes = true;
 		return reply_error(ctx, 403, "approving %lld fen needs a %s: claim %lld escalated", (long long)payable,
 				   comp_authority_name(needed), (long long)rec_int(before, "id"));
 	}

@@ -214,6 +214,8 @@ static int64_t next_action_of(const struct pd_value *c)
 		consider(&next, rec_int(c, "acknowledge_by") + 1);
 	if (!pd_map_bool(c, "resolve_breached"))
 		consider(&next, (is_paused(c) ? legal_by_of(c) : rec_int(c, "resolve_by")) + 1);
+	if (!pd_map_bool(c, "appeal_risk"))
+		consider(&next, legal_by_of(c) + 1);
 	if (!is_paused(c) && rec_int(c, "update_by") && !pd_map_bool(c, "update_breached"))
 		consider(&next, rec_int(c, "update_by") + 1);
 	return next;
@@ -281,6 +283,14 @@ static bool is_overdue(const struct pd_value *c, int64_t now)
 	return due && now > due;
 }
 
+/* Unresolved past the law's 7 days: the customer may now appeal to the
+ * postal regulator. Stored once it happened (for the statistics), so a
+ * complaint resolved late keeps the mark. */
+static bool at_appeal_risk(const struct pd_value *c, int64_t now)
+{
+	return pd_map_bool(c, "appeal_risk") || (clocks_run(status_of(c)) && now > legal_by_of(c));
+}
+
 /* ---- keeping indexes, timer, counters and timeline ---- */
 
 /* The owner index key: the owner, or the queue of the complaint's level
@@ -343,7 +353,7 @@ static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 	const char *customer = pd_map_str(after, "customer");
 	const char *depot = rec_str(after, "depot");
 	int rc = 0;
-	if (!before) {
+	if (!before && !rec_int(after, "appeals")) {
 		if ((rc = volume_count_month(ctx, customer, depot, month, "complaints", 1)) ||
 		    (rc = volume_count_month(ctx, customer, depot, month,
 					     pd_sprintf(ctx->a, "complaints.%s", rec_str(after, "category")), 1)))
@@ -396,7 +406,11 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 	int rc = update_volume(ctx, before, after);
 	if (rc)
 		return rc;
-	if (!before) {
+	if (!before && rec_int(after, "appeals")) {
+		/* an appeal is the same matter again: its own figure, not a new complaint */
+		if ((rc = count(ctx, after, "appeals", "all", 1)))
+			return rc;
+	} else if (!before) {
 		if ((rc = count(ctx, after, "opened", "all", 1)) ||
 		    (rc = count(ctx, after, "category", rec_str(after, "category"), 1)) ||
 		    (rc = count(ctx, after, "channel", rec_str(after, "channel"), 1)) ||
@@ -410,6 +424,9 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 	bool was_over = before && pd_map_bool(before, "ever_overdue");
 	if (!was_over && pd_map_bool(after, "ever_overdue") &&
 	    (rc = count(ctx, after, "overdue", "all", 1)))
+		return rc;
+	if (!(before && pd_map_bool(before, "appeal_risk")) && pd_map_bool(after, "appeal_risk") &&
+	    (rc = count(ctx, after, "appeal_risk", "all", 1)))
 		return rc;
 	if ((!before || !rec_int(before, "acknowledged_at")) && rec_int(after, "acknowledged_at") &&
 	    (rc = duration_set(ctx, after, "ack", rec_int(after, "acknowledged_at") - rec_int(after, "opened_at"), true)))
@@ -489,6 +506,8 @@ static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 	 * whether or not the sweep got there first */
 	if (before && is_overdue(before, ctx->now))
 		pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+	if (before && at_appeal_risk(before, ctx->now))
+		pd_map_set_bool(ctx->a, after, "appeal_risk", true);
 	/* accepted, referred or closed while waiting: the wait is over */
 	if (is_paused(after) && !clocks_run(status_of(after))) {
 		int64_t span;
@@ -683,6 +702,39 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 
 /* ---- commands ---- */
 
+/* appeals=ID: a complaint through the postal regulator appealing an
+ * earlier one about the same parcel (the customer may appeal after 7 days
+ * without an answer, or with one they reject). Loads the earlier complaint
+ * into *earlier (NULL without appeals=); -1 with the reply set. */
+static int load_appealed(struct cmd_ctx *ctx, enum complaint_channel channel, const char *number,
+			 struct pd_value **earlier)
+{
+	int64_t id;
+	*earlier = NULL;
+	if (!pd_arg_int(ctx->args, "appeals", &id))
+		return 0;
+	if (channel != COMPLAINT_CHANNEL_REGULATOR) {
+		reply_error(ctx, 422, "appeals= links a complaint through the postal regulator (channel regulator) "
+			    "to the complaint it appeals; this one came through %s", complaint_channel_name(channel));
+		return -1;
+	}
+	if (rec_load(ctx, ctx->st->complaints, "complaint", id, earlier))
+		return -1;
+	const char *theirs = rec_str(*earlier, "waybill");
+	if (!*theirs || !number || strcmp(theirs, number) != 0) {
+		reply_error(ctx, 422, "complaint %lld is about waybill %s, this appeal about %s: an appeal is linked to "
+			    "the complaint about the same parcel", (long long)id, *theirs ? theirs : "(none)",
+			    number ? number : "(none)");
+		return -1;
+	}
+	if (rec_int(*earlier, "appeal")) {
+		reply_error(ctx, 409, "complaint %lld is already appealed by complaint %lld", (long long)id,
+			    (long long)rec_int(*earlier, "appeal"));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_complaint_open(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
@@ -711,6 +763,9 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	complaint_category_parse(pd_arg_str(ctx->args, "category"), &category);
 	if (service)
 		complaint_service_level_parse(service, &level);
+	struct pd_value *appealed;
+	if (load_appealed(ctx, channel, number, &appealed) < 0)
+		return PD_EREPLIED;
 	int64_t deadline = COMPLAINT_NO_DEADLINE;
 	pd_arg_int(ctx->args, "regulator_deadline", &deadline);
 	if (deadline && deadline <= ctx->now)
@@ -762,6 +817,15 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "escalations", 0);
 	pd_map_set_bool(a, c, "ever_escalated", false);
 	pd_map_set_bool(a, c, "ever_overdue", false);
+	if (appealed) {
+		/* both show the link; the earlier one records the appeal */
+		struct pd_value *linked = pd_value_copy(a, appealed);
+		pd_map_set_int(a, c, "appeals", rec_int(appealed, "id"));
+		pd_map_set_int(a, linked, "appeal", (int64_t)id);
+		if ((rc = complaint_save(ctx, appealed, linked, "appealed",
+					 pd_sprintf(a, "appealed to the postal regulator: complaint %llu", (unsigned long long)id))))
+			return reply_store_error(ctx, rc);
+	}
 	/* a complaint through a regulator or the media, or across depots, goes
 	 * up at once: the opener stays its first-contact owner of record */
 	bool escalated = auto_escalate(ctx, c);
@@ -805,6 +869,7 @@ static struct pd_value *complaint_present(struct cmd_ctx *ctx, const struct pd_v
 {
 	struct pd_value *out = present(ctx, c);
 	pd_map_set_bool(ctx->a, out, "overdue", is_overdue(c, ctx->now));
+	pd_map_set_bool(ctx->a, out, "appeal_risk", at_appeal_risk(c, ctx->now));
 	/* who follows it from the first call, and who decides it now */
 	pd_map_set_str(ctx->a, out, "first_contact", first_contact_of(c));
 	pd_map_set_str(ctx->a, out, "deciding_owner", rec_str(c, "owner"));
@@ -1200,6 +1265,10 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 		return rc;
 	struct pd_value *after = pd_value_copy(ctx->a, before);
 	const char *action = "clock";
+	if (!pd_map_bool(after, "appeal_risk") && at_appeal_risk(after, ctx->now)) {
+		pd_map_set_bool(ctx->a, after, "appeal_risk", true);
+		action = "appeal_risk";
+	}
 	if (clocks_run(status_of(after))) {
 		if (!rec_int(after, "acknowledged_at") && ctx->now > rec_int(after, "acknowledge_by") &&
 		    !pd_map_bool(after, "acknowledge_breached")) {
@@ -1249,7 +1318,7 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 
 struct list_filter {
 	const char *owner, *queue, *status, *depot, *category, *waybill, *phone;
-	struct pd_value *overdue, *escalated;
+	struct pd_value *overdue, *escalated, *appeal_risk;
 	int64_t from, to; /* opened_at bounds, 0 = none */
 };
 
@@ -1272,6 +1341,8 @@ static bool filter_matches(struct cmd_ctx *ctx, const struct list_filter *f, con
 	if (f->overdue && is_overdue(c, ctx->now) != f->overdue->u.b)
 		return false;
 	if (f->escalated && (level_of(c) > COMPLAINT_LEVEL_HANDLER) != f->escalated->u.b)
+		return false;
+	if (f->appeal_risk && at_appeal_risk(c, ctx->now) != f->appeal_risk->u.b)
 		return false;
 	int64_t opened = rec_int(c, "opened_at");
 	if ((f->from && opened < f->from) || (f->to && opened >= f->to))
@@ -1304,6 +1375,7 @@ static bool list_keep(struct cmd_ctx *ctx, const struct list_filter *f, const st
 		pd_map_set(ctx->a, r, cols[i], val ? present_field(ctx, cols[i], val) : pd_str(ctx->a, ""));
 	}
 	pd_map_set_bool(ctx->a, r, "overdue", is_overdue(c, ctx->now));
+	pd_map_set_bool(ctx->a, r, "appeal_risk", at_appeal_risk(c, ctx->now));
 	pd_arr_push(ctx->a, list, r);
 	return true;
 }
@@ -1379,6 +1451,7 @@ int cmd_complaint_list(struct cmd_ctx *ctx)
 		.category = pd_arg_str(ctx->args, "category"), .waybill = pd_arg_str(ctx->args, "waybill"),
 		.phone = pd_arg_str(ctx->args, "phone"),
 		.overdue = pd_map_get(ctx->args, "overdue"), .escalated = pd_map_get(ctx->args, "escalated"),
+		.appeal_risk = pd_map_get(ctx->args, "appeal_risk"),
 	};
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before) < 0)
@@ -1517,6 +1590,7 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 	for (int i = 0; i < 5; i++)
 		groups[i] = pd_map(a);
 	int64_t opened = 0, closed = 0, escalated = 0, overdue = 0, sat_sum = 0, sat_n = 0, paused_total = 0;
+	int64_t appeal_risk = 0, appeals = 0;
 
 	char start[16], stop[16];
 	snprintf(start, sizeof(start), "%08d|", first);
@@ -1542,6 +1616,8 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 		else if (!strcmp(dim, "closed")) closed += n;
 		else if (!strcmp(dim, "escalated")) escalated += n;
 		else if (!strcmp(dim, "overdue")) overdue += n;
+		else if (!strcmp(dim, "appeal_risk")) appeal_risk += n;
+		else if (!strcmp(dim, "appeals")) appeals += n;
 		else if (!strcmp(dim, "satisfaction")) { if (!strcmp(val, "sum")) sat_sum += n; else sat_n += n; }
 		else if (!strcmp(dim, "paused_secs")) paused_total += n;
 		else {
@@ -1582,6 +1658,8 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 	add_share(ctx, d, "escalated_pct", escalated, opened);
 	pd_map_set_int(a, d, "overdue", overdue);
 	add_share(ctx, d, "overdue_pct", overdue, opened);
+	pd_map_set_int(a, d, "appeal_risk", appeal_risk);
+	pd_map_set_int(a, d, "appeals", appeals);
 	add_duration_stats(ctx, d, "acknowledge", &ack);
 	add_duration_stats(ctx, d, "resolve", &res);
 	add_duration_stats(ctx, d, "resolve_business", &res_biz);

@@ -20,7 +20,7 @@ int cmd_ping(struct cmd_ctx *ctx)
 
 int cmd_quit(struct cmd_ctx *ctx)
 {
-	ctx->close_after = true;
+	ctx->fx.close_after = true;
 	reply_ok(ctx, 200, "bye");
 	return 0;
 }
@@ -256,7 +256,7 @@ int cmd_clock_set(struct cmd_ctx *ctx)
 	pd_arg_int(ctx->args, "time", &t);
 	clock_set(t);
 	ctx->now = t;
-	ctx->timers_changed = true; /* due times may have come */
+	ctx->fx.timers_changed = true; /* due times may have come */
 	log_msg("warn", ctx->sess->conn_id, ctx->sess->user, "clock set to %lld", (long long)t);
 	cmd_clock_get(ctx);
 	return 0;

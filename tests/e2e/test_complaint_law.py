@@ -8,7 +8,7 @@ Dates are in 2027, after the real date (see test_complaints.py)."""
 import unittest
 
 from harness import DAY, line, next_number, parse_iso
-from test_complaints import ComplaintCase
+from test_complaints import ComplaintCase, timeline
 
 
 class ComplaintLawCase(ComplaintCase):
@@ -159,6 +159,67 @@ class FirstContactKeepsTheComplaint(ComplaintLawCase):
         g = self.get(cid)
         self.assertEqual((g["first_contact"], g["deciding_owner"], g["opened_by"]), ("op2", "op2", "op1"))
         self.c("op1", "NOTE", cid, expect=403, text="x", msg="complaint %d is owned by op2" % cid)
+
+
+class AppealsAndAppealRisk(ComplaintLawCase):
+    """Item 9: unresolved at day 7 a complaint is at appeal risk (lists,
+    GET, statistics); a complaint through the postal regulator may be
+    linked to the complaint it appeals (appeals=ID, same waybill): both show
+    the link, the statistics count the matter once and the appeals apart."""
+
+    def stats(self, month):
+        r = self.u("op1").cmd(line("COMPLAINT", "STATS", month=month))
+        self.assertReply(r, 200)
+        return r.rec
+
+    def test_appeal_risk_and_an_appeal(self):
+        t0 = self.at("2027-07-05T10:00")
+        number = self.account_waybill()
+        other = self.account_waybill()
+        first = self.open_id(waybill=number)
+        quiet = self.open_id(waybill=other)
+        self.c("op1", "ACK", first)
+        self.c("op1", "ACK", quiet)
+        self.c("op1", "PROPOSE", quiet, text="refund")
+        self.c("op1", "ACCEPT", quiet)
+        self.assertEqual(self.get(first)["appeal_risk"], "no")
+        # day 7 passes unresolved: at risk of an appeal (the accepted one is not)
+        self.at(t0 + 7 * DAY + 60)
+        self.sweep()
+        g = self.get(first)
+        self.assertEqual((g["appeal_risk"], g["resolve_breached"]), ("yes", "yes"))
+        # stored by the daemon's own sweep, in the timeline
+        self.assertTrue(any(e["changes"].get("appeal_risk", ("", ""))[1] == "yes" for e in timeline(g)))
+        self.assertEqual(self.get(quiet)["appeal_risk"], "no")
+        ids = self.list_ids(appeal_risk="yes", limit=1000)
+        self.assertIn(first, ids)
+        self.assertNotIn(quiet, ids)
+        rows = self.u("op1").cmd(line("COMPLAINT", "LIST", waybill=number)).records
+        self.assertEqual([r["appeal_risk"] for r in rows], ["yes"])
+        s = self.stats("2027-07")
+        self.assertEqual((s["opened"], s["appeal_risk"], s["appeals"]), ("2", "1", "0"))
+
+        # refusals, nothing written
+        n = len(self.snapshot_all())
+        self.open(expect=422, channel="phone", waybill=number, appeals=first)
+        r = self.open(expect=422, channel="regulator", waybill=other, appeals=first)
+        self.assertEqual(r.msg, "complaint %d is about waybill %s, this appeal about %s: an appeal is linked to "
+                                "the complaint about the same parcel" % (first, number, other))
+        self.open(expect=404, channel="regulator", waybill=number, appeals=99999)
+        self.assertEqual(len(self.snapshot_all()), n)
+        self.assertEqual(self.get(first).get("appeal", ""), "")
+
+        # the customer appeals to the postal regulator
+        appeal = self.open_id(channel="regulator", waybill=number, appeals=first)
+        a, g = self.get(appeal), self.get(first)
+        self.assertEqual((a["appeals"], g["appeal"]), (str(first), str(appeal)))
+        self.assertEqual(timeline(g)[-1]["action"], "appealed")
+        # once only
+        self.open(expect=409, channel="regulator", waybill=number, appeals=first)
+        # the matter is counted once; the appeal is its own figure
+        s = self.stats("2027-07")
+        self.assertEqual((s["opened"], s["appeals"], s["appeal_risk"]), ("2", "1", "1"))
+        self.assertEqual(s["by_channel.regulator"] if "by_channel.regulator" in s else "0", "0")
 
 
 if __name__ == "__main__":

@@ -1212,7 +1212,7 @@ class ComplaintLists(ComplaintCase):
         rows = self.u("op1").cmd(line("COMPLAINT", "LIST", waybill=rec["waybill"], limit=1000)).records
         row = next(x for x in rows if int(x["id"]) == rec["id"])
         self.assertEqual(set(row), {"id", "status", "level", "owner", "channel", "category", "depot", "waybill",
-                                    "customer_name", "opened_at", "resolve_by", "overdue"})
+                                    "customer_name", "opened_at", "resolve_by", "overdue", "appeal_risk"})
         g = self.get(rec["id"])
         for k in ("status", "level", "owner", "channel", "category", "depot", "waybill", "customer_name",
                   "opened_at", "resolve_by"):

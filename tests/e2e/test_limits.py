@@ -1,5 +1,7 @@
 """Connection limits, the idle timeout and back-pressure."""
+import os
 import socket
+import sys
 import threading
 import time
 import unittest
@@ -171,6 +173,422 @@ class BackPressure(DaemonTestCase):
         self.assertEqual(hog.recv(100), b"200 PONG\r\n.\r\n")
         r = self.stats(admin)
         self.assertEqual(int(r.get("cmd.HELP", 0)) - helps_before, n)
+
+
+
+def _status_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith(key + ":"):
+                return int(ln.split()[1])
+    return 0
+
+
+class MemoryBudget(DaemonTestCase):
+    """Issue 12 item 1: a connection that never reads its replies makes the
+    daemon hold at most its budget (max_output_bytes_before_login before
+    AUTH), reading stops there, and the memory goes back once it closes."""
+    create_users = False
+    start_daemon = False
+    CONNS = 200
+
+    def test_non_reading_clients_stay_within_budget_and_memory_falls_back(self):
+        d = self.new_daemon("--max-connections-per-address", self.CONNS + 10)
+        # the sanitizer build's allocator keeps freed memory in quarantine
+        # (256 MiB) and returns pages only now and then: ask it not to, so
+        # what is measured is what the daemon holds
+        env = d.env()
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                               ":quarantine_size_mb=0:allocator_release_to_os_interval_ms=100").lstrip(":")
+        d.env = lambda: env
+        d.start()
+        admin = self.text("admin", daemon=d)
+        admin.send("HELP")
+        help_bytes = len(admin.read_exact_reply_bytes())
+        base_kb = d.rss_kb()
+        payload = b"HELP\r\n" * 20000    # ~100 MiB of replies per client if all were made
+        socks = []
+        for _ in range(self.CONNS):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", d.port))
+            s.setblocking(False)
+            socks.append([s, 0])
+        self.addCleanup(lambda: [x[0].close() for x in socks])
+        deadline = time.time() + 4
+        while time.time() < deadline:
+            for e in socks:
+                try:
+                    if e[1] < len(payload):
+                        e[1] += e[0].send(payload[e[1]:e[1] + 65536])
+                except (BlockingIOError, InterruptedError):
+                    pass
+            time.sleep(0.02)
+        peak_kb = d.rss_kb()
+        # every client stopped being read near its budget: the daemon made
+        # ~64 KiB of replies each, not the 180 MiB asked for
+        helps = int(self.stats(admin).get("cmd.HELP", 0)) - 1
+        per_conn_kb = helps * help_bytes / self.CONNS / 1024.0
+        # the budget (64 KiB) plus what the kernel's socket buffers took
+        # (~0.5 MiB on loopback); before the budget it was 4 MiB and more
+        self.assertLess(per_conn_kb, 2048, "%.0f KiB of replies made per client that reads nothing" % per_conn_kb)
+        grew_mb = (peak_kb - base_kb) / 1024.0
+        # 200 x (64 KiB of replies + one request's input + bookkeeping):
+        # ~40 MiB; before the budget the same load took 4 MiB a client
+        self.assertLess(grew_mb, 120, "200 non-reading clients grew the daemon by %.0f MiB" % grew_mb)
+        for e in socks:
+            e[0].close()
+        deadline = time.time() + 10
+        while int(self.stats(admin)["connections_current"]) > 1:
+            self.assertLess(time.time(), deadline, "closed clients still counted")
+            time.sleep(0.1)
+        time.sleep(2)   # the daemon trims a second after the last close
+        after_kb = d.rss_kb()
+        sys.stderr.write("[memory] rss %d KiB at start, %d KiB with %d non-reading clients, %d KiB after\n"
+                         % (base_kb, peak_kb, self.CONNS, after_kb))
+        with open("/proc/%d/maps" % d.proc.pid) as f:
+            if "libasan" in f.read():
+                # AddressSanitizer's allocator and shadow keep freed pages;
+                # the fall-back is measured on the plain build (make; run
+                # this file with --daemon build/parceldeskd)
+                return
+        self.assertLess(after_kb - base_kb, max((peak_kb - base_kb) / 3, 8192),
+                        "the memory of closed connections is not given back: %d KiB at start, %d KiB "
+                        "at the peak, %d KiB after" % (base_kb, peak_kb, after_kb))
+        self.assertReply(admin.cmd("PING"), 200)
+
+
+
+def read_all(s, timeout=10):
+    """Everything until the daemon closes (or the timeout)."""
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def connect_from(port, source):
+    """A connection to the daemon from a given loopback source address."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+class PerAddressLimit(DaemonTestCase):
+    """Issue 12 item 2: one address cannot take every connection."""
+    daemon_args = ("--max-connections-per-address", 3)
+    create_users = False
+
+    def test_an_address_over_its_limit_gets_429_while_another_gets_in(self):
+        held = [connect_from(self.daemon.port, "127.0.0.2") for _ in range(3)]
+        self.addCleanup(lambda: [x.close() for x in held])
+        for s in held:
+            s.sendall(b"PING\r\n")
+            self.assertEqual(s.recv(100), b"200 PONG\r\n.\r\n")
+        over = connect_from(self.daemon.port, "127.0.0.2")
+        self.addCleanup(over.close)
+        self.assertEqual(read_all(over), b"429 too many connections from this address\r\n")
+        other = connect_from(self.daemon.port, "127.0.0.1")
+        self.addCleanup(other.close)
+        other.sendall(b"PING\r\n")
+        self.assertEqual(other.recv(100), b"200 PONG\r\n.\r\n")
+        # a freed slot of that address is served again
+        held.pop().close()
+        deadline = time.time() + 10
+        while True:
+            again = connect_from(self.daemon.port, "127.0.0.2")
+            again.sendall(b"PING\r\n")
+            got = again.recv(100)
+            again.close()
+            if got == b"200 PONG\r\n.\r\n":
+                break
+            self.assertLess(time.time(), deadline, "the address's freed slot is never reused")
+            time.sleep(0.1)
+        r = self.stats(self.text("admin"))
+        self.assertEqual(r["config.max_connections_per_address"], "3")
+        self.assertGreaterEqual(int(r["connections_rejected"]), 1)
+
+
+class Deadlines(DaemonTestCase):
+    """Issue 12 item 2: a stranger is closed when it has not logged in in
+    time, however busy; a request started must be completed in time."""
+    daemon_args = ("--login-timeout-secs", 2, "--request-timeout-secs", 2)
+    create_users = False
+
+    def test_a_connection_not_logged_in_is_closed_after_its_timeout(self):
+        c = self.text()
+        t = time.time()
+        closed = False
+        while time.time() - t < 8:
+            try:
+                c.send("PING")
+                r = c.read_reply()
+            except (EOFError, OSError, AssertionError):
+                closed = True
+                break
+            if r.code == 408:
+                self.assertEqual(r.msg, "not logged in within 2 s")
+                self.assertTrue(c.at_eof(5))
+                closed = True
+                break
+            self.assertEqual(r.code, 200)
+            time.sleep(0.2)
+        elapsed = time.time() - t
+        self.assertTrue(closed, "a busy connection that never logged in is still open after 8 s")
+        self.assertGreater(elapsed, 1.5)
+        self.assertLess(elapsed, 6)
+
+    def test_a_logged_in_connection_stays(self):
+        c = self.text("admin")
+        time.sleep(3)
+        self.assertReply(c.cmd("PING"), 200)
+
+    def test_a_trickled_request_gets_408_and_is_closed(self):
+        import select
+        c = self.text("admin")
+        t = time.time()
+        c.send_raw(b"PI")
+        got = b""
+        for ch in b"NG PING PING PING PING PING PING PING":
+            if select.select([c.sock], [], [], 0.5)[0]:
+                break   # the daemon spoke: stop sending into a closing socket
+            c.sock.sendall(bytes([ch]))
+        self.assertLess(time.time() - t, 6)
+        c.sock.settimeout(5)
+        while True:
+            chunk = c.sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        self.assertEqual(got, b"408 request not completed within 2 s\r\n")
+
+    def test_a_trickled_msgpack_frame_gets_a_msgpack_408(self):
+        m = self.mp("admin")
+        frame = m.pack(["PING"] + ["x" * 10] * 5)
+        m.send_raw(frame[:3])
+        m.sock.settimeout(6)
+        for b in frame[3:6]:
+            time.sleep(0.5)
+            m.send_raw(bytes([b]))
+        self.assertEqual(m.recv(), {"code": 408, "msg": "request not completed within 2 s", "data": None})
+
+    def test_a_steady_pipeline_is_not_a_trickle(self):
+        c = self.text("admin")
+        t = time.time()
+        n = 0
+        while time.time() - t < 3:
+            c.send_raw(b"PING\r\nPING\r\n")
+            for _ in range(2):
+                self.assertReply(c.read_reply(), 200)
+            n += 2
+        self.assertGreater(n, 10)
+
+    def test_an_oversized_line_skipped_slowly_still_times_out(self):
+        import select
+        c = self.text("admin")
+        c.send_raw(b"x" * 20000)   # over max_line_bytes: 413, then skipped to its LF
+        r = c.read_reply()
+        self.assertEqual(r.code, 413)
+        t = time.time()
+        while time.time() - t < 8:
+            if select.select([c.sock], [], [], 0.3)[0]:
+                break
+            c.sock.sendall(b"y")
+        c.sock.settimeout(5)
+        self.assertEqual(c.sock.recv(4096), b"408 request not completed within 2 s\r\n")
+
+
+class AdminSocket(DaemonTestCase):
+    """Issue 12 item 2: with every TCP slot taken, an administrator still
+    gets in through the local admin socket."""
+    create_users = False
+    start_daemon = False
+
+    def test_admin_gets_in_when_tcp_is_full(self):
+        import os
+        import stat as st
+        d = self.new_daemon("--max-connections", 2, "--login-timeout-secs", 1)
+        path = os.path.join(d.workdir, "admin.sock")
+        d.extra += ["--admin-socket", path]
+        d.start()
+        self.assertEqual(st.S_IMODE(os.stat(path).st_mode) & 0o077, 0, "admin socket open to others")
+        a, b = self.text("admin", daemon=d), self.text("admin", daemon=d)
+        self.assertReply(a.cmd("PING"), 200)
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        self.addCleanup(s.close)
+        self.assertEqual(read_all(s), b"429 too many connections\r\n")
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(u.close)
+        u.settimeout(10)
+        u.connect(path)
+        time.sleep(1.5)   # longer than the login timeout: not applied here
+        f = u.makefile("rb")
+        from harness import ADMIN_PASSWORD
+        u.sendall(("AUTH admin %s\r\nSTATS\r\n" % ADMIN_PASSWORD).encode())
+        self.assertTrue(f.readline().startswith(b"200 welcome admin"))
+        while f.readline() != b".\r\n":
+            pass
+        self.assertEqual(f.readline(), b"200 ok\r\n")
+        body = []
+        while True:
+            ln = f.readline()
+            if ln == b".\r\n":
+                break
+            body.append(ln)
+        self.assertIn(b"config.admin_socket: " + path.encode() + b"\r\n", body)
+        d.stop()
+        self.assertFalse(os.path.exists(path), "the admin socket is left behind")
+
+
+class FileLimits(DaemonTestCase):
+    """Issue 12 item 3: max_connections is checked against the open-file
+    limit at start, and running out of descriptors is survived."""
+    create_users = False
+    start_daemon = False
+
+    def _spawn_limited(self, soft, hard, *extra):
+        import resource
+        import subprocess
+        d = self.new_daemon(*extra)
+        port = 1  # never listened on: the start is refused first
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        return subprocess.run(d.argv(port), env=d.env(), preexec_fn=limit, timeout=30,
+                              stdin=subprocess.DEVNULL, capture_output=True)
+
+    def test_start_refused_when_the_limit_cannot_hold_max_connections(self):
+        r = self._spawn_limited(256, 256, "--max-connections", 1000)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"max_connections 1000 needs 1064 open files, but the limit is 256 (hard limit 256)",
+                      r.stderr)
+
+    def test_soft_limit_raised_to_fit(self):
+        import resource
+        d = self.new_daemon("--max-connections", 500)
+        orig = d.spawn
+        def spawn():
+            import subprocess
+            real = subprocess.Popen
+            def popen(*a, **kw):
+                kw["preexec_fn"] = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 4096))
+                return real(*a, **kw)
+            subprocess.Popen = popen
+            try:
+                return orig()
+            finally:
+                subprocess.Popen = real
+        d.spawn = spawn
+        d.start()
+        soft, hard = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
+        self.assertEqual((soft, hard), (564, 4096))
+
+    def test_out_of_descriptors_backs_off_and_logs_once(self):
+        import resource
+        d = self.new_daemon("--max-connections", 100)
+        d.start()
+        admin = self.text("admin", daemon=d)
+        nfds = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+        soft, hard = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (nfds + 3, hard))
+        held, turned_away = [], 0
+        for _ in range(12):
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+            held.append(s)
+        self.addCleanup(lambda: [x.close() for x in held])
+        served = 0
+        for s in held:
+            s.sendall(b"PING\r\n")
+            s.settimeout(5)
+            try:
+                got = s.recv(100)
+            except (ConnectionResetError, socket.timeout):
+                got = b"?"
+            if got == b"200 PONG\r\n.\r\n":
+                served += 1
+            else:
+                self.assertEqual(got, b"503 out of descriptors, try again later\r\n")
+                turned_away += 1
+        self.assertGreater(turned_away, 0)
+        self.assertGreater(served, 0)
+        # no busy loop: the daemon is nearly idle while clients keep coming
+        def cpu():
+            with open("/proc/%d/stat" % d.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        c0, t0 = cpu(), time.time()
+        extra = []
+        while time.time() - t0 < 2:
+            try:
+                extra.append(socket.create_connection(("127.0.0.1", d.port), timeout=2))
+            except OSError:
+                pass
+            time.sleep(0.05)
+        used = (cpu() - c0) / (time.time() - t0)
+        for x in extra:
+            x.close()
+        self.assertLess(used, 0.5, "the daemon used %.0f %% CPU while out of descriptors" % (used * 100))
+        for s in held:
+            s.close()
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+        deadline = time.time() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(100) == b"200 PONG\r\n.\r\n":
+                        break
+            except OSError:
+                pass
+            self.assertLess(time.time(), deadline, "never accepts again")
+            time.sleep(0.2)
+        self.assertReply(admin.cmd("PING"), 200)
+        log = d.log_text()
+        self.assertEqual(log.count("out of descriptors ("), 1, "logged more than once")
+        self.assertIn("descriptors free again: accepting", log)
+
+
+
+def cpu_secs(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class TrickledFrame(DaemonTestCase):
+    """Issue 12 item 7: a msgpack frame arriving in small pieces is framed
+    incrementally and decoded once, not decoded from its start on every
+    read."""
+    create_users = False
+
+    def test_a_frame_in_6000_pieces_costs_little_cpu(self):
+        import socket as so
+        m = self.mp()
+        m.sock.setsockopt(so.IPPROTO_TCP, so.TCP_NODELAY, 1)
+        frame = m.pack(["PING", {"k%04d" % i: "v" * 16 for i in range(2600)}])
+        self.assertGreater(len(frame), 55000)
+        pid = self.daemon.proc.pid
+        before = cpu_secs(pid)
+        step = len(frame) // 6000 + 1
+        for i in range(0, len(frame), step):
+            m.send_raw(frame[i:i + step])
+            time.sleep(0.0005)   # let the daemon read the pieces one by one
+        r = m.recv()
+        used = cpu_secs(pid) - before
+        sys.stderr.write("[trickle] %.2f s of daemon CPU for %d pieces\n" % (used, len(frame) // step))
+        self.assertEqual(r["code"], 400)   # 2600 named arguments: too many, but framed right
+        # decoding the growing frame on every read took ~1.4 s (plain
+        # build; more under the sanitizers); framing it incrementally ~0.2 s
+        self.assertLess(used, 0.7, "the daemon used %.2f s of CPU for one trickled frame" % used)
+        self.assertEqual(m.call("PING")["msg"], "PONG")
 
 
 if __name__ == "__main__":

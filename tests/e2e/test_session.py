@@ -115,6 +115,21 @@ class FirstConnection(DaemonTestCase):
         # the connection still works
         self.assertReply(c.cmd("PING"), 200, "PONG")
 
+    def test_401_comes_before_any_argument_check(self):
+        """PROTOCOL.md section 7: before AUTH a command that needs a role is
+        401 whatever its arguments (missing, unknown or of the wrong type), so
+        nothing about a command's arguments is told to a stranger."""
+        c = self.text()
+        for req in ["WAYBILL GET", "WAYBILL GET not-a-number", "SCAN", "USER ADD x",
+                    "USER DEL a b c d", "STATS extra", "CLOCK SET yesterday",
+                    "WAYBILL CREATE 123456 bogus=1"]:
+            self.assertReply(c.cmd(req), 401, "log in first: AUTH user password")
+        m = self.mp()
+        self.assertReply(m.call("WAYBILL", "GET", 12345, {"nope": 1}), 401,
+                         "log in first: AUTH user password")
+        # an unknown command is still 400: it needs no role
+        self.assertReply(c.cmd("FROBNICATE"), 400)
+
     def test_blank_lines_and_crlf(self):
         c = self.text()
         c.send_raw(b"\r\n\n   \nPING\nPING\r\n")
@@ -144,6 +159,11 @@ class FirstConnection(DaemonTestCase):
 
 class Auth(DaemonTestCase):
     create_users = ("op1",)
+
+    def test_403_comes_before_any_argument_check(self):
+        op = self.text("op1")
+        self.assertReply(op.cmd("USER DEL"), 403, "USER DEL needs the admin role")
+        self.assertReply(op.cmd("STATS bogus=1"), 403, "STATS needs the admin role")
 
     def test_auth_good(self):
         c = self.text()

@@ -4,7 +4,7 @@
  * msgpack decoder, the msgpack request shape checks, command look-up,
  * argument binding, and reply rendering in both framings.
  *
- * The input is a connection's byte stream, cut the way daemon/server.c cuts
+ * The input is a connection's byte stream, cut the way daemon/core/conn.c cuts
  * it: a msgpack array start byte begins a frame (decoded from at most
  * MAX_FRAME_BYTES; an incomplete or bad frame ends the connection), anything
  * else is a text line up to '\n' with one '\r' before it dropped. Each
@@ -106,7 +106,7 @@ static void check_request_utf8(const struct pd_request *req)
 			CHECK(pd_utf8_valid(e->val->u.s.ptr, e->val->u.s.len));
 }
 
-/* What daemon/server.c handle_request() does up to the role check. */
+/* What dispatch_admit() does but the session check: look-up and binding. */
 static void handle(struct pd_arena *a, const struct pd_request *req)
 {
 	check_request_utf8(req);

@@ -1,0 +1,845 @@
+/* conn.c — one connection: its lifecycle, framing, back-pressure and its
+ * place on the request road.
+ *
+ * The road of a request: bytes in -> one request taken from the input (a
+ * text line or a msgpack array, chosen by its first byte) and parsed once
+ * into c->pending -> dispatch_admit() (command, session, role, arguments)
+ * -> a read runs here in the loop's read snapshot; a write becomes a job
+ * for the writer, a slow command (AUTH, BACKUP) a job for the slow thread
+ * -> the reply is queued on the output.
+ *
+ * Order: replies go out in request order. A reply made in the loop (a
+ * read, a refusal) waits until every job of its connection is back. A write
+ * may follow writes already with the writer (it applies them in order, so a
+ * read pipelined after a write sees the write), but never a slow job, whose
+ * effect on the session (a login) the next request must see. A request that
+ * waits stays parsed in c->pending, and nothing more is read meanwhile. */
+#include "conn.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <time.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "dispatch.h"
+#include "logins.h"
+#include "tls.h"
+
+/* Writes one connection may have with the writer at once. */
+#define MAX_WRITES_OUT_PER_CONN 256
+/* Requests one connection may run per event before the loop serves the
+ * others (memcached's reqs_per_event): a client pipelining thousands of
+ * cheap requests does not hold up everyone else's. */
+#define REQS_PER_EVENT 32
+
+/* One request taken from the input, parsed and waiting its turn. */
+struct pending {
+	enum { PENDING_NONE, PENDING_PARSED, PENDING_REFUSED, PENDING_ADMITTED } state;
+	enum pd_framing framing;
+	bool counts;           /* a request in STATS (not a framing error) */
+	bool close_after;      /* the framing is lost: close after the reply */
+	struct pd_request req; /* PARSED: not admitted yet */
+	struct admission adm;  /* ADMITTED: cmd and args; REFUSED: code, msg */
+};
+
+struct conn {
+	uint64_t id;
+	struct bufferevent *bev;   /* NULL until the first byte chose TLS or not */
+	struct event *sniff;       /* waits for that byte */
+	evutil_socket_t fd;
+	bool tls;
+	struct event *resume;   /* runs the rest of the input after a yield */
+	struct session sess;
+	unsigned jobs_out;      /* jobs with the writer or the slow thread */
+	size_t job_bytes;       /* what those jobs hold (requests and replies) */
+	bool slow_out;          /* one of them is a slow job (AUTH, BACKUP) */
+	bool closing;           /* close once the output is flushed */
+	bool dead;              /* socket gone while a job is out: free on return */
+	bool skipping_line;     /* discarding an oversized text line up to its LF */
+	bool read_paused;       /* back-pressure: too many unsent replies */
+	bool peer_done;         /* the client half-closed: answer what it sent, then close */
+	bool local_admin;       /* came in on the admin socket: no limits */
+	size_t line_scanned;    /* bytes of the input known to hold no LF */
+	struct pd_mp_scan frame; /* how much of a msgpack frame has come */
+	struct event *deadline; /* the login and request deadlines */
+	int64_t accepted_ms;    /* monotonic */
+	int64_t request_ms;     /* a request began arriving; 0 when none is partial */
+	unsigned char addr[16]; /* the peer's address, for the per-address limit */
+	int family;
+	struct pending pending;
+	char peer[64];
+	struct pd_arena arena;  /* the pending request; reset after each */
+	struct conn *prev, *next;
+};
+
+static struct event_base *base;
+static void (*on_timers_changed)(void);
+static struct conn *conns;
+static uint64_t next_conn_id = 1;
+static unsigned long jobs_out;
+static bool stopping;
+static struct event *trim_timer; /* gives freed buffers back to the system */
+
+static void process_input(struct conn *c);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+void conn_setup(struct event_base *b, void (*timers_changed)(void))
+{
+	base = b;
+	on_timers_changed = timers_changed;
+	trim_timer = evtimer_new(base, on_trim, NULL);
+#ifdef __GLIBC__
+	/* A fixed threshold: buffers this large are mapped and unmapped on
+	 * free. glibc's default threshold rises after such a free, after which
+	 * big reply buffers stay in the heap for the process's life. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
+unsigned long conn_jobs_out(void)
+{
+	return jobs_out;
+}
+
+/* Frees a connection's socket, events and memory. */
+static void release(struct conn *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	else
+		evutil_closesocket(c->fd);
+	if (c->sniff)
+		event_free(c->sniff);
+	if (c->resume)
+		event_free(c->resume);
+	if (c->deadline)
+		event_free(c->deadline);
+	pd_arena_free(&c->arena);
+	free(c);
+}
+
+static void conn_free(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	release(c);
+	g_stats.connections_current--;
+	/* what a connection held goes back to the system, once a second at
+	 * most however many close */
+	if (trim_timer && !evtimer_pending(trim_timer, NULL)) {
+		struct timeval later = { 1, 0 };
+		evtimer_add(trim_timer, &later);
+	}
+}
+
+static void count_reply(int code)
+{
+	if (code >= 400 && code < 600)
+		g_stats.errors_by_code[code]++;
+}
+
+/* Every reply made in the loop is rendered here (a job renders its own in
+ * job_render(), off the loop). */
+static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep)
+{
+	static struct pd_buf out; /* reused: the loop is one thread */
+	out.len = 0;
+	pd_reply_render(rep, f, &out);
+	evbuffer_add(bufferevent_get_output(c->bev), out.data, out.len);
+	count_reply(rep->code);
+	/* one huge reply must not pin its buffer for the daemon's life */
+	if (out.cap > 65536)
+		pd_buf_free(&out);
+}
+
+/* Closes now, or later when a job is still out (the job's reply must find
+ * the struct). */
+static void conn_close(struct conn *c, const char *why)
+{
+	log_msg("info", c->id, c->sess.user, "close %s: %s", c->peer, why);
+	if (c->jobs_out) {
+		c->dead = true;
+		if (c->bev) {
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
+		event_del(c->resume);
+		event_del(c->deadline);
+		return;
+	}
+	conn_free(c);
+}
+
+/* The earliest of the connection's deadlines: logging in (a stranger may
+ * not hold a connection for long) and completing a request it started (a
+ * client trickling a byte a second holds nothing for long). */
+static void deadline_arm(struct conn *c)
+{
+	int64_t at = 0;
+	if (c->sess.role == ROLE_NONE && !c->local_admin)
+		at = c->accepted_ms + g_config.login_timeout_secs * 1000;
+	if (c->request_ms) {
+		int64_t req = c->request_ms + g_config.request_timeout_secs * 1000;
+		at = at && at < req ? at : req;
+	}
+	if (!at) {
+		event_del(c->deadline);
+		return;
+	}
+	int64_t wait = at - mono_ms();
+	if (wait < 0)
+		wait = 0;
+	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+	evtimer_add(c->deadline, &tv);
+}
+
+/* Ends a connection that missed a deadline: a 408 in the framing of what it
+ * sent, then close once that is out; a client that does not read it is cut
+ * after a short write timeout, not the idle one. */
+static void conn_expire(struct conn *c, const char *why)
+{
+	if (!c->bev) { /* it never sent a byte */
+		conn_close(c, why);
+		return;
+	}
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	unsigned char first = 0;
+	evbuffer_copyout(in, &first, 1);
+	struct pd_reply rep = { .code = 408, .msg = why };
+	conn_reply(c, pd_is_msgpack_start(first) ? PD_FRAMING_MSGPACK : PD_FRAMING_TEXT, &rep);
+	log_msg("info", c->id, c->sess.user, "%s: %s", c->peer, why);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_disable(c->bev, EV_READ);
+	c->closing = true;
+	c->request_ms = 0;
+	struct timeval cut = { 5, 0 };
+	bufferevent_set_timeouts(c->bev, NULL, &cut);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	struct conn *c = arg;
+	if (c->dead || c->closing)
+		return;
+	int64_t now = mono_ms();
+	char msg[96];
+	if (c->sess.role == ROLE_NONE && !c->local_admin &&
+	    now >= c->accepted_ms + g_config.login_timeout_secs * 1000) {
+		if (c->slow_out) { /* a login under way decides */
+			struct timeval again = { 0, 100000 };
+			evtimer_add(c->deadline, &again);
+			return;
+		}
+		snprintf(msg, sizeof(msg), "not logged in within %lld s",
+			 (long long)g_config.login_timeout_secs);
+		conn_expire(c, msg);
+	} else if (c->request_ms && now >= c->request_ms + g_config.request_timeout_secs * 1000) {
+		snprintf(msg, sizeof(msg), "request not completed within %lld s",
+			 (long long)g_config.request_timeout_secs);
+		conn_expire(c, msg);
+	} else {
+		deadline_arm(c);
+	}
+}
+
+static void apply_effects(struct conn *c, const struct cmd_effects *fx)
+{
+	dispatch_apply(&c->sess, fx);
+	if (fx->logged_in)
+		deadline_arm(c);
+	if (fx->close_after)
+		c->closing = true;
+	if (fx->timers_changed)
+		on_timers_changed();
+}
+
+/* A request that cannot be answered as such (a framing error, a line too
+ * long) waits in c->pending like any other, so its reply keeps its place. */
+static void pending_refuse(struct conn *c, enum pd_framing f, bool counts,
+			   int code, const char *msg)
+{
+	struct pending *p = &c->pending;
+	p->state = PENDING_REFUSED;
+	p->framing = f;
+	p->counts = counts;
+	p->close_after = false;
+	p->adm.cmd = NULL;
+	p->adm.code = code;
+	p->adm.msg = pd_strdup(&c->arena, msg);
+}
+
+/* Jobs with the slow thread (hashing, backup), for the hashing queue's
+ * bound. */
+static uint64_t slow_jobs_out;
+
+/* The key of the failed-login limit per address: the peer without its
+ * port. */
+static void login_addr(const struct conn *c, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", c->peer);
+	char *colon = strrchr(out, ':');
+	if (colon)
+		*colon = '\0';
+}
+
+/* An AUTH may start hashing: the hashing queue has room (a flood of logins
+ * is shed before the logged-in work of BACKUP and USER PASSWD, which always
+ * queues), and its address and user are within their failed-login limits
+ * (logins.h). Else the refusal is sent and false returned. */
+static bool auth_admit(struct conn *c, const struct admission *adm, enum pd_framing f)
+{
+	char msg[200], addr[64];
+	struct pd_reply rep = { .code = 503, .msg = "busy: too many logins waiting, try again in a moment" };
+	if ((int64_t)slow_jobs_out < g_config.auth_queue_max) {
+		login_addr(c, addr, sizeof(addr));
+		rep.code = login_begin(&g_config, addr, pd_arg_str(adm->args, "user"), mono_ms(),
+				       msg, sizeof(msg));
+		rep.msg = msg;
+		if (!rep.code)
+			return true;
+	}
+	conn_reply(c, f, &rep);
+	return false;
+}
+
+static void submit_job(struct conn *c, const struct admission *adm, enum pd_framing f)
+{
+	struct job *job = job_new();
+	job->conn = c;
+	job->cmd = adm->cmd;
+	job->args = pd_value_copy(&job->arena, adm->args);
+	job->framing = f;
+	job->sess = c->sess;
+	job->now = clock_now();
+	job->held = job->arena.used_bytes;
+	c->job_bytes += job->held;
+	c->jobs_out++;
+	jobs_out++;
+	if (adm->cmd->flags & CMD_SLOW) {
+		c->slow_out = true;
+		slow_jobs_out++;
+		slow_submit(job);
+	} else {
+		writer_submit(job);
+	}
+}
+
+/* Runs c->pending if its turn has come. Returns false when it must wait
+ * for jobs ahead (it stays parsed). */
+static bool run_pending(struct conn *c)
+{
+	struct pending *p = &c->pending;
+	if (p->state == PENDING_PARSED) {
+		if (c->slow_out)
+			return false; /* a login ahead may change the session */
+		p->state = dispatch_admit(&c->sess, &p->req, &c->arena, &p->adm) == 0
+				   ? PENDING_ADMITTED : PENDING_REFUSED;
+	}
+	bool is_write = p->state == PENDING_ADMITTED && (p->adm.cmd->flags & CMD_WRITE);
+	if (is_write ? (c->slow_out || c->jobs_out >= MAX_WRITES_OUT_PER_CONN) : c->jobs_out > 0)
+		return false;
+	if (p->counts) {
+		if (p->framing == PD_FRAMING_TEXT)
+			g_stats.requests_text++;
+		else
+			g_stats.requests_msgpack++;
+	}
+	if (p->state == PENDING_REFUSED) {
+		struct pd_reply rep = { .code = p->adm.code, .msg = p->adm.msg };
+		conn_reply(c, p->framing, &rep);
+		if (p->close_after)
+			c->closing = true;
+	} else if (p->adm.cmd->flags & (CMD_WRITE | CMD_SLOW)) {
+		if (p->adm.cmd->id != PD_CMD_auth || auth_admit(c, &p->adm, p->framing))
+			submit_job(c, &p->adm, p->framing);
+	} else {
+		struct pd_reply rep;
+		struct cmd_effects fx;
+		dispatch_read(&c->sess, &p->adm, &c->arena, &rep, &fx);
+		conn_reply(c, p->framing, &rep);
+		apply_effects(c, &fx);
+	}
+	p->state = PENDING_NONE;
+	pd_arena_reset(&c->arena);
+	return true;
+}
+
+void conn_job_done(struct job *job)
+{
+	struct conn *c = job->conn;
+	jobs_out--;
+	c->jobs_out--;
+	c->job_bytes -= job->held;
+	if (job->cmd->flags & CMD_SLOW) {
+		c->slow_out = false;
+		slow_jobs_out--;
+	}
+	if (job->cmd->id == PD_CMD_auth) {
+		char addr[64];
+		login_addr(c, addr, sizeof(addr));
+		login_end(&g_config, addr, pd_arg_str(job->args, "user"), job->fx.logged_in, mono_ms());
+	}
+	if (job->fx.timers_changed)
+		on_timers_changed();
+	if (c->dead) {
+		/* the client is gone, not what its command did to others */
+		struct cmd_effects others = { .users_changed = job->fx.users_changed };
+		dispatch_apply(&c->sess, &others);
+		job_free(job);
+		if (!c->jobs_out)
+			conn_free(c);
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(c->bev), job->out.data, job->out.len);
+	count_reply(job->code);
+	struct cmd_effects fx = job->fx;
+	fx.timers_changed = false; /* done above */
+	apply_effects(c, &fx);
+	job_free(job);
+	process_input(c);
+}
+
+static void refuse_long_line(struct conn *c)
+{
+	char msg[96];
+	snprintf(msg, sizeof(msg), "line longer than %lld bytes",
+		 (long long)g_config.max_line_bytes);
+	pending_refuse(c, PD_FRAMING_TEXT, false, 413, msg);
+}
+
+/* Takes one text line from the input into c->pending (or a 413 for an
+ * oversized one; nothing for a blank line). Returns 1 if it took bytes, 0
+ * when more are needed. */
+static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
+{
+	size_t eol_len;
+	struct evbuffer_ptr from;
+	bool resume = evbuffer_ptr_set(in, &from, c->line_scanned, EVBUFFER_PTR_SET) == 0;
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, resume ? &from : NULL, &eol_len,
+						      EVBUFFER_EOL_LF);
+	if (eol.pos < 0) {
+		/* the limit counts the line, not its "\r\n": allow one \r more */
+		if (len > (size_t)g_config.max_line_bytes + 1) {
+			evbuffer_drain(in, len);
+			c->line_scanned = 0;
+			c->skipping_line = true;
+			refuse_long_line(c);
+			return 1;
+		}
+		c->line_scanned = len;
+		return 0;
+	}
+	c->line_scanned = 0;
+	size_t line_len = (size_t)eol.pos;
+	size_t content = line_len;
+	if (content) {
+		char last;
+		struct evbuffer_ptr cr;
+		evbuffer_ptr_set(in, &cr, line_len - 1, EVBUFFER_PTR_SET);
+		if (evbuffer_copyout_from(in, &cr, &last, 1) == 1 && last == '\r')
+			content--;
+	}
+	if (content > (size_t)g_config.max_line_bytes) {
+		evbuffer_drain(in, line_len + eol_len);
+		refuse_long_line(c);
+		return 1;
+	}
+	const char *line = (const char *)evbuffer_pullup(in, (ssize_t)(line_len + eol_len));
+	struct pending *p = &c->pending;
+	struct pd_error err;
+	if (pd_parse_text_line(&c->arena, line, content, &p->req, &err) < 0) {
+		pending_refuse(c, PD_FRAMING_TEXT, true, err.code, err.msg);
+	} else if (p->req.word_count > 0) { /* a blank line gets no reply */
+		p->state = PENDING_PARSED;
+		p->framing = PD_FRAMING_TEXT;
+		p->counts = true;
+		p->close_after = false;
+	}
+	evbuffer_drain(in, line_len + eol_len);
+	return 1;
+}
+
+static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
+{
+	size_t max = (size_t)g_config.max_frame_bytes;
+	size_t avail = len < max ? len : max;
+	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)avail);
+	if (c->frame.pos == 0 && c->frame.left[0] == 0)
+		pd_mp_scan_init(&c->frame);
+	/* decoded only once it is whole: a trickled frame is looked at once */
+	enum pd_unpack_status st = pd_mp_scan(&c->frame, buf, avail);
+	if (st == PD_UNPACK_INCOMPLETE && len < max)
+		return 0;
+	struct pd_value *v = NULL;
+	size_t used = 0;
+	if (st == PD_UNPACK_OK)
+		st = pd_value_unpack(&c->arena, buf, c->frame.pos, &used, &v);
+	memset(&c->frame, 0, sizeof(c->frame));
+	struct pending *p = &c->pending;
+	if (st != PD_UNPACK_OK) {
+		char msg[96];
+		if (st == PD_UNPACK_INCOMPLETE)
+			snprintf(msg, sizeof(msg), "msgpack frame larger than %zu bytes", max);
+		pending_refuse(c, PD_FRAMING_MSGPACK, false,
+			       st == PD_UNPACK_INCOMPLETE ? 413 : 400,
+			       st == PD_UNPACK_INCOMPLETE ? msg
+			       : st == PD_UNPACK_TOO_DEEP ? "msgpack nested too deep"
+							  : "malformed msgpack");
+		p->close_after = true; /* no way to find the next frame */
+		evbuffer_drain(in, len);
+		return 1;
+	}
+	struct pd_error err;
+	if (pd_request_from_msgpack(&c->arena, v, &p->req, &err) < 0) {
+		pending_refuse(c, PD_FRAMING_MSGPACK, true, err.code, err.msg);
+	} else {
+		p->state = PENDING_PARSED;
+		p->framing = PD_FRAMING_MSGPACK;
+		p->counts = true;
+		p->close_after = false;
+	}
+	evbuffer_drain(in, used);
+	return 1;
+}
+
+/* Takes the next request from the input into c->pending. Returns 1 if it
+ * took bytes, 0 when more are needed. */
+static int take_request(struct conn *c, struct evbuffer *in)
+{
+	size_t len = evbuffer_get_length(in);
+	if (len == 0)
+		return 0;
+	if (c->skipping_line) {
+		size_t eol_len;
+		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			evbuffer_drain(in, len);
+			return 0;
+		}
+		evbuffer_drain(in, (size_t)eol.pos + eol_len);
+		c->skipping_line = false;
+		return 1;
+	}
+	unsigned char first;
+	evbuffer_copyout(in, &first, 1);
+	return pd_is_msgpack_start(first) ? take_msgpack_frame(c, in, len)
+					  : take_text_line(c, in, len);
+}
+
+/* Starts the request deadline when the input ends in part of a request
+ * (or in an oversized line being skipped), and stops it when a request was
+ * complete. */
+static void request_deadline(struct conn *c, bool starved)
+{
+	bool partial = starved && !c->read_paused &&
+		       (c->skipping_line || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0);
+	if (partial == (c->request_ms != 0))
+		return;
+	c->request_ms = partial ? mono_ms() : 0;
+	deadline_arm(c);
+}
+
+/* What one connection may make the daemon hold before it stops reading
+ * it: replies not yet sent plus the requests of its jobs out. A stranger
+ * gets far less than a logged-in user. (The input holds at most one
+ * request more: its read watermark.) */
+static bool output_full(struct conn *c)
+{
+	int64_t budget = c->sess.role == ROLE_NONE ? g_config.max_output_bytes_before_login
+						   : g_config.max_output_bytes;
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) + c->job_bytes >
+	       (size_t)budget;
+}
+
+static void process_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	/* one read snapshot for the burst of requests of this event */
+	MDB_txn *snap;
+	bool snapshot = (evbuffer_get_length(in) > 0 || c->pending.state != PENDING_NONE) &&
+			loop_read_begin(&snap) == 0;
+	int budget = REQS_PER_EVENT;
+	bool starved = false, took = false;
+	while (!c->closing && !stopping) {
+		if (output_full(c)) {
+			/* back-pressure: stop reading until the client reads */
+			bufferevent_disable(c->bev, EV_READ);
+			c->read_paused = true;
+			break;
+		}
+		if (c->pending.state == PENDING_NONE) {
+			if (!take_request(c, in)) {
+				starved = true;
+				break;
+			}
+			took = true;
+		}
+		if (c->pending.state != PENDING_NONE && !run_pending(c))
+			break; /* it waits for the jobs ahead */
+		if (--budget == 0) {
+			event_active(c->resume, EV_TIMEOUT, 0); /* the rest after the others */
+			break;
+		}
+	}
+	if (snapshot)
+		loop_read_end();
+	if (took && c->request_ms) {
+		c->request_ms = 0; /* a request arrived whole: the clock starts again */
+		deadline_arm(c);
+	}
+	if (!c->closing)
+		request_deadline(c, starved);
+	bool drained = c->peer_done && !c->jobs_out && c->pending.state == PENDING_NONE &&
+		       evbuffer_get_length(in) == 0;
+	if ((c->closing || drained) && !c->jobs_out &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_close(c, c->closing ? "done" : "client closed");
+	else if (drained)
+		c->closing = true; /* close once the replies are out */
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	struct conn *c = arg;
+	if (c->bev && !c->dead)
+		process_input(c);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing && !c->jobs_out &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		conn_close(c, "done");
+		return;
+	}
+	if (c->read_paused) {
+		c->read_paused = false;
+		if (!c->peer_done)
+			bufferevent_enable(bev, EV_READ);
+		process_input(c);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct conn *c = arg;
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_close(c, "idle timeout");
+	} else if (what & BEV_EVENT_EOF) {
+		/* a half-close (printf ... | nc) still gets every reply: run
+		 * what is buffered, finish the jobs out, then close */
+		c->peer_done = true;
+		bufferevent_disable(c->bev, EV_READ);
+		process_input(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		const char *tls = c->tls ? tls_error(c->bev) : NULL;
+		conn_close(c, tls ? tls : strerror(EVUTIL_SOCKET_ERROR()));
+	}
+}
+
+static void peer_name(const struct sockaddr *addr, char *out, size_t cap)
+{
+	char host[48] = "?";
+	int port = 0;
+	if (addr->sa_family == AF_UNIX) {
+		snprintf(out, cap, "admin-socket");
+		return;
+	}
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
+		evutil_inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+		port = ntohs(in4->sin_port);
+	} else if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(out, cap, "%s:%d", host, port);
+}
+
+/* The address bytes of an IPv4 or IPv6 peer (16 bytes, zero-padded). */
+static void peer_addr(const struct sockaddr *addr, unsigned char out[16])
+{
+	memset(out, 0, 16);
+	if (addr->sa_family == AF_INET)
+		memcpy(out, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	else if (addr->sa_family == AF_INET6)
+		memcpy(out, &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
+}
+
+/* Refuses a connection before it is one: always a text line, since no
+ * request has chosen a framing yet. */
+static void refuse_accept(evutil_socket_t fd, const char *line)
+{
+	g_stats.connections_rejected++;
+	g_stats.errors_by_code[429]++;
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		(void)0; /* it is closed either way */
+	evutil_closesocket(fd);
+}
+
+/* Connections open from one address. A scan: there are at most
+ * max_connections, and an accept is rare next to a request. */
+static int64_t connections_from(int family, const unsigned char a[16])
+{
+	int64_t n = 0;
+	for (struct conn *c = conns; c; c = c->next)
+		if (!c->dead && c->family == family && !memcmp(c->addr, a, 16))
+			n++;
+	return n;
+}
+
+static void conn_start(struct conn *c)
+{
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	/* stop reading a client that sends far ahead of its replies */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+				 (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096));
+	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)g_config.max_output_bytes / 2, 0);
+	/* idle both ways: a client that neither sends nor reads its replies
+	 * (reading is paused by back-pressure) is closed too */
+	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* The first byte has come (peeked, not read): a TLS handshake, or a request
+ * in clear. */
+static void on_sniff(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct conn *c = arg;
+	unsigned char first;
+	ssize_t n = recv(fd, &first, 1, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(c->sniff, NULL);
+		return;
+	}
+	if (n <= 0) {
+		conn_close(c, n == 0 ? "client closed" : strerror(errno));
+		return;
+	}
+	event_free(c->sniff);
+	c->sniff = NULL;
+	c->tls = first == TLS_RECORD_HANDSHAKE;
+	c->sess.private_line |= c->tls;
+	c->bev = c->tls ? tls_bufferevent(base, fd)
+			: bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	conn_start(c);
+}
+
+void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin)
+{
+	unsigned char a[16];
+	peer_addr(addr, a);
+	if (!local_admin) {
+		if ((int64_t)g_stats.connections_current >= g_config.max_connections) {
+			refuse_accept(fd, "429 too many connections\r\n");
+			return;
+		}
+		if (connections_from(addr->sa_family, a) >= g_config.max_connections_per_address) {
+			refuse_accept(fd, "429 too many connections from this address\r\n");
+			return;
+		}
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->id = next_conn_id++;
+	c->sess.conn_id = c->id;
+	c->local_admin = local_admin;
+	c->sess.private_line = local_admin;
+	c->family = addr->sa_family;
+	memcpy(c->addr, a, 16);
+	c->accepted_ms = mono_ms();
+	pd_arena_init(&c->arena);
+	peer_name(addr, c->peer, sizeof(c->peer));
+	c->fd = fd;
+	/* with TLS on, the first byte says which this connection speaks */
+	if (tls_enabled() && !local_admin)
+		c->sniff = event_new(base, fd, EV_READ, on_sniff, c);
+	else
+		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->resume = event_new(base, -1, 0, on_resume, c);
+	c->deadline = evtimer_new(base, on_deadline, c);
+	if ((!c->bev && !c->sniff) || !c->resume || !c->deadline) {
+		release(c);
+		return;
+	}
+	int one = 1;
+	if (!local_admin)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
+	g_stats.connections_total++;
+	g_stats.connections_current++;
+	if (c->bev)
+		conn_start(c);
+	else
+		event_add(c->sniff, NULL);
+	deadline_arm(c);
+	log_msg("info", c->id, NULL, "accept %s", c->peer);
+}
+
+void conn_stop_reading(void)
+{
+	stopping = true;
+	for (struct conn *c = conns; c; c = c->next)
+		if (c->bev)
+			bufferevent_disable(c->bev, EV_READ);
+		else if (c->sniff)
+			event_del(c->sniff);
+}
+
+void conn_free_all(void)
+{
+	if (trim_timer)
+		event_free(trim_timer);
+	trim_timer = NULL;
+	while (conns)
+		conn_free(conns);
+}

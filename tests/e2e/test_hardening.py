@@ -310,12 +310,15 @@ class LoginLimits(DaemonTestCase):
 
     def test_unknown_user_and_wrong_password_take_the_same_time(self):
         port = self.daemon.port
-        wrong = [timed_auth(port, "op1", "not-the-password")[1] for _ in range(3)]
-        unknown = [timed_auth(port, "ghost%d" % i, "not-the-password")[1] for i in range(3)]
+        wrong, unknown = [], []
+        for i in range(3):  # interleaved: a load change hits both alike
+            wrong.append(timed_auth(port, "op1", "not-the-password")[1])
+            unknown.append(timed_auth(port, "ghost%d" % i, "not-the-password")[1])
         self.assertEqual(timed_auth(port, "op1", USERS["op1"][1])[0], 200)
         ratio = statistics.median(unknown) / statistics.median(wrong)
-        self.assertGreater(ratio, 0.5, "unknown %r wrong %r" % (unknown, wrong))
-        self.assertLess(ratio, 2.0, "unknown %r wrong %r" % (unknown, wrong))
+        # without the dummy hash an unknown user was answered ~200 times faster
+        self.assertGreater(ratio, 0.33, "unknown %r wrong %r" % (unknown, wrong))
+        self.assertLess(ratio, 3.0, "unknown %r wrong %r" % (unknown, wrong))
 
     def test_lockout_and_unlock(self):
         port = self.daemon.port

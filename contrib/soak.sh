@@ -11,7 +11,7 @@
 # garbage and oversized lines, one that floods wrong passwords from
 # 127.0.0.3, one that leaves half msgpack frames), plus a watchdog that
 # PINGs ten times a second on its own connection. Every minute it prints
-# the daemon's RSS, the watchdog's PING latency percentiles, the requests
+# the daemon's resident memory (anonymous, and the mapped store's pages), the watchdog's PING latency percentiles, the requests
 # done and the errors seen by the well-behaved clients (a reply other than
 # the expected one, or a lost connection). -k keeps the work directory.
 # Run it niced on a shared machine: nice -n 10 sh contrib/soak.sh
@@ -63,11 +63,14 @@ def note(key, n=1, what=None):
 
 
 def rss_kb():
+    """(RssAnon, RssFile) in kB: the daemon's own memory, and the pages of
+    the mapped store it has touched (they grow with the data)."""
+    got = {}
     with open("/proc/%d/status" % pid) as f:
         for ln in f:
-            if ln.startswith("VmRSS:"):
-                return int(ln.split()[1])
-    return 0
+            if ln.startswith(("RssAnon:", "RssFile:")):
+                got[ln.split(":")[0]] = int(ln.split()[1])
+    return got.get("RssAnon", 0), got.get("RssFile", 0)
 
 
 class Conn:
@@ -282,7 +285,7 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))] if xs else 0.0
 
 
-print("%6s %9s %8s %8s %8s %8s %9s %7s" % ("minute", "rss_kb", "ping_p50", "ping_p90", "ping_p99",
+print("%6s %9s %9s %8s %8s %8s %8s %9s %7s" % ("minute", "anon_kb", "file_kb", "ping_p50", "ping_p90", "ping_p99",
                                            "ping_max", "requests", "errors"))
 minute = 0
 all_pings = []
@@ -300,13 +303,13 @@ while time.time() < end:
     all_pings += ps
     for k in total:
         total[k] += got[k]
-    print("%6d %9d %8.2f %8.2f %8.2f %8.2f %9d %7d" % (minute, rss_kb(), pct(ps, 50), pct(ps, 90),
+    print("%6d %9d %9d %8.2f %8.2f %8.2f %8.2f %9d %7d" % ((minute,) + rss_kb() + (pct(ps, 50), pct(ps, 90),
                                                         pct(ps, 99), ps[-1] if ps else 0, got["requests"],
-                                                        got["errors"]), flush=True)
+                                                        got["errors"])), flush=True)
     for what in seen:
         print("       error: " + what[:200], flush=True)
 all_pings.sort()
-print("total: %d requests, %d errors; PING p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d pings; rss %d kB"
-      % (total["requests"], total["errors"], pct(all_pings, 50), pct(all_pings, 99),
-         all_pings[-1] if all_pings else 0, len(all_pings), rss_kb()))
+print("total: %d requests, %d errors; PING p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d pings; "
+      "rss anon %d kB, file %d kB" % ((total["requests"], total["errors"], pct(all_pings, 50), pct(all_pings, 99),
+                                       all_pings[-1] if all_pings else 0, len(all_pings)) + rss_kb()))
 EOF

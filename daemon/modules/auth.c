@@ -161,10 +161,8 @@ int cmd_whoami(struct cmd_ctx *ctx)
 
 static int check_password_strength(struct cmd_ctx *ctx, const char *pw)
 {
-	if (strlen(pw) < PASSWORD_MIN_BYTES) {
-		reply_error(ctx, 422, "password must be at least %d bytes", PASSWORD_MIN_BYTES);
-		return -1;
-	}
+	if (strlen(pw) < PASSWORD_MIN_BYTES)
+		return reply_error(ctx, 422, "password must be at least %d bytes", PASSWORD_MIN_BYTES);
 	return 0;
 }
 
@@ -175,7 +173,7 @@ int cmd_user_add(struct cmd_ctx *ctx)
 	enum pd_role role = pd_role_parse(pd_arg_str(ctx->args, "role"));
 	if (strlen(name) >= USER_NAME_MAX)
 		return reply_error(ctx, 400, "user name longer than %d bytes", USER_NAME_MAX - 1);
-	if (check_password_strength(ctx, pw) < 0)
+	if (check_password_strength(ctx, pw))
 		return PD_EREPLIED;
 	MDB_val k = { strlen(name), (void *)name }, v;
 	int rc = mdb_get(ctx->txn, ctx->st->users, &k, &v);
@@ -224,7 +222,7 @@ int cmd_user_passwd(struct cmd_ctx *ctx)
 	const char *pw = pd_arg_str(ctx->args, "password");
 	if (strcmp(name, ctx->sess->user) != 0 && ctx->sess->role < ROLE_ADMIN)
 		return reply_error(ctx, 403, "only an admin changes another user's password");
-	if (check_password_strength(ctx, pw) < 0)
+	if (check_password_strength(ctx, pw))
 		return PD_EREPLIED;
 	struct pd_value *u;
 	int rc = user_load(ctx, name, &u);

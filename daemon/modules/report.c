@@ -6,7 +6,7 @@
  * D|depot or N|all), so neither command reads a waybill: a report is a
  * few dozen counter look-ups, the month's incident list (`incidents`,
  * bounded by the month's major incidents) and, for the network's
- * complaints by category, the month's days of `c_stats`. Waybill figures
+ * complaints by category, the month's days of `complaint_stats`. Waybill figures
  * are about the waybills CREATED in the month (volume.h's cohort), so a
  * rate's numerator and denominator speak of the same parcels. */
 #include <stdio.h>
@@ -132,14 +132,14 @@ static struct pd_value *quality_section(struct cmd_ctx *ctx, const struct scope 
 	return q;
 }
 
-/* The network's complaints by category from c_stats, the month's days. */
+/* The network's complaints by category from complaint_stats, the month's days. */
 static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *by)
 {
 	char start[16], stop[16];
 	snprintf(start, sizeof(start), "%08d|", month_first_day(month));
 	snprintf(stop, sizeof(stop), "%08d", month_last_day(month));
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->c_stats, &cur);
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_stats, &cur);
 	if (rc)
 		return rc;
 	MDB_val k = { strlen(start), start }, v;
@@ -162,7 +162,7 @@ static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *b
 
 /* Complaints of the month (by opening day) by category. A customer's or a
  * depot's come from the "complaints.CATEGORY" counters complaint.c keeps
- * at opening; the network's from c_stats, which also holds complaints
+ * at opening; the network's from complaint_stats, which also holds complaints
  * opened before those counters existed. */
 static int complaints_section(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value **out)
 {

@@ -28,9 +28,14 @@ static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 	return n + 5;
 }
 
+int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
+{
+	return store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, wb);
+}
+
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 {
-	int rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, wb);
+	int rc = waybill_get(ctx, number, wb);
 	if (rc == MDB_NOTFOUND)
 		reply_error(ctx, 404, "no waybill %s", number);
 	else if (rc)
@@ -41,6 +46,52 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
 {
 	return store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
+}
+
+int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdelivery)
+{
+	struct pd_value *wb;
+	int rc = waybill_get(ctx, number, &wb);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	bool changed = false;
+	if (!pd_map_bool(wb, "complained")) {
+		pd_map_set_bool(ctx->a, wb, "complained", true);
+		if ((rc = volume_count(ctx, wb, pd_map_str(wb, "origin_depot"), "complained", 1)))
+			return rc;
+		changed = true;
+	}
+	if (misdelivery && pd_map_int(wb, "delivered_at", &(int64_t){0}) &&
+	    !pd_map_bool(wb, "inaccurate")) {
+		pd_map_set_bool(ctx->a, wb, "inaccurate", true);
+		if ((rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1)))
+			return rc;
+		changed = true;
+	}
+	return changed ? waybill_save(ctx, number, wb) : 0;
+}
+
+int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
+{
+	if (pd_map_bool(wb, "priority"))
+		return 0;
+	pd_map_set_bool(ctx->a, wb, "priority", true);
+	int rc = waybill_save(ctx, number, wb);
+	return rc ? rc : store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "priority", NULL);
+}
+
+int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
+{
+	struct pd_value *wb, *events;
+	int rc = waybill_get(ctx, number, &wb);
+	if (rc || (rc = waybill_events(ctx, number, &events)))
+		return rc;
+	struct pd_value *w = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, w, "status", pd_map_str(wb, "status"));
+	pd_map_set_bool(ctx->a, w, "damaged", pd_map_bool(wb, "damaged"));
+	pd_map_set(ctx->a, w, "events", events);
+	*out = w;
+	return 0;
 }
 
 /* Appends one history event and counts it on the waybill. */
@@ -283,9 +334,8 @@ int cmd_scan(struct cmd_ctx *ctx)
 		if (!pd_map_get(ctx->args, "signer_is_consignee"))
 			return reply_error(ctx, 400, "missing argument 'signer_is_consignee' (yes or no)");
 	} else if (pd_arg_str(ctx->args, "signer") || pd_map_get(ctx->args, "signer_is_consignee") ||
-		   pd_arg_str(ctx->args, "remarks")) {
+		   pd_arg_str(ctx->args, "remarks"))
 		return reply_error(ctx, 400, "signer, signer_is_consignee and remarks go with a delivered scan only");
-	}
 	if (ev == WE_DELIVERY_FAILED && !pd_arg_str(ctx->args, "reason"))
 		return reply_error(ctx, 400, "missing argument 'reason' (why delivery failed)");
 	if (at > ctx->now + SCAN_FUTURE_SLACK_SECS)
@@ -394,14 +444,10 @@ int check_id_args(struct cmd_ctx *ctx)
 {
 	const char *type = pd_arg_str(ctx->args, "id_type");
 	const char *last4 = pd_arg_str(ctx->args, "id_last4");
-	if (!type != !last4) {
-		reply_error(ctx, 400, "an ID check needs both id_type and id_last4");
-		return -1;
-	}
-	if (last4 && !id_last4_valid(last4)) {
-		reply_error(ctx, 400, "argument 'id_last4' must be exactly the last 4 letters or digits of the ID, never the whole number");
-		return -1;
-	}
+	if (!type != !last4)
+		return reply_error(ctx, 400, "an ID check needs both id_type and id_last4");
+	if (last4 && !id_last4_valid(last4))
+		return reply_error(ctx, 400, "argument 'id_last4' must be exactly the last 4 letters or digits of the ID, never the whole number");
 	return 0;
 }
 
@@ -420,14 +466,14 @@ const char *waybill_identify(struct cmd_ctx *ctx, const struct pd_value *wb, con
  * sender (the requester's name must be the sender's). */
 static int check_sender(struct cmd_ctx *ctx, const struct pd_value *wb)
 {
-	if (check_id_args(ctx) < 0)
-		return -1;
+	int rc = check_id_args(ctx);
+	if (rc)
+		return rc;
 	if (waybill_identify(ctx, wb, "sender", pd_arg_str(ctx->args, "requester"),
 			     pd_arg_str(ctx->args, "requester_phone")))
 		return 0;
-	reply_error(ctx, 422, "only the sender may ask: give requester_phone matching the sender's phone, "
-			      "or an ID check (id_type, id_last4) of the sender by name");
-	return -1;
+	return reply_error(ctx, 422, "only the sender may ask: give requester_phone matching the sender's phone, "
+				     "or an ID check (id_type, id_last4) of the sender by name");
 }
 
 static void record_requester(struct cmd_ctx *ctx, struct pd_value *ev)
@@ -451,7 +497,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	const char *city = pd_arg_str(ctx->args, "city");
 	const char *dest_depot = pd_arg_str(ctx->args, "dest_depot");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
 		return PD_EREPLIED;
 	const char *why;
 	if (wb_change_allowed((enum wb_status)wb_status_parse(pd_map_str(wb, "status")),
@@ -508,7 +554,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
 		return PD_EREPLIED;
 	const char *status = pd_map_str(wb, "status");
 	int cur = wb_status_parse(status);

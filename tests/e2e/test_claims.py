@@ -1583,6 +1583,27 @@ class Deadlines(ClaimCase):
         self.assertEqual((g["overdue"], g["acknowledge_breached"], g["level"]), ("no", "yes", "supervisor"))
         self.assertEqual(self.w("op1")("CLAIM", "LIST", phone=phone, overdue=True).records, [])
 
+    def test_deadline_instant_is_on_time(self):
+        """A claim is on time AT its acknowledge-by instant and breached from
+        the second after, as a complaint is: the sweep, `overdue` and the
+        acknowledge clock agree at both instants."""
+        n = self.waybill("lost")
+        cid = int(self.file(self.w("op1"), n, "loss", 1000).data["id"])
+        due = parse_iso(self.get(cid)["acknowledge_by"])
+        while not (0.15 <= time.time() % 1 <= 0.45):  # CLOCK SET and GET in one second
+            time.sleep(0.005)
+        self.set_now(due)
+        self.assertReply(self.w("admin")("SWEEP"), 200)
+        g = self.get(cid)
+        if self.now() != due:
+            self.skipTest("the second turned over during the check")
+        self.assertEqual((g.get("acknowledge_breached", "no"), g["overdue"], g["level"],
+                          g["clocks"]["acknowledge"]["state"]), ("no", "no", "adjuster", "running"))
+        self.set_now(due + 1)
+        g = self.wait_for(cid, "acknowledge_breached")
+        self.assertEqual((g["overdue"], g["level"], g["clocks"]["acknowledge"]["state"]),
+                         ("yes", "supervisor", "breached"))
+
     def test_decide_deadline_escalates(self):
         n = self.waybill("lost", fee_fen=2000)
         cid = self.file_complete(self.w("op1"), n, "loss", 1000)

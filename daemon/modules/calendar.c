@@ -1002,7 +1002,7 @@ int cmd_calendar_due(struct cmd_ctx *ctx)
 
 /* ---- clocks ---- */
 
-int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct clock_calendar *cc)
+int sla_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct sla_calendar *cc)
 {
 	cc->business = false;
 	const char *name = pd_map_str(rec, "calendar");
@@ -1015,8 +1015,8 @@ int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct 
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int clock_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value *rec,
-			 struct clock_calendar *cc)
+int sla_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value *rec,
+			 struct sla_calendar *cc)
 {
 	cc->business = false;
 	int64_t version = 0;
@@ -1034,7 +1034,7 @@ int clock_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value
 	return 0;
 }
 
-int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t business_minutes,
+int64_t sla_add(const struct sla_calendar *cc, int64_t start, int64_t business_minutes,
 		  int64_t calendar_secs)
 {
 	int64_t due;
@@ -1043,7 +1043,7 @@ int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t busine
 	return start + calendar_secs;
 }
 
-int64_t clock_span(const struct clock_calendar *cc, int64_t from, int64_t to)
+int64_t sla_span(const struct sla_calendar *cc, int64_t from, int64_t to)
 {
 	if (to <= from)
 		return 0;

@@ -279,32 +279,32 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 static bool waybill_is_late(struct cmd_ctx *ctx, const struct pd_value *wb, bool *completely)
 {
 	const char *sc = rec_str(wb, "sender_city"), *rc = rec_str(wb, "receiver_city");
-	struct wb_lateness l;
-	wb_lateness(rec_int(wb, "promised_at"), rec_int(wb, "delivered_at"), ctx->now,
+	struct waybill_lateness l;
+	waybill_lateness(rec_int(wb, "promised_at"), rec_int(wb, "delivered_at"), ctx->now,
 		    strcmp(sc, rc) == 0, ctx->cfg->same_city_complete_delay_days,
 		    ctx->cfg->intercity_complete_delay_days, &l);
-	*completely = l.completely_delayed && wb_status_parse(rec_str(wb, "status")) != WB_DELIVERED;
+	*completely = l.completely_delayed && waybill_status_parse(rec_str(wb, "status")) != WAYBILL_DELIVERED;
 	return l.late;
 }
 
 /* Can this type of claim be filed on the waybill as it stands? */
 static const char *type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, const struct pd_value *wb)
 {
-	int status = wb_status_parse(rec_str(wb, "status"));
+	int status = waybill_status_parse(rec_str(wb, "status"));
 	bool completely;
 	bool late = waybill_is_late(ctx, wb, &completely);
 	switch (type) {
 	case COMP_CLAIM_DELAY:
 		return late ? NULL : "the parcel is not late against its promise";
 	case COMP_CLAIM_LOSS:
-		return (status == WB_LOST || completely) ? NULL
+		return (status == WAYBILL_LOST || completely) ? NULL
 			: "the parcel is neither reported lost nor completely delayed";
 	case COMP_CLAIM_DAMAGE_TOTAL:
 	case COMP_CLAIM_DAMAGE_PARTIAL:
-		return (pd_map_bool(wb, "damaged") || status == WB_DELIVERED) ? NULL
+		return (pd_map_bool(wb, "damaged") || status == WAYBILL_DELIVERED) ? NULL
 			: "the parcel is neither delivered nor recorded as damaged";
 	default:
-		return status == WB_DELIVERED ? NULL : "a content mismatch is claimed after delivery";
+		return status == WAYBILL_DELIVERED ? NULL : "a content mismatch is claimed after delivery";
 	}
 }
 
@@ -382,11 +382,11 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 	pd_map_set_str(a, c, "filed_by", ctx->sess->user);
 	pd_map_set_int(a, c, "filed_at", ctx->now);
 	/* acknowledging counts business minutes on the depot's calendar */
-	struct clock_calendar cc;
-	if ((rc = clock_calendar_start(ctx, rec_str(wb, "origin_depot"), c, &cc)))
+	struct sla_calendar cc;
+	if ((rc = sla_calendar_start(ctx, rec_str(wb, "origin_depot"), c, &cc)))
 		return reply_store_error(ctx, rc);
 	pd_map_set_int(a, c, "acknowledge_by",
-		       clock_add(&cc, ctx->now, ctx->cfg->claim_ack_business_minutes, ctx->cfg->claim_acknowledge_secs));
+		       sla_add(&cc, ctx->now, ctx->cfg->claim_ack_business_minutes, ctx->cfg->claim_acknowledge_secs));
 	struct pd_value *docs = pd_arr(a);
 	if (strcmp(claimant, "other") == 0) {
 		struct pd_value *doc = pd_map(a);
@@ -409,13 +409,13 @@ int cmd_claim_file(struct cmd_ctx *ctx)
  * time on the claim's calendar when it has one. */
 static int claimant_contacted(struct cmd_ctx *ctx, struct pd_value *c)
 {
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, c, &cc);
+	struct sla_calendar cc;
+	int rc = sla_calendar_load(ctx, c, &cc);
 	if (rc)
 		return rc;
 	pd_map_set_int(ctx->a, c, "last_contact_at", ctx->now);
 	pd_map_set_int(ctx->a, c, "update_by",
-		       clock_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes, ctx->cfg->claim_update_secs));
+		       sla_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes, ctx->cfg->claim_update_secs));
 	pd_map_set_bool(ctx->a, c, "update_breached", false);
 	return 0;
 }
@@ -477,12 +477,12 @@ int cmd_claim_resume(struct cmd_ctx *ctx)
 	int64_t span = end_pause(ctx, after, true);
 	if (rec_int(after, "update_by")) {
 		/* the update clock starts again from the resume */
-		struct clock_calendar cc;
-		int rc = clock_calendar_load(ctx, after, &cc);
+		struct sla_calendar cc;
+		int rc = sla_calendar_load(ctx, after, &cc);
 		if (rc)
 			return reply_store_error(ctx, rc);
 		pd_map_set_int(ctx->a, after, "update_by",
-			       clock_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes,
+			       sla_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes,
 					 ctx->cfg->claim_update_secs));
 		pd_map_set_bool(ctx->a, after, "update_breached", false);
 	}
@@ -669,7 +669,7 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 		.over_limit_declared = pd_map_bool(wb, "over_limit_declared"),
 		.goods_described_falsely = arg_bool_or(ctx, "goods_described_falsely", false),
 		.prohibited_goods = arg_bool_or(ctx, "prohibited_goods", false),
-		.delivered = wb_status_parse(rec_str(wb, "status")) == WB_DELIVERED,
+		.delivered = waybill_status_parse(rec_str(wb, "status")) == WAYBILL_DELIVERED,
 		.signer_is_consignee = pd_map_bool(wb, "signer_is_consignee"),
 		.signed_with_remarks = pd_map_bool(wb, "signed_with_remarks"),
 	};

@@ -247,12 +247,12 @@ static int64_t min_due(int64_t a, int64_t b)
 /* The resolve-by time of a period started at `start`: business time where it
  * applies, never past the legal ceiling, the 30-day ceiling or the
  * regulator's deadline. */
-static int64_t resolve_due(const struct clock_calendar *cc, const struct pd_value *c,
+static int64_t resolve_due(const struct sla_calendar *cc, const struct pd_value *c,
 			   int64_t start, int64_t business_minutes, int64_t calendar_due)
 {
 	int64_t due = calendar_due;
 	if (cc->business && resolve_in_business_time(c))
-		due = clock_add(cc, start, scaled(business_minutes, service_of(c)), 0);
+		due = sla_add(cc, start, scaled(business_minutes, service_of(c)), 0);
 	struct complaint_due ceilings = stored_due(c);
 	return complaint_resolve_cap(&ceilings, due);
 }
@@ -260,12 +260,12 @@ static int64_t resolve_due(const struct clock_calendar *cc, const struct pd_valu
 /* The customer must next hear from us by this time (from a contact now). */
 static void restart_update_clock(struct cmd_ctx *ctx, struct pd_value *c)
 {
-	struct clock_calendar cc;
-	if (clock_calendar_load(ctx, c, &cc))
+	struct sla_calendar cc;
+	if (sla_calendar_load(ctx, c, &cc))
 		cc.business = false;
 	enum complaint_service_level level = service_of(c);
 	pd_map_set_int(ctx->a, c, "update_by",
-		       clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_update_business_minutes, level),
+		       sla_add(&cc, ctx->now, scaled(ctx->cfg->complaint_update_business_minutes, level),
 				 scaled(ctx->cfg->complaint_update_secs, level)));
 	pd_map_set_bool(ctx->a, c, "update_breached", false);
 }
@@ -462,11 +462,11 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 		    (rc = count(ctx, c, "paused_secs", "sum", d * rec_int(c, "paused_secs"))))
 			return rc;
 		/* time to resolve in business time, less the paused time */
-		struct clock_calendar cc;
-		if ((rc = clock_calendar_load(ctx, c, &cc)))
+		struct sla_calendar cc;
+		if ((rc = sla_calendar_load(ctx, c, &cc)))
 			return rc;
 		if (cc.business) {
-			int64_t biz = clock_span(&cc, rec_int(c, "opened_at"), rec_int(c, "closed_at")) -
+			int64_t biz = sla_span(&cc, rec_int(c, "opened_at"), rec_int(c, "closed_at")) -
 				      rec_int(c, "paused_business_secs");
 			if ((rc = duration_set(ctx, c, "resolve_biz", biz, is_closed)))
 				return rc;
@@ -482,14 +482,14 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
  * through *span and whether it is business time. */
 static int end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due, int64_t *span, bool *business)
 {
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, c, &cc);
+	struct sla_calendar cc;
+	int rc = sla_calendar_load(ctx, c, &cc);
 	if (rc)
 		return rc;
-	const struct clock_calendar calendar_time = { .business = false };
-	const struct clock_calendar *k = resolve_in_business_time(c) ? &cc : &calendar_time;
+	const struct sla_calendar calendar_time = { .business = false };
+	const struct sla_calendar *k = resolve_in_business_time(c) ? &cc : &calendar_time;
 	int64_t paused_at = rec_int(c, "paused_at");
-	*span = clock_span(k, paused_at, ctx->now);
+	*span = sla_span(k, paused_at, ctx->now);
 	*business = k->business;
 	if (move_due) {
 		int64_t resolve_by = rec_int(c, "resolve_by"), moved;
@@ -508,7 +508,7 @@ static int end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due, int
 	pd_map_set_int(ctx->a, c, "paused_at", 0);
 	pd_map_set_int(ctx->a, c, "paused_secs", rec_int(c, "paused_secs") + *span);
 	pd_map_set_int(ctx->a, c, "paused_business_secs",
-		       rec_int(c, "paused_business_secs") + clock_span(&cc, paused_at, ctx->now));
+		       rec_int(c, "paused_business_secs") + sla_span(&cc, paused_at, ctx->now));
 	return 0;
 }
 
@@ -548,8 +548,8 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, const struct compl
 	struct complaint_due due = stored_due(c);
 	struct complaint_due next;
 	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
-		struct clock_calendar cc;
-		if (clock_calendar_load(ctx, c, &cc))
+		struct sla_calendar cc;
+		if (sla_calendar_load(ctx, c, &cc))
 			cc.business = false;
 		pd_map_set_int(a, c, "resolve_by",
 			       resolve_due(&cc, c, ctx->now, ctx->cfg->complaint_escalated_resolve_business_minutes,
@@ -782,12 +782,12 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "close_by", due.close_by);
 	pd_map_set_int(a, c, "legal_by", due.legal_by);
 	/* the clocks run on the depot's calendar as it is now */
-	struct clock_calendar cc;
-	if ((rc = clock_calendar_start(ctx, depot, c, &cc)))
+	struct sla_calendar cc;
+	if ((rc = sla_calendar_start(ctx, depot, c, &cc)))
 		return reply_store_error(ctx, rc);
 	int64_t resolve_by = resolve_due(&cc, c, ctx->now, resolve_minutes(ctx->cfg, c),
 					 due.resolve_by);
-	int64_t ack_by = cc.business ? clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
+	int64_t ack_by = cc.business ? sla_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
 				     : due.acknowledge_by;
 	pd_map_set_int(a, c, "acknowledge_by", min_due(ack_by, resolve_by));
 	pd_map_set_int(a, c, "resolve_by", resolve_by);
@@ -814,12 +814,12 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 
 /* One clock as GET shows it: basis, due time, state, time used and left
  * (in the clock's own time: business seconds on a business clock). */
-static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct clock_calendar *cc, bool business,
+static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct sla_calendar *cc, bool business,
 				     int64_t start, int64_t due, int64_t met_at, bool running, bool paused,
 				     int64_t paused_secs)
 {
-	const struct clock_calendar calendar_time = { .business = false };
-	const struct clock_calendar *k = business ? cc : &calendar_time;
+	const struct sla_calendar calendar_time = { .business = false };
+	const struct sla_calendar *k = business ? cc : &calendar_time;
 	struct pd_value *r = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, r, "basis", business && cc->business ? "business" : "calendar");
 	map_set_time(ctx, r, "due_at", due);
@@ -833,10 +833,10 @@ static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct clock_cal
 		state = "paused";
 	else
 		state = ctx->now > due ? "breached" : "running";
-	int64_t used = clock_span(k, start, end) - paused_secs;
+	int64_t used = sla_span(k, start, end) - paused_secs;
 	pd_map_set_str(ctx->a, r, "state", state);
 	pd_map_set_int(ctx->a, r, "used_secs", used > 0 ? used : 0);
-	int64_t left = end <= due ? clock_span(k, end, due) : -clock_span(k, due, end);
+	int64_t left = end <= due ? sla_span(k, end, due) : -sla_span(k, due, end);
 	pd_map_set_int(ctx->a, r, "left_secs", met_at || !running ? 0 : left);
 	if (paused_secs)
 		pd_map_set_int(ctx->a, r, "paused_secs", paused_secs);
@@ -861,8 +861,8 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 		return PD_EREPLIED;
 	struct pd_value *out = complaint_present(ctx, c);
 	bool running = clocks_run(status_of(c));
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, c, &cc);
+	struct sla_calendar cc;
+	int rc = sla_calendar_load(ctx, c, &cc);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	int64_t opened = rec_int(c, "opened_at");
@@ -877,7 +877,7 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 	int64_t resolved = rec_int(c, "closed_at") ? rec_int(c, "closed_at") : rec_int(c, "accepted_at");
 	int64_t paused = rec_int(c, "paused_secs");
 	if (is_paused(c))
-		paused += clock_span(&cc, rec_int(c, "paused_at"), ctx->now);
+		paused += sla_span(&cc, rec_int(c, "paused_at"), ctx->now);
 	pd_map_set(ctx->a, clocks, "resolve",
 		   clock_record(ctx, &cc, resolve_in_business_time(c), opened, rec_int(c, "resolve_by"), resolved,
 				running, is_paused(c), paused));
@@ -1169,8 +1169,8 @@ int cmd_complaint_reopen(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "regulator_reply_by", 0);
 	/* a reopened complaint is a new receipt: the law's days count again */
 	pd_map_set_int(ctx->a, after, "legal_by", due.legal_by);
-	struct clock_calendar cc;
-	if (clock_calendar_load(ctx, after, &cc))
+	struct sla_calendar cc;
+	if (sla_calendar_load(ctx, after, &cc))
 		cc.business = false;
 	pd_map_set_int(ctx->a, after, "resolve_by",
 		       resolve_due(&cc, after, ctx->now, resolve_minutes(ctx->cfg, after), due.resolve_by));

@@ -22,22 +22,22 @@
 static const char *situation(const struct pd_value *wb)
 {
 	const char *status = pd_map_str(wb, "status");
-	switch (wb_status_parse(status)) {
-	case WB_DELIVERED: return "signed";
-	case WB_OUT_FOR_DELIVERY:
-	case WB_DELIVERY_FAILED:
-	case WB_HELD: return "arrived_not_signed";
-	case WB_IN_TRANSIT: {
+	switch (waybill_status_parse(status)) {
+	case WAYBILL_DELIVERED: return "signed";
+	case WAYBILL_OUT_FOR_DELIVERY:
+	case WAYBILL_DELIVERY_FAILED:
+	case WAYBILL_HELD: return "arrived_not_signed";
+	case WAYBILL_IN_TRANSIT: {
 		const char *last = pd_map_str(wb, "last_depot");
 		const char *dest = pd_map_str(wb, "dest_depot");
 		return (last && dest && strcmp(last, dest) == 0) ? "arrived_not_signed"
 								 : "not_arrived_locally";
 	}
-	case WB_CREATED:
-	case WB_PICKED_UP: return "not_yet_arrived";
-	case WB_LOST: return "exception_lost";
-	case WB_RETURNING:
-	case WB_RETURNED: return "returned_to_sender";
+	case WAYBILL_CREATED:
+	case WAYBILL_PICKED_UP: return "not_yet_arrived";
+	case WAYBILL_LOST: return "exception_lost";
+	case WAYBILL_RETURNING:
+	case WAYBILL_RETURNED: return "returned_to_sender";
 	default: return "unknown";
 	}
 }
@@ -121,7 +121,7 @@ int cmd_query_log(struct cmd_ctx *ctx)
 	if (wb) {
 		pd_map_set_str(a, d, "waybill_status", pd_map_str(wb, "status"));
 		pd_map_set_str(a, d, "situation", situation(wb));
-		if (wb_status_parse(pd_map_str(wb, "status")) == WB_DELIVERED) {
+		if (waybill_status_parse(pd_map_str(wb, "status")) == WAYBILL_DELIVERED) {
 			int64_t at = 0;
 			pd_map_int(wb, "delivered_at", &at);
 			pd_map_set_str(a, d, "signer", pd_map_str(wb, "signer"));

@@ -144,7 +144,7 @@ static int count_created(struct cmd_ctx *ctx, const struct pd_value *wb)
 /* The counters a scan moves: deliveries (on time, to the consignee) at the
  * destination depot, the first damage and the first loss. */
 static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
-		      struct pd_value *wb, enum wb_event ev, int64_t at)
+		      struct pd_value *wb, enum waybill_event ev, int64_t at)
 {
 	const char *dest = pd_map_str(wb, "dest_depot");
 	const char *origin = pd_map_str(wb, "origin_depot");
@@ -208,7 +208,7 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 
 	struct pd_value *wb = pd_map(a);
 	pd_map_set_str(a, wb, "number", number);
-	pd_map_set_str(a, wb, "status", wb_status_name(WB_CREATED));
+	pd_map_set_str(a, wb, "status", waybill_status_name(WAYBILL_CREATED));
 	for (size_t i = 0; i < sizeof(create_string_fields) / sizeof(create_string_fields[0]); i++) {
 		const char *s = pd_arg_str(ctx->args, create_string_fields[i]);
 		if (s)
@@ -261,8 +261,8 @@ static void add_lateness(struct cmd_ctx *ctx, const struct pd_value *wb, struct 
 	pd_map_int(wb, "delivered_at", &delivered);
 	const char *sc = pd_map_str(wb, "sender_city"), *rc = pd_map_str(wb, "receiver_city");
 	bool same_city = sc && rc && strcmp(sc, rc) == 0;
-	struct wb_lateness l;
-	wb_lateness(promised, delivered, ctx->now, same_city,
+	struct waybill_lateness l;
+	waybill_lateness(promised, delivered, ctx->now, same_city,
 		    ctx->cfg->same_city_complete_delay_days,
 		    ctx->cfg->intercity_complete_delay_days, &l);
 	pd_map_set_bool(ctx->a, out, "late", l.late);
@@ -326,7 +326,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	const char *depot = pd_arg_str(ctx->args, "depot");
 	int64_t at = ctx->now;
 	pd_arg_int(ctx->args, "at", &at);
-	enum wb_event ev = (enum wb_event)wb_event_parse(event_name);
+	enum waybill_event ev = (enum waybill_event)waybill_event_parse(event_name);
 
 	if (ev == WE_DELIVERED) {
 		if (!pd_arg_str(ctx->args, "signer"))
@@ -348,9 +348,9 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_int(wb, "created_at", &created);
 	if (at < created)
 		return reply_error(ctx, 422, "scan time is before the waybill was created");
-	int cur = wb_status_parse(pd_map_str(wb, "status"));
-	int before_lost = wb_status_parse(pd_map_str(wb, "before_lost"));
-	int next = wb_status_next((enum wb_status)cur, ev, (enum wb_status)before_lost);
+	int cur = waybill_status_parse(pd_map_str(wb, "status"));
+	int before_lost = waybill_status_parse(pd_map_str(wb, "before_lost"));
+	int next = waybill_status_next((enum waybill_status)cur, ev, (enum waybill_status)before_lost);
 	if (next < 0)
 		return reply_error(ctx, 409, "cannot record %s on a waybill that is %s",
 				   event_name, pd_map_str(wb, "status"));
@@ -363,7 +363,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 		if (s)
 			pd_map_set_str(a, e, extra[i], s);
 	}
-	pd_map_set_str(a, e, "status_after", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, e, "status_after", waybill_status_name((enum waybill_status)next));
 
 	switch (ev) {
 	case WE_DELIVERED: {
@@ -388,7 +388,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 		pd_map_set_bool(a, wb, "damaged", true);
 		break;
 	case WE_LOST:
-		pd_map_set_str(a, wb, "before_lost", wb_status_name((enum wb_status)cur));
+		pd_map_set_str(a, wb, "before_lost", waybill_status_name((enum waybill_status)cur));
 		break;
 	case WE_RETURNED:
 		pd_map_set_int(a, wb, "returned_at", at);
@@ -396,7 +396,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	default:
 		break;
 	}
-	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, wb, "status", waybill_status_name((enum waybill_status)next));
 	/* an offline terminal may upload a scan late: the history keeps the
 	 * order scans arrived in, and the last event is the latest in time */
 	int64_t last = 0;
@@ -410,8 +410,8 @@ int cmd_scan(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	struct pd_value *detail = pd_map(a);
 	pd_map_set_str(a, detail, "event", event_name);
-	pd_map_set_str(a, detail, "from", wb_status_name((enum wb_status)cur));
-	pd_map_set_str(a, detail, "to", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, detail, "from", waybill_status_name((enum waybill_status)cur));
+	pd_map_set_str(a, detail, "to", waybill_status_name((enum waybill_status)next));
 	if ((rc = waybill_add_event(ctx, number, wb, e)) ||
 	    (rc = waybill_save(ctx, number, wb)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "scan", detail)))
@@ -419,7 +419,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
 	pd_map_set_str(a, d, "event", event_name);
-	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, d, "status", waybill_status_name((enum waybill_status)next));
 	int64_t seq = 0;
 	pd_map_int(wb, "event_count", &seq);
 	pd_map_set_int(a, d, "seq", seq);
@@ -500,7 +500,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
 		return PD_EREPLIED;
 	const char *why;
-	if (wb_change_allowed((enum wb_status)wb_status_parse(pd_map_str(wb, "status")),
+	if (waybill_change_allowed((enum waybill_status)waybill_status_parse(pd_map_str(wb, "status")),
 			      pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
 		return reply_error(ctx, 409, "address change refused: %s", why);
 	int64_t redirects = 0, extra = 0;
@@ -557,11 +557,11 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
 		return PD_EREPLIED;
 	const char *status = pd_map_str(wb, "status");
-	int cur = wb_status_parse(status);
+	int cur = waybill_status_parse(status);
 	const char *why;
-	if (wb_change_allowed((enum wb_status)cur, pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
+	if (waybill_change_allowed((enum waybill_status)cur, pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
 		return reply_error(ctx, 409, "recall refused: %s", why);
-	int next = wb_status_next((enum wb_status)cur, WE_RETURNING, WB_STATUS_COUNT);
+	int next = waybill_status_next((enum waybill_status)cur, WE_RETURNING, WAYBILL_STATUS_COUNT);
 	if (next < 0)
 		return reply_error(ctx, 409, "recall refused: the parcel is %s", status);
 	int64_t extra = 0;
@@ -571,9 +571,9 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	if (reason)
 		pd_map_set_str(a, ev, "reason", reason);
 	pd_map_set_int(a, ev, "fee_fen", ctx->cfg->recall_fee_fen);
-	pd_map_set_str(a, ev, "status_after", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, ev, "status_after", waybill_status_name((enum waybill_status)next));
 	record_requester(ctx, ev);
-	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, wb, "status", waybill_status_name((enum waybill_status)next));
 	pd_map_set_bool(a, wb, "recalled", true);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
 	int rc;
@@ -583,7 +583,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
-	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, d, "status", waybill_status_name((enum waybill_status)next));
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "recalled: the parcel returns to its sender");
 	return 0;

@@ -1207,3 +1207,8 @@ int claim_open_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_v
 	const char *keys[CLAIM_STATUS_COUNT];
 	return record_ids_where(ctx, &CLAIM, keys, (size_t)open_claim_keys(ctx, keys), "customer", account, ids);
 }
+
+int claim_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out)
+{
+	return record_get(ctx, &CLAIM, id, out);
+}

@@ -1672,3 +1672,8 @@ int complaint_link_claim(struct cmd_ctx *ctx, int64_t id, const char *waybill, i
 	rc = record_save(ctx, &COMPLAINT, before, after, "link_claim", NULL);
 	return rc ? reply_store_error(ctx, rc) : 0;
 }
+
+int complaint_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out)
+{
+	return record_get(ctx, &COMPLAINT, id, out);
+}

@@ -29,4 +29,8 @@ int complaint_open_of_customer(struct cmd_ctx *ctx, const char *account, struct 
  * the reply set (404, 422, store error). */
 int complaint_link_claim(struct cmd_ctx *ctx, int64_t id, const char *waybill, int64_t claim);
 
+/* Loads complaint id as stored, without a reply: 0, MDB_NOTFOUND or an LMDB
+ * code. */
+int complaint_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out);
+
 #endif

@@ -46,7 +46,7 @@ int claim_setup(const struct config *cfg)
 	return 0;
 }
 
-/* ---- documents each claim type needs (domain-rules: claim form and
+/* ---- documents each claim type needs (protocol/PROTOCOL.md, Claims: claim form and
  * waybill for all; proof of value for loss and damage; photos and the
  * exception record for damage and mismatch; a repair quote or assessment
  * for partial damage; the claimant's ID) ---- */

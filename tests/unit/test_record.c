@@ -150,7 +150,7 @@ static void test_new_record_is_listed(void **state)
 	assert_int_equal(index_size(ctx), 3); /* no ticket=, no urgent= */
 	assert_int_equal(rec_int(n, "due_key"), ctx->now + 3600);
 	assert_int_equal(rec_int(n, "timer_at"), ctx->now + 3601);
-	assert_true(ctx->timers_changed);
+	assert_true(ctx->fx.timers_changed);
 	unsigned char due[8];
 	int64_t ids[4];
 	be64_put(due, (uint64_t)(ctx->now + 3600));

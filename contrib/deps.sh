@@ -7,7 +7,7 @@ set -eu
 profile=${1:-build}
 pkgs="gcc make pkg-config libc6-dev libevent-dev libssl-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev"
 if [ "$profile" = test ]; then
-	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack openssl"
+	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack python3-lmdb openssl"
 fi
 if [ "$profile" = bench ]; then
 	pkgs="$pkgs redis-server redis-tools"

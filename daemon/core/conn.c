@@ -661,6 +661,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 	if (what & BEV_EVENT_TIMEOUT) {
 		conn_close(c, "idle timeout");
+	} else if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_WRITING)) {
+		/* nobody to read the replies (TLS reports a reset while
+		 * writing as an EOF) */
+		conn_close(c, "client gone");
 	} else if (what & BEV_EVENT_EOF) {
 		/* a half-close (printf ... | nc) still gets every reply: run
 		 * what is buffered, finish the jobs out, then close */

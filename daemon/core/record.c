@@ -1,5 +1,7 @@
 /* record.c — shared handling of stored records (see record.h). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -17,26 +19,6 @@ const char *rec_str(const struct pd_value *r, const char *key)
 	return s ? s : "";
 }
 
-int rec_load(struct cmd_ctx *ctx, MDB_dbi dbi, const char *noun, int64_t id,
-	     struct pd_value **out)
-{
-	unsigned char key[8];
-	be64_put(key, (uint64_t)id);
-	int rc = store_get(ctx->txn, dbi, key, 8, ctx->a, out);
-	if (rc == MDB_NOTFOUND)
-		reply_error(ctx, 404, "no %s %lld", noun, (long long)id);
-	else if (rc)
-		reply_store_error(ctx, rc);
-	return rc;
-}
-
-int rec_save(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t id, const struct pd_value *r)
-{
-	unsigned char key[8];
-	be64_put(key, (uint64_t)id);
-	return store_put(ctx->txn, dbi, key, 8, r, 0);
-}
-
 int rec_index_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *old_key,
 		   const char *new_key, int64_t id)
 {
@@ -52,8 +34,107 @@ int rec_index_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *old_key,
 	return rc;
 }
 
-int rec_due_move(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t old_at,
-		 int64_t new_at, int64_t id)
+/* ---- declared record kinds ---- */
+
+#define RECORD_KEYS_MAX 16
+
+MDB_dbi record_db(const struct cmd_ctx *ctx, size_t member)
+{
+	MDB_dbi dbi;
+	memcpy(&dbi, (const char *)ctx->st + member, sizeof(dbi));
+	return dbi;
+}
+
+const struct session record_daemon = { .user = "parceldeskd", .role = ROLE_ADMIN };
+
+const char *record_key(struct cmd_ctx *ctx, const char *name, const char *value)
+{
+	return value && *value ? pd_sprintf(ctx->a, "%s=%s", name, value) : NULL;
+}
+
+int record_get(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
+	       struct pd_value **out)
+{
+	unsigned char key[8];
+	be64_put(key, (uint64_t)id);
+	return store_get(ctx->txn, record_db(ctx, kind->db), key, 8, ctx->a, out);
+}
+
+int record_load(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
+		struct pd_value **out)
+{
+	int rc = record_get(ctx, kind, id, out);
+	if (rc == MDB_NOTFOUND)
+		reply_error(ctx, 404, "no %s %lld", kind->noun, (long long)id);
+	else if (rc)
+		reply_store_error(ctx, rc);
+	return rc;
+}
+
+int record_load_arg(struct cmd_ctx *ctx, const struct record_kind *kind,
+		    struct pd_value **before, struct pd_value **after)
+{
+	int64_t id = 0;
+	pd_arg_int(ctx->args, "id", &id);
+	int rc = record_load(ctx, kind, id, before);
+	if (rc == 0 && after)
+		*after = pd_value_copy(ctx->a, *before);
+	return rc;
+}
+
+/* The index keys of a record, each once. */
+static size_t index_keys(struct cmd_ctx *ctx, const struct record_kind *kind,
+			 const struct pd_value *r, const char **keys)
+{
+	size_t n = 0;
+	if (!r)
+		return 0;
+	for (const struct record_index *ix = kind->indexes; ix && ix->name; ix++) {
+		const char *key = NULL;
+		struct pd_value *v = ix->field ? pd_map_get(r, ix->field) : NULL;
+		if (ix->key)
+			key = ix->key(ctx, r);
+		else if (v && v->type == PD_STR && v->u.s.len)
+			key = pd_sprintf(ctx->a, "%s=%.*s", ix->name, (int)v->u.s.len, v->u.s.ptr);
+		else if (v && v->type == PD_INT)
+			key = pd_sprintf(ctx->a, "%s=%lld", ix->name, (long long)v->u.i);
+		bool seen = !key;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = strcmp(keys[i], key) == 0;
+		if (!seen && n < RECORD_KEYS_MAX)
+			keys[n++] = key;
+	}
+	return n;
+}
+
+static bool key_in(const char *key, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Removes the keys only before and adds those only after. */
+static int index_move(struct cmd_ctx *ctx, const struct record_kind *kind,
+		      const struct pd_value *before, const struct pd_value *after, int64_t id)
+{
+	const char *old_keys[RECORD_KEYS_MAX], *new_keys[RECORD_KEYS_MAX];
+	size_t n_old = index_keys(ctx, kind, before, old_keys);
+	size_t n_new = index_keys(ctx, kind, after, new_keys);
+	MDB_dbi dbi = record_db(ctx, kind->index_db);
+	int rc = 0;
+	for (size_t i = 0; i < n_old && !rc; i++)
+		if (!key_in(old_keys[i], new_keys, n_new))
+			rc = rec_index_move(ctx, dbi, old_keys[i], NULL, id);
+	for (size_t i = 0; i < n_new && !rc; i++)
+		if (!key_in(new_keys[i], old_keys, n_old))
+			rc = rec_index_move(ctx, dbi, NULL, new_keys[i], id);
+	return rc;
+}
+
+/* In a DUPSORT index of be64 time -> be64 id, moves id (0 = absent). */
+static int due_move(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t old_at, int64_t new_at, int64_t id)
 {
 	if (old_at == new_at)
 		return 0;
@@ -69,6 +150,89 @@ int rec_due_move(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t old_at,
 		rc = store_index_add(ctx->txn, dbi, k, 8, v, 8);
 	}
 	return rc;
+}
+
+int record_save(struct cmd_ctx *ctx, const struct record_kind *kind,
+		const struct pd_value *before, struct pd_value *after,
+		const char *action, const char *text)
+{
+	int64_t id = rec_int(after, "id");
+	int rc = 0;
+	if (kind->due) {
+		int64_t due = kind->due(after);
+		pd_map_set_int(ctx->a, after, "due_key", due);
+		rc = due_move(ctx, record_db(ctx, kind->due_db), before ? rec_int(before, "due_key") : 0, due, id);
+	}
+	if (!rc && kind->timer) {
+		int64_t at = kind->timer(after);
+		pd_map_set_int(ctx->a, after, "timer_at", at);
+		rc = timer_set(ctx, kind->name, (uint64_t)id, before ? rec_int(before, "timer_at") : 0, at);
+	}
+	if (!rc && kind->index_db)
+		rc = index_move(ctx, kind, before, after, id);
+	if (!rc) {
+		unsigned char key[8];
+		be64_put(key, (uint64_t)id);
+		rc = store_put(ctx->txn, record_db(ctx, kind->db), key, 8, after, 0);
+	}
+	if (!rc && action)
+		rc = rec_audit_change(ctx, kind->name, id, action, text, before, after);
+	return rc;
+}
+
+int record_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int save_rc,
+		 const struct pd_value *before, const struct pd_value *after,
+		 int code, const char *msg)
+{
+	if (save_rc)
+		return reply_store_error(ctx, save_rc);
+	if (!ctx->rep->data)
+		ctx->rep->data = kind->summary ? kind->summary(ctx, before, after) : present(ctx, after);
+	return reply_ok(ctx, code, "%s", msg);
+}
+
+int record_ids_where(struct cmd_ctx *ctx, const struct record_kind *kind,
+		     const char *const *keys, size_t n_keys, const char *field,
+		     const char *value, struct pd_value *ids)
+{
+	struct pd_value *pair = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, pair, field, value);
+	char *packed;
+	size_t packed_len;
+	if (pd_value_to_msgpack(pair, &packed, &packed_len) < 0 || packed_len < 2)
+		return ENOMEM;
+	const char *needle = packed + 1; /* past the one-entry map's header */
+	size_t needle_len = packed_len - 1;
+	MDB_dbi table = record_db(ctx, kind->db);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, record_db(ctx, kind->index_db), &cur);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < n_keys && (rc == 0 || rc == MDB_NOTFOUND); i++) {
+		MDB_val k = { strlen(keys[i]), (void *)keys[i] }, v, rec;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+			if (v.mv_size != 8)
+				continue;
+			MDB_val idkey = { 8, v.mv_data };
+			if ((rc = mdb_get(ctx->txn, table, &idkey, &rec)))
+				break;
+			if (!memmem(rec.mv_data, rec.mv_size, needle, needle_len))
+				continue;
+			struct pd_value *r;
+			size_t used;
+			if (pd_value_unpack(ctx->a, rec.mv_data, rec.mv_size, &used, &r) != PD_UNPACK_OK) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			if (strcmp(rec_str(r, field), value) == 0)
+				pd_arr_push(ctx->a, ids, pd_int(ctx->a, rec_int(r, "id")));
+		}
+	}
+	mdb_cursor_close(cur);
+out:
+	free(packed);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Fields that are bookkeeping of the store, not facts of the object. */
@@ -137,10 +301,8 @@ int rec_list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before)
 	*before = 0;
 	pd_arg_int(ctx->args, "limit", limit);
 	pd_arg_int(ctx->args, "before", before);
-	if (*limit < 1 || *limit > ctx->cfg->list_limit_max) {
-		reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
-		return -1;
-	}
+	if (*limit < 1 || *limit > ctx->cfg->list_limit_max)
+		return reply_error(ctx, 400, "argument 'limit' must be from 1 to %lld", (long long)ctx->cfg->list_limit_max);
 	return 0;
 }
 

@@ -6,24 +6,97 @@
 #ifndef PD_RECORD_H
 #define PD_RECORD_H
 
+#include <stddef.h>
+
 #include "daemon.h"
 
 /* A field of a stored record, 0 / "" when absent. */
 int64_t rec_int(const struct pd_value *r, const char *key);
 const char *rec_str(const struct pd_value *r, const char *key);
 
-/* Loads be64 id from dbi; replies 404 ("no NOUN id") or a store error. */
-int rec_load(struct cmd_ctx *ctx, MDB_dbi dbi, const char *noun, int64_t id,
-	     struct pd_value **out);
-int rec_save(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t id, const struct pd_value *r);
-
 /* In a DUPSORT index of "field=value" -> be64 id, moves id from old_key to
  * new_key (either may be NULL). */
 int rec_index_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *old_key,
 		   const char *new_key, int64_t id);
-/* In a DUPSORT index of be64 time -> be64 id, moves id (0 = absent). */
-int rec_due_move(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t old_at,
-		 int64_t new_at, int64_t id);
+
+/* ---- declared record kinds ----
+ * A kind of record kept by id (complaint, claim, recovery item, customer,
+ * warning) is declared once, as data: its database, its index entries,
+ * its due index and its timer. record_save() then writes a change and
+ * everything it implies, so no handler can forget an index. docs/records.md
+ * shows how to add one. */
+
+/* The database of a kind, as a member of struct store. */
+#define RECORD_DB(member) offsetof(struct store, member)
+
+/* One entry a record is listed under in its kind's index: "name=value" of a
+ * string or integer field (none when the field is absent or ""), or what
+ * key() derives from the whole record (NULL for none). */
+struct record_index {
+	const char *name;
+	const char *field;
+	const char *(*key)(struct cmd_ctx *ctx, const struct pd_value *r);
+};
+
+struct record_kind {
+	const char *name;	/* timeline and timer kind: "complaint" */
+	const char *noun;	/* in "no NOUN 12" */
+	size_t db;		/* RECORD_DB(complaints): be64 id -> record */
+	size_t index_db;	/* RECORD_DB(...) of the "field=value" index, 0: none */
+	const struct record_index *indexes; /* ended by { NULL } */
+	/* be64 due -> be64 id, kept at due() (0: not listed), 0: none; the
+	 * entry's time is kept in the record's due_key */
+	size_t due_db;
+	int64_t (*due)(const struct pd_value *r);
+	/* the next instant the daemon must act (0: never), a timer of kind
+	 * `name`; kept in the record's timer_at */
+	int64_t (*timer)(const struct pd_value *r);
+	/* the short reply of a change (NULL: the record as shown) */
+	struct pd_value *(*summary)(struct cmd_ctx *ctx, const struct pd_value *before,
+				    const struct pd_value *after);
+};
+
+MDB_dbi record_db(const struct cmd_ctx *ctx, size_t member);
+
+/* "name=value", or NULL when value is NULL or "" (a list filter's key). */
+const char *record_key(struct cmd_ctx *ctx, const char *name, const char *value);
+
+/* Who a change made at a due time (SWEEP) is recorded as: the daemon. */
+extern const struct session record_daemon;
+
+/* Loads record id of a kind; replies 404 ("no NOUN id") or a store error
+ * and returns the LMDB code. */
+int record_load(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
+		struct pd_value **out);
+/* Loads the record the request's `id` argument names, and a working copy
+ * to change when after is not NULL; replies as record_load(). */
+int record_load_arg(struct cmd_ctx *ctx, const struct record_kind *kind,
+		    struct pd_value **before, struct pd_value **after);
+/* Loads record id without a reply (MDB_NOTFOUND when absent). */
+int record_get(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
+	       struct pd_value **out);
+
+/* Writes a record (before NULL: a new one) and what its change implies:
+ * the index entries whose keys differ, the due index, the timer and the
+ * timeline entry of `action` (NULL: none) with every changed field.
+ * Returns 0 or an LMDB code; no reply is set. */
+int record_save(struct cmd_ctx *ctx, const struct record_kind *kind,
+		const struct pd_value *before, struct pd_value *after,
+		const char *action, const char *text);
+
+/* Answers a change: the store error of save_rc, or `code` and `msg` with
+ * the kind's summary (unless the handler already set the reply's data).
+ * Returns what the handler returns. */
+int record_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int save_rc,
+		 const struct pd_value *before, const struct pd_value *after,
+		 int code, const char *msg);
+
+/* The ids of the records listed under any of keys in the kind's index
+ * whose string field `field` is `value` (a record is unpacked only when
+ * its bytes hold the packed pair). */
+int record_ids_where(struct cmd_ctx *ctx, const struct record_kind *kind,
+		     const char *const *keys, size_t n_keys, const char *field,
+		     const char *value, struct pd_value *ids);
 
 /* Writes the timeline entry of a change: who, when, action, text, and every
  * field whose value changed with its old and new value as shown. */
@@ -39,8 +112,8 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 #define LIST_LIMIT_DEFAULT 50
 
 /* A list's paging arguments: limit (LIST_LIMIT_DEFAULT, at most the
- * list_limit_max option) and before (0: from the newest). Returns 0, or -1
- * with a 400 naming the bound. */
+ * list_limit_max option) and before (0: from the newest). Returns 0, or
+ * PD_EREPLIED with a 400 naming the bound. */
 int rec_list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before);
 
 /* Walks a "field=value" index (key) newest first, or a whole table of

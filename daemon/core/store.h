@@ -46,16 +46,18 @@ struct store {
 	MDB_dbi audit;              /* kind:id \0 be64 seq -> change record */
 	MDB_dbi timers;             /* be64 due -> "kind:id" (DUPSORT): one loop timer serves all */
 	MDB_dbi complaints;         /* be64 id -> complaint */
-	MDB_dbi idx_c;              /* "field=value" -> be64 id (DUPSORT): every list filter */
-	MDB_dbi idx_c_due;          /* be64 due -> be64 id: open complaints by their next due time */
-	MDB_dbi c_stats;            /* "YYYYMMDD|dim|value" -> be64 count (by opening day) */
+	/* Members are spelled out; the LMDB names (in store.c) stay short
+	 * ("idx_c", "c_stats", ...) so existing stores open unchanged. */
+	MDB_dbi complaint_index;    /* "idx_c": "field=value" -> be64 id (DUPSORT): every list filter */
+	MDB_dbi complaint_due;      /* "idx_c_due": be64 due -> be64 id: open complaints by their next due time */
+	MDB_dbi complaint_stats;    /* "c_stats": "YYYYMMDD|dim|value" -> be64 count (by opening day) */
 	MDB_dbi claims;             /* be64 id -> claim (documents, assessments inside) */
 	MDB_dbi recoveries;         /* be64 id -> recovery item */
-	MDB_dbi idx_cl;             /* "field=value" -> be64 id: claim and recovery lists */
-	MDB_dbi idx_cl_due;         /* be64 due -> be64 id: claims by their next deadline */
-	MDB_dbi cl_totals;          /* "YYYYMM|dim|value" -> be64 fen paid */
+	MDB_dbi claim_index;        /* "idx_cl": "field=value" -> be64 id: claim and recovery lists */
+	MDB_dbi claim_due;          /* "idx_cl_due": be64 due -> be64 id: claims by their next deadline */
+	MDB_dbi claim_totals;       /* "cl_totals": "YYYYMM|dim|value" -> be64 fen paid */
 	MDB_dbi calendars;          /* name -> calendar; \x01 name \0 be64 version -> that version; "depot=CODE" -> {calendar} (calendar.h) */
-	MDB_dbi c_durations;        /* "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
+	MDB_dbi complaint_durations; /* "c_durations": "YYYYMMDD|ack" or "|resolve" -> be64 secs be64 id (DUPSORT) */
 	MDB_dbi volume;             /* "C|acct|YYYYMM|metric" -> be64 (volume.h) */
 	MDB_dbi incidents;          /* "YYYYMM" -> "complaint:ID" | "claim:ID" (DUPSORT) */
 	MDB_dbi customers;          /* be64 id -> customer account (customer.h) */

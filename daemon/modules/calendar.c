@@ -451,7 +451,7 @@ static struct pd_value *audit_view(struct cmd_ctx *ctx, const struct pd_value *r
 
 /* Validates the calendar `after` would be, then writes it as the next
  * version, keeps that version's copy and writes the timeline entry.
- * Returns 0, or -1 with the reply set (nothing written: the writer rolls
+ * Returns 0, or nonzero with the reply set (nothing written: the writer rolls
  * back a job that does not answer 2xx). */
 static int calendar_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 			 const char *action, const char *text, const char *date)
@@ -459,10 +459,8 @@ static int calendar_save(struct cmd_ctx *ctx, const struct pd_value *before, str
 	const char *name = rec_str(after, "name");
 	int64_t version = before ? rec_int(before, "version") : 0;
 	int rc;
-	if (!before && (rc = last_version(ctx->txn, ctx->st, name, &version))) {
-		reply_store_error(ctx, rc);
-		return -1;
-	}
+	if (!before && (rc = last_version(ctx->txn, ctx->st, name, &version)))
+		return reply_store_error(ctx, rc);
 	pd_map_set_int(ctx->a, after, "version", version + 1);
 	pd_map_set_int(ctx->a, after, "changed_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "changed_by", ctx->sess->user);
@@ -470,18 +468,14 @@ static int calendar_save(struct cmd_ctx *ctx, const struct pd_value *before, str
 	struct bizcal cal;
 	char msg[MSG_MAX];
 	int code = decode(after, &cal, new_buffers(ctx), msg, sizeof(msg));
-	if (code) {
-		reply_error(ctx, code, "calendar %s: %s", name, msg);
-		return -1;
-	}
+	if (code)
+		return reply_error(ctx, code, "calendar %s: %s", name, msg);
 	unsigned char vkey[KEY_MAX];
 	if ((rc = store_put(ctx->txn, ctx->st->calendars, name, strlen(name), after, 0)) ||
 	    (rc = store_put(ctx->txn, ctx->st->calendars, vkey, version_key(name, version + 1, vkey), after, 0)) ||
 	    (rc = rec_audit_change(ctx, "calendar", rec_int(after, "id"), action, text,
-				   audit_view(ctx, before, date), audit_view(ctx, after, date)))) {
-		reply_store_error(ctx, rc);
-		return -1;
-	}
+				   audit_view(ctx, before, date), audit_view(ctx, after, date))))
+		return reply_store_error(ctx, rc);
 	return 0;
 }
 
@@ -548,13 +542,13 @@ static struct pd_value *list_with(struct pd_arena *a, const struct pd_value *lis
 }
 
 /* Loads the named calendar for a change: the stored record and a working
- * copy, or -1 with the reply set. */
+ * copy, or nonzero with the reply set. */
 static int load_for_change(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
 {
-	if (calendar_get_rec(ctx, pd_arg_str(ctx->args, "name"), before))
-		return -1;
-	*after = pd_value_copy(ctx->a, *before);
-	return 0;
+	int rc = calendar_get_rec(ctx, pd_arg_str(ctx->args, "name"), before);
+	if (rc == 0)
+		*after = pd_value_copy(ctx->a, *before);
+	return rc;
 }
 
 /* ---- commands ---- */
@@ -609,7 +603,7 @@ int cmd_calendar_set(struct cmd_ctx *ctx)
 		pd_map_set(a, after, "workdays", pd_arr(a));
 		pd_map_set_int(a, after, "created_at", ctx->now);
 	}
-	if (calendar_save(ctx, before, after, before ? "change" : "create", NULL, NULL) < 0)
+	if (calendar_save(ctx, before, after, before ? "change" : "create", NULL, NULL))
 		return PD_EREPLIED;
 	answer_change(ctx, after, before ? 200 : 201, before ? "hours changed" : "created");
 	return 0;
@@ -625,7 +619,7 @@ static const char *load_for_date(struct cmd_ctx *ctx, struct pd_value **before, 
 		reply_error(ctx, 400, "argument 'date' must be a date like 2026-11-24");
 		return NULL;
 	}
-	return load_for_change(ctx, before, after) < 0 ? NULL : date;
+	return load_for_change(ctx, before, after) ? NULL : date;
 }
 
 int cmd_calendar_holiday(struct cmd_ctx *ctx)
@@ -650,7 +644,7 @@ int cmd_calendar_holiday(struct cmd_ctx *ctx)
 	pd_map_set_str(a, item, "date", date);
 	pd_map_set_str(a, item, "label", label ? label : "");
 	pd_map_set(a, after, "holidays", list_with(a, holidays, date, item));
-	if (calendar_save(ctx, before, after, "holiday", label, date) < 0)
+	if (calendar_save(ctx, before, after, "holiday", label, date))
 		return PD_EREPLIED;
 	answer_change(ctx, after, 201, pd_sprintf(a, "holiday %s added", date));
 	return 0;
@@ -661,13 +655,13 @@ static int remove_date(struct cmd_ctx *ctx, const char *field, const char *noun,
 {
 	const char *date = pd_arg_str(ctx->args, "date");
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	struct pd_value *list = pd_map_get(before, field);
 	if (find_date(list, date) < 0)
 		return reply_error(ctx, 404, "%s is not a %s of calendar %s", date, noun, rec_str(before, "name"));
 	pd_map_set(ctx->a, after, field, list_with(ctx->a, list, date, NULL));
-	if (calendar_save(ctx, before, after, action, NULL, date) < 0)
+	if (calendar_save(ctx, before, after, action, NULL, date))
 		return PD_EREPLIED;
 	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "%s %s removed", noun, date));
 	return 0;
@@ -710,7 +704,7 @@ int cmd_calendar_workday(struct cmd_ctx *ctx)
 	pd_map_set_str(a, item, "hours", hours_text(a, &day));
 	pd_map_set_str(a, item, "label", label ? label : "");
 	pd_map_set(a, after, "workdays", list_with(a, workdays, date, item));
-	if (calendar_save(ctx, before, after, "workday", label, date) < 0)
+	if (calendar_save(ctx, before, after, "workday", label, date))
 		return PD_EREPLIED;
 	answer_change(ctx, after, 201, pd_sprintf(a, "make-up day %s added", date));
 	return 0;
@@ -1008,7 +1002,7 @@ int cmd_calendar_due(struct cmd_ctx *ctx)
 
 /* ---- clocks ---- */
 
-int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct clock_calendar *cc)
+int sla_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct sla_calendar *cc)
 {
 	cc->business = false;
 	const char *name = pd_map_str(rec, "calendar");
@@ -1021,8 +1015,8 @@ int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec, struct 
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int clock_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value *rec,
-			 struct clock_calendar *cc)
+int sla_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value *rec,
+			 struct sla_calendar *cc)
 {
 	cc->business = false;
 	int64_t version = 0;
@@ -1040,7 +1034,7 @@ int clock_calendar_start(struct cmd_ctx *ctx, const char *depot, struct pd_value
 	return 0;
 }
 
-int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t business_minutes,
+int64_t sla_add(const struct sla_calendar *cc, int64_t start, int64_t business_minutes,
 		  int64_t calendar_secs)
 {
 	int64_t due;
@@ -1049,7 +1043,7 @@ int64_t clock_add(const struct clock_calendar *cc, int64_t start, int64_t busine
 	return start + calendar_secs;
 }
 
-int64_t clock_span(const struct clock_calendar *cc, int64_t from, int64_t to)
+int64_t sla_span(const struct sla_calendar *cc, int64_t from, int64_t to)
 {
 	if (to <= from)
 		return 0;

@@ -58,10 +58,11 @@ int calendar_load(MDB_txn *txn, struct store *st, const char *name,
 		  int64_t version, struct bizcal *cal,
 		  struct calendar_buffers *bufs, int64_t *version_out);
 
-/* ---- clocks: what complaints and claims count their due times on ----
+/* ---- SLA clocks (sla_*): what complaints and claims count their due
+ * times on (the daemon's own time is clock_now(), daemon.h) ----
  * A record whose clocks run on a calendar keeps `calendar` (its name) and
  * `calendar_version` (the version in force when the clocks started). */
-struct clock_calendar {
+struct sla_calendar {
 	bool business;                 /* false: calendar time */
 	struct bizcal cal;
 	struct calendar_buffers bufs;
@@ -70,18 +71,18 @@ struct clock_calendar {
 /* Loads the calendar version a record's clocks run on; business stays false
  * for a record without one (or whose calendar cannot be found). Returns 0
  * or an LMDB error. */
-int clock_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec,
-			struct clock_calendar *cc);
+int sla_calendar_load(struct cmd_ctx *ctx, const struct pd_value *rec,
+			struct sla_calendar *cc);
 /* Starts a record's clocks on the depot's calendar as it is now: sets
  * `clock_basis`, `calendar` and `calendar_version` on rec, fills cc.
  * Returns 0 or an LMDB error. */
-int clock_calendar_start(struct cmd_ctx *ctx, const char *depot,
-			 struct pd_value *rec, struct clock_calendar *cc);
+int sla_calendar_start(struct cmd_ctx *ctx, const char *depot,
+			 struct pd_value *rec, struct sla_calendar *cc);
 /* start + a period: business minutes on a calendar, else calendar seconds. */
-int64_t clock_add(const struct clock_calendar *cc, int64_t start,
+int64_t sla_add(const struct sla_calendar *cc, int64_t start,
 		  int64_t business_minutes, int64_t calendar_secs);
 /* The time between two instants as the clock counts it (seconds). */
-int64_t clock_span(const struct clock_calendar *cc, int64_t from, int64_t to);
+int64_t sla_span(const struct sla_calendar *cc, int64_t from, int64_t to);
 
 /* The UTC offset of a calendar zone: "+HH:MM" / "-HH:MM", or one of the
  * fixed-offset zone names listed in docs/sla.md (UTC, Asia/Shanghai, ...).

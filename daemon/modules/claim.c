@@ -9,20 +9,23 @@
  *
  * As with complaints, handlers change a copy and claim_save() derives the
  * indexes, the deadline index, the timer and the timeline from the
- * difference. */
+ * difference (record.h); the statuses and their changes are
+ * claim_rules.h's. Recovery items are recovery.c's. */
 #include <stdio.h>
 #include <string.h>
 
 #include "timefmt.h"
 #include "claim.h"
+#include "claim_rules.h"
 #include "calendar.h"
+#include "complaint.h"
 #include "compensation.h"
 #include "customer.h"
 #include "volume.h"
 #include "record.h"
+#include "recovery.h"
 #include "waybill.h"
 #include "waybill_rules.h"
-
 
 static struct comp_config comp_config;
 
@@ -43,7 +46,7 @@ int claim_setup(const struct config *cfg)
 	return 0;
 }
 
-/* ---- documents each claim type needs (domain-rules: claim form and
+/* ---- documents each claim type needs (protocol/PROTOCOL.md, Claims: claim form and
  * waybill for all; proof of value for loss and damage; photos and the
  * exception record for damage and mismatch; a repair quote or assessment
  * for partial damage; the claimant's ID) ---- */
@@ -108,14 +111,21 @@ static const char *missing_docs(struct cmd_ctx *ctx, const struct pd_value *c)
 
 /* ---- statuses, deadlines, levels ---- */
 
-static bool is_open(const char *status)
+static enum claim_status status_of(const struct pd_value *c)
 {
-	return strcmp(status, "closed") != 0 && strcmp(status, "refused") != 0;
+	enum claim_status s = CLAIM_FILED;
+	claim_status_parse(rec_str(c, "status"), &s);
+	return s;
 }
 
-static bool awaits_decision(const char *status)
+static bool awaits_decision(const struct pd_value *c)
 {
-	return !strcmp(status, "filed") || !strcmp(status, "assessed") || !strcmp(status, "escalated");
+	return claim_awaits_decision(status_of(c));
+}
+
+static void set_status(struct cmd_ctx *ctx, struct pd_value *c, enum claim_status s)
+{
+	pd_map_set_str(ctx->a, c, "status", claim_status_name(s));
 }
 
 /* Waiting for the customer, a partner or documents pauses the decide clock. */
@@ -124,28 +134,44 @@ static bool is_paused(const struct pd_value *c)
 	return *rec_str(c, "waiting_for") != '\0';
 }
 
-/* The earliest deadline still to be met (0 = none): acknowledge, decide
- * (30 days from a complete file), pay (7 days from approval). */
-static int64_t pending_deadline(const struct pd_value *c, bool skip_breached)
+static void consider(int64_t *due, int64_t t, int64_t past)
 {
-	const char *status = rec_str(c, "status");
-	int64_t due = 0;
-#define CONSIDER(t) do { int64_t t_ = (t); if (t_ && (!due || t_ < due)) due = t_; } while (0)
+	if (t && (!*due || t + past < *due))
+		*due = t + past;
+}
+
+/* The earliest deadline still to be met (0 = none): acknowledge, decide
+ * (30 days from a complete file), pay (7 days from approval). A claim is
+ * on time AT a deadline, as a complaint is: with for_timer, the first
+ * second past each deadline not yet marked breached, the update clock's
+ * included. */
+static int64_t pending_deadline(const struct pd_value *c, bool for_timer)
+{
+	enum claim_status status = status_of(c);
+	bool deciding = claim_awaits_decision(status);
+	int64_t due = 0, past = for_timer ? 1 : 0;
 	/* acknowledging matters until the claim is decided */
-	if (!rec_int(c, "acknowledged_at") && awaits_decision(status) &&
-	    !(skip_breached && pd_map_bool(c, "acknowledge_breached")))
-		CONSIDER(rec_int(c, "acknowledge_by"));
-	if (awaits_decision(status) && !is_paused(c) && !(skip_breached && pd_map_bool(c, "decide_breached")))
-		CONSIDER(rec_int(c, "decide_by"));
+	if (!rec_int(c, "acknowledged_at") && deciding && !(for_timer && pd_map_bool(c, "acknowledge_breached")))
+		consider(&due, rec_int(c, "acknowledge_by"), past);
+	if (deciding && !is_paused(c) && !(for_timer && pd_map_bool(c, "decide_breached")))
+		consider(&due, rec_int(c, "decide_by"), past);
 	/* the update clock is shown and marked, never escalated: it is not an
 	 * overdue deadline of the claim, so only the timer looks at it */
-	if (skip_breached && awaits_decision(status) && !is_paused(c) && rec_int(c, "update_by") &&
-	    !pd_map_bool(c, "update_breached"))
-		CONSIDER(rec_int(c, "update_by") + 1);
-	if (!strcmp(status, "approved") && !(skip_breached && pd_map_bool(c, "pay_breached")))
-		CONSIDER(rec_int(c, "pay_by"));
-#undef CONSIDER
+	if (for_timer && deciding && !is_paused(c) && !pd_map_bool(c, "update_breached"))
+		consider(&due, rec_int(c, "update_by"), past);
+	if (status == CLAIM_APPROVED && !(for_timer && pd_map_bool(c, "pay_breached")))
+		consider(&due, rec_int(c, "pay_by"), past);
 	return due;
+}
+
+static int64_t deadline_of(const struct pd_value *c)
+{
+	return pending_deadline(c, false);
+}
+
+static int64_t timer_of(const struct pd_value *c)
+{
+	return pending_deadline(c, true);
 }
 
 static bool claim_overdue(const struct pd_value *c, int64_t now)
@@ -168,17 +194,38 @@ static enum comp_authority level_of(const struct pd_value *c)
 
 /* ---- saving ---- */
 
-static const char *key_of(struct cmd_ctx *ctx, const char *field, const char *value)
-{
-	return value && *value ? pd_sprintf(ctx->a, "%s=%s", field, value) : NULL;
-}
-
+/* The open claim of a waybill and type: one at a time. */
 static const char *open_key(struct cmd_ctx *ctx, const struct pd_value *c)
 {
-	return is_open(rec_str(c, "status"))
+	return claim_status_is_open(status_of(c))
 		       ? pd_sprintf(ctx->a, "open=%s|%s", rec_str(c, "waybill"), rec_str(c, "type"))
 		       : NULL;
 }
+
+static struct pd_value *claim_summary(struct cmd_ctx *ctx, const struct pd_value *before,
+				      const struct pd_value *after);
+
+static const struct record_index CLAIM_INDEXES[] = {
+	{ "depot", "depot", NULL },
+	{ "type", "type", NULL },
+	{ "waybill", "waybill", NULL },
+	{ "phone", "claimant_phone", NULL },
+	{ "status", "status", NULL },
+	{ "open", NULL, open_key },
+	{ NULL, NULL, NULL },
+};
+
+static const struct record_kind CLAIM = {
+	.name = "claim",
+	.noun = "claim",
+	.db = RECORD_DB(claims),
+	.index_db = RECORD_DB(claim_index),
+	.indexes = CLAIM_INDEXES,
+	.due_db = RECORD_DB(claim_due),
+	.due = deadline_of,
+	.timer = timer_of,
+	.summary = claim_summary,
+};
 
 /* Ends a pause: the paused span (calendar time, as the decide clock counts)
  * is added up and, with move_due, moves decide-by. */
@@ -199,48 +246,16 @@ static int claim_save(struct cmd_ctx *ctx, const struct pd_value *before, struct
 		      const char *action, const char *text)
 {
 	/* decided while waiting: the wait is over */
-	if (is_paused(after) && !awaits_decision(rec_str(after, "status")))
+	if (is_paused(after) && !awaits_decision(after))
 		end_pause(ctx, after, false);
-	int64_t id = rec_int(after, "id");
-	int64_t new_due = pending_deadline(after, false);
-	int64_t new_timer = pending_deadline(after, true);
-	pd_map_set_int(ctx->a, after, "due_key", new_due);
-	pd_map_set_int(ctx->a, after, "timer_at", new_timer);
-	MDB_dbi idx = ctx->st->idx_cl;
-	int rc;
-	if (!before) {
-		static const char *const fixed[] = { "depot", "type", "waybill", "claimant_phone" };
-		static const char *const names[] = { "depot", "type", "waybill", "phone" };
-		for (size_t i = 0; i < 4; i++)
-			if ((rc = rec_index_move(ctx, idx, NULL, key_of(ctx, names[i], rec_str(after, fixed[i])), id)))
-				return rc;
-	}
-	if ((rc = rec_index_move(ctx, idx, before ? key_of(ctx, "status", rec_str(before, "status")) : NULL,
-				 key_of(ctx, "status", rec_str(after, "status")), id)) ||
-	    (rc = rec_index_move(ctx, idx, before ? open_key(ctx, before) : NULL, open_key(ctx, after), id)) ||
-	    (rc = rec_due_move(ctx, ctx->st->idx_cl_due, before ? rec_int(before, "due_key") : 0, new_due, id)) ||
-	    (rc = timer_set(ctx, "claim", (uint64_t)id, before ? rec_int(before, "timer_at") : 0, new_timer)) ||
-	    (rc = rec_save(ctx, ctx->st->claims, id, after)))
-		return rc;
-	return rec_audit_change(ctx, "claim", id, action, text, before, after);
+	return record_save(ctx, &CLAIM, before, after, action, text);
 }
 
-static int claim_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
-{
-	int64_t id;
-	pd_arg_int(ctx->args, "id", &id);
-	int rc = rec_load(ctx, ctx->st->claims, "claim", id, before);
-	if (rc == 0 && after)
-		*after = pd_value_copy(ctx->a, *before);
-	return rc;
-}
 
-static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
-		   const char *action, const char *text, int code, const char *msg)
+static struct pd_value *claim_summary(struct cmd_ctx *ctx, const struct pd_value *before,
+				      const struct pd_value *after)
 {
-	int rc = claim_save(ctx, before, after, action, text);
-	if (rc)
-		return reply_store_error(ctx, rc);
+	(void)before;
 	struct pd_value *d = pd_map(ctx->a);
 	pd_map_set_int(ctx->a, d, "id", rec_int(after, "id"));
 	pd_map_set_str(ctx->a, d, "status", rec_str(after, "status"));
@@ -250,10 +265,13 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 	for (size_t i = 0; i < 3; i++)
 		if (rec_int(after, times[i]))
 			map_set_time(ctx, d, times[i], rec_int(after, times[i]));
-	if (!ctx->rep->data)
-		ctx->rep->data = d;
-	reply_ok(ctx, code, "%s", msg);
-	return 0;
+	return d;
+}
+
+static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		  const char *action, const char *text, int code, const char *msg)
+{
+	return record_reply(ctx, &CLAIM, claim_save(ctx, before, after, action, text), before, after, code, msg);
 }
 
 /* ---- the waybill facts a claim needs ---- */
@@ -261,32 +279,32 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 static bool waybill_is_late(struct cmd_ctx *ctx, const struct pd_value *wb, bool *completely)
 {
 	const char *sc = rec_str(wb, "sender_city"), *rc = rec_str(wb, "receiver_city");
-	struct wb_lateness l;
-	wb_lateness(rec_int(wb, "promised_at"), rec_int(wb, "delivered_at"), ctx->now,
+	struct waybill_lateness l;
+	waybill_lateness(rec_int(wb, "promised_at"), rec_int(wb, "delivered_at"), ctx->now,
 		    strcmp(sc, rc) == 0, ctx->cfg->same_city_complete_delay_days,
 		    ctx->cfg->intercity_complete_delay_days, &l);
-	*completely = l.completely_delayed && wb_status_parse(rec_str(wb, "status")) != WB_DELIVERED;
+	*completely = l.completely_delayed && waybill_status_parse(rec_str(wb, "status")) != WAYBILL_DELIVERED;
 	return l.late;
 }
 
 /* Can this type of claim be filed on the waybill as it stands? */
 static const char *type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, const struct pd_value *wb)
 {
-	int status = wb_status_parse(rec_str(wb, "status"));
+	int status = waybill_status_parse(rec_str(wb, "status"));
 	bool completely;
 	bool late = waybill_is_late(ctx, wb, &completely);
 	switch (type) {
 	case COMP_CLAIM_DELAY:
 		return late ? NULL : "the parcel is not late against its promise";
 	case COMP_CLAIM_LOSS:
-		return (status == WB_LOST || completely) ? NULL
+		return (status == WAYBILL_LOST || completely) ? NULL
 			: "the parcel is neither reported lost nor completely delayed";
 	case COMP_CLAIM_DAMAGE_TOTAL:
 	case COMP_CLAIM_DAMAGE_PARTIAL:
-		return (pd_map_bool(wb, "damaged") || status == WB_DELIVERED) ? NULL
+		return (pd_map_bool(wb, "damaged") || status == WAYBILL_DELIVERED) ? NULL
 			: "the parcel is neither delivered nor recorded as damaged";
 	default:
-		return status == WB_DELIVERED ? NULL : "a content mismatch is claimed after delivery";
+		return status == WAYBILL_DELIVERED ? NULL : "a content mismatch is claimed after delivery";
 	}
 }
 
@@ -331,7 +349,7 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 		return reply_error(ctx, 422, "a %s claim cannot be filed: %s", type_name, why);
 	const char *okey = pd_sprintf(a, "open=%s|%s", number, type_name);
 	MDB_val k = { strlen(okey), (void *)okey }, v;
-	int rc = mdb_get(ctx->txn, ctx->st->idx_cl, &k, &v);
+	int rc = mdb_get(ctx->txn, record_db(ctx, CLAIM.index_db), &k, &v);
 	if (rc == 0)
 		return reply_error(ctx, 409, "waybill %s already has an open %s claim (%llu)", number, type_name,
 				   (unsigned long long)be64_get(v.mv_data));
@@ -342,7 +360,7 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	struct pd_value *c = pd_map(a);
 	pd_map_set_int(a, c, "id", (int64_t)id);
-	pd_map_set_str(a, c, "status", "filed");
+	set_status(ctx, c, CLAIM_FILED);
 	pd_map_set_str(a, c, "level", "adjuster");
 	pd_map_set_str(a, c, "waybill", number);
 	pd_map_set_str(a, c, "type", type_name);
@@ -364,11 +382,11 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 	pd_map_set_str(a, c, "filed_by", ctx->sess->user);
 	pd_map_set_int(a, c, "filed_at", ctx->now);
 	/* acknowledging counts business minutes on the depot's calendar */
-	struct clock_calendar cc;
-	if ((rc = clock_calendar_start(ctx, rec_str(wb, "origin_depot"), c, &cc)))
+	struct sla_calendar cc;
+	if ((rc = sla_calendar_start(ctx, rec_str(wb, "origin_depot"), c, &cc)))
 		return reply_store_error(ctx, rc);
 	pd_map_set_int(a, c, "acknowledge_by",
-		       clock_add(&cc, ctx->now, ctx->cfg->claim_ack_business_minutes, ctx->cfg->claim_acknowledge_secs));
+		       sla_add(&cc, ctx->now, ctx->cfg->claim_ack_business_minutes, ctx->cfg->claim_acknowledge_secs));
 	struct pd_value *docs = pd_arr(a);
 	if (strcmp(claimant, "other") == 0) {
 		struct pd_value *doc = pd_map(a);
@@ -391,13 +409,13 @@ int cmd_claim_file(struct cmd_ctx *ctx)
  * time on the claim's calendar when it has one. */
 static int claimant_contacted(struct cmd_ctx *ctx, struct pd_value *c)
 {
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, c, &cc);
+	struct sla_calendar cc;
+	int rc = sla_calendar_load(ctx, c, &cc);
 	if (rc)
 		return rc;
 	pd_map_set_int(ctx->a, c, "last_contact_at", ctx->now);
 	pd_map_set_int(ctx->a, c, "update_by",
-		       clock_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes, ctx->cfg->claim_update_secs));
+		       sla_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes, ctx->cfg->claim_update_secs));
 	pd_map_set_bool(ctx->a, c, "update_breached", false);
 	return 0;
 }
@@ -405,7 +423,7 @@ static int claimant_contacted(struct cmd_ctx *ctx, struct pd_value *c)
 int cmd_claim_ack(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	if (rec_int(before, "acknowledged_at"))
 		return reply_error(ctx, 409, "claim %lld is already acknowledged", (long long)rec_int(before, "id"));
@@ -419,11 +437,11 @@ int cmd_claim_ack(struct cmd_ctx *ctx)
 int cmd_claim_note(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
 	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
-	if (contacted && awaits_decision(rec_str(after, "status"))) {
+	if (contacted && awaits_decision(after)) {
 		int rc = claimant_contacted(ctx, after);
 		if (rc)
 			return reply_store_error(ctx, rc);
@@ -435,9 +453,9 @@ int cmd_claim_note(struct cmd_ctx *ctx)
 int cmd_claim_wait(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
-	if (!awaits_decision(rec_str(before, "status")))
+	if (!awaits_decision(before))
 		return reply_error(ctx, 409, "claim %lld is %s: nothing waits for a decision",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
 	if (is_paused(before))
@@ -452,19 +470,19 @@ int cmd_claim_wait(struct cmd_ctx *ctx)
 int cmd_claim_resume(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	if (!is_paused(before))
 		return reply_error(ctx, 409, "claim %lld is not waiting", (long long)rec_int(before, "id"));
 	int64_t span = end_pause(ctx, after, true);
 	if (rec_int(after, "update_by")) {
 		/* the update clock starts again from the resume */
-		struct clock_calendar cc;
-		int rc = clock_calendar_load(ctx, after, &cc);
+		struct sla_calendar cc;
+		int rc = sla_calendar_load(ctx, after, &cc);
 		if (rc)
 			return reply_store_error(ctx, rc);
 		pd_map_set_int(ctx->a, after, "update_by",
-			       clock_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes,
+			       sla_add(&cc, ctx->now, ctx->cfg->claim_update_business_minutes,
 					 ctx->cfg->claim_update_secs));
 		pd_map_set_bool(ctx->a, after, "update_breached", false);
 	}
@@ -475,9 +493,9 @@ int cmd_claim_resume(struct cmd_ctx *ctx)
 int cmd_claim_doc(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
-	if (!awaits_decision(rec_str(before, "status")))
+	if (!awaits_decision(before))
 		return reply_error(ctx, 409, "claim %lld is %s: its file is settled", (long long)rec_int(before, "id"),
 				   rec_str(before, "status"));
 	const char *kind = pd_arg_str(ctx->args, "kind");
@@ -629,10 +647,10 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *before, *after, *wb;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
-	if (!awaits_decision(status))
+	if (!claim_transition_allowed(status_of(before), CLAIM_ASSESSED))
 		return reply_error(ctx, 409, "claim %lld is %s: it cannot be assessed", (long long)rec_int(before, "id"), status);
 	const char *missing = missing_docs(ctx, before);
 	if (*missing)
@@ -651,7 +669,7 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 		.over_limit_declared = pd_map_bool(wb, "over_limit_declared"),
 		.goods_described_falsely = arg_bool_or(ctx, "goods_described_falsely", false),
 		.prohibited_goods = arg_bool_or(ctx, "prohibited_goods", false),
-		.delivered = wb_status_parse(rec_str(wb, "status")) == WB_DELIVERED,
+		.delivered = waybill_status_parse(rec_str(wb, "status")) == WAYBILL_DELIVERED,
 		.signer_is_consignee = pd_map_bool(wb, "signer_is_consignee"),
 		.signed_with_remarks = pd_map_bool(wb, "signed_with_remarks"),
 	};
@@ -723,7 +741,7 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 	}
 	pd_arr_push(a, versions, entry);
 	pd_map_set_int(a, after, "assessment_count", version);
-	pd_map_set_str(a, after, "status", "assessed");
+	set_status(ctx, after, CLAIM_ASSESSED);
 	pd_map_set_str(a, after, "decision", comp_decision_name(res.decision));
 	pd_map_set_int(a, after, "payable_fen", res.payable_fen);
 	/* the engine names the authority the amount needs; a claim a deadline
@@ -752,10 +770,11 @@ static struct pd_value *current_result(const struct pd_value *c)
 int cmd_claim_approve(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
-	if (strcmp(status, "assessed") != 0 && strcmp(status, "escalated") != 0)
+	bool was_escalated = status_of(before) == CLAIM_ESCALATED;
+	if (!claim_transition_allowed(status_of(before), CLAIM_APPROVED))
 		return reply_error(ctx, 409, "claim %lld is %s: only an assessed claim is approved",
 				   (long long)rec_int(before, "id"), status);
 	int64_t payable = rec_int(before, "payable_fen");
@@ -766,8 +785,8 @@ int cmd_claim_approve(struct cmd_ctx *ctx)
 	enum comp_authority mine = user_authority(ctx->sess->role);
 	if (mine < needed) {
 		/* refused to this user, and the claim goes up: both are kept */
-		bool first_time = strcmp(status, "escalated") != 0;
-		pd_map_set_str(ctx->a, after, "status", "escalated");
+		bool first_time = !was_escalated;
+		set_status(ctx, after, CLAIM_ESCALATED);
 		pd_map_set_int(ctx->a, after, "escalations", rec_int(after, "escalations") + (first_time ? 1 : 0));
 		int rc = claim_save(ctx, before, after, "approval_above_authority",
 				    pd_sprintf(ctx->a, "%s (%s) may not approve %lld fen", ctx->sess->user,
@@ -778,7 +797,7 @@ int cmd_claim_approve(struct cmd_ctx *ctx)
 		return reply_error(ctx, 403, "approving %lld fen needs a %s: claim %lld escalated", (long long)payable,
 				   comp_authority_name(needed), (long long)rec_int(before, "id"));
 	}
-	pd_map_set_str(ctx->a, after, "status", "approved");
+	set_status(ctx, after, CLAIM_APPROVED);
 	pd_map_set_int(ctx->a, after, "approved_fen", payable);
 	pd_map_set_int(ctx->a, after, "approved_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "approved_by", ctx->sess->user);
@@ -790,9 +809,9 @@ int cmd_claim_approve(struct cmd_ctx *ctx)
 int cmd_claim_refuse(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
-	if (!awaits_decision(rec_str(before, "status")))
+	if (!awaits_decision(before))
 		return reply_error(ctx, 409, "claim %lld is %s: it cannot be refused now",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
 	/* refusing a payment takes the authority that covers it; refusing what
@@ -808,7 +827,7 @@ int cmd_claim_refuse(struct cmd_ctx *ctx)
 				   comp_authority_name(needed),
 				   owed ? ": the rules find it payable, and refusing what we owe is never an "
 					  "adjuster's decision alone" : "");
-	pd_map_set_str(ctx->a, after, "status", "refused");
+	set_status(ctx, after, CLAIM_REFUSED);
 	pd_map_set_str(ctx->a, after, "refusal_reason", pd_arg_str(ctx->args, "reason"));
 	pd_map_set_int(ctx->a, after, "refused_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "refused_by", ctx->sess->user);
@@ -825,70 +844,19 @@ static int add_total(struct cmd_ctx *ctx, const char *month, const char *dim, co
 {
 	char key[160];
 	snprintf(key, sizeof(key), "%s|%s|%s", month, dim, *value ? value : "-");
-	return store_counter_add(ctx->txn, ctx->st->cl_totals, key, fen);
-}
-
-/* ---- recovery items ---- */
-
-static int recovery_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
-			 const char *action, const char *text)
-{
-	int64_t id = rec_int(after, "id");
-	MDB_dbi idx = ctx->st->idx_cl;
-	int rc;
-	if (!before) {
-		static const char *const fixed[] = { "kind", "debtor", "creditor", "claim" };
-		for (size_t i = 0; i < 4; i++) {
-			const char *v = i == 3 ? pd_sprintf(ctx->a, "%lld", (long long)rec_int(after, "claim"))
-					       : rec_str(after, fixed[i]);
-			if ((rc = rec_index_move(ctx, idx, NULL, key_of(ctx, pd_sprintf(ctx->a, "rec_%s", fixed[i]), v), id)))
-				return rc;
-		}
-	}
-	if ((rc = rec_index_move(ctx, idx, before ? key_of(ctx, "rec_status", rec_str(before, "status")) : NULL,
-				 key_of(ctx, "rec_status", rec_str(after, "status")), id)) ||
-	    (rc = rec_save(ctx, ctx->st->recoveries, id, after)))
-		return rc;
-	return rec_audit_change(ctx, "recovery", id, action, text, before, after);
-}
-
-static int recovery_create(struct cmd_ctx *ctx, const struct pd_value *claim, const char *kind,
-			   const char *debtor, const char *creditor, int64_t fen, struct pd_value *ids)
-{
-	if (fen <= 0 || !*debtor)
-		return 0;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "recovery", &id);
-	if (rc)
-		return rc;
-	struct pd_arena *a = ctx->a;
-	struct pd_value *r = pd_map(a);
-	pd_map_set_int(a, r, "id", (int64_t)id);
-	pd_map_set_int(a, r, "claim", rec_int(claim, "id"));
-	pd_map_set_str(a, r, "waybill", rec_str(claim, "waybill"));
-	pd_map_set_str(a, r, "kind", kind);
-	pd_map_set_str(a, r, "debtor", debtor);
-	pd_map_set_str(a, r, "creditor", creditor);
-	pd_map_set_int(a, r, "due_fen", fen);
-	pd_map_set_int(a, r, "received_fen", 0);
-	pd_map_set_str(a, r, "status", "open");
-	pd_map_set_int(a, r, "created_at", ctx->now);
-	pd_map_set_int(a, r, "due_at", ctx->now + ctx->cfg->recovery_due_days * 86400);
-	pd_map_set(a, r, "receipts", pd_arr(a));
-	pd_arr_push(a, ids, pd_int(a, (int64_t)id));
-	return recovery_save(ctx, NULL, r, "create", NULL);
+	return store_counter_add(ctx->txn, ctx->st->claim_totals, key, fen);
 }
 
 int cmd_claim_pay(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
 	if (rec_int(before, "paid_at"))
 		return reply_error(ctx, 409, "claim %lld is already paid", (long long)rec_int(before, "id"));
-	if (strcmp(status, "approved") != 0)
+	if (!claim_transition_allowed(status_of(before), CLAIM_PAID))
 		return reply_error(ctx, 409, "claim %lld is %s: only an approved claim is paid",
 				   (long long)rec_int(before, "id"), status);
 	int64_t amount = 0;
@@ -896,7 +864,7 @@ int cmd_claim_pay(struct cmd_ctx *ctx)
 	if (amount != rec_int(before, "approved_fen"))
 		return reply_error(ctx, 422, "amount_fen %lld differs from the approved %lld fen", (long long)amount,
 				   (long long)rec_int(before, "approved_fen"));
-	pd_map_set_str(a, after, "status", "paid");
+	set_status(ctx, after, CLAIM_PAID);
 	pd_map_set_int(a, after, "paid_fen", amount);
 	pd_map_set_str(a, after, "pay_method", pd_arg_str(ctx->args, "method"));
 	pd_map_set_str(a, after, "pay_reference", pd_arg_str(ctx->args, "reference"));
@@ -934,8 +902,7 @@ int cmd_claim_pay(struct cmd_ctx *ctx)
 	/* the waybill's month counts the money; a claim assessed before major
 	 * incidents were counted at assessment is counted now */
 	struct pd_value *wb;
-	if ((rc = store_get(ctx->txn, ctx->st->waybills, rec_str(before, "waybill"), strlen(rec_str(before, "waybill")),
-			    a, &wb)) ||
+	if ((rc = waybill_get(ctx, rec_str(before, "waybill"), &wb)) ||
 	    (rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims_paid_fen", amount)) ||
 	    (rc = record_major_incident(ctx, after)))
 		return reply_store_error(ctx, rc);
@@ -948,13 +915,13 @@ int cmd_claim_pay(struct cmd_ctx *ctx)
 int cmd_claim_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (claim_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	const char *status = rec_str(before, "status");
-	if (strcmp(status, "paid") != 0 && strcmp(status, "refused") != 0)
+	if (!claim_transition_allowed(status_of(before), CLAIM_CLOSED))
 		return reply_error(ctx, 409, "claim %lld is %s: only a paid or refused claim is closed",
 				   (long long)rec_int(before, "id"), status);
-	pd_map_set_str(ctx->a, after, "status", "closed");
+	set_status(ctx, after, CLAIM_CLOSED);
 	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
 	return finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
 	       "closed; open recovery items stay open until settled");
@@ -962,51 +929,23 @@ int cmd_claim_close(struct cmd_ctx *ctx)
 
 int cmd_claim_link(struct cmd_ctx *ctx)
 {
-	struct pd_value *before, *after, *complaint;
-	if (claim_load(ctx, &before, &after))
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &CLAIM, &before, &after))
 		return PD_EREPLIED;
 	int64_t cid;
 	pd_arg_int(ctx->args, "complaint", &cid);
-	if (rec_load(ctx, ctx->st->complaints, "complaint", cid, &complaint))
-		return PD_EREPLIED;
-	if (strcmp(rec_str(complaint, "waybill"), rec_str(before, "waybill")) != 0)
-		return reply_error(ctx, 422, "complaint %lld is not about waybill %s", (long long)cid,
-				   rec_str(before, "waybill"));
 	struct pd_value *links = pd_map_get(after, "complaints");
 	for (struct pd_entry *e = links->u.c.head; e; e = e->next)
 		if (e->val->type == PD_INT && e->val->u.i == cid)
 			return reply_error(ctx, 409, "claim %lld is already linked to complaint %lld",
 					   (long long)rec_int(before, "id"), (long long)cid);
-	pd_arr_push(ctx->a, links, pd_int(ctx->a, cid));
 	/* the complaint shows the claim too, in its own timeline */
-	struct pd_value *c_after = pd_value_copy(ctx->a, complaint);
-	struct pd_value *claims = pd_map_get(c_after, "claims");
-	if (!claims || claims->type != PD_ARR) {
-		claims = pd_arr(ctx->a);
-		pd_map_set(ctx->a, c_after, "claims", claims);
-	}
-	pd_arr_push(ctx->a, claims, pd_int(ctx->a, rec_int(before, "id")));
-	int rc;
-	if ((rc = rec_save(ctx, ctx->st->complaints, cid, c_after)) ||
-	    (rc = rec_audit_change(ctx, "complaint", cid, "link_claim", NULL, complaint, c_after)))
-		return reply_store_error(ctx, rc);
+	int rc = complaint_link_claim(ctx, cid, rec_str(before, "waybill"), rec_int(before, "id"));
+	if (rc)
+		return rc;
+	pd_arr_push(ctx->a, links, pd_int(ctx->a, cid));
 	return finish(ctx, before, after, "link_complaint", NULL, 200,
-	       pd_sprintf(ctx->a, "linked to complaint %lld", (long long)cid));
-}
-
-static struct pd_value *recovery_list_for(struct cmd_ctx *ctx, const struct pd_value *c)
-{
-	struct pd_value *list = pd_arr(ctx->a);
-	struct pd_value *ids = pd_map_get(c, "recovery_items");
-	if (ids && ids->type == PD_ARR)
-		for (struct pd_entry *e = ids->u.c.head; e; e = e->next) {
-			struct pd_value *r;
-			unsigned char key[8];
-			be64_put(key, (uint64_t)e->val->u.i);
-			if (store_get(ctx->txn, ctx->st->recoveries, key, 8, ctx->a, &r) == 0)
-				pd_arr_push(ctx->a, list, present(ctx, r));
-		}
-	return list;
+		      pd_sprintf(ctx->a, "linked to complaint %lld", (long long)cid));
 }
 
 static struct pd_value *clock_state(struct cmd_ctx *ctx, const char *basis, int64_t due, int64_t met_at,
@@ -1025,22 +964,22 @@ static struct pd_value *clock_state(struct cmd_ctx *ctx, const char *basis, int6
  * when it has one), decide and pay (calendar days, as the rules set them). */
 static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value *c)
 {
-	const char *status = rec_str(c, "status");
+	bool deciding = awaits_decision(c);
 	struct pd_value *clocks = pd_map(ctx->a);
 	const char *basis = *rec_str(c, "clock_basis") ? rec_str(c, "clock_basis") : "calendar";
 	pd_map_set(ctx->a, clocks, "acknowledge",
 		   clock_state(ctx, basis, rec_int(c, "acknowledge_by"), rec_int(c, "acknowledged_at"),
-			       awaits_decision(status), false));
+			       deciding, false));
 	if (rec_int(c, "decide_by")) {
 		int64_t decided = rec_int(c, "approved_at") ? rec_int(c, "approved_at") : rec_int(c, "refused_at");
 		struct pd_value *d = clock_state(ctx, "calendar", rec_int(c, "decide_by"), decided,
-						 awaits_decision(status) || decided, is_paused(c));
+						 deciding || decided, is_paused(c));
 		pd_map_set_int(ctx->a, d, "paused_secs", rec_int(c, "paused_secs"));
 		pd_map_set(ctx->a, clocks, "decide", d);
 	}
 	if (rec_int(c, "update_by"))
 		pd_map_set(ctx->a, clocks, "update",
-			   clock_state(ctx, basis, rec_int(c, "update_by"), 0, awaits_decision(status), is_paused(c)));
+			   clock_state(ctx, basis, rec_int(c, "update_by"), 0, deciding, is_paused(c)));
 	if (rec_int(c, "pay_by"))
 		pd_map_set(ctx->a, clocks, "pay",
 			   clock_state(ctx, "calendar", rec_int(c, "pay_by"), rec_int(c, "paid_at"), true, false));
@@ -1050,7 +989,7 @@ static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value 
 int cmd_claim_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *c;
-	if (claim_load(ctx, &c, NULL))
+	if (record_load_arg(ctx, &CLAIM, &c, NULL))
 		return PD_EREPLIED;
 	struct pd_value *out = present(ctx, c);
 	pd_map_set_str(ctx->a, out, "missing_documents", missing_docs(ctx, c));
@@ -1109,19 +1048,19 @@ int cmd_claim_list(struct cmd_ctx *ctx)
 		.list = pd_arr(ctx->a),
 	};
 	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
-	const char *key = f.waybill ? key_of(ctx, "waybill", f.waybill)
-			: f.phone ? key_of(ctx, "phone", f.phone)
-			: f.status ? key_of(ctx, "status", f.status)
-			: f.depot ? key_of(ctx, "depot", f.depot)
-			: f.type ? key_of(ctx, "type", f.type) : NULL;
+	const char *key = f.waybill ? record_key(ctx, "waybill", f.waybill)
+			: f.phone ? record_key(ctx, "phone", f.phone)
+			: f.status ? record_key(ctx, "status", f.status)
+			: f.depot ? record_key(ctx, "depot", f.depot)
+			: f.type ? record_key(ctx, "type", f.type) : NULL;
 	size_t kept;
 	int rc;
 	if (!key && f.overdue && f.overdue->u.b) {
 		/* the deadline index: most overdue first, stops at now */
 		MDB_cursor *cur;
-		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->idx_cl_due, &cur)))
+		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->claim_due, &cur)))
 			return reply_store_error(ctx, rc);
 		MDB_val k, v;
 		kept = 0;
@@ -1141,7 +1080,7 @@ int cmd_claim_list(struct cmd_ctx *ctx)
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	} else {
-		rc = rec_walk_newest(ctx, ctx->st->claims, ctx->st->idx_cl, key, before, limit, claim_keep, &f, &kept);
+		rc = rec_walk_newest(ctx, ctx->st->claims, ctx->st->claim_index, key, before, limit, claim_keep, &f, &kept);
 	}
 	if (rc)
 		return reply_store_error(ctx, rc);
@@ -1164,7 +1103,7 @@ int cmd_claim_totals(struct cmd_ctx *ctx)
 	static const char *const dims[3] = { "type", "depot", "cause" };
 	int64_t total = 0, count = 0;
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->cl_totals, &cur);
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->claim_totals, &cur);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	MDB_val k = { (size_t)plen, prefix }, v;
@@ -1200,151 +1139,40 @@ int cmd_claim_totals(struct cmd_ctx *ctx)
 	return 0;
 }
 
-struct recovery_filter {
-	const char *kind, *debtor, *creditor, *status;
-	int64_t claim;
-	struct pd_value *list;
-};
-
-static bool recovery_keep(struct cmd_ctx *ctx, const struct pd_value *r, void *ud)
-{
-	struct recovery_filter *f = ud;
-	if ((f->kind && strcmp(f->kind, rec_str(r, "kind"))) ||
-	    (f->debtor && strcmp(f->debtor, rec_str(r, "debtor"))) ||
-	    (f->creditor && strcmp(f->creditor, rec_str(r, "creditor"))) ||
-	    (f->status && strcmp(f->status, rec_str(r, "status"))) ||
-	    (f->claim && f->claim != rec_int(r, "claim")))
-		return false;
-	struct pd_value *row = present(ctx, r);
-	pd_map_set_bool(ctx->a, row, "overdue", !strcmp(rec_str(r, "status"), "open") && ctx->now > rec_int(r, "due_at"));
-	pd_arr_push(ctx->a, f->list, row);
-	return true;
-}
-
-int cmd_recovery_list(struct cmd_ctx *ctx)
-{
-	struct recovery_filter f = {
-		.kind = pd_arg_str(ctx->args, "kind"), .debtor = pd_arg_str(ctx->args, "debtor"),
-		.creditor = pd_arg_str(ctx->args, "creditor"), .status = pd_arg_str(ctx->args, "status"),
-		.list = pd_arr(ctx->a),
-	};
-	pd_arg_int(ctx->args, "claim", &f.claim);
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before) < 0)
-		return PD_EREPLIED;
-	const char *key = f.claim ? pd_sprintf(ctx->a, "rec_claim=%lld", (long long)f.claim)
-			: f.debtor ? key_of(ctx, "rec_debtor", f.debtor)
-			: f.creditor ? key_of(ctx, "rec_creditor", f.creditor)
-			: f.status ? key_of(ctx, "rec_status", f.status)
-			: f.kind ? key_of(ctx, "rec_kind", f.kind) : NULL;
-	size_t kept;
-	int rc = rec_walk_newest(ctx, ctx->st->recoveries, ctx->st->idx_cl, key, before, limit, recovery_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.list;
-	reply_ok(ctx, 200, "%zu recovery items", kept);
-	return 0;
-}
-
-static int recovery_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
-{
-	int64_t id;
-	pd_arg_int(ctx->args, "id", &id);
-	int rc = rec_load(ctx, ctx->st->recoveries, "recovery item", id, before);
-	if (rc)
-		return rc;
-	if (strcmp(rec_str(*before, "status"), "open") != 0) {
-		reply_error(ctx, 409, "recovery item %lld is %s", (long long)id, rec_str(*before, "status"));
-		return -1;
-	}
-	*after = pd_value_copy(ctx->a, *before);
-	return 0;
-}
-
-int cmd_recovery_receive(struct cmd_ctx *ctx)
-{
-	struct pd_value *before, *after;
-	if (recovery_load(ctx, &before, &after))
-		return PD_EREPLIED;
-	int64_t amount = 0;
-	pd_arg_int(ctx->args, "amount_fen", &amount);
-	int64_t received = rec_int(before, "received_fen"), due = rec_int(before, "due_fen");
-	if (amount <= 0)
-		return reply_error(ctx, 400, "argument 'amount_fen' must be above 0");
-	if (received + amount > due)
-		return reply_error(ctx, 422, "%lld fen is more than the %lld fen still due", (long long)amount,
-				   (long long)(due - received));
-	struct pd_value *receipt = pd_map(ctx->a);
-	pd_map_set_int(ctx->a, receipt, "amount_fen", amount);
-	pd_map_set_str(ctx->a, receipt, "reference", pd_arg_str(ctx->args, "reference"));
-	pd_map_set_int(ctx->a, receipt, "at", ctx->now);
-	pd_map_set_str(ctx->a, receipt, "by", ctx->sess->user);
-	pd_arr_push(ctx->a, pd_map_get(after, "receipts"), receipt);
-	pd_map_set_int(ctx->a, after, "received_fen", received + amount);
-	if (received + amount == due) {
-		pd_map_set_str(ctx->a, after, "status", "settled");
-		pd_map_set_int(ctx->a, after, "settled_at", ctx->now);
-	}
-	int rc = recovery_save(ctx, before, after, "receive", pd_arg_str(ctx->args, "reference"));
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = present(ctx, after);
-	reply_ok(ctx, 200, "%lld fen received; %lld fen still due", (long long)amount, (long long)(due - received - amount));
-	return 0;
-}
-
-int cmd_recovery_writeoff(struct cmd_ctx *ctx)
-{
-	struct pd_value *before, *after;
-	if (recovery_load(ctx, &before, &after))
-		return PD_EREPLIED;
-	pd_map_set_str(ctx->a, after, "status", "written_off");
-	pd_map_set_int(ctx->a, after, "written_off_fen", rec_int(before, "due_fen") - rec_int(before, "received_fen"));
-	pd_map_set_str(ctx->a, after, "writeoff_reason", pd_arg_str(ctx->args, "reason"));
-	int rc = recovery_save(ctx, before, after, "writeoff", pd_arg_str(ctx->args, "reason"));
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = present(ctx, after);
-	reply_ok(ctx, 200, "written off: %s bears %lld fen", rec_str(after, "creditor"),
-		 (long long)rec_int(after, "written_off_fen"));
-	return 0;
-}
-
 /* A claim deadline has passed: mark it and raise the level that must act,
  * as complaints do (adjuster -> supervisor -> manager). */
 int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
-	unsigned char key[8];
-	be64_put(key, id);
 	struct pd_value *before;
-	int rc = store_get(ctx->txn, ctx->st->claims, key, 8, ctx->a, &before);
+	int rc = record_get(ctx, &CLAIM, (int64_t)id, &before);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
 		return rc;
 	struct pd_value *after = pd_value_copy(ctx->a, before);
-	const char *status = rec_str(after, "status");
+	bool deciding = awaits_decision(after);
 	const char *what = NULL;
 	int breaches = 0; /* each deadline passed raises one level, however late the sweep */
-	if (!rec_int(after, "acknowledged_at") && awaits_decision(status) &&
-	    !pd_map_bool(after, "acknowledge_breached") && ctx->now >= rec_int(after, "acknowledge_by")) {
+	/* on time AT a deadline, breached from the second after (as complaints) */
+	if (!rec_int(after, "acknowledged_at") && deciding &&
+	    !pd_map_bool(after, "acknowledge_breached") && ctx->now > rec_int(after, "acknowledge_by")) {
 		pd_map_set_bool(ctx->a, after, "acknowledge_breached", true);
 		what = "acknowledge_breached";
 		breaches++;
 	}
-	if (awaits_decision(status) && !is_paused(after) && rec_int(after, "decide_by") &&
-	    !pd_map_bool(after, "decide_breached") &&
-	    ctx->now >= rec_int(after, "decide_by")) {
+	if (deciding && !is_paused(after) && rec_int(after, "decide_by") &&
+	    !pd_map_bool(after, "decide_breached") && ctx->now > rec_int(after, "decide_by")) {
 		pd_map_set_bool(ctx->a, after, "decide_breached", true);
 		what = "decide_breached";
 		breaches++;
 	}
-	if (!strcmp(status, "approved") && !pd_map_bool(after, "pay_breached") && ctx->now >= rec_int(after, "pay_by")) {
+	if (status_of(after) == CLAIM_APPROVED && !pd_map_bool(after, "pay_breached") &&
+	    ctx->now > rec_int(after, "pay_by")) {
 		pd_map_set_bool(ctx->a, after, "pay_breached", true);
 		what = "pay_breached";
 		breaches++;
 	}
-	if (awaits_decision(status) && !is_paused(after) && rec_int(after, "update_by") &&
+	if (deciding && !is_paused(after) && rec_int(after, "update_by") &&
 	    !pd_map_bool(after, "update_breached") && ctx->now > rec_int(after, "update_by")) {
 		/* the claimant has not heard from us in time: shown, not escalated */
 		pd_map_set_bool(ctx->a, after, "update_breached", true);
@@ -1355,14 +1183,32 @@ int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 	for (int i = 0; i < breaches && level_of(after) < COMP_AUTHORITY_MANAGER; i++) {
 		pd_map_set_str(ctx->a, after, "level", comp_authority_name(level_of(after) + 1));
 		pd_map_set_int(ctx->a, after, "escalations", rec_int(after, "escalations") + 1);
-		if (awaits_decision(status))
-			pd_map_set_str(ctx->a, after, "status", "escalated");
+		if (deciding)
+			set_status(ctx, after, CLAIM_ESCALATED);
 	}
 	const struct session *saved = ctx->sess;
-	struct session daemon = { .role = ROLE_ADMIN };
-	snprintf(daemon.user, sizeof(daemon.user), "parceldeskd");
-	ctx->sess = &daemon;
+	ctx->sess = &record_daemon;
 	rc = claim_save(ctx, before, after, what ? what : "clock", NULL);
 	ctx->sess = saved;
 	return rc;
+}
+
+static int open_claim_keys(struct cmd_ctx *ctx, const char **keys)
+{
+	int n = 0;
+	for (int i = 0; i < CLAIM_STATUS_COUNT; i++)
+		if (claim_status_is_open((enum claim_status)i))
+			keys[n++] = pd_sprintf(ctx->a, "status=%s", claim_status_name((enum claim_status)i));
+	return n;
+}
+
+int claim_open_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *ids)
+{
+	const char *keys[CLAIM_STATUS_COUNT];
+	return record_ids_where(ctx, &CLAIM, keys, (size_t)open_claim_keys(ctx, keys), "customer", account, ids);
+}
+
+int claim_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out)
+{
+	return record_get(ctx, &CLAIM, id, out);
 }

@@ -11,4 +11,12 @@ int claim_setup(const struct config *cfg);
 /* A deadline of claim id has come (called by SWEEP in the writer). */
 int claim_on_due(struct cmd_ctx *ctx, uint64_t id);
 
+/* The ids of an account's open claims (not refused or closed), pushed on
+ * ids. 0 or an LMDB code (no reply). */
+int claim_open_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *ids);
+
+/* Loads claim id as stored, without a reply: 0, MDB_NOTFOUND or an LMDB
+ * code. */
+int claim_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out);
+
 #endif

@@ -247,12 +247,12 @@ static int64_t min_due(int64_t a, int64_t b)
 /* The resolve-by time of a period started at `start`: business time where it
  * applies, never past the legal ceiling, the 30-day ceiling or the
  * regulator's deadline. */
-static int64_t resolve_due(const struct clock_calendar *cc, const struct pd_value *c,
+static int64_t resolve_due(const struct sla_calendar *cc, const struct pd_value *c,
 			   int64_t start, int64_t business_minutes, int64_t calendar_due)
 {
 	int64_t due = calendar_due;
 	if (cc->business && resolve_in_business_time(c))
-		due = clock_add(cc, start, scaled(business_minutes, service_of(c)), 0);
+		due = sla_add(cc, start, scaled(business_minutes, service_of(c)), 0);
 	struct complaint_due ceilings = stored_due(c);
 	return complaint_resolve_cap(&ceilings, due);
 }
@@ -260,12 +260,12 @@ static int64_t resolve_due(const struct clock_calendar *cc, const struct pd_valu
 /* The customer must next hear from us by this time (from a contact now). */
 static void restart_update_clock(struct cmd_ctx *ctx, struct pd_value *c)
 {
-	struct clock_calendar cc;
-	if (clock_calendar_load(ctx, c, &cc))
+	struct sla_calendar cc;
+	if (sla_calendar_load(ctx, c, &cc))
 		cc.business = false;
 	enum complaint_service_level level = service_of(c);
 	pd_map_set_int(ctx->a, c, "update_by",
-		       clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_update_business_minutes, level),
+		       sla_add(&cc, ctx->now, scaled(ctx->cfg->complaint_update_business_minutes, level),
 				 scaled(ctx->cfg->complaint_update_secs, level)));
 	pd_map_set_bool(ctx->a, c, "update_breached", false);
 }
@@ -295,24 +295,60 @@ static bool at_appeal_risk(const struct pd_value *c, int64_t now)
 
 /* The owner index key: the owner, or the queue of the complaint's level
  * while nobody has taken it. */
-static const char *owner_key(struct pd_arena *a, const struct pd_value *c)
+static const char *owner_key(struct cmd_ctx *ctx, const struct pd_value *c)
 {
 	const char *owner = rec_str(c, "owner");
-	return *owner ? pd_sprintf(a, "owner=%s", owner)
-		      : pd_sprintf(a, "queue=%s", rec_str(c, "level"));
+	return *owner ? pd_sprintf(ctx->a, "owner=%s", owner)
+		      : pd_sprintf(ctx->a, "queue=%s", rec_str(c, "level"));
 }
 
-static const char *escalated_key(const struct pd_value *c)
+static const char *escalated_key(struct cmd_ctx *ctx, const struct pd_value *c)
 {
+	(void)ctx;
 	return level_of(c) > COMPLAINT_LEVEL_HANDLER ? "escalated=1" : NULL;
 }
+
+/* Lists by date walk the opening days: a clock moved back loses nothing. */
+static const char *opened_key(struct cmd_ctx *ctx, const struct pd_value *c)
+{
+	return pd_sprintf(ctx->a, "opened=%08lld", (long long)rec_int(c, "day"));
+}
+
+static struct pd_value *complaint_summary(struct cmd_ctx *ctx, const struct pd_value *before,
+					  const struct pd_value *after);
+
+/* Where a complaint is listed: every list filter, the overdue list, and
+ * the one timer entry that wakes the daemon at its next due time. */
+static const struct record_index COMPLAINT_INDEXES[] = {
+	{ "opened", NULL, opened_key },
+	{ "depot", "depot", NULL },
+	{ "category", "category", NULL },
+	{ "waybill", "waybill", NULL },
+	{ "phone", "customer_phone", NULL },
+	{ "owner", NULL, owner_key },
+	{ "status", "status", NULL },
+	{ "escalated", NULL, escalated_key },
+	{ NULL, NULL, NULL },
+};
+
+static const struct record_kind COMPLAINT = {
+	.name = "complaint",
+	.noun = "complaint",
+	.db = RECORD_DB(complaints),
+	.index_db = RECORD_DB(complaint_index),
+	.indexes = COMPLAINT_INDEXES,
+	.due_db = RECORD_DB(complaint_due),
+	.due = due_of,
+	.timer = next_action_of,
+	.summary = complaint_summary,
+};
 
 static int count(struct cmd_ctx *ctx, const struct pd_value *c, const char *dim,
 		 const char *value, int64_t delta)
 {
 	char key[160];
 	snprintf(key, sizeof(key), "%08lld|%s|%s", (long long)rec_int(c, "day"), dim, value);
-	return store_counter_add(ctx->txn, ctx->st->c_stats, key, delta);
+	return store_counter_add(ctx->txn, ctx->st->complaint_stats, key, delta);
 }
 
 static int duration_set(struct cmd_ctx *ctx, const struct pd_value *c, const char *kind,
@@ -323,8 +359,8 @@ static int duration_set(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 	unsigned char v[16];
 	be64_put(v, (uint64_t)(secs < 0 ? 0 : secs));
 	be64_put(v + 8, (uint64_t)rec_int(c, "id"));
-	return add ? store_index_add(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16)
-		   : store_index_del(ctx->txn, ctx->st->c_durations, key, strlen(key), v, 16);
+	return add ? store_index_add(ctx->txn, ctx->st->complaint_durations, key, strlen(key), v, 16)
+		   : store_index_del(ctx->txn, ctx->st->complaint_durations, key, strlen(key), v, 16);
 }
 
 /* Categories that say the parcel went to the wrong person or place. */
@@ -359,28 +395,8 @@ static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 					     pd_sprintf(ctx->a, "complaints.%s", rec_str(after, "category")), 1)))
 			return rc;
 		const char *number = pd_map_str(after, "waybill");
-		struct pd_value *wb;
-		if (number && (rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb)) == 0) {
-			bool changed = false;
-			if (!pd_map_bool(wb, "complained")) {
-				pd_map_set_bool(ctx->a, wb, "complained", true);
-				if ((rc = volume_count(ctx, wb, pd_map_str(wb, "origin_depot"), "complained", 1)))
-					return rc;
-				changed = true;
-			}
-			if (is_misdelivery(rec_str(after, "category")) && pd_map_int(wb, "delivered_at", &(int64_t){0}) &&
-			    !pd_map_bool(wb, "inaccurate")) {
-				pd_map_set_bool(ctx->a, wb, "inaccurate", true);
-				if ((rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1)))
-					return rc;
-				changed = true;
-			}
-			if (changed)
-				rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
-		}
-		if (rc && rc != MDB_NOTFOUND)
+		if (number && (rc = waybill_mark_complained(ctx, number, is_misdelivery(rec_str(after, "category")))))
 			return rc;
-		rc = 0;
 	}
 	if (!(before && pd_map_bool(before, "ever_overdue")) && pd_map_bool(after, "ever_overdue") &&
 	    (rc = volume_count_month(ctx, customer, depot, month, "complaints_late", 1)))
@@ -446,11 +462,11 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 		    (rc = count(ctx, c, "paused_secs", "sum", d * rec_int(c, "paused_secs"))))
 			return rc;
 		/* time to resolve in business time, less the paused time */
-		struct clock_calendar cc;
-		if ((rc = clock_calendar_load(ctx, c, &cc)))
+		struct sla_calendar cc;
+		if ((rc = sla_calendar_load(ctx, c, &cc)))
 			return rc;
 		if (cc.business) {
-			int64_t biz = clock_span(&cc, rec_int(c, "opened_at"), rec_int(c, "closed_at")) -
+			int64_t biz = sla_span(&cc, rec_int(c, "opened_at"), rec_int(c, "closed_at")) -
 				      rec_int(c, "paused_business_secs");
 			if ((rc = duration_set(ctx, c, "resolve_biz", biz, is_closed)))
 				return rc;
@@ -466,14 +482,14 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
  * through *span and whether it is business time. */
 static int end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due, int64_t *span, bool *business)
 {
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, c, &cc);
+	struct sla_calendar cc;
+	int rc = sla_calendar_load(ctx, c, &cc);
 	if (rc)
 		return rc;
-	const struct clock_calendar calendar_time = { .business = false };
-	const struct clock_calendar *k = resolve_in_business_time(c) ? &cc : &calendar_time;
+	const struct sla_calendar calendar_time = { .business = false };
+	const struct sla_calendar *k = resolve_in_business_time(c) ? &cc : &calendar_time;
 	int64_t paused_at = rec_int(c, "paused_at");
-	*span = clock_span(k, paused_at, ctx->now);
+	*span = sla_span(k, paused_at, ctx->now);
 	*business = k->business;
 	if (move_due) {
 		int64_t resolve_by = rec_int(c, "resolve_by"), moved;
@@ -492,15 +508,15 @@ static int end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due, int
 	pd_map_set_int(ctx->a, c, "paused_at", 0);
 	pd_map_set_int(ctx->a, c, "paused_secs", rec_int(c, "paused_secs") + *span);
 	pd_map_set_int(ctx->a, c, "paused_business_secs",
-		       rec_int(c, "paused_business_secs") + clock_span(&cc, paused_at, ctx->now));
+		       rec_int(c, "paused_business_secs") + sla_span(&cc, paused_at, ctx->now));
 	return 0;
 }
 
-/* Writes the complaint and everything its change implies. */
+/* Writes the complaint and everything its change implies: what the
+ * complaint rules derive, the counters, then record_save(). */
 static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 			  struct pd_value *after, const char *action, const char *text)
 {
-	uint64_t id = (uint64_t)rec_int(after, "id");
 	int rc;
 	/* a change made past a due time makes the complaint one that was late,
 	 * whether or not the sweep got there first */
@@ -515,32 +531,9 @@ static int complaint_save(struct cmd_ctx *ctx, const struct pd_value *before,
 		if ((rc = end_pause(ctx, after, false, &span, &business)))
 			return rc;
 	}
-	int64_t new_due = due_of(after), new_timer = next_action_of(after);
-	pd_map_set_int(ctx->a, after, "due_key", new_due);
-	pd_map_set_int(ctx->a, after, "timer_at", new_timer);
-	if (!before) {
-		if ((rc = rec_index_move(ctx, ctx->st->idx_c, NULL,
-					 pd_sprintf(ctx->a, "opened=%08lld", (long long)rec_int(after, "day")), (int64_t)id)))
-			return rc;
-		static const char *const fixed[] = { "depot", "category", "waybill", "customer_phone" };
-		static const char *const names[] = { "depot", "category", "waybill", "phone" };
-		for (size_t i = 0; i < 4; i++) {
-			const char *v = rec_str(after, fixed[i]);
-			if (*v && (rc = rec_index_move(ctx, ctx->st->idx_c, NULL, pd_sprintf(ctx->a, "%s=%s", names[i], v), id)))
-				return rc;
-		}
-	}
-	if ((rc = rec_index_move(ctx, ctx->st->idx_c, before ? owner_key(ctx->a, before) : NULL, owner_key(ctx->a, after), id)) ||
-	    (rc = rec_index_move(ctx, ctx->st->idx_c, before ? pd_sprintf(ctx->a, "status=%s", rec_str(before, "status")) : NULL,
-			     pd_sprintf(ctx->a, "status=%s", rec_str(after, "status")), id)) ||
-	    (rc = rec_index_move(ctx, ctx->st->idx_c, before ? escalated_key(before) : NULL, escalated_key(after), id)) ||
-	    (rc = rec_due_move(ctx, ctx->st->idx_c_due, before ? rec_int(before, "due_key") : 0, new_due, id)) ||
-	    (rc = timer_set(ctx, "complaint", id, before ? rec_int(before, "timer_at") : 0, new_timer)) ||
-	    (rc = update_counters(ctx, before, after)))
+	if ((rc = update_counters(ctx, before, after)))
 		return rc;
-	if ((rc = rec_save(ctx, ctx->st->complaints, (int64_t)id, after)))
-		return rc;
-	return rec_audit_change(ctx, "complaint", (int64_t)id, action, text, before, after);
+	return record_save(ctx, &COMPLAINT, before, after, action, text);
 }
 
 /* ---- escalation ---- */
@@ -555,8 +548,8 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, const struct compl
 	struct complaint_due due = stored_due(c);
 	struct complaint_due next;
 	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
-		struct clock_calendar cc;
-		if (clock_calendar_load(ctx, c, &cc))
+		struct sla_calendar cc;
+		if (sla_calendar_load(ctx, c, &cc))
 			cc.business = false;
 		pd_map_set_int(a, c, "resolve_by",
 			       resolve_due(&cc, c, ctx->now, ctx->cfg->complaint_escalated_resolve_business_minutes,
@@ -612,13 +605,6 @@ static bool auto_escalate(struct cmd_ctx *ctx, struct pd_value *c)
 
 /* ---- loading and permissions ---- */
 
-static int complaint_load(struct cmd_ctx *ctx, struct pd_value **out)
-{
-	int64_t id;
-	pd_arg_int(ctx->args, "id", &id);
-	return rec_load(ctx, ctx->st->complaints, "complaint", id, out);
-}
-
 /* The owner works the complaint; so may anyone above its level. Nobody
  * works an escalated complaint still in its level's queue before TAKE. */
 static int may_work(struct cmd_ctx *ctx, const struct pd_value *c)
@@ -627,11 +613,9 @@ static int may_work(struct cmd_ctx *ctx, const struct pd_value *c)
 	if (strcmp(owner, ctx->sess->user) == 0 || role_level(ctx->sess->role) > level_of(c))
 		return 0;
 	if (!*owner)
-		reply_error(ctx, 403, "complaint %lld waits in the %s queue: a %s takes it first (COMPLAINT TAKE)",
-			    (long long)rec_int(c, "id"), rec_str(c, "level"), rec_str(c, "level"));
-	else
-		reply_error(ctx, 403, "complaint %lld is owned by %s", (long long)rec_int(c, "id"), owner);
-	return -1;
+		return reply_error(ctx, 403, "complaint %lld waits in the %s queue: a %s takes it first (COMPLAINT TAKE)",
+				   (long long)rec_int(c, "id"), rec_str(c, "level"), rec_str(c, "level"));
+	return reply_error(ctx, 403, "complaint %lld is owned by %s", (long long)rec_int(c, "id"), owner);
 }
 
 /* Whoever accepted the complaint follows it to the end (stored from issue
@@ -655,36 +639,29 @@ static int may_follow(struct cmd_ctx *ctx, const struct pd_value *c)
 	return may_work(ctx, c);
 }
 
-/* Loads a complaint for a change: returns the stored copy and a working
- * copy, or -1 with the reply set. */
+/* Loads a complaint for a change: the stored copy and a working copy, or
+ * nonzero with the reply set. */
 static int load_for_change(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
 {
-	if (complaint_load(ctx, before) || may_work(ctx, *before) < 0)
-		return -1;
-	*after = pd_value_copy(ctx->a, *before);
-	return 0;
+	int rc = record_load_arg(ctx, &COMPLAINT, before, after);
+	return rc ? rc : may_work(ctx, *before);
 }
 
 static int move_to(struct cmd_ctx *ctx, struct pd_value *c, enum complaint_status to)
 {
 	enum complaint_status from = status_of(c);
-	if (!complaint_transition_allowed(from, to, level_of(c))) {
-		reply_error(ctx, 409, "complaint %lld is %s at %s level: cannot become %s",
-			    (long long)rec_int(c, "id"), complaint_status_name(from),
-			    rec_str(c, "level"), complaint_status_name(to));
-		return -1;
-	}
+	if (!complaint_transition_allowed(from, to, level_of(c)))
+		return reply_error(ctx, 409, "complaint %lld is %s at %s level: cannot become %s",
+				   (long long)rec_int(c, "id"), complaint_status_name(from),
+				   rec_str(c, "level"), complaint_status_name(to));
 	pd_map_set_str(ctx->a, c, "status", complaint_status_name(to));
 	return 0;
 }
 
-/* Saves and answers with the complaint's short state. */
-static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
-		   const char *action, const char *text, int code, const char *msg)
+/* The short state a change answers with. */
+static struct pd_value *complaint_summary(struct cmd_ctx *ctx, const struct pd_value *before,
+					  const struct pd_value *after)
 {
-	int rc = complaint_save(ctx, before, after, action, text);
-	if (rc)
-		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(ctx->a);
 	pd_map_set_int(ctx->a, d, "id", rec_int(after, "id"));
 	pd_map_set_str(ctx->a, d, "status", rec_str(after, "status"));
@@ -695,9 +672,15 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 	if (*rec_str(after, "last_triggers") && before &&
 	    rec_int(after, "escalations") != rec_int(before, "escalations"))
 		pd_map_set_str(ctx->a, d, "escalated_by", rec_str(after, "last_triggers"));
-	ctx->rep->data = d;
-	reply_ok(ctx, code, "%s", msg);
-	return 0;
+	return d;
+}
+
+/* Saves and answers with the complaint's short state. */
+static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+		  const char *action, const char *text, int code, const char *msg)
+{
+	return record_reply(ctx, &COMPLAINT, complaint_save(ctx, before, after, action, text), before, after,
+			    code, msg);
 }
 
 /* ---- commands ---- */
@@ -705,7 +688,7 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 /* appeals=ID: a complaint through the postal regulator appealing an
  * earlier one about the same parcel (the customer may appeal after 7 days
  * without an answer, or with one they reject). Loads the earlier complaint
- * into *earlier (NULL without appeals=); -1 with the reply set. */
+ * into *earlier (NULL without appeals=); nonzero with the reply set. */
 static int load_appealed(struct cmd_ctx *ctx, enum complaint_channel channel, const char *number,
 			 struct pd_value **earlier)
 {
@@ -713,25 +696,20 @@ static int load_appealed(struct cmd_ctx *ctx, enum complaint_channel channel, co
 	*earlier = NULL;
 	if (!pd_arg_int(ctx->args, "appeals", &id))
 		return 0;
-	if (channel != COMPLAINT_CHANNEL_REGULATOR) {
-		reply_error(ctx, 422, "appeals= links a complaint through the postal regulator (channel regulator) "
-			    "to the complaint it appeals; this one came through %s", complaint_channel_name(channel));
-		return -1;
-	}
-	if (rec_load(ctx, ctx->st->complaints, "complaint", id, earlier))
-		return -1;
+	if (channel != COMPLAINT_CHANNEL_REGULATOR)
+		return reply_error(ctx, 422, "appeals= links a complaint through the postal regulator (channel regulator) "
+				   "to the complaint it appeals; this one came through %s", complaint_channel_name(channel));
+	int rc = record_load(ctx, &COMPLAINT, id, earlier);
+	if (rc)
+		return rc;
 	const char *theirs = rec_str(*earlier, "waybill");
-	if (!*theirs || !number || strcmp(theirs, number) != 0) {
-		reply_error(ctx, 422, "complaint %lld is about waybill %s, this appeal about %s: an appeal is linked to "
-			    "the complaint about the same parcel", (long long)id, *theirs ? theirs : "(none)",
-			    number ? number : "(none)");
-		return -1;
-	}
-	if (rec_int(*earlier, "appeal")) {
-		reply_error(ctx, 409, "complaint %lld is already appealed by complaint %lld", (long long)id,
-			    (long long)rec_int(*earlier, "appeal"));
-		return -1;
-	}
+	if (!*theirs || !number || strcmp(theirs, number) != 0)
+		return reply_error(ctx, 422, "complaint %lld is about waybill %s, this appeal about %s: an appeal is "
+				   "linked to the complaint about the same parcel", (long long)id,
+				   *theirs ? theirs : "(none)", number ? number : "(none)");
+	if (rec_int(*earlier, "appeal"))
+		return reply_error(ctx, 409, "complaint %lld is already appealed by complaint %lld", (long long)id,
+				   (long long)rec_int(*earlier, "appeal"));
 	return 0;
 }
 
@@ -764,7 +742,7 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	if (service)
 		complaint_service_level_parse(service, &level);
 	struct pd_value *appealed;
-	if (load_appealed(ctx, channel, number, &appealed) < 0)
+	if (load_appealed(ctx, channel, number, &appealed))
 		return PD_EREPLIED;
 	int64_t deadline = COMPLAINT_NO_DEADLINE;
 	pd_arg_int(ctx->args, "regulator_deadline", &deadline);
@@ -804,12 +782,12 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "close_by", due.close_by);
 	pd_map_set_int(a, c, "legal_by", due.legal_by);
 	/* the clocks run on the depot's calendar as it is now */
-	struct clock_calendar cc;
-	if ((rc = clock_calendar_start(ctx, depot, c, &cc)))
+	struct sla_calendar cc;
+	if ((rc = sla_calendar_start(ctx, depot, c, &cc)))
 		return reply_store_error(ctx, rc);
 	int64_t resolve_by = resolve_due(&cc, c, ctx->now, resolve_minutes(ctx->cfg, c),
 					 due.resolve_by);
-	int64_t ack_by = cc.business ? clock_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
+	int64_t ack_by = cc.business ? sla_add(&cc, ctx->now, scaled(ctx->cfg->complaint_ack_business_minutes, level), 0)
 				     : due.acknowledge_by;
 	pd_map_set_int(a, c, "acknowledge_by", min_due(ack_by, resolve_by));
 	pd_map_set_int(a, c, "resolve_by", resolve_by);
@@ -836,12 +814,12 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 
 /* One clock as GET shows it: basis, due time, state, time used and left
  * (in the clock's own time: business seconds on a business clock). */
-static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct clock_calendar *cc, bool business,
+static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct sla_calendar *cc, bool business,
 				     int64_t start, int64_t due, int64_t met_at, bool running, bool paused,
 				     int64_t paused_secs)
 {
-	const struct clock_calendar calendar_time = { .business = false };
-	const struct clock_calendar *k = business ? cc : &calendar_time;
+	const struct sla_calendar calendar_time = { .business = false };
+	const struct sla_calendar *k = business ? cc : &calendar_time;
 	struct pd_value *r = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, r, "basis", business && cc->business ? "business" : "calendar");
 	map_set_time(ctx, r, "due_at", due);
@@ -855,10 +833,10 @@ static struct pd_value *clock_record(struct cmd_ctx *ctx, const struct clock_cal
 		state = "paused";
 	else
 		state = ctx->now > due ? "breached" : "running";
-	int64_t used = clock_span(k, start, end) - paused_secs;
+	int64_t used = sla_span(k, start, end) - paused_secs;
 	pd_map_set_str(ctx->a, r, "state", state);
 	pd_map_set_int(ctx->a, r, "used_secs", used > 0 ? used : 0);
-	int64_t left = end <= due ? clock_span(k, end, due) : -clock_span(k, due, end);
+	int64_t left = end <= due ? sla_span(k, end, due) : -sla_span(k, due, end);
 	pd_map_set_int(ctx->a, r, "left_secs", met_at || !running ? 0 : left);
 	if (paused_secs)
 		pd_map_set_int(ctx->a, r, "paused_secs", paused_secs);
@@ -879,12 +857,12 @@ static struct pd_value *complaint_present(struct cmd_ctx *ctx, const struct pd_v
 int cmd_complaint_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *c;
-	if (complaint_load(ctx, &c))
+	if (record_load_arg(ctx, &COMPLAINT, &c, NULL))
 		return PD_EREPLIED;
 	struct pd_value *out = complaint_present(ctx, c);
 	bool running = clocks_run(status_of(c));
-	struct clock_calendar cc;
-	int rc = clock_calendar_load(ctx, c, &cc);
+	struct sla_calendar cc;
+	int rc = sla_calendar_load(ctx, c, &cc);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	int64_t opened = rec_int(c, "opened_at");
@@ -899,7 +877,7 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 	int64_t resolved = rec_int(c, "closed_at") ? rec_int(c, "closed_at") : rec_int(c, "accepted_at");
 	int64_t paused = rec_int(c, "paused_secs");
 	if (is_paused(c))
-		paused += clock_span(&cc, rec_int(c, "paused_at"), ctx->now);
+		paused += sla_span(&cc, rec_int(c, "paused_at"), ctx->now);
 	pd_map_set(ctx->a, clocks, "resolve",
 		   clock_record(ctx, &cc, resolve_in_business_time(c), opened, rec_int(c, "resolve_by"), resolved,
 				running, is_paused(c), paused));
@@ -912,15 +890,9 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 	pd_map_set(ctx->a, out, "clocks", clocks);
 	const char *number = pd_map_str(c, "waybill");
 	if (number) {
-		struct pd_value *wb, *events;
-		if (store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb) == 0 &&
-		    waybill_events(ctx, number, wb, &events) == 0) {
-			struct pd_value *w = pd_map(ctx->a);
-			pd_map_set_str(ctx->a, w, "status", pd_map_str(wb, "status"));
-			pd_map_set_bool(ctx->a, w, "damaged", pd_map_bool(wb, "damaged"));
-			pd_map_set(ctx->a, w, "events", events);
+		struct pd_value *w;
+		if (waybill_brief(ctx, number, &w) == 0)
 			pd_map_set(ctx->a, out, "waybill_record", w);
-		}
 	}
 	struct pd_value *timeline;
 	rc = rec_timeline(ctx, "complaint", rec_int(c, "id"), &timeline);
@@ -935,9 +907,8 @@ int cmd_complaint_get(struct cmd_ctx *ctx)
 int cmd_complaint_note(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (complaint_load(ctx, &before) || may_follow(ctx, before) < 0)
+	if (record_load_arg(ctx, &COMPLAINT, &before, &after) || may_follow(ctx, before) < 0)
 		return PD_EREPLIED;
-	after = pd_value_copy(ctx->a, before);
 	const char *text = pd_arg_str(ctx->args, "text");
 	pd_map_set_int(ctx->a, after, "notes", rec_int(after, "notes") + 1);
 	bool contacted = pd_arg_bool(ctx->args, "contacted", 0);
@@ -951,9 +922,8 @@ int cmd_complaint_ack(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	int follower;
-	if (complaint_load(ctx, &before) || (follower = may_follow(ctx, before)) < 0)
+	if (record_load_arg(ctx, &COMPLAINT, &before, &after) || (follower = may_follow(ctx, before)) < 0)
 		return PD_EREPLIED;
-	after = pd_value_copy(ctx->a, before);
 	if (rec_int(before, "acknowledged_at"))
 		return reply_error(ctx, 409, "complaint %lld is already acknowledged", (long long)rec_int(before, "id"));
 	enum complaint_status s = status_of(after);
@@ -961,7 +931,7 @@ int cmd_complaint_ack(struct cmd_ctx *ctx)
 	 * complaint still waits for its deciding owner */
 	bool takes_over = !(follower && s == COMPLAINT_STATUS_ESCALATED);
 	if (takes_over && (s == COMPLAINT_STATUS_OPEN || s == COMPLAINT_STATUS_ESCALATED)) {
-		if (move_to(ctx, after, COMPLAINT_STATUS_ACKNOWLEDGED) < 0)
+		if (move_to(ctx, after, COMPLAINT_STATUS_ACKNOWLEDGED))
 			return PD_EREPLIED;
 	} else if (!clocks_run(s)) {
 		return reply_error(ctx, 409, "complaint %lld is %s", (long long)rec_int(before, "id"),
@@ -975,7 +945,7 @@ int cmd_complaint_ack(struct cmd_ctx *ctx)
 int cmd_complaint_flag(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	if (!clocks_run(status_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s", (long long)rec_int(before, "id"), rec_str(before, "status"));
@@ -995,12 +965,12 @@ int cmd_complaint_flag(struct cmd_ctx *ctx)
 int cmd_complaint_propose(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	if (!rec_int(before, "acknowledged_at") && status_of(before) == COMPLAINT_STATUS_OPEN)
 		return reply_error(ctx, 409, "acknowledge complaint %lld first: the customer must have been contacted",
 				   (long long)rec_int(before, "id"));
-	if (move_to(ctx, after, COMPLAINT_STATUS_PROPOSED) < 0)
+	if (move_to(ctx, after, COMPLAINT_STATUS_PROPOSED))
 		return PD_EREPLIED;
 	int64_t amount = 0;
 	pd_arg_int(ctx->args, "amount_fen", &amount);
@@ -1017,7 +987,7 @@ int cmd_complaint_propose(struct cmd_ctx *ctx)
 int cmd_complaint_accept(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_ACCEPTED) < 0)
+	if (load_for_change(ctx, &before, &after) || move_to(ctx, after, COMPLAINT_STATUS_ACCEPTED))
 		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "accepted_at", ctx->now);
 	return finish(ctx, before, after, "customer_accepted", pd_arg_str(ctx->args, "text"), 200,
@@ -1027,7 +997,7 @@ int cmd_complaint_accept(struct cmd_ctx *ctx)
 int cmd_complaint_refuse(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_REFUSED) < 0)
+	if (load_for_change(ctx, &before, &after) || move_to(ctx, after, COMPLAINT_STATUS_REFUSED))
 		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "refusals", rec_int(after, "refusals") + 1);
 	bool escalated = auto_escalate(ctx, after);
@@ -1040,28 +1010,27 @@ int cmd_complaint_refuse(struct cmd_ctx *ctx)
 static int check_new_owner(struct cmd_ctx *ctx, const char *name, enum complaint_level level)
 {
 	struct pd_value *u;
-	if (user_load(ctx, name, &u))
-		return -1;
-	if (role_level(pd_role_parse(rec_str(u, "role"))) < level) {
-		reply_error(ctx, 422, "%s is %s %s: a complaint at %s level needs a %s or above", name,
-			    strchr("aeiou", rec_str(u, "role")[0]) ? "an" : "a", rec_str(u, "role"),
-			    complaint_level_name(level), complaint_level_name(level));
-		return -1;
-	}
+	int rc = user_load(ctx, name, &u);
+	if (rc)
+		return rc;
+	if (role_level(pd_role_parse(rec_str(u, "role"))) < level)
+		return reply_error(ctx, 422, "%s is %s %s: a complaint at %s level needs a %s or above", name,
+				   strchr("aeiou", rec_str(u, "role")[0]) ? "an" : "a", rec_str(u, "role"),
+				   complaint_level_name(level), complaint_level_name(level));
 	return 0;
 }
 
 int cmd_complaint_handover(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	const char *to = pd_arg_str(ctx->args, "to");
 	if (status_of(before) == COMPLAINT_STATUS_CLOSED)
 		return reply_error(ctx, 409, "complaint %lld is closed", (long long)rec_int(before, "id"));
 	if (strcmp(to, rec_str(before, "owner")) == 0)
 		return reply_error(ctx, 409, "%s already owns complaint %lld", to, (long long)rec_int(before, "id"));
-	if (check_new_owner(ctx, to, level_of(before)) < 0)
+	if (check_new_owner(ctx, to, level_of(before)))
 		return PD_EREPLIED;
 	pd_map_set_str(ctx->a, after, "owner", to);
 	/* at the first level the hand-over moves the first-contact ownership
@@ -1078,7 +1047,7 @@ int cmd_complaint_handover(struct cmd_ctx *ctx)
 int cmd_complaint_take(struct cmd_ctx *ctx)
 {
 	struct pd_value *before;
-	if (complaint_load(ctx, &before))
+	if (record_load_arg(ctx, &COMPLAINT, &before, NULL))
 		return PD_EREPLIED;
 	if (*rec_str(before, "owner"))
 		return reply_error(ctx, 409, "complaint %lld is owned by %s: ask for a hand-over",
@@ -1094,7 +1063,7 @@ int cmd_complaint_take(struct cmd_ctx *ctx)
 int cmd_complaint_escalate(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	if (!complaint_transition_allowed(status_of(before), COMPLAINT_STATUS_ESCALATED, level_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s at %s level: it cannot go higher",
@@ -1105,7 +1074,7 @@ int cmd_complaint_escalate(struct cmd_ctx *ctx)
 	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK)
 		return reply_error(ctx, 500, "internal error: escalation check failed");
 	const char *to = pd_arg_str(ctx->args, "to");
-	if (to && check_new_owner(ctx, to, e.target_level) < 0)
+	if (to && check_new_owner(ctx, to, e.target_level))
 		return PD_EREPLIED;
 	escalate(ctx, after, &e, to);
 	return finish(ctx, before, after, "escalate", pd_arg_str(ctx->args, "reason"), 200,
@@ -1115,7 +1084,7 @@ int cmd_complaint_escalate(struct cmd_ctx *ctx)
 int cmd_complaint_refer(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0 || move_to(ctx, after, COMPLAINT_STATUS_EXTERNAL_REVIEW) < 0)
+	if (load_for_change(ctx, &before, &after) || move_to(ctx, after, COMPLAINT_STATUS_EXTERNAL_REVIEW))
 		return PD_EREPLIED;
 	pd_map_set_str(ctx->a, after, "external_body", pd_arg_str(ctx->args, "body"));
 	pd_map_set_int(ctx->a, after, "referred_at", ctx->now);
@@ -1126,7 +1095,7 @@ int cmd_complaint_refer(struct cmd_ctx *ctx)
 int cmd_complaint_outcome(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	if (status_of(before) != COMPLAINT_STATUS_EXTERNAL_REVIEW)
 		return reply_error(ctx, 409, "complaint %lld is not in external review", (long long)rec_int(before, "id"));
@@ -1138,7 +1107,7 @@ int cmd_complaint_outcome(struct cmd_ctx *ctx)
 int cmd_complaint_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (complaint_load(ctx, &before))
+	if (record_load_arg(ctx, &COMPLAINT, &before, NULL))
 		return PD_EREPLIED;
 	int64_t satisfaction = 0;
 	bool has_sat = pd_arg_int(ctx->args, "satisfaction", &satisfaction);
@@ -1158,10 +1127,10 @@ int cmd_complaint_close(struct cmd_ctx *ctx)
 	if (!complaint_may_close(role_level(ctx->sess->role), level_of(before)))
 		return reply_error(ctx, 403, "complaint %lld is at %s level: a %s or above closes it",
 				   (long long)rec_int(before, "id"), rec_str(before, "level"), rec_str(before, "level"));
-	if (may_work(ctx, before) < 0)
+	if (may_work(ctx, before))
 		return PD_EREPLIED;
 	after = pd_value_copy(ctx->a, before);
-	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED) < 0)
+	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED))
 		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "satisfaction", satisfaction);
 	pd_map_set_str(ctx->a, after, "feedback", pd_arg_str(ctx->args, "feedback"));
@@ -1178,7 +1147,7 @@ int cmd_complaint_close(struct cmd_ctx *ctx)
 int cmd_complaint_reopen(struct cmd_ctx *ctx)
 {
 	struct pd_value *before;
-	if (complaint_load(ctx, &before))
+	if (record_load_arg(ctx, &COMPLAINT, &before, NULL))
 		return PD_EREPLIED;
 	if (status_of(before) != COMPLAINT_STATUS_CLOSED)
 		return reply_error(ctx, 409, "complaint %lld is not closed", (long long)rec_int(before, "id"));
@@ -1200,8 +1169,8 @@ int cmd_complaint_reopen(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "regulator_reply_by", 0);
 	/* a reopened complaint is a new receipt: the law's days count again */
 	pd_map_set_int(ctx->a, after, "legal_by", due.legal_by);
-	struct clock_calendar cc;
-	if (clock_calendar_load(ctx, after, &cc))
+	struct sla_calendar cc;
+	if (sla_calendar_load(ctx, after, &cc))
 		cc.business = false;
 	pd_map_set_int(ctx->a, after, "resolve_by",
 		       resolve_due(&cc, after, ctx->now, resolve_minutes(ctx->cfg, after), due.resolve_by));
@@ -1221,7 +1190,7 @@ int cmd_complaint_reopen(struct cmd_ctx *ctx)
 int cmd_complaint_wait(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	if (!clocks_run(status_of(before)))
 		return reply_error(ctx, 409, "complaint %lld is %s: its clocks do not run",
@@ -1239,7 +1208,7 @@ int cmd_complaint_wait(struct cmd_ctx *ctx)
 int cmd_complaint_resume(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after) < 0)
+	if (load_for_change(ctx, &before, &after))
 		return PD_EREPLIED;
 	if (!is_paused(before))
 		return reply_error(ctx, 409, "complaint %lld is not waiting", (long long)rec_int(before, "id"));
@@ -1255,10 +1224,8 @@ int cmd_complaint_resume(struct cmd_ctx *ctx)
 
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
-	unsigned char key[8];
-	be64_put(key, id);
 	struct pd_value *before;
-	int rc = store_get(ctx->txn, ctx->st->complaints, key, 8, ctx->a, &before);
+	int rc = record_get(ctx, &COMPLAINT, (int64_t)id, &before);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
@@ -1304,11 +1271,8 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 			}
 		}
 	}
-	/* the sweep runs as the daemon itself */
 	const struct session *saved = ctx->sess;
-	struct session daemon = { .role = ROLE_ADMIN };
-	snprintf(daemon.user, sizeof(daemon.user), "parceldeskd");
-	ctx->sess = &daemon;
+	ctx->sess = &record_daemon;
 	rc = complaint_save(ctx, before, after, action, NULL);
 	ctx->sess = saved;
 	return rc;
@@ -1405,7 +1369,7 @@ static int walk_due(struct cmd_ctx *ctx, int64_t before, int64_t limit, const st
 		    struct pd_value *list)
 {
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_c_due, &cur);
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_due, &cur);
 	if (rc)
 		return rc;
 	MDB_val k, v;
@@ -1454,7 +1418,7 @@ int cmd_complaint_list(struct cmd_ctx *ctx)
 		.appeal_risk = pd_map_get(ctx->args, "appeal_risk"),
 	};
 	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
 	int64_t to_day = 0;
 	date_bound(pd_arg_str(ctx->args, "from"), &f.from);
@@ -1478,7 +1442,7 @@ int cmd_complaint_list(struct cmd_ctx *ctx)
 		rc = walk_due(ctx, before, limit, &f, list);
 	} else {
 		MDB_cursor *cur;
-		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->idx_c, &cur)))
+		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_index, &cur)))
 			return reply_store_error(ctx, rc);
 		if (key) {
 			rc = walk_key(ctx, cur, key, before, limit, &f, list);
@@ -1596,7 +1560,7 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 	snprintf(start, sizeof(start), "%08d|", first);
 	snprintf(stop, sizeof(stop), "%08d|~", last);
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->c_stats, &cur);
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_stats, &cur);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	MDB_val k = { strlen(start), start }, v;
@@ -1634,7 +1598,7 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 
 	struct int64_vec ack = { 0 }, res = { 0 }, res_biz = { 0 };
-	rc = mdb_cursor_open(ctx->txn, ctx->st->c_durations, &cur);
+	rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_durations, &cur);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	k.mv_size = strlen(start);
@@ -1677,4 +1641,39 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "%lld complaints opened in the period", (long long)opened);
 	return 0;
+}
+
+int complaint_open_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *ids)
+{
+	const char *keys[COMPLAINT_STATUS_COUNT];
+	size_t n = 0;
+	for (int i = 0; i < COMPLAINT_STATUS_COUNT; i++)
+		if (i != COMPLAINT_STATUS_CLOSED)
+			keys[n++] = pd_sprintf(ctx->a, "status=%s", complaint_status_name((enum complaint_status)i));
+	return record_ids_where(ctx, &COMPLAINT, keys, n, "customer", account, ids);
+}
+
+int complaint_link_claim(struct cmd_ctx *ctx, int64_t id, const char *waybill, int64_t claim)
+{
+	struct pd_value *before;
+	int rc = record_load(ctx, &COMPLAINT, id, &before);
+	if (rc)
+		return rc;
+	if (strcmp(rec_str(before, "waybill"), waybill) != 0)
+		return reply_error(ctx, 422, "complaint %lld is not about waybill %s", (long long)id, waybill);
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	struct pd_value *claims = pd_map_get(after, "claims");
+	if (!claims || claims->type != PD_ARR) {
+		claims = pd_arr(ctx->a);
+		pd_map_set(ctx->a, after, "claims", claims);
+	}
+	pd_arr_push(ctx->a, claims, pd_int(ctx->a, claim));
+	/* a link moves no clock and no counter: record_save(), not complaint_save() */
+	rc = record_save(ctx, &COMPLAINT, before, after, "link_claim", NULL);
+	return rc ? reply_store_error(ctx, rc) : 0;
+}
+
+int complaint_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out)
+{
+	return record_get(ctx, &COMPLAINT, id, out);
 }

@@ -20,4 +20,17 @@ int complaint_setup(const struct config *cfg);
  * Returns 0 or an LMDB error. */
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id);
 
+/* The ids of an account's open complaints (not closed), pushed on ids.
+ * 0 or an LMDB code (no reply). */
+int complaint_open_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *ids);
+
+/* Links claim `claim` to complaint id, which must be about `waybill`: the
+ * complaint lists the claim and its timeline says so. 0, or nonzero with
+ * the reply set (404, 422, store error). */
+int complaint_link_claim(struct cmd_ctx *ctx, int64_t id, const char *waybill, int64_t claim);
+
+/* Loads complaint id as stored, without a reply: 0, MDB_NOTFOUND or an LMDB
+ * code. */
+int complaint_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out);
+
 #endif

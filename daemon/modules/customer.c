@@ -26,17 +26,6 @@
 
 #define STRENGTH_MIN 1
 #define STRENGTH_MAX 5
-#define HISTORY_MONTHS 12
-#define MAX_INDEX_KEYS 8
-
-/* Statuses in which a complaint or a claim is still open (complaint.c and
- * claim.c index each record under "status=S"). */
-static const char *const COMPLAINT_OPEN_STATUSES[] = {
-	"open", "acknowledged", "proposed", "accepted", "refused", "escalated", "external_review",
-};
-static const char *const CLAIM_OPEN_STATUSES[] = {
-	"filed", "assessed", "escalated", "approved", "paid",
-};
 
 void customer_rules_from_config(const struct config *cfg, struct customer_rules_config *out)
 {
@@ -72,15 +61,11 @@ int month_arg(struct cmd_ctx *ctx, const char *name, int *yyyymm)
 {
 	int y, m;
 	const char *s = pd_arg_str(ctx->args, name);
-	if (!s || pd_month_parse(s, &y, &m) < 0) {
-		reply_error(ctx, 400, "argument '%s' must be a month like 2026-11", name);
-		return -1;
-	}
+	if (!s || pd_month_parse(s, &y, &m) < 0)
+		return reply_error(ctx, 400, "argument '%s' must be a month like 2026-11", name);
 	*yyyymm = y * 100 + m;
-	if (*yyyymm > month_now(ctx)) {
-		reply_error(ctx, 422, "month %s is in the future", s);
-		return -1;
-	}
+	if (*yyyymm > month_now(ctx))
+		return reply_error(ctx, 422, "month %s is in the future", s);
 	return 0;
 }
 
@@ -131,57 +116,37 @@ static const char *name_key(struct cmd_ctx *ctx, const char *name)
 	return k;
 }
 
-/* The idx_cust keys a customer record is listed under. */
-static size_t index_keys(struct cmd_ctx *ctx, const struct pd_value *c, const char **keys)
+static const char *name_index_key(struct cmd_ctx *ctx, const struct pd_value *c)
 {
-	size_t n = 0;
-	keys[n++] = pd_sprintf(ctx->a, "account=%s", rec_str(c, "account"));
-	keys[n++] = name_key(ctx, rec_str(c, "name"));
-	static const char *const fields[] = { "tier", "depot", "manager" };
-	for (size_t i = 0; i < 3; i++)
-		if (*rec_str(c, fields[i]))
-			keys[n++] = pd_sprintf(ctx->a, "%s=%s", fields[i], rec_str(c, fields[i]));
-	if (*rec_str(c, "phone"))
-		keys[n++] = pd_sprintf(ctx->a, "phone=%s", rec_str(c, "phone"));
-	if (*rec_str(c, "phone2") && strcmp(rec_str(c, "phone2"), rec_str(c, "phone")) != 0)
-		keys[n++] = pd_sprintf(ctx->a, "phone=%s", rec_str(c, "phone2"));
-	return n;
+	return name_key(ctx, rec_str(c, "name"));
 }
 
-static bool key_in(const char *key, const char *const *keys, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
+/* A customer is found by its account and listed by name, tier, depot,
+ * manager and both phones (one key when they are the same). */
+static const struct record_index CUSTOMER_INDEXES[] = {
+	{ "account", "account", NULL },
+	{ "name", NULL, name_index_key },
+	{ "tier", "tier", NULL },
+	{ "depot", "depot", NULL },
+	{ "manager", "manager", NULL },
+	{ "phone", "phone", NULL },
+	{ "phone", "phone2", NULL },
+	{ NULL, NULL, NULL },
+};
 
-int index_keys_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *const *old_keys, size_t n_old,
-		    const char *const *new_keys, size_t n_new, int64_t id)
-{
-	int rc = 0;
-	for (size_t i = 0; i < n_old && !rc; i++)
-		if (!key_in(old_keys[i], new_keys, n_new))
-			rc = rec_index_move(ctx, dbi, old_keys[i], NULL, id);
-	for (size_t i = 0; i < n_new && !rc; i++)
-		if (!key_in(new_keys[i], old_keys, n_old))
-			rc = rec_index_move(ctx, dbi, NULL, new_keys[i], id);
-	return rc;
-}
+static const struct record_kind CUSTOMER = {
+	.name = "customer",
+	.noun = "customer",
+	.db = RECORD_DB(customers),
+	.index_db = RECORD_DB(idx_cust),
+	.indexes = CUSTOMER_INDEXES,
+};
 
 int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,
 		  struct pd_value *after, const char *action, const char *text)
 {
-	int64_t id = rec_int(after, "id");
-	const char *old_keys[MAX_INDEX_KEYS], *new_keys[MAX_INDEX_KEYS];
-	size_t n_old = before ? index_keys(ctx, before, old_keys) : 0;
-	size_t n_new = index_keys(ctx, after, new_keys);
-	int rc;
-	if ((rc = index_keys_move(ctx, ctx->st->idx_cust, old_keys, n_old, new_keys, n_new, id)) ||
-	    (rc = rec_save(ctx, ctx->st->customers, id, after)))
-		return rc;
 	/* a month end that only notes the month it looked at keeps no entry */
-	return action ? rec_audit_change(ctx, "customer", id, action, text, before, after) : 0;
+	return record_save(ctx, &CUSTOMER, before, after, action, text);
 }
 
 /* ---- tiers ---- */
@@ -196,7 +161,7 @@ static int64_t sum_counter(struct cmd_ctx *ctx, const char *account, int last_mo
 }
 
 /* The rules' verdict for the window ending with `month`. */
-static void tier_for(struct cmd_ctx *ctx, const struct pd_value *c, int month, struct tier_result *out)
+void customer_tier_for(struct cmd_ctx *ctx, const struct pd_value *c, int month, struct tier_result *out)
 {
 	struct customer_rules_config rules;
 	customer_rules_from_config(ctx->cfg, &rules);
@@ -236,7 +201,7 @@ bool customer_apply_tier(struct cmd_ctx *ctx, struct pd_value *c, int month)
 	const char *old_level = pd_strdup(ctx->a, rec_str(c, "service_level"));
 	if (tier_month_of(c) <= month) {
 		struct tier_result r;
-		tier_for(ctx, c, month, &r);
+		customer_tier_for(ctx, c, month, &r);
 		pd_map_set_str(ctx->a, c, "tier_auto", customer_tier_name(r.tier));
 		pd_map_set_int(ctx->a, c, "average_payment_fen", r.average_fen);
 		pd_map_set_str(ctx->a, c, "tier_month", month_text(ctx, month));
@@ -277,35 +242,30 @@ static int apply_fee_multiple(struct cmd_ctx *ctx, struct pd_value *c)
 	char *end;
 	errno = 0;
 	long long v = strtoll(word, &end, 10);
-	if (!isdigit((unsigned char)word[0]) || *end || errno || v > COMP_MAX_FEE_MULTIPLE) {
-		reply_error(ctx, 400, "argument 'uninsured_fee_multiple' must be a whole number from 0 to %d "
-				      "(the contract's cap, times the fee) or terms (our carriage terms)",
-			    COMP_MAX_FEE_MULTIPLE);
-		return -1;
-	}
+	if (!isdigit((unsigned char)word[0]) || *end || errno || v > COMP_MAX_FEE_MULTIPLE)
+		return reply_error(ctx, 400, "argument 'uninsured_fee_multiple' must be a whole number from 0 to %d "
+					     "(the contract's cap, times the fee) or terms (our carriage terms)",
+				   COMP_MAX_FEE_MULTIPLE);
 	pd_map_set_int(ctx->a, c, "uninsured_fee_multiple", v);
 	return 1;
 }
 
 /* Checks the arguments given and copies them into c. Returns the number of
- * fields given, or -1 with the reply set. */
+ * fields given, or a (negative) PD_E* or LMDB code with the reply set. */
 static int apply_args(struct cmd_ctx *ctx, struct pd_value *c)
 {
 	int64_t v;
 	int multiple = apply_fee_multiple(ctx, c);
 	if (multiple < 0)
-		return -1;
-	if (pd_arg_int(ctx->args, "strength", &v) && (v < STRENGTH_MIN || v > STRENGTH_MAX)) {
-		reply_error(ctx, 400, "argument 'strength' must be from %d to %d", STRENGTH_MIN, STRENGTH_MAX);
-		return -1;
-	}
-	if (pd_arg_int(ctx->args, "lateness_discount_bp", &v) && v > BP_WHOLE) {
-		reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to %d", BP_WHOLE);
-		return -1;
-	}
+		return multiple;
+	if (pd_arg_int(ctx->args, "strength", &v) && (v < STRENGTH_MIN || v > STRENGTH_MAX))
+		return reply_error(ctx, 400, "argument 'strength' must be from %d to %d", STRENGTH_MIN, STRENGTH_MAX);
+	if (pd_arg_int(ctx->args, "lateness_discount_bp", &v) && v > BP_WHOLE)
+		return reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to %d", BP_WHOLE);
 	const char *manager = pd_arg_str(ctx->args, "manager");
-	if (manager && user_load(ctx, manager, NULL))
-		return -1;
+	int rc;
+	if (manager && (rc = user_load(ctx, manager, NULL)))
+		return rc;
 	int given = multiple;
 	for (size_t i = 0; i < sizeof(STRING_FIELDS) / sizeof(STRING_FIELDS[0]); i++) {
 		const char *s = pd_arg_str(ctx->args, STRING_FIELDS[i]);
@@ -446,141 +406,6 @@ int cmd_customer_explain(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* ---- GET ---- */
-
-/* Open complaints or claims of an account: the status index of each open
- * status, so the walk is bounded by the records still open, never by all
- * of them (neither module indexes the customer; docs/customers.md). A
- * record is unpacked only when its bytes hold the packed pair
- * customer: ACCOUNT, so the walk costs a memmem per open record. */
-static int open_items(struct cmd_ctx *ctx, MDB_dbi index, MDB_dbi table, const char *const *statuses,
-		      size_t n_statuses, const char *account, struct pd_value *ids)
-{
-	struct pd_value *pair = pd_map(ctx->a);
-	pd_map_set_str(ctx->a, pair, "customer", account);
-	char *packed;
-	size_t packed_len;
-	if (pd_value_to_msgpack(pair, &packed, &packed_len) < 0 || packed_len < 2)
-		return ENOMEM;
-	const char *needle = packed + 1; /* past the one-entry map's header */
-	size_t needle_len = packed_len - 1;
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, index, &cur);
-	if (rc)
-		goto out;
-	for (size_t i = 0; i < n_statuses && (rc == 0 || rc == MDB_NOTFOUND); i++) {
-		const char *key = pd_sprintf(ctx->a, "status=%s", statuses[i]);
-		MDB_val k = { strlen(key), (void *)key }, v, rec;
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-			if (v.mv_size != 8)
-				continue;
-			MDB_val idkey = { 8, v.mv_data };
-			if ((rc = mdb_get(ctx->txn, table, &idkey, &rec)))
-				break;
-			if (!memmem(rec.mv_data, rec.mv_size, needle, needle_len))
-				continue;
-			struct pd_value *r;
-			size_t used;
-			if (pd_value_unpack(ctx->a, rec.mv_data, rec.mv_size, &used, &r) != PD_UNPACK_OK) {
-				rc = MDB_CORRUPTED;
-				break;
-			}
-			if (strcmp(rec_str(r, "customer"), account) == 0)
-				pd_arr_push(ctx->a, ids, pd_int(ctx->a, rec_int(r, "id")));
-		}
-	}
-	mdb_cursor_close(cur);
-out:
-	free(packed);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-static struct pd_value *volume_record(struct cmd_ctx *ctx, const char *account, int month)
-{
-	struct pd_value *r = pd_map(ctx->a);
-	pd_map_set_str(ctx->a, r, "month", month_text(ctx, month));
-	static const char *const metrics[] = { "waybills", "revenue_fen", "declared_fen" };
-	for (size_t i = 0; i < 3; i++)
-		pd_map_set_int(ctx->a, r, metrics[i], volume_get(ctx->txn, ctx->st, "C", account, month, metrics[i]));
-	return r;
-}
-
-static bool keep_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
-{
-	if (strcmp(rec_str(w, "status"), "closed") == 0)
-		return false;
-	struct pd_value *r = pd_map(ctx->a);
-	static const char *const cols[] = { "id", "type", "subtype", "status", "owner", "raised_at" };
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		struct pd_value *v = pd_map_get(w, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
-	}
-	pd_arr_push(ctx->a, (struct pd_value *)ud, r);
-	return true;
-}
-
-int cmd_customer_get(struct cmd_ctx *ctx)
-{
-	struct pd_arena *a = ctx->a;
-	const char *account = pd_arg_str(ctx->args, "account");
-	struct pd_value *c;
-	if (customer_load(ctx, account, &c))
-		return PD_EREPLIED;
-	struct pd_value *out = present(ctx, c);
-	pd_map_set_str(a, out, "tier_source", *rec_str(c, "tier_override") ? "override" : "auto");
-	int now_month = month_now(ctx), last_complete = month_add(now_month, -1);
-	struct tier_result verdict;
-	tier_for(ctx, c, last_complete, &verdict);
-	/* what the rules say today, next to the tier in force */
-	pd_map_set_str(a, out, "tier_by_rules_now", customer_tier_name(verdict.tier));
-	pd_map_set_int(a, out, "average_payment_now_fen", verdict.average_fen);
-	pd_map_set_int(a, out, "cooperation_months", months_between(customer_start_day(c), pd_local_day(ctx->now)));
-
-	pd_map_set(a, out, "this_month", volume_record(ctx, account, now_month));
-	struct pd_value *history = pd_arr(a);
-	int64_t waybills = 0, revenue = 0, declared = 0;
-	for (int i = HISTORY_MONTHS; i >= 1; i--) {
-		struct pd_value *r = volume_record(ctx, account, month_add(now_month, -i));
-		waybills += rec_int(r, "waybills");
-		revenue += rec_int(r, "revenue_fen");
-		declared += rec_int(r, "declared_fen");
-		pd_arr_push(a, history, r);
-	}
-	struct pd_value *year = pd_map(a);
-	pd_map_set_str(a, year, "from", month_text(ctx, month_add(now_month, -HISTORY_MONTHS)));
-	pd_map_set_str(a, year, "to", month_text(ctx, last_complete));
-	pd_map_set_int(a, year, "waybills", waybills);
-	pd_map_set_int(a, year, "revenue_fen", revenue);
-	pd_map_set_int(a, year, "declared_fen", declared);
-	pd_map_set(a, out, "last_12_months", year);
-	pd_map_set(a, out, "monthly", history);
-
-	struct pd_value *complaints = pd_arr(a), *claims = pd_arr(a), *warnings = pd_arr(a);
-	size_t kept;
-	int rc;
-	if ((rc = open_items(ctx, ctx->st->idx_c, ctx->st->complaints, COMPLAINT_OPEN_STATUSES,
-			     sizeof(COMPLAINT_OPEN_STATUSES) / sizeof(COMPLAINT_OPEN_STATUSES[0]), account, complaints)) ||
-	    (rc = open_items(ctx, ctx->st->idx_cl, ctx->st->claims, CLAIM_OPEN_STATUSES,
-			     sizeof(CLAIM_OPEN_STATUSES) / sizeof(CLAIM_OPEN_STATUSES[0]), account, claims)) ||
-	    (rc = rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, pd_sprintf(a, "customer=%s", account),
-				  0, INT64_MAX, keep_active, warnings, &kept)))
-		return reply_store_error(ctx, rc);
-	pd_map_set_int(a, out, "open_complaints", (int64_t)complaints->u.c.count);
-	pd_map_set(a, out, "open_complaint_ids", complaints);
-	pd_map_set_int(a, out, "open_claims", (int64_t)claims->u.c.count);
-	pd_map_set(a, out, "open_claim_ids", claims);
-	pd_map_set_int(a, out, "active_warnings", (int64_t)kept);
-	pd_map_set(a, out, "warnings", warnings);
-	struct pd_value *timeline;
-	if ((rc = rec_timeline(ctx, "customer", rec_int(c, "id"), &timeline)))
-		return reply_store_error(ctx, rc);
-	pd_map_set(a, out, "timeline", timeline);
-	ctx->rep->data = out;
-	reply_ok(ctx, 200, "customer %s: %s", account, rec_str(c, "tier"));
-	return 0;
-}
-
 /* ---- LIST ---- */
 
 struct list_filter {
@@ -654,7 +479,7 @@ int cmd_customer_list(struct cmd_ctx *ctx)
 	if (name)
 		f.name_prefix = name_key(ctx, name);
 	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
 	int rc;
 	size_t kept;

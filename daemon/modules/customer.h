@@ -3,7 +3,9 @@
  * sections 6 and 7; docs/customers.md). Counters live in volume.h; the
  * rules are pure functions in customer_rules.h.
  *
- *   customer.c  CUSTOMER ADD/EDIT/GET/LIST/TIER/EXPLAIN, tiers on demand
+ *   customer.c  CUSTOMER ADD/EDIT/LIST/TIER/EXPLAIN, tiers on demand
+ *   customer_page.c  CUSTOMER GET (reads complaints and claims through
+ *               their modules)
  *   warning.c   WARNING ADD/FOLLOWUP/CLOSE/GET/LIST, warning_raise()
  *   monthend.c  MONTHEND RUN/STATUS and its batches (timer kind "monthend")
  *   report.c    REPORT MONTH/TEXT and KPI */
@@ -21,6 +23,10 @@
  * Returns 0 or an LMDB error. */
 int warning_raise(struct cmd_ctx *ctx, const char *account, const char *type,
 		  const char *subtype, const char *source, const char *text);
+
+/* The rows of an account's warnings not closed, newest first, pushed on
+ * rows; *n is their number. 0 or an LMDB code (no reply). */
+int warning_active_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *rows, size_t *n);
 
 /* The service level of an account customer ("basic" for "" or unknown):
  * complaints and claims read their time limits from it. */
@@ -42,17 +48,15 @@ int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **ou
 int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,
 		  struct pd_value *after, const char *action, const char *text);
 
-/* In a DUPSORT "field=value" -> be64 id index, removes the keys only in
- * old_keys and adds those only in new_keys (a record listed under several
- * keys of one field, as a customer's two phones). */
-int index_keys_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *const *old_keys, size_t n_old,
-		    const char *const *new_keys, size_t n_new, int64_t id);
-
 /* Sets the automatic tier of a customer copy from the counters of the
  * window ending with `month` (YYYYMM), unless a later month already set it;
  * the effective tier and service level follow unless overridden. Returns
  * true when the effective tier or service level changed. */
 bool customer_apply_tier(struct cmd_ctx *ctx, struct pd_value *c, int month);
+
+/* The rules' tier verdict for a customer from the counters of the window
+ * ending with `month` (YYYYMM). */
+void customer_tier_for(struct cmd_ctx *ctx, const struct pd_value *c, int month, struct tier_result *out);
 
 /* The contract start of a customer as YYYYMMDD. */
 int customer_start_day(const struct pd_value *c);
@@ -63,7 +67,7 @@ int customer_start_day(const struct pd_value *c);
 int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, int month,
 			 bool *raised);
 
-/* The month argument `name` as YYYYMM; replies 422 and returns -1 for a
+/* The month argument `name` as YYYYMM; replies 422 and returns PD_EREPLIED for a
  * month after the current one (the binder already refused a malformed one
  * with 400). */
 int month_arg(struct cmd_ctx *ctx, const char *name, int *yyyymm);

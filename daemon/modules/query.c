@@ -22,22 +22,22 @@
 static const char *situation(const struct pd_value *wb)
 {
 	const char *status = pd_map_str(wb, "status");
-	switch (wb_status_parse(status)) {
-	case WB_DELIVERED: return "signed";
-	case WB_OUT_FOR_DELIVERY:
-	case WB_DELIVERY_FAILED:
-	case WB_HELD: return "arrived_not_signed";
-	case WB_IN_TRANSIT: {
+	switch (waybill_status_parse(status)) {
+	case WAYBILL_DELIVERED: return "signed";
+	case WAYBILL_OUT_FOR_DELIVERY:
+	case WAYBILL_DELIVERY_FAILED:
+	case WAYBILL_HELD: return "arrived_not_signed";
+	case WAYBILL_IN_TRANSIT: {
 		const char *last = pd_map_str(wb, "last_depot");
 		const char *dest = pd_map_str(wb, "dest_depot");
 		return (last && dest && strcmp(last, dest) == 0) ? "arrived_not_signed"
 								 : "not_arrived_locally";
 	}
-	case WB_CREATED:
-	case WB_PICKED_UP: return "not_yet_arrived";
-	case WB_LOST: return "exception_lost";
-	case WB_RETURNING:
-	case WB_RETURNED: return "returned_to_sender";
+	case WAYBILL_CREATED:
+	case WAYBILL_PICKED_UP: return "not_yet_arrived";
+	case WAYBILL_LOST: return "exception_lost";
+	case WAYBILL_RETURNING:
+	case WAYBILL_RETURNED: return "returned_to_sender";
 	default: return "unknown";
 	}
 }
@@ -109,14 +109,9 @@ int cmd_query_log(struct cmd_ctx *ctx)
 			return PD_EREPLIED;
 		pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
 		pd_map_set_str(a, q, "situation", situation(wb));
-		if (urgent && !pd_map_bool(wb, "priority")) {
-			/* the customer is in a hurry: flag for priority delivery */
-			pd_map_set_bool(a, wb, "priority", true);
-			if ((rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)) ||
-			    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user,
-					      ctx->now, "priority", NULL)))
-				return reply_store_error(ctx, rc);
-		}
+		/* the customer is in a hurry: flag for priority delivery */
+		if (urgent && (rc = waybill_mark_priority(ctx, number, wb)))
+			return reply_store_error(ctx, rc);
 	}
 	uint64_t id;
 	if ((rc = query_create(ctx, q, &id)))
@@ -126,7 +121,7 @@ int cmd_query_log(struct cmd_ctx *ctx)
 	if (wb) {
 		pd_map_set_str(a, d, "waybill_status", pd_map_str(wb, "status"));
 		pd_map_set_str(a, d, "situation", situation(wb));
-		if (wb_status_parse(pd_map_str(wb, "status")) == WB_DELIVERED) {
+		if (waybill_status_parse(pd_map_str(wb, "status")) == WAYBILL_DELIVERED) {
 			int64_t at = 0;
 			pd_map_int(wb, "delivered_at", &at);
 			pd_map_set_str(a, d, "signer", pd_map_str(wb, "signer"));
@@ -221,7 +216,7 @@ int cmd_query_answer(struct cmd_ctx *ctx)
 	struct pd_value *wb;
 	const char *number = pd_map_str(q, "waybill");
 	if (ctx->now > due && number &&
-	    (rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, &wb)) == 0 &&
+	    (rc = waybill_get(ctx, number, &wb)) == 0 &&
 	    (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external_late", 1)))
 		return reply_store_error(ctx, rc);
 	if ((rc = query_save(ctx, (uint64_t)id, q)) ||
@@ -275,7 +270,7 @@ static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
 int cmd_query_list(struct cmd_ctx *ctx)
 {
 	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
 	const char *wb = pd_arg_str(ctx->args, "waybill");
 	const char *user = pd_arg_str(ctx->args, "user");
@@ -345,7 +340,7 @@ int cmd_query_approve(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *for_user = pd_arg_str(ctx->args, "for_user");
-	if (check_id_args(ctx) < 0)
+	if (check_id_args(ctx))
 		return PD_EREPLIED;
 	int rc = user_load(ctx, for_user, NULL);
 	if (rc)
@@ -435,7 +430,7 @@ int cmd_waybill_find(struct cmd_ctx *ctx)
 	const char *phone = pd_arg_str(ctx->args, "phone");
 	const char *name = pd_arg_str(ctx->args, "name");
 	int64_t approval_id;
-	if (check_id_args(ctx) < 0 || use_approval(ctx, &approval_id) < 0)
+	if (check_id_args(ctx) || use_approval(ctx, &approval_id) < 0)
 		return PD_EREPLIED;
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_phone, &cur);
@@ -452,7 +447,7 @@ int cmd_waybill_find(struct cmd_ctx *ctx)
 		memcpy(number, v.mv_data, v.mv_size);
 		number[v.mv_size] = '\0';
 		struct pd_value *wb;
-		if (store_get(ctx->txn, ctx->st->waybills, number, v.mv_size, a, &wb))
+		if (waybill_get(ctx, number, &wb))
 			continue;
 		/* only the party whose phone AND name match is answered */
 		const char *party = NULL;

@@ -6,14 +6,15 @@
  * D|depot or N|all), so neither command reads a waybill: a report is a
  * few dozen counter look-ups, the month's incident list (`incidents`,
  * bounded by the month's major incidents) and, for the network's
- * complaints by category, the month's days of `c_stats`. Waybill figures
+ * complaints by category, the month's days of `complaint_stats`. Waybill figures
  * are about the waybills CREATED in the month (volume.h's cohort), so a
  * rate's numerator and denominator speak of the same parcels. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "complaint_rules.h"
+#include "claim.h"
+#include "complaint.h"
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
@@ -132,14 +133,14 @@ static struct pd_value *quality_section(struct cmd_ctx *ctx, const struct scope 
 	return q;
 }
 
-/* The network's complaints by category from c_stats, the month's days. */
+/* The network's complaints by category from complaint_stats, the month's days. */
 static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *by)
 {
 	char start[16], stop[16];
 	snprintf(start, sizeof(start), "%08d|", month_first_day(month));
 	snprintf(stop, sizeof(stop), "%08d", month_last_day(month));
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->c_stats, &cur);
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_stats, &cur);
 	if (rc)
 		return rc;
 	MDB_val k = { strlen(start), start }, v;
@@ -162,7 +163,7 @@ static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *b
 
 /* Complaints of the month (by opening day) by category. A customer's or a
  * depot's come from the "complaints.CATEGORY" counters complaint.c keeps
- * at opening; the network's from c_stats, which also holds complaints
+ * at opening; the network's from complaint_stats, which also holds complaints
  * opened before those counters existed. */
 static int complaints_section(struct cmd_ctx *ctx, const struct scope *s, int month, struct pd_value **out)
 {
@@ -194,13 +195,6 @@ static bool in_scope(const struct scope *s, const struct pd_value *r)
 	return true;
 }
 
-static int load_by_id(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t id, struct pd_value **out)
-{
-	unsigned char key[8];
-	be64_put(key, (uint64_t)id);
-	return store_get(ctx->txn, dbi, key, 8, ctx->a, out);
-}
-
 /* Money a complaint cost: the amount proposed, or what its linked claims
  * paid when more. */
 static int complaint_cost(struct cmd_ctx *ctx, const struct pd_value *c, int64_t *fen)
@@ -210,7 +204,7 @@ static int complaint_cost(struct cmd_ctx *ctx, const struct pd_value *c, int64_t
 	if (claims && claims->type == PD_ARR)
 		for (struct pd_entry *e = claims->u.c.head; e; e = e->next) {
 			struct pd_value *cl;
-			int rc = e->val->type == PD_INT ? load_by_id(ctx, ctx->st->claims, e->val->u.i, &cl) : MDB_NOTFOUND;
+			int rc = e->val->type == PD_INT ? claim_get(ctx, e->val->u.i, &cl) : MDB_NOTFOUND;
 			if (rc == 0)
 				paid += rec_int(cl, "paid_fen");
 			else if (rc != MDB_NOTFOUND)
@@ -245,7 +239,7 @@ static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int mon
 		bool is_claim = strncmp(what, "claim:", 6) == 0;
 		int64_t id = strtoll(colon + 1, NULL, 10);
 		struct pd_value *r;
-		int lrc = load_by_id(ctx, is_claim ? ctx->st->claims : ctx->st->complaints, id, &r);
+		int lrc = is_claim ? claim_get(ctx, id, &r) : complaint_get(ctx, id, &r);
 		if (lrc == MDB_NOTFOUND)
 			continue;
 		if (lrc) {

@@ -19,7 +19,6 @@
 
 /* a follow-up may be entered a little ahead of the daemon's clock */
 #define FOLLOWUP_FUTURE_SLACK_SECS 300
-#define MAX_WARNING_KEYS 8
 
 static const struct {
 	const char *type, *subtypes[3];
@@ -48,29 +47,24 @@ static bool is_closed(const struct pd_value *w)
 
 /* ---- saving ---- */
 
-static size_t index_keys(struct cmd_ctx *ctx, const struct pd_value *w, const char **keys)
-{
-	static const char *const fields[] = { "customer", "type", "subtype", "owner", "depot", "status", "source" };
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (*rec_str(w, fields[i]))
-			keys[n++] = pd_sprintf(ctx->a, "%s=%s", fields[i], rec_str(w, fields[i]));
-	return n;
-}
+static const struct record_index WARNING_INDEXES[] = {
+	{ "customer", "customer", NULL },
+	{ "type", "type", NULL },
+	{ "subtype", "subtype", NULL },
+	{ "owner", "owner", NULL },
+	{ "depot", "depot", NULL },
+	{ "status", "status", NULL },
+	{ "source", "source", NULL },
+	{ NULL, NULL, NULL },
+};
 
-static int warning_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
-			const char *action, const char *text)
-{
-	int64_t id = rec_int(after, "id");
-	const char *old_keys[MAX_WARNING_KEYS], *new_keys[MAX_WARNING_KEYS];
-	size_t n_old = before ? index_keys(ctx, before, old_keys) : 0;
-	size_t n_new = index_keys(ctx, after, new_keys);
-	int rc;
-	if ((rc = index_keys_move(ctx, ctx->st->idx_warn, old_keys, n_old, new_keys, n_new, id)) ||
-	    (rc = rec_save(ctx, ctx->st->warnings, id, after)))
-		return rc;
-	return rec_audit_change(ctx, "warning", id, action, text, before, after);
-}
+static const struct record_kind WARNING = {
+	.name = "warning",
+	.noun = "warning",
+	.db = RECORD_DB(warnings),
+	.index_db = RECORD_DB(idx_warn),
+	.indexes = WARNING_INDEXES,
+};
 
 /* A new warning for customer c; the caller sets what the kind needs. */
 static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char *type, const char *subtype,
@@ -141,7 +135,7 @@ int warning_raise(struct cmd_ctx *ctx, const char *account, const char *type,
 	if ((rc = warning_new(ctx, c, type, subtype, NULL, text, &w)))
 		return rc;
 	pd_map_set_str(ctx->a, w, "source", source);
-	if ((rc = warning_save(ctx, NULL, w, "raise", text)))
+	if ((rc = record_save(ctx, &WARNING, NULL, w, "raise", text)))
 		return rc;
 	return note_on_customer(ctx, c, w);
 }
@@ -210,7 +204,7 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
 			pd_map_set(a, after, "months", months);
 		}
 		pd_arr_push(a, months, figures);
-		if ((rc = warning_save(ctx, before, after, "revenue_drop", text)) ||
+		if ((rc = record_save(ctx, &WARNING, before, after, "revenue_drop", text)) ||
 		    (rc = rec_index_move(ctx, ctx->st->idx_warn, NULL, pd_sprintf(a, "source=%s", source),
 					 rec_int(after, "id"))))
 			return rc;
@@ -225,7 +219,7 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
 	struct pd_value *months = pd_arr(a);
 	pd_arr_push(a, months, figures);
 	pd_map_set(a, w, "months", months);
-	if ((rc = warning_save(ctx, NULL, w, "raise", text)) || (rc = note_on_customer(ctx, customer, w)))
+	if ((rc = record_save(ctx, &WARNING, NULL, w, "raise", text)) || (rc = note_on_customer(ctx, customer, w)))
 		return rc;
 	*raised = true;
 	return 0;
@@ -233,20 +227,11 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
 
 /* ---- commands ---- */
 
-static int warning_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
-{
-	int64_t id;
-	pd_arg_int(ctx->args, "id", &id);
-	int rc = rec_load(ctx, ctx->st->warnings, "warning", id, before);
-	if (rc == 0 && after)
-		*after = pd_value_copy(ctx->a, *before);
-	return rc;
-}
 
 static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
 		   const char *action, const char *text, int code, const char *msg)
 {
-	int rc = warning_save(ctx, before, after, action, text);
+	int rc = record_save(ctx, &WARNING, before, after, action, text);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(ctx->a);
@@ -295,7 +280,7 @@ int cmd_warning_followup(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *before, *after;
-	if (warning_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &WARNING, &before, &after))
 		return PD_EREPLIED;
 	if (is_closed(before))
 		return reply_error(ctx, 409, "warning %lld is closed", (long long)rec_int(before, "id"));
@@ -339,7 +324,7 @@ int cmd_warning_followup(struct cmd_ctx *ctx)
 int cmd_warning_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
-	if (warning_load(ctx, &before, &after))
+	if (record_load_arg(ctx, &WARNING, &before, &after))
 		return PD_EREPLIED;
 	if (is_closed(before))
 		return reply_error(ctx, 409, "warning %lld is closed", (long long)rec_int(before, "id"));
@@ -356,7 +341,7 @@ int cmd_warning_close(struct cmd_ctx *ctx)
 int cmd_warning_get(struct cmd_ctx *ctx)
 {
 	struct pd_value *w;
-	if (warning_load(ctx, &w, NULL))
+	if (record_load_arg(ctx, &WARNING, &w, NULL))
 		return PD_EREPLIED;
 	struct pd_value *out = present(ctx, w);
 	struct pd_value *principles = pd_arr(ctx->a);
@@ -412,7 +397,7 @@ int cmd_warning_list(struct cmd_ctx *ctx)
 	for (size_t i = 0; i < 6; i++)
 		f.values[i] = pd_arg_str(ctx->args, f.fields[i]);
 	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before) < 0)
+	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
 	const char *key = NULL;
 	for (size_t i = 0; i < 6 && !key; i++)
@@ -425,4 +410,24 @@ int cmd_warning_list(struct cmd_ctx *ctx)
 	ctx->rep->data = f.rows;
 	reply_ok(ctx, 200, "%zu warnings", kept);
 	return 0;
+}
+
+static bool keep_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
+{
+	if (strcmp(rec_str(w, "status"), "closed") == 0)
+		return false;
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "type", "subtype", "status", "owner", "raised_at" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(w, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	pd_arr_push(ctx->a, (struct pd_value *)ud, r);
+	return true;
+}
+
+int warning_active_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *rows, size_t *n)
+{
+	return rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, pd_sprintf(ctx->a, "customer=%s", account),
+			       0, INT64_MAX, keep_active, rows, n);
 }

@@ -28,9 +28,14 @@ static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 	return n + 5;
 }
 
+int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
+{
+	return store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, wb);
+}
+
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 {
-	int rc = store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, wb);
+	int rc = waybill_get(ctx, number, wb);
 	if (rc == MDB_NOTFOUND)
 		reply_error(ctx, 404, "no waybill %s", number);
 	else if (rc)
@@ -41,6 +46,52 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
 {
 	return store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
+}
+
+int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdelivery)
+{
+	struct pd_value *wb;
+	int rc = waybill_get(ctx, number, &wb);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	bool changed = false;
+	if (!pd_map_bool(wb, "complained")) {
+		pd_map_set_bool(ctx->a, wb, "complained", true);
+		if ((rc = volume_count(ctx, wb, pd_map_str(wb, "origin_depot"), "complained", 1)))
+			return rc;
+		changed = true;
+	}
+	if (misdelivery && pd_map_int(wb, "delivered_at", &(int64_t){0}) &&
+	    !pd_map_bool(wb, "inaccurate")) {
+		pd_map_set_bool(ctx->a, wb, "inaccurate", true);
+		if ((rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1)))
+			return rc;
+		changed = true;
+	}
+	return changed ? waybill_save(ctx, number, wb) : 0;
+}
+
+int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
+{
+	if (pd_map_bool(wb, "priority"))
+		return 0;
+	pd_map_set_bool(ctx->a, wb, "priority", true);
+	int rc = waybill_save(ctx, number, wb);
+	return rc ? rc : store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "priority", NULL);
+}
+
+int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
+{
+	struct pd_value *wb, *events;
+	int rc = waybill_get(ctx, number, &wb);
+	if (rc || (rc = waybill_events(ctx, number, wb, &events)))
+		return rc;
+	struct pd_value *w = pd_map(ctx->a);
+	pd_map_set_str(ctx->a, w, "status", pd_map_str(wb, "status"));
+	pd_map_set_bool(ctx->a, w, "damaged", pd_map_bool(wb, "damaged"));
+	pd_map_set(ctx->a, w, "events", events);
+	*out = w;
+	return 0;
 }
 
 /* Appends one history event and counts it on the waybill. A waybill holds
@@ -99,7 +150,7 @@ static int count_created(struct cmd_ctx *ctx, const struct pd_value *wb)
 /* The counters a scan moves: deliveries (on time, to the consignee) at the
  * destination depot, the first damage and the first loss. */
 static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
-		      struct pd_value *wb, enum wb_event ev, int64_t at)
+		      struct pd_value *wb, enum waybill_event ev, int64_t at)
 {
 	const char *dest = pd_map_str(wb, "dest_depot");
 	const char *origin = pd_map_str(wb, "origin_depot");
@@ -163,7 +214,7 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 
 	struct pd_value *wb = pd_map(a);
 	pd_map_set_str(a, wb, "number", number);
-	pd_map_set_str(a, wb, "status", wb_status_name(WB_CREATED));
+	pd_map_set_str(a, wb, "status", waybill_status_name(WAYBILL_CREATED));
 	for (size_t i = 0; i < sizeof(create_string_fields) / sizeof(create_string_fields[0]); i++) {
 		const char *s = pd_arg_str(ctx->args, create_string_fields[i]);
 		if (s)
@@ -216,8 +267,8 @@ static void add_lateness(struct cmd_ctx *ctx, const struct pd_value *wb, struct 
 	pd_map_int(wb, "delivered_at", &delivered);
 	const char *sc = pd_map_str(wb, "sender_city"), *rc = pd_map_str(wb, "receiver_city");
 	bool same_city = sc && rc && strcmp(sc, rc) == 0;
-	struct wb_lateness l;
-	wb_lateness(promised, delivered, ctx->now, same_city,
+	struct waybill_lateness l;
+	waybill_lateness(promised, delivered, ctx->now, same_city,
 		    ctx->cfg->same_city_complete_delay_days,
 		    ctx->cfg->intercity_complete_delay_days, &l);
 	pd_map_set_bool(ctx->a, out, "late", l.late);
@@ -313,7 +364,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	const char *depot = pd_arg_str(ctx->args, "depot");
 	int64_t at = ctx->now;
 	pd_arg_int(ctx->args, "at", &at);
-	enum wb_event ev = (enum wb_event)wb_event_parse(event_name);
+	enum waybill_event ev = (enum waybill_event)waybill_event_parse(event_name);
 
 	if (ev == WE_DELIVERED) {
 		if (!pd_arg_str(ctx->args, "signer"))
@@ -321,9 +372,8 @@ int cmd_scan(struct cmd_ctx *ctx)
 		if (!pd_map_get(ctx->args, "signer_is_consignee"))
 			return reply_error(ctx, 400, "missing argument 'signer_is_consignee' (yes or no)");
 	} else if (pd_arg_str(ctx->args, "signer") || pd_map_get(ctx->args, "signer_is_consignee") ||
-		   pd_arg_str(ctx->args, "remarks")) {
+		   pd_arg_str(ctx->args, "remarks"))
 		return reply_error(ctx, 400, "signer, signer_is_consignee and remarks go with a delivered scan only");
-	}
 	if (ev == WE_DELIVERY_FAILED && !pd_arg_str(ctx->args, "reason"))
 		return reply_error(ctx, 400, "missing argument 'reason' (why delivery failed)");
 	if (at > ctx->now + SCAN_FUTURE_SLACK_SECS)
@@ -336,9 +386,9 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_int(wb, "created_at", &created);
 	if (at < created)
 		return reply_error(ctx, 422, "scan time is before the waybill was created");
-	int cur = wb_status_parse(pd_map_str(wb, "status"));
-	int before_lost = wb_status_parse(pd_map_str(wb, "before_lost"));
-	int next = wb_status_next((enum wb_status)cur, ev, (enum wb_status)before_lost);
+	int cur = waybill_status_parse(pd_map_str(wb, "status"));
+	int before_lost = waybill_status_parse(pd_map_str(wb, "before_lost"));
+	int next = waybill_status_next((enum waybill_status)cur, ev, (enum waybill_status)before_lost);
 	if (next < 0)
 		return reply_error(ctx, 409, "cannot record %s on a waybill that is %s",
 				   event_name, pd_map_str(wb, "status"));
@@ -351,7 +401,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 		if (s)
 			pd_map_set_str(a, e, extra[i], s);
 	}
-	pd_map_set_str(a, e, "status_after", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, e, "status_after", waybill_status_name((enum waybill_status)next));
 
 	switch (ev) {
 	case WE_DELIVERED: {
@@ -376,7 +426,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 		pd_map_set_bool(a, wb, "damaged", true);
 		break;
 	case WE_LOST:
-		pd_map_set_str(a, wb, "before_lost", wb_status_name((enum wb_status)cur));
+		pd_map_set_str(a, wb, "before_lost", waybill_status_name((enum waybill_status)cur));
 		break;
 	case WE_RETURNED:
 		pd_map_set_int(a, wb, "returned_at", at);
@@ -384,7 +434,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	default:
 		break;
 	}
-	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, wb, "status", waybill_status_name((enum waybill_status)next));
 	/* an offline terminal may upload a scan late: the history keeps the
 	 * order scans arrived in, and the last event is the latest in time */
 	int64_t last = 0;
@@ -398,8 +448,8 @@ int cmd_scan(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	struct pd_value *detail = pd_map(a);
 	pd_map_set_str(a, detail, "event", event_name);
-	pd_map_set_str(a, detail, "from", wb_status_name((enum wb_status)cur));
-	pd_map_set_str(a, detail, "to", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, detail, "from", waybill_status_name((enum waybill_status)cur));
+	pd_map_set_str(a, detail, "to", waybill_status_name((enum waybill_status)next));
 	if ((rc = waybill_add_event(ctx, number, wb, e)) ||
 	    (rc = waybill_save(ctx, number, wb)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "scan", detail)))
@@ -407,7 +457,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
 	pd_map_set_str(a, d, "event", event_name);
-	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, d, "status", waybill_status_name((enum waybill_status)next));
 	int64_t seq = 0;
 	pd_map_int(wb, "event_count", &seq);
 	pd_map_set_int(a, d, "seq", seq);
@@ -432,14 +482,10 @@ int check_id_args(struct cmd_ctx *ctx)
 {
 	const char *type = pd_arg_str(ctx->args, "id_type");
 	const char *last4 = pd_arg_str(ctx->args, "id_last4");
-	if (!type != !last4) {
-		reply_error(ctx, 400, "an ID check needs both id_type and id_last4");
-		return -1;
-	}
-	if (last4 && !id_last4_valid(last4)) {
-		reply_error(ctx, 400, "argument 'id_last4' must be exactly the last 4 letters or digits of the ID, never the whole number");
-		return -1;
-	}
+	if (!type != !last4)
+		return reply_error(ctx, 400, "an ID check needs both id_type and id_last4");
+	if (last4 && !id_last4_valid(last4))
+		return reply_error(ctx, 400, "argument 'id_last4' must be exactly the last 4 letters or digits of the ID, never the whole number");
 	return 0;
 }
 
@@ -458,14 +504,14 @@ const char *waybill_identify(struct cmd_ctx *ctx, const struct pd_value *wb, con
  * sender (the requester's name must be the sender's). */
 static int check_sender(struct cmd_ctx *ctx, const struct pd_value *wb)
 {
-	if (check_id_args(ctx) < 0)
-		return -1;
+	int rc = check_id_args(ctx);
+	if (rc)
+		return rc;
 	if (waybill_identify(ctx, wb, "sender", pd_arg_str(ctx->args, "requester"),
 			     pd_arg_str(ctx->args, "requester_phone")))
 		return 0;
-	reply_error(ctx, 422, "only the sender may ask: give requester_phone matching the sender's phone, "
-			      "or an ID check (id_type, id_last4) of the sender by name");
-	return -1;
+	return reply_error(ctx, 422, "only the sender may ask: give requester_phone matching the sender's phone, "
+				     "or an ID check (id_type, id_last4) of the sender by name");
 }
 
 static void record_requester(struct cmd_ctx *ctx, struct pd_value *ev)
@@ -489,10 +535,10 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	const char *city = pd_arg_str(ctx->args, "city");
 	const char *dest_depot = pd_arg_str(ctx->args, "dest_depot");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
 		return PD_EREPLIED;
 	const char *why;
-	if (wb_change_allowed((enum wb_status)wb_status_parse(pd_map_str(wb, "status")),
+	if (waybill_change_allowed((enum waybill_status)waybill_status_parse(pd_map_str(wb, "status")),
 			      pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
 		return reply_error(ctx, 409, "address change refused: %s", why);
 	int64_t redirects = 0, extra = 0;
@@ -546,14 +592,14 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) < 0)
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
 		return PD_EREPLIED;
 	const char *status = pd_map_str(wb, "status");
-	int cur = wb_status_parse(status);
+	int cur = waybill_status_parse(status);
 	const char *why;
-	if (wb_change_allowed((enum wb_status)cur, pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
+	if (waybill_change_allowed((enum waybill_status)cur, pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
 		return reply_error(ctx, 409, "recall refused: %s", why);
-	int next = wb_status_next((enum wb_status)cur, WE_RETURNING, WB_STATUS_COUNT);
+	int next = waybill_status_next((enum waybill_status)cur, WE_RETURNING, WAYBILL_STATUS_COUNT);
 	if (next < 0)
 		return reply_error(ctx, 409, "recall refused: the parcel is %s", status);
 	int64_t extra = 0;
@@ -563,9 +609,9 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	if (reason)
 		pd_map_set_str(a, ev, "reason", reason);
 	pd_map_set_int(a, ev, "fee_fen", ctx->cfg->recall_fee_fen);
-	pd_map_set_str(a, ev, "status_after", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, ev, "status_after", waybill_status_name((enum waybill_status)next));
 	record_requester(ctx, ev);
-	pd_map_set_str(a, wb, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, wb, "status", waybill_status_name((enum waybill_status)next));
 	pd_map_set_bool(a, wb, "recalled", true);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
 	int rc;
@@ -575,7 +621,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
-	pd_map_set_str(a, d, "status", wb_status_name((enum wb_status)next));
+	pd_map_set_str(a, d, "status", waybill_status_name((enum waybill_status)next));
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "recalled: the parcel returns to its sender");
 	return 0;

@@ -7,12 +7,26 @@
 /* Loads a waybill; on failure replies 404 or a store error and returns the
  * LMDB code. */
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
+/* The same without a reply: 0, MDB_NOTFOUND or an LMDB code. */
+int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
+/* A complaint about a waybill was opened: marks it complained (and, for a
+ * misdelivery after delivery, inaccurate), counting each once in the
+ * monthly volume. An unknown number is no error. 0 or an LMDB code (no
+ * reply). */
+int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdelivery);
+/* Flags a loaded waybill for priority delivery (an urgent query), with its
+ * timeline entry; nothing when it already is. 0 or an LMDB code (no
+ * reply). */
+int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_value *wb);
+/* What a complaint shows of its waybill: status, damaged, events. 0 or an
+ * LMDB code (MDB_NOTFOUND for an unknown number; no reply). */
+int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out);
 /* The tracking history in order, as shown in replies: its latest
  * waybill_events_page_max events (WAYBILL GET pages further back). */
 int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
 		   struct pd_value **out);
 /* Checks id_type / id_last4 arguments (both or neither; 4 characters, never
- * the whole ID number). Replies 400 and returns -1 when wrong. */
+ * the whole ID number). Replies 400 and returns PD_EREPLIED when wrong. */
 int check_id_args(struct cmd_ctx *ctx);
 /* Identifies the sender or the receiver (party "sender" / "receiver") of a
  * waybill as address changes and claims do: the phone on the waybill, or an

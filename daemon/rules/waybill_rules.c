@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static const char *status_names[WB_STATUS_COUNT] = {
+static const char *status_names[WAYBILL_STATUS_COUNT] = {
 	"created", "picked_up", "in_transit", "out_for_delivery", "delivered",
 	"delivery_failed", "held", "returning", "returned", "lost",
 };
@@ -14,25 +14,25 @@ static const char *event_names[WE_EVENT_COUNT] = {
 	"returned",
 };
 
-const char *wb_status_name(enum wb_status s)
+const char *waybill_status_name(enum waybill_status s)
 {
-	return (s >= 0 && s < WB_STATUS_COUNT) ? status_names[s] : "?";
+	return (s >= 0 && s < WAYBILL_STATUS_COUNT) ? status_names[s] : "?";
 }
 
-int wb_status_parse(const char *s)
+int waybill_status_parse(const char *s)
 {
-	for (int i = 0; i < WB_STATUS_COUNT; i++)
+	for (int i = 0; i < WAYBILL_STATUS_COUNT; i++)
 		if (s && strcmp(s, status_names[i]) == 0)
 			return i;
 	return -1;
 }
 
-const char *wb_event_name(enum wb_event e)
+const char *waybill_event_name(enum waybill_event e)
 {
 	return (e >= 0 && e < WE_EVENT_COUNT) ? event_names[e] : "?";
 }
 
-int wb_event_parse(const char *s)
+int waybill_event_parse(const char *s)
 {
 	for (int i = 0; i < WE_EVENT_COUNT; i++)
 		if (s && strcmp(s, event_names[i]) == 0)
@@ -40,9 +40,9 @@ int wb_event_parse(const char *s)
 	return -1;
 }
 
-bool wb_status_final(enum wb_status s)
+bool waybill_status_final(enum waybill_status s)
 {
-	return s == WB_DELIVERED || s == WB_RETURNED;
+	return s == WAYBILL_DELIVERED || s == WAYBILL_RETURNED;
 }
 
 #define BIT(s) (1u << (s))
@@ -55,47 +55,47 @@ static const struct {
 	unsigned from;
 	int to;
 } transitions[WE_EVENT_COUNT] = {
-	[WE_PICKED_UP] = { BIT(WB_CREATED), WB_PICKED_UP },
-	[WE_DEPARTED] = { BIT(WB_PICKED_UP) | BIT(WB_IN_TRANSIT) | BIT(WB_HELD), WB_IN_TRANSIT },
-	[WE_ARRIVED] = { BIT(WB_PICKED_UP) | BIT(WB_IN_TRANSIT), WB_IN_TRANSIT },
-	[WE_OUT_FOR_DELIVERY] = { BIT(WB_IN_TRANSIT) | BIT(WB_DELIVERY_FAILED) | BIT(WB_HELD),
-				  WB_OUT_FOR_DELIVERY },
-	[WE_DELIVERED] = { BIT(WB_OUT_FOR_DELIVERY), WB_DELIVERED },
-	[WE_DELIVERY_FAILED] = { BIT(WB_OUT_FOR_DELIVERY), WB_DELIVERY_FAILED },
-	[WE_HELD] = { BIT(WB_PICKED_UP) | BIT(WB_IN_TRANSIT) | BIT(WB_DELIVERY_FAILED), WB_HELD },
-	[WE_DAMAGED] = { BIT(WB_CREATED) | BIT(WB_PICKED_UP) | BIT(WB_IN_TRANSIT) |
-			 BIT(WB_OUT_FOR_DELIVERY) | BIT(WB_DELIVERY_FAILED) | BIT(WB_HELD) |
-			 BIT(WB_RETURNING), SAME },
-	[WE_LOST] = { BIT(WB_CREATED) | BIT(WB_PICKED_UP) | BIT(WB_IN_TRANSIT) |
-		      BIT(WB_OUT_FOR_DELIVERY) | BIT(WB_DELIVERY_FAILED) | BIT(WB_HELD) |
-		      BIT(WB_RETURNING), WB_LOST },
-	[WE_FOUND] = { BIT(WB_LOST), RESTORE },
-	[WE_RETURNING] = { BIT(WB_CREATED) | BIT(WB_PICKED_UP) | BIT(WB_IN_TRANSIT) |
-			   BIT(WB_DELIVERY_FAILED) | BIT(WB_HELD), WB_RETURNING },
-	[WE_RETURNED] = { BIT(WB_RETURNING), WB_RETURNED },
+	[WE_PICKED_UP] = { BIT(WAYBILL_CREATED), WAYBILL_PICKED_UP },
+	[WE_DEPARTED] = { BIT(WAYBILL_PICKED_UP) | BIT(WAYBILL_IN_TRANSIT) | BIT(WAYBILL_HELD), WAYBILL_IN_TRANSIT },
+	[WE_ARRIVED] = { BIT(WAYBILL_PICKED_UP) | BIT(WAYBILL_IN_TRANSIT), WAYBILL_IN_TRANSIT },
+	[WE_OUT_FOR_DELIVERY] = { BIT(WAYBILL_IN_TRANSIT) | BIT(WAYBILL_DELIVERY_FAILED) | BIT(WAYBILL_HELD),
+				  WAYBILL_OUT_FOR_DELIVERY },
+	[WE_DELIVERED] = { BIT(WAYBILL_OUT_FOR_DELIVERY), WAYBILL_DELIVERED },
+	[WE_DELIVERY_FAILED] = { BIT(WAYBILL_OUT_FOR_DELIVERY), WAYBILL_DELIVERY_FAILED },
+	[WE_HELD] = { BIT(WAYBILL_PICKED_UP) | BIT(WAYBILL_IN_TRANSIT) | BIT(WAYBILL_DELIVERY_FAILED), WAYBILL_HELD },
+	[WE_DAMAGED] = { BIT(WAYBILL_CREATED) | BIT(WAYBILL_PICKED_UP) | BIT(WAYBILL_IN_TRANSIT) |
+			 BIT(WAYBILL_OUT_FOR_DELIVERY) | BIT(WAYBILL_DELIVERY_FAILED) | BIT(WAYBILL_HELD) |
+			 BIT(WAYBILL_RETURNING), SAME },
+	[WE_LOST] = { BIT(WAYBILL_CREATED) | BIT(WAYBILL_PICKED_UP) | BIT(WAYBILL_IN_TRANSIT) |
+		      BIT(WAYBILL_OUT_FOR_DELIVERY) | BIT(WAYBILL_DELIVERY_FAILED) | BIT(WAYBILL_HELD) |
+		      BIT(WAYBILL_RETURNING), WAYBILL_LOST },
+	[WE_FOUND] = { BIT(WAYBILL_LOST), RESTORE },
+	[WE_RETURNING] = { BIT(WAYBILL_CREATED) | BIT(WAYBILL_PICKED_UP) | BIT(WAYBILL_IN_TRANSIT) |
+			   BIT(WAYBILL_DELIVERY_FAILED) | BIT(WAYBILL_HELD), WAYBILL_RETURNING },
+	[WE_RETURNED] = { BIT(WAYBILL_RETURNING), WAYBILL_RETURNED },
 };
 
-int wb_status_next(enum wb_status cur, enum wb_event ev,
-		   enum wb_status before_lost)
+int waybill_status_next(enum waybill_status cur, enum waybill_event ev,
+		   enum waybill_status before_lost)
 {
-	if (ev < 0 || ev >= WE_EVENT_COUNT || cur < 0 || cur >= WB_STATUS_COUNT)
+	if (ev < 0 || ev >= WE_EVENT_COUNT || cur < 0 || cur >= WAYBILL_STATUS_COUNT)
 		return -1;
 	/* a returning parcel is scanned on its way back without changing status */
-	if (cur == WB_RETURNING && (ev == WE_DEPARTED || ev == WE_ARRIVED))
-		return WB_RETURNING;
+	if (cur == WAYBILL_RETURNING && (ev == WE_DEPARTED || ev == WE_ARRIVED))
+		return WAYBILL_RETURNING;
 	if (!(transitions[ev].from & BIT(cur)))
 		return -1;
 	if (transitions[ev].to == SAME)
 		return cur;
 	if (transitions[ev].to == RESTORE)
-		return (before_lost >= 0 && before_lost < WB_STATUS_COUNT &&
-			before_lost != WB_LOST) ? (int)before_lost : WB_IN_TRANSIT;
+		return (before_lost >= 0 && before_lost < WAYBILL_STATUS_COUNT &&
+			before_lost != WAYBILL_LOST) ? (int)before_lost : WAYBILL_IN_TRANSIT;
 	return transitions[ev].to;
 }
 
-void wb_lateness(int64_t promised_at, int64_t delivered_at, int64_t now,
+void waybill_lateness(int64_t promised_at, int64_t delivered_at, int64_t now,
 		 bool same_city, int64_t same_city_days, int64_t intercity_days,
-		 struct wb_lateness *out)
+		 struct waybill_lateness *out)
 {
 	out->late = false;
 	out->completely_delayed = false;
@@ -111,17 +111,17 @@ void wb_lateness(int64_t promised_at, int64_t delivered_at, int64_t now,
 	}
 }
 
-int wb_change_allowed(enum wb_status cur, bool ever_out_for_delivery,
+int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery,
 		      const char **why)
 {
 	switch (cur) {
-	case WB_DELIVERED: *why = "the parcel is delivered"; return -1;
-	case WB_RETURNED: *why = "the parcel is returned"; return -1;
-	case WB_RETURNING: *why = "the parcel is already on its way back"; return -1;
-	case WB_LOST: *why = "the parcel is reported lost"; return -1;
+	case WAYBILL_DELIVERED: *why = "the parcel is delivered"; return -1;
+	case WAYBILL_RETURNED: *why = "the parcel is returned"; return -1;
+	case WAYBILL_RETURNING: *why = "the parcel is already on its way back"; return -1;
+	case WAYBILL_LOST: *why = "the parcel is reported lost"; return -1;
 	default: break;
 	}
-	if (cur == WB_OUT_FOR_DELIVERY || cur == WB_DELIVERY_FAILED || ever_out_for_delivery) {
+	if (cur == WAYBILL_OUT_FOR_DELIVERY || cur == WAYBILL_DELIVERY_FAILED || ever_out_for_delivery) {
 		*why = "the parcel has gone out for delivery";
 		return -1;
 	}

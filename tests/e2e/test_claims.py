@@ -1583,6 +1583,27 @@ class Deadlines(ClaimCase):
         self.assertEqual((g["overdue"], g["acknowledge_breached"], g["level"]), ("no", "yes", "supervisor"))
         self.assertEqual(self.w("op1")("CLAIM", "LIST", phone=phone, overdue=True).records, [])
 
+    def test_deadline_instant_is_on_time(self):
+        """A claim is on time AT its acknowledge-by instant and breached from
+        the second after, as a complaint is: the sweep, `overdue` and the
+        acknowledge clock agree at both instants."""
+        n = self.waybill("lost")
+        cid = int(self.file(self.w("op1"), n, "loss", 1000).data["id"])
+        due = parse_iso(self.get(cid)["acknowledge_by"])
+        while not (0.15 <= time.time() % 1 <= 0.45):  # CLOCK SET and GET in one second
+            time.sleep(0.005)
+        self.set_now(due)
+        self.assertReply(self.w("admin")("SWEEP"), 200)
+        g = self.get(cid)
+        if self.now() != due:
+            self.skipTest("the second turned over during the check")
+        self.assertEqual((g.get("acknowledge_breached", "no"), g["overdue"], g["level"],
+                          g["clocks"]["acknowledge"]["state"]), ("no", "no", "adjuster", "running"))
+        self.set_now(due + 1)
+        g = self.wait_for(cid, "acknowledge_breached")
+        self.assertEqual((g["overdue"], g["level"], g["clocks"]["acknowledge"]["state"]),
+                         ("yes", "supervisor", "breached"))
+
     def test_decide_deadline_escalates(self):
         n = self.waybill("lost", fee_fen=2000)
         cid = self.file_complete(self.w("op1"), n, "loss", 1000)
@@ -2268,3 +2289,93 @@ class MajorIncidentThreshold(ClaimCase):
         cid, incidents, warnings = self.assessed_claim("THR2", 2999)
         self.assertNotIn("major_at", self.get(cid))
         self.assertEqual((incidents, warnings), ([], []))
+
+
+class StoredBeforeIssue11(ClaimCase):
+    """Claims stored by the version before issue 11 read as they were: the
+    records are rewritten here, with the daemon stopped, into the old shape
+    (a clean signature refused by the engine, notes with the references they
+    then carried, no claimant_verified_by, no major_at), and the daemon
+    started again on them."""
+
+    framing = "text"
+
+    def rewrite(self, cid, change):
+        """Stops the daemon, applies change(record, env, txn) to claim cid in
+        the store, starts the daemon again."""
+        import lmdb
+        import msgpack
+        self.daemon.stop()
+        env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
+        with env.begin(write=True) as txn:
+            claims = env.open_db(b"claims", txn=txn)
+            key = cid.to_bytes(8, "big")
+            rec = msgpack.unpackb(txn.get(key, db=claims), raw=False)
+            change(rec, env, txn)
+            txn.put(key, msgpack.packb(rec, use_bin_type=True), db=claims)
+        env.close()
+        self.daemon.restart()
+
+    def test_a_claim_the_old_engine_refused_reads_and_closes_as_it_was(self):
+        n = self.waybill("delivered", fee_fen=2000, signer_is_consignee=True)
+        cid = self.file_complete(self.w("op1"), n, "damage_partial", 30000)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=30000)
+        old_steps = [
+            {"kind": "finding", "label": "refused: the consignee signed without remarks",
+             "note": "domain-rules 5 (Q41, Q50, Q57)"},
+            {"kind": "amount", "label": "limit: fee x uninsured multiple", "amount_fen": 6000,
+             "note": "uninsured: at most 3 x the fee by default (domain-rules 5)"},
+            {"kind": "amount", "label": "owed to the customer", "amount_fen": 0,
+             "note": "claim refused: nothing is owed"},
+            {"kind": "amount", "label": "payable to the customer", "amount_fen": 0, "note": "owed plus ex gratia"},
+            {"kind": "finding", "label": "approval needed: adjuster", "note": "authority limits in the config"},
+        ]
+
+        def old_shape(rec, env, txn):
+            rec.update(decision="refused", payable_fen=0, level="adjuster")
+            rec.pop("claimant_verified_by")
+            result = rec["assessments"][-1]["result"]
+            result.update(decision="refused", owed_fen=0, payable_fen=0, authority="adjuster", steps=old_steps,
+                          reasons=[{"code": "signed_without_remarks",
+                                    "text": "refused: the consignee signed without remarks"}])
+        self.rewrite(cid, old_shape)
+
+        g = self.get(cid)
+        self.assertEqual((g["decision"], g["payable_fen"], g["level"]), ("refused", "0", "adjuster"))
+        self.assertNotIn("claimant_verified_by", g)
+        res = g["current_assessment"]["result"]
+        self.assertResult(res, "refused", 0, 0, "adjuster", reasons=["signed_without_remarks"])
+        self.assertEqual([(s["label"], s["note"]) for s in L(res["steps"])],
+                         [(s["label"], s["note"]) for s in old_steps])
+        # decided as the old engine left it: nothing to approve, the adjuster refuses
+        r = self.w("adj1")("CLAIM", "APPROVE", cid)
+        self.assertReply(r, 409)
+        self.assertIn("nothing payable (refused)", r.msg)
+        self.assertReply(self.w("adj1")("CLAIM", "REFUSE", cid, reason="signed without remarks"), 200, "refused")
+
+    def test_a_claim_assessed_before_counts_as_major_when_paid(self):
+        n = self.waybill("lost", fee_fen=2000, declared_value_fen=300000, insured=True)
+        cid = self.file_complete(self.w("op1"), n, "loss", 300000)
+        self.assess(self.w("adj1"), cid, actual_loss_fen=300000, real_value_fen=300000)
+        g = self.get(cid)
+        month = g["major_at"][:7]
+        payable = int(g["payable_fen"])
+
+        def not_yet_counted(rec, env, txn):
+            # the old version counted a major claim when it was paid
+            rec.pop("major_at")
+            incidents = env.open_db(b"incidents", txn=txn, dupsort=True)
+            txn.delete(month.replace("-", "").encode(), ("claim:%d" % cid).encode(), db=incidents)
+        self.rewrite(cid, not_yet_counted)
+
+        def report():
+            rep = self.w("op1", "msgpack")("REPORT", "MONTH", month=month).raw["data"]
+            return [x for x in rep["incidents"]["with_loss"] if x["kind"] == "claim" and x["id"] == cid]
+        self.assertNotIn("major_at", self.get(cid))
+        self.assertEqual(report(), [])
+        self.approve_ok(self.w("sup1"), cid, payable)
+        self.pay(self.w("adj1"), cid, payable)
+        g = self.get(cid)
+        self.assertTrue(g["major_at"])
+        rows = report()
+        self.assertEqual([(x["amount_fen"], x["at"]) for x in rows], [(payable, g["major_at"])])

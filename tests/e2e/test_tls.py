@@ -127,6 +127,33 @@ class Tls(TlsTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(b"TLS with 127.0.0.1:%d failed" % self.daemon.port, r.stderr)
 
+    def test_tls_clients_that_never_read_are_released_when_they_leave(self):
+        """A TLS client that stopped reading and then closed is gone, not
+        kept until the idle timeout (TLS reports the reset as an EOF while
+        writing, not as an error)."""
+        import socket
+        import time
+        admin = self.text("admin")
+        hogs = []
+        for _ in range(4):
+            s = tls_context(self.ca[0]).wrap_socket(
+                socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10),
+                server_hostname="127.0.0.1")
+            s.setblocking(False)
+            try:
+                for _ in range(200):
+                    s.send(b"HELP\r\n" * 100)
+            except (ssl.SSLWantWriteError, BlockingIOError):
+                pass
+            hogs.append(s)
+        time.sleep(1)
+        for s in hogs:
+            s.close()
+        deadline = time.time() + 8
+        while int(self.stats(admin)["connections_current"]) > 1:
+            self.assertLess(time.time(), deadline, "closed TLS clients are still held")
+            time.sleep(0.2)
+
     def test_a_wrong_ca_is_refused(self):
         other = make_cert(self.certdir, "other-ca")
         c = TextClient(self.daemon.port)

@@ -21,20 +21,20 @@
 #define DAY_SECS 86400
 
 /* before_lost does not matter unless the event is `found` */
-#define ANY WB_IN_TRANSIT
+#define ANY WAYBILL_IN_TRANSIT
 
-static int next(enum wb_status cur, enum wb_event ev)
+static int next(enum waybill_status cur, enum waybill_event ev)
 {
-	return wb_status_next(cur, ev, ANY);
+	return waybill_status_next(cur, ev, ANY);
 }
 
-static void expect(enum wb_status cur, enum wb_event ev, int want)
+static void expect(enum waybill_status cur, enum waybill_event ev, int want)
 {
 	int got = next(cur, ev);
 	if (got != want)
-		fail_msg("%s + %s: got %s (%d), want %s (%d)", wb_status_name(cur),
-			 wb_event_name(ev), got < 0 ? "impossible" : wb_status_name(got), got,
-			 want < 0 ? "impossible" : wb_status_name(want), want);
+		fail_msg("%s + %s: got %s (%d), want %s (%d)", waybill_status_name(cur),
+			 waybill_event_name(ev), got < 0 ? "impossible" : waybill_status_name(got), got,
+			 want < 0 ? "impossible" : waybill_status_name(want), want);
 }
 
 /* ---- the allowed road, step by step ---- */
@@ -43,223 +43,223 @@ static void test_forward_road(void **state)
 {
 	(void)state;
 	/* created -> picked_up -> in_transit -> out_for_delivery -> delivered */
-	expect(WB_CREATED, WE_PICKED_UP, WB_PICKED_UP);
-	expect(WB_PICKED_UP, WE_DEPARTED, WB_IN_TRANSIT);
-	expect(WB_PICKED_UP, WE_ARRIVED, WB_IN_TRANSIT);
-	expect(WB_IN_TRANSIT, WE_DEPARTED, WB_IN_TRANSIT);
-	expect(WB_IN_TRANSIT, WE_ARRIVED, WB_IN_TRANSIT);
-	expect(WB_IN_TRANSIT, WE_OUT_FOR_DELIVERY, WB_OUT_FOR_DELIVERY);
-	expect(WB_OUT_FOR_DELIVERY, WE_DELIVERED, WB_DELIVERED);
+	expect(WAYBILL_CREATED, WE_PICKED_UP, WAYBILL_PICKED_UP);
+	expect(WAYBILL_PICKED_UP, WE_DEPARTED, WAYBILL_IN_TRANSIT);
+	expect(WAYBILL_PICKED_UP, WE_ARRIVED, WAYBILL_IN_TRANSIT);
+	expect(WAYBILL_IN_TRANSIT, WE_DEPARTED, WAYBILL_IN_TRANSIT);
+	expect(WAYBILL_IN_TRANSIT, WE_ARRIVED, WAYBILL_IN_TRANSIT);
+	expect(WAYBILL_IN_TRANSIT, WE_OUT_FOR_DELIVERY, WAYBILL_OUT_FOR_DELIVERY);
+	expect(WAYBILL_OUT_FOR_DELIVERY, WE_DELIVERED, WAYBILL_DELIVERED);
 }
 
 static void test_delivery_failed_branches(void **state)
 {
 	(void)state;
-	expect(WB_OUT_FOR_DELIVERY, WE_DELIVERY_FAILED, WB_DELIVERY_FAILED);
+	expect(WAYBILL_OUT_FOR_DELIVERY, WE_DELIVERY_FAILED, WAYBILL_DELIVERY_FAILED);
 	/* delivery_failed goes back out, to held at a depot, or returning */
-	expect(WB_DELIVERY_FAILED, WE_OUT_FOR_DELIVERY, WB_OUT_FOR_DELIVERY);
-	expect(WB_DELIVERY_FAILED, WE_HELD, WB_HELD);
-	expect(WB_DELIVERY_FAILED, WE_RETURNING, WB_RETURNING);
+	expect(WAYBILL_DELIVERY_FAILED, WE_OUT_FOR_DELIVERY, WAYBILL_OUT_FOR_DELIVERY);
+	expect(WAYBILL_DELIVERY_FAILED, WE_HELD, WAYBILL_HELD);
+	expect(WAYBILL_DELIVERY_FAILED, WE_RETURNING, WAYBILL_RETURNING);
 	/* and nowhere else on the forward road */
-	expect(WB_DELIVERY_FAILED, WE_DELIVERED, -1);
-	expect(WB_DELIVERY_FAILED, WE_PICKED_UP, -1);
-	expect(WB_DELIVERY_FAILED, WE_RETURNED, -1);
-	expect(WB_DELIVERY_FAILED, WE_DELIVERY_FAILED, -1);
-	expect(WB_DELIVERY_FAILED, WE_FOUND, -1);
+	expect(WAYBILL_DELIVERY_FAILED, WE_DELIVERED, -1);
+	expect(WAYBILL_DELIVERY_FAILED, WE_PICKED_UP, -1);
+	expect(WAYBILL_DELIVERY_FAILED, WE_RETURNED, -1);
+	expect(WAYBILL_DELIVERY_FAILED, WE_DELIVERY_FAILED, -1);
+	expect(WAYBILL_DELIVERY_FAILED, WE_FOUND, -1);
 	/* a held parcel goes out again */
-	expect(WB_HELD, WE_OUT_FOR_DELIVERY, WB_OUT_FOR_DELIVERY);
-	expect(WB_HELD, WE_RETURNING, WB_RETURNING);
+	expect(WAYBILL_HELD, WE_OUT_FOR_DELIVERY, WAYBILL_OUT_FOR_DELIVERY);
+	expect(WAYBILL_HELD, WE_RETURNING, WAYBILL_RETURNING);
 }
 
 static void test_returning_road(void **state)
 {
 	(void)state;
-	expect(WB_RETURNING, WE_RETURNED, WB_RETURNED);
+	expect(WAYBILL_RETURNING, WE_RETURNED, WAYBILL_RETURNED);
 	/* scans on the way back keep it returning */
-	expect(WB_RETURNING, WE_DEPARTED, WB_RETURNING);
-	expect(WB_RETURNING, WE_ARRIVED, WB_RETURNING);
+	expect(WAYBILL_RETURNING, WE_DEPARTED, WAYBILL_RETURNING);
+	expect(WAYBILL_RETURNING, WE_ARRIVED, WAYBILL_RETURNING);
 	/* it does not go back to the receiver */
-	expect(WB_RETURNING, WE_OUT_FOR_DELIVERY, -1);
-	expect(WB_RETURNING, WE_DELIVERED, -1);
-	expect(WB_RETURNING, WE_DELIVERY_FAILED, -1);
-	expect(WB_RETURNING, WE_PICKED_UP, -1);
-	expect(WB_RETURNING, WE_FOUND, -1);
+	expect(WAYBILL_RETURNING, WE_OUT_FOR_DELIVERY, -1);
+	expect(WAYBILL_RETURNING, WE_DELIVERED, -1);
+	expect(WAYBILL_RETURNING, WE_DELIVERY_FAILED, -1);
+	expect(WAYBILL_RETURNING, WE_PICKED_UP, -1);
+	expect(WAYBILL_RETURNING, WE_FOUND, -1);
 	/* a recall sends a parcel that is still on its way returning */
-	expect(WB_IN_TRANSIT, WE_RETURNING, WB_RETURNING);
-	expect(WB_PICKED_UP, WE_RETURNING, WB_RETURNING);
+	expect(WAYBILL_IN_TRANSIT, WE_RETURNING, WAYBILL_RETURNING);
+	expect(WAYBILL_PICKED_UP, WE_RETURNING, WAYBILL_RETURNING);
 	/* returned only after returning */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
-		if (s != WB_RETURNING)
-			expect((enum wb_status)s, WE_RETURNED, -1);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
+		if (s != WAYBILL_RETURNING)
+			expect((enum waybill_status)s, WE_RETURNED, -1);
 }
 
 static void test_nothing_follows_delivered_or_returned(void **state)
 {
 	(void)state;
 	for (int e = 0; e < WE_EVENT_COUNT; e++) {
-		for (int before = 0; before < WB_STATUS_COUNT; before++) {
-			assert_int_equal(wb_status_next(WB_DELIVERED, (enum wb_event)e,
-							(enum wb_status)before), -1);
-			assert_int_equal(wb_status_next(WB_RETURNED, (enum wb_event)e,
-							(enum wb_status)before), -1);
+		for (int before = 0; before < WAYBILL_STATUS_COUNT; before++) {
+			assert_int_equal(waybill_status_next(WAYBILL_DELIVERED, (enum waybill_event)e,
+							(enum waybill_status)before), -1);
+			assert_int_equal(waybill_status_next(WAYBILL_RETURNED, (enum waybill_event)e,
+							(enum waybill_status)before), -1);
 		}
 	}
-	assert_true(wb_status_final(WB_DELIVERED));
-	assert_true(wb_status_final(WB_RETURNED));
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
-		if (s != WB_DELIVERED && s != WB_RETURNED)
-			assert_false(wb_status_final((enum wb_status)s));
+	assert_true(waybill_status_final(WAYBILL_DELIVERED));
+	assert_true(waybill_status_final(WAYBILL_RETURNED));
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
+		if (s != WAYBILL_DELIVERED && s != WAYBILL_RETURNED)
+			assert_false(waybill_status_final((enum waybill_status)s));
 }
 
 static void test_skipping_steps_is_impossible(void **state)
 {
 	(void)state;
 	/* created: nothing but pickup moves it on */
-	expect(WB_CREATED, WE_DEPARTED, -1);
-	expect(WB_CREATED, WE_ARRIVED, -1);
-	expect(WB_CREATED, WE_OUT_FOR_DELIVERY, -1);
-	expect(WB_CREATED, WE_DELIVERED, -1);
-	expect(WB_CREATED, WE_DELIVERY_FAILED, -1);
-	expect(WB_CREATED, WE_FOUND, -1);
+	expect(WAYBILL_CREATED, WE_DEPARTED, -1);
+	expect(WAYBILL_CREATED, WE_ARRIVED, -1);
+	expect(WAYBILL_CREATED, WE_OUT_FOR_DELIVERY, -1);
+	expect(WAYBILL_CREATED, WE_DELIVERED, -1);
+	expect(WAYBILL_CREATED, WE_DELIVERY_FAILED, -1);
+	expect(WAYBILL_CREATED, WE_FOUND, -1);
 	/* no second pickup */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
-		if (s != WB_CREATED)
-			expect((enum wb_status)s, WE_PICKED_UP, -1);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
+		if (s != WAYBILL_CREATED)
+			expect((enum waybill_status)s, WE_PICKED_UP, -1);
 	/* delivered only from out_for_delivery */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
-		if (s != WB_OUT_FOR_DELIVERY)
-			expect((enum wb_status)s, WE_DELIVERED, -1);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
+		if (s != WAYBILL_OUT_FOR_DELIVERY)
+			expect((enum waybill_status)s, WE_DELIVERED, -1);
 	/* a delivery can fail only while out for delivery */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
-		if (s != WB_OUT_FOR_DELIVERY)
-			expect((enum wb_status)s, WE_DELIVERY_FAILED, -1);
-	expect(WB_PICKED_UP, WE_OUT_FOR_DELIVERY, -1);
-	expect(WB_IN_TRANSIT, WE_DELIVERED, -1);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
+		if (s != WAYBILL_OUT_FOR_DELIVERY)
+			expect((enum waybill_status)s, WE_DELIVERY_FAILED, -1);
+	expect(WAYBILL_PICKED_UP, WE_OUT_FOR_DELIVERY, -1);
+	expect(WAYBILL_IN_TRANSIT, WE_DELIVERED, -1);
 	/* out for delivery: it is delivered or it fails; it does not travel on */
-	expect(WB_OUT_FOR_DELIVERY, WE_OUT_FOR_DELIVERY, -1);
-	expect(WB_OUT_FOR_DELIVERY, WE_RETURNED, -1);
-	expect(WB_OUT_FOR_DELIVERY, WE_FOUND, -1);
+	expect(WAYBILL_OUT_FOR_DELIVERY, WE_OUT_FOR_DELIVERY, -1);
+	expect(WAYBILL_OUT_FOR_DELIVERY, WE_RETURNED, -1);
+	expect(WAYBILL_OUT_FOR_DELIVERY, WE_FOUND, -1);
 }
 
 static void test_lost_and_found(void **state)
 {
 	(void)state;
 	/* any parcel still on its way can be lost */
-	static const enum wb_status losable[] = {
-		WB_PICKED_UP, WB_IN_TRANSIT, WB_OUT_FOR_DELIVERY, WB_DELIVERY_FAILED,
-		WB_HELD, WB_RETURNING,
+	static const enum waybill_status losable[] = {
+		WAYBILL_PICKED_UP, WAYBILL_IN_TRANSIT, WAYBILL_OUT_FOR_DELIVERY, WAYBILL_DELIVERY_FAILED,
+		WAYBILL_HELD, WAYBILL_RETURNING,
 	};
 	for (size_t i = 0; i < sizeof(losable) / sizeof(losable[0]); i++) {
-		expect(losable[i], WE_LOST, WB_LOST);
+		expect(losable[i], WE_LOST, WAYBILL_LOST);
 		/* found restores exactly the status it had */
-		assert_int_equal(wb_status_next(WB_LOST, WE_FOUND, losable[i]), (int)losable[i]);
+		assert_int_equal(waybill_status_next(WAYBILL_LOST, WE_FOUND, losable[i]), (int)losable[i]);
 	}
 	/* a lost parcel only comes back by being found */
 	for (int e = 0; e < WE_EVENT_COUNT; e++) {
 		if (e == WE_FOUND)
 			continue;
 		for (size_t i = 0; i < sizeof(losable) / sizeof(losable[0]); i++)
-			if (wb_status_next(WB_LOST, (enum wb_event)e, losable[i]) != -1)
-				fail_msg("lost + %s is possible", wb_event_name((enum wb_event)e));
+			if (waybill_status_next(WAYBILL_LOST, (enum waybill_event)e, losable[i]) != -1)
+				fail_msg("lost + %s is possible", waybill_event_name((enum waybill_event)e));
 	}
 	/* found on a parcel that is not lost is impossible */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
-		if (s != WB_LOST)
-			assert_int_equal(wb_status_next((enum wb_status)s, WE_FOUND, WB_IN_TRANSIT), -1);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
+		if (s != WAYBILL_LOST)
+			assert_int_equal(waybill_status_next((enum waybill_status)s, WE_FOUND, WAYBILL_IN_TRANSIT), -1);
 	/* a nonsense "before lost" still gives a real status, never lost */
-	int st = wb_status_next(WB_LOST, WE_FOUND, WB_LOST);
-	assert_true(st >= 0 && st < WB_STATUS_COUNT && st != WB_LOST);
-	st = wb_status_next(WB_LOST, WE_FOUND, (enum wb_status)77);
-	assert_true(st >= 0 && st < WB_STATUS_COUNT && st != WB_LOST);
+	int st = waybill_status_next(WAYBILL_LOST, WE_FOUND, WAYBILL_LOST);
+	assert_true(st >= 0 && st < WAYBILL_STATUS_COUNT && st != WAYBILL_LOST);
+	st = waybill_status_next(WAYBILL_LOST, WE_FOUND, (enum waybill_status)77);
+	assert_true(st >= 0 && st < WAYBILL_STATUS_COUNT && st != WAYBILL_LOST);
 	/* only the lost event leads to lost */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
 		for (int e = 0; e < WE_EVENT_COUNT; e++)
-			if (e != WE_LOST && next((enum wb_status)s, (enum wb_event)e) == WB_LOST)
-				fail_msg("%s + %s leads to lost", wb_status_name((enum wb_status)s),
-					 wb_event_name((enum wb_event)e));
+			if (e != WE_LOST && next((enum waybill_status)s, (enum waybill_event)e) == WAYBILL_LOST)
+				fail_msg("%s + %s leads to lost", waybill_status_name((enum waybill_status)s),
+					 waybill_event_name((enum waybill_event)e));
 }
 
 static void test_damaged_is_a_flag(void **state)
 {
 	(void)state;
 	/* damaged keeps whatever status the parcel has while it is ours */
-	static const enum wb_status live[] = {
-		WB_CREATED, WB_PICKED_UP, WB_IN_TRANSIT, WB_OUT_FOR_DELIVERY,
-		WB_DELIVERY_FAILED, WB_HELD, WB_RETURNING,
+	static const enum waybill_status live[] = {
+		WAYBILL_CREATED, WAYBILL_PICKED_UP, WAYBILL_IN_TRANSIT, WAYBILL_OUT_FOR_DELIVERY,
+		WAYBILL_DELIVERY_FAILED, WAYBILL_HELD, WAYBILL_RETURNING,
 	};
 	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
 		expect(live[i], WE_DAMAGED, (int)live[i]);
 	/* never a status of its own */
-	for (int s = 0; s < WB_STATUS_COUNT; s++) {
-		int got = next((enum wb_status)s, WE_DAMAGED);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++) {
+		int got = next((enum waybill_status)s, WE_DAMAGED);
 		assert_true(got == -1 || got == s);
 	}
-	expect(WB_DELIVERED, WE_DAMAGED, -1);
-	expect(WB_RETURNED, WE_DAMAGED, -1);
+	expect(WAYBILL_DELIVERED, WE_DAMAGED, -1);
+	expect(WAYBILL_RETURNED, WE_DAMAGED, -1);
 }
 
 static void test_a_whole_life(void **state)
 {
 	(void)state;
-	static const enum wb_event life[] = {
+	static const enum waybill_event life[] = {
 		WE_PICKED_UP, WE_DEPARTED, WE_ARRIVED, WE_DAMAGED, WE_DEPARTED, WE_ARRIVED,
 		WE_OUT_FOR_DELIVERY, WE_DELIVERY_FAILED, WE_HELD, WE_OUT_FOR_DELIVERY,
 		WE_DELIVERY_FAILED, WE_OUT_FOR_DELIVERY, WE_LOST, WE_FOUND, WE_DELIVERED,
 	};
-	static const enum wb_status want[] = {
-		WB_PICKED_UP, WB_IN_TRANSIT, WB_IN_TRANSIT, WB_IN_TRANSIT, WB_IN_TRANSIT,
-		WB_IN_TRANSIT, WB_OUT_FOR_DELIVERY, WB_DELIVERY_FAILED, WB_HELD,
-		WB_OUT_FOR_DELIVERY, WB_DELIVERY_FAILED, WB_OUT_FOR_DELIVERY, WB_LOST,
-		WB_OUT_FOR_DELIVERY, WB_DELIVERED,
+	static const enum waybill_status want[] = {
+		WAYBILL_PICKED_UP, WAYBILL_IN_TRANSIT, WAYBILL_IN_TRANSIT, WAYBILL_IN_TRANSIT, WAYBILL_IN_TRANSIT,
+		WAYBILL_IN_TRANSIT, WAYBILL_OUT_FOR_DELIVERY, WAYBILL_DELIVERY_FAILED, WAYBILL_HELD,
+		WAYBILL_OUT_FOR_DELIVERY, WAYBILL_DELIVERY_FAILED, WAYBILL_OUT_FOR_DELIVERY, WAYBILL_LOST,
+		WAYBILL_OUT_FOR_DELIVERY, WAYBILL_DELIVERED,
 	};
-	enum wb_status cur = WB_CREATED, before_lost = WB_CREATED;
+	enum waybill_status cur = WAYBILL_CREATED, before_lost = WAYBILL_CREATED;
 	for (size_t i = 0; i < sizeof(life) / sizeof(life[0]); i++) {
-		int n = wb_status_next(cur, life[i], before_lost);
+		int n = waybill_status_next(cur, life[i], before_lost);
 		if (n != (int)want[i])
-			fail_msg("step %zu (%s): %d", i, wb_event_name(life[i]), n);
-		if (n == WB_LOST)
+			fail_msg("step %zu (%s): %d", i, waybill_event_name(life[i]), n);
+		if (n == WAYBILL_LOST)
 			before_lost = cur;
-		cur = (enum wb_status)n;
+		cur = (enum waybill_status)n;
 	}
 	/* and a recalled one */
-	static const enum wb_event back[] = {
+	static const enum waybill_event back[] = {
 		WE_PICKED_UP, WE_DEPARTED, WE_RETURNING, WE_ARRIVED, WE_DEPARTED,
 		WE_DAMAGED, WE_RETURNED,
 	};
-	cur = WB_CREATED;
+	cur = WAYBILL_CREATED;
 	for (size_t i = 0; i < sizeof(back) / sizeof(back[0]); i++) {
 		int n = next(cur, back[i]);
 		assert_true(n >= 0);
-		cur = (enum wb_status)n;
+		cur = (enum waybill_status)n;
 	}
-	assert_int_equal(cur, WB_RETURNED);
+	assert_int_equal(cur, WAYBILL_RETURNED);
 }
 
 static void test_out_of_range_input(void **state)
 {
 	(void)state;
-	assert_int_equal(wb_status_next((enum wb_status)WB_STATUS_COUNT, WE_PICKED_UP, ANY), -1);
-	assert_int_equal(wb_status_next((enum wb_status)-1, WE_PICKED_UP, ANY), -1);
-	assert_int_equal(wb_status_next(WB_CREATED, (enum wb_event)WE_EVENT_COUNT, ANY), -1);
-	assert_int_equal(wb_status_next(WB_CREATED, (enum wb_event)-1, ANY), -1);
+	assert_int_equal(waybill_status_next((enum waybill_status)WAYBILL_STATUS_COUNT, WE_PICKED_UP, ANY), -1);
+	assert_int_equal(waybill_status_next((enum waybill_status)-1, WE_PICKED_UP, ANY), -1);
+	assert_int_equal(waybill_status_next(WAYBILL_CREATED, (enum waybill_event)WE_EVENT_COUNT, ANY), -1);
+	assert_int_equal(waybill_status_next(WAYBILL_CREATED, (enum waybill_event)-1, ANY), -1);
 	/* every result is a real status or -1 */
-	for (int s = 0; s < WB_STATUS_COUNT; s++)
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++)
 		for (int e = 0; e < WE_EVENT_COUNT; e++)
-			for (int b = 0; b < WB_STATUS_COUNT; b++) {
-				int n = wb_status_next((enum wb_status)s, (enum wb_event)e,
-						       (enum wb_status)b);
-				assert_true(n == -1 || (n >= 0 && n < WB_STATUS_COUNT));
+			for (int b = 0; b < WAYBILL_STATUS_COUNT; b++) {
+				int n = waybill_status_next((enum waybill_status)s, (enum waybill_event)e,
+						       (enum waybill_status)b);
+				assert_true(n == -1 || (n >= 0 && n < WAYBILL_STATUS_COUNT));
 			}
 }
 
 /* ---- lateness ---- */
 
-static struct wb_lateness lateness(int64_t promised, int64_t delivered, int64_t now,
+static struct waybill_lateness lateness(int64_t promised, int64_t delivered, int64_t now,
 				   bool same_city)
 {
-	struct wb_lateness l;
+	struct waybill_lateness l;
 	memset(&l, 0xff, sizeof(l));
-	wb_lateness(promised, delivered, now, same_city, 3, 7, &l);
+	waybill_lateness(promised, delivered, now, same_city, 3, 7, &l);
 	return l;
 }
 
@@ -269,7 +269,7 @@ static void test_delivered_on_time_or_late(void **state)
 	const int64_t p = 1795500000; /* 2026-11-24 */
 	const int64_t later = p + 30 * DAY_SECS;
 	/* exactly at the promise: on time */
-	struct wb_lateness l = lateness(p, p, later, true);
+	struct waybill_lateness l = lateness(p, p, later, true);
 	assert_false(l.late);
 	assert_int_equal(l.late_secs, 0);
 	assert_false(l.completely_delayed);
@@ -297,7 +297,7 @@ static void test_undelivered_lateness(void **state)
 {
 	(void)state;
 	const int64_t p = 1795500000;
-	struct wb_lateness l = lateness(p, 0, p - 1, true);
+	struct waybill_lateness l = lateness(p, 0, p - 1, true);
 	assert_false(l.late);
 	l = lateness(p, 0, p, true);
 	assert_false(l.late);
@@ -317,7 +317,7 @@ static void test_completely_delayed_boundaries(void **state)
 	const int64_t p = 1795500000;
 	/* same city: 3 days */
 	assert_false(lateness(p, 0, p + 3 * DAY_SECS - 1, true).completely_delayed);
-	struct wb_lateness l = lateness(p, 0, p + 3 * DAY_SECS, true);
+	struct waybill_lateness l = lateness(p, 0, p + 3 * DAY_SECS, true);
 	assert_true(l.completely_delayed);
 	assert_true(l.late);
 	assert_int_equal(l.late_secs, 3 * DAY_SECS);
@@ -327,14 +327,14 @@ static void test_completely_delayed_boundaries(void **state)
 	assert_true(lateness(p, 0, p + 7 * DAY_SECS, false).completely_delayed);
 	assert_true(lateness(p, 0, p + 40 * DAY_SECS, false).completely_delayed);
 	/* the figures are the caller's (config), not constants */
-	struct wb_lateness c;
-	wb_lateness(p, 0, p + 5 * DAY_SECS - 1, true, 5, 9, &c);
+	struct waybill_lateness c;
+	waybill_lateness(p, 0, p + 5 * DAY_SECS - 1, true, 5, 9, &c);
 	assert_false(c.completely_delayed);
-	wb_lateness(p, 0, p + 5 * DAY_SECS, true, 5, 9, &c);
+	waybill_lateness(p, 0, p + 5 * DAY_SECS, true, 5, 9, &c);
 	assert_true(c.completely_delayed);
-	wb_lateness(p, 0, p + 9 * DAY_SECS - 1, false, 5, 9, &c);
+	waybill_lateness(p, 0, p + 9 * DAY_SECS - 1, false, 5, 9, &c);
 	assert_false(c.completely_delayed);
-	wb_lateness(p, 0, p + 9 * DAY_SECS, false, 5, 9, &c);
+	waybill_lateness(p, 0, p + 9 * DAY_SECS, false, 5, 9, &c);
 	assert_true(c.completely_delayed);
 	/* delivered one second before the limit, seen long after: not delayed */
 	assert_false(lateness(p, p + 3 * DAY_SECS - 1, p + 50 * DAY_SECS, true).completely_delayed);
@@ -345,14 +345,14 @@ static void test_completely_delayed_boundaries(void **state)
 static void test_change_allowed_before_delivery(void **state)
 {
 	(void)state;
-	static const enum wb_status ok[] = { WB_CREATED, WB_PICKED_UP, WB_IN_TRANSIT, WB_HELD };
+	static const enum waybill_status ok[] = { WAYBILL_CREATED, WAYBILL_PICKED_UP, WAYBILL_IN_TRANSIT, WAYBILL_HELD };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		const char *why = NULL;
-		if (wb_change_allowed(ok[i], false, &why) != 0)
-			fail_msg("%s: refused (%s)", wb_status_name(ok[i]), why ? why : "");
+		if (waybill_change_allowed(ok[i], false, &why) != 0)
+			fail_msg("%s: refused (%s)", waybill_status_name(ok[i]), why ? why : "");
 		/* but never once it has gone out for delivery */
 		why = NULL;
-		assert_int_equal(wb_change_allowed(ok[i], true, &why), -1);
+		assert_int_equal(waybill_change_allowed(ok[i], true, &why), -1);
 		assert_non_null(why);
 		assert_non_null(strstr(why, "out for delivery"));
 	}
@@ -361,28 +361,28 @@ static void test_change_allowed_before_delivery(void **state)
 static void test_change_refused(void **state)
 {
 	(void)state;
-	static const struct { enum wb_status s; const char *word; } refused[] = {
-		{ WB_OUT_FOR_DELIVERY, "out for delivery" },
-		{ WB_DELIVERY_FAILED, "out for delivery" },
-		{ WB_DELIVERED, "delivered" },
-		{ WB_RETURNED, "returned" },
-		{ WB_RETURNING, "back" },
-		{ WB_LOST, "lost" },
+	static const struct { enum waybill_status s; const char *word; } refused[] = {
+		{ WAYBILL_OUT_FOR_DELIVERY, "out for delivery" },
+		{ WAYBILL_DELIVERY_FAILED, "out for delivery" },
+		{ WAYBILL_DELIVERED, "delivered" },
+		{ WAYBILL_RETURNED, "returned" },
+		{ WAYBILL_RETURNING, "back" },
+		{ WAYBILL_LOST, "lost" },
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		for (int flag = 0; flag < 2; flag++) {
 			const char *why = NULL;
-			if (wb_change_allowed(refused[i].s, flag, &why) != -1)
-				fail_msg("%s: allowed", wb_status_name(refused[i].s));
+			if (waybill_change_allowed(refused[i].s, flag, &why) != -1)
+				fail_msg("%s: allowed", waybill_status_name(refused[i].s));
 			assert_non_null(why);
 			if (!strstr(why, refused[i].word))
-				fail_msg("%s: reason '%s'", wb_status_name(refused[i].s), why);
+				fail_msg("%s: reason '%s'", waybill_status_name(refused[i].s), why);
 		}
 	}
 	/* every status is decided one way or the other, with a reason */
-	for (int s = 0; s < WB_STATUS_COUNT; s++) {
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++) {
 		const char *why = NULL;
-		int rc = wb_change_allowed((enum wb_status)s, false, &why);
+		int rc = waybill_change_allowed((enum waybill_status)s, false, &why);
 		assert_true(rc == 0 || (rc == -1 && why && *why));
 	}
 }
@@ -392,33 +392,33 @@ static void test_change_refused(void **state)
 static void test_names_round_trip(void **state)
 {
 	(void)state;
-	for (int s = 0; s < WB_STATUS_COUNT; s++) {
-		const char *name = wb_status_name((enum wb_status)s);
+	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++) {
+		const char *name = waybill_status_name((enum waybill_status)s);
 		assert_string_not_equal(name, "?");
-		assert_int_equal(wb_status_parse(name), s);
+		assert_int_equal(waybill_status_parse(name), s);
 		for (int t = 0; t < s; t++)
-			assert_string_not_equal(name, wb_status_name((enum wb_status)t));
+			assert_string_not_equal(name, waybill_status_name((enum waybill_status)t));
 	}
 	for (int e = 0; e < WE_EVENT_COUNT; e++) {
-		const char *name = wb_event_name((enum wb_event)e);
+		const char *name = waybill_event_name((enum waybill_event)e);
 		assert_string_not_equal(name, "?");
-		assert_int_equal(wb_event_parse(name), e);
+		assert_int_equal(waybill_event_parse(name), e);
 		for (int t = 0; t < e; t++)
-			assert_string_not_equal(name, wb_event_name((enum wb_event)t));
+			assert_string_not_equal(name, waybill_event_name((enum waybill_event)t));
 	}
-	assert_string_equal(wb_status_name(WB_OUT_FOR_DELIVERY), "out_for_delivery");
-	assert_string_equal(wb_event_name(WE_DELIVERY_FAILED), "delivery_failed");
-	assert_int_equal(wb_status_parse("teleported"), -1);
-	assert_int_equal(wb_status_parse(""), -1);
-	assert_int_equal(wb_status_parse(NULL), -1);
-	assert_int_equal(wb_event_parse("teleported"), -1);
-	assert_int_equal(wb_event_parse(NULL), -1);
-	assert_int_equal(wb_event_parse("delivered "), -1);
-	assert_string_equal(wb_status_name((enum wb_status)WB_STATUS_COUNT), "?");
-	assert_string_equal(wb_event_name((enum wb_event)WE_EVENT_COUNT), "?");
+	assert_string_equal(waybill_status_name(WAYBILL_OUT_FOR_DELIVERY), "out_for_delivery");
+	assert_string_equal(waybill_event_name(WE_DELIVERY_FAILED), "delivery_failed");
+	assert_int_equal(waybill_status_parse("teleported"), -1);
+	assert_int_equal(waybill_status_parse(""), -1);
+	assert_int_equal(waybill_status_parse(NULL), -1);
+	assert_int_equal(waybill_event_parse("teleported"), -1);
+	assert_int_equal(waybill_event_parse(NULL), -1);
+	assert_int_equal(waybill_event_parse("delivered "), -1);
+	assert_string_equal(waybill_status_name((enum waybill_status)WAYBILL_STATUS_COUNT), "?");
+	assert_string_equal(waybill_event_name((enum waybill_event)WE_EVENT_COUNT), "?");
 	/* damaged and found are events, not statuses */
-	assert_int_equal(wb_status_parse("damaged"), -1);
-	assert_int_equal(wb_status_parse("found"), -1);
+	assert_int_equal(waybill_status_parse("damaged"), -1);
+	assert_int_equal(waybill_status_parse("found"), -1);
 }
 
 /* SCAN's event enum in the command table is exactly the list of events. */
@@ -435,7 +435,7 @@ static void test_scan_events_match_the_table(void **state)
 	assert_int_equal(ev->type, ARG_ENUM);
 	assert_int_equal(ev->enum_count, WE_EVENT_COUNT);
 	for (int i = 0; i < ev->enum_count; i++)
-		if (wb_event_parse(ev->enum_values[i]) < 0)
+		if (waybill_event_parse(ev->enum_values[i]) < 0)
 			fail_msg("SCAN event '%s' is not a waybill event", ev->enum_values[i]);
 }
 

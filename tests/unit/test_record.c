@@ -1,0 +1,230 @@
+/*
+ * Unit tests for daemon/core/record.c: a record kind declared as data (a
+ * small "note" kind, as docs/records.md walks through) is saved by
+ * record_save() alone: the index keys that changed move and no other, the
+ * due index and the timer follow the record, the timeline entry lists the
+ * changed fields. Runs against a real LMDB store in a temporary directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record.h"
+
+static int64_t follow_up_of(const struct pd_value *n)
+{
+	return strcmp(rec_str(n, "status"), "done") ? rec_int(n, "follow_up_by") : 0;
+}
+
+static int64_t wake_of(const struct pd_value *n)
+{
+	int64_t due = follow_up_of(n);
+	return due ? due + 1 : 0;
+}
+
+static const char *urgent_key(struct cmd_ctx *ctx, const struct pd_value *n)
+{
+	(void)ctx;
+	return pd_map_bool(n, "urgent") ? "urgent=1" : NULL;
+}
+
+/* The declaration: it borrows the customers' databases of the store. */
+static const struct record_index NOTE_INDEXES[] = {
+	{ "customer", "customer", NULL },
+	{ "taken_by", "taken_by", NULL },
+	{ "phone", "phone", NULL },
+	{ "phone", "phone2", NULL },
+	{ "ticket", "ticket", NULL },
+	{ "urgent", NULL, urgent_key },
+	{ NULL, NULL, NULL },
+};
+
+static const struct record_kind NOTE = {
+	.name = "note",
+	.noun = "note",
+	.db = RECORD_DB(customers),
+	.index_db = RECORD_DB(idx_cust),
+	.indexes = NOTE_INDEXES,
+	.due_db = RECORD_DB(complaint_due),
+	.due = follow_up_of,
+	.timer = wake_of,
+};
+
+struct fixture {
+	char dir[64];
+	struct pd_arena a;
+	struct pd_reply rep;
+	struct session sess;
+	struct cmd_ctx ctx;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/pd_test_record.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	config_default(&g_config);
+	if (store_open(&g_store, f->dir, (size_t)64 << 20) < 0)
+		return -1;
+	pd_arena_init(&f->a);
+	snprintf(f->sess.user, sizeof(f->sess.user), "op1");
+	f->ctx = (struct cmd_ctx){ .a = &f->a, .rep = &f->rep, .st = &g_store, .sess = &f->sess,
+				   .cfg = &g_config, .now = 1800000000 };
+	if (mdb_txn_begin(g_store.env, NULL, 0, &f->ctx.txn))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	mdb_txn_abort(f->ctx.txn);
+	store_close(&g_store);
+	pd_arena_free(&f->a);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* The ids listed under an index key. */
+static size_t ids_under(struct cmd_ctx *ctx, MDB_dbi dbi, const void *key, size_t klen, int64_t *ids)
+{
+	MDB_cursor *cur;
+	assert_int_equal(mdb_cursor_open(ctx->txn, dbi, &cur), 0);
+	MDB_val k = { klen, (void *)key }, v;
+	size_t n = 0;
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+		ids[n++] = (int64_t)be64_get(v.mv_data);
+	mdb_cursor_close(cur);
+	return n;
+}
+
+static size_t listed(struct cmd_ctx *ctx, const char *key)
+{
+	int64_t ids[8];
+	return ids_under(ctx, record_db(ctx, NOTE.index_db), key, strlen(key), ids);
+}
+
+static size_t index_size(struct cmd_ctx *ctx)
+{
+	MDB_stat s;
+	assert_int_equal(mdb_stat(ctx->txn, record_db(ctx, NOTE.index_db), &s), 0);
+	return s.ms_entries;
+}
+
+static struct pd_value *new_note(struct cmd_ctx *ctx)
+{
+	struct pd_value *n = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, n, "id", 7);
+	pd_map_set_str(ctx->a, n, "customer", "C000101");
+	pd_map_set_str(ctx->a, n, "taken_by", "op1");
+	pd_map_set_str(ctx->a, n, "phone", "13500000001");
+	pd_map_set_str(ctx->a, n, "phone2", "13500000001"); /* the same phone: one key */
+	pd_map_set_str(ctx->a, n, "ticket", "");              /* empty: no key */
+	pd_map_set_str(ctx->a, n, "status", "open");
+	pd_map_set_int(ctx->a, n, "follow_up_by", ctx->now + 3600);
+	return n;
+}
+
+static void test_new_record_is_listed(void **state)
+{
+	struct fixture *f = *state;
+	struct cmd_ctx *ctx = &f->ctx;
+	struct pd_value *n = new_note(ctx);
+	assert_int_equal(record_save(ctx, &NOTE, NULL, n, "add", "first call"), 0);
+	assert_int_equal(listed(ctx, "customer=C000101"), 1);
+	assert_int_equal(listed(ctx, "taken_by=op1"), 1);
+	assert_int_equal(listed(ctx, "phone=13500000001"), 1);
+	assert_int_equal(index_size(ctx), 3); /* no ticket=, no urgent= */
+	assert_int_equal(rec_int(n, "due_key"), ctx->now + 3600);
+	assert_int_equal(rec_int(n, "timer_at"), ctx->now + 3601);
+	assert_true(ctx->fx.timers_changed);
+	unsigned char due[8];
+	int64_t ids[4];
+	be64_put(due, (uint64_t)(ctx->now + 3600));
+	assert_int_equal(ids_under(ctx, record_db(ctx, NOTE.due_db), due, 8, ids), 1);
+	assert_int_equal(ids[0], 7);
+	assert_int_equal(timer_next(ctx->txn, ctx->st), ctx->now + 3601);
+	struct pd_value *got;
+	assert_int_equal(record_get(ctx, &NOTE, 7, &got), 0);
+	assert_string_equal(rec_str(got, "customer"), "C000101");
+	assert_int_equal(record_get(ctx, &NOTE, 8, &got), MDB_NOTFOUND);
+}
+
+static void test_change_moves_only_what_changed(void **state)
+{
+	struct fixture *f = *state;
+	struct cmd_ctx *ctx = &f->ctx;
+	struct pd_value *before = new_note(ctx);
+	assert_int_equal(record_save(ctx, &NOTE, NULL, before, "add", NULL), 0);
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	pd_map_set_str(ctx->a, after, "taken_by", "sup1");
+	pd_map_set_str(ctx->a, after, "phone2", "13500000002");
+	pd_map_set_str(ctx->a, after, "ticket", "T-9");
+	pd_map_set_bool(ctx->a, after, "urgent", true);
+	pd_map_set_str(ctx->a, after, "status", "done");
+	assert_int_equal(record_save(ctx, &NOTE, before, after, "done", NULL), 0);
+	assert_int_equal(listed(ctx, "taken_by=op1"), 0);
+	assert_int_equal(listed(ctx, "taken_by=sup1"), 1);
+	assert_int_equal(listed(ctx, "phone=13500000001"), 1);
+	assert_int_equal(listed(ctx, "phone=13500000002"), 1);
+	assert_int_equal(listed(ctx, "ticket=T-9"), 1);
+	assert_int_equal(listed(ctx, "urgent=1"), 1);
+	assert_int_equal(listed(ctx, "customer=C000101"), 1);
+	assert_int_equal(index_size(ctx), 6);
+	/* done: off the due index and the timer */
+	assert_int_equal(rec_int(after, "due_key"), 0);
+	assert_int_equal(timer_next(ctx->txn, ctx->st), 0);
+	unsigned char due[8];
+	int64_t ids[4];
+	be64_put(due, (uint64_t)(ctx->now + 3600));
+	assert_int_equal(ids_under(ctx, record_db(ctx, NOTE.due_db), due, 8, ids), 0);
+	/* the timeline: two entries, the second with the changed fields only */
+	struct pd_value *tl;
+	assert_int_equal(rec_timeline(ctx, "note", 7, &tl), 0);
+	assert_int_equal(tl->u.c.count, 2);
+	struct pd_value *last = tl->u.c.tail->val;
+	assert_string_equal(rec_str(last, "action"), "done");
+	struct pd_value *changes = pd_map_get(pd_map_get(last, "detail"), "changes");
+	assert_non_null(changes);
+	char fields[128] = "";
+	for (struct pd_entry *e = changes->u.c.head; e; e = e->next) {
+		strcat(fields, rec_str(e->val, "field"));
+		strcat(fields, " ");
+	}
+	assert_string_equal(fields, "taken_by phone2 ticket status urgent ");
+}
+
+static void test_no_action_no_timeline(void **state)
+{
+	struct fixture *f = *state;
+	struct cmd_ctx *ctx = &f->ctx;
+	struct pd_value *n = new_note(ctx);
+	assert_int_equal(record_save(ctx, &NOTE, NULL, n, NULL, NULL), 0);
+	struct pd_value *tl;
+	assert_int_equal(rec_timeline(ctx, "note", 7, &tl), 0);
+	assert_int_equal(tl->u.c.count, 0);
+	assert_int_equal(listed(ctx, "customer=C000101"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_record_is_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_moves_only_what_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_action_no_timeline, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

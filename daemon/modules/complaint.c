@@ -1104,6 +1104,48 @@ int cmd_complaint_outcome(struct cmd_ctx *ctx)
 	return finish(ctx, before, after, "external_outcome", NULL, 200, "outcome recorded; close with the feedback");
 }
 
+/* After a serious complaint: the apology sent (visit, letter, call) and a
+ * rectification plan with its owner and due date. The plan is a field for
+ * now; full plans (with the check that it worked) are a later issue. */
+static int record_aftercare(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	const char *apology = pd_arg_str(ctx->args, "apology");
+	const char *plan = pd_arg_str(ctx->args, "rectification");
+	const char *owner = pd_arg_str(ctx->args, "rectification_owner");
+	const char *due = pd_arg_str(ctx->args, "rectification_due");
+	if (!plan && (owner || due)) {
+		reply_error(ctx, 422, "rectification_owner and rectification_due belong to a rectification plan: give rectification=");
+		return -1;
+	}
+	if (plan && (!owner || !due)) {
+		reply_error(ctx, 422, "a rectification plan needs an owner and a due date: give %s",
+			    !owner && !due ? "rectification_owner and rectification_due"
+			    : !owner      ? "rectification_owner" : "rectification_due");
+		return -1;
+	}
+	struct pd_value *u;
+	int y, m, d;
+	if (plan && user_load(ctx, owner, &u))
+		return -1;
+	if (plan && (pd_date_parse(due, &y, &m, &d) < 0 || pd_local_day_start(y, m, d) + 86399 < ctx->now)) {
+		reply_error(ctx, 422, "rectification_due %s is already past", due);
+		return -1;
+	}
+	if (apology) {
+		pd_map_set_str(ctx->a, c, "apology", apology);
+		pd_map_set_int(ctx->a, c, "apology_at", ctx->now);
+	}
+	if (plan) {
+		struct pd_value *r = pd_map(ctx->a);
+		pd_map_set_str(ctx->a, r, "plan", plan);
+		pd_map_set_str(ctx->a, r, "owner", owner);
+		pd_map_set_str(ctx->a, r, "due", due);
+		pd_map_set_str(ctx->a, r, "raised_by", ctx->sess->user);
+		pd_map_set(ctx->a, c, "rectification", r);
+	}
+	return 0;
+}
+
 int cmd_complaint_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
@@ -1130,7 +1172,7 @@ int cmd_complaint_close(struct cmd_ctx *ctx)
 	if (may_work(ctx, before))
 		return PD_EREPLIED;
 	after = pd_value_copy(ctx->a, before);
-	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED))
+	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED) || record_aftercare(ctx, after))
 		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "satisfaction", satisfaction);
 	pd_map_set_str(ctx->a, after, "feedback", pd_arg_str(ctx->args, "feedback"));

@@ -8,7 +8,7 @@ Dates are in 2027, after the real date (see test_complaints.py)."""
 import unittest
 
 from harness import DAY, line, next_number, parse_iso
-from test_complaints import ComplaintCase, timeline
+from test_complaints import ComplaintCase, close_args, timeline
 
 
 class ComplaintLawCase(ComplaintCase):
@@ -220,6 +220,49 @@ class AppealsAndAppealRisk(ComplaintLawCase):
         s = self.stats("2027-07")
         self.assertEqual((s["opened"], s["appeals"], s["appeal_risk"]), ("2", "1", "1"))
         self.assertEqual(s["by_channel.regulator"] if "by_channel.regulator" in s else "0", "0")
+
+
+class AfterTheComplaint(ComplaintLawCase):
+    """Item 14: COMPLAINT CLOSE records the apology sent and a rectification
+    plan with its owner and due date; bad input writes nothing."""
+
+    def test_apology_and_rectification_plan(self):
+        self.at("2027-08-02T10:00")
+        cid = self.open_id()
+        self.c("op1", "ACK", cid)
+        self.c("op1", "PROPOSE", cid, text="refund and apology")
+        self.c("op1", "ACCEPT", cid)
+        before = self.get(cid)
+        for kw, msg in (
+                (dict(rectification="retrain the courier"),
+                 "a rectification plan needs an owner and a due date: give rectification_owner and rectification_due"),
+                (dict(rectification="retrain the courier", rectification_owner="sup1"),
+                 "a rectification plan needs an owner and a due date: give rectification_due"),
+                (dict(rectification_owner="sup1", rectification_due="2027-08-20"),
+                 "rectification_owner and rectification_due belong to a rectification plan: give rectification="),
+                (dict(rectification="x", rectification_owner="sup1", rectification_due="2027-08-01"),
+                 "rectification_due 2027-08-01 is already past")):
+            self.c("op1", "CLOSE", cid, expect=422, msg=msg, **close_args(**kw))
+        self.c("op1", "CLOSE", cid, expect=404, msg="no user 'ghost'",
+               **close_args(rectification="x", rectification_owner="ghost", rectification_due="2027-08-20"))
+        self.c("op1", "CLOSE", cid, expect=400, **close_args(apology="flowers"))
+        self.assertNothingWritten(cid, before)
+        self.c("op1", "CLOSE", cid, msg="closed", **close_args(
+            apology="visit", rectification="retrain the BJ02 couriers on door delivery",
+            rectification_owner="sup1", rectification_due="2027-08-31"))
+        g = self.get(cid)
+        self.assertEqual((g["status"], g["apology"]), ("closed", "visit"))
+        self.assertEqual(parse_iso(g["apology_at"]), parse_iso(g["closed_at"]))
+        self.assertEqual((g["rectification.plan"], g["rectification.owner"], g["rectification.due"],
+                          g["rectification.raised_by"]),
+                         ("retrain the BJ02 couriers on door delivery", "sup1", "2027-08-31", "op1"))
+        # both are optional
+        cid = self.open_id()
+        self.c("op1", "ACK", cid)
+        self.c("op1", "PROPOSE", cid, text="sorry")
+        self.c("op1", "ACCEPT", cid)
+        self.c("op1", "CLOSE", cid, msg="closed", **close_args())
+        self.assertNotIn("apology", self.get(cid))
 
 
 if __name__ == "__main__":

@@ -265,5 +265,51 @@ class AfterTheComplaint(ComplaintLawCase):
         self.assertNotIn("apology", self.get(cid))
 
 
+class SeveralIssuesAndAccounts(ComplaintLawCase):
+    """Item 13: secondary categories, each counted in the statistics and
+    found by LIST category=; an account named without a waybill."""
+
+    def test_secondary_categories(self):
+        self.at("2027-10-06T10:00")
+        cid = self.open_id(category="loss", also="attitude,refused_inspection", depot="SC01")
+        g = self.get(cid)
+        self.assertEqual((g["category"], g["also_categories"]), ("loss", "attitude,refused_inspection"))
+        for cat in ("loss", "attitude", "refused_inspection"):
+            self.assertIn(cid, self.list_ids(category=cat, limit=1000), cat)
+            self.assertIn(cid, self.list_ids(category=cat, depot="SC01", limit=1000), cat)
+        self.assertNotIn(cid, self.list_ids(category="charges", limit=1000))
+        s = self.u("op1").cmd(line("COMPLAINT", "STATS", month="2027-10")).rec
+        self.assertEqual((s["opened"], s["by_category.loss"], s["by_category.attitude"],
+                          s["by_category.refused_inspection"]), ("1", "1", "1", "1"))
+        # refusals, nothing written
+        n = len(self.snapshot_all())
+        for also, msg in (("rude", "also: 'rude' is not a complaint category"),
+                          ("loss", "also: 'loss' is given twice (the main category is loss)"),
+                          ("attitude,attitude", "also: 'attitude' is given twice (the main category is loss)"),
+                          ("attitude,", "also: categories joined by ',' (e.g. also=attitude,charges)")):
+            r = self.open(expect=422, category="loss", also=also)
+            self.assertEqual(r.msg, msg)
+        self.assertEqual(len(self.snapshot_all()), n)
+
+    def test_account_without_a_waybill(self):
+        self.at("2027-09-07T10:00")
+        r = self.u("op1").cmd(line("COMPLAINT", "OPEN", channel="phone", category="charges", customer="ACC1",
+                                   customer_name="Acme", customer_phone="13900001111", text="wrong invoice"))
+        self.assertReply(r, 201)
+        g = self.get(int(r["id"]))
+        # the account's home depot when no depot is given
+        self.assertEqual((g["customer"], g["depot"], g.get("waybill", "")), ("ACC1", "SH01", ""))
+        n = len(self.snapshot_all())
+        self.assertEqual(self.open(expect=404, customer="NOPE").msg, "no customer NOPE")
+        number = next_number()
+        self.create(self.u("op1"), number=number, promised_at=self.now() + 3 * DAY)
+        self.assertEqual(self.open(expect=422, customer="ACC1", waybill=number).msg,
+                         "waybill %s is not a waybill of account ACC1 (it has no account)" % number)
+        self.assertEqual(len(self.snapshot_all()), n)
+        # with the account's own waybill, it agrees
+        cid = self.open_id(customer="ACC1", waybill=self.account_waybill())
+        self.assertEqual(self.get(cid)["customer"], "ACC1")
+
+
 if __name__ == "__main__":
     unittest.main()

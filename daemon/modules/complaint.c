@@ -317,12 +317,31 @@ static const char *opened_key(struct cmd_ctx *ctx, const struct pd_value *c)
 static struct pd_value *complaint_summary(struct cmd_ctx *ctx, const struct pd_value *before,
 					  const struct pd_value *after);
 
+/* A complaint is listed under each of its secondary categories too
+ * ("also_categories", at most ALSO_MAX): the n-th one's key. */
+#define ALSO_MAX 3
+static const char *also_key(struct cmd_ctx *ctx, const struct pd_value *c, int n)
+{
+	char *copy = pd_strdup(ctx->a, rec_str(c, "also_categories")), *save = NULL;
+	char *item = strtok_r(copy, ",", &save);
+	while (item && n-- > 0)
+		item = strtok_r(NULL, ",", &save);
+	return item ? pd_sprintf(ctx->a, "category=%s", item) : NULL;
+}
+
+static const char *also0_key(struct cmd_ctx *ctx, const struct pd_value *c) { return also_key(ctx, c, 0); }
+static const char *also1_key(struct cmd_ctx *ctx, const struct pd_value *c) { return also_key(ctx, c, 1); }
+static const char *also2_key(struct cmd_ctx *ctx, const struct pd_value *c) { return also_key(ctx, c, 2); }
+
 /* Where a complaint is listed: every list filter, the overdue list, and
  * the one timer entry that wakes the daemon at its next due time. */
 static const struct record_index COMPLAINT_INDEXES[] = {
 	{ "opened", NULL, opened_key },
 	{ "depot", "depot", NULL },
 	{ "category", "category", NULL },
+	{ "also0", NULL, also0_key },
+	{ "also1", NULL, also1_key },
+	{ "also2", NULL, also2_key },
 	{ "waybill", "waybill", NULL },
 	{ "phone", "customer_phone", NULL },
 	{ "owner", NULL, owner_key },
@@ -361,6 +380,23 @@ static int duration_set(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 	be64_put(v + 8, (uint64_t)rec_int(c, "id"));
 	return add ? store_index_add(ctx->txn, ctx->st->complaint_durations, key, strlen(key), v, 16)
 		   : store_index_del(ctx->txn, ctx->st->complaint_durations, key, strlen(key), v, 16);
+}
+
+/* Calls fn for each secondary category of a complaint ("also_categories":
+ * names joined by ","); stops at the first non-zero return. */
+static int each_also_category(struct cmd_ctx *ctx, const char *list,
+			      int (*fn)(struct cmd_ctx *ctx, const char *category, void *ud), void *ud)
+{
+	char *copy = pd_strdup(ctx->a, list);
+	int rc = 0;
+	for (char *save = NULL, *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save))
+		rc = fn(ctx, item, ud);
+	return rc;
+}
+
+static int count_also(struct cmd_ctx *ctx, const char *category, void *ud)
+{
+	return count(ctx, ud, "category", category, 1);
 }
 
 /* Categories that say the parcel went to the wrong person or place. */
@@ -429,6 +465,7 @@ static int update_counters(struct cmd_ctx *ctx, const struct pd_value *before,
 	} else if (!before) {
 		if ((rc = count(ctx, after, "opened", "all", 1)) ||
 		    (rc = count(ctx, after, "category", rec_str(after, "category"), 1)) ||
+		    (rc = each_also_category(ctx, rec_str(after, "also_categories"), count_also, (void *)after)) ||
 		    (rc = count(ctx, after, "channel", rec_str(after, "channel"), 1)) ||
 		    (rc = count(ctx, after, "depot", rec_str(after, "depot"), 1)))
 			return rc;
@@ -685,6 +722,37 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 
 /* ---- commands ---- */
 
+struct also_check {
+	enum complaint_category main;
+	uint32_t seen;
+	int count;
+};
+
+static int check_one_also(struct cmd_ctx *ctx, const char *name, void *ud)
+{
+	struct also_check *k = ud;
+	enum complaint_category cat;
+	if (complaint_category_parse(name, &cat) != COMPLAINT_OK)
+		return reply_error(ctx, 422, "also: '%s' is not a complaint category", name), -1;
+	if (cat == k->main || (k->seen & (UINT32_C(1) << cat)))
+		return reply_error(ctx, 422, "also: '%s' is given twice (the main category is %s)", name,
+				   complaint_category_name(k->main)), -1;
+	k->seen |= UINT32_C(1) << cat;
+	if (++k->count > ALSO_MAX)
+		return reply_error(ctx, 422, "also: at most %d secondary categories", ALSO_MAX), -1;
+	return 0;
+}
+
+/* also=: a complaint may carry secondary categories (a lost parcel and a
+ * rude courier); each must be a category, none twice nor the main one. */
+static int check_also_categories(struct cmd_ctx *ctx, const char *also, enum complaint_category main)
+{
+	struct also_check k = { .main = main };
+	if (!*also || also[strlen(also) - 1] == ',' || *also == ',' || strstr(also, ",,"))
+		return reply_error(ctx, 422, "also: categories joined by ',' (e.g. also=attitude,charges)"), -1;
+	return each_also_category(ctx, also, check_one_also, &k);
+}
+
 /* appeals=ID: a complaint through the postal regulator appealing an
  * earlier one about the same parcel (the customer may appeal after 7 days
  * without an answer, or with one they reject). Loads the earlier complaint
@@ -719,19 +787,29 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	const char *number = pd_arg_str(ctx->args, "waybill");
 	const char *depot = pd_arg_str(ctx->args, "depot");
 	const char *service = pd_arg_str(ctx->args, "service_level");
-	struct pd_value *wb = NULL;
+	/* an account customer may be named without a waybill */
+	const char *account = pd_arg_str(ctx->args, "customer");
+	struct pd_value *wb = NULL, *customer = NULL;
+	if (account && customer_load(ctx, account, &customer))
+		return PD_EREPLIED;
 	if (number) {
 		if (waybill_load(ctx, number, &wb))
 			return PD_EREPLIED;
 		if (!depot)
 			depot = pd_map_str(wb, "dest_depot");
-		/* an account customer's level, else the waybill's */
-		const char *account = pd_map_str(wb, "customer");
-		if (!service && account && strcmp(customer_service_level(ctx, account), "basic") != 0)
-			service = customer_service_level(ctx, account);
-		if (!service)
-			service = pd_map_str(wb, "service_level");
+		const char *owner = pd_map_str(wb, "customer");
+		if (account && (!owner || strcmp(owner, account) != 0))
+			return reply_error(ctx, 422, "waybill %s is not a waybill of account %s (%s%s)", number, account,
+					   owner ? "it is account " : "it has no account", owner ? owner : "");
+		account = owner;
 	}
+	if (!depot && customer)
+		depot = pd_map_str(customer, "depot");
+	/* an account customer's level, else the waybill's */
+	if (!service && account && strcmp(customer_service_level(ctx, account), "basic") != 0)
+		service = customer_service_level(ctx, account);
+	if (!service && wb)
+		service = pd_map_str(wb, "service_level");
 	if (!depot)
 		return reply_error(ctx, 400, "missing argument 'depot' (no waybill to take it from)");
 	enum complaint_channel channel;
@@ -739,6 +817,9 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	enum complaint_service_level level = COMPLAINT_SERVICE_BASIC;
 	complaint_channel_parse(pd_arg_str(ctx->args, "channel"), &channel);
 	complaint_category_parse(pd_arg_str(ctx->args, "category"), &category);
+	const char *also = pd_arg_str(ctx->args, "also");
+	if (also && check_also_categories(ctx, also, category) < 0)
+		return PD_EREPLIED;
 	if (service)
 		complaint_service_level_parse(service, &level);
 	struct pd_value *appealed;
@@ -770,8 +851,10 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	if (number)
 		pd_map_set_str(a, c, "waybill", number);
 	pd_map_set_str(a, c, "depot", depot);
-	if (wb && pd_map_str(wb, "customer"))
-		pd_map_set_str(a, c, "customer", pd_map_str(wb, "customer"));
+	if (account)
+		pd_map_set_str(a, c, "customer", account);
+	if (also)
+		pd_map_set_str(a, c, "also_categories", also);
 	pd_map_set_str(a, c, "customer_name", pd_arg_str(ctx->args, "customer_name"));
 	pd_map_set_str(a, c, "customer_phone", pd_arg_str(ctx->args, "customer_phone"));
 	pd_map_set_str(a, c, "text", pd_arg_str(ctx->args, "text"));
@@ -1104,6 +1187,48 @@ int cmd_complaint_outcome(struct cmd_ctx *ctx)
 	return finish(ctx, before, after, "external_outcome", NULL, 200, "outcome recorded; close with the feedback");
 }
 
+/* After a serious complaint: the apology sent (visit, letter, call) and a
+ * rectification plan with its owner and due date. The plan is a field for
+ * now; full plans (with the check that it worked) are a later issue. */
+static int record_aftercare(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	const char *apology = pd_arg_str(ctx->args, "apology");
+	const char *plan = pd_arg_str(ctx->args, "rectification");
+	const char *owner = pd_arg_str(ctx->args, "rectification_owner");
+	const char *due = pd_arg_str(ctx->args, "rectification_due");
+	if (!plan && (owner || due)) {
+		reply_error(ctx, 422, "rectification_owner and rectification_due belong to a rectification plan: give rectification=");
+		return -1;
+	}
+	if (plan && (!owner || !due)) {
+		reply_error(ctx, 422, "a rectification plan needs an owner and a due date: give %s",
+			    !owner && !due ? "rectification_owner and rectification_due"
+			    : !owner      ? "rectification_owner" : "rectification_due");
+		return -1;
+	}
+	struct pd_value *u;
+	int y, m, d;
+	if (plan && user_load(ctx, owner, &u))
+		return -1;
+	if (plan && (pd_date_parse(due, &y, &m, &d) < 0 || pd_local_day_start(y, m, d) + 86399 < ctx->now)) {
+		reply_error(ctx, 422, "rectification_due %s is already past", due);
+		return -1;
+	}
+	if (apology) {
+		pd_map_set_str(ctx->a, c, "apology", apology);
+		pd_map_set_int(ctx->a, c, "apology_at", ctx->now);
+	}
+	if (plan) {
+		struct pd_value *r = pd_map(ctx->a);
+		pd_map_set_str(ctx->a, r, "plan", plan);
+		pd_map_set_str(ctx->a, r, "owner", owner);
+		pd_map_set_str(ctx->a, r, "due", due);
+		pd_map_set_str(ctx->a, r, "raised_by", ctx->sess->user);
+		pd_map_set(ctx->a, c, "rectification", r);
+	}
+	return 0;
+}
+
 int cmd_complaint_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
@@ -1130,7 +1255,7 @@ int cmd_complaint_close(struct cmd_ctx *ctx)
 	if (may_work(ctx, before))
 		return PD_EREPLIED;
 	after = pd_value_copy(ctx->a, before);
-	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED))
+	if (move_to(ctx, after, COMPLAINT_STATUS_CLOSED) || record_aftercare(ctx, after))
 		return PD_EREPLIED;
 	pd_map_set_int(ctx->a, after, "satisfaction", satisfaction);
 	pd_map_set_str(ctx->a, after, "feedback", pd_arg_str(ctx->args, "feedback"));
@@ -1286,6 +1411,19 @@ struct list_filter {
 	int64_t from, to; /* opened_at bounds, 0 = none */
 };
 
+static int is_name(struct cmd_ctx *ctx, const char *category, void *ud)
+{
+	(void)ctx;
+	return strcmp(category, ud) == 0;
+}
+
+/* The main category or one of the secondary ones. */
+static bool has_category(struct cmd_ctx *ctx, const struct pd_value *c, const char *category)
+{
+	return !strcmp(category, rec_str(c, "category")) ||
+	       each_also_category(ctx, rec_str(c, "also_categories"), is_name, (void *)category);
+}
+
 static bool filter_matches(struct cmd_ctx *ctx, const struct list_filter *f, const struct pd_value *c)
 {
 	if (f->owner && strcmp(f->owner, rec_str(c, "owner")) != 0)
@@ -1296,7 +1434,7 @@ static bool filter_matches(struct cmd_ctx *ctx, const struct list_filter *f, con
 		return false;
 	if (f->depot && strcmp(f->depot, rec_str(c, "depot")) != 0)
 		return false;
-	if (f->category && strcmp(f->category, rec_str(c, "category")) != 0)
+	if (f->category && !has_category(ctx, c, f->category))
 		return false;
 	if (f->waybill && strcmp(f->waybill, rec_str(c, "waybill")) != 0)
 		return false;

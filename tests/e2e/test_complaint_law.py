@@ -8,7 +8,7 @@ Dates are in 2027, after the real date (see test_complaints.py)."""
 import unittest
 
 from harness import DAY, line, next_number, parse_iso
-from test_complaints import ComplaintCase, timeline
+from test_complaints import ComplaintCase, close_args, timeline
 
 
 class ComplaintLawCase(ComplaintCase):
@@ -220,6 +220,95 @@ class AppealsAndAppealRisk(ComplaintLawCase):
         s = self.stats("2027-07")
         self.assertEqual((s["opened"], s["appeals"], s["appeal_risk"]), ("2", "1", "1"))
         self.assertEqual(s["by_channel.regulator"] if "by_channel.regulator" in s else "0", "0")
+
+
+class AfterTheComplaint(ComplaintLawCase):
+    """Item 14: COMPLAINT CLOSE records the apology sent and a rectification
+    plan with its owner and due date; bad input writes nothing."""
+
+    def test_apology_and_rectification_plan(self):
+        self.at("2027-08-02T10:00")
+        cid = self.open_id()
+        self.c("op1", "ACK", cid)
+        self.c("op1", "PROPOSE", cid, text="refund and apology")
+        self.c("op1", "ACCEPT", cid)
+        before = self.get(cid)
+        for kw, msg in (
+                (dict(rectification="retrain the courier"),
+                 "a rectification plan needs an owner and a due date: give rectification_owner and rectification_due"),
+                (dict(rectification="retrain the courier", rectification_owner="sup1"),
+                 "a rectification plan needs an owner and a due date: give rectification_due"),
+                (dict(rectification_owner="sup1", rectification_due="2027-08-20"),
+                 "rectification_owner and rectification_due belong to a rectification plan: give rectification="),
+                (dict(rectification="x", rectification_owner="sup1", rectification_due="2027-08-01"),
+                 "rectification_due 2027-08-01 is already past")):
+            self.c("op1", "CLOSE", cid, expect=422, msg=msg, **close_args(**kw))
+        self.c("op1", "CLOSE", cid, expect=404, msg="no user 'ghost'",
+               **close_args(rectification="x", rectification_owner="ghost", rectification_due="2027-08-20"))
+        self.c("op1", "CLOSE", cid, expect=400, **close_args(apology="flowers"))
+        self.assertNothingWritten(cid, before)
+        self.c("op1", "CLOSE", cid, msg="closed", **close_args(
+            apology="visit", rectification="retrain the BJ02 couriers on door delivery",
+            rectification_owner="sup1", rectification_due="2027-08-31"))
+        g = self.get(cid)
+        self.assertEqual((g["status"], g["apology"]), ("closed", "visit"))
+        self.assertEqual(parse_iso(g["apology_at"]), parse_iso(g["closed_at"]))
+        self.assertEqual((g["rectification.plan"], g["rectification.owner"], g["rectification.due"],
+                          g["rectification.raised_by"]),
+                         ("retrain the BJ02 couriers on door delivery", "sup1", "2027-08-31", "op1"))
+        # both are optional
+        cid = self.open_id()
+        self.c("op1", "ACK", cid)
+        self.c("op1", "PROPOSE", cid, text="sorry")
+        self.c("op1", "ACCEPT", cid)
+        self.c("op1", "CLOSE", cid, msg="closed", **close_args())
+        self.assertNotIn("apology", self.get(cid))
+
+
+class SeveralIssuesAndAccounts(ComplaintLawCase):
+    """Item 13: secondary categories, each counted in the statistics and
+    found by LIST category=; an account named without a waybill."""
+
+    def test_secondary_categories(self):
+        self.at("2027-10-06T10:00")
+        cid = self.open_id(category="loss", also="attitude,refused_inspection", depot="SC01")
+        g = self.get(cid)
+        self.assertEqual((g["category"], g["also_categories"]), ("loss", "attitude,refused_inspection"))
+        for cat in ("loss", "attitude", "refused_inspection"):
+            self.assertIn(cid, self.list_ids(category=cat, limit=1000), cat)
+            self.assertIn(cid, self.list_ids(category=cat, depot="SC01", limit=1000), cat)
+        self.assertNotIn(cid, self.list_ids(category="charges", limit=1000))
+        s = self.u("op1").cmd(line("COMPLAINT", "STATS", month="2027-10")).rec
+        self.assertEqual((s["opened"], s["by_category.loss"], s["by_category.attitude"],
+                          s["by_category.refused_inspection"]), ("1", "1", "1", "1"))
+        # refusals, nothing written
+        n = len(self.snapshot_all())
+        for also, msg in (("rude", "also: 'rude' is not a complaint category"),
+                          ("loss", "also: 'loss' is given twice (the main category is loss)"),
+                          ("attitude,attitude", "also: 'attitude' is given twice (the main category is loss)"),
+                          ("attitude,", "also: categories joined by ',' (e.g. also=attitude,charges)")):
+            r = self.open(expect=422, category="loss", also=also)
+            self.assertEqual(r.msg, msg)
+        self.assertEqual(len(self.snapshot_all()), n)
+
+    def test_account_without_a_waybill(self):
+        self.at("2027-09-07T10:00")
+        r = self.u("op1").cmd(line("COMPLAINT", "OPEN", channel="phone", category="charges", customer="ACC1",
+                                   customer_name="Acme", customer_phone="13900001111", text="wrong invoice"))
+        self.assertReply(r, 201)
+        g = self.get(int(r["id"]))
+        # the account's home depot when no depot is given
+        self.assertEqual((g["customer"], g["depot"], g.get("waybill", "")), ("ACC1", "SH01", ""))
+        n = len(self.snapshot_all())
+        self.assertEqual(self.open(expect=404, customer="NOPE").msg, "no customer NOPE")
+        number = next_number()
+        self.create(self.u("op1"), number=number, promised_at=self.now() + 3 * DAY)
+        self.assertEqual(self.open(expect=422, customer="ACC1", waybill=number).msg,
+                         "waybill %s is not a waybill of account ACC1 (it has no account)" % number)
+        self.assertEqual(len(self.snapshot_all()), n)
+        # with the account's own waybill, it agrees
+        cid = self.open_id(customer="ACC1", waybill=self.account_waybill())
+        self.assertEqual(self.get(cid)["customer"], "ACC1")
 
 
 if __name__ == "__main__":

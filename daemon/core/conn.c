@@ -659,7 +659,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	struct conn *c = arg;
-	if (what & BEV_EVENT_TIMEOUT) {
+	if ((what & BEV_EVENT_TIMEOUT) && c->jobs_out) {
+		/* it waits for the daemon (a slow login, a write): not idle */
+		bufferevent_enable(c->bev, (what & BEV_EVENT_READING) ? EV_READ : EV_WRITE);
+	} else if (what & BEV_EVENT_TIMEOUT) {
 		conn_close(c, "idle timeout");
 	} else if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_WRITING)) {
 		/* nobody to read the replies (TLS reports a reset while

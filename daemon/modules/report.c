@@ -1,6 +1,6 @@
 /* report.c — the monthly customer analysis report (REPORT MONTH, REPORT
  * TEXT) and the service KPIs (KPI), for one customer, one depot or the
- * whole network (domain-rules.md section 7).
+ * whole network (docs/customers.md).
  *
  * Every figure comes from the monthly counters of volume.h (scope C|acct,
  * D|depot or N|all), so neither command reads a waybill: a report is a

@@ -4,7 +4,7 @@
  * `idx_warn` under customer=, type=, subtype=, owner=, depot=, status= and,
  * when something raised it, source= ("complaint:12", "claim:7",
  * "revenue_drop:C000101:202601"): the source key makes raising idempotent.
- * Types and sub-types are those of domain-rules.md section 6:
+ * Types and sub-types are those of docs/customers.md (the company's own):
  *   service_incident      ordinary | media_exposure
  *   competitor            competitor | tender
  *   performance_decline   revenue_drop | other

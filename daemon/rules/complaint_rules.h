@@ -1,6 +1,6 @@
 /*
- * complaint_rules: the complaint rules of domain-rules.md section 4 (with the
- * service levels of section 6) as pure functions: due times, escalation
+ * complaint_rules: the complaint rules of docs/sla.md (with the service
+ * levels of docs/customers.md) as pure functions: due times, escalation
  * triggers, the status machine, who may close, and the percentile used by
  * the statistics.  No I/O, no clock reads, no globals, no allocation: the
  * current time is an argument and every result goes to a caller's struct.

@@ -1,6 +1,6 @@
 /* waybill_rules.h — the waybill's rules as pure functions (no I/O, no
  * clock): the status state machine, lateness, and when an address change or
- * a recall is allowed. domain-rules.md sections 1 and 3. */
+ * a recall is allowed. docs/rules.md sections 1 and 3. */
 #ifndef PD_WAYBILL_RULES_H
 #define PD_WAYBILL_RULES_H
 

@@ -423,7 +423,7 @@ class CustomersYear(DaemonTestCase):
         lost = first("KEY1", MONTH, 0)
         cls.claim_waybill = lost
         claim = call(op, "CLAIM", "FILE", expect=201, waybill=lost.number, type="loss", claimed_fen=2_000_000,
-                     claimant="sender", claimant_name="Huadong", claimant_phone="13900000101")["id"]
+                     claimant="sender", claimant_name="Huadong", claimant_phone="13800138000")["id"]
         for kind in ("claim_form", "waybill", "claimant_id", "proof_of_value"):
             call(op, "CLAIM", "DOC", claim, kind=kind, ref="doc-" + kind)
         call(d.mp("adj1"), "CLAIM", "ASSESS", claim, actual_loss_fen=2_000_000, cause="handling", fault="ours")

@@ -12,6 +12,7 @@
  *
  * Besides "no crash, no leak, no undefined behaviour", it checks invariants
  * that hold for any input, and traps when one breaks:
+ *   - the incremental framing (pd_mp_scan) ends a frame where the decoder does;
  *   - a decoded msgpack value re-encodes to bytes that decode to one value;
  *   - every string of a parsed request, in either framing, is UTF-8;
  *   - an error reply is exactly one text line, its status the error code,
@@ -126,6 +127,23 @@ static void handle(struct pd_arena *a, const struct pd_request *req)
 	check_data_reply(args);
 }
 
+/* The daemon frames with pd_mp_scan() before it decodes: fed the bytes in
+ * two pieces, the scanner agrees with the decoder on where a frame ends,
+ * and on an incomplete or too deep one (a malformed one may be seen later
+ * by the scanner, which leaves key types to the decoder). */
+static void check_scan(const char *p, size_t avail, enum pd_unpack_status st, size_t used)
+{
+	struct pd_mp_scan s;
+	pd_mp_scan_init(&s);
+	enum pd_unpack_status sc = pd_mp_scan(&s, p, avail / 2);
+	if (sc == PD_UNPACK_INCOMPLETE)
+		sc = pd_mp_scan(&s, p, avail);
+	if (st == PD_UNPACK_OK)
+		CHECK(sc == PD_UNPACK_OK && s.pos == used);
+	else if (st != PD_UNPACK_MALFORMED)
+		CHECK(sc == st);
+}
+
 /* A decoded value survives our encoder and decoder. */
 static void check_reencode(const struct pd_value *v)
 {
@@ -163,6 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct pd_value *v = NULL;
 			size_t used = 0;
 			enum pd_unpack_status st = pd_value_unpack(&a, in + off, avail, &used, &v);
+			check_scan(in + off, avail, st, used);
 			if (st != PD_UNPACK_OK) {
 				/* incomplete at the end of the stream, or malformed:
 				 * the daemon answers and closes the connection */

@@ -15,6 +15,19 @@ CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Wpedantic -Werror -pthread
 LDLIBS_D = $(shell pkg-config --libs $(PKGS)) -pthread
 LDLIBS_C = $(shell pkg-config --libs msgpack libedit openssl) -pthread
+# sd_notify for systemd's Type=notify, where libsystemd is there (Debian:
+# libsystemd-dev); elsewhere the daemon just runs without telling.
+ifeq ($(shell pkg-config --exists libsystemd && echo yes),yes)
+CPPFLAGS += -DHAVE_SYSTEMD
+LDLIBS_D += $(shell pkg-config --libs libsystemd)
+endif
+
+# The one version of both programs: the file VERSION, and the commit when
+# built from this project's own git checkout ("+dirty" with local changes).
+VERSION    := $(shell cat VERSION)
+GIT_COMMIT := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+		c=$$(git rev-parse --short=12 HEAD) && \
+		{ git diff --quiet HEAD -- 2>/dev/null || c="$$c+dirty"; } && echo "$$c")
 
 PROTO_SRC  = $(wildcard protocol/*.c)
 DAEMON_SRC = $(wildcard daemon/core/*.c daemon/modules/*.c daemon/rules/*.c)
@@ -35,23 +48,30 @@ $(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*/*.h client/*.h) protocol/comm
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
+# version.o alone is rebuilt when the version or the commit changes
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
+$(BUILD)/protocol/version.o: $(BUILD)/version.stamp
+$(BUILD)/protocol/version.o: CPPFLAGS += -DPD_VERSION='"$(VERSION)"' -DPD_COMMIT='"$(GIT_COMMIT)"'
+
 $(BUILD)/libpdproto.a: $(PROTO_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/parceldeskd: $(DAEMON_OBJ) $(BUILD)/libpdproto.a
-	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_D)
+	$(CC) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $^ $(LDLIBS_D)
 
 $(BUILD)/parceldesk: $(CLIENT_OBJ) $(BUILD)/libpdproto.a
-	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_C)
+	$(CC) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $^ $(LDLIBS_C)
 
 # contrib tools (generator, import, bench) share the protocol library; the
 # importer also writes a stopped daemon's store through daemon/store.c.
 $(BUILD)/contrib/%: $(BUILD)/contrib/%.o $(DAEMON_LIB_OBJ) $(BUILD)/libpdproto.a
-	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_D)
+	$(CC) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $^ $(LDLIBS_D)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_LIB_OBJ) $(BUILD)/libpdproto.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS_D) -lcmocka
+	$(CC) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) -lcmocka
 
 unit: $(UNIT_BIN)
 
@@ -90,5 +110,5 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all unit test check-build fuzz install clean
+.PHONY: all unit test check-build fuzz install clean FORCE
 .SECONDARY:

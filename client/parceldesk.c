@@ -18,6 +18,7 @@
 #include "pipe_mode.h"
 #include "request_build.h"
 #include "session.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"      --csv                the reply's data as CSV (status of errors on stderr)\n"
 		"      --tls                TLS to the daemon (its certificate is checked)\n"
 		"      --tls-ca FILE        check it against this CA (implies --tls)\n"
+		"      --version            print the version and exit\n"
 		"With a command: send it, print the reply, exit 0 (2xx) or 1 (4xx/5xx).\n"
 		"Without: a prompt on a terminal, else one command a line from stdin.\n"
 		"name_yuan=12.50 is sent as name_fen=1250. See parceldesk(1).\n");
@@ -65,7 +67,7 @@ static const char *ask_password(const char *user)
 	return getpass(prompt);
 }
 
-enum { OPT_JSON = 256, OPT_RAW, OPT_HUMAN, OPT_CSV, OPT_HELP, OPT_TLS, OPT_TLS_CA };
+enum { OPT_JSON = 256, OPT_RAW, OPT_HUMAN, OPT_CSV, OPT_HELP, OPT_TLS, OPT_TLS_CA, OPT_VERSION };
 
 /* Fills opt from the command line and the environment; returns the index of
  * the first command word, or -1 after a usage message. */
@@ -83,6 +85,7 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "tls", no_argument, NULL, OPT_TLS },
 		{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool format_given = false;
@@ -117,6 +120,9 @@ static int parse_options(int argc, char **argv, struct client_options *opt)
 		case OPT_TLS_CA: opt->tls = true; opt->tls_ca = optarg; break;
 		case OPT_HELP:
 			usage(stdout);
+			exit(EXIT_REPLY_OK);
+		case OPT_VERSION:
+			printf("parceldesk %s\n", pd_version());
 			exit(EXIT_REPLY_OK);
 		default:
 			usage(stderr);

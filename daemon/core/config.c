@@ -1,5 +1,6 @@
 /* config.c — options: defaults, file, command line, validation. */
 #include "config.h"
+#include "daemon.h" /* log_level_rank */
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,6 +31,8 @@ static const struct option_desc options[] = {
 	STR_OPT(tls_key),
 	STR_OPT(tls_ca),
 	FLAG_OPT(log_syslog),
+	STR_OPT(log_level),
+	STR_OPT(log_file),
 	FLAG_OPT(enable_test_clock),
 	FLAG_OPT(tls_required),
 	INT_OPT(max_line_bytes, 256, 16 << 20),
@@ -124,6 +127,7 @@ void config_default(struct config *c)
 	strcpy(c->listen, "127.0.0.1:7420");
 	strcpy(c->data_dir, "./parceldesk-data");
 	strcpy(c->timezone, "Asia/Shanghai");
+	strcpy(c->log_level, "info");
 	c->max_line_bytes = 16384;
 	c->max_frame_bytes = 65536;
 	c->max_connections = 4096;
@@ -307,6 +311,11 @@ int config_validate(const struct config *c)
 	}
 	if (!c->data_dir[0]) {
 		fprintf(stderr, "parceldeskd: data_dir is empty\n");
+		return -1;
+	}
+	if (log_level_rank(c->log_level) < 0) {
+		fprintf(stderr, "parceldeskd: log_level must be debug, info, warn or error, got '%s'\n",
+			c->log_level);
 		return -1;
 	}
 	if (c->max_frame_bytes < 256 || c->max_line_bytes < 256)

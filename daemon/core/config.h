@@ -19,6 +19,8 @@ struct config {
 	char tls_required;       /* passwords (AUTH, USER ADD/PASSWD) only over TLS
 				    or the admin socket */
 	char log_syslog;         /* also log to syslog */
+	char log_level[8];       /* debug, info, warn or error */
+	char log_file[512];      /* instead of stderr; reopened on SIGHUP */
 	char enable_test_clock;  /* allow CLOCK SET (tests only) */
 
 	/* limits (each also in STATS) */

@@ -182,7 +182,7 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
  * the struct). */
 static void conn_close(struct conn *c, const char *why)
 {
-	log_msg("info", c->id, c->sess.user, "close %s: %s", c->peer, why);
+	log_msg("debug", c->id, c->sess.user, "close %s: %s", c->peer, why);
 	if (c->jobs_out) {
 		c->dead = true;
 		if (c->bev) {
@@ -829,7 +829,7 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 	else
 		event_add(c->sniff, NULL);
 	deadline_arm(c);
-	log_msg("info", c->id, NULL, "accept %s", c->peer);
+	log_msg("debug", c->id, NULL, "accept %s", c->peer);
 }
 
 void conn_stop_reading(void)

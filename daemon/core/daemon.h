@@ -156,8 +156,18 @@ int timer_set(struct cmd_ctx *ctx, const char *kind, uint64_t id,
 /* The earliest due time, or 0 when there is none. */
 int64_t timer_next(MDB_txn *txn, struct store *st);
 
-/* log.c: one line per event. */
-void log_open(bool syslog_too);
+/* log.c: one line per event, at a level: "debug", "info", "warn" or
+ * "error" (lines below cfg->log_level are dropped). log_open returns -1
+ * when the log file cannot be opened; log_reopen (SIGHUP) opens it again,
+ * for logrotate. log_level_rank: 0..3, or -1 for an unknown name. */
+int log_open(const struct config *cfg);
+void log_reopen(void);
+int log_level_rank(const char *name);
+
+/* notify.c: tells systemd (Type=notify) "READY=1" once the port is bound,
+ * "STOPPING=1" on SIGTERM; does nothing when not built with libsystemd or
+ * not started by systemd. */
+void service_notify(const char *state);
 void log_msg(const char *level, uint64_t conn_id, const char *user,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

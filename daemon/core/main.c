@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "server.h"
 #include "tls.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 		"usage: parceldeskd [--listen HOST:PORT] [--data-dir DIR] [--config FILE]\n"
 		"                   [--admin-password-file FILE] [--timezone ZONE]\n"
 		"                   [--enable-test-clock] [--log-syslog] [--OPTION VALUE ...]\n"
+		"       parceldeskd --version\n"
 		"Every option of the config file can be given as --option-name VALUE.\n"
 		"See parceldeskd(8) and contrib/parceldeskd.conf.\n");
 }
@@ -47,6 +49,10 @@ static int parse_args(int argc, char **argv)
 		char key[64];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--version")) {
+			printf("parceldeskd %s\n", pd_version());
 			exit(0);
 		}
 		if (strncmp(a, "--", 2) != 0) {
@@ -104,7 +110,9 @@ int main(int argc, char **argv)
 	/* past a file size limit a write fails with EFBIG (answered, like a
 	 * full disk) instead of killing the daemon */
 	signal(SIGXFSZ, SIG_IGN);
-	log_open(g_config.log_syslog);
+	if (log_open(&g_config) < 0)
+		return 2;
+	log_msg("info", 0, NULL, "parceldeskd %s starting, pid %d", pd_version(), (int)getpid());
 	g_stats.started_at = (int64_t)time(NULL); /* real time: uptime ignores CLOCK SET */
 
 	if (store_lock_dir(g_config.data_dir) < 0)

@@ -206,6 +206,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_msg("info", 0, NULL, "signal %d: stopping (finishing %lu in-flight jobs)",
 		(int)sig, conn_jobs_out() + (sweep_out ? 1 : 0));
 	shutting_down = true;
+	service_notify("STOPPING=1");
 	event_del(due_timer);
 	evconnlistener_disable(listener);
 	if (admin_listener)
@@ -214,6 +215,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval tick = { 0, 10000 };
 	shutdown_timer = event_new(base, -1, EV_PERSIST, on_shutdown_tick, NULL);
 	event_add(shutdown_timer, &tick);
+}
+
+static void on_hangup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig; (void)what; (void)arg;
+	log_reopen();
 }
 
 int server_run(void)
@@ -261,9 +268,12 @@ int server_run(void)
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
+	struct event *sighup = evsignal_new(base, SIGHUP, on_hangup, NULL);
+	event_add(sighup, NULL);
 	log_msg("info", 0, NULL, "listening on %s%s%s, data in %s", g_config.listen,
 		admin_listener ? ", admin socket " : "", g_config.admin_socket,
 		g_config.data_dir);
+	service_notify("READY=1");
 
 	event_base_dispatch(base);
 
@@ -280,6 +290,7 @@ int server_run(void)
 		close(reserve_fd);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sighup);
 	if (shutdown_timer)
 		event_free(shutdown_timer);
 	event_free(due_timer);

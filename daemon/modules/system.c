@@ -11,6 +11,7 @@
 
 #include "timefmt.h"
 #include "daemon.h"
+#include "version.h"
 
 int cmd_ping(struct cmd_ctx *ctx)
 {
@@ -95,6 +96,7 @@ int cmd_stats(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *d = pd_map(a);
+	pd_map_set_str(a, d, "daemon_version", pd_version());
 	pd_map_set_int(a, d, "uptime_secs", (int64_t)time(NULL) - g_stats.started_at);
 	map_set_time(ctx, d, "now", ctx->now);
 	pd_map_set_int(a, d, "connections_current", (int64_t)g_stats.connections_current);

@@ -56,6 +56,8 @@ MASKED = {
     # STATS: the listen address holds this run's free port; WHOAMI: the
     # connection's number counts those attempts too
     "config.listen", "connection",
+    # STATS: the build's version names its git commit
+    "daemon_version",
 }
 # Besides, the run's temporary data dir (config.data_dir, BACKUP's path and
 # its 409) shows as $DATA_DIR.

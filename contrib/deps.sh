@@ -5,9 +5,11 @@
 # prints the one apt-get line to run and fails.
 set -eu
 profile=${1:-build}
-pkgs="gcc make pkg-config libc6-dev libevent-dev libssl-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev"
+pkgs="gcc make pkg-config libc6-dev libevent-dev libssl-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev libsystemd-dev"
 if [ "$profile" = test ]; then
 	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack python3-lmdb openssl"
+	# tests/deb.sh: build the Debian package, verify its systemd unit
+	pkgs="$pkgs dpkg-dev debhelper fakeroot adduser systemd"
 fi
 if [ "$profile" = bench ]; then
 	pkgs="$pkgs redis-server redis-tools"

@@ -26,8 +26,20 @@ if [ -z "${PARCELDESK_ADMIN_PASSWORD:-}" ]; then
 	fi
 	echo "parceldesk: admin password is in $pwfile" >&2
 fi
-echo "parceldesk: listening on $listen — try: build/parceldesk -p ${listen##*:} -u admin -P \"\$(cat $pwfile)\"" >&2
-if [ -n "${PARCELDESK_ADMIN_PASSWORD:-}" ]; then
-	exec build/parceldeskd --listen "$listen" --data-dir "$data"
+set -- --listen "$listen" --data-dir "$data"
+if [ -z "${PARCELDESK_ADMIN_PASSWORD:-}" ]; then
+	set -- "$@" --admin-password-file "$pwfile"
 fi
-exec build/parceldeskd --listen "$listen" --data-dir "$data" --admin-password-file "$pwfile"
+build/parceldeskd "$@" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit $?' INT TERM
+# "listening" only once the daemon answers on its port
+while ! build/parceldesk -h "${listen%:*}" -p "${listen##*:}" ping >/dev/null 2>&1; do
+	if ! kill -0 $pid 2>/dev/null; then
+		wait $pid
+		exit $?
+	fi
+	sleep 0.1
+done
+echo "parceldesk: listening on $listen — try: build/parceldesk -p ${listen##*:} -u admin -P \"\$(cat $pwfile)\"" >&2
+wait $pid

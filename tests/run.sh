@@ -16,7 +16,7 @@ make -j2 BUILD=$B fuzz || { echo "0 passed, 1 failed"; exit 1; }
 passed=0
 failed=0
 log=$(mktemp)
-trap 'rm -f "$log"; rm -rf "$fuzzdir"' EXIT
+trap 'rm -f "$log" "${deblog:-}"; rm -rf "$fuzzdir"' EXIT
 
 echo "== unit tests"
 for t in $B/tests/test_*; do
@@ -73,6 +73,12 @@ fuzz fuzz_request tests/fuzz/corpus -runs=${FUZZ_RUNS:-300000} -max_len=4096
 echo "== fuzz: command sequences against a store"
 fuzz fuzz_store tests/fuzz/corpus_store -max_total_time=${FUZZ_STORE_SECS:-20} -max_len=8192
 
+# the Debian package builds (-O2, in a scratch copy) while the end-to-end
+# suite, which mostly waits on fsync, runs
+deblog=$(mktemp)
+sh tests/deb.sh >"$deblog" 2>&1 &
+debpid=$!
+
 echo "== end-to-end"
 /usr/bin/python3 tests/e2e/run_e2e.py --daemon $B/parceldeskd --client $B/parceldesk >"$log" 2>&1
 e2e_rc=$?
@@ -85,6 +91,20 @@ e_bad=${e_bad:-0}
 if [ $e2e_rc -ne 0 ] && [ "$e_bad" = 0 ]; then e_bad=1; fi
 passed=$((passed + e_ok))
 failed=$((failed + e_bad))
+
+echo "== Debian package (tests/deb.sh)"
+wait $debpid
+deb_rc=$?
+cat "$deblog"
+if [ $deb_rc -ne 77 ]; then
+	d_ok=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$deblog" | tail -n 1)
+	d_bad=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$deblog" | tail -n 1)
+	d_ok=${d_ok:-0}
+	d_bad=${d_bad:-0}
+	if [ $deb_rc -ne 0 ] && [ "$d_bad" = 0 ]; then d_bad=1; fi
+	passed=$((passed + d_ok))
+	failed=$((failed + d_bad))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

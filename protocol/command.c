@@ -405,6 +405,8 @@ int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,
 {
 	struct pd_value *m = pd_map(a);
 	size_t pos = words_used;
+	struct pd_missing missing = { 0 };
+	struct pd_error bad = { 0 }; /* the first wrong value: told after what is missing */
 	for (int i = 0; i < cmd->arg_count; i++) {
 		const struct pd_arg_spec *s = &cmd->arg[i];
 		const struct pd_value *raw;
@@ -421,16 +423,22 @@ int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,
 			raw = pd_map_get(req->named, s->name);
 		}
 		if (!raw || raw->type == PD_NIL) {
-			if (s->required) {
-				pd_error_set(err, 400, "missing argument '%s'", s->name);
-				return -1;
-			}
+			if (s->required)
+				pd_missing_add(&missing, s->name);
 			continue;
 		}
 		struct pd_value *v;
-		if (bind_value(a, s, raw, &v, err) < 0)
-			return -1;
+		if (bad.code)
+			continue;
+		if (bind_value(a, s, raw, &v, &bad) < 0)
+			continue;
 		pd_map_set(a, m, s->name, v);
+	}
+	if (pd_missing_error(&missing, err) < 0)
+		return -1;
+	if (bad.code) {
+		*err = bad;
+		return -1;
 	}
 	if (pos < req->word_count) {
 		pd_error_set(err, 400, "too many arguments for %s%s%s (try HELP %s)",
@@ -457,6 +465,25 @@ int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,
 	}
 	*args = m;
 	return 0;
+}
+
+void pd_missing_add(struct pd_missing *m, const char *name)
+{
+	size_t len = strlen(m->names);
+	/* room for this name and a closing ", ..." for those that do not fit */
+	if (len + strlen(name) + 4 + 5 < sizeof(m->names))
+		snprintf(m->names + len, sizeof(m->names) - len, "%s'%s'", m->count ? ", " : "", name);
+	else if (len < 4 || strcmp(m->names + len - 4, " ...") != 0)
+		snprintf(m->names + len, sizeof(m->names) - len, ", ...");
+	m->count++;
+}
+
+int pd_missing_error(const struct pd_missing *m, struct pd_error *err)
+{
+	if (!m->count)
+		return 0;
+	pd_error_set(err, 400, "missing argument%s %s", m->count > 1 ? "s" : "", m->names);
+	return -1;
 }
 
 const char *pd_arg_str(const struct pd_value *args, const char *name)

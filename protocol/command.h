@@ -80,6 +80,17 @@ const struct pd_command *pd_command_lookup(const struct pd_request *req,
 					   size_t *words_used,
 					   struct pd_error *err);
 
+/* Every required argument a request lacks, told in one 400: "missing
+ * argument 'a'" or "missing arguments 'a', 'b'". pd_command_bind uses it,
+ * and handlers whose requirements depend on other arguments. */
+struct pd_missing {
+	char names[140]; /* fits a struct pd_error message */
+	int count;
+};
+void pd_missing_add(struct pd_missing *m, const char *name);
+/* 0 when nothing is missing, else -1 with err set. */
+int pd_missing_error(const struct pd_missing *m, struct pd_error *err);
+
 /* Checks the arguments and builds the typed map. Writes accept req=TOKEN
  * besides their spec. Returns 0 or -1 with err (400 naming the argument). */
 int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,

@@ -1240,15 +1240,13 @@ int cmd_complaint_close(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "argument 'satisfaction' must be from %d to %d",
 				   SATISFACTION_MIN, SATISFACTION_MAX);
 	static const char *const needed[] = { "satisfaction", "feedback", "responsible", "stage", "cause" };
-	char missing[128] = "";
+	struct pd_missing missing = { 0 };
 	for (size_t i = 0; i < 5; i++)
-		if (!pd_map_get(ctx->args, needed[i])) {
-			if (*missing)
-				strcat(missing, ", ");
-			strcat(missing, needed[i]);
-		}
-	if (*missing)
-		return reply_error(ctx, 422, "cannot close without: %s", missing);
+		if (!pd_map_get(ctx->args, needed[i]))
+			pd_missing_add(&missing, needed[i]);
+	struct pd_error err;
+	if (pd_missing_error(&missing, &err) < 0)
+		return reply_error(ctx, err.code, "%s", err.msg);
 	if (!complaint_may_close(role_level(ctx->sess->role), level_of(before)))
 		return reply_error(ctx, 403, "complaint %lld is at %s level: a %s or above closes it",
 				   (long long)rec_int(before, "id"), rec_str(before, "level"), rec_str(before, "level"));

@@ -351,7 +351,7 @@ class ComplaintLife(ComplaintCase):
         self.assertReply(m.call("COMPLAINT", "ACCEPT", cid), 200)
         # closing without the cause says what is missing
         self.assertReply(m.call("COMPLAINT", "CLOSE", cid, satisfaction=3, feedback="slow", responsible="GZ03",
-                                stage="sorting"), 422, "cannot close without: cause")
+                                stage="sorting"), 400, "missing argument 'cause'")
         r = m.call("COMPLAINT", "CLOSE", cid, satisfaction=3, feedback="slow", responsible="GZ03",
                    stage="sorting", cause="conveyor jam")
         self.assertReply(r, 200, "closed")
@@ -700,13 +700,13 @@ class ComplaintLife(ComplaintCase):
         for verb, kw in (("ACK", {}), ("PROPOSE", {"text": "x"}), ("ACCEPT", {})):
             self.c("op1", verb, cid, **kw)
         before = self.get(cid)
-        self.c("op1", "CLOSE", cid, expect=422, msg="cannot close without: cause", **close_args(cause=None))
-        self.c("op1", "CLOSE", cid, expect=422, msg="cannot close without: feedback, stage",
+        self.c("op1", "CLOSE", cid, expect=400, msg="missing argument 'cause'", **close_args(cause=None))
+        self.c("op1", "CLOSE", cid, expect=400, msg="missing arguments 'feedback', 'stage'",
                **close_args(feedback=None, stage=None))
-        self.c("op1", "CLOSE", cid, expect=422, msg="cannot close without: feedback, responsible, stage, cause",
+        self.c("op1", "CLOSE", cid, expect=400, msg="missing arguments 'feedback', 'responsible', 'stage', 'cause'",
                satisfaction=4)
-        self.c("op1", "CLOSE", cid, expect=422,
-               msg="cannot close without: satisfaction, feedback, responsible, stage, cause")
+        self.c("op1", "CLOSE", cid, expect=400,
+               msg="missing arguments 'satisfaction', 'feedback', 'responsible', 'stage', 'cause'")
         for bad in (0, 6, 100):
             self.c("op1", "CLOSE", cid, expect=400, msg="argument 'satisfaction' must be from 1 to 5",
                    **close_args(satisfaction=bad))

@@ -82,7 +82,8 @@ class Msgpack(DaemonTestCase):
         self.assertEqual(r["code"], 400)
         self.assertEqual(r["msg"], BAD_NUMBER)
         self.assertEqual(m.call("WAYBILL", "GET", 1878765123)["msg"], BAD_NUMBER)
-        r = m.call("QUERY", "LOG", kind="delivery", waybill=1878765123, channel="phone", terminal="T1", answer="a")
+        r = m.call("QUERY", "LOG", kind="delivery", waybill=1878765123, channel="phone", terminal="T1", answer="a",
+                   asker="Han Meimei")
         self.assertEqual(r, {"code": 400, "msg": "argument 'waybill' must be a waybill number: a string of 6 to 20 digits",
                              "data": None})
         self.assertEqual(self.counts(admin), before)

@@ -185,7 +185,7 @@ class Auth(DaemonTestCase):
 
     def test_auth_argument_errors(self):
         c = self.text()
-        self.assertReply(c.cmd("AUTH"), 400, "missing argument 'user'")
+        self.assertReply(c.cmd("AUTH"), 400, "missing arguments 'user', 'password'")
         self.assertReply(c.cmd("AUTH admin"), 400, "missing argument 'password'")
         self.assertReply(c.cmd('AUTH admin ""'), 400, "argument 'password' must not be empty")
         self.assertReply(c.cmd("AUTH admin a b"), 400, "too many arguments for AUTH (try HELP AUTH)")

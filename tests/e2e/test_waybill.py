@@ -308,7 +308,7 @@ class Scan(DaemonTestCase):
         self.assertReply(op.cmd(line("SCAN", n, "delivery_failed", depot="BJ02", reason="x", signer="Li Na")), 400,
                          "signer, signer_is_consignee and remarks go with a delivered scan only")
         self.assertReply(op.cmd(line("SCAN", n, "arrived")), 400, "missing argument 'depot'")
-        self.assertReply(op.cmd(line("SCAN", n)), 400, "missing argument 'event'")
+        self.assertReply(op.cmd(line("SCAN", n)), 400, "missing arguments 'event', 'depot'")
         self.assertReply(op.cmd(line("SCAN", n, "teleported", depot="BJ02")), 400,
                          "argument 'event' must be one of: picked_up, departed, arrived, out_for_delivery, "
                          "delivered, delivery_failed, held, damaged, lost, found, returning, returned")

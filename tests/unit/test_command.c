@@ -1085,6 +1085,11 @@ static void test_positional_synth(void **state)
 	assert_err(&b, 400, "missing argument 'a'");
 	b = bind_synth("5");
 	assert_err(&b, 400, "missing argument 'c'");
+	/* everything missing is named in one reply, before a wrong value */
+	b = bind_synth("");
+	assert_err(&b, 400, "missing arguments 'a', 'c'");
+	b = bind_synth("x");
+	assert_err(&b, 400, "missing argument 'c'");
 	b = bind_synth("5 w extra c=yes");
 	assert_err(&b, 400, "too many arguments for X");
 	b = bind_synth("x c=yes");

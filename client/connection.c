@@ -273,6 +273,8 @@ static int take_text_status_line(struct server_conn *c, struct pd_arena *a,
 	size_t skip = n > 3 && p[3] == ' ' ? 4 : 3;
 	r->msg = pd_strndup(a, p + skip, n - skip);
 	r->data = NULL;
+	r->packed = NULL;
+	r->packed_len = 0;
 	c->in_used += (size_t)(eol - p) + 1;
 	return 1;
 }

@@ -17,6 +17,10 @@
  *         answers a connection's requests in order, and a write's reply
  *         leaves only after its commit, so the scans follow the create).
  *
+ * --framing resp speaks Redis's protocol instead, so one client measures
+ * both servers: get is GET key:NUMBER, scan is SET key:NUMBER with a value
+ * of --value-bytes, ping is PING.
+ *
  * Run `bench --help` for the options and the --csv columns. */
 #include <errno.h>
 #include <getopt.h>
@@ -83,6 +87,8 @@ struct options {
 	unsigned mix_weight[OP_KIND_COUNT];
 	unsigned mix_total;
 	enum pd_framing framing;
+	bool resp;                /* Redis's protocol (--framing resp) */
+	uint64_t value_bytes;     /* SET's value size in resp mode */
 	uint64_t seed;
 	bool csv;
 	uint64_t load_waybills;   /* 0: mix mode */
@@ -489,9 +495,46 @@ static void encode_text(const struct pd_value *req, struct pd_buf *out)
 	pd_buf_adds(out, "\r\n");
 }
 
-static void encode_request(enum pd_framing framing, const struct pd_value *req,
+/* A RESP array of bulk strings. */
+static void resp_add(struct pd_buf *out, const char *s, size_t n)
+{
+	pd_buf_printf(out, "$%zu\r\n", n);
+	pd_buf_add(out, s, n);
+	pd_buf_adds(out, "\r\n");
+}
+
+/* The request in Redis's terms: WAYBILL GET n -> GET key:n, SCAN n ... ->
+ * SET key:n VALUE, PING -> PING. */
+static void encode_resp(const struct options *o, const struct pd_value *req, struct pd_buf *out)
+{
+	const struct pd_entry *w = req->u.c.head;
+	bool get = !strcmp(w->val->u.s.ptr, "WAYBILL"), scan = !strcmp(w->val->u.s.ptr, "SCAN");
+	if (!get && !scan) {
+		pd_buf_adds(out, "*1\r\n$4\r\nPING\r\n");
+		return;
+	}
+	const struct pd_value *number = get ? w->next->next->val : w->next->val;
+	char key[NUMBER_MAX_BYTES + 8];
+	int kn = snprintf(key, sizeof(key), "key:%s", number->u.s.ptr);
+	pd_buf_adds(out, get ? "*2\r\n$3\r\nGET\r\n" : "*3\r\n$3\r\nSET\r\n");
+	resp_add(out, key, (size_t)kn);
+	if (scan) {
+		pd_buf_printf(out, "$%" PRIu64 "\r\n", o->value_bytes);
+		pd_buf_reserve(out, o->value_bytes + 2);
+		memset(out->data + out->len, 'x', o->value_bytes);
+		out->len += o->value_bytes;
+		pd_buf_adds(out, "\r\n");
+	}
+}
+
+static void encode_request(const struct options *o, const struct pd_value *req,
 			   struct pd_buf *out)
 {
+	enum pd_framing framing = o->framing;
+	if (o->resp) {
+		encode_resp(o, req, out);
+		return;
+	}
 	if (framing == PD_FRAMING_TEXT) {
 		encode_text(req, out);
 		return;
@@ -611,7 +654,7 @@ static int conn_fill(struct bench *b, struct conn *c)
 		struct pd_value *req = b->opt.load_waybills ? load_next(b, c) : mix_next(b);
 		if (!req)
 			break;
-		encode_request(b->opt.framing, req, &c->out);
+		encode_request(&b->opt, req, &c->out);
 		pd_arena_reset(&b->request_arena);
 		c->sent_ns[(c->ring_head + c->outstanding) % depth] = now;
 		c->outstanding++;
@@ -693,6 +736,35 @@ static int take_text_reply(struct conn *c, struct reply_status *st)
 	c->in.start += pos;
 	c->text_scanned = 0;
 	c->text_code = 0;
+	return 1;
+}
+
+/* Takes one RESP reply: +status, -error, :integer, $bulk or $-1 (nil).
+ * Codes as ours: 200, 500 for an error, 404 for nil. Same returns. */
+static int take_resp_reply(struct conn *c, struct reply_status *st)
+{
+	const char *p = c->in.data + c->in.start;
+	size_t avail = c->in.end - c->in.start;
+	const char *nl = memchr(p, '\n', avail);
+	if (!nl)
+		return avail > MAX_REPLY_BYTES ? -1 : 0;
+	size_t head = (size_t)(nl - p) + 1, total = head;
+	st->code = p[0] == '-' ? 500 : 200;
+	st->msg = p + 1;
+	st->msg_len = head > 3 ? head - 3 : 0;
+	if (p[0] == '$') {
+		long n = strtol(p + 1, NULL, 10);
+		if (n < 0) {
+			st->code = 404;
+		} else {
+			total += (size_t)n + 2;
+			if (avail < total)
+				return total > MAX_REPLY_BYTES ? -1 : 0;
+		}
+	} else if (p[0] != '+' && p[0] != '-' && p[0] != ':') {
+		return -1;
+	}
+	c->in.start += total;
 	return 1;
 }
 
@@ -779,8 +851,9 @@ static int conn_read(struct bench *b, struct conn *c)
 	bool took_any = false;
 	for (;;) {
 		struct reply_status st;
-		int rc = b->opt.framing == PD_FRAMING_TEXT ? take_text_reply(c, &st)
-							   : take_msgpack_reply(b, c, &st);
+		int rc = b->opt.resp ? take_resp_reply(c, &st)
+			 : b->opt.framing == PD_FRAMING_TEXT ? take_text_reply(c, &st)
+							     : take_msgpack_reply(b, c, &st);
 		if (rc < 0) {
 			fprintf(stderr, "bench: connection %zu: malformed reply\n", c->index);
 			return -1;
@@ -827,7 +900,7 @@ static int conn_connected(struct bench *b, struct conn *c)
 	b->last_progress_ns = now_ns();
 	if (b->opt.user) {
 		c->state = CONN_AUTH;
-		encode_request(b->opt.framing,
+		encode_request(&b->opt,
 			       request_auth(&b->request_arena, b->opt.user, b->opt.password), &c->out);
 		pd_arena_reset(&b->request_arena);
 		return conn_flush(b, c);
@@ -1023,7 +1096,7 @@ static void print_results(const struct bench *b)
 	if (b->opt.load_waybills) {
 		printf("load:      %" PRIu64 " waybills x %u events over %s, %zu connections, pipeline %zu\n",
 		       b->opt.load_waybills, b->opt.load_events,
-		       b->opt.framing == PD_FRAMING_TEXT ? "text" : "msgpack",
+		       b->opt.resp ? "resp" : b->opt.framing == PD_FRAMING_TEXT ? "text" : "msgpack",
 		       b->opt.connections, b->opt.pipeline_depth);
 	} else {
 		printf("mix:      ");
@@ -1031,7 +1104,7 @@ static void print_results(const struct bench *b)
 			if (b->opt.mix_weight[k])
 				printf(" %s:%u", op_names[k], b->opt.mix_weight[k]);
 		printf(" over %s, %zu connections, pipeline %zu\n",
-		       b->opt.framing == PD_FRAMING_TEXT ? "text" : "msgpack",
+		       b->opt.resp ? "resp" : b->opt.framing == PD_FRAMING_TEXT ? "text" : "msgpack",
 		       b->opt.connections, b->opt.pipeline_depth);
 	}
 	printf("requests:  %" PRIu64 " in %" PRIu64 ".%03" PRIu64 " s = %" PRIu64 " ops/s\n", ops,
@@ -1051,7 +1124,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: bench [-h HOST] [-p PORT] [-c CONNECTIONS] [-P PIPELINE_DEPTH]\n"
 "             [-n TOTAL_REQUESTS | -d DURATION_SECS] [-u USER -a PASSWORD]\n"
-"             [--mix get:90,scan:10] [--framing msgpack|text]\n"
+"             [--mix get:90,scan:10] [--framing msgpack|text|resp]\n"
+"             [--value-bytes N]\n"
 "             [--number-format FMT] [--number-count N] [--number-first N]\n"
 "             [--prefix DIGITS --count N] [--waybills FILE]\n"
 "             [--scan-event EVENT] [--depot DEPOT] [--seed N] [--timeout SECS]\n"
@@ -1064,6 +1138,8 @@ static void usage(FILE *f)
 "        --scan-event (default damaged, valid again and again; arrived\n"
 "        suits waybills in transit)\n"
 "  ping  PING\n"
+"--framing resp talks to Redis instead: get is GET key:NUMBER, scan is\n"
+"SET key:NUMBER with a value of --value-bytes (default 1771), ping PING.\n"
 "Numbers are picked uniformly at random (seeded by --seed) from\n"
 "--number-count counter values starting at --number-first (default 1),\n"
 "rendered by --number-format (digits around one %%0Nd; default %%012d),\n"
@@ -1125,7 +1201,7 @@ static int parse_mix(const char *s, struct options *o)
 
 enum long_option {
 	OPT_MIX = 256, OPT_WAYBILLS, OPT_PREFIX, OPT_COUNT, OPT_NUMBER_FORMAT,
-	OPT_NUMBER_COUNT, OPT_NUMBER_FIRST, OPT_FRAMING, OPT_SEED, OPT_CSV,
+	OPT_NUMBER_COUNT, OPT_NUMBER_FIRST, OPT_FRAMING, OPT_VALUE_BYTES, OPT_SEED, OPT_CSV,
 	OPT_LOAD, OPT_EVENTS, OPT_DEPOT, OPT_SCAN_EVENT, OPT_TIMEOUT, OPT_HELP,
 };
 
@@ -1138,6 +1214,7 @@ static const struct option long_options[] = {
 	{ "number-count", required_argument, NULL, OPT_NUMBER_COUNT },
 	{ "number-first", required_argument, NULL, OPT_NUMBER_FIRST },
 	{ "framing", required_argument, NULL, OPT_FRAMING },
+	{ "value-bytes", required_argument, NULL, OPT_VALUE_BYTES },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "load", required_argument, NULL, OPT_LOAD },
@@ -1156,7 +1233,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int ch;
 	*o = (struct options){
 		.host = "127.0.0.1", .port = "7420", .connections = 1, .pipeline_depth = 1,
-		.duration_secs = 10, .framing = PD_FRAMING_MSGPACK, .seed = 1,
+		.duration_secs = 10, .framing = PD_FRAMING_MSGPACK, .seed = 1, .value_bytes = 1771,
 		.load_events = 10, .depot = "BENCH01", .scan_event = "damaged",
 		.timeout_secs = 30,
 		.numbers = { .first = 1, .count = 0 },
@@ -1205,9 +1282,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			     "--number-first must be a number");
 			break;
 		case OPT_FRAMING:
-			NEED(!strcmp(optarg, "msgpack") || !strcmp(optarg, "text"),
-			     "--framing is msgpack or text");
+			NEED(!strcmp(optarg, "msgpack") || !strcmp(optarg, "text") || !strcmp(optarg, "resp"),
+			     "--framing is msgpack, text or resp");
 			o->framing = !strcmp(optarg, "text") ? PD_FRAMING_TEXT : PD_FRAMING_MSGPACK;
+			o->resp = !strcmp(optarg, "resp");
+			break;
+		case OPT_VALUE_BYTES:
+			NEED(parse_uint(optarg, 1, 1 << 20, &o->value_bytes) == 0,
+			     "--value-bytes must be from 1 to 1048576");
 			break;
 		case OPT_SEED:
 			NEED(parse_uint(optarg, 0, UINT64_MAX, &o->seed) == 0, "--seed must be a number");

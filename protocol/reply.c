@@ -95,65 +95,118 @@ static void escape_into(struct pd_buf *out, const char *s, size_t n)
 	pd_buf_add(out, s + n - run, run);
 }
 
-void pd_value_render_text(const struct pd_value *v, struct pd_buf *out)
+/* A scalar as it appears after "key: "; a container as its size. */
+static void render_scalar(const struct pd_mp_item *it, struct pd_buf *out)
 {
-	switch (v->type) {
+	switch (it->type) {
 	case PD_NIL: break;
-	case PD_BOOL: pd_buf_adds(out, v->u.b ? "yes" : "no"); break;
-	case PD_INT: pd_buf_printf(out, "%lld", (long long)v->u.i); break;
-	case PD_STR: escape_into(out, v->u.s.ptr, v->u.s.len); break;
+	case PD_BOOL: pd_buf_adds(out, it->b ? "yes" : "no"); break;
+	case PD_INT: pd_buf_printf(out, "%lld", (long long)it->i); break;
+	case PD_STR: escape_into(out, it->s, (size_t)it->count); break;
 	case PD_MAP:
-	case PD_ARR: pd_buf_printf(out, "(%zu items)", v->u.c.count); break;
+	case PD_ARR: pd_buf_printf(out, "(%llu items)", (unsigned long long)it->count); break;
 	}
 }
 
-/* One "key: value" line, dot-stuffed, recursing into maps and arrays. */
-static void render_field(struct pd_buf *out, struct pd_buf *prefix,
-			 const struct pd_value *v)
+void pd_value_render_text(const struct pd_value *v, struct pd_buf *out)
 {
-	if (v->type == PD_MAP || v->type == PD_ARR) {
+	struct pd_mp_item it = { .type = v->type };
+	switch (v->type) {
+	case PD_NIL: break;
+	case PD_BOOL: it.b = v->u.b; break;
+	case PD_INT: it.i = v->u.i; break;
+	case PD_STR: it.s = v->u.s.ptr; it.count = v->u.s.len; break;
+	case PD_MAP:
+	case PD_ARR: it.count = v->u.c.count; break;
+	}
+	render_scalar(&it, out);
+}
+
+/* Text is rendered from the packed (msgpack) data, so a reply kept packed
+ * (WAYBILL GET's stored body) renders without building a tree. */
+struct packed {
+	const unsigned char *p, *end;
+};
+
+/* One "key: value" line, dot-stuffed, recursing into maps and arrays.
+ * Returns -1 on bytes that are not packed data. */
+static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed *in,
+			const struct pd_mp_item *it, int depth)
+{
+	if (it->type == PD_MAP || it->type == PD_ARR) {
+		if (depth >= PD_UNPACK_MAX_DEPTH)
+			return -1;
 		size_t keep = prefix->len;
-		size_t index = 1;
-		if (v->u.c.count == 0) {
+		if (it->count == 0) {
 			if (prefix->len && prefix->data[0] == '.')
 				pd_buf_adds(out, ".");
 			escape_into(out, prefix->data, prefix->len);
 			pd_buf_adds(out, ":\r\n");
-			return;
+			return 0;
 		}
-		for (struct pd_entry *e = v->u.c.head; e; e = e->next, index++) {
+		for (uint64_t index = 1; index <= it->count; index++) {
+			struct pd_mp_item key, val;
 			if (prefix->len)
 				pd_buf_adds(prefix, ".");
-			if (v->type == PD_MAP)
-				pd_buf_add(prefix, e->key, e->key_len);
-			else
-				pd_buf_printf(prefix, "%zu", index);
-			render_field(out, prefix, e->val);
+			if (it->type == PD_MAP) {
+				if (pd_mp_next(&in->p, in->end, &key) != PD_UNPACK_OK || key.type != PD_STR)
+					return -1;
+				pd_buf_add(prefix, key.s, (size_t)key.count);
+			} else {
+				pd_buf_printf(prefix, "%llu", (unsigned long long)index);
+			}
+			if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK ||
+			    render_field(out, prefix, in, &val, depth + 1) < 0)
+				return -1;
 			prefix->len = keep;
 		}
-		return;
+		return 0;
 	}
 	if (prefix->len && prefix->data[0] == '.')
 		pd_buf_adds(out, ".");
 	escape_into(out, prefix->data, prefix->len);
 	pd_buf_adds(out, ": ");
-	pd_value_render_text(v, out);
+	render_scalar(it, out);
 	pd_buf_adds(out, "\r\n");
+	return 0;
 }
 
-static void render_record(struct pd_buf *out, const struct pd_value *rec)
+static int render_record(struct pd_buf *out, struct pd_buf *prefix, struct packed *in)
 {
-	struct pd_buf prefix;
-	pd_buf_init(&prefix);
-	pd_buf_add(&prefix, "", 0);
-	if (rec->type == PD_MAP) {
-		if (rec->u.c.count)
-			render_field(out, &prefix, rec);
-	} else {
-		pd_buf_adds(&prefix, "value");
-		render_field(out, &prefix, rec);
+	struct pd_mp_item it;
+	if (pd_mp_next(&in->p, in->end, &it) != PD_UNPACK_OK)
+		return -1;
+	prefix->len = 0;
+	pd_buf_add(prefix, "", 0);
+	if (it.type != PD_MAP)
+		pd_buf_adds(prefix, "value");
+	else if (it.count == 0)
+		return 0;
+	return render_field(out, prefix, in, &it, 0);
+}
+
+static int buf_write(void *data, const char *p, size_t n)
+{
+	pd_buf_add(data, p, n);
+	return 0;
+}
+
+/* The reply's data as msgpack: kept packed, or packed now into tmp. */
+static bool packed_data(const struct pd_reply *r, struct pd_buf *tmp, struct packed *in)
+{
+	if (r->packed) {
+		in->p = (const unsigned char *)r->packed;
+		in->end = in->p + r->packed_len;
+		return true;
 	}
-	pd_buf_free(&prefix);
+	if (!r->data)
+		return false;
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, tmp, buf_write);
+	pd_value_pack(&pk, r->data);
+	in->p = (const unsigned char *)tmp->data;
+	in->end = in->p + tmp->len;
+	return true;
 }
 
 void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
@@ -163,24 +216,28 @@ void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
 	pd_buf_adds(out, "\r\n");
 	if (r->code < 200 || r->code >= 300)
 		return;
-	if (r->data && r->data->type == PD_ARR) {
-		int first = 1;
-		for (struct pd_entry *e = r->data->u.c.head; e; e = e->next) {
-			if (!first)
-				pd_buf_adds(out, "\r\n");
-			first = 0;
-			render_record(out, e->val);
+	struct pd_buf tmp, prefix;
+	pd_buf_init(&tmp);
+	pd_buf_init(&prefix);
+	struct packed in;
+	struct pd_mp_item top;
+	if (packed_data(r, &tmp, &in) && pd_mp_next(&in.p, in.end, &top) == PD_UNPACK_OK) {
+		if (top.type == PD_ARR) {
+			/* a list: records separated by an empty line */
+			for (uint64_t i = 0; i < top.count; i++) {
+				if (i)
+					pd_buf_adds(out, "\r\n");
+				if (render_record(out, &prefix, &in) < 0)
+					break;
+			}
+		} else if (top.type != PD_NIL) {
+			in.p = (const unsigned char *)(r->packed ? r->packed : tmp.data);
+			render_record(out, &prefix, &in);
 		}
-	} else if (r->data && r->data->type != PD_NIL) {
-		render_record(out, r->data);
 	}
+	pd_buf_free(&tmp);
+	pd_buf_free(&prefix);
 	pd_buf_adds(out, ".\r\n");
-}
-
-static int buf_write(void *data, const char *p, size_t n)
-{
-	pd_buf_add(data, p, n);
-	return 0;
 }
 
 void pd_reply_render_msgpack(const struct pd_reply *r, struct pd_buf *out)
@@ -194,7 +251,9 @@ void pd_reply_render_msgpack(const struct pd_reply *r, struct pd_buf *out)
 	const char *msg = r->msg ? r->msg : "";
 	msgpack_pack_str_with_body(&pk, msg, strlen(msg));
 	msgpack_pack_str_with_body(&pk, "data", 4);
-	if (r->data)
+	if (r->packed)
+		pd_buf_add(out, r->packed, r->packed_len);
+	else if (r->data)
 		pd_value_pack(&pk, r->data);
 	else
 		msgpack_pack_nil(&pk);
@@ -216,6 +275,8 @@ int pd_reply_from_msgpack(const struct pd_value *v, struct pd_reply *r)
 		return -1;
 	r->code = (int)code;
 	r->msg = pd_map_str(v, "msg");
+	r->packed = NULL;
+	r->packed_len = 0;
 	r->data = pd_map_get(v, "data");
 	if (r->data && r->data->type == PD_NIL)
 		r->data = NULL;

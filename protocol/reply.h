@@ -19,6 +19,10 @@ struct pd_reply {
 	int code;
 	const char *msg;
 	struct pd_value *data; /* NULL, PD_MAP or PD_ARR */
+	/* Or the data already packed as msgpack (a reply kept as sent):
+	 * rendered in either framing without building a tree. */
+	const char *packed;
+	size_t packed_len;
 };
 
 /* A growable byte buffer. */

@@ -315,10 +315,6 @@ int pd_value_to_msgpack(const struct pd_value *v, char **buf, size_t *len)
 }
 
 /* ---- bounded msgpack decoding ---- */
-struct decoder {
-	struct pd_arena *a;
-	const unsigned char *p, *end;
-};
 
 static uint64_t be_read(const unsigned char *p, int n)
 {
@@ -329,27 +325,94 @@ static uint64_t be_read(const unsigned char *p, int n)
 }
 
 /* Reads an n-byte big-endian length or value after the type byte. */
-static enum pd_unpack_status take(struct decoder *d, int n, uint64_t *out)
+static enum pd_unpack_status take(const unsigned char **p, const unsigned char *end,
+				  int n, uint64_t *out)
 {
-	if (d->end - d->p < n)
+	if (end - *p < n)
 		return PD_UNPACK_INCOMPLETE;
-	*out = be_read(d->p, n);
-	d->p += n;
+	*out = be_read(*p, n);
+	*p += n;
 	return PD_UNPACK_OK;
 }
+
+enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
+				 struct pd_mp_item *it)
+{
+	if (*p >= end)
+		return PD_UNPACK_INCOMPLETE;
+	unsigned char t = *(*p)++;
+	uint64_t n;
+	enum pd_unpack_status st;
+
+	it->type = PD_INT;
+	if (t <= 0x7f) {
+		it->i = t;
+		return PD_UNPACK_OK;
+	}
+	if (t >= 0xe0) {
+		it->i = (int8_t)t;
+		return PD_UNPACK_OK;
+	}
+	if (t >= 0xa0 && t <= 0xbf) {
+		n = t & 0x1f;
+		goto str;
+	}
+	if (t >= 0x80 && t <= 0x9f) {
+		it->type = t >= 0x90 ? PD_ARR : PD_MAP;
+		it->count = t & 0x0f;
+		return PD_UNPACK_OK;
+	}
+	switch (t) {
+	case 0xc0: it->type = PD_NIL; return PD_UNPACK_OK;
+	case 0xc2: case 0xc3: it->type = PD_BOOL; it->b = t == 0xc3; return PD_UNPACK_OK;
+	case 0xcc: case 0xcd: case 0xce: case 0xcf:
+		if ((st = take(p, end, 1 << (t - 0xcc), &n)) != PD_UNPACK_OK)
+			return st;
+		if (n > INT64_MAX)
+			return PD_UNPACK_MALFORMED;
+		it->i = (int64_t)n;
+		return PD_UNPACK_OK;
+	case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+		int w = 1 << (t - 0xd0);
+		if ((st = take(p, end, w, &n)) != PD_UNPACK_OK)
+			return st;
+		if (w == 1) it->i = (int8_t)n;
+		else if (w == 2) it->i = (int16_t)n;
+		else if (w == 4) it->i = (int32_t)n;
+		else it->i = (int64_t)n;
+		return PD_UNPACK_OK;
+	}
+	case 0xd9: case 0xda: case 0xdb:
+		if ((st = take(p, end, 1 << (t - 0xd9), &n)) != PD_UNPACK_OK)
+			return st;
+		goto str;
+	case 0xdc: case 0xdd: case 0xde: case 0xdf:
+		if ((st = take(p, end, t & 1 ? 4 : 2, &n)) != PD_UNPACK_OK)
+			return st;
+		it->type = t <= 0xdd ? PD_ARR : PD_MAP;
+		it->count = n;
+		return PD_UNPACK_OK;
+	default:
+		/* 0xc1 (never used), bin, ext, float: not part of our protocol */
+		return PD_UNPACK_MALFORMED;
+	}
+str:
+	if ((uint64_t)(end - *p) < n)
+		return PD_UNPACK_INCOMPLETE;
+	it->type = PD_STR;
+	it->s = (const char *)*p;
+	it->count = n;
+	*p += n;
+	return PD_UNPACK_OK;
+}
+
+struct decoder {
+	struct pd_arena *a;
+	const unsigned char *p, *end;
+};
 
 static enum pd_unpack_status decode(struct decoder *d, int depth,
 				    struct pd_value **out);
-
-static enum pd_unpack_status decode_str(struct decoder *d, uint64_t len,
-					struct pd_value **out)
-{
-	if ((uint64_t)(d->end - d->p) < len)
-		return PD_UNPACK_INCOMPLETE;
-	*out = pd_strn(d->a, (const char *)d->p, (size_t)len);
-	d->p += len;
-	return PD_UNPACK_OK;
-}
 
 static enum pd_unpack_status decode_container(struct decoder *d, int depth,
 					      uint64_t count, bool is_map,
@@ -387,70 +450,19 @@ static enum pd_unpack_status decode_container(struct decoder *d, int depth,
 static enum pd_unpack_status decode(struct decoder *d, int depth,
 				    struct pd_value **out)
 {
-	if (d->p >= d->end)
-		return PD_UNPACK_INCOMPLETE;
-	unsigned char t = *d->p++;
-	uint64_t n;
-	enum pd_unpack_status st;
-
-	if (t <= 0x7f) {
-		*out = pd_int(d->a, t);
-		return PD_UNPACK_OK;
+	struct pd_mp_item it;
+	enum pd_unpack_status st = pd_mp_next(&d->p, d->end, &it);
+	if (st != PD_UNPACK_OK)
+		return st;
+	switch (it.type) {
+	case PD_NIL: *out = pd_nil(d->a); break;
+	case PD_BOOL: *out = pd_bool(d->a, it.b); break;
+	case PD_INT: *out = pd_int(d->a, it.i); break;
+	case PD_STR: *out = pd_strn(d->a, it.s, (size_t)it.count); break;
+	case PD_MAP:
+	case PD_ARR: return decode_container(d, depth, it.count, it.type == PD_MAP, out);
 	}
-	if (t >= 0xe0) {
-		*out = pd_int(d->a, (int8_t)t);
-		return PD_UNPACK_OK;
-	}
-	if (t >= 0xa0 && t <= 0xbf)
-		return decode_str(d, t & 0x1f, out);
-	if (t >= 0x90 && t <= 0x9f)
-		return decode_container(d, depth, t & 0x0f, false, out);
-	if (t >= 0x80 && t <= 0x8f)
-		return decode_container(d, depth, t & 0x0f, true, out);
-
-	switch (t) {
-	case 0xc0: *out = pd_nil(d->a); return PD_UNPACK_OK;
-	case 0xc2: *out = pd_bool(d->a, false); return PD_UNPACK_OK;
-	case 0xc3: *out = pd_bool(d->a, true); return PD_UNPACK_OK;
-	case 0xcc: case 0xcd: case 0xce: case 0xcf: {
-		int w = 1 << (t - 0xcc);
-		if ((st = take(d, w, &n)) != PD_UNPACK_OK)
-			return st;
-		if (n > INT64_MAX)
-			return PD_UNPACK_MALFORMED;
-		*out = pd_int(d->a, (int64_t)n);
-		return PD_UNPACK_OK;
-	}
-	case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-		int w = 1 << (t - 0xd0);
-		if ((st = take(d, w, &n)) != PD_UNPACK_OK)
-			return st;
-		int64_t v;
-		if (w == 1) v = (int8_t)n;
-		else if (w == 2) v = (int16_t)n;
-		else if (w == 4) v = (int32_t)n;
-		else v = (int64_t)n;
-		*out = pd_int(d->a, v);
-		return PD_UNPACK_OK;
-	}
-	case 0xd9: case 0xda: case 0xdb: {
-		int w = 1 << (t - 0xd9);
-		if ((st = take(d, w, &n)) != PD_UNPACK_OK)
-			return st;
-		return decode_str(d, n, out);
-	}
-	case 0xdc: case 0xdd:
-		if ((st = take(d, t == 0xdc ? 2 : 4, &n)) != PD_UNPACK_OK)
-			return st;
-		return decode_container(d, depth, n, false, out);
-	case 0xde: case 0xdf:
-		if ((st = take(d, t == 0xde ? 2 : 4, &n)) != PD_UNPACK_OK)
-			return st;
-		return decode_container(d, depth, n, true, out);
-	default:
-		/* 0xc1 (never used), bin, ext, float: not part of our protocol */
-		return PD_UNPACK_MALFORMED;
-	}
+	return PD_UNPACK_OK;
 }
 
 enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,

@@ -106,6 +106,21 @@ enum pd_unpack_status {
 	PD_UNPACK_TOO_DEEP = -3,
 };
 
+/* One msgpack item as read from bytes, without building a value: a scalar
+ * (nil, bool, int i, str s of count bytes, pointing into the bytes) or the
+ * head of a map or array of count entries (which follow). */
+struct pd_mp_item {
+	enum pd_type type;
+	bool b;
+	int64_t i;
+	const char *s;
+	uint64_t count;
+};
+/* Reads the item at *p and moves *p past it (past a container's head
+ * only). The one msgpack reader: pd_value_unpack builds its tree with it. */
+enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
+				 struct pd_mp_item *it);
+
 /* Decodes one msgpack object from buf[0..len). On PD_UNPACK_OK *used is the
  * number of bytes it took. Strings are copied into the arena, NUL-terminated
  * (a string may still hold NUL bytes inside: check len). Floats, ext and bin types are refused as malformed; maps must

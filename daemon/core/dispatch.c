@@ -212,6 +212,7 @@ int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	reply_vset(ctx, code, fmt, ap);
 	va_end(ap);
 	ctx->rep->data = NULL;
+	ctx->rep->packed = NULL;
 	return PD_EREPLIED;
 }
 

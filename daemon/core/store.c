@@ -201,6 +201,7 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "users", 0, &st->users)) ||
 	    (rc = open_dbi(txn, "waybills", 0, &st->waybills)) ||
 	    (rc = open_dbi(txn, "events", 0, &st->events)) ||
+	    (rc = open_dbi(txn, "wb_views", 0, &st->wb_views)) ||
 	    (rc = open_dbi(txn, "idx_phone", MDB_DUPSORT, &st->idx_phone)) ||
 	    (rc = open_dbi(txn, "queries", 0, &st->queries)) ||
 	    (rc = open_dbi(txn, "idx_query_waybill", MDB_DUPSORT, &st->idx_query_waybill)) ||

@@ -35,6 +35,7 @@ struct store {
 	MDB_dbi users;              /* name -> user */
 	MDB_dbi waybills;           /* number -> waybill */
 	MDB_dbi events;             /* number \0 be32 seq -> event */
+	MDB_dbi wb_views;           /* number -> WAYBILL GET's reply data, packed (waybill.c) */
 	MDB_dbi idx_phone;          /* phone -> number (sender and receiver) */
 	MDB_dbi queries;            /* be64 id -> query */
 	MDB_dbi idx_query_waybill;  /* number -> be64 id */

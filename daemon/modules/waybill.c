@@ -2,13 +2,14 @@
  *
  * A waybill is one record in `waybills` (number -> map); its tracking
  * history is in `events` (number \0 be32 seq -> map), so a scan appends one
- * small record and rewrites the waybill, and GET reads one record and one
- * cursor range. Both phones are indexed for FIND. */
+ * small record and rewrites the waybill. GET copies the reply's data kept
+ * packed in `wb_views` (see view_save). Both phones are indexed for FIND. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon.h"
+#include "reply.h"
 #include "volume.h"
 #include "waybill.h"
 #include "waybill_rules.h"
@@ -18,6 +19,10 @@
 /* A scan may be entered a little ahead of the daemon's clock (terminal
  * clocks drift), never far ahead. */
 #define SCAN_FUTURE_SLACK_SECS 300
+/* A history longer than this is not kept in the view (a scan would
+ * rewrite it all); GET renders it from the records. */
+#define VIEW_EVENTS_MAX 64
+#define VIEW_VERSION 1
 
 static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 {
@@ -43,10 +48,10 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 	return rc;
 }
 
-static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
-{
-	return store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0);
-}
+/* Saves a waybill (after adding ev to its history, when not NULL) and its
+ * view (below): the one way a waybill is written. */
+static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb,
+			struct pd_value *ev);
 
 int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdelivery)
 {
@@ -68,7 +73,7 @@ int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdel
 			return rc;
 		changed = true;
 	}
-	return changed ? waybill_save(ctx, number, wb) : 0;
+	return changed ? waybill_save(ctx, number, wb, NULL) : 0;
 }
 
 int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)
@@ -76,7 +81,7 @@ int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_val
 	if (pd_map_bool(wb, "priority"))
 		return 0;
 	pd_map_set_bool(ctx->a, wb, "priority", true);
-	int rc = waybill_save(ctx, number, wb);
+	int rc = waybill_save(ctx, number, wb, NULL);
 	return rc ? rc : store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "priority", NULL);
 }
 
@@ -112,6 +117,164 @@ static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
 	unsigned char key[EVENT_KEY_MAX];
 	size_t klen = event_key(number, (uint32_t)count, key);
 	return store_put(ctx->txn, ctx->st->events, key, klen, ev, 0);
+}
+
+/* ---- the view: WAYBILL GET's reply data, kept packed ----
+ *
+ * A look-up copies bytes. Per waybill, `wb_views` keeps the reply's data as
+ * sent (the waybill and its history as shown, times in the depot's zone,
+ * msgpack), written in the same transaction as every change of the waybill
+ * or its events: every writer goes through waybill_save(). GET adds only
+ * what depends on the clock (late, late_secs, completely_delayed) and the
+ * fields after them. A view that is missing (a store written before views),
+ * of another zone, or of a history longer than VIEW_EVENTS_MAX is not used:
+ * the reply is rendered from the records, with the same bytes.
+ *
+ * Layout: version u8, zone be32, promised_at be64, delivered_at be64,
+ * same_city u8, then be32 each: fields, fields_len, status_len, events,
+ * events_len; then the fields (key, value pairs of the waybill as shown,
+ * without their map head), the status, the events (packed one after the
+ * other, without their array head). */
+#define VIEW_HEAD 42
+
+struct view {
+	uint32_t zone;
+	int64_t promised_at, delivered_at;
+	bool same_city;
+	uint32_t fields, events;
+	const char *fields_p, *status_p, *events_p;
+	uint32_t fields_len, status_len, events_len;
+};
+
+/* The zone a view's times are shown in: FNV-1a of the zone's name. */
+static uint32_t view_zone(const struct cmd_ctx *ctx)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = ctx->cfg->timezone; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+/* Reads a stored view; false when it cannot be used. */
+static bool view_parse(const struct cmd_ctx *ctx, const MDB_val *v, struct view *out)
+{
+	const unsigned char *p = v->mv_data;
+	if (v->mv_size < VIEW_HEAD || p[0] != VIEW_VERSION)
+		return false;
+	out->zone = be32_get(p + 1);
+	out->promised_at = (int64_t)be64_get(p + 5);
+	out->delivered_at = (int64_t)be64_get(p + 13);
+	out->same_city = p[21];
+	out->fields = be32_get(p + 22);
+	out->fields_len = be32_get(p + 26);
+	out->status_len = be32_get(p + 30);
+	out->events = be32_get(p + 34);
+	out->events_len = be32_get(p + 38);
+	if ((uint64_t)VIEW_HEAD + out->fields_len + out->status_len + out->events_len != v->mv_size)
+		return false;
+	out->fields_p = (const char *)p + VIEW_HEAD;
+	out->status_p = out->fields_p + out->fields_len;
+	out->events_p = out->status_p + out->status_len;
+	return out->zone == view_zone(ctx);
+}
+
+static int buf_write(void *data, const char *p, size_t n)
+{
+	pd_buf_add(data, p, n);
+	return 0;
+}
+
+static bool same_city(const struct pd_value *wb)
+{
+	const char *sc = pd_map_str(wb, "sender_city"), *rc = pd_map_str(wb, "receiver_city");
+	return sc && rc && strcmp(sc, rc) == 0;
+}
+
+static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
+			int64_t last, struct pd_value **out);
+
+/* Writes the view of wb; ev is the event just added (NULL: none). The
+ * history comes from the previous view plus ev when that view is current,
+ * else from the records. */
+static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
+		     const struct pd_value *ev)
+{
+	int64_t count = 0, promised = 0, delivered = 0;
+	pd_map_int(wb, "event_count", &count);
+	pd_map_int(wb, "promised_at", &promised);
+	pd_map_int(wb, "delivered_at", &delivered);
+	MDB_val k = { strlen(number), (void *)number }, v;
+	if (count > VIEW_EVENTS_MAX) {
+		int rc = mdb_del(ctx->txn, ctx->st->wb_views, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	struct pd_buf b;
+	pd_buf_init(&b);
+	pd_buf_reserve(&b, 2048);
+	b.len = VIEW_HEAD;
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &b, buf_write);
+	/* the waybill as shown */
+	struct pd_value *shown = present(ctx, wb);
+	for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
+		msgpack_pack_str_with_body(&pk, e->key, e->key_len);
+		pd_value_pack(&pk, e->val);
+	}
+	size_t fields_len = b.len - VIEW_HEAD;
+	const char *status = pd_map_str(wb, "status");
+	pd_buf_adds(&b, status ? status : "");
+	size_t status_len = b.len - VIEW_HEAD - fields_len;
+	/* its history as shown */
+	struct view old;
+	size_t events = 0;
+	int rc = 0;
+	if (ev && count == 1) {
+		/* a new waybill: its history is its first event */
+		pd_value_pack(&pk, present(ctx, ev));
+		events = 1;
+	} else if ((rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &v)) == 0 &&
+		   view_parse(ctx, &v, &old) && old.events + (ev ? 1 : 0) == (uint64_t)count) {
+		pd_buf_add(&b, old.events_p, old.events_len);
+		if (ev)
+			pd_value_pack(&pk, present(ctx, ev));
+		events = (size_t)count;
+	} else if (rc == 0 || rc == MDB_NOTFOUND) {
+		struct pd_value *list;
+		rc = events_range(ctx, number, 1, count, &list);
+		if (rc == 0) {
+			for (struct pd_entry *e = list->u.c.head; e; e = e->next)
+				pd_value_pack(&pk, e->val);
+			events = list->u.c.count;
+		}
+	}
+	if (rc == 0) {
+		unsigned char *h = (unsigned char *)b.data;
+		h[0] = VIEW_VERSION;
+		be32_put(h + 1, view_zone(ctx));
+		be64_put(h + 5, (uint64_t)promised);
+		be64_put(h + 13, (uint64_t)delivered);
+		h[21] = same_city(wb);
+		be32_put(h + 22, (uint32_t)shown->u.c.count);
+		be32_put(h + 26, (uint32_t)fields_len);
+		be32_put(h + 30, (uint32_t)status_len);
+		be32_put(h + 34, (uint32_t)events);
+		be32_put(h + 38, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
+		v.mv_size = b.len;
+		v.mv_data = b.data;
+		rc = mdb_put(ctx->txn, ctx->st->wb_views, &k, &v, 0);
+	}
+	pd_buf_free(&b);
+	return rc;
+}
+
+static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb,
+			struct pd_value *ev)
+{
+	int rc;
+	if ((ev && (rc = waybill_add_event(ctx, number, wb, ev))) ||
+	    (rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)))
+		return rc;
+	return view_save(ctx, number, wb, ev);
 }
 
 static struct pd_value *event_new(struct cmd_ctx *ctx, const char *kind,
@@ -244,8 +407,7 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 	struct pd_value *ev = event_new(ctx, "created", created, pd_arg_str(ctx->args, "origin_depot"));
 	const char *sp = pd_arg_str(ctx->args, "sender_phone");
 	const char *rp = pd_arg_str(ctx->args, "receiver_phone");
-	if ((rc = waybill_add_event(ctx, number, wb, ev)) ||
-	    (rc = waybill_save(ctx, number, wb)) ||
+	if ((rc = waybill_save(ctx, number, wb, ev)) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, sp, strlen(sp), number, strlen(number))) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, rp, strlen(rp), number, strlen(number))) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "create", NULL)) ||
@@ -259,22 +421,24 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* Adds late / completely_delayed to a waybill as shown. */
-static void add_lateness(struct cmd_ctx *ctx, const struct pd_value *wb, struct pd_value *out)
+/* Packs what GET adds to the waybill as shown: late, late_secs,
+ * completely_delayed (they depend on the clock), same_city. */
+#define LATENESS_FIELDS 4
+static void pack_lateness(struct cmd_ctx *ctx, msgpack_packer *pk, int64_t promised,
+			  int64_t delivered, bool same)
 {
-	int64_t promised = 0, delivered = 0;
-	pd_map_int(wb, "promised_at", &promised);
-	pd_map_int(wb, "delivered_at", &delivered);
-	const char *sc = pd_map_str(wb, "sender_city"), *rc = pd_map_str(wb, "receiver_city");
-	bool same_city = sc && rc && strcmp(sc, rc) == 0;
 	struct waybill_lateness l;
-	waybill_lateness(promised, delivered, ctx->now, same_city,
+	waybill_lateness(promised, delivered, ctx->now, same,
 		    ctx->cfg->same_city_complete_delay_days,
 		    ctx->cfg->intercity_complete_delay_days, &l);
-	pd_map_set_bool(ctx->a, out, "late", l.late);
-	pd_map_set_int(ctx->a, out, "late_secs", l.late_secs);
-	pd_map_set_bool(ctx->a, out, "completely_delayed", l.completely_delayed);
-	pd_map_set_bool(ctx->a, out, "same_city", same_city);
+	msgpack_pack_str_with_body(pk, "late", 4);
+	l.late ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	msgpack_pack_str_with_body(pk, "late_secs", 9);
+	msgpack_pack_int64(pk, l.late_secs);
+	msgpack_pack_str_with_body(pk, "completely_delayed", 18);
+	l.completely_delayed ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	msgpack_pack_str_with_body(pk, "same_city", 9);
+	same ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }
 
 /* Events seq first .. last (seq runs 1..event_count without gaps): one
@@ -332,27 +496,68 @@ int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_valu
 	return events_page(ctx, number, wb, 0, ctx->cfg->waybill_events_page_max, out, &next);
 }
 
+/* GET's reply data, packed: the waybill's fields as shown, the lateness
+ * fields, its history. The fields and history come from the view when it
+ * can be used, else they are rendered from the records. */
 int cmd_waybill_get(struct cmd_ctx *ctx)
 {
 	const char *number = pd_arg_str(ctx->args, "number");
-	int64_t limit = ctx->cfg->waybill_events_page_max, before = 0, next;
+	int64_t limit = ctx->cfg->waybill_events_page_max, before = 0, next = 0;
 	pd_arg_int(ctx->args, "events_limit", &limit);
 	pd_arg_int(ctx->args, "events_before", &before);
 	if (limit < 1 || limit > ctx->cfg->waybill_events_page_max)
 		return reply_error(ctx, 400, "argument 'events_limit' must be from 1 to %lld",
 				   (long long)ctx->cfg->waybill_events_page_max);
-	struct pd_value *wb, *events;
-	if (waybill_load(ctx, number, &wb))
-		return PD_EREPLIED;
-	int rc = events_page(ctx, number, wb, before, limit, &events, &next);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	struct pd_value *out = present(ctx, wb);
-	add_lateness(ctx, wb, out);
-	pd_map_set(ctx->a, out, "events", events);
-	pd_map_set_int(ctx->a, out, "events_next_before", next);
-	ctx->rep->data = out;
-	reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
+	struct view vw;
+	MDB_val k = { strlen(number), (void *)number }, v;
+	struct pd_buf b;
+	pd_buf_init(&b);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &b, buf_write);
+	int rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &v);
+	/* the view holds the whole history: it serves the first page when
+	 * that is the whole history */
+	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {
+		msgpack_pack_map(&pk, vw.fields + LATENESS_FIELDS + 2);
+		pd_buf_add(&b, vw.fields_p, vw.fields_len);
+		pack_lateness(ctx, &pk, vw.promised_at, vw.delivered_at, vw.same_city);
+		msgpack_pack_str_with_body(&pk, "events", 6);
+		msgpack_pack_array(&pk, vw.events);
+		pd_buf_add(&b, vw.events_p, vw.events_len);
+		msgpack_pack_str_with_body(&pk, "events_next_before", 18);
+		msgpack_pack_int64(&pk, 0);
+		reply_ok(ctx, 200, "waybill %s: %.*s", number, (int)vw.status_len, vw.status_p);
+	} else {
+		struct pd_value *wb, *events;
+		if (waybill_load(ctx, number, &wb)) {
+			pd_buf_free(&b);
+			return PD_EREPLIED;
+		}
+		if ((rc = events_page(ctx, number, wb, before, limit, &events, &next))) {
+			pd_buf_free(&b);
+			return reply_store_error(ctx, rc);
+		}
+		int64_t promised = 0, delivered = 0;
+		pd_map_int(wb, "promised_at", &promised);
+		pd_map_int(wb, "delivered_at", &delivered);
+		struct pd_value *shown = present(ctx, wb);
+		msgpack_pack_map(&pk, shown->u.c.count + LATENESS_FIELDS + 2);
+		for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
+			msgpack_pack_str_with_body(&pk, e->key, e->key_len);
+			pd_value_pack(&pk, e->val);
+		}
+		pack_lateness(ctx, &pk, promised, delivered, same_city(wb));
+		msgpack_pack_str_with_body(&pk, "events", 6);
+		pd_value_pack(&pk, events);
+		msgpack_pack_str_with_body(&pk, "events_next_before", 18);
+		msgpack_pack_int64(&pk, next);
+		reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
+	}
+	char *packed = pd_alloc_raw(ctx->a, b.len);
+	memcpy(packed, b.data, b.len);
+	ctx->rep->packed = packed;
+	ctx->rep->packed_len = b.len;
+	pd_buf_free(&b);
 	return 0;
 }
 
@@ -450,8 +655,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_str(a, detail, "event", event_name);
 	pd_map_set_str(a, detail, "from", waybill_status_name((enum waybill_status)cur));
 	pd_map_set_str(a, detail, "to", waybill_status_name((enum waybill_status)next));
-	if ((rc = waybill_add_event(ctx, number, wb, e)) ||
-	    (rc = waybill_save(ctx, number, wb)) ||
+	if ((rc = waybill_save(ctx, number, wb, e)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "scan", detail)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
@@ -574,8 +778,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	pd_map_set_int(a, wb, "redirects", redirects + 1);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + fee);
 	int rc;
-	if ((rc = waybill_add_event(ctx, number, wb, ev)) ||
-	    (rc = waybill_save(ctx, number, wb)) ||
+	if ((rc = waybill_save(ctx, number, wb, ev)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "redirect", ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
@@ -615,8 +818,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	pd_map_set_bool(a, wb, "recalled", true);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
 	int rc;
-	if ((rc = waybill_add_event(ctx, number, wb, ev)) ||
-	    (rc = waybill_save(ctx, number, wb)) ||
+	if ((rc = waybill_save(ctx, number, wb, ev)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "recall", ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_error_reply(int code, const char *msg, enum pd_framing f)
 {
 	CHECK(pd_utf8_valid(msg, strlen(msg)));
-	struct pd_reply r = { code, msg, NULL };
+	struct pd_reply r = { .code = code, .msg = msg };
 	struct pd_buf out;
 	pd_buf_init(&out);
 	pd_reply_render(&r, f, &out);
@@ -75,7 +75,7 @@ static void check_error_reply(int code, const char *msg, enum pd_framing f)
 
 static void check_data_reply(struct pd_value *data)
 {
-	struct pd_reply r = { 200, "ok", data };
+	struct pd_reply r = { .code = 200, .msg = "ok", .data = data };
 	struct pd_buf out;
 	pd_buf_init(&out);
 	pd_reply_render_text(&r, &out);

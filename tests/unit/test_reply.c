@@ -46,7 +46,7 @@ static int teardown(void **state)
 static const char *render_text(struct fixture *f, int code, const char *msg,
 			       struct pd_value *data)
 {
-	struct pd_reply r = { code, msg, data };
+	struct pd_reply r = { .code = code, .msg = msg, .data = data };
 	pd_buf_free(&f->out);
 	pd_reply_render_text(&r, &f->out);
 	assert_non_null(f->out.data);
@@ -511,9 +511,9 @@ static void test_pipelined_replies_split(void **state)
 	struct pd_value *rec = pd_map(a);
 	pd_map_set_str(a, rec, "m", ".\r\n.\r\n");
 	pd_map_set_str(a, rec, ".", ".");
-	struct pd_reply r1 = { 200, "ok", rec };
-	struct pd_reply r2 = { 404, "no such waybill", NULL };
-	struct pd_reply r3 = { 201, "created", NULL };
+	struct pd_reply r1 = { .code = 200, .msg = "ok", .data = rec };
+	struct pd_reply r2 = { .code = 404, .msg = "no such waybill" };
+	struct pd_reply r3 = { .code = 201, .msg = "created" };
 	pd_reply_render(&r1, PD_FRAMING_TEXT, &all);
 	pd_reply_render(&r2, PD_FRAMING_TEXT, &all);
 	pd_reply_render(&r3, PD_FRAMING_TEXT, &all);
@@ -595,7 +595,7 @@ static void test_msgpack_reply_shape(void **state)
 	pd_arr_push(a, events, ev);
 	pd_map_set(a, rec, "events", events);
 
-	struct pd_reply r = { 201, "created \xe5\x8c\x85", rec };
+	struct pd_reply r = { .code = 201, .msg = "created \xe5\x8c\x85", .data = rec };
 	struct pd_value *v = decode_reply(f, &r);
 	int64_t code;
 	assert_true(pd_map_int(v, "code", &code));
@@ -606,7 +606,7 @@ static void test_msgpack_reply_shape(void **state)
 	assert_true(values_equal(data, rec)); /* nested values stay nested */
 
 	/* no data: nil; no message: an empty string */
-	struct pd_reply e = { 404, NULL, NULL };
+	struct pd_reply e = { .code = 404 };
 	v = decode_reply(f, &e);
 	assert_true(pd_map_int(v, "code", &code));
 	assert_int_equal(code, 404);
@@ -618,7 +618,7 @@ static void test_msgpack_reply_shape(void **state)
 	struct pd_value *list = pd_arr(a);
 	pd_arr_push(a, list, rec);
 	pd_arr_push(a, list, rec);
-	struct pd_reply l = { 200, "2", list };
+	struct pd_reply l = { .code = 200, .msg = "2", .data = list };
 	v = decode_reply(f, &l);
 	assert_true(values_equal(pd_map_get(v, "data"), list));
 
@@ -633,13 +633,60 @@ static void test_msgpack_reply_shape(void **state)
 	pd_buf_free(&mp);
 }
 
+/* Data kept packed renders as the same data given as a tree, in both
+ * framings: a record with nested events, and a list of records. */
+static void test_packed_data_renders_as_tree(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "number", "SF1\r\n.x");
+	pd_map_set_int(a, rec, "late_secs", -70000);
+	pd_map_set_bool(a, rec, "late", true);
+	pd_map_set(a, rec, "none", pd_nil(a));
+	pd_map_set(a, rec, "empty", pd_map(a));
+	struct pd_value *events = pd_arr(a);
+	for (int i = 0; i < 20; i++) {
+		struct pd_value *ev = pd_map(a);
+		pd_map_set_int(a, ev, "seq", i + 1);
+		pd_map_set_str(a, ev, "event", ".arrived");
+		pd_arr_push(a, events, ev);
+	}
+	pd_map_set(a, rec, "events", events);
+	struct pd_value *list = pd_arr(a);
+	pd_arr_push(a, list, rec);
+	pd_arr_push(a, list, pd_str(a, "x"));
+	pd_arr_push(a, list, rec);
+	struct pd_value *datas[] = { rec, list };
+	for (size_t d = 0; d < 2; d++) {
+		char *packed;
+		size_t len;
+		assert_int_equal(pd_value_to_msgpack(datas[d], &packed, &len), 0);
+		struct pd_reply tree = { .code = 200, .msg = "ok", .data = datas[d] };
+		struct pd_reply kept = { .code = 200, .msg = "ok", .packed = packed, .packed_len = len };
+		for (int fr = 0; fr < 2; fr++) {
+			enum pd_framing framing = fr ? PD_FRAMING_TEXT : PD_FRAMING_MSGPACK;
+			struct pd_buf x, y;
+			pd_buf_init(&x);
+			pd_buf_init(&y);
+			pd_reply_render(&tree, framing, &x);
+			pd_reply_render(&kept, framing, &y);
+			assert_int_equal(x.len, y.len);
+			assert_memory_equal(x.data, y.data, x.len);
+			pd_buf_free(&x);
+			pd_buf_free(&y);
+		}
+		free(packed);
+	}
+}
+
 static void test_reply_from_msgpack(void **state)
 {
 	struct fixture *f = *state;
 	struct pd_arena *a = &f->arena;
 	struct pd_value *rec = pd_map(a);
 	pd_map_set_str(a, rec, "k", "v");
-	struct pd_reply r = { 200, "ok", rec };
+	struct pd_reply r = { .code = 200, .msg = "ok", .data = rec };
 	struct pd_value *v = decode_reply(f, &r);
 	struct pd_reply back;
 	memset(&back, 0xa5, sizeof(back));
@@ -650,7 +697,7 @@ static void test_reply_from_msgpack(void **state)
 	assert_true(values_equal(back.data, rec));
 
 	/* nil data comes back as no data */
-	struct pd_reply e = { 409, "not allowed", NULL };
+	struct pd_reply e = { .code = 409, .msg = "not allowed" };
 	v = decode_reply(f, &e);
 	assert_int_equal(pd_reply_from_msgpack(v, &back), 0);
 	assert_int_equal(back.code, 409);
@@ -678,7 +725,7 @@ static void test_reply_from_msgpack(void **state)
 static void test_reply_set_and_buf(void **state)
 {
 	struct fixture *f = *state;
-	struct pd_reply r = { 0, NULL, NULL };
+	struct pd_reply r = { .code = 0 };
 	pd_reply_set(&f->arena, &r, 422, "over the limit of %d fen for %s", 50000, "operator");
 	assert_int_equal(r.code, 422);
 	assert_string_equal(r.msg, "over the limit of 50000 fen for operator");
@@ -735,6 +782,7 @@ int main(void)
 		T(test_pipelined_replies_split),
 		T(test_msgpack_reply_shape),
 		T(test_reply_from_msgpack),
+		T(test_packed_data_renders_as_tree),
 		T(test_reply_set_and_buf),
 	};
 #undef T

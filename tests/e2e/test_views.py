@@ -1,0 +1,103 @@
+"""WAYBILL GET answers from a copy of its reply kept with every write (the
+waybill's view): after a random mix of writes, a SIGKILL and a restart, every
+waybill's reply is byte for byte the reply rendered fresh from the records.
+
+The fresh render comes from the same store opened with --timezone PRC: the
+same zone as Asia/Shanghai under another name, so every time reads the same,
+but no view (kept for the zone Asia/Shanghai) is used."""
+import random
+import re
+
+from harness import DAY, T0, DaemonTestCase, create_line, iso, line, next_number, waybill_fields
+
+SENDER = waybill_fields(0)["sender_name"]
+SENDER_PHONE = waybill_fields(0)["sender_phone"]
+EVENTS = ["picked_up", "departed", "arrived", "damaged", "out_for_delivery",
+          "delivery_failed", "held", "lost", "found", "delivered"]
+
+
+class Views(DaemonTestCase):
+    start_daemon = False
+
+    def random_write(self, rng, numbers):
+        n = rng.choice(numbers)
+        kind = rng.random()
+        if kind < 0.6:
+            ev = rng.choice(EVENTS)
+            extra = {}
+            if ev == "delivered":
+                extra = dict(signer=rng.choice(["Li Na", "Guard"]),
+                             signer_is_consignee=rng.choice(["yes", "no"]))
+            elif ev == "delivery_failed":
+                extra = dict(reason="nobody home")
+            return line("SCAN", n, ev, depot=rng.choice(["SH01", "BJ02", "TJ01"]), **extra)
+        if kind < 0.75:
+            city = rng.choice(["Beijing", "Tianjin"])
+            return line("WAYBILL", "REDIRECT", n, address="9 New Street %d" % rng.randrange(99), city=city,
+                        dest_depot="TJ01" if city == "Tianjin" else None,
+                        requester=SENDER, requester_phone=SENDER_PHONE)
+        if kind < 0.85:
+            return line("WAYBILL", "RECALL", n, requester=SENDER, requester_phone=SENDER_PHONE)
+        return line("QUERY", "LOG", kind="delivery", waybill=n, urgent="yes", channel="phone",
+                    terminal="T-07", asker="Li Na", asker_phone="13900139000", answer="on its way")
+
+    def write_batch(self, d, rng, numbers, count):
+        """count random writes pipelined on one connection; none may fail
+        with a 5xx (a refused write is fine: the rules say no)."""
+        with d.text("op1") as c:
+            reqs = [self.random_write(rng, numbers) for _ in range(count)]
+            c.send("".join(r + "\r\n" for r in reqs))
+            for r in reqs:
+                rep = c.read_reply()
+                self.assertLess(rep.code, 500, "%s -> %s" % (r, rep.status_line))
+
+    def replies(self, d, numbers):
+        """Every waybill's GET: text reply bytes and the msgpack reply, with
+        late_secs taken out (the test clock runs on between the two reads;
+        its value is checked apart, to a few seconds)."""
+        with d.text("admin") as a:
+            self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0 + 40 * DAY))), 200)
+        out = {}
+        with d.text("op1") as c, d.mp("op1") as m:
+            for n in numbers:
+                c.send(line("WAYBILL", "GET", n))
+                text = c.read_exact_reply_bytes()
+                mp = m.call("WAYBILL", "GET", n)
+                secs = [int(x) for x in re.findall(rb"\r\nlate_secs: (-?\d+)\r\n", text)]
+                secs.append(mp["data"]["late_secs"])
+                text = re.sub(rb"\r\nlate_secs: -?\d+\r\n", b"\r\nlate_secs: ?\r\n", text)
+                mp["data"]["late_secs"] = "?"
+                out[n] = (text, list(mp.items()), list(mp["data"].items()), secs)
+        return out
+
+    def test_served_bytes_equal_a_fresh_render(self):
+        rng = random.Random(13)
+        d = self.new_daemon()
+        d.start()
+        with d.text("admin") as a:
+            self.assertReply(a.cmd(line("USER", "ADD", "op1", "operator", "op1-password")), 201)
+            self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0))), 200)
+        numbers = [next_number() for _ in range(40)]
+        with d.text("op1") as c:
+            for i, n in enumerate(numbers):
+                over = {"receiver_city": "Shanghai"} if i % 3 == 0 else {}
+                self.assertReply(c.cmd(create_line(n, T0 + 3 * DAY, **over)), 201)
+        self.write_batch(d, rng, numbers, 300)
+        d.kill()
+        d.restart()
+        self.write_batch(d, rng, numbers, 300)
+        served = self.replies(d, numbers)
+        self.assertTrue(any(b"events.6." in s[0] for s in served.values()),
+                        "some histories should have grown long")
+        d.stop()
+
+        fresh_d = self.new_daemon("--timezone", "PRC", data_dir=d.data_dir)
+        fresh_d.start()
+        fresh = self.replies(fresh_d, numbers)
+        for n in numbers:
+            self.assertEqual(served[n][0].decode(), fresh[n][0].decode(), n)
+            self.assertEqual(served[n][1:3], fresh[n][1:3], n)
+            self.assertEqual(len(served[n][3]), 2, n)
+            for a, b in zip(served[n][3], fresh[n][3]):
+                self.assertLess(abs(a - b), 30, n)
+        fresh_d.stop()

@@ -2,12 +2,17 @@
 # bench-compare.sh — parceldeskd against Redis on the same machine, one command.
 #
 # Builds, starts a fresh parceldeskd on a free 127.0.0.1 port with a fresh
-# data directory, loads BENCH_WAYBILLS waybills of BENCH_EVENTS events each
-# (bench --load), then measures WAYBILL GET (1 and 50 connections, pipeline
-# 1 and 16) and durable SCAN writes (1 and 50 connections, pipeline 1), and
-# the writer's average group commit size over each write run (from STATS).
-# Then the same shapes against redis-server: GET on a plain server holding as
-# many keys, SET on one with appendfsync always. Prints one table.
+# data directory, loads BENCH_WAYBILLS waybills of BENCH_EVENTS events each,
+# then measures WAYBILL GET (1 and 50 connections, pipeline 1 and 16, in the
+# msgpack and the text framing), durable SCAN writes (1 and 50 connections),
+# and a mix of 90 % GET and 10 % SCAN at 50 connections, with the writer's
+# average group commit size over each write run (from STATS). With
+# BENCH_BASELINE_DAEMON, an older build runs the same rows on the same store
+# afterwards (the "before" columns). Then the same shapes against
+# redis-server with appendfsync always, through the same client (bench
+# --framing resp): GET of values as large as our GET reply, SET for SCAN,
+# and the same 90/10 mix of GET and SET. Prints one table with the ratio
+# per row and a last line with the worst ratio.
 #
 # Settings (environment):
 #   BENCH_WAYBILLS      waybills to load (default 1000000)
@@ -19,7 +24,8 @@
 #                       the daemon's own handlers in large transactions;
 #                       network: pipelined durable writes (bench --load)
 #   BENCH_LOAD_CONNS    loader connections (64); BENCH_LOAD_PIPELINE (2)
-#   BENCH_FRAMING       msgpack or text (msgpack)
+#   BENCH_BASELINE_DAEMON  an older parceldeskd to measure on the same
+#                       store after this one (its rows: "before")
 #   REDIS_VALUE_BYTES   Redis value size (default: the size of parceldesk's
 #                       GET reply, so both move the same bytes per read)
 # Every server started here listens on 127.0.0.1 only and is stopped by PID
@@ -32,7 +38,7 @@ events=${BENCH_EVENTS:-10}
 secs=${BENCH_SECS:-10}
 load_conns=${BENCH_LOAD_CONNS:-64}
 load_pipeline=${BENCH_LOAD_PIPELINE:-2}
-framing=${BENCH_FRAMING:-msgpack}
+baseline_daemon=${BENCH_BASELINE_DAEMON:-}
 number_format='%012d'
 
 bench=$root/build/contrib/bench
@@ -112,13 +118,16 @@ wait_ready() { # PID what command...
 pd_pong() { pd_talk "$1" PING | grep -q '^200 PONG'; }
 redis_pong() { redis-cli -h 127.0.0.1 -p "$1" ping | grep -q PONG; }
 
-start_parceldesk() {
-	local attempt
+start_parceldesk() { # [DAEMON]
+	local attempt exe=${1:-$daemon}
 	for attempt in 1 2 3; do
 		pd_port=$(free_port)
-		# every client of the benchmark comes from one address
-		PARCELDESK_ADMIN_PASSWORD=$password "$daemon" --listen "127.0.0.1:$pd_port" \
-			--data-dir "$tmp/parceldesk" --max-connections-per-address 4096 \
+		# every client of the benchmark comes from one address (an older
+		# build has no such limit, nor the option)
+		local per_address=(--max-connections-per-address 4096)
+		[[ $exe == "$daemon" ]] || per_address=()
+		PARCELDESK_ADMIN_PASSWORD=$password "$exe" --listen "127.0.0.1:$pd_port" \
+			--data-dir "$tmp/parceldesk" "${per_address[@]}" \
 			2>>"$tmp/parceldeskd.log" &
 		pd_pid=$!
 		server_pids+=("$pd_pid")
@@ -151,27 +160,24 @@ stop_server() {
 }
 
 # Runs bench in mix mode; prints its CSV line.
-pd_run() { # MIX CONNECTIONS PIPELINE
-	"$bench" -p "$pd_port" -u admin -a "$password" --framing "$framing" \
+pd_run() { # MIX CONNECTIONS PIPELINE FRAMING
+	"$bench" -p "$pd_port" -u admin -a "$password" --framing "$4" \
 		--number-format "$number_format" --number-count "$waybills" \
 		--mix "$1" -c "$2" -P "$3" -d "$secs" --csv
 }
 
-# Runs redis-benchmark; prints "ops_per_sec p50_us p99_us".
-redis_run() { # TEST CONNECTIONS PIPELINE REQUESTS
-	redis-benchmark -h 127.0.0.1 -p "$redis_port" -t "$1" -c "$2" -P "$3" -n "$4" \
-		-r "$waybills" -d "$value_bytes" --csv |
-		awk -F, 'NR == 2 {
-			gsub(/"/, "");
-			printf "%d %d %d\n", $2, $5 * 1000, $7 * 1000
-		}'
+# The same client against Redis (get: GET, scan: SET); prints its CSV line.
+redis_run() { # MIX CONNECTIONS PIPELINE
+	"$bench" -p "$redis_port" --framing resp --value-bytes "$value_bytes" \
+		--number-format "$number_format" --number-count "$waybills" \
+		--mix "$1" -c "$2" -P "$3" -d "$secs" --csv
 }
 
-# Fills Redis with key:000000000000 .. as redis-benchmark -r names them.
+# Fills Redis with key:000000000001 .. key:N, the keys bench asks for.
 redis_fill() {
 	awk -v n="$waybills" -v d="$value_bytes" 'BEGIN {
 		v = sprintf("%" d "s", ""); gsub(/ /, "x", v)
-		for (i = 0; i < n; i++) {
+		for (i = 1; i <= n; i++) {
 			k = sprintf("key:%012d", i)
 			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, d, v
 		}
@@ -181,7 +187,7 @@ redis_fill() {
 # ---- build ----
 say "bench-compare: building"
 make -s -C "$root" >/dev/null || die "make failed"
-for tool in redis-server redis-benchmark redis-cli; do
+for tool in redis-server redis-cli; do
 	command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
@@ -221,88 +227,101 @@ else
 	load_secs=$(( $(date +%s) - load_started ))
 	IFS=, read -r load_ops _ load_rate _ <"$tmp/load.csv"
 fi
-store_mb=$(( $(pd_store_bytes "$pd_port") / 1048576 ))
+
+store_bytes=$(pd_store_bytes "$pd_port")
+store_mb=$(( store_bytes / 1048576 ))
 say "bench-compare: loaded $load_ops requests in ${load_secs}s ($load_rate/s); store $store_mb MiB"
 
-# name mix connections pipeline redis-test
+# name|mix|connections|pipeline|framing
 tests=(
-	"get c1 P1|get:100|1|1|get"
-	"get c1 P16|get:100|1|16|get"
-	"get c50 P1|get:100|50|1|get"
-	"get c50 P16|get:100|50|16|get"
-	"scan c1 P1|scan:100|1|1|set"
-	"scan c50 P1|scan:100|50|1|set"
+	"get c1 P1|get:100|1|1|msgpack"
+	"get c1 P16|get:100|1|16|msgpack"
+	"get c50 P1|get:100|50|1|msgpack"
+	"get c50 P16|get:100|50|16|msgpack"
+	"get text c1 P1|get:100|1|1|text"
+	"get text c1 P16|get:100|1|16|text"
+	"get text c50 P1|get:100|50|1|text"
+	"get text c50 P16|get:100|50|16|text"
+	"scan c1 P1|scan:100|1|1|msgpack"
+	"scan c50 P1|scan:100|50|1|msgpack"
+	"mix c50 P1|get:90,scan:10|50|1|msgpack"
 )
-declare -A pd_result group_avg
-group_notes=()
 load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
 value_bytes=${REDIS_VALUE_BYTES:-}
-for t in "${tests[@]}"; do
-	IFS='|' read -r name mix conns depth _ <<<"$t"
-	say "bench-compare: parceldesk $name"
-	before=$(pd_writer_stats "$pd_port")
-	line=$(pd_run "$mix" "$conns" "$depth") || die "bench failed on $name"
-	after=$(pd_writer_stats "$pd_port")
-	pd_result[$name]=$line
-	group_avg[$name]=$(echo "$before $after" | awk '{
-		g = $4 - $1; j = $5 - $2
-		if (g > 0) printf "%.2f", j / g; else printf "-"
-	}')
-	if [[ $mix == scan* ]]; then
-		group_notes+=("$name ${before##* } -> ${after##* }")
-	fi
-	# Redis values as large as our GET reply, measured on the first run.
-	if [[ -z $value_bytes ]]; then
-		value_bytes=$(cut -d, -f10 <<<"$line")
-	fi
-done
+
+# Runs every row against the running daemon; results into the arrays
+# named by $1 (CSV lines) and $2 (writes per commit).
+declare -A pd_result group_avg base_result base_group
+pd_rows() { # RESULTS GROUPS WHO
+	local -n results=$1 groups=$2
+	local t name mix conns depth fr before after line
+	for t in "${tests[@]}"; do
+		IFS='|' read -r name mix conns depth fr <<<"$t"
+		say "bench-compare: $3 $name"
+		before=$(pd_writer_stats "$pd_port")
+		line=$(pd_run "$mix" "$conns" "$depth" "$fr") || die "bench failed on $name"
+		after=$(pd_writer_stats "$pd_port")
+		results[$name]=$line
+		groups[$name]=-
+		if [[ $mix == *scan* ]]; then
+			groups[$name]=$(echo "$before $after" | awk '{
+				g = $4 - $1; j = $5 - $2
+				if (g > 0) printf "%.2f", j / g; else printf "-"
+			}')
+		fi
+		# Redis values as large as our GET reply, measured on the first run.
+		if [[ -z $value_bytes ]]; then
+			value_bytes=$(cut -d, -f10 <<<"$line")
+		fi
+	done
+}
+
+pd_rows pd_result group_avg parceldesk
+pd_rss=$(awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {printf "%d MiB (anonymous %d MiB)", r / 1024, a / 1024}' \
+	"/proc/$pd_pid/status")
 stop_server "$pd_pid"
+if [[ -n $baseline_daemon ]]; then
+	start_parceldesk "$baseline_daemon"
+	pd_rows base_result base_group "before ($baseline_daemon)"
+	stop_server "$pd_pid"
+fi
 
 # ---- redis ----
 declare -A redis_result
-start_redis redis-plain --save '' --appendonly no
-say "bench-compare: redis (no persistence) on 127.0.0.1:$redis_port; $waybills keys of $value_bytes bytes"
+start_redis redis --save '' --appendonly yes --appendfsync always
+say "bench-compare: redis (appendfsync always) on 127.0.0.1:$redis_port; $waybills keys of $value_bytes bytes"
 redis_fill
 for t in "${tests[@]}"; do
-	IFS='|' read -r name _ conns depth rtest <<<"$t"
-	[[ $rtest == get ]] || continue
-	ops=$(cut -d, -f1 <<<"${pd_result[$name]}")
+	IFS='|' read -r name mix conns depth _ <<<"$t"
 	say "bench-compare: redis $name"
-	redis_result[$name]=$(redis_run get "$conns" "$depth" $((ops > 10000 ? ops : 10000)))
-done
-stop_server "$redis_pid"
-
-start_redis redis-aof --save '' --appendonly yes --appendfsync always
-say "bench-compare: redis (appendfsync always) on 127.0.0.1:$redis_port"
-for t in "${tests[@]}"; do
-	IFS='|' read -r name _ conns depth rtest <<<"$t"
-	[[ $rtest == set ]] || continue
-	ops=$(cut -d, -f1 <<<"${pd_result[$name]}")
-	say "bench-compare: redis $name (set)"
-	redis_result[$name]=$(redis_run set "$conns" "$depth" $((ops > 1000 ? ops : 1000)))
+	redis_result[$name]=$(redis_run "$mix" "$conns" "$depth") || die "bench failed on redis $name"
 done
 stop_server "$redis_pid"
 
 # ---- table ----
 echo
-echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') vs $(redis-server --version | awk '{print $3}'):" \
-	"$waybills waybills x $events events (loaded in ${load_secs}s, store $store_mb MiB)," \
-	"$framing, ${secs}s a run, $(nproc) CPUs (load average $load_avg before the runs);" \
-	"Redis values $value_bytes bytes"
-printf '%-13s %11s %8s %8s %9s %12s %9s %9s %8s %7s %s\n' test "pd ops/s" "p50 us" "p99 us" \
-	"p99.9 us" "redis ops/s" "r p50 us" "r p99 us" "pd/redis" group errors
+echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') vs $(redis-server --version | awk '{sub(/^v=/, "", $3); print $3}'):" \
+	"$waybills waybills x $events events (loaded in ${load_secs}s, $load_rate requests/s, store $store_mb MiB," \
+	"$(( store_bytes / waybills )) bytes a waybill; daemon RSS after the runs $pd_rss)," \
+	"${secs}s a run, $(nproc) CPUs (load average $load_avg before the runs);" \
+	"Redis values $value_bytes bytes${baseline_daemon:+; before = $baseline_daemon}"
+printf '%-17s %9s %7s %8s %9s %8s %9s %8s %8s %7s %7s %s\n' test "pd ops/s" "p50 us" "p99 us" \
+	"before" "b p99" "redis" "r p99 us" "pd/redis" group "b group" errors
+worst=""
 for t in "${tests[@]}"; do
-	IFS='|' read -r name _ _ _ rtest <<<"$t"
-	IFS=, read -r _ _ rate p50 p99 p999 _ errors codes _ <<<"${pd_result[$name]}"
-	read -r r_rate r_p50 r_p99 <<<"${redis_result[$name]:-0 0 0}"
+	IFS='|' read -r name _ _ _ _ <<<"$t"
+	IFS=, read -r _ _ rate p50 p99 _ _ errors codes _ <<<"${pd_result[$name]}"
+	IFS=, read -r _ _ b_rate _ b_p99 _ <<<"${base_result[$name]:-,,-,,-}"
+	IFS=, read -r _ _ r_rate _ r_p99 _ <<<"${redis_result[$name]}"
 	ratio=$(awk -v a="$rate" -v b="$r_rate" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}')
-	group=${group_avg[$name]}
-	[[ $rtest == set ]] || group=-
-	printf '%-13s %11s %8s %8s %9s %12s %9s %9s %8s %7s %s\n' "$name" "$rate" "$p50" "$p99" \
-		"$p999" "$r_rate" "$r_p50" "$r_p99" "$ratio" "$group" "$errors${codes:+ ($codes)}"
+	if [[ $ratio != - ]] && { [[ -z $worst ]] || awk -v a="$ratio" -v b="${worst%% *}" 'BEGIN {exit !(a < b)}'; }; then
+		worst="$ratio ($name)"
+	fi
+	printf '%-17s %9s %7s %8s %9s %8s %9s %8s %8s %7s %7s %s\n' "$name" "$rate" "$p50" "$p99" \
+		"$b_rate" "$b_p99" "$r_rate" "$r_p99" "$ratio" "${group_avg[$name]}" "${base_group[$name]:--}" \
+		"$errors${codes:+ ($codes)}"
 done
-echo "scan = SCAN <number> damaged depot=...: a durable write, answered after its group's" \
-	"LMDB commit; Redis does SET with appendfsync always. group = writes per commit in the run."
-for note in "${group_notes[@]}"; do
-	echo "writer_avg_group (STATS, since start) around $note"
-done
+echo "scan = SCAN <number> damaged depot=...: a durable write, answered after its group's LMDB commit;" \
+	"Redis does SET with appendfsync always; mix = 90 % GET, 10 % SCAN (Redis: GET, SET)."
+echo "group = writes per commit in the run (b group: before). Redis runs through the same client (bench --framing resp)."
+echo "worst pd/redis: ${worst:--}"

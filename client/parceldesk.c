@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"      --tls                TLS to the daemon (its certificate is checked)\n"
 		"      --tls-ca FILE        check it against this CA (implies --tls)\n"
 		"      --version            print the version and exit\n"
+		"agenda: the contacts due this week for you, the overdue marked.\n"
 		"With a command: send it, print the reply, exit 0 (2xx) or 1 (4xx/5xx).\n"
 		"Without: a prompt on a terminal, else one command a line from stdin.\n"
 		"name_yuan=12.50 is sent as name_fen=1250. See parceldesk(1).\n");
@@ -186,8 +187,8 @@ int main(int argc, char **argv)
 	struct client_error err;
 	pd_arena_init(&request_arena);
 	bool one_shot = first_word < argc;
-	if (one_shot && request_from_argv(&request_arena, argc - first_word,
-					  argv + first_word, &req, &err) < 0) {
+	if (one_shot && (request_from_argv(&request_arena, argc - first_word, argv + first_word, &req, &err) < 0 ||
+			 request_expand_agenda(&request_arena, &req, opt.user, &err) < 0)) {
 		fprintf(stderr, "parceldesk: %s (nothing sent)\n", err.msg);
 		pd_arena_free(&request_arena);
 		return EXIT_TROUBLE;

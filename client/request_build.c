@@ -181,3 +181,20 @@ bool request_names(const struct pd_request *req, const char *word)
 	return req->word_count > 0 && req->words[0]->type == PD_STR &&
 	       strcasecmp(req->words[0]->u.s.ptr, word) == 0;
 }
+
+int request_expand_agenda(struct pd_arena *a, struct pd_request *req, const char *user,
+			  struct client_error *err)
+{
+	if (!request_names(req, "agenda") || req->word_count != 1)
+		return 0;
+	if (!user) {
+		client_error_set(err, "agenda is the contacts of the logged-in user: give -u USER");
+		return -1;
+	}
+	req->words[0] = pd_str(a, "CONTACT");
+	req->words[1] = pd_str(a, "LIST");
+	req->word_count = 2;
+	pd_map_set(a, req->named, "due", pd_str(a, "week"));
+	pd_map_set(a, req->named, "owner", pd_str(a, user));
+	return 0;
+}

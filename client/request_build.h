@@ -23,6 +23,12 @@
 int request_from_argv(struct pd_arena *a, int argc, char **argv,
 		      struct pd_request *req, struct client_error *err);
 
+/* `agenda [name=value...]` is the contacts due this week for `user` (the
+ * overdue first, marked): CONTACT LIST due=week owner=USER. Other requests
+ * are left as they are. 0, or -1 with err (agenda without a user). */
+int request_expand_agenda(struct pd_arena *a, struct pd_request *req, const char *user,
+			  struct client_error *err);
+
 /* Builds a request from one text line (no line terminator). 0, or -1 with
  * err. A blank line gives word_count 0 and no named arguments. */
 int request_from_line(struct pd_arena *a, const char *line, size_t len,

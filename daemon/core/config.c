@@ -111,6 +111,11 @@ static const struct option_desc options[] = {
 	INT_OPT(high_end_min_declared_fen, 1, 1000000000000LL),
 	INT_OPT(warning_min_months, 0, 120),
 	INT_OPT(warning_revenue_drop_bp, 1, 10000),
+	INT_OPT(contact_key_visit_days, 0, 3650),
+	INT_OPT(contact_key_meeting_days, 0, 3650),
+	INT_OPT(contact_local_major_visit_days, 0, 3650),
+	INT_OPT(contact_local_major_call_days, 0, 3650),
+	INT_OPT(contact_medium_call_days, 0, 3650),
 	INT_OPT(monthend_batch_customers, 1, 100000),
 	INT_OPT(kpi_on_time_handling_bp, 0, 10000),
 	INT_OPT(kpi_on_time_delivery_bp, 0, 10000),
@@ -203,6 +208,11 @@ void config_default(struct config *c)
 	c->high_end_min_declared_fen = 5000000; /* 50,000 yuan */
 	c->warning_min_months = 6;
 	c->warning_revenue_drop_bp = 2000;      /* 20 % */
+	c->contact_key_visit_days = 30;         /* the contact plan: docs/customers.md */
+	c->contact_key_meeting_days = 91;
+	c->contact_local_major_visit_days = 91;
+	c->contact_local_major_call_days = 30;
+	c->contact_medium_call_days = 30;
 	c->monthend_batch_customers = 500;
 	c->kpi_on_time_handling_bp = 9900;
 	c->kpi_on_time_delivery_bp = 9900;

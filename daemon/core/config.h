@@ -114,6 +114,11 @@ struct config {
 	int64_t high_end_min_declared_fen;    /* ... or this much declared */
 	int64_t warning_min_months;           /* months of cooperation */
 	int64_t warning_revenue_drop_bp;      /* against the same month last year */
+	int64_t contact_key_visit_days;       /* the contact plan: days between contacts, 0: none */
+	int64_t contact_key_meeting_days;
+	int64_t contact_local_major_visit_days;
+	int64_t contact_local_major_call_days;
+	int64_t contact_medium_call_days;
 	int64_t monthend_batch_customers;     /* customers per writer job */
 	int64_t kpi_on_time_handling_bp;      /* targets, basis points */
 	int64_t kpi_on_time_delivery_bp;

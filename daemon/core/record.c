@@ -345,3 +345,28 @@ int rec_walk_newest(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
+
+int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until, int64_t before,
+		 int64_t limit, rec_visit keep, void *ud, size_t *kept)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, due, &cur);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	*kept = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && (int64_t)*kept < limit;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || (int64_t)be64_get(k.mv_data) >= until)
+			break;
+		struct pd_value *r;
+		if (before && be64_get(v.mv_data) >= (uint64_t)before)
+			continue;
+		if ((rc = store_get(ctx->txn, table, v.mv_data, 8, ctx->a, &r)))
+			break;
+		if (keep(ctx, r, ud))
+			(*kept)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

@@ -124,4 +124,10 @@ int rec_walk_newest(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 		    const char *key, int64_t before, int64_t limit,
 		    rec_visit keep, void *ud, size_t *kept);
 
+/* Walks a due index (be64 time -> be64 id) earliest first up to `until`
+ * (exclusive), calling keep() on each record of table whose id is below
+ * `before` (0: any) until limit rows were kept. */
+int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until, int64_t before,
+		 int64_t limit, rec_visit keep, void *ud, size_t *kept);
+
 #endif

@@ -228,6 +228,9 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "idx_cust", MDB_DUPSORT, &st->idx_cust)) ||
 	    (rc = open_dbi(txn, "warnings", 0, &st->warnings)) ||
 	    (rc = open_dbi(txn, "idx_warn", MDB_DUPSORT, &st->idx_warn)) ||
+	    (rc = open_dbi(txn, "contacts", 0, &st->contacts)) ||
+	    (rc = open_dbi(txn, "contact_index", MDB_DUPSORT, &st->contact_index)) ||
+	    (rc = open_dbi(txn, "contact_due", MDB_DUPSORT, &st->contact_due)) ||
 	    (rc = open_dbi(txn, "monthend_runs", 0, &st->monthend_runs)) ||
 	    (rc = open_dbi(txn, "explanations", 0, &st->explanations)) ||
 	    (rc = open_dbi(txn, "report_texts", 0, &st->report_texts)) ||

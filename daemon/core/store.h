@@ -66,6 +66,9 @@ struct store {
 	MDB_dbi warnings;           /* be64 id -> warning customer */
 	MDB_dbi idx_warn;           /* "field=value" -> be64 id (DUPSORT): customer, type, owner, depot, status, source */
 	MDB_dbi monthend_runs;      /* "YYYYMM" -> month-end run and its progress */
+	MDB_dbi contacts;           /* be64 id -> contact */
+	MDB_dbi contact_index;      /* "field=value" -> be64 id (DUPSORT): customer, owner, depot, kind, status */
+	MDB_dbi contact_due;        /* be64 planned time -> be64 id (DUPSORT): contacts not done */
 	MDB_dbi explanations;       /* "account|YYYYMM" -> why the month's revenue fell (no warning) */
 	MDB_dbi report_texts;       /* "SCOPE|id|YYYYMM|section" -> staff text of a monthly report */
 	/* Readers take it shared around a transaction; the writer takes it

@@ -97,6 +97,8 @@ int cmd_sweep(struct cmd_ctx *ctx)
 			rc = complaint_on_due(ctx, batch[i].id);
 		else if (strcmp(batch[i].kind, "claim") == 0)
 			rc = claim_on_due(ctx, batch[i].id);
+		else if (strcmp(batch[i].kind, "contact") == 0)
+			rc = contact_on_due(ctx, batch[i].id);
 		else if (strcmp(batch[i].kind, "monthend") == 0)
 			rc = monthend_on_due(ctx, batch[i].id);
 		else

@@ -1057,31 +1057,11 @@ int cmd_claim_list(struct cmd_ctx *ctx)
 			: f.type ? record_key(ctx, "type", f.type) : NULL;
 	size_t kept;
 	int rc;
-	if (!key && f.overdue && f.overdue->u.b) {
+	if (!key && f.overdue && f.overdue->u.b)
 		/* the deadline index: most overdue first, stops at now */
-		MDB_cursor *cur;
-		if ((rc = mdb_cursor_open(ctx->txn, ctx->st->claim_due, &cur)))
-			return reply_store_error(ctx, rc);
-		MDB_val k, v;
-		kept = 0;
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && (int64_t)kept < limit;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			if ((int64_t)be64_get(k.mv_data) >= ctx->now)
-				break;
-			struct pd_value *c;
-			if (before && be64_get(v.mv_data) >= (uint64_t)before)
-				continue;
-			if ((rc = store_get(ctx->txn, ctx->st->claims, v.mv_data, 8, ctx->a, &c)))
-				break;
-			if (claim_keep(ctx, c, &f))
-				kept++;
-		}
-		mdb_cursor_close(cur);
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
-	} else {
+		rc = rec_walk_due(ctx, ctx->st->claims, ctx->st->claim_due, ctx->now, before, limit, claim_keep, &f, &kept);
+	else
 		rc = rec_walk_newest(ctx, ctx->st->claims, ctx->st->claim_index, key, before, limit, claim_keep, &f, &kept);
-	}
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = f.list;

@@ -7,6 +7,7 @@
  *   customer_page.c  CUSTOMER GET (reads complaints and claims through
  *               their modules)
  *   warning.c   WARNING ADD/FOLLOWUP/CLOSE/GET/LIST, warning_raise()
+ *   contact.c   CONTACT ADD/DONE/GET/LIST, the contact plan (timer kind "contact")
  *   monthend.c  MONTHEND RUN/STATUS and its batches (timer kind "monthend")
  *   report.c    REPORT MONTH/TEXT and KPI */
 #ifndef PD_CUSTOMER_H
@@ -79,5 +80,9 @@ const char *month_text(struct cmd_ctx *ctx, int yyyymm);
 /* A due month-end batch (SWEEP, kind "monthend", id YYYYMM). 0 or an LMDB
  * error. */
 int monthend_on_due(struct cmd_ctx *ctx, uint64_t id);
+
+/* A contact's planned time passed (SWEEP, kind "contact"): marks it
+ * overdue. 0 or an LMDB error. */
+int contact_on_due(struct cmd_ctx *ctx, uint64_t id);
 
 #endif

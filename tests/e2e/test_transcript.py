@@ -349,6 +349,15 @@ def steps():
         S("op1", "COMPLAINT", "GET", "x"),
         S("op1", "QUIT"),
         S("anon", "QUIT"),
+        # -- contacts (added last, so that the replies above stay as they were)
+        S("sup1", "CONTACT", "ADD", customer="ACME", kind="visit", purpose="courtesy",
+          planned_at=iso(T0 + 2 * harness.DAY), with_whom="Mr Wang, logistics", owner="op1"),
+        S("sup1", "CONTACT", "ADD", customer="NOSUCH", kind="visit", planned_at=iso(T0 + 2 * harness.DAY)),
+        S("sup1", "CONTACT", "DONE", 1, summary="x", done_at=iso(T0 + harness.DAY)),
+        S("sup1", "CONTACT", "DONE", 1, summary="rates kept; asked for a depot tour"),
+        S("sup1", "CONTACT", "GET", 2),
+        S("sup1", "CONTACT", "LIST", customer="ACME"),
+        S("sup1", "CONTACT", "LIST", owner="op1", due="week"),
     ]
     return out
 

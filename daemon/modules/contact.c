@@ -1,0 +1,345 @@
+/* contact.c — contacts with account customers (CONTACT ...) and the contact
+ * plan by tier (docs/customers.md). The worked example of a declared record
+ * kind (docs/records.md): one declaration, the handlers, and the rest is
+ * record_save().
+ *
+ * A contact is planned (planned_at) and later done (done_at, summary), or
+ * recorded done at once. Doing one plans the next: the one asked for
+ * (next_at), or else the one the tier's plan calls for after a contact of
+ * that kind. A planned contact not done is listed by its planned time in
+ * `contact_due`; the one timer (kind "contact") marks it overdue the second
+ * after. */
+#include <string.h>
+
+#include "contact_rules.h"
+#include "customer.h"
+#include "record.h"
+
+/* a contact may be recorded a little ahead of the daemon's clock */
+#define CONTACT_FUTURE_SLACK_SECS 300
+#define WEEK_SECS (7 * CONTACT_DAY_SECS)
+
+static bool is_done(const struct pd_value *c)
+{
+	return strcmp(rec_str(c, "status"), "done") == 0;
+}
+
+static int64_t planned_of(const struct pd_value *c)
+{
+	return is_done(c) ? 0 : rec_int(c, "planned_at");
+}
+
+static int64_t timer_of(const struct pd_value *c)
+{
+	int64_t at = planned_of(c);
+	return at && !pd_map_bool(c, "overdue") ? at + 1 : 0;
+}
+
+static const struct record_index CONTACT_INDEXES[] = {
+	{ "customer", "customer", NULL },
+	{ "owner", "owner", NULL },
+	{ "depot", "depot", NULL },
+	{ "status", "status", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct record_kind CONTACT = {
+	.name = "contact",
+	.noun = "contact",
+	.db = RECORD_DB(contacts),
+	.index_db = RECORD_DB(contact_index),
+	.indexes = CONTACT_INDEXES,
+	.due_db = RECORD_DB(contact_due),
+	.due = planned_of,
+	.timer = timer_of,
+};
+
+static void plan_from_config(const struct config *cfg, struct contact_plan *p)
+{
+	p->key_visit_days = cfg->contact_key_visit_days;
+	p->key_meeting_days = cfg->contact_key_meeting_days;
+	p->local_major_visit_days = cfg->contact_local_major_visit_days;
+	p->local_major_call_days = cfg->contact_local_major_call_days;
+	p->medium_call_days = cfg->contact_medium_call_days;
+}
+
+/* A new planned contact with customer c; the caller adds the rest. */
+static int contact_new(struct cmd_ctx *ctx, const struct pd_value *c, const char *kind, const char *purpose,
+		       const char *owner, int64_t planned_at, struct pd_value **out)
+{
+	struct pd_arena *a = ctx->a;
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "contact", &id);
+	if (rc)
+		return rc;
+	struct pd_value *k = pd_map(a);
+	pd_map_set_int(a, k, "id", (int64_t)id);
+	pd_map_set_str(a, k, "customer", rec_str(c, "account"));
+	pd_map_set_str(a, k, "customer_name", rec_str(c, "name"));
+	pd_map_set_str(a, k, "depot", rec_str(c, "depot"));
+	pd_map_set_str(a, k, "kind", kind);
+	pd_map_set_str(a, k, "purpose", purpose ? purpose : "");
+	pd_map_set_str(a, k, "owner", owner);
+	pd_map_set_str(a, k, "status", "planned");
+	pd_map_set_int(a, k, "planned_at", planned_at);
+	pd_map_set_bool(a, k, "overdue", false);
+	pd_map_set_int(a, k, "created_at", ctx->now);
+	pd_map_set_str(a, k, "created_by", ctx->sess->user);
+	*out = k;
+	return 0;
+}
+
+/* What a contact made needs, checked before anything is written. */
+struct made {
+	int64_t done_at, next_at;
+	const char *next_owner, *next_kind;
+};
+
+static int made_args(struct cmd_ctx *ctx, int64_t earliest, struct made *m)
+{
+	m->done_at = ctx->now;
+	m->next_at = 0;
+	pd_arg_int(ctx->args, "done_at", &m->done_at);
+	pd_arg_int(ctx->args, "next_at", &m->next_at);
+	m->next_owner = pd_arg_str(ctx->args, "next_owner");
+	m->next_kind = pd_arg_str(ctx->args, "next_kind");
+	if (m->done_at > ctx->now + CONTACT_FUTURE_SLACK_SECS)
+		return reply_error(ctx, 422, "a contact is recorded done after it happened: 'done_at' is in the future");
+	if (m->done_at < earliest)
+		return reply_error(ctx, 422, "'done_at' is before the contact was entered");
+	if (m->next_at && m->next_at <= m->done_at)
+		return reply_error(ctx, 422, "'next_at' must be after the contact");
+	if ((m->next_owner || m->next_kind) && !m->next_at)
+		return reply_error(ctx, 400, "next_owner and next_kind go with next_at");
+	if (m->next_owner && user_load(ctx, m->next_owner, NULL))
+		return PD_EREPLIED;
+	return 0;
+}
+
+struct open_of_kind {
+	const char *kind;
+	int64_t not_id; /* the contact being done */
+	struct pd_value *found;
+};
+
+static bool find_planned(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
+{
+	(void)ctx;
+	struct open_of_kind *o = ud;
+	if (!o->found && !is_done(k) && rec_int(k, "id") != o->not_id && pd_map_bool(k, "by_plan") && strcmp(rec_str(k, "kind"), o->kind) == 0)
+		o->found = (struct pd_value *)k;
+	return false;
+}
+
+/* Marks contact `done` (saved by the caller) done as m says, and plans the
+ * next one: the one asked for, or the tier's plan's (which moves the
+ * account's planned contact of that kind rather than adding another). */
+static int plan_next(struct cmd_ctx *ctx, const struct pd_value *customer, struct pd_value *done,
+		     const struct made *m)
+{
+	struct pd_arena *a = ctx->a;
+	const char *kind = m->next_kind ? m->next_kind : rec_str(done, "kind");
+	int64_t at = m->next_at;
+	bool by_plan = false;
+	if (!at) {
+		struct contact_plan plan;
+		plan_from_config(ctx->cfg, &plan);
+		at = contact_next_due(&plan, rec_str(customer, "tier"), kind, m->done_at);
+		by_plan = true;
+	}
+	if (!at)
+		return 0;
+	int rc;
+	if (by_plan) {
+		struct open_of_kind o = { kind, rec_int(done, "id"), NULL };
+		size_t kept;
+		if ((rc = rec_walk_newest(ctx, ctx->st->contacts, ctx->st->contact_index,
+					  record_key(ctx, "customer", rec_str(done, "customer")), 0, INT64_MAX,
+					  find_planned, &o, &kept)))
+			return rc;
+		if (o.found) {
+			struct pd_value *after = pd_value_copy(a, o.found);
+			pd_map_set_int(a, after, "planned_at", at);
+			pd_map_set_bool(a, after, "overdue", false);
+			pd_map_set_int(a, done, "next_contact", rec_int(after, "id"));
+			return record_save(ctx, &CONTACT, o.found, after, "plan",
+					   pd_sprintf(a, "moved by contact %lld", (long long)rec_int(done, "id")));
+		}
+	}
+	const char *owner = m->next_owner ? m->next_owner : rec_str(done, "owner");
+	struct pd_value *next;
+	if ((rc = contact_new(ctx, customer, kind, by_plan ? "plan" : "follow_up", owner, at, &next)))
+		return rc;
+	pd_map_set_int(a, next, "follows", rec_int(done, "id"));
+	pd_map_set_bool(a, next, "by_plan", by_plan);
+	pd_map_set_int(a, done, "next_contact", rec_int(next, "id"));
+	return record_save(ctx, &CONTACT, NULL, next, "plan",
+			   pd_sprintf(a, "after contact %lld", (long long)rec_int(done, "id")));
+}
+
+static void set_done(struct cmd_ctx *ctx, struct pd_value *k, const struct made *m)
+{
+	struct pd_arena *a = ctx->a;
+	pd_map_set_str(a, k, "status", "done");
+	pd_map_set_int(a, k, "done_at", m->done_at);
+	pd_map_set_str(a, k, "done_by", ctx->sess->user);
+	pd_map_set_str(a, k, "summary", pd_arg_str(ctx->args, "summary"));
+	if (pd_arg_str(ctx->args, "with_whom"))
+		pd_map_set_str(a, k, "with_whom", pd_arg_str(ctx->args, "with_whom"));
+	/* overdue is a state of a planned contact; one done late says so */
+	if (pd_map_bool(k, "overdue"))
+		pd_map_set_bool(a, k, "done_late", true);
+	pd_map_set_bool(a, k, "overdue", false);
+}
+
+/* ---- commands ---- */
+
+int cmd_contact_add(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	int64_t planned_at = 0;
+	pd_arg_int(ctx->args, "planned_at", &planned_at);
+	bool made = pd_map_get(ctx->args, "done_at") != NULL;
+	if (!planned_at && !made)
+		return reply_error(ctx, 400, "give planned_at (a contact to make) or done_at (a contact made)");
+	if (made && !pd_arg_str(ctx->args, "summary"))
+		return reply_error(ctx, 400, "a contact made needs its summary");
+	if (!made && pd_map_get(ctx->args, "next_at"))
+		return reply_error(ctx, 400, "next_at goes with a contact made (done_at)");
+	const char *owner = pd_arg_str(ctx->args, "owner");
+	struct pd_value *c, *k;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c))
+		return PD_EREPLIED;
+	if (owner && user_load(ctx, owner, NULL))
+		return PD_EREPLIED;
+	struct made m = { 0 };
+	if (made && made_args(ctx, 0, &m))
+		return PD_EREPLIED;
+	int rc;
+	if ((rc = contact_new(ctx, c, pd_arg_str(ctx->args, "kind"), pd_arg_str(ctx->args, "purpose"),
+			      owner ? owner : ctx->sess->user, planned_at ? planned_at : m.done_at, &k)))
+		return reply_store_error(ctx, rc);
+	if (pd_arg_str(ctx->args, "with_whom"))
+		pd_map_set_str(a, k, "with_whom", pd_arg_str(ctx->args, "with_whom"));
+	if (made) {
+		set_done(ctx, k, &m);
+		if ((rc = plan_next(ctx, c, k, &m)))
+			return reply_store_error(ctx, rc);
+	}
+	return record_reply(ctx, &CONTACT, record_save(ctx, &CONTACT, NULL, k, made ? "record" : "plan", NULL),
+			    NULL, k, 201, pd_sprintf(a, "contact %lld %s", (long long)rec_int(k, "id"),
+						     made ? "recorded" : "planned"));
+}
+
+int cmd_contact_done(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after, *c;
+	if (record_load_arg(ctx, &CONTACT, &before, &after))
+		return PD_EREPLIED;
+	if (is_done(before))
+		return reply_error(ctx, 409, "contact %lld is done already", (long long)rec_int(before, "id"));
+	struct made m;
+	if (made_args(ctx, rec_int(before, "created_at"), &m))
+		return PD_EREPLIED;
+	if (customer_load(ctx, rec_str(before, "customer"), &c))
+		return PD_EREPLIED;
+	set_done(ctx, after, &m);
+	int rc = plan_next(ctx, c, after, &m);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	return record_reply(ctx, &CONTACT, record_save(ctx, &CONTACT, before, after, "done",
+						       pd_arg_str(ctx->args, "summary")),
+			    before, after, 200, pd_sprintf(ctx->a, "contact %lld done", (long long)rec_int(after, "id")));
+}
+
+int cmd_contact_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *k, *timeline;
+	if (record_load_arg(ctx, &CONTACT, &k, NULL))
+		return PD_EREPLIED;
+	struct pd_value *out = present(ctx, k);
+	int rc = rec_timeline(ctx, "contact", rec_int(k, "id"), &timeline);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "timeline", timeline);
+	ctx->rep->data = out;
+	reply_ok(ctx, 200, "contact %lld: %s", (long long)rec_int(k, "id"), rec_str(k, "status"));
+	return 0;
+}
+
+struct list_filter {
+	const char *customer, *owner, *depot;
+	int64_t horizon; /* due lists: planned before now + horizon, not done */
+	bool due;
+	struct pd_value *rows;
+};
+
+static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
+{
+	struct list_filter *f = ud;
+	if ((f->customer && strcmp(f->customer, rec_str(k, "customer"))) ||
+	    (f->owner && strcmp(f->owner, rec_str(k, "owner"))) || (f->depot && strcmp(f->depot, rec_str(k, "depot"))))
+		return false;
+	if (f->due && !contact_due_within(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now, f->horizon))
+		return false;
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "kind", "purpose", "owner",
+					    "status", "planned_at", "done_at" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(k, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	/* the list says overdue as of now, even before the sweep marked it */
+	pd_map_set_bool(ctx->a, r, "overdue",
+			contact_overdue(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now));
+	pd_arr_push(ctx->a, f->rows, r);
+	return true;
+}
+
+int cmd_contact_list(struct cmd_ctx *ctx)
+{
+	const char *due = pd_arg_str(ctx->args, "due");
+	struct list_filter f = {
+		.customer = pd_arg_str(ctx->args, "customer"), .owner = pd_arg_str(ctx->args, "owner"),
+		.depot = pd_arg_str(ctx->args, "depot"), .due = due != NULL,
+		.horizon = due && strcmp(due, "week") == 0 ? WEEK_SECS : 0, .rows = pd_arr(ctx->a),
+	};
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before))
+		return PD_EREPLIED;
+	size_t kept;
+	int rc;
+	if (f.due)
+		/* the planned-time index: the most overdue first, up to the horizon */
+		rc = rec_walk_due(ctx, ctx->st->contacts, ctx->st->contact_due, ctx->now + f.horizon, before, limit,
+				  list_keep, &f, &kept);
+	else
+		rc = rec_walk_newest(ctx, ctx->st->contacts, ctx->st->contact_index,
+				     f.customer ? record_key(ctx, "customer", f.customer)
+				     : f.owner ? record_key(ctx, "owner", f.owner)
+				     : f.depot ? record_key(ctx, "depot", f.depot) : NULL,
+				     before, limit, list_keep, &f, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.rows;
+	reply_ok(ctx, 200, "%zu contacts", kept);
+	return 0;
+}
+
+int contact_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	struct pd_value *before;
+	int rc = record_get(ctx, &CONTACT, (int64_t)id, &before);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	if (!is_done(after) && contact_overdue(rec_int(after, "planned_at"), 0, ctx->now))
+		pd_map_set_bool(ctx->a, after, "overdue", true);
+	const struct session *saved = ctx->sess;
+	ctx->sess = &record_daemon;
+	rc = record_save(ctx, &CONTACT, before, after, pd_map_bool(after, "overdue") ? "overdue" : NULL, NULL);
+	ctx->sess = saved;
+	return rc;
+}

@@ -44,7 +44,7 @@ CONTRIB_BIN = $(CONTRIB_C:contrib/%.c=$(BUILD)/contrib/%)
 
 all: $(BUILD)/parceldeskd $(BUILD)/parceldesk $(CONTRIB_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*/*.h client/*.h) protocol/commands.def
+$(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*/*.h daemon/*/*.def client/*.h) protocol/commands.def
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 

@@ -27,17 +27,12 @@
 #include "waybill.h"
 #include "waybill_rules.h"
 
+/* The engine's config, built and checked once by claim_setup(). */
 static struct comp_config comp_config;
 
 int claim_setup(const struct config *cfg)
 {
-	comp_config_default(&comp_config);
-	comp_config.deductible_fen = cfg->claim_deductible_fen;
-	comp_config.insurer_deductible_fen = cfg->insurer_deductible_fen;
-	comp_config.uninsured_fee_multiple = cfg->uninsured_fee_multiple;
-	comp_config.clause_b_piece_value_fen = cfg->clause_b_piece_value_fen;
-	comp_config.adjuster_limit_fen = cfg->authority_handler_fen;
-	comp_config.supervisor_limit_fen = cfg->authority_supervisor_fen;
+	comp_config_from_options(cfg, &comp_config);
 	const char *bad;
 	if (comp_config_validate(&comp_config, &bad) != 0) {
 		fprintf(stderr, "parceldeskd: claim options: invalid %s\n", bad);

@@ -5,7 +5,8 @@
 
 #include "daemon.h"
 
-/* Builds the engine's config from the daemon's options; 0 or -1. */
+/* Builds the engine's config from the daemon's options and checks it,
+ * once at start; 0 or -1 (message on stderr). */
 int claim_setup(const struct config *cfg);
 
 /* A deadline of claim id has come (called by SWEEP in the writer). */

@@ -23,7 +23,8 @@
 #define SATISFACTION_MIN 1
 #define SATISFACTION_MAX 5
 
-struct complaint_config g_complaint_config;
+/* The rules' config, built and checked once by complaint_setup(). */
+static struct complaint_config rules;
 /* Resolve targets in business minutes by category (0: the default option). */
 static int64_t category_resolve_minutes[COMPLAINT_CATEGORY_COUNT];
 
@@ -51,56 +52,22 @@ static int parse_category_minutes(const char *text)
 	return 0;
 }
 
-/* Reads complaint_<trigger>_level: "next" or a level name. */
-static int parse_trigger_levels(const struct config *cfg, struct complaint_config *c)
-{
-	const char *const text[COMPLAINT_TRIGGER_COUNT] = {
-		[COMPLAINT_TRIGGER_MANUAL] = cfg->complaint_manual_level,
-		[COMPLAINT_TRIGGER_OVER_AUTHORITY] = cfg->complaint_over_authority_level,
-		[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR] = cfg->complaint_media_or_regulator_level,
-		[COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS] = cfg->complaint_several_departments_level,
-		[COMPLAINT_TRIGGER_CUSTOMER_REFUSED] = cfg->complaint_customer_refused_level,
-		[COMPLAINT_TRIGGER_OVERDUE] = cfg->complaint_overdue_level,
-		[COMPLAINT_TRIGGER_MEDIA] = cfg->complaint_media_level,
-	};
-	for (int t = 0; t < COMPLAINT_TRIGGER_COUNT; t++) {
-		enum complaint_level level;
-		if (!strcmp(text[t], "next"))
-			c->trigger_level[t] = COMPLAINT_LEVEL_NEXT;
-		else if (complaint_level_parse(text[t], &level) == COMPLAINT_OK)
-			c->trigger_level[t] = (int)level;
-		else {
-			fprintf(stderr, "parceldeskd: complaint_%s_level: '%s' is not next, supervisor or manager\n",
-				complaint_trigger_name((enum complaint_trigger)t), text[t]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* The resolve target of a complaint in business minutes. */
 static int64_t resolve_minutes(const struct config *cfg, const struct pd_value *c);
 
 int complaint_setup(const struct config *cfg)
 {
-	struct complaint_config *c = &g_complaint_config;
-	complaint_config_defaults(c);
-	c->acknowledge_secs = cfg->complaint_acknowledge_secs;
-	c->resolve_secs = cfg->complaint_resolve_secs;
-	c->regulator_reply_secs = cfg->complaint_regulator_reply_secs;
-	c->max_open_secs = cfg->complaint_max_open_secs;
-	c->escalated_resolve_secs = cfg->complaint_escalated_resolve_secs;
-	c->legal_max_secs = cfg->complaint_legal_max_days * COMPLAINT_DAY_SECS;
-	c->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = (unsigned)cfg->complaint_percent_value_added;
-	c->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = (unsigned)cfg->complaint_percent_exclusive;
-	c->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)cfg->complaint_percent_customised;
-	c->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = cfg->authority_handler_fen;
-	c->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = cfg->authority_supervisor_fen;
-	if (parse_category_minutes(cfg->complaint_category_resolve_business_minutes) < 0 ||
-	    parse_trigger_levels(cfg, c) < 0)
+	int bad;
+	if (complaint_config_from_options(cfg, &rules, &bad) != COMPLAINT_OK) {
+		fprintf(stderr, "parceldeskd: complaint_%s_level: '%s' is not next, supervisor or manager\n",
+			complaint_trigger_name((enum complaint_trigger)bad),
+			complaint_trigger_level_option(cfg, (enum complaint_trigger)bad));
+		return -1;
+	}
+	if (parse_category_minutes(cfg->complaint_category_resolve_business_minutes) < 0)
 		return -1;
 	const char *problem;
-	if (complaint_config_validate(c, &problem) != COMPLAINT_OK) {
+	if (complaint_config_validate(&rules, &problem) != COMPLAINT_OK) {
 		fprintf(stderr, "parceldeskd: complaint options: %s\n", problem);
 		return -1;
 	}
@@ -155,7 +122,7 @@ static enum complaint_service_level service_of(const struct pd_value *c)
 static int64_t legal_by_of(const struct pd_value *c)
 {
 	int64_t legal_by = rec_int(c, "legal_by");
-	return legal_by ? legal_by : rec_int(c, "opened_at") + g_complaint_config.legal_max_secs;
+	return legal_by ? legal_by : rec_int(c, "opened_at") + rules.legal_max_secs;
 }
 
 /* The due times stored on a complaint. */
@@ -228,7 +195,7 @@ static int64_t next_action_of(const struct pd_value *c)
  * time. */
 static int64_t scaled(int64_t value, enum complaint_service_level level)
 {
-	return value * (int64_t)g_complaint_config.service_level_percent[level] / 100;
+	return value * (int64_t)rules.service_level_percent[level] / 100;
 }
 
 /* Complaints through an outside body keep calendar days: their deadline is
@@ -236,7 +203,7 @@ static int64_t scaled(int64_t value, enum complaint_service_level level)
 static bool resolve_in_business_time(const struct pd_value *c)
 {
 	uint32_t bit = COMPLAINT_CHANNEL_BIT(channel_of(c));
-	return !(g_complaint_config.regulator_deadline_channels & bit) && !rec_int(c, "regulator_reply_by");
+	return !(rules.regulator_deadline_channels & bit) && !rec_int(c, "regulator_reply_by");
 }
 
 static int64_t min_due(int64_t a, int64_t b)
@@ -409,7 +376,7 @@ static bool is_misdelivery(const char *category)
  * association or a regulator: a media-exposure incident for its account. */
 static bool media_exposure(const struct pd_value *c)
 {
-	uint32_t bodies = g_complaint_config.media_channels | g_complaint_config.media_or_regulator_channels;
+	uint32_t bodies = rules.media_channels | rules.media_or_regulator_channels;
 	return (bodies & COMPLAINT_CHANNEL_BIT(channel_of(c))) || pd_map_bool(c, "media_threat");
 }
 
@@ -584,7 +551,7 @@ static void escalate(struct cmd_ctx *ctx, struct pd_value *c, const struct compl
 	uint32_t triggers = e->triggers;
 	struct complaint_due due = stored_due(c);
 	struct complaint_due next;
-	if (complaint_due_after_escalation(&g_complaint_config, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
+	if (complaint_due_after_escalation(&rules, &due, service_of(c), ctx->now, &next) == COMPLAINT_OK) {
 		struct sla_calendar cc;
 		if (sla_calendar_load(ctx, c, &cc))
 			cc.business = false;
@@ -634,7 +601,7 @@ static bool auto_escalate(struct cmd_ctx *ctx, struct pd_value *c)
 {
 	struct complaint_facts f = facts_of(ctx, c);
 	struct complaint_escalation e;
-	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK || !e.can_escalate)
+	if (complaint_escalation_check(&rules, &f, &e) != COMPLAINT_OK || !e.can_escalate)
 		return false;
 	escalate(ctx, c, &e, NULL);
 	return true;
@@ -830,7 +797,7 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	if (deadline && deadline <= ctx->now)
 		return reply_error(ctx, 422, "regulator_deadline is already past");
 	struct complaint_due due;
-	if (complaint_due_times(&g_complaint_config, ctx->now, channel, category, level, deadline, &due) != COMPLAINT_OK)
+	if (complaint_due_times(&rules, ctx->now, channel, category, level, deadline, &due) != COMPLAINT_OK)
 		return reply_error(ctx, 500, "internal error: cannot compute due times");
 
 	uint64_t id;
@@ -1154,7 +1121,7 @@ int cmd_complaint_escalate(struct cmd_ctx *ctx)
 	struct complaint_facts f = facts_of(ctx, after);
 	f.manual_request = true;
 	struct complaint_escalation e;
-	if (complaint_escalation_check(&g_complaint_config, &f, &e) != COMPLAINT_OK)
+	if (complaint_escalation_check(&rules, &f, &e) != COMPLAINT_OK)
 		return reply_error(ctx, 500, "internal error: escalation check failed");
 	const char *to = pd_arg_str(ctx->args, "to");
 	if (to && check_new_owner(ctx, to, e.target_level))
@@ -1280,7 +1247,7 @@ int cmd_complaint_reopen(struct cmd_ctx *ctx)
 	struct complaint_due due;
 	enum complaint_category category = COMPLAINT_CATEGORY_OTHER;
 	complaint_category_parse(rec_str(before, "category"), &category);
-	complaint_due_times(&g_complaint_config, ctx->now, channel_of(before), category, service_of(before),
+	complaint_due_times(&rules, ctx->now, channel_of(before), category, service_of(before),
 			    COMPLAINT_NO_DEADLINE, &due);
 	pd_map_set_str(ctx->a, after, "status", "acknowledged");
 	pd_map_set_str(ctx->a, after, "owner", ctx->sess->user);

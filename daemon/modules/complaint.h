@@ -9,10 +9,8 @@
 #include "complaint_rules.h"
 #include "daemon.h"
 
-extern struct complaint_config g_complaint_config;
-
-/* Builds the rules' config from the daemon's options; 0 or -1 (message on
- * stderr naming the option). */
+/* Builds the rules' config from the daemon's options and checks it, once
+ * at start; 0 or -1 (message on stderr naming the option). */
 int complaint_setup(const struct config *cfg);
 
 /* A due time of complaint id has come (called by SWEEP in the writer):

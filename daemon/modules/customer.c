@@ -27,22 +27,23 @@
 #define STRENGTH_MIN 1
 #define STRENGTH_MAX 5
 
-void customer_rules_from_config(const struct config *cfg, struct customer_rules_config *out)
+/* The rules' config, built and checked once by customer_setup(). */
+static struct customer_rules_config rules;
+
+int customer_setup(const struct config *cfg)
 {
-	customer_rules_defaults(out);
-	out->tier_key_fen = cfg->tier_key_fen;
-	out->tier_local_major_fen = cfg->tier_local_major_fen;
-	out->tier_medium_fen = cfg->tier_medium_fen;
-	out->tier_window_months = (int)cfg->tier_window_months;
-	out->high_end_min_waybills = cfg->high_end_min_waybills;
-	out->high_end_min_declared_fen = cfg->high_end_min_declared_fen;
-	out->warning_min_months = (int)cfg->warning_min_months;
-	out->warning_drop_bp = cfg->warning_revenue_drop_bp;
-	out->kpi_on_time_handling_bp = cfg->kpi_on_time_handling_bp;
-	out->kpi_on_time_delivery_bp = cfg->kpi_on_time_delivery_bp;
-	out->kpi_without_complaint_bp = cfg->kpi_without_complaint_bp;
-	out->kpi_damage_rate_max_bp = cfg->kpi_damage_rate_max_bp;
-	out->kpi_delivery_accuracy_bp = cfg->kpi_delivery_accuracy_bp;
+	customer_rules_from_options(cfg, &rules);
+	const char *problem;
+	if (customer_rules_validate(&rules, &problem) != 0) {
+		fprintf(stderr, "parceldeskd: customer options: %s\n", problem);
+		return -1;
+	}
+	return 0;
+}
+
+const struct customer_rules_config *customer_rules(void)
+{
+	return &rules;
 }
 
 /* ---- months ---- */
@@ -163,8 +164,6 @@ static int64_t sum_counter(struct cmd_ctx *ctx, const char *account, int last_mo
 /* The rules' verdict for the window ending with `month`. */
 void customer_tier_for(struct cmd_ctx *ctx, const struct pd_value *c, int month, struct tier_result *out)
 {
-	struct customer_rules_config rules;
-	customer_rules_from_config(ctx->cfg, &rules);
 	const char *account = rec_str(c, "account");
 	int payment = customer_payment_parse(rec_str(c, "payment"));
 	struct tier_facts f = {

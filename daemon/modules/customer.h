@@ -35,8 +35,11 @@ const char *customer_service_level(struct cmd_ctx *ctx, const char *account);
 
 /* ---- shared by the customer modules ---- */
 
-/* The rules' figures from the daemon's options. */
-void customer_rules_from_config(const struct config *cfg, struct customer_rules_config *out);
+/* Builds the rules' config from the daemon's options and checks it, once
+ * at start; 0 or -1 (message on stderr). */
+int customer_setup(const struct config *cfg);
+/* The rules' config customer_setup() built (tiers, warnings, KPIs). */
+const struct customer_rules_config *customer_rules(void);
 
 /* Finds an account: 0 with the record and its id, MDB_NOTFOUND, or an
  * LMDB error. No reply is set. */

@@ -413,18 +413,17 @@ int cmd_kpi(struct cmd_ctx *ctx)
 	int month;
 	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
 		return PD_EREPLIED;
-	struct customer_rules_config rules;
-	customer_rules_from_config(ctx->cfg, &rules);
+	const struct customer_rules_config *rules = customer_rules();
 	struct kpi_result r[KPI_COUNT];
 	int64_t waybills = counter(ctx, &s, month, "waybills");
 	int64_t delivered = counter(ctx, &s, month, "delivered");
-	kpi_on_time_handling(&rules, counter(ctx, &s, month, "queries_external"),
+	kpi_on_time_handling(rules, counter(ctx, &s, month, "queries_external"),
 			     counter(ctx, &s, month, "queries_external_late"), counter(ctx, &s, month, "complaints"),
 			     counter(ctx, &s, month, "complaints_late"), &r[KPI_ON_TIME_HANDLING]);
-	kpi_on_time_delivery(&rules, delivered, counter(ctx, &s, month, "delivered_on_time"), &r[KPI_ON_TIME_DELIVERY]);
-	kpi_without_complaint(&rules, waybills, counter(ctx, &s, month, "complained"), &r[KPI_WITHOUT_COMPLAINT]);
-	kpi_damage_rate(&rules, waybills, counter(ctx, &s, month, "damaged"), &r[KPI_DAMAGE_RATE]);
-	kpi_delivery_accuracy(&rules, delivered, counter(ctx, &s, month, "inaccurate"), &r[KPI_DELIVERY_ACCURACY]);
+	kpi_on_time_delivery(rules, delivered, counter(ctx, &s, month, "delivered_on_time"), &r[KPI_ON_TIME_DELIVERY]);
+	kpi_without_complaint(rules, waybills, counter(ctx, &s, month, "complained"), &r[KPI_WITHOUT_COMPLAINT]);
+	kpi_damage_rate(rules, waybills, counter(ctx, &s, month, "damaged"), &r[KPI_DAMAGE_RATE]);
+	kpi_delivery_accuracy(rules, delivered, counter(ctx, &s, month, "inaccurate"), &r[KPI_DELIVERY_ACCURACY]);
 	struct pd_value *rows = pd_arr(ctx->a);
 	int met = 0;
 	for (int i = 0; i < KPI_COUNT; i++) {

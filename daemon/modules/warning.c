@@ -160,8 +160,7 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
 	struct pd_arena *a = ctx->a;
 	*raised = false;
 	const char *account = rec_str(customer, "account");
-	struct customer_rules_config rules;
-	customer_rules_from_config(ctx->cfg, &rules);
+	const struct customer_rules_config *rules = customer_rules();
 	int64_t revenue = volume_get(ctx->txn, ctx->st, "C", account, month, "revenue_fen");
 	int64_t last_year = volume_get(ctx->txn, ctx->st, "C", account, month_add(month, -12), "revenue_fen");
 	const char *ekey = pd_sprintf(a, "%s|%06d", account, month);
@@ -170,7 +169,7 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
 	struct revenue_drop drop;
-	customer_revenue_drop(&rules, cooperation_months(customer_start_day(customer), month), revenue, last_year,
+	customer_revenue_drop(rules, cooperation_months(customer_start_day(customer), month), revenue, last_year,
 			      rc == 0, &drop);
 	if (!drop.raise)
 		return 0;

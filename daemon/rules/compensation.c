@@ -4,6 +4,7 @@
  * docs/compensation.md. Notes in steps are shown to customers: they say why
  * in plain words and never carry an internal reference. */
 #include "compensation.h"
+#include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -300,17 +301,25 @@ int comp_reason_parse(const char *word, enum comp_reason *reason)
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                           */
 
-void comp_config_default(struct comp_config *config)
+void comp_config_from_options(const struct config *opt, struct comp_config *config)
 {
 	*config = (struct comp_config){
-		.deductible_fen = 30000,
-		.insurer_deductible_fen = 30000,
-		.uninsured_fee_multiple = 3,
-		.clause_b_piece_value_fen = 1000000,
-		.adjuster_limit_fen = 100000,
-		.supervisor_limit_fen = 1000000,
+		.deductible_fen = opt->claim_deductible_fen,
+		.insurer_deductible_fen = opt->insurer_deductible_fen,
+		.uninsured_fee_multiple = opt->uninsured_fee_multiple,
+		.clause_b_piece_value_fen = opt->clause_b_piece_value_fen,
+		.adjuster_limit_fen = opt->authority_handler_fen,
+		.supervisor_limit_fen = opt->authority_supervisor_fen,
+		/* a rule, not an option: ex gratia always needs a supervisor */
 		.ex_gratia_min_authority = COMP_AUTHORITY_SUPERVISOR,
 	};
+}
+
+void comp_config_default(struct comp_config *config)
+{
+	struct config opt;
+	config_default(&opt);
+	comp_config_from_options(&opt, config);
 }
 
 static bool amount_valid(int64_t fen)

@@ -215,40 +215,44 @@ const char *comp_reason_text(enum comp_reason reason);
 /** @} */
 
 /** @defgroup comp_config Configuration
- *	Every figure of section 5 is a field here; comp_config_default() gives
- *	the defaults of docs/compensation.md. The daemon fills it from its config
- *	file and validates it once at start with comp_config_validate().
+ *	Every figure of the claim rules (docs/compensation.md) is a field here.
+ *	comp_config_from_options() fills it from the daemon's options, whose
+ *	defaults (daemon/core/options.def) comp_config_default() gives; the
+ *	claim module builds it once at start and checks it with
+ *	comp_config_validate().
  *	@{
  */
 struct comp_config {
-	/** Deducted from each insured goods claim paid to the customer, fen.
-	 *	Default 30000 (300 yuan). Not applied to delay claims. */
+	/** Deducted from each insured goods claim paid to the customer, fen
+	 *	(option claim_deductible_fen). Not applied to delay claims. */
 	int64_t deductible_fen;
 	/** Deducted by the cargo insurer from what it pays us, per claim, fen.
-	 *	Default 30000. A separate figure because it is in our policy, not in
-	 *	our tariff; the two may drift apart. */
+	 *	A separate figure because it is in our policy, not in our tariff;
+	 *	the two may drift apart. */
 	int64_t insurer_deductible_fen;
 	/** Uninsured waybill: the contract cap of our carriage terms, at most
 	 *	this many times the service fee, unless the customer's contract
 	 *	sets its own (comp_waybill::contract_fee_multiple). A contract
-	 *	term, not law. Default 3. 0 .. #COMP_MAX_FEE_MULTIPLE. */
+	 *	term, not law. 0 .. #COMP_MAX_FEE_MULTIPLE. */
 	int64_t uninsured_fee_multiple;
 	/** Clause B applies to used goods with a piece worth MORE than this
-	 *	(not equal), fen, not in original factory packaging. Default 1000000
-	 *	(10,000 yuan). */
+	 *	(not equal), fen, not in original factory packaging. */
 	int64_t clause_b_piece_value_fen;
-	/** An adjuster approves a payment up to and including this, fen.
-	 *	Default 100000 (1,000 yuan). */
+	/** An adjuster approves a payment up to and including this, fen
+	 *	(option authority_handler_fen, shared with complaints). */
 	int64_t adjuster_limit_fen;
 	/** A supervisor approves up to and including this, fen; above it a
-	 *	manager. Default 1000000 (10,000 yuan). Not below adjuster_limit_fen. */
+	 *	manager (option authority_supervisor_fen). Not below adjuster_limit_fen. */
 	int64_t supervisor_limit_fen;
 	/** Lowest level that may approve any ex-gratia payment.
-	 *	Default #COMP_AUTHORITY_SUPERVISOR (rules: "always needs a supervisor"). */
+	 *	#COMP_AUTHORITY_SUPERVISOR (rules: "always needs a supervisor"). */
 	enum comp_authority ex_gratia_min_authority;
 };
 
-/** @brief Fill @p config with the defaults of docs/compensation.md. */
+struct config;
+/** @brief Fill @p config from the daemon's options @p opt. */
+void comp_config_from_options(const struct config *opt, struct comp_config *config);
+/** @brief Fill @p config from the options' defaults. */
 void comp_config_default(struct comp_config *config);
 
 /** @brief Check a configuration.

@@ -3,6 +3,7 @@
  * docs/sla.md.
  */
 #include "complaint_rules.h"
+#include "config.h"
 
 #include <string.h>
 
@@ -105,35 +106,65 @@ int complaint_triggers_format(uint32_t mask, char *buffer, size_t buffer_size)
 
 /* ---- configuration ---- */
 
-void complaint_config_defaults(struct complaint_config *config)
+const char *complaint_trigger_level_option(const struct config *opt, enum complaint_trigger trigger)
 {
+    switch (trigger) {
+    case COMPLAINT_TRIGGER_MANUAL: return opt->complaint_manual_level;
+    case COMPLAINT_TRIGGER_OVER_AUTHORITY: return opt->complaint_over_authority_level;
+    case COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR: return opt->complaint_media_or_regulator_level;
+    case COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS: return opt->complaint_several_departments_level;
+    case COMPLAINT_TRIGGER_CUSTOMER_REFUSED: return opt->complaint_customer_refused_level;
+    case COMPLAINT_TRIGGER_OVERDUE: return opt->complaint_overdue_level;
+    case COMPLAINT_TRIGGER_MEDIA: return opt->complaint_media_level;
+    default: return NULL;
+    }
+}
+
+int complaint_config_from_options(const struct config *opt, struct complaint_config *config, int *bad_trigger)
+{
+    int rc = COMPLAINT_OK;
     memset(config, 0, sizeof *config);
-    config->acknowledge_secs = 24 * COMPLAINT_HOUR_SECS;
-    config->resolve_secs = 7 * COMPLAINT_DAY_SECS;
-    config->regulator_reply_secs = 7 * COMPLAINT_DAY_SECS;
-    config->max_open_secs = 30 * COMPLAINT_DAY_SECS;
-    /* Three levels of 7 days each still fit inside the 30-day ceiling. */
-    config->escalated_resolve_secs = 7 * COMPLAINT_DAY_SECS;
-    config->legal_max_secs = 7 * COMPLAINT_DAY_SECS;
+    config->acknowledge_secs = opt->complaint_acknowledge_secs;
+    config->resolve_secs = opt->complaint_resolve_secs;
+    config->regulator_reply_secs = opt->complaint_regulator_reply_secs;
+    config->max_open_secs = opt->complaint_max_open_secs;
+    config->escalated_resolve_secs = opt->complaint_escalated_resolve_secs;
+    config->legal_max_secs = opt->complaint_legal_max_days * COMPLAINT_DAY_SECS;
     config->service_level_percent[COMPLAINT_SERVICE_BASIC] = 100;
-    config->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = 90;
-    config->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = 75;
-    config->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = 50;
+    config->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = (unsigned)opt->complaint_percent_value_added;
+    config->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = (unsigned)opt->complaint_percent_exclusive;
+    config->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)opt->complaint_percent_customised;
     config->shorten_outside_limits = true;
     config->regulator_deadline_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_REGULATOR);
     config->media_or_regulator_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_REGULATOR) |
                                           COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_CONSUMER_ASSOCIATION) |
                                           COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_MARKET_REGULATOR);
     config->media_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_MEDIA);
-    for (int trigger = 0; trigger < COMPLAINT_TRIGGER_COUNT; trigger++)
-        config->trigger_level[trigger] = COMPLAINT_LEVEL_NEXT;
-    /* the media go to the top at once; an outside body or several depots to a supervisor */
-    config->trigger_level[COMPLAINT_TRIGGER_MEDIA] = COMPLAINT_LEVEL_MANAGER;
-    config->trigger_level[COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR] = COMPLAINT_LEVEL_SUPERVISOR;
-    config->trigger_level[COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS] = COMPLAINT_LEVEL_SUPERVISOR;
-    config->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = 100000;     /* 1,000 yuan */
-    config->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = 1000000; /* 10,000 yuan */
+    config->authority_limit_fen[COMPLAINT_LEVEL_HANDLER] = opt->authority_handler_fen;
+    config->authority_limit_fen[COMPLAINT_LEVEL_SUPERVISOR] = opt->authority_supervisor_fen;
     config->authority_limit_fen[COMPLAINT_LEVEL_MANAGER] = COMPLAINT_AUTHORITY_UNLIMITED_FEN;
+    for (int t = COMPLAINT_TRIGGER_COUNT - 1; t >= 0; t--) {
+        const char *text = complaint_trigger_level_option(opt, (enum complaint_trigger)t);
+        enum complaint_level level;
+        if (!strcmp(text, "next")) {
+            config->trigger_level[t] = COMPLAINT_LEVEL_NEXT;
+        } else if (complaint_level_parse(text, &level) == COMPLAINT_OK) {
+            config->trigger_level[t] = (int)level;
+        } else {
+            config->trigger_level[t] = COMPLAINT_LEVEL_NEXT;
+            rc = COMPLAINT_ECONFIG;
+            if (bad_trigger != NULL)
+                *bad_trigger = t; /* the first bad one, as the loop runs backwards */
+        }
+    }
+    return rc;
+}
+
+void complaint_config_defaults(struct complaint_config *config)
+{
+    struct config opt;
+    config_default(&opt);
+    complaint_config_from_options(&opt, config, NULL);
 }
 
 static bool period_valid(int64_t secs)

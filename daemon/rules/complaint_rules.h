@@ -150,16 +150,16 @@ int complaint_triggers_format(uint32_t mask, char *buffer, size_t buffer_size);
 
 /* Every period is in seconds; see docs/sla.md for the defaults and why. */
 struct complaint_config {
-    int64_t acknowledge_secs;         /* 24 h */
-    int64_t resolve_secs;             /* 7 days */
-    int64_t regulator_reply_secs;     /* 7 days: answer to the outside body */
-    int64_t max_open_secs;            /* 30 days: no complaint stays open longer */
-    int64_t escalated_resolve_secs;   /* 7 days: the new owner's time after an escalation */
-    /* 7 calendar days: the legal ceiling on every resolve-by, never scaled or moved by a pause. */
+    int64_t acknowledge_secs;
+    int64_t resolve_secs;
+    int64_t regulator_reply_secs;     /* answer to the outside body */
+    int64_t max_open_secs;            /* no complaint stays open longer */
+    int64_t escalated_resolve_secs;   /* the new owner's time after an escalation */
+    /* the legal ceiling on every resolve-by, never scaled or moved by a pause */
     int64_t legal_max_secs;
     /* 0 = resolve_secs; else this category's own resolve period (<= max_open_secs). */
     int64_t category_resolve_secs[COMPLAINT_CATEGORY_COUNT];
-    /* Share of each period a service level gets, 1..100, non-increasing by level: 100, 90, 75, 50. */
+    /* Share of each period a service level gets, 1..100, non-increasing by level (basic 100). */
     unsigned service_level_percent[COMPLAINT_SERVICE_LEVEL_COUNT];
     /* Whether the percent also shortens regulator_reply_secs and max_open_secs (true). */
     bool shorten_outside_limits;
@@ -180,11 +180,21 @@ struct complaint_config {
      */
     int trigger_level[COMPLAINT_TRIGGER_COUNT];
     /* Highest amount each level may settle; non-decreasing by level. */
-    int64_t authority_limit_fen[COMPLAINT_LEVEL_COUNT]; /* 100000, 1000000, unlimited */
+    int64_t authority_limit_fen[COMPLAINT_LEVEL_COUNT]; /* the manager's unlimited */
 };
 #define COMPLAINT_CHANNEL_BIT(channel) (UINT32_C(1) << (channel))
 
-/* Fills config with the documented defaults. */
+struct config;
+/* Fills config from the daemon's options (the periods, the service level
+ * shares, the level each trigger escalates to, the authority limits) and
+ * the fixed rules (channels, the manager's unlimited authority). Returns
+ * COMPLAINT_OK, or COMPLAINT_ECONFIG when a complaint_<trigger>_level option
+ * is neither "next" nor a level name; *bad_trigger (when not NULL) is then
+ * the first such trigger. */
+int complaint_config_from_options(const struct config *opt, struct complaint_config *config, int *bad_trigger);
+/* The text of the option complaint_<trigger>_level. */
+const char *complaint_trigger_level_option(const struct config *opt, enum complaint_trigger trigger);
+/* The same from the options' defaults (daemon/core/options.def). */
 void complaint_config_defaults(struct complaint_config *config);
 
 /*

@@ -1,6 +1,7 @@
 /* customer_rules.c — tiers, warnings, KPIs and month arithmetic (see
  * customer_rules.h; the why of each choice is in docs/customers.md). */
 #include "customer_rules.h"
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -137,22 +138,29 @@ const char *kpi_name(enum kpi_kind k)
 
 /* ---- config ---- */
 
-void customer_rules_defaults(struct customer_rules_config *c)
+void customer_rules_from_options(const struct config *opt, struct customer_rules_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->tier_key_fen = 20000000;          /* 200,000 yuan a month */
-	c->tier_local_major_fen = 5000000;   /* 50,000 yuan */
-	c->tier_medium_fen = 1000000;        /* 10,000 yuan */
-	c->tier_window_months = 3;
-	c->high_end_min_waybills = 20;
-	c->high_end_min_declared_fen = 5000000; /* 50,000 yuan */
-	c->warning_min_months = 6;
-	c->warning_drop_bp = 2000;
-	c->kpi_on_time_handling_bp = 9900;
-	c->kpi_on_time_delivery_bp = 9900;
-	c->kpi_without_complaint_bp = 9800;
-	c->kpi_damage_rate_max_bp = 10;
-	c->kpi_delivery_accuracy_bp = 9800;
+	c->tier_key_fen = opt->tier_key_fen;
+	c->tier_local_major_fen = opt->tier_local_major_fen;
+	c->tier_medium_fen = opt->tier_medium_fen;
+	c->tier_window_months = (int)opt->tier_window_months;
+	c->high_end_min_waybills = opt->high_end_min_waybills;
+	c->high_end_min_declared_fen = opt->high_end_min_declared_fen;
+	c->warning_min_months = (int)opt->warning_min_months;
+	c->warning_drop_bp = opt->warning_revenue_drop_bp;
+	c->kpi_on_time_handling_bp = opt->kpi_on_time_handling_bp;
+	c->kpi_on_time_delivery_bp = opt->kpi_on_time_delivery_bp;
+	c->kpi_without_complaint_bp = opt->kpi_without_complaint_bp;
+	c->kpi_damage_rate_max_bp = opt->kpi_damage_rate_max_bp;
+	c->kpi_delivery_accuracy_bp = opt->kpi_delivery_accuracy_bp;
+}
+
+void customer_rules_defaults(struct customer_rules_config *c)
+{
+	struct config opt;
+	config_default(&opt);
+	customer_rules_from_options(&opt, c);
 }
 
 int customer_rules_validate(const struct customer_rules_config *c, const char **problem)

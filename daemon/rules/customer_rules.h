@@ -4,8 +4,9 @@
  *
  * No I/O, no clock, no globals, no allocation: months are YYYYMM integers,
  * days YYYYMMDD integers (the depot's calendar), money int64 fen, shares
- * basis points (1 bp = 0.01 %). Every figure comes in a config struct whose
- * defaults (customer_rules_defaults) are the daemon's option defaults.
+ * basis points (1 bp = 0.01 %). Every figure comes in a config struct built
+ * from the daemon's options (customer_rules_from_options; the defaults are
+ * those of daemon/core/options.def).
  * docs/customers.md explains every default and every choice made where the
  * rules are silent. */
 #ifndef PD_CUSTOMER_RULES_H
@@ -82,24 +83,27 @@ const char *service_level_name(enum service_level s);
 
 struct customer_rules_config {
 	/* tiers: average monthly payment (fen) at or above */
-	int64_t tier_key_fen;            /* 200,000 yuan */
-	int64_t tier_local_major_fen;    /* 50,000 yuan */
-	int64_t tier_medium_fen;         /* 10,000 yuan */
-	int tier_window_months;          /* complete months averaged: 3 */
+	int64_t tier_key_fen;
+	int64_t tier_local_major_fen;
+	int64_t tier_medium_fen;
+	int tier_window_months;          /* complete months averaged */
 	/* a cash customer is a high-end individual with, in the window: */
-	int64_t high_end_min_waybills;   /* 20 waybills, or */
-	int64_t high_end_min_declared_fen; /* 50,000 yuan declared */
+	int64_t high_end_min_waybills;   /* this many waybills, or */
+	int64_t high_end_min_declared_fen; /* this much declared */
 	/* warnings */
-	int warning_min_months;          /* months of cooperation: 6 */
-	int64_t warning_drop_bp;         /* revenue down this share or more: 2000 */
+	int warning_min_months;          /* months of cooperation */
+	int64_t warning_drop_bp;         /* revenue down this share or more */
 	/* KPI targets */
-	int64_t kpi_on_time_handling_bp;   /* at least 9900 */
-	int64_t kpi_on_time_delivery_bp;   /* at least 9900 */
-	int64_t kpi_without_complaint_bp;  /* at least 9800 */
-	int64_t kpi_damage_rate_max_bp;    /* at most 10 (0.1 %) */
-	int64_t kpi_delivery_accuracy_bp;  /* at least 9800 */
+	int64_t kpi_on_time_handling_bp;   /* at least */
+	int64_t kpi_on_time_delivery_bp;   /* at least */
+	int64_t kpi_without_complaint_bp;  /* at least */
+	int64_t kpi_damage_rate_max_bp;    /* at most */
+	int64_t kpi_delivery_accuracy_bp;  /* at least */
 };
 
+struct config;
+void customer_rules_from_options(const struct config *opt, struct customer_rules_config *c);
+/* The same from the options' defaults. */
 void customer_rules_defaults(struct customer_rules_config *c);
 /* 0, or -1 with *problem naming what is wrong (thresholds out of order,
  * a window of 0 months, a share above 100 %). */

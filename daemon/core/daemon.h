@@ -122,10 +122,26 @@ extern struct stats g_stats;
 extern struct config g_config;
 extern struct store g_store;
 
-/* globals.c: parses the command table and builds each module's rules from
- * the options, for the daemon and for tools that run its handlers.
- * Returns 0, or the exit code (1 table, 2 options) after a message. */
+/* modules.c: one row per module. */
+struct pd_module {
+	const char *name;
+	/* Builds and checks the module's rules from the options, once at
+	 * start: 0, or -1 after a message on stderr. NULL: nothing to build. */
+	int (*setup)(const struct config *cfg);
+	/* The kind of its entries in `timers` ("KIND:ID"); NULL: none. */
+	const char *timer_kind;
+	/* An entry of timer_kind is due. SWEEP has already removed it: the
+	 * handler sets a new one with timer_set() (old_at 0 or the record's
+	 * last due time) when the record needs attention again, and a
+	 * missing record needs nothing. Returns 0 or an LMDB error. */
+	int (*on_due)(struct cmd_ctx *ctx, uint64_t id);
+};
+/* Parses the command table and runs every module's setup, for the daemon
+ * and for tools that run its handlers. Returns 0, or the exit code (1
+ * table, 2 options) after a message. */
 int modules_setup(const struct config *cfg);
+/* The module whose due entries are of this kind, or NULL. */
+const struct pd_module *module_for_timer(const char *kind);
 
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);
@@ -149,8 +165,9 @@ int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u);
 void backup_remove_partial(const char *data_dir);
 
 /* timers.c: due-time actions. One loop timer fires at the earliest entry of
- * the `timers` database and runs SWEEP in the writer; each module keeps its
- * own entries up to date with timer_set(). */
+ * the `timers` database and runs SWEEP in the writer, which removes each due
+ * entry and hands it to its module's on_due; each module keeps its own
+ * entries up to date with timer_set(). */
 int timer_set(struct cmd_ctx *ctx, const char *kind, uint64_t id,
 	      int64_t old_at, int64_t new_at);
 /* The earliest due time, or 0 when there is none. */

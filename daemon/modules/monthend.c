@@ -157,10 +157,8 @@ int monthend_on_due(struct cmd_ctx *ctx, uint64_t id)
 	int month = (int)id;
 	struct pd_value *run;
 	int rc = run_load(ctx, month, &run);
-	if (rc == MDB_NOTFOUND || (rc == 0 && strcmp(rec_str(run, "status"), "running") != 0)) {
-		/* a stray entry: take it away so SWEEP does not meet it again */
-		return rc == 0 ? timer_set(ctx, "monthend", id, rec_int(run, "timer_at"), 0) : 0;
-	}
+	if (rc == MDB_NOTFOUND || (rc == 0 && strcmp(rec_str(run, "status"), "running") != 0))
+		return 0; /* a stray entry: SWEEP has taken it away */
 	if (rc)
 		return rc;
 	/* the sweep runs as the daemon itself */
@@ -206,9 +204,10 @@ int monthend_on_due(struct cmd_ctx *ctx, uint64_t id)
 	int64_t old_at = rec_int(run, "timer_at");
 	if (more) {
 		/* due again at once: SWEEP comes back after this commit, and
-		 * other writes go between batches */
+		 * other writes go between batches. SWEEP took the old entry
+		 * out, so the new one is added even at the same second. */
 		pd_map_set_int(a, run, "timer_at", ctx->now);
-		rc = timer_set(ctx, "monthend", id, old_at, ctx->now);
+		rc = timer_set(ctx, "monthend", id, 0, ctx->now);
 	} else {
 		pd_map_set_str(a, run, "status", "done");
 		pd_map_set_int(a, run, "finished_at", ctx->now);

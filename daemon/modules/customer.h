@@ -1,6 +1,6 @@
 /* customer.h — customer accounts, tiers and service levels, warning
- * customers, the month-end run, monthly reports and KPIs (domain-rules.md
- * sections 6 and 7; docs/customers.md). Counters live in volume.h; the
+ * customers, the month-end run, monthly reports and KPIs
+ * (docs/customers.md). Counters live in volume.h; the
  * rules are pure functions in customer_rules.h.
  *
  *   customer.c  CUSTOMER ADD/EDIT/LIST/TIER/EXPLAIN, tiers on demand

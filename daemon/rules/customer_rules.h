@@ -1,4 +1,4 @@
-/* customer_rules.h — the customer rules of domain-rules.md sections 6 and 7
+/* customer_rules.h — the customer rules of docs/customers.md
  * as pure functions: month arithmetic, months of cooperation, tiers and
  * service levels, the revenue-drop warning, and the KPI formulas.
  *
@@ -218,7 +218,7 @@ int64_t share_bp(int64_t part, int64_t whole);
  * away from zero: "+12.50", "-20.00", "0.00"; "" when base is 0. */
 void change_format(int64_t now, int64_t base, char *buf, size_t cap);
 
-/* The handling principles shown with every warning (domain-rules.md 6). */
+/* The handling principles shown with every warning (docs/customers.md). */
 extern const char *const WARNING_PRINCIPLES[5];
 
 #endif

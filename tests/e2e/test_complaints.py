@@ -1,4 +1,4 @@
-"""Complaints end to end (issue 4; domain-rules.md section 4; PROTOCOL.md
+"""Complaints end to end (issue 4; docs/sla.md; PROTOCOL.md
 "Complaints", COMPLAINT *, SWEEP, CLOCK SET).
 
 The whole life of a complaint through the text framing and through msgpack;

@@ -1,5 +1,5 @@
 """Customers, warning customers, the month-end run, monthly reports and KPIs
-(domain-rules.md sections 6 and 7) through the wire.
+(docs/customers.md) through the wire.
 
 A year of data (January 2025 to January 2026) is generated here with a
 seeded random stream: customer accounts, waybills with created_at= in the

@@ -1,5 +1,5 @@
 """WAYBILL REDIRECT (address change) and WAYBILL RECALL: who may ask, when,
-how often, fees, and the events they leave (domain-rules.md section 3)."""
+how often, fees, and the events they leave (docs/rules.md section 3)."""
 import unittest
 
 from harness import DaemonTestCase, line, sub_list

@@ -328,7 +328,7 @@ static void test_every_command_is_well_formed(void **state)
 						fail_msg("%s %s: '%s' repeats '%s'", cmd->word, sub,
 							 s->name, s->enum_values[k]);
 			}
-			/* DESIGN.md: amounts are integer fen in arguments named *_fen */
+			/* docs/design.md: amounts are integer fen in arguments named *_fen */
 			if ((s->type == ARG_FEN) != ends_with(s->name, "_fen"))
 				fail_msg("%s %s: '%s': fen type and _fen name go together",
 					 cmd->word, sub, s->name);

@@ -1,6 +1,6 @@
 /*
- * Unit tests for daemon/complaint_rules.c: one test per rule of
- * domain-rules.md section 4 and each choice documented in docs/sla.md.
+ * Unit tests for daemon/rules/complaint_rules.c: one test per complaint
+ * rule and each choice documented in docs/sla.md.
  */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* timegm */

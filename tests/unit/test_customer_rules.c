@@ -1,5 +1,5 @@
 /*
- * Unit tests for daemon/customer_rules.c: domain-rules.md sections 6 and 7
+ * Unit tests for daemon/rules/customer_rules.c: the customer rules
  * and the choices documented in docs/customers.md — month arithmetic,
  * months of cooperation, tier classification, the revenue-drop warning,
  * every KPI formula at its boundaries, and the shares as shown.

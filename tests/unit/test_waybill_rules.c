@@ -1,7 +1,7 @@
 /*
- * Unit tests for daemon/waybill_rules.c against domain-rules.md section 1
- * (status, lateness) and section 3 (when an address change or a recall is
- * allowed).
+ * Unit tests for daemon/rules/waybill_rules.c against docs/rules.md
+ * section 1 (status, lateness) and section 3 (when an address change or a
+ * recall is allowed).
  *
  * The allowed transitions are written out here from the rules, case by case;
  * the impossible ones are checked both by name (the ones the rules forbid

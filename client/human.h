@@ -1,6 +1,7 @@
-/* human.h — the pieces of the human form that the views share.
+/* human.h — the pieces of the human form (human.c) that output_human.c
+ * and the views share.
  *
- * output_human.c prints any reply: a record as aligned "key  value" lines,
+ * human.c prints any reply's data: a record as aligned "key  value" lines,
  * a list as a table. output_views.c adds views chosen by the shape of the
  * data, never by the command that was typed:
  *   - a list whose rows carry a boolean `overdue` (COMPLAINT LIST, CLAIM
@@ -92,10 +93,8 @@ void table_print(const struct human *h, struct table *t, int indent);
 void human_list_table(const struct human *h, const struct pd_value *list, int indent,
 		      bool fen_as_yuan);
 
-/* ---- views (output_views.c): each returns false when the data does not
- * have its shape, having printed nothing ---- */
-bool view_compensation(const struct human *h, const struct pd_value *data);
-bool view_report(const struct human *h, const struct pd_value *data);
-bool view_kpi(const struct human *h, const struct pd_value *data);
+/* Any reply's data in the generic form: a record, "(none)", a table, or
+ * records one by one when their cells hold lists. */
+void human_data(const struct human *h, const struct pd_value *d);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "human.h"
+#include "output_views.h"
 #include "text_width.h"
 
 #define INDENT 2

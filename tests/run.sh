@@ -1,8 +1,9 @@
 #!/bin/sh
-# run.sh — every test of parceldesk: unit tests (cmocka), the fuzz targets
-# briefly (the parser for a number of runs, the store for 20 s), and the
-# end-to-end suite against a real daemon — all built with -Werror under
-# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
+# run.sh — every test of parceldesk: unit tests (cmocka), the check that
+# no files depend on each other in a circle, the fuzz targets briefly (the
+# parser for a number of runs, the store for 20 s), and the end-to-end suite
+# against a real daemon — all built with -Werror under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 sh contrib/deps.sh test || exit 1
@@ -44,6 +45,16 @@ if [ -z "$missing" ] && [ "$count" -gt 0 ]; then
 	passed=$((passed + 1))
 else
 	echo "FAIL protocol-doc: not in PROTOCOL.md: $missing"
+	failed=$((failed + 1))
+fi
+
+echo "== no include or call cycle between files"
+if sh contrib/check-includes.sh $B >"$log" 2>&1; then
+	echo "ok check-includes: $(tail -n 1 "$log")"
+	passed=$((passed + 1))
+else
+	echo "FAIL check-includes"
+	cat "$log"
 	failed=$((failed + 1))
 fi
 

@@ -140,8 +140,6 @@ struct pd_module {
  * and for tools that run its handlers. Returns 0, or the exit code (1
  * table, 2 options) after a message. */
 int modules_setup(const struct config *cfg);
-/* The module whose due entries are of this kind, or NULL. */
-const struct pd_module *module_for_timer(const char *kind);
 
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);
@@ -165,13 +163,23 @@ int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u);
 void backup_remove_partial(const char *data_dir);
 
 /* timers.c: due-time actions. One loop timer fires at the earliest entry of
- * the `timers` database and runs SWEEP in the writer, which removes each due
- * entry and hands it to its module's on_due; each module keeps its own
- * entries up to date with timer_set(). */
+ * the `timers` database and runs SWEEP (modules.c) in the writer, which
+ * takes the due entries out and hands each to its module's on_due; each
+ * module keeps its own entries up to date with timer_set(). */
 int timer_set(struct cmd_ctx *ctx, const char *kind, uint64_t id,
 	      int64_t old_at, int64_t new_at);
 /* The earliest due time, or 0 when there is none. */
 int64_t timer_next(MDB_txn *txn, struct store *st);
+/* A due entry taken out of `timers`. */
+struct timer_due {
+	char kind[64];
+	uint64_t id;
+};
+/* Takes up to cap entries due at ctx->now out of `timers` into out[*n]
+ * (an unreadable one is dropped and logged); *more when more are due.
+ * Returns 0 or an LMDB error. */
+int timers_take_due(struct cmd_ctx *ctx, struct timer_due *out, size_t cap,
+		    size_t *n, bool *more);
 
 /* log.c: one line per event, at a level: "debug", "info", "warn" or
  * "error" (lines below cfg->log_level are dropped). log_open returns -1

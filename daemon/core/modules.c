@@ -1,8 +1,9 @@
 /* modules.c — every module of the daemon in one table (what it builds at
- * start, which due times it keeps and who handles them), and the daemon's
- * process-wide objects; apart from main() so unit tests and contrib tools
- * link the daemon's modules without it. The core reaches a module only
- * through this table (and the command table, commands.def). */
+ * start, which due times it keeps and who handles them), SWEEP, which hands
+ * due entries to their modules, and the daemon's process-wide objects;
+ * apart from main() so unit tests and contrib tools link the daemon's
+ * modules without it. The core reaches a module only through this table
+ * (and the command table, commands.def). */
 #include <string.h>
 
 #include "claim.h"
@@ -42,10 +43,66 @@ int modules_setup(const struct config *cfg)
 	return 0;
 }
 
-const struct pd_module *module_for_timer(const char *kind)
+static const struct pd_module *module_for_timer(const char *kind)
 {
 	for (size_t i = 0; i < MODULE_COUNT; i++)
 		if (modules[i].timer_kind && strcmp(modules[i].timer_kind, kind) == 0)
 			return &modules[i];
 	return NULL;
+}
+
+#define SWEEP_BATCH 256
+
+/* Runs one due entry with its module's handler in a nested transaction,
+ * so a handler that fails loses only its own writes. */
+static int run_due(struct cmd_ctx *ctx, const struct timer_due *e)
+{
+	const struct pd_module *m = module_for_timer(e->kind);
+	if (!m) {
+		log_msg("error", 0, "parceldeskd", "due entry of unknown kind '%s:%llu' dropped",
+			e->kind, (unsigned long long)e->id);
+		return 0;
+	}
+	MDB_txn *parent = ctx->txn, *child;
+	int rc = mdb_txn_begin(ctx->st->env, parent, 0, &child);
+	if (rc)
+		return rc;
+	ctx->txn = child;
+	rc = m->on_due(ctx, e->id);
+	ctx->txn = parent;
+	if (rc) {
+		mdb_txn_abort(child);
+		if (rc == MDB_MAP_FULL)
+			return rc;
+		log_msg("error", 0, "parceldeskd", "due %s:%llu failed, dropped: %s",
+			e->kind, (unsigned long long)e->id, pd_strerror(rc));
+		return 0;
+	}
+	return mdb_txn_commit(child);
+}
+
+/* Takes at most SWEEP_BATCH due entries out of `timers`, then hands each
+ * to its module's on_due, which sets a new entry if its record needs one.
+ * A handler that fails is logged and its entry dropped (its record's next
+ * change sets its due time again); MDB_MAP_FULL fails the whole SWEEP, the
+ * writer grows the map and runs it again. `more: yes` asks the loop to run
+ * again at once. */
+int cmd_sweep(struct cmd_ctx *ctx)
+{
+	struct timer_due batch[SWEEP_BATCH];
+	size_t n;
+	bool more;
+	int rc = timers_take_due(ctx, batch, SWEEP_BATCH, &n, &more);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = run_due(ctx, &batch[i])))
+			return reply_store_error(ctx, rc);
+	struct pd_value *d = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, d, "done", (int64_t)n);
+	pd_map_set_bool(ctx->a, d, "more", more);
+	ctx->rep->data = d;
+	ctx->fx.timers_changed = true;
+	reply_ok(ctx, 200, "%zu due action(s) run", n);
+	return 0;
 }

@@ -1,15 +1,13 @@
 /* timers.c — due-time actions without scanning: every module writes the
  * instant its object next needs attention into `timers`; the loop keeps one
  * libevent timer for the earliest entry and, when it fires, runs SWEEP in
- * the writer, which takes each due entry out and hands it to the module
- * that keeps that kind (modules.c). */
+ * the writer (modules.c), which takes the due entries out with
+ * timers_take_due() and hands each to the module that keeps that kind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
-
-#define SWEEP_BATCH 256
 
 static size_t timer_value(const char *kind, uint64_t id, char *buf, size_t cap)
 {
@@ -51,63 +49,26 @@ int64_t timer_next(MDB_txn *txn, struct store *st)
 	return at;
 }
 
-struct due_entry {
-	char kind[64];
-	uint64_t id;
-};
-
-/* Runs one due entry with its module's handler in a nested transaction,
- * so a handler that fails loses only its own writes. */
-static int run_due(struct cmd_ctx *ctx, const struct due_entry *e)
+/* Takes every entry, a stray or unreadable one too, so that no entry is
+ * met twice and the loop's timer cannot fire again and again at the same
+ * instant; the owner of a valid one sets a new entry if its record needs
+ * one (modules.c runs them). */
+int timers_take_due(struct cmd_ctx *ctx, struct timer_due *out, size_t cap,
+		    size_t *n, bool *more)
 {
-	const struct pd_module *m = module_for_timer(e->kind);
-	if (!m) {
-		log_msg("error", 0, "parceldeskd", "due entry of unknown kind '%s:%llu' dropped",
-			e->kind, (unsigned long long)e->id);
-		return 0;
-	}
-	MDB_txn *parent = ctx->txn, *child;
-	int rc = mdb_txn_begin(ctx->st->env, parent, 0, &child);
-	if (rc)
-		return rc;
-	ctx->txn = child;
-	rc = m->on_due(ctx, e->id);
-	ctx->txn = parent;
-	if (rc) {
-		mdb_txn_abort(child);
-		if (rc == MDB_MAP_FULL)
-			return rc;
-		log_msg("error", 0, "parceldeskd", "due %s:%llu failed, dropped: %s",
-			e->kind, (unsigned long long)e->id, pd_strerror(rc));
-		return 0;
-	}
-	return mdb_txn_commit(child);
-}
-
-/* Takes at most SWEEP_BATCH due entries out of `timers` — every one, a
- * stray or unreadable one too, so that no entry is met twice and the
- * timer cannot fire again and again at the same instant — then hands each
- * to its module's on_due, which sets a new entry if its record needs one.
- * A handler that fails is logged and its entry dropped (its record's next
- * change sets its due time again); MDB_MAP_FULL fails the whole SWEEP, the
- * writer grows the map and runs it again. `more: yes` asks the loop to run
- * again at once. */
-int cmd_sweep(struct cmd_ctx *ctx)
-{
-	struct due_entry batch[SWEEP_BATCH];
-	size_t n = 0;
-	bool more = false;
+	*n = 0;
+	*more = false;
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->timers, &cur);
 	if (rc)
-		return reply_store_error(ctx, rc);
+		return rc;
 	MDB_val k, v;
 	/* always the first entry: the one before it has just been deleted */
 	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
 		if (k.mv_size == 8 && (int64_t)be64_get(k.mv_data) > ctx->now)
 			break;
-		if (n == SWEEP_BATCH) {
-			more = true;
+		if (*n == cap) {
+			*more = true;
 			break;
 		}
 		char val[64];
@@ -118,27 +79,16 @@ int cmd_sweep(struct cmd_ctx *ctx)
 		bool valid = k.mv_size == 8 && colon;
 		if (valid) {
 			*colon = '\0';
-			snprintf(batch[n].kind, sizeof(batch[n].kind), "%s", val);
-			batch[n].id = strtoull(colon + 1, NULL, 10);
+			snprintf(out[*n].kind, sizeof(out[*n].kind), "%s", val);
+			out[*n].id = strtoull(colon + 1, NULL, 10);
 		}
 		if ((rc = mdb_cursor_del(cur, 0)))
 			break;
 		if (valid)
-			n++;
+			(*n)++;
 		else
 			log_msg("error", 0, "parceldeskd", "unreadable due entry '%s' dropped", val);
 	}
 	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
-		return reply_store_error(ctx, rc);
-	for (size_t i = 0; i < n; i++)
-		if ((rc = run_due(ctx, &batch[i])))
-			return reply_store_error(ctx, rc);
-	struct pd_value *d = pd_map(ctx->a);
-	pd_map_set_int(ctx->a, d, "done", (int64_t)n);
-	pd_map_set_bool(ctx->a, d, "more", more);
-	ctx->rep->data = d;
-	ctx->fx.timers_changed = true;
-	reply_ok(ctx, 200, "%zu due action(s) run", n);
-	return 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -1,44 +1,14 @@
-"""The module registry (daemon/core/modules.c): each module builds and checks
-its rules from the options once at start, and refuses to start on values
-the rules cannot work with; SWEEP takes every due entry out of `timers`
+"""SWEEP (daemon/core/modules.c) takes every due entry out of `timers`
 before its module handles it, so an entry whose record is gone (or of no
-module, or unreadable) is dropped instead of firing again at once."""
+module, or unreadable) is dropped instead of firing again at once. (Each
+module's checks of its options at start are in test_startup.py.)"""
 import os
 import struct
-import subprocess
 import time
 
 import lmdb  # Debian python3-lmdb
 
 from harness import DaemonTestCase
-
-
-class ModuleSetup(DaemonTestCase):
-    start_daemon = False
-
-    def run_to_exit(self, d, timeout=15):
-        d.spawn()
-        try:
-            rc = d.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.fail("the daemon kept running:\n" + d.log_tail())
-        d._forget()
-        d.check_sanitizer()
-        return rc, d.log_text()
-
-    def test_rules_that_cannot_work_are_refused_at_start(self):
-        for extra, words in [
-            # each figure is in its range, the rules need them in order
-            (("--tier-medium-fen", "6000000"), "customer options: tier thresholds must rise"),
-            (("--authority-handler-fen", "2000000"), "complaint options: authority_limit_fen must not fall"),
-            (("--complaint-acknowledge-secs", "800000", "--complaint-resolve-secs", "700000"),
-             "complaint options: acknowledge_secs exceeds resolve_secs"),
-        ]:
-            with self.subTest(extra=extra):
-                d = self.new_daemon(*extra)
-                rc, log = self.run_to_exit(d)
-                self.assertEqual(rc, 2)
-                self.assertIn(words, log)
 
 
 def open_store(path):

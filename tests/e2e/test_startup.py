@@ -91,6 +91,21 @@ class Startup(DaemonTestCase):
                 self.assertNotEqual(rc, 0)
                 self.assertIn(words, log)
 
+    def test_rules_that_cannot_work_are_refused_at_start(self):
+        """Each module builds its rules from the options once at start and
+        refuses figures that are each in range but cannot work together."""
+        for extra, words in [
+            (("--tier-medium-fen", "6000000"), "customer options: tier thresholds must rise"),
+            (("--authority-handler-fen", "2000000"), "complaint options: authority_limit_fen must not fall"),
+            (("--complaint-acknowledge-secs", "800000", "--complaint-resolve-secs", "700000"),
+             "complaint options: acknowledge_secs exceeds resolve_secs"),
+        ]:
+            with self.subTest(extra=extra):
+                d = self.new_daemon(*extra)
+                rc, log = self.run_to_exit(d)
+                self.assertEqual(rc, 2)
+                self.assertIn(words, log)
+
     def test_config_file_and_command_line(self):
         d = self.new_daemon("--max-frame-bytes", "8192")
         conf = os.path.join(d.workdir, "parceldeskd.conf")

@@ -58,6 +58,18 @@ else
 	failed=$((failed + 1))
 fi
 
+echo "== tabs for indent in C sources"
+spaced=$(grep -rnE '^ {2,}[^ *]' --include='*.c' --include='*.h' --include='*.def' \
+	protocol daemon client contrib tests | head -n 20)
+if [ -z "$spaced" ]; then
+	echo "ok tabs: no C line is indented with spaces"
+	passed=$((passed + 1))
+else
+	echo "FAIL tabs: indented with spaces:"
+	echo "$spaced"
+	failed=$((failed + 1))
+fi
+
 # fuzz NAME CORPUS OPTIONS...: runs build/san/NAME on a scratch copy of
 # CORPUS (so the corpus in the tree is not rewritten); the daemon's own log
 # lines are left out of a failure's report

@@ -38,34 +38,34 @@
 
 /* Return codes: 0 on success, one of these (negative) on failure. */
 enum bizcal_error {
-    BIZCAL_OK = 0,
-    BIZCAL_EINVAL = -1,           /* NULL pointer or negative amount */
-    BIZCAL_ERANGE = -2,           /* instant or result outside BIZCAL_MIN_UTC..BIZCAL_MAX_UTC */
-    BIZCAL_ESYNTAX = -3,          /* text does not follow the documented format */
-    BIZCAL_EBAD_TIME = -4,        /* minute of day outside 00:00..24:00 */
-    BIZCAL_EEND_BEFORE_START = -5, /* interval ends at or before its start */
-    BIZCAL_EOVERLAP = -6,         /* two intervals of one day overlap */
-    BIZCAL_EORDER = -7,           /* intervals of one day not in ascending order */
-    BIZCAL_ETOO_MANY = -8,        /* more than BIZCAL_MAX_INTERVALS_PER_DAY intervals */
-    BIZCAL_ENO_HOURS = -9,        /* no working time in the week, or an empty make-up day */
-    BIZCAL_EBAD_DATE = -10,       /* not a real Gregorian date in years 1..9999 */
-    BIZCAL_EDATE_ORDER = -11,     /* holidays or make-up days not strictly ascending */
-    BIZCAL_ECONFLICT = -12,       /* one date is both a holiday and a make-up day */
-    BIZCAL_EOFFSET = -13,         /* UTC offset beyond +-18:00 */
-    BIZCAL_EPAUSED = -14,         /* the clock is paused with no end: no due time yet */
-    BIZCAL_EPAUSE_ORDER = -15,    /* pause spans reversed, overlapping or out of order */
+	BIZCAL_OK = 0,
+	BIZCAL_EINVAL = -1,           /* NULL pointer or negative amount */
+	BIZCAL_ERANGE = -2,           /* instant or result outside BIZCAL_MIN_UTC..BIZCAL_MAX_UTC */
+	BIZCAL_ESYNTAX = -3,          /* text does not follow the documented format */
+	BIZCAL_EBAD_TIME = -4,        /* minute of day outside 00:00..24:00 */
+	BIZCAL_EEND_BEFORE_START = -5, /* interval ends at or before its start */
+	BIZCAL_EOVERLAP = -6,         /* two intervals of one day overlap */
+	BIZCAL_EORDER = -7,           /* intervals of one day not in ascending order */
+	BIZCAL_ETOO_MANY = -8,        /* more than BIZCAL_MAX_INTERVALS_PER_DAY intervals */
+	BIZCAL_ENO_HOURS = -9,        /* no working time in the week, or an empty make-up day */
+	BIZCAL_EBAD_DATE = -10,       /* not a real Gregorian date in years 1..9999 */
+	BIZCAL_EDATE_ORDER = -11,     /* holidays or make-up days not strictly ascending */
+	BIZCAL_ECONFLICT = -12,       /* one date is both a holiday and a make-up day */
+	BIZCAL_EOFFSET = -13,         /* UTC offset beyond +-18:00 */
+	BIZCAL_EPAUSED = -14,         /* the clock is paused with no end: no due time yet */
+	BIZCAL_EPAUSE_ORDER = -15,    /* pause spans reversed, overlapping or out of order */
 };
 
 /* ISO 8601 weekday order: the week array of a calendar starts on Monday. */
 enum bizcal_weekday {
-    BIZCAL_MONDAY,
-    BIZCAL_TUESDAY,
-    BIZCAL_WEDNESDAY,
-    BIZCAL_THURSDAY,
-    BIZCAL_FRIDAY,
-    BIZCAL_SATURDAY,
-    BIZCAL_SUNDAY,
-    BIZCAL_WEEKDAY_COUNT
+	BIZCAL_MONDAY,
+	BIZCAL_TUESDAY,
+	BIZCAL_WEDNESDAY,
+	BIZCAL_THURSDAY,
+	BIZCAL_FRIDAY,
+	BIZCAL_SATURDAY,
+	BIZCAL_SUNDAY,
+	BIZCAL_WEEKDAY_COUNT
 };
 
 /*
@@ -74,20 +74,20 @@ enum bizcal_weekday {
  * written as two intervals on consecutive days.
  */
 struct bizcal_interval {
-    int start_minute;
-    int end_minute;
+	int start_minute;
+	int end_minute;
 };
 
 /* One day's working hours: intervals ascending and not overlapping; count 0 = closed. */
 struct bizcal_day {
-    unsigned count;
-    struct bizcal_interval intervals[BIZCAL_MAX_INTERVALS_PER_DAY];
+	unsigned count;
+	struct bizcal_interval intervals[BIZCAL_MAX_INTERVALS_PER_DAY];
 };
 
 /* A date (YYYYMMDD) that works with the given hours whatever its weekday. */
 struct bizcal_makeup_day {
-    int32_t date;
-    struct bizcal_day hours;
+	int32_t date;
+	struct bizcal_day hours;
 };
 
 /*
@@ -97,18 +97,18 @@ struct bizcal_makeup_day {
  * none; a make-up day replaces them with its own hours.
  */
 struct bizcal {
-    struct bizcal_day week[BIZCAL_WEEKDAY_COUNT];
-    int32_t utc_offset_secs;             /* local = UTC + offset; +08:00 is 28800 */
-    const int32_t *holidays;             /* YYYYMMDD, ascending */
-    size_t holiday_count;
-    const struct bizcal_makeup_day *makeup_days; /* ascending by date */
-    size_t makeup_day_count;
+	struct bizcal_day week[BIZCAL_WEEKDAY_COUNT];
+	int32_t utc_offset_secs;             /* local = UTC + offset; +08:00 is 28800 */
+	const int32_t *holidays;             /* YYYYMMDD, ascending */
+	size_t holiday_count;
+	const struct bizcal_makeup_day *makeup_days; /* ascending by date */
+	size_t makeup_day_count;
 };
 
 /* A span [from_utc, to_utc) during which an SLA clock does not run. */
 struct bizcal_span {
-    int64_t from_utc;
-    int64_t to_utc; /* BIZCAL_OPEN_END while the pause goes on */
+	int64_t from_utc;
+	int64_t to_utc; /* BIZCAL_OPEN_END while the pause goes on */
 };
 
 /*
@@ -133,11 +133,11 @@ int bizcal_validate(const struct bizcal *cal, char *message, size_t message_size
  * outside the supported range), BIZCAL_ENO_HOURS, BIZCAL_EOFFSET.
  */
 int bizcal_add_seconds(const struct bizcal *cal, int64_t start_utc, int64_t seconds,
-                       int64_t *due_utc);
+		       int64_t *due_utc);
 
 /* bizcal_add_seconds() with minutes; exact to the second of start_utc. */
 int bizcal_add_minutes(const struct bizcal *cal, int64_t start_utc, int64_t minutes,
-                       int64_t *due_utc);
+		       int64_t *due_utc);
 
 /*
  * Business seconds in [from_utc, to_utc).  to_utc before from_utc is
@@ -145,11 +145,11 @@ int bizcal_add_minutes(const struct bizcal *cal, int64_t start_utc, int64_t minu
  * seconds_between(t, add_seconds(t, n)) == n.
  */
 int bizcal_seconds_between(const struct bizcal *cal, int64_t from_utc, int64_t to_utc,
-                           int64_t *seconds);
+			   int64_t *seconds);
 
 /* Whole business minutes in [from_utc, to_utc), rounded down. */
 int bizcal_minutes_between(const struct bizcal *cal, int64_t from_utc, int64_t to_utc,
-                           int64_t *minutes);
+			   int64_t *minutes);
 
 /*
  * Due time of a clock of `minutes` business minutes started at start_utc
@@ -163,8 +163,8 @@ int bizcal_minutes_between(const struct bizcal *cal, int64_t from_utc, int64_t t
  * Errors as bizcal_add_seconds(), plus BIZCAL_EPAUSE_ORDER and BIZCAL_EPAUSED.
  */
 int bizcal_add_minutes_paused(const struct bizcal *cal, int64_t start_utc, int64_t minutes,
-                              const struct bizcal_span *pauses, size_t pause_count,
-                              int64_t *due_utc);
+			      const struct bizcal_span *pauses, size_t pause_count,
+			      int64_t *due_utc);
 
 /*
  * Parses one day's hours: "HH:MM-HH:MM" intervals joined by "," with no

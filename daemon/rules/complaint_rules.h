@@ -38,92 +38,92 @@
 
 /* Return codes: 0 on success, one of these (negative) on failure. */
 enum complaint_error {
-    COMPLAINT_OK = 0,
-    COMPLAINT_EINVAL = -1,   /* NULL pointer, enum out of range, negative amount, bad percent */
-    COMPLAINT_ERANGE = -2,   /* instant outside 0..COMPLAINT_MAX_UTC */
-    COMPLAINT_ECONFIG = -3,  /* the config fails complaint_config_validate() */
-    COMPLAINT_EEMPTY = -4,   /* percentile of no values */
-    COMPLAINT_EUNKNOWN = -5, /* not a wire name */
-    COMPLAINT_ENOSPC = -6,   /* output buffer too small */
+	COMPLAINT_OK = 0,
+	COMPLAINT_EINVAL = -1,   /* NULL pointer, enum out of range, negative amount, bad percent */
+	COMPLAINT_ERANGE = -2,   /* instant outside 0..COMPLAINT_MAX_UTC */
+	COMPLAINT_ECONFIG = -3,  /* the config fails complaint_config_validate() */
+	COMPLAINT_EEMPTY = -4,   /* percentile of no values */
+	COMPLAINT_EUNKNOWN = -5, /* not a wire name */
+	COMPLAINT_ENOSPC = -6,   /* output buffer too small */
 };
 
 enum complaint_channel {
-    COMPLAINT_CHANNEL_PHONE,                /* phone */
-    COMPLAINT_CHANNEL_ONLINE,               /* online */
-    COMPLAINT_CHANNEL_WALK_IN,              /* walk_in */
-    COMPLAINT_CHANNEL_REGULATOR,            /* regulator: the postal regulator, incl. its website */
-    COMPLAINT_CHANNEL_CONSUMER_ASSOCIATION, /* consumer_association (315) */
-    COMPLAINT_CHANNEL_MARKET_REGULATOR,     /* market_regulator */
-    COMPLAINT_CHANNEL_MEDIA,                /* media */
-    COMPLAINT_CHANNEL_COUNT
+	COMPLAINT_CHANNEL_PHONE,                /* phone */
+	COMPLAINT_CHANNEL_ONLINE,               /* online */
+	COMPLAINT_CHANNEL_WALK_IN,              /* walk_in */
+	COMPLAINT_CHANNEL_REGULATOR,            /* regulator: the postal regulator, incl. its website */
+	COMPLAINT_CHANNEL_CONSUMER_ASSOCIATION, /* consumer_association (315) */
+	COMPLAINT_CHANNEL_MARKET_REGULATOR,     /* market_regulator */
+	COMPLAINT_CHANNEL_MEDIA,                /* media */
+	COMPLAINT_CHANNEL_COUNT
 };
 
 enum complaint_category {
-    COMPLAINT_CATEGORY_DELAY,                 /* delay */
-    COMPLAINT_CATEGORY_LOSS,                  /* loss */
-    COMPLAINT_CATEGORY_DAMAGE,                /* damage */
-    COMPLAINT_CATEGORY_CONTENT_MISMATCH,      /* content_mismatch */
-    COMPLAINT_CATEGORY_NOT_DELIVERED_TO_DOOR, /* not_delivered_to_door */
-    COMPLAINT_CATEGORY_REFUSED_INSPECTION,    /* refused_inspection: refused inspection before signing */
-    COMPLAINT_CATEGORY_WRONG_SIGNATURE,       /* wrong_signature */
-    COMPLAINT_CATEGORY_ATTITUDE,              /* attitude */
-    COMPLAINT_CATEGORY_CHARGES,               /* charges */
-    COMPLAINT_CATEGORY_OTHER,                 /* other */
-    COMPLAINT_CATEGORY_COUNT
+	COMPLAINT_CATEGORY_DELAY,                 /* delay */
+	COMPLAINT_CATEGORY_LOSS,                  /* loss */
+	COMPLAINT_CATEGORY_DAMAGE,                /* damage */
+	COMPLAINT_CATEGORY_CONTENT_MISMATCH,      /* content_mismatch */
+	COMPLAINT_CATEGORY_NOT_DELIVERED_TO_DOOR, /* not_delivered_to_door */
+	COMPLAINT_CATEGORY_REFUSED_INSPECTION,    /* refused_inspection: refused inspection before signing */
+	COMPLAINT_CATEGORY_WRONG_SIGNATURE,       /* wrong_signature */
+	COMPLAINT_CATEGORY_ATTITUDE,              /* attitude */
+	COMPLAINT_CATEGORY_CHARGES,               /* charges */
+	COMPLAINT_CATEGORY_OTHER,                 /* other */
+	COMPLAINT_CATEGORY_COUNT
 };
 
 /* Ordered from the longest time limits to the shortest. */
 enum complaint_service_level {
-    COMPLAINT_SERVICE_BASIC,       /* basic */
-    COMPLAINT_SERVICE_VALUE_ADDED, /* value_added: medium monthly accounts */
-    COMPLAINT_SERVICE_EXCLUSIVE,   /* exclusive: local major accounts */
-    COMPLAINT_SERVICE_CUSTOMISED,  /* customised: key accounts */
-    COMPLAINT_SERVICE_LEVEL_COUNT
+	COMPLAINT_SERVICE_BASIC,       /* basic */
+	COMPLAINT_SERVICE_VALUE_ADDED, /* value_added: medium monthly accounts */
+	COMPLAINT_SERVICE_EXCLUSIVE,   /* exclusive: local major accounts */
+	COMPLAINT_SERVICE_CUSTOMISED,  /* customised: key accounts */
+	COMPLAINT_SERVICE_LEVEL_COUNT
 };
 
 /* Ordered: a higher value is a higher level. */
 enum complaint_level {
-    COMPLAINT_LEVEL_HANDLER,    /* handler */
-    COMPLAINT_LEVEL_SUPERVISOR, /* supervisor */
-    COMPLAINT_LEVEL_MANAGER,    /* manager */
-    COMPLAINT_LEVEL_COUNT
+	COMPLAINT_LEVEL_HANDLER,    /* handler */
+	COMPLAINT_LEVEL_SUPERVISOR, /* supervisor */
+	COMPLAINT_LEVEL_MANAGER,    /* manager */
+	COMPLAINT_LEVEL_COUNT
 };
 
 /* Reasons to escalate; bit COMPLAINT_TRIGGER_BIT(t) in a trigger mask. */
 enum complaint_trigger {
-    COMPLAINT_TRIGGER_MANUAL,              /* manual: the owner asks for it */
-    COMPLAINT_TRIGGER_OVER_AUTHORITY,      /* over_authority: proposed amount above the owner's limit */
-    COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR,  /* media_or_regulator: through a regulator or the consumer association */
-    COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS, /* several_departments: several departments or depots involved */
-    COMPLAINT_TRIGGER_CUSTOMER_REFUSED,    /* customer_refused: the customer refused the proposal */
-    COMPLAINT_TRIGGER_OVERDUE,             /* overdue: now is after resolve_by */
-    COMPLAINT_TRIGGER_MEDIA,               /* media: the media channel, or the customer threatens the media */
-    COMPLAINT_TRIGGER_COUNT
+	COMPLAINT_TRIGGER_MANUAL,              /* manual: the owner asks for it */
+	COMPLAINT_TRIGGER_OVER_AUTHORITY,      /* over_authority: proposed amount above the owner's limit */
+	COMPLAINT_TRIGGER_MEDIA_OR_REGULATOR,  /* media_or_regulator: through a regulator or the consumer association */
+	COMPLAINT_TRIGGER_SEVERAL_DEPARTMENTS, /* several_departments: several departments or depots involved */
+	COMPLAINT_TRIGGER_CUSTOMER_REFUSED,    /* customer_refused: the customer refused the proposal */
+	COMPLAINT_TRIGGER_OVERDUE,             /* overdue: now is after resolve_by */
+	COMPLAINT_TRIGGER_MEDIA,               /* media: the media channel, or the customer threatens the media */
+	COMPLAINT_TRIGGER_COUNT
 };
 #define COMPLAINT_TRIGGER_BIT(trigger) (UINT32_C(1) << (trigger))
 
 /* Where in the business the fault happened, recorded at close. */
 enum complaint_stage {
-    COMPLAINT_STAGE_PICKUP,              /* pickup */
-    COMPLAINT_STAGE_SORTING,             /* sorting */
-    COMPLAINT_STAGE_LINE_HAUL,           /* line_haul */
-    COMPLAINT_STAGE_SUBCARRIER_HANDOVER, /* subcarrier_handover */
-    COMPLAINT_STAGE_DELIVERY,            /* delivery */
-    COMPLAINT_STAGE_CUSTOMER_SERVICE,    /* customer_service */
-    COMPLAINT_STAGE_COUNT
+	COMPLAINT_STAGE_PICKUP,              /* pickup */
+	COMPLAINT_STAGE_SORTING,             /* sorting */
+	COMPLAINT_STAGE_LINE_HAUL,           /* line_haul */
+	COMPLAINT_STAGE_SUBCARRIER_HANDOVER, /* subcarrier_handover */
+	COMPLAINT_STAGE_DELIVERY,            /* delivery */
+	COMPLAINT_STAGE_CUSTOMER_SERVICE,    /* customer_service */
+	COMPLAINT_STAGE_COUNT
 };
 
 /* The life of a complaint; complaint_transition_allowed() is the machine. */
 enum complaint_status {
-    COMPLAINT_STATUS_OPEN,            /* open: accepted by its first-contact owner */
-    COMPLAINT_STATUS_ACKNOWLEDGED,    /* acknowledged: the customer was told; investigating */
-    COMPLAINT_STATUS_PROPOSED,        /* proposed: a solution awaits the customer's answer */
-    COMPLAINT_STATUS_ACCEPTED,        /* accepted: the customer accepted; feedback to record */
-    COMPLAINT_STATUS_REFUSED,         /* refused: the customer refused the proposal */
-    COMPLAINT_STATUS_ESCALATED,       /* escalated: handed to a higher level, new owner to act */
-    COMPLAINT_STATUS_EXTERNAL_REVIEW, /* external_review: referred to an outside body */
-    COMPLAINT_STATUS_CLOSED,          /* closed: final */
-    COMPLAINT_STATUS_COUNT
+	COMPLAINT_STATUS_OPEN,            /* open: accepted by its first-contact owner */
+	COMPLAINT_STATUS_ACKNOWLEDGED,    /* acknowledged: the customer was told; investigating */
+	COMPLAINT_STATUS_PROPOSED,        /* proposed: a solution awaits the customer's answer */
+	COMPLAINT_STATUS_ACCEPTED,        /* accepted: the customer accepted; feedback to record */
+	COMPLAINT_STATUS_REFUSED,         /* refused: the customer refused the proposal */
+	COMPLAINT_STATUS_ESCALATED,       /* escalated: handed to a higher level, new owner to act */
+	COMPLAINT_STATUS_EXTERNAL_REVIEW, /* external_review: referred to an outside body */
+	COMPLAINT_STATUS_CLOSED,          /* closed: final */
+	COMPLAINT_STATUS_COUNT
 };
 
 const char *complaint_channel_name(enum complaint_channel channel);
@@ -150,37 +150,37 @@ int complaint_triggers_format(uint32_t mask, char *buffer, size_t buffer_size);
 
 /* Every period is in seconds; see docs/sla.md for the defaults and why. */
 struct complaint_config {
-    int64_t acknowledge_secs;
-    int64_t resolve_secs;
-    int64_t regulator_reply_secs;     /* answer to the outside body */
-    int64_t max_open_secs;            /* no complaint stays open longer */
-    int64_t escalated_resolve_secs;   /* the new owner's time after an escalation */
-    /* the legal ceiling on every resolve-by, never scaled or moved by a pause */
-    int64_t legal_max_secs;
-    /* 0 = resolve_secs; else this category's own resolve period (<= max_open_secs). */
-    int64_t category_resolve_secs[COMPLAINT_CATEGORY_COUNT];
-    /* Share of each period a service level gets, 1..100, non-increasing by level (basic 100). */
-    unsigned service_level_percent[COMPLAINT_SERVICE_LEVEL_COUNT];
-    /* Whether the percent also shortens regulator_reply_secs and max_open_secs (true). */
-    bool shorten_outside_limits;
-    /* Channels whose complaints get a regulator reply deadline by default (regulator). */
-    uint32_t regulator_deadline_channels;
-    /* Channels that fire media_or_regulator (regulator, consumer_association, market_regulator). */
-    uint32_t media_or_regulator_channels;
-    /* Channels that fire media (media). */
-    uint32_t media_channels;
-    /*
-     * The level each trigger escalates to: a level above handler, or
-     * COMPLAINT_LEVEL_NEXT (one level up).  Defaults: media manager,
-     * media_or_regulator and several_departments supervisor, the others
-     * next.  The persistent triggers (media, media_or_regulator,
-     * several_departments) need a level, and stop firing once the
-     * complaint is there, so that checking again after an escalation does
-     * not escalate again.
-     */
-    int trigger_level[COMPLAINT_TRIGGER_COUNT];
-    /* Highest amount each level may settle; non-decreasing by level. */
-    int64_t authority_limit_fen[COMPLAINT_LEVEL_COUNT]; /* the manager's unlimited */
+	int64_t acknowledge_secs;
+	int64_t resolve_secs;
+	int64_t regulator_reply_secs;     /* answer to the outside body */
+	int64_t max_open_secs;            /* no complaint stays open longer */
+	int64_t escalated_resolve_secs;   /* the new owner's time after an escalation */
+	/* the legal ceiling on every resolve-by, never scaled or moved by a pause */
+	int64_t legal_max_secs;
+	/* 0 = resolve_secs; else this category's own resolve period (<= max_open_secs). */
+	int64_t category_resolve_secs[COMPLAINT_CATEGORY_COUNT];
+	/* Share of each period a service level gets, 1..100, non-increasing by level (basic 100). */
+	unsigned service_level_percent[COMPLAINT_SERVICE_LEVEL_COUNT];
+	/* Whether the percent also shortens regulator_reply_secs and max_open_secs (true). */
+	bool shorten_outside_limits;
+	/* Channels whose complaints get a regulator reply deadline by default (regulator). */
+	uint32_t regulator_deadline_channels;
+	/* Channels that fire media_or_regulator (regulator, consumer_association, market_regulator). */
+	uint32_t media_or_regulator_channels;
+	/* Channels that fire media (media). */
+	uint32_t media_channels;
+	/*
+	 * The level each trigger escalates to: a level above handler, or
+	 * COMPLAINT_LEVEL_NEXT (one level up).  Defaults: media manager,
+	 * media_or_regulator and several_departments supervisor, the others
+	 * next.  The persistent triggers (media, media_or_regulator,
+	 * several_departments) need a level, and stop firing once the
+	 * complaint is there, so that checking again after an escalation does
+	 * not escalate again.
+	 */
+	int trigger_level[COMPLAINT_TRIGGER_COUNT];
+	/* Highest amount each level may settle; non-decreasing by level. */
+	int64_t authority_limit_fen[COMPLAINT_LEVEL_COUNT]; /* the manager's unlimited */
 };
 #define COMPLAINT_CHANNEL_BIT(channel) (UINT32_C(1) << (channel))
 
@@ -213,11 +213,11 @@ int64_t complaint_authority_limit(const struct complaint_config *config, enum co
 
 /* Due times of one complaint, all UTC seconds. */
 struct complaint_due {
-    int64_t acknowledge_by;     /* tell the customer we have it; never after resolve_by */
-    int64_t resolve_by;         /* solution agreed, or escalated; overdue after this instant */
-    int64_t regulator_reply_by; /* answer to the outside body; COMPLAINT_NO_DEADLINE when none */
-    int64_t close_by;           /* the hard ceiling: opened + max open period */
-    int64_t legal_by;           /* the legal ceiling on resolve_by: opened + legal_max_secs; 0 = none */
+	int64_t acknowledge_by;     /* tell the customer we have it; never after resolve_by */
+	int64_t resolve_by;         /* solution agreed, or escalated; overdue after this instant */
+	int64_t regulator_reply_by; /* answer to the outside body; COMPLAINT_NO_DEADLINE when none */
+	int64_t close_by;           /* the hard ceiling: opened + max open period */
+	int64_t legal_by;           /* the legal ceiling on resolve_by: opened + legal_max_secs; 0 = none */
 };
 
 /*
@@ -240,9 +240,9 @@ int64_t complaint_resolve_cap(const struct complaint_due *due, int64_t candidate
  * Errors: COMPLAINT_EINVAL, COMPLAINT_ERANGE, COMPLAINT_ECONFIG.
  */
 int complaint_due_times(const struct complaint_config *config, int64_t opened_at,
-                        enum complaint_channel channel, enum complaint_category category,
-                        enum complaint_service_level service_level, int64_t regulator_deadline,
-                        struct complaint_due *due);
+			enum complaint_channel channel, enum complaint_category category,
+			enum complaint_service_level service_level, int64_t regulator_deadline,
+			struct complaint_due *due);
 
 /*
  * Due times after an escalation at escalated_at: a copy of *current whose
@@ -251,28 +251,28 @@ int complaint_due_times(const struct complaint_config *config, int64_t opened_at
  * escalation never moves the ceilings or an outside body's deadline.
  */
 int complaint_due_after_escalation(const struct complaint_config *config, const struct complaint_due *current,
-                                   enum complaint_service_level service_level, int64_t escalated_at,
-                                   struct complaint_due *updated);
+				   enum complaint_service_level service_level, int64_t escalated_at,
+				   struct complaint_due *updated);
 
 /* What the escalation check looks at. */
 struct complaint_facts {
-    enum complaint_status status;
-    enum complaint_level level;      /* level of the current owner */
-    enum complaint_channel channel;
-    int64_t proposed_amount_fen;     /* compensation proposed or asked for; 0 when none */
-    int64_t owner_authority_fen;     /* the owner's own limit, or COMPLAINT_AUTHORITY_OF_LEVEL */
-    bool media_or_legal_threat;      /* the media are involved, or the customer threatens them */
-    bool several_departments;        /* several departments or depots involved */
-    bool customer_refused;           /* the customer refused the current proposal */
-    bool manual_request;             /* the owner asks to escalate */
-    int64_t resolve_by;
-    int64_t now;
+	enum complaint_status status;
+	enum complaint_level level;      /* level of the current owner */
+	enum complaint_channel channel;
+	int64_t proposed_amount_fen;     /* compensation proposed or asked for; 0 when none */
+	int64_t owner_authority_fen;     /* the owner's own limit, or COMPLAINT_AUTHORITY_OF_LEVEL */
+	bool media_or_legal_threat;      /* the media are involved, or the customer threatens them */
+	bool several_departments;        /* several departments or depots involved */
+	bool customer_refused;           /* the customer refused the current proposal */
+	bool manual_request;             /* the owner asks to escalate */
+	int64_t resolve_by;
+	int64_t now;
 };
 
 struct complaint_escalation {
-    uint32_t triggers;                 /* COMPLAINT_TRIGGER_BIT() of each trigger that fires */
-    enum complaint_level target_level; /* the highest level a fired trigger asks for, at least one up, at most manager */
-    bool can_escalate;                 /* triggers fired and there is a higher level */
+	uint32_t triggers;                 /* COMPLAINT_TRIGGER_BIT() of each trigger that fires */
+	enum complaint_level target_level; /* the highest level a fired trigger asks for, at least one up, at most manager */
+	bool can_escalate;                 /* triggers fired and there is a higher level */
 };
 
 /*
@@ -284,7 +284,7 @@ struct complaint_escalation {
  * Errors: COMPLAINT_EINVAL, COMPLAINT_ECONFIG.
  */
 int complaint_escalation_check(const struct complaint_config *config, const struct complaint_facts *facts,
-                               struct complaint_escalation *result);
+			       struct complaint_escalation *result);
 
 /*
  * The status machine (docs/sla.md has the diagram).  `level` is the
@@ -295,7 +295,7 @@ int complaint_escalation_check(const struct complaint_config *config, const stru
  * Out-of-range values are refused.
  */
 bool complaint_transition_allowed(enum complaint_status from, enum complaint_status to,
-                                  enum complaint_level level);
+				  enum complaint_level level);
 
 /* A user whose role is role_level may close a complaint at complaint_level when role_level >= complaint_level. */
 bool complaint_may_close(enum complaint_level role_level, enum complaint_level complaint_level);
@@ -313,9 +313,9 @@ int complaint_percentile(const int64_t *values, size_t count, unsigned percent, 
 
 /* Median and 90th percentile of the times to acknowledge or to resolve. */
 struct complaint_duration_stats {
-    size_t count;
-    int64_t median;
-    int64_t p90;
+	size_t count;
+	int64_t median;
+	int64_t p90;
 };
 int complaint_duration_stats(const int64_t *values, size_t count, struct complaint_duration_stats *stats);
 

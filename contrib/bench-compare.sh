@@ -122,9 +122,10 @@ start_parceldesk() { # [DAEMON]
 	local attempt exe=${1:-$daemon}
 	for attempt in 1 2 3; do
 		pd_port=$(free_port)
-		# every client of the benchmark comes from one address (an older
-		# build has no such limit, nor the option)
-		local per_address=(--max-connections-per-address 4096)
+		# every client of the benchmark comes from one address and logs in
+		# at once (an older build has no such limits, nor the options)
+		local per_address=(--max-connections-per-address 4096
+			--login-concurrent-per-address 4096)
 		[[ $exe == "$daemon" ]] || per_address=()
 		PARCELDESK_ADMIN_PASSWORD=$password "$exe" --listen "127.0.0.1:$pd_port" \
 			--data-dir "$tmp/parceldesk" "${per_address[@]}" \

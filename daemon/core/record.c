@@ -310,12 +310,20 @@ int rec_walk_newest(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 		    const char *key, int64_t before, int64_t limit,
 		    rec_visit keep, void *ud, size_t *kept)
 {
+	return rec_walk_newest_key(ctx, table, index, key, key ? strlen(key) : 0, before, limit,
+				   keep, ud, kept);
+}
+
+int rec_walk_newest_key(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
+			const void *key, size_t key_len, int64_t before, int64_t limit,
+			rec_visit keep, void *ud, size_t *kept)
+{
 	MDB_cursor *cur;
 	MDB_dbi dbi = key ? index : table;
 	int rc = mdb_cursor_open(ctx->txn, dbi, &cur);
 	if (rc)
 		return rc;
-	MDB_val k = { key ? strlen(key) : 0, (void *)key }, v;
+	MDB_val k = { key_len, (void *)key }, v;
 	if (key) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 		if (rc == 0)

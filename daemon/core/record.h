@@ -123,6 +123,10 @@ typedef bool (*rec_visit)(struct cmd_ctx *ctx, const struct pd_value *r, void *u
 int rec_walk_newest(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 		    const char *key, int64_t before, int64_t limit,
 		    rec_visit keep, void *ud, size_t *kept);
+/* The same with a key of any bytes (a binary day key, say). */
+int rec_walk_newest_key(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
+			const void *key, size_t key_len, int64_t before, int64_t limit,
+			rec_visit keep, void *ud, size_t *kept);
 
 /* Walks a due index (be64 time -> be64 id) earliest first up to `until`
  * (exclusive), calling keep() on each record of table whose id is below

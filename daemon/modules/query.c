@@ -267,6 +267,15 @@ static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
 
 /* Walks one index key's ids newest first (or the whole table when key is
  * NULL), keeping records that pass every filter. */
+/* A QUERY LIST row: kept when it matches the filters of the request. */
+static bool query_list_keep(struct cmd_ctx *ctx, const struct pd_value *q, void *list)
+{
+	if (!query_matches(ctx, q))
+		return false;
+	pd_arr_push(ctx->a, list, query_present(ctx, q));
+	return true;
+}
+
 int cmd_query_list(struct cmd_ctx *ctx)
 {
 	int64_t limit, before;
@@ -275,59 +284,31 @@ int cmd_query_list(struct cmd_ctx *ctx)
 	const char *wb = pd_arg_str(ctx->args, "waybill");
 	const char *user = pd_arg_str(ctx->args, "user");
 	const char *day = pd_arg_str(ctx->args, "day");
-	MDB_dbi dbi = ctx->st->queries;
+	MDB_dbi index = ctx->st->queries;
 	unsigned char daykey[4];
-	MDB_val k = { 0, NULL }, v;
+	const void *key = NULL;
+	size_t key_len = 0;
 	if (wb) {
-		dbi = ctx->st->idx_query_waybill;
-		k.mv_size = strlen(wb);
-		k.mv_data = (void *)wb;
+		index = ctx->st->idx_query_waybill;
+		key = wb;
+		key_len = strlen(wb);
 	} else if (user) {
-		dbi = ctx->st->idx_query_user;
-		k.mv_size = strlen(user);
-		k.mv_data = (void *)user;
+		index = ctx->st->idx_query_user;
+		key = user;
+		key_len = strlen(user);
 	} else if (day) {
 		int y, m, d;
 		pd_date_parse(day, &y, &m, &d);
 		be32_put(daykey, (uint32_t)(y * 10000 + m * 100 + d));
-		dbi = ctx->st->idx_query_day;
-		k.mv_size = 4;
-		k.mv_data = daykey;
+		index = ctx->st->idx_query_day;
+		key = daykey;
+		key_len = sizeof(daykey);
 	}
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, dbi, &cur);
-	if (rc)
-		return reply_store_error(ctx, rc);
 	struct pd_value *list = pd_arr(ctx->a);
-	bool by_index = dbi != ctx->st->queries;
-	if (by_index) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		if (rc == 0)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-	} else {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	}
-	while (rc == 0 && (int64_t)list->u.c.count < limit) {
-		const unsigned char *idp = by_index ? v.mv_data : k.mv_data;
-		uint64_t id = be64_get(idp);
-		if (!before || id < (uint64_t)before) {
-			struct pd_value *q;
-			size_t used;
-			if (by_index) {
-				rc = store_get(ctx->txn, ctx->st->queries, idp, 8, ctx->a, &q);
-				if (rc)
-					break;
-			} else if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &q) != PD_UNPACK_OK) {
-				rc = MDB_CORRUPTED;
-				break;
-			}
-			if (query_matches(ctx, q))
-				pd_arr_push(ctx->a, list, query_present(ctx, q));
-		}
-		rc = mdb_cursor_get(cur, &k, &v, by_index ? MDB_PREV_DUP : MDB_PREV);
-	}
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
+	size_t kept;
+	int rc = rec_walk_newest_key(ctx, ctx->st->queries, index, key, key_len, before, limit,
+				     query_list_keep, list, &kept);
+	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
 	reply_ok(ctx, 200, "%zu queries", list->u.c.count);

@@ -25,6 +25,7 @@ static const struct pd_module modules[] = {
 	{ "claim", claim_setup, "claim", claim_on_due },
 	{ "customer", customer_setup, NULL, NULL },
 	{ "contact", NULL, "contact", contact_on_due },
+	{ "need", NULL, NULL, NULL },
 	{ "warning", NULL, NULL, NULL },
 	{ "monthend", NULL, "monthend", monthend_on_due },
 	{ "report", NULL, NULL, NULL },

@@ -295,6 +295,28 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 	return rc;
 }
 
+int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
+		 struct pd_value **out)
+{
+	struct pd_value *timeline;
+	int rc = rec_timeline(ctx, kind->name, rec_int(r, "id"), &timeline);
+	if (rc)
+		return rc;
+	*out = present(ctx, r);
+	pd_map_set(ctx->a, *out, "timeline", timeline);
+	return 0;
+}
+
+struct pd_value *rec_row(struct cmd_ctx *ctx, const struct pd_value *r, const char *const *cols, size_t n)
+{
+	struct pd_value *row = pd_map(ctx->a);
+	for (size_t i = 0; i < n; i++) {
+		struct pd_value *v = pd_map_get(r, cols[i]);
+		pd_map_set(ctx->a, row, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	return row;
+}
+
 int rec_list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before)
 {
 	*limit = LIST_LIMIT_DEFAULT;

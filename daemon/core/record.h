@@ -108,6 +108,13 @@ int rec_audit_change(struct cmd_ctx *ctx, const char *kind, int64_t id,
 int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 		 struct pd_value **out);
 
+/* A record as GET shows it: every field as shown and its `timeline`. */
+int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
+		 struct pd_value **out);
+
+/* A list row: the fields `cols` of r as shown, "" for an absent one. */
+struct pd_value *rec_row(struct cmd_ctx *ctx, const struct pd_value *r, const char *const *cols, size_t n);
+
 /* Rows a list gives when the request says nothing. */
 #define LIST_LIMIT_DEFAULT 50
 

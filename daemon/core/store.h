@@ -69,6 +69,9 @@ struct store {
 	MDB_dbi contacts;           /* be64 id -> contact */
 	MDB_dbi contact_index;      /* "field=value" -> be64 id (DUPSORT): customer, owner, depot, kind, status */
 	MDB_dbi contact_due;        /* be64 planned time -> be64 id (DUPSORT): contacts not done */
+	MDB_dbi needs;              /* be64 id -> a customer's need (need.c) */
+	MDB_dbi need_index;         /* "field=value" -> be64 id (DUPSORT): customer, owner, depot, route, status */
+	MDB_dbi need_open;          /* be64 created_at -> be64 id (DUPSORT): needs not confirmed, by age */
 	MDB_dbi explanations;       /* "account|YYYYMM" -> why the month's revenue fell (no warning) */
 	MDB_dbi report_texts;       /* "SCOPE|id|YYYYMM|section" -> staff text of a monthly report */
 	/* Readers take it shared around a transaction; the writer takes it

@@ -358,6 +358,15 @@ def steps():
         S("sup1", "CONTACT", "GET", 2),
         S("sup1", "CONTACT", "LIST", customer="ACME"),
         S("sup1", "CONTACT", "LIST", owner="op1", due="week"),
+        # -- needs
+        S("sup1", "NEED", "ADD", customer="ACME", kind="service", text="pickup before 8:00", owner="op1",
+          raised_by="Mr Wang"),
+        S("sup1", "NEED", "DONE", 1, confirmed_by="Mr Wang", document="ACME-L1"),
+        S("sup1", "NEED", "RESULT", 1, result="agreed"),
+        S("sup1", "NEED", "RESULT", 1, result="agreed", plan="a 7:30 van on weekdays"),
+        S("sup1", "NEED", "DONE", 1, confirmed_by="Mr Wang", document="ACME-L1"),
+        S("sup1", "NEED", "GET", 1),
+        S("sup1", "NEED", "LIST", owner="op1", open="yes"),
     ]
     return out
 

@@ -1,0 +1,167 @@
+/* need.c — the needs an account customer raises (NEED ...; docs/customers.md,
+ * "Needs"): a declared record kind (docs/records.md). A need is routed by
+ * its kind to a department and a named owner, answered with a result (a
+ * service need with operations' service plan), and closed only when the
+ * customer's responsible person confirmed it in writing. Open needs are
+ * listed by their age through `need_open` (be64 created_at -> id). */
+#include <string.h>
+
+#include "care.h"
+#include "customer.h"
+#include "need_rules.h"
+#include "record.h"
+
+static bool is_open(const struct pd_value *n)
+{
+	return strcmp(rec_str(n, "status"), "confirmed") != 0;
+}
+
+static int64_t open_since(const struct pd_value *n)
+{
+	return is_open(n) ? rec_int(n, "created_at") : 0;
+}
+
+static const struct record_index NEED_INDEXES[] = {
+	{ "customer", "customer", NULL },
+	{ "owner", "owner", NULL },
+	{ "depot", "depot", NULL },
+	{ "route", "route", NULL },
+	{ "status", "status", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct record_kind NEED = {
+	.name = "need",
+	.noun = "need",
+	.db = RECORD_DB(needs),
+	.index_db = RECORD_DB(need_index),
+	.indexes = NEED_INDEXES,
+	.due_db = RECORD_DB(need_open),
+	.due = open_since,
+};
+
+int cmd_need_add(struct cmd_ctx *ctx)
+{
+	struct pd_arena *a = ctx->a;
+	const char *kind = pd_arg_str(ctx->args, "kind"), *owner = pd_arg_str(ctx->args, "owner");
+	struct pd_value *c;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c) || user_load(ctx, owner, NULL))
+		return PD_EREPLIED;
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "need", &id);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	struct pd_value *n = pd_map(a);
+	pd_map_set_int(a, n, "id", (int64_t)id);
+	pd_map_set_str(a, n, "customer", rec_str(c, "account"));
+	pd_map_set_str(a, n, "customer_name", rec_str(c, "name"));
+	pd_map_set_str(a, n, "depot", rec_str(c, "depot"));
+	pd_map_set_str(a, n, "kind", kind);
+	pd_map_set_str(a, n, "route", need_route(kind));
+	pd_map_set_str(a, n, "owner", owner);
+	pd_map_set_str(a, n, "text", pd_arg_str(ctx->args, "text"));
+	if (pd_arg_str(ctx->args, "raised_by"))
+		pd_map_set_str(a, n, "raised_by", pd_arg_str(ctx->args, "raised_by"));
+	pd_map_set_str(a, n, "status", "open");
+	pd_map_set_int(a, n, "created_at", ctx->now);
+	pd_map_set_str(a, n, "created_by", ctx->sess->user);
+	return record_reply(ctx, &NEED, record_save(ctx, &NEED, NULL, n, "add", pd_arg_str(ctx->args, "text")),
+			    NULL, n, 201, pd_sprintf(a, "need %llu routed to %s (%s)", (unsigned long long)id,
+						     need_route(kind), owner));
+}
+
+int cmd_need_result(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &NEED, &before, &after))
+		return PD_EREPLIED;
+	if (!is_open(before))
+		return reply_error(ctx, 409, "need %lld is confirmed already", (long long)rec_int(before, "id"));
+	const char *plan = pd_arg_str(ctx->args, "plan");
+	const char *missing = need_result_missing(rec_str(before, "kind"), plan != NULL);
+	if (missing)
+		return reply_error(ctx, 422, "%s", missing);
+	pd_map_set_str(ctx->a, after, "result", pd_arg_str(ctx->args, "result"));
+	if (plan)
+		pd_map_set_str(ctx->a, after, "plan", plan);
+	pd_map_set_str(ctx->a, after, "status", "answered");
+	pd_map_set_int(ctx->a, after, "answered_at", ctx->now);
+	return record_reply(ctx, &NEED, record_save(ctx, &NEED, before, after, "result", pd_arg_str(ctx->args, "result")),
+			    before, after, 200, pd_sprintf(ctx->a, "need %lld answered", (long long)rec_int(after, "id")));
+}
+
+int cmd_need_done(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &NEED, &before, &after))
+		return PD_EREPLIED;
+	const char *document = pd_arg_str(ctx->args, "document");
+	const char *refusal = need_close_refusal(rec_str(before, "status"), document);
+	if (refusal)
+		return reply_error(ctx, strcmp(rec_str(before, "status"), "answered") ? 409 : 422, "need %lld: %s",
+				   (long long)rec_int(before, "id"), refusal);
+	pd_map_set_str(ctx->a, after, "status", "confirmed");
+	pd_map_set_str(ctx->a, after, "confirmed_by", pd_arg_str(ctx->args, "confirmed_by"));
+	pd_map_set_str(ctx->a, after, "document", document);
+	pd_map_set_int(ctx->a, after, "confirmed_at", ctx->now);
+	return record_reply(ctx, &NEED, record_save(ctx, &NEED, before, after, "confirm", document),
+			    before, after, 200, pd_sprintf(ctx->a, "need %lld confirmed", (long long)rec_int(after, "id")));
+}
+
+int cmd_need_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *n, *out;
+	if (record_load_arg(ctx, &NEED, &n, NULL))
+		return PD_EREPLIED;
+	int rc = record_shown(ctx, &NEED, n, &out);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	if (is_open(n))
+		pd_map_set_int(ctx->a, out, "age_days", need_age_days(rec_int(n, "created_at"), ctx->now));
+	ctx->rep->data = out;
+	return reply_ok(ctx, 200, "need %lld: %s", (long long)rec_int(n, "id"), rec_str(n, "status"));
+}
+
+struct need_filter {
+	const char *customer, *owner, *route;
+	struct pd_value *rows;
+};
+
+static bool need_keep(struct cmd_ctx *ctx, const struct pd_value *n, void *ud)
+{
+	struct need_filter *f = ud;
+	if ((f->customer && strcmp(f->customer, rec_str(n, "customer"))) ||
+	    (f->owner && strcmp(f->owner, rec_str(n, "owner"))) || (f->route && strcmp(f->route, rec_str(n, "route"))))
+		return false;
+	static const char *const cols[] = { "id", "customer", "depot", "kind", "route", "owner", "status", "created_at" };
+	struct pd_value *r = rec_row(ctx, n, cols, sizeof(cols) / sizeof(cols[0]));
+	pd_map_set_int(ctx->a, r, "age_days", is_open(n) ? need_age_days(rec_int(n, "created_at"), ctx->now) : 0);
+	pd_arr_push(ctx->a, f->rows, r);
+	return true;
+}
+
+int cmd_need_list(struct cmd_ctx *ctx)
+{
+	struct need_filter f = {
+		.customer = pd_arg_str(ctx->args, "customer"), .owner = pd_arg_str(ctx->args, "owner"),
+		.route = pd_arg_str(ctx->args, "route"), .rows = pd_arr(ctx->a),
+	};
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before))
+		return PD_EREPLIED;
+	size_t kept;
+	int rc;
+	if (pd_arg_bool(ctx->args, "open", 0))
+		/* the open ones by age: the oldest first */
+		rc = rec_walk_due(ctx, ctx->st->needs, ctx->st->need_open, INT64_MAX, before, limit, need_keep, &f, &kept);
+	else
+		rc = rec_walk_newest(ctx, ctx->st->needs, ctx->st->need_index,
+				     f.customer ? record_key(ctx, "customer", f.customer)
+				     : f.owner ? record_key(ctx, "owner", f.owner)
+				     : f.route ? record_key(ctx, "route", f.route) : NULL,
+				     before, limit, need_keep, &f, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.rows;
+	return reply_ok(ctx, 200, "%zu needs", kept);
+}

@@ -115,6 +115,11 @@ struct stats {
 	atomic_uint_fast64_t writer_groups;
 	atomic_uint_fast64_t writer_jobs;
 	atomic_uint_fast64_t writer_max_group;
+	/* where a group's time goes, in microseconds (writer.c): waiting for
+	 * work, running the jobs, the commit (its page writes and syncs), and
+	 * from handing the group back until the loop takes it */
+	atomic_uint_fast64_t writer_wait_usec, writer_apply_usec;
+	atomic_uint_fast64_t writer_commit_usec, writer_handback_usec;
 	atomic_uint_fast64_t map_grows;
 };
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct job_queue {
 	pthread_mutex_t lock;
@@ -23,6 +24,13 @@ static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct job *done_head, *done_tail;
 static struct event *done_event;
 static void (*done_fn)(struct job *);
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 struct job *job_new(void)
 {
@@ -78,10 +86,13 @@ static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 	return head;
 }
 
-static void hand_back(struct job *list)
+/* handed: when the writer handed a group back (its first job carries it,
+ * for writer_handback_usec); 0 for the slow thread's jobs. */
+static void hand_back(struct job *list, uint64_t handed)
 {
 	if (!list)
 		return;
+	list->handed_us = handed;
 	struct job *last = list;
 	while (last->next)
 		last = last->next;
@@ -102,8 +113,11 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	struct job *list = done_head;
 	done_head = done_tail = NULL;
 	pthread_mutex_unlock(&done_lock);
+	uint64_t now = mono_us();
 	while (list) {
 		struct job *next = list->next;
+		if (list->handed_us)
+			atomic_fetch_add(&g_stats.writer_handback_usec, now - list->handed_us);
 		list->next = NULL;
 		done_fn(list);
 		list = next;
@@ -256,9 +270,11 @@ static void *writer_main(void *arg)
 	pd_arena_init(&work);
 	for (;;) {
 		size_t n;
+		uint64_t t = mono_us(), t_apply = 0, t_commit = 0;
 		struct job *group = queue_take(&write_q, g_config.max_group_jobs, &n);
 		if (!group)
 			break;
+		atomic_fetch_add(&g_stats.writer_wait_usec, mono_us() - t);
 		for (;;) {
 			MDB_txn *txn;
 			int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
@@ -270,14 +286,18 @@ static void *writer_main(void *arg)
 				break;
 			}
 			bool grow = false;
+			t = mono_us();
 			for (struct job *j = group; j && !grow; j = j->next) {
 				pd_arena_reset(&work);
 				grow = writer_apply(j, txn, &work) == MDB_MAP_FULL;
 			}
+			t_apply += mono_us() - t;
 			if (grow) {
 				mdb_txn_abort(txn);
 			} else {
+				t = mono_us();
 				rc = mdb_txn_commit(txn);
+				t_commit += mono_us() - t;
 				if (rc == MDB_MAP_FULL) {
 					grow = true;
 				} else if (store_full_errno(rc)) {
@@ -302,10 +322,12 @@ static void *writer_main(void *arg)
 		}
 		atomic_fetch_add(&g_stats.writer_groups, 1);
 		atomic_fetch_add(&g_stats.writer_jobs, n);
+		atomic_fetch_add(&g_stats.writer_apply_usec, t_apply);
+		atomic_fetch_add(&g_stats.writer_commit_usec, t_commit);
 		if (n > atomic_load(&g_stats.writer_max_group))
 			atomic_store(&g_stats.writer_max_group, n);
 		pd_arena_reset(&work);
-		hand_back(group);
+		hand_back(group, mono_us());
 	}
 	pd_arena_free(&work);
 	return NULL;
@@ -345,7 +367,7 @@ static void *slow_main(void *arg)
 		if (txn)
 			mdb_txn_abort(txn);
 		pthread_rwlock_unlock(&g_store.resize_lock);
-		hand_back(job);
+		hand_back(job, 0);
 	}
 	pd_arena_free(&work);
 	return NULL;

@@ -25,6 +25,7 @@ struct job {
 	struct session sess;
 	int64_t now;
 	size_t held;              /* counted against its connection's budget */
+	uint64_t handed_us;       /* writer.c's, for STATS */
 	/* results */
 	int code;
 	struct pd_buf out;        /* the rendered reply */

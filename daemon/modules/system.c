@@ -125,6 +125,10 @@ int cmd_stats(struct cmd_ctx *ctx)
 				  (unsigned long long)(groups ? jobs / groups : 0),
 				  (unsigned long long)(groups ? (jobs * 100 / groups) % 100 : 0)));
 	pd_map_set_int(a, d, "writer_max_group", (int64_t)atomic_load(&g_stats.writer_max_group));
+	pd_map_set_int(a, d, "writer_wait_usec", (int64_t)atomic_load(&g_stats.writer_wait_usec));
+	pd_map_set_int(a, d, "writer_apply_usec", (int64_t)atomic_load(&g_stats.writer_apply_usec));
+	pd_map_set_int(a, d, "writer_commit_usec", (int64_t)atomic_load(&g_stats.writer_commit_usec));
+	pd_map_set_int(a, d, "writer_handback_usec", (int64_t)atomic_load(&g_stats.writer_handback_usec));
 	pd_map_set_int(a, d, "store_used_bytes", (int64_t)store_used_bytes(ctx->st));
 	pd_map_set_int(a, d, "store_map_bytes", (int64_t)ctx->st->map_size);
 	pd_map_set_int(a, d, "store_map_grows", (int64_t)atomic_load(&g_stats.map_grows));

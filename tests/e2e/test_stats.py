@@ -24,6 +24,7 @@ class Stats(DaemonTestCase):
         s = self.stats(admin)
         for k in ("uptime_secs", "connections_current", "connections_total", "connections_rejected",
                   "requests_text", "requests_msgpack", "writer_groups", "writer_jobs", "writer_max_group",
+                  "writer_wait_usec", "writer_apply_usec", "writer_commit_usec", "writer_handback_usec",
                   "store_used_bytes", "store_map_bytes", "store_map_grows", "waybills", "events", "queries"):
             self.assertIn(k, s)
             self.assertRegex(s[k], r"^-?\d+$", k)
@@ -75,6 +76,12 @@ class Stats(DaemonTestCase):
         self.assertEqual(int(b["events"]) - int(a["events"]), 1)
         self.assertEqual(int(b["writer_jobs"]) - int(a["writer_jobs"]), 1)
         self.assertEqual(int(b["writer_groups"]) - int(a["writer_groups"]), 1)
+        # the create's group: its job ran and its commit synced (both take
+        # microseconds at least); the wait and hand-back only grow
+        for k in ("writer_apply_usec", "writer_commit_usec"):
+            self.assertGreater(int(b[k]), int(a[k]), k)
+        for k in ("writer_wait_usec", "writer_handback_usec"):
+            self.assertGreaterEqual(int(b[k]), int(a[k]), k)
         self.assertEqual(int(b["connections_current"]) - int(a["connections_current"]), 3)
         self.assertEqual(int(b["connections_total"]) - int(a["connections_total"]), 3)
         jobs, groups = int(b["writer_jobs"]), int(b["writer_groups"])

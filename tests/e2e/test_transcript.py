@@ -58,6 +58,8 @@ MASKED = {
     "config.listen", "connection",
     # STATS: the build's version names its git commit
     "daemon_version",
+    # STATS: the writer's time, in microseconds
+    "writer_wait_usec", "writer_apply_usec", "writer_commit_usec", "writer_handback_usec",
 }
 # Besides, the run's temporary data dir (config.data_dir, BACKUP's path and
 # its 409) shows as $DATA_DIR.

@@ -111,10 +111,16 @@ void conn_setup(struct event_base *b, void (*timers_changed)(void))
 	on_timers_changed = timers_changed;
 	trim_timer = evtimer_new(base, on_trim, NULL);
 #ifdef __GLIBC__
-	/* A fixed threshold: buffers this large are mapped and unmapped on
-	 * free. glibc's default threshold rises after such a free, after which
-	 * big reply buffers stay in the heap for the process's life. */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	/* Fixed thresholds: buffers this large are mapped and unmapped on
+	 * free (glibc's default threshold rises after such a free, after which
+	 * big reply buffers stay in the heap for the process's life), and what
+	 * is freed stays for reuse until malloc_trim() above. Not lower: every
+	 * write's nested LMDB transaction allocates 3 MiB (its dirty list and
+	 * free list) and frees them at its end; mapped, unmapped and faulted
+	 * in again for each write, that was a quarter of the writer's CPU
+	 * (docs/performance.md). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 #endif
 }
 

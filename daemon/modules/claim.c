@@ -271,26 +271,35 @@ static int finish(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_
 
 /* ---- the waybill facts a claim needs ---- */
 
-static bool waybill_is_late(struct cmd_ctx *ctx, const struct pd_value *wb, bool *completely)
+/* Late against the promise in force (waybill_late()); a delivered parcel
+ * is never completely delayed. */
+static int waybill_is_late(struct cmd_ctx *ctx, const struct pd_value *wb, bool *late, bool *completely)
 {
-	const char *sc = rec_str(wb, "sender_city"), *rc = rec_str(wb, "receiver_city");
 	struct waybill_lateness l;
-	waybill_lateness(rec_int(wb, "promised_at"), rec_int(wb, "delivered_at"), ctx->now,
-		    strcmp(sc, rc) == 0, ctx->cfg->same_city_complete_delay_days,
-		    ctx->cfg->intercity_complete_delay_days, &l);
+	int rc = waybill_late(ctx, wb, &l);
+	*late = l.late;
 	*completely = l.completely_delayed && waybill_status_parse(rec_str(wb, "status")) != WAYBILL_DELIVERED;
-	return l.late;
+	return rc;
 }
 
-/* Can this type of claim be filed on the waybill as it stands? */
-static const char *type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, const struct pd_value *wb)
+static const char *type_refusal_reason(struct cmd_ctx *ctx, enum comp_claim_type type, const struct pd_value *wb,
+				       bool late, bool completely)
 {
 	int status = waybill_status_parse(rec_str(wb, "status"));
-	bool completely;
-	bool late = waybill_is_late(ctx, wb, &completely);
 	switch (type) {
-	case COMP_CLAIM_DELAY:
-		return late ? NULL : "the parcel is not late against its promise";
+	case COMP_CLAIM_DELAY: {
+		if (late)
+			return NULL;
+		if (!rec_int(wb, "original_promised_at"))
+			return "the parcel is not late against its promise";
+		/* the sender's address change is not our delay */
+		char now[PD_TIME_BUF], was[PD_TIME_BUF];
+		pd_time_format(rec_int(wb, "promised_at"), now);
+		pd_time_format(rec_int(wb, "original_promised_at"), was);
+		return pd_sprintf(ctx->a, "the parcel is not late against the promise in force (%s, set when the "
+					  "sender's address change moved it from %s): a change the sender asked for is "
+					  "not our delay", now, was);
+	}
 	case COMP_CLAIM_LOSS:
 		return (status == WAYBILL_LOST || completely) ? NULL
 			: "the parcel is neither reported lost nor completely delayed";
@@ -301,6 +310,17 @@ static const char *type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, 
 	default:
 		return status == WAYBILL_DELIVERED ? NULL : "a content mismatch is claimed after delivery";
 	}
+}
+
+/* Can this type of claim be filed on the waybill as it stands? *why is
+ * NULL when it can; returns 0 or an LMDB code. */
+static int type_refusal(struct cmd_ctx *ctx, enum comp_claim_type type, const struct pd_value *wb,
+			const char **why)
+{
+	bool late, completely;
+	int rc = waybill_is_late(ctx, wb, &late, &completely);
+	*why = rc ? NULL : type_refusal_reason(ctx, type, wb, late, completely);
+	return rc;
 }
 
 /* ---- commands ---- */
@@ -339,12 +359,15 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 	if (ctx->now > created + ctx->cfg->claim_filing_days * 86400)
 		return reply_error(ctx, 422, "past the filing deadline: a claim is filed within %lld days of sending",
 				   (long long)ctx->cfg->claim_filing_days);
-	const char *why = type_refusal(ctx, type, wb);
+	const char *why;
+	int rc = type_refusal(ctx, type, wb, &why);
+	if (rc)
+		return reply_store_error(ctx, rc);
 	if (why)
 		return reply_error(ctx, 422, "a %s claim cannot be filed: %s", type_name, why);
 	const char *okey = pd_sprintf(a, "open=%s|%s", number, type_name);
 	MDB_val k = { strlen(okey), (void *)okey }, v;
-	int rc = mdb_get(ctx->txn, record_db(ctx, CLAIM.index_db), &k, &v);
+	rc = mdb_get(ctx->txn, record_db(ctx, CLAIM.index_db), &k, &v);
 	if (rc == 0)
 		return reply_error(ctx, 409, "waybill %s already has an open %s claim (%llu)", number, type_name,
 				   (unsigned long long)be64_get(v.mv_data));

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "record.h"
 #include "reply.h"
 #include "volume.h"
 #include "waybill.h"
@@ -22,7 +23,7 @@
 /* A history longer than this is not kept in the view (a scan would
  * rewrite it all); GET renders it from the records. */
 #define VIEW_EVENTS_MAX 64
-#define VIEW_VERSION 1
+#define VIEW_VERSION 2
 
 static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 {
@@ -88,12 +89,16 @@ int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_val
 int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
 {
 	struct pd_value *wb, *events;
+	struct waybill_lateness l;
 	int rc = waybill_get(ctx, number, &wb);
-	if (rc || (rc = waybill_events(ctx, number, wb, &events)))
+	if (rc || (rc = waybill_events(ctx, number, wb, &events)) || (rc = waybill_late(ctx, wb, &l)))
 		return rc;
 	struct pd_value *w = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, w, "status", pd_map_str(wb, "status"));
 	pd_map_set_bool(ctx->a, w, "damaged", pd_map_bool(wb, "damaged"));
+	map_set_time(ctx, w, "promised_at", rec_int(wb, "promised_at"));
+	pd_map_set_bool(ctx->a, w, "late", l.late);
+	pd_map_set_int(ctx->a, w, "late_secs", l.late_secs);
 	pd_map_set(ctx->a, w, "events", events);
 	*out = w;
 	return 0;
@@ -126,20 +131,27 @@ static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
  * msgpack), written in the same transaction as every change of the waybill
  * or its events: every writer goes through waybill_save(). GET adds only
  * what depends on the clock (late, late_secs, completely_delayed) and the
- * fields after them. A view that is missing (a store written before views),
- * of another zone, or of a history longer than VIEW_EVENTS_MAX is not used:
- * the reply is rendered from the records, with the same bytes.
+ * fields after them, judged from the promise kept in the view's head. A
+ * view that is missing (a store written before views), of another zone, or
+ * of a history longer than VIEW_EVENTS_MAX is not used: the reply is
+ * rendered from the records, with the same bytes.
  *
  * Layout: version u8, zone be32, promised_at be64, delivered_at be64,
- * same_city u8, then be32 each: fields, fields_len, status_len, events,
- * events_len; then the fields (key, value pairs of the waybill as shown,
- * without their map head), the status, the events (packed one after the
- * other, without their array head). */
-#define VIEW_HEAD 42
+ * same_city u8, late_carried_secs be64, recalled_at be64, then be32 each:
+ * fields, fields_len, status_len, events, events_len; then the fields (key,
+ * value pairs of the waybill as shown, without their map head), the status,
+ * the events (packed one after the other, without their array head).
+ * Version 1 (before address changes set a new promise) lacks the two
+ * be64s after same_city: it is read as carrying no lateness and running
+ * its clock, except for a recalled waybill (rendered from the records,
+ * where the recall's time is found). */
+#define VIEW_HEAD 58
+#define VIEW_HEAD_V1 42
 
 struct view {
 	uint32_t zone;
-	int64_t promised_at, delivered_at;
+	struct waybill_promise promise;
+	int64_t delivered_at;
 	bool same_city;
 	uint32_t fields, events;
 	const char *fields_p, *status_p, *events_p;
@@ -159,22 +171,30 @@ static uint32_t view_zone(const struct cmd_ctx *ctx)
 static bool view_parse(const struct cmd_ctx *ctx, const MDB_val *v, struct view *out)
 {
 	const unsigned char *p = v->mv_data;
-	if (v->mv_size < VIEW_HEAD || p[0] != VIEW_VERSION)
+	size_t head = v->mv_size < 1 ? 0 : p[0] == VIEW_VERSION ? VIEW_HEAD : p[0] == 1 ? VIEW_HEAD_V1 : 0;
+	if (!head || v->mv_size < head)
 		return false;
 	out->zone = be32_get(p + 1);
-	out->promised_at = (int64_t)be64_get(p + 5);
+	out->promise.promised_at = (int64_t)be64_get(p + 5);
 	out->delivered_at = (int64_t)be64_get(p + 13);
 	out->same_city = p[21];
-	out->fields = be32_get(p + 22);
-	out->fields_len = be32_get(p + 26);
-	out->status_len = be32_get(p + 30);
-	out->events = be32_get(p + 34);
-	out->events_len = be32_get(p + 38);
-	if ((uint64_t)VIEW_HEAD + out->fields_len + out->status_len + out->events_len != v->mv_size)
+	out->promise.carried_late_secs = head == VIEW_HEAD ? (int64_t)be64_get(p + 22) : 0;
+	out->promise.stopped_at = head == VIEW_HEAD ? (int64_t)be64_get(p + 30) : 0;
+	const unsigned char *q = p + head - 20;
+	out->fields = be32_get(q);
+	out->fields_len = be32_get(q + 4);
+	out->status_len = be32_get(q + 8);
+	out->events = be32_get(q + 12);
+	out->events_len = be32_get(q + 16);
+	if ((uint64_t)head + out->fields_len + out->status_len + out->events_len != v->mv_size)
 		return false;
-	out->fields_p = (const char *)p + VIEW_HEAD;
+	out->fields_p = (const char *)p + head;
 	out->status_p = out->fields_p + out->fields_len;
 	out->events_p = out->status_p + out->status_len;
+	/* a version-1 view does not know when a recall stopped the clock */
+	static const char recalled[] = "\xa8recalled\xc3";
+	if (head == VIEW_HEAD_V1 && memmem(out->fields_p, out->fields_len, recalled, sizeof(recalled) - 1))
+		return false;
 	return out->zone == view_zone(ctx);
 }
 
@@ -190,8 +210,55 @@ static bool same_city(const struct pd_value *wb)
 	return sc && rc && strcmp(sc, rc) == 0;
 }
 
+/* Calls fn on each stored event seq first .. last, in order, until it
+ * returns nonzero (that value is returned; an LMDB code on failure). */
+typedef int (*event_visit)(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud);
+static int events_each(struct cmd_ctx *ctx, const char *number, int64_t first, int64_t last,
+		       event_visit fn, void *ud);
 static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
 			int64_t last, struct pd_value **out);
+
+#define EVENT_FOUND (-1) /* not an LMDB code */
+
+static int find_recall(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud)
+{
+	(void)ctx;
+	if (strcmp(rec_str(ev, "event"), "recalled") != 0)
+		return 0;
+	*(int64_t *)ud = rec_int(ev, "at");
+	return EVENT_FOUND;
+}
+
+/* The promise of a stored waybill (waybill_rules.h): promised_at is the
+ * promise in force. A recall stored before recalled_at was kept stopped the
+ * clock at its event's time, found in the history. */
+static int promise_of(struct cmd_ctx *ctx, const struct pd_value *wb, struct waybill_promise *p)
+{
+	p->promised_at = rec_int(wb, "promised_at");
+	p->carried_late_secs = rec_int(wb, "late_carried_secs");
+	p->stopped_at = rec_int(wb, "recalled_at");
+	if (p->stopped_at || !pd_map_bool(wb, "recalled"))
+		return 0;
+	int rc = events_each(ctx, rec_str(wb, "number"), 1, rec_int(wb, "event_count"), find_recall,
+			     &p->stopped_at);
+	return rc == EVENT_FOUND ? 0 : rc;
+}
+
+static void judge(const struct cmd_ctx *ctx, const struct waybill_promise *p, int64_t delivered,
+		  bool same, struct waybill_lateness *out)
+{
+	waybill_lateness(p, delivered, ctx->now, same, ctx->cfg->same_city_complete_delay_days,
+			 ctx->cfg->intercity_complete_delay_days, out);
+}
+
+int waybill_late(struct cmd_ctx *ctx, const struct pd_value *wb, struct waybill_lateness *out)
+{
+	struct waybill_promise p;
+	int rc = promise_of(ctx, wb, &p);
+	if (rc == 0)
+		judge(ctx, &p, rec_int(wb, "delivered_at"), same_city(wb), out);
+	return rc;
+}
 
 /* Writes the view of wb; ev is the event just added (NULL: none). The
  * history comes from the previous view plus ev when that view is current,
@@ -199,15 +266,16 @@ static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
 static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
 		     const struct pd_value *ev)
 {
-	int64_t count = 0, promised = 0, delivered = 0;
-	pd_map_int(wb, "event_count", &count);
-	pd_map_int(wb, "promised_at", &promised);
-	pd_map_int(wb, "delivered_at", &delivered);
+	int64_t count = rec_int(wb, "event_count");
 	MDB_val k = { strlen(number), (void *)number }, v;
 	if (count > VIEW_EVENTS_MAX) {
 		int rc = mdb_del(ctx->txn, ctx->st->wb_views, &k, NULL);
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
+	struct waybill_promise promise;
+	int rc = promise_of(ctx, wb, &promise);
+	if (rc)
+		return rc;
 	struct pd_buf b;
 	pd_buf_init(&b);
 	pd_buf_reserve(&b, 2048);
@@ -227,7 +295,6 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	/* its history as shown */
 	struct view old;
 	size_t events = 0;
-	int rc = 0;
 	if (ev && count == 1) {
 		/* a new waybill: its history is its first event */
 		pd_value_pack(&pk, present(ctx, ev));
@@ -251,14 +318,16 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 		unsigned char *h = (unsigned char *)b.data;
 		h[0] = VIEW_VERSION;
 		be32_put(h + 1, view_zone(ctx));
-		be64_put(h + 5, (uint64_t)promised);
-		be64_put(h + 13, (uint64_t)delivered);
+		be64_put(h + 5, (uint64_t)promise.promised_at);
+		be64_put(h + 13, (uint64_t)rec_int(wb, "delivered_at"));
 		h[21] = same_city(wb);
-		be32_put(h + 22, (uint32_t)shown->u.c.count);
-		be32_put(h + 26, (uint32_t)fields_len);
-		be32_put(h + 30, (uint32_t)status_len);
-		be32_put(h + 34, (uint32_t)events);
-		be32_put(h + 38, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
+		be64_put(h + 22, (uint64_t)promise.carried_late_secs);
+		be64_put(h + 30, (uint64_t)promise.stopped_at);
+		be32_put(h + 38, (uint32_t)shown->u.c.count);
+		be32_put(h + 42, (uint32_t)fields_len);
+		be32_put(h + 46, (uint32_t)status_len);
+		be32_put(h + 50, (uint32_t)events);
+		be32_put(h + 54, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
 		v.mv_size = b.len;
 		v.mv_data = b.data;
 		rc = mdb_put(ctx->txn, ctx->st->wb_views, &k, &v, 0);
@@ -313,16 +382,17 @@ static int count_created(struct cmd_ctx *ctx, const struct pd_value *wb)
 /* The counters a scan moves: deliveries (on time, to the consignee) at the
  * destination depot, the first damage and the first loss. */
 static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
-		      struct pd_value *wb, enum waybill_event ev, int64_t at)
+		      struct pd_value *wb, enum waybill_event ev)
 {
 	const char *dest = pd_map_str(wb, "dest_depot");
 	const char *origin = pd_map_str(wb, "origin_depot");
 	int rc = 0;
 	if (ev == WE_DELIVERED) {
-		int64_t promised = 0;
-		pd_map_int(wb, "promised_at", &promised);
-		if ((rc = volume_count(ctx, wb, dest, "delivered", 1)) ||
-		    (at <= promised && (rc = volume_count(ctx, wb, dest, "delivered_on_time", 1))))
+		/* on time against the promise in force (wb's delivered_at is at) */
+		struct waybill_lateness l;
+		if ((rc = waybill_late(ctx, wb, &l)) ||
+		    (rc = volume_count(ctx, wb, dest, "delivered", 1)) ||
+		    (!l.late && (rc = volume_count(ctx, wb, dest, "delivered_on_time", 1))))
 			return rc;
 		if (!pd_map_bool(wb, "signer_is_consignee") && !pd_map_bool(wb, "inaccurate")) {
 			pd_map_set_bool(ctx->a, wb, "inaccurate", true);
@@ -424,13 +494,11 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 /* Packs what GET adds to the waybill as shown: late, late_secs,
  * completely_delayed (they depend on the clock), same_city. */
 #define LATENESS_FIELDS 4
-static void pack_lateness(struct cmd_ctx *ctx, msgpack_packer *pk, int64_t promised,
+static void pack_lateness(struct cmd_ctx *ctx, msgpack_packer *pk, const struct waybill_promise *p,
 			  int64_t delivered, bool same)
 {
 	struct waybill_lateness l;
-	waybill_lateness(promised, delivered, ctx->now, same,
-		    ctx->cfg->same_city_complete_delay_days,
-		    ctx->cfg->intercity_complete_delay_days, &l);
+	judge(ctx, p, delivered, same, &l);
 	msgpack_pack_str_with_body(pk, "late", 4);
 	l.late ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 	msgpack_pack_str_with_body(pk, "late_secs", 9);
@@ -444,8 +512,8 @@ static void pack_lateness(struct cmd_ctx *ctx, msgpack_packer *pk, int64_t promi
 /* Events seq first .. last (seq runs 1..event_count without gaps): one
  * cursor range, so a page costs what its size costs, whatever the history's
  * length. */
-static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
-			int64_t last, struct pd_value **out)
+static int events_each(struct cmd_ctx *ctx, const char *number, int64_t first, int64_t last,
+		       event_visit fn, void *ud)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->events, &cur);
@@ -454,25 +522,38 @@ static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
 	unsigned char key[EVENT_KEY_MAX];
 	size_t prefix = strlen(number) + 1;
 	MDB_val k = { event_key(number, (uint32_t)first, key), key }, v;
-	struct pd_value *list = pd_arr(ctx->a);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != prefix + 4 || memcmp(k.mv_data, key, prefix) != 0 ||
-		    be32_get((const unsigned char *)k.mv_data + prefix) > last)
+		    be32_get((const unsigned char *)k.mv_data + prefix) > last) {
+			rc = MDB_NOTFOUND;
 			break;
+		}
 		struct pd_value *ev;
 		size_t used;
 		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &ev) != PD_UNPACK_OK) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		pd_arr_push(ctx->a, list, present(ctx, ev));
+		if ((rc = fn(ctx, ev, ud)))
+			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
-		return rc;
-	*out = list;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int push_shown(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud)
+{
+	pd_arr_push(ctx->a, ud, present(ctx, ev));
 	return 0;
+}
+
+/* The events seq first .. last as shown. */
+static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
+			int64_t last, struct pd_value **out)
+{
+	*out = pd_arr(ctx->a);
+	return events_each(ctx, number, first, last, push_shown, *out);
 }
 
 /* The page of `limit` events before seq `before` (0: the latest), in order;
@@ -520,7 +601,7 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {
 		msgpack_pack_map(&pk, vw.fields + LATENESS_FIELDS + 2);
 		pd_buf_add(&b, vw.fields_p, vw.fields_len);
-		pack_lateness(ctx, &pk, vw.promised_at, vw.delivered_at, vw.same_city);
+		pack_lateness(ctx, &pk, &vw.promise, vw.delivered_at, vw.same_city);
 		msgpack_pack_str_with_body(&pk, "events", 6);
 		msgpack_pack_array(&pk, vw.events);
 		pd_buf_add(&b, vw.events_p, vw.events_len);
@@ -533,20 +614,19 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 			pd_buf_free(&b);
 			return PD_EREPLIED;
 		}
-		if ((rc = events_page(ctx, number, wb, before, limit, &events, &next))) {
+		struct waybill_promise promise;
+		if ((rc = events_page(ctx, number, wb, before, limit, &events, &next)) ||
+		    (rc = promise_of(ctx, wb, &promise))) {
 			pd_buf_free(&b);
 			return reply_store_error(ctx, rc);
 		}
-		int64_t promised = 0, delivered = 0;
-		pd_map_int(wb, "promised_at", &promised);
-		pd_map_int(wb, "delivered_at", &delivered);
 		struct pd_value *shown = present(ctx, wb);
 		msgpack_pack_map(&pk, shown->u.c.count + LATENESS_FIELDS + 2);
 		for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
 			msgpack_pack_str_with_body(&pk, e->key, e->key_len);
 			pd_value_pack(&pk, e->val);
 		}
-		pack_lateness(ctx, &pk, promised, delivered, same_city(wb));
+		pack_lateness(ctx, &pk, &promise, rec_int(wb, "delivered_at"), same_city(wb));
 		msgpack_pack_str_with_body(&pk, "events", 6);
 		pd_value_pack(&pk, events);
 		msgpack_pack_str_with_body(&pk, "events_next_before", 18);
@@ -626,7 +706,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 		break;
 	case WE_DAMAGED:
 		/* the first damage counts once in the month's damage rate */
-		if (!pd_map_bool(wb, "damaged") && (rc = count_scan(ctx, NULL, wb, ev, at)))
+		if (!pd_map_bool(wb, "damaged") && (rc = count_scan(ctx, NULL, wb, ev)))
 			return reply_store_error(ctx, rc);
 		pd_map_set_bool(a, wb, "damaged", true);
 		break;
@@ -649,7 +729,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 		pd_map_set_str(a, wb, "last_depot", depot);
 	}
 
-	if ((ev == WE_DELIVERED || ev == WE_LOST) && (rc = count_scan(ctx, wb, wb, ev, at)))
+	if ((ev == WE_DELIVERED || ev == WE_LOST) && (rc = count_scan(ctx, wb, wb, ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *detail = pd_map(a);
 	pd_map_set_str(a, detail, "event", event_name);
@@ -757,6 +837,17 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "missing argument 'dest_depot': the new address is in another city");
 	int64_t fee = other_city ? ctx->cfg->redirect_fee_other_city_fen
 				 : ctx->cfg->redirect_fee_same_city_fen;
+	/* the sender's change is not our delay: a new promise (docs/rules.md
+	 * section 3) */
+	struct waybill_promise old, promise;
+	int64_t requested = 0;
+	pd_arg_int(ctx->args, "promised_at", &requested);
+	int rc = promise_of(ctx, wb, &old);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	if (waybill_redirect_promise(&old, ctx->now, other_city, ctx->cfg->reroute_allowance_secs,
+				     requested, &promise, &why) < 0)
+		return reply_error(ctx, 422, "address change refused: %s", why);
 
 	struct pd_value *ev = event_new(ctx, "redirected", ctx->now, pd_map_str(wb, "last_depot"));
 	pd_map_set_str(a, ev, "old_address", pd_map_str(wb, "receiver_address"));
@@ -769,7 +860,16 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	}
 	pd_map_set_bool(a, ev, "rerouted", other_city);
 	pd_map_set_int(a, ev, "fee_fen", fee);
+	pd_map_set_int(a, ev, "old_promised_at", old.promised_at);
+	pd_map_set_int(a, ev, "new_promised_at", promise.promised_at);
 	record_requester(ctx, ev);
+	if (promise.promised_at != old.promised_at) {
+		if (!rec_int(wb, "original_promised_at"))
+			pd_map_set_int(a, wb, "original_promised_at", old.promised_at);
+		pd_map_set_int(a, wb, "promised_at", promise.promised_at);
+		if (promise.carried_late_secs)
+			pd_map_set_int(a, wb, "late_carried_secs", promise.carried_late_secs);
+	}
 
 	pd_map_set_str(a, wb, "receiver_address", address);
 	pd_map_set_str(a, wb, "receiver_city", city);
@@ -777,7 +877,6 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 		pd_map_set_str(a, wb, "dest_depot", dest_depot);
 	pd_map_set_int(a, wb, "redirects", redirects + 1);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + fee);
-	int rc;
 	if ((rc = waybill_save(ctx, number, wb, ev)) ||
 	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "redirect", ev)))
 		return reply_store_error(ctx, rc);
@@ -785,6 +884,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "number", number);
 	pd_map_set_bool(a, d, "rerouted", other_city);
 	pd_map_set_int(a, d, "fee_fen", fee);
+	map_set_time(ctx, d, "promised_at", promise.promised_at);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "address changed");
 	return 0;
@@ -816,6 +916,8 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	record_requester(ctx, ev);
 	pd_map_set_str(a, wb, "status", waybill_status_name((enum waybill_status)next));
 	pd_map_set_bool(a, wb, "recalled", true);
+	/* the sender took the parcel back: its lateness clock stops here */
+	pd_map_set_int(a, wb, "recalled_at", ctx->now);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
 	int rc;
 	if ((rc = waybill_save(ctx, number, wb, ev)) ||

@@ -18,9 +18,14 @@ int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdel
  * timeline entry; nothing when it already is. 0 or an LMDB code (no
  * reply). */
 int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_value *wb);
-/* What a complaint shows of its waybill: status, damaged, events. 0 or an
- * LMDB code (MDB_NOTFOUND for an unknown number; no reply). */
+/* What a complaint shows of its waybill: status, damaged, the promise in
+ * force and whether the parcel is late against it, events. 0 or an LMDB
+ * code (MDB_NOTFOUND for an unknown number; no reply). */
 int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out);
+/* Is the parcel late (waybill_lateness() against the promise in force, as
+ * of now)? Every module judges lateness this way. 0 or an LMDB code. */
+struct waybill_lateness;
+int waybill_late(struct cmd_ctx *ctx, const struct pd_value *wb, struct waybill_lateness *out);
 /* The tracking history in order, as shown in replies: its latest
  * waybill_events_page_max events (WAYBILL GET pages further back). */
 int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,

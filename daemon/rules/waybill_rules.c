@@ -93,22 +93,39 @@ int waybill_status_next(enum waybill_status cur, enum waybill_event ev,
 	return transitions[ev].to;
 }
 
-void waybill_lateness(int64_t promised_at, int64_t delivered_at, int64_t now,
-		 bool same_city, int64_t same_city_days, int64_t intercity_days,
-		 struct waybill_lateness *out)
+void waybill_lateness(const struct waybill_promise *p, int64_t delivered_at, int64_t now,
+		      bool same_city, int64_t same_city_days, int64_t intercity_days,
+		      struct waybill_lateness *out)
 {
-	out->late = false;
-	out->completely_delayed = false;
-	out->late_secs = 0;
 	int64_t until = delivered_at ? delivered_at : now;
-	if (until > promised_at) {
-		out->late = true;
-		out->late_secs = until - promised_at;
+	if (p->stopped_at && until > p->stopped_at)
+		until = p->stopped_at;
+	int64_t secs = p->carried_late_secs > 0 ? p->carried_late_secs : 0;
+	if (until > p->promised_at)
+		secs += until - p->promised_at;
+	out->late = secs > 0;
+	out->late_secs = secs;
+	int64_t days = same_city ? same_city_days : intercity_days;
+	out->completely_delayed = !delivered_at && secs >= days * 86400;
+}
+
+int waybill_redirect_promise(const struct waybill_promise *old, int64_t at, bool rerouted,
+			     int64_t allowance_secs, int64_t requested,
+			     struct waybill_promise *out, const char **why)
+{
+	*out = *old;
+	if (requested && requested <= at) {
+		*why = "the new promised time must be after the address change";
+		return -1;
 	}
-	if (!delivered_at) {
-		int64_t days = same_city ? same_city_days : intercity_days;
-		out->completely_delayed = now >= promised_at + days * 86400;
-	}
+	int64_t from = old->promised_at > at ? old->promised_at : at;
+	int64_t promise = requested ? requested : rerouted ? from + allowance_secs : old->promised_at;
+	if (promise == old->promised_at)
+		return 0;
+	if (at > old->promised_at)
+		out->carried_late_secs += at - old->promised_at;
+	out->promised_at = promise;
+	return 0;
 }
 
 int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery,

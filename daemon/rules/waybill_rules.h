@@ -1,6 +1,7 @@
 /* waybill_rules.h — the waybill's rules as pure functions (no I/O, no
- * clock): the status state machine, lateness, and when an address change or
- * a recall is allowed. docs/rules.md sections 1 and 3. */
+ * clock): the status state machine, lateness against the promise in force,
+ * and when an address change or a recall is allowed. docs/rules.md
+ * sections 1 and 3. */
 #ifndef PD_WAYBILL_RULES_H
 #define PD_WAYBILL_RULES_H
 
@@ -35,19 +36,46 @@ int waybill_status_next(enum waybill_status cur, enum waybill_event ev,
 /* True for delivered and returned: only claims and complaints follow. */
 bool waybill_status_final(enum waybill_status s);
 
+/* A waybill's promise as the sender's changes left it (docs/rules.md
+ * section 1, "late"). A waybill never changed has only promised_at. */
+struct waybill_promise {
+	int64_t promised_at;       /* the promise in force */
+	int64_t carried_late_secs; /* lateness already run up against an earlier
+				      promise when an address change set this one */
+	int64_t stopped_at;        /* a recall stopped the lateness clock at this
+				      instant (0: it runs) */
+};
+
 struct waybill_lateness {
 	bool late;                /* past the promise and not delivered in time */
 	bool completely_delayed;  /* undelivered N days past the promise */
 	int64_t late_secs;        /* how far past the promise (0 if not late) */
 };
 
-/* delivered_at is 0 when not delivered. A parcel delivered exactly at the
- * promised second is on time; one still undelivered exactly N days after the
- * promise is completely delayed. Returned or lost parcels are judged like
- * undelivered ones (they missed their promise). */
-void waybill_lateness(int64_t promised_at, int64_t delivered_at, int64_t now,
-		 bool same_city, int64_t same_city_days, int64_t intercity_days,
-		 struct waybill_lateness *out);
+/* Is the parcel late, judged only against the promise in force: the one
+ * place lateness is computed (GET, claims, complaints, the delivery
+ * counters behind the report and the on-time KPI). delivered_at is 0 when
+ * not delivered. late_secs = the carried lateness plus the time from the
+ * promise in force to the delivery (or to now, or to the recall that
+ * stopped the clock). A parcel delivered exactly at the promised second is
+ * on time; one still undelivered whose lateness reaches exactly N days is
+ * completely delayed. Returned or lost parcels are judged like undelivered
+ * ones (they missed their promise). */
+void waybill_lateness(const struct waybill_promise *p, int64_t delivered_at, int64_t now,
+		      bool same_city, int64_t same_city_days, int64_t intercity_days,
+		      struct waybill_lateness *out);
+
+/* The promise after an address change accepted at `at`. `requested` (0:
+ * none) is the new promise the desk gives; without one, a re-route to
+ * another city is promised the later of the old promise and `at` plus
+ * allowance_secs, and a change within the city keeps its promise. When the
+ * promise changes, the lateness already run up at `at` is carried (the
+ * parcel was late by our doing before the sender asked), and from then on
+ * it is judged against the new promise only. Returns 0, or -1 with *why
+ * when the requested promise is not after `at`. */
+int waybill_redirect_promise(const struct waybill_promise *old, int64_t at, bool rerouted,
+			     int64_t allowance_secs, int64_t requested,
+			     struct waybill_promise *out, const char **why);
 
 /* May the sender still change the address (or recall)? Only while the
  * parcel has never gone out for delivery and is not delivered, lost,

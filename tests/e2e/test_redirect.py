@@ -34,7 +34,9 @@ class Redirect(DaemonTestCase):
     def test_sender_by_phone_same_city(self):
         n = self.in_transit()
         r = self.redirect(n, 200, "address changed", requester_phone=SENDER_PHONE)
-        self.assertEqual(r.rec, {"number": n, "rerouted": "no", "fee_fen": "0"})
+        # within the city the promise stays (issue 11 item 15: the reply names it)
+        self.assertEqual(r.rec, {"number": n, "rerouted": "no", "fee_fen": "0",
+                                 "promised_at": self.get(self.op, n)["promised_at"]})
         g = self.get(self.op, n).rec
         self.assertEqual(g["receiver_address"], "9 New Street")
         self.assertEqual(g["receiver_city"], "Beijing")
@@ -64,7 +66,8 @@ class Redirect(DaemonTestCase):
         self.assertEqual(self.event_count(self.op, n), before)
         r = self.redirect(n, 200, "address changed", city="Tianjin", address="1 Harbour Road",
                           dest_depot="TJ01", id_type="resident_id", id_last4="123X")
-        self.assertEqual(r.rec, {"number": n, "rerouted": "yes", "fee_fen": "1000"})
+        self.assertEqual(r.rec, {"number": n, "rerouted": "yes", "fee_fen": "1000",
+                                 "promised_at": self.get(self.op, n)["promised_at"]})
         g = self.get(self.op, n).rec
         self.assertEqual((g["receiver_city"], g["receiver_address"], g["dest_depot"]),
                          ("Tianjin", "1 Harbour Road", "TJ01"))

@@ -254,13 +254,21 @@ static void test_out_of_range_input(void **state)
 
 /* ---- lateness ---- */
 
-static struct waybill_lateness lateness(int64_t promised, int64_t delivered, int64_t now,
-				   bool same_city)
+static struct waybill_lateness judged(const struct waybill_promise *p, int64_t delivered,
+				      int64_t now, bool same_city)
 {
 	struct waybill_lateness l;
 	memset(&l, 0xff, sizeof(l));
-	waybill_lateness(promised, delivered, now, same_city, 3, 7, &l);
+	waybill_lateness(p, delivered, now, same_city, 3, 7, &l);
 	return l;
+}
+
+/* A promise never changed by the sender. */
+static struct waybill_lateness lateness(int64_t promised, int64_t delivered, int64_t now,
+					bool same_city)
+{
+	struct waybill_promise p = { .promised_at = promised };
+	return judged(&p, delivered, now, same_city);
 }
 
 static void test_delivered_on_time_or_late(void **state)
@@ -328,16 +336,142 @@ static void test_completely_delayed_boundaries(void **state)
 	assert_true(lateness(p, 0, p + 40 * DAY_SECS, false).completely_delayed);
 	/* the figures are the caller's (config), not constants */
 	struct waybill_lateness c;
-	waybill_lateness(p, 0, p + 5 * DAY_SECS - 1, true, 5, 9, &c);
+	struct waybill_promise w = { .promised_at = p };
+	waybill_lateness(&w, 0, p + 5 * DAY_SECS - 1, true, 5, 9, &c);
 	assert_false(c.completely_delayed);
-	waybill_lateness(p, 0, p + 5 * DAY_SECS, true, 5, 9, &c);
+	waybill_lateness(&w, 0, p + 5 * DAY_SECS, true, 5, 9, &c);
 	assert_true(c.completely_delayed);
-	waybill_lateness(p, 0, p + 9 * DAY_SECS - 1, false, 5, 9, &c);
+	waybill_lateness(&w, 0, p + 9 * DAY_SECS - 1, false, 5, 9, &c);
 	assert_false(c.completely_delayed);
-	waybill_lateness(p, 0, p + 9 * DAY_SECS, false, 5, 9, &c);
+	waybill_lateness(&w, 0, p + 9 * DAY_SECS, false, 5, 9, &c);
 	assert_true(c.completely_delayed);
 	/* delivered one second before the limit, seen long after: not delayed */
 	assert_false(lateness(p, p + 3 * DAY_SECS - 1, p + 50 * DAY_SECS, true).completely_delayed);
+}
+
+/* ---- the promise in force: the sender's address change and recall ---- */
+
+#define ALLOWANCE (2 * DAY_SECS)
+
+static struct waybill_promise redirect(int64_t promised, int64_t at, bool rerouted, int64_t requested)
+{
+	struct waybill_promise old = { .promised_at = promised }, out;
+	const char *why = NULL;
+	assert_int_equal(waybill_redirect_promise(&old, at, rerouted, ALLOWANCE, requested, &out, &why), 0);
+	assert_null(why);
+	return out;
+}
+
+static void test_reroute_before_the_old_promise(void **state)
+{
+	(void)state;
+	const int64_t p = 1795500000;
+	/* a day before the promise: the old promise plus the allowance, nothing carried */
+	struct waybill_promise n = redirect(p, p - DAY_SECS, true, 0);
+	assert_int_equal(n.promised_at, p + ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, 0);
+	assert_int_equal(n.stopped_at, 0);
+	/* past the old promise it is not late: the old promise no longer counts */
+	assert_false(judged(&n, 0, p + ALLOWANCE, false).late);
+	assert_false(judged(&n, p + ALLOWANCE, p + 9 * DAY_SECS, false).late);
+	/* past the new one it is, by the time past the new one only */
+	struct waybill_lateness l = judged(&n, p + ALLOWANCE + 1, p + 9 * DAY_SECS, false);
+	assert_true(l.late);
+	assert_int_equal(l.late_secs, 1);
+	/* completely delayed counts from the new promise too */
+	assert_false(judged(&n, 0, p + ALLOWANCE + 7 * DAY_SECS - 1, false).completely_delayed);
+	assert_true(judged(&n, 0, p + ALLOWANCE + 7 * DAY_SECS, false).completely_delayed);
+	/* exactly at the old promise: still before it is past, nothing carried */
+	n = redirect(p, p, true, 0);
+	assert_int_equal(n.promised_at, p + ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, 0);
+}
+
+static void test_reroute_after_the_old_promise(void **state)
+{
+	(void)state;
+	const int64_t p = 1795500000;
+	const int64_t at = p + DAY_SECS; /* already a day late by our doing */
+	struct waybill_promise n = redirect(p, at, true, 0);
+	/* the allowance runs from the change, not from a promise already past */
+	assert_int_equal(n.promised_at, at + ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, DAY_SECS);
+	/* the day already lost stays late; the re-routed leg's clock is stopped
+	 * until the new promise */
+	struct waybill_lateness l = judged(&n, 0, at + ALLOWANCE, false);
+	assert_true(l.late);
+	assert_int_equal(l.late_secs, DAY_SECS);
+	l = judged(&n, at + ALLOWANCE + 60, at + 30 * DAY_SECS, false);
+	assert_int_equal(l.late_secs, DAY_SECS + 60);
+	/* completely delayed when both together reach the limit */
+	assert_false(judged(&n, 0, at + ALLOWANCE + 6 * DAY_SECS - 1, false).completely_delayed);
+	assert_true(judged(&n, 0, at + ALLOWANCE + 6 * DAY_SECS, false).completely_delayed);
+	/* one second past the old promise carries one second */
+	assert_int_equal(redirect(p, p + 1, true, 0).carried_late_secs, 1);
+}
+
+static void test_redirect_within_the_city_and_given_promises(void **state)
+{
+	(void)state;
+	const int64_t p = 1795500000;
+	/* within the city, without a given promise: the promise stays, and a
+	 * parcel already late stays late from the old promise */
+	struct waybill_promise n = redirect(p, p - DAY_SECS, false, 0);
+	assert_int_equal(n.promised_at, p);
+	assert_int_equal(n.carried_late_secs, 0);
+	n = redirect(p, p + DAY_SECS, false, 0);
+	assert_int_equal(n.promised_at, p);
+	assert_int_equal(n.carried_late_secs, 0);
+	assert_int_equal(judged(&n, 0, p + 2 * DAY_SECS, false).late_secs, 2 * DAY_SECS);
+	/* a promise the desk gives wins over the allowance, for any change */
+	n = redirect(p, p - DAY_SECS, true, p + 5 * DAY_SECS);
+	assert_int_equal(n.promised_at, p + 5 * DAY_SECS);
+	n = redirect(p, p + DAY_SECS, false, p + 3 * DAY_SECS);
+	assert_int_equal(n.promised_at, p + 3 * DAY_SECS);
+	assert_int_equal(n.carried_late_secs, DAY_SECS);
+	/* the same promise given again changes nothing, carries nothing */
+	n = redirect(p, p + DAY_SECS, true, 0);
+	struct waybill_promise again;
+	const char *why = NULL;
+	assert_int_equal(waybill_redirect_promise(&n, p + 2 * DAY_SECS, false, ALLOWANCE, n.promised_at,
+						  &again, &why), 0);
+	assert_memory_equal(&again, &n, sizeof(n));
+	/* a given promise must be after the change: at it or before is refused */
+	struct waybill_promise old = { .promised_at = p }, out;
+	assert_int_equal(waybill_redirect_promise(&old, p - DAY_SECS, true, ALLOWANCE, p - DAY_SECS, &out, &why), -1);
+	assert_string_equal(why, "the new promised time must be after the address change");
+	why = NULL;
+	assert_int_equal(waybill_redirect_promise(&old, p - DAY_SECS, true, ALLOWANCE, p - DAY_SECS + 1, &out, &why), 0);
+	assert_int_equal(out.promised_at, p - DAY_SECS + 1);
+}
+
+static void test_recall_stops_the_clock(void **state)
+{
+	(void)state;
+	const int64_t p = 1795500000;
+	/* recalled before the promise: never late, however long it travels back */
+	struct waybill_promise r = { .promised_at = p, .stopped_at = p - DAY_SECS };
+	struct waybill_lateness l = judged(&r, 0, p + 40 * DAY_SECS, false);
+	assert_false(l.late);
+	assert_int_equal(l.late_secs, 0);
+	assert_false(l.completely_delayed);
+	/* recalled exactly at the promise: on time */
+	r.stopped_at = p;
+	assert_false(judged(&r, 0, p + 40 * DAY_SECS, false).late);
+	/* recalled a day after the promise: the day stays, nothing after it */
+	r.stopped_at = p + DAY_SECS;
+	l = judged(&r, 0, p + 40 * DAY_SECS, false);
+	assert_true(l.late);
+	assert_int_equal(l.late_secs, DAY_SECS);
+	assert_false(l.completely_delayed);
+	/* before the recall's instant the clock still ran */
+	assert_int_equal(judged(&r, 0, p + 3600, false).late_secs, 3600);
+	/* a parcel already completely delayed when recalled stays so */
+	r.stopped_at = p + 7 * DAY_SECS;
+	assert_true(judged(&r, 0, p + 40 * DAY_SECS, false).completely_delayed);
+	/* a recall after a re-route keeps the carried lateness */
+	struct waybill_promise both = { .promised_at = p, .carried_late_secs = 600, .stopped_at = p - 1 };
+	assert_int_equal(judged(&both, 0, p + DAY_SECS, false).late_secs, 600);
 }
 
 /* ---- address change and recall ---- */
@@ -454,6 +588,10 @@ int main(void)
 		cmocka_unit_test(test_delivered_on_time_or_late),
 		cmocka_unit_test(test_undelivered_lateness),
 		cmocka_unit_test(test_completely_delayed_boundaries),
+		cmocka_unit_test(test_reroute_before_the_old_promise),
+		cmocka_unit_test(test_reroute_after_the_old_promise),
+		cmocka_unit_test(test_redirect_within_the_city_and_given_promises),
+		cmocka_unit_test(test_recall_stops_the_clock),
 		cmocka_unit_test(test_change_allowed_before_delivery),
 		cmocka_unit_test(test_change_refused),
 		cmocka_unit_test(test_names_round_trip),

@@ -41,7 +41,7 @@ import sys
 CHANNELS = (("phone", 45), ("online", 30), ("walk_in", 20), ("regulator", 2), ("consumer_association", 1),
             ("market_regulator", 1), ("media", 1))
 CATEGORIES = ("delay", "loss", "damage", "content_mismatch", "not_delivered_to_door", "refused_inspection",
-              "wrong_signature", "attitude", "charges", "other")
+              "wrong_signature", "no_consent_drop", "attitude", "charges", "other")
 STAGES = ("pickup", "sorting", "line_haul", "subcarrier_handover", "delivery", "customer_service")
 ZONE = datetime.timezone(datetime.timedelta(hours=8))
 

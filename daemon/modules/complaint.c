@@ -366,10 +366,12 @@ static int count_also(struct cmd_ctx *ctx, const char *category, void *ud)
 	return count(ctx, ud, "category", category, 1);
 }
 
-/* Categories that say the parcel went to the wrong person or place. */
+/* Categories that say the parcel went to the wrong person or place, or was
+ * left without the receiver's consent: against delivery accuracy. */
 static bool is_misdelivery(const char *category)
 {
-	return !strcmp(category, "wrong_signature") || !strcmp(category, "not_delivered_to_door");
+	return !strcmp(category, "wrong_signature") || !strcmp(category, "not_delivered_to_door") ||
+	       !strcmp(category, "no_consent_drop");
 }
 
 /* A complaint that came through, or threatens, the media, the consumer

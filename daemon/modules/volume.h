@@ -8,8 +8,11 @@
  * speak of the same waybills even when a delivery falls next month:
  *
  *   waybills, revenue_fen, declared_fen          at WAYBILL CREATE
- *   delivered, delivered_on_time, inaccurate     at the delivered scan (and a
- *                                                misdelivery complaint)
+ *   delivered, delivered_on_time, inaccurate     at the delivered scan (on time
+ *                                                against the promise in force;
+ *                                                inaccurate: not to the consignee,
+ *                                                or left without consent) and a
+ *                                                misdelivery complaint
  *   damaged, lost                                the first damaged / lost scan
  *   complained                                   the waybill's first complaint
  *   complaints, complaints_late                  complaints by opening month

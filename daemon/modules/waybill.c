@@ -379,7 +379,8 @@ static int count_created(struct cmd_ctx *ctx, const struct pd_value *wb)
 	return 0;
 }
 
-/* The counters a scan moves: deliveries (on time, to the consignee) at the
+/* The counters a scan moves: deliveries (on time; accurate: to the
+ * consignee, or left elsewhere with the receiver's consent) at the
  * destination depot, the first damage and the first loss. */
 static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
 		      struct pd_value *wb, enum waybill_event ev)
@@ -394,7 +395,11 @@ static int count_scan(struct cmd_ctx *ctx, const struct pd_value *before_wb,
 		    (rc = volume_count(ctx, wb, dest, "delivered", 1)) ||
 		    (!l.late && (rc = volume_count(ctx, wb, dest, "delivered_on_time", 1))))
 			return rc;
-		if (!pd_map_bool(wb, "signer_is_consignee") && !pd_map_bool(wb, "inaccurate")) {
+		int to = waybill_drop_parse(pd_map_str(wb, "delivered_to"));
+		if (!waybill_delivery_accurate(to < 0 ? WAYBILL_TO_HAND : (enum waybill_drop)to,
+					       pd_map_bool(wb, "signer_is_consignee"),
+					       pd_map_bool(wb, "receiver_consent")) &&
+		    !pd_map_bool(wb, "inaccurate")) {
 			pd_map_set_bool(ctx->a, wb, "inaccurate", true);
 			rc = volume_count(ctx, wb, dest, "inaccurate", 1);
 		}
@@ -641,6 +646,81 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 	return 0;
 }
 
+/* ---- delivery attempts ---- */
+
+struct attempts {
+	int64_t out, failed;
+};
+
+static int count_attempt(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud)
+{
+	(void)ctx;
+	struct attempts *n = ud;
+	const char *kind = rec_str(ev, "event");
+	n->out += !strcmp(kind, "out_for_delivery");
+	n->failed += !strcmp(kind, "delivery_failed");
+	return 0;
+}
+
+/* How often the parcel went out and how often that failed. A waybill
+ * stored before attempts were counted has them in its history. */
+static int attempts_of(struct cmd_ctx *ctx, const struct pd_value *wb, struct attempts *n)
+{
+	n->out = rec_int(wb, "delivery_attempts");
+	n->failed = rec_int(wb, "failed_attempts");
+	if (pd_map_get(wb, "delivery_attempts") || !pd_map_bool(wb, "ever_out_for_delivery"))
+		return 0;
+	return events_each(ctx, rec_str(wb, "number"), 1, rec_int(wb, "event_count"), count_attempt, n);
+}
+
+/* Counts an attempt (out_for_delivery) or its failure on the waybill; an
+ * attempt after the free ones records the extra-attempt fee on the event
+ * and in the waybill's extra fees. Returns 0 or an LMDB code; *fee is the
+ * fee recorded. */
+static int count_attempts(struct cmd_ctx *ctx, struct pd_value *wb, struct pd_value *e,
+			  enum waybill_event ev, int64_t *fee)
+{
+	struct attempts n;
+	int rc = attempts_of(ctx, wb, &n);
+	*fee = 0;
+	if (rc)
+		return rc;
+	if (ev == WE_OUT_FOR_DELIVERY) {
+		*fee = waybill_attempt_fee(n.failed, ctx->cfg->free_delivery_attempts,
+					   ctx->cfg->extra_attempt_fee_fen);
+		n.out++;
+		pd_map_set_int(ctx->a, e, "attempt", n.out);
+		if (*fee) {
+			pd_map_set_int(ctx->a, e, "fee_fen", *fee);
+			pd_map_set_int(ctx->a, wb, "extra_fees_fen", rec_int(wb, "extra_fees_fen") + *fee);
+		}
+	} else {
+		n.failed++;
+	}
+	pd_map_set_int(ctx->a, wb, "delivery_attempts", n.out);
+	pd_map_set_int(ctx->a, wb, "failed_attempts", n.failed);
+	return 0;
+}
+
+/* Where a delivered parcel was left (to=, default hand) and, anywhere but
+ * the receiver's hand, whether the receiver consented (consent=, required
+ * there, refused with a hand delivery). -1 with a 400 when wrong. */
+static int delivery_place(struct cmd_ctx *ctx, enum waybill_event ev)
+{
+	const char *to = pd_arg_str(ctx->args, "to");
+	bool consent = pd_map_get(ctx->args, "consent") != NULL;
+	if (ev != WE_DELIVERED)
+		return (to || consent) ? reply_error(ctx, 400, "to and consent go with a delivered scan only"), -1 : 0;
+	int place = to ? waybill_drop_parse(to) : WAYBILL_TO_HAND;
+	if (place == WAYBILL_TO_HAND && consent)
+		return reply_error(ctx, 400, "consent is not asked for a hand delivery: it goes with a parcel left "
+					     "elsewhere (to=locker, station, neighbour or other)"), -1;
+	if (place != WAYBILL_TO_HAND && !consent)
+		return reply_error(ctx, 400, "missing argument 'consent' (yes or no): a parcel left at the %s needs "
+					     "to say whether the receiver agreed", to), -1;
+	return place;
+}
+
 int cmd_scan(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
@@ -661,6 +741,9 @@ int cmd_scan(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "signer, signer_is_consignee and remarks go with a delivered scan only");
 	if (ev == WE_DELIVERY_FAILED && !pd_arg_str(ctx->args, "reason"))
 		return reply_error(ctx, 400, "missing argument 'reason' (why delivery failed)");
+	int place = delivery_place(ctx, ev);
+	if (place < 0)
+		return PD_EREPLIED;
 	if (at > ctx->now + SCAN_FUTURE_SLACK_SECS)
 		return reply_error(ctx, 422, "scan time is in the future");
 
@@ -679,6 +762,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 				   event_name, pd_map_str(wb, "status"));
 
 	int rc;
+	int64_t fee = 0;
 	struct pd_value *e = event_new(ctx, event_name, at, depot);
 	static const char *const extra[] = { "signer", "remarks", "reason", "note" };
 	for (size_t i = 0; i < 4; i++) {
@@ -699,9 +783,20 @@ int cmd_scan(struct cmd_ctx *ctx)
 		pd_map_set_bool(a, wb, "signed_with_remarks", remarks && *remarks);
 		if (remarks)
 			pd_map_set_str(a, wb, "remarks", remarks);
+		const char *to = waybill_drop_name((enum waybill_drop)place);
+		pd_map_set_str(a, e, "to", to);
+		pd_map_set_str(a, wb, "delivered_to", to);
+		if (place != WAYBILL_TO_HAND) {
+			bool consent = pd_arg_bool(ctx->args, "consent", 0);
+			pd_map_set_bool(a, e, "consent", consent);
+			pd_map_set_bool(a, wb, "receiver_consent", consent);
+		}
 		break;
 	}
 	case WE_OUT_FOR_DELIVERY:
+	case WE_DELIVERY_FAILED:
+		if ((rc = count_attempts(ctx, wb, e, ev, &fee)))
+			return reply_store_error(ctx, rc);
 		pd_map_set_bool(a, wb, "ever_out_for_delivery", true);
 		break;
 	case WE_DAMAGED:
@@ -745,6 +840,8 @@ int cmd_scan(struct cmd_ctx *ctx)
 	int64_t seq = 0;
 	pd_map_int(wb, "event_count", &seq);
 	pd_map_set_int(a, d, "seq", seq);
+	if (fee)
+		pd_map_set_int(a, d, "fee_fen", fee);
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "%s recorded", event_name);
 	return 0;

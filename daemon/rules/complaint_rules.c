@@ -16,7 +16,7 @@ static const char *const CHANNEL_NAMES[COMPLAINT_CHANNEL_COUNT] = {
 };
 static const char *const CATEGORY_NAMES[COMPLAINT_CATEGORY_COUNT] = {
 	"delay", "loss", "damage", "content_mismatch", "not_delivered_to_door",
-	"refused_inspection", "wrong_signature", "attitude", "charges", "other",
+	"refused_inspection", "wrong_signature", "no_consent_drop", "attitude", "charges", "other",
 };
 static const char *const SERVICE_LEVEL_NAMES[COMPLAINT_SERVICE_LEVEL_COUNT] = {
 	"basic", "value_added", "exclusive", "customised",

@@ -66,6 +66,8 @@ enum complaint_category {
 	COMPLAINT_CATEGORY_NOT_DELIVERED_TO_DOOR, /* not_delivered_to_door */
 	COMPLAINT_CATEGORY_REFUSED_INSPECTION,    /* refused_inspection: refused inspection before signing */
 	COMPLAINT_CATEGORY_WRONG_SIGNATURE,       /* wrong_signature */
+	COMPLAINT_CATEGORY_NO_CONSENT_DROP,       /* no_consent_drop: left in a locker, at a station or with
+						     someone else without the receiver's consent */
 	COMPLAINT_CATEGORY_ATTITUDE,              /* attitude */
 	COMPLAINT_CATEGORY_CHARGES,               /* charges */
 	COMPLAINT_CATEGORY_OTHER,                 /* other */

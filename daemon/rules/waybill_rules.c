@@ -1,43 +1,75 @@
-/* waybill_rules.c — state machine, lateness, change eligibility. */
+/* waybill_rules.c — state machine, lateness, change eligibility, delivery. */
 #include "waybill_rules.h"
 
 #include <string.h>
 
-static const char *status_names[WAYBILL_STATUS_COUNT] = {
+static const char *const status_names[WAYBILL_STATUS_COUNT] = {
 	"created", "picked_up", "in_transit", "out_for_delivery", "delivered",
 	"delivery_failed", "held", "returning", "returned", "lost",
 };
 
-static const char *event_names[WE_EVENT_COUNT] = {
+static const char *const drop_names[WAYBILL_DROP_COUNT] = {
+	"hand", "locker", "station", "neighbour", "other",
+};
+
+static const char *const event_names[WE_EVENT_COUNT] = {
 	"picked_up", "departed", "arrived", "out_for_delivery", "delivered",
 	"delivery_failed", "held", "damaged", "lost", "found", "returning",
 	"returned",
 };
 
+/* One lookup for every table of wire names. */
+static const char *name_at(const char *const *names, int count, int i)
+{
+	return (i >= 0 && i < count) ? names[i] : "?";
+}
+
+static int name_index(const char *const *names, int count, const char *s)
+{
+	for (int i = 0; i < count; i++)
+		if (s && strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 const char *waybill_status_name(enum waybill_status s)
 {
-	return (s >= 0 && s < WAYBILL_STATUS_COUNT) ? status_names[s] : "?";
+	return name_at(status_names, WAYBILL_STATUS_COUNT, s);
 }
 
 int waybill_status_parse(const char *s)
 {
-	for (int i = 0; i < WAYBILL_STATUS_COUNT; i++)
-		if (s && strcmp(s, status_names[i]) == 0)
-			return i;
-	return -1;
+	return name_index(status_names, WAYBILL_STATUS_COUNT, s);
 }
 
 const char *waybill_event_name(enum waybill_event e)
 {
-	return (e >= 0 && e < WE_EVENT_COUNT) ? event_names[e] : "?";
+	return name_at(event_names, WE_EVENT_COUNT, e);
 }
 
 int waybill_event_parse(const char *s)
 {
-	for (int i = 0; i < WE_EVENT_COUNT; i++)
-		if (s && strcmp(s, event_names[i]) == 0)
-			return i;
-	return -1;
+	return name_index(event_names, WE_EVENT_COUNT, s);
+}
+
+const char *waybill_drop_name(enum waybill_drop d)
+{
+	return name_at(drop_names, WAYBILL_DROP_COUNT, d);
+}
+
+int waybill_drop_parse(const char *s)
+{
+	return name_index(drop_names, WAYBILL_DROP_COUNT, s);
+}
+
+bool waybill_delivery_accurate(enum waybill_drop to, bool signer_is_consignee, bool consent)
+{
+	return to == WAYBILL_TO_HAND ? signer_is_consignee : consent;
+}
+
+int64_t waybill_attempt_fee(int64_t failed, int64_t free_attempts, int64_t fee_fen)
+{
+	return failed >= free_attempts ? fee_fen : 0;
 }
 
 bool waybill_status_final(enum waybill_status s)

@@ -1,7 +1,7 @@
 /* waybill_rules.h — the waybill's rules as pure functions (no I/O, no
  * clock): the status state machine, lateness against the promise in force,
- * and when an address change or a recall is allowed. docs/rules.md
- * sections 1 and 3. */
+ * when an address change or a recall is allowed, and what a delivery must
+ * record and may cost. docs/rules.md sections 1 and 3. */
 #ifndef PD_WAYBILL_RULES_H
 #define PD_WAYBILL_RULES_H
 
@@ -76,6 +76,27 @@ void waybill_lateness(const struct waybill_promise *p, int64_t delivered_at, int
 int waybill_redirect_promise(const struct waybill_promise *old, int64_t at, bool rerouted,
 			     int64_t allowance_secs, int64_t requested,
 			     struct waybill_promise *out, const char **why);
+
+/* Where a delivered parcel was left (SCAN delivered to=). */
+enum waybill_drop {
+	WAYBILL_TO_HAND, WAYBILL_TO_LOCKER, WAYBILL_TO_STATION, WAYBILL_TO_NEIGHBOUR,
+	WAYBILL_TO_OTHER, WAYBILL_DROP_COUNT
+};
+
+const char *waybill_drop_name(enum waybill_drop d);
+/* -1 for an unknown name */
+int waybill_drop_parse(const char *s);
+
+/* Was the delivery accurate: into the consignee's own hand (signed by the
+ * consignee or a person they authorised), or left elsewhere — a locker, a
+ * collection station, a neighbour, anywhere else — with the receiver's
+ * consent? Any other delivery counts against delivery accuracy. */
+bool waybill_delivery_accurate(enum waybill_drop to, bool signer_is_consignee, bool consent);
+
+/* What sending a parcel out for delivery costs after `failed` failed
+ * attempts: nothing while fewer than free_attempts have failed, fee_fen for
+ * each attempt after them. */
+int64_t waybill_attempt_fee(int64_t failed, int64_t free_attempts, int64_t fee_fen);
 
 /* May the sender still change the address (or recall)? Only while the
  * parcel has never gone out for delivery and is not delivered, lost,

@@ -46,7 +46,7 @@ EXTRA_USERS = {
 CHANNELS = ("phone", "online", "walk_in", "regulator", "consumer_association", "market_regulator", "media")
 OUTSIDE_CHANNELS = ("regulator", "consumer_association", "market_regulator", "media")
 CATEGORIES = ("delay", "loss", "damage", "content_mismatch", "not_delivered_to_door", "refused_inspection",
-              "wrong_signature", "attitude", "charges", "other")
+              "wrong_signature", "no_consent_drop", "attitude", "charges", "other")
 STAGES = ("pickup", "sorting", "line_haul", "subcarrier_handover", "delivery", "customer_service")
 
 # Fields of COMPLAINT GET that depend on the moment of the request, not on

@@ -21,7 +21,7 @@ NOW_DATA = datetime.datetime(2026, 1, 20, 12, 0, tzinfo=CST)   # the clock while
 NOW_RUN = datetime.datetime(2026, 2, 10, 10, 0, tzinfo=CST)    # the clock of the month-end
 HOUR = 3600
 CATEGORIES = ["delay", "loss", "damage", "content_mismatch", "not_delivered_to_door", "refused_inspection",
-              "wrong_signature", "attitude", "charges", "other"]
+              "wrong_signature", "no_consent_drop", "attitude", "charges", "other"]
 
 # Defaults of the rules (daemon options; docs/customers.md).
 TIER_KEY, TIER_MAJOR, TIER_MEDIUM = 20_000_000, 5_000_000, 1_000_000
@@ -395,7 +395,7 @@ class CustomersYear(DaemonTestCase):
             if w is not None and not w.complained:
                 w.complained = True
                 model.add(model.scopes(w, w.origin), w.month, "complained")
-            if w is not None and category in ("wrong_signature", "not_delivered_to_door") and w.delivered \
+            if w is not None and category in ("wrong_signature", "not_delivered_to_door", "no_consent_drop") and w.delivered \
                     and not w.inaccurate:
                 w.inaccurate = True
                 model.add(model.scopes(w, w.dest), w.month, "inaccurate")

@@ -62,7 +62,8 @@ static void test_wire_names_round_trip(void **state)
 		assert_int_equal(parsed, i);
 	}
 	static const char *const categories[] = {"delay", "loss", "damage", "content_mismatch", "not_delivered_to_door",
-	                                         "refused_inspection", "wrong_signature", "attitude", "charges", "other"};
+	                                         "refused_inspection", "wrong_signature", "no_consent_drop", "attitude",
+	                                         "charges", "other"};
 	for (int i = 0; i < COMPLAINT_CATEGORY_COUNT; i++) {
 		enum complaint_category parsed;
 		assert_string_equal(complaint_category_name((enum complaint_category)i), categories[i]);

@@ -474,6 +474,67 @@ static void test_recall_stops_the_clock(void **state)
 	assert_int_equal(judged(&both, 0, p + DAY_SECS, false).late_secs, 600);
 }
 
+/* ---- delivery: where the parcel was left, attempts ---- */
+
+/* An enum argument of SCAN in the command table. */
+static const struct pd_arg_spec *scan_enum_arg(const char *name)
+{
+	assert_int_equal(pd_commands_init(), 0);
+	const struct pd_command *scan = pd_command_by_id(PD_CMD_scan);
+	const struct pd_arg_spec *arg = NULL;
+	for (int i = 0; i < scan->arg_count; i++)
+		if (strcmp(scan->arg[i].name, name) == 0)
+			arg = &scan->arg[i];
+	assert_non_null(arg);
+	assert_int_equal(arg->type, ARG_ENUM);
+	return arg;
+}
+
+static void test_delivery_accuracy(void **state)
+{
+	(void)state;
+	/* into the hand: the signer decides, as before */
+	assert_true(waybill_delivery_accurate(WAYBILL_TO_HAND, true, false));
+	assert_false(waybill_delivery_accurate(WAYBILL_TO_HAND, false, false));
+	/* elsewhere: the receiver's consent decides, whoever signed */
+	for (int d = WAYBILL_TO_LOCKER; d < WAYBILL_DROP_COUNT; d++) {
+		assert_true(waybill_delivery_accurate((enum waybill_drop)d, false, true));
+		assert_true(waybill_delivery_accurate((enum waybill_drop)d, true, true));
+		assert_false(waybill_delivery_accurate((enum waybill_drop)d, false, false));
+		assert_false(waybill_delivery_accurate((enum waybill_drop)d, true, false));
+	}
+}
+
+static void test_attempts_count(void **state)
+{
+	(void)state;
+	/* two attempts are free: the first and the second going out */
+	assert_int_equal(waybill_attempt_fee(0, 2, 500), 0);
+	assert_int_equal(waybill_attempt_fee(1, 2, 500), 0);
+	/* the third, after two failed, pays; so does every one after it */
+	assert_int_equal(waybill_attempt_fee(2, 2, 500), 500);
+	assert_int_equal(waybill_attempt_fee(3, 2, 500), 500);
+	assert_int_equal(waybill_attempt_fee(9, 2, 500), 500);
+	/* the figures are the caller's (config) */
+	assert_int_equal(waybill_attempt_fee(2, 3, 800), 0);
+	assert_int_equal(waybill_attempt_fee(3, 3, 800), 800);
+	assert_int_equal(waybill_attempt_fee(5, 2, 0), 0);
+}
+
+static void test_drop_names_match_the_scan_command(void **state)
+{
+	(void)state;
+	for (int d = 0; d < WAYBILL_DROP_COUNT; d++)
+		assert_int_equal(waybill_drop_parse(waybill_drop_name((enum waybill_drop)d)), d);
+	assert_int_equal(waybill_drop_parse("doorstep"), -1);
+	assert_int_equal(waybill_drop_parse(NULL), -1);
+	assert_string_equal(waybill_drop_name(WAYBILL_DROP_COUNT), "?");
+	const struct pd_arg_spec *to = scan_enum_arg("to");
+	assert_int_equal(to->enum_count, WAYBILL_DROP_COUNT);
+	for (int i = 0; i < to->enum_count; i++)
+		assert_int_equal(waybill_drop_parse(to->enum_values[i]), i);
+}
+
 /* ---- address change and recall ---- */
 
 static void test_change_allowed_before_delivery(void **state)
@@ -559,14 +620,7 @@ static void test_names_round_trip(void **state)
 static void test_scan_events_match_the_table(void **state)
 {
 	(void)state;
-	assert_int_equal(pd_commands_init(), 0);
-	const struct pd_command *scan = pd_command_by_id(PD_CMD_scan);
-	const struct pd_arg_spec *ev = NULL;
-	for (int i = 0; i < scan->arg_count; i++)
-		if (strcmp(scan->arg[i].name, "event") == 0)
-			ev = &scan->arg[i];
-	assert_non_null(ev);
-	assert_int_equal(ev->type, ARG_ENUM);
+	const struct pd_arg_spec *ev = scan_enum_arg("event");
 	assert_int_equal(ev->enum_count, WE_EVENT_COUNT);
 	for (int i = 0; i < ev->enum_count; i++)
 		if (waybill_event_parse(ev->enum_values[i]) < 0)
@@ -592,6 +646,9 @@ int main(void)
 		cmocka_unit_test(test_reroute_after_the_old_promise),
 		cmocka_unit_test(test_redirect_within_the_city_and_given_promises),
 		cmocka_unit_test(test_recall_stops_the_clock),
+		cmocka_unit_test(test_delivery_accuracy),
+		cmocka_unit_test(test_attempts_count),
+		cmocka_unit_test(test_drop_names_match_the_scan_command),
 		cmocka_unit_test(test_change_allowed_before_delivery),
 		cmocka_unit_test(test_change_refused),
 		cmocka_unit_test(test_names_round_trip),

@@ -50,7 +50,9 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 }
 
 /* Saves a waybill (after adding ev to its history, when not NULL) and its
- * view (below): the one way a waybill is written. */
+ * view (below): the one way a waybill is written. Not record_save(): the
+ * key is the number, the history an append-only sub-table, and the view
+ * is written with it (docs/design.md, "The store"). */
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb,
 			struct pd_value *ev);
 
@@ -67,7 +69,7 @@ int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdel
 			return rc;
 		changed = true;
 	}
-	if (misdelivery && pd_map_int(wb, "delivered_at", &(int64_t){0}) &&
+	if (misdelivery && rec_int(wb, "delivered_at") &&
 	    !pd_map_bool(wb, "inaccurate")) {
 		pd_map_set_bool(ctx->a, wb, "inaccurate", true);
 		if ((rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1)))
@@ -111,8 +113,7 @@ int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out
 static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
 			     struct pd_value *wb, struct pd_value *ev)
 {
-	int64_t count = 0;
-	pd_map_int(wb, "event_count", &count);
+	int64_t count = rec_int(wb, "event_count");
 	if (count >= ctx->cfg->max_events_per_waybill)
 		return reply_error(ctx, 422, "waybill %s has %lld events, the most one may hold "
 				   "(max_events_per_waybill): nothing recorded", number, (long long)count);
@@ -368,13 +369,10 @@ static const char *const create_string_fields[] = {
 static int count_created(struct cmd_ctx *ctx, const struct pd_value *wb)
 {
 	const char *origin = pd_map_str(wb, "origin_depot");
-	int64_t fee = 0, declared = 0;
-	pd_map_int(wb, "fee_fen", &fee);
-	pd_map_int(wb, "declared_value_fen", &declared);
 	int rc;
 	if ((rc = volume_count(ctx, wb, origin, "waybills", 1)) ||
-	    (rc = volume_count(ctx, wb, origin, "revenue_fen", fee)) ||
-	    (rc = volume_count(ctx, wb, origin, "declared_fen", declared)))
+	    (rc = volume_count(ctx, wb, origin, "revenue_fen", rec_int(wb, "fee_fen"))) ||
+	    (rc = volume_count(ctx, wb, origin, "declared_fen", rec_int(wb, "declared_value_fen"))))
 		return rc;
 	return 0;
 }
@@ -567,8 +565,7 @@ static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
 static int events_page(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
 		       int64_t before, int64_t limit, struct pd_value **out, int64_t *next)
 {
-	int64_t count = 0;
-	pd_map_int(wb, "event_count", &count);
+	int64_t count = rec_int(wb, "event_count");
 	int64_t last = before && before <= count ? before - 1 : count;
 	int64_t first = last - limit + 1 > 1 ? last - limit + 1 : 1;
 	*next = first > 1 ? first : 0;
@@ -750,9 +747,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	struct pd_value *wb;
 	if (waybill_load(ctx, number, &wb))
 		return PD_EREPLIED;
-	int64_t created = 0;
-	pd_map_int(wb, "created_at", &created);
-	if (at < created)
+	if (at < rec_int(wb, "created_at"))
 		return reply_error(ctx, 422, "scan time is before the waybill was created");
 	int cur = waybill_status_parse(pd_map_str(wb, "status"));
 	int before_lost = waybill_status_parse(pd_map_str(wb, "before_lost"));
@@ -817,9 +812,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_str(a, wb, "status", waybill_status_name((enum waybill_status)next));
 	/* an offline terminal may upload a scan late: the history keeps the
 	 * order scans arrived in, and the last event is the latest in time */
-	int64_t last = 0;
-	pd_map_int(wb, "last_event_at", &last);
-	if (at >= last) {
+	if (at >= rec_int(wb, "last_event_at")) {
 		pd_map_set_int(a, wb, "last_event_at", at);
 		pd_map_set_str(a, wb, "last_depot", depot);
 	}
@@ -837,9 +830,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "number", number);
 	pd_map_set_str(a, d, "event", event_name);
 	pd_map_set_str(a, d, "status", waybill_status_name((enum waybill_status)next));
-	int64_t seq = 0;
-	pd_map_int(wb, "event_count", &seq);
-	pd_map_set_int(a, d, "seq", seq);
+	pd_map_set_int(a, d, "seq", rec_int(wb, "event_count"));
 	if (fee)
 		pd_map_set_int(a, d, "fee_fen", fee);
 	ctx->rep->data = d;
@@ -922,9 +913,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	if (waybill_change_allowed((enum waybill_status)waybill_status_parse(pd_map_str(wb, "status")),
 			      pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
 		return reply_error(ctx, 409, "address change refused: %s", why);
-	int64_t redirects = 0, extra = 0;
-	pd_map_int(wb, "redirects", &redirects);
-	pd_map_int(wb, "extra_fees_fen", &extra);
+	int64_t redirects = rec_int(wb, "redirects"), extra = rec_int(wb, "extra_fees_fen");
 	if (redirects >= ctx->cfg->max_redirects_per_waybill)
 		return reply_error(ctx, 422, "address change refused: this waybill has had its %lld allowed change(s)",
 				   (long long)ctx->cfg->max_redirects_per_waybill);
@@ -1002,8 +991,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	int next = waybill_status_next((enum waybill_status)cur, WE_RETURNING, WAYBILL_STATUS_COUNT);
 	if (next < 0)
 		return reply_error(ctx, 409, "recall refused: the parcel is %s", status);
-	int64_t extra = 0;
-	pd_map_int(wb, "extra_fees_fen", &extra);
+	int64_t extra = rec_int(wb, "extra_fees_fen");
 	struct pd_value *ev = event_new(ctx, "recalled", ctx->now, pd_map_str(wb, "last_depot"));
 	const char *reason = pd_arg_str(ctx->args, "reason");
 	if (reason)

@@ -140,11 +140,19 @@ struct pd_module {
 	 * last due time) when the record needs attention again, and a
 	 * missing record needs nothing. Returns 0 or an LMDB error. */
 	int (*on_due)(struct cmd_ctx *ctx, uint64_t id);
+	/* Brings the module's databases up to date once the store is open
+	 * (an index of records written by an earlier version), as the daemon,
+	 * in bounded steps: sets *more while work is left. 0 or an LMDB
+	 * error. NULL: nothing to do. */
+	int (*open)(struct cmd_ctx *ctx, bool *more);
 };
 /* Parses the command table and runs every module's setup, for the daemon
  * and for tools that run its handlers. Returns 0, or the exit code (1
  * table, 2 options) after a message. */
 int modules_setup(const struct config *cfg);
+/* Runs every module's open step on the opened store, one write
+ * transaction a step (the map grows when full). 0, or -1 after a message. */
+int modules_open(struct store *st, const struct config *cfg);
 
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);

@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 	if (store_open(&g_store, g_config.data_dir,
 		       (size_t)g_config.map_size_mb << 20) < 0)
 		return 1;
-	if (auth_bootstrap_admin(&g_store, &g_config) < 0) {
+	if (modules_open(&g_store, &g_config) < 0 || auth_bootstrap_admin(&g_store, &g_config) < 0) {
 		store_close(&g_store);
 		return 1;
 	}

@@ -4,32 +4,35 @@
  * apart from main() so unit tests and contrib tools link the daemon's
  * modules without it. The core reaches a module only through this table
  * (and the command table, commands.def). */
+#include <stdio.h>
 #include <string.h>
 
 #include "claim.h"
 #include "complaint.h"
 #include "customer.h"
 #include "daemon.h"
+#include "query.h"
+#include "record.h"
 
 struct stats g_stats;
 struct config g_config;
 struct store g_store;
 
 static const struct pd_module modules[] = {
-	{ "auth", NULL, NULL, NULL },
-	{ "waybill", NULL, NULL, NULL },
-	{ "query", NULL, NULL, NULL },
-	{ "calendar", NULL, NULL, NULL },
-	{ "volume", NULL, NULL, NULL },
-	{ "complaint", complaint_setup, "complaint", complaint_on_due },
-	{ "claim", claim_setup, "claim", claim_on_due },
-	{ "customer", customer_setup, NULL, NULL },
-	{ "contact", NULL, "contact", contact_on_due },
-	{ "need", NULL, NULL, NULL },
-	{ "warning", NULL, NULL, NULL },
-	{ "monthend", NULL, "monthend", monthend_on_due },
-	{ "report", NULL, NULL, NULL },
-	{ "system", NULL, NULL, NULL },
+	{ "auth", NULL, NULL, NULL, NULL },
+	{ "waybill", NULL, NULL, NULL, NULL },
+	{ "query", NULL, NULL, NULL, query_open },
+	{ "calendar", NULL, NULL, NULL, NULL },
+	{ "volume", NULL, NULL, NULL, NULL },
+	{ "complaint", complaint_setup, "complaint", complaint_on_due, NULL },
+	{ "claim", claim_setup, "claim", claim_on_due, NULL },
+	{ "customer", customer_setup, NULL, NULL, NULL },
+	{ "contact", NULL, "contact", contact_on_due, NULL },
+	{ "need", NULL, NULL, NULL, NULL },
+	{ "warning", NULL, NULL, NULL, NULL },
+	{ "monthend", NULL, "monthend", monthend_on_due, NULL },
+	{ "report", NULL, NULL, NULL, NULL },
+	{ "system", NULL, NULL, NULL, NULL },
 };
 
 #define MODULE_COUNT (sizeof(modules) / sizeof(modules[0]))
@@ -41,6 +44,42 @@ int modules_setup(const struct config *cfg)
 	for (size_t i = 0; i < MODULE_COUNT; i++)
 		if (modules[i].setup && modules[i].setup(cfg) < 0)
 			return 2;
+	return 0;
+}
+
+int modules_open(struct store *st, const struct config *cfg)
+{
+	for (size_t i = 0; i < MODULE_COUNT; i++) {
+		bool more = modules[i].open != NULL;
+		while (more) {
+			struct pd_arena a;
+			MDB_txn *txn;
+			int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+			if (rc) {
+				fprintf(stderr, "parceldeskd: %s: %s\n", modules[i].name, mdb_strerror(rc));
+				return -1;
+			}
+			pd_arena_init(&a);
+			struct cmd_ctx ctx = { .a = &a, .st = st, .txn = txn, .sess = &record_daemon, .cfg = cfg,
+					       .now = clock_now() };
+			rc = modules[i].open(&ctx, &more);
+			if (rc == 0)
+				rc = mdb_txn_commit(txn);
+			else
+				mdb_txn_abort(txn);
+			pd_arena_free(&a);
+			/* a full map grows and the step runs again */
+			if (rc == MDB_MAP_FULL && store_grow(st) == 0) {
+				more = true;
+				continue;
+			}
+			if (rc) {
+				fprintf(stderr, "parceldeskd: cannot bring the %s records up to date: %s\n",
+					modules[i].name, mdb_strerror(rc));
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 

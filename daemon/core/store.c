@@ -207,7 +207,8 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "idx_query_waybill", MDB_DUPSORT, &st->idx_query_waybill)) ||
 	    (rc = open_dbi(txn, "idx_query_user", MDB_DUPSORT, &st->idx_query_user)) ||
 	    (rc = open_dbi(txn, "idx_query_day", MDB_DUPSORT, &st->idx_query_day)) ||
-	    (rc = open_dbi(txn, "idx_query_open", MDB_DUPSORT, &st->idx_query_open)) ||
+	    (rc = open_dbi(txn, "idx_query_open", MDB_DUPSORT, &st->query_due)) ||
+	    (rc = open_dbi(txn, "idx_query", MDB_DUPSORT, &st->query_index)) ||
 	    (rc = open_dbi(txn, "approvals", 0, &st->approvals)) ||
 	    (rc = open_dbi(txn, "idem", 0, &st->idem)) ||
 	    (rc = open_dbi(txn, "audit", 0, &st->audit)) ||

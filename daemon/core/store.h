@@ -38,10 +38,12 @@ struct store {
 	MDB_dbi wb_views;           /* number -> WAYBILL GET's reply data, packed (waybill.c) */
 	MDB_dbi idx_phone;          /* phone -> number (sender and receiver) */
 	MDB_dbi queries;            /* be64 id -> query */
-	MDB_dbi idx_query_waybill;  /* number -> be64 id */
-	MDB_dbi idx_query_user;     /* user -> be64 id */
-	MDB_dbi idx_query_day;      /* be32 YYYYMMDD -> be64 id */
-	MDB_dbi idx_query_open;     /* be64 due -> be64 id (external, unanswered) */
+	MDB_dbi query_index;        /* "idx_query": "field=value" -> be64 id (DUPSORT): every list filter */
+	MDB_dbi query_due;          /* "idx_query_open": be64 due -> be64 id: queries waiting, by due time */
+	/* The raw indexes of stores written before queries were a declared
+	 * kind (number, user, be32 day -> be64 id): read once at start to
+	 * build query_index (query.c), never written since. */
+	MDB_dbi idx_query_waybill, idx_query_user, idx_query_day;
 	MDB_dbi approvals;          /* be64 id -> search approval */
 	MDB_dbi idem;               /* user \0 token -> logical reply */
 	MDB_dbi audit;              /* kind:id \0 be64 seq -> change record */

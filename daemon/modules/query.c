@@ -1,15 +1,17 @@
 /* query.c — the query register (QUERY ...) and the search without a waybill
  * number (WAYBILL FIND).
  *
- * Every inquiry is one record in `queries` (be64 id -> map), indexed by
- * waybill, by user and by local day; external queries still waiting for the
- * partner are also indexed by due time. Records are never deleted by the
- * daemon (the rules ask for at least a year). */
+ * Every inquiry is one record of the declared kind QUERY (docs/records.md):
+ * `queries` (be64 id -> map), listed through `query_index` by waybill, user,
+ * local day, kind and status; external queries still waiting for the
+ * partner are also listed by due time in `query_due`. Records are never
+ * deleted by the daemon (the rules ask for at least a year). */
 #include <stdio.h>
 #include <string.h>
 
 #include "timefmt.h"
 #include "daemon.h"
+#include "query.h"
 #include "record.h"
 #include "volume.h"
 #include "waybill.h"
@@ -42,38 +44,120 @@ static const char *situation(const struct pd_value *wb)
 	}
 }
 
-static int query_save(struct cmd_ctx *ctx, uint64_t id, struct pd_value *q)
+/* ---- the declared kind ---- */
+
+static bool is_open(const struct pd_value *q)
 {
-	unsigned char key[8];
-	be64_put(key, id);
-	return store_put(ctx->txn, ctx->st->queries, key, 8, q, 0);
+	return strcmp(rec_str(q, "status"), "open") == 0;
 }
 
-/* A new query record with its id, and its index entries. */
+/* An open query is listed by its due time (a query answered at once has
+ * none). */
+static int64_t due_of(const struct pd_value *q)
+{
+	return is_open(q) ? rec_int(q, "due_at") : 0;
+}
+
+/* "day=YYYYMMDD": the local day it was registered. */
+static const char *day_key(struct cmd_ctx *ctx, const struct pd_value *q)
+{
+	return pd_sprintf(ctx->a, "day=%d", pd_local_day(rec_int(q, "at")));
+}
+
+static const struct record_index QUERY_INDEXES[] = {
+	{ "waybill", "waybill", NULL },
+	{ "user", "user", NULL },
+	{ "day", NULL, day_key },
+	{ "kind", "kind", NULL },
+	{ "status", "status", NULL },
+	{ NULL, NULL, NULL },
+};
+
+static struct pd_value *query_present(struct cmd_ctx *ctx, const struct pd_value *q);
+
+static struct pd_value *query_summary(struct cmd_ctx *ctx, const struct pd_value *before,
+				      const struct pd_value *after)
+{
+	(void)before;
+	return query_present(ctx, after);
+}
+
+static const struct record_kind QUERY = {
+	.name = "query",
+	.noun = "query",
+	.db = RECORD_DB(queries),
+	.index_db = RECORD_DB(query_index),
+	.indexes = QUERY_INDEXES,
+	.due_db = RECORD_DB(query_due),
+	.due = due_of,
+	.summary = query_summary,
+};
+
+/* A new query record with its id, who registered it and when. */
 static int query_create(struct cmd_ctx *ctx, struct pd_value *q, uint64_t *id_out)
 {
 	uint64_t id;
 	int rc = store_next_seq(ctx->txn, ctx->st, "query", &id);
 	if (rc)
 		return rc;
-	unsigned char key[8], day[4];
-	be64_put(key, id);
-	be32_put(day, (uint32_t)pd_local_day(ctx->now));
 	pd_map_set_int(ctx->a, q, "id", (int64_t)id);
 	pd_map_set_str(ctx->a, q, "user", ctx->sess->user);
 	pd_map_set_int(ctx->a, q, "at", ctx->now);
-	const char *wb = pd_map_str(q, "waybill");
-	if ((rc = query_save(ctx, id, q)) ||
-	    (wb && (rc = store_index_add(ctx->txn, ctx->st->idx_query_waybill, wb, strlen(wb), key, 8))) ||
-	    (rc = store_index_add(ctx->txn, ctx->st->idx_query_user, ctx->sess->user,
-				  strlen(ctx->sess->user), key, 8)) ||
-	    (rc = store_index_add(ctx->txn, ctx->st->idx_query_day, day, 4, key, 8)))
-		return rc;
-	char idbuf[24];
-	snprintf(idbuf, sizeof(idbuf), "%llu", (unsigned long long)id);
-	rc = store_audit(ctx->txn, ctx->st, "query", idbuf, ctx->sess->user, ctx->now, "create", NULL);
 	*id_out = id;
-	return rc;
+	return record_save(ctx, &QUERY, NULL, q, "create", NULL);
+}
+
+/* Stores written before queries were a declared kind kept raw indexes
+ * (number, user, be32 day) and no bookkeeping in the records: each such
+ * record is saved once as if new, without a timeline entry, which adds its
+ * query_index entries and its due_key (its due entry is the one it had).
+ * Nothing shown changes. meta "query_index_from" holds the next id to look
+ * at, all ones when done. */
+#define QUERY_OPEN_STEP 2000
+
+int query_open(struct cmd_ctx *ctx, bool *more)
+{
+	static const char progress[] = "query_index_from";
+	MDB_val mk = { sizeof(progress) - 1, (void *)progress }, mv;
+	uint64_t from = 0;
+	int rc = mdb_get(ctx->txn, ctx->st->meta, &mk, &mv);
+	if (rc == 0 && mv.mv_size == 8)
+		from = be64_get(mv.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	*more = false;
+	if (from == UINT64_MAX)
+		return 0;
+	/* this step's ids first: the saves below write the table walked */
+	uint64_t ids[QUERY_OPEN_STEP];
+	size_t n = 0;
+	MDB_cursor *cur;
+	if ((rc = mdb_cursor_open(ctx->txn, ctx->st->queries, &cur)))
+		return rc;
+	unsigned char start[8];
+	be64_put(start, from);
+	MDB_val k = { 8, start }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n < QUERY_OPEN_STEP;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (k.mv_size == 8)
+			ids[n++] = be64_get(k.mv_data);
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	bool done = rc == MDB_NOTFOUND;
+	for (size_t i = 0; i < n; i++) {
+		struct pd_value *q;
+		if ((rc = record_get(ctx, &QUERY, (int64_t)ids[i], &q)))
+			return rc;
+		if (!pd_map_get(q, "due_key") && (rc = record_save(ctx, &QUERY, NULL, q, NULL, NULL)))
+			return rc;
+	}
+	unsigned char next[8];
+	be64_put(next, done ? UINT64_MAX : ids[n - 1] + 1);
+	mv.mv_size = 8;
+	mv.mv_data = next;
+	*more = !done;
+	return mdb_put(ctx->txn, ctx->st->meta, &mk, &mv, 0);
 }
 
 static void copy_args(struct cmd_ctx *ctx, struct pd_value *q, const char *const *names, size_t n)
@@ -152,11 +236,7 @@ int cmd_query_external(struct cmd_ctx *ctx)
 	pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
 	uint64_t id;
 	int rc = query_create(ctx, q, &id);
-	unsigned char key[8], duekey[8];
-	be64_put(key, id);
-	be64_put(duekey, (uint64_t)due);
-	if (rc || (rc = store_index_add(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)) ||
-	    (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external", 1)))
+	if (rc || (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external", 1)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_int(a, d, "id", (int64_t)id);
@@ -164,18 +244,6 @@ int cmd_query_external(struct cmd_ctx *ctx)
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "external query %llu opened", (unsigned long long)id);
 	return 0;
-}
-
-static int query_load(struct cmd_ctx *ctx, int64_t id, struct pd_value **q)
-{
-	unsigned char key[8];
-	be64_put(key, (uint64_t)id);
-	int rc = store_get(ctx->txn, ctx->st->queries, key, 8, ctx->a, q);
-	if (rc == MDB_NOTFOUND)
-		reply_error(ctx, 404, "no query %lld", (long long)id);
-	else if (rc)
-		reply_store_error(ctx, rc);
-	return rc;
 }
 
 static struct pd_value *query_present(struct cmd_ctx *ctx, const struct pd_value *q)
@@ -191,49 +259,35 @@ static struct pd_value *query_present(struct cmd_ctx *ctx, const struct pd_value
 
 int cmd_query_answer(struct cmd_ctx *ctx)
 {
-	int64_t id;
-	pd_arg_int(ctx->args, "id", &id);
-	struct pd_value *q;
-	if (query_load(ctx, id, &q))
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &QUERY, &before, &after))
 		return PD_EREPLIED;
-	if (strcmp(pd_map_str(q, "kind"), "external") != 0)
-		return reply_error(ctx, 409, "query %lld is not an external query", (long long)id);
-	if (strcmp(pd_map_str(q, "status"), "open") != 0)
-		return reply_error(ctx, 409, "query %lld is already answered", (long long)id);
-	int64_t due = 0;
-	pd_map_int(q, "due_at", &due);
-	pd_map_set_str(ctx->a, q, "answer", pd_arg_str(ctx->args, "answer"));
-	pd_map_set_str(ctx->a, q, "status", "answered");
-	pd_map_set_int(ctx->a, q, "answered_at", ctx->now);
-	pd_map_set_str(ctx->a, q, "answered_by", ctx->sess->user);
-	pd_map_set_bool(ctx->a, q, "answered_late", ctx->now > due);
-	unsigned char key[8], duekey[8];
-	be64_put(key, (uint64_t)id);
-	be64_put(duekey, (uint64_t)due);
-	char idbuf[24];
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	long long id = (long long)rec_int(before, "id");
+	if (strcmp(rec_str(before, "kind"), "external") != 0)
+		return reply_error(ctx, 409, "query %lld is not an external query", id);
+	if (!is_open(before))
+		return reply_error(ctx, 409, "query %lld is already answered", id);
+	int64_t due = rec_int(before, "due_at");
+	pd_map_set_str(ctx->a, after, "answer", pd_arg_str(ctx->args, "answer"));
+	pd_map_set_str(ctx->a, after, "status", "answered");
+	pd_map_set_int(ctx->a, after, "answered_at", ctx->now);
+	pd_map_set_str(ctx->a, after, "answered_by", ctx->sess->user);
+	pd_map_set_bool(ctx->a, after, "answered_late", ctx->now > due);
 	int rc;
 	struct pd_value *wb;
-	const char *number = pd_map_str(q, "waybill");
+	const char *number = pd_map_str(before, "waybill");
 	if (ctx->now > due && number &&
 	    (rc = waybill_get(ctx, number, &wb)) == 0 &&
 	    (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external_late", 1)))
 		return reply_store_error(ctx, rc);
-	if ((rc = query_save(ctx, (uint64_t)id, q)) ||
-	    (rc = store_index_del(ctx->txn, ctx->st->idx_query_open, duekey, 8, key, 8)) ||
-	    (rc = store_audit(ctx->txn, ctx->st, "query", idbuf, ctx->sess->user, ctx->now, "answer", NULL)))
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = query_present(ctx, q);
-	reply_ok(ctx, 200, "query %lld answered%s", (long long)id, ctx->now > due ? " (late)" : "");
-	return 0;
+	return record_reply(ctx, &QUERY, record_save(ctx, &QUERY, before, after, "answer", NULL), before, after,
+			    200, pd_sprintf(ctx->a, "query %lld answered%s", id, ctx->now > due ? " (late)" : ""));
 }
 
 int cmd_query_get(struct cmd_ctx *ctx)
 {
-	int64_t id;
-	pd_arg_int(ctx->args, "id", &id);
 	struct pd_value *q;
-	if (query_load(ctx, id, &q))
+	if (record_load_arg(ctx, &QUERY, &q, NULL))
 		return PD_EREPLIED;
 	ctx->rep->data = query_present(ctx, q);
 	reply_ok(ctx, 200, "ok");
@@ -265,8 +319,6 @@ static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
 	return true;
 }
 
-/* Walks one index key's ids newest first (or the whole table when key is
- * NULL), keeping records that pass every filter. */
 /* A QUERY LIST row: kept when it matches the filters of the request. */
 static bool query_list_keep(struct cmd_ctx *ctx, const struct pd_value *q, void *list)
 {
@@ -284,30 +336,21 @@ int cmd_query_list(struct cmd_ctx *ctx)
 	const char *wb = pd_arg_str(ctx->args, "waybill");
 	const char *user = pd_arg_str(ctx->args, "user");
 	const char *day = pd_arg_str(ctx->args, "day");
-	MDB_dbi index = ctx->st->queries;
-	unsigned char daykey[4];
-	const void *key = NULL;
-	size_t key_len = 0;
-	if (wb) {
-		index = ctx->st->idx_query_waybill;
-		key = wb;
-		key_len = strlen(wb);
-	} else if (user) {
-		index = ctx->st->idx_query_user;
-		key = user;
-		key_len = strlen(user);
-	} else if (day) {
-		int y, m, d;
-		pd_date_parse(day, &y, &m, &d);
-		be32_put(daykey, (uint32_t)(y * 10000 + m * 100 + d));
-		index = ctx->st->idx_query_day;
-		key = daykey;
-		key_len = sizeof(daykey);
-	}
+	struct pd_value *open = pd_map_get(ctx->args, "open");
+	const char *key = NULL;
+	int y, m, d;
+	if (wb)
+		key = record_key(ctx, "waybill", wb);
+	else if (user)
+		key = record_key(ctx, "user", user);
+	else if (day && pd_date_parse(day, &y, &m, &d) == 0)
+		key = pd_sprintf(ctx->a, "day=%d", y * 10000 + m * 100 + d);
+	else if (open && open->u.b)
+		key = "status=open";
 	struct pd_value *list = pd_arr(ctx->a);
 	size_t kept;
-	int rc = rec_walk_newest_key(ctx, ctx->st->queries, index, key, key_len, before, limit,
-				     query_list_keep, list, &kept);
+	int rc = rec_walk_newest(ctx, ctx->st->queries, ctx->st->query_index, key, before, limit,
+				 query_list_keep, list, &kept);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;

@@ -182,6 +182,80 @@ class QueryList(DaemonTestCase):
         self.assertReply(op1.cmd("QUERY LIST open=perhaps"), 400, "argument 'open' must be yes or no")
 
 
+class QueriesStoredBefore(DaemonTestCase):
+    """Queries written before they were a declared record kind (raw indexes
+    by number, user and be32 day; no bookkeeping in the records) read, list
+    and answer as before: the daemon builds their query_index entries at
+    start. The store is rewritten into the old shape with the daemon
+    stopped."""
+    create_users = ("op1",)
+
+    def old_shape(self, now):
+        import datetime
+        import lmdb
+        import msgpack
+        self.daemon.stop()
+        env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
+        cst = datetime.timezone(datetime.timedelta(hours=8))
+        with env.begin(write=True) as txn:
+            queries = env.open_db(b"queries", txn=txn)
+            raw = {name: env.open_db(name, txn=txn, dupsort=True)
+                   for name in (b"idx_query_waybill", b"idx_query_user", b"idx_query_day")}
+            txn.drop(env.open_db(b"idx_query", txn=txn, dupsort=True), delete=False)
+            txn.delete(b"query_index_from", db=env.open_db(b"meta", txn=txn))
+            for key, value in list(txn.cursor(db=queries)):
+                rec = msgpack.unpackb(value, raw=False)
+                self.assertIn("due_key", rec)
+                rec.pop("due_key")
+                rec.pop("timer_at", None)
+                txn.put(key, msgpack.packb(rec, use_bin_type=True), db=queries)
+                day = int(datetime.datetime.fromtimestamp(rec["at"], cst).strftime("%Y%m%d"))
+                if "waybill" in rec:
+                    txn.put(rec["waybill"].encode(), key, db=raw[b"idx_query_waybill"])
+                txn.put(rec["user"].encode(), key, db=raw[b"idx_query_user"])
+                txn.put(day.to_bytes(4, "big"), key, db=raw[b"idx_query_day"])
+        env.close()
+        self.daemon.restart()
+        self._pool.clear()
+        self.set_clock(self.conn("admin"), now)  # the test clock starts from the real time
+
+    def test_old_queries_read_list_and_answer(self):
+        admin, op = self.conn("admin"), self.conn("op1")
+        self.set_clock(admin, T0 + 20 * DAY)
+        a, b = self.create(op), self.create(op)
+        logged = [self.assertReply(op.cmd(qlog(waybill=n)), 201)["id"] for n in (a, b, a)]
+        ext = line("QUERY", "EXTERNAL", waybill=a, partner="Lanzhou Express", question="where?", terminal="T-07")
+        waiting = self.assertReply(op.cmd(ext), 201)["id"]
+        answered = self.assertReply(op.cmd(ext), 201)["id"]
+        self.assertReply(op.cmd(line("QUERY", "ANSWER", answered, answer="at the hub")), 200)
+        ids = logged + [waiting, answered]
+        lists = ("QUERY LIST waybill=%s" % a, "QUERY LIST waybill=%s" % b, "QUERY LIST user=op1 limit=1000",
+                 "QUERY LIST day=2026-03-22", "QUERY LIST open=yes", "QUERY LIST open=no limit=1000",
+                 "QUERY LIST waybill=%s limit=2 before=%s" % (a, waiting))
+
+        def seen():
+            return ([op.cmd("QUERY GET %s" % i).rec for i in ids],
+                    [[r["id"] for r in op.cmd(req).records] for req in lists])
+        before = seen()
+        self.assertEqual(before[1][4], [waiting])
+        self.old_shape(T0 + 20 * DAY)
+        op = self.conn("op1")
+        self.assertEqual(seen(), before)
+        # answered and listed as any query
+        self.assertReply(op.cmd(line("QUERY", "ANSWER", waiting, answer="delivered Monday")), 200,
+                         "query %s answered" % waiting)
+        self.assertEqual([r["id"] for r in op.cmd("QUERY LIST open=yes").records], [])
+        newer = self.assertReply(op.cmd(qlog(waybill=a)), 201)["id"]
+        self.assertEqual([r["id"] for r in op.cmd("QUERY LIST waybill=%s" % a).records],
+                         [newer, answered, waiting, logged[2], logged[0]])
+        # built once: a second start leaves the store as the first left it
+        self.daemon.stop()
+        self.daemon.restart()
+        self._pool.clear()
+        self.assertEqual([r["id"] for r in self.conn("op1").cmd("QUERY LIST user=op1 limit=1000").records],
+                         [newer] + list(reversed(ids)))
+
+
 class FindWithoutWaybill(DaemonTestCase):
     """WAYBILL FIND: identity checked, a supervisor's approval for one search
     by one user, answers only where phone AND name match, always logged."""

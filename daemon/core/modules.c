@@ -21,7 +21,7 @@ struct store g_store;
 static const struct pd_module modules[] = {
 	{ "auth", NULL, NULL, NULL, NULL },
 	{ "waybill", NULL, NULL, NULL, NULL },
-	{ "query", NULL, NULL, NULL, query_open },
+	{ "query", query_setup, "query", query_on_due, query_open },
 	{ "calendar", NULL, NULL, NULL, NULL },
 	{ "volume", NULL, NULL, NULL, NULL },
 	{ "complaint", complaint_setup, "complaint", complaint_on_due, NULL },

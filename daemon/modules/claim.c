@@ -21,6 +21,7 @@
 #include "complaint.h"
 #include "compensation.h"
 #include "customer.h"
+#include "query.h"
 #include "volume.h"
 #include "record.h"
 #include "recovery.h"
@@ -301,8 +302,14 @@ static const char *type_refusal_reason(struct cmd_ctx *ctx, enum comp_claim_type
 					  "not our delay", now, was);
 	}
 	case COMP_CLAIM_LOSS:
-		return (status == WAYBILL_LOST || completely) ? NULL
-			: "the parcel is neither reported lost nor completely delayed";
+		if (status == WAYBILL_LOST || completely)
+			return NULL;
+		/* signed for, but an investigation found it never reached the receiver */
+		if (status == WAYBILL_DELIVERED)
+			return query_found_not_received(ctx, rec_str(wb, "number")) ? NULL
+				: "the parcel was signed for: a loss is claimed on it only after an investigation found it "
+				  "lost or misdelivered (QUERY LOG not_received=yes)";
+		return "the parcel is neither reported lost nor completely delayed";
 	case COMP_CLAIM_DAMAGE_TOTAL:
 	case COMP_CLAIM_DAMAGE_PARTIAL:
 		return (pd_map_bool(wb, "damaged") || status == WAYBILL_DELIVERED) ? NULL

@@ -195,7 +195,7 @@ static int64_t next_action_of(const struct pd_value *c)
  * time. */
 static int64_t scaled(int64_t value, enum complaint_service_level level)
 {
-	return value * (int64_t)rules.service_level_percent[level] / 100;
+	return service_level_share(value, rules.service_level_percent[level]);
 }
 
 /* Complaints through an outside body keep calendar days: their deadline is

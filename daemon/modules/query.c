@@ -3,15 +3,23 @@
  *
  * Every inquiry is one record of the declared kind QUERY (docs/records.md):
  * `queries` (be64 id -> map), listed through `query_index` by waybill, user,
- * local day, kind and status; external queries still waiting for the
- * partner are also listed by due time in `query_due`. Records are never
- * deleted by the daemon (the rules ask for at least a year). */
+ * local day, kind, status and depot. Two kinds wait for an answer: an
+ * external query (we ask a partner carrier) and an investigation (signed
+ * for, the customer says it never arrived). They are due by the customer's
+ * service level (query_rules.c), listed by due time in `query_due` while
+ * open, and late from their due instant: the one timer (kind "query")
+ * marks them overdue and counts them late the second after, answered or
+ * not. Records are never deleted by the daemon (the rules ask for at least
+ * a year). */
 #include <stdio.h>
 #include <string.h>
 
 #include "timefmt.h"
 #include "daemon.h"
+#include "complaint.h"
+#include "customer.h"
 #include "query.h"
+#include "query_rules.h"
 #include "record.h"
 #include "volume.h"
 #include "waybill.h"
@@ -44,6 +52,19 @@ static const char *situation(const struct pd_value *wb)
 	}
 }
 
+static struct query_rules rules;
+
+int query_setup(const struct config *cfg)
+{
+	const char *problem;
+	query_rules_from_options(cfg, &rules);
+	if (query_rules_validate(&rules, &problem) < 0) {
+		fprintf(stderr, "parceldeskd: query options: %s\n", problem);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- the declared kind ---- */
 
 static bool is_open(const struct pd_value *q)
@@ -58,6 +79,13 @@ static int64_t due_of(const struct pd_value *q)
 	return is_open(q) ? rec_int(q, "due_at") : 0;
 }
 
+/* The first second past due, until the query has been marked overdue. */
+static int64_t timer_of(const struct pd_value *q)
+{
+	int64_t due = due_of(q);
+	return due && !pd_map_bool(q, "ever_overdue") ? due + 1 : 0;
+}
+
 /* "day=YYYYMMDD": the local day it was registered. */
 static const char *day_key(struct cmd_ctx *ctx, const struct pd_value *q)
 {
@@ -70,6 +98,7 @@ static const struct record_index QUERY_INDEXES[] = {
 	{ "day", NULL, day_key },
 	{ "kind", "kind", NULL },
 	{ "status", "status", NULL },
+	{ "depot", "depot", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -90,11 +119,12 @@ static const struct record_kind QUERY = {
 	.indexes = QUERY_INDEXES,
 	.due_db = RECORD_DB(query_due),
 	.due = due_of,
+	.timer = timer_of,
 	.summary = query_summary,
 };
 
-/* A new query record with its id, who registered it and when. */
-static int query_create(struct cmd_ctx *ctx, struct pd_value *q, uint64_t *id_out)
+/* A new query's id, who registered it and when (saved by query_create). */
+static int query_new(struct cmd_ctx *ctx, struct pd_value *q, uint64_t *id_out)
 {
 	uint64_t id;
 	int rc = store_next_seq(ctx->txn, ctx->st, "query", &id);
@@ -104,7 +134,88 @@ static int query_create(struct cmd_ctx *ctx, struct pd_value *q, uint64_t *id_ou
 	pd_map_set_str(ctx->a, q, "user", ctx->sess->user);
 	pd_map_set_int(ctx->a, q, "at", ctx->now);
 	*id_out = id;
-	return record_save(ctx, &QUERY, NULL, q, "create", NULL);
+	return 0;
+}
+
+static int query_create(struct cmd_ctx *ctx, struct pd_value *q, uint64_t *id_out)
+{
+	int rc = query_new(ctx, q, id_out);
+	return rc ? rc : record_save(ctx, &QUERY, NULL, q, "create", NULL);
+}
+
+/* ---- counting: the on-time-handling KPI and the monthly report ----
+ * A query with a due time counts once when opened and once more when it
+ * is first known late: at its due instant (the timer), or at its answer
+ * when no timer marked it (a query opened by an earlier version), in the
+ * waybill's month like every waybill counter (volume.h). */
+static int count(struct cmd_ctx *ctx, const struct pd_value *q, bool late)
+{
+	const char *number = pd_map_str(q, "waybill");
+	struct pd_value *wb;
+	int rc = number ? waybill_get(ctx, number, &wb) : MDB_NOTFOUND;
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	const char *metric = strcmp(rec_str(q, "kind"), "investigation") == 0 ? "investigations" : "queries_external";
+	return volume_count(ctx, wb, pd_map_str(wb, "dest_depot"),
+			    late ? pd_sprintf(ctx->a, "%s_late", metric) : metric, 1);
+}
+
+/* An open query past its due time: marked overdue (for good) and counted
+ * late, once. */
+static int mark_late(struct cmd_ctx *ctx, struct pd_value *q)
+{
+	if (pd_map_bool(q, "ever_overdue") || !query_late(rec_int(q, "due_at"), rec_int(q, "answered_at"), ctx->now))
+		return 0;
+	pd_map_set_bool(ctx->a, q, "ever_overdue", true);
+	return count(ctx, q, true);
+}
+
+int query_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	struct pd_value *before;
+	int rc = record_get(ctx, &QUERY, (int64_t)id, &before);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	/* SWEEP took the entry out: a query not late yet gets it again */
+	pd_map_set_int(ctx->a, before, "timer_at", 0);
+	bool was = pd_map_bool(after, "ever_overdue");
+	if (is_open(after) && (rc = mark_late(ctx, after)))
+		return rc;
+	const struct session *saved = ctx->sess;
+	ctx->sess = &record_daemon;
+	rc = record_save(ctx, &QUERY, before, after, !was && pd_map_bool(after, "ever_overdue") ? "overdue" : NULL,
+			 NULL);
+	ctx->sess = saved;
+	return rc;
+}
+
+/* The service level a query about waybill wb is answered at: its account
+ * customer's, else the waybill's own (as for complaints). */
+static enum service_level level_of(struct cmd_ctx *ctx, const struct pd_value *wb)
+{
+	const char *account = pd_map_str(wb, "customer");
+	const char *name = account ? customer_service_level(ctx, account) : "basic";
+	if (strcmp(name, "basic") == 0 && pd_map_str(wb, "service_level"))
+		name = pd_map_str(wb, "service_level");
+	int level = service_level_parse(name);
+	return level < 0 ? SERVICE_BASIC : (enum service_level)level;
+}
+
+/* The fields of a query that waits for an answer about waybill wb: open,
+ * due by kind and service level, the destination depot's. */
+static int64_t set_waiting(struct cmd_ctx *ctx, struct pd_value *q, enum query_kind kind, const struct pd_value *wb)
+{
+	enum service_level level = level_of(ctx, wb);
+	int64_t due = query_due_at(&rules, kind, level, ctx->now);
+	pd_map_set_str(ctx->a, q, "status", "open");
+	pd_map_set_int(ctx->a, q, "due_at", due);
+	pd_map_set_str(ctx->a, q, "service_level", service_level_name(level));
+	pd_map_set_str(ctx->a, q, "depot", rec_str(wb, "dest_depot"));
+	pd_map_set_bool(ctx->a, q, "ever_overdue", false);
+	return due;
 }
 
 /* Stores written before queries were a declared kind kept raw indexes
@@ -169,18 +280,103 @@ static void copy_args(struct cmd_ctx *ctx, struct pd_value *q, const char *const
 	}
 }
 
+/* A waybill's investigations, newest first: the open one, and whether one
+ * answered found that the parcel never reached the receiver. */
+struct investigations {
+	int64_t open;
+	bool not_received;
+};
+
+static bool find_investigations(struct cmd_ctx *ctx, const struct pd_value *q, void *ud)
+{
+	(void)ctx;
+	struct investigations *o = ud;
+	if (strcmp(rec_str(q, "kind"), "investigation") != 0)
+		return false;
+	if (!o->open && is_open(q))
+		o->open = rec_int(q, "id");
+	o->not_received |= pd_map_bool(q, "may_claim");
+	return false;
+}
+
+static int investigations_of(struct cmd_ctx *ctx, const char *number, struct investigations *o)
+{
+	size_t kept;
+	memset(o, 0, sizeof(*o));
+	return rec_walk_newest(ctx, ctx->st->queries, ctx->st->query_index, record_key(ctx, "waybill", number), 0,
+			       INT64_MAX, find_investigations, o, &kept);
+}
+
+bool query_found_not_received(struct cmd_ctx *ctx, const char *number)
+{
+	struct investigations o;
+	/* a store error reads as not found: the claim is refused, nothing written */
+	return investigations_of(ctx, number, &o) == 0 && o.not_received;
+}
+
+/* "Signed, but I never got it": the receiver's delivery query about a
+ * parcel signed for opens an investigation (docs/rules.md section 2). One
+ * open investigation a waybill. Replies and returns PD_EREPLIED when not. */
+static int check_not_received(struct cmd_ctx *ctx, const char *kind, const char *number, const struct pd_value *wb)
+{
+	if (strcmp(kind, "delivery") != 0)
+		return reply_error(ctx, 400, "not_received=yes is the receiver's delivery query about a parcel "
+					     "signed for: give kind=delivery");
+	if (waybill_status_parse(pd_map_str(wb, "status")) != WAYBILL_DELIVERED)
+		return reply_error(ctx, 409, "waybill %s is not signed for (it is %s): only a parcel signed for "
+					     "that the customer says never arrived is investigated", number,
+				   pd_map_str(wb, "status"));
+	struct investigations o;
+	int rc = investigations_of(ctx, number, &o);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	if (o.open)
+		return reply_error(ctx, 409, "waybill %s already has an open investigation (query %lld)", number,
+				   (long long)o.open);
+	return 0;
+}
+
+/* The investigation a delivery query q opens, with what the delivery scan
+ * recorded (the first evidence to check). Both are saved by the caller. */
+static int investigation_new(struct cmd_ctx *ctx, struct pd_value *q, const struct pd_value *wb,
+			     struct pd_value **out)
+{
+	struct pd_arena *a = ctx->a;
+	struct pd_value *inv = pd_map(a);
+	pd_map_set_str(a, inv, "kind", "investigation");
+	static const char *const fields[] = { "waybill", "channel", "terminal", "asker", "asker_phone" };
+	copy_args(ctx, inv, fields, sizeof(fields) / sizeof(fields[0]));
+	pd_map_set_str(a, inv, "question", "signed for, the customer says it never arrived");
+	pd_map_set_str(a, inv, "signer", rec_str(wb, "signer"));
+	pd_map_set_bool(a, inv, "signer_is_consignee", pd_map_bool(wb, "signer_is_consignee"));
+	pd_map_set_int(a, inv, "delivered_at", rec_int(wb, "delivered_at"));
+	pd_map_set_str(a, inv, "waybill_status", pd_map_str(wb, "status"));
+	set_waiting(ctx, inv, QUERY_INVESTIGATION, wb);
+	uint64_t id;
+	int rc = query_new(ctx, inv, &id);
+	if (rc)
+		return rc;
+	pd_map_set_int(a, inv, "from_query", rec_int(q, "id"));
+	pd_map_set_int(a, q, "investigation", (int64_t)id);
+	*out = inv;
+	return 0;
+}
+
 int cmd_query_log(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	const char *kind = pd_arg_str(ctx->args, "kind");
 	const char *number = pd_arg_str(ctx->args, "waybill");
 	bool urgent = pd_arg_bool(ctx->args, "urgent", 0);
+	bool not_received = pd_arg_bool(ctx->args, "not_received", 0);
 	if (strcmp(kind, "no_waybill") == 0 && number)
 		return reply_error(ctx, 400, "a no_waybill query has no waybill argument");
 	if (strcmp(kind, "no_waybill") != 0 && !number)
 		return reply_error(ctx, 400, "missing argument 'waybill' for a %s query", kind);
 	if (urgent && !number)
 		return reply_error(ctx, 400, "urgent=yes flags a waybill for priority delivery: give waybill");
+	if (not_received && urgent)
+		return reply_error(ctx, 400, "urgent=yes is for a parcel on its way; not_received=yes for one signed for");
 	struct pd_value *q = pd_map(a);
 	static const char *const fields[] = { "kind", "waybill", "channel", "terminal",
 					      "asker", "asker_phone", "answer", "urgent" };
@@ -191,14 +387,22 @@ int cmd_query_log(struct cmd_ctx *ctx)
 	if (number) {
 		if (waybill_load(ctx, number, &wb))
 			return PD_EREPLIED;
+		if (not_received && check_not_received(ctx, kind, number, wb))
+			return PD_EREPLIED;
 		pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
 		pd_map_set_str(a, q, "situation", situation(wb));
 		/* the customer is in a hurry: flag for priority delivery */
 		if (urgent && (rc = waybill_mark_priority(ctx, number, wb)))
 			return reply_store_error(ctx, rc);
+	} else if (not_received) {
+		return reply_error(ctx, 400, "not_received=yes is the receiver's delivery query about a parcel "
+					     "signed for: give kind=delivery and waybill");
 	}
 	uint64_t id;
-	if ((rc = query_create(ctx, q, &id)))
+	struct pd_value *inv = NULL;
+	if ((rc = query_new(ctx, q, &id)) || (not_received && (rc = investigation_new(ctx, q, wb, &inv))) ||
+	    (rc = record_save(ctx, &QUERY, NULL, q, "create", NULL)) ||
+	    (inv && ((rc = record_save(ctx, &QUERY, NULL, inv, "create", NULL)) || (rc = count(ctx, inv, false)))))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_int(a, d, "id", (int64_t)id);
@@ -213,8 +417,16 @@ int cmd_query_log(struct cmd_ctx *ctx)
 		}
 		pd_map_set_bool(a, d, "priority", pd_map_bool(wb, "priority"));
 	}
+	if (inv) {
+		pd_map_set_int(a, d, "investigation", rec_int(inv, "id"));
+		map_set_time(ctx, d, "investigation_due_at", rec_int(inv, "due_at"));
+		pd_map_set_str(a, d, "service_level", rec_str(inv, "service_level"));
+		reply_ok(ctx, 201, "query %llu registered; investigation %lld opened", (unsigned long long)id,
+			 (long long)rec_int(inv, "id"));
+	} else {
+		reply_ok(ctx, 201, "query %llu registered", (unsigned long long)id);
+	}
 	ctx->rep->data = d;
-	reply_ok(ctx, 201, "query %llu registered", (unsigned long long)id);
 	return 0;
 }
 
@@ -230,17 +442,16 @@ int cmd_query_external(struct cmd_ctx *ctx)
 	static const char *const fields[] = { "waybill", "partner", "question", "channel",
 					      "terminal", "asker", "asker_phone" };
 	copy_args(ctx, q, fields, sizeof(fields) / sizeof(fields[0]));
-	int64_t due = ctx->now + ctx->cfg->external_query_due_secs;
-	pd_map_set_str(a, q, "status", "open");
-	pd_map_set_int(a, q, "due_at", due);
+	int64_t due = set_waiting(ctx, q, QUERY_EXTERNAL, wb);
 	pd_map_set_str(a, q, "waybill_status", pd_map_str(wb, "status"));
 	uint64_t id;
 	int rc = query_create(ctx, q, &id);
-	if (rc || (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external", 1)))
+	if (rc || (rc = count(ctx, q, false)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_int(a, d, "id", (int64_t)id);
 	map_set_time(ctx, d, "due_at", due);
+	pd_map_set_str(a, d, "service_level", rec_str(q, "service_level"));
 	ctx->rep->data = d;
 	reply_ok(ctx, 201, "external query %llu opened", (unsigned long long)id);
 	return 0;
@@ -249,39 +460,75 @@ int cmd_query_external(struct cmd_ctx *ctx)
 static struct pd_value *query_present(struct cmd_ctx *ctx, const struct pd_value *q)
 {
 	struct pd_value *out = present(ctx, q);
-	int64_t due;
-	const char *status = pd_map_str(q, "status");
-	bool overdue = status && strcmp(status, "open") == 0 &&
-		       pd_map_int(q, "due_at", &due) && due < ctx->now;
-	pd_map_set_bool(ctx->a, out, "overdue", overdue);
+	/* as of now, even before the timer marked it */
+	pd_map_set_bool(ctx->a, out, "overdue", is_open(q) && query_late(rec_int(q, "due_at"), 0, ctx->now));
 	return out;
 }
 
+/* An investigation's outcome and the complaint it led to, checked against
+ * the investigation before anything is written. */
+static int set_outcome(struct cmd_ctx *ctx, const struct pd_value *q, struct pd_value *after)
+{
+	int outcome = query_outcome_parse(pd_arg_str(ctx->args, "outcome"));
+	long long id = (long long)rec_int(q, "id");
+	const char *number = rec_str(q, "waybill");
+	if (outcome < 0)
+		return reply_error(ctx, 400, "missing argument 'outcome': investigation %lld is answered with what it found",
+				   id);
+	pd_map_set_str(ctx->a, after, "outcome", query_outcome_name((enum query_outcome)outcome));
+	/* the parcel never reached the receiver: the loss may now be claimed */
+	pd_map_set_bool(ctx->a, after, "may_claim", query_outcome_allows_claim((enum query_outcome)outcome));
+	int64_t complaint_id = 0;
+	struct pd_value *r;
+	int rc;
+	if (pd_arg_int(ctx->args, "complaint", &complaint_id)) {
+		if ((rc = complaint_get(ctx, complaint_id, &r)))
+			return rc == MDB_NOTFOUND ? reply_error(ctx, 404, "no complaint %lld", (long long)complaint_id)
+						  : reply_store_error(ctx, rc);
+		if (strcmp(rec_str(r, "waybill"), number) != 0)
+			return reply_error(ctx, 422, "complaint %lld is not about waybill %s", (long long)complaint_id,
+					   number);
+		pd_map_set_int(ctx->a, after, "complaint", complaint_id);
+	}
+	return 0;
+}
+
+/* The partner's answer to an external query, or an investigation's
+ * outcome: the query is answered, late or not; one first known late now
+ * is counted late (the timer did not run for it). */
 int cmd_query_answer(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
 	if (record_load_arg(ctx, &QUERY, &before, &after))
 		return PD_EREPLIED;
 	long long id = (long long)rec_int(before, "id");
-	if (strcmp(rec_str(before, "kind"), "external") != 0)
-		return reply_error(ctx, 409, "query %lld is not an external query", id);
+	const char *kind = rec_str(before, "kind");
+	bool investigation = strcmp(kind, "investigation") == 0;
+	if (!investigation && strcmp(kind, "external") != 0)
+		return reply_error(ctx, 409, "query %lld is a %s query, answered when it was registered: only external "
+					     "queries and investigations wait for an answer", id, kind);
+	if (!investigation && (pd_map_get(ctx->args, "outcome") || pd_map_get(ctx->args, "complaint")))
+		return reply_error(ctx, 400, "outcome and complaint are for an investigation; query %lld is an "
+					     "external query", id);
 	if (!is_open(before))
 		return reply_error(ctx, 409, "query %lld is already answered", id);
+	if (investigation && set_outcome(ctx, before, after))
+		return PD_EREPLIED;
 	int64_t due = rec_int(before, "due_at");
+	bool late = query_late(due, ctx->now, ctx->now);
 	pd_map_set_str(ctx->a, after, "answer", pd_arg_str(ctx->args, "answer"));
 	pd_map_set_str(ctx->a, after, "status", "answered");
 	pd_map_set_int(ctx->a, after, "answered_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "answered_by", ctx->sess->user);
-	pd_map_set_bool(ctx->a, after, "answered_late", ctx->now > due);
-	int rc;
-	struct pd_value *wb;
-	const char *number = pd_map_str(before, "waybill");
-	if (ctx->now > due && number &&
-	    (rc = waybill_get(ctx, number, &wb)) == 0 &&
-	    (rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "queries_external_late", 1)))
+	pd_map_set_bool(ctx->a, after, "answered_late", late);
+	int rc = mark_late(ctx, after);
+	if (rc)
 		return reply_store_error(ctx, rc);
+	const char *what = investigation ? pd_sprintf(ctx->a, "investigation %lld answered: %s", id,
+						      rec_str(after, "outcome"))
+					 : pd_sprintf(ctx->a, "query %lld answered", id);
 	return record_reply(ctx, &QUERY, record_save(ctx, &QUERY, before, after, "answer", NULL), before, after,
-			    200, pd_sprintf(ctx->a, "query %lld answered%s", id, ctx->now > due ? " (late)" : ""));
+			    200, pd_sprintf(ctx->a, "%s%s", what, late ? " (late)" : ""));
 }
 
 int cmd_query_get(struct cmd_ctx *ctx)
@@ -300,11 +547,18 @@ static bool query_matches(struct cmd_ctx *ctx, const struct pd_value *q)
 	const char *wb = pd_arg_str(ctx->args, "waybill");
 	const char *user = pd_arg_str(ctx->args, "user");
 	const char *day = pd_arg_str(ctx->args, "day");
+	const char *kind = pd_arg_str(ctx->args, "kind");
+	const char *depot = pd_arg_str(ctx->args, "depot");
 	struct pd_value *open = pd_map_get(ctx->args, "open");
+	struct pd_value *overdue = pd_map_get(ctx->args, "overdue");
 	const char *qwb = pd_map_str(q, "waybill");
 	if (wb && (!qwb || strcmp(wb, qwb) != 0))
 		return false;
 	if (user && strcmp(user, pd_map_str(q, "user")) != 0)
+		return false;
+	if ((kind && strcmp(kind, rec_str(q, "kind")) != 0) || (depot && strcmp(depot, rec_str(q, "depot")) != 0))
+		return false;
+	if (overdue && (is_open(q) && query_late(rec_int(q, "due_at"), 0, ctx->now)) != overdue->u.b)
 		return false;
 	if (day) {
 		int y, m, d;
@@ -328,29 +582,37 @@ static bool query_list_keep(struct cmd_ctx *ctx, const struct pd_value *q, void 
 	return true;
 }
 
+/* The list index: the most selective filter given. */
+static const char *list_key(struct cmd_ctx *ctx)
+{
+	const char *day = pd_arg_str(ctx->args, "day");
+	struct pd_value *open = pd_map_get(ctx->args, "open");
+	static const char *const by[] = { "waybill", "user", "depot", "kind" };
+	for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i++)
+		if (pd_arg_str(ctx->args, by[i]))
+			return record_key(ctx, by[i], pd_arg_str(ctx->args, by[i]));
+	int y, m, d;
+	if (day && pd_date_parse(day, &y, &m, &d) == 0)
+		return pd_sprintf(ctx->a, "day=%d", y * 10000 + m * 100 + d);
+	return open && open->u.b ? "status=open" : NULL;
+}
+
 int cmd_query_list(struct cmd_ctx *ctx)
 {
 	int64_t limit, before;
 	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
-	const char *wb = pd_arg_str(ctx->args, "waybill");
-	const char *user = pd_arg_str(ctx->args, "user");
-	const char *day = pd_arg_str(ctx->args, "day");
-	struct pd_value *open = pd_map_get(ctx->args, "open");
-	const char *key = NULL;
-	int y, m, d;
-	if (wb)
-		key = record_key(ctx, "waybill", wb);
-	else if (user)
-		key = record_key(ctx, "user", user);
-	else if (day && pd_date_parse(day, &y, &m, &d) == 0)
-		key = pd_sprintf(ctx->a, "day=%d", y * 10000 + m * 100 + d);
-	else if (open && open->u.b)
-		key = "status=open";
+	struct pd_value *overdue = pd_map_get(ctx->args, "overdue");
 	struct pd_value *list = pd_arr(ctx->a);
 	size_t kept;
-	int rc = rec_walk_newest(ctx, ctx->st->queries, ctx->st->query_index, key, before, limit,
-				 query_list_keep, list, &kept);
+	int rc;
+	if (overdue && overdue->u.b)
+		/* the due index: the most overdue first, up to now */
+		rc = rec_walk_due(ctx, ctx->st->queries, ctx->st->query_due, ctx->now, before, limit,
+				  query_list_keep, list, &kept);
+	else
+		rc = rec_walk_newest(ctx, ctx->st->queries, ctx->st->query_index, list_key(ctx), before, limit,
+				     query_list_keep, list, &kept);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;

@@ -133,6 +133,26 @@ static struct pd_value *quality_section(struct cmd_ctx *ctx, const struct scope 
 	return q;
 }
 
+/* Queries with a due time (external queries and investigations) and those
+ * late: counted late from their due instant, answered or not. */
+static void queries_due(struct cmd_ctx *ctx, const struct scope *s, int month, int64_t *total, int64_t *late)
+{
+	*total = counter(ctx, s, month, "queries_external") + counter(ctx, s, month, "investigations");
+	*late = counter(ctx, s, month, "queries_external_late") + counter(ctx, s, month, "investigations_late");
+}
+
+static struct pd_value *queries_section(struct cmd_ctx *ctx, const struct scope *s, int month)
+{
+	struct pd_value *q = pd_map(ctx->a);
+	int64_t total, late;
+	queries_due(ctx, s, month, &total, &late);
+	pd_map_set_int(ctx->a, q, "external", counter(ctx, s, month, "queries_external"));
+	pd_map_set_int(ctx->a, q, "investigations", counter(ctx, s, month, "investigations"));
+	pd_map_set_int(ctx->a, q, "late", late);
+	set_pct(ctx, q, "late_pct", late, total);
+	return q;
+}
+
 /* The network's complaints by category from complaint_stats, the month's days. */
 static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *by)
 {
@@ -319,6 +339,7 @@ int cmd_report_month(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "incidents", section);
 	pd_map_set(ctx->a, out, "quality", quality_section(ctx, &s, month));
+	pd_map_set(ctx->a, out, "queries", queries_section(ctx, &s, month));
 	if ((rc = complaints_section(ctx, &s, month, &section)))
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "complaints", section);
@@ -417,8 +438,9 @@ int cmd_kpi(struct cmd_ctx *ctx)
 	struct kpi_result r[KPI_COUNT];
 	int64_t waybills = counter(ctx, &s, month, "waybills");
 	int64_t delivered = counter(ctx, &s, month, "delivered");
-	kpi_on_time_handling(rules, counter(ctx, &s, month, "queries_external"),
-			     counter(ctx, &s, month, "queries_external_late"), counter(ctx, &s, month, "complaints"),
+	int64_t queries, queries_late;
+	queries_due(ctx, &s, month, &queries, &queries_late);
+	kpi_on_time_handling(rules, queries, queries_late, counter(ctx, &s, month, "complaints"),
 			     counter(ctx, &s, month, "complaints_late"), &r[KPI_ON_TIME_HANDLING]);
 	kpi_on_time_delivery(rules, delivered, counter(ctx, &s, month, "delivered_on_time"), &r[KPI_ON_TIME_DELIVERY]);
 	kpi_without_complaint(rules, waybills, counter(ctx, &s, month, "complained"), &r[KPI_WITHOUT_COMPLAINT]);

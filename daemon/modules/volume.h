@@ -19,7 +19,9 @@
  *                                                (late = ever overdue)
  *   complaints.<category>                        the same by category
  *   claims, claims_paid_fen                      claims filed / paid
- *   queries_external, queries_external_late      external queries, answered late
+ *   queries_external, queries_external_late      external queries, and those late
+ *   investigations, investigations_late          (unanswered past due: counted at
+ *                                                the due instant, query.c)
  *
  * Customer counters use the waybill's account; depot counters the origin
  * (accepting) depot for volume and the destination depot for delivery

@@ -3,6 +3,7 @@
  * docs/sla.md.
  */
 #include "complaint_rules.h"
+#include "customer_rules.h"
 #include "config.h"
 
 #include <string.h>
@@ -221,13 +222,9 @@ int complaint_config_validate(const struct complaint_config *config, const char 
 		if (secs != 0 && (secs < 1 || secs > config->max_open_secs))
 			return config_problem(problem, "category_resolve_secs must be 0 (use resolve_secs) or 1 s .. max_open_secs");
 	}
-	for (int level = 0; level < COMPLAINT_SERVICE_LEVEL_COUNT; level++) {
-		unsigned percent = config->service_level_percent[level];
-		if (percent < 1 || percent > PERCENT_WHOLE)
-			return config_problem(problem, "service_level_percent must be 1..100");
-		if (level > 0 && percent > config->service_level_percent[level - 1])
-			return config_problem(problem, "service_level_percent must not grow from basic to customised");
-	}
+	const char *shares;
+	if (service_level_shares_check(config->service_level_percent, &shares) < 0)
+		return config_problem(problem, shares);
 	if ((config->regulator_deadline_channels & ~all_channels) != 0)
 		return config_problem(problem, "regulator_deadline_channels names an unknown channel");
 	if ((config->media_or_regulator_channels & ~all_channels) != 0)
@@ -265,10 +262,11 @@ static bool instant_valid(int64_t utc)
 	return utc >= 0 && utc <= COMPLAINT_MAX_UTC;
 }
 
-/* Rounded down: a shortened limit errs towards the customer. */
+_Static_assert((int)COMPLAINT_SERVICE_LEVEL_COUNT == (int)SERVICE_LEVEL_COUNT, "one order of service levels");
+
 static int64_t scaled(int64_t secs, unsigned percent)
 {
-	return secs * (int64_t)percent / (int64_t)PERCENT_WHOLE;
+	return service_level_share(secs, percent);
 }
 
 static int64_t earliest(int64_t a, int64_t b)

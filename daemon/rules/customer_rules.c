@@ -131,6 +131,32 @@ const char *service_level_name(enum service_level s)
 	return s >= 0 && s < SERVICE_LEVEL_COUNT ? service_names[s] : NULL;
 }
 
+int service_level_parse(const char *s)
+{
+	for (int i = 0; s && i < SERVICE_LEVEL_COUNT; i++)
+		if (strcmp(s, service_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int service_level_shares_check(const unsigned percent[SERVICE_LEVEL_COUNT], const char **problem)
+{
+	const char *p = NULL;
+	for (int level = 0; level < SERVICE_LEVEL_COUNT && !p; level++)
+		if (percent[level] < 1 || percent[level] > 100)
+			p = "service_level_percent must be 1..100";
+		else if (level > 0 && percent[level] > percent[level - 1])
+			p = "service_level_percent must not grow from basic to customised";
+	if (problem)
+		*problem = p;
+	return p ? -1 : 0;
+}
+
+int64_t service_level_share(int64_t secs, unsigned percent)
+{
+	return secs * (int64_t)percent / 100;
+}
+
 const char *kpi_name(enum kpi_kind k)
 {
 	return k >= 0 && k < KPI_COUNT ? kpi_names[k] : NULL;

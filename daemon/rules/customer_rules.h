@@ -80,6 +80,17 @@ int customer_tier_parse(const char *s);
 const char *customer_payment_name(enum customer_payment p);
 int customer_payment_parse(const char *s);
 const char *service_level_name(enum service_level s);
+int service_level_parse(const char *s);
+
+/* ---- service levels shorten time limits (docs/customers.md) ----
+ * Each level gets a share of a period, in percent: basic 100, and no level
+ * more than the one below it. Complaints and queries keep their own shares
+ * (options complaint_percent_*, query_percent_*) and scale with these. */
+/* 0, or -1 with *problem naming what is wrong. */
+int service_level_shares_check(const unsigned percent[SERVICE_LEVEL_COUNT], const char **problem);
+/* secs * percent / 100, rounded down: a shortened limit errs towards the
+ * customer. */
+int64_t service_level_share(int64_t secs, unsigned percent);
 
 struct customer_rules_config {
 	/* tiers: average monthly payment (fen) at or above */

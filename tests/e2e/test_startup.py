@@ -99,6 +99,8 @@ class Startup(DaemonTestCase):
             (("--authority-handler-fen", "2000000"), "complaint options: authority_limit_fen must not fall"),
             (("--complaint-acknowledge-secs", "800000", "--complaint-resolve-secs", "700000"),
              "complaint options: acknowledge_secs exceeds resolve_secs"),
+            (("--query-percent-customised", "80"),
+             "query options: service_level_percent must not grow from basic to customised"),
         ]:
             with self.subTest(extra=extra):
                 d = self.new_daemon(*extra)

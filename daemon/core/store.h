@@ -114,7 +114,8 @@ int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
 int store_audit(MDB_txn *txn, struct store *st, const char *kind,
 		const char *id, const char *who, int64_t at, const char *action,
 		const struct pd_value *detail);
-/* The change records of one object, oldest first (raw records). */
+/* The change records of one object, oldest first (raw records). EINVAL
+ * for a kind kept in sequence only (store.c: a waybill's). */
 int store_audit_read(MDB_txn *txn, struct store *st, const char *kind,
 		     const char *id, struct pd_arena *a, struct pd_value **out);
 /* Adds delta to a be64 counter (created at 0). */

@@ -123,10 +123,11 @@ start_parceldesk() { # [DAEMON]
 	for attempt in 1 2 3; do
 		pd_port=$(free_port)
 		# every client of the benchmark comes from one address and logs in
-		# at once (an older build has no such limits, nor the options)
+		# at once (a build older than these limits has neither the limits
+		# nor the options: its binary does not name them)
 		local per_address=(--max-connections-per-address 4096
 			--login-concurrent-per-address 4096)
-		[[ $exe == "$daemon" ]] || per_address=()
+		grep -qa login_concurrent_per_address "$exe" || per_address=()
 		PARCELDESK_ADMIN_PASSWORD=$password "$exe" --listen "127.0.0.1:$pd_port" \
 			--data-dir "$tmp/parceldesk" "${per_address[@]}" \
 			2>>"$tmp/parceldeskd.log" &

@@ -1,6 +1,6 @@
 # parceldesk — plain make. `make` builds the daemon and the client;
 # `make test` builds with sanitizers and runs every test; `make fuzz` builds
-# the fuzz targets (parser, store); `make install PREFIX=... DESTDIR=...`.
+# the fuzz targets (parser, store, connections); `make install PREFIX=... DESTDIR=...`.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -87,12 +87,15 @@ check-build:
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread \
 	-fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_store
+fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_store $(BUILD)/fuzz_conn
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(PROTO_SRC)
 	@mkdir -p $(BUILD)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iprotocol $^ -o $@ $(shell pkg-config --libs msgpack)
-# command sequences through the daemon's handlers, against a temporary store
-$(BUILD)/fuzz_store: tests/fuzz/fuzz_store.c $(filter-out daemon/core/main.c,$(DAEMON_SRC)) $(PROTO_SRC) \
+# fuzz_store: command sequences through the daemon's handlers, against a
+# temporary store; fuzz_conn: byte streams through the connection handling
+# (conn.c) with the writer and a temporary store behind it
+$(BUILD)/fuzz_store $(BUILD)/fuzz_conn: $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c \
+		$(filter-out daemon/core/main.c,$(DAEMON_SRC)) $(PROTO_SRC) \
 		$(wildcard protocol/*.h daemon/*/*.h) protocol/commands.def
 	@mkdir -p $(BUILD)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(INCDIRS) $(filter %.c,$^) -o $@ $(LDLIBS_D)

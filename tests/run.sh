@@ -1,9 +1,10 @@
 #!/bin/sh
 # run.sh — every test of parceldesk: unit tests (cmocka), the check that
 # no files depend on each other in a circle, the fuzz targets briefly (the
-# parser for a number of runs, the store for 20 s), and the end-to-end suite
-# against a real daemon — all built with -Werror under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Ends with one line "N passed, M failed".
+# parser for a number of runs, the store and the connections for 20 s
+# each), and the end-to-end suite against a real daemon — all built with
+# -Werror under AddressSanitizer and UndefinedBehaviorSanitizer. Ends with
+# one line "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 sh contrib/deps.sh test || exit 1
@@ -95,6 +96,9 @@ fuzz fuzz_request tests/fuzz/corpus -runs=${FUZZ_RUNS:-300000} -max_len=4096
 
 echo "== fuzz: command sequences against a store"
 fuzz fuzz_store tests/fuzz/corpus_store -max_total_time=${FUZZ_STORE_SECS:-20} -max_len=8192
+
+echo "== fuzz: byte streams through the connection handling"
+fuzz fuzz_conn tests/fuzz/corpus_conn -max_total_time=${FUZZ_CONN_SECS:-20} -max_len=4096
 
 # the Debian package builds (-O2, in a scratch copy) while the end-to-end
 # suite, which mostly waits on fsync, runs

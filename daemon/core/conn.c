@@ -555,8 +555,19 @@ static int take_request(struct conn *c, struct evbuffer *in)
 	}
 	unsigned char first;
 	evbuffer_copyout(in, &first, 1);
-	return pd_is_msgpack_start(first) ? take_msgpack_frame(c, in, len)
-					  : take_text_line(c, in, len);
+	bool mp = pd_is_msgpack_start(first);
+	if (mp ? take_msgpack_frame(c, in, len) : take_text_line(c, in, len))
+		return 1;
+	if (!c->peer_done)
+		return 0;
+	/* the client half-closed inside a request: the rest will never
+	 * come, so say so instead of waiting for the request deadline */
+	evbuffer_drain(in, len);
+	c->line_scanned = 0;
+	memset(&c->frame, 0, sizeof(c->frame));
+	pending_refuse(c, mp ? PD_FRAMING_MSGPACK : PD_FRAMING_TEXT, false, 400,
+		       "incomplete request: the client closed before its end");
+	return 1;
 }
 
 /* Starts the request deadline when the input ends in part of a request

@@ -1,5 +1,6 @@
 """Hostile and malformed input: every case is answered with its documented
 code and message, the daemon keeps serving, and nothing is written."""
+import io
 import socket
 import time
 import unittest
@@ -269,6 +270,32 @@ class BadMsgpack(DaemonTestCase):
             s.close()
         self.assertEqual(self.mp().call("PING")["code"], 200)
         self.assertReply(self.admin.cmd("STATS"), 200)
+        self.assertNothingWritten()
+
+    def test_half_close_inside_a_request(self):
+        """A client that half-closes in the middle of a request gets its
+        earlier replies, a 400 for the rest, and the connection closed at
+        once, not at the request deadline (30 s)."""
+        def exchange(data):
+            s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5)
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            start, got = time.monotonic(), b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+            s.close()
+            self.assertLess(time.monotonic() - start, 3)
+            return got
+        msg = "incomplete request: the client closed before its end"
+        self.assertEqual(exchange(b"PING\r\nWAYBILL GET 77"),
+                         ("200 PONG\r\n.\r\n400 %s\r\n" % msg).encode())
+        replies = list(msgpack.Unpacker(io.BytesIO(exchange(msgpack.packb(["PING"]) + b"\x93\xa4PI")),
+                                        raw=False))
+        self.assertEqual(replies, [{"code": 200, "msg": "PONG", "data": None},
+                                   {"code": 400, "msg": msg, "data": None}])
         self.assertNothingWritten()
 
     def test_frame_larger_than_max(self):

@@ -164,21 +164,16 @@ static void conn_free(struct conn *c)
 	}
 }
 
-static void count_reply(int code)
-{
-	if (code >= 400 && code < 600)
-		g_stats.errors_by_code[code]++;
-}
-
-/* Every reply made in the loop is rendered here (a job renders its own in
- * job_render(), off the loop). */
+/* Every reply is rendered here, in the framing of its request: the loop's
+ * own and those of jobs back from the writer or the slow thread. */
 static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep)
 {
 	static struct pd_buf out; /* reused: the loop is one thread */
 	out.len = 0;
 	pd_reply_render(rep, f, &out);
 	evbuffer_add(bufferevent_get_output(c->bev), out.data, out.len);
-	count_reply(rep->code);
+	if (rep->code >= 400 && rep->code < 600)
+		g_stats.errors_by_code[rep->code]++;
 	/* one huge reply must not pin its buffer for the daemon's life */
 	if (out.cap > 65536)
 		pd_buf_free(&out);
@@ -423,8 +418,7 @@ void conn_job_done(struct job *job)
 			conn_free(c);
 		return;
 	}
-	evbuffer_add(bufferevent_get_output(c->bev), job->out.data, job->out.len);
-	count_reply(job->code);
+	conn_reply(c, job->framing, &job->rep);
 	struct cmd_effects fx = job->fx;
 	fx.timers_changed = false; /* done above */
 	apply_effects(c, &fx);

@@ -183,8 +183,8 @@ static void job_done(struct job *job)
 		return;
 	}
 	sweep_out = false;
-	if (job->code >= 300)
-		log_msg("error", 0, "parceldeskd", "sweep failed: %.*s", (int)job->out.len, job->out.data);
+	if (job->rep.code >= 300)
+		log_msg("error", 0, "parceldeskd", "sweep failed: %d %s", job->rep.code, job->rep.msg);
 	job_free(job);
 	due_timer_arm();
 }

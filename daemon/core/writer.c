@@ -38,14 +38,12 @@ struct job *job_new(void)
 	if (!job)
 		abort();
 	pd_arena_init(&job->arena);
-	pd_buf_init(&job->out);
 	return job;
 }
 
 void job_free(struct job *job)
 {
 	pd_arena_free(&job->arena);
-	pd_buf_free(&job->out);
 	free(job);
 }
 
@@ -124,32 +122,42 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
-	    struct pd_reply *rep)
+/* Keeps a job's reply for the loop, which renders it with every other
+ * (conn.c): copied out of the work arena and the transaction (a packed
+ * reply may point into the map), both gone by then. */
+static void job_keep_reply(struct job *job, const struct pd_reply *rep)
 {
-	memset(rep, 0, sizeof(*rep));
-	struct cmd_ctx ctx = {
-		.a = work, .cmd = job->cmd, .args = job->args, .rep = rep,
-		.st = &g_store, .txn = txn, .sess = &job->sess, .cfg = &g_config,
-		.now = job->now,
-	};
-	dispatch_handler(&ctx);
-	job->fx = ctx.fx;
-	job_render(job, rep);
-	return ctx.store_rc;
-}
-
-void job_render(struct job *job, const struct pd_reply *rep)
-{
-	job->code = rep->code;
-	job->out.len = 0;
-	pd_reply_render(rep, job->framing, &job->out);
+	struct pd_arena *a = &job->arena;
+	job->rep = (struct pd_reply){ .code = rep->code, .msg = rep->msg ? pd_strdup(a, rep->msg) : NULL };
+	if (rep->data)
+		job->rep.data = pd_value_copy(a, rep->data);
+	if (rep->packed) {
+		char *p = pd_alloc_raw(a, rep->packed_len);
+		memcpy(p, rep->packed, rep->packed_len);
+		job->rep.packed = p;
+		job->rep.packed_len = rep->packed_len;
+	}
 }
 
 static void render_plain(struct job *job, int code, const char *msg)
 {
 	struct pd_reply rep = { .code = code, .msg = msg };
-	job_render(job, &rep);
+	job_keep_reply(job, &rep);
+}
+
+/* Runs a slow job's handler in a read transaction (work holds what it
+ * allocates) and keeps its reply. */
+static void job_run(struct job *job, MDB_txn *txn, struct pd_arena *work)
+{
+	struct pd_reply rep = { 0 };
+	struct cmd_ctx ctx = {
+		.a = work, .cmd = job->cmd, .args = job->args, .rep = &rep,
+		.st = &g_store, .txn = txn, .sess = &job->sess, .cfg = &g_config,
+		.now = job->now,
+	};
+	dispatch_handler(&ctx);
+	job->fx = ctx.fx;
+	job_keep_reply(job, &rep);
 }
 
 /* The idempotency key: user \0 token. */
@@ -259,7 +267,7 @@ static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
 	if (rc)
 		render_plain(job, 500, "internal error: store write failed, nothing written");
 	else
-		job_render(job, &rep);
+		job_keep_reply(job, &rep);
 	return 0;
 }
 
@@ -359,9 +367,8 @@ static void *slow_main(void *arg)
 		if (mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn) != 0)
 			txn = NULL;
 		pd_arena_reset(&work);
-		struct pd_reply rep;
 		if (txn)
-			job_run(job, txn, &work, &rep);
+			job_run(job, txn, &work);
 		else
 			render_plain(job, 503, "store unavailable");
 		if (txn)

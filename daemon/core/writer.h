@@ -27,8 +27,8 @@ struct job {
 	size_t held;              /* counted against its connection's budget */
 	uint64_t handed_us;       /* writer.c's, for STATS */
 	/* results */
-	int code;
-	struct pd_buf out;        /* the rendered reply */
+	struct pd_reply rep;      /* the logical reply, kept in arena; the
+				     loop renders it (conn.c) */
 	struct cmd_effects fx;
 };
 
@@ -45,13 +45,6 @@ void slow_submit(struct job *job);
 /* Finishes the jobs already queued, then stops both threads. */
 void workers_stop(void);
 
-/* Runs a job's handler and renders its reply into job->out; rep keeps the
- * logical reply (allocated in work). Shared by the writer (txn = nested
- * write txn) and the slow thread (txn = read txn). Returns the handler's
- * store_rc (MDB_MAP_FULL asks for a bigger map). */
-int job_run(struct job *job, MDB_txn *txn, struct pd_arena *work,
-	    struct pd_reply *rep);
-void job_render(struct job *job, const struct pd_reply *rep);
 
 /* Applies one write inside a group transaction, exactly as the writer does
  * (also used by contrib/import for a stopped store): a repeated req= token

@@ -609,78 +609,26 @@ int cmd_calendar_set(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* A dated change (holiday, make-up day): checks the date the calendar's
- * way and loads the calendar. Returns the date, or NULL with the reply set. */
-static const char *load_for_date(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)
-{
-	const char *date = pd_arg_str(ctx->args, "date");
-	int32_t ymd;
-	if (bizcal_parse_date(date, &ymd) != BIZCAL_OK) {
-		reply_error(ctx, 400, "argument 'date' must be a date like 2026-11-24");
-		return NULL;
-	}
-	return load_for_change(ctx, before, after) ? NULL : date;
-}
+/* The two lists of dated exceptions a calendar keeps: holidays (days off)
+ * and make-up working days. CALENDAR HOLIDAY and WORKDAY add to one, the
+ * UN- commands remove from it; a date is in one list at most. */
+struct dated_list {
+	const char *field;	/* the calendar's list: holidays, workdays */
+	const char *noun;	/* holiday, make-up day */
+	const char *nouns;	/* holidays, make-up days */
+	int max;
+	const char *again;	/* after "already a NOUN of calendar X" */
+	const char *blocking;	/* what a date of this list is to the other's add */
+	const char *remove_cmd;	/* the command that frees such a date */
+	const char *action, *unaction; /* in the timeline */
+	/* the item's own fields (a make-up day's hours), or nonzero with the
+	 * reply set */
+	int (*fill)(struct cmd_ctx *ctx, const char *name, const char *date, struct pd_value *item);
+	const struct dated_list *other;
+};
 
-int cmd_calendar_holiday(struct cmd_ctx *ctx)
+static int workday_hours(struct cmd_ctx *ctx, const char *name, const char *date, struct pd_value *item)
 {
-	struct pd_arena *a = ctx->a;
-	const char *label = pd_arg_str(ctx->args, "label");
-	struct pd_value *before, *after;
-	const char *date = load_for_date(ctx, &before, &after);
-	if (!date)
-		return PD_EREPLIED;
-	const char *name = rec_str(before, "name");
-	struct pd_value *holidays = pd_map_get(before, "holidays");
-	if (find_date(holidays, date) >= 0)
-		return reply_error(ctx, 409, "%s is already a holiday of calendar %s", date, name);
-	if (find_date(pd_map_get(before, "workdays"), date) >= 0)
-		return reply_error(ctx, 409, "%s is a make-up working day of calendar %s: remove it first (CALENDAR UNWORKDAY)",
-				   date, name);
-	if (list_count(holidays) >= CALENDAR_MAX_HOLIDAYS)
-		return reply_error(ctx, 422, "calendar %s has %d holidays, the most allowed: remove past ones first",
-				   name, CALENDAR_MAX_HOLIDAYS);
-	struct pd_value *item = pd_map(a);
-	pd_map_set_str(a, item, "date", date);
-	pd_map_set_str(a, item, "label", label ? label : "");
-	pd_map_set(a, after, "holidays", list_with(a, holidays, date, item));
-	if (calendar_save(ctx, before, after, "holiday", label, date))
-		return PD_EREPLIED;
-	answer_change(ctx, after, 201, pd_sprintf(a, "holiday %s added", date));
-	return 0;
-}
-
-/* Removes a date from the calendar's `field` list (holidays or workdays). */
-static int remove_date(struct cmd_ctx *ctx, const char *field, const char *noun, const char *action)
-{
-	const char *date = pd_arg_str(ctx->args, "date");
-	struct pd_value *before, *after;
-	if (load_for_change(ctx, &before, &after))
-		return PD_EREPLIED;
-	struct pd_value *list = pd_map_get(before, field);
-	if (find_date(list, date) < 0)
-		return reply_error(ctx, 404, "%s is not a %s of calendar %s", date, noun, rec_str(before, "name"));
-	pd_map_set(ctx->a, after, field, list_with(ctx->a, list, date, NULL));
-	if (calendar_save(ctx, before, after, action, NULL, date))
-		return PD_EREPLIED;
-	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "%s %s removed", noun, date));
-	return 0;
-}
-
-int cmd_calendar_unholiday(struct cmd_ctx *ctx)
-{
-	return remove_date(ctx, "holidays", "holiday", "unholiday");
-}
-
-int cmd_calendar_workday(struct cmd_ctx *ctx)
-{
-	struct pd_arena *a = ctx->a;
-	const char *label = pd_arg_str(ctx->args, "label");
-	struct pd_value *before, *after;
-	const char *date = load_for_date(ctx, &before, &after);
-	if (!date)
-		return PD_EREPLIED;
-	const char *name = rec_str(before, "name");
 	char what[40], msg[MSG_MAX];
 	snprintf(what, sizeof(what), "make-up day %s", date);
 	struct bizcal_day day;
@@ -690,29 +638,91 @@ int cmd_calendar_workday(struct cmd_ctx *ctx)
 	if (day.count == 0)
 		return reply_error(ctx, 422, "calendar %s: %s needs working hours; a day off is a holiday (CALENDAR HOLIDAY)",
 				   name, what);
-	struct pd_value *workdays = pd_map_get(before, "workdays");
-	if (find_date(workdays, date) >= 0)
-		return reply_error(ctx, 409, "%s is already a make-up day of calendar %s: remove it first to change its hours",
-				   date, name);
-	if (find_date(pd_map_get(before, "holidays"), date) >= 0)
-		return reply_error(ctx, 409, "%s is a holiday of calendar %s: remove it first (CALENDAR UNHOLIDAY)", date, name);
-	if (list_count(workdays) >= CALENDAR_MAX_WORKDAYS)
-		return reply_error(ctx, 422, "calendar %s has %d make-up days, the most allowed: remove past ones first",
-				   name, CALENDAR_MAX_WORKDAYS);
+	pd_map_set_str(ctx->a, item, "hours", hours_text(ctx->a, &day));
+	return 0;
+}
+
+static const struct dated_list HOLIDAYS, WORKDAYS;
+
+static const struct dated_list HOLIDAYS = {
+	"holidays", "holiday", "holidays", CALENDAR_MAX_HOLIDAYS, "",
+	"a holiday", "CALENDAR UNHOLIDAY", "holiday", "unholiday", NULL, &WORKDAYS,
+};
+
+static const struct dated_list WORKDAYS = {
+	"workdays", "make-up day", "make-up days", CALENDAR_MAX_WORKDAYS, ": remove it first to change its hours",
+	"a make-up working day", "CALENDAR UNWORKDAY", "workday", "unworkday", workday_hours, &HOLIDAYS,
+};
+
+/* Adds the request's date (and label) to one of the calendar's lists. */
+static int add_date(struct cmd_ctx *ctx, const struct dated_list *l)
+{
+	struct pd_arena *a = ctx->a;
+	const char *date = pd_arg_str(ctx->args, "date");
+	const char *label = pd_arg_str(ctx->args, "label");
+	int32_t ymd;
+	if (bizcal_parse_date(date, &ymd) != BIZCAL_OK)
+		return reply_error(ctx, 400, "argument 'date' must be a date like 2026-11-24");
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after))
+		return PD_EREPLIED;
+	const char *name = rec_str(before, "name");
 	struct pd_value *item = pd_map(a);
 	pd_map_set_str(a, item, "date", date);
-	pd_map_set_str(a, item, "hours", hours_text(a, &day));
-	pd_map_set_str(a, item, "label", label ? label : "");
-	pd_map_set(a, after, "workdays", list_with(a, workdays, date, item));
-	if (calendar_save(ctx, before, after, "workday", label, date))
+	if (l->fill && l->fill(ctx, name, date, item))
 		return PD_EREPLIED;
-	answer_change(ctx, after, 201, pd_sprintf(a, "make-up day %s added", date));
+	pd_map_set_str(a, item, "label", label ? label : "");
+	struct pd_value *list = pd_map_get(before, l->field);
+	if (find_date(list, date) >= 0)
+		return reply_error(ctx, 409, "%s is already a %s of calendar %s%s", date, l->noun, name, l->again);
+	if (find_date(pd_map_get(before, l->other->field), date) >= 0)
+		return reply_error(ctx, 409, "%s is %s of calendar %s: remove it first (%s)", date,
+				   l->other->blocking, name, l->other->remove_cmd);
+	if (list_count(list) >= (size_t)l->max)
+		return reply_error(ctx, 422, "calendar %s has %d %s, the most allowed: remove past ones first",
+				   name, l->max, l->nouns);
+	pd_map_set(a, after, l->field, list_with(a, list, date, item));
+	if (calendar_save(ctx, before, after, l->action, label, date))
+		return PD_EREPLIED;
+	answer_change(ctx, after, 201, pd_sprintf(a, "%s %s added", l->noun, date));
 	return 0;
+}
+
+/* Removes the request's date from one of the calendar's lists. */
+static int remove_date(struct cmd_ctx *ctx, const struct dated_list *l)
+{
+	const char *date = pd_arg_str(ctx->args, "date");
+	struct pd_value *before, *after;
+	if (load_for_change(ctx, &before, &after))
+		return PD_EREPLIED;
+	struct pd_value *list = pd_map_get(before, l->field);
+	if (find_date(list, date) < 0)
+		return reply_error(ctx, 404, "%s is not a %s of calendar %s", date, l->noun, rec_str(before, "name"));
+	pd_map_set(ctx->a, after, l->field, list_with(ctx->a, list, date, NULL));
+	if (calendar_save(ctx, before, after, l->unaction, NULL, date))
+		return PD_EREPLIED;
+	answer_change(ctx, after, 200, pd_sprintf(ctx->a, "%s %s removed", l->noun, date));
+	return 0;
+}
+
+int cmd_calendar_holiday(struct cmd_ctx *ctx)
+{
+	return add_date(ctx, &HOLIDAYS);
+}
+
+int cmd_calendar_unholiday(struct cmd_ctx *ctx)
+{
+	return remove_date(ctx, &HOLIDAYS);
+}
+
+int cmd_calendar_workday(struct cmd_ctx *ctx)
+{
+	return add_date(ctx, &WORKDAYS);
 }
 
 int cmd_calendar_unworkday(struct cmd_ctx *ctx)
 {
-	return remove_date(ctx, "workdays", "make-up day", "unworkday");
+	return remove_date(ctx, &WORKDAYS);
 }
 
 int cmd_calendar_get(struct cmd_ctx *ctx)

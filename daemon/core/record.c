@@ -52,6 +52,17 @@ const char *record_key(struct cmd_ctx *ctx, const char *name, const char *value)
 	return value && *value ? pd_sprintf(ctx->a, "%s=%s", name, value) : NULL;
 }
 
+int record_new(struct cmd_ctx *ctx, const struct record_kind *kind, struct pd_value **out)
+{
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, kind->name, &id);
+	if (rc)
+		return rc;
+	*out = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, *out, "id", (int64_t)id);
+	return 0;
+}
+
 int record_get(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
 	       struct pd_value **out)
 {
@@ -65,7 +76,7 @@ int record_load(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
 {
 	int rc = record_get(ctx, kind, id, out);
 	if (rc == MDB_NOTFOUND)
-		reply_error(ctx, 404, "no %s %lld", kind->noun, (long long)id);
+		reply_error(ctx, 404, "no %s %lld", kind->noun ? kind->noun : kind->name, (long long)id);
 	else if (rc)
 		reply_store_error(ctx, rc);
 	return rc;
@@ -82,6 +93,27 @@ int record_load_arg(struct cmd_ctx *ctx, const struct record_kind *kind,
 	return rc;
 }
 
+/* "name=value" of a string or integer field, NULL when absent or "". */
+static const char *field_key(struct cmd_ctx *ctx, const char *name, const struct pd_value *v)
+{
+	if (v && v->type == PD_STR && v->u.s.len)
+		return pd_sprintf(ctx->a, "%s=%.*s", name, (int)v->u.s.len, v->u.s.ptr);
+	if (v && v->type == PD_INT)
+		return pd_sprintf(ctx->a, "%s=%lld", name, (long long)v->u.i);
+	return NULL;
+}
+
+/* Adds key (none when NULL) to keys unless it is there. */
+static size_t key_add(const char **keys, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n && key; i++)
+		if (strcmp(keys[i], key) == 0)
+			return n;
+	if (key && n < RECORD_KEYS_MAX)
+		keys[n++] = key;
+	return n;
+}
+
 /* The index keys of a record, each once. */
 static size_t index_keys(struct cmd_ctx *ctx, const struct record_kind *kind,
 			 const struct pd_value *r, const char **keys)
@@ -89,21 +121,11 @@ static size_t index_keys(struct cmd_ctx *ctx, const struct record_kind *kind,
 	size_t n = 0;
 	if (!r)
 		return 0;
-	for (const struct record_index *ix = kind->indexes; ix && ix->name; ix++) {
-		const char *key = NULL;
-		struct pd_value *v = ix->field ? pd_map_get(r, ix->field) : NULL;
-		if (ix->key)
-			key = ix->key(ctx, r);
-		else if (v && v->type == PD_STR && v->u.s.len)
-			key = pd_sprintf(ctx->a, "%s=%.*s", ix->name, (int)v->u.s.len, v->u.s.ptr);
-		else if (v && v->type == PD_INT)
-			key = pd_sprintf(ctx->a, "%s=%lld", ix->name, (long long)v->u.i);
-		bool seen = !key;
-		for (size_t i = 0; i < n && !seen; i++)
-			seen = strcmp(keys[i], key) == 0;
-		if (!seen && n < RECORD_KEYS_MAX)
-			keys[n++] = key;
-	}
+	for (const char *const *f = kind->fields; f && *f; f++)
+		n = key_add(keys, n, field_key(ctx, *f, pd_map_get(r, *f)));
+	for (const struct record_index *ix = kind->indexes; ix && ix->name; ix++)
+		n = key_add(keys, n, ix->key ? ix->key(ctx, r)
+				   : field_key(ctx, ix->name, ix->field ? pd_map_get(r, ix->field) : NULL));
 	return n;
 }
 

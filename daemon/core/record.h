@@ -31,7 +31,8 @@ int rec_index_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *old_key,
 
 /* One entry a record is listed under in its kind's index: "name=value" of a
  * string or integer field (none when the field is absent or ""), or what
- * key() derives from the whole record (NULL for none). */
+ * key() derives from the whole record (NULL for none). A field listed
+ * under its own name needs no entry here: see .fields. */
 struct record_index {
 	const char *name;
 	const char *field;
@@ -40,10 +41,13 @@ struct record_index {
 
 struct record_kind {
 	const char *name;	/* timeline and timer kind: "complaint" */
-	const char *noun;	/* in "no NOUN 12" */
+	const char *noun;	/* in "no NOUN 12"; NULL: the name */
 	size_t db;		/* RECORD_DB(complaints): be64 id -> record */
 	size_t index_db;	/* RECORD_DB(...) of the "field=value" index, 0: none */
-	const struct record_index *indexes; /* ended by { NULL } */
+	/* fields listed as "field=value" under their own name, ended by
+	 * NULL: RECORD_FIELDS("depot", "status") */
+	const char *const *fields;
+	const struct record_index *indexes; /* the others, ended by { NULL } */
 	/* be64 due -> be64 id, kept at due() (0: not listed), 0: none; the
 	 * entry's time is kept in the record's due_key */
 	size_t due_db;
@@ -56,6 +60,12 @@ struct record_kind {
 				    const struct pd_value *after);
 };
 
+/* The head of a declaration: name, table and index (members of struct
+ * store), as in RECORD_KIND("claim", claims, claim_index). */
+#define RECORD_KIND(kind_name, table, index) \
+	.name = kind_name, .db = RECORD_DB(table), .index_db = RECORD_DB(index)
+#define RECORD_FIELDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 MDB_dbi record_db(const struct cmd_ctx *ctx, size_t member);
 
 /* "name=value", or NULL when value is NULL or "" (a list filter's key). */
@@ -63,6 +73,10 @@ const char *record_key(struct cmd_ctx *ctx, const char *name, const char *value)
 
 /* Who a change made at a due time (SWEEP) is recorded as: the daemon. */
 extern const struct session record_daemon;
+
+/* A new record of a kind: a map holding only "id", the next of the
+ * sequence named as the kind. Returns 0 or an LMDB code (no reply). */
+int record_new(struct cmd_ctx *ctx, const struct record_kind *kind, struct pd_value **out);
 
 /* Loads record id of a kind; replies 404 ("no NOUN id") or a store error
  * and returns the LMDB code. */

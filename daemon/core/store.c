@@ -10,33 +10,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void be64_put(unsigned char *p, uint64_t v)
+/* Big-endian integers of n bytes: keys that sort as numbers. */
+static void be_put(unsigned char *p, uint64_t v, int n)
 {
-	for (int i = 7; i >= 0; i--, v >>= 8)
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
 		p[i] = (unsigned char)v;
 }
 
-uint64_t be64_get(const unsigned char *p)
+static uint64_t be_get(const unsigned char *p, int n)
 {
 	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < n; i++)
 		v = (v << 8) | p[i];
 	return v;
 }
 
-void be32_put(unsigned char *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-uint32_t be32_get(const unsigned char *p)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
+void be64_put(unsigned char *p, uint64_t v) { be_put(p, v, 8); }
+uint64_t be64_get(const unsigned char *p) { return be_get(p, 8); }
+void be32_put(unsigned char *p, uint32_t v) { be_put(p, v, 4); }
+uint32_t be32_get(const unsigned char *p) { return (uint32_t)be_get(p, 4); }
 
 const char *store_strerror(int rc)
 {

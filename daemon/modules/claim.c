@@ -202,20 +202,14 @@ static struct pd_value *claim_summary(struct cmd_ctx *ctx, const struct pd_value
 				      const struct pd_value *after);
 
 static const struct record_index CLAIM_INDEXES[] = {
-	{ "depot", "depot", NULL },
-	{ "type", "type", NULL },
-	{ "waybill", "waybill", NULL },
 	{ "phone", "claimant_phone", NULL },
-	{ "status", "status", NULL },
 	{ "open", NULL, open_key },
 	{ NULL, NULL, NULL },
 };
 
 static const struct record_kind CLAIM = {
-	.name = "claim",
-	.noun = "claim",
-	.db = RECORD_DB(claims),
-	.index_db = RECORD_DB(claim_index),
+	RECORD_KIND("claim", claims, claim_index),
+	.fields = RECORD_FIELDS("depot", "type", "waybill", "status"),
 	.indexes = CLAIM_INDEXES,
 	.due_db = RECORD_DB(claim_due),
 	.due = deadline_of,
@@ -380,11 +374,9 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 				   (unsigned long long)be64_get(v.mv_data));
 	if (rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
-	uint64_t id;
-	if ((rc = store_next_seq(ctx->txn, ctx->st, "claim", &id)))
+	struct pd_value *c;
+	if ((rc = record_new(ctx, &CLAIM, &c)))
 		return reply_store_error(ctx, rc);
-	struct pd_value *c = pd_map(a);
-	pd_map_set_int(a, c, "id", (int64_t)id);
 	set_status(ctx, c, CLAIM_FILED);
 	pd_map_set_str(a, c, "level", "adjuster");
 	pd_map_set_str(a, c, "waybill", number);
@@ -427,7 +419,7 @@ int cmd_claim_file(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "assessment_count", 0);
 	if ((rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims", 1)))
 		return reply_store_error(ctx, rc);
-	return finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %llu filed", (unsigned long long)id));
+	return finish(ctx, NULL, c, "file", NULL, 201, pd_sprintf(a, "claim %lld filed", (long long)rec_int(c, "id")));
 }
 
 /* The claimant heard from us: the update clock starts again, in business

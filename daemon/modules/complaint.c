@@ -304,24 +304,18 @@ static const char *also2_key(struct cmd_ctx *ctx, const struct pd_value *c) { re
  * the one timer entry that wakes the daemon at its next due time. */
 static const struct record_index COMPLAINT_INDEXES[] = {
 	{ "opened", NULL, opened_key },
-	{ "depot", "depot", NULL },
-	{ "category", "category", NULL },
 	{ "also0", NULL, also0_key },
 	{ "also1", NULL, also1_key },
 	{ "also2", NULL, also2_key },
-	{ "waybill", "waybill", NULL },
 	{ "phone", "customer_phone", NULL },
 	{ "owner", NULL, owner_key },
-	{ "status", "status", NULL },
 	{ "escalated", NULL, escalated_key },
 	{ NULL, NULL, NULL },
 };
 
 static const struct record_kind COMPLAINT = {
-	.name = "complaint",
-	.noun = "complaint",
-	.db = RECORD_DB(complaints),
-	.index_db = RECORD_DB(complaint_index),
+	RECORD_KIND("complaint", complaints, complaint_index),
+	.fields = RECORD_FIELDS("depot", "category", "waybill", "status"),
 	.indexes = COMPLAINT_INDEXES,
 	.due_db = RECORD_DB(complaint_due),
 	.due = due_of,
@@ -802,12 +796,10 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	if (complaint_due_times(&rules, ctx->now, channel, category, level, deadline, &due) != COMPLAINT_OK)
 		return reply_error(ctx, 500, "internal error: cannot compute due times");
 
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "complaint", &id);
+	struct pd_value *c;
+	int rc = record_new(ctx, &COMPLAINT, &c);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	struct pd_value *c = pd_map(a);
-	pd_map_set_int(a, c, "id", (int64_t)id);
 	pd_map_set_str(a, c, "status", "open");
 	pd_map_set_str(a, c, "level", "handler");
 	pd_map_set_str(a, c, "owner", ctx->sess->user);
@@ -847,21 +839,22 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_int(a, c, "escalations", 0);
 	pd_map_set_bool(a, c, "ever_escalated", false);
 	pd_map_set_bool(a, c, "ever_overdue", false);
+	int64_t id = rec_int(c, "id");
 	if (appealed) {
 		/* both show the link; the earlier one records the appeal */
 		struct pd_value *linked = pd_value_copy(a, appealed);
 		pd_map_set_int(a, c, "appeals", rec_int(appealed, "id"));
-		pd_map_set_int(a, linked, "appeal", (int64_t)id);
+		pd_map_set_int(a, linked, "appeal", id);
 		if ((rc = complaint_save(ctx, appealed, linked, "appealed",
-					 pd_sprintf(a, "appealed to the postal regulator: complaint %llu", (unsigned long long)id))))
+					 pd_sprintf(a, "appealed to the postal regulator: complaint %lld", (long long)id))))
 			return reply_store_error(ctx, rc);
 	}
 	/* a complaint through a regulator or the media, or across depots, goes
 	 * up at once: the opener stays its first-contact owner of record */
 	bool escalated = auto_escalate(ctx, c);
 	return finish(ctx, NULL, c, "open", NULL, 201,
-	       escalated ? pd_sprintf(a, "complaint %llu opened and escalated", (unsigned long long)id)
-			 : pd_sprintf(a, "complaint %llu opened", (unsigned long long)id));
+	       escalated ? pd_sprintf(a, "complaint %lld opened and escalated", (long long)id)
+			 : pd_sprintf(a, "complaint %lld opened", (long long)id));
 }
 
 /* One clock as GET shows it: basis, due time, state, time used and left

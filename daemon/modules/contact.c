@@ -35,20 +35,9 @@ static int64_t timer_of(const struct pd_value *c)
 	return at && !pd_map_bool(c, "overdue") ? at + 1 : 0;
 }
 
-static const struct record_index CONTACT_INDEXES[] = {
-	{ "customer", "customer", NULL },
-	{ "owner", "owner", NULL },
-	{ "depot", "depot", NULL },
-	{ "status", "status", NULL },
-	{ NULL, NULL, NULL },
-};
-
 static const struct record_kind CONTACT = {
-	.name = "contact",
-	.noun = "contact",
-	.db = RECORD_DB(contacts),
-	.index_db = RECORD_DB(contact_index),
-	.indexes = CONTACT_INDEXES,
+	RECORD_KIND("contact", contacts, contact_index),
+	.fields = RECORD_FIELDS("customer", "owner", "depot", "status"),
 	.due_db = RECORD_DB(contact_due),
 	.due = planned_of,
 	.timer = timer_of,
@@ -68,12 +57,10 @@ static int contact_new(struct cmd_ctx *ctx, const struct pd_value *c, const char
 		       const char *owner, int64_t planned_at, struct pd_value **out)
 {
 	struct pd_arena *a = ctx->a;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "contact", &id);
+	struct pd_value *k;
+	int rc = record_new(ctx, &CONTACT, &k);
 	if (rc)
 		return rc;
-	struct pd_value *k = pd_map(a);
-	pd_map_set_int(a, k, "id", (int64_t)id);
 	pd_map_set_str(a, k, "customer", rec_str(c, "account"));
 	pd_map_set_str(a, k, "customer_name", rec_str(c, "name"));
 	pd_map_set_str(a, k, "depot", rec_str(c, "depot"));

@@ -125,21 +125,14 @@ static const char *name_index_key(struct cmd_ctx *ctx, const struct pd_value *c)
 /* A customer is found by its account and listed by name, tier, depot,
  * manager and both phones (one key when they are the same). */
 static const struct record_index CUSTOMER_INDEXES[] = {
-	{ "account", "account", NULL },
 	{ "name", NULL, name_index_key },
-	{ "tier", "tier", NULL },
-	{ "depot", "depot", NULL },
-	{ "manager", "manager", NULL },
-	{ "phone", "phone", NULL },
 	{ "phone", "phone2", NULL },
 	{ NULL, NULL, NULL },
 };
 
 static const struct record_kind CUSTOMER = {
-	.name = "customer",
-	.noun = "customer",
-	.db = RECORD_DB(customers),
-	.index_db = RECORD_DB(idx_cust),
+	RECORD_KIND("customer", customers, idx_cust),
+	.fields = RECORD_FIELDS("account", "tier", "depot", "manager", "phone"),
 	.indexes = CUSTOMER_INDEXES,
 };
 
@@ -311,15 +304,12 @@ int cmd_customer_add(struct cmd_ctx *ctx)
 		return reply_error(ctx, 409, "customer %s exists", account);
 	if (rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
-	uint64_t id;
-	struct pd_value *c = pd_map(a);
-	pd_map_set_int(a, c, "id", 0);
+	struct pd_value *c;
+	if ((rc = record_new(ctx, &CUSTOMER, &c)))
+		return reply_store_error(ctx, rc);
 	pd_map_set_str(a, c, "account", account);
 	if (apply_args(ctx, c) < 0)
 		return PD_EREPLIED;
-	if ((rc = store_next_seq(ctx->txn, ctx->st, "customer", &id)))
-		return reply_store_error(ctx, rc);
-	pd_map_set_int(a, c, "id", (int64_t)id);
 	pd_map_set_int(a, c, "created_at", ctx->now);
 	pd_map_set_str(a, c, "created_by", ctx->sess->user);
 	/* without a contract date, cooperation counts from registration */

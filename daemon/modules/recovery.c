@@ -22,10 +22,8 @@ static const struct record_index RECOVERY_INDEXES[] = {
 };
 
 static const struct record_kind RECOVERY = {
-	.name = "recovery",
+	RECORD_KIND("recovery", recoveries, claim_index),
 	.noun = "recovery item",
-	.db = RECORD_DB(recoveries),
-	.index_db = RECORD_DB(claim_index),
 	.indexes = RECOVERY_INDEXES,
 };
 
@@ -34,13 +32,11 @@ int recovery_create(struct cmd_ctx *ctx, const struct pd_value *claim, const cha
 {
 	if (fen <= 0 || !*debtor)
 		return 0;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "recovery", &id);
+	struct pd_value *r;
+	int rc = record_new(ctx, &RECOVERY, &r);
 	if (rc)
 		return rc;
 	struct pd_arena *a = ctx->a;
-	struct pd_value *r = pd_map(a);
-	pd_map_set_int(a, r, "id", (int64_t)id);
 	pd_map_set_int(a, r, "claim", rec_int(claim, "id"));
 	pd_map_set_str(a, r, "waybill", rec_str(claim, "waybill"));
 	pd_map_set_str(a, r, "kind", kind);
@@ -52,7 +48,7 @@ int recovery_create(struct cmd_ctx *ctx, const struct pd_value *claim, const cha
 	pd_map_set_int(a, r, "created_at", ctx->now);
 	pd_map_set_int(a, r, "due_at", ctx->now + ctx->cfg->recovery_due_days * 86400);
 	pd_map_set(a, r, "receipts", pd_arr(a));
-	pd_arr_push(a, ids, pd_int(a, (int64_t)id));
+	pd_arr_push(a, ids, pd_int(a, rec_int(r, "id")));
 	return record_save(ctx, &RECOVERY, NULL, r, "create", NULL);
 }
 

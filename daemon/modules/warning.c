@@ -47,23 +47,9 @@ static bool is_closed(const struct pd_value *w)
 
 /* ---- saving ---- */
 
-static const struct record_index WARNING_INDEXES[] = {
-	{ "customer", "customer", NULL },
-	{ "type", "type", NULL },
-	{ "subtype", "subtype", NULL },
-	{ "owner", "owner", NULL },
-	{ "depot", "depot", NULL },
-	{ "status", "status", NULL },
-	{ "source", "source", NULL },
-	{ NULL, NULL, NULL },
-};
-
 static const struct record_kind WARNING = {
-	.name = "warning",
-	.noun = "warning",
-	.db = RECORD_DB(warnings),
-	.index_db = RECORD_DB(idx_warn),
-	.indexes = WARNING_INDEXES,
+	RECORD_KIND("warning", warnings, idx_warn),
+	.fields = RECORD_FIELDS("customer", "type", "subtype", "owner", "depot", "status", "source"),
 };
 
 /* A new warning for customer c; the caller sets what the kind needs. */
@@ -71,12 +57,10 @@ static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char
 		       const char *owner, const char *text, struct pd_value **out)
 {
 	struct pd_arena *a = ctx->a;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "warning", &id);
+	struct pd_value *w;
+	int rc = record_new(ctx, &WARNING, &w);
 	if (rc)
 		return rc;
-	struct pd_value *w = pd_map(a);
-	pd_map_set_int(a, w, "id", (int64_t)id);
 	pd_map_set_str(a, w, "customer", rec_str(c, "account"));
 	pd_map_set_str(a, w, "customer_name", rec_str(c, "name"));
 	pd_map_set_str(a, w, "depot", rec_str(c, "depot"));

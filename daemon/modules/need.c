@@ -21,21 +21,9 @@ static int64_t open_since(const struct pd_value *n)
 	return is_open(n) ? rec_int(n, "created_at") : 0;
 }
 
-static const struct record_index NEED_INDEXES[] = {
-	{ "customer", "customer", NULL },
-	{ "owner", "owner", NULL },
-	{ "depot", "depot", NULL },
-	{ "route", "route", NULL },
-	{ "status", "status", NULL },
-	{ NULL, NULL, NULL },
-};
-
 static const struct record_kind NEED = {
-	.name = "need",
-	.noun = "need",
-	.db = RECORD_DB(needs),
-	.index_db = RECORD_DB(need_index),
-	.indexes = NEED_INDEXES,
+	RECORD_KIND("need", needs, need_index),
+	.fields = RECORD_FIELDS("customer", "owner", "depot", "route", "status"),
 	.due_db = RECORD_DB(need_open),
 	.due = open_since,
 };
@@ -47,12 +35,10 @@ int cmd_need_add(struct cmd_ctx *ctx)
 	struct pd_value *c;
 	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c) || user_load(ctx, owner, NULL))
 		return PD_EREPLIED;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "need", &id);
+	struct pd_value *n;
+	int rc = record_new(ctx, &NEED, &n);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	struct pd_value *n = pd_map(a);
-	pd_map_set_int(a, n, "id", (int64_t)id);
 	pd_map_set_str(a, n, "customer", rec_str(c, "account"));
 	pd_map_set_str(a, n, "customer_name", rec_str(c, "name"));
 	pd_map_set_str(a, n, "depot", rec_str(c, "depot"));
@@ -66,7 +52,7 @@ int cmd_need_add(struct cmd_ctx *ctx)
 	pd_map_set_int(a, n, "created_at", ctx->now);
 	pd_map_set_str(a, n, "created_by", ctx->sess->user);
 	return record_reply(ctx, &NEED, record_save(ctx, &NEED, NULL, n, "add", pd_arg_str(ctx->args, "text")),
-			    NULL, n, 201, pd_sprintf(a, "need %llu routed to %s (%s)", (unsigned long long)id,
+			    NULL, n, 201, pd_sprintf(a, "need %lld routed to %s (%s)", (long long)rec_int(n, "id"),
 						     need_route(kind), owner));
 }
 

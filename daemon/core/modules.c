@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "care.h"
 #include "claim.h"
 #include "complaint.h"
 #include "customer.h"
@@ -29,6 +30,7 @@ static const struct pd_module modules[] = {
 	{ "customer", customer_setup, NULL, NULL, NULL },
 	{ "contact", NULL, "contact", contact_on_due, NULL },
 	{ "need", NULL, NULL, NULL, NULL },
+	{ "rectify", NULL, "rectify", rectify_on_due, NULL },
 	{ "warning", NULL, NULL, NULL, NULL },
 	{ "monthend", NULL, "monthend", monthend_on_due, NULL },
 	{ "report", NULL, NULL, NULL, NULL },

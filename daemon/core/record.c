@@ -317,6 +317,26 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 	return rc;
 }
 
+int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uint64_t id,
+			bool (*overdue)(const struct pd_value *r, int64_t now))
+{
+	struct pd_value *before;
+	int rc = record_get(ctx, kind, (int64_t)id, &before);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	bool late = overdue(after, ctx->now);
+	if (late)
+		pd_map_set_bool(ctx->a, after, "overdue", true);
+	const struct session *saved = ctx->sess;
+	ctx->sess = &record_daemon;
+	rc = record_save(ctx, kind, before, after, late ? "overdue" : NULL, NULL);
+	ctx->sess = saved;
+	return rc;
+}
+
 int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
 		 struct pd_value **out)
 {

@@ -122,6 +122,12 @@ int rec_audit_change(struct cmd_ctx *ctx, const char *kind, int64_t id,
 int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 		 struct pd_value **out);
 
+/* The on_due of a kind whose timer marks a record overdue: loads record
+ * id (gone: nothing to do), sets `overdue: yes` when overdue(r, now) holds
+ * and saves it as the daemon (timeline "overdue"). 0 or an LMDB code. */
+int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uint64_t id,
+			bool (*overdue)(const struct pd_value *r, int64_t now));
+
 /* A record as GET shows it: every field as shown and its `timeline`. */
 int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
 		 struct pd_value **out);

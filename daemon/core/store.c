@@ -227,6 +227,9 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "needs", 0, &st->needs)) ||
 	    (rc = open_dbi(txn, "need_index", MDB_DUPSORT, &st->need_index)) ||
 	    (rc = open_dbi(txn, "need_open", MDB_DUPSORT, &st->need_open)) ||
+	    (rc = open_dbi(txn, "rectify_plans", 0, &st->rectify_plans)) ||
+	    (rc = open_dbi(txn, "rectify_index", MDB_DUPSORT, &st->rectify_index)) ||
+	    (rc = open_dbi(txn, "rectify_due", MDB_DUPSORT, &st->rectify_due)) ||
 	    (rc = open_dbi(txn, "monthend_runs", 0, &st->monthend_runs)) ||
 	    (rc = open_dbi(txn, "explanations", 0, &st->explanations)) ||
 	    (rc = open_dbi(txn, "report_texts", 0, &st->report_texts)) ||

@@ -74,6 +74,9 @@ struct store {
 	MDB_dbi needs;              /* be64 id -> a customer's need (need.c) */
 	MDB_dbi need_index;         /* "field=value" -> be64 id (DUPSORT): customer, owner, depot, route, status */
 	MDB_dbi need_open;          /* be64 created_at -> be64 id (DUPSORT): needs not confirmed, by age */
+	MDB_dbi rectify_plans;      /* be64 id -> rectification plan (rectify.c) */
+	MDB_dbi rectify_index;      /* "field=value" -> be64 id (DUPSORT): customer, depot, owner, status, month, source */
+	MDB_dbi rectify_due;        /* be64 due time -> be64 id (DUPSORT): open plans */
 	MDB_dbi explanations;       /* "account|YYYYMM" -> why the month's revenue fell (no warning) */
 	MDB_dbi report_texts;       /* "SCOPE|id|YYYYMM|section" -> staff text of a monthly report */
 	/* Readers take it shared around a transaction; the writer takes it

@@ -1,10 +1,33 @@
 /* care.h — keeping account customers (docs/customers.md): the modules
  * beside contacts, and what other modules call of them.
  *   need.c      NEED ADD/RESULT/DONE/GET/LIST: a customer's needs, routed
- *               by kind and confirmed in writing */
+ *               by kind and confirmed in writing
+ *   rectify.c   RECTIFY ADD/CHECK/CLOSE/GET/LIST: rectification plans after
+ *               an incident (timer kind "rectify") */
 #ifndef PD_CARE_H
 #define PD_CARE_H
 
 #include "daemon.h"
+
+/* What a rectification plan is raised with (NULL strings: ""). */
+struct rectify_in {
+	const char *source;	/* complaint, claim, warning */
+	int64_t source_id;
+	const char *customer, *depot, *fault, *responsible, *action;
+	const char *agreed_ops, *agreed_inspection, *owner, *accountability;
+	int64_t due_at;		/* UTC, the last second of the due day */
+};
+
+/* Writes a new open plan (checked by the caller: the owner exists, the due
+ * time is not past); *id is its id. 0 or an LMDB code, no reply. A complaint
+ * closed with a rectification raises its plan this way. */
+int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id);
+
+/* The plans raised in `month` (YYYYMM) of a customer or a depot (both NULL:
+ * the network): counts by state and the rows, for REPORT MONTH. */
+int rectify_month(struct cmd_ctx *ctx, const char *customer, const char *depot, int month, struct pd_value **out);
+
+/* An open plan's due time passed (SWEEP, kind "rectify"): marks it overdue. */
+int rectify_on_due(struct cmd_ctx *ctx, uint64_t id);
 
 #endif

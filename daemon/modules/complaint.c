@@ -14,6 +14,7 @@
 
 #include "timefmt.h"
 #include "calendar.h"
+#include "care.h"
 #include "complaint.h"
 #include "customer.h"
 #include "volume.h"
@@ -1150,8 +1151,8 @@ int cmd_complaint_outcome(struct cmd_ctx *ctx)
 }
 
 /* After a serious complaint: the apology sent (visit, letter, call) and a
- * rectification plan with its owner and due date. The plan is a field for
- * now; full plans (with the check that it worked) are a later issue. */
+ * rectification plan with its owner and due date, raised as a plan of
+ * rectify.c (its id in rectification.plan_id) to be followed to its check. */
 static int record_aftercare(struct cmd_ctx *ctx, struct pd_value *c)
 {
 	const char *apology = pd_arg_str(ctx->args, "apology");
@@ -1186,6 +1187,18 @@ static int record_aftercare(struct cmd_ctx *ctx, struct pd_value *c)
 		pd_map_set_str(ctx->a, r, "owner", owner);
 		pd_map_set_str(ctx->a, r, "due", due);
 		pd_map_set_str(ctx->a, r, "raised_by", ctx->sess->user);
+		/* the plan itself, followed to its check in rectify.c */
+		struct rectify_in in = { .source = "complaint", .source_id = rec_int(c, "id"),
+					 .customer = rec_str(c, "customer"), .depot = pd_arg_str(ctx->args, "responsible"),
+					 .fault = pd_arg_str(ctx->args, "cause"), .action = plan, .owner = owner,
+					 .due_at = pd_local_day_start(y, m, d) + 86399 };
+		int64_t plan_id;
+		int rc = rectify_raise(ctx, &in, &plan_id);
+		if (rc) {
+			reply_store_error(ctx, rc);
+			return -1;
+		}
+		pd_map_set_int(ctx->a, r, "plan_id", plan_id);
 		pd_map_set(ctx->a, c, "rectification", r);
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "care.h"
 #include "claim.h"
 #include "complaint.h"
 #include "customer.h"
@@ -343,6 +344,10 @@ int cmd_report_month(struct cmd_ctx *ctx)
 	if ((rc = complaints_section(ctx, &s, month, &section)))
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "complaints", section);
+	if ((rc = rectify_month(ctx, s.customer ? s.id : NULL, strcmp(s.kind, "depot") == 0 ? s.id : NULL, month,
+				&section)))
+		return reply_store_error(ctx, rc);
+	pd_map_set(ctx->a, out, "rectification", section);
 	if ((rc = text_section(ctx, &s, month, &section)))
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "text", section);

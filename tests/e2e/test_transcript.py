@@ -369,6 +369,15 @@ def steps():
         S("sup1", "NEED", "DONE", 1, confirmed_by="Mr Wang", document="ACME-L1"),
         S("sup1", "NEED", "GET", 1),
         S("sup1", "NEED", "LIST", owner="op1", open="yes"),
+        # -- rectification plans
+        S("sup1", "RECTIFY", "ADD", source="complaint", source_id=1, fault="parcel left at the gate",
+          responsible="courier Zhang", action="retrain the couriers on door delivery", agreed_ops="Wang (operations)",
+          agreed_inspection="Chen (inspection)", owner="op1", due="2026-03-20"),
+        S("sup1", "RECTIFY", "CLOSE", 1),
+        S("sup1", "RECTIFY", "CHECK", 1, result="worked", text="door delivery seen on 20 waybills"),
+        S("sup1", "RECTIFY", "CLOSE", 1, accountability="courier Zhang: written warning"),
+        S("sup1", "RECTIFY", "GET", 1),
+        S("sup1", "RECTIFY", "LIST", status="closed"),
     ]
     return out
 

@@ -1,0 +1,299 @@
+/* rectify.c — rectification plans (RECTIFY ...; docs/customers.md,
+ * "Rectification plans"), a declared record kind (docs/records.md). A plan
+ * follows a service incident where our operation failed: raised from a
+ * complaint, a claim or a warning, it names the fault, the responsible
+ * depot and person, the corrective action agreed with operations and the
+ * inspection department, an owner and a due date; it is closed only after
+ * a check that the action worked. An open plan past its due time is marked
+ * overdue by the one timer (kind "rectify"). */
+#include <string.h>
+
+#include "timefmt.h"
+#include "care.h"
+#include "customer.h"
+#include "record.h"
+#include "rectify_rules.h"
+#include "volume.h"
+
+/* a check may be recorded a little ahead of the daemon's clock */
+#define CHECK_FUTURE_SLACK_SECS 300
+
+static int64_t due_of(const struct pd_value *p)
+{
+	return strcmp(rec_str(p, "status"), "open") == 0 ? rec_int(p, "due_at") : 0;
+}
+
+static int64_t timer_of(const struct pd_value *p)
+{
+	int64_t at = due_of(p);
+	return at && !pd_map_bool(p, "overdue") ? at + 1 : 0;
+}
+
+static const char *source_key(struct cmd_ctx *ctx, const struct pd_value *p)
+{
+	return pd_sprintf(ctx->a, "source=%s:%lld", rec_str(p, "source"), (long long)rec_int(p, "source_id"));
+}
+
+static const struct record_index RECTIFY_INDEXES[] = {
+	{ "customer", "customer", NULL },
+	{ "depot", "depot", NULL },
+	{ "owner", "owner", NULL },
+	{ "status", "status", NULL },
+	{ "month", "month", NULL },
+	{ "source", NULL, source_key },
+	{ NULL, NULL, NULL },
+};
+
+static const struct record_kind RECTIFY = {
+	.name = "rectify",
+	.noun = "rectification plan",
+	.db = RECORD_DB(rectify_plans),
+	.index_db = RECORD_DB(rectify_index),
+	.indexes = RECTIFY_INDEXES,
+	.due_db = RECORD_DB(rectify_due),
+	.due = due_of,
+	.timer = timer_of,
+};
+
+/* The due date argument as the last second of that day in the depot's
+ * zone; replies 422 for a day already past. 0 or PD_EREPLIED. */
+static int due_arg(struct cmd_ctx *ctx, const char *name, int64_t *due_at)
+{
+	int y, m, d;
+	const char *due = pd_arg_str(ctx->args, name);
+	if (pd_date_parse(due, &y, &m, &d) < 0)
+		return reply_error(ctx, 400, "argument '%s' must be a date YYYY-MM-DD", name);
+	*due_at = pd_local_day_start(y, m, d) + 86399;
+	if (*due_at < ctx->now)
+		return reply_error(ctx, 422, "%s %s is already past", name, due);
+	return 0;
+}
+
+int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id_out)
+{
+	struct pd_arena *a = ctx->a;
+	uint64_t id;
+	int rc = store_next_seq(ctx->txn, ctx->st, "rectify", &id);
+	if (rc)
+		return rc;
+	struct pd_value *p = pd_map(a);
+	pd_map_set_int(a, p, "id", (int64_t)id);
+	pd_map_set_str(a, p, "source", in->source);
+	pd_map_set_int(a, p, "source_id", in->source_id);
+	pd_map_set_str(a, p, "customer", in->customer ? in->customer : "");
+	pd_map_set_str(a, p, "depot", in->depot ? in->depot : "");
+	pd_map_set_str(a, p, "fault", in->fault ? in->fault : "");
+	pd_map_set_str(a, p, "responsible", in->responsible ? in->responsible : "");
+	pd_map_set_str(a, p, "action", in->action);
+	pd_map_set_str(a, p, "agreed_ops", in->agreed_ops ? in->agreed_ops : "");
+	pd_map_set_str(a, p, "agreed_inspection", in->agreed_inspection ? in->agreed_inspection : "");
+	pd_map_set_str(a, p, "owner", in->owner);
+	pd_map_set_int(a, p, "due_at", in->due_at);
+	if (in->accountability)
+		pd_map_set_str(a, p, "accountability", in->accountability);
+	pd_map_set_str(a, p, "status", "open");
+	pd_map_set_bool(a, p, "overdue", false);
+	pd_map_set_int(a, p, "month", volume_month(ctx->now));
+	pd_map_set_int(a, p, "created_at", ctx->now);
+	pd_map_set_str(a, p, "created_by", ctx->sess->user);
+	*id_out = (int64_t)id;
+	return record_save(ctx, &RECTIFY, NULL, p, "add", in->fault);
+}
+
+/* The records a plan is raised from, read here for their customer and
+ * depot only: their modules write them, and call this one, so rectify.c
+ * calls none of them. */
+static const struct record_kind SOURCES[] = {
+	{ .name = "complaint", .noun = "complaint", .db = RECORD_DB(complaints) },
+	{ .name = "claim", .noun = "claim", .db = RECORD_DB(claims) },
+	{ .name = "warning", .noun = "warning", .db = RECORD_DB(warnings) },
+};
+
+int cmd_rectify_add(struct cmd_ctx *ctx)
+{
+	const char *source = pd_arg_str(ctx->args, "source");
+	const struct record_kind *kind = NULL;
+	for (size_t i = 0; i < sizeof(SOURCES) / sizeof(SOURCES[0]); i++)
+		if (strcmp(SOURCES[i].name, source) == 0)
+			kind = &SOURCES[i];
+	struct rectify_in in = {
+		.source = source, .fault = pd_arg_str(ctx->args, "fault"),
+		.depot = pd_arg_str(ctx->args, "depot"), .responsible = pd_arg_str(ctx->args, "responsible"),
+		.action = pd_arg_str(ctx->args, "action"), .agreed_ops = pd_arg_str(ctx->args, "agreed_ops"),
+		.agreed_inspection = pd_arg_str(ctx->args, "agreed_inspection"),
+		.owner = pd_arg_str(ctx->args, "owner"), .accountability = pd_arg_str(ctx->args, "accountability"),
+	};
+	pd_arg_int(ctx->args, "source_id", &in.source_id);
+	struct pd_value *src;
+	if (!kind)
+		return reply_error(ctx, 400, "argument 'source' must be complaint, claim or warning");
+	if (record_load(ctx, kind, in.source_id, &src) || user_load(ctx, in.owner, NULL) ||
+	    due_arg(ctx, "due", &in.due_at))
+		return PD_EREPLIED;
+	in.customer = rec_str(src, "customer");
+	if (!in.depot)
+		in.depot = rec_str(src, "depot");
+	int64_t id;
+	int rc = rectify_raise(ctx, &in, &id);
+	struct pd_value *p = NULL;
+	if (!rc)
+		rc = record_get(ctx, &RECTIFY, id, &p);
+	return record_reply(ctx, &RECTIFY, rc, NULL, p, 201,
+			    pd_sprintf(ctx->a, "rectification plan %lld raised from %s %lld", (long long)id, source,
+				       (long long)in.source_id));
+}
+
+int cmd_rectify_check(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &RECTIFY, &before, &after))
+		return PD_EREPLIED;
+	int64_t at = ctx->now;
+	pd_arg_int(ctx->args, "checked_at", &at);
+	const char *refusal = rectify_check_refusal(rec_str(before, "status"), rec_int(before, "created_at"), at,
+						    ctx->now, CHECK_FUTURE_SLACK_SECS);
+	if (refusal)
+		return reply_error(ctx, strcmp(rec_str(before, "status"), "open") ? 409 : 422,
+				   "rectification plan %lld: %s", (long long)rec_int(before, "id"), refusal);
+	const char *result = pd_arg_str(ctx->args, "result");
+	bool worked = strcmp(result, "worked") == 0;
+	int64_t due_at = 0;
+	if (pd_arg_str(ctx->args, "due") && (worked ? reply_error(ctx, 400, "a new due date goes with result=failed")
+					     : due_arg(ctx, "due", &due_at)))
+		return PD_EREPLIED;
+	struct pd_arena *a = ctx->a;
+	pd_map_set_str(a, after, "check_result", result);
+	pd_map_set_str(a, after, "checked_by", ctx->sess->user);
+	pd_map_set_int(a, after, "checked_at", at);
+	pd_map_set_str(a, after, "check_text", pd_arg_str(ctx->args, "text"));
+	pd_map_set_int(a, after, "checks", rec_int(after, "checks") + 1);
+	if (worked) {
+		pd_map_set_str(a, after, "status", "checked");
+		pd_map_set_bool(a, after, "overdue", false);
+	} else if (due_at) {
+		/* the action did not work: a new date to do it by */
+		pd_map_set_int(a, after, "due_at", due_at);
+		pd_map_set_bool(a, after, "overdue", false);
+	}
+	return record_reply(ctx, &RECTIFY, record_save(ctx, &RECTIFY, before, after, "check", pd_arg_str(ctx->args, "text")),
+			    before, after, 200, pd_sprintf(a, "rectification plan %lld checked: %s",
+							   (long long)rec_int(after, "id"), result));
+}
+
+int cmd_rectify_close(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &RECTIFY, &before, &after))
+		return PD_EREPLIED;
+	const char *refusal = rectify_close_refusal(rec_str(before, "status"));
+	if (refusal)
+		return reply_error(ctx, 409, "rectification plan %lld: %s", (long long)rec_int(before, "id"), refusal);
+	if (pd_arg_str(ctx->args, "accountability"))
+		pd_map_set_str(ctx->a, after, "accountability", pd_arg_str(ctx->args, "accountability"));
+	pd_map_set_str(ctx->a, after, "status", "closed");
+	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
+	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
+	return record_reply(ctx, &RECTIFY, record_save(ctx, &RECTIFY, before, after, "close", pd_arg_str(ctx->args, "text")),
+			    before, after, 200, pd_sprintf(ctx->a, "rectification plan %lld closed", (long long)rec_int(after, "id")));
+}
+
+int cmd_rectify_get(struct cmd_ctx *ctx)
+{
+	struct pd_value *p, *out;
+	if (record_load_arg(ctx, &RECTIFY, &p, NULL))
+		return PD_EREPLIED;
+	int rc = record_shown(ctx, &RECTIFY, p, &out);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	pd_map_set_str(ctx->a, out, "state", rectify_state(rec_str(p, "status"), rec_int(p, "due_at"), ctx->now));
+	ctx->rep->data = out;
+	return reply_ok(ctx, 200, "rectification plan %lld: %s", (long long)rec_int(p, "id"), rec_str(p, "status"));
+}
+
+struct plan_filter {
+	const char *customer, *depot, *owner, *status;
+	struct pd_value *rows;
+	int64_t counts[4]; /* open, overdue, checked, closed */
+};
+
+static const char *const STATES[] = { "open", "overdue", "checked", "closed" };
+
+static struct pd_value *plan_row(struct cmd_ctx *ctx, const struct pd_value *p, const char *state)
+{
+	static const char *const cols[] = { "id", "source", "source_id", "customer", "depot", "fault", "owner",
+					    "status", "due_at", "checked_at" };
+	struct pd_value *r = rec_row(ctx, p, cols, sizeof(cols) / sizeof(cols[0]));
+	pd_map_set_str(ctx->a, r, "state", state);
+	return r;
+}
+
+static bool plan_keep(struct cmd_ctx *ctx, const struct pd_value *p, void *ud)
+{
+	struct plan_filter *f = ud;
+	if ((f->customer && strcmp(f->customer, rec_str(p, "customer"))) ||
+	    (f->depot && strcmp(f->depot, rec_str(p, "depot"))) || (f->owner && strcmp(f->owner, rec_str(p, "owner"))) ||
+	    (f->status && strcmp(f->status, rec_str(p, "status"))))
+		return false;
+	const char *state = rectify_state(rec_str(p, "status"), rec_int(p, "due_at"), ctx->now);
+	for (size_t i = 0; i < 4; i++)
+		f->counts[i] += strcmp(STATES[i], state) == 0;
+	pd_arr_push(ctx->a, f->rows, plan_row(ctx, p, state));
+	return true;
+}
+
+int cmd_rectify_list(struct cmd_ctx *ctx)
+{
+	const char *due = pd_arg_str(ctx->args, "due");
+	struct plan_filter f = {
+		.customer = pd_arg_str(ctx->args, "customer"), .depot = pd_arg_str(ctx->args, "depot"),
+		.owner = pd_arg_str(ctx->args, "owner"), .status = pd_arg_str(ctx->args, "status"),
+		.rows = pd_arr(ctx->a),
+	};
+	int64_t limit, before;
+	if (rec_list_args(ctx, &limit, &before))
+		return PD_EREPLIED;
+	size_t kept;
+	int rc;
+	if (due)
+		/* open plans by due time: the most overdue first; up to now, or all open */
+		rc = rec_walk_due(ctx, ctx->st->rectify_plans, ctx->st->rectify_due,
+				  strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, before, limit, plan_keep, &f, &kept);
+	else
+		rc = rec_walk_newest(ctx, ctx->st->rectify_plans, ctx->st->rectify_index,
+				     f.customer ? record_key(ctx, "customer", f.customer)
+				     : f.depot ? record_key(ctx, "depot", f.depot)
+				     : f.owner ? record_key(ctx, "owner", f.owner)
+				     : f.status ? record_key(ctx, "status", f.status) : NULL,
+				     before, limit, plan_keep, &f, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = f.rows;
+	return reply_ok(ctx, 200, "%zu rectification plans", kept);
+}
+
+int rectify_month(struct cmd_ctx *ctx, const char *customer, const char *depot, int month, struct pd_value **out)
+{
+	struct plan_filter f = { .customer = customer, .depot = depot, .rows = pd_arr(ctx->a) };
+	size_t kept;
+	int rc = rec_walk_newest(ctx, ctx->st->rectify_plans, ctx->st->rectify_index,
+				 pd_sprintf(ctx->a, "month=%d", month), 0, INT64_MAX, plan_keep, &f, &kept);
+	if (rc)
+		return rc;
+	struct pd_value *s = pd_map(ctx->a);
+	pd_map_set_int(ctx->a, s, "raised", (int64_t)kept);
+	for (size_t i = 0; i < 4; i++)
+		pd_map_set_int(ctx->a, s, STATES[i], f.counts[i]);
+	pd_map_set(ctx->a, s, "plans", f.rows);
+	*out = s;
+	return 0;
+}
+
+static bool overdue_now(const struct pd_value *p, int64_t now)
+{
+	return rectify_overdue(rec_str(p, "status"), rec_int(p, "due_at"), now);
+}
+
+int rectify_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	return record_mark_overdue(ctx, &RECTIFY, id, overdue_now);
+}

@@ -31,6 +31,7 @@ static const struct pd_module modules[] = {
 	{ "contact", NULL, "contact", contact_on_due, NULL },
 	{ "need", NULL, NULL, NULL, NULL },
 	{ "rectify", NULL, "rectify", rectify_on_due, NULL },
+	{ "survey", NULL, "survey", survey_on_due, NULL },
 	{ "warning", NULL, NULL, NULL, NULL },
 	{ "monthend", NULL, "monthend", monthend_on_due, NULL },
 	{ "report", NULL, NULL, NULL, NULL },

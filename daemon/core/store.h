@@ -77,6 +77,9 @@ struct store {
 	MDB_dbi rectify_plans;      /* be64 id -> rectification plan (rectify.c) */
 	MDB_dbi rectify_index;      /* "field=value" -> be64 id (DUPSORT): customer, depot, owner, status, month, source */
 	MDB_dbi rectify_due;        /* be64 due time -> be64 id (DUPSORT): open plans */
+	MDB_dbi surveys;            /* be64 id -> satisfaction survey (survey.c) */
+	MDB_dbi survey_index;       /* "field=value" -> be64 id (DUPSORT): customer, depot, status, pending */
+	MDB_dbi survey_due;         /* be64 due time -> be64 id (DUPSORT): surveys due, not answered */
 	MDB_dbi explanations;       /* "account|YYYYMM" -> why the month's revenue fell (no warning) */
 	MDB_dbi report_texts;       /* "SCOPE|id|YYYYMM|section" -> staff text of a monthly report */
 	/* Readers take it shared around a transaction; the writer takes it

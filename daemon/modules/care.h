@@ -3,7 +3,9 @@
  *   need.c      NEED ADD/RESULT/DONE/GET/LIST: a customer's needs, routed
  *               by kind and confirmed in writing
  *   rectify.c   RECTIFY ADD/CHECK/CLOSE/GET/LIST: rectification plans after
- *               an incident (timer kind "rectify") */
+ *               an incident (timer kind "rectify")
+ *   survey.c    SURVEY SEND/ANSWER/GET/LIST: satisfaction surveys (timer
+ *               kind "survey") and the satisfaction index */
 #ifndef PD_CARE_H
 #define PD_CARE_H
 
@@ -29,5 +31,24 @@ int rectify_month(struct cmd_ctx *ctx, const char *customer, const char *depot, 
 
 /* An open plan's due time passed (SWEEP, kind "rectify"): marks it overdue. */
 int rectify_on_due(struct cmd_ctx *ctx, uint64_t id);
+
+/* A complaint closed (COMPLAINT CLOSE): its satisfaction joins the index
+ * of its customer, depot and the network for this month, and an account
+ * customer's survey after the incident falls due. 0 or an LMDB code. */
+int survey_complaint_closed(struct cmd_ctx *ctx, const struct pd_value *complaint);
+
+/* An incident of `account` (kind "complaint" or "claim", its id) calls for
+ * a survey survey_after_incident_days later, unless one after an incident
+ * is pending; nothing for "" or a name that is not an account. */
+int survey_after_incident_of(struct cmd_ctx *ctx, const char *account, const char *kind, int64_t id);
+
+/* The satisfaction index of a scope ("C", "D", "N" of volume.h) and month;
+ * with out, the section REPORT MONTH shows (each source, the index). */
+struct satisfaction_index;
+void satisfaction_of(struct cmd_ctx *ctx, const char *scope, const char *id, int month,
+		     struct satisfaction_index *x, struct pd_value **out);
+
+/* A due survey's time passed (SWEEP, kind "survey"): marks it overdue. */
+int survey_on_due(struct cmd_ctx *ctx, uint64_t id);
 
 #endif

@@ -18,6 +18,7 @@
 #include "claim.h"
 #include "claim_rules.h"
 #include "calendar.h"
+#include "care.h"
 #include "complaint.h"
 #include "compensation.h"
 #include "customer.h"
@@ -921,7 +922,8 @@ int cmd_claim_pay(struct cmd_ctx *ctx)
 	struct pd_value *wb;
 	if ((rc = waybill_get(ctx, rec_str(before, "waybill"), &wb)) ||
 	    (rc = volume_count(ctx, wb, rec_str(wb, "origin_depot"), "claims_paid_fen", amount)) ||
-	    (rc = record_major_incident(ctx, after)))
+	    (rc = record_major_incident(ctx, after)) ||
+	    (rc = survey_after_incident_of(ctx, rec_str(before, "customer"), "claim", rec_int(before, "id"))))
 		return reply_store_error(ctx, rc);
 	return finish(ctx, before, after, "pay",
 	       pd_sprintf(a, "%lld fen by %s, ref %s", (long long)amount, pd_arg_str(ctx->args, "method"),

@@ -1239,6 +1239,9 @@ int cmd_complaint_close(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
 	if (ctx->now > rec_int(after, "resolve_by"))
 		pd_map_set_bool(ctx->a, after, "ever_overdue", true);
+	int rc = survey_complaint_closed(ctx, after);
+	if (rc)
+		return reply_store_error(ctx, rc);
 	return finish(ctx, before, after, "close", NULL, 200, "closed");
 }
 

@@ -18,6 +18,7 @@
 #include "complaint.h"
 #include "customer.h"
 #include "record.h"
+#include "survey_rules.h"
 #include "volume.h"
 
 static const char *const REPORT_SECTIONS[] = { "needs_forecast", "summary_focus", "competitor_news" };
@@ -348,6 +349,9 @@ int cmd_report_month(struct cmd_ctx *ctx)
 				&section)))
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "rectification", section);
+	struct satisfaction_index sat;
+	satisfaction_of(ctx, s.code, s.id, month, &sat, &section);
+	pd_map_set(ctx->a, out, "satisfaction", section);
 	if ((rc = text_section(ctx, &s, month, &section)))
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "text", section);
@@ -432,7 +436,7 @@ static struct pd_value *kpi_row(struct cmd_ctx *ctx, enum kpi_kind kind, const s
 	return row;
 }
 
-/* A read on the loop: eleven counter look-ups. */
+/* A read on the loop: fifteen counter look-ups. */
 int cmd_kpi(struct cmd_ctx *ctx)
 {
 	struct scope s;
@@ -451,6 +455,9 @@ int cmd_kpi(struct cmd_ctx *ctx)
 	kpi_without_complaint(rules, waybills, counter(ctx, &s, month, "complained"), &r[KPI_WITHOUT_COMPLAINT]);
 	kpi_damage_rate(rules, waybills, counter(ctx, &s, month, "damaged"), &r[KPI_DAMAGE_RATE]);
 	kpi_delivery_accuracy(rules, delivered, counter(ctx, &s, month, "inaccurate"), &r[KPI_DELIVERY_ACCURACY]);
+	struct satisfaction_index sat;
+	satisfaction_of(ctx, s.code, s.id, month, &sat, NULL);
+	kpi_satisfaction(rules, sat.index_points, sat.index_max, &r[KPI_SATISFACTION]);
 	struct pd_value *rows = pd_arr(ctx->a);
 	int met = 0;
 	for (int i = 0; i < KPI_COUNT; i++) {

@@ -95,7 +95,7 @@ static const char *const service_names[SERVICE_LEVEL_COUNT] = {
 	"basic", "value_added", "exclusive", "customised",
 };
 static const char *const kpi_names[KPI_COUNT] = {
-	"on_time_handling", "on_time_delivery", "without_complaint", "damage_rate", "delivery_accuracy",
+	"on_time_handling", "on_time_delivery", "without_complaint", "damage_rate", "delivery_accuracy", "satisfaction",
 };
 
 static int parse_name(const char *const *names, int count, const char *s)
@@ -180,6 +180,7 @@ void customer_rules_from_options(const struct config *opt, struct customer_rules
 	c->kpi_without_complaint_bp = opt->kpi_without_complaint_bp;
 	c->kpi_damage_rate_max_bp = opt->kpi_damage_rate_max_bp;
 	c->kpi_delivery_accuracy_bp = opt->kpi_delivery_accuracy_bp;
+	c->kpi_satisfaction_bp = opt->kpi_satisfaction_bp;
 }
 
 void customer_rules_defaults(struct customer_rules_config *c)
@@ -203,7 +204,7 @@ int customer_rules_validate(const struct customer_rules_config *c, const char **
 		p = "the warning drop is 1 to 10000 basis points";
 	else if (c->kpi_on_time_handling_bp > BP_WHOLE || c->kpi_on_time_delivery_bp > BP_WHOLE ||
 		 c->kpi_without_complaint_bp > BP_WHOLE || c->kpi_damage_rate_max_bp > BP_WHOLE ||
-		 c->kpi_delivery_accuracy_bp > BP_WHOLE)
+		 c->kpi_delivery_accuracy_bp > BP_WHOLE || c->kpi_satisfaction_bp > BP_WHOLE)
 		p = "a KPI target is at most 10000 basis points";
 	if (problem)
 		*problem = p;
@@ -385,4 +386,10 @@ void change_format(int64_t now, int64_t base, char *buf, size_t cap)
 	char digits[32];
 	bp_format(magnitude, digits, sizeof(digits));
 	snprintf(buf, cap, "%s%s", magnitude == 0 ? "" : diff < 0 ? "-" : "+", digits);
+}
+
+void kpi_satisfaction(const struct customer_rules_config *c, int64_t points, int64_t top_points,
+		      struct kpi_result *out)
+{
+	kpi_share(points, top_points, c->kpi_satisfaction_bp, false, out);
 }

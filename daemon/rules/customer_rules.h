@@ -110,6 +110,7 @@ struct customer_rules_config {
 	int64_t kpi_without_complaint_bp;  /* at least */
 	int64_t kpi_damage_rate_max_bp;    /* at most */
 	int64_t kpi_delivery_accuracy_bp;  /* at least */
+	int64_t kpi_satisfaction_bp;       /* at least */
 };
 
 struct config;
@@ -177,6 +178,7 @@ enum kpi_kind {
 	KPI_WITHOUT_COMPLAINT,  /* without_complaint: waybills */
 	KPI_DAMAGE_RATE,        /* damage_rate (at most) */
 	KPI_DELIVERY_ACCURACY,  /* delivery_accuracy: right consignee and address */
+	KPI_SATISFACTION,       /* satisfaction: the index's points over the top score */
 	KPI_COUNT
 };
 
@@ -218,6 +220,11 @@ void kpi_damage_rate(const struct customer_rules_config *c, int64_t waybills,
  * deliveries. */
 void kpi_delivery_accuracy(const struct customer_rules_config *c, int64_t delivered,
 			   int64_t inaccurate, struct kpi_result *out);
+
+/* Satisfaction readings' points (surveys and complaint closes) over the
+ * top score of every reading (survey_rules.h's satisfaction_index()). */
+void kpi_satisfaction(const struct customer_rules_config *c, int64_t points, int64_t top_points,
+		      struct kpi_result *out);
 
 /* ---- shares as text ---- */
 

@@ -396,7 +396,7 @@ class ClientViews(DaemonTestCase):
 
     def test_kpi_table(self):
         kpis = self.json_data("kpi", "month=" + MONTH)
-        self.assertEqual(len(kpis), 5)
+        self.assertEqual(len(kpis), 6)
         out = self.human("kpi", "month=" + MONTH)
         self.assertIn("\nKPIs: network, %s\n" % MONTH, out)
         self.assertRegex(out, r"(?m)^!  kpi +value +numerator +denominator +target +met$")

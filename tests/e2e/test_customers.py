@@ -406,6 +406,9 @@ class CustomersYear(DaemonTestCase):
                 call(op, "COMPLAINT", "ACCEPT", cid, text="fine")
                 call(op, "COMPLAINT", "CLOSE", cid, satisfaction=4, feedback="ok", responsible="SH01",
                      stage="delivery", cause="training")
+                # the close's score is a satisfaction reading of the month
+                model.add(scopes, MONTH, "complaint_scores")
+                model.add(scopes, MONTH, "complaint_points", 4)
             else:
                 # left open: past its time limits by the month-end, so late
                 model.add(scopes, MONTH, "complaints_late")
@@ -736,6 +739,7 @@ class CustomersYear(DaemonTestCase):
             "without_complaint": kpi_expect(g("waybills") - g("complained"), g("waybills"), 9800),
             "damage_rate": kpi_expect(g("damaged"), g("waybills"), 10, at_most=True),
             "delivery_accuracy": kpi_expect(g("delivered") - g("inaccurate"), g("delivered"), 9800),
+            "satisfaction": kpi_expect(g("complaint_points"), 5 * g("complaint_scores"), 8000),
         }
 
     def check_kpis(self, code, ident, **scope):
@@ -749,7 +753,7 @@ class CustomersYear(DaemonTestCase):
             self.assertEqual(r["comparison"], "at_most" if r["kpi"] == "damage_rate" else "at_least")
             self.assertEqual(r["target_pct"], {"on_time_handling": "99.00", "on_time_delivery": "99.00",
                                                "without_complaint": "98.00", "damage_rate": "0.10",
-                                               "delivery_accuracy": "98.00"}[r["kpi"]])
+                                               "delivery_accuracy": "98.00", "satisfaction": "80.00"}[r["kpi"]])
         return rows
 
     def test_kpi_network(self):

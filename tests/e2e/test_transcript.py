@@ -378,6 +378,13 @@ def steps():
         S("sup1", "RECTIFY", "CLOSE", 1, accountability="courier Zhang: written warning"),
         S("sup1", "RECTIFY", "GET", 1),
         S("sup1", "RECTIFY", "LIST", status="closed"),
+        # -- satisfaction surveys
+        S("sup1", "SURVEY", "SEND", customer="ACME", via="visit", contact=1),
+        S("sup1", "SURVEY", "ANSWER", 1, overall=6, timeliness=4, safety=4, attitude=5, handling=4, information=4),
+        S("sup1", "SURVEY", "ANSWER", 1, overall=4, timeliness=4, safety=3, attitude=5, handling=4, information=4,
+          words="pack screens better", respondent="Mr Wang"),
+        S("sup1", "SURVEY", "GET", 1),
+        S("sup1", "SURVEY", "LIST", customer="ACME"),
     ]
     return out
 

@@ -373,6 +373,26 @@ static void test_kpi_value_is_rounded_toward_failing(void **state)
 	assert_false(r.met);
 }
 
+static void test_kpi_satisfaction(void **state)
+{
+	(void)state;
+	struct customer_rules_config c = defaults();
+	struct kpi_result r;
+	assert_string_equal(kpi_name(KPI_SATISFACTION), "satisfaction");
+	/* readings 4, 4, 4, 4: 16 of 20 points, exactly the 80 % target */
+	kpi_satisfaction(&c, 16, 20, &r);
+	assert_true(r.met);
+	assert_int_equal(r.value_bp, 8000);
+	/* 4, 4, 4, 3: 15 of 20 */
+	kpi_satisfaction(&c, 15, 20, &r);
+	assert_false(r.met);
+	assert_int_equal(r.value_bp, 7500);
+	/* no readings: nothing failed */
+	kpi_satisfaction(&c, 0, 0, &r);
+	assert_true(r.no_data);
+	assert_true(r.met);
+}
+
 static void test_kpi_on_time_delivery(void **state)
 {
 	(void)state;
@@ -527,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_warning_with_huge_figures_does_not_overflow),
 		cmocka_unit_test(test_kpi_on_time_handling),
 		cmocka_unit_test(test_kpi_value_is_rounded_toward_failing),
+		cmocka_unit_test(test_kpi_satisfaction),
 		cmocka_unit_test(test_kpi_on_time_delivery),
 		cmocka_unit_test(test_kpi_without_complaint),
 		cmocka_unit_test(test_kpi_damage_rate_is_at_most),

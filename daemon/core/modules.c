@@ -32,6 +32,7 @@ static const struct pd_module modules[] = {
 	{ "need", NULL, NULL, NULL, NULL },
 	{ "rectify", NULL, "rectify", rectify_on_due, NULL },
 	{ "survey", NULL, "survey", survey_on_due, NULL },
+	{ "winback", NULL, NULL, NULL, NULL },
 	{ "warning", NULL, NULL, NULL, NULL },
 	{ "monthend", NULL, "monthend", monthend_on_due, NULL },
 	{ "report", NULL, NULL, NULL, NULL },

@@ -233,6 +233,8 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "surveys", 0, &st->surveys)) ||
 	    (rc = open_dbi(txn, "survey_index", MDB_DUPSORT, &st->survey_index)) ||
 	    (rc = open_dbi(txn, "survey_due", MDB_DUPSORT, &st->survey_due)) ||
+	    (rc = open_dbi(txn, "winbacks", 0, &st->winbacks)) ||
+	    (rc = open_dbi(txn, "winback_index", MDB_DUPSORT, &st->winback_index)) ||
 	    (rc = open_dbi(txn, "monthend_runs", 0, &st->monthend_runs)) ||
 	    (rc = open_dbi(txn, "explanations", 0, &st->explanations)) ||
 	    (rc = open_dbi(txn, "report_texts", 0, &st->report_texts)) ||

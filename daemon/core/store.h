@@ -80,6 +80,8 @@ struct store {
 	MDB_dbi surveys;            /* be64 id -> satisfaction survey (survey.c) */
 	MDB_dbi survey_index;       /* "field=value" -> be64 id (DUPSORT): customer, depot, status, pending */
 	MDB_dbi survey_due;         /* be64 due time -> be64 id (DUPSORT): surveys due, not answered */
+	MDB_dbi winbacks;           /* be64 id -> win-back prospect (winback.c) */
+	MDB_dbi winback_index;      /* "field=value" -> be64 id (DUPSORT): customer, owner, status, open */
 	MDB_dbi explanations;       /* "account|YYYYMM" -> why the month's revenue fell (no warning) */
 	MDB_dbi report_texts;       /* "SCOPE|id|YYYYMM|section" -> staff text of a monthly report */
 	/* Readers take it shared around a transaction; the writer takes it

@@ -5,7 +5,8 @@
  *   rectify.c   RECTIFY ADD/CHECK/CLOSE/GET/LIST: rectification plans after
  *               an incident (timer kind "rectify")
  *   survey.c    SURVEY SEND/ANSWER/GET/LIST: satisfaction surveys (timer
- *               kind "survey") and the satisfaction index */
+ *               kind "survey") and the satisfaction index
+ *   winback.c   WINBACK ADD/SET/CLOSE/GET/LIST: win-back prospects */
 #ifndef PD_CARE_H
 #define PD_CARE_H
 
@@ -47,6 +48,15 @@ int survey_after_incident_of(struct cmd_ctx *ctx, const char *account, const cha
 struct satisfaction_index;
 void satisfaction_of(struct cmd_ctx *ctx, const char *scope, const char *id, int month,
 		     struct satisfaction_index *x, struct pd_value **out);
+
+/* A warning closed as lost (WARNING CLOSE): its customer becomes a
+ * win-back prospect (none while one is open). 0 or an LMDB code. */
+int winback_after_lost_warning(struct cmd_ctx *ctx, const struct pd_value *warning);
+
+/* The month-end run of `month` for a customer: a customer with no waybill
+ * in its last winback_idle_months months, and some before, becomes a
+ * win-back prospect. 0 or an LMDB code. */
+int winback_stopped_check(struct cmd_ctx *ctx, const struct pd_value *customer, int month);
 
 /* A due survey's time passed (SWEEP, kind "survey"): marks it overdue. */
 int survey_on_due(struct cmd_ctx *ctx, uint64_t id);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "care.h"
 #include "customer.h"
 #include "record.h"
 
@@ -142,7 +143,7 @@ static int monthend_customer(struct cmd_ctx *ctx, const struct pd_value *before,
 	if (rc)
 		return rc;
 	bool raised;
-	if ((rc = warning_revenue_drop(ctx, after, month, &raised)))
+	if ((rc = warning_revenue_drop(ctx, after, month, &raised)) || (rc = winback_stopped_check(ctx, after, month)))
 		return rc;
 	pd_map_set_int(ctx->a, run, "processed", rec_int(run, "processed") + 1);
 	if (tier_changed)

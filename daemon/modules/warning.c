@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "care.h"
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
@@ -317,6 +318,9 @@ int cmd_warning_close(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "closed_at", ctx->now);
 	pd_map_set_str(ctx->a, after, "closed_by", ctx->sess->user);
 	pd_map_set_int(ctx->a, after, "next_followup_at", 0);
+	int rc = strcmp(outcome, "lost") == 0 ? winback_after_lost_warning(ctx, after) : 0;
+	if (rc)
+		return reply_store_error(ctx, rc);
 	return finish(ctx, before, after, "close", pd_arg_str(ctx->args, "text"), 200,
 	       pd_sprintf(ctx->a, "closed: %s", outcome));
 }

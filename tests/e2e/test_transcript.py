@@ -385,6 +385,13 @@ def steps():
           words="pack screens better", respondent="Mr Wang"),
         S("sup1", "SURVEY", "GET", 1),
         S("sup1", "SURVEY", "LIST", customer="ACME"),
+        # -- win-back
+        S("sup1", "WINBACK", "ADD", customer="ACME", reason="weather"),
+        S("sup1", "WINBACK", "ADD", customer="ACME", reason="price", owner="op1", left_month="2026-02"),
+        S("sup1", "WINBACK", "SET", 1, approach="the old rates for a quarter"),
+        S("sup1", "WINBACK", "CLOSE", 1, outcome="won_back"),
+        S("sup1", "WINBACK", "GET", 1),
+        S("sup1", "WINBACK", "LIST", status="closed"),
     ]
     return out
 

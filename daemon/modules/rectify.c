@@ -93,7 +93,7 @@ int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id_
 		pd_map_set_str(a, p, "accountability", in->accountability);
 	pd_map_set_str(a, p, "status", "open");
 	pd_map_set_bool(a, p, "overdue", false);
-	pd_map_set_int(a, p, "month", volume_month(ctx->now));
+	pd_map_set_str(a, p, "month", month_text(ctx, volume_month(ctx->now)));
 	pd_map_set_int(a, p, "created_at", ctx->now);
 	pd_map_set_str(a, p, "created_by", ctx->sess->user);
 	*id_out = (int64_t)id;
@@ -276,7 +276,7 @@ int rectify_month(struct cmd_ctx *ctx, const char *customer, const char *depot, 
 	struct plan_filter f = { .customer = customer, .depot = depot, .rows = pd_arr(ctx->a) };
 	size_t kept;
 	int rc = rec_walk_newest(ctx, ctx->st->rectify_plans, ctx->st->rectify_index,
-				 pd_sprintf(ctx->a, "month=%d", month), 0, INT64_MAX, plan_keep, &f, &kept);
+				 record_key(ctx, "month", month_text(ctx, month)), 0, INT64_MAX, plan_keep, &f, &kept);
 	if (rc)
 		return rc;
 	struct pd_value *s = pd_map(ctx->a);

@@ -337,6 +337,43 @@ int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uin
 	return rc;
 }
 
+bool record_matches(const struct pd_value *r, const struct record_filter *by, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (by[i].value && strcmp(by[i].value, rec_str(r, by[i].name)) != 0)
+			return false;
+	return true;
+}
+
+int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
+		const struct record_filter *by, size_t n, int64_t before, int64_t limit, rec_visit keep, void *ud,
+		size_t *kept)
+{
+	if (due_until)
+		return rec_walk_due(ctx, record_db(ctx, kind->db), record_db(ctx, kind->due_db), due_until, before, limit,
+				    keep, ud, kept);
+	const char *key = NULL;
+	for (size_t i = 0; i < n && !key; i++)
+		key = record_key(ctx, by[i].name, by[i].value);
+	return rec_walk_newest(ctx, record_db(ctx, kind->db), record_db(ctx, kind->index_db), key, before, limit, keep,
+			       ud, kept);
+}
+
+int record_list_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
+		      const struct record_filter *by, size_t n, rec_visit keep, void *ud, struct pd_value *rows,
+		      const char *what)
+{
+	int64_t limit, before;
+	size_t kept;
+	if (rec_list_args(ctx, &limit, &before))
+		return PD_EREPLIED;
+	int rc = record_list(ctx, kind, due_until, by, n, before, limit, keep, ud, &kept);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = rows;
+	return reply_ok(ctx, 200, "%zu %s", kept, what);
+}
+
 int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
 		 struct pd_value **out)
 {

@@ -161,4 +161,28 @@ int rec_walk_newest_key(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until, int64_t before,
 		 int64_t limit, rec_visit keep, void *ud, size_t *kept);
 
+/* A list's filter: the index key's name, which is also the field's, and
+ * the request's value (NULL: not given). */
+struct record_filter {
+	const char *name, *value;
+};
+
+/* Whether each given filter's field of r holds its value. */
+bool record_matches(const struct pd_value *r, const struct record_filter *by, size_t n);
+
+/* The walk of a kind's LIST: with due_until > 0 its due index earliest
+ * first up to that instant (exclusive); else newest first through the index
+ * key of the first filter given (none: the whole table). keep() checks the
+ * rest (record_matches()). */
+int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
+		const struct record_filter *by, size_t n, int64_t before, int64_t limit, rec_visit keep, void *ud,
+		size_t *kept);
+
+/* A LIST answered: its paging arguments (rec_list_args()), the walk of
+ * record_list(), `rows` (filled by keep()) as the reply's data and "200 N
+ * WHAT". Returns what the handler returns. */
+int record_list_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
+		      const struct record_filter *by, size_t n, rec_visit keep, void *ud, struct pd_value *rows,
+		      const char *what);
+
 #endif

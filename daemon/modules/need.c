@@ -109,15 +109,14 @@ int cmd_need_get(struct cmd_ctx *ctx)
 }
 
 struct need_filter {
-	const char *customer, *owner, *route;
+	struct record_filter by[3];
 	struct pd_value *rows;
 };
 
 static bool need_keep(struct cmd_ctx *ctx, const struct pd_value *n, void *ud)
 {
 	struct need_filter *f = ud;
-	if ((f->customer && strcmp(f->customer, rec_str(n, "customer"))) ||
-	    (f->owner && strcmp(f->owner, rec_str(n, "owner"))) || (f->route && strcmp(f->route, rec_str(n, "route"))))
+	if (!record_matches(n, f->by, 3))
 		return false;
 	static const char *const cols[] = { "id", "customer", "depot", "kind", "route", "owner", "status", "created_at" };
 	struct pd_value *r = rec_row(ctx, n, cols, sizeof(cols) / sizeof(cols[0]));
@@ -129,25 +128,11 @@ static bool need_keep(struct cmd_ctx *ctx, const struct pd_value *n, void *ud)
 int cmd_need_list(struct cmd_ctx *ctx)
 {
 	struct need_filter f = {
-		.customer = pd_arg_str(ctx->args, "customer"), .owner = pd_arg_str(ctx->args, "owner"),
-		.route = pd_arg_str(ctx->args, "route"), .rows = pd_arr(ctx->a),
+		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "owner", pd_arg_str(ctx->args, "owner") },
+		  { "route", pd_arg_str(ctx->args, "route") } },
+		pd_arr(ctx->a),
 	};
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	size_t kept;
-	int rc;
-	if (pd_arg_bool(ctx->args, "open", 0))
-		/* the open ones by age: the oldest first */
-		rc = rec_walk_due(ctx, ctx->st->needs, ctx->st->need_open, INT64_MAX, before, limit, need_keep, &f, &kept);
-	else
-		rc = rec_walk_newest(ctx, ctx->st->needs, ctx->st->need_index,
-				     f.customer ? record_key(ctx, "customer", f.customer)
-				     : f.owner ? record_key(ctx, "owner", f.owner)
-				     : f.route ? record_key(ctx, "route", f.route) : NULL,
-				     before, limit, need_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.rows;
-	return reply_ok(ctx, 200, "%zu needs", kept);
+	/* open=yes: the open ones by age (need_open), the oldest first */
+	return record_list_reply(ctx, &NEED, pd_arg_bool(ctx->args, "open", 0) ? INT64_MAX : 0, f.by, 3, need_keep, &f,
+				 f.rows, "needs");
 }

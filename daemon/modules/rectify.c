@@ -211,7 +211,7 @@ int cmd_rectify_get(struct cmd_ctx *ctx)
 }
 
 struct plan_filter {
-	const char *customer, *depot, *owner, *status;
+	struct record_filter by[4];
 	struct pd_value *rows;
 	int64_t counts[4]; /* open, overdue, checked, closed */
 };
@@ -230,9 +230,7 @@ static struct pd_value *plan_row(struct cmd_ctx *ctx, const struct pd_value *p, 
 static bool plan_keep(struct cmd_ctx *ctx, const struct pd_value *p, void *ud)
 {
 	struct plan_filter *f = ud;
-	if ((f->customer && strcmp(f->customer, rec_str(p, "customer"))) ||
-	    (f->depot && strcmp(f->depot, rec_str(p, "depot"))) || (f->owner && strcmp(f->owner, rec_str(p, "owner"))) ||
-	    (f->status && strcmp(f->status, rec_str(p, "status"))))
+	if (!record_matches(p, f->by, 4))
 		return false;
 	const char *state = rectify_state(rec_str(p, "status"), rec_int(p, "due_at"), ctx->now);
 	for (size_t i = 0; i < 4; i++)
@@ -245,38 +243,23 @@ int cmd_rectify_list(struct cmd_ctx *ctx)
 {
 	const char *due = pd_arg_str(ctx->args, "due");
 	struct plan_filter f = {
-		.customer = pd_arg_str(ctx->args, "customer"), .depot = pd_arg_str(ctx->args, "depot"),
-		.owner = pd_arg_str(ctx->args, "owner"), .status = pd_arg_str(ctx->args, "status"),
-		.rows = pd_arr(ctx->a),
+		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "depot", pd_arg_str(ctx->args, "depot") },
+		  { "owner", pd_arg_str(ctx->args, "owner") }, { "status", pd_arg_str(ctx->args, "status") } },
+		pd_arr(ctx->a), { 0 },
 	};
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	size_t kept;
-	int rc;
-	if (due)
-		/* open plans by due time: the most overdue first; up to now, or all open */
-		rc = rec_walk_due(ctx, ctx->st->rectify_plans, ctx->st->rectify_due,
-				  strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, before, limit, plan_keep, &f, &kept);
-	else
-		rc = rec_walk_newest(ctx, ctx->st->rectify_plans, ctx->st->rectify_index,
-				     f.customer ? record_key(ctx, "customer", f.customer)
-				     : f.depot ? record_key(ctx, "depot", f.depot)
-				     : f.owner ? record_key(ctx, "owner", f.owner)
-				     : f.status ? record_key(ctx, "status", f.status) : NULL,
-				     before, limit, plan_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.rows;
-	return reply_ok(ctx, 200, "%zu rectification plans", kept);
+	/* due=: open plans by due time, the most overdue first; up to now, or all */
+	return record_list_reply(ctx, &RECTIFY, !due ? 0 : strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, f.by, 4,
+				 plan_keep, &f, f.rows, "rectification plans");
 }
 
 int rectify_month(struct cmd_ctx *ctx, const char *customer, const char *depot, int month, struct pd_value **out)
 {
-	struct plan_filter f = { .customer = customer, .depot = depot, .rows = pd_arr(ctx->a) };
+	struct plan_filter f = {
+		{ { "month", month_text(ctx, month) }, { "customer", customer }, { "depot", depot }, { "status", NULL } },
+		pd_arr(ctx->a), { 0 },
+	};
 	size_t kept;
-	int rc = rec_walk_newest(ctx, ctx->st->rectify_plans, ctx->st->rectify_index,
-				 record_key(ctx, "month", month_text(ctx, month)), 0, INT64_MAX, plan_keep, &f, &kept);
+	int rc = record_list(ctx, &RECTIFY, 0, f.by, 4, 0, INT64_MAX, plan_keep, &f, &kept);
 	if (rc)
 		return rc;
 	struct pd_value *s = pd_map(ctx->a);

@@ -267,15 +267,14 @@ int cmd_survey_get(struct cmd_ctx *ctx)
 }
 
 struct survey_filter {
-	const char *customer, *depot, *status;
+	struct record_filter by[3];
 	struct pd_value *rows;
 };
 
 static bool survey_keep(struct cmd_ctx *ctx, const struct pd_value *s, void *ud)
 {
 	struct survey_filter *f = ud;
-	if ((f->customer && strcmp(f->customer, rec_str(s, "customer"))) ||
-	    (f->depot && strcmp(f->depot, rec_str(s, "depot"))) || (f->status && strcmp(f->status, rec_str(s, "status"))))
+	if (!record_matches(s, f->by, 3))
 		return false;
 	static const char *const cols[] = { "id", "customer", "depot", "reason", "incident", "status", "due_at",
 					    "sent_at", "answered_at", "overall" };
@@ -289,28 +288,13 @@ int cmd_survey_list(struct cmd_ctx *ctx)
 {
 	const char *due = pd_arg_str(ctx->args, "due");
 	struct survey_filter f = {
-		.customer = pd_arg_str(ctx->args, "customer"), .depot = pd_arg_str(ctx->args, "depot"),
-		.status = pd_arg_str(ctx->args, "status"), .rows = pd_arr(ctx->a),
+		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "depot", pd_arg_str(ctx->args, "depot") },
+		  { "status", pd_arg_str(ctx->args, "status") } },
+		pd_arr(ctx->a),
 	};
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	size_t kept;
-	int rc;
-	if (due)
-		/* due surveys not answered by due time: up to now, or all of them */
-		rc = rec_walk_due(ctx, ctx->st->surveys, ctx->st->survey_due,
-				  strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, before, limit, survey_keep, &f, &kept);
-	else
-		rc = rec_walk_newest(ctx, ctx->st->surveys, ctx->st->survey_index,
-				     f.customer ? record_key(ctx, "customer", f.customer)
-				     : f.depot ? record_key(ctx, "depot", f.depot)
-				     : f.status ? record_key(ctx, "status", f.status) : NULL,
-				     before, limit, survey_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.rows;
-	return reply_ok(ctx, 200, "%zu surveys", kept);
+	/* due=: the surveys due and not answered by due time; up to now, or all */
+	return record_list_reply(ctx, &SURVEY, !due ? 0 : strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, f.by, 3,
+				 survey_keep, &f, f.rows, "surveys");
 }
 
 static void set_avg(struct cmd_ctx *ctx, struct pd_value *m, const char *key, int64_t hundredths, int64_t n)

@@ -245,15 +245,14 @@ int cmd_winback_get(struct cmd_ctx *ctx)
 }
 
 struct winback_filter {
-	const char *customer, *owner, *status;
+	struct record_filter by[3];
 	struct pd_value *rows;
 };
 
 static bool winback_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
 {
 	struct winback_filter *f = ud;
-	if ((f->customer && strcmp(f->customer, rec_str(w, "customer"))) ||
-	    (f->owner && strcmp(f->owner, rec_str(w, "owner"))) || (f->status && strcmp(f->status, rec_str(w, "status"))))
+	if (!record_matches(w, f->by, 3))
 		return false;
 	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "trigger", "reason", "owner",
 					    "status", "outcome", "created_at" };
@@ -264,20 +263,9 @@ static bool winback_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud
 int cmd_winback_list(struct cmd_ctx *ctx)
 {
 	struct winback_filter f = {
-		.customer = pd_arg_str(ctx->args, "customer"), .owner = pd_arg_str(ctx->args, "owner"),
-		.status = pd_arg_str(ctx->args, "status"), .rows = pd_arr(ctx->a),
+		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "owner", pd_arg_str(ctx->args, "owner") },
+		  { "status", pd_arg_str(ctx->args, "status") } },
+		pd_arr(ctx->a),
 	};
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	size_t kept;
-	int rc = rec_walk_newest(ctx, ctx->st->winbacks, ctx->st->winback_index,
-				 f.customer ? record_key(ctx, "customer", f.customer)
-				 : f.owner ? record_key(ctx, "owner", f.owner)
-				 : f.status ? record_key(ctx, "status", f.status) : NULL,
-				 before, limit, winback_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.rows;
-	return reply_ok(ctx, 200, "%zu win-back prospects", kept);
+	return record_list_reply(ctx, &WINBACK, 0, f.by, 3, winback_keep, &f, f.rows, "win-back prospects");
 }

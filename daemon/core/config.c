@@ -141,13 +141,21 @@ int config_load_file(struct config *c, const char *path)
 	return rc;
 }
 
-int config_validate(const struct config *c)
+static int check_host_port(const char *name, const char *value)
 {
-	const char *colon = strrchr(c->listen, ':');
-	if (!colon || colon == c->listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
-		fprintf(stderr, "parceldeskd: listen must be HOST:PORT, got '%s'\n", c->listen);
+	const char *colon = strrchr(value, ':');
+	if (!colon || colon == value || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+		fprintf(stderr, "parceldeskd: %s must be HOST:PORT, got '%s'\n", name, value);
 		return -1;
 	}
+	return 0;
+}
+
+int config_validate(const struct config *c)
+{
+	if (check_host_port("listen", c->listen) < 0 ||
+	    (c->metrics_listen[0] && check_host_port("metrics_listen", c->metrics_listen) < 0))
+		return -1;
 	if (!c->data_dir[0]) {
 		fprintf(stderr, "parceldeskd: data_dir is empty\n");
 		return -1;

@@ -31,6 +31,7 @@
 
 #include "dispatch.h"
 #include "logins.h"
+#include "metrics.h"
 #include "tls.h"
 
 /* Writes one connection may have with the writer at once. */
@@ -46,6 +47,7 @@ struct pending {
 	enum pd_framing framing;
 	bool counts;           /* a request in STATS (not a framing error) */
 	bool close_after;      /* the framing is lost: close after the reply */
+	uint64_t t0_us;        /* when it was taken from the input (metrics) */
 	struct pd_request req; /* PARSED: not admitted yet */
 	struct admission adm;  /* ADMITTED: cmd and args; REFUSED: code, msg */
 };
@@ -164,9 +166,12 @@ static void conn_free(struct conn *c)
 	}
 }
 
-/* Every reply is rendered here, in the framing of its request: the loop's
- * own and those of jobs back from the writer or the slow thread. */
-static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep)
+/* Every reply is rendered and counted here, in the framing of its
+ * request: the loop's own and those of jobs back from the writer or the
+ * slow thread. cmd is the command the request named (NULL when none),
+ * t0_us when an admitted request arrived whole (0: no latency). */
+static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep,
+		       const struct pd_command *cmd, uint64_t t0_us)
 {
 	static struct pd_buf out; /* reused: the loop is one thread */
 	out.len = 0;
@@ -174,6 +179,7 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
 	evbuffer_add(bufferevent_get_output(c->bev), out.data, out.len);
 	if (rep->code >= 400 && rep->code < 600)
 		g_stats.errors_by_code[rep->code]++;
+	metrics_reply(cmd, rep->code, t0_us);
 	/* one huge reply must not pin its buffer for the daemon's life */
 	if (out.cap > 65536)
 		pd_buf_free(&out);
@@ -233,7 +239,7 @@ static void conn_expire(struct conn *c, const char *why)
 	unsigned char first = 0;
 	evbuffer_copyout(in, &first, 1);
 	struct pd_reply rep = { .code = 408, .msg = why };
-	conn_reply(c, pd_is_msgpack_start(first) ? PD_FRAMING_MSGPACK : PD_FRAMING_TEXT, &rep);
+	conn_reply(c, pd_is_msgpack_start(first) ? PD_FRAMING_MSGPACK : PD_FRAMING_TEXT, &rep, NULL, 0);
 	log_msg("info", c->id, c->sess.user, "%s: %s", c->peer, why);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_disable(c->bev, EV_READ);
@@ -314,7 +320,7 @@ static void login_addr(const struct conn *c, char *out, size_t cap)
  * is shed before the logged-in work of BACKUP and USER PASSWD, which always
  * queues), and its address and user are within their failed-login limits
  * (logins.h). Else the refusal is sent and false returned. */
-static bool auth_admit(struct conn *c, const struct admission *adm, enum pd_framing f)
+static bool auth_admit(struct conn *c, const struct admission *adm, enum pd_framing f, uint64_t t0_us)
 {
 	char msg[200], addr[64];
 	struct pd_reply rep = { .code = 503, .msg = "busy: too many logins waiting, try again in a moment" };
@@ -326,13 +332,15 @@ static bool auth_admit(struct conn *c, const struct admission *adm, enum pd_fram
 		if (!rep.code)
 			return true;
 	}
-	conn_reply(c, f, &rep);
+	conn_reply(c, f, &rep, adm->cmd, t0_us);
 	return false;
 }
 
-static void submit_job(struct conn *c, const struct admission *adm, enum pd_framing f)
+static void submit_job(struct conn *c, const struct admission *adm, enum pd_framing f,
+		       uint64_t t0_us)
 {
 	struct job *job = job_new();
+	job->t0_us = t0_us;
 	job->conn = c;
 	job->cmd = adm->cmd;
 	job->args = pd_value_copy(&job->arena, adm->args);
@@ -374,17 +382,17 @@ static bool run_pending(struct conn *c)
 	}
 	if (p->state == PENDING_REFUSED) {
 		struct pd_reply rep = { .code = p->adm.code, .msg = p->adm.msg };
-		conn_reply(c, p->framing, &rep);
+		conn_reply(c, p->framing, &rep, p->adm.cmd, 0);
 		if (p->close_after)
 			c->closing = true;
 	} else if (p->adm.cmd->flags & (CMD_WRITE | CMD_SLOW)) {
-		if (p->adm.cmd->id != PD_CMD_auth || auth_admit(c, &p->adm, p->framing))
-			submit_job(c, &p->adm, p->framing);
+		if (p->adm.cmd->id != PD_CMD_auth || auth_admit(c, &p->adm, p->framing, p->t0_us))
+			submit_job(c, &p->adm, p->framing, p->t0_us);
 	} else {
 		struct pd_reply rep;
 		struct cmd_effects fx;
 		dispatch_read(&c->sess, &p->adm, &c->arena, &rep, &fx);
-		conn_reply(c, p->framing, &rep);
+		conn_reply(c, p->framing, &rep, p->adm.cmd, p->t0_us);
 		apply_effects(c, &fx);
 	}
 	p->state = PENDING_NONE;
@@ -418,7 +426,7 @@ void conn_job_done(struct job *job)
 			conn_free(c);
 		return;
 	}
-	conn_reply(c, job->framing, &job->rep);
+	conn_reply(c, job->framing, &job->rep, job->cmd, job->t0_us);
 	struct cmd_effects fx = job->fx;
 	fx.timers_changed = false; /* done above */
 	apply_effects(c, &fx);
@@ -549,6 +557,7 @@ static int take_request(struct conn *c, struct evbuffer *in)
 	}
 	unsigned char first;
 	evbuffer_copyout(in, &first, 1);
+	c->pending.t0_us = metrics_clock_us();
 	bool mp = pd_is_msgpack_start(first);
 	if (mp ? take_msgpack_frame(c, in, len) : take_text_line(c, in, len))
 		return 1;

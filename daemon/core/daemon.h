@@ -127,6 +127,17 @@ extern struct stats g_stats;
 extern struct config g_config;
 extern struct store g_store;
 
+/* What a module shows on the metrics page (metrics.c): its open records by
+ * the level holding them, and how many of them are overdue. */
+#define GAUGE_LEVELS_MAX 3
+struct module_gauges {
+	const char *kind;                 /* "complaint" */
+	size_t n_levels;
+	const char *levels[GAUGE_LEVELS_MAX];
+	uint64_t open[GAUGE_LEVELS_MAX];
+	uint64_t overdue;
+};
+
 /* modules.c: one row per module. */
 struct pd_module {
 	const char *name;
@@ -145,6 +156,9 @@ struct pd_module {
 	 * in bounded steps: sets *more while work is left. 0 or an LMDB
 	 * error. NULL: nothing to do. */
 	int (*open)(struct cmd_ctx *ctx, bool *more);
+	/* Fills g from the module's indexes in txn, cheaply: it runs on the
+	 * loop at each scrape. NULL: no gauges. Returns 0 or an LMDB error. */
+	int (*gauges)(MDB_txn *txn, struct store *st, int64_t now, struct module_gauges *g);
 };
 /* Parses the command table and runs every module's setup, for the daemon
  * and for tools that run its handlers. Returns 0, or the exit code (1
@@ -153,6 +167,9 @@ int modules_setup(const struct config *cfg);
 /* Runs every module's open step on the opened store, one write
  * transaction a step (the map grows when full). 0, or -1 after a message. */
 int modules_open(struct store *st, const struct config *cfg);
+/* Calls fn with each module's gauges, read in txn. */
+void modules_gauges(MDB_txn *txn, struct store *st, int64_t now,
+		    void (*fn)(void *ud, const struct module_gauges *g), void *ud);
 
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);

@@ -109,9 +109,10 @@ static void session_recheck(struct session *sess)
 	loop_read_end();
 }
 
-static int refuse(struct admission *adm, struct pd_arena *a, int code, const char *msg)
+static int refuse(struct admission *adm, struct pd_arena *a, const struct pd_command *cmd,
+		  int code, const char *msg)
 {
-	adm->cmd = NULL;
+	adm->cmd = cmd;
 	adm->code = code;
 	adm->msg = pd_strdup(a, msg);
 	return -1;
@@ -124,24 +125,24 @@ int dispatch_admit(struct session *sess, const struct pd_request *req,
 	size_t used;
 	const struct pd_command *cmd = pd_command_lookup(req, &used, &err);
 	if (!cmd)
-		return refuse(adm, a, err.code, err.msg);
+		return refuse(adm, a, NULL, err.code, err.msg);
 	g_stats.commands[cmd->id]++;
 	if ((cmd->flags & CMD_SECRET) && g_config.tls_required && !sess->private_line)
-		return refuse(adm, a, 403, "a password crosses the network only over TLS here "
+		return refuse(adm, a, cmd, 403, "a password crosses the network only over TLS here "
 			      "(tls_required): connect with TLS");
 	if (sess->role != ROLE_NONE && sess->users_seen != users_generation)
 		session_recheck(sess);
 	if (cmd->role != ROLE_NONE && sess->role == ROLE_NONE)
-		return refuse(adm, a, 401, "log in first: AUTH user password");
+		return refuse(adm, a, cmd, 401, "log in first: AUTH user password");
 	if (sess->role < cmd->role) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "%s%s%s needs the %s role", cmd->word,
 			 cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
 			 pd_role_name(cmd->role));
-		return refuse(adm, a, 403, msg);
+		return refuse(adm, a, cmd, 403, msg);
 	}
 	if (pd_command_bind(a, cmd, req, used, &adm->args, &err) < 0)
-		return refuse(adm, a, err.code, err.msg);
+		return refuse(adm, a, cmd, err.code, err.msg);
 	adm->cmd = cmd;
 	adm->code = 0;
 	adm->msg = NULL;

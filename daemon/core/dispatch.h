@@ -11,7 +11,7 @@
 
 /* What admission decided for one parsed request. */
 struct admission {
-	const struct pd_command *cmd;  /* NULL when refused */
+	const struct pd_command *cmd;  /* the command named; NULL when none was */
 	struct pd_value *args;         /* the bound, typed arguments */
 	int code;                      /* the refusal: 400, 401 or 403 */
 	const char *msg;               /* its message (in the arena) */
@@ -23,7 +23,8 @@ struct admission {
  * 403 for a lower role), then its arguments (400 naming one). A session
  * whose users changed since it was last checked is checked again first
  * (a deleted user is logged out, a changed role applies). Returns 0 with
- * adm->cmd and adm->args, or -1 with adm->code and adm->msg. */
+ * adm->cmd and adm->args, or -1 with adm->code and adm->msg (and adm->cmd
+ * when the request named a command, for the metrics). */
 int dispatch_admit(struct session *sess, const struct pd_request *req,
 		   struct pd_arena *a, struct admission *adm);
 

@@ -20,23 +20,23 @@ struct config g_config;
 struct store g_store;
 
 static const struct pd_module modules[] = {
-	{ "auth", NULL, NULL, NULL, NULL },
-	{ "waybill", NULL, NULL, NULL, NULL },
-	{ "query", query_setup, "query", query_on_due, query_open },
-	{ "calendar", NULL, NULL, NULL, NULL },
-	{ "volume", NULL, NULL, NULL, NULL },
-	{ "complaint", complaint_setup, "complaint", complaint_on_due, NULL },
-	{ "claim", claim_setup, "claim", claim_on_due, NULL },
-	{ "customer", customer_setup, NULL, NULL, NULL },
-	{ "contact", NULL, "contact", contact_on_due, NULL },
-	{ "need", NULL, NULL, NULL, NULL },
-	{ "rectify", NULL, "rectify", rectify_on_due, NULL },
-	{ "survey", NULL, "survey", survey_on_due, NULL },
-	{ "winback", NULL, NULL, NULL, NULL },
-	{ "warning", NULL, NULL, NULL, NULL },
-	{ "monthend", NULL, "monthend", monthend_on_due, NULL },
-	{ "report", NULL, NULL, NULL, NULL },
-	{ "system", NULL, NULL, NULL, NULL },
+	{ "auth", NULL, NULL, NULL, NULL, NULL },
+	{ "waybill", NULL, NULL, NULL, NULL, NULL },
+	{ "query", query_setup, "query", query_on_due, query_open, NULL },
+	{ "calendar", NULL, NULL, NULL, NULL, NULL },
+	{ "volume", NULL, NULL, NULL, NULL, NULL },
+	{ "complaint", complaint_setup, "complaint", complaint_on_due, complaint_open, complaint_gauges },
+	{ "claim", claim_setup, "claim", claim_on_due, claim_open, claim_gauges },
+	{ "customer", customer_setup, NULL, NULL, NULL, NULL },
+	{ "contact", NULL, "contact", contact_on_due, NULL, NULL },
+	{ "need", NULL, NULL, NULL, NULL, NULL },
+	{ "rectify", NULL, "rectify", rectify_on_due, NULL, NULL },
+	{ "survey", NULL, "survey", survey_on_due, NULL, NULL },
+	{ "winback", NULL, NULL, NULL, NULL, NULL },
+	{ "warning", NULL, NULL, NULL, NULL, NULL },
+	{ "monthend", NULL, "monthend", monthend_on_due, NULL, NULL },
+	{ "report", NULL, NULL, NULL, NULL, NULL },
+	{ "system", NULL, NULL, NULL, NULL, NULL },
 };
 
 #define MODULE_COUNT (sizeof(modules) / sizeof(modules[0]))
@@ -85,6 +85,16 @@ int modules_open(struct store *st, const struct config *cfg)
 		}
 	}
 	return 0;
+}
+
+void modules_gauges(MDB_txn *txn, struct store *st, int64_t now,
+		    void (*fn)(void *ud, const struct module_gauges *g), void *ud)
+{
+	for (size_t i = 0; i < MODULE_COUNT; i++) {
+		struct module_gauges g = { 0 };
+		if (modules[i].gauges && modules[i].gauges(txn, st, now, &g) == 0)
+			fn(ud, &g);
+	}
 }
 
 static const struct pd_module *module_for_timer(const char *kind)

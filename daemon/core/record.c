@@ -38,11 +38,16 @@ int rec_index_move(struct cmd_ctx *ctx, MDB_dbi dbi, const char *old_key,
 
 #define RECORD_KEYS_MAX 16
 
-MDB_dbi record_db(const struct cmd_ctx *ctx, size_t member)
+static MDB_dbi store_db(const struct store *st, size_t member)
 {
 	MDB_dbi dbi;
-	memcpy(&dbi, (const char *)ctx->st + member, sizeof(dbi));
+	memcpy(&dbi, (const char *)st + member, sizeof(dbi));
 	return dbi;
+}
+
+MDB_dbi record_db(const struct cmd_ctx *ctx, size_t member)
+{
+	return store_db(ctx->st, member);
 }
 
 const struct session record_daemon = { .user = "parceldeskd", .role = ROLE_ADMIN };
@@ -476,6 +481,76 @@ int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until,
 		if (keep(ctx, r, ud))
 			(*kept)++;
 	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name)
+{
+	char mark[96];
+	int ml = snprintf(mark, sizeof(mark), "index:%s:%s", kind->name, name);
+	MDB_val mk = { (size_t)ml, mark }, mv;
+	int rc = mdb_get(ctx->txn, ctx->st->meta, &mk, &mv);
+	if (rc != MDB_NOTFOUND)
+		return rc; /* 0: filled before */
+	MDB_cursor *cur;
+	if ((rc = mdb_cursor_open(ctx->txn, record_db(ctx, kind->db), &cur)))
+		return rc;
+	MDB_dbi index = record_db(ctx, kind->index_db);
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct pd_value *r;
+		size_t used;
+		const char *keys[RECORD_KEYS_MAX];
+		if (k.mv_size != 8 || pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &r) != PD_UNPACK_OK)
+			continue;
+		size_t n = index_keys(ctx, kind, r, keys);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = store_index_add(ctx->txn, index, keys[i], strlen(keys[i]), k.mv_data, 8);
+		pd_arena_reset(ctx->a);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	mv = (MDB_val){ 1, "1" };
+	return mdb_put(ctx->txn, ctx->st->meta, &mk, &mv, 0);
+}
+
+int record_gauges(MDB_txn *txn, struct store *st, const struct record_kind *kind,
+		  const char *name, const char *const *levels, size_t n_levels,
+		  int64_t now, struct module_gauges *g)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, store_db(st, kind->index_db), &cur);
+	if (rc)
+		return rc;
+	g->kind = kind->name;
+	g->n_levels = n_levels < GAUGE_LEVELS_MAX ? n_levels : GAUGE_LEVELS_MAX;
+	for (size_t i = 0; i < g->n_levels && (rc == 0 || rc == MDB_NOTFOUND); i++) {
+		char key[96];
+		int kl = snprintf(key, sizeof(key), "%s=%s", name, levels[i]);
+		MDB_val k = { (size_t)kl, key }, v;
+		size_t n = 0;
+		g->levels[i] = levels[i];
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+		if (rc == 0)
+			rc = mdb_cursor_count(cur, &n);
+		g->open[i] = n;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, store_db(st, kind->due_db), &cur)))
+		return rc;
+	MDB_val k, v;
+	g->overdue = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	     rc == 0 && k.mv_size == 8 && (int64_t)be64_get(k.mv_data) < now;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		g->overdue++;
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -155,6 +155,20 @@ int rec_walk_newest_key(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 			const void *key, size_t key_len, int64_t before, int64_t limit,
 			rec_visit keep, void *ud, size_t *kept);
 
+/* An index entry added to a kind after records were saved: adds every
+ * record's index entries (those present are kept), once per store (a meta
+ * key "index:KIND:NAME" remembers it). At start, in a write txn. Returns 0
+ * or an LMDB error. */
+int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name);
+
+/* The metrics page's gauges of a kind, from its indexes in txn: the
+ * records listed under "name=LEVEL" for each of levels (one look-up each,
+ * LMDB's count of a key's duplicates) and the entries of its due index
+ * before now (a walk of keys, no record read). */
+int record_gauges(MDB_txn *txn, struct store *st, const struct record_kind *kind,
+		  const char *name, const char *const *levels, size_t n_levels,
+		  int64_t now, struct module_gauges *g);
+
 /* Walks a due index (be64 time -> be64 id) earliest first up to `until`
  * (exclusive), calling keep() on each record of table whose id is below
  * `before` (0: any) until limit rows were kept. */

@@ -19,6 +19,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "metrics.h"
 
 static struct event_base *base;
 static struct evconnlistener *listener;
@@ -29,6 +30,7 @@ static int reserve_fd = -1;          /* freed to turn a client away then */
 static uint64_t refused_no_fd;       /* clients turned away meanwhile */
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
+static int64_t due_timer_at;        /* the due time it is set for */
 static bool sweep_out;              /* a SWEEP job is with the writer */
 
 /* Descriptors the daemon needs besides its connections: listeners, the
@@ -151,6 +153,7 @@ static void due_timer_arm(void)
 		loop_read_end();
 	}
 	event_del(due_timer);
+	due_timer_at = at;
 	if (!at)
 		return;
 	int64_t wait = at - clock_now();
@@ -163,6 +166,7 @@ static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd; (void)what; (void)arg;
 	if (sweep_out || shutting_down)
 		return;
+	metrics_timer_fired(due_timer_at, clock_now());
 	struct job *job = job_new();
 	job->cmd = pd_command_by_id(PD_CMD_sweep);
 	job->args = pd_map(&job->arena);
@@ -264,6 +268,8 @@ int server_run(void)
 	}
 	due_timer = evtimer_new(base, on_due_timer, NULL);
 	due_timer_arm();
+	if (metrics_start(base, g_config.metrics_listen) < 0)
+		return 1;
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);
@@ -277,6 +283,7 @@ int server_run(void)
 
 	event_base_dispatch(base);
 
+	metrics_stop();
 	workers_stop();
 	conn_free_all();
 	loop_read_close();

@@ -1,6 +1,8 @@
 /* writer.c — group commit writer and slow-work thread. */
 #include "writer.h"
 
+#include "metrics.h"
+
 #include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
@@ -334,6 +336,7 @@ static void *writer_main(void *arg)
 		atomic_fetch_add(&g_stats.writer_commit_usec, t_commit);
 		if (n > atomic_load(&g_stats.writer_max_group))
 			atomic_store(&g_stats.writer_max_group, n);
+		metrics_group(n, t_apply + t_commit);
 		pd_arena_reset(&work);
 		hand_back(group, mono_us());
 	}

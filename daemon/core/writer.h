@@ -24,6 +24,7 @@ struct job {
 	enum pd_framing framing;
 	struct session sess;
 	int64_t now;
+	uint64_t t0_us;           /* its request was read (metrics; 0: none) */
 	size_t held;              /* counted against its connection's budget */
 	uint64_t handed_us;       /* writer.c's, for STATS */
 	/* results */

@@ -11,6 +11,10 @@ int claim_setup(const struct config *cfg);
 
 /* A deadline of claim id has come (called by SWEEP in the writer). */
 int claim_on_due(struct cmd_ctx *ctx, uint64_t id);
+/* modules.c: fills the open_level index of older stores; the metrics
+ * page's gauges (open by level, overdue). */
+int claim_open(struct cmd_ctx *ctx, bool *more);
+int claim_gauges(MDB_txn *txn, struct store *st, int64_t now, struct module_gauges *g);
 
 /* The ids of an account's open claims (not refused or closed), pushed on
  * ids. 0 or an LMDB code (no reply). */

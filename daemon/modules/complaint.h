@@ -17,6 +17,10 @@ int complaint_setup(const struct config *cfg);
  * marks the acknowledge clock breached, or escalates on the resolve clock.
  * Returns 0 or an LMDB error. */
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id);
+/* modules.c: fills the open_level index of older stores; the metrics
+ * page's gauges (open by level, overdue). */
+int complaint_open(struct cmd_ctx *ctx, bool *more);
+int complaint_gauges(MDB_txn *txn, struct store *st, int64_t now, struct module_gauges *g);
 
 /* The ids of an account's open complaints (not closed), pushed on ids.
  * 0 or an LMDB code (no reply). */

@@ -275,6 +275,7 @@ static int take_text_status_line(struct server_conn *c, struct pd_arena *a,
 	r->data = NULL;
 	r->packed = NULL;
 	r->packed_len = 0;
+	r->text = NULL;
 	c->in_used += (size_t)(eol - p) + 1;
 	return 1;
 }

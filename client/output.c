@@ -6,6 +6,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "help.h"
+
 /* Colour only on a terminal that can show it, and never when the user set
  * NO_COLOR (https://no-color.org: any non-empty value). */
 static bool want_color(enum output_format format)
@@ -48,8 +50,16 @@ void output_reply(struct output *o, const struct pd_reply *r)
 void output_raw(FILE *f, const struct pd_reply *r)
 {
 	struct pd_buf text;
+	struct pd_arena a;
 	pd_buf_init(&text);
-	pd_reply_render_text(r, &text);
+	pd_arena_init(&a);
+	/* as telnet shows it: HELP's lines, made from its data as the daemon
+	 * makes them */
+	struct pd_reply shown = *r;
+	if (!shown.text)
+		shown.text = pd_help_text(&a, r->data);
+	pd_reply_render_text(&shown, &text);
 	fwrite(text.data, 1, text.len, f);
 	pd_buf_free(&text);
+	pd_arena_free(&a);
 }

@@ -216,6 +216,18 @@ void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
 	pd_buf_adds(out, "\r\n");
 	if (r->code < 200 || r->code >= 300)
 		return;
+	if (r->text) {
+		for (const char *p = r->text; *p;) {
+			size_t n = strcspn(p, "\n");
+			if (*p == '.')
+				pd_buf_adds(out, "."); /* stuffed, like a record line */
+			escape_into(out, p, n);
+			pd_buf_adds(out, "\r\n");
+			p += n + (p[n] == '\n');
+		}
+		pd_buf_adds(out, ".\r\n");
+		return;
+	}
 	struct pd_buf tmp, prefix;
 	pd_buf_init(&tmp);
 	pd_buf_init(&prefix);
@@ -277,6 +289,7 @@ int pd_reply_from_msgpack(const struct pd_value *v, struct pd_reply *r)
 	r->msg = pd_map_str(v, "msg");
 	r->packed = NULL;
 	r->packed_len = 0;
+	r->text = NULL;
 	r->data = pd_map_get(v, "data");
 	if (r->data && r->data->type == PD_NIL)
 		r->data = NULL;

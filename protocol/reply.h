@@ -8,7 +8,8 @@
  *            to dotted keys (events.1.event: arrived); a list is records
  *            separated by an empty line; a body line starting with "." gets
  *            one more "." in front. Values escape \ CR LF TAB and other
- *            control characters (\\ \r \n \t \xHH).
+ *            control characters (\\ \r \n \t \xHH). A reply may bring
+ *            its own text body instead (pd_reply.text).
  *   msgpack: {"code": int, "msg": str, "data": map | array | nil}. */
 #ifndef PD_REPLY_H
 #define PD_REPLY_H
@@ -23,6 +24,9 @@ struct pd_reply {
 	 * rendered in either framing without building a tree. */
 	const char *packed;
 	size_t packed_len;
+	/* The body in the text framing instead of the data's records: lines
+	 * ending in "\n" (HELP's, help.h). msgpack carries the data alone. */
+	const char *text;
 };
 
 /* A growable byte buffer. */

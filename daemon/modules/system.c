@@ -9,8 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "timefmt.h"
 #include "daemon.h"
+#include "help.h"
+#include "timefmt.h"
 #include "version.h"
 
 int cmd_ping(struct cmd_ctx *ctx)
@@ -81,6 +82,7 @@ int cmd_help(struct cmd_ctx *ctx)
 	if (list->u.c.count == 0)
 		return reply_error(ctx, 404, "no command %s%s%s", word, sub ? " " : "", sub ? sub : "");
 	ctx->rep->data = list;
+	ctx->rep->text = pd_help_text(ctx->a, list); /* a terminal gets lines */
 	reply_ok(ctx, 200, "%zu commands", list->u.c.count);
 	return 0;
 }

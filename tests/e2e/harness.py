@@ -413,7 +413,11 @@ class Reply:
         self.msg = msg
         self.status_line = status_line
         self.lines = body_lines
-        self.records = parse_records(body_lines)
+
+    @property
+    def records(self):
+        """The body as key: value records (HELP's text body is not one)."""
+        return parse_records(self.lines)
 
     @property
     def rec(self):

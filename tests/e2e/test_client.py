@@ -80,6 +80,18 @@ class Client(DaemonTestCase):
         self.assertIs(d["late"], False)
         self.assertEqual([e["event"] for e in d["events"]], ["created", "picked_up"])
 
+    def test_help_raw_is_what_telnet_shows_json_the_structure(self):
+        for words in (("HELP",), ("HELP", "COMPLAINT", "OPEN")):
+            rc, out, err = self.run_client("--raw", *words, user=None)
+            self.assertEqual(rc, 0, err)
+            sent = self.text().cmd(" ".join(words))
+            self.assertEqual(out.replace("\r\n", "\n").split("\n"),
+                             [sent.status_line] + sent.lines + [".", ""])
+        rc, out, err = self.run_client("--json", "HELP", "COMPLAINT", "OPEN", user=None)
+        self.assertEqual(rc, 0, err)
+        spec = json_lines(out)[0]["data"][0]
+        self.assertEqual(spec["arguments"][0]["name"], "channel")
+
     def test_exit_status(self):
         rc, out, err = self.run_client("--json", "waybill", "get", "999999999")
         self.assertEqual(rc, 1, out + err)

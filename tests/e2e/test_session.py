@@ -31,54 +31,86 @@ class FirstConnection(DaemonTestCase):
         self.assertReply(c.cmd("PiNg"), 200, "PONG")
 
     def test_help_lists_every_command_of_the_table(self):
-        c = self.text()
-        r = self.assertReply(c.cmd("HELP"), 200)
+        # msgpack (and the client's --json) get the structure
+        m = self.mp()
+        r = m.call("HELP")
         table = table_commands()
-        self.assertEqual(r.msg, "%d commands" % len(table))
-        got = [rec["command"] for rec in r.records]
+        self.assertEqual(r["msg"], "%d commands" % len(table))
+        got = [rec["command"] for rec in r["data"]]
         want = ["%s %s" % (w, s) if s else w for w, s, _ in table]
         self.assertEqual(got, want)
-        roles = {rec["command"]: rec["role"] for rec in r.records}
+        roles = {rec["command"]: rec["role"] for rec in r["data"]}
         for w, s, role in table:
             self.assertEqual(roles["%s %s" % (w, s) if s else w], role)
-        for rec in r.records:
+        for rec in r["data"]:
             self.assertIn(rec["kind"], ("read", "write"))
             self.assertTrue(rec["help"])
             self.assertIn("args", rec)
+            self.assertNotIn("arguments", rec)
+        # a terminal gets one line a command: name, role, arguments in
+        # short, what it does
+        t = self.assertReply(self.text().cmd("HELP"), 200, "%d commands" % len(table))
+        self.assertEqual(len(t.lines), len(table))
+        by_name = {rec["command"]: rec for rec in r["data"]}
+        width = max(len(n) for n in want)
+        for ln, name in zip(t.lines, want):
+            rec = by_name[name]
+            self.assertEqual(ln[:width + 2], name.ljust(width + 2), ln)
+            self.assertEqual(ln[width + 2:].split()[0], rec["role"], ln)
+            self.assertTrue(ln.endswith("- " + rec["help"]), ln)
+        line_of = dict(zip(want, t.lines))
+        # positionals as <name>, required named as name=, optional as [name=]
+        self.assertIn("  <number> [events_limit=] [events_before=]  - ", line_of["WAYBILL GET"])
+        self.assertIn(" channel= category= [waybill=] customer_name= ", line_of["COMPLAINT OPEN"])
+        self.assertIn(" [command] [sub]  - ", line_of["HELP"])
 
     def test_help_waybill(self):
-        c = self.text()
+        m = self.mp()
         want = ["WAYBILL %s" % s for w, s, _ in table_commands() if w == "WAYBILL"]
-        r = self.assertReply(c.cmd("HELP WAYBILL"), 200, "%d commands" % len(want))
-        cmds = [rec["command"] for rec in r.records]
+        r = m.call("HELP", "WAYBILL")
+        self.assertEqual((r["code"], r["msg"]), (200, "%d commands" % len(want)))
+        cmds = [rec["command"] for rec in r["data"]]
         self.assertEqual(cmds, want)
         for name in ("WAYBILL CREATE", "WAYBILL GET", "WAYBILL FIND", "WAYBILL REDIRECT", "WAYBILL RECALL"):
             self.assertIn(name, cmds)
-        create = r.records[cmds.index("WAYBILL CREATE")]
+        create = r["data"][cmds.index("WAYBILL CREATE")]
         self.assertEqual(create["kind"], "write")
         self.assertEqual(create["role"], "operator")
-        self.assertEqual(create["arguments.1.name"], "number")
-        self.assertEqual(create["arguments.1.type"], "waybill")
-        self.assertEqual(create["arguments.1.required"], "yes")
-        self.assertEqual(create["arguments.1.positional"], "yes")
+        args = create["arguments"]
+        self.assertEqual(args[0], {"name": "number", "type": "waybill", "required": True, "positional": True})
         # every write documents req= (idempotency token)
-        names = [v for k, v in create.items() if re.match(r"arguments\.\d+\.name$", k)]
+        names = [a["name"] for a in args]
         self.assertIn("req", names)
         self.assertIn("sender_phone", names)
         # enum values are listed
-        pk = [k for k, v in create.items() if v == "packaging"][0]
-        base = pk.rsplit(".", 1)[0]
-        self.assertEqual([create["%s.values.%d" % (base, i)] for i in range(1, 5)],
+        self.assertEqual(args[names.index("packaging")]["values"],
                          ["original_factory", "carrier", "sender_own", "bare"])
-        get = r.records[cmds.index("WAYBILL GET")]
+        get = r["data"][cmds.index("WAYBILL GET")]
         self.assertEqual(get["kind"], "read")
-        names = [v for k, v in get.items() if re.match(r"arguments\.\d+\.name$", k)]
-        self.assertNotIn("req", names)
+        self.assertNotIn("req", [a["name"] for a in get["arguments"]])
+        # over text: each command's table, one after the other
+        t = self.assertReply(self.text().cmd("HELP WAYBILL"), 200, "%d commands" % len(want))
+        heads = [ln.split("  (")[0] for ln in t.lines if ln and not ln.startswith(" ")]
+        self.assertEqual(heads, want)
 
-    def test_help_one_command_and_unknown(self):
+    def test_help_one_command_is_a_short_table(self):
         c = self.text()
-        r = self.assertReply(c.cmd("help waybill get"), 200, "1 commands")
-        self.assertEqual(r["command"], "WAYBILL GET")
+        r = self.assertReply(c.cmd("help complaint open"), 200, "1 commands")
+        spec = self.mp().call("HELP", "COMPLAINT", "OPEN")["data"][0]
+        self.assertEqual(r.lines[0], "COMPLAINT OPEN  (write, role operator): " + spec["help"])
+        self.assertEqual(r.lines[1].split(), ["argument", "type", "required", "given", "values"])
+        rows = [ln.split() for ln in r.lines[2:]]
+        self.assertEqual([row[0] for row in rows], [a["name"] for a in spec["arguments"]])
+        for row, a in zip(rows, spec["arguments"]):
+            self.assertEqual(row[1], a["type"], row)
+            self.assertEqual(row[2], "yes" if a["required"] else "no", row)
+            self.assertEqual(row[3], "position" if a["positional"] else "name=value", row)
+            self.assertEqual(row[4:], ["|".join(a["values"])] if "values" in a else [], row)
+        self.assertIn(["channel", "enum", "yes", "name=value",
+                       "phone|online|walk_in|regulator|consumer_association|market_regulator|media"], rows)
+        self.assertIn(["req", "word", "no", "name=value"], rows)
+        r = self.assertReply(c.cmd("HELP WAYBILL GET"), 200, "1 commands")
+        self.assertEqual(r.lines[2].split(), ["number", "waybill", "yes", "position"])
         self.assertReply(c.cmd("HELP FROB"), 404, "no command FROB")
         self.assertReply(c.cmd("HELP WAYBILL FROB"), 404, "no command WAYBILL FROB")
 

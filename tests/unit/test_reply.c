@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "help.h"
 #include "reply.h"
 
 struct fixture {
@@ -762,6 +763,81 @@ static void test_reply_set_and_buf(void **state)
 	assert_int_equal(b.len, 0);
 }
 
+static struct pd_value *help_record(struct pd_arena *a, const char *command, const char *args,
+				     const char *role, const char *help)
+{
+	struct pd_value *r = pd_map(a);
+	pd_map_set_str(a, r, "command", command);
+	pd_map_set_str(a, r, "args", args);
+	pd_map_set_str(a, r, "role", role);
+	pd_map_set_str(a, r, "kind", "read");
+	pd_map_set_str(a, r, "help", help);
+	return r;
+}
+
+/* HELP over text: one line a command, the arguments in short. */
+static void test_help_text_lists_one_line_a_command(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_value *list = pd_arr(&f->arena);
+	pd_arr_push(&f->arena, list, help_record(&f->arena, "PING", "", "none", "answers PONG"));
+	pd_arr_push(&f->arena, list, help_record(&f->arena, "COMPLAINT NOTE",
+						 "<id:id> text=text! contacted=bool", "operator",
+						 "add a note"));
+	assert_string_equal(pd_help_text(&f->arena, list),
+			    "PING            none      - answers PONG\n"
+			    "COMPLAINT NOTE  operator  <id> text= [contacted=]  - add a note\n");
+	struct pd_reply r = { .code = 200, .msg = "2 commands", .data = list,
+			      .text = pd_help_text(&f->arena, list) };
+	pd_reply_render_text(&r, &f->out);
+	assert_string_equal(f->out.data, "200 2 commands\r\n"
+			    "PING            none      - answers PONG\r\n"
+			    "COMPLAINT NOTE  operator  <id> text= [contacted=]  - add a note\r\n.\r\n");
+	/* msgpack keeps the structure */
+	pd_buf_free(&f->out);
+	pd_reply_render_msgpack(&r, &f->out);
+	assert_null(memmem(f->out.data, f->out.len, "[contacted=]", 12));
+}
+
+/* HELP of one command: its line and a table of its arguments. */
+static void test_help_text_of_one_command_is_a_table(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	struct pd_value *c = help_record(a, "SCAN", "<number:waybill> <event:enum(held|lost)>", "operator",
+					 "record a tracking event");
+	struct pd_value *args = pd_arr(a);
+	const char *names[] = { "number", "event", "note" }, *types[] = { "waybill", "enum", "str" };
+	for (int i = 0; i < 3; i++) {
+		struct pd_value *arg = pd_map(a);
+		pd_map_set_str(a, arg, "name", names[i]);
+		pd_map_set_str(a, arg, "type", types[i]);
+		pd_map_set_bool(a, arg, "required", i < 2);
+		pd_map_set_bool(a, arg, "positional", i < 2);
+		if (i == 1) {
+			struct pd_value *vals = pd_arr(a);
+			pd_arr_push(a, vals, pd_str(a, "held"));
+			pd_arr_push(a, vals, pd_str(a, "lost"));
+			pd_map_set(a, arg, "values", vals);
+		}
+		pd_arr_push(a, args, arg);
+	}
+	pd_map_set(a, c, "arguments", args);
+	struct pd_value *list = pd_arr(a);
+	pd_arr_push(a, list, c);
+	assert_string_equal(pd_help_text(a, list),
+			    "SCAN  (read, role operator): record a tracking event\n"
+			    "  argument  type     required  given       values\n"
+			    "  number    waybill  yes       position\n"
+			    "  event     enum     yes       position    held|lost\n"
+			    "  note      str      no        name=value\n");
+	/* any other data is not HELP's: no text body */
+	struct pd_value *other = pd_arr(a);
+	pd_arr_push(a, other, pd_map(a));
+	assert_null(pd_help_text(a, other));
+	assert_null(pd_help_text(a, NULL));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -784,6 +860,8 @@ int main(void)
 		T(test_reply_from_msgpack),
 		T(test_packed_data_renders_as_tree),
 		T(test_reply_set_and_buf),
+		T(test_help_text_lists_one_line_a_command),
+		T(test_help_text_of_one_command_is_a_table),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,11 @@ CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 CONTRIB_BIN = $(CONTRIB_C:contrib/%.c=$(BUILD)/contrib/%)
 
-all: $(BUILD)/parceldeskd $(BUILD)/parceldesk $(CONTRIB_BIN)
+all: $(BUILD)/parceldeskd $(BUILD)/parceldesk $(CONTRIB_BIN) $(BUILD)/parceldesk.bash
+
+# the client's bash completion, generated from the command table
+$(BUILD)/parceldesk.bash: $(BUILD)/contrib/gen-completion
+	$< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c $(wildcard protocol/*.h daemon/*/*.h daemon/*/*.def client/*.h) protocol/commands.def
 	@mkdir -p $(dir $@)
@@ -108,6 +112,8 @@ install: all
 	install -m 755 $(BUILD)/parceldesk $(DESTDIR)$(PREFIX)/bin/parceldesk
 	install -m 644 man/parceldeskd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/parceldesk.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 $(BUILD)/parceldesk.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/parceldesk
 	install -m 644 protocol/PROTOCOL.md contrib/parceldeskd.conf $(DESTDIR)$(PREFIX)/share/doc/parceldesk/
 
 clean:

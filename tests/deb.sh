@@ -54,6 +54,10 @@ check "client in /usr/bin" test -x "$r/usr/bin/parceldesk"
 check "daemon --version is VERSION" sh -c "'$r/usr/sbin/parceldeskd' --version | grep -qx 'parceldeskd $version'"
 check "client --version is VERSION" sh -c "'$r/usr/bin/parceldesk' --version | grep -qx 'parceldesk $version'"
 check "man pages" test -f "$r/usr/share/man/man8/parceldeskd.8.gz" -a -f "$r/usr/share/man/man1/parceldesk.1.gz"
+comp=$r/usr/share/bash-completion/completions/parceldesk
+check "bash completion for the client" test -f "$comp"
+check "... and it completes a command" \
+	bash -c 'source "$1"; COMP_WORDS=(parceldesk WAYB); COMP_CWORD=1; _parceldesk; [ "${COMPREPLY[*]}" = WAYBILL ]' bash "$comp"
 conf=$r/etc/parceldesk/parceldeskd.conf
 check "config in /etc/parceldesk" test -f "$conf"
 check "config is a conffile" grep -qx /etc/parceldesk/parceldeskd.conf "$scratch/control/conffiles"

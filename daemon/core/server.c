@@ -256,6 +256,12 @@ int server_run(void)
 			return 1;
 		}
 	}
+	if (metrics_start(base, g_config.metrics_listen) < 0) {
+		evconnlistener_free(listener);
+		if (admin_listener)
+			evconnlistener_free(admin_listener);
+		return 1;
+	}
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	accept_backoff = evtimer_new(base, on_accept_backoff, NULL);
 	evconnlistener_set_error_cb(listener, on_accept_error);
@@ -268,8 +274,6 @@ int server_run(void)
 	}
 	due_timer = evtimer_new(base, on_due_timer, NULL);
 	due_timer_arm();
-	if (metrics_start(base, g_config.metrics_listen) < 0)
-		return 1;
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);

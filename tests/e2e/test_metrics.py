@@ -229,6 +229,31 @@ class MetricsOlderStore(DaemonTestCase):
         d.stop()
 
 
+class MetricsBind(DaemonTestCase):
+    start_daemon = False
+
+    def test_a_metrics_address_in_use_stops_the_start(self):
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        d = self.new_daemon("--metrics-listen", "127.0.0.1:%d" % taken.getsockname()[1])
+        d.spawn()
+        self.assertEqual(d.proc.wait(20), 1)
+        d._forget()
+        d.check_sanitizer()
+        self.assertIn("cannot serve metrics on 127.0.0.1:%d" % taken.getsockname()[1], d.log_text())
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", d.port), timeout=1).close()
+
+    def test_a_bad_address_is_refused(self):
+        d = self.new_daemon("--metrics-listen", "9420")
+        d.spawn()
+        self.assertEqual(d.proc.wait(20), 2)
+        d._forget()
+        self.assertIn("metrics_listen must be HOST:PORT", d.log_text())
+
+
 class MetricsOff(DaemonTestCase):
     create_users = ()
 

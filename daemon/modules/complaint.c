@@ -16,6 +16,7 @@
 #include "calendar.h"
 #include "care.h"
 #include "complaint.h"
+#include "contact.h"
 #include "customer.h"
 #include "volume.h"
 #include "record.h"
@@ -415,12 +416,17 @@ static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 		if ((rc = volume_incident(ctx, (int)(pd_local_day(ctx->now) / 100), source)))
 			return rc;
 	}
-	if (media_exposure(after) && !(before && media_exposure(before)))
-		return warning_raise(ctx, customer, "service_incident", "media_exposure",
-				     pd_sprintf(ctx->a, "complaint:%lld", (long long)rec_int(after, "id")),
-				     pd_map_bool(after, "media_threat")
-					     ? "the customer threatens the media or a public body"
-					     : pd_sprintf(ctx->a, "complaint through the %s channel", rec_str(after, "channel")));
+	const char *source = pd_sprintf(ctx->a, "complaint:%lld", (long long)rec_int(after, "id"));
+	if (media_exposure(after) && !(before && media_exposure(before)) &&
+	    ((rc = warning_raise(ctx, customer, "service_incident", "media_exposure", source,
+				 pd_map_bool(after, "media_threat")
+					 ? "the customer threatens the media or a public body"
+					 : pd_sprintf(ctx->a, "complaint through the %s channel", rec_str(after, "channel")))) ||
+	     (rc = contact_apology(ctx, customer, source))))
+		return rc;
+	/* the account hears from us once more after the close */
+	if (status_of(after) == COMPLAINT_STATUS_CLOSED && !(before && status_of(before) == COMPLAINT_STATUS_CLOSED))
+		return contact_after_close(ctx, customer, source);
 	return 0;
 }
 

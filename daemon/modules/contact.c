@@ -11,9 +11,11 @@
  * after. */
 #include <string.h>
 
+#include "contact.h"
 #include "contact_rules.h"
 #include "customer.h"
 #include "record.h"
+#include "waybill.h"
 
 /* a contact may be recorded a little ahead of the daemon's clock */
 #define CONTACT_FUTURE_SLACK_SECS 300
@@ -37,7 +39,8 @@ static int64_t timer_of(const struct pd_value *c)
 
 static const struct record_kind CONTACT = {
 	RECORD_KIND("contact", contacts, contact_index),
-	.fields = RECORD_FIELDS("customer", "owner", "depot", "status"),
+	/* source: a contact the rules raise is raised once */
+	.fields = RECORD_FIELDS("customer", "owner", "depot", "status", "source"),
 	.due_db = RECORD_DB(contact_due),
 	.due = planned_of,
 	.timer = timer_of,
@@ -177,6 +180,62 @@ static void set_done(struct cmd_ctx *ctx, struct pd_value *k, const struct made 
 	if (pd_map_bool(k, "overdue"))
 		pd_map_set_bool(a, k, "done_late", true);
 	pd_map_set_bool(a, k, "overdue", false);
+}
+
+/* ---- contacts the rules raise (contact.h) ---- */
+
+static int contact_raise(struct cmd_ctx *ctx, const char *account, const char *kind, const char *purpose,
+			 const char *role, int64_t at, const char *source, const char *text)
+{
+	struct pd_value *c, *k;
+	if (!account || !*account || !at)
+		return 0;
+	int rc = customer_find(ctx, account, &c, NULL);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	const char *key = record_key(ctx, "source", source);
+	MDB_val mk = { strlen(key), (void *)key }, v;
+	if ((rc = mdb_get(ctx->txn, ctx->st->contact_index, &mk, &v)) != MDB_NOTFOUND)
+		return rc; /* raised already (0), or a store error */
+	/* nobody in the team or the manager's seat: whoever caused it, or
+	 * whoever registered the account when the daemon's timer did */
+	const char *owner = customer_member(c, role);
+	if (!*owner)
+		owner = ctx->sess == &record_daemon ? rec_str(c, "created_by") : ctx->sess->user;
+	if ((rc = contact_new(ctx, c, kind, purpose, owner, at, &k)))
+		return rc;
+	pd_map_set_str(ctx->a, k, "source", source);
+	pd_map_set_str(ctx->a, k, "reason", text);
+	return record_save(ctx, &CONTACT, NULL, k, "raise", text);
+}
+
+int contact_after_close(struct cmd_ctx *ctx, const char *account, const char *source)
+{
+	int64_t at = contact_callback_due(ctx->cfg->contact_callback, ctx->cfg->contact_callback_days, ctx->now);
+	return contact_raise(ctx, account, "call", "call_back", "maintenance_specialist", at, source,
+			     pd_sprintf(ctx->a, "call back after %s closed", source));
+}
+
+int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_id)
+{
+	struct pd_value *wb;
+	int rc = number ? waybill_get(ctx, number, &wb) : MDB_NOTFOUND;
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	return contact_after_close(ctx, pd_map_str(wb, "customer"), pd_sprintf(ctx->a, "query:%lld", (long long)query_id));
+}
+
+int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source)
+{
+	struct pd_value *c;
+	int rc = account && *account ? customer_find(ctx, account, &c, NULL) : MDB_NOTFOUND;
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (strcmp(rec_str(c, "tier"), "key") != 0)
+		return 0;
+	return contact_raise(ctx, account, "visit", "apology", "senior_leader",
+			     ctx->now + ctx->cfg->contact_apology_days * CONTACT_DAY_SECS, pd_sprintf(ctx->a, "%s:apology", source),
+			     pd_sprintf(ctx->a, "apology visit: %s reached the media", source));
 }
 
 /* ---- commands ---- */

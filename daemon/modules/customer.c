@@ -143,6 +143,13 @@ int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,
 	return record_save(ctx, &CUSTOMER, before, after, action, text);
 }
 
+const char *customer_member(const struct pd_value *c, const char *role)
+{
+	const struct pd_value *team = pd_map_get(c, "team");
+	const char *who = team ? rec_str(team, role) : "";
+	return *who ? who : rec_str(c, "manager");
+}
+
 /* ---- tiers ---- */
 
 static int64_t sum_counter(struct cmd_ctx *ctx, const char *account, int last_month, int months,
@@ -364,6 +371,28 @@ int cmd_customer_tier(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "tier_override_at", ctx->now);
 	set_effective_tier(ctx, after);
 	return finish(ctx, before, after, "tier_override", reason, 200, pd_sprintf(ctx->a, "tier set by hand: %s", tier));
+}
+
+/* The team replaces one manager by a member per role; without a user the
+ * role is left to the manager again. */
+int cmd_customer_team(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
+		return PD_EREPLIED;
+	const char *role = pd_arg_str(ctx->args, "role"), *user = pd_arg_str(ctx->args, "user");
+	if (user && user_load(ctx, user, NULL))
+		return PD_EREPLIED;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	struct pd_value *team = pd_map_get(after, "team");
+	if (!team) {
+		team = pd_map(ctx->a);
+		pd_map_set(ctx->a, after, "team", team);
+	}
+	pd_map_set_str(ctx->a, team, role, user ? user : "");
+	return finish(ctx, before, after, "team", pd_sprintf(ctx->a, "%s: %s", role, user ? user : "(the manager)"), 200,
+		      user ? pd_sprintf(ctx->a, "%s is %s of %s", user, role, rec_str(after, "account"))
+			   : pd_sprintf(ctx->a, "%s of %s: the manager", role, rec_str(after, "account")));
 }
 
 int cmd_customer_explain(struct cmd_ctx *ctx)

@@ -47,6 +47,12 @@ int customer_find(struct cmd_ctx *ctx, const char *account, struct pd_value **ou
 /* The same, replying 404 ("no customer X") or a store error. */
 int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **out);
 
+/* The member of an account's team who holds `role` (station_staff,
+ * acceptance_clerk, maintenance_specialist, branch_manager, cs_manager,
+ * senior_leader; docs/customers.md "The account team" says who gets what),
+ * else its account manager; "" for neither. */
+const char *customer_member(const struct pd_value *c, const char *role);
+
 /* Writes a customer and everything its change implies (indexes, timeline);
  * before is NULL for a new one. */
 int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,

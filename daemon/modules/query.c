@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "contact.h"
 #include "daemon.h"
 #include "complaint.h"
 #include "customer.h"
@@ -522,6 +523,8 @@ int cmd_query_answer(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "answered_by", ctx->sess->user);
 	pd_map_set_bool(ctx->a, after, "answered_late", late);
 	int rc = mark_late(ctx, after);
+	if (!rc && !investigation) /* the account hears from us after the answer */
+		rc = contact_after_query(ctx, pd_map_str(after, "waybill"), id);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	const char *what = investigation ? pd_sprintf(ctx->a, "investigation %lld answered: %s", id,

@@ -68,9 +68,9 @@ static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char
 	pd_map_set_str(a, w, "type", type);
 	pd_map_set_str(a, w, "subtype", subtype);
 	pd_map_set_str(a, w, "status", "open");
-	/* a warning nobody owns is lost: the account manager owns what the
-	 * daemon raises */
-	pd_map_set_str(a, w, "owner", owner ? owner : rec_str(c, "manager"));
+	/* a warning nobody owns is lost: the team's customer-service manager
+	 * (else the account manager) owns what the daemon raises */
+	pd_map_set_str(a, w, "owner", owner ? owner : customer_member(c, "cs_manager"));
 	pd_map_set_str(a, w, "text", text ? text : "");
 	pd_map_set_str(a, w, "action_plan", "");
 	pd_map_set_int(a, w, "raised_at", ctx->now);
@@ -244,7 +244,7 @@ int cmd_warning_add(struct cmd_ctx *ctx)
 		return PD_EREPLIED;
 	if (owner && user_load(ctx, owner, NULL))
 		return PD_EREPLIED;
-	if (!owner && !*rec_str(c, "manager"))
+	if (!owner && !*customer_member(c, "cs_manager"))
 		owner = ctx->sess->user; /* nobody else to own it: whoever enters it */
 	int rc;
 	if ((rc = warning_new(ctx, c, type, subtype, owner, pd_arg_str(ctx->args, "text"), &w)))

@@ -49,3 +49,8 @@ bool contact_due_within(int64_t planned_at, int64_t done_at, int64_t now, int64_
 {
 	return !done_at && planned_at > 0 && planned_at < now + horizon;
 }
+
+int64_t contact_callback_due(bool enabled, int64_t days, int64_t closed_at)
+{
+	return enabled && closed_at > 0 ? closed_at + days * CONTACT_DAY_SECS : 0;
+}

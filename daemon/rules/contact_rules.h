@@ -38,4 +38,8 @@ bool contact_overdue(int64_t planned_at, int64_t done_at, int64_t now);
  * overdue ones included): what an agenda of that horizon shows. */
 bool contact_due_within(int64_t planned_at, int64_t done_at, int64_t now, int64_t horizon);
 
+/* When the call-back a closed query or complaint calls for is due: `days`
+ * after the close; 0 (none) when call-backs are off. */
+int64_t contact_callback_due(bool enabled, int64_t days, int64_t closed_at);
+
 #endif

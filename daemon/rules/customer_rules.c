@@ -85,6 +85,37 @@ int cooperation_months(int start_day, int yyyymm)
 	return months_between(start_day, month_first_day(month_add(yyyymm, 1)));
 }
 
+int trial_end_day(int day, int months)
+{
+	int month = month_add(day / 100, months);
+	int dom = day % 100, length = month_length_days(month);
+	return month * 100 + (dom > length ? length : dom);
+}
+
+int birthday_parse(const char *s, int *month, int *day)
+{
+	int y = 2000, m, d; /* a leap year: 02-29 is a birthday */
+	char tail;
+	if (!s || (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
+		   (y = 2000, sscanf(s, "%2d-%2d%c", &m, &d, &tail) != 2)))
+		return -1;
+	if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > month_length_days(y * 100 + m))
+		return -1;
+	*month = m;
+	*day = d;
+	return 0;
+}
+
+int birthday_next(int month, int day, int today)
+{
+	for (int year = today / 10000;; year++) {
+		int length = month_length_days(year * 100 + month);
+		int at = year * 10000 + month * 100 + (day > length ? length : day);
+		if (at >= today)
+			return at;
+	}
+}
+
 /* ---- names ---- */
 
 static const char *const tier_names[TIER_COUNT] = {

@@ -47,6 +47,20 @@ int months_between(int start_day, int through_day);
  * month; one starting on the 2nd does not. */
 int cooperation_months(int start_day, int yyyymm);
 
+/* The day (YYYYMMDD) `months` whole months after day (YYYYMMDD), on the
+ * same day of the month or the shorter month's last day (Nov 30 + 3 months
+ * is Feb 28, or 29): the end of an account's trial period after its
+ * hand-over from sales; months_between(day, end) == months. */
+int trial_end_day(int day, int months);
+
+/* A birthday of a person in a customer's file, "MM-DD" or "YYYY-MM-DD":
+ * its month and day, 0; -1 when it is not a day of the calendar (02-29 is
+ * one; a YYYY-02-29 only in a leap year). */
+int birthday_parse(const char *s, int *month, int *day);
+/* The next birthday (YYYYMMDD) on or after today (YYYYMMDD) of one born on
+ * month/day: Feb 29 falls on Feb 28 in a common year. */
+int birthday_next(int month, int day, int today);
+
 /* ---- tiers and service levels ---- */
 
 enum customer_tier {

@@ -392,6 +392,10 @@ def steps():
         S("sup1", "WINBACK", "CLOSE", 1, outcome="won_back"),
         S("sup1", "WINBACK", "GET", 1),
         S("sup1", "WINBACK", "LIST", status="closed"),
+        # the account team (issue 14): a member per role, bad input refused
+        S("sup1", "CUSTOMER", "TEAM", "ACME", "maintenance_specialist", "op1"),
+        S("sup1", "CUSTOMER", "TEAM", "ACME", "chef", "op1"),
+        S("sup1", "CUSTOMER", "TEAM", "ACME", "cs_manager"),
     ]
     return out
 

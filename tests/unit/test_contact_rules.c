@@ -86,6 +86,16 @@ static void test_due_within_week(void **state)
 	assert_false(contact_due_within(T0, 0, T0, 0));
 }
 
+static void test_callback_due(void **state)
+{
+	(void)state;
+	assert_int_equal(contact_callback_due(true, 1, T0), T0 + DAY);
+	assert_int_equal(contact_callback_due(true, 0, T0), T0); /* at once */
+	assert_int_equal(contact_callback_due(true, 3, T0 + 5), T0 + 5 + 3 * DAY);
+	assert_int_equal(contact_callback_due(false, 1, T0), 0); /* switched off */
+	assert_int_equal(contact_callback_due(true, 1, 0), 0);   /* not closed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +105,7 @@ int main(void)
 		cmocka_unit_test(test_next_due_from_last_of_kind),
 		cmocka_unit_test(test_overdue_from_the_second_after),
 		cmocka_unit_test(test_due_within_week),
+		cmocka_unit_test(test_callback_due),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -521,11 +521,62 @@ static void test_principles(void **state)
 	assert_string_equal(WARNING_PRINCIPLES[4], "authoritative confirmation");
 }
 
+static void test_trial_end_day(void **state)
+{
+	(void)state;
+	assert_int_equal(trial_end_day(20260115, 3), 20260415);
+	assert_int_equal(trial_end_day(20261130, 3), 20270228);   /* a shorter month: its last day */
+	assert_int_equal(trial_end_day(20271130, 3), 20280229);   /* leap year */
+	assert_int_equal(trial_end_day(20261015, 3), 20270115);   /* across the year */
+	assert_int_equal(trial_end_day(20260131, 1), 20260228);
+	/* the trial is exactly that many whole months */
+	assert_int_equal(months_between(20261130, trial_end_day(20261130, 3)), 3);
+	assert_int_equal(months_between(20261130, trial_end_day(20261130, 3) - 1), 2);
+}
+
+static void test_birthday_parse(void **state)
+{
+	(void)state;
+	int m = 0, d = 0;
+	assert_int_equal(birthday_parse("03-15", &m, &d), 0);
+	assert_int_equal(m * 100 + d, 315);
+	assert_int_equal(birthday_parse("1984-11-02", &m, &d), 0);
+	assert_int_equal(m * 100 + d, 1102);
+	assert_int_equal(birthday_parse("02-29", &m, &d), 0);      /* some are born on it */
+	assert_int_equal(birthday_parse("1988-02-29", &m, &d), 0); /* a leap year */
+	assert_int_equal(birthday_parse("1989-02-29", &m, &d), -1);
+	assert_int_equal(birthday_parse("02-30", &m, &d), -1);
+	assert_int_equal(birthday_parse("13-01", &m, &d), -1);
+	assert_int_equal(birthday_parse("04-31", &m, &d), -1);
+	assert_int_equal(birthday_parse("03-15x", &m, &d), -1);
+	assert_int_equal(birthday_parse("1984-11", &m, &d), -1);
+	assert_int_equal(birthday_parse("", &m, &d), -1);
+	assert_int_equal(birthday_parse(NULL, &m, &d), -1);
+}
+
+static void test_birthday_next_and_feb_29(void **state)
+{
+	(void)state;
+	assert_int_equal(birthday_next(3, 15, 20260301), 20260315);
+	assert_int_equal(birthday_next(3, 15, 20260315), 20260315); /* today is the day */
+	assert_int_equal(birthday_next(3, 15, 20260316), 20270315); /* passed: next year */
+	assert_int_equal(birthday_next(1, 1, 20261231), 20270101);
+	/* Feb 29: the 28th in a common year, the 29th in a leap year */
+	assert_int_equal(birthday_next(2, 29, 20260101), 20260228);
+	assert_int_equal(birthday_next(2, 29, 20260301), 20270228);
+	assert_int_equal(birthday_next(2, 29, 20270301), 20280229);
+	assert_int_equal(birthday_next(2, 29, 20280229), 20280229);
+	assert_int_equal(birthday_next(2, 29, 20990301), 21000228); /* 2100 is not leap */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_month_add_crosses_years),
 		cmocka_unit_test(test_leap_years),
+		cmocka_unit_test(test_trial_end_day),
+		cmocka_unit_test(test_birthday_parse),
+		cmocka_unit_test(test_birthday_next_and_feb_29),
 		cmocka_unit_test(test_month_valid),
 		cmocka_unit_test(test_months_between_counts_whole_months),
 		cmocka_unit_test(test_cooperation_months_by_month_end),

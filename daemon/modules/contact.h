@@ -1,0 +1,25 @@
+/* contact.h — what other modules ask of the contact module: the contacts
+ * the rules call for, raised when the event that calls for them happens
+ * (docs/customers.md "Contacts the rules raise"). Each is planned for an
+ * account customer (none for "" or an unknown account), owned by the
+ * account team's member of the role the rule names (else the manager),
+ * and raised once per source ("complaint:12"). 0 or an LMDB code; no reply
+ * is set. */
+#ifndef PD_CONTACT_H
+#define PD_CONTACT_H
+
+#include "daemon.h"
+
+/* A query or complaint of `account` closed: the call-back, when the
+ * contact_callback option is on. `source` names what closed. */
+int contact_after_close(struct cmd_ctx *ctx, const char *account, const char *source);
+
+/* An open query on waybill `number` (NULL: none) was answered: the
+ * call-back to the waybill's account customer. */
+int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_id);
+
+/* A complaint of `account` came to the media (it escalates at once): the
+ * apology visit, for a key account. */
+int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source);
+
+#endif

@@ -1,0 +1,162 @@
+"""Customer care around the contacts (docs/customers.md): the contacts the
+rules raise by themselves (a call-back after a query or complaint closes,
+an apology visit after a key account's complaint reaches the media), the
+account team and who gets what, with the clock moved and bad input
+refused with nothing written.
+
+Dates are in 2027, after the real date (see test_complaints.py)."""
+import unittest
+
+from harness import DAY, iso, line, next_number, parse_iso, sub_list
+from test_complaints import ComplaintCase, close_args
+
+
+class CareCase(ComplaintCase):
+    """KEYA: a key account kept by a team; MEDA: a medium monthly account
+    with only a manager."""
+
+    @classmethod
+    def class_setup(cls):
+        super().class_setup()
+        with cls.daemon.text("sup1") as s:
+            for acct, tier in (("KEYA", "key"), ("MEDA", "medium_monthly")):
+                for cmd in (line("CUSTOMER", "ADD", acct, name="Acct " + acct, payment="monthly", depot="SH01",
+                                 manager="op1"),
+                            line("CUSTOMER", "TIER", acct, tier=tier, reason="contract")):
+                    r = s.cmd(cmd)
+                    assert r.code in (200, 201), r
+            for role, user in (("maintenance_specialist", "op2"), ("senior_leader", "mgr1"),
+                               ("cs_manager", "sup1")):
+                r = s.cmd(line("CUSTOMER", "TEAM", "KEYA", role, user))
+                assert r.code == 200, r
+
+    def waybill(self, account):
+        number = next_number()
+        self.create(self.u("op1"), number=number, promised_at=self.now() + 3 * DAY, customer=account)
+        return number
+
+    def contacts(self, account, **match):
+        r = self.u("op1").cmd(line("CONTACT", "LIST", customer=account, limit=500))
+        self.assertReply(r, 200)
+        out = []
+        for row in r.records:
+            c = self.u("op1").cmd(line("CONTACT", "GET", row["id"])).rec
+            if all(c.get(k) == v for k, v in match.items()):
+                out.append(c)
+        return out
+
+    def close_complaint(self, cid, user="op1"):
+        self.c(user, "ACK", cid)
+        self.c(user, "PROPOSE", cid, text="a voucher")
+        self.c(user, "ACCEPT", cid, text="fine")
+        return self.c(user, "CLOSE", cid, **close_args())
+
+
+class RaisedContacts(CareCase):
+
+    def test_call_back_after_a_complaint_closes(self):
+        t = self.at("2027-06-01T10:00:00+08:00")
+        cid = self.open_id(waybill=self.waybill("KEYA"))
+        source = "complaint:%d" % cid
+        self.assertEqual(self.contacts("KEYA", source=source), [])
+        self.at(t + 3600)
+        self.close_complaint(cid)
+        closed_at = parse_iso(self.get(cid)["closed_at"])
+        [cb] = self.contacts("KEYA", source=source)
+        # the team's maintenance specialist calls a day after the close
+        self.assertEqual((cb["kind"], cb["purpose"], cb["owner"], cb["status"]), ("call", "call_back", "op2", "planned"))
+        self.assertEqual(parse_iso(cb["planned_at"]), closed_at + DAY)
+        self.assertEqual(sub_list(cb, "timeline")[0]["action"], "raise")
+        # reopened and closed again: still the one call-back
+        self.c("sup1", "REOPEN", cid, reason="customer called again")
+        self.c("sup1", "PROPOSE", cid, text="a second voucher")
+        self.c("sup1", "ACCEPT", cid, text="fine")
+        self.c("sup1", "CLOSE", cid, **close_args())
+        self.assertEqual(len(self.contacts("KEYA", source=source)), 1)
+        # the call-back falls due and is overdue like any planned contact
+        self.at(closed_at + DAY + 10)
+        self.sweep()
+        [cb] = self.contacts("KEYA", source=source)
+        self.assertEqual(cb["overdue"], "yes")
+
+    def test_call_back_after_an_external_query_is_answered(self):
+        self.at("2027-06-02T10:00:00+08:00")
+        number = self.waybill("MEDA")
+        r = self.u("op1").cmd(line("QUERY", "EXTERNAL", waybill=number, partner="Partner Express",
+                                   question="where is it", terminal="T1"))
+        self.assertReply(r, 201)
+        qid = int(r["id"])
+        self.assertEqual(self.contacts("MEDA", source="query:%d" % qid), [])
+        r = self.u("op1").cmd(line("QUERY", "ANSWER", qid, answer="out for delivery"))
+        self.assertReply(r, 200)
+        [cb] = self.contacts("MEDA", source="query:%d" % qid)
+        # no team: the account manager, a day after the answer
+        self.assertEqual((cb["kind"], cb["purpose"], cb["owner"]), ("call", "call_back", "op1"))
+        self.assertEqual(parse_iso(cb["planned_at"]), parse_iso(r["answered_at"]) + DAY)
+        # a query of a waybill without an account raises nothing
+        before = len(self.u("admin").cmd(line("CONTACT", "LIST", limit=1000)).records)
+        plain = next_number()
+        self.create(self.u("op1"), number=plain, promised_at=self.now() + 3 * DAY)
+        qid = int(self.u("op1").cmd(line("QUERY", "EXTERNAL", waybill=plain, partner="P", question="q",
+                                         terminal="T1"))["id"])
+        self.assertReply(self.u("op1").cmd(line("QUERY", "ANSWER", qid, answer="a")), 200)
+        self.assertEqual(len(self.u("admin").cmd(line("CONTACT", "LIST", limit=1000)).records), before)
+
+    def test_apology_visit_after_a_key_accounts_media_complaint(self):
+        self.at("2027-06-03T10:00:00+08:00")
+        cid = self.open_id(channel="media", waybill=self.waybill("KEYA"))
+        [ap] = self.contacts("KEYA", source="complaint:%d:apology" % cid)
+        # the senior leader of the team visits within the configured 2 days
+        self.assertEqual((ap["kind"], ap["purpose"], ap["owner"]), ("visit", "apology", "mgr1"))
+        self.assertEqual(parse_iso(ap["planned_at"]), parse_iso(self.get(cid)["opened_at"]) + 2 * DAY)
+        # the warning the same complaint raised goes to the customer-service manager
+        r = self.u("op1").cmd(line("WARNING", "LIST", customer="KEYA", subtype="media_exposure", limit=100))
+        self.assertEqual([w["owner"] for w in r.records], ["sup1"])
+        # a medium account: the warning (to its manager), no apology visit
+        cid = self.open_id(channel="media", waybill=self.waybill("MEDA"))
+        self.assertEqual(self.contacts("MEDA", source="complaint:%d:apology" % cid), [])
+        r = self.u("op1").cmd(line("WARNING", "LIST", customer="MEDA", subtype="media_exposure", limit=100))
+        self.assertEqual([w["owner"] for w in r.records], ["op1"])
+
+
+class AccountTeam(CareCase):
+
+    def test_team_members_and_bad_input(self):
+        c = self.u("op1").cmd(line("CUSTOMER", "GET", "KEYA")).rec
+        self.assertEqual((c["team.maintenance_specialist"], c["team.senior_leader"], c["team.cs_manager"]),
+                         ("op2", "mgr1", "sup1"))
+        before = self.u("op1").cmd(line("CUSTOMER", "GET", "KEYA")).lines
+        for args, code in ((("KEYA", "chef", "op2"), 400), (("KEYA", "cs_manager", "nobody"), 404),
+                           (("NOSUCH", "cs_manager", "op2"), 404)):
+            self.assertReply(self.u("sup1").cmd(line("CUSTOMER", "TEAM", *args)), code)
+        # an operator may not change the team
+        self.assertReply(self.u("op1").cmd(line("CUSTOMER", "TEAM", "KEYA", "cs_manager", "op1")), 403)
+        self.assertEqual(self.u("op1").cmd(line("CUSTOMER", "GET", "KEYA")).lines, before)
+
+    def test_a_cleared_role_falls_back_to_the_manager(self):
+        s = self.u("sup1")
+        self.assertReply(s.cmd(line("CUSTOMER", "ADD", "TEAMB", name="Team B", payment="monthly", depot="SH01",
+                                    manager="op1")), 201)
+        self.assertReply(s.cmd(line("CUSTOMER", "TEAM", "TEAMB", "cs_manager", "sup1")), 200)
+        r = s.cmd(line("CUSTOMER", "TEAM", "TEAMB", "cs_manager"))
+        self.assertReply(r, 200, "cs_manager of TEAMB: the manager")
+        self.assertEqual(self.u("op1").cmd(line("CUSTOMER", "GET", "TEAMB")).rec["team.cs_manager"], "")
+        r = self.u("op1").cmd(line("WARNING", "ADD", customer="TEAMB", type="competitor", subtype="tender",
+                                   text="a tender is open"))
+        self.assertReply(r, 201)
+        w = self.u("op1").cmd(line("WARNING", "GET", r["id"])).rec
+        self.assertEqual(w["owner"], "op1")
+
+
+class CallBackSwitchedOff(CareCase):
+    daemon_args = ("--contact-callback", "no")
+
+    def test_no_call_back_when_off(self):
+        self.at("2027-06-04T10:00:00+08:00")
+        cid = self.open_id(waybill=self.waybill("KEYA"))
+        self.close_complaint(cid)
+        self.assertEqual(self.contacts("KEYA", source="complaint:%d" % cid), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -238,6 +238,32 @@ int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source
 			     pd_sprintf(ctx->a, "apology visit: %s reached the media", source));
 }
 
+/* The birthday call is planned on the day, at this local hour. */
+#define BIRTHDAY_CALL_HOUR 10
+
+int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	struct pd_value *before, *after, *birthdays = pd_arr(ctx->a);
+	int rc = customer_care_take(ctx, (int64_t)id, &before, &after, birthdays);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	const struct session *saved = ctx->sess;
+	ctx->sess = &record_daemon;
+	const char *account = rec_str(after, "account");
+	for (const struct pd_entry *e = birthdays->u.c.head; e && !rc; e = e->next) {
+		const char *name = rec_str(e->val, "name");
+		int day = (int)rec_int(e->val, "day");
+		rc = contact_raise(ctx, account, "call", "birthday", "maintenance_specialist",
+				   customer_day_start(day) + BIRTHDAY_CALL_HOUR * 3600,
+				   pd_sprintf(ctx->a, "birthday:%s:%s:%d", account, name, day),
+				   pd_sprintf(ctx->a, "%s's birthday on %04d-%02d-%02d", name, day / 10000, day / 100 % 100, day % 100));
+	}
+	if (!rc)
+		rc = customer_save(ctx, before, after, birthdays->u.c.count ? "birthday" : NULL, NULL);
+	ctx->sess = saved;
+	return rc;
+}
+
 /* ---- commands ---- */
 
 int cmd_contact_add(struct cmd_ctx *ctx)

@@ -22,4 +22,9 @@ int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_i
  * apology visit, for a key account. */
 int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source);
 
+/* The customer's due time (SWEEP, kind "customer", id: the customer's):
+ * raises the birthday calls of its file that are due, each planned on the
+ * birthday. 0 or an LMDB error. */
+int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id);
+
 #endif

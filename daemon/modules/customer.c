@@ -130,10 +130,18 @@ static const struct record_index CUSTOMER_INDEXES[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* The next instant the customer's care needs the daemon (a birthday call
+ * to raise): kept in care_at by customer_plan_care(). */
+static int64_t care_timer(const struct pd_value *c)
+{
+	return rec_int(c, "care_at");
+}
+
 static const struct record_kind CUSTOMER = {
 	RECORD_KIND("customer", customers, idx_cust),
 	.fields = RECORD_FIELDS("account", "tier", "depot", "manager", "phone"),
 	.indexes = CUSTOMER_INDEXES,
+	.timer = care_timer,
 };
 
 int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,
@@ -373,6 +381,17 @@ int cmd_customer_tier(struct cmd_ctx *ctx)
 	return finish(ctx, before, after, "tier_override", reason, 200, pd_sprintf(ctx->a, "tier set by hand: %s", tier));
 }
 
+/* The map c[key] of a customer copy, added empty when absent. */
+static struct pd_value *submap(struct cmd_ctx *ctx, struct pd_value *c, const char *key)
+{
+	struct pd_value *m = pd_map_get(c, key);
+	if (!m) {
+		m = pd_map(ctx->a);
+		pd_map_set(ctx->a, c, key, m);
+	}
+	return m;
+}
+
 /* The team replaces one manager by a member per role; without a user the
  * role is left to the manager again. */
 int cmd_customer_team(struct cmd_ctx *ctx)
@@ -384,11 +403,7 @@ int cmd_customer_team(struct cmd_ctx *ctx)
 	if (user && user_load(ctx, user, NULL))
 		return PD_EREPLIED;
 	struct pd_value *after = pd_value_copy(ctx->a, before);
-	struct pd_value *team = pd_map_get(after, "team");
-	if (!team) {
-		team = pd_map(ctx->a);
-		pd_map_set(ctx->a, after, "team", team);
-	}
+	struct pd_value *team = submap(ctx, after, "team");
 	pd_map_set_str(ctx->a, team, role, user ? user : "");
 	return finish(ctx, before, after, "team", pd_sprintf(ctx->a, "%s: %s", role, user ? user : "(the manager)"), 200,
 		      user ? pd_sprintf(ctx->a, "%s is %s of %s", user, role, rec_str(after, "account"))
@@ -422,6 +437,158 @@ int cmd_customer_explain(struct cmd_ctx *ctx)
 	ctx->rep->data = present(ctx, e);
 	reply_ok(ctx, 200, "%s %s marked explained", account, month_text(ctx, month));
 	return 0;
+}
+
+/* ---- the customer file (docs/customers.md "The customer file") ---- */
+
+/* The terms kept in `file`; the last three are the special operating
+ * requirements every depot sees on the account's waybills. */
+static const char *const FILE_TERMS[] = { "insurance", "payment_terms", "rebates", "handling", "delivery_window" };
+#define FILE_REQUIREMENTS_FROM 3
+
+int cmd_customer_file(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
+		return PD_EREPLIED;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	struct pd_value *file = submap(ctx, after, "file");
+	int given = 0;
+	for (size_t i = 0; i < sizeof(FILE_TERMS) / sizeof(FILE_TERMS[0]); i++) {
+		const char *v = pd_arg_str(ctx->args, FILE_TERMS[i]);
+		if (v) {
+			pd_map_set_str(ctx->a, file, FILE_TERMS[i], v);
+			given++;
+		}
+	}
+	if (pd_map_get(ctx->args, "receipt_return")) {
+		pd_map_set_bool(ctx->a, file, "receipt_return", pd_arg_bool(ctx->args, "receipt_return", 0));
+		given++;
+	}
+	if (!given)
+		return reply_error(ctx, 400, "nothing to change: give at least one term");
+	return finish(ctx, before, after, "file", NULL, 200,
+		      pd_sprintf(ctx->a, "file of %s changed", rec_str(after, "account")));
+}
+
+int customer_requirements(struct cmd_ctx *ctx, const char *account, struct pd_value **out)
+{
+	struct pd_value *c;
+	*out = NULL;
+	int rc = account && *account ? customer_find(ctx, account, &c, NULL) : MDB_NOTFOUND;
+	const struct pd_value *file = rc ? NULL : pd_map_get(c, "file");
+	if (!file)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	struct pd_value *req = pd_map(ctx->a);
+	if (pd_map_bool(file, "receipt_return"))
+		pd_map_set_bool(ctx->a, req, "receipt_return", true);
+	for (size_t i = FILE_REQUIREMENTS_FROM; i < sizeof(FILE_TERMS) / sizeof(FILE_TERMS[0]); i++)
+		if (*rec_str(file, FILE_TERMS[i]))
+			pd_map_set_str(ctx->a, req, FILE_TERMS[i], rec_str(file, FILE_TERMS[i]));
+	*out = req->u.c.count ? req : NULL;
+	return 0;
+}
+
+/* The next birthday of person p a call is raised for (YYYYMMDD, 0: none):
+ * the next one from today on that has not had its call yet. */
+static int next_birthday(const struct cmd_ctx *ctx, const struct pd_value *p)
+{
+	int m, d;
+	if (birthday_parse(rec_str(p, "birthday"), &m, &d) < 0)
+		return 0;
+	int day = birthday_next(m, d, pd_local_day(ctx->now));
+	return day == rec_int(p, "birthday_raised") ? birthday_next(m, d, day + 1) : day;
+}
+
+int64_t customer_day_start(int day)
+{
+	return pd_local_day_start(day / 10000, day / 100 % 100, day % 100);
+}
+
+static int64_t birthday_raise_at(const struct cmd_ctx *ctx, int day)
+{
+	return customer_day_start(day) - ctx->cfg->contact_birthday_ahead_days * 86400;
+}
+
+void customer_plan_care(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	int64_t at = 0;
+	const struct pd_value *persons = pd_map_get(c, "persons");
+	for (const struct pd_entry *e = persons ? persons->u.c.head : NULL; e; e = e->next) {
+		int day = next_birthday(ctx, e->val);
+		if (day && (!at || birthday_raise_at(ctx, day) < at))
+			at = birthday_raise_at(ctx, day);
+	}
+	pd_map_set_int(ctx->a, c, "care_at", at);
+}
+
+int customer_care_take(struct cmd_ctx *ctx, int64_t id, struct pd_value **before, struct pd_value **after,
+		       struct pd_value *birthdays)
+{
+	int rc = record_get(ctx, &CUSTOMER, id, before);
+	if (rc)
+		return rc;
+	*after = pd_value_copy(ctx->a, *before);
+	struct pd_value *persons = pd_map_get(*after, "persons");
+	for (struct pd_entry *e = persons ? persons->u.c.head : NULL; e; e = e->next) {
+		int day = next_birthday(ctx, e->val);
+		if (!day || birthday_raise_at(ctx, day) > ctx->now)
+			continue;
+		struct pd_value *b = pd_map(ctx->a);
+		pd_map_set_str(ctx->a, b, "name", rec_str(e->val, "name"));
+		pd_map_set_int(ctx->a, b, "day", day);
+		pd_arr_push(ctx->a, birthdays, b);
+		pd_map_set_int(ctx->a, e->val, "birthday_raised", day);
+	}
+	customer_plan_care(ctx, *after);
+	return 0;
+}
+
+/* One person of the file by name: added, changed (the fields given) or
+ * removed. A changed birthday has its call raised again. */
+int cmd_customer_person(struct cmd_ctx *ctx)
+{
+	struct pd_value *before;
+	const char *name = pd_arg_str(ctx->args, "name");
+	bool remove = pd_arg_bool(ctx->args, "remove", 0);
+	static const char *const FIELDS[] = { "role", "phone", "birthday", "preferences" };
+	size_t n_fields = sizeof(FIELDS) / sizeof(FIELDS[0]), given = 0;
+	for (size_t i = 0; i < n_fields; i++)
+		given += pd_arg_str(ctx->args, FIELDS[i]) != NULL;
+	if (remove && given)
+		return reply_error(ctx, 400, "remove=yes takes no other field");
+	int m, d;
+	const char *birthday = pd_arg_str(ctx->args, "birthday");
+	if (birthday && birthday_parse(birthday, &m, &d) < 0)
+		return reply_error(ctx, 400, "argument 'birthday' must be a day of the calendar as MM-DD or YYYY-MM-DD");
+	if (customer_load(ctx, pd_arg_str(ctx->args, "account"), &before))
+		return PD_EREPLIED;
+	struct pd_value *after = pd_value_copy(ctx->a, before);
+	struct pd_value *old = pd_map_get(after, "persons"), *persons = pd_arr(ctx->a), *p = NULL;
+	for (struct pd_entry *e = old ? old->u.c.head : NULL; e; e = e->next)
+		if (strcmp(rec_str(e->val, "name"), name) == 0)
+			p = e->val;
+		else
+			pd_arr_push(ctx->a, persons, e->val);
+	if (remove && !p)
+		return reply_error(ctx, 404, "no person '%s' in the file of %s", name, rec_str(after, "account"));
+	const char *done = remove ? "removed from" : p ? "changed in" : "added to";
+	if (!remove) {
+		if (!p) {
+			p = pd_map(ctx->a);
+			pd_map_set_str(ctx->a, p, "name", name);
+		}
+		for (size_t i = 0; i < n_fields; i++)
+			if (pd_arg_str(ctx->args, FIELDS[i]))
+				pd_map_set_str(ctx->a, p, FIELDS[i], pd_arg_str(ctx->args, FIELDS[i]));
+		if (birthday)
+			pd_map_set_int(ctx->a, p, "birthday_raised", 0);
+		pd_arr_push(ctx->a, persons, p);
+	}
+	pd_map_set(ctx->a, after, "persons", persons);
+	customer_plan_care(ctx, after);
+	return finish(ctx, before, after, "person", name, 200,
+		      pd_sprintf(ctx->a, "%s %s the file of %s", name, done, rec_str(after, "account")));
 }
 
 /* ---- LIST ---- */

@@ -53,6 +53,25 @@ int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **ou
  * else its account manager; "" for neither. */
 const char *customer_member(const struct pd_value *c, const char *role);
 
+/* The special operating requirements of an account's file
+ * (receipt_return, handling, delivery_window), as a map, NULL when it has
+ * none or is not an account: WAYBILL GET shows them. 0 or an LMDB code. */
+int customer_requirements(struct cmd_ctx *ctx, const char *account, struct pd_value **out);
+
+/* The local midnight (UTC seconds) starting day YYYYMMDD. */
+int64_t customer_day_start(int day);
+
+/* Sets care_at, the customer's due time (timer kind "customer"): when the
+ * next birthday call of a person of its file is to be raised. */
+void customer_plan_care(struct cmd_ctx *ctx, struct pd_value *c);
+
+/* At the customer's due time: loads customer id and a copy in which every
+ * birthday whose call is due now is marked raised, pushing {name, day} on
+ * birthdays, and care_at planned again. The caller raises the calls and
+ * saves. 0, MDB_NOTFOUND or an LMDB code. */
+int customer_care_take(struct cmd_ctx *ctx, int64_t id, struct pd_value **before, struct pd_value **after,
+		       struct pd_value *birthdays);
+
 /* Writes a customer and everything its change implies (indexes, timeline);
  * before is NULL for a new one. */
 int customer_save(struct cmd_ctx *ctx, const struct pd_value *before,

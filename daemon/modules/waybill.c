@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "customer.h"
 #include "daemon.h"
 #include "record.h"
 #include "reply.h"
@@ -579,9 +580,44 @@ int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_valu
 	return events_page(ctx, number, wb, 0, ctx->cfg->waybill_events_page_max, out, &next);
 }
 
+/* The string field `key` of a view's waybill (NULL: absent), without
+ * decoding the others. */
+static const char *view_str(struct cmd_ctx *ctx, const struct view *vw, const char *key)
+{
+	const unsigned char *p = (const unsigned char *)vw->fields_p, *end = p + vw->fields_len;
+	size_t klen = strlen(key);
+	struct pd_mp_item it;
+	for (uint32_t i = 0; i < vw->fields; i++) {
+		if (pd_mp_next(&p, end, &it) != PD_UNPACK_OK || it.type != PD_STR)
+			return NULL;
+		bool match = it.count == klen && memcmp(it.s, key, klen) == 0;
+		/* the value, and whatever a container value holds */
+		for (uint64_t items = 1; items > 0; items--) {
+			if (pd_mp_next(&p, end, &it) != PD_UNPACK_OK)
+				return NULL;
+			if (match)
+				return it.type == PD_STR ? pd_strndup(ctx->a, it.s, it.count) : NULL;
+			items += it.type == PD_MAP ? 2 * it.count : it.type == PD_ARR ? it.count : 0;
+		}
+	}
+	return NULL;
+}
+
+/* The special operating requirements of the waybill's account, read from
+ * the customer at each GET (not kept in the view), so a changed customer
+ * file shows at once; packed last when there are any. */
+static void pack_requirements(msgpack_packer *pk, const struct pd_value *req)
+{
+	if (!req)
+		return;
+	msgpack_pack_str_with_body(pk, "requirements", 12);
+	pd_value_pack(pk, req);
+}
+
 /* GET's reply data, packed: the waybill's fields as shown, the lateness
- * fields, its history. The fields and history come from the view when it
- * can be used, else they are rendered from the records. */
+ * fields, its history, the account's requirements. The fields and history
+ * come from the view when it can be used, else they are rendered from the
+ * records. */
 int cmd_waybill_get(struct cmd_ctx *ctx)
 {
 	const char *number = pd_arg_str(ctx->args, "number");
@@ -597,11 +633,16 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 	pd_buf_init(&b);
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &b, buf_write);
+	struct pd_value *req;
 	int rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &v);
 	/* the view holds the whole history: it serves the first page when
 	 * that is the whole history */
 	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {
-		msgpack_pack_map(&pk, vw.fields + LATENESS_FIELDS + 2);
+		if ((rc = customer_requirements(ctx, view_str(ctx, &vw, "customer"), &req))) {
+			pd_buf_free(&b);
+			return reply_store_error(ctx, rc);
+		}
+		msgpack_pack_map(&pk, vw.fields + LATENESS_FIELDS + 2 + (req != NULL));
 		pd_buf_add(&b, vw.fields_p, vw.fields_len);
 		pack_lateness(ctx, &pk, &vw.promise, vw.delivered_at, vw.same_city);
 		msgpack_pack_str_with_body(&pk, "events", 6);
@@ -609,6 +650,7 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		pd_buf_add(&b, vw.events_p, vw.events_len);
 		msgpack_pack_str_with_body(&pk, "events_next_before", 18);
 		msgpack_pack_int64(&pk, 0);
+		pack_requirements(&pk, req);
 		reply_ok(ctx, 200, "waybill %s: %.*s", number, (int)vw.status_len, vw.status_p);
 	} else {
 		struct pd_value *wb, *events;
@@ -618,12 +660,13 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		}
 		struct waybill_promise promise;
 		if ((rc = events_page(ctx, number, wb, before, limit, &events, &next)) ||
-		    (rc = promise_of(ctx, wb, &promise))) {
+		    (rc = promise_of(ctx, wb, &promise)) ||
+		    (rc = customer_requirements(ctx, pd_map_str(wb, "customer"), &req))) {
 			pd_buf_free(&b);
 			return reply_store_error(ctx, rc);
 		}
 		struct pd_value *shown = present(ctx, wb);
-		msgpack_pack_map(&pk, shown->u.c.count + LATENESS_FIELDS + 2);
+		msgpack_pack_map(&pk, shown->u.c.count + LATENESS_FIELDS + 2 + (req != NULL));
 		for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
 			msgpack_pack_str_with_body(&pk, e->key, e->key_len);
 			pd_value_pack(&pk, e->val);
@@ -633,6 +676,7 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		pd_value_pack(&pk, events);
 		msgpack_pack_str_with_body(&pk, "events_next_before", 18);
 		msgpack_pack_int64(&pk, next);
+		pack_requirements(&pk, req);
 		reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
 	}
 	char *packed = pd_alloc_raw(ctx->a, b.len);

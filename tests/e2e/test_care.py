@@ -5,6 +5,7 @@ account team and who gets what, with the clock moved and bad input
 refused with nothing written.
 
 Dates are in 2027, after the real date (see test_complaints.py)."""
+import time
 import unittest
 
 from harness import DAY, iso, line, next_number, parse_iso, sub_list
@@ -146,6 +147,122 @@ class AccountTeam(CareCase):
         self.assertReply(r, 201)
         w = self.u("op1").cmd(line("WARNING", "GET", r["id"])).rec
         self.assertEqual(w["owner"], "op1")
+
+
+class CustomerFile(CareCase):
+
+    def customer(self, account):
+        return self.u("op1").cmd(line("CUSTOMER", "GET", account)).rec
+
+    def waybill_get(self, number, **named):
+        r = self.u("op1").cmd(line("WAYBILL", "GET", number, **named))
+        self.assertReply(r, 200)
+        return r.rec
+
+    def test_requirements_show_on_the_accounts_waybills_and_follow_the_file(self):
+        self.at("2027-06-05T10:00:00+08:00")
+        s = self.u("sup1")
+        number = self.waybill("KEYA")
+        self.assertNotIn("requirements.handling", self.waybill_get(number))
+        r = s.cmd(line("CUSTOMER", "FILE", "KEYA", insurance="all parcels insured, PICC", payment_terms="60 days",
+                       rebates="3 % above 1,000 waybills a month", receipt_return="yes",
+                       handling="fragile: keep upright", delivery_window="09:00-12:00"))
+        self.assertReply(r, 200, "file of KEYA changed")
+        c = self.customer("KEYA")
+        self.assertEqual((c["file.insurance"], c["file.payment_terms"], c["file.receipt_return"]),
+                         ("all parcels insured, PICC", "60 days", "yes"))
+        # every GET of the account's waybills shows them, from the view ...
+        w = self.waybill_get(number)
+        self.assertEqual((w["requirements.receipt_return"], w["requirements.handling"],
+                          w["requirements.delivery_window"]), ("yes", "fragile: keep upright", "09:00-12:00"))
+        self.assertNotIn("requirements.insurance", w)
+        # ... and rendered from the records (a page of a longer history)
+        self.assertReply(self.u("op1").cmd(line("SCAN", number, "picked_up", depot="SH01")), 201)
+        w = self.waybill_get(number, events_limit=1)
+        self.assertEqual(w["requirements.handling"], "fragile: keep upright")
+        # the file changes: the next GET says so, both ways
+        self.assertReply(s.cmd(line("CUSTOMER", "FILE", "KEYA", handling="no stacking", receipt_return="no")), 200)
+        for named in ({}, {"events_limit": 1}):
+            w = self.waybill_get(number, **named)
+            self.assertEqual(w["requirements.handling"], "no stacking")
+            self.assertNotIn("requirements.receipt_return", w)
+        # a waybill of another account, or of none, has none
+        self.assertNotIn("requirements.handling", self.waybill_get(self.waybill("MEDA")))
+
+    def test_bad_file_input_writes_nothing(self):
+        s = self.u("sup1")
+        before = self.u("op1").cmd(line("CUSTOMER", "GET", "MEDA")).lines
+        for cmd, code in ((line("CUSTOMER", "FILE", "MEDA"), 400),
+                          (line("CUSTOMER", "FILE", "MEDA", receipt_return="maybe"), 400),
+                          (line("CUSTOMER", "FILE", "NOSUCH", rebates="none"), 404),
+                          (line("CUSTOMER", "PERSON", "MEDA", "Li Wei", birthday="02-30"), 400),
+                          (line("CUSTOMER", "PERSON", "MEDA", "Li Wei", birthday="1990-02-29"), 400),
+                          (line("CUSTOMER", "PERSON", "MEDA", "Li Wei", birthday="tomorrow"), 400),
+                          (line("CUSTOMER", "PERSON", "MEDA", "Li Wei", remove="yes"), 404),
+                          (line("CUSTOMER", "PERSON", "MEDA", "Li Wei", remove="yes", role="boss"), 400),
+                          (line("CUSTOMER", "PERSON", "NOSUCH", "Li Wei", role="boss"), 404)):
+            self.assertReply(s.cmd(cmd), code)
+        self.assertReply(self.u("op1").cmd(line("CUSTOMER", "FILE", "MEDA", rebates="x")), 403)
+        self.assertEqual(self.u("op1").cmd(line("CUSTOMER", "GET", "MEDA")).lines, before)
+
+    def test_persons_added_changed_removed(self):
+        self.at("2027-06-06T10:00:00+08:00")
+        op = self.u("op1")
+        r = op.cmd(line("CUSTOMER", "PERSON", "MEDA", "Zhao Lei", role="logistics head", phone="13900000001",
+                        birthday="1980-11-02", preferences="tea, not coffee"))
+        self.assertReply(r, 200, "Zhao Lei added to the file of MEDA")
+        self.assertReply(op.cmd(line("CUSTOMER", "PERSON", "MEDA", "Qian Yu", role="buyer")), 200)
+        self.assertReply(op.cmd(line("CUSTOMER", "PERSON", "MEDA", "Zhao Lei", phone="13900000002")), 200,
+                         "Zhao Lei changed in the file of MEDA")
+        persons = sub_list(self.customer("MEDA"), "persons")
+        self.assertEqual([(p["name"], p.get("phone"), p.get("role")) for p in persons],
+                         [("Qian Yu", None, "buyer"), ("Zhao Lei", "13900000002", "logistics head")])
+        self.assertEqual(persons[1]["preferences"], "tea, not coffee")
+        self.assertReply(op.cmd(line("CUSTOMER", "PERSON", "MEDA", "Qian Yu", remove="yes")), 200,
+                         "Qian Yu removed from the file of MEDA")
+        self.assertEqual([p["name"] for p in sub_list(self.customer("MEDA"), "persons")], ["Zhao Lei"])
+        # the next birthday call is the customer's due time
+        self.assertEqual(self.customer("MEDA")["care_at"], "2027-10-30T00:00:00+08:00")
+
+
+class BirthdayCalls(CareCase):
+    """The birthday call of a person of the file, raised by the daemon's own
+    timer contact_birthday_ahead_days (3) before, planned on the day; Feb 29
+    falls on Feb 28 in a common year."""
+
+    def wait_contacts(self, source, n=1):
+        deadline = time.time() + 10
+        while True:
+            got = self.contacts("KEYA", source=source)
+            if len(got) >= n or time.time() > deadline:
+                return got
+            time.sleep(0.1)
+
+    def test_raised_ahead_by_the_timer(self):
+        self.at("2027-02-20T10:00:00+08:00")
+        self.assertReply(self.u("op1").cmd(line("CUSTOMER", "PERSON", "KEYA", "Wang Fang", role="owner",
+                                                birthday="1988-02-29")), 200)
+        src27, src28 = "birthday:KEYA:Wang Fang:20270228", "birthday:KEYA:Wang Fang:20280229"
+        self.at("2027-02-24T23:59:00+08:00")
+        self.sweep()
+        self.assertEqual(self.contacts("KEYA", source=src27), [])
+        # the clock passes three days before: the daemon raises it by itself
+        self.at("2027-02-25T00:00:05+08:00")
+        [c] = self.wait_contacts(src27)
+        self.assertEqual((c["kind"], c["purpose"], c["owner"], c["status"]), ("call", "birthday", "op2", "planned"))
+        self.assertEqual(c["planned_at"], "2027-02-28T10:00:00+08:00")
+        self.assertEqual(c["reason"], "Wang Fang's birthday on 2027-02-28")
+        self.assertEqual(sub_list(c, "timeline")[0]["who"], "parceldeskd")
+        # once a year: next in 2028, on the 29th
+        self.at("2027-03-05T10:00:00+08:00")
+        self.sweep()
+        self.assertEqual(len(self.contacts("KEYA", source=src27)), 1)
+        self.assertEqual(self.u("op1").cmd(line("CUSTOMER", "GET", "KEYA")).rec["care_at"],
+                         "2028-02-26T00:00:00+08:00")
+        self.at("2028-02-26T00:00:05+08:00")
+        [c] = self.wait_contacts(src28)
+        self.assertEqual(c["planned_at"], "2028-02-29T10:00:00+08:00")
+        self.assertEqual(len(self.contacts("KEYA", source=src27)), 1)
 
 
 class CallBackSwitchedOff(CareCase):

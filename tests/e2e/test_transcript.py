@@ -396,6 +396,14 @@ def steps():
         S("sup1", "CUSTOMER", "TEAM", "ACME", "maintenance_specialist", "op1"),
         S("sup1", "CUSTOMER", "TEAM", "ACME", "chef", "op1"),
         S("sup1", "CUSTOMER", "TEAM", "ACME", "cs_manager"),
+        # the customer file: terms, a person, the requirements on the account's waybill
+        S("sup1", "CUSTOMER", "FILE", "ACME", payment_terms="60 days", receipt_return="yes",
+          handling="fragile: keep upright", delivery_window="09:00-12:00"),
+        S("sup1", "CUSTOMER", "FILE", "ACME"),
+        S("sup1", "CUSTOMER", "PERSON", "ACME", "Wang Jun", role="logistics head", birthday="04-02",
+          preferences="green tea"),
+        S("sup1", "CUSTOMER", "PERSON", "ACME", "Wang Jun", birthday="02-30"),
+        S("sup1", "WAYBILL", "GET", WB2),
     ]
     return out
 

@@ -9,12 +9,14 @@
  * that kind. A planned contact not done is listed by its planned time in
  * `contact_due`; the one timer (kind "contact") marks it overdue the second
  * after. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "contact.h"
 #include "contact_rules.h"
 #include "customer.h"
 #include "record.h"
+#include "volume.h"
 #include "waybill.h"
 
 /* a contact may be recorded a little ahead of the daemon's clock */
@@ -45,6 +47,43 @@ static const struct record_kind CONTACT = {
 	.due = planned_of,
 	.timer = timer_of,
 };
+
+static const char *const KINDS[] = { "visit", "call", "letter", "meeting", "tour", "event" };
+#define N_KINDS (sizeof(KINDS) / sizeof(KINDS[0]))
+
+/* The monthly counters a contact moves (volume.h: its customer, its
+ * depot, the network): contacts_planned.KIND in the month a contact is
+ * planned for (moved with it; a contact recorded as made at once was not
+ * planned), contacts_made.KIND in the month it was done, and
+ * contacts_late.KIND when it was done after it was overdue. */
+static int count_contact(struct cmd_ctx *ctx, const struct pd_value *before, const struct pd_value *after)
+{
+	const char *customer = rec_str(after, "customer"), *depot = rec_str(after, "depot");
+	const char *kind = rec_str(after, "kind");
+	int64_t was = before ? rec_int(before, "planned_at") : 0;
+	int64_t is = before || !is_done(after) ? rec_int(after, "planned_at") : 0;
+	const char *planned = pd_sprintf(ctx->a, "contacts_planned.%s", kind);
+	int rc = 0;
+	if (was != is && ((was && (rc = volume_count_month(ctx, customer, depot, volume_month(was), planned, -1))) ||
+			  (is && (rc = volume_count_month(ctx, customer, depot, volume_month(is), planned, 1)))))
+		return rc;
+	if (!is_done(after) || (before && is_done(before)))
+		return 0;
+	int month = volume_month(rec_int(after, "done_at"));
+	if ((rc = volume_count_month(ctx, customer, depot, month, pd_sprintf(ctx->a, "contacts_made.%s", kind), 1)))
+		return rc;
+	return pd_map_bool(after, "done_late")
+		       ? volume_count_month(ctx, customer, depot, month, pd_sprintf(ctx->a, "contacts_late.%s", kind), 1)
+		       : 0;
+}
+
+/* Every change of a contact is saved here: the record and its counters. */
+static int contact_save(struct cmd_ctx *ctx, const struct pd_value *before, struct pd_value *after,
+			const char *action, const char *text)
+{
+	int rc = count_contact(ctx, before, after);
+	return rc ? rc : record_save(ctx, &CONTACT, before, after, action, text);
+}
 
 static void plan_from_config(const struct config *cfg, struct contact_plan *p)
 {
@@ -152,7 +191,7 @@ static int plan_next(struct cmd_ctx *ctx, const struct pd_value *customer, struc
 			pd_map_set_int(a, after, "planned_at", at);
 			pd_map_set_bool(a, after, "overdue", false);
 			pd_map_set_int(a, done, "next_contact", rec_int(after, "id"));
-			return record_save(ctx, &CONTACT, o.found, after, "plan",
+			return contact_save(ctx, o.found, after, "plan",
 					   pd_sprintf(a, "moved by contact %lld", (long long)rec_int(done, "id")));
 		}
 	}
@@ -163,7 +202,7 @@ static int plan_next(struct cmd_ctx *ctx, const struct pd_value *customer, struc
 	pd_map_set_int(a, next, "follows", rec_int(done, "id"));
 	pd_map_set_bool(a, next, "by_plan", by_plan);
 	pd_map_set_int(a, done, "next_contact", rec_int(next, "id"));
-	return record_save(ctx, &CONTACT, NULL, next, "plan",
+	return contact_save(ctx, NULL, next, "plan",
 			   pd_sprintf(a, "after contact %lld", (long long)rec_int(done, "id")));
 }
 
@@ -180,6 +219,22 @@ static void set_done(struct cmd_ctx *ctx, struct pd_value *k, const struct made 
 	if (pd_map_bool(k, "overdue"))
 		pd_map_set_bool(a, k, "done_late", true);
 	pd_map_set_bool(a, k, "overdue", false);
+}
+
+/* A contact as the lists show it. */
+static struct pd_value *contact_row(struct cmd_ctx *ctx, const struct pd_value *k)
+{
+	struct pd_value *r = pd_map(ctx->a);
+	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "kind", "purpose", "owner",
+					    "status", "planned_at", "done_at" };
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		struct pd_value *v = pd_map_get(k, cols[i]);
+		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
+	}
+	/* the list says overdue as of now, even before the sweep marked it */
+	pd_map_set_bool(ctx->a, r, "overdue",
+			contact_overdue(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now));
+	return r;
 }
 
 /* ---- contacts the rules raise (contact.h) ---- */
@@ -206,7 +261,7 @@ static int contact_raise(struct cmd_ctx *ctx, const char *account, const char *k
 		return rc;
 	pd_map_set_str(ctx->a, k, "source", source);
 	pd_map_set_str(ctx->a, k, "reason", text);
-	return record_save(ctx, &CONTACT, NULL, k, "raise", text);
+	return contact_save(ctx, NULL, k, "raise", text);
 }
 
 int contact_after_close(struct cmd_ctx *ctx, const char *account, const char *source)
@@ -264,6 +319,93 @@ int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id)
 	return rc;
 }
 
+/* ---- what the customer page and the monthly report show (contact.h) ---- */
+
+struct pd_value *contact_month_report(struct cmd_ctx *ctx, const char *scope, const char *id, int month,
+				      const char *tier)
+{
+	struct pd_arena *a = ctx->a;
+	struct contact_plan plan;
+	plan_from_config(ctx->cfg, &plan);
+	struct pd_value *out = pd_map(a), *rows = pd_arr(a);
+	int64_t sums[3] = { 0 };
+	static const char *const METRICS[] = { "planned", "made", "late" };
+	for (size_t k = 0; k < N_KINDS; k++) {
+		struct pd_value *r = pd_map(a);
+		pd_map_set_str(a, r, "kind", KINDS[k]);
+		for (size_t i = 0; i < 3; i++) {
+			int64_t n = volume_get(ctx->txn, ctx->st, scope, id, month,
+					       pd_sprintf(a, "contacts_%s.%s", METRICS[i], KINDS[k]));
+			pd_map_set_int(a, r, METRICS[i], n);
+			sums[i] += n;
+		}
+		if (tier)
+			pd_map_set_int(a, r, "plan_days", contact_plan_days(&plan, tier, KINDS[k]));
+		pd_arr_push(a, rows, r);
+	}
+	for (size_t i = 0; i < 3; i++)
+		pd_map_set_int(a, out, METRICS[i], sums[i]);
+	pd_map_set(a, out, "by_kind", rows);
+	return out;
+}
+
+#define CUSTOMER_PAGE_LAST 5
+
+struct page {
+	struct pd_value *last;
+	const struct pd_value **planned;
+	size_t n_planned, cap;
+};
+
+static bool page_keep(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
+{
+	struct page *p = ud;
+	if (is_done(k)) {
+		if (p->last->u.c.count < CUSTOMER_PAGE_LAST)
+			pd_arr_push(ctx->a, p->last, contact_row(ctx, k));
+		return false;
+	}
+	if (p->n_planned == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		const struct pd_value **grown = pd_alloc(ctx->a, cap * sizeof(*grown));
+		if (p->n_planned)
+			memcpy(grown, p->planned, p->n_planned * sizeof(*grown));
+		p->planned = grown;
+		p->cap = cap;
+	}
+	p->planned[p->n_planned++] = k;
+	return false;
+}
+
+static int by_planned_at(const void *x, const void *y)
+{
+	int64_t a = rec_int(*(const struct pd_value *const *)x, "planned_at");
+	int64_t b = rec_int(*(const struct pd_value *const *)y, "planned_at");
+	return (a > b) - (a < b);
+}
+
+int contact_customer_page(struct cmd_ctx *ctx, const char *account, struct pd_value *out)
+{
+	struct page p = { .last = pd_arr(ctx->a) };
+	size_t kept;
+	int rc = rec_walk_newest(ctx, ctx->st->contacts, ctx->st->contact_index, record_key(ctx, "customer", account),
+				 0, INT64_MAX, page_keep, &p, &kept);
+	if (rc)
+		return rc;
+	if (p.n_planned)
+		qsort(p.planned, p.n_planned, sizeof(*p.planned), by_planned_at);
+	struct pd_value *planned = pd_arr(ctx->a);
+	int64_t overdue = 0;
+	for (size_t i = 0; i < p.n_planned; i++) {
+		pd_arr_push(ctx->a, planned, contact_row(ctx, p.planned[i]));
+		overdue += contact_overdue(rec_int(p.planned[i], "planned_at"), 0, ctx->now);
+	}
+	pd_map_set(ctx->a, out, "contacts_last", p.last);
+	pd_map_set(ctx->a, out, "contacts_planned", planned);
+	pd_map_set_int(ctx->a, out, "contacts_overdue", overdue);
+	return 0;
+}
+
 /* ---- commands ---- */
 
 int cmd_contact_add(struct cmd_ctx *ctx)
@@ -298,7 +440,7 @@ int cmd_contact_add(struct cmd_ctx *ctx)
 		if ((rc = plan_next(ctx, c, k, &m)))
 			return reply_store_error(ctx, rc);
 	}
-	return record_reply(ctx, &CONTACT, record_save(ctx, &CONTACT, NULL, k, made ? "record" : "plan", NULL),
+	return record_reply(ctx, &CONTACT, contact_save(ctx, NULL, k, made ? "record" : "plan", NULL),
 			    NULL, k, 201, pd_sprintf(a, "contact %lld %s", (long long)rec_int(k, "id"),
 						     made ? "recorded" : "planned"));
 }
@@ -319,7 +461,7 @@ int cmd_contact_done(struct cmd_ctx *ctx)
 	int rc = plan_next(ctx, c, after, &m);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	return record_reply(ctx, &CONTACT, record_save(ctx, &CONTACT, before, after, "done",
+	return record_reply(ctx, &CONTACT, contact_save(ctx, before, after, "done",
 						       pd_arg_str(ctx->args, "summary")),
 			    before, after, 200, pd_sprintf(ctx->a, "contact %lld done", (long long)rec_int(after, "id")));
 }
@@ -354,17 +496,7 @@ static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
 		return false;
 	if (f->due && !contact_due_within(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now, f->horizon))
 		return false;
-	struct pd_value *r = pd_map(ctx->a);
-	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "kind", "purpose", "owner",
-					    "status", "planned_at", "done_at" };
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		struct pd_value *v = pd_map_get(k, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
-	}
-	/* the list says overdue as of now, even before the sweep marked it */
-	pd_map_set_bool(ctx->a, r, "overdue",
-			contact_overdue(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now));
-	pd_arr_push(ctx->a, f->rows, r);
+	pd_arr_push(ctx->a, f->rows, contact_row(ctx, k));
 	return true;
 }
 
@@ -411,7 +543,7 @@ int contact_on_due(struct cmd_ctx *ctx, uint64_t id)
 		pd_map_set_bool(ctx->a, after, "overdue", true);
 	const struct session *saved = ctx->sess;
 	ctx->sess = &record_daemon;
-	rc = record_save(ctx, &CONTACT, before, after, pd_map_bool(after, "overdue") ? "overdue" : NULL, NULL);
+	rc = contact_save(ctx, before, after, pd_map_bool(after, "overdue") ? "overdue" : NULL, NULL);
 	ctx->sess = saved;
 	return rc;
 }

@@ -27,4 +27,17 @@ int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source
  * birthday. 0 or an LMDB error. */
 int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id);
 
+/* For CUSTOMER GET: sets on out the account's last contacts made
+ * (contacts_last, newest first), its planned contacts not done
+ * (contacts_planned, soonest first) and how many of those are overdue now
+ * (contacts_overdue). 0 or an LMDB code. */
+int contact_customer_page(struct cmd_ctx *ctx, const char *account, struct pd_value *out);
+
+/* The contacts section of REPORT MONTH for a scope of the monthly counters
+ * (volume.h: "C", "D" or "N" and its id): planned, made and made late in
+ * the month, in all and per kind, with the tier's plan (days between two
+ * contacts of a kind) when tier is not NULL. */
+struct pd_value *contact_month_report(struct cmd_ctx *ctx, const char *scope, const char *id, int month,
+				      const char *tier);
+
 #endif

@@ -2,12 +2,14 @@
  * complaints and claims, its active warnings and its timeline. It sits
  * apart from customer.c because it reads what the complaint and claim
  * modules own, through their functions, while those modules read the
- * customer's service level: no module calls back into one that calls it. */
+ * customer's service level: no module calls back into one that calls it.
+ * The contacts come from the contact module the same way. */
 #include <string.h>
 
 #include "timefmt.h"
 #include "claim.h"
 #include "complaint.h"
+#include "contact.h"
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
@@ -65,7 +67,8 @@ int cmd_customer_get(struct cmd_ctx *ctx)
 	int rc;
 	if ((rc = complaint_open_of_customer(ctx, account, complaints)) ||
 	    (rc = claim_open_of_customer(ctx, account, claims)) ||
-	    (rc = warning_active_of_customer(ctx, account, warnings, &kept)))
+	    (rc = warning_active_of_customer(ctx, account, warnings, &kept)) ||
+	    (rc = contact_customer_page(ctx, account, out)))
 		return reply_store_error(ctx, rc);
 	pd_map_set_int(a, out, "open_complaints", (int64_t)complaints->u.c.count);
 	pd_map_set(a, out, "open_complaint_ids", complaints);

@@ -16,6 +16,7 @@
 #include "care.h"
 #include "claim.h"
 #include "complaint.h"
+#include "contact.h"
 #include "customer.h"
 #include "record.h"
 #include "survey_rules.h"
@@ -355,6 +356,8 @@ int cmd_report_month(struct cmd_ctx *ctx)
 	if ((rc = text_section(ctx, &s, month, &section)))
 		return reply_store_error(ctx, rc);
 	pd_map_set(ctx->a, out, "text", section);
+	pd_map_set(ctx->a, out, "contacts",
+		   contact_month_report(ctx, s.code, s.id, month, s.customer ? rec_str(s.customer, "tier") : NULL));
 	ctx->rep->data = out;
 	reply_ok(ctx, 200, "report of %s%s%s for %s", s.kind, s.customer || strcmp(s.kind, "depot") == 0 ? " " : "",
 		 s.customer || strcmp(s.kind, "depot") == 0 ? s.id : "", month_text(ctx, month));

@@ -265,6 +265,66 @@ class BirthdayCalls(CareCase):
         self.assertEqual(len(self.contacts("KEYA", source=src27)), 1)
 
 
+class ContactsOnPageAndReport(CareCase):
+    """CUSTOMER GET shows an account's last contacts, the planned ones and
+    the overdue; REPORT MONTH counts the month's contacts planned, made and
+    made late per kind, next to the tier's plan."""
+
+    def report(self, **scope):
+        r = self.u("op1").cmd(line("REPORT", "MONTH", month="2027-07", **scope))
+        self.assertReply(r, 200)
+        rec = r.rec
+        kinds = {row["kind"]: row for row in sub_list(rec, "contacts.by_kind")}
+        return rec, kinds
+
+    def test_page_and_report(self):
+        t = self.at("2027-07-01T10:00:00+08:00")
+        s, op = self.u("sup1"), self.u("op1")
+        self.assertReply(s.cmd(line("CUSTOMER", "ADD", "RPT1", name="Report One", payment="monthly", depot="RP01",
+                                    manager="op1")), 201)
+        self.assertReply(s.cmd(line("CUSTOMER", "TIER", "RPT1", tier="key", reason="contract")), 200)
+        depot_before, _ = self.report(depot="RP01")
+        visit = int(op.cmd(line("CONTACT", "ADD", customer="RPT1", kind="visit", done_at=iso(t),
+                                summary="courtesy visit"))["id"])
+        plan = int(op.cmd(line("CONTACT", "GET", visit)).rec["next_contact"])   # the plan's visit, July 31
+        call = int(op.cmd(line("CONTACT", "ADD", customer="RPT1", kind="call", planned_at=iso(t + 2 * DAY)))["id"])
+        letter = int(op.cmd(line("CONTACT", "ADD", customer="RPT1", kind="letter",
+                                 planned_at=iso(t + 40 * DAY)))["id"])            # August
+        c = op.cmd(line("CUSTOMER", "GET", "RPT1")).rec
+        self.assertEqual([int(x["id"]) for x in sub_list(c, "contacts_last")], [visit])
+        self.assertEqual([int(x["id"]) for x in sub_list(c, "contacts_planned")], [call, plan, letter])
+        self.assertEqual(c["contacts_overdue"], "0")
+        # the call passes its time, overdue, then done late
+        self.at(t + 2 * DAY + 10)
+        self.sweep()
+        c = op.cmd(line("CUSTOMER", "GET", "RPT1")).rec
+        self.assertEqual(c["contacts_overdue"], "1")
+        self.assertEqual(sub_list(c, "contacts_planned")[0]["overdue"], "yes")
+        self.assertReply(op.cmd(line("CONTACT", "DONE", call, summary="rates agreed")), 200)
+        c = op.cmd(line("CUSTOMER", "GET", "RPT1")).rec
+        self.assertEqual([int(x["id"]) for x in sub_list(c, "contacts_last")], [call, visit])
+        self.assertEqual([int(x["id"]) for x in sub_list(c, "contacts_planned")], [plan, letter])
+        self.assertEqual(c["contacts_overdue"], "0")
+        rep, kinds = self.report(customer="RPT1")
+        self.assertEqual((rep["contacts.planned"], rep["contacts.made"], rep["contacts.late"]), ("2", "2", "1"))
+        self.assertEqual((kinds["visit"]["planned"], kinds["visit"]["made"], kinds["visit"]["plan_days"]),
+                         ("1", "1", "30"))
+        self.assertEqual((kinds["call"]["planned"], kinds["call"]["made"], kinds["call"]["late"],
+                          kinds["call"]["plan_days"]), ("1", "1", "1", "0"))
+        self.assertEqual((kinds["meeting"]["planned"], kinds["meeting"]["plan_days"]), ("0", "91"))
+        self.assertEqual(kinds["letter"]["planned"], "0")   # planned for August
+        # the depot's report counts the same contacts (no plan there)
+        depot, dkinds = self.report(depot="RP01")
+        for key in ("contacts.planned", "contacts.made", "contacts.late"):
+            self.assertEqual(int(depot[key]) - int(depot_before[key]), int(rep[key]))
+        self.assertNotIn("plan_days", dkinds["visit"])
+        # moving the planned visit to August takes it out of July's plan
+        self.assertReply(op.cmd(line("CONTACT", "ADD", customer="RPT1", kind="visit", done_at=iso(self.now()),
+                                     summary="second visit")), 201)
+        rep, kinds = self.report(customer="RPT1")
+        self.assertEqual((kinds["visit"]["planned"], kinds["visit"]["made"]), ("0", "2"))
+
+
 class CallBackSwitchedOff(CareCase):
     daemon_args = ("--contact-callback", "no")
 

@@ -405,7 +405,8 @@ static int update_volume(struct cmd_ctx *ctx, const struct pd_value *before,
 					     pd_sprintf(ctx->a, "complaints.%s", rec_str(after, "category")), 1)))
 			return rc;
 		const char *number = pd_map_str(after, "waybill");
-		if (number && (rc = waybill_mark_complained(ctx, number, is_misdelivery(rec_str(after, "category")))))
+		if (number && ((rc = waybill_mark_complained(ctx, number, is_misdelivery(rec_str(after, "category")))) ||
+			       (rc = contact_trial_flag(ctx, customer, number, "complained"))))
 			return rc;
 	}
 	if (!(before && pd_map_bool(before, "ever_overdue")) && pd_map_bool(after, "ever_overdue") &&

@@ -280,6 +280,28 @@ int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_i
 	return contact_after_close(ctx, pd_map_str(wb, "customer"), pd_sprintf(ctx->a, "query:%lld", (long long)query_id));
 }
 
+int contact_first_visit(struct cmd_ctx *ctx, const char *account, const char *sales, bool reading)
+{
+	return contact_raise(ctx, account, "visit", "first_visit", "maintenance_specialist",
+			     ctx->now + ctx->cfg->contact_first_visit_days * CONTACT_DAY_SECS,
+			     pd_sprintf(ctx->a, "handover:%s", account),
+			     pd_sprintf(ctx->a, "first visit with sales (%s)%s", sales,
+					reading ? "; take the first satisfaction reading" : ""));
+}
+
+int contact_trial_flag(struct cmd_ctx *ctx, const char *account, const char *number, const char *what)
+{
+	struct pd_value *c;
+	int rc = account && *account ? customer_find(ctx, account, &c, NULL) : MDB_NOTFOUND;
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (!customer_in_trial(c))
+		return 0;
+	return contact_raise(ctx, account, "call", "trial_follow_up", "maintenance_specialist", ctx->now,
+			     pd_sprintf(ctx->a, "trial:%s:%s", number, what),
+			     pd_sprintf(ctx->a, "waybill %s of the trial period: %s", number, what));
+}
+
 int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source)
 {
 	struct pd_value *c;
@@ -313,8 +335,10 @@ int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id)
 				   pd_sprintf(ctx->a, "birthday:%s:%s:%d", account, name, day),
 				   pd_sprintf(ctx->a, "%s's birthday on %04d-%02d-%02d", name, day / 10000, day / 100 % 100, day % 100));
 	}
+	bool matured = customer_in_trial(before) && !customer_in_trial(after);
 	if (!rc)
-		rc = customer_save(ctx, before, after, birthdays->u.c.count ? "birthday" : NULL, NULL);
+		rc = customer_save(ctx, before, after, matured ? "mature" : birthdays->u.c.count ? "birthday" : NULL,
+				   matured ? "the trial period ended" : NULL);
 	ctx->sess = saved;
 	return rc;
 }

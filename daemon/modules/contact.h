@@ -18,6 +18,16 @@ int contact_after_close(struct cmd_ctx *ctx, const char *account, const char *so
  * call-back to the waybill's account customer. */
 int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_id);
 
+/* An account was handed over from sales: the first joint visit (with the
+ * salesperson), contact_first_visit_days later; `reading`: the first
+ * satisfaction reading is still to be taken there. */
+int contact_first_visit(struct cmd_ctx *ctx, const char *account, const char *sales, bool reading);
+
+/* Waybill `number` of `account` went wrong (`what`: complained) while the
+ * account is in its trial period: a follow-up call for the account's
+ * owner, at once. */
+int contact_trial_flag(struct cmd_ctx *ctx, const char *account, const char *number, const char *what);
+
 /* A complaint of `account` came to the media (it escalates at once): the
  * apology visit, for a key account. */
 int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source);

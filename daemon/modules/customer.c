@@ -519,7 +519,31 @@ void customer_plan_care(struct cmd_ctx *ctx, struct pd_value *c)
 		if (day && (!at || birthday_raise_at(ctx, day) < at))
 			at = birthday_raise_at(ctx, day);
 	}
+	int64_t mature = customer_in_trial(c) ? customer_mature_at(c) : 0;
+	if (mature && (!at || mature < at))
+		at = mature;
 	pd_map_set_int(ctx->a, c, "care_at", at);
+}
+
+bool customer_in_trial(const struct pd_value *c)
+{
+	return strcmp(rec_str(c, "trial_status"), "trial") == 0;
+}
+
+int64_t customer_mature_at(const struct pd_value *c)
+{
+	int y, m, d;
+	if (pd_date_parse(rec_str(c, "trial_end"), &y, &m, &d) < 0)
+		return 0;
+	return customer_day_start(y * 10000 + m * 100 + d) + 86400;
+}
+
+void customer_set_mature(struct cmd_ctx *ctx, struct pd_value *c)
+{
+	pd_map_set_str(ctx->a, c, "trial_status", "mature");
+	pd_map_set_int(ctx->a, c, "matured_at", ctx->now);
+	pd_map_set_str(ctx->a, c, "matured_by", ctx->sess->user);
+	customer_plan_care(ctx, c);
 }
 
 int customer_care_take(struct cmd_ctx *ctx, int64_t id, struct pd_value **before, struct pd_value **after,
@@ -540,6 +564,9 @@ int customer_care_take(struct cmd_ctx *ctx, int64_t id, struct pd_value **before
 		pd_arr_push(ctx->a, birthdays, b);
 		pd_map_set_int(ctx->a, e->val, "birthday_raised", day);
 	}
+	/* the trial ends by rule when its time has come */
+	if (customer_in_trial(*after) && customer_mature_at(*after) <= ctx->now)
+		customer_set_mature(ctx, *after);
 	customer_plan_care(ctx, *after);
 	return 0;
 }

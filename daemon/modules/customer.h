@@ -58,17 +58,27 @@ const char *customer_member(const struct pd_value *c, const char *role);
  * none or is not an account: WAYBILL GET shows them. 0 or an LMDB code. */
 int customer_requirements(struct cmd_ctx *ctx, const char *account, struct pd_value **out);
 
+/* An account handed over from sales in its trial period (docs/customers.md
+ * "Hand-over from sales and the trial period"); when it becomes mature by
+ * rule (the day after trial_end, local time; 0: no trial). */
+bool customer_in_trial(const struct pd_value *c);
+int64_t customer_mature_at(const struct pd_value *c);
+/* Marks a customer copy mature now, by the session's user. */
+void customer_set_mature(struct cmd_ctx *ctx, struct pd_value *c);
+
 /* The local midnight (UTC seconds) starting day YYYYMMDD. */
 int64_t customer_day_start(int day);
 
 /* Sets care_at, the customer's due time (timer kind "customer"): when the
- * next birthday call of a person of its file is to be raised. */
+ * next birthday call of a person of its file is to be raised, or its trial
+ * period ends, whichever is first. */
 void customer_plan_care(struct cmd_ctx *ctx, struct pd_value *c);
 
 /* At the customer's due time: loads customer id and a copy in which every
  * birthday whose call is due now is marked raised, pushing {name, day} on
- * birthdays, and care_at planned again. The caller raises the calls and
- * saves. 0, MDB_NOTFOUND or an LMDB code. */
+ * birthdays, the account marked mature when its trial has ended, and
+ * care_at planned again. The caller raises the calls and saves. 0,
+ * MDB_NOTFOUND or an LMDB code. */
 int customer_care_take(struct cmd_ctx *ctx, int64_t id, struct pd_value **before, struct pd_value **after,
 		       struct pd_value *birthdays);
 

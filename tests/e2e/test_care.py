@@ -325,6 +325,89 @@ class ContactsOnPageAndReport(CareCase):
         self.assertEqual((kinds["visit"]["planned"], kinds["visit"]["made"]), ("0", "2"))
 
 
+class HandoverAndTrial(CareCase):
+    """An account handed over from sales: legal's review required, the
+    first joint visit planned, complained waybills flagged during the trial
+    (3 months), mature at its end by the daemon's timer or by hand."""
+
+    def customer(self, account):
+        return self.u("op1").cmd(line("CUSTOMER", "GET", account)).rec
+
+    def new_account(self, account):
+        s = self.u("sup1")
+        self.assertReply(s.cmd(line("CUSTOMER", "ADD", account, name="New " + account, payment="monthly",
+                                    depot="SH01", manager="op1")), 201)
+        self.assertReply(s.cmd(line("CUSTOMER", "TEAM", account, "maintenance_specialist", "op2")), 200)
+
+    def test_handover_trial_and_mature_by_rule(self):
+        t = self.at("2027-08-30T10:00:00+08:00")
+        self.new_account("NEWA")
+        s = self.u("sup1")
+        before = self.u("op1").cmd(line("CUSTOMER", "GET", "NEWA")).lines
+        for named, code, msg in (
+                (dict(sales="Chen", contract="C-88"), 422, "contract reviewed by legal"),
+                (dict(sales="Chen", contract="C-88", legal_by="Sun"), 422, "contract reviewed by legal"),
+                (dict(sales="Chen", contract="C-88", legal_by="Sun", legal_at=iso(t + DAY)), 422, "future"),
+                (dict(sales="Chen", contract="C-88", legal_by="Sun", legal_at=iso(t - DAY), satisfaction=7), 400,
+                 "satisfaction"),
+                (dict(contract="C-88", legal_by="Sun", legal_at=iso(t - DAY)), 400, "sales")):
+            self.assertReply(s.cmd(line("CUSTOMER", "HANDOVER", "NEWA", **named)), code, msg_re=msg)
+        self.assertReply(self.u("op1").cmd(line("CUSTOMER", "HANDOVER", "NEWA", sales="Chen", contract="C-88",
+                                                legal_by="Sun", legal_at=iso(t - DAY))), 403)
+        self.assertEqual(self.u("op1").cmd(line("CUSTOMER", "GET", "NEWA")).lines, before)
+        self.assertEqual(self.contacts("NEWA"), [])
+        r = s.cmd(line("CUSTOMER", "HANDOVER", "NEWA", sales="Chen", contract="C-88", legal_by="Sun (legal)",
+                       legal_at=iso(t - DAY)))
+        self.assertReply(r, 201, "NEWA handed over from sales: trial until 2027-11-30")
+        self.assertReply(s.cmd(line("CUSTOMER", "HANDOVER", "NEWA", sales="Chen", contract="C-88", legal_by="Sun",
+                                    legal_at=iso(t - DAY))), 409)
+        c = self.customer("NEWA")
+        self.assertEqual((c["trial_status"], c["trial_start"], c["trial_end"], c["handover.legal_by"],
+                          c["handover.sales"], c["care_at"]),
+                         ("trial", "2027-08-30", "2027-11-30", "Sun (legal)", "Chen", "2027-12-01T00:00:00+08:00"))
+        # the first joint visit, with the first satisfaction reading to take
+        [v] = self.contacts("NEWA", source="handover:NEWA")
+        self.assertEqual((v["kind"], v["purpose"], v["owner"]), ("visit", "first_visit", "op2"))
+        self.assertEqual(parse_iso(v["planned_at"]), parse_iso(c["handover.at"]) + 7 * DAY)
+        self.assertIn("first satisfaction reading", v["reason"])
+        # a complained waybill of the trial is flagged to the account's owner
+        number = self.waybill("NEWA")
+        self.open_id(waybill=number)
+        [f] = self.contacts("NEWA", source="trial:%s:complained" % number)
+        self.assertEqual((f["kind"], f["purpose"], f["owner"]), ("call", "trial_follow_up", "op2"))
+        # the trial ends: the daemon marks the account mature by itself
+        self.at("2027-11-30T23:59:00+08:00")
+        self.sweep()
+        self.assertEqual(self.customer("NEWA")["trial_status"], "trial")
+        self.at("2027-12-01T00:00:05+08:00")
+        deadline = time.time() + 10
+        while self.customer("NEWA")["trial_status"] != "mature" and time.time() < deadline:
+            time.sleep(0.1)
+        c = self.customer("NEWA")
+        self.assertEqual((c["trial_status"], c["matured_by"]), ("mature", "parceldeskd"))
+        self.assertEqual(sub_list(c, "timeline")[-1]["action"], "mature")
+        # after the trial, complaints are no longer flagged
+        number = self.waybill("NEWA")
+        self.open_id(waybill=number)
+        self.assertEqual(self.contacts("NEWA", source="trial:%s:complained" % number), [])
+
+    def test_mature_by_hand(self):
+        t = self.at("2027-09-10T10:00:00+08:00")
+        self.new_account("NEWB")
+        s = self.u("sup1")
+        self.assertReply(s.cmd(line("CUSTOMER", "MATURE", "NEWB")), 409)
+        self.assertReply(s.cmd(line("CUSTOMER", "HANDOVER", "NEWB", sales="Chen", contract="C-89", legal_by="Sun",
+                                    legal_at=iso(t - 3600), satisfaction=4)), 201)
+        c = self.customer("NEWB")
+        self.assertEqual(c["handover.first_satisfaction"], "4")
+        [v] = self.contacts("NEWB", source="handover:NEWB")
+        self.assertNotIn("satisfaction", v["reason"])
+        self.assertReply(s.cmd(line("CUSTOMER", "MATURE", "NEWB", reason="volume steady")), 200, "NEWB is mature")
+        c = self.customer("NEWB")
+        self.assertEqual((c["trial_status"], c["matured_by"], c["care_at"]), ("mature", "sup1", ""))
+        self.assertReply(s.cmd(line("CUSTOMER", "MATURE", "NEWB")), 409)
+
+
 class CallBackSwitchedOff(CareCase):
     daemon_args = ("--contact-callback", "no")
 

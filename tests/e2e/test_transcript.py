@@ -404,6 +404,14 @@ def steps():
           preferences="green tea"),
         S("sup1", "CUSTOMER", "PERSON", "ACME", "Wang Jun", birthday="02-30"),
         S("sup1", "WAYBILL", "GET", WB2),
+        # hand-over from sales and the trial period; the customer page and the report with contacts
+        S("sup1", "CUSTOMER", "ADD", "NEWCO", name="New Co", payment="monthly", depot="SH01"),
+        S("sup1", "CUSTOMER", "HANDOVER", "NEWCO", sales="Chen Jie", contract="C-2026-17"),
+        S("sup1", "CUSTOMER", "HANDOVER", "NEWCO", sales="Chen Jie", contract="C-2026-17", legal_by="Sun Li",
+          legal_at=iso(T0)),
+        S("sup1", "CUSTOMER", "MATURE", "NEWCO", reason="steady volume"),
+        S("sup1", "CUSTOMER", "MATURE", "NEWCO"),
+        S("sup1", "REPORT", "MONTH", month="2026-03", customer="ACME"),
     ]
     return out
 

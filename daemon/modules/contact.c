@@ -321,11 +321,14 @@ int contact_apology(struct cmd_ctx *ctx, const char *account, const char *source
 int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
 	struct pd_value *before, *after, *birthdays = pd_arr(ctx->a);
-	int rc = customer_care_take(ctx, (int64_t)id, &before, &after, birthdays);
-	if (rc)
-		return rc == MDB_NOTFOUND ? 0 : rc;
+	/* what the timer does is the daemon's, whoever called SWEEP */
 	const struct session *saved = ctx->sess;
 	ctx->sess = &record_daemon;
+	int rc = customer_care_take(ctx, (int64_t)id, &before, &after, birthdays);
+	if (rc) {
+		ctx->sess = saved;
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
 	const char *account = rec_str(after, "account");
 	for (const struct pd_entry *e = birthdays->u.c.head; e && !rc; e = e->next) {
 		const char *name = rec_str(e->val, "name");

@@ -28,7 +28,8 @@ static const struct pd_module modules[] = {
 	{ "volume", NULL, NULL, NULL, NULL, NULL },
 	{ "complaint", complaint_setup, "complaint", complaint_on_due, complaint_open, complaint_gauges },
 	{ "claim", claim_setup, "claim", claim_on_due, claim_open, claim_gauges },
-	{ "customer", customer_setup, NULL, NULL, NULL, NULL },
+	/* a customer's due time raises contacts: the contact module handles it */
+	{ "customer", customer_setup, "customer", customer_care_on_due, NULL, NULL },
 	{ "contact", NULL, "contact", contact_on_due, NULL, NULL },
 	{ "need", NULL, NULL, NULL, NULL, NULL },
 	{ "rectify", NULL, "rectify", rectify_on_due, NULL, NULL },
@@ -38,24 +39,6 @@ static const struct pd_module modules[] = {
 	{ "monthend", NULL, "monthend", monthend_on_due, NULL, NULL },
 	{ "report", NULL, NULL, NULL, NULL, NULL },
 	{ "system", NULL, NULL, NULL, NULL, NULL },
-	{ "auth", NULL, NULL, NULL, NULL },
-	{ "waybill", NULL, NULL, NULL, NULL },
-	{ "query", query_setup, "query", query_on_due, query_open },
-	{ "calendar", NULL, NULL, NULL, NULL },
-	{ "volume", NULL, NULL, NULL, NULL },
-	{ "complaint", complaint_setup, "complaint", complaint_on_due, NULL },
-	{ "claim", claim_setup, "claim", claim_on_due, NULL },
-	/* a customer's due time raises contacts: the contact module handles it */
-	{ "customer", customer_setup, "customer", customer_care_on_due, NULL },
-	{ "contact", NULL, "contact", contact_on_due, NULL },
-	{ "need", NULL, NULL, NULL, NULL },
-	{ "rectify", NULL, "rectify", rectify_on_due, NULL },
-	{ "survey", NULL, "survey", survey_on_due, NULL },
-	{ "winback", NULL, NULL, NULL, NULL },
-	{ "warning", NULL, NULL, NULL, NULL },
-	{ "monthend", NULL, "monthend", monthend_on_due, NULL },
-	{ "report", NULL, NULL, NULL, NULL },
-	{ "system", NULL, NULL, NULL, NULL },
 };
 
 #define MODULE_COUNT (sizeof(modules) / sizeof(modules[0]))

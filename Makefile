@@ -116,8 +116,16 @@ install: all
 	install -m 644 $(BUILD)/parceldesk.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/parceldesk
 	install -m 644 protocol/PROTOCOL.md contrib/parceldeskd.conf $(DESTDIR)$(PREFIX)/share/doc/parceldesk/
 
+# Removes exactly what install wrote; data directories and config are the admin's.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/parceldeskd $(DESTDIR)$(PREFIX)/bin/parceldesk \
+		$(DESTDIR)$(PREFIX)/share/man/man8/parceldeskd.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/parceldesk.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/parceldesk
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/parceldesk
+
 clean:
 	rm -rf build
 
-.PHONY: all unit test check-build fuzz install clean FORCE
+.PHONY: all unit test check-build fuzz install uninstall clean FORCE
 .SECONDARY:

@@ -122,5 +122,15 @@ echo "$first" > "$pw"
 check "postrm purge runs" runscript postrm purge
 check "purge removes the password file" test ! -e "$pw"
 check "purge keeps the store" test -e "$r/var/lib/parceldesk/data.mdb"
+
+# make install/uninstall, for systems without dpkg: the tree the package was
+# built from installs into a scratch DESTDIR, and uninstall leaves no file
+mi=$scratch/make-install
+check "make install" make -C "$scratch/src" install PREFIX=/usr/local DESTDIR="$mi"
+check "... the daemon, client, man pages and completion" test -x "$mi/usr/local/sbin/parceldeskd" \
+	-a -x "$mi/usr/local/bin/parceldesk" -a -f "$mi/usr/local/share/man/man8/parceldeskd.8" \
+	-a -f "$mi/usr/local/share/bash-completion/completions/parceldesk"
+check "make uninstall" make -C "$scratch/src" uninstall PREFIX=/usr/local DESTDIR="$mi"
+check "... leaves no file behind" sh -c "[ -z \"\$(find '$mi' -type f)\" ]"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -57,6 +57,16 @@ const char *human_value_text(struct pd_arena *a, const struct pd_value *v)
 				pd_buf_adds(&b, ", ");
 			pd_value_render_text(e->val, &b);
 		}
+	} else if (v->type == PD_MAP && holds_only_scalars(v)) {
+		/* a timeline entry's changes: "status: open → closed; ..." */
+		for (struct pd_entry *e = v->u.c.head; e; e = e->next) {
+			if (e != v->u.c.head)
+				pd_buf_adds(&b, "; ");
+			struct pd_value key = { .type = PD_STR, .u.s = { e->key, e->key_len } };
+			pd_value_render_text(&key, &b);
+			pd_buf_adds(&b, ": ");
+			pd_value_render_text(e->val, &b);
+		}
 	} else {
 		pd_value_render_text(v, &b);
 	}
@@ -185,22 +195,61 @@ struct pd_value *human_map_without(struct pd_arena *a, const struct pd_value *ma
 
 /* ---- tables ---- */
 
-/* Narrows the widest column one step at a time until the table fits. */
-static void fit_columns(int *widths, size_t count, int available)
+/* Columns a clerk must read whole, never cut: numbers, the overdue mark,
+ * identifiers, waybill numbers, statuses and times. */
+static bool kept_whole(const struct table *t, size_t c)
 {
-	int total = COLUMN_GAP_WIDTH * (int)(count - 1);
-	for (size_t c = 0; c < count; c++)
-		total += widths[c];
-	while (total > available) {
-		size_t widest = 0;
-		for (size_t c = 1; c < count; c++)
-			if (widths[c] > widths[widest])
-				widest = c;
-		if (widths[widest] <= MIN_COLUMN_WIDTH)
-			return;
-		widths[widest]--;
-		total--;
+	static const char *const names[] = { "id", "seq", "number", "waybill", "status", "at",
+					      "day", "date", "month", "from", "to", NULL };
+	static const char *const suffixes[] = { "_id", "_at", "_by", "_date", "_status", "_number", NULL };
+	const char *n = t->raw_names[c];
+	if (t->numeric[c] || !n)
+		return true;
+	for (const char *const *k = names; *k; k++)
+		if (strcmp(n, *k) == 0)
+			return true;
+	for (const char *const *k = suffixes; *k; k++)
+		if (ends_with(n, strlen(n), *k))
+			return true;
+	return false;
+}
+
+/* Free text (a note, a name, an address): some cell holds a space. */
+static bool free_text(const struct table *t, size_t c)
+{
+	for (size_t r = 0; r < t->rows; r++)
+		if (t->cells[r * t->cols + c] && strchr(t->cells[r * t->cols + c], ' '))
+			return true;
+	return false;
+}
+
+/* Narrows the widest free-text column one step at a time until the table
+ * fits, then the widest other column that may be cut; columns kept whole
+ * never narrow. Returns whether the table fits. */
+static bool fit_columns(struct pd_arena *a, struct table *t, int available)
+{
+	int total = COLUMN_GAP_WIDTH * (int)(t->cols - 1);
+	bool *whole = pd_alloc(a, t->cols * sizeof(*whole));
+	bool *text = pd_alloc(a, t->cols * sizeof(*text));
+	for (size_t c = 0; c < t->cols; c++) {
+		total += t->widths[c];
+		whole[c] = kept_whole(t, c);
+		text[c] = !whole[c] && free_text(t, c);
 	}
+	for (int pass = 0; pass < 2 && total > available; pass++) {
+		while (total > available) {
+			size_t widest = t->cols;
+			for (size_t c = 0; c < t->cols; c++)
+				if (!whole[c] && (pass || text[c]) && t->widths[c] > MIN_COLUMN_WIDTH &&
+				    (widest == t->cols || t->widths[c] > t->widths[widest]))
+					widest = c;
+			if (widest == t->cols)
+				break;
+			t->widths[widest]--;
+			total--;
+		}
+	}
+	return total <= available;
 }
 
 /* The column of a key, added when new. A NULL raw name (the mark column)
@@ -368,11 +417,45 @@ static void print_row(const struct human *h, struct pd_buf *line, const struct t
 	human_print_line(h, line, style);
 }
 
+/* A terminal too narrow for the columns kept whole: each row wraps into
+ * aligned "header  cell" lines, nothing cut. */
+static void print_rows_wrapped(const struct human *h, const struct table *t, int indent)
+{
+	int name_width = 0;
+	for (size_t c = 0; c < t->cols; c++)
+		if (human_text_width(t->names[c]) > name_width)
+			name_width = human_text_width(t->names[c]);
+	struct pd_buf line;
+	pd_buf_init(&line);
+	for (size_t r = 0; r < t->rows; r++) {
+		if (r)
+			fputc('\n', h->f);
+		for (size_t c = 0; c < t->cols; c++) {
+			const char *cell = t->cells[r * t->cols + c];
+			if (!cell || !*cell || !t->raw_names[c])
+				continue; /* the mark column: the row's style and its own field say it */
+			pad(&line, indent);
+			human_pad_cell(&line, t->names[c], name_width, false);
+			pd_buf_adds(&line, COLUMN_GAP);
+			int room = h->columns - indent - name_width - COLUMN_GAP_WIDTH;
+			if (!kept_whole(t, c) && room >= MIN_COLUMN_WIDTH && human_text_width(cell) > room)
+				add_cell(&line, cell, room, false);
+			else
+				pd_buf_adds(&line, cell);
+			human_print_line(h, &line, t->marked && t->marked[r] ? STYLE_ALERT : NULL);
+		}
+	}
+	pd_buf_free(&line);
+}
+
 void table_print(const struct human *h, struct table *t, int indent)
 {
 	if (t->cols == 0)
 		return;
-	fit_columns(t->widths, t->cols, h->columns - indent);
+	if (!fit_columns(h->a, t, h->columns - indent)) {
+		print_rows_wrapped(h, t, indent);
+		return;
+	}
 	const char **dashes = pd_alloc(h->a, t->cols * sizeof(*dashes));
 	for (size_t c = 0; c < t->cols; c++) {
 		char *d = pd_alloc(h->a, (size_t)t->widths[c] + 1);

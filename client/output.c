@@ -29,8 +29,11 @@ void output_init(struct output *o, enum output_format format)
 	o->color = want_color(format);
 	o->csv_tables = 0;
 	struct winsize ws;
+	const char *env = getenv("COLUMNS");
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		o->columns = ws.ws_col;
+	else if (env && atoi(env) >= 20 && atoi(env) <= 1000)
+		o->columns = atoi(env); /* not a terminal: the width the user asks for */
 }
 
 void output_reply(struct output *o, const struct pd_reply *r)

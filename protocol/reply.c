@@ -104,7 +104,9 @@ static void render_scalar(const struct pd_mp_item *it, struct pd_buf *out)
 	case PD_INT: pd_buf_printf(out, "%lld", (long long)it->i); break;
 	case PD_STR: escape_into(out, it->s, (size_t)it->count); break;
 	case PD_MAP:
-	case PD_ARR: pd_buf_printf(out, "(%llu items)", (unsigned long long)it->count); break;
+	case PD_ARR:
+		pd_buf_printf(out, "(%llu item%s)", (unsigned long long)it->count, it->count == 1 ? "" : "s");
+		break;
 	}
 }
 

@@ -284,7 +284,12 @@ static struct pd_value *diff(struct cmd_ctx *ctx, const struct pd_value *before,
 		if (old)
 			pd_value_render_text(present_field(ctx, e->key, old), &a);
 		pd_value_render_text(present_field(ctx, e->key, e->val), &b);
-		if (!old || a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+		/* a field that appears empty is no change: an opening entry lists
+		 * only the fields it set */
+		bool empty = b.len == 0 || ((e->val->type == PD_MAP || e->val->type == PD_ARR) &&
+					    e->val->u.c.count == 0);
+		bool changed = old ? a.len != b.len || memcmp(a.data, b.data, a.len) != 0 : !empty;
+		if (changed) {
 			struct pd_value *ch = pd_map(ctx->a);
 			pd_map_set_str(ctx->a, ch, "field", e->key);
 			pd_map_set(ctx->a, ch, "old", old ? pd_strn(ctx->a, a.data, a.len) : pd_nil(ctx->a));
@@ -310,6 +315,49 @@ int rec_audit_change(struct cmd_ctx *ctx, const char *kind, int64_t id,
 	return store_audit(ctx->txn, ctx->st, kind, idbuf, ctx->sess->user, ctx->now, action, detail);
 }
 
+/* A stored change {field, old, new} as one line: "OLD → NEW", or "NEW" when
+ * the field had no value before (an opening entry); "" when there is
+ * nothing to show (a field set empty, stored by earlier versions). */
+static const char *change_line(struct cmd_ctx *ctx, const struct pd_value *ch)
+{
+	const struct pd_value *old = pd_map_get(ch, "old");
+	const char *new = rec_str(ch, "new");
+	if (!old || old->type != PD_STR)
+		return new;
+	return pd_sprintf(ctx->a, "%.*s \xe2\x86\x92 %s", (int)old->u.s.len, old->u.s.ptr, new);
+}
+
+/* A timeline entry as shown: seq, who, at, action, then what the stored
+ * detail holds (the note as `text`, other facts of the action), then
+ * `changes`: field -> one line (change_line). */
+static struct pd_value *present_entry(struct cmd_ctx *ctx, const struct pd_value *e)
+{
+	struct pd_value *out = pd_map(ctx->a), *changes = pd_map(ctx->a);
+	const struct pd_value *detail = NULL;
+	for (struct pd_entry *f = e->u.c.head; f; f = f->next) {
+		if (f->key_len == 6 && !memcmp(f->key, "detail", 6))
+			detail = f->val;
+		else
+			pd_map_append(ctx->a, out, f->key, f->key_len, present_field(ctx, f->key, f->val));
+	}
+	if (detail && detail->type == PD_MAP) {
+		for (struct pd_entry *f = detail->u.c.head; f; f = f->next) {
+			if (strcmp(f->key, "changes") != 0) {
+				pd_map_append(ctx->a, out, f->key, f->key_len, present_field(ctx, f->key, f->val));
+				continue;
+			}
+			for (struct pd_entry *c = f->val->type == PD_ARR ? f->val->u.c.head : NULL; c; c = c->next) {
+				const char *line = c->val->type == PD_MAP ? change_line(ctx, c->val) : "";
+				if (*line)
+					pd_map_set_str(ctx->a, changes, rec_str(c->val, "field"), line);
+			}
+		}
+	}
+	if (changes->u.c.count)
+		pd_map_set(ctx->a, out, "changes", changes);
+	return out;
+}
+
 int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 		 struct pd_value **out)
 {
@@ -317,9 +365,12 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
 	struct pd_value *raw;
 	int rc = store_audit_read(ctx->txn, ctx->st, kind, idbuf, ctx->a, &raw);
-	if (rc == 0)
-		*out = present(ctx, raw);
-	return rc;
+	if (rc)
+		return rc;
+	*out = pd_arr(ctx->a);
+	for (struct pd_entry *e = raw->u.c.head; e; e = e->next)
+		pd_arr_push(ctx->a, *out, e->val->type == PD_MAP ? present_entry(ctx, e->val) : present(ctx, e->val));
+	return 0;
 }
 
 int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uint64_t id,

@@ -113,12 +113,15 @@ int record_ids_where(struct cmd_ctx *ctx, const struct record_kind *kind,
 		     const char *value, struct pd_value *ids);
 
 /* Writes the timeline entry of a change: who, when, action, text, and every
- * field whose value changed with its old and new value as shown. */
+ * field whose value changed with its old and new value as shown (a field
+ * new and empty is no change). */
 int rec_audit_change(struct cmd_ctx *ctx, const char *kind, int64_t id,
 		     const char *action, const char *text,
 		     const struct pd_value *before, const struct pd_value *after);
 
-/* The timeline of one object, as shown. */
+/* The timeline of one object, as shown: per entry seq, who, at, action,
+ * the detail's facts (the note as `text`), and `changes`: field -> "OLD → NEW"
+ * ("NEW" alone when the field had no value before). */
 int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 		 struct pd_value **out);
 

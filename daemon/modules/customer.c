@@ -70,6 +70,14 @@ int month_arg(struct cmd_ctx *ctx, const char *name, int *yyyymm)
 	return 0;
 }
 
+int month_arg_or_last(struct cmd_ctx *ctx, const char *name, int *yyyymm)
+{
+	if (pd_arg_str(ctx->args, name))
+		return month_arg(ctx, name, yyyymm);
+	*yyyymm = month_add(month_now(ctx), -1);
+	return 0;
+}
+
 /* ---- finding and saving ---- */
 
 int customer_find(struct cmd_ctx *ctx, const char *account, struct pd_value **out, int64_t *id)

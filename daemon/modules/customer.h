@@ -110,6 +110,8 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
  * month after the current one (the binder already refused a malformed one
  * with 400). */
 int month_arg(struct cmd_ctx *ctx, const char *name, int *yyyymm);
+/* The same, the last complete month when the argument is absent. */
+int month_arg_or_last(struct cmd_ctx *ctx, const char *name, int *yyyymm);
 /* The depot's current month, YYYYMM. */
 int month_now(const struct cmd_ctx *ctx);
 /* "2026-01" for 202601, in the arena. */

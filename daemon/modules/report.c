@@ -333,7 +333,7 @@ int cmd_report_month(struct cmd_ctx *ctx)
 {
 	struct scope s;
 	int month, rc;
-	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
+	if (scope_from_args(ctx, &s) || month_arg_or_last(ctx, "month", &month))
 		return PD_EREPLIED;
 	struct pd_value *out = pd_map(ctx->a), *section;
 	describe_scope(ctx, &s, month, out);
@@ -444,7 +444,7 @@ int cmd_kpi(struct cmd_ctx *ctx)
 {
 	struct scope s;
 	int month;
-	if (scope_from_args(ctx, &s) || month_arg(ctx, "month", &month))
+	if (scope_from_args(ctx, &s) || month_arg_or_last(ctx, "month", &month))
 		return PD_EREPLIED;
 	const struct customer_rules_config *rules = customer_rules();
 	struct kpi_result r[KPI_COUNT];

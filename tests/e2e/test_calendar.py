@@ -375,14 +375,15 @@ class Calendars(DaemonTestCase):
         tl = sub_list(g.rec, "timeline")
         self.assertEqual([e["action"] for e in tl], ["create", "holiday", "workday", "unholiday", "change"])
         self.assertTrue(all(e["who"] == "admin" for e in tl))
-        self.assertEqual(tl[1]["detail.text"], "Labour Day")
-        changes = sub_list(tl[1], "detail.changes")
-        self.assertIn({"field": "2026-05-01", "old": "ordinary day", "new": "holiday Labour Day"}, changes)
-        self.assertIn({"field": "version", "old": "1", "new": "2"}, changes)
-        changes = sub_list(tl[3], "detail.changes")
-        self.assertIn({"field": "2026-05-01", "old": "holiday Labour Day", "new": "ordinary day"}, changes)
-        changes = sub_list(tl[4], "detail.changes")
-        self.assertIn({"field": "zone", "old": "Asia/Shanghai", "new": "+08:00"}, changes)
+        self.assertEqual(tl[1]["text"], "Labour Day")
+        # one line per change: "OLD → NEW"
+        self.assertEqual(tl[1]["changes.2026-05-01"], "ordinary day \u2192 holiday Labour Day")
+        self.assertEqual(tl[1]["changes.version"], "1 \u2192 2")
+        self.assertEqual(tl[3]["changes.2026-05-01"], "holiday Labour Day \u2192 ordinary day")
+        self.assertEqual(tl[4]["changes.zone"], "Asia/Shanghai \u2192 +08:00")
+        # the opening entry lists what it set, without empty old values
+        self.assertEqual(tl[0]["changes.version"], "1")
+        self.assertFalse([k for k, v in tl[0].items() if "\u2192" in v], tl[0])
         # every version is kept
         for v, holidays in ((1, "0"), (2, "1"), (3, "1"), (4, "0")):
             r = self.assertReply(self.op.cmd("CALENDAR GET tl version=%d" % v), 200)

@@ -155,23 +155,24 @@ class ClientViews(DaemonTestCase):
 
     def env(self, **extra):
         env = dict(os.environ)
-        for k in ("PARCELDESK_USER", "PARCELDESK_PASSWORD", "NO_COLOR"):
+        for k in ("PARCELDESK_USER", "PARCELDESK_PASSWORD", "NO_COLOR", "COLUMNS"):
             env.pop(k, None)
         env.update(extra)
         return env
 
-    def run_client(self, *args, stdin=None, expect_rc=0):
+    def run_client(self, *args, stdin=None, expect_rc=0, columns=None):
+        env = self.env(COLUMNS=str(columns)) if columns else self.env()
         p = subprocess.run(self.argv(*args), input=stdin.encode() if stdin is not None else None,
                            stdin=None if stdin is not None else subprocess.DEVNULL,
-                           capture_output=True, timeout=30, env=self.env())
+                           capture_output=True, timeout=30, env=env)
         out = p.stdout.decode("utf-8")
         err = p.stderr.decode("utf-8", "replace")
         if expect_rc is not None:
             self.assertEqual(p.returncode, expect_rc, "%s\n%s\n%s" % (args, out, err))
         return p.returncode, out, err
 
-    def human(self, *args):
-        out = self.run_client("--human", *args)[1]
+    def human(self, *args, columns=250):
+        out = self.run_client("--human", *args, columns=columns)[1]
         self.assertNotIn("\x1b", out, "no colour when stdout is not a terminal")
         return out
 
@@ -323,6 +324,53 @@ class ClientViews(DaemonTestCase):
         self.assertRegex(out, r"(?m)^approval needed: supervisor$")
         # the breakdown comes before the claim's lists
         self.assertLess(out.index("Compensation: "), out.index("documents (4):"))
+
+    def long_complaint(self):
+        """A complaint on a 12-digit waybill with long free text, and a note."""
+        with self.daemon.text("op1") as op:
+            number = "8866%08d" % int(next_number()[2:])
+            fields = dict(sender_name="Zhang Wei", sender_phone="13800138000",
+                          sender_address="18 Huaihai Road", sender_city="Shanghai",
+                          receiver_name="Li Na", receiver_phone="13900139000",
+                          receiver_address="5 Chang'an Avenue", receiver_city="Beijing",
+                          origin_depot="SH01", dest_depot="BJ02", goods="laptop", pieces=1,
+                          weight_g=1500, packaging="carrier", fee_fen=1500, payment="cash",
+                          promised_at=iso(T0 + 10 * DAY))
+            self.call(op, "WAYBILL", "CREATE", number, expect=201, **fields)
+            r = self.call(op, "COMPLAINT", "OPEN", expect=201, channel="phone", category="delay",
+                          waybill=number, customer_name="Ouyang Xiaoming of the Eastern Suburbs",
+                          customer_phone="13900139000",
+                          text="the parcel has not arrived after five days and the customer is upset")
+            cid = r["id"]
+            self.call(op, "COMPLAINT", "NOTE", cid, expect=200, text="called the Beijing depot twice")
+        return number, cid
+
+    def test_tables_never_cut_numbers_ids_dates_or_statuses(self):
+        number, cid = self.long_complaint()
+        rows = self.json_data("complaint", "list")
+        for columns in (250, 120, 80, 40):
+            out = re.sub(r"\x1b\[[0-9;]*m", "", self.on_terminal("complaint", "list", columns=columns))
+            for ln in out.split("\n"):
+                self.assertLessEqual(len(ln), max(columns, 40), (columns, ln))
+            for row in rows:
+                for key in ("waybill", "opened_at", "resolve_by", "status"):
+                    if row.get(key):
+                        self.assertRegex(out, r"(^|\s)%s(\s|$)" % re.escape(str(row[key])), (columns, key))
+            # the id of each row stands whole at the start of a line or cell
+            self.assertRegex(out, r"(?m)(^|\s)%s\s" % cid)
+        # wide enough: one table row per complaint, the waybill whole in it
+        out = self.on_terminal("complaint", "list", columns=250)
+        self.assertEqual(len([ln for ln in out.split("\n") if number in ln]), 1, out)
+
+    def test_timeline_shows_the_note_and_one_line_per_change(self):
+        number, cid = self.long_complaint()
+        out = self.on_terminal("complaint", "get", cid, columns=250)
+        timeline = out[out.index("\ntimeline ("):]
+        self.assertIn("called the Beijing depot twice", timeline)
+        self.assertNotRegex(timeline, r"\(\d+ items?\)")
+        self.assertRegex(timeline, r"open .*status: open")
+        # the opening entry lists no empty old values
+        self.assertNotIn("\u2192", timeline.split("\n")[3])
 
     def test_overdue_marked_in_lists(self):
         complaints = self.json_data("complaint", "list")

@@ -97,16 +97,21 @@ def avg2(total, n):
     return str(q.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
 
 
+def change_pair(shown):
+    """A timeline change as shown, "OLD → NEW" or "NEW" (no value before),
+    as (old, new)."""
+    old, arrow, new = shown.partition(" \u2192 ")
+    return (old, new) if arrow else ("", shown)
+
+
 def timeline(rec):
     """The timeline of a text COMPLAINT GET record: a list of entries
     {who, at, action, text, changes: {field: (old, new)}}."""
     out = []
     for e in sub_list(rec, "timeline"):
-        ch = {}
-        for c in sub_list(e, "detail.changes"):
-            ch[c["field"]] = (c.get("old", ""), c.get("new", ""))
+        ch = {k[len("changes."):]: change_pair(v) for k, v in e.items() if k.startswith("changes.")}
         out.append({"who": e.get("who"), "at": e.get("at"), "action": e.get("action"),
-                    "text": e.get("detail.text"), "changes": ch})
+                    "text": e.get("text"), "changes": ch})
     return out
 
 
@@ -367,9 +372,8 @@ class ComplaintLife(ComplaintCase):
                                    "close"])
         close = g["timeline"][-1]
         self.assertEqual(close["who"], "op2")
-        changes = {c["field"]: (c["old"], c["new"]) for c in close["detail"]["changes"]}
-        self.assertEqual(changes["status"], ("accepted", "closed"))
-        self.assertEqual(changes["satisfaction"], (None, "3"))   # nil: no value before
+        self.assertEqual(close["changes"]["status"], "accepted \u2192 closed")
+        self.assertEqual(close["changes"]["satisfaction"], "3")   # no value before
         # the list row, through msgpack
         rows = m.call("COMPLAINT", "LIST", depot="GZ03", limit=10)["data"]
         row = [x for x in rows if x["id"] == cid][0]

@@ -724,6 +724,15 @@ class CustomersYear(DaemonTestCase):
             rep = self.check_report("D", depot, depot=depot)
             self.assertEqual(rep["depot"], depot)
 
+    def test_report_and_kpi_default_to_the_last_complete_month(self):
+        m = self.mp("op1")
+        for scope in ({}, {"depot": "SH01"}, {"customer": "KEY1"}):
+            for words in (("REPORT", "MONTH"), ("KPI",)):
+                default, given = m.call(*words, **scope), m.call(*words, month=mtext(MONTH), **scope)
+                self.assertEqual(default["code"], 200, default)
+                self.assertEqual(default, given, (words, scope))
+        self.assertEqual(call(m, "KPI")[0]["month"], "2026-01")
+
     def test_report_of_a_month_in_progress(self):
         rep = call(self.mp("op1"), "REPORT", "MONTH", month="2026-02")
         self.assertFalse(rep["complete"])
@@ -909,6 +918,22 @@ class CustomersYear(DaemonTestCase):
         self.assertEqual(call(s, "CUSTOMER", "GET", "REG1")["service_level"], "exclusive")
         back = call(s, "CUSTOMER", "TIER", "REG1", tier="auto")
         self.assertEqual((back["tier"], back["tier_source"]), ("regular_monthly", "auto"))
+
+
+class DefaultMonth(DaemonTestCase):
+    """REPORT MONTH and KPI without month= answer the last complete month of
+    the depots' clock (+08:00), not of UTC."""
+
+    def test_month_turns_at_local_midnight(self):
+        admin, m = self.mp("admin"), self.mp("op1")
+        for local, month in (("2026-02-28T23:59:59+08:00", "2026-01"),   # UTC: 15:59 on the 28th
+                             ("2026-03-01T00:00:00+08:00", "2026-02"),   # UTC: still February
+                             ("2027-01-01T07:00:00+08:00", "2026-12")):  # across the year
+            call(admin, "CLOCK", "SET", local)
+            self.assertEqual({r["month"] for r in call(m, "KPI")}, {month}, local)
+            self.assertEqual(call(m, "KPI", depot="SH01")[0]["month"], month)
+            rep = call(m, "REPORT", "MONTH")
+            self.assertEqual((rep["month"], rep["complete"]), (month, True), local)
 
 
 class MonthEndRestart(DaemonTestCase):

@@ -196,14 +196,25 @@ static void test_change_moves_only_what_changed(void **state)
 	assert_int_equal(tl->u.c.count, 2);
 	struct pd_value *last = tl->u.c.tail->val;
 	assert_string_equal(rec_str(last, "action"), "done");
-	struct pd_value *changes = pd_map_get(pd_map_get(last, "detail"), "changes");
+	struct pd_value *changes = pd_map_get(last, "changes");
 	assert_non_null(changes);
 	char fields[128] = "";
 	for (struct pd_entry *e = changes->u.c.head; e; e = e->next) {
-		strcat(fields, rec_str(e->val, "field"));
+		strcat(fields, e->key);
 		strcat(fields, " ");
 	}
 	assert_string_equal(fields, "taken_by phone2 ticket status urgent ");
+	/* one line each: OLD -> NEW, or NEW alone where there was no value */
+	assert_string_equal(rec_str(changes, "taken_by"), "op1 \xe2\x86\x92 sup1");
+	assert_string_equal(rec_str(changes, "ticket"), " \xe2\x86\x92 T-9");
+	assert_string_equal(rec_str(changes, "urgent"), "yes"); /* no value before */
+	/* the opening entry lists what it set, no empty old values */
+	struct pd_value *first = pd_map_get(tl->u.c.head->val, "changes");
+	assert_non_null(first);
+	assert_string_equal(rec_str(first, "taken_by"), "op1");
+	assert_null(pd_map_get(first, "ticket")); /* set empty: not listed */
+	for (struct pd_entry *e = first->u.c.head; e; e = e->next)
+		assert_null(strstr(rec_str(first, e->key), "\xe2\x86\x92"));
 }
 
 static void test_no_action_no_timeline(void **state)

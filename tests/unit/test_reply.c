@@ -457,6 +457,30 @@ static void test_value_escapes(void **state)
 	pd_buf_free(&one);
 }
 
+/* A container shown as a scalar (a table cell, a timeline change) gives
+ * its size in plain English: one item, two items. */
+static void test_container_sizes(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	const char *want[] = { "(0 items)", "(1 item)", "(2 items)" };
+	struct pd_value *list = pd_arr(a), *map = pd_map(a);
+	for (int n = 0; n < 3; n++) {
+		struct pd_buf b;
+		pd_buf_init(&b);
+		pd_value_render_text(list, &b);
+		pd_buf_add(&b, "", 0);
+		assert_string_equal(b.data, want[n]);
+		b.len = 0;
+		pd_value_render_text(map, &b);
+		pd_buf_add(&b, "", 0);
+		assert_string_equal(b.data, want[n]);
+		pd_buf_free(&b);
+		pd_arr_push(a, list, pd_int(a, n));
+		pd_map_set_int(a, map, n == 0 ? "a" : "b", n);
+	}
+}
+
 /* Every value, whatever its bytes, comes back through the generic reader. */
 static void test_reader_recovers_every_byte(void **state)
 {
@@ -854,6 +878,7 @@ int main(void)
 		T(test_dot_stuffing),
 		T(test_keys_are_escaped),
 		T(test_value_escapes),
+		T(test_container_sizes),
 		T(test_reader_recovers_every_byte),
 		T(test_pipelined_replies_split),
 		T(test_msgpack_reply_shape),

@@ -79,8 +79,8 @@ class ClientViews(DaemonTestCase):
         return r
 
     @classmethod
-    def waybill(cls, op, **over):
-        n = next_number()
+    def waybill(cls, op, number=None, **over):
+        n = number or next_number()
         fields = dict(sender_name="Zhang Wei", sender_phone="13800138000",
                       sender_address="18 Huaihai Road", sender_city="Shanghai",
                       receiver_name="Li Na", receiver_phone="13900139000",
@@ -328,15 +328,7 @@ class ClientViews(DaemonTestCase):
     def long_complaint(self):
         """A complaint on a 12-digit waybill with long free text, and a note."""
         with self.daemon.text("op1") as op:
-            number = "8866%08d" % int(next_number()[2:])
-            fields = dict(sender_name="Zhang Wei", sender_phone="13800138000",
-                          sender_address="18 Huaihai Road", sender_city="Shanghai",
-                          receiver_name="Li Na", receiver_phone="13900139000",
-                          receiver_address="5 Chang'an Avenue", receiver_city="Beijing",
-                          origin_depot="SH01", dest_depot="BJ02", goods="laptop", pieces=1,
-                          weight_g=1500, packaging="carrier", fee_fen=1500, payment="cash",
-                          promised_at=iso(T0 + 10 * DAY))
-            self.call(op, "WAYBILL", "CREATE", number, expect=201, **fields)
+            number = self.waybill(op, number="8866%08d" % int(next_number()[2:]))
             r = self.call(op, "COMPLAINT", "OPEN", expect=201, channel="phone", category="delay",
                           waybill=number, customer_name="Ouyang Xiaoming of the Eastern Suburbs",
                           customer_phone="13900139000",

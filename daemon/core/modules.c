@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "query.h"
 #include "record.h"
+#include "waybill.h"
 
 struct stats g_stats;
 struct config g_config;
@@ -22,7 +23,7 @@ struct store g_store;
 
 static const struct pd_module modules[] = {
 	{ "auth", NULL, NULL, NULL, NULL, NULL },
-	{ "waybill", NULL, NULL, NULL, NULL, NULL },
+	{ "waybill", NULL, NULL, NULL, waybill_list_open, NULL },
 	{ "query", query_setup, "query", query_on_due, query_open, NULL },
 	{ "calendar", NULL, NULL, NULL, NULL, NULL },
 	{ "volume", NULL, NULL, NULL, NULL, NULL },

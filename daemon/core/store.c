@@ -195,6 +195,7 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "events", 0, &st->events)) ||
 	    (rc = open_dbi(txn, "wb_views", 0, &st->wb_views)) ||
 	    (rc = open_dbi(txn, "idx_phone", MDB_DUPSORT, &st->idx_phone)) ||
+	    (rc = open_dbi(txn, "idx_wb", MDB_DUPSORT, &st->idx_waybill)) ||
 	    (rc = open_dbi(txn, "queries", 0, &st->queries)) ||
 	    (rc = open_dbi(txn, "idx_query_waybill", MDB_DUPSORT, &st->idx_query_waybill)) ||
 	    (rc = open_dbi(txn, "idx_query_user", MDB_DUPSORT, &st->idx_query_user)) ||

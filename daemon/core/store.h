@@ -37,6 +37,7 @@ struct store {
 	MDB_dbi events;             /* number \0 be32 seq -> event */
 	MDB_dbi wb_views;           /* number -> WAYBILL GET's reply data, packed (waybill.c) */
 	MDB_dbi idx_phone;          /* phone -> number (sender and receiver) */
+	MDB_dbi idx_waybill;        /* "idx_wb": "day=YYYYMMDD" | "depot=CODE" | "customer=ACCOUNT" -> number (waybill_list.c) */
 	MDB_dbi queries;            /* be64 id -> query */
 	MDB_dbi query_index;        /* "idx_query": "field=value" -> be64 id (DUPSORT): every list filter */
 	MDB_dbi query_due;          /* "idx_query_open": be64 due -> be64 id: queries waiting, by due time */

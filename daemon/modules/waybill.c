@@ -343,7 +343,8 @@ static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value
 {
 	int rc;
 	if ((ev && (rc = waybill_add_event(ctx, number, wb, ev))) ||
-	    (rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)))
+	    (rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)) ||
+	    (rc = waybill_list_index(ctx->txn, ctx->st, number, wb)))
 		return rc;
 	return view_save(ctx, number, wb, ev);
 }

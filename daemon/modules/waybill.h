@@ -40,4 +40,12 @@ int check_id_args(struct cmd_ctx *ctx);
 const char *waybill_identify(struct cmd_ctx *ctx, const struct pd_value *wb, const char *party,
 			     const char *name, const char *phone);
 
+/* Adds a waybill's entries to the WAYBILL LIST index (idx_wb): the day it
+ * was registered, its depots, its customer. 0 or an LMDB code. */
+int waybill_list_index(MDB_txn *txn, struct store *st, const char *number, const struct pd_value *wb);
+/* The module's open step: builds that index for a store written before it
+ * (in one transaction; the daemon grows the map and runs it again when
+ * full). */
+int waybill_list_open(struct cmd_ctx *ctx, bool *more);
+
 #endif

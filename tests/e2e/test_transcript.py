@@ -412,6 +412,12 @@ def steps():
         S("sup1", "CUSTOMER", "MATURE", "NEWCO", reason="steady volume"),
         S("sup1", "CUSTOMER", "MATURE", "NEWCO"),
         S("sup1", "REPORT", "MONTH", month="2026-03", customer="ACME"),
+        # -- waybills without their number (added last, issue 15)
+        S("adj1", "WAYBILL", "LIST", customer="ACME"),
+        S("adj1", "WAYBILL", "LIST", depot="SH01"),
+        S("sup1", "WAYBILL", "LIST", depot="SH01", limit=2),
+        S("sup1", "WAYBILL", "LIST", depot="SH01", status="in_transit", limit=2, before=WB3),
+        S("sup1", "WAYBILL", "LIST"),
     ]
     return out
 

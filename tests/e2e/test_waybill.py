@@ -472,3 +472,102 @@ class Lateness(DaemonTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class List(DaemonTestCase):
+    """WAYBILL LIST: every filter against a model of the waybills created,
+    paging with before=, the role rule, no personal data, and the index built
+    for a store written before it."""
+    create_users = ("op1", "sup1")
+    ROW = {"number", "status", "origin_depot", "dest_depot", "customer", "created_at", "promised_at",
+           "last_event_at"}
+
+    @classmethod
+    def class_setup(cls):
+        m = cls.daemon.mp("admin")
+        m.call("CLOCK", "SET", iso(T0 + 3 * DAY))
+        cls.model = []
+        for i in range(14):
+            number = "55%010d" % (i * 7 + 3)
+            origin = ("SH01", "GZ03")[i % 2]
+            customer = ("ACME", "BETA", None)[i % 3]
+            created = T0 + (i % 3) * DAY + i * 60
+            r = m.call(*["WAYBILL", "CREATE", number],
+                       waybill_fields(T0 + 5 * DAY, origin_depot=origin, customer=customer,
+                                      created_at=iso(created)))
+            assert r["code"] == 201, r
+            status = "created"
+            if i % 4 == 0:
+                assert m.call("SCAN", number, "picked_up", {"depot": origin})["code"] == 201
+                status = "picked_up"
+            day = datetime.datetime.fromtimestamp(created, datetime.timezone(datetime.timedelta(hours=8)))
+            cls.model.append({"number": number, "origin": origin, "customer": customer or "",
+                              "day": day.strftime("%Y-%m-%d"), "status": status})
+        m.close()
+
+    def expect(self, day=None, depot=None, customer=None, status=None):
+        rows = [w["number"] for w in self.model
+                if (day is None or w["day"] == day) and (customer is None or w["customer"] == customer)
+                and (depot is None or depot in (w["origin"], "BJ02")) and (status is None or w["status"] == status)]
+        return sorted(rows, reverse=True)
+
+    def listing(self, user, **named):
+        r = self.daemon.mp(user).call("WAYBILL", "LIST", named)
+        self.assertEqual(r["code"], 200, (named, r))
+        return r["data"]
+
+    def test_every_filter_matches_the_model(self):
+        days = sorted({w["day"] for w in self.model})
+        cases = [{"customer": "ACME"}, {"customer": "BETA", "status": "picked_up"},
+                 {"customer": "ACME", "day": days[1]}, {"day": days[0]}, {"day": days[2], "depot": "GZ03"},
+                 {"depot": "SH01"}, {"depot": "BJ02", "status": "created"}, {"depot": "XX99"},
+                 {"day": "2020-01-01"}, {"customer": "NOBODY"}]
+        for named in cases:
+            rows = self.listing("sup1", limit=100, **named)
+            self.assertEqual([r["number"] for r in rows], self.expect(**named), named)
+            for r in rows:
+                self.assertEqual(set(r), self.ROW, r)   # no names, phones or addresses
+        self.assertEqual(self.listing("op1", customer="ACME")[0]["status"],
+                         next(w["status"] for w in self.model if w["number"] == self.expect(customer="ACME")[0]))
+
+    def test_paging_with_before(self):
+        want = self.expect(depot="BJ02")
+        got, before = [], None
+        while True:
+            named = {"depot": "BJ02", "limit": 4}
+            if before:
+                named["before"] = before
+            page = self.listing("sup1", **named)
+            got += [r["number"] for r in page]
+            if len(page) < 4:
+                break
+            before = page[-1]["number"]
+        self.assertEqual(got, want)
+        # a before above every number starts at the top; below every number, nothing
+        self.assertEqual([r["number"] for r in self.listing("sup1", depot="BJ02", before="99999999")], want)
+        self.assertEqual(self.listing("sup1", depot="BJ02", before="100000"), [])
+
+    def test_role_and_argument_rules(self):
+        op = self.daemon.mp("op1")
+        r = op.call("WAYBILL", "LIST", {"depot": "SH01"})
+        self.assertEqual(r["code"], 403, r)
+        self.assertIn("supervisor", r["msg"])
+        self.assertEqual(op.call("WAYBILL", "LIST", {"day": "2026-03-02"})["code"], 403)
+        self.assertEqual(op.call("WAYBILL", "LIST", {"customer": "ACME", "depot": "SH01"})["code"], 200)
+        r = self.daemon.mp("sup1").call("WAYBILL", "LIST")
+        self.assertEqual((r["code"], r["msg"]), (400, "give day, depot or customer"))
+        self.assertEqual(op.call("WAYBILL", "LIST", {"customer": "ACME", "status": "flying"})["code"], 400)
+        self.assertEqual(op.call("WAYBILL", "LIST", {"customer": "ACME", "limit": 0})["code"], 400)
+
+    def test_index_built_for_an_older_store(self):
+        import lmdb
+        want = self.expect(customer="BETA")
+        self.daemon.stop()
+        env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
+        with env.begin(write=True) as txn:
+            txn.drop(env.open_db(b"idx_wb", txn=txn, dupsort=True), delete=True)
+        env.close()
+        self.daemon.restart()
+        self.assertEqual([r["number"] for r in self.listing("op1", customer="BETA")], want)
+        self.assertEqual([r["number"] for r in self.listing("sup1", depot="GZ03", limit=100)],
+                         self.expect(depot="GZ03"))

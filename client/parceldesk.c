@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "chart.h"
 #include "client.h"
 #include "connection.h"
 #include "interactive.h"
@@ -36,6 +38,9 @@ static void usage(FILE *f)
 		"      --tls                TLS to the daemon (its certificate is checked)\n"
 		"      --tls-ca FILE        check it against this CA (implies --tls)\n"
 		"      --version            print the version and exit\n"
+		"report month [month=YYYY-MM] [customer=|depot=] --chart [--ascii] [--svg FILE]:\n"
+		"  the twelve months up to it as bars and sparklines (--ascii: plain ASCII;\n"
+		"  --svg: the same charts written to FILE as SVG).\n"
 		"agenda: the contacts due this week for you, the overdue marked.\n"
 		"With a command: send it, print the reply, exit 0 (2xx) or 1 (4xx/5xx).\n"
 		"Without: a prompt on a terminal, else one command a line from stdin.\n"
@@ -172,6 +177,12 @@ static int run_one_shot(struct server_conn *c, const struct pd_request *req,
 int main(int argc, char **argv)
 {
 	struct client_options opt;
+	/* the chart options may stand before the command or among its words */
+	struct chart_options chart = { 0 };
+	int args = argc - 1;
+	if (chart_take_options(&args, argv + 1, &chart) < 0)
+		return EXIT_TROUBLE;
+	argc = args + 1;
 	int first_word = parse_options(argc, argv, &opt);
 	if (first_word < 0)
 		return EXIT_TROUBLE;
@@ -186,10 +197,18 @@ int main(int argc, char **argv)
 	struct pd_request req;
 	struct client_error err;
 	pd_arena_init(&request_arena);
-	bool one_shot = first_word < argc;
-	if (one_shot && (request_from_argv(&request_arena, argc - first_word, argv + first_word, &req, &err) < 0 ||
+	int words = argc - first_word;
+	bool one_shot = words > 0;
+	if (one_shot && (request_from_argv(&request_arena, words, argv + first_word, &req, &err) < 0 ||
 			 request_expand_agenda(&request_arena, &req, opt.user, &err) < 0)) {
 		fprintf(stderr, "parceldesk: %s (nothing sent)\n", err.msg);
+		pd_arena_free(&request_arena);
+		return EXIT_TROUBLE;
+	}
+	bool charted = chart.chart || chart.svg;
+	if (charted && !(one_shot && req.word_count == 2 && request_names(&req, "report") &&
+			 req.words[1]->type == PD_STR && strcasecmp(req.words[1]->u.s.ptr, "month") == 0)) {
+		fprintf(stderr, "parceldesk: --chart, --ascii and --svg go with report month\n");
 		pd_arena_free(&request_arena);
 		return EXIT_TROUBLE;
 	}
@@ -199,7 +218,11 @@ int main(int argc, char **argv)
 	int status;
 	switch (session_open(&c, &opt, &err)) {
 	case SESSION_READY:
-		if (one_shot)
+		if (charted) { /* the charts; with --svg alone, the report and its SVG */
+			status = chart.chart ? EXIT_REPLY_OK : run_one_shot(&c, &req, &o);
+			if (status == EXIT_REPLY_OK)
+				status = chart_run(&c, &req, &chart);
+		} else if (one_shot)
 			status = run_one_shot(&c, &req, &o);
 		else if (isatty(STDIN_FILENO))
 			status = interactive_run(&c, &opt, &o);

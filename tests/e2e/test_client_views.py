@@ -364,6 +364,58 @@ class ClientViews(DaemonTestCase):
         # the opening entry lists no empty old values
         self.assertNotIn("\u2192", timeline.split("\n")[3])
 
+    def chart_section(self, out, title):
+        lines = out.split("\n")
+        i = lines.index(title)
+        return lines[i + 1:i + 13]
+
+    def test_chart_of_twelve_months(self):
+        report = self.json_data("report", "month", "month=" + MONTH)
+        kpis = self.json_data("kpi", "month=" + MONTH)
+        out = self.run_client("--human", "report", "month", "month=" + MONTH, "--chart", "--ascii")[1]
+        self.assertTrue(all(ord(ch) < 128 for ch in out), "--ascii is plain ASCII")
+        self.assertTrue(out.startswith("Twelve months to %s: network\n" % MONTH), out)
+        waybills = self.chart_section(out, "Waybills")
+        self.assertEqual([ln.split()[0] for ln in waybills],
+                         ["2025-%02d" % m for m in range(4, 13)] + ["2026-01", "2026-02", "2026-03"])
+        # March has every waybill: the longest bar, its figure at the end
+        self.assertRegex(waybills[-1], r"^2026-03  #{40} +%d$" % report["volume"]["waybills"]["this_month"])
+        self.assertRegex(waybills[0], r"^2025-04 +0$")
+        revenue = self.chart_section(out, "Revenue (yuan)")
+        self.assertRegex(revenue[-1], r"^2026-03  #{40} +%s$" % re.escape(
+            yuan(report["volume"]["revenue_fen"]["this_month"])))
+        for k in kpis:
+            line_ = next(ln for ln in out.split("\n") if ln.startswith(k["kpi"] + " "))
+            self.assertTrue(line_.endswith("target %s %%" % k["target_pct"]), line_)
+            last = "no data" if k["no_data"] else k["value_pct"] + " %"
+            self.assertIn("last %s," % last, line_)
+        # block characters without --ascii; the month defaults to the last complete one
+        out = self.run_client("report", "month", "--chart")[1]
+        self.assertTrue(out.startswith("Twelve months to 2026-02: network\n"), out)
+        out = self.run_client("report", "month", "month=" + MONTH, "--chart")[1]
+        self.assertIn("\u2588" * 40, out)
+
+    def test_chart_as_svg(self):
+        import xml.etree.ElementTree as ET
+        path = os.path.join(self.daemon.data_dir, "..", "chart.svg")
+        out = self.run_client("--human", "report", "month", "month=" + MONTH, "--svg", path)[1]
+        self.assertTrue(out.startswith("200 report of network for %s\n" % MONTH), out)  # the report too
+        root = ET.parse(path).getroot()
+        ns = "{http://www.w3.org/2000/svg}"
+        self.assertEqual(root.tag, ns + "svg")
+        bars = [r for r in root.iter(ns + "rect") if r.get("class") == "bar"]
+        self.assertEqual(len(bars), 24)   # twelve months of waybills and of revenue
+        heights = [int(b.get("height")) for b in bars[:12]]
+        self.assertEqual(heights[:11], [0] * 11)
+        self.assertGreater(heights[11], 0)
+        self.assertEqual(bars[11].find(ns + "title").text, "%s: 3" % MONTH)
+        texts = [t.text for t in root.iter(ns + "text")]
+        self.assertIn("Twelve months to %s: network" % MONTH, texts)
+        self.assertEqual(len([p for p in root.iter(ns + "polyline")]), 5)
+        # only with report month
+        self.assertEqual(self.run_client("waybill", "get", self.lost, "--chart", expect_rc=2)[2].strip(),
+                         "parceldesk: --chart, --ascii and --svg go with report month")
+
     def test_overdue_marked_in_lists(self):
         complaints = self.json_data("complaint", "list")
         overdue = {str(c["id"]) for c in complaints if c["overdue"]}

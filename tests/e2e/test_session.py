@@ -162,6 +162,19 @@ class FirstConnection(DaemonTestCase):
         # an unknown command is still 400: it needs no role
         self.assertReply(c.cmd("FROBNICATE"), 400)
 
+    def test_401_before_arguments_for_every_command(self):
+        """Every command of the table that needs a role, with no argument,
+        a wrong one and an unknown one, answers 401 before AUTH."""
+        m = self.mp()
+        commands = m.call("HELP")["data"]
+        guarded = [c["command"].split() for c in commands if c["role"] != "none"]
+        self.assertGreater(len(guarded), 80)
+        for words in guarded:
+            for extra in ([], ["x" * 30, "not-a-number"], [{"bogus": 1, "limit": "many"}]):
+                r = m.call(*(words + extra))
+                self.assertEqual((r["code"], r["msg"]), (401, "log in first: AUTH user password"),
+                                 (words, extra))
+
     def test_blank_lines_and_crlf(self):
         c = self.text()
         c.send_raw(b"\r\n\n   \nPING\nPING\r\n")

@@ -1,6 +1,7 @@
 """Start-up contract: the first admin's password, options from the command
 line and a config file, refusals, and stopping on SIGTERM / SIGINT."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -176,3 +177,29 @@ class Startup(DaemonTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReadmeExamples(unittest.TestCase):
+    """The waybill numbers the README and the client's man page read
+    (`waybill get N`, `WAYBILL GET N`, `waybill=N`) are in the sample data
+    contrib/start.sh loads: the generator run as contrib/sample-data.sh
+    runs it."""
+
+    def test_example_numbers_are_in_the_sample_data(self):
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        gen = os.path.join(os.path.dirname(settings.daemon), "contrib", "gen")
+        if not os.access(gen, os.X_OK):
+            self.skipTest("no generator at %s" % gen)
+        script = open(os.path.join(repo, "contrib", "sample-data.sh")).read()
+        m = re.search(r'^\s*"\$gen" (.*?)\|', script, re.S | re.M)
+        args = m.group(1).replace("\\\n", " ").replace('"$start"', "2026-03-02").split()
+        out = subprocess.run([gen] + args, capture_output=True, text=True, timeout=60, check=True).stdout
+        numbers = set(re.findall(r"^WAYBILL CREATE (\d+) ", out, re.M))
+        self.assertGreaterEqual(len(numbers), 100)
+        shown = set()
+        for doc in ("README.md", "man/parceldesk.1"):
+            text = open(os.path.join(repo, doc)).read()
+            for get, named in re.findall(r"(?i)waybill get (\d+)|waybill=(\d+)", text):
+                shown.add(get or named)
+        self.assertTrue(shown)
+        self.assertEqual(sorted(shown - numbers), [], "examples not in the sample data")

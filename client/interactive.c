@@ -335,12 +335,15 @@ static bool run_line(struct server_conn *c, const struct client_options *opt,
 		goto out;
 	/* a line with a mistake is remembered too, to be fixed with the up arrow */
 	remember_line(cat, history, line);
-	if (request_from_line(&a, line, strlen(line), &req, &err) < 0) {
+	struct typed_yuan yuan;
+	if (request_from_line(&a, line, strlen(line), &req, &yuan, &err) < 0) {
 		fprintf(stderr, "parceldesk: %s\n", err.msg);
 		goto out;
 	}
 	if (send_request(c, opt, &req, &a, &r) == 0) {
+		o->yuan = &yuan;
 		output_reply(o, &r);
+		o->yuan = NULL;
 		quit = request_names(&req, "QUIT");
 	}
 out:

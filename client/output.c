@@ -28,6 +28,7 @@ void output_init(struct output *o, enum output_format format)
 	o->columns = DEFAULT_TERMINAL_COLUMNS;
 	o->color = want_color(format);
 	o->csv_tables = 0;
+	o->yuan = NULL;
 	struct winsize ws;
 	const char *env = getenv("COLUMNS");
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
@@ -41,7 +42,7 @@ void output_reply(struct output *o, const struct pd_reply *r)
 	switch (o->format) {
 	case OUTPUT_RAW: output_raw(o->stream, r); break;
 	case OUTPUT_JSON: output_json(o->stream, r); break;
-	case OUTPUT_HUMAN: output_human(o->stream, r, o->columns, o->color); break;
+	case OUTPUT_HUMAN: output_human(o->stream, r, o->columns, o->color, o->yuan); break;
 	case OUTPUT_CSV:
 		if (output_csv(o->stream, stderr, r, o->csv_tables > 0))
 			o->csv_tables++;

@@ -18,6 +18,7 @@
 
 #include "reply.h"
 #include "client.h"
+#include "request_build.h"
 
 /* Used when standard output is not a terminal or does not say its size. */
 #define DEFAULT_TERMINAL_COLUMNS 100
@@ -28,6 +29,9 @@ struct output {
 	int columns; /* width human tables are cut to */
 	bool color;  /* human output to a terminal, NO_COLOR unset: ANSI styles */
 	unsigned long csv_tables; /* CSV tables written: an empty line between two */
+	/* the request's amounts typed in yuan (NULL: none): human output
+	 * reports them in yuan too */
+	const struct typed_yuan *yuan;
 };
 
 /* Sets up printing to stdout; reads the terminal width for human output. */
@@ -38,7 +42,8 @@ void output_reply(struct output *o, const struct pd_reply *r);
 
 void output_raw(FILE *f, const struct pd_reply *r);
 void output_json(FILE *f, const struct pd_reply *r);
-void output_human(FILE *f, const struct pd_reply *r, int columns, bool color);
+void output_human(FILE *f, const struct pd_reply *r, int columns, bool color,
+		  const struct typed_yuan *yuan);
 /* Writes r's data as CSV to f (nothing for a reply without data) and
  * returns whether it wrote a table; an error reply goes to err as
  * "parceldesk: CODE message", keeping f pure CSV. */

@@ -199,7 +199,8 @@ int main(int argc, char **argv)
 	pd_arena_init(&request_arena);
 	int words = argc - first_word;
 	bool one_shot = words > 0;
-	if (one_shot && (request_from_argv(&request_arena, words, argv + first_word, &req, &err) < 0 ||
+	struct typed_yuan yuan;
+	if (one_shot && (request_from_argv(&request_arena, words, argv + first_word, &req, &yuan, &err) < 0 ||
 			 request_expand_agenda(&request_arena, &req, opt.user, &err) < 0)) {
 		fprintf(stderr, "parceldesk: %s (nothing sent)\n", err.msg);
 		pd_arena_free(&request_arena);
@@ -213,6 +214,8 @@ int main(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 
+	if (one_shot)
+		o.yuan = &yuan;
 	struct server_conn c;
 	conn_init(&c);
 	int status;

@@ -26,6 +26,7 @@
 struct pending {
 	bool local;
 	struct client_error local_error;
+	struct typed_yuan yuan;
 };
 
 struct pipe_state {
@@ -82,15 +83,16 @@ static void handle_line(struct pipe_state *s, const char *line, size_t len)
 
 	struct pd_request req;
 	struct client_error err;
+	struct typed_yuan yuan;
 	pd_arena_reset(&s->arena);
-	if (request_from_line(&s->arena, line, len, &req, &err) < 0) {
+	if (request_from_line(&s->arena, line, len, &req, &yuan, &err) < 0) {
 		struct pending *p = queue_push(s);
 		p->local = true;
 		p->local_error = err;
 		return;
 	}
 	request_encode(&req, &s->outgoing);
-	queue_push(s);
+	queue_push(s)->yuan = yuan;
 	s->awaiting++;
 	if (request_names(&req, "QUIT"))
 		s->quit_sent = true;
@@ -183,7 +185,9 @@ static int print_replies(struct pipe_state *s)
 				s->c->peer);
 			return -1;
 		}
+		s->o->yuan = &s->queue[s->queue_head].yuan;
 		output_reply(s->o, &r);
+		s->o->yuan = NULL;
 		if (r.code < 200 || r.code > 299)
 			s->any_error = true;
 		queue_pop(s);

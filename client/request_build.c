@@ -73,9 +73,11 @@ static bool has_suffix(const char *s, size_t n, const char *suffix)
 /* Rebuilds the named map with every name_yuan replaced by name_fen in the
  * same place, so the daemon never sees a yuan amount. */
 static int convert_yuan_arguments(struct pd_arena *a, struct pd_request *req,
-				  struct client_error *err)
+				  struct typed_yuan *yuan, struct client_error *err)
 {
 	struct pd_value *converted = pd_map(a);
+	if (yuan)
+		yuan->count = 0;
 	for (struct pd_entry *e = req->named->u.c.head; e; e = e->next) {
 		if (!has_suffix(e->key, e->key_len, YUAN_SUFFIX)) {
 			pd_map_set(a, converted, e->key, e->val);
@@ -95,13 +97,15 @@ static int convert_yuan_arguments(struct pd_arena *a, struct pd_request *req,
 			return -1;
 		}
 		pd_map_set(a, converted, fen_key, pd_str(a, pd_sprintf(a, "%lld", fen)));
+		if (yuan && yuan->count < TYPED_YUAN_MAX && base < sizeof(yuan->names[0]))
+			snprintf(yuan->names[yuan->count++], sizeof(yuan->names[0]), "%.*s", (int)base, e->key);
 	}
 	req->named = converted;
 	return 0;
 }
 
 int request_from_argv(struct pd_arena *a, int argc, char **argv,
-		      struct pd_request *req, struct client_error *err)
+		      struct pd_request *req, struct typed_yuan *yuan, struct client_error *err)
 {
 	memset(req, 0, sizeof(*req));
 	req->framing = PD_FRAMING_MSGPACK;
@@ -134,11 +138,11 @@ int request_from_argv(struct pd_arena *a, int argc, char **argv,
 		}
 		req->words[req->word_count++] = pd_strn(a, w, len);
 	}
-	return convert_yuan_arguments(a, req, err);
+	return convert_yuan_arguments(a, req, yuan, err);
 }
 
 int request_from_line(struct pd_arena *a, const char *line, size_t len,
-		      struct pd_request *req, struct client_error *err)
+		      struct pd_request *req, struct typed_yuan *yuan, struct client_error *err)
 {
 	struct pd_error perr;
 	if (pd_parse_text_line(a, line, len, req, &perr) < 0) {
@@ -146,7 +150,7 @@ int request_from_line(struct pd_arena *a, const char *line, size_t len,
 		return -1;
 	}
 	req->framing = PD_FRAMING_MSGPACK;
-	return convert_yuan_arguments(a, req, err);
+	return convert_yuan_arguments(a, req, yuan, err);
 }
 
 static int buf_write(void *data, const char *p, size_t n)

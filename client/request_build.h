@@ -19,9 +19,18 @@
 #include "request.h"
 #include "client.h"
 
-/* Builds a request from argv words. 0, or -1 with err. */
+/* The amounts a request gave in yuan (x_yuan sent as x_fen), so the reply
+ * can speak of them in yuan too: the names x, at most TYPED_YUAN_MAX. */
+#define TYPED_YUAN_MAX 8
+struct typed_yuan {
+	size_t count;
+	char names[TYPED_YUAN_MAX][48];
+};
+
+/* Builds a request from argv words; fills yuan when not NULL. 0, or -1
+ * with err. */
 int request_from_argv(struct pd_arena *a, int argc, char **argv,
-		      struct pd_request *req, struct client_error *err);
+		      struct pd_request *req, struct typed_yuan *yuan, struct client_error *err);
 
 /* `agenda [name=value...]` is the contacts due this week for `user` (the
  * overdue first, marked): CONTACT LIST due=week owner=USER. Other requests
@@ -32,7 +41,7 @@ int request_expand_agenda(struct pd_arena *a, struct pd_request *req, const char
 /* Builds a request from one text line (no line terminator). 0, or -1 with
  * err. A blank line gives word_count 0 and no named arguments. */
 int request_from_line(struct pd_arena *a, const char *line, size_t len,
-		      struct pd_request *req, struct client_error *err);
+		      struct pd_request *req, struct typed_yuan *yuan, struct client_error *err);
 
 /* Converts a yuan amount ("12", "12.5", "12.50") to fen. 0, or -1 with err
  * naming the argument. No floating point: 0.1 yuan must be 10 fen exactly. */

@@ -328,7 +328,7 @@ class ClientViews(DaemonTestCase):
     def long_complaint(self):
         """A complaint on a 12-digit waybill with long free text, and a note."""
         with self.daemon.text("op1") as op:
-            number = self.waybill(op, number="8866%08d" % int(next_number()[2:]))
+            number = self.waybill(op, number="8866%08d" % int(next_number()[2:]), promised_at=iso(T0 + 10 * DAY))
             r = self.call(op, "COMPLAINT", "OPEN", expect=201, channel="phone", category="delay",
                           waybill=number, customer_name="Ouyang Xiaoming of the Eastern Suburbs",
                           customer_phone="13900139000",
@@ -415,6 +415,22 @@ class ClientViews(DaemonTestCase):
         # only with report month
         self.assertEqual(self.run_client("waybill", "get", self.lost, "--chart", expect_rc=2)[2].strip(),
                          "parceldesk: --chart, --ascii and --svg go with report month")
+
+    def test_yuan_typed_is_reported_in_yuan(self):
+        """An amount typed in yuan comes back in yuan: the reply's fields
+        and messages name x_yuan, with the amount in yuan (the daemon itself
+        speaks fen: --json is unchanged)."""
+        out = self.run_client("--human", "waybill", "get", self.big, "fee_yuan=1", expect_rc=1)[1]
+        self.assertEqual(out.split("\n")[0], "400 unknown argument 'fee_yuan' for WAYBILL GET")
+        out = self.run_client("--human", "waybill", "get", self.big, "fee_fen=1", expect_rc=1)[1]
+        self.assertEqual(out.split("\n")[0], "400 unknown argument 'fee_fen' for WAYBILL GET")
+        args = ("claim", "assess", self.damage_claim, "actual_loss_yuan=2000", "real_value_yuan=5000",
+                "cause=handling", "fault=ours")
+        out = self.human(*args)
+        self.assertRegex(out, r"(?m)^inputs +.*actual_loss_yuan=2,000\.00 real_value_yuan=5,000\.00 ")
+        self.assertNotIn("actual_loss_fen", out)
+        data = json.loads(self.run_client("--json", *args)[1])["data"]
+        self.assertEqual(data["inputs"]["actual_loss_fen"], 200000)
 
     def test_overdue_marked_in_lists(self):
         complaints = self.json_data("complaint", "list")

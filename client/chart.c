@@ -130,7 +130,7 @@ void chart_print(FILE *f, const struct chart_history *h, bool ascii)
 	bar_panel(f, &a, h, "Revenue (yuan)", h->revenue_fen, true, ascii);
 	fprintf(f, "\nKPIs, one character a month from %s to %s (lowest to highest)\n",
 		h->months[0], h->months[CHART_MONTHS - 1]);
-	for (int k = 0; k < CHART_KPIS; k++) {
+	for (int k = 0; k < h->kpi_count; k++) {
 		fprintf(f, "%-18s  ", h->kpi_names[k] ? h->kpi_names[k] : "");
 		sparkline(f, h->kpi_bp[k], ascii);
 		fprintf(f, "  last %s, target %s\n", pct(&a, h->kpi_bp[k][CHART_MONTHS - 1]),
@@ -214,7 +214,7 @@ void chart_svg(FILE *f, const struct chart_history *h)
 {
 	struct pd_arena a;
 	pd_arena_init(&a);
-	int height = 40 + 2 * SVG_BAR_PANEL + CHART_KPIS * SVG_KPI_PANEL + 30;
+	int height = 40 + 2 * SVG_BAR_PANEL + h->kpi_count * SVG_KPI_PANEL + 30;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		   "viewBox=\"0 0 %d %d\">\n", SVG_WIDTH, height, SVG_WIDTH, height);
@@ -228,7 +228,7 @@ void chart_svg(FILE *f, const struct chart_history *h)
 	svg_bars(f, &a, h, 40 + SVG_BAR_PANEL, "Revenue (yuan)", h->revenue_fen, true);
 	int top = 40 + 2 * SVG_BAR_PANEL;
 	svg_label(f, 10, top + 14, "start", "title", "KPIs (dashed: target)");
-	for (int k = 0; k < CHART_KPIS; k++)
+	for (int k = 0; k < h->kpi_count; k++)
 		svg_kpi(f, &a, h, top + 20 + k * SVG_KPI_PANEL, k);
 	fputs("</svg>\n", f);
 	pd_arena_free(&a);
@@ -334,6 +334,8 @@ int chart_run(struct server_conn *c, const struct pd_request *req, const struct 
 			h.kpi_bp[k][i] = parse_bp(pd_map_str(e->val, "value_pct"));
 			h.kpi_target_bp[k] = parse_bp(pd_map_str(e->val, "target_pct"));
 		}
+		if (k > h.kpi_count)
+			h.kpi_count = k;
 	}
 	if (!status && o->chart)
 		chart_print(stdout, &h, o->ascii);

@@ -17,7 +17,7 @@
 #include "request.h"
 
 #define CHART_MONTHS 12
-#define CHART_KPIS 5
+#define CHART_KPIS 8 /* at most; the daemon says how many */
 
 struct chart_options {
 	bool chart;       /* --chart */
@@ -37,6 +37,7 @@ struct chart_history {
 	const char *kpi_names[CHART_KPIS];
 	int64_t kpi_bp[CHART_KPIS][CHART_MONTHS]; /* basis points; -1: no data */
 	int64_t kpi_target_bp[CHART_KPIS];
+	int kpi_count;
 	char title[160];
 };
 

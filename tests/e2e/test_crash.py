@@ -74,7 +74,11 @@ class Crash(DaemonTestCase):
             return req, lambda r, ans=ans: (line("QUERY", "GET", r["id"]), {"answer": ans})
 
         acked = []
-        for _ in range(2):
+        rounds = 0
+        # at least two kills at a growth; more while under 100 writes were
+        # acknowledged (a slow sanitizer build may ack fewer before a growth)
+        while rounds < 2 or (len(acked) <= 100 and rounds < 5):
+            rounds += 1
             w = Writers(d, query)
             with d.text("admin") as a:
                 start = int(a.cmd("STATS")["store_map_grows"])
@@ -89,7 +93,11 @@ class Crash(DaemonTestCase):
                 s = a.cmd("STATS").rec
             self.check_acked(d, acked)
         self.assertGreater(len(acked), 100)
-        self.assertEqual(int(s["queries"]), len(acked))
+        # every acknowledged write is there; a write committed while its
+        # reply was still on the wire at the kill may be there too (at most
+        # one window per connection per kill), and nothing else
+        self.assertGreaterEqual(int(s["queries"]), len(acked))
+        self.assertLessEqual(int(s["queries"]), len(acked) + 3 * 20 * rounds)
         d.stop()
 
     def test_sigkill_during_backup(self):

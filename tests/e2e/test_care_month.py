@@ -55,7 +55,8 @@ def steps():
           rectification="load monitors on top; check stacking at BJ02 inbound", rectification_owner="sup1",
           rectification_due="2026-09-25"),
         S(at(14, 9, 1), "sup1", True, "RECTIFY", "LIST", customer="HUAXIN", due="open"),
-        S(at(14, 15), "op1", True, "CONTACT", "ADD", customer="HUAXIN", kind="call", purpose="callback",
+        # contact 3 is the call-back the daemon raised when the complaint closed
+        S(at(14, 15), "op1", True, "CONTACT", "DONE", 3,
           done_at=iso(at(14, 15)), summary="told Ms Zhao what went wrong and what we change"),
         S(at(15), "op1", True, "SURVEY", "LIST", customer="HUAXIN", status="due"),
         S(at(15, 9, 5), "op1", True, "SURVEY", "SEND", 1, via="call", contact=3),

@@ -13,6 +13,11 @@ int64_t rec_int(const struct pd_value *r, const char *key)
 	return v;
 }
 
+int64_t rec_overdue_timer(const struct pd_value *r, int64_t due)
+{
+	return due && !pd_map_bool(r, "overdue") ? due + 1 : 0;
+}
+
 const char *rec_str(const struct pd_value *r, const char *key)
 {
 	const char *s = pd_map_str(r, key);

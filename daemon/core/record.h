@@ -12,6 +12,9 @@
 
 /* A field of a stored record, 0 / "" when absent. */
 int64_t rec_int(const struct pd_value *r, const char *key);
+/* The timer instant of a record due at `due` (0: none): the second after it,
+ * until the record is marked overdue; 0 when nothing is due. */
+int64_t rec_overdue_timer(const struct pd_value *r, int64_t due);
 const char *rec_str(const struct pd_value *r, const char *key);
 
 /* In a DUPSORT index of "field=value" -> be64 id, moves id from old_key to

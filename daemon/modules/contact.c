@@ -35,8 +35,7 @@ static int64_t planned_of(const struct pd_value *c)
 
 static int64_t timer_of(const struct pd_value *c)
 {
-	int64_t at = planned_of(c);
-	return at && !pd_map_bool(c, "overdue") ? at + 1 : 0;
+	return rec_overdue_timer(c, planned_of(c));
 }
 
 static const struct record_kind CONTACT = {

@@ -25,8 +25,7 @@ static int64_t due_of(const struct pd_value *p)
 
 static int64_t timer_of(const struct pd_value *p)
 {
-	int64_t at = due_of(p);
-	return at && !pd_map_bool(p, "overdue") ? at + 1 : 0;
+	return rec_overdue_timer(p, due_of(p));
 }
 
 static const char *source_key(struct cmd_ctx *ctx, const struct pd_value *p)

@@ -38,8 +38,7 @@ static int64_t due_of(const struct pd_value *s)
 
 static int64_t timer_of(const struct pd_value *s)
 {
-	int64_t at = due_of(s);
-	return at && !pd_map_bool(s, "overdue") ? at + 1 : 0;
+	return rec_overdue_timer(s, due_of(s));
 }
 
 /* "pending=ACCOUNT:REASON" while not answered: one due survey of a reason

@@ -37,6 +37,10 @@ int rectify_on_due(struct cmd_ctx *ctx, uint64_t id);
  * of its customer, depot and the network for this month, and an account
  * customer's survey after the incident falls due. 0 or an LMDB code. */
 int survey_complaint_closed(struct cmd_ctx *ctx, const struct pd_value *complaint);
+/* A closed complaint (as it was before COMPLAINT REOPEN) is reopened: its
+ * close score leaves the index of the month it closed in, so a complaint
+ * closed again counts once, with its last score. 0 or an LMDB code. */
+int survey_complaint_reopened(struct cmd_ctx *ctx, const struct pd_value *closed);
 
 /* An incident of `account` (kind "complaint" or "claim", its id) calls for
  * a survey survey_after_incident_days later, unless one after an incident
@@ -55,8 +59,9 @@ int winback_after_lost_warning(struct cmd_ctx *ctx, const struct pd_value *warni
 
 /* The month-end run of `month` for a customer: a customer with no waybill
  * in its last winback_idle_months months, and some before, becomes a
- * win-back prospect. 0 or an LMDB code. */
-int winback_stopped_check(struct cmd_ctx *ctx, const struct pd_value *customer, int month);
+ * win-back prospect (*raised: one was raised now, none was open). 0 or an
+ * LMDB code. */
+int winback_stopped_check(struct cmd_ctx *ctx, const struct pd_value *customer, int month, bool *raised);
 
 /* A due survey's time passed (SWEEP, kind "survey"): marks it overdue. */
 int survey_on_due(struct cmd_ctx *ctx, uint64_t id);

@@ -1297,6 +1297,9 @@ int cmd_complaint_reopen(struct cmd_ctx *ctx)
 	pd_map_set_int(ctx->a, after, "closed_at", 0);
 	pd_map_set_int(ctx->a, after, "accepted_at", 0);
 	pd_map_set_bool(ctx->a, after, "resolve_breached", false);
+	int rc = survey_complaint_reopened(ctx, before);
+	if (rc)
+		return reply_store_error(ctx, rc);
 	return finish(ctx, before, after, "reopen", pd_arg_str(ctx->args, "reason"), 200, "reopened");
 }
 

@@ -96,6 +96,7 @@ int cmd_monthend_run(struct cmd_ctx *ctx)
 	pd_map_set_int(a, run, "processed", 0);
 	pd_map_set_int(a, run, "tiers_changed", 0);
 	pd_map_set_int(a, run, "warnings_raised", 0);
+	pd_map_set_int(a, run, "winbacks_raised", 0);
 	pd_map_set_int(a, run, "batches", 0);
 	pd_map_set_int(a, run, "started_at", ctx->now);
 	pd_map_set_str(a, run, "started_by", ctx->sess->user);
@@ -142,14 +143,17 @@ static int monthend_customer(struct cmd_ctx *ctx, const struct pd_value *before,
 		rc = customer_save(ctx, before, after, NULL, NULL);
 	if (rc)
 		return rc;
-	bool raised;
-	if ((rc = warning_revenue_drop(ctx, after, month, &raised)) || (rc = winback_stopped_check(ctx, after, month)))
+	bool raised, winback;
+	if ((rc = warning_revenue_drop(ctx, after, month, &raised)) ||
+	    (rc = winback_stopped_check(ctx, after, month, &winback)))
 		return rc;
 	pd_map_set_int(ctx->a, run, "processed", rec_int(run, "processed") + 1);
 	if (tier_changed)
 		pd_map_set_int(ctx->a, run, "tiers_changed", rec_int(run, "tiers_changed") + 1);
 	if (raised)
 		pd_map_set_int(ctx->a, run, "warnings_raised", rec_int(run, "warnings_raised") + 1);
+	if (winback)
+		pd_map_set_int(ctx->a, run, "winbacks_raised", rec_int(run, "winbacks_raised") + 1);
 	return 0;
 }
 

@@ -140,17 +140,29 @@ int survey_after_incident_of(struct cmd_ctx *ctx, const char *account, const cha
 			 survey_after_incident(&plan, ctx->now));
 }
 
+/* A complaint's close score in the index of the month it closed in: sign 1
+ * at the close, -1 when it is reopened, so only its last close counts. */
+static int count_close_score(struct cmd_ctx *ctx, const struct pd_value *complaint, int month, int64_t sign)
+{
+	const char *account = rec_str(complaint, "customer"), *depot = rec_str(complaint, "depot");
+	int64_t score = rec_int(complaint, "satisfaction");
+	int rc = 0;
+	if (survey_score_valid(score) &&
+	    !(rc = volume_count_month(ctx, account, depot, month, "complaint_scores", sign)))
+		rc = volume_count_month(ctx, account, depot, month, "complaint_points", sign * score);
+	return rc;
+}
+
 int survey_complaint_closed(struct cmd_ctx *ctx, const struct pd_value *complaint)
 {
-	const char *account = pd_map_str(complaint, "customer");
-	int64_t score = rec_int(complaint, "satisfaction");
-	int month = volume_month(ctx->now);
-	int rc;
-	if (survey_score_valid(score) &&
-	    ((rc = volume_count_month(ctx, account, rec_str(complaint, "depot"), month, "complaint_scores", 1)) ||
-	     (rc = volume_count_month(ctx, account, rec_str(complaint, "depot"), month, "complaint_points", score))))
-		return rc;
-	return survey_after_incident_of(ctx, account, "complaint", rec_int(complaint, "id"));
+	int rc = count_close_score(ctx, complaint, volume_month(ctx->now), 1);
+	return rc ? rc : survey_after_incident_of(ctx, rec_str(complaint, "customer"), "complaint",
+						  rec_int(complaint, "id"));
+}
+
+int survey_complaint_reopened(struct cmd_ctx *ctx, const struct pd_value *closed)
+{
+	return count_close_score(ctx, closed, volume_month(rec_int(closed, "closed_at")), -1);
 }
 
 /* The contact a survey is sent through, read for its customer only

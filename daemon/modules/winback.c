@@ -73,14 +73,13 @@ static int prospect_new(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 	return record_save(ctx, &WINBACK, NULL, w, "add", trigger);
 }
 
-/* A change made by a rule is recorded as the daemon. */
+/* A change made by a rule is recorded as the daemon; *id as prospect_new(). */
 static int raise_by_rule(struct cmd_ctx *ctx, const struct pd_value *c, const char *trigger, const char *source,
-			 const char *reason, const char *owner, int left_month)
+			 const char *reason, const char *owner, int left_month, int64_t *id)
 {
-	int64_t id;
 	const struct session *saved = ctx->sess;
 	ctx->sess = &record_daemon;
-	int rc = prospect_new(ctx, c, trigger, source, reason, owner, left_month, &id);
+	int rc = prospect_new(ctx, c, trigger, source, reason, owner, left_month, id);
 	ctx->sess = saved;
 	return rc;
 }
@@ -88,7 +87,7 @@ static int raise_by_rule(struct cmd_ctx *ctx, const struct pd_value *c, const ch
 int winback_after_lost_warning(struct cmd_ctx *ctx, const struct pd_value *warning)
 {
 	struct pd_value *c;
-	int64_t cid;
+	int64_t cid, id;
 	int rc = customer_find(ctx, rec_str(warning, "customer"), &c, &cid);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -97,7 +96,7 @@ int winback_after_lost_warning(struct cmd_ctx *ctx, const struct pd_value *warni
 	return raise_by_rule(ctx, c, "warning_lost",
 			     pd_sprintf(ctx->a, "warning:%lld", (long long)rec_int(warning, "id")),
 			     winback_reason_of_cause(rec_str(warning, "cause")), rec_str(warning, "owner"),
-			     volume_month(ctx->now));
+			     volume_month(ctx->now), &id);
 }
 
 /* The customer's waybills of the months before `month` (inclusive), oldest
@@ -108,17 +107,20 @@ static void months_of(struct cmd_ctx *ctx, const char *account, int month, const
 		out[i] = volume_get(ctx->txn, ctx->st, "C", account, month_add(month, i - n + 1), metric);
 }
 
-int winback_stopped_check(struct cmd_ctx *ctx, const struct pd_value *customer, int month)
+int winback_stopped_check(struct cmd_ctx *ctx, const struct pd_value *customer, int month, bool *raised)
 {
 	int idle = (int)ctx->cfg->winback_idle_months;
-	int64_t waybills[WINBACK_MAX_IDLE_MONTHS + WINBACK_BEFORE_MONTHS];
+	int64_t waybills[WINBACK_MAX_IDLE_MONTHS + WINBACK_BEFORE_MONTHS], id = 0;
 	int n = idle + WINBACK_BEFORE_MONTHS;
+	*raised = false;
 	if (idle <= 0)
 		return 0;
 	months_of(ctx, rec_str(customer, "account"), month, "waybills", n, waybills);
 	if (!winback_stopped(waybills, n, idle))
 		return 0;
-	return raise_by_rule(ctx, customer, "stopped_sending", NULL, "unknown", NULL, month_add(month, 1 - idle));
+	int rc = raise_by_rule(ctx, customer, "stopped_sending", NULL, "unknown", NULL, month_add(month, 1 - idle), &id);
+	*raised = id != 0;
+	return rc;
 }
 
 int cmd_winback_add(struct cmd_ctx *ctx)

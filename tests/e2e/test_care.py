@@ -5,6 +5,8 @@ account team and who gets what, with the clock moved and bad input
 refused with nothing written.
 
 Dates are in 2027, after the real date (see test_complaints.py)."""
+import os
+import re
 import time
 import unittest
 
@@ -417,6 +419,25 @@ class CallBackSwitchedOff(CareCase):
         cid = self.open_id(waybill=self.waybill("KEYA"))
         self.close_complaint(cid)
         self.assertEqual(self.contacts("KEYA", source="complaint:%d" % cid), [])
+
+
+class CareOptionsInTheManPage(unittest.TestCase):
+    """Every option of keeping customers (options.def) is documented in
+    parceldeskd(8), and every option the man page's CUSTOMER CARE section
+    names exists."""
+
+    def test_each_care_option_has_its_entry(self):
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(repo, "daemon", "core", "options.def")) as f:
+            names = re.findall(r"^[A-Z]+_OPT\((\w+),", f.read(), re.M)
+        care = [n for n in names if re.match(r"(contact|survey|winback|trial|kpi_satisfaction)_?", n)]
+        self.assertGreaterEqual(len(care), 15)
+        with open(os.path.join(repo, "man", "parceldeskd.8")) as f:
+            section = f.read().split(".SH CUSTOMER CARE", 1)[1].split("\n.SH ", 1)[0]
+        named = set(re.findall(r"\\fB(\w+)|^\.B (\w+)", section, re.M))
+        named = {a or b for a, b in named}
+        self.assertEqual(sorted(set(care) - named), [])
+        self.assertEqual(sorted(named - set(names) - {"STATS"}), [])
 
 
 if __name__ == "__main__":

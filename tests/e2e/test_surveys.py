@@ -26,7 +26,7 @@ class SurveyTest(ComplaintLawCase):
     def class_setup(cls):
         super().class_setup()
         with cls.daemon.text("sup1") as c:
-            for acct, tier in (("ACC1", "key"), ("ACC2", None), ("ACC3", "key")):
+            for acct, tier in (("ACC1", "key"), ("ACC2", None), ("ACC3", "key"), ("ACC4", None), ("ACC5", None)):
                 if acct != "ACC1":
                     r = c.cmd(line("CUSTOMER", "ADD", acct, name="Other " + acct, payment="monthly", depot="GZ01"))
                     assert r.code == 201, r
@@ -135,6 +135,60 @@ class SurveyTest(ComplaintLawCase):
         g = self.survey(sid)
         self.assertEqual((g["status"], g["overdue"], g["answered_late"]), ("answered", "no", "yes"))
         self.assertNotIn(sid, [int(x["id"]) for x in self.s("op1", "LIST", due="open", limit=500).records])
+
+    def test_a_paid_claim_makes_a_survey_due(self):
+        self.at("2027-06-07T10:00")
+        number = self.account_waybill("ACC4")
+        for event in ("picked_up", "lost"):
+            self.u("op1").cmd(line("SCAN", number, event, depot="SH01"))
+        r = self.u("op1").cmd(line("CLAIM", "FILE", waybill=number, type="loss", claimed_fen=30000, claimant="sender",
+                                   claimant_name="Zhang Wei", claimant_phone="13800138000"))
+        self.assertReply(r, 201)
+        claim = int(r["id"])
+        for kind in ("claim_form", "waybill", "claimant_id", "proof_of_value"):
+            self.assertReply(self.u("op1").cmd(line("CLAIM", "DOC", claim, kind=kind, ref="doc-" + kind)), 200)
+        self.assertReply(self.u("adj1").cmd(line("CLAIM", "ASSESS", claim, actual_loss_fen=30000, cause="handling",
+                                                 fault="ours")), 200)
+        payable = int(self.u("adj1").cmd(line("CLAIM", "GET", claim))["payable_fen"])
+        self.u("sup1").cmd(line("CLAIM", "APPROVE", claim))
+        # nothing is due before the payment: assessing or approving is no incident closed
+        self.assertEqual(self.s("op1", "LIST", customer="ACC4", limit=100).records, [])
+        self.at("2027-06-08T09:00")
+        self.assertReply(self.u("adj1").cmd(line("CLAIM", "PAY", claim, amount_fen=payable, method="bank_transfer",
+                                                 reference="TX-9")), 200)
+        due = self.s("op1", "LIST", customer="ACC4", limit=100).records
+        self.assertEqual([(x["reason"], x["incident"], x["status"]) for x in due],
+                         [("incident", "claim:%d" % claim, "due")])
+        g = self.survey(int(due[0]["id"]))
+        self.assertEqual(parse_iso(g["due_at"]), self.now() + 7 * DAY)
+        self.assertEqual(sub_list(g, "timeline")[0]["who"], "parceldeskd")
+
+    def test_a_complaint_closed_again_counts_once(self):
+        def readings(month, **scope):
+            rec = self.report(month, **scope)
+            return (rec["satisfaction.complaint_closes.count"], rec["satisfaction.complaint_closes.points"])
+
+        self.at("2027-08-03T10:00")
+        network = readings("2027-08")
+        cid = self.closed_complaint(2, "ACC5")
+        self.assertEqual(readings("2027-08", customer="ACC5"), ("1", "2"))
+        self.c("sup1", "REOPEN", cid, reason="parcel turned up broken")
+        self.assertEqual(readings("2027-08", customer="ACC5"), ("0", "0"))
+        self.c("sup1", "PROPOSE", cid, text="repair")
+        self.c("sup1", "ACCEPT", cid)
+        self.c("sup1", "CLOSE", cid, msg="closed", **close_args(satisfaction=5))
+        # its last close's score only, in the customer's, the depot's and the network's index
+        self.assertEqual(readings("2027-08", customer="ACC5"), ("1", "5"))
+        self.assertEqual(readings("2027-08"), (str(int(network[0]) + 1), str(int(network[1]) + 5)))
+        # reopened the next month and closed again: it leaves August and counts in September
+        self.at("2027-09-02T10:00")
+        self.c("sup1", "REOPEN", cid, reason="again")
+        self.c("sup1", "PROPOSE", cid, text="replace")
+        self.c("sup1", "ACCEPT", cid)
+        self.c("sup1", "CLOSE", cid, msg="closed", **close_args(satisfaction=3))
+        self.assertEqual(readings("2027-08", customer="ACC5"), ("0", "0"))
+        self.assertEqual(readings("2027-09", customer="ACC5"), ("1", "3"))
+        self.assertEqual(self.report("2027-09", customer="ACC5")["satisfaction.index"], "3.00")
 
     def test_bad_input_is_refused_and_nothing_written(self):
         self.at("2027-07-05T10:00")

@@ -81,6 +81,15 @@ int record_get(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
 	return store_get(ctx->txn, record_db(ctx, kind->db), key, 8, ctx->a, out);
 }
 
+int record_get_copy(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
+		    struct pd_value **before, struct pd_value **after)
+{
+	int rc = record_get(ctx, kind, id, before);
+	if (rc == 0)
+		*after = pd_value_copy(ctx->a, *before);
+	return rc;
+}
+
 int record_load(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
 		struct pd_value **out)
 {
@@ -381,13 +390,10 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uint64_t id,
 			bool (*overdue)(const struct pd_value *r, int64_t now))
 {
-	struct pd_value *before;
-	int rc = record_get(ctx, kind, (int64_t)id, &before);
-	if (rc == MDB_NOTFOUND)
-		return 0;
+	struct pd_value *before, *after;
+	int rc = record_get_copy(ctx, kind, (int64_t)id, &before, &after);
 	if (rc)
-		return rc;
-	struct pd_value *after = pd_value_copy(ctx->a, before);
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	bool late = overdue(after, ctx->now);
 	if (late)
 		pd_map_set_bool(ctx->a, after, "overdue", true);
@@ -400,61 +406,116 @@ int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uin
 
 bool record_matches(const struct pd_value *r, const struct record_filter *by, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (by[i].value && strcmp(by[i].value, rec_str(r, by[i].name)) != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (!by[i].value)
+			continue;
+		const char *field = by[i].field ? by[i].field : by[i].name;
+		const struct pd_value *v = pd_map_get(r, field);
+		char num[24];
+		const char *have = rec_str(r, field);
+		if (v && v->type == PD_INT) {
+			snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+			have = num;
+		}
+		if (strcmp(by[i].value, have) != 0)
 			return false;
+	}
 	return true;
 }
 
-int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
-		const struct record_filter *by, size_t n, int64_t before, int64_t limit, rec_visit keep, void *ud,
-		size_t *kept)
+size_t record_filter_args(struct cmd_ctx *ctx, struct record_filter *by, size_t n)
 {
-	if (due_until)
-		return rec_walk_due(ctx, record_db(ctx, kind->db), record_db(ctx, kind->due_db), due_until, before, limit,
-				    keep, ud, kept);
+	for (size_t i = 0; i < n; i++)
+		by[i].value = pd_arg_str(ctx->args, by[i].name);
+	return n;
+}
+
+int64_t record_due_arg(struct cmd_ctx *ctx)
+{
+	const char *due = pd_arg_str(ctx->args, "due");
+	return !due ? 0 : strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX;
+}
+
+const char *record_filter_key(struct cmd_ctx *ctx, const struct record_filter *by, size_t n)
+{
 	const char *key = NULL;
 	for (size_t i = 0; i < n && !key; i++)
 		key = record_key(ctx, by[i].name, by[i].value);
-	return rec_walk_newest(ctx, record_db(ctx, kind->db), record_db(ctx, kind->index_db), key, before, limit, keep,
-			       ud, kept);
+	return key;
+}
+
+struct pd_value *record_row(struct cmd_ctx *ctx, const struct record_rows *list, const struct pd_value *r)
+{
+	if (!record_matches(r, list->by, list->n) || (list->keep && !list->keep(ctx, r, list->ud)))
+		return NULL;
+	struct pd_value *row = list->cols ? pd_map(ctx->a) : present(ctx, r);
+	for (size_t i = 0; list->cols && i < list->n_cols; i++) {
+		struct pd_value *v = pd_map_get(r, list->cols[i]);
+		pd_map_set(ctx->a, row, list->cols[i], v ? present_field(ctx, list->cols[i], v)
+						       : list->nil_absent ? pd_nil(ctx->a) : pd_str(ctx->a, ""));
+	}
+	if (list->more)
+		list->more(ctx, r, row, list->ud);
+	return row;
+}
+
+static bool row_keep(struct cmd_ctx *ctx, const struct pd_value *r, void *ud)
+{
+	struct record_rows *list = ud;
+	struct pd_value *row = record_row(ctx, list, r);
+	if (row)
+		pd_arr_push(ctx->a, list->rows, row);
+	return row != NULL;
+}
+
+int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until, struct record_rows *list,
+		int64_t before, int64_t limit, size_t *kept)
+{
+	if (due_until)
+		return rec_walk_due(ctx, record_db(ctx, kind->db), record_db(ctx, kind->due_db), due_until, before, limit,
+				    row_keep, list, kept);
+	return rec_walk_newest(ctx, record_db(ctx, kind->db), record_db(ctx, kind->index_db),
+			       record_filter_key(ctx, list->by, list->n), before, limit, row_keep, list, kept);
 }
 
 int record_list_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
-		      const struct record_filter *by, size_t n, rec_visit keep, void *ud, struct pd_value *rows,
-		      const char *what)
+		      struct record_rows *list, const char *what)
 {
 	int64_t limit, before;
 	size_t kept;
 	if (rec_list_args(ctx, &limit, &before))
 		return PD_EREPLIED;
-	int rc = record_list(ctx, kind, due_until, by, n, before, limit, keep, ud, &kept);
+	int rc = record_list(ctx, kind, due_until, list, before, limit, &kept);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	ctx->rep->data = rows;
+	ctx->rep->data = list->rows;
 	return reply_ok(ctx, 200, "%zu %s", kept, what);
 }
 
-int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
-		 struct pd_value **out)
+int record_get_reply(struct cmd_ctx *ctx, const struct record_kind *kind, record_show first, record_show last)
 {
-	struct pd_value *timeline;
-	int rc = rec_timeline(ctx, kind->name, rec_int(r, "id"), &timeline);
+	struct pd_value *r, *timeline;
+	if (record_load_arg(ctx, kind, &r, NULL))
+		return PD_EREPLIED;
+	struct pd_value *out = present(ctx, r);
+	int rc = first ? first(ctx, r, out) : 0;
+	if (!rc)
+		rc = rec_timeline(ctx, kind->name, rec_int(r, "id"), &timeline);
+	if (!rc) {
+		pd_map_set(ctx->a, out, "timeline", timeline);
+		rc = last ? last(ctx, r, out) : 0;
+	}
 	if (rc)
-		return rc;
-	*out = present(ctx, r);
-	pd_map_set(ctx->a, *out, "timeline", timeline);
-	return 0;
+		return reply_store_error(ctx, rc);
+	ctx->rep->data = out;
+	return reply_ok(ctx, 200, "%s %lld: %s", kind->noun ? kind->noun : kind->name, (long long)rec_int(r, "id"),
+			rec_str(r, "status"));
 }
 
 struct pd_value *rec_row(struct cmd_ctx *ctx, const struct pd_value *r, const char *const *cols, size_t n)
 {
-	struct pd_value *row = pd_map(ctx->a);
-	for (size_t i = 0; i < n; i++) {
-		struct pd_value *v = pd_map_get(r, cols[i]);
-		pd_map_set(ctx->a, row, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
-	}
-	return row;
+	struct record_rows list = { .cols = cols, .n_cols = n };
+	return record_row(ctx, &list, r);
 }
 
 int rec_list_args(struct cmd_ctx *ctx, int64_t *limit, int64_t *before)

@@ -92,6 +92,10 @@ int record_load_arg(struct cmd_ctx *ctx, const struct record_kind *kind,
 /* Loads record id without a reply (MDB_NOTFOUND when absent). */
 int record_get(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
 	       struct pd_value **out);
+/* The same and a working copy to change: what a timer's handler starts
+ * from (MDB_NOTFOUND: the record is gone, nothing to do). */
+int record_get_copy(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t id,
+		    struct pd_value **before, struct pd_value **after);
 
 /* Writes a record (before NULL: a new one) and what its change implies:
  * the index entries whose keys differ, the due index, the timer and the
@@ -134,9 +138,15 @@ int rec_timeline(struct cmd_ctx *ctx, const char *kind, int64_t id,
 int record_mark_overdue(struct cmd_ctx *ctx, const struct record_kind *kind, uint64_t id,
 			bool (*overdue)(const struct pd_value *r, int64_t now));
 
-/* A record as GET shows it: every field as shown and its `timeline`. */
-int record_shown(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *r,
-		 struct pd_value **out);
+/* What a kind's GET adds to the record as shown (a field or a few), 0 or
+ * an LMDB code. */
+typedef int (*record_show)(struct cmd_ctx *ctx, const struct pd_value *r, struct pd_value *out);
+
+/* A kind's GET answered: the record the request's `id` argument names,
+ * every field as shown, what first() adds, its `timeline`, what last()
+ * adds (either NULL: nothing), and "200 NOUN ID: STATUS". Returns what the
+ * handler returns. */
+int record_get_reply(struct cmd_ctx *ctx, const struct record_kind *kind, record_show first, record_show last);
 
 /* A list row: the fields `cols` of r as shown, "" for an absent one. */
 struct pd_value *rec_row(struct cmd_ctx *ctx, const struct pd_value *r, const char *const *cols, size_t n);
@@ -181,28 +191,66 @@ int record_gauges(MDB_txn *txn, struct store *st, const struct record_kind *kind
 int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until, int64_t before,
 		 int64_t limit, rec_visit keep, void *ud, size_t *kept);
 
-/* A list's filter: the index key's name, which is also the field's, and
- * the request's value (NULL: not given). */
+/* A list's filter: the index key's name, the request's value (NULL: not
+ * given), and the field it is checked against when that is not the name. */
 struct record_filter {
-	const char *name, *value;
+	const char *name, *value, *field;
 };
 
-/* Whether each given filter's field of r holds its value. */
+/* Whether each given filter's field of r holds its value (a string, or an
+ * integer written in decimal). */
 bool record_matches(const struct pd_value *r, const struct record_filter *by, size_t n);
 
-/* The walk of a kind's LIST: with due_until > 0 its due index earliest
- * first up to that instant (exclusive); else newest first through the index
- * key of the first filter given (none: the whole table). keep() checks the
- * rest (record_matches()). */
-int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
-		const struct record_filter *by, size_t n, int64_t before, int64_t limit, rec_visit keep, void *ud,
-		size_t *kept);
+/* Sets each filter's value to the request's argument of its name (NULL
+ * when not given); returns n. */
+size_t record_filter_args(struct cmd_ctx *ctx, struct record_filter *by, size_t n);
+
+/* A list's `due` argument (absent, overdue or open): the instant its due
+ * index is walked up to, as record_list() takes it: 0 (not by due time),
+ * now, or the end of time. */
+int64_t record_due_arg(struct cmd_ctx *ctx);
+
+/* The index key of the first filter given, NULL when none is. */
+const char *record_filter_key(struct cmd_ctx *ctx, const struct record_filter *by, size_t n);
+
+/* A kind's list as data: its filters, the columns of a row, and what the
+ * kind adds; record_list() fills `rows`. */
+struct record_rows {
+	const struct record_filter *by;
+	size_t n;
+	/* a row: these fields as shown, "" for an absent one (nil when
+	 * nil_absent); cols NULL: the whole record as shown */
+	const char *const *cols;
+	size_t n_cols;
+	bool nil_absent;
+	/* optional: false leaves a record out that the filters let through */
+	bool (*keep)(struct cmd_ctx *ctx, const struct pd_value *r, void *ud);
+	/* optional: what a row shows after its columns */
+	void (*more)(struct cmd_ctx *ctx, const struct pd_value *r, struct pd_value *row, void *ud);
+	void *ud;
+	struct pd_value *rows;
+};
+
+/* The filters of a list, an array: .by and .n of struct record_rows. */
+#define RECORD_BY(array) .by = (array), .n = sizeof(array) / sizeof((array)[0])
+/* The columns of a row, for struct record_rows: .cols and .n_cols. */
+#define RECORD_COLS(...) .cols = (const char *const[]){ __VA_ARGS__ }, \
+	.n_cols = sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
+
+/* A row of a list as the list shows it, or NULL when it leaves r out. */
+struct pd_value *record_row(struct cmd_ctx *ctx, const struct record_rows *list, const struct pd_value *r);
+
+/* The walk of a kind's list: with due_until > 0 its due index earliest
+ * first up to that instant (exclusive); else newest first through the
+ * index key of the first filter given (none: the whole table). Each
+ * record the list keeps is a row pushed on list->rows. */
+int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until, struct record_rows *list,
+		int64_t before, int64_t limit, size_t *kept);
 
 /* A LIST answered: its paging arguments (rec_list_args()), the walk of
- * record_list(), `rows` (filled by keep()) as the reply's data and "200 N
- * WHAT". Returns what the handler returns. */
+ * record_list(), the rows as the reply's data and "200 N WHAT". Returns
+ * what the handler returns. */
 int record_list_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
-		      const struct record_filter *by, size_t n, rec_visit keep, void *ud, struct pd_value *rows,
-		      const char *what);
+		      struct record_rows *list, const char *what);
 
 #endif

@@ -1014,12 +1014,10 @@ static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value 
 	return clocks;
 }
 
-int cmd_claim_get(struct cmd_ctx *ctx)
+/* What GET shows before the timeline: the documents missing, the clocks,
+ * the assessment in force and the recovery items. */
+static int claim_shown(struct cmd_ctx *ctx, const struct pd_value *c, struct pd_value *out)
 {
-	struct pd_value *c;
-	if (record_load_arg(ctx, &CLAIM, &c, NULL))
-		return PD_EREPLIED;
-	struct pd_value *out = present(ctx, c);
 	pd_map_set_str(ctx->a, out, "missing_documents", missing_docs(ctx, c));
 	pd_map_set(ctx->a, out, "clocks", claim_clocks(ctx, c));
 	pd_map_set_bool(ctx->a, out, "overdue", claim_overdue(c, ctx->now));
@@ -1027,74 +1025,46 @@ int cmd_claim_get(struct cmd_ctx *ctx)
 	if (versions && versions->type == PD_ARR && versions->u.c.tail)
 		pd_map_set(ctx->a, out, "current_assessment", present(ctx, versions->u.c.tail->val));
 	pd_map_set(ctx->a, out, "recovery", recovery_list_for(ctx, c));
-	struct pd_value *timeline;
-	int rc = rec_timeline(ctx, "claim", rec_int(c, "id"), &timeline);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	pd_map_set(ctx->a, out, "timeline", timeline);
-	ctx->rep->data = out;
-	reply_ok(ctx, 200, "claim %lld: %s", (long long)rec_int(c, "id"), rec_str(c, "status"));
 	return 0;
+}
+
+int cmd_claim_get(struct cmd_ctx *ctx)
+{
+	return record_get_reply(ctx, &CLAIM, claim_shown, NULL);
 }
 
 /* ---- lists and totals ---- */
 
-struct claim_filter {
-	const char *status, *depot, *type, *waybill, *phone;
-	struct pd_value *overdue;
-	struct pd_value *list;
-};
-
-static bool claim_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
+/* overdue= (ud: the argument) */
+static bool overdue_keep(struct cmd_ctx *ctx, const struct pd_value *c, void *ud)
 {
-	struct claim_filter *f = ud;
-	if ((f->status && strcmp(f->status, rec_str(c, "status"))) ||
-	    (f->depot && strcmp(f->depot, rec_str(c, "depot"))) ||
-	    (f->type && strcmp(f->type, rec_str(c, "type"))) ||
-	    (f->waybill && strcmp(f->waybill, rec_str(c, "waybill"))) ||
-	    (f->phone && strcmp(f->phone, rec_str(c, "claimant_phone"))) ||
-	    (f->overdue && claim_overdue(c, ctx->now) != f->overdue->u.b))
-		return false;
-	struct pd_value *r = pd_map(ctx->a);
-	static const char *const cols[] = { "id", "status", "level", "type", "waybill", "depot", "claimant_name",
-					    "claimed_fen", "payable_fen", "filed_at" };
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		struct pd_value *v = pd_map_get(c, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_nil(ctx->a));
-	}
-	pd_map_set_bool(ctx->a, r, "overdue", claim_overdue(c, ctx->now));
-	pd_arr_push(ctx->a, f->list, r);
-	return true;
+	const struct pd_value *overdue = ud;
+	return !overdue || claim_overdue(c, ctx->now) == overdue->u.b;
+}
+
+static void row_overdue(struct cmd_ctx *ctx, const struct pd_value *c, struct pd_value *row, void *ud)
+{
+	(void)ud;
+	pd_map_set_bool(ctx->a, row, "overdue", claim_overdue(c, ctx->now));
 }
 
 int cmd_claim_list(struct cmd_ctx *ctx)
 {
-	struct claim_filter f = {
-		.status = pd_arg_str(ctx->args, "status"), .depot = pd_arg_str(ctx->args, "depot"),
-		.type = pd_arg_str(ctx->args, "type"), .waybill = pd_arg_str(ctx->args, "waybill"),
-		.phone = pd_arg_str(ctx->args, "phone"), .overdue = pd_map_get(ctx->args, "overdue"),
-		.list = pd_arr(ctx->a),
+	/* the narrowest index first */
+	struct record_filter by[] = {
+		{ .name = "waybill" }, { "phone", NULL, "claimant_phone" }, { .name = "status" }, { .name = "depot" },
+		{ .name = "type" },
 	};
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	const char *key = f.waybill ? record_key(ctx, "waybill", f.waybill)
-			: f.phone ? record_key(ctx, "phone", f.phone)
-			: f.status ? record_key(ctx, "status", f.status)
-			: f.depot ? record_key(ctx, "depot", f.depot)
-			: f.type ? record_key(ctx, "type", f.type) : NULL;
-	size_t kept;
-	int rc;
-	if (!key && f.overdue && f.overdue->u.b)
-		/* the deadline index: most overdue first, stops at now */
-		rc = rec_walk_due(ctx, ctx->st->claims, ctx->st->claim_due, ctx->now, before, limit, claim_keep, &f, &kept);
-	else
-		rc = rec_walk_newest(ctx, ctx->st->claims, ctx->st->claim_index, key, before, limit, claim_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.list;
-	reply_ok(ctx, 200, "%zu claims", kept);
-	return 0;
+	struct pd_value *overdue = pd_map_get(ctx->args, "overdue");
+	struct record_rows list = {
+		.by = by, .n = record_filter_args(ctx, by, 5),
+		RECORD_COLS("id", "status", "level", "type", "waybill", "depot", "claimant_name", "claimed_fen",
+			    "payable_fen", "filed_at"),
+		.nil_absent = true, .keep = overdue_keep, .more = row_overdue, .ud = overdue, .rows = pd_arr(ctx->a),
+	};
+	/* overdue=yes alone: the deadline index, most overdue first, up to now */
+	bool by_deadline = !record_filter_key(ctx, by, list.n) && overdue && overdue->u.b;
+	return record_list_reply(ctx, &CLAIM, by_deadline ? ctx->now : 0, &list, "claims");
 }
 
 /* Walks one month's counters (a handful of keys): never the claims. */
@@ -1151,13 +1121,10 @@ int cmd_claim_totals(struct cmd_ctx *ctx)
  * as complaints do (adjuster -> supervisor -> manager). */
 int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
-	struct pd_value *before;
-	int rc = record_get(ctx, &CLAIM, (int64_t)id, &before);
-	if (rc == MDB_NOTFOUND)
-		return 0;
+	struct pd_value *before, *after;
+	int rc = record_get_copy(ctx, &CLAIM, (int64_t)id, &before, &after);
 	if (rc)
-		return rc;
-	struct pd_value *after = pd_value_copy(ctx->a, before);
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	bool deciding = awaits_decision(after);
 	const char *what = NULL;
 	int breaches = 0; /* each deadline passed raises one level, however late the sweep */

@@ -1344,13 +1344,10 @@ int cmd_complaint_resume(struct cmd_ctx *ctx)
 
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
-	struct pd_value *before;
-	int rc = record_get(ctx, &COMPLAINT, (int64_t)id, &before);
-	if (rc == MDB_NOTFOUND)
-		return 0;
+	struct pd_value *before, *after;
+	int rc = record_get_copy(ctx, &COMPLAINT, (int64_t)id, &before, &after);
 	if (rc)
-		return rc;
-	struct pd_value *after = pd_value_copy(ctx->a, before);
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	const char *action = "clock";
 	if (!pd_map_bool(after, "appeal_risk") && at_appeal_risk(after, ctx->now)) {
 		pd_map_set_bool(ctx->a, after, "appeal_risk", true);

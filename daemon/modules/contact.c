@@ -220,20 +220,21 @@ static void set_done(struct cmd_ctx *ctx, struct pd_value *k, const struct made 
 	pd_map_set_bool(a, k, "overdue", false);
 }
 
+/* The list says overdue as of now, even before the sweep marked it. */
+static void row_overdue(struct cmd_ctx *ctx, const struct pd_value *k, struct pd_value *row, void *ud)
+{
+	(void)ud;
+	pd_map_set_bool(ctx->a, row, "overdue", contact_overdue(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now));
+}
+
+#define CONTACT_COLS RECORD_COLS("id", "customer", "customer_name", "depot", "kind", "purpose", "owner", "status", \
+				 "planned_at", "done_at")
+
 /* A contact as the lists show it. */
 static struct pd_value *contact_row(struct cmd_ctx *ctx, const struct pd_value *k)
 {
-	struct pd_value *r = pd_map(ctx->a);
-	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "kind", "purpose", "owner",
-					    "status", "planned_at", "done_at" };
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		struct pd_value *v = pd_map_get(k, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
-	}
-	/* the list says overdue as of now, even before the sweep marked it */
-	pd_map_set_bool(ctx->a, r, "overdue",
-			contact_overdue(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now));
-	return r;
+	const struct record_rows row = { CONTACT_COLS, .more = row_overdue };
+	return record_row(ctx, &row, k);
 }
 
 /* ---- contacts the rules raise (contact.h) ---- */
@@ -494,77 +495,60 @@ int cmd_contact_done(struct cmd_ctx *ctx)
 
 int cmd_contact_get(struct cmd_ctx *ctx)
 {
-	struct pd_value *k, *timeline;
-	if (record_load_arg(ctx, &CONTACT, &k, NULL))
-		return PD_EREPLIED;
-	struct pd_value *out = present(ctx, k);
-	int rc = rec_timeline(ctx, "contact", rec_int(k, "id"), &timeline);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	pd_map_set(ctx->a, out, "timeline", timeline);
-	ctx->rep->data = out;
-	reply_ok(ctx, 200, "contact %lld: %s", (long long)rec_int(k, "id"), rec_str(k, "status"));
-	return 0;
+	return record_get_reply(ctx, &CONTACT, NULL, NULL);
 }
 
-struct list_filter {
-	const char *customer, *owner, *depot;
-	int64_t horizon; /* due lists: planned before now + horizon, not done */
-	bool due;
-	struct pd_value *rows;
-};
-
-static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
+/* due=: planned before now + horizon (ud), not done */
+static bool due_keep(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
 {
-	struct list_filter *f = ud;
-	if ((f->customer && strcmp(f->customer, rec_str(k, "customer"))) ||
-	    (f->owner && strcmp(f->owner, rec_str(k, "owner"))) || (f->depot && strcmp(f->depot, rec_str(k, "depot"))))
-		return false;
-	if (f->due && !contact_due_within(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now, f->horizon))
-		return false;
-	pd_arr_push(ctx->a, f->rows, contact_row(ctx, k));
-	return true;
+	return contact_due_within(rec_int(k, "planned_at"), rec_int(k, "done_at"), ctx->now, *(int64_t *)ud);
 }
 
 int cmd_contact_list(struct cmd_ctx *ctx)
 {
 	const char *due = pd_arg_str(ctx->args, "due");
-	struct list_filter f = {
-		.customer = pd_arg_str(ctx->args, "customer"), .owner = pd_arg_str(ctx->args, "owner"),
-		.depot = pd_arg_str(ctx->args, "depot"), .due = due != NULL,
-		.horizon = due && strcmp(due, "week") == 0 ? WEEK_SECS : 0, .rows = pd_arr(ctx->a),
+	int64_t horizon = due && strcmp(due, "week") == 0 ? WEEK_SECS : 0;
+	struct record_filter by[] = { { .name = "customer" }, { .name = "owner" }, { .name = "depot" } };
+	struct record_rows list = {
+		.by = by, .n = record_filter_args(ctx, by, 3), CONTACT_COLS, .keep = due ? due_keep : NULL,
+		.more = row_overdue, .ud = &horizon, .rows = pd_arr(ctx->a),
 	};
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
+	/* due=: the planned-time index, the most overdue first, up to the horizon */
+	return record_list_reply(ctx, &CONTACT, due ? ctx->now + horizon : 0, &list, "contacts");
+}
+
+static bool entered_since(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
+{
+	(void)ctx;
+	return rec_int(k, "created_at") >= *(int64_t *)ud;
+}
+
+int contact_rows_since(struct cmd_ctx *ctx, const char *account, int64_t since, const char *const *cols,
+		       size_t n_cols, int64_t limit, struct pd_value *rows)
+{
+	const struct record_filter by[] = { { "customer", account, NULL } };
+	struct record_rows list = {
+		RECORD_BY(by), .cols = cols, .n_cols = n_cols, .keep = entered_since, .ud = &since, .rows = rows,
+	};
 	size_t kept;
-	int rc;
-	if (f.due)
-		/* the planned-time index: the most overdue first, up to the horizon */
-		rc = rec_walk_due(ctx, ctx->st->contacts, ctx->st->contact_due, ctx->now + f.horizon, before, limit,
-				  list_keep, &f, &kept);
-	else
-		rc = rec_walk_newest(ctx, ctx->st->contacts, ctx->st->contact_index,
-				     f.customer ? record_key(ctx, "customer", f.customer)
-				     : f.owner ? record_key(ctx, "owner", f.owner)
-				     : f.depot ? record_key(ctx, "depot", f.depot) : NULL,
-				     before, limit, list_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.rows;
-	reply_ok(ctx, 200, "%zu contacts", kept);
-	return 0;
+	return record_list(ctx, &CONTACT, 0, &list, 0, limit, &kept);
+}
+
+int contact_load_customer(struct cmd_ctx *ctx, int64_t id, const char **account)
+{
+	struct pd_value *k;
+	int rc = record_load(ctx, &CONTACT, id, &k);
+	if (!rc)
+		*account = rec_str(k, "customer");
+	return rc;
 }
 
 int contact_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
-	struct pd_value *before;
-	int rc = record_get(ctx, &CONTACT, (int64_t)id, &before);
-	if (rc == MDB_NOTFOUND)
-		return 0;
+	struct pd_value *before, *after;
+	int rc = record_get_copy(ctx, &CONTACT, (int64_t)id, &before, &after);
 	if (rc)
-		return rc;
-	struct pd_value *after = pd_value_copy(ctx->a, before);
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	if (!is_done(after) && contact_overdue(rec_int(after, "planned_at"), 0, ctx->now))
 		pd_map_set_bool(ctx->a, after, "overdue", true);
 	const struct session *saved = ctx->sess;

@@ -43,6 +43,17 @@ int customer_care_on_due(struct cmd_ctx *ctx, uint64_t id);
  * (contacts_overdue). 0 or an LMDB code. */
 int contact_customer_page(struct cmd_ctx *ctx, const char *account, struct pd_value *out);
 
+/* The account's contacts entered at or after `since`, newest first, at most
+ * limit, as rows of cols (fields as shown, "" when absent) pushed on rows.
+ * 0 or an LMDB code. */
+int contact_rows_since(struct cmd_ctx *ctx, const char *account, int64_t since, const char *const *cols,
+		       size_t n_cols, int64_t limit, struct pd_value *rows);
+
+/* The account contact id is with, for a command that names the contact:
+ * 0, or the LMDB code after replying 404 ("no contact ID") or the store
+ * error. */
+int contact_load_customer(struct cmd_ctx *ctx, int64_t id, const char **account);
+
 /* The contacts section of REPORT MONTH for a scope of the monthly counters
  * (volume.h: "C", "D" or "N" and its id): planned, made and made late in
  * the month, in all and per kind, with the tier's plan (days between two

@@ -94,45 +94,32 @@ int cmd_need_done(struct cmd_ctx *ctx)
 			    before, after, 200, pd_sprintf(ctx->a, "need %lld confirmed", (long long)rec_int(after, "id")));
 }
 
-int cmd_need_get(struct cmd_ctx *ctx)
+static int age_of(struct cmd_ctx *ctx, const struct pd_value *n, struct pd_value *out)
 {
-	struct pd_value *n, *out;
-	if (record_load_arg(ctx, &NEED, &n, NULL))
-		return PD_EREPLIED;
-	int rc = record_shown(ctx, &NEED, n, &out);
-	if (rc)
-		return reply_store_error(ctx, rc);
 	if (is_open(n))
 		pd_map_set_int(ctx->a, out, "age_days", need_age_days(rec_int(n, "created_at"), ctx->now));
-	ctx->rep->data = out;
-	return reply_ok(ctx, 200, "need %lld: %s", (long long)rec_int(n, "id"), rec_str(n, "status"));
+	return 0;
 }
 
-struct need_filter {
-	struct record_filter by[3];
-	struct pd_value *rows;
-};
-
-static bool need_keep(struct cmd_ctx *ctx, const struct pd_value *n, void *ud)
+int cmd_need_get(struct cmd_ctx *ctx)
 {
-	struct need_filter *f = ud;
-	if (!record_matches(n, f->by, 3))
-		return false;
-	static const char *const cols[] = { "id", "customer", "depot", "kind", "route", "owner", "status", "created_at" };
-	struct pd_value *r = rec_row(ctx, n, cols, sizeof(cols) / sizeof(cols[0]));
-	pd_map_set_int(ctx->a, r, "age_days", is_open(n) ? need_age_days(rec_int(n, "created_at"), ctx->now) : 0);
-	pd_arr_push(ctx->a, f->rows, r);
-	return true;
+	return record_get_reply(ctx, &NEED, NULL, age_of);
+}
+
+static void row_age(struct cmd_ctx *ctx, const struct pd_value *n, struct pd_value *row, void *ud)
+{
+	(void)ud;
+	pd_map_set_int(ctx->a, row, "age_days", is_open(n) ? need_age_days(rec_int(n, "created_at"), ctx->now) : 0);
 }
 
 int cmd_need_list(struct cmd_ctx *ctx)
 {
-	struct need_filter f = {
-		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "owner", pd_arg_str(ctx->args, "owner") },
-		  { "route", pd_arg_str(ctx->args, "route") } },
-		pd_arr(ctx->a),
+	struct record_filter by[] = { { .name = "customer" }, { .name = "owner" }, { .name = "route" } };
+	struct record_rows list = {
+		.by = by, .n = record_filter_args(ctx, by, 3),
+		RECORD_COLS("id", "customer", "depot", "kind", "route", "owner", "status", "created_at"),
+		.more = row_age, .rows = pd_arr(ctx->a),
 	};
 	/* open=yes: the open ones by age (need_open), the oldest first */
-	return record_list_reply(ctx, &NEED, pd_arg_bool(ctx->args, "open", 0) ? INT64_MAX : 0, f.by, 3, need_keep, &f,
-				 f.rows, "needs");
+	return record_list_reply(ctx, &NEED, pd_arg_bool(ctx->args, "open", 0) ? INT64_MAX : 0, &list, "needs");
 }

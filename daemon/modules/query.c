@@ -94,12 +94,7 @@ static const char *day_key(struct cmd_ctx *ctx, const struct pd_value *q)
 }
 
 static const struct record_index QUERY_INDEXES[] = {
-	{ "waybill", "waybill", NULL },
-	{ "user", "user", NULL },
 	{ "day", NULL, day_key },
-	{ "kind", "kind", NULL },
-	{ "status", "status", NULL },
-	{ "depot", "depot", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -113,10 +108,8 @@ static struct pd_value *query_summary(struct cmd_ctx *ctx, const struct pd_value
 }
 
 static const struct record_kind QUERY = {
-	.name = "query",
-	.noun = "query",
-	.db = RECORD_DB(queries),
-	.index_db = RECORD_DB(query_index),
+	RECORD_KIND("query", queries, query_index),
+	.fields = RECORD_FIELDS("waybill", "user", "kind", "status", "depot"),
 	.indexes = QUERY_INDEXES,
 	.due_db = RECORD_DB(query_due),
 	.due = due_of,
@@ -173,13 +166,10 @@ static int mark_late(struct cmd_ctx *ctx, struct pd_value *q)
 
 int query_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
-	struct pd_value *before;
-	int rc = record_get(ctx, &QUERY, (int64_t)id, &before);
-	if (rc == MDB_NOTFOUND)
-		return 0;
+	struct pd_value *before, *after;
+	int rc = record_get_copy(ctx, &QUERY, (int64_t)id, &before, &after);
 	if (rc)
-		return rc;
-	struct pd_value *after = pd_value_copy(ctx->a, before);
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	/* SWEEP took the entry out: a query not late yet gets it again */
 	pd_map_set_int(ctx->a, before, "timer_at", 0);
 	bool was = pd_map_bool(after, "ever_overdue");

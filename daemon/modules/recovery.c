@@ -65,50 +65,27 @@ struct pd_value *recovery_list_for(struct cmd_ctx *ctx, const struct pd_value *c
 	return list;
 }
 
-struct recovery_filter {
-	const char *kind, *debtor, *creditor, *status;
-	int64_t claim;
-	struct pd_value *list;
-};
-
-static bool recovery_keep(struct cmd_ctx *ctx, const struct pd_value *r, void *ud)
+static void row_overdue(struct cmd_ctx *ctx, const struct pd_value *r, struct pd_value *row, void *ud)
 {
-	struct recovery_filter *f = ud;
-	if ((f->kind && strcmp(f->kind, rec_str(r, "kind"))) ||
-	    (f->debtor && strcmp(f->debtor, rec_str(r, "debtor"))) ||
-	    (f->creditor && strcmp(f->creditor, rec_str(r, "creditor"))) ||
-	    (f->status && strcmp(f->status, rec_str(r, "status"))) ||
-	    (f->claim && f->claim != rec_int(r, "claim")))
-		return false;
-	struct pd_value *row = present(ctx, r);
+	(void)ud;
 	pd_map_set_bool(ctx->a, row, "overdue", !strcmp(rec_str(r, "status"), "open") && ctx->now > rec_int(r, "due_at"));
-	pd_arr_push(ctx->a, f->list, row);
-	return true;
 }
 
 int cmd_recovery_list(struct cmd_ctx *ctx)
 {
-	struct recovery_filter f = {
-		.kind = pd_arg_str(ctx->args, "kind"), .debtor = pd_arg_str(ctx->args, "debtor"),
-		.creditor = pd_arg_str(ctx->args, "creditor"), .status = pd_arg_str(ctx->args, "status"),
-		.list = pd_arr(ctx->a),
+	int64_t claim = 0;
+	pd_arg_int(ctx->args, "claim", &claim);
+	/* the narrowest index first */
+	const struct record_filter by[] = {
+		{ "rec_claim", claim ? pd_sprintf(ctx->a, "%lld", (long long)claim) : NULL, "claim" },
+		{ "rec_debtor", pd_arg_str(ctx->args, "debtor"), "debtor" },
+		{ "rec_creditor", pd_arg_str(ctx->args, "creditor"), "creditor" },
+		{ "rec_status", pd_arg_str(ctx->args, "status"), "status" },
+		{ "rec_kind", pd_arg_str(ctx->args, "kind"), "kind" },
 	};
-	pd_arg_int(ctx->args, "claim", &f.claim);
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	const char *key = f.claim ? pd_sprintf(ctx->a, "rec_claim=%lld", (long long)f.claim)
-			: f.debtor ? record_key(ctx, "rec_debtor", f.debtor)
-			: f.creditor ? record_key(ctx, "rec_creditor", f.creditor)
-			: f.status ? record_key(ctx, "rec_status", f.status)
-			: f.kind ? record_key(ctx, "rec_kind", f.kind) : NULL;
-	size_t kept;
-	int rc = rec_walk_newest(ctx, ctx->st->recoveries, ctx->st->claim_index, key, before, limit, recovery_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.list;
-	reply_ok(ctx, 200, "%zu recovery items", kept);
-	return 0;
+	/* a row: the whole item as shown */
+	struct record_rows list = { RECORD_BY(by), .more = row_overdue, .rows = pd_arr(ctx->a) };
+	return record_list_reply(ctx, &RECOVERY, 0, &list, "recovery items");
 }
 
 static int recovery_load(struct cmd_ctx *ctx, struct pd_value **before, struct pd_value **after)

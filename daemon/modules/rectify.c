@@ -34,20 +34,14 @@ static const char *source_key(struct cmd_ctx *ctx, const struct pd_value *p)
 }
 
 static const struct record_index RECTIFY_INDEXES[] = {
-	{ "customer", "customer", NULL },
-	{ "depot", "depot", NULL },
-	{ "owner", "owner", NULL },
-	{ "status", "status", NULL },
-	{ "month", "month", NULL },
 	{ "source", NULL, source_key },
 	{ NULL, NULL, NULL },
 };
 
 static const struct record_kind RECTIFY = {
-	.name = "rectify",
+	RECORD_KIND("rectify", rectify_plans, rectify_index),
 	.noun = "rectification plan",
-	.db = RECORD_DB(rectify_plans),
-	.index_db = RECORD_DB(rectify_index),
+	.fields = RECORD_FIELDS("customer", "depot", "owner", "status", "month"),
 	.indexes = RECTIFY_INDEXES,
 	.due_db = RECORD_DB(rectify_due),
 	.due = due_of,
@@ -196,76 +190,70 @@ int cmd_rectify_close(struct cmd_ctx *ctx)
 			    before, after, 200, pd_sprintf(ctx->a, "rectification plan %lld closed", (long long)rec_int(after, "id")));
 }
 
-int cmd_rectify_get(struct cmd_ctx *ctx)
+static int state_of(struct cmd_ctx *ctx, const struct pd_value *p, struct pd_value *out)
 {
-	struct pd_value *p, *out;
-	if (record_load_arg(ctx, &RECTIFY, &p, NULL))
-		return PD_EREPLIED;
-	int rc = record_shown(ctx, &RECTIFY, p, &out);
-	if (rc)
-		return reply_store_error(ctx, rc);
 	pd_map_set_str(ctx->a, out, "state", rectify_state(rec_str(p, "status"), rec_int(p, "due_at"), ctx->now));
-	ctx->rep->data = out;
-	return reply_ok(ctx, 200, "rectification plan %lld: %s", (long long)rec_int(p, "id"), rec_str(p, "status"));
+	return 0;
 }
 
-struct plan_filter {
-	struct record_filter by[4];
-	struct pd_value *rows;
-	int64_t counts[4]; /* open, overdue, checked, closed */
-};
+int cmd_rectify_get(struct cmd_ctx *ctx)
+{
+	return record_get_reply(ctx, &RECTIFY, NULL, state_of);
+}
 
 static const char *const STATES[] = { "open", "overdue", "checked", "closed" };
 
-static struct pd_value *plan_row(struct cmd_ctx *ctx, const struct pd_value *p, const char *state)
+/* A row's state, counted by state (ud: int64_t[4], open, overdue,
+ * checked, closed). */
+static void row_state(struct cmd_ctx *ctx, const struct pd_value *p, struct pd_value *row, void *ud)
 {
-	static const char *const cols[] = { "id", "source", "source_id", "customer", "depot", "fault", "owner",
-					    "status", "due_at", "checked_at" };
-	struct pd_value *r = rec_row(ctx, p, cols, sizeof(cols) / sizeof(cols[0]));
-	pd_map_set_str(ctx->a, r, "state", state);
-	return r;
+	int64_t *counts = ud;
+	state_of(ctx, p, row);
+	for (size_t i = 0; i < 4; i++)
+		counts[i] += strcmp(STATES[i], rec_str(row, "state")) == 0;
 }
 
-static bool plan_keep(struct cmd_ctx *ctx, const struct pd_value *p, void *ud)
+static const char *const PLAN_COLS[] = { "id", "source", "source_id", "customer", "depot", "fault", "owner",
+					 "status", "due_at", "checked_at" };
+
+/* The plans of filters by as rows with their state, counted by state. */
+static struct record_rows plan_rows(struct cmd_ctx *ctx, const struct record_filter *by, int64_t *counts)
 {
-	struct plan_filter *f = ud;
-	if (!record_matches(p, f->by, 4))
-		return false;
-	const char *state = rectify_state(rec_str(p, "status"), rec_int(p, "due_at"), ctx->now);
-	for (size_t i = 0; i < 4; i++)
-		f->counts[i] += strcmp(STATES[i], state) == 0;
-	pd_arr_push(ctx->a, f->rows, plan_row(ctx, p, state));
-	return true;
+	return (struct record_rows){
+		.by = by, .n = 4, .cols = PLAN_COLS, .n_cols = sizeof(PLAN_COLS) / sizeof(PLAN_COLS[0]),
+		.more = row_state, .ud = counts, .rows = pd_arr(ctx->a),
+	};
 }
 
 int cmd_rectify_list(struct cmd_ctx *ctx)
 {
-	const char *due = pd_arg_str(ctx->args, "due");
-	struct plan_filter f = {
-		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "depot", pd_arg_str(ctx->args, "depot") },
-		  { "owner", pd_arg_str(ctx->args, "owner") }, { "status", pd_arg_str(ctx->args, "status") } },
-		pd_arr(ctx->a), { 0 },
+	struct record_filter by[4] = {
+		{ .name = "customer" }, { .name = "depot" }, { .name = "owner" }, { .name = "status" },
 	};
+	record_filter_args(ctx, by, 4);
+	int64_t counts[4] = { 0 };
+	struct record_rows list = plan_rows(ctx, by, counts);
 	/* due=: open plans by due time, the most overdue first; up to now, or all */
-	return record_list_reply(ctx, &RECTIFY, !due ? 0 : strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, f.by, 4,
-				 plan_keep, &f, f.rows, "rectification plans");
+	return record_list_reply(ctx, &RECTIFY, record_due_arg(ctx), &list, "rectification plans");
 }
 
 int rectify_month(struct cmd_ctx *ctx, const char *customer, const char *depot, int month, struct pd_value **out)
 {
-	struct plan_filter f = {
-		{ { "month", month_text(ctx, month) }, { "customer", customer }, { "depot", depot }, { "status", NULL } },
-		pd_arr(ctx->a), { 0 },
+	const struct record_filter by[4] = {
+		{ "month", month_text(ctx, month), NULL }, { "customer", customer, NULL }, { "depot", depot, NULL },
+		{ .name = "status" },
 	};
+	int64_t counts[4] = { 0 };
+	struct record_rows list = plan_rows(ctx, by, counts);
 	size_t kept;
-	int rc = record_list(ctx, &RECTIFY, 0, f.by, 4, 0, INT64_MAX, plan_keep, &f, &kept);
+	int rc = record_list(ctx, &RECTIFY, 0, &list, 0, INT64_MAX, &kept);
 	if (rc)
 		return rc;
 	struct pd_value *s = pd_map(ctx->a);
 	pd_map_set_int(ctx->a, s, "raised", (int64_t)kept);
 	for (size_t i = 0; i < 4; i++)
-		pd_map_set_int(ctx->a, s, STATES[i], f.counts[i]);
-	pd_map_set(ctx->a, s, "plans", f.rows);
+		pd_map_set_int(ctx->a, s, STATES[i], counts[i]);
+	pd_map_set(ctx->a, s, "plans", list.rows);
 	*out = s;
 	return 0;
 }

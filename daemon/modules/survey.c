@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "care.h"
+#include "contact.h"
 #include "customer.h"
 #include "record.h"
 #include "survey_rules.h"
@@ -50,18 +51,13 @@ static const char *pending_key(struct cmd_ctx *ctx, const struct pd_value *s)
 }
 
 static const struct record_index SURVEY_INDEXES[] = {
-	{ "customer", "customer", NULL },
-	{ "depot", "depot", NULL },
-	{ "status", "status", NULL },
 	{ "pending", NULL, pending_key },
 	{ NULL, NULL, NULL },
 };
 
 static const struct record_kind SURVEY = {
-	.name = "survey",
-	.noun = "survey",
-	.db = RECORD_DB(surveys),
-	.index_db = RECORD_DB(survey_index),
+	RECORD_KIND("survey", surveys, survey_index),
+	.fields = RECORD_FIELDS("customer", "depot", "status"),
 	.indexes = SURVEY_INDEXES,
 	.due_db = RECORD_DB(survey_due),
 	.due = due_of,
@@ -165,17 +161,14 @@ int survey_complaint_reopened(struct cmd_ctx *ctx, const struct pd_value *closed
 	return count_close_score(ctx, closed, volume_month(rec_int(closed, "closed_at")), -1);
 }
 
-/* The contact a survey is sent through, read for its customer only
- * (contact.c writes contacts). */
-static const struct record_kind CONTACT_READ = { .name = "contact", .noun = "contact", .db = RECORD_DB(contacts) };
-
 int cmd_survey_send(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
 	int64_t id = 0, contact = 0;
 	bool given = pd_arg_int(ctx->args, "id", &id);
 	const char *account = pd_arg_str(ctx->args, "customer");
-	struct pd_value *before = NULL, *after, *c, *k;
+	struct pd_value *before = NULL, *after, *c;
+	const char *with;
 	if (given == (account != NULL))
 		return reply_error(ctx, 400, "give the id of a due survey, or customer= for a new one");
 	if (given) {
@@ -188,11 +181,10 @@ int cmd_survey_send(struct cmd_ctx *ctx)
 	if (customer_load(ctx, account, &c))
 		return PD_EREPLIED;
 	if (pd_arg_int(ctx->args, "contact", &contact)) {
-		if (record_load(ctx, &CONTACT_READ, contact, &k))
+		if (contact_load_customer(ctx, contact, &with))
 			return PD_EREPLIED;
-		if (strcmp(rec_str(k, "customer"), account))
-			return reply_error(ctx, 422, "contact %lld is with %s, not %s", (long long)contact,
-					   rec_str(k, "customer"), account);
+		if (strcmp(with, account))
+			return reply_error(ctx, 422, "contact %lld is with %s, not %s", (long long)contact, with, account);
 	}
 	int rc;
 	if (!given && (rc = survey_new(ctx, c, pd_arg_str(ctx->args, "reason") ? pd_arg_str(ctx->args, "reason")
@@ -267,45 +259,26 @@ int cmd_survey_answer(struct cmd_ctx *ctx)
 
 int cmd_survey_get(struct cmd_ctx *ctx)
 {
-	struct pd_value *s, *out;
-	if (record_load_arg(ctx, &SURVEY, &s, NULL))
-		return PD_EREPLIED;
-	int rc = record_shown(ctx, &SURVEY, s, &out);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = out;
-	return reply_ok(ctx, 200, "survey %lld: %s", (long long)rec_int(s, "id"), rec_str(s, "status"));
+	return record_get_reply(ctx, &SURVEY, NULL, NULL);
 }
 
-struct survey_filter {
-	struct record_filter by[3];
-	struct pd_value *rows;
-};
-
-static bool survey_keep(struct cmd_ctx *ctx, const struct pd_value *s, void *ud)
+static void row_overdue(struct cmd_ctx *ctx, const struct pd_value *s, struct pd_value *row, void *ud)
 {
-	struct survey_filter *f = ud;
-	if (!record_matches(s, f->by, 3))
-		return false;
-	static const char *const cols[] = { "id", "customer", "depot", "reason", "incident", "status", "due_at",
-					    "sent_at", "answered_at", "overall" };
-	struct pd_value *r = rec_row(ctx, s, cols, sizeof(cols) / sizeof(cols[0]));
-	pd_map_set_bool(ctx->a, r, "overdue", survey_overdue(rec_int(s, "due_at"), is_answered(s), ctx->now));
-	pd_arr_push(ctx->a, f->rows, r);
-	return true;
+	(void)ud;
+	pd_map_set_bool(ctx->a, row, "overdue", survey_overdue(rec_int(s, "due_at"), is_answered(s), ctx->now));
 }
 
 int cmd_survey_list(struct cmd_ctx *ctx)
 {
-	const char *due = pd_arg_str(ctx->args, "due");
-	struct survey_filter f = {
-		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "depot", pd_arg_str(ctx->args, "depot") },
-		  { "status", pd_arg_str(ctx->args, "status") } },
-		pd_arr(ctx->a),
+	struct record_filter by[] = { { .name = "customer" }, { .name = "depot" }, { .name = "status" } };
+	struct record_rows list = {
+		.by = by, .n = record_filter_args(ctx, by, 3),
+		RECORD_COLS("id", "customer", "depot", "reason", "incident", "status", "due_at", "sent_at", "answered_at",
+			    "overall"),
+		.more = row_overdue, .rows = pd_arr(ctx->a),
 	};
 	/* due=: the surveys due and not answered by due time; up to now, or all */
-	return record_list_reply(ctx, &SURVEY, !due ? 0 : strcmp(due, "overdue") == 0 ? ctx->now : INT64_MAX, f.by, 3,
-				 survey_keep, &f, f.rows, "surveys");
+	return record_list_reply(ctx, &SURVEY, record_due_arg(ctx), &list, "surveys");
 }
 
 static void set_avg(struct cmd_ctx *ctx, struct pd_value *m, const char *key, int64_t hundredths, int64_t n)

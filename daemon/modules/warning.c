@@ -325,12 +325,10 @@ int cmd_warning_close(struct cmd_ctx *ctx)
 	       pd_sprintf(ctx->a, "closed: %s", outcome));
 }
 
-int cmd_warning_get(struct cmd_ctx *ctx)
+/* What GET shows before the timeline: the principles of handling a
+ * warning, and the customer's tier and service level. */
+static int warning_shown(struct cmd_ctx *ctx, const struct pd_value *w, struct pd_value *out)
 {
-	struct pd_value *w;
-	if (record_load_arg(ctx, &WARNING, &w, NULL))
-		return PD_EREPLIED;
-	struct pd_value *out = present(ctx, w);
 	struct pd_value *principles = pd_arr(ctx->a);
 	for (size_t i = 0; i < sizeof(WARNING_PRINCIPLES) / sizeof(WARNING_PRINCIPLES[0]); i++)
 		pd_arr_push(ctx->a, principles, pd_str(ctx->a, WARNING_PRINCIPLES[i]));
@@ -340,81 +338,44 @@ int cmd_warning_get(struct cmd_ctx *ctx)
 		pd_map_set_str(ctx->a, out, "customer_tier", rec_str(c, "tier"));
 		pd_map_set_str(ctx->a, out, "customer_service_level", rec_str(c, "service_level"));
 	}
-	struct pd_value *timeline;
-	int rc = rec_timeline(ctx, "warning", rec_int(w, "id"), &timeline);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	pd_map_set(ctx->a, out, "timeline", timeline);
-	ctx->rep->data = out;
-	reply_ok(ctx, 200, "warning %lld: %s", (long long)rec_int(w, "id"), rec_str(w, "status"));
 	return 0;
 }
 
-struct list_filter {
-	const char *fields[6];
-	const char *values[6];
-	struct pd_value *rows;
-};
-
-static bool list_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
+int cmd_warning_get(struct cmd_ctx *ctx)
 {
-	struct list_filter *f = ud;
-	for (size_t i = 0; i < 6; i++)
-		if (f->values[i] && strcmp(f->values[i], rec_str(w, f->fields[i])) != 0)
-			return false;
-	struct pd_value *r = pd_map(ctx->a);
-	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "type", "subtype", "status",
-					    "owner", "raised_at", "last_followup_at", "next_followup_at", "outcome" };
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		struct pd_value *v = pd_map_get(w, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
-	}
-	pd_arr_push(ctx->a, f->rows, r);
-	return true;
+	return record_get_reply(ctx, &WARNING, warning_shown, NULL);
 }
 
 /* The narrowest index first: customer, owner, depot, status, type, subtype;
  * the other filters are checked on each record. */
 int cmd_warning_list(struct cmd_ctx *ctx)
 {
-	struct list_filter f = {
-		.fields = { "customer", "owner", "depot", "status", "type", "subtype" },
+	struct record_filter by[] = {
+		{ .name = "customer" }, { .name = "owner" }, { .name = "depot" },
+		{ .name = "status" }, { .name = "type" }, { .name = "subtype" },
+	};
+	struct record_rows list = {
+		.by = by, .n = record_filter_args(ctx, by, 6),
+		RECORD_COLS("id", "customer", "customer_name", "depot", "type", "subtype", "status", "owner", "raised_at",
+			    "last_followup_at", "next_followup_at", "outcome"),
 		.rows = pd_arr(ctx->a),
 	};
-	for (size_t i = 0; i < 6; i++)
-		f.values[i] = pd_arg_str(ctx->args, f.fields[i]);
-	int64_t limit, before;
-	if (rec_list_args(ctx, &limit, &before))
-		return PD_EREPLIED;
-	const char *key = NULL;
-	for (size_t i = 0; i < 6 && !key; i++)
-		if (f.values[i])
-			key = pd_sprintf(ctx->a, "%s=%s", f.fields[i], f.values[i]);
-	size_t kept;
-	int rc = rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, key, before, limit, list_keep, &f, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	ctx->rep->data = f.rows;
-	reply_ok(ctx, 200, "%zu warnings", kept);
-	return 0;
+	return record_list_reply(ctx, &WARNING, 0, &list, "warnings");
 }
 
-static bool keep_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
+static bool is_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
 {
-	if (strcmp(rec_str(w, "status"), "closed") == 0)
-		return false;
-	struct pd_value *r = pd_map(ctx->a);
-	static const char *const cols[] = { "id", "type", "subtype", "status", "owner", "raised_at" };
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		struct pd_value *v = pd_map_get(w, cols[i]);
-		pd_map_set(ctx->a, r, cols[i], v ? present_field(ctx, cols[i], v) : pd_str(ctx->a, ""));
-	}
-	pd_arr_push(ctx->a, (struct pd_value *)ud, r);
-	return true;
+	(void)ctx;
+	(void)ud;
+	return strcmp(rec_str(w, "status"), "closed") != 0;
 }
 
 int warning_active_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *rows, size_t *n)
 {
-	return rec_walk_newest(ctx, ctx->st->warnings, ctx->st->idx_warn, pd_sprintf(ctx->a, "customer=%s", account),
-			       0, INT64_MAX, keep_active, rows, n);
+	const struct record_filter by[] = { { "customer", account, NULL } };
+	struct record_rows list = {
+		RECORD_BY(by), RECORD_COLS("id", "type", "subtype", "status", "owner", "raised_at"), .keep = is_active,
+		.rows = rows,
+	};
+	return record_list(ctx, &WARNING, 0, &list, 0, INT64_MAX, n);
 }

@@ -9,6 +9,7 @@
 
 #include "timefmt.h"
 #include "care.h"
+#include "contact.h"
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
@@ -26,18 +27,14 @@ static const char *open_key(struct cmd_ctx *ctx, const struct pd_value *w)
 }
 
 static const struct record_index WINBACK_INDEXES[] = {
-	{ "customer", "customer", NULL },
-	{ "owner", "owner", NULL },
-	{ "status", "status", NULL },
 	{ "open", NULL, open_key },
 	{ NULL, NULL, NULL },
 };
 
 static const struct record_kind WINBACK = {
-	.name = "winback",
+	RECORD_KIND("winback", winbacks, winback_index),
 	.noun = "win-back prospect",
-	.db = RECORD_DB(winbacks),
-	.index_db = RECORD_DB(winback_index),
+	.fields = RECORD_FIELDS("customer", "owner", "status"),
 	.indexes = WINBACK_INDEXES,
 };
 
@@ -210,64 +207,34 @@ static struct pd_value *figures(struct cmd_ctx *ctx, const struct pd_value *w)
 	return out;
 }
 
-struct contact_rows {
-	int64_t since;
-	struct pd_value *rows;
-};
-
-static bool contact_keep(struct cmd_ctx *ctx, const struct pd_value *k, void *ud)
+/* What GET adds after the timeline: the figures, and the contacts with
+ * the customer since it became a prospect. */
+static int since_prospect(struct cmd_ctx *ctx, const struct pd_value *w, struct pd_value *out)
 {
-	struct contact_rows *c = ud;
-	if (rec_int(k, "created_at") < c->since)
-		return false;
 	static const char *const cols[] = { "id", "kind", "purpose", "owner", "status", "planned_at", "done_at" };
-	pd_arr_push(ctx->a, c->rows, rec_row(ctx, k, cols, sizeof(cols) / sizeof(cols[0])));
-	return true;
+	struct pd_value *contacts = pd_arr(ctx->a);
+	int rc = contact_rows_since(ctx, rec_str(w, "customer"), rec_int(w, "created_at"), cols,
+				    sizeof(cols) / sizeof(cols[0]), 20, contacts);
+	if (rc)
+		return rc;
+	pd_map_set(ctx->a, out, "figures", figures(ctx, w));
+	pd_map_set(ctx->a, out, "contacts", contacts);
+	return 0;
 }
 
 int cmd_winback_get(struct cmd_ctx *ctx)
 {
-	struct pd_value *w, *out;
-	if (record_load_arg(ctx, &WINBACK, &w, NULL))
-		return PD_EREPLIED;
-	int rc = record_shown(ctx, &WINBACK, w, &out);
-	/* the contacts with the customer since it became a prospect (contact.c
-	 * writes them; read here through its customer index) */
-	struct contact_rows c = { rec_int(w, "created_at"), pd_arr(ctx->a) };
-	size_t kept;
-	if (!rc)
-		rc = rec_walk_newest(ctx, ctx->st->contacts, ctx->st->contact_index,
-				     record_key(ctx, "customer", rec_str(w, "customer")), 0, 20, contact_keep, &c, &kept);
-	if (rc)
-		return reply_store_error(ctx, rc);
-	pd_map_set(ctx->a, out, "figures", figures(ctx, w));
-	pd_map_set(ctx->a, out, "contacts", c.rows);
-	ctx->rep->data = out;
-	return reply_ok(ctx, 200, "win-back prospect %lld: %s", (long long)rec_int(w, "id"), rec_str(w, "status"));
-}
-
-struct winback_filter {
-	struct record_filter by[3];
-	struct pd_value *rows;
-};
-
-static bool winback_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
-{
-	struct winback_filter *f = ud;
-	if (!record_matches(w, f->by, 3))
-		return false;
-	static const char *const cols[] = { "id", "customer", "customer_name", "depot", "trigger", "reason", "owner",
-					    "status", "outcome", "created_at" };
-	pd_arr_push(ctx->a, f->rows, rec_row(ctx, w, cols, sizeof(cols) / sizeof(cols[0])));
-	return true;
+	return record_get_reply(ctx, &WINBACK, NULL, since_prospect);
 }
 
 int cmd_winback_list(struct cmd_ctx *ctx)
 {
-	struct winback_filter f = {
-		{ { "customer", pd_arg_str(ctx->args, "customer") }, { "owner", pd_arg_str(ctx->args, "owner") },
-		  { "status", pd_arg_str(ctx->args, "status") } },
-		pd_arr(ctx->a),
+	struct record_filter by[] = { { .name = "customer" }, { .name = "owner" }, { .name = "status" } };
+	struct record_rows list = {
+		.by = by, .n = record_filter_args(ctx, by, 3),
+		RECORD_COLS("id", "customer", "customer_name", "depot", "trigger", "reason", "owner", "status", "outcome",
+			    "created_at"),
+		.rows = pd_arr(ctx->a),
 	};
-	return record_list_reply(ctx, &WINBACK, 0, f.by, 3, winback_keep, &f, f.rows, "win-back prospects");
+	return record_list_reply(ctx, &WINBACK, 0, &list, "win-back prospects");
 }

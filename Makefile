@@ -91,10 +91,13 @@ check-build:
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread \
 	-fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_store $(BUILD)/fuzz_conn
+fuzz: $(BUILD)/fuzz_request $(BUILD)/fuzz_store $(BUILD)/fuzz_conn $(BUILD)/fuzz_changeset
 $(BUILD)/fuzz_request: tests/fuzz/fuzz_request.c $(PROTO_SRC)
 	@mkdir -p $(BUILD)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iprotocol $^ -o $@ $(shell pkg-config --libs msgpack)
+$(BUILD)/fuzz_changeset: tests/fuzz/fuzz_changeset.c daemon/core/changeset.c $(PROTO_SRC)
+	@mkdir -p $(BUILD)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(INCDIRS) $^ -o $@ $(LDLIBS_D)
 # fuzz_store: command sequences through the daemon's handlers, against a
 # temporary store; fuzz_conn: byte streams through the connection handling
 # (conn.c) with the writer and a temporary store behind it

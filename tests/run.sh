@@ -94,6 +94,9 @@ fuzzdir=
 echo "== fuzz: request parser"
 fuzz fuzz_request tests/fuzz/corpus -runs=${FUZZ_RUNS:-300000} -max_len=4096
 
+echo "== fuzz: change sets (the replication and write-ahead log reader)"
+fuzz fuzz_changeset tests/fuzz/corpus_changeset -runs=${FUZZ_RUNS:-300000} -max_len=4096
+
 echo "== fuzz: command sequences against a store"
 fuzz fuzz_store tests/fuzz/corpus_store -max_total_time=${FUZZ_STORE_SECS:-20} -max_len=8192
 

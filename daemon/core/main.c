@@ -11,6 +11,7 @@
 #include "server.h"
 #include "tls.h"
 #include "version.h"
+#include "writer.h"
 
 static void usage(FILE *f)
 {
@@ -94,6 +95,36 @@ static int set_timezone(const char *zone)
 	return 0;
 }
 
+/* Tests only (with --enable-test-clock): every durable change set is
+ * appended to the file named by PARCELDESK_TEST_CHANGESETS, each as a
+ * be32 length and its bytes, so a test can apply them to a copy of the
+ * store and compare (tests/e2e/test_changeset.py). */
+static FILE *test_changesets;
+
+static void test_changeset_durable(uint64_t seq, const void *blob, size_t len)
+{
+	(void)seq;
+	unsigned char n[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+			       (unsigned char)(len >> 8), (unsigned char)len };
+	if (fwrite(n, 4, 1, test_changesets) != 1 || fwrite(blob, len, 1, test_changesets) != 1 ||
+	    fflush(test_changesets) != 0)
+		log_msg("error", 0, NULL, "PARCELDESK_TEST_CHANGESETS: %s", strerror(errno));
+}
+
+static int test_hooks_setup(void)
+{
+	static const struct writer_hooks hooks = { .durable = test_changeset_durable };
+	const char *path = getenv("PARCELDESK_TEST_CHANGESETS");
+	if (!path || !g_config.enable_test_clock)
+		return 0;
+	if (!(test_changesets = fopen(path, "ab"))) {
+		fprintf(stderr, "parceldeskd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	writer_set_hooks(&hooks);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	config_default(&g_config);
@@ -104,7 +135,7 @@ int main(int argc, char **argv)
 	int rc = modules_setup(&g_config);
 	if (rc)
 		return rc;
-	if (server_fd_limit() < 0 || tls_setup() < 0)
+	if (server_fd_limit() < 0 || tls_setup() < 0 || test_hooks_setup() < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	/* past a file size limit a write fails with EFBIG (answered, like a

@@ -120,22 +120,23 @@ static int run_due(struct cmd_ctx *ctx, const struct timer_due *e)
 			e->kind, (unsigned long long)e->id);
 		return 0;
 	}
-	MDB_txn *parent = ctx->txn, *child;
-	int rc = mdb_txn_begin(ctx->st->env, parent, 0, &child);
+	MDB_txn *parent = ctx->txn;
+	struct store_nested child;
+	int rc = store_nest_begin(parent, &child);
 	if (rc)
 		return rc;
-	ctx->txn = child;
+	ctx->txn = child.txn;
 	rc = m->on_due(ctx, e->id);
 	ctx->txn = parent;
 	if (rc) {
-		mdb_txn_abort(child);
+		store_nest_end(&child, false);
 		if (rc == MDB_MAP_FULL)
 			return rc;
 		log_msg("error", 0, "parceldeskd", "due %s:%llu failed, dropped: %s",
 			e->kind, (unsigned long long)e->id, pd_strerror(rc));
 		return 0;
 	}
-	return mdb_txn_commit(child);
+	return store_nest_end(&child, true);
 }
 
 /* Takes at most SWEEP_BATCH due entries out of `timers`, then hands each

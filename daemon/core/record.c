@@ -632,8 +632,7 @@ int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-	mv = (MDB_val){ 1, "1" };
-	return mdb_put(ctx->txn, ctx->st->meta, &mk, &mv, 0);
+	return store_put_bytes(ctx->txn, ctx->st->meta, mk.mv_data, mk.mv_size, "1", 1, 0);
 }
 
 int record_gauges(MDB_txn *txn, struct store *st, const struct record_kind *kind,

@@ -1,6 +1,8 @@
 /* store.c — LMDB environment and record helpers. */
 #include "store.h"
 
+#include "changeset.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,8 @@ static int open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi
 	if (rc)
 		fprintf(stderr, "parceldeskd: cannot open database %s: %s\n", name,
 			mdb_strerror(rc));
+	else
+		changeset_register_db(*dbi, name, flags & MDB_DUPSORT);
 	return rc;
 }
 
@@ -51,9 +55,7 @@ static int check_schema(MDB_txn *txn, struct store *st)
 	if (rc == MDB_NOTFOUND) {
 		unsigned char buf[4];
 		be32_put(buf, STORE_SCHEMA_VERSION);
-		v.mv_size = 4;
-		v.mv_data = buf;
-		return mdb_put(txn, st->meta, &k, &v, 0);
+		return store_put_bytes(txn, st->meta, k.mv_data, k.mv_size, buf, 4, 0);
 	}
 	if (rc)
 		return rc;
@@ -310,25 +312,77 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 	size_t len;
 	if (pd_value_to_msgpack(rec, &buf, &len) < 0)
 		return ENOMEM;
-	MDB_val k = { klen, (void *)key }, v = { len, buf };
-	int rc = mdb_put(txn, dbi, &k, &v, flags);
+	int rc = store_put_bytes(txn, dbi, key, klen, buf, len, flags);
 	free(buf);
+	return rc;
+}
+
+int store_put_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+		    const void *val, size_t vlen, unsigned flags)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_put(txn, dbi, &k, &v, flags);
+	if (rc == 0)
+		changeset_note_put(dbi, &k, &v, flags);
+	return rc;
+}
+
+int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+	      const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_del(txn, dbi, &k, val ? &v : NULL);
+	if (rc == 0)
+		changeset_note_del(dbi, &k, val ? &v : NULL);
+	return rc;
+}
+
+int store_cursor_del(MDB_cursor *cur)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+	if (rc)
+		return rc;
+	/* k and v point into the page the delete changes: note them first,
+	 * and take them back if the delete fails */
+	struct changeset_mark m = changeset_mark();
+	changeset_note_del(mdb_cursor_dbi(cur), &k, &v);
+	rc = mdb_cursor_del(cur, 0);
+	if (rc)
+		changeset_rewind(m);
+	return rc;
+}
+
+int store_nest_begin(MDB_txn *parent, struct store_nested *n)
+{
+	n->mark = changeset_mark();
+	return mdb_txn_begin(mdb_txn_env(parent), parent, 0, &n->txn);
+}
+
+int store_nest_end(struct store_nested *n, bool keep)
+{
+	int rc = 0;
+	if (keep)
+		rc = mdb_txn_commit(n->txn); /* frees it even when it fails */
+	else
+		mdb_txn_abort(n->txn);
+	n->txn = NULL;
+	if (!keep || rc)
+		changeset_rewind(n->mark);
 	return rc;
 }
 
 int store_index_add(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 		    const void *val, size_t vlen)
 {
-	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-	int rc = mdb_put(txn, dbi, &k, &v, MDB_NODUPDATA);
+	int rc = store_put_bytes(txn, dbi, key, klen, val, vlen, MDB_NODUPDATA);
 	return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
 int store_index_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 		    const void *val, size_t vlen)
 {
-	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-	int rc = mdb_del(txn, dbi, &k, &v);
+	int rc = store_del(txn, dbi, key, klen, val, vlen);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -346,9 +400,7 @@ int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
 		return rc;
 	unsigned char buf[8];
 	be64_put(buf, cur + 1);
-	v.mv_size = 8;
-	v.mv_data = buf;
-	rc = mdb_put(txn, st->meta, &k, &v, 0);
+	rc = store_put_bytes(txn, st->meta, key, (size_t)kl, buf, 8, 0);
 	if (rc == 0)
 		*out = cur + 1;
 	return rc;
@@ -453,9 +505,7 @@ int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta)
 		return rc;
 	unsigned char buf[8];
 	be64_put(buf, (uint64_t)(cur + delta));
-	v.mv_size = 8;
-	v.mv_data = buf;
-	return mdb_put(txn, dbi, &k, &v, 0);
+	return store_put_bytes(txn, dbi, key, k.mv_size, buf, 8, 0);
 }
 
 size_t store_used_bytes(struct store *st)

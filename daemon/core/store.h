@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "changeset.h"
 #include "value.h"
 
 #define STORE_SCHEMA_VERSION 1
@@ -106,6 +107,27 @@ void be64_put(unsigned char *p, uint64_t v);
 uint64_t be64_get(const unsigned char *p);
 void be32_put(unsigned char *p, uint32_t v);
 uint32_t be32_get(const unsigned char *p);
+
+/* The one way a key is written: every put and delete of the daemon goes
+ * through these (store_put, the index and counter helpers use them), so
+ * the writer's change set sees them all (changeset.h). store_del's val:
+ * the one value of a DUPSORT key to remove, or NULL for the key. */
+int store_put_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+		    const void *val, size_t vlen, unsigned flags);
+int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+	      const void *val, size_t vlen);
+/* mdb_cursor_del(cur, 0) of the entry under the cursor. */
+int store_cursor_del(MDB_cursor *cur);
+
+/* A nested write transaction whose writes also leave the change set when
+ * it aborts (or its commit fails). */
+struct store_nested {
+	MDB_txn *txn;
+	struct changeset_mark mark;
+};
+int store_nest_begin(MDB_txn *parent, struct store_nested *n);
+/* Commits (keep) or aborts n->txn; returns the commit's result. */
+int store_nest_end(struct store_nested *n, bool keep);
 
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 	      struct pd_arena *a, struct pd_value **out);

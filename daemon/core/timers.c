@@ -82,7 +82,7 @@ int timers_take_due(struct cmd_ctx *ctx, struct timer_due *out, size_t cap,
 			snprintf(out[*n].kind, sizeof(out[*n].kind), "%s", val);
 			out[*n].id = strtoull(colon + 1, NULL, 10);
 		}
-		if ((rc = mdb_cursor_del(cur, 0)))
+		if ((rc = store_cursor_del(cur)))
 			break;
 		if (valid)
 			(*n)++;

@@ -196,25 +196,23 @@ int write_apply(MDB_txn *group, struct cmd_ctx *ctx)
 	    pd_reply_from_msgpack(stored, ctx->rep) == 0)
 		return 0; /* a repeat: the first reply, nothing written */
 
-	MDB_txn *child;
-	int rc = mdb_txn_begin(g_store.env, group, 0, &child);
+	struct store_nested child;
+	int rc = store_nest_begin(group, &child);
 	if (rc)
 		return rc;
-	ctx->txn = child;
+	ctx->txn = child.txn;
 	dispatch_handler(ctx);
 	if (ctx->store_rc == MDB_MAP_FULL) {
-		mdb_txn_abort(child);
+		store_nest_end(&child, false);
 		return MDB_MAP_FULL;
 	}
 	if ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->fx.keep_writes) {
-		rc = klen ? idem_store(child, key, klen, ctx->rep, ctx->a) : 0;
-		if (rc == 0)
-			rc = mdb_txn_commit(child); /* frees child even when it fails */
-		else
-			mdb_txn_abort(child);
+		rc = klen ? idem_store(child.txn, key, klen, ctx->rep, ctx->a) : 0;
+		int end = store_nest_end(&child, rc == 0);
+		rc = rc ? rc : end;
 	} else {
 		/* nothing of the failed job is kept but its answer to a repeat */
-		mdb_txn_abort(child);
+		store_nest_end(&child, false);
 		rc = klen ? idem_store(group, key, klen, ctx->rep, ctx->a) : 0;
 	}
 	ctx->txn = NULL;
@@ -273,11 +271,96 @@ static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
 	return 0;
 }
 
+static const struct writer_hooks *hooks;
+
+void writer_set_hooks(const struct writer_hooks *h)
+{
+	hooks = h;
+}
+
+/* The group's change set: numbered (the commit number, in meta, so it
+ * survives restarts and travels with the set), sealed, and given to the
+ * hook, in the group's transaction. A group that changed nothing gets no
+ * number. Returns 0 or an LMDB code (MDB_MAP_FULL: grow and rerun). */
+static int group_seal(MDB_txn *txn, struct changeset *cs, uint64_t *seq)
+{
+	*seq = 0;
+	if (cs->count == 0)
+		return 0;
+	int rc = store_next_seq(txn, &g_store, "commit", seq);
+	if (rc)
+		return rc;
+	MDB_val k = { 5, "epoch" }, v;
+	uint64_t epoch = mdb_get(txn, g_store.meta, &k, &v) == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+	changeset_seal(cs, epoch, *seq);
+	changeset_capture(NULL); /* the hook's own writes are not in the set */
+	return hooks && hooks->staged ? hooks->staged(txn, *seq, cs->sealed.data, cs->sealed.len) : 0;
+}
+
+/* Runs a group in one transaction and commits it; every job gets its
+ * reply. Returns the commit number of what was committed (0: nothing). */
+static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_arena *work,
+			  uint64_t *t_apply, uint64_t *t_commit)
+{
+	for (;;) {
+		MDB_txn *txn;
+		uint64_t seq = 0;
+		int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED && store_adopt_map(&g_store) == 0)
+			rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+		if (rc) {
+			for (struct job *j = group; j; j = j->next)
+				render_plain(j, 503, "store unavailable");
+			return 0;
+		}
+		changeset_capture(cs);
+		bool grow = false;
+		uint64_t t = mono_us();
+		for (struct job *j = group; j && !grow; j = j->next) {
+			pd_arena_reset(work);
+			grow = writer_apply(j, txn, work) == MDB_MAP_FULL;
+		}
+		if (!grow)
+			rc = group_seal(txn, cs, &seq);
+		changeset_capture(NULL);
+		*t_apply += mono_us() - t;
+		if (grow || rc) {
+			mdb_txn_abort(txn);
+		} else {
+			t = mono_us();
+			rc = mdb_txn_commit(txn);
+			*t_commit += mono_us() - t;
+		}
+		if (rc == MDB_MAP_FULL) {
+			grow = true;
+		} else if (store_full_errno(rc)) {
+			store_full_refuse(group, strerror(rc));
+			return 0;
+		} else if (rc) {
+			log_msg("error", 0, NULL, "commit failed: %s", pd_strerror(rc));
+			for (struct job *j = group; j; j = j->next)
+				render_plain(j, 500, "internal error: commit failed, nothing written");
+			return 0;
+		}
+		if (!grow) {
+			store_full_over();
+			return seq;
+		}
+		if ((rc = store_grow(&g_store)) != 0) {
+			store_full_refuse(group, pd_strerror(rc));
+			return 0;
+		}
+		atomic_fetch_add(&g_stats.map_grows, 1);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
 	struct pd_arena work;
+	struct changeset cs;
 	pd_arena_init(&work);
+	changeset_init(&cs);
 	for (;;) {
 		size_t n;
 		uint64_t t = mono_us(), t_apply = 0, t_commit = 0;
@@ -285,51 +368,9 @@ static void *writer_main(void *arg)
 		if (!group)
 			break;
 		atomic_fetch_add(&g_stats.writer_wait_usec, mono_us() - t);
-		for (;;) {
-			MDB_txn *txn;
-			int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
-			if (rc == MDB_MAP_RESIZED && store_adopt_map(&g_store) == 0)
-				rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
-			if (rc) {
-				for (struct job *j = group; j; j = j->next)
-					render_plain(j, 503, "store unavailable");
-				break;
-			}
-			bool grow = false;
-			t = mono_us();
-			for (struct job *j = group; j && !grow; j = j->next) {
-				pd_arena_reset(&work);
-				grow = writer_apply(j, txn, &work) == MDB_MAP_FULL;
-			}
-			t_apply += mono_us() - t;
-			if (grow) {
-				mdb_txn_abort(txn);
-			} else {
-				t = mono_us();
-				rc = mdb_txn_commit(txn);
-				t_commit += mono_us() - t;
-				if (rc == MDB_MAP_FULL) {
-					grow = true;
-				} else if (store_full_errno(rc)) {
-					store_full_refuse(group, strerror(rc));
-					break;
-				} else if (rc) {
-					log_msg("error", 0, NULL, "commit failed: %s", mdb_strerror(rc));
-					for (struct job *j = group; j; j = j->next)
-						render_plain(j, 500, "internal error: commit failed, nothing written");
-					break;
-				}
-			}
-			if (!grow) {
-				store_full_over();
-				break;
-			}
-			if ((rc = store_grow(&g_store)) != 0) {
-				store_full_refuse(group, pd_strerror(rc));
-				break;
-			}
-			atomic_fetch_add(&g_stats.map_grows, 1);
-		}
+		uint64_t seq = group_run(group, &cs, &work, &t_apply, &t_commit);
+		if (seq && hooks && hooks->durable)
+			hooks->durable(seq, cs.sealed.data, cs.sealed.len);
 		atomic_fetch_add(&g_stats.writer_groups, 1);
 		atomic_fetch_add(&g_stats.writer_jobs, n);
 		atomic_fetch_add(&g_stats.writer_apply_usec, t_apply);
@@ -340,6 +381,7 @@ static void *writer_main(void *arg)
 		pd_arena_reset(&work);
 		hand_back(group, mono_us());
 	}
+	changeset_free(&cs);
 	pd_arena_free(&work);
 	return NULL;
 }

@@ -43,6 +43,20 @@ void writer_submit(struct job *job);
 /* A slow job; a write flagged CMD_SLOW is prepared there (write_prepare)
  * and then passed to the writer. */
 void slow_submit(struct job *job);
+/* What replication hangs on the writer (set before workers_start).
+ * staged: in the group's transaction, after the group's change set is
+ * complete and before the commit (the set's bytes, its commit number);
+ * it may write (an outbox), and those writes are not in the set. A
+ * nonzero return fails the group (MDB_MAP_FULL: the map grows and the
+ * group runs again). durable: on the writer thread once that commit is
+ * on disk, before the group's replies are handed back. Groups that
+ * changed nothing have no number and call neither. */
+struct writer_hooks {
+	int (*staged)(MDB_txn *txn, uint64_t seq, const void *blob, size_t len);
+	void (*durable)(uint64_t seq, const void *blob, size_t len);
+};
+void writer_set_hooks(const struct writer_hooks *h);
+
 /* Finishes the jobs already queued, then stops both threads. */
 void workers_stop(void);
 

@@ -286,8 +286,7 @@ int cmd_user_del(struct cmd_ctx *ctx)
 	const char *name = pd_arg_str(ctx->args, "name");
 	if (strcmp(name, ctx->sess->user) == 0)
 		return reply_error(ctx, 409, "you cannot delete yourself");
-	MDB_val k = { strlen(name), (void *)name };
-	int rc = mdb_del(ctx->txn, ctx->st->users, &k, NULL);
+	int rc = store_del(ctx->txn, ctx->st->users, name, strlen(name), NULL, 0);
 	if (rc == MDB_NOTFOUND)
 		return reply_error(ctx, 404, "no user '%s'", name);
 	if (rc || (rc = store_audit(ctx->txn, ctx->st, "user", name, ctx->sess->user, ctx->now, "del", NULL)))

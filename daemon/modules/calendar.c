@@ -883,8 +883,7 @@ int cmd_calendar_unassign(struct cmd_ctx *ctx)
 	struct pd_value *view_old = pd_map(a), *view_new = pd_map(a);
 	pd_map_set_str(a, view_old, pd_sprintf(a, "depot %s", depot), previous);
 	pd_map_set_str(a, view_new, pd_sprintf(a, "depot %s", depot), "");
-	MDB_val k = { klen, key };
-	if ((rc = mdb_del(ctx->txn, ctx->st->calendars, &k, NULL)) ||
+	if ((rc = store_del(ctx->txn, ctx->st->calendars, key, klen, NULL, 0)) ||
 	    (rc = audit_assignment(ctx, previous, "unassign", depot, view_old, view_new)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *def;
@@ -928,8 +927,7 @@ int cmd_calendar_del(struct cmd_ctx *ctx)
 	}
 	struct pd_value *view_new = audit_view(ctx, before, NULL);
 	pd_map_set_bool(a, view_new, "deleted", true);
-	MDB_val k = { strlen(name), (void *)name };
-	if ((rc = mdb_del(ctx->txn, ctx->st->calendars, &k, NULL)) ||
+	if ((rc = store_del(ctx->txn, ctx->st->calendars, name, strlen(name), NULL, 0)) ||
 	    (rc = rec_audit_change(ctx, "calendar", rec_int(before, "id"), "delete", NULL,
 				   audit_view(ctx, before, NULL), view_new)))
 		return reply_store_error(ctx, rc);

@@ -256,10 +256,8 @@ int query_open(struct cmd_ctx *ctx, bool *more)
 	}
 	unsigned char next[8];
 	be64_put(next, done ? UINT64_MAX : ids[n - 1] + 1);
-	mv.mv_size = 8;
-	mv.mv_data = next;
 	*more = !done;
-	return mdb_put(ctx->txn, ctx->st->meta, &mk, &mv, 0);
+	return store_put_bytes(ctx->txn, ctx->st->meta, mk.mv_data, mk.mv_size, next, 8, 0);
 }
 
 static void copy_args(struct cmd_ctx *ctx, struct pd_value *q, const char *const *names, size_t n)

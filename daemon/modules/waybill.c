@@ -271,7 +271,7 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	int64_t count = rec_int(wb, "event_count");
 	MDB_val k = { strlen(number), (void *)number }, v;
 	if (count > VIEW_EVENTS_MAX) {
-		int rc = mdb_del(ctx->txn, ctx->st->wb_views, &k, NULL);
+		int rc = store_del(ctx->txn, ctx->st->wb_views, number, k.mv_size, NULL, 0);
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
 	struct waybill_promise promise;
@@ -330,9 +330,7 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 		be32_put(h + 46, (uint32_t)status_len);
 		be32_put(h + 50, (uint32_t)events);
 		be32_put(h + 54, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
-		v.mv_size = b.len;
-		v.mv_data = b.data;
-		rc = mdb_put(ctx->txn, ctx->st->wb_views, &k, &v, 0);
+		rc = store_put_bytes(ctx->txn, ctx->st->wb_views, number, k.mv_size, b.data, b.len, 0);
 	}
 	pd_buf_free(&b);
 	return rc;

@@ -5,11 +5,13 @@
 # prints the one apt-get line to run and fails.
 set -eu
 profile=${1:-build}
-pkgs="gcc make pkg-config libc6-dev libevent-dev libssl-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev libsystemd-dev"
+pkgs="gcc make pkg-config libc6-dev libevent-dev libssl-dev liblmdb-dev libmsgpack-dev libedit-dev libcrypt-dev libsystemd-dev libnats-dev"
 if [ "$profile" = test ]; then
 	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack python3-lmdb openssl"
 	# tests/deb.sh: build the Debian package, verify its systemd unit
 	pkgs="$pkgs dpkg-dev debhelper fakeroot adduser systemd"
+	# tests/e2e/test_replication.py: a three-node JetStream cluster
+	pkgs="$pkgs nats-server"
 fi
 if [ "$profile" = bench ]; then
 	pkgs="$pkgs redis-server redis-tools"

@@ -457,6 +457,20 @@ int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,
 			pd_map_set(a, m, "req", e->val);
 			known = 1;
 		}
+		/* a read on a replica: wait until it holds that change set */
+		if (!known && strcmp(e->key, "min_seq") == 0 && !(cmd->flags & CMD_WRITE)) {
+			int64_t n = -1;
+			if (e->val->type == PD_INT)
+				n = e->val->u.i;
+			else if (e->val->type != PD_STR || parse_uint(e->val->u.s.ptr, e->val->u.s.len, &n) < 0)
+				n = -1;
+			if (n < 0) {
+				pd_error_set(err, 400, "argument 'min_seq' must be a sequence number (0 or more)");
+				return -1;
+			}
+			pd_map_set_int(a, m, "min_seq", n);
+			known = 1;
+		}
 		if (!known) {
 			pd_error_set(err, 400, "unknown argument '%.40s' for %s%s%s", e->key,
 				     cmd->word, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");

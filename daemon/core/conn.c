@@ -32,6 +32,7 @@
 #include "dispatch.h"
 #include "logins.h"
 #include "metrics.h"
+#include "repl.h"
 #include "tls.h"
 
 /* Writes one connection may have with the writer at once. */
@@ -48,6 +49,7 @@ struct pending {
 	bool counts;           /* a request in STATS (not a framing error) */
 	bool close_after;      /* the framing is lost: close after the reply */
 	uint64_t t0_us;        /* when it was taken from the input (metrics) */
+	int64_t seq_wait_ms;   /* a min_seq= read waits until then (0: not yet) */
 	struct pd_request req; /* PARSED: not admitted yet */
 	struct admission adm;  /* ADMITTED: cmd and args; REFUSED: code, msg */
 };
@@ -360,6 +362,39 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 	}
 }
 
+/* A read with min_seq= runs once this node holds that change set (a
+ * replica catching up), after a bounded wait: false while it waits (it is
+ * looked at again shortly), true to run it or to answer that it waited
+ * too long. */
+static bool min_seq_ready(struct conn *c, struct pending *p)
+{
+	int64_t want, now = mono_ms();
+	if (p->state != PENDING_ADMITTED || !pd_map_int(p->adm.args, "min_seq", &want))
+		return true;
+	/* asked of the snapshot the read will see, not of a counter */
+	MDB_txn *txn;
+	bool has = true;
+	if (loop_read_begin(&txn) == 0) {
+		has = repl_has_seq(txn, (uint64_t)want);
+		loop_read_end();
+	}
+	if (has)
+		return true;
+	if (!p->seq_wait_ms)
+		p->seq_wait_ms = now + g_config.min_seq_wait_ms;
+	if (now >= p->seq_wait_ms) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "this node has not applied change set %lld within %lld ms; "
+			 "retry, or read from the primary", (long long)want,
+			 (long long)g_config.min_seq_wait_ms);
+		pending_refuse(c, p->framing, p->counts, 503, msg);
+		return true;
+	}
+	struct timeval again = { 0, 5000 };
+	event_add(c->resume, &again);
+	return false;
+}
+
 /* Runs c->pending if its turn has come. Returns false when it must wait
  * for jobs ahead (it stays parsed). */
 static bool run_pending(struct conn *c)
@@ -373,6 +408,8 @@ static bool run_pending(struct conn *c)
 	}
 	bool is_write = p->state == PENDING_ADMITTED && (p->adm.cmd->flags & CMD_WRITE);
 	if (is_write ? (c->slow_out || c->jobs_out >= MAX_WRITES_OUT_PER_CONN) : c->jobs_out > 0)
+		return false;
+	if (!min_seq_ready(c, p))
 		return false;
 	if (p->counts) {
 		if (p->framing == PD_FRAMING_TEXT)
@@ -396,6 +433,7 @@ static bool run_pending(struct conn *c)
 		apply_effects(c, &fx);
 	}
 	p->state = PENDING_NONE;
+	p->seq_wait_ms = 0;
 	pd_arena_reset(&c->arena);
 	return true;
 }

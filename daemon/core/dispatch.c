@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "repl.h"
 
 static const cmd_handler handlers[PD_CMD_COUNT] = {
 #define CMD(id, word, sub, role, flags, args, help) [PD_CMD_##id] = cmd_##id,
@@ -140,6 +141,11 @@ int dispatch_admit(struct session *sess, const struct pd_request *req,
 			 cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
 			 pd_role_name(cmd->role));
 		return refuse(adm, a, cmd, 403, msg);
+	}
+	if ((cmd->flags & CMD_WRITE) && !repl_writable()) {
+		char msg[200];
+		repl_refusal(msg, sizeof(msg));
+		return refuse(adm, a, cmd, 421, msg);
 	}
 	if (pd_command_bind(a, cmd, req, used, &adm->args, &err) < 0)
 		return refuse(adm, a, cmd, err.code, err.msg);

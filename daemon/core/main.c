@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "repl.h"
 #include "server.h"
 #include "tls.h"
 #include "version.h"
@@ -101,14 +102,15 @@ static int set_timezone(const char *zone)
  * store and compare (tests/e2e/test_changeset.py). */
 static FILE *test_changesets;
 
-static void test_changeset_durable(uint64_t seq, const void *blob, size_t len)
+static bool test_changeset_durable(uint64_t seq, const void *blob, size_t len, void *group)
 {
-	(void)seq;
+	(void)seq; (void)group;
 	unsigned char n[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
 			       (unsigned char)(len >> 8), (unsigned char)len };
 	if (fwrite(n, 4, 1, test_changesets) != 1 || fwrite(blob, len, 1, test_changesets) != 1 ||
 	    fflush(test_changesets) != 0)
 		log_msg("error", 0, NULL, "PARCELDESK_TEST_CHANGESETS: %s", strerror(errno));
+	return false;
 }
 
 static int test_hooks_setup(void)
@@ -152,10 +154,13 @@ int main(int argc, char **argv)
 	if (store_open(&g_store, g_config.data_dir,
 		       (size_t)g_config.map_size_mb << 20) < 0)
 		return 1;
-	if (modules_open(&g_store, &g_config) < 0 || auth_bootstrap_admin(&g_store, &g_config) < 0) {
+	if (modules_open(&g_store, &g_config) < 0 || auth_bootstrap_admin(&g_store, &g_config) < 0 ||
+	    repl_open() < 0) {
 		store_close(&g_store);
 		return 1;
 	}
+	if (repl_enabled())
+		writer_set_hooks(repl_hooks()); /* PARCELDESK_TEST_CHANGESETS is not for a replica set */
 	rc = server_run();
 	store_close(&g_store);
 	tls_teardown();

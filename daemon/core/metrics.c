@@ -2,6 +2,7 @@
  * writer's atomic); the store's gauges are read at scrape time from its
  * indexes (modules_gauges), in one read snapshot. */
 #include "metrics.h"
+#include "repl.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -211,6 +212,34 @@ static void render_store(struct evbuffer *b)
 				    (unsigned long long)set.g[i].overdue);
 }
 
+static void render_repl(struct evbuffer *b)
+{
+	struct repl_info r;
+	repl_info(&r);
+	head(b, "parceldesk_repl_role", "gauge", "Always 1; the replication role (off, primary, "
+	     "standby, replica) and the primary's address are the labels.");
+	evbuffer_add_printf(b, "parceldesk_repl_role{role=\"%s\",primary=\"%s\"} 1\n", r.role,
+			    r.primary);
+	one(b, "parceldesk_repl_epoch", "gauge", "The primary's term this node follows or holds.",
+	    (long long)r.epoch);
+	head(b, "parceldesk_repl_seq", "gauge",
+	     "Change sets: committed here, acknowledged by the log (a primary), applied (a follower).");
+	evbuffer_add_printf(b, "parceldesk_repl_seq{state=\"committed\"} %llu\n"
+			    "parceldesk_repl_seq{state=\"acked\"} %llu\n"
+			    "parceldesk_repl_seq{state=\"applied\"} %llu\n",
+			    (unsigned long long)r.committed, (unsigned long long)r.published,
+			    (unsigned long long)r.applied);
+	one(b, "parceldesk_repl_lag_entries", "gauge",
+	    "A primary: change sets not yet in the log; a follower: change sets the log holds beyond it.",
+	    (long long)r.lag_entries);
+	one(b, "parceldesk_repl_lag_seconds", "gauge",
+	    "A follower behind: age of the last change set it applied.", (long long)r.lag_secs);
+	one(b, "parceldesk_repl_outbox_entries", "gauge",
+	    "Change sets in the outbox, waiting for the log's acknowledgement.", (long long)r.outbox);
+	one(b, "parceldesk_repl_refused_total", "counter",
+	    "Change sets refused (out of order, older epoch, not applicable).", (long long)r.refused);
+}
+
 static void render(struct evbuffer *b)
 {
 	head(b, "parceldesk_build_info", "gauge", "Always 1; the version is the label.");
@@ -238,6 +267,7 @@ static void render(struct evbuffer *b)
 	    (long long)timer_lag_last);
 	one(b, "parceldesk_timer_lag_max_seconds", "gauge", "The largest such lag since start.",
 	    (long long)timer_lag_max);
+	render_repl(b);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)

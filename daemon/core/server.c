@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "metrics.h"
+#include "repl.h"
 
 static struct event_base *base;
 static struct evconnlistener *listener;
@@ -164,7 +165,9 @@ static void due_timer_arm(void)
 static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
-	if (sweep_out || shutting_down)
+	/* a standby's or replica's due records are the primary's to act on:
+	 * their results arrive as change sets */
+	if (sweep_out || shutting_down || !repl_writable())
 		return;
 	metrics_timer_fired(due_timer_at, clock_now());
 	struct job *job = job_new();
@@ -211,6 +214,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		(int)sig, conn_jobs_out() + (sweep_out ? 1 : 0));
 	shutting_down = true;
 	service_notify("STOPPING=1");
+	repl_stop_soon();
 	event_del(due_timer);
 	evconnlistener_disable(listener);
 	if (admin_listener)
@@ -268,7 +272,8 @@ int server_run(void)
 	if (admin_listener)
 		evconnlistener_set_error_cb(admin_listener, on_accept_error);
 	conn_setup(base, due_timer_arm);
-	if (workers_start(base, job_done) < 0) {
+	if (workers_start(base, job_done) < 0 ||
+	    repl_start(base, writer_release, due_timer_arm) < 0) {
 		log_msg("error", 0, NULL, "cannot start the writer");
 		return 1;
 	}
@@ -289,6 +294,7 @@ int server_run(void)
 
 	metrics_stop();
 	workers_stop();
+	repl_stop();
 	conn_free_all();
 	loop_read_close();
 	evconnlistener_free(listener);

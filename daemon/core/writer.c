@@ -354,6 +354,29 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 	}
 }
 
+void writer_release(void *group, const char *error)
+{
+	if (error)
+		for (struct job *j = group; j; j = j->next)
+			render_plain(j, 503, error);
+	hand_back(group, mono_us());
+}
+
+/* Every successful write's reply says the change set it committed in (a
+ * read on a replica may ask for it: min_seq=). A reply whose data is not
+ * a record keeps its shape. */
+static void reply_seq(struct job *group, uint64_t seq)
+{
+	for (struct job *j = group; j; j = j->next) {
+		struct pd_reply *r = &j->rep;
+		if (r->code >= 300 || r->packed || (r->data && r->data->type != PD_MAP))
+			continue;
+		if (!r->data)
+			r->data = pd_map(&j->arena);
+		pd_map_set_int(&j->arena, r->data, "seq", (int64_t)seq);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -369,8 +392,11 @@ static void *writer_main(void *arg)
 			break;
 		atomic_fetch_add(&g_stats.writer_wait_usec, mono_us() - t);
 		uint64_t seq = group_run(group, &cs, &work, &t_apply, &t_commit);
-		if (seq && hooks && hooks->durable)
-			hooks->durable(seq, cs.sealed.data, cs.sealed.len);
+		if (seq && hooks && hooks->reply_seq)
+			reply_seq(group, seq);
+		/* a kept group belongs to the hook from here on */
+		bool kept = seq && hooks && hooks->durable &&
+			    hooks->durable(seq, cs.sealed.data, cs.sealed.len, group);
 		atomic_fetch_add(&g_stats.writer_groups, 1);
 		atomic_fetch_add(&g_stats.writer_jobs, n);
 		atomic_fetch_add(&g_stats.writer_apply_usec, t_apply);
@@ -379,7 +405,8 @@ static void *writer_main(void *arg)
 			atomic_store(&g_stats.writer_max_group, n);
 		metrics_group(n, t_apply + t_commit);
 		pd_arena_reset(&work);
-		hand_back(group, mono_us());
+		if (!kept)
+			hand_back(group, mono_us());
 	}
 	changeset_free(&cs);
 	pd_arena_free(&work);

@@ -49,13 +49,20 @@ void slow_submit(struct job *job);
  * it may write (an outbox), and those writes are not in the set. A
  * nonzero return fails the group (MDB_MAP_FULL: the map grows and the
  * group runs again). durable: on the writer thread once that commit is
- * on disk, before the group's replies are handed back. Groups that
- * changed nothing have no number and call neither. */
+ * on disk, before the group's replies are handed back; true when it keeps
+ * the group (the jobs, opaque) to hand it back later with
+ * writer_release() (replication waiting for the log). Groups that changed
+ * nothing have no number and call neither. reply_seq: every successful
+ * write's reply record gets `seq`, its commit number. */
 struct writer_hooks {
 	int (*staged)(MDB_txn *txn, uint64_t seq, const void *blob, size_t len);
-	void (*durable)(uint64_t seq, const void *blob, size_t len);
+	bool (*durable)(uint64_t seq, const void *blob, size_t len, void *group);
+	bool reply_seq;
 };
 void writer_set_hooks(const struct writer_hooks *h);
+/* Hands back a group a durable hook kept: error, when not NULL, is the
+ * 503 every job of it answers instead. Any thread. */
+void writer_release(void *group, const char *error);
 
 /* Finishes the jobs already queued, then stops both threads. */
 void workers_stop(void);

@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "help.h"
+#include "repl.h"
 #include "timefmt.h"
 #include "version.h"
 
@@ -141,11 +142,22 @@ int cmd_stats(struct cmd_ctx *ctx)
 		pd_map_set_int(a, d, "events", (int64_t)s.ms_entries);
 	if (mdb_stat(ctx->txn, ctx->st->queries, &s) == 0)
 		pd_map_set_int(a, d, "queries", (int64_t)s.ms_entries);
+	repl_stats(a, d);
 	void *pair[2] = { ctx, d };
 	config_each(ctx->cfg, add_config_field, pair);
 	ctx->rep->data = d;
 	reply_ok(ctx, 200, "ok");
 	return 0;
+}
+
+/* Only a standby is promoted; the work is the replication thread's (it
+ * applies what the log holds first), so the answer comes at once. */
+int cmd_promote(struct cmd_ctx *ctx)
+{
+	char msg[200];
+	if (repl_promote(msg, sizeof(msg)) < 0)
+		return reply_error(ctx, 409, "%s", msg);
+	return reply_ok(ctx, 200, "%s", msg);
 }
 
 /* Removes a backup being written (its files, then the directory). */

@@ -35,6 +35,13 @@ DOCUMENTED = {
     "parceldesk_timer_runs_total": "counter",
     "parceldesk_timer_lag_seconds": "gauge",
     "parceldesk_timer_lag_max_seconds": "gauge",
+    "parceldesk_repl_role": "gauge",
+    "parceldesk_repl_epoch": "gauge",
+    "parceldesk_repl_seq": "gauge",
+    "parceldesk_repl_lag_entries": "gauge",
+    "parceldesk_repl_lag_seconds": "gauge",
+    "parceldesk_repl_outbox_entries": "gauge",
+    "parceldesk_repl_refused_total": "counter",
 }
 
 

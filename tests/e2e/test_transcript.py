@@ -418,6 +418,12 @@ def steps():
         S("sup1", "WAYBILL", "LIST", depot="SH01", limit=2),
         S("sup1", "WAYBILL", "LIST", depot="SH01", status="in_transit", limit=2, before=WB3),
         S("sup1", "WAYBILL", "LIST"),
+        # -- replication (issue 16): refused on a daemon without a role;
+        # min_seq= is accepted and ignored there
+        S("sup1", "PROMOTE"),
+        S("admin", "PROMOTE"),
+        S("sup1", "WAYBILL", "GET", WB1, events_limit=1, min_seq=5),
+        S("sup1", "WAYBILL", "GET", WB1, min_seq="x"),
     ]
     return out
 

@@ -1,0 +1,1127 @@
+/* repl.c — replication over NATS JetStream: the outbox the writer fills,
+ * the one replication thread (publishing on a primary, applying on a
+ * standby or replica), fencing, PROMOTE, STATS (repl.h). The event loop
+ * never waits on NATS: only this thread talks to it. */
+#include "repl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nats/nats.h>
+
+#include "changeset.h"
+#include "daemon.h"
+#include "writer.h"
+
+/* Keys of the meta database: the writer's commit number, which is the
+ * last change set this store holds (changeset.h), and the primary's term
+ * the writer seals into each change set. */
+#define KEY_SEQ "seq:commit"
+#define KEY_EPOCH "epoch"
+
+/* Change sets applied before PROMOTE gives up waiting for the log. */
+#define PROMOTE_DRAIN_MS 30000
+/* How long held writes wait for the log once the daemon is stopping. */
+#define STOP_GRACE_MS 3000
+/* Apply delays kept for the lag percentiles in STATS. */
+#define LAG_SAMPLES 1024
+
+static const char *const role_names[] = { "", "primary", "standby", "replica" };
+
+struct held {
+	uint64_t seq;
+	void *group;
+	struct held *next;
+};
+
+static struct {
+	atomic_int role;
+	bool quorum;
+	MDB_dbi changes;
+	/* seq: the last change set committed (primary) or applied here;
+	 * published: the last the log acknowledged (primary) */
+	atomic_uint_fast64_t epoch, seq, published, outbox, refused, diverged;
+	atomic_uint_fast64_t lag_entries;
+	atomic_int_fast64_t last_stored_ns; /* when the log stored the last applied one */
+	pthread_mutex_t lock; /* the fields below */
+	pthread_cond_t wake;
+	bool stopping, promote_asked, thread_started;
+	bool thread_done;     /* nothing is held any more: the thread is gone */
+	int64_t stop_at_ms;   /* repl_stop_soon: give up on held writes after */
+	struct held *held, *held_tail;
+	char primary[128];    /* the primary's client address, as its change sets say */
+	char status[200];     /* what the thread is doing or waiting for */
+	uint32_t lag_ms[LAG_SAMPLES];
+	size_t lag_n;
+	/* set once at start */
+	pthread_t thread;
+	struct event *promoted_ev;
+	void (*release)(void *group, const char *error);
+	void (*promoted)(void);
+	char subject[96];
+	char password[256];
+	/* the replication thread's own */
+	natsConnection *nc;
+	jsCtx *js;
+	natsSubscription *sub;
+	bool stream_ready;
+	uint64_t delivered;   /* stream sequence of the last message read */
+} R = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool repl_enabled(void) { return atomic_load(&R.role) != REPL_OFF; }
+enum repl_role repl_role(void) { return (enum repl_role)atomic_load(&R.role); }
+uint64_t repl_epoch(void) { return atomic_load(&R.epoch); }
+
+bool repl_writable(void)
+{
+	enum repl_role r = repl_role();
+	return r == REPL_OFF || r == REPL_PRIMARY;
+}
+
+/* Logs what the thread is doing once when it changes, not once a try. */
+static void set_status(const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_status(const char *level, const char *fmt, ...)
+{
+	char buf[sizeof(R.status)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&R.lock);
+	bool changed = strcmp(buf, R.status) != 0;
+	if (changed)
+		memcpy(R.status, buf, sizeof(buf));
+	pthread_mutex_unlock(&R.lock);
+	if (changed && level)
+		log_msg(level, 0, NULL, "replication: %s", buf);
+}
+
+/* Waits up to ms for a wake-up (a commit, PROMOTE, stop). */
+static void nap(int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&R.lock);
+	if (!R.stopping)
+		pthread_cond_timedwait(&R.wake, &R.lock, &ts);
+	pthread_mutex_unlock(&R.lock);
+}
+
+/* ------------------------------------------------------------ the store */
+
+static int state_get(MDB_txn *txn, const char *key, uint64_t *out)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = mdb_get(txn, g_store.meta, &k, &v);
+	*out = rc == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int state_put(MDB_txn *txn, const char *key, uint64_t val)
+{
+	unsigned char buf[8];
+	be64_put(buf, val);
+	MDB_val k = { strlen(key), (void *)key }, v = { 8, buf };
+	return mdb_put(txn, g_store.meta, &k, &v, 0);
+}
+
+/* An outbox entry: be64 epoch, then the change set. */
+struct entry {
+	uint64_t epoch;
+	void *blob;
+	size_t len;
+};
+
+/* Copies the outbox entry seq out of the store (free e->blob). 0,
+ * MDB_NOTFOUND or an LMDB error. */
+static int outbox_read(uint64_t seq, struct entry *e)
+{
+	MDB_txn *txn;
+	pthread_rwlock_rdlock(&g_store.resize_lock);
+	int rc = mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		unsigned char key[8];
+		be64_put(key, seq);
+		MDB_val k = { 8, key }, v;
+		rc = mdb_get(txn, R.changes, &k, &v);
+		if (rc == 0 && v.mv_size < 8)
+			rc = MDB_CORRUPTED;
+		if (rc == 0) {
+			e->epoch = be64_get(v.mv_data);
+			e->len = v.mv_size - 8;
+			e->blob = malloc(e->len ? e->len : 1);
+			if (!e->blob)
+				abort();
+			memcpy(e->blob, (char *)v.mv_data + 8, e->len);
+		}
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&g_store.resize_lock);
+	return rc;
+}
+
+/* Runs fn in a write transaction of this thread (a follower's applying,
+ * PROMOTE's new epoch), growing the map when it is full. */
+static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg)
+{
+	for (;;) {
+		MDB_txn *txn;
+		int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED && store_adopt_map(&g_store) == 0)
+			rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+		if (rc)
+			return rc;
+		rc = fn(txn, arg);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc != MDB_MAP_FULL)
+			return rc;
+		if ((rc = store_grow(&g_store)) != 0)
+			return rc;
+		atomic_fetch_add(&g_stats.map_grows, 1);
+	}
+}
+
+static int parse_role(const char *s)
+{
+	for (int r = 0; r < (int)(sizeof(role_names) / sizeof(role_names[0])); r++)
+		if (!strcmp(s, role_names[r]))
+			return r;
+	return -1;
+}
+
+static int read_password(const char *path)
+{
+	if (!path[0])
+		return 0;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "parceldeskd: cannot open nats_password_file %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	if (!fgets(R.password, sizeof(R.password), f))
+		R.password[0] = '\0';
+	fclose(f);
+	R.password[strcspn(R.password, "\r\n")] = '\0';
+	return 0;
+}
+
+int repl_open(void)
+{
+	const struct config *c = &g_config;
+	int role = parse_role(c->role);
+	if (role < 0) {
+		fprintf(stderr, "parceldeskd: role must be primary, standby or replica, got '%s'\n",
+			c->role);
+		return -1;
+	}
+	if (role == REPL_OFF) {
+		if (c->nats[0]) {
+			fprintf(stderr, "parceldeskd: nats is set but no role: give --role\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (!c->nats[0]) {
+		fprintf(stderr, "parceldeskd: role %s needs --nats URL[,URL...]\n", c->role);
+		return -1;
+	}
+	if (strcmp(c->repl_ack, "local") && strcmp(c->repl_ack, "quorum")) {
+		fprintf(stderr, "parceldeskd: repl_ack must be local or quorum, got '%s'\n",
+			c->repl_ack);
+		return -1;
+	}
+	if (read_password(c->nats_password_file) < 0)
+		return -1;
+	R.quorum = !strcmp(c->repl_ack, "quorum");
+	snprintf(R.subject, sizeof(R.subject), "%.63s.changes", c->nats_stream);
+
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+	uint64_t seq = 0, epoch = 0;
+	MDB_stat st = { 0 };
+	if (!rc && !(rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &R.changes)) &&
+	    !(rc = state_get(txn, KEY_SEQ, &seq)) && !(rc = state_get(txn, KEY_EPOCH, &epoch)) &&
+	    !(rc = mdb_stat(txn, R.changes, &st))) {
+		if (epoch == 0 && role == REPL_PRIMARY)
+			rc = state_put(txn, KEY_EPOCH, epoch = 1);
+	}
+	/* what the log has not acknowledged is still in the outbox: its
+	 * first entry (the stream says more once connected) */
+	uint64_t published = seq;
+	if (!rc && st.ms_entries) {
+		MDB_cursor *cur;
+		MDB_val k, v;
+		if (!(rc = mdb_cursor_open(txn, R.changes, &cur))) {
+			if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8)
+				published = be64_get(k.mv_data) - 1;
+			mdb_cursor_close(cur);
+		}
+	}
+	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+	if (rc) {
+		fprintf(stderr, "parceldeskd: cannot open the replication state: %s\n", mdb_strerror(rc));
+		return -1;
+	}
+	atomic_store(&R.seq, seq);
+	atomic_store(&R.epoch, epoch);
+	atomic_store(&R.published, published);
+	atomic_store(&R.outbox, st.ms_entries);
+	atomic_store(&R.role, role);
+	if (role == REPL_PRIMARY)
+		snprintf(R.primary, sizeof(R.primary), "%.127s", c->advertise[0] ? c->advertise : c->listen);
+	snprintf(R.status, sizeof(R.status), "connecting to %.150s", c->nats);
+	return 0;
+}
+
+bool repl_has_seq(MDB_txn *txn, uint64_t seq)
+{
+	uint64_t have = 0;
+	return !repl_enabled() || (state_get(txn, KEY_SEQ, &have) == 0 && have >= seq);
+}
+
+/* ---------------------------------------------------------- the writer */
+
+/* The writer's staged hook: the group's change set into the outbox, in
+ * the group's transaction (writer.h). */
+static int outbox_put(MDB_txn *txn, uint64_t seq, const void *blob, size_t len)
+{
+	uint64_t epoch = atomic_load(&R.epoch);
+	/* what the log acknowledged leaves the outbox, a bounded few a
+	 * group (the log keeps it for the followers) */
+	uint64_t acked = atomic_load(&R.published);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, R.changes, &cur);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	uint64_t trimmed = 0;
+	while (trimmed < 64 && (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 &&
+	       k.mv_size == 8 && be64_get(k.mv_data) <= acked) {
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		trimmed++;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	unsigned char key[8];
+	be64_put(key, seq);
+	k = (MDB_val){ 8, key };
+	v = (MDB_val){ len + 8, NULL };
+	if ((rc = mdb_put(txn, R.changes, &k, &v, MDB_RESERVE)) != 0)
+		return rc;
+	be64_put(v.mv_data, epoch);
+	memcpy((char *)v.mv_data + 8, blob, len);
+	atomic_fetch_sub(&R.outbox, trimmed); /* a gauge: a failed commit is rare */
+	return 0;
+}
+
+/* The writer's durable hook: in quorum mode the group waits for the log
+ * (released by release_held), else its replies go now. */
+static bool committed(uint64_t seq, const void *blob, size_t len, void *group)
+{
+	(void)blob; (void)len;
+	atomic_store(&R.seq, seq);
+	atomic_fetch_add(&R.outbox, 1);
+	struct held *h = R.quorum && group ? malloc(sizeof(*h)) : NULL;
+	if (R.quorum && group && !h)
+		abort();
+	pthread_mutex_lock(&R.lock);
+	if (h && R.thread_done) {
+		free(h);
+		h = NULL;
+	}
+	bool hold = h != NULL;
+	if (h) {
+		*h = (struct held){ .seq = seq, .group = group };
+		if (R.held_tail)
+			R.held_tail->next = h;
+		else
+			R.held = h;
+		R.held_tail = h;
+	}
+	pthread_cond_signal(&R.wake);
+	pthread_mutex_unlock(&R.lock);
+	return hold;
+}
+
+const struct writer_hooks *repl_hooks(void)
+{
+	static const struct writer_hooks hooks = {
+		.staged = outbox_put, .durable = committed, .reply_seq = true,
+	};
+	return &hooks;
+}
+
+/* Hands back the held groups up to seq (all of them with an error). */
+static void release_held(uint64_t upto, const char *error)
+{
+	for (;;) {
+		pthread_mutex_lock(&R.lock);
+		struct held *h = R.held;
+		if (h && (error || h->seq <= upto)) {
+			R.held = h->next;
+			if (!R.held)
+				R.held_tail = NULL;
+		} else {
+			h = NULL;
+		}
+		pthread_mutex_unlock(&R.lock);
+		if (!h)
+			return;
+		R.release(h->group, error);
+		free(h);
+	}
+}
+
+/* --------------------------------------------------------------- NATS */
+
+static void nats_drop(void)
+{
+	if (R.sub) {
+		natsSubscription_Unsubscribe(R.sub);
+		natsSubscription_Destroy(R.sub);
+		R.sub = NULL;
+	}
+	jsCtx_Destroy(R.js);
+	R.js = NULL;
+	natsConnection_Destroy(R.nc);
+	R.nc = NULL;
+	R.stream_ready = false;
+}
+
+static int nats_connect(void)
+{
+	const struct config *c = &g_config;
+	natsOptions *o = NULL;
+	char urls[sizeof(c->nats)];
+	const char *servers[16];
+	int n = 0;
+	memcpy(urls, c->nats, sizeof(urls));
+	for (char *save = NULL, *u = strtok_r(urls, ",", &save); u && n < 16;
+	     u = strtok_r(NULL, ",", &save))
+		servers[n++] = u;
+	char name[200];
+	snprintf(name, sizeof(name), "parceldeskd %.15s %.127s", c->role, c->listen);
+	natsStatus s = natsOptions_Create(&o);
+	if (s == NATS_OK)
+		s = natsOptions_SetServers(o, servers, n);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, name);
+	if (s == NATS_OK && c->nats_user[0])
+		s = natsOptions_SetUserInfo(o, c->nats_user, R.password);
+	if (s == NATS_OK && c->nats_ca[0]) {
+		s = natsOptions_SetSecure(o, true);
+		if (s == NATS_OK)
+			s = natsOptions_LoadCATrustedCertificates(o, c->nats_ca);
+	}
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, 250);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, 2000);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&R.nc, o);
+	natsOptions_Destroy(o);
+	jsOptions jo;
+	jsOptions_Init(&jo);
+	jo.Wait = 5000;
+	if (s == NATS_OK)
+		s = natsConnection_JetStream(&R.js, R.nc, &jo);
+	if (s != NATS_OK) {
+		set_status("warn", "cannot reach the log at %s: %s", c->nats, natsStatus_GetText(s));
+		nats_drop();
+		return -1;
+	}
+	set_status("info", "connected to the log at %s", c->nats);
+	return 0;
+}
+
+/* The stream's state; creates the stream when there is none (a primary).
+ * 0, or -1 (status set). */
+static int stream_state(bool create, uint64_t *first, uint64_t *last)
+{
+	const struct config *c = &g_config;
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s = js_GetStreamInfo(&si, R.js, c->nats_stream, NULL, &jerr);
+	if (s == NATS_NOT_FOUND && create) {
+		jsStreamConfig cfg;
+		jsStreamConfig_Init(&cfg);
+		const char *subjects[1] = { R.subject };
+		cfg.Name = c->nats_stream;
+		cfg.Subjects = subjects;
+		cfg.SubjectsLen = 1;
+		cfg.Storage = js_FileStorage;
+		cfg.Replicas = c->nats_replicas;
+		s = js_AddStream(&si, R.js, &cfg, NULL, &jerr);
+		if (s == NATS_OK)
+			log_msg("info", 0, NULL, "replication: created stream %s (%lld copies)",
+				c->nats_stream, (long long)c->nats_replicas);
+	}
+	if (s != NATS_OK) {
+		set_status("warn", "stream %s unavailable: %s (%d)", c->nats_stream,
+			   natsStatus_GetText(s), (int)jerr);
+		return -1;
+	}
+	*first = si->State.FirstSeq;
+	*last = si->State.LastSeq;
+	jsStreamInfo_Destroy(si);
+	return 0;
+}
+
+static uint64_t header_u64(natsMsg *m, const char *key, bool *ok)
+{
+	const char *v = NULL;
+	if (natsMsgHeader_Get(m, key, &v) != NATS_OK || !v) {
+		*ok = false;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || end == v || *end)
+		*ok = false;
+	return x;
+}
+
+/* The epoch of the message at stream sequence seq: 0 when it cannot be
+ * read. */
+static uint64_t log_epoch_at(uint64_t seq)
+{
+	natsMsg *m = NULL;
+	if (js_GetMsg(&m, R.js, g_config.nats_stream, seq, NULL, NULL) != NATS_OK)
+		return 0;
+	bool ok = true;
+	uint64_t e = header_u64(m, "Pd-Epoch", &ok);
+	natsMsg_Destroy(m);
+	return ok ? e : 0;
+}
+
+/* Whether the log's change set seq is this store's: one no longer in the
+ * outbox came from the log (applied) or the log acknowledged it. */
+static bool log_has_ours(uint64_t seq)
+{
+	struct entry e;
+	if (outbox_read(seq, &e) != 0)
+		return true;
+	free(e.blob);
+	return log_epoch_at(seq) == e.epoch;
+}
+
+/* ------------------------------------------------------------- fencing */
+
+/* This node is no longer the primary: another one wrote to the log. What
+ * it committed that the log does not hold is a tail no other node has:
+ * it stays a standby that applies nothing until restored. */
+/* The primary's address, from the newest change set of the log. */
+static void learn_primary(void)
+{
+	uint64_t first, last;
+	natsMsg *m = NULL;
+	const char *p = NULL;
+	if (stream_state(false, &first, &last) < 0 || !last ||
+	    js_GetMsg(&m, R.js, g_config.nats_stream, last, NULL, NULL) != NATS_OK)
+		return;
+	if (natsMsgHeader_Get(m, "Pd-Primary", &p) == NATS_OK && p) {
+		pthread_mutex_lock(&R.lock);
+		snprintf(R.primary, sizeof(R.primary), "%s", p);
+		pthread_mutex_unlock(&R.lock);
+	}
+	natsMsg_Destroy(m);
+}
+
+static void fence(const char *why)
+{
+	uint64_t seq = atomic_load(&R.seq), pub = atomic_load(&R.published);
+	learn_primary();
+	atomic_store(&R.role, REPL_STANDBY);
+	atomic_store(&R.diverged, seq > pub ? seq - pub : 0);
+	R.stream_ready = false;
+	log_msg("error", 0, NULL, "replication: fenced: %s; this node is no longer the primary "
+		"and turns into a standby (change sets %llu..%llu committed here are not in the log)",
+		why, (unsigned long long)pub + 1, (unsigned long long)seq);
+	release_held(0, "not acknowledged by the replication log: this node was deposed as "
+		     "primary (fenced); the write is committed here but not on the new primary");
+}
+
+/* ------------------------------------------------------------- primary */
+
+/* Once connected: the stream exists, and what it holds agrees with this
+ * store. 0 when publishing may start. */
+static int primary_prepare(void)
+{
+	uint64_t first, last;
+	if (stream_state(true, &first, &last) < 0)
+		return -1;
+	(void)first;
+	uint64_t seq = atomic_load(&R.seq);
+	if (last > seq) {
+		char why[160];
+		snprintf(why, sizeof(why), "the log holds change set %llu, this store only %llu",
+			 (unsigned long long)last, (unsigned long long)seq);
+		/* behind, not diverged, when the log's copy of our last is ours */
+		atomic_store(&R.published, seq && !log_has_ours(seq) ? 0 : seq);
+		fence(why);
+		return -1;
+	}
+	if (last && !log_has_ours(last)) {
+		char why[160];
+		snprintf(why, sizeof(why), "the log's change set %llu is not this store's", (unsigned long long)last);
+		atomic_store(&R.published, last - 1);
+		fence(why);
+		return -1;
+	}
+	atomic_store(&R.published, last);
+	R.stream_ready = true;
+	set_status("info", "primary at epoch %llu: the log holds up to %llu, this store %llu",
+		   (unsigned long long)atomic_load(&R.epoch), (unsigned long long)last,
+		   (unsigned long long)seq);
+	return 0;
+}
+
+/* What the log said to an append. */
+enum append { APPENDED, REFUSED, UNAVAILABLE };
+
+/* Appends change set seq as the log's message seq: Nats-Msg-Id EPOCH:SEQ
+ * (a repeat is stored once) and the log's last message expected to be
+ * seq - 1 (fencing; 0, the very first, cannot be expected). */
+static enum append log_append(uint64_t seq, uint64_t epoch, const void *blob, size_t len,
+			      char *err, size_t cap)
+{
+	char id[48], sseq[24], sepoch[24];
+	snprintf(id, sizeof(id), "%llu:%llu", (unsigned long long)epoch, (unsigned long long)seq);
+	snprintf(sseq, sizeof(sseq), "%llu", (unsigned long long)seq);
+	snprintf(sepoch, sizeof(sepoch), "%llu", (unsigned long long)epoch);
+	natsMsg *m = NULL;
+	natsStatus s = natsMsg_Create(&m, R.subject, NULL, blob, (int)len);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Pd-Seq", sseq);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Pd-Epoch", sepoch);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(m, "Pd-Primary", g_config.advertise[0] ? g_config.advertise
+									     : g_config.listen);
+	jsPubOptions po;
+	jsPubOptions_Init(&po);
+	po.MsgId = id;
+	po.ExpectLastSeq = seq - 1;
+	po.MaxWait = 5000;
+	jsPubAck *pa = NULL;
+	jsErrCode jerr = 0;
+	if (s == NATS_OK)
+		s = js_PublishMsg(&pa, R.js, m, &po, &jerr);
+	natsMsg_Destroy(m);
+	enum append out = APPENDED;
+	if (s == NATS_OK && pa->Sequence != seq) {
+		snprintf(err, cap, "the log stored change set %llu as its %llu",
+			 (unsigned long long)seq, (unsigned long long)pa->Sequence);
+		out = REFUSED;
+	} else if (s != NATS_OK && jerr == JSStreamWrongLastSequenceErr) {
+		snprintf(err, cap, "the log refused change set %llu: another primary wrote after %llu",
+			 (unsigned long long)seq, (unsigned long long)seq - 1);
+		out = REFUSED;
+	} else if (s != NATS_OK) {
+		snprintf(err, cap, "cannot publish change set %llu: %s (%d)", (unsigned long long)seq,
+			 natsStatus_GetText(s), (int)jerr);
+		out = UNAVAILABLE;
+	}
+	jsPubAck_Destroy(pa);
+	return out;
+}
+
+/* Publishes the outbox's change set seq. 0 done, -1 retry later (status
+ * set), 1 fenced. */
+static int publish(uint64_t seq)
+{
+	struct entry e;
+	int rc = outbox_read(seq, &e);
+	if (rc) {
+		set_status("error", "change set %llu is not in the outbox: %s", (unsigned long long)seq,
+			   mdb_strerror(rc));
+		return -1;
+	}
+	char err[200];
+	enum append r = log_append(seq, e.epoch, e.blob, e.len, err, sizeof(err));
+	free(e.blob);
+	if (r == REFUSED) {
+		fence(err);
+		return 1;
+	}
+	if (r == UNAVAILABLE) {
+		set_status("warn", "%s; writes wait", err);
+		return -1;
+	}
+	atomic_store(&R.published, seq);
+	release_held(seq, NULL);
+	return 0;
+}
+
+static void primary_step(void)
+{
+	if (!R.stream_ready && primary_prepare() < 0) {
+		nap(500);
+		return;
+	}
+	if (!R.stream_ready)
+		return;
+	uint64_t next = atomic_load(&R.published) + 1;
+	if (next > atomic_load(&R.seq)) {
+		nap(1000);
+		return;
+	}
+	if (publish(next) < 0)
+		nap(200);
+	else if (R.stream_ready)
+		set_status(NULL, "primary at epoch %llu", (unsigned long long)atomic_load(&R.epoch));
+}
+
+/* ------------------------------------------------------------ follower */
+
+struct apply_arg {
+	const void *blob;
+	size_t len;
+	uint64_t seq, epoch;
+};
+
+static int apply_txn(MDB_txn *txn, void *arg)
+{
+	struct apply_arg *x = arg;
+	int rc = changeset_apply(txn, x->blob, x->len);
+	if (rc)
+		return rc;
+	if ((rc = state_put(txn, KEY_SEQ, x->seq)) != 0)
+		return rc;
+	return x->epoch != atomic_load(&R.epoch) ? state_put(txn, KEY_EPOCH, x->epoch) : 0;
+}
+
+static void refuse(uint64_t sseq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(uint64_t sseq, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&R.refused, 1);
+	log_msg("error", 0, NULL, "replication: refused the log's message %llu: %s; nothing applied",
+		(unsigned long long)sseq, why);
+}
+
+static void lag_sample(int64_t stored_ns)
+{
+	int64_t d = (real_ns() - stored_ns) / 1000000;
+	pthread_mutex_lock(&R.lock);
+	R.lag_ms[R.lag_n++ % LAG_SAMPLES] = d < 0 ? 0 : d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+	pthread_mutex_unlock(&R.lock);
+}
+
+/* One message of the log: change set seq is applied only when it is the
+ * one after this store's last, from the same or a newer epoch. */
+static void apply_msg(natsMsg *m)
+{
+	jsMsgMetaData *meta = NULL;
+	uint64_t sseq = 0;
+	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+		sseq = meta->Sequence.Stream;
+		R.delivered = sseq;
+		atomic_store(&R.lag_entries, meta->NumPending);
+	}
+	/* the change set itself says which it is; the headers must agree */
+	const void *blob = natsMsg_GetData(m);
+	size_t len = (size_t)natsMsg_GetDataLength(m);
+	struct changeset_head head = { 0 };
+	bool ok = true;
+	uint64_t hseq = header_u64(m, "Pd-Seq", &ok), hepoch = header_u64(m, "Pd-Epoch", &ok);
+	int prc = changeset_parse(blob, len, &head, NULL, NULL);
+	uint64_t seq = head.seq, epoch = head.epoch;
+	uint64_t have = atomic_load(&R.seq), cur = atomic_load(&R.epoch);
+	if (prc) {
+		refuse(sseq, "not a change set: %s", pd_strerror(prc));
+	} else if (!ok || hseq != seq || hepoch != epoch) {
+		refuse(sseq, "change set %llu of epoch %llu under headers Pd-Seq %llu, Pd-Epoch %llu",
+		       (unsigned long long)seq, (unsigned long long)epoch,
+		       (unsigned long long)hseq, (unsigned long long)hepoch);
+	} else if (seq <= have) {
+		/* a change set this store holds: a repeat */
+	} else if (seq != have + 1) {
+		refuse(sseq, "change set %llu out of order: this store holds up to %llu",
+		       (unsigned long long)seq, (unsigned long long)have);
+	} else if (epoch < cur) {
+		refuse(sseq, "change set %llu is from epoch %llu, older than this store's %llu",
+		       (unsigned long long)seq, (unsigned long long)epoch, (unsigned long long)cur);
+	} else {
+		struct apply_arg x = { blob, len, seq, epoch };
+		int rc = store_write(apply_txn, &x);
+		if (rc) {
+			/* skipping it would leave the store different from the
+			 * primary's for good: stop here, say so */
+			atomic_fetch_add(&R.refused, 1);
+			set_status("error", "cannot apply change set %llu: %s; applying stopped",
+				   (unsigned long long)seq, pd_strerror(rc));
+			atomic_store(&R.diverged, 1);
+		} else {
+			atomic_store(&R.seq, seq);
+			atomic_store(&R.epoch, epoch);
+			const char *p = NULL;
+			if (natsMsgHeader_Get(m, "Pd-Primary", &p) == NATS_OK && p) {
+				pthread_mutex_lock(&R.lock);
+				snprintf(R.primary, sizeof(R.primary), "%s", p);
+				pthread_mutex_unlock(&R.lock);
+			}
+			if (meta) {
+				atomic_store(&R.last_stored_ns, meta->Timestamp);
+				lag_sample(meta->Timestamp);
+			}
+		}
+	}
+	jsMsgMetaData_Destroy(meta);
+}
+
+/* Subscribes from the change set after this store's last. 0 or -1. */
+static int follower_subscribe(void)
+{
+	uint64_t first, last, want = atomic_load(&R.seq) + 1;
+	if (stream_state(false, &first, &last) < 0)
+		return -1;
+	if (last >= first && first > want) {
+		set_status("error", "the log starts at change set %llu, this store needs %llu: "
+			   "restore a BACKUP of the primary into its data directory",
+			   (unsigned long long)first, (unsigned long long)want);
+		return -1;
+	}
+	jsSubOptions so;
+	jsSubOptions_Init(&so);
+	so.Stream = g_config.nats_stream;
+	so.Ordered = true;
+	so.Config.DeliverPolicy = js_DeliverByStartSequence;
+	so.Config.OptStartSeq = want;
+	jsErrCode jerr = 0;
+	natsStatus s = js_SubscribeSync(&R.sub, R.js, R.subject, NULL, &so, &jerr);
+	if (s != NATS_OK) {
+		set_status("warn", "cannot read the log: %s (%d)", natsStatus_GetText(s), (int)jerr);
+		R.sub = NULL;
+		return -1;
+	}
+	R.delivered = want - 1;
+	set_status("info", "%s following the log from change set %llu",
+		   role_names[repl_role()], (unsigned long long)want);
+	return 0;
+}
+
+/* Reads and applies one message; 0 when none came within ms. */
+static int follow_one(int64_t ms)
+{
+	natsMsg *m = NULL;
+	natsStatus s = natsSubscription_NextMsg(&m, R.sub, ms);
+	if (s == NATS_TIMEOUT)
+		return 0;
+	if (s != NATS_OK) {
+		set_status("warn", "reading the log: %s; subscribing again", natsStatus_GetText(s));
+		natsSubscription_Destroy(R.sub);
+		R.sub = NULL;
+		return 0;
+	}
+	apply_msg(m);
+	natsMsg_Destroy(m);
+	return 1;
+}
+
+/* The new term's first change set: no ops, only epoch and seq. */
+static int term_txn(MDB_txn *txn, void *arg)
+{
+	const uint64_t *es = arg;
+	int rc = state_put(txn, KEY_EPOCH, es[0]);
+	return rc ? rc : state_put(txn, KEY_SEQ, es[1]);
+}
+
+/* PROMOTE: apply everything the log holds, then open the next epoch with
+ * a change set of its own appended to the log (expecting the log's last
+ * to be the last applied here): from then on the old primary's appends
+ * are refused. Only then is it committed here and writes taken. */
+static void promote(void)
+{
+	uint64_t first, last;
+	if ((!R.sub && follower_subscribe() < 0) || stream_state(false, &first, &last) < 0) {
+		nap(500);
+		return;
+	}
+	int64_t until = mono_ms() + PROMOTE_DRAIN_MS;
+	while (R.sub && R.delivered < last && mono_ms() < until)
+		follow_one(200);
+	uint64_t seq = atomic_load(&R.seq);
+	if (R.delivered < last || seq != last || atomic_load(&R.diverged)) {
+		set_status("error", "promotion: applied up to change set %llu, the log holds %llu%s; "
+			   "trying again", (unsigned long long)seq, (unsigned long long)last,
+			   R.delivered >= last ? " (some were refused)" : "");
+		nap(500);
+		return;
+	}
+	uint64_t es[2] = { atomic_load(&R.epoch) + 1, seq + 1 };
+	struct changeset cs;
+	changeset_init(&cs);
+	changeset_seal(&cs, es[0], es[1]);
+	char err[200];
+	enum append r = log_append(es[1], es[0], cs.sealed.data, cs.sealed.len, err, sizeof(err));
+	changeset_free(&cs);
+	if (r != APPENDED) {
+		/* another primary wrote meanwhile (or the log is away): read on */
+		set_status("warn", "promotion: %s; trying again", err);
+		return;
+	}
+	int rc = store_write(term_txn, es);
+	if (rc) {
+		/* the log has the new term: applying it as a follower catches up */
+		set_status("error", "promotion: cannot store epoch %llu: %s", (unsigned long long)es[0],
+			   mdb_strerror(rc));
+		nap(500);
+		return;
+	}
+	natsSubscription_Unsubscribe(R.sub);
+	natsSubscription_Destroy(R.sub);
+	R.sub = NULL;
+	atomic_store(&R.epoch, es[0]);
+	atomic_store(&R.seq, es[1]);
+	atomic_store(&R.published, es[1]);
+	R.stream_ready = true;
+	pthread_mutex_lock(&R.lock);
+	R.promote_asked = false;
+	snprintf(R.primary, sizeof(R.primary), "%.127s", g_config.advertise[0] ? g_config.advertise
+									   : g_config.listen);
+	pthread_mutex_unlock(&R.lock);
+	atomic_store(&R.role, REPL_PRIMARY);
+	log_msg("info", 0, NULL, "replication: promoted: primary at epoch %llu from change set %llu",
+		(unsigned long long)es[0], (unsigned long long)es[1]);
+	set_status(NULL, "primary at epoch %llu", (unsigned long long)es[0]);
+	event_active(R.promoted_ev, EV_TIMEOUT, 0);
+}
+
+static void follower_step(void)
+{
+	if (atomic_load(&R.diverged)) {
+		set_status("error", "this store holds change sets the log does not (deposed primary): "
+			   "it applies nothing; restore a BACKUP of the primary");
+		nap(1000);
+		return;
+	}
+	pthread_mutex_lock(&R.lock);
+	bool promote_now = R.promote_asked;
+	pthread_mutex_unlock(&R.lock);
+	if (promote_now) {
+		promote();
+		return;
+	}
+	if (!R.sub && follower_subscribe() < 0) {
+		nap(500);
+		return;
+	}
+	follow_one(200);
+}
+
+int repl_promote(char *msg, size_t cap)
+{
+	enum repl_role r = repl_role();
+	if (r != REPL_STANDBY) {
+		snprintf(msg, cap, "%s", r == REPL_PRIMARY ? "this node is already the primary"
+					 : r == REPL_REPLICA ? "a replica is never promoted: promote a standby"
+							     : "replication is off (no --role)");
+		return -1;
+	}
+	if (atomic_load(&R.diverged)) {
+		snprintf(msg, cap, "this store holds change sets the log does not: restore it first");
+		return -1;
+	}
+	pthread_mutex_lock(&R.lock);
+	R.promote_asked = true;
+	pthread_cond_signal(&R.wake);
+	pthread_mutex_unlock(&R.lock);
+	snprintf(msg, cap, "promoting: applying what the log holds, then taking writes "
+		 "(STATS repl.role says primary when done)");
+	return 0;
+}
+
+/* -------------------------------------------------------------- thread */
+
+static bool should_stop(void)
+{
+	pthread_mutex_lock(&R.lock);
+	bool stop = R.stopping;
+	if (!stop && R.stop_at_ms && mono_ms() >= R.stop_at_ms)
+		stop = true;
+	pthread_mutex_unlock(&R.lock);
+	return stop;
+}
+
+static void *repl_main(void *arg)
+{
+	(void)arg;
+	while (!should_stop()) {
+		if (!R.nc && nats_connect() < 0) {
+			nap(500);
+			continue;
+		}
+		if (repl_role() == REPL_PRIMARY)
+			primary_step();
+		else
+			follower_step();
+	}
+	pthread_mutex_lock(&R.lock);
+	R.thread_done = true;
+	pthread_mutex_unlock(&R.lock);
+	release_held(0, "not acknowledged by the replication log before the daemon stopped: "
+		     "committed here, may be lost on failover");
+	nats_drop();
+	return NULL;
+}
+
+static void on_promoted(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	R.promoted();
+}
+
+int repl_start(struct event_base *base, void (*release)(void *group, const char *error),
+	       void (*promoted)(void))
+{
+	if (!repl_enabled())
+		return 0;
+	R.release = release;
+	R.promoted = promoted;
+	R.promoted_ev = event_new(base, -1, 0, on_promoted, NULL);
+	if (!R.promoted_ev || pthread_create(&R.thread, NULL, repl_main, NULL))
+		return -1;
+	R.thread_started = true;
+	return 0;
+}
+
+void repl_stop_soon(void)
+{
+	pthread_mutex_lock(&R.lock);
+	if (!R.stop_at_ms)
+		R.stop_at_ms = mono_ms() + STOP_GRACE_MS;
+	pthread_cond_signal(&R.wake);
+	pthread_mutex_unlock(&R.lock);
+}
+
+void repl_stop(void)
+{
+	if (!R.thread_started)
+		return;
+	pthread_mutex_lock(&R.lock);
+	R.stopping = true;
+	pthread_cond_signal(&R.wake);
+	pthread_mutex_unlock(&R.lock);
+	pthread_join(R.thread, NULL);
+	R.thread_started = false;
+	event_free(R.promoted_ev);
+	R.promoted_ev = NULL;
+	nats_CloseAndWait(2000);
+}
+
+/* --------------------------------------------------------------- STATS */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void repl_refusal(char *buf, size_t cap)
+{
+	pthread_mutex_lock(&R.lock);
+	snprintf(buf, cap, "read-only %s; the primary is %s", role_names[repl_role()],
+		 R.primary[0] ? R.primary : "not known yet");
+	pthread_mutex_unlock(&R.lock);
+}
+
+void repl_info(struct repl_info *o)
+{
+	enum repl_role r = repl_role();
+	memset(o, 0, sizeof(*o));
+	o->role = r == REPL_OFF ? "off" : role_names[r];
+	o->ack = R.quorum ? "quorum" : "local";
+	if (r == REPL_OFF)
+		return;
+	uint64_t seq = atomic_load(&R.seq), pub = atomic_load(&R.published);
+	bool primary = r == REPL_PRIMARY;
+	o->epoch = atomic_load(&R.epoch);
+	o->committed = seq;
+	o->published = primary ? pub : 0;
+	o->applied = primary ? 0 : seq;
+	/* a primary's lag: what the log does not hold yet (lost if it died
+	 * now, in local mode); a follower's: what the log holds beyond it */
+	o->lag_entries = primary ? (seq > pub ? seq - pub : 0) : atomic_load(&R.lag_entries);
+	int64_t stored = atomic_load(&R.last_stored_ns);
+	o->lag_secs = !primary && o->lag_entries && stored ? (uint64_t)((real_ns() - stored) / 1000000000) : 0;
+	o->outbox = atomic_load(&R.outbox);
+	o->refused = atomic_load(&R.refused);
+	o->diverged = atomic_load(&R.diverged);
+	uint32_t lags[LAG_SAMPLES];
+	pthread_mutex_lock(&R.lock);
+	size_t n = R.lag_n < LAG_SAMPLES ? R.lag_n : LAG_SAMPLES;
+	memcpy(lags, R.lag_ms, n * sizeof(lags[0]));
+	memcpy(o->primary, R.primary, sizeof(o->primary));
+	memcpy(o->status, R.status, sizeof(o->status));
+	pthread_mutex_unlock(&R.lock);
+	qsort(lags, n, sizeof(lags[0]), cmp_u32);
+	o->lag_p50_ms = n ? lags[n / 2] : 0;
+	o->lag_p99_ms = n ? lags[n * 99 / 100] : 0;
+}
+
+void repl_stats(struct pd_arena *a, struct pd_value *d)
+{
+	struct repl_info o;
+	repl_info(&o);
+	pd_map_set_str(a, d, "repl.role", o.role);
+	if (!repl_enabled())
+		return;
+	pd_map_set_str(a, d, "repl.ack", o.ack);
+	pd_map_set_int(a, d, "repl.epoch", (int64_t)o.epoch);
+	pd_map_set_int(a, d, "repl.seq_committed", (int64_t)o.committed);
+	/* one publish at a time: sent and acknowledged are the same seq */
+	pd_map_set_int(a, d, "repl.seq_published", (int64_t)o.published);
+	pd_map_set_int(a, d, "repl.seq_acked", (int64_t)o.published);
+	pd_map_set_int(a, d, "repl.seq_applied", (int64_t)o.applied);
+	pd_map_set_int(a, d, "repl.lag_entries", (int64_t)o.lag_entries);
+	pd_map_set_int(a, d, "repl.lag_secs", (int64_t)o.lag_secs);
+	pd_map_set_int(a, d, "repl.outbox_entries", (int64_t)o.outbox);
+	pd_map_set_int(a, d, "repl.refused", (int64_t)o.refused);
+	pd_map_set_int(a, d, "repl.diverged", (int64_t)o.diverged);
+	pd_map_set_str(a, d, "repl.primary", o.primary);
+	pd_map_set_str(a, d, "repl.status", o.status);
+	pd_map_set_int(a, d, "repl.lag_p50_ms", (int64_t)o.lag_p50_ms);
+	pd_map_set_int(a, d, "repl.lag_p99_ms", (int64_t)o.lag_p99_ms);
+}

@@ -1,0 +1,200 @@
+"""natscluster.py — a three-node NATS JetStream cluster for the replication
+tests (test_replication.py), on free 127.0.0.1 ports, in a fresh directory,
+stopped by pid.
+
+The configuration is the one docs/replication.md ships: explicit accounts
+(the daemons' account with JetStream, a system account) and users with
+passwords, route credentials between the nodes — never the default
+account, which Debian's 2.9.10 needs for the authentication-bypass advisory
+to be avoided.
+
+Also a minimal client of the NATS wire protocol (publish with headers),
+for feeding the log a change set the primary never wrote.
+"""
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+import harness  # noqa: E402
+
+
+def nats_server_binary():
+    """The nats-server to run: installs it (contrib/deps.sh test, as root)
+    when missing. None when it is not there and cannot be installed."""
+    for path in (shutil.which("nats-server"), "/usr/sbin/nats-server", "/usr/bin/nats-server"):
+        if path and os.access(path, os.X_OK):
+            return path
+    if os.geteuid() == 0:
+        subprocess.run(["sh", os.path.join(REPO, "contrib", "deps.sh"), "test"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for path in ("/usr/sbin/nats-server", "/usr/bin/nats-server"):
+            if os.access(path, os.X_OK):
+                return path
+    return None
+
+
+class NatsCluster:
+    USER = "parceldesk"
+
+    def __init__(self, nodes=3):
+        self.binary = nats_server_binary()
+        self.n = nodes
+        self.workdir = tempfile.mkdtemp(prefix="pd-e2e-nats-", dir=harness.settings.tmpdir)
+        self.password = secrets.token_hex(12)
+        self.route_password = secrets.token_hex(12)
+        self.password_file = os.path.join(self.workdir, "nats-password")
+        with open(self.password_file, "w") as f:
+            f.write(self.password + "\n")
+        self.ports = [harness.free_port() for _ in range(nodes)]
+        self.cluster_ports = [harness.free_port() for _ in range(nodes)]
+        self.procs = [None] * nodes
+        self.failed = False
+
+    @property
+    def urls(self):
+        return ",".join("nats://127.0.0.1:%d" % p for p in self.ports)
+
+    def daemon_args(self):
+        """The parceldeskd options that reach this log."""
+        return ["--nats", self.urls, "--nats-user", self.USER,
+                "--nats-password-file", self.password_file]
+
+    def log_path(self, i):
+        return os.path.join(self.workdir, "n%d.log" % i)
+
+    def config(self, i):
+        routes = ", ".join("nats-route://route:%s@127.0.0.1:%d" % (self.route_password, p)
+                           for p in self.cluster_ports)
+        return """server_name: n%(i)d
+listen: 127.0.0.1:%(port)d
+jetstream { store_dir: "%(dir)s", max_memory_store: 64MB, max_file_store: 1GB }
+accounts {
+  PARCELDESK { jetstream: enabled, users: [ { user: %(user)s, password: "%(pw)s" } ] }
+  SYS { users: [ { user: sys, password: "%(syspw)s" } ] }
+}
+system_account: SYS
+cluster {
+  name: parceldesk
+  listen: 127.0.0.1:%(cport)d
+  authorization { user: route, password: "%(rpw)s" }
+  routes: [ %(routes)s ]
+}
+""" % {"i": i, "port": self.ports[i], "cport": self.cluster_ports[i],
+       "dir": os.path.join(self.workdir, "js%d" % i), "user": self.USER, "pw": self.password,
+       "syspw": secrets.token_hex(8), "rpw": self.route_password, "routes": routes}
+
+    def start_node(self, i):
+        conf = os.path.join(self.workdir, "n%d.conf" % i)
+        with open(conf, "w") as f:
+            f.write(self.config(i))
+        logf = open(self.log_path(i), "ab")
+        try:
+            self.procs[i] = subprocess.Popen([self.binary, "-c", conf], stdin=subprocess.DEVNULL,
+                                             stdout=logf, stderr=logf)
+        finally:
+            logf.close()
+
+    def start(self, timeout=30):
+        for i in range(self.n):
+            self.start_node(i)
+        self.wait_ready(timeout)
+        return self
+
+    def logs(self):
+        out = ""
+        for i in range(self.n):
+            try:
+                with open(self.log_path(i), errors="replace") as f:
+                    out += f.read()
+            except OSError:
+                pass
+        return out
+
+    def wait_ready(self, timeout=30):
+        """Every running node answers and the cluster has a JetStream
+        meta leader."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for i, p in enumerate(self.procs):
+                if p is not None and p.poll() is not None:
+                    self.failed = True
+                    raise AssertionError("nats-server n%d exited: %s" % (i, self.tail(i)))
+            if "metadata leader" in self.logs() and all(
+                    self.answers(i) for i in range(self.n) if self.procs[i]):
+                return
+            time.sleep(0.1)
+        self.failed = True
+        raise AssertionError("NATS cluster not ready within %ss\n%s" % (timeout, self.tail(0)))
+
+    def answers(self, i):
+        try:
+            with socket.create_connection(("127.0.0.1", self.ports[i]), timeout=1) as s:
+                return s.recv(4).startswith(b"INFO")
+        except OSError:
+            return False
+
+    def tail(self, i, n=30):
+        try:
+            with open(self.log_path(i), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def kill(self, i):
+        p = self.procs[i]
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            p.wait(10)
+        self.procs[i] = None
+
+    def stop(self):
+        for p in self.procs:
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for i, p in enumerate(self.procs):
+            if p:
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            self.procs[i] = None
+        if self.failed or harness.settings.keep:
+            sys.stderr.write("[e2e] kept %s (NATS logs)\n" % self.workdir)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- the wire protocol, enough to publish --
+    def publish(self, subject, payload, headers):
+        """Publishes one message with headers to subject through node 0
+        and waits for the server's PONG (it has taken the message)."""
+        s = socket.create_connection(("127.0.0.1", self.ports[0]), timeout=5)
+        try:
+            f = s.makefile("rb")
+            f.readline()  # INFO
+            connect = ('{"verbose":false,"pedantic":false,"headers":true,"user":"%s","pass":"%s"}'
+                       % (self.USER, self.password))
+            hdr = "NATS/1.0\r\n" + "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+            hb = hdr.encode()
+            s.sendall(("CONNECT %s\r\n" % connect).encode())
+            s.sendall(("HPUB %s %d %d\r\n" % (subject, len(hb), len(hb) + len(payload))).encode()
+                      + hb + payload + b"\r\nPING\r\n")
+            while True:
+                line = f.readline()
+                if not line:
+                    raise AssertionError("NATS closed the connection")
+                if line.startswith(b"-ERR"):
+                    raise AssertionError("NATS: %r" % line)
+                if line.startswith(b"PONG"):
+                    return
+        finally:
+            s.close()

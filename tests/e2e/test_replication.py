@@ -1,0 +1,251 @@
+"""Replication over NATS JetStream (docs/replication.md): a primary, a
+standby and a replica on a three-node nats-server cluster of their own
+(natscluster.py, free loopback ports, explicit accounts).
+
+Skipped, saying why, only when nats-server is not installed and cannot be
+(contrib/deps.sh test installs it)."""
+import os
+import socket
+import time
+import unittest
+
+import harness
+from harness import DAY, Daemon, DaemonTestCase, USERS, create_line, line, next_number
+import natscluster
+
+# kill -9 rounds of the failover test (the issue asks for tens: set
+# PARCELDESK_REPL_ROUNDS=20 for a long run)
+ROUNDS = int(os.environ.get("PARCELDESK_REPL_ROUNDS", "2"))
+SUBJECT = "PARCELDESK.changes"
+
+
+class ReplicationCase(DaemonTestCase):
+    start_daemon = False
+    ack = "local"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if natscluster.nats_server_binary() is None:
+            raise unittest.SkipTest("nats-server is not installed and cannot be installed here "
+                                    "(as root: sh contrib/deps.sh test)")
+        cls.nats = natscluster.NatsCluster().start()
+        cls.nodes = []
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            for d in cls.nodes:
+                if d.running():
+                    d.stop()
+                d.cleanup()
+        finally:
+            cls.nats.stop()
+            super().tearDownClass()
+
+    @classmethod
+    def node(cls, role, *extra, data_dir=None, start=True):
+        d = Daemon("--role", role, "--repl-ack", cls.ack, *cls.nats.daemon_args(), *extra,
+                   data_dir=data_dir, name="%s-%s" % (cls.__name__, role))
+        cls.nodes.append(d)
+        if start:
+            d.start()
+        return d
+
+    @classmethod
+    def add_users(cls, primary):
+        with primary.text("admin") as c:
+            for name, (role, pw) in USERS.items():
+                r = c.cmd(line("USER", "ADD", name, role, pw, full_name="E2E " + name, depot="SH01"))
+                assert r.code == 201, r
+
+    def repl(self, d):
+        with d.text("admin") as c:
+            r = c.cmd("STATS")
+            self.assertReply(r, 200)
+            return {k[5:]: v for k, v in r.rec.items() if k.startswith("repl.")}
+
+    def wait_repl(self, d, pred, what, timeout=20):
+        deadline = time.time() + timeout
+        while True:
+            s = self.repl(d)
+            if pred(s):
+                return s
+            if time.time() > deadline:
+                self.fail("%s: %s not reached within %ss: %r\n%s" % (d.name, what, timeout, s, d.log_tail(20)))
+            time.sleep(0.05)
+
+    def wait_applied(self, d, seq, timeout=20):
+        return self.wait_repl(d, lambda s: int(s["seq_committed"]) >= seq,
+                              "change set %d" % seq, timeout)
+
+    def pipelined_creates(self, d, count, kill_after=None):
+        """Sends count WAYBILL CREATEs in one burst on one connection and
+        reads the replies: {number: seq} of those acknowledged (201). With
+        kill_after, d is killed (SIGKILL) once that many were acknowledged
+        and the replies already sent are still read."""
+        c = d.text("op1")
+        numbers = [next_number("61") for _ in range(count)]
+        promised = int(time.time()) + 3 * DAY
+        c.send("\r\n".join(create_line(n, promised) for n in numbers))
+        acked = {}
+        try:
+            for n in numbers:
+                r = c.read_reply()
+                if r.code == 201:
+                    acked[n] = int(r["seq"])
+                if kill_after is not None and len(acked) == kill_after:
+                    d.kill()
+        except (AssertionError, OSError, EOFError):
+            if kill_after is None:
+                raise
+        finally:
+            c.close()
+        return acked
+
+
+class TestPrimaryStandbyReplica(ReplicationCase):
+    """The tests run in the order of their names: the last one feeds the
+    log change sets the primary never wrote."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.primary = cls.node("primary")
+        cls.add_users(cls.primary)
+        cls.standby = cls.node("standby")
+        cls.replica = cls.node("replica", "--min-seq-wait-ms", "300")
+
+    def test_1_writes_reach_standby_and_replica(self):
+        acked = self.pipelined_creates(self.primary, 60)
+        self.assertEqual(len(acked), 60)
+        # writes of one group commit share its seq; later groups, higher
+        seqs = list(acked.values())
+        self.assertEqual(seqs, sorted(seqs))
+        top = max(seqs)
+        t0 = time.time()
+        for d in (self.standby, self.replica):
+            self.wait_applied(d, top, timeout=10)
+        bound = time.time() - t0
+        self.assertLess(bound, 10)
+        with self.primary.text("op1") as p, self.replica.text("op1") as r:
+            for n in list(acked)[::7]:
+                a, b = p.cmd(line("WAYBILL", "GET", n)), r.cmd(line("WAYBILL", "GET", n))
+                self.assertReply(b, 200)
+                self.assertEqual(a.rec, b.rec)
+        s = self.repl(self.replica)
+        self.assertEqual(s["role"], "replica")
+        self.assertEqual(s["primary"], "127.0.0.1:%d" % self.primary.port)
+        self.assertEqual(int(s["refused"]), 0)
+
+    def test_2_replica_and_standby_refuse_writes(self):
+        for d, word in ((self.replica, "replica"), (self.standby, "standby")):
+            with d.text("op1") as c:
+                r = c.cmd(create_line(next_number("62"), int(time.time()) + DAY))
+                self.assertReply(r, 421, "read-only %s; the primary is 127.0.0.1:%d"
+                                 % (word, self.primary.port))
+                # reads are answered
+                self.assertReply(c.cmd("PING"), 200)
+
+    def test_3_min_seq_reads_own_write(self):
+        with self.primary.text("op1") as p, self.replica.text("op1") as r:
+            for _ in range(5):
+                n = next_number("63")
+                w = p.cmd(create_line(n, int(time.time()) + DAY))
+                self.assertReply(w, 201)
+                got = r.cmd(line("WAYBILL", "GET", n, min_seq=w["seq"]))
+                self.assertReply(got, 200)
+                self.assertEqual(got["number"], n)
+            far = int(w["seq"]) + 1000
+            t = time.time()
+            self.assertReply(r.cmd(line("WAYBILL", "GET", n, min_seq=far)), 503,
+                             msg_re=r"has not applied change set %d within 300 ms" % far)
+            self.assertGreaterEqual(time.time() - t, 0.25)
+            self.assertReply(r.cmd(line("WAYBILL", "GET", n, min_seq="x")), 400)
+            # a write does not take it
+            self.assertReply(p.cmd(create_line(next_number("63"), int(time.time()) + DAY,
+                                               min_seq=1)), 400)
+
+    def test_4_promote_fences_old_primary(self):
+        s = self.repl(self.primary)
+        for k in ("role", "ack", "epoch", "seq_committed", "seq_published", "seq_acked",
+                  "seq_applied", "lag_entries", "lag_secs", "outbox_entries", "primary"):
+            self.assertIn(k, s)
+        self.assertEqual(s["role"], "primary")
+        self.assertEqual(s["ack"], "local")
+        self.wait_repl(self.primary, lambda s: s["seq_acked"] == s["seq_committed"], "all published")
+        with self.standby.text("admin") as c:
+            self.assertReply(c.cmd("PROMOTE"), 200)  # standby only: checked below
+        self.wait_repl(self.standby, lambda s: s["role"] == "primary", "promotion")
+        # the old primary's next write is refused by the log: fenced
+        with self.primary.text("op1") as c:
+            c.cmd(create_line(next_number("64"), int(time.time()) + DAY))
+        s = self.wait_repl(self.primary, lambda s: s["role"] == "standby", "fencing")
+        self.assertIn("fenced", self.primary.log_text())
+        with self.primary.text("op1") as c:
+            self.assertReply(c.cmd(create_line(next_number("64"), int(time.time()) + DAY)), 421,
+                             msg_re=r"^read-only standby; the primary is ")
+        with self.replica.text("admin") as c:
+            self.assertReply(c.cmd("PROMOTE"), 409, "a replica is never promoted: promote a standby")
+
+    def test_5_bad_change_sets_refused(self):
+        d = self.replica
+        before = self.repl(d)
+        have = int(before["seq_committed"])
+        epoch = int(before["epoch"])
+        def change_set(seq, epoch):
+            blob = harness.msgpack.packb({"epoch": epoch, "seq": seq, "ops": []})
+            self.nats.publish(SUBJECT, blob, {"Pd-Seq": str(seq), "Pd-Epoch": str(epoch)})
+        change_set(have + 5, epoch)
+        change_set(have + 1, 0)
+        self.nats.publish(SUBJECT, b"\x80", {"Pd-Seq": str(have + 1), "Pd-Epoch": str(epoch)})
+        s = self.wait_repl(d, lambda s: int(s["refused"]) >= int(before["refused"]) + 3, "refusals")
+        self.assertEqual(int(s["seq_committed"]), have, "nothing applied")
+        log = d.log_text()
+        self.assertIn("change set %d out of order" % (have + 5), log)
+        self.assertIn("change set %d is from epoch 0, older than" % (have + 1), log)
+        self.assertIn("not a change set", log)
+
+
+class TestQuorumFailover(ReplicationCase):
+    """kill -9 the primary in the middle of pipelined writes, promote the
+    standby: every write acknowledged in quorum mode is there."""
+    ack = "quorum"
+
+    def test_kill_primary_promote_standby(self):
+        primary = self.node("primary")
+        self.add_users(primary)
+        standby = self.node("standby")
+        acked_all = {}
+        for rnd in range(ROUNDS):
+            acked = self.pipelined_creates(primary, 400, kill_after=60 + 7 * rnd)
+            self.assertGreaterEqual(len(acked), 60)
+            acked_all.update(acked)
+            t_kill = time.time()
+            with standby.text("admin") as c:
+                self.assertReply(c.cmd("PROMOTE"), 200)
+            self.wait_repl(standby, lambda s: s["role"] == "primary", "promotion")
+            with standby.text("op1") as c:
+                r = c.cmd(create_line(next_number("65"), int(time.time()) + DAY))
+                self.assertReply(r, 201)
+                failover = time.time() - t_kill
+                for n in acked_all:
+                    self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
+            print("round %d: %d acknowledged before kill -9, all on the new primary; "
+                  "kill to first write %.2f s" % (rnd, len(acked), failover))
+            # the old primary comes back: the log has moved on, it is not
+            # the primary any more
+            old = primary
+            old.start()
+            self.wait_repl(old, lambda s: s["role"] == "standby", "deposed primary")
+            with old.text("op1") as c:
+                self.assertReply(c.cmd(create_line(next_number("66"), int(time.time()) + DAY)), 421,
+                                 "read-only standby; the primary is 127.0.0.1:%d" % standby.port)
+            old.stop()
+            # a fresh standby catches up from the log for the next round
+            primary, standby = standby, self.node("standby")
+            self.wait_applied(standby, int(self.repl(primary)["seq_committed"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -30,6 +30,11 @@
 #define PROMOTE_DRAIN_MS 30000
 /* How long held writes wait for the log once the daemon is stopping. */
 #define STOP_GRACE_MS 3000
+/* The answer of a quorum write the log had not acknowledged at the stop. */
+#define STOPPED_UNACKED "not acknowledged by the replication log before the daemon stopped: " \
+	"committed here, may be lost on failover"
+#define FENCED_UNACKED "not acknowledged by the replication log: this node was deposed as " \
+	"primary (fenced); the write is committed here but not on the new primary"
 /* Apply delays kept for the lag percentiles in STATS. */
 #define LAG_SAMPLES 1024
 
@@ -53,7 +58,8 @@ static struct {
 	pthread_mutex_t lock; /* the fields below */
 	pthread_cond_t wake;
 	bool stopping, promote_asked, thread_started;
-	bool thread_done;     /* nothing is held any more: the thread is gone */
+	const char *held_error; /* set: writes are not held for the log but
+				   answered this 503 (deposed, or stopping) */
 	int64_t stop_at_ms;   /* repl_stop_soon: give up on held writes after */
 	struct held *held, *held_tail;
 	char primary[128];    /* the primary's client address, as its change sets say */
@@ -359,9 +365,14 @@ static bool committed(uint64_t seq, const void *blob, size_t len, void *group)
 	if (R.quorum && group && !h)
 		abort();
 	pthread_mutex_lock(&R.lock);
-	if (h && R.thread_done) {
+	const char *refuse_now = R.held_error;
+	if (h && refuse_now) {
+		/* deposed, or stopping: nobody will wait for the log, and a
+		 * write the log does not hold is never answered 2xx here */
+		pthread_mutex_unlock(&R.lock);
 		free(h);
-		h = NULL;
+		R.release(group, refuse_now);
+		return true;
 	}
 	bool hold = h != NULL;
 	if (h) {
@@ -568,14 +579,16 @@ static void fence(const char *why)
 {
 	uint64_t seq = atomic_load(&R.seq), pub = atomic_load(&R.published);
 	learn_primary();
+	pthread_mutex_lock(&R.lock);
 	atomic_store(&R.role, REPL_STANDBY);
+	R.held_error = FENCED_UNACKED;
+	pthread_mutex_unlock(&R.lock);
 	atomic_store(&R.diverged, seq > pub ? seq - pub : 0);
 	R.stream_ready = false;
 	log_msg("error", 0, NULL, "replication: fenced: %s; this node is no longer the primary "
-		"and turns into a standby (change sets %llu..%llu committed here are not in the log)",
-		why, (unsigned long long)pub + 1, (unsigned long long)seq);
-	release_held(0, "not acknowledged by the replication log: this node was deposed as "
-		     "primary (fenced); the write is committed here but not on the new primary");
+		"and turns into a standby (%llu change sets committed here are not in the log)",
+		why, (unsigned long long)(seq > pub ? seq - pub : 0));
+	release_held(0, FENCED_UNACKED);
 }
 
 /* ------------------------------------------------------------- primary */
@@ -677,6 +690,10 @@ static int publish(uint64_t seq)
 	char err[200];
 	enum append r = log_append(seq, e.epoch, e.blob, e.len, err, sizeof(err));
 	free(e.blob);
+	/* an append whose answer was lost, retried after the log forgot its
+	 * id: the log holds it, from this epoch, so it is ours */
+	if (r == REFUSED && log_epoch_at(seq) == e.epoch)
+		r = APPENDED;
 	if (r == REFUSED) {
 		fence(err);
 		return 1;
@@ -919,6 +936,7 @@ static void promote(void)
 	R.stream_ready = true;
 	pthread_mutex_lock(&R.lock);
 	R.promote_asked = false;
+	R.held_error = NULL;
 	snprintf(R.primary, sizeof(R.primary), "%.127s", g_config.advertise[0] ? g_config.advertise
 									   : g_config.listen);
 	pthread_mutex_unlock(&R.lock);
@@ -999,10 +1017,9 @@ static void *repl_main(void *arg)
 			follower_step();
 	}
 	pthread_mutex_lock(&R.lock);
-	R.thread_done = true;
+	R.held_error = STOPPED_UNACKED;
 	pthread_mutex_unlock(&R.lock);
-	release_held(0, "not acknowledged by the replication log before the daemon stopped: "
-		     "committed here, may be lost on failover");
+	release_held(0, STOPPED_UNACKED);
 	nats_drop();
 	return NULL;
 }

@@ -5,7 +5,7 @@ standby and a replica on a three-node nats-server cluster of their own
 Skipped, saying why, only when nats-server is not installed and cannot be
 (contrib/deps.sh test installs it)."""
 import os
-import socket
+import threading
 import time
 import unittest
 
@@ -44,8 +44,9 @@ class ReplicationCase(DaemonTestCase):
             super().tearDownClass()
 
     @classmethod
-    def node(cls, role, *extra, data_dir=None, start=True):
-        d = Daemon("--role", role, "--repl-ack", cls.ack, *cls.nats.daemon_args(), *extra,
+    def node(cls, role, *extra, data_dir=None, start=True, stream="PARCELDESK"):
+        d = Daemon("--role", role, "--repl-ack", cls.ack, *cls.nats.daemon_args(),
+                   "--nats-stream", stream, *extra,
                    data_dir=data_dir, name="%s-%s" % (cls.__name__, role))
         cls.nodes.append(d)
         if start:
@@ -245,6 +246,37 @@ class TestQuorumFailover(ReplicationCase):
             # a fresh standby catches up from the log for the next round
             primary, standby = standby, self.node("standby")
             self.wait_applied(standby, int(self.repl(primary)["seq_committed"]))
+
+    def test_nats_nodes_killed_during_writes(self):
+        """Each NATS node in turn (one of them leads the stream) is killed
+        with SIGKILL and restarted while pipelined quorum writes run: the
+        writes pause and resume, every one is acknowledged and on the
+        replica."""
+        primary = self.node("primary", stream="NODES")
+        self.add_users(primary)
+        replica = self.node("replica", stream="NODES")
+        acked, stop, sent = {}, threading.Event(), [0]
+
+        def writer():
+            while not stop.is_set():
+                acked.update(self.pipelined_creates(primary, 40))
+                sent[0] += 40
+        t = threading.Thread(target=writer)
+        t.start()
+        for i in range(self.nats.n):
+            time.sleep(0.5)
+            self.nats.kill(i)
+            time.sleep(1.5)
+            self.nats.start_node(i)
+            self.nats.wait_ready()
+        stop.set()
+        t.join(120)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(len(acked), sent[0], "every write answered 201")
+        self.wait_applied(replica, max(acked.values()))
+        with replica.text("op1") as c:
+            for n in acked:
+                self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ static struct {
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *sub;
+	kvStore *kv;          /* the lease bucket (lease_ms > 0) */
+	uint64_t lease_rev;   /* the lease's revision last seen or written */
+	int64_t lease_seen_ms; /* when it last changed (monotonic): a standby's clock */
+	int64_t lease_due_ms; /* a primary renews it then */
 	bool stream_ready;
 	uint64_t delivered;   /* stream sequence of the last message read */
 } R = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
@@ -426,6 +430,8 @@ static void nats_drop(void)
 		natsSubscription_Destroy(R.sub);
 		R.sub = NULL;
 	}
+	kvStore_Destroy(R.kv);
+	R.kv = NULL;
 	jsCtx_Destroy(R.js);
 	R.js = NULL;
 	natsConnection_Destroy(R.nc);
@@ -591,6 +597,102 @@ static void fence(const char *why)
 	release_held(0, FENCED_UNACKED);
 }
 
+/* --------------------------------------------------------------- lease */
+
+/* Automatic failover (lease_ms > 0): the primary keeps the key "primary"
+ * of the bucket STREAM_lease ("EPOCH HOST:PORT"), renewing it with
+ * compare-and-set on the revision it wrote last; a standby that sees the
+ * revision unchanged for lease_ms takes it with compare-and-set on the
+ * revision it saw — only one standby can — and promotes itself. Safety
+ * does not rest on the lease (clocks, pauses): the log's fencing keeps a
+ * deposed primary from appending; the lease only decides who tries. */
+static bool lease_bucket(void)
+{
+	if (R.kv)
+		return true;
+	char bucket[96];
+	snprintf(bucket, sizeof(bucket), "%.63s_lease", g_config.nats_stream);
+	if (js_KeyValue(&R.kv, R.js, bucket) == NATS_OK)
+		return true;
+	kvConfig kc;
+	kvConfig_Init(&kc);
+	kc.Bucket = bucket;
+	kc.History = 1;
+	kc.Replicas = (int)g_config.nats_replicas;
+	if (js_CreateKeyValue(&R.kv, R.js, &kc) == NATS_OK)
+		return true;
+	R.kv = NULL;
+	return false;
+}
+
+static void lease_value(uint64_t epoch, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%llu %.127s", (unsigned long long)epoch,
+		 g_config.advertise[0] ? g_config.advertise : g_config.listen);
+}
+
+/* A primary: renews the lease when due. */
+static void lease_renew(void)
+{
+	if (!g_config.lease_ms || mono_ms() < R.lease_due_ms || !lease_bucket())
+		return;
+	char val[160];
+	lease_value(atomic_load(&R.epoch), val, sizeof(val));
+	uint64_t rev = 0;
+	natsStatus s = R.lease_rev ? kvStore_UpdateString(&rev, R.kv, "primary", val, R.lease_rev)
+				   : kvStore_PutString(&rev, R.kv, "primary", val);
+	if (s == NATS_OK) {
+		R.lease_rev = rev;
+		R.lease_due_ms = mono_ms() + g_config.lease_ms / 3;
+	} else {
+		/* someone else holds it now: the log will fence us if so */
+		set_status("warn", "cannot renew the lease: %s", natsStatus_GetText(s));
+		R.lease_rev = 0;
+		R.lease_due_ms = mono_ms() + 200;
+	}
+}
+
+/* A standby: true when it took an expired lease and should promote. */
+static bool lease_take(void)
+{
+	if (!g_config.lease_ms || repl_role() != REPL_STANDBY || !lease_bucket())
+		return false;
+	kvEntry *e = NULL;
+	natsStatus s = kvStore_Get(&e, R.kv, "primary");
+	uint64_t rev = s == NATS_OK ? kvEntry_Revision(e) : 0;
+	if (e) {
+		pthread_mutex_lock(&R.lock);
+		const char *v = kvEntry_ValueString(e), *sp = v ? strchr(v, ' ') : NULL;
+		if (sp)
+			snprintf(R.primary, sizeof(R.primary), "%s", sp + 1);
+		pthread_mutex_unlock(&R.lock);
+		kvEntry_Destroy(e);
+	}
+	if (s != NATS_OK && s != NATS_NOT_FOUND)
+		return false;
+	int64_t now = mono_ms();
+	if (rev != R.lease_rev || !R.lease_seen_ms) {
+		R.lease_rev = rev;
+		R.lease_seen_ms = now;
+		return false;
+	}
+	if (now - R.lease_seen_ms < g_config.lease_ms)
+		return false;
+	char val[160];
+	lease_value(atomic_load(&R.epoch) + 1, val, sizeof(val));
+	uint64_t mine = 0;
+	s = rev ? kvStore_UpdateString(&mine, R.kv, "primary", val, rev)
+		: kvStore_CreateString(&mine, R.kv, "primary", val);
+	R.lease_seen_ms = now;
+	if (s != NATS_OK)
+		return false; /* another standby was first */
+	R.lease_rev = mine;
+	R.lease_due_ms = now + g_config.lease_ms / 3;
+	log_msg("warn", 0, NULL, "replication: the primary's lease expired (%lld ms unchanged): "
+		"took it, promoting", (long long)g_config.lease_ms);
+	return true;
+}
+
 /* ------------------------------------------------------------- primary */
 
 /* Once connected: the stream exists, and what it holds agrees with this
@@ -709,6 +811,7 @@ static int publish(uint64_t seq)
 
 static void primary_step(void)
 {
+	lease_renew();
 	if (!R.stream_ready && primary_prepare() < 0) {
 		nap(500);
 		return;
@@ -717,7 +820,7 @@ static void primary_step(void)
 		return;
 	uint64_t next = atomic_load(&R.published) + 1;
 	if (next > atomic_load(&R.seq)) {
-		nap(1000);
+		nap(g_config.lease_ms ? g_config.lease_ms / 6 + 1 : 1000);
 		return;
 	}
 	if (publish(next) < 0)
@@ -914,9 +1017,17 @@ static void promote(void)
 	char err[200];
 	enum append r = log_append(es[1], es[0], cs.sealed.data, cs.sealed.len, err, sizeof(err));
 	changeset_free(&cs);
-	if (r != APPENDED) {
-		/* another primary wrote meanwhile (or the log is away): read on */
+	if (r == REFUSED) {
+		/* another primary wrote meanwhile: it stays the primary */
+		pthread_mutex_lock(&R.lock);
+		R.promote_asked = false;
+		pthread_mutex_unlock(&R.lock);
+		set_status("error", "promotion abandoned: %s", err);
+		return;
+	}
+	if (r == UNAVAILABLE) {
 		set_status("warn", "promotion: %s; trying again", err);
+		nap(200);
 		return;
 	}
 	int rc = store_write(term_txn, es);
@@ -958,6 +1069,11 @@ static void follower_step(void)
 	pthread_mutex_lock(&R.lock);
 	bool promote_now = R.promote_asked;
 	pthread_mutex_unlock(&R.lock);
+	if (!promote_now && lease_take()) {
+		pthread_mutex_lock(&R.lock);
+		promote_now = R.promote_asked = true;
+		pthread_mutex_unlock(&R.lock);
+	}
 	if (promote_now) {
 		promote();
 		return;

@@ -279,5 +279,32 @@ class TestQuorumFailover(ReplicationCase):
                 self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
 
 
+class TestAutomaticFailover(ReplicationCase):
+    """lease_ms: the standby promotes itself once the killed primary's
+    lease expires; nothing acknowledged in quorum mode is lost."""
+    ack = "quorum"
+
+    def test_standby_takes_the_lease_of_a_dead_primary(self):
+        primary = self.node("primary", "--lease-ms", "1500")
+        self.add_users(primary)
+        standby = self.node("standby", "--lease-ms", "1500")
+        time.sleep(1)  # the standby has seen the lease renewed
+        self.assertEqual(self.repl(standby)["role"], "standby")
+        acked = self.pipelined_creates(primary, 300, kill_after=80)
+        t_kill = time.time()
+        self.wait_repl(standby, lambda s: s["role"] == "primary", "automatic promotion", timeout=30)
+        took = time.time() - t_kill
+        self.assertGreater(took, 1.0, "not before the lease expired")
+        with standby.text("op1") as c:
+            self.assertReply(c.cmd(create_line(next_number("67"), int(time.time()) + DAY)), 201)
+            for n in acked:
+                self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
+        print("lease 1.5 s: kill -9 to the standby's promotion %.2f s, %d acknowledged writes there"
+              % (took, len(acked)))
+        # the old primary comes back deposed
+        primary.start()
+        self.wait_repl(primary, lambda s: s["role"] == "standby", "deposed primary")
+
+
 if __name__ == "__main__":
     unittest.main()

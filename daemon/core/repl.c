@@ -932,11 +932,46 @@ static void apply_msg(natsMsg *m)
 }
 
 /* Subscribes from the change set after this store's last. 0 or -1. */
+/* The first change set of the outbox the log does not hold as this
+ * store's, or 0: a primary that died (or was deposed) before the log took
+ * its last change sets, started again as a standby, must not read on past
+ * them as if they were the log's. */
+static uint64_t outbox_not_in_log(void)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t from = 0;
+	pthread_rwlock_rdlock(&g_store.resize_lock);
+	if (mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_cursor_open(txn, R.changes, &cur) == 0) {
+			if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8)
+				from = be64_get(k.mv_data);
+			mdb_cursor_close(cur);
+		}
+		mdb_txn_abort(txn);
+	}
+	pthread_rwlock_unlock(&g_store.resize_lock);
+	for (uint64_t seq = from; seq && seq <= atomic_load(&R.seq); seq++)
+		if (!log_has_ours(seq))
+			return seq;
+	return 0;
+}
+
 static int follower_subscribe(void)
 {
 	uint64_t first, last, want = atomic_load(&R.seq) + 1;
 	if (stream_state(false, &first, &last) < 0)
 		return -1;
+	learn_primary();
+	uint64_t own = outbox_not_in_log();
+	if (own) {
+		atomic_store(&R.diverged, want - own);
+		log_msg("error", 0, NULL, "replication: change sets %llu..%llu of this store are not "
+			"in the log (a primary that was deposed or died before the log took them)",
+			(unsigned long long)own, (unsigned long long)want - 1);
+		return -1;
+	}
 	if (last >= first && first > want) {
 		set_status("error", "the log starts at change set %llu, this store needs %llu: "
 			   "restore a BACKUP of the primary into its data directory",

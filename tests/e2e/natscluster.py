@@ -45,7 +45,7 @@ def nats_server_binary():
 class NatsCluster:
     USER = "parceldesk"
 
-    def __init__(self, nodes=3):
+    def __init__(self, nodes=3, tls=False):
         self.binary = nats_server_binary()
         self.n = nodes
         self.workdir = tempfile.mkdtemp(prefix="pd-e2e-nats-", dir=harness.settings.tmpdir)
@@ -58,15 +58,42 @@ class NatsCluster:
         self.cluster_ports = [harness.free_port() for _ in range(nodes)]
         self.procs = [None] * nodes
         self.failed = False
+        self.tls = tls
+        if tls:
+            self.make_certs()
+
+    def make_certs(self):
+        """A CA and one certificate for 127.0.0.1 (every node's), with
+        openssl (Debian's, in the test profile)."""
+        d = self.workdir
+        self.ca = os.path.join(d, "ca.pem")
+        with open(os.path.join(d, "ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        for argv in (
+                ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=parceldesk test CA"],
+                ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=127.0.0.1"],
+                ["x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", "node.pem", "-days", "2", "-extfile", "ext"]):
+            subprocess.run(["openssl"] + argv, cwd=d, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def tls_block(self):
+        d = self.workdir
+        return ('tls { cert_file: "%s/node.pem", key_file: "%s/node.key", ca_file: "%s/ca.pem" }'
+                % (d, d, d)) if self.tls else ""
 
     @property
     def urls(self):
-        return ",".join("nats://127.0.0.1:%d" % p for p in self.ports)
+        scheme = "tls" if self.tls else "nats"
+        return ",".join("%s://127.0.0.1:%d" % (scheme, p) for p in self.ports)
 
     def daemon_args(self):
         """The parceldeskd options that reach this log."""
         return ["--nats", self.urls, "--nats-user", self.USER,
-                "--nats-password-file", self.password_file]
+                "--nats-password-file", self.password_file] + (
+                    ["--nats-ca", self.ca] if self.tls else [])
 
     def log_path(self, i):
         return os.path.join(self.workdir, "n%d.log" % i)
@@ -82,13 +109,15 @@ accounts {
   SYS { users: [ { user: sys, password: "%(syspw)s" } ] }
 }
 system_account: SYS
+%(tls)s
 cluster {
   name: parceldesk
   listen: 127.0.0.1:%(cport)d
   authorization { user: route, password: "%(rpw)s" }
+  %(tls)s
   routes: [ %(routes)s ]
 }
-""" % {"i": i, "port": self.ports[i], "cport": self.cluster_ports[i],
+""" % {"tls": self.tls_block(), "i": i, "port": self.ports[i], "cport": self.cluster_ports[i],
        "dir": os.path.join(self.workdir, "js%d" % i), "user": self.USER, "pw": self.password,
        "syspw": secrets.token_hex(8), "rpw": self.route_password, "routes": routes}
 

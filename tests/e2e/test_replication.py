@@ -22,6 +22,7 @@ SUBJECT = "PARCELDESK.changes"
 class ReplicationCase(DaemonTestCase):
     start_daemon = False
     ack = "local"
+    tls = False
 
     @classmethod
     def setUpClass(cls):
@@ -29,7 +30,7 @@ class ReplicationCase(DaemonTestCase):
         if natscluster.nats_server_binary() is None:
             raise unittest.SkipTest("nats-server is not installed and cannot be installed here "
                                     "(as root: sh contrib/deps.sh test)")
-        cls.nats = natscluster.NatsCluster().start()
+        cls.nats = natscluster.NatsCluster(tls=cls.tls).start()
         cls.nodes = []
 
     @classmethod
@@ -277,6 +278,31 @@ class TestQuorumFailover(ReplicationCase):
         with replica.text("op1") as c:
             for n in acked:
                 self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
+
+
+class TestOverTLS(ReplicationCase):
+    """The log's nodes talk TLS to each other and to the daemons (checked
+    against the CA given with --nats-ca): writes still reach the replica."""
+    tls = True
+
+    def test_writes_reach_the_replica_over_tls(self):
+        primary = self.node("primary")
+        self.add_users(primary)
+        replica = self.node("replica")
+        acked = self.pipelined_creates(primary, 30)
+        self.wait_applied(replica, max(acked.values()))
+        with replica.text("op1") as c:
+            for n in acked:
+                self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
+        # without the CA the log's certificate is not trusted: no connection
+        args = self.nats.daemon_args()
+        i = args.index("--nats-ca")
+        stranger = Daemon("--role", "replica", *(args[:i] + args[i + 2:]), name="no-ca")
+        self.nodes.append(stranger)
+        stranger.start()
+        s = self.wait_repl(stranger, lambda s: s["status"].startswith("cannot reach the log"),
+                           "a refused TLS connection")
+        self.assertEqual(int(s["seq_committed"]), 0)
 
 
 class TestAutomaticFailover(ReplicationCase):

@@ -504,6 +504,7 @@ static int stream_state(bool create, uint64_t *first, uint64_t *last)
 		cfg.SubjectsLen = 1;
 		cfg.Storage = js_FileStorage;
 		cfg.Replicas = c->nats_replicas;
+		cfg.MaxMsgs = c->nats_max_msgs ? c->nats_max_msgs : -1;
 		s = js_AddStream(&si, R.js, &cfg, NULL, &jerr);
 		if (s == NATS_OK)
 			log_msg("info", 0, NULL, "replication: created stream %s (%lld copies)",
@@ -935,7 +936,8 @@ static void apply_msg(natsMsg *m)
 /* The first change set of the outbox the log does not hold as this
  * store's, or 0: a primary that died (or was deposed) before the log took
  * its last change sets, started again as a standby, must not read on past
- * them as if they were the log's. */
+ * them as if they were the log's: once the log holds another change set
+ * at that seq, the store has diverged. */
 static uint64_t outbox_not_in_log(void)
 {
 	MDB_txn *txn;
@@ -965,6 +967,13 @@ static int follower_subscribe(void)
 		return -1;
 	learn_primary();
 	uint64_t own = outbox_not_in_log();
+	if (own && own > last) {
+		/* not there yet: the primary may still publish it (a BACKUP
+		 * copy's outbox), or a new one write another in its place */
+		set_status("warn", "waiting for the log to reach change set %llu of this store",
+			   (unsigned long long)own);
+		return -1;
+	}
 	if (own) {
 		atomic_store(&R.diverged, want - own);
 		log_msg("error", 0, NULL, "replication: change sets %llu..%llu of this store are not "

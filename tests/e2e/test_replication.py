@@ -5,6 +5,7 @@ standby and a replica on a three-node nats-server cluster of their own
 Skipped, saying why, only when nats-server is not installed and cannot be
 (contrib/deps.sh test installs it)."""
 import os
+import shutil
 import threading
 import time
 import unittest
@@ -278,6 +279,39 @@ class TestQuorumFailover(ReplicationCase):
         with replica.text("op1") as c:
             for n in acked:
                 self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
+
+
+class TestSnapshotRestore(ReplicationCase):
+    """A standby stopped while the log (keeping its last 20 change sets)
+    moved past it says it needs a BACKUP; one of the primary's, copied in
+    as its data directory, carries its own seq and it catches up."""
+
+    def test_standby_behind_the_trimmed_log(self):
+        keep = ["--nats-max-msgs", "20"]
+        primary = self.node("primary", *keep, stream="TRIMMED")
+        self.add_users(primary)
+        standby = self.node("standby", *keep, stream="TRIMMED")
+        self.wait_applied(standby, int(self.repl(primary)["seq_committed"]))
+        standby.stop()
+        with primary.text("op1") as c:
+            for _ in range(40):
+                self.assertReply(c.cmd(create_line(next_number("68"), int(time.time()) + DAY)), 201)
+        standby.start()
+        s = self.wait_repl(standby, lambda s: "restore a BACKUP" in s["status"], "the trimmed log seen")
+        behind = int(s["seq_committed"])
+        with primary.text("admin") as c:
+            path = c.cmd("BACKUP", "seed")["path"]
+        standby.stop()
+        copy = os.path.join(standby.workdir, "from-backup")
+        shutil.copytree(path, copy)
+        restored = self.node("standby", *keep, data_dir=copy, stream="TRIMMED")
+        with primary.text("op1") as c:
+            n = next_number("68")
+            w = c.cmd(create_line(n, int(time.time()) + DAY))
+        s = self.wait_applied(restored, int(w["seq"]))
+        self.assertGreater(int(s["seq_committed"]), behind)
+        with restored.text("op1") as c:
+            self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
 
 
 class TestOverTLS(ReplicationCase):

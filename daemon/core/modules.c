@@ -31,7 +31,7 @@ static const struct pd_module modules[] = {
 	{ "claim", claim_setup, "claim", claim_on_due, claim_open, claim_gauges },
 	/* a customer's due time raises contacts: the contact module handles it */
 	{ "customer", customer_setup, "customer", customer_care_on_due, NULL, NULL },
-	{ "contact", NULL, "contact", contact_on_due, NULL, NULL },
+	{ "contact", NULL, "contact", contact_on_due, contact_open, NULL },
 	{ "need", NULL, NULL, NULL, NULL, NULL },
 	{ "rectify", NULL, "rectify", rectify_on_due, NULL, NULL },
 	{ "survey", NULL, "survey", survey_on_due, NULL, NULL },

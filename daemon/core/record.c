@@ -193,6 +193,35 @@ static int due_move(struct cmd_ctx *ctx, MDB_dbi dbi, int64_t old_at, int64_t ne
 	return rc;
 }
 
+/* The entry of a record in its kind's per-value due index: "VALUE" ->
+ * be64 due be64 id. */
+static void due_by_entry(unsigned char v[16], int64_t at, int64_t id)
+{
+	be64_put(v, (uint64_t)at);
+	be64_put(v + 8, (uint64_t)id);
+}
+
+static int due_by_move(struct cmd_ctx *ctx, const struct record_kind *kind, const struct pd_value *before,
+		       const struct pd_value *after, int64_t due, int64_t id)
+{
+	const char *was = before ? rec_str(before, kind->due_by) : "", *is = rec_str(after, kind->due_by);
+	int64_t was_at = before ? rec_int(before, "due_key") : 0;
+	if (was_at == due && strcmp(was, is) == 0)
+		return 0;
+	MDB_dbi dbi = record_db(ctx, kind->due_by_db);
+	unsigned char v[16];
+	int rc = 0;
+	if (was_at && *was) {
+		due_by_entry(v, was_at, id);
+		rc = store_index_del(ctx->txn, dbi, was, strlen(was), v, 16);
+	}
+	if (!rc && due && *is) {
+		due_by_entry(v, due, id);
+		rc = store_index_add(ctx->txn, dbi, is, strlen(is), v, 16);
+	}
+	return rc;
+}
+
 int record_save(struct cmd_ctx *ctx, const struct record_kind *kind,
 		const struct pd_value *before, struct pd_value *after,
 		const char *action, const char *text)
@@ -203,6 +232,8 @@ int record_save(struct cmd_ctx *ctx, const struct record_kind *kind,
 		int64_t due = kind->due(after);
 		pd_map_set_int(ctx->a, after, "due_key", due);
 		rc = due_move(ctx, record_db(ctx, kind->due_db), before ? rec_int(before, "due_key") : 0, due, id);
+		if (!rc && kind->due_by_db)
+			rc = due_by_move(ctx, kind, before, after, due, id);
 	}
 	if (!rc && kind->timer) {
 		int64_t at = kind->timer(after);
@@ -471,6 +502,10 @@ static bool row_keep(struct cmd_ctx *ctx, const struct pd_value *r, void *ud)
 int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until, struct record_rows *list,
 		int64_t before, int64_t limit, size_t *kept)
 {
+	for (size_t i = 0; due_until && kind->due_by_db && i < list->n; i++)
+		if (list->by[i].value && strcmp(list->by[i].name, kind->due_by) == 0)
+			return rec_walk_due_by(ctx, kind, list->by[i].value, due_until, before, limit, row_keep, list,
+					       kept);
 	if (due_until)
 		return rec_walk_due(ctx, record_db(ctx, kind->db), record_db(ctx, kind->due_db), due_until, before, limit,
 				    row_keep, list, kept);
@@ -577,6 +612,22 @@ int rec_walk_newest_key(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi index,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* One entry of a due walk: the record of id (8 bytes, be64) due at `at`;
+ * MDB_NOTFOUND past `until` (the walk ends), 0 to go on. */
+static int due_visit(struct cmd_ctx *ctx, MDB_dbi table, int64_t at, const void *id, int64_t until, int64_t before,
+		     rec_visit keep, void *ud, size_t *kept)
+{
+	if (at >= until)
+		return MDB_NOTFOUND;
+	if (before && be64_get(id) >= (uint64_t)before)
+		return 0;
+	struct pd_value *r;
+	int rc = store_get(ctx->txn, table, id, 8, ctx->a, &r);
+	if (!rc && keep(ctx, r, ud))
+		(*kept)++;
+	return rc;
+}
+
 int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until, int64_t before,
 		 int64_t limit, rec_visit keep, void *ud, size_t *kept)
 {
@@ -587,22 +638,36 @@ int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until,
 	MDB_val k, v;
 	*kept = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && (int64_t)*kept < limit;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8 || (int64_t)be64_get(k.mv_data) >= until)
-			break;
-		struct pd_value *r;
-		if (before && be64_get(v.mv_data) >= (uint64_t)before)
-			continue;
-		if ((rc = store_get(ctx->txn, table, v.mv_data, 8, ctx->a, &r)))
-			break;
-		if (keep(ctx, r, ud))
-			(*kept)++;
-	}
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		rc = k.mv_size != 8 ? MDB_NOTFOUND
+				    : due_visit(ctx, table, (int64_t)be64_get(k.mv_data), v.mv_data, until, before, keep, ud,
+						kept);
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name)
+int rec_walk_due_by(struct cmd_ctx *ctx, const struct record_kind *kind, const char *value, int64_t until,
+		    int64_t before, int64_t limit, rec_visit keep, void *ud, size_t *kept)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, record_db(ctx, kind->due_by_db), &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { strlen(value), (void *)value }, v;
+	*kept = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0 && (int64_t)*kept < limit;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+		rc = v.mv_size != 16 ? MDB_NOTFOUND
+				     : due_visit(ctx, record_db(ctx, kind->db), (int64_t)be64_get(v.mv_data),
+						 (const unsigned char *)v.mv_data + 8, until, before, keep, ud, kept);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Runs fill() once per store, at start, in a write txn: the meta key
+ * "index:KIND:NAME" remembers that it ran. */
+static int fill_once(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name,
+		     int (*fill)(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name))
 {
 	char mark[96];
 	int ml = snprintf(mark, sizeof(mark), "index:%s:%s", kind->name, name);
@@ -610,8 +675,17 @@ int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const
 	int rc = mdb_get(ctx->txn, ctx->st->meta, &mk, &mv);
 	if (rc != MDB_NOTFOUND)
 		return rc; /* 0: filled before */
+	if ((rc = fill(ctx, kind, name)))
+		return rc;
+	return store_put_bytes(ctx->txn, ctx->st->meta, mk.mv_data, mk.mv_size, "1", 1, 0);
+}
+
+static int fill_index(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name)
+{
+	(void)name; /* every key of the kind is added; those present are kept */
 	MDB_cursor *cur;
-	if ((rc = mdb_cursor_open(ctx->txn, record_db(ctx, kind->db), &cur)))
+	int rc = mdb_cursor_open(ctx->txn, record_db(ctx, kind->db), &cur);
+	if (rc)
 		return rc;
 	MDB_dbi index = record_db(ctx, kind->index_db);
 	MDB_val k, v;
@@ -630,9 +704,46 @@ int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND)
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int record_index_fill(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name)
+{
+	return fill_once(ctx, kind, name, fill_index);
+}
+
+static int fill_due_by(struct cmd_ctx *ctx, const struct record_kind *kind, const char *name)
+{
+	(void)name;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, record_db(ctx, kind->due_db), &cur);
+	if (rc)
 		return rc;
-	return store_put_bytes(ctx->txn, ctx->st->meta, mk.mv_data, mk.mv_size, "1", 1, 0);
+	MDB_dbi table = record_db(ctx, kind->db), index = record_db(ctx, kind->due_by_db);
+	MDB_val k, v;
+	/* the due index holds only the records due: no other record is read */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct pd_value *r;
+		unsigned char e[16];
+		if (k.mv_size != 8 || v.mv_size != 8)
+			continue;
+		if ((rc = store_get(ctx->txn, table, v.mv_data, 8, ctx->a, &r)) == MDB_NOTFOUND)
+			continue;
+		const char *value = rec_str(r, kind->due_by);
+		due_by_entry(e, (int64_t)be64_get(k.mv_data), (int64_t)be64_get(v.mv_data));
+		if (!rc && *value)
+			rc = store_index_add(ctx->txn, index, value, strlen(value), e, 16);
+		pd_arena_reset(ctx->a);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int record_due_by_fill(struct cmd_ctx *ctx, const struct record_kind *kind)
+{
+	return fill_once(ctx, kind, "due_by", fill_due_by);
 }
 
 int record_gauges(MDB_txn *txn, struct store *st, const struct record_kind *kind,

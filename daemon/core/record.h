@@ -55,6 +55,12 @@ struct record_kind {
 	 * entry's time is kept in the record's due_key */
 	size_t due_db;
 	int64_t (*due)(const struct pd_value *r);
+	/* the due index again per value of the string field due_by (an
+	 * owner's agenda): "VALUE" -> be64 due be64 id (DUPSORT, so earliest
+	 * first); 0: none. Filled for records saved before it by
+	 * record_due_by_fill(). */
+	size_t due_by_db;
+	const char *due_by;
 	/* the next instant the daemon must act (0: never), a timer of kind
 	 * `name`; kept in the record's timer_at */
 	int64_t (*timer)(const struct pd_value *r);
@@ -191,6 +197,16 @@ int record_gauges(MDB_txn *txn, struct store *st, const struct record_kind *kind
 int rec_walk_due(struct cmd_ctx *ctx, MDB_dbi table, MDB_dbi due, int64_t until, int64_t before,
 		 int64_t limit, rec_visit keep, void *ud, size_t *kept);
 
+/* The same through the kind's per-value due index (.due_by_db): only the
+ * records whose due_by field is `value`. */
+int rec_walk_due_by(struct cmd_ctx *ctx, const struct record_kind *kind, const char *value, int64_t until,
+		    int64_t before, int64_t limit, rec_visit keep, void *ud, size_t *kept);
+
+/* The per-value due index of a kind added after records were saved: adds
+ * the entry of every record in its due index, once per store (meta key
+ * "index:KIND:due_by"). At start, in a write txn. 0 or an LMDB error. */
+int record_due_by_fill(struct cmd_ctx *ctx, const struct record_kind *kind);
+
 /* A list's filter: the index key's name, the request's value (NULL: not
  * given), and the field it is checked against when that is not the name. */
 struct record_filter {
@@ -241,8 +257,10 @@ struct record_rows {
 struct pd_value *record_row(struct cmd_ctx *ctx, const struct record_rows *list, const struct pd_value *r);
 
 /* The walk of a kind's list: with due_until > 0 its due index earliest
- * first up to that instant (exclusive); else newest first through the
- * index key of the first filter given (none: the whole table). Each
+ * first up to that instant (exclusive), through the per-value due index
+ * when the kind has one and its field is filtered on; else newest first
+ * through the index key of the first filter given (none: the whole
+ * table). Each
  * record the list keeps is a row pushed on list->rows. */
 int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until, struct record_rows *list,
 		int64_t before, int64_t limit, size_t *kept);

@@ -227,6 +227,7 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 	    (rc = open_dbi(txn, "contacts", 0, &st->contacts)) ||
 	    (rc = open_dbi(txn, "contact_index", MDB_DUPSORT, &st->contact_index)) ||
 	    (rc = open_dbi(txn, "contact_due", MDB_DUPSORT, &st->contact_due)) ||
+	    (rc = open_dbi(txn, "contact_owner_due", MDB_DUPSORT, &st->contact_owner_due)) ||
 	    (rc = open_dbi(txn, "needs", 0, &st->needs)) ||
 	    (rc = open_dbi(txn, "need_index", MDB_DUPSORT, &st->need_index)) ||
 	    (rc = open_dbi(txn, "need_open", MDB_DUPSORT, &st->need_open)) ||

@@ -73,6 +73,7 @@ struct store {
 	MDB_dbi contacts;           /* be64 id -> contact */
 	MDB_dbi contact_index;      /* "field=value" -> be64 id (DUPSORT): customer, owner, depot, kind, status */
 	MDB_dbi contact_due;        /* be64 planned time -> be64 id (DUPSORT): contacts not done */
+	MDB_dbi contact_owner_due;  /* owner -> be64 planned time be64 id (DUPSORT): the same per owner (agenda) */
 	MDB_dbi needs;              /* be64 id -> a customer's need (need.c) */
 	MDB_dbi need_index;         /* "field=value" -> be64 id (DUPSORT): customer, owner, depot, route, status */
 	MDB_dbi need_open;          /* be64 created_at -> be64 id (DUPSORT): needs not confirmed, by age */

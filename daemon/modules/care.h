@@ -63,6 +63,13 @@ int winback_after_lost_warning(struct cmd_ctx *ctx, const struct pd_value *warni
  * LMDB code. */
 int winback_stopped_check(struct cmd_ctx *ctx, const struct pd_value *customer, int month, bool *raised);
 
+/* The first satisfaction reading of account c, handed over from sales:
+ * with a score (1..5, taken already) an answered survey of reason
+ * first_reading, the overall score only, counted in the index now; with 0
+ * a survey of that reason due at due_at (the first visit), unless one is
+ * pending. *id: the survey's id. 0 or an LMDB code. */
+int survey_first_reading(struct cmd_ctx *ctx, const struct pd_value *c, int64_t score, int64_t due_at, int64_t *id);
+
 /* A due survey's time passed (SWEEP, kind "survey"): marks it overdue. */
 int survey_on_due(struct cmd_ctx *ctx, uint64_t id);
 

@@ -17,7 +17,6 @@
 #include "customer.h"
 #include "record.h"
 #include "volume.h"
-#include "waybill.h"
 
 /* a contact may be recorded a little ahead of the daemon's clock */
 #define CONTACT_FUTURE_SLACK_SECS 300
@@ -44,6 +43,9 @@ static const struct record_kind CONTACT = {
 	.fields = RECORD_FIELDS("customer", "owner", "depot", "status", "source"),
 	.due_db = RECORD_DB(contact_due),
 	.due = planned_of,
+	/* an owner's agenda reads the owner's due contacts only */
+	.due_by_db = RECORD_DB(contact_owner_due),
+	.due_by = "owner",
 	.timer = timer_of,
 };
 
@@ -271,22 +273,13 @@ int contact_after_close(struct cmd_ctx *ctx, const char *account, const char *so
 			     pd_sprintf(ctx->a, "call back after %s closed", source));
 }
 
-int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_id)
+int contact_first_visit(struct cmd_ctx *ctx, const char *account, const char *sales, int64_t at, int64_t survey)
 {
-	struct pd_value *wb;
-	int rc = number ? waybill_get(ctx, number, &wb) : MDB_NOTFOUND;
-	if (rc)
-		return rc == MDB_NOTFOUND ? 0 : rc;
-	return contact_after_close(ctx, pd_map_str(wb, "customer"), pd_sprintf(ctx->a, "query:%lld", (long long)query_id));
-}
-
-int contact_first_visit(struct cmd_ctx *ctx, const char *account, const char *sales, bool reading)
-{
-	return contact_raise(ctx, account, "visit", "first_visit", "maintenance_specialist",
-			     ctx->now + ctx->cfg->contact_first_visit_days * CONTACT_DAY_SECS,
+	return contact_raise(ctx, account, "visit", "first_visit", "maintenance_specialist", at,
 			     pd_sprintf(ctx->a, "handover:%s", account),
-			     pd_sprintf(ctx->a, "first visit with sales (%s)%s", sales,
-					reading ? "; take the first satisfaction reading" : ""));
+			     survey ? pd_sprintf(ctx->a, "first visit with sales (%s); take the first satisfaction reading "
+						     "(survey %lld)", sales, (long long)survey)
+				    : pd_sprintf(ctx->a, "first visit with sales (%s)", sales));
 }
 
 int contact_trial_flag(struct cmd_ctx *ctx, const char *account, const char *number, const char *what)
@@ -541,6 +534,12 @@ int contact_load_customer(struct cmd_ctx *ctx, int64_t id, const char **account)
 	if (!rc)
 		*account = rec_str(k, "customer");
 	return rc;
+}
+
+int contact_open(struct cmd_ctx *ctx, bool *more)
+{
+	*more = false; /* one step: the due contacts are walked once */
+	return record_due_by_fill(ctx, &CONTACT);
 }
 
 int contact_on_due(struct cmd_ctx *ctx, uint64_t id)

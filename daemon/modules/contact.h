@@ -14,18 +14,14 @@
  * contact_callback option is on. `source` names what closed. */
 int contact_after_close(struct cmd_ctx *ctx, const char *account, const char *source);
 
-/* An open query on waybill `number` (NULL: none) was answered: the
- * call-back to the waybill's account customer. */
-int contact_after_query(struct cmd_ctx *ctx, const char *number, int64_t query_id);
-
 /* An account was handed over from sales: the first joint visit (with the
- * salesperson), contact_first_visit_days later; `reading`: the first
- * satisfaction reading is still to be taken there. */
-int contact_first_visit(struct cmd_ctx *ctx, const char *account, const char *sales, bool reading);
+ * salesperson) at `at`; `survey`: the id of the first satisfaction reading
+ * still to be taken there (0: taken already). */
+int contact_first_visit(struct cmd_ctx *ctx, const char *account, const char *sales, int64_t at, int64_t survey);
 
-/* Waybill `number` of `account` went wrong (`what`: complained) while the
- * account is in its trial period: a follow-up call for the account's
- * owner, at once. */
+/* Waybill `number` of `account` went wrong (`what`: complained, damaged,
+ * late) while the account is in its trial period: a follow-up call for the
+ * account's owner, at once, once per waybill and what. */
 int contact_trial_flag(struct cmd_ctx *ctx, const char *account, const char *number, const char *what);
 
 /* A complaint of `account` came to the media (it escalates at once): the

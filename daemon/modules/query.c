@@ -485,6 +485,17 @@ static int set_outcome(struct cmd_ctx *ctx, const struct pd_value *q, struct pd_
 /* The partner's answer to an external query, or an investigation's
  * outcome: the query is answered, late or not; one first known late now
  * is counted late (the timer did not run for it). */
+/* The account of an answered external query's waybill hears from us: a
+ * call-back (none without a waybill of an account). */
+static int callback_after(struct cmd_ctx *ctx, const char *number, int64_t id)
+{
+	struct pd_value *wb;
+	int rc = number ? waybill_get(ctx, number, &wb) : MDB_NOTFOUND;
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	return contact_after_close(ctx, pd_map_str(wb, "customer"), pd_sprintf(ctx->a, "query:%lld", (long long)id));
+}
+
 int cmd_query_answer(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
@@ -512,7 +523,7 @@ int cmd_query_answer(struct cmd_ctx *ctx)
 	pd_map_set_bool(ctx->a, after, "answered_late", late);
 	int rc = mark_late(ctx, after);
 	if (!rc && !investigation) /* the account hears from us after the answer */
-		rc = contact_after_query(ctx, pd_map_str(after, "waybill"), id);
+		rc = callback_after(ctx, pd_map_str(after, "waybill"), id);
 	if (rc)
 		return reply_store_error(ctx, rc);
 	const char *what = investigation ? pd_sprintf(ctx->a, "investigation %lld answered: %s", id,

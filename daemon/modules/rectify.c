@@ -62,6 +62,17 @@ static int due_arg(struct cmd_ctx *ctx, const char *name, int64_t *due_at)
 	return 0;
 }
 
+/* What a plan lacks before its check (rectify_missing()): "" when whole. */
+static const char *missing_of(struct cmd_ctx *ctx, const struct pd_value *p)
+{
+	const char *values[RECTIFY_N_REQUIRED];
+	for (size_t i = 0; i < RECTIFY_N_REQUIRED; i++)
+		values[i] = rec_str(p, RECTIFY_REQUIRED[i]);
+	char buf[160];
+	rectify_missing(values, buf, sizeof(buf));
+	return pd_sprintf(ctx->a, "%s", buf);
+}
+
 int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id_out)
 {
 	struct pd_arena *a = ctx->a;
@@ -150,6 +161,11 @@ int cmd_rectify_check(struct cmd_ctx *ctx)
 				   "rectification plan %lld: %s", (long long)rec_int(before, "id"), refusal);
 	const char *result = pd_arg_str(ctx->args, "result");
 	bool worked = strcmp(result, "worked") == 0;
+	/* an action nobody answers for, or not agreed, cannot be found to work */
+	const char *missing = missing_of(ctx, before);
+	if (worked && *missing)
+		return reply_error(ctx, 409, "rectification plan %lld lacks %s: complete it with RECTIFY EDIT first",
+				   (long long)rec_int(before, "id"), missing);
 	int64_t due_at = 0;
 	if (pd_arg_str(ctx->args, "due") && (worked ? reply_error(ctx, 400, "a new due date goes with result=failed")
 					     : due_arg(ctx, "due", &due_at)))
@@ -173,6 +189,46 @@ int cmd_rectify_check(struct cmd_ctx *ctx)
 							   (long long)rec_int(after, "id"), result));
 }
 
+int cmd_rectify_edit(struct cmd_ctx *ctx)
+{
+	struct pd_value *before, *after;
+	if (record_load_arg(ctx, &RECTIFY, &before, &after))
+		return PD_EREPLIED;
+	static const char *const fields[] = { "fault", "depot", "responsible", "action", "agreed_ops",
+					      "agreed_inspection", "owner", "accountability" };
+	size_t given = 0;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *v = pd_arg_str(ctx->args, fields[i]);
+		if (v && !*v)
+			return reply_error(ctx, 400, "argument '%s' must not be empty", fields[i]);
+		given += v != NULL;
+	}
+	int64_t due_at = 0;
+	if (!given && !pd_arg_str(ctx->args, "due"))
+		return reply_error(ctx, 400, "give what to change: fault, depot, responsible, action, agreed_ops, "
+					     "agreed_inspection, owner, due or accountability");
+	if (strcmp(rec_str(before, "status"), "open"))
+		return reply_error(ctx, 409, "rectification plan %lld is %s: only an open plan is changed",
+				   (long long)rec_int(before, "id"), rec_str(before, "status"));
+	if ((pd_arg_str(ctx->args, "owner") && user_load(ctx, pd_arg_str(ctx->args, "owner"), NULL)) ||
+	    (pd_arg_str(ctx->args, "due") && due_arg(ctx, "due", &due_at)))
+		return PD_EREPLIED;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (pd_arg_str(ctx->args, fields[i]))
+			pd_map_set_str(ctx->a, after, fields[i], pd_arg_str(ctx->args, fields[i]));
+	if (due_at) {
+		/* a new date to do it by: not overdue until it passes */
+		pd_map_set_int(ctx->a, after, "due_at", due_at);
+		pd_map_set_bool(ctx->a, after, "overdue", false);
+	}
+	const char *missing = missing_of(ctx, after);
+	return record_reply(ctx, &RECTIFY, record_save(ctx, &RECTIFY, before, after, "edit", pd_arg_str(ctx->args, "text")),
+			    before, after, 200,
+			    *missing ? pd_sprintf(ctx->a, "rectification plan %lld changed; it still lacks %s",
+						  (long long)rec_int(after, "id"), missing)
+				     : pd_sprintf(ctx->a, "rectification plan %lld changed", (long long)rec_int(after, "id")));
+}
+
 int cmd_rectify_close(struct cmd_ctx *ctx)
 {
 	struct pd_value *before, *after;
@@ -193,6 +249,7 @@ int cmd_rectify_close(struct cmd_ctx *ctx)
 static int state_of(struct cmd_ctx *ctx, const struct pd_value *p, struct pd_value *out)
 {
 	pd_map_set_str(ctx->a, out, "state", rectify_state(rec_str(p, "status"), rec_int(p, "due_at"), ctx->now));
+	pd_map_set_str(ctx->a, out, "missing", missing_of(ctx, p));
 	return 0;
 }
 

@@ -95,20 +95,26 @@ static int survey_new(struct cmd_ctx *ctx, const struct pd_value *c, const char 
 }
 
 /* Raises a due survey of `reason` for account c at due_at, unless one of
- * that reason is already pending. */
+ * that reason is already pending (*id, when not NULL: the new one's id, or
+ * the pending one's). */
 static int raise_due(struct cmd_ctx *ctx, const struct pd_value *c, const char *reason, const char *incident,
-		     int64_t due_at)
+		     int64_t due_at, int64_t *id)
 {
 	struct pd_value *ids = pd_arr(ctx->a);
 	const char *key = pd_sprintf(ctx->a, "pending=%s:%s", rec_str(c, "account"), reason);
 	int rc = record_ids_where(ctx, &SURVEY, &key, 1, "customer", rec_str(c, "account"), ids);
 	if (rc)
 		return rc;
-	if (ids->u.c.head)
+	if (ids->u.c.head) {
+		if (id)
+			*id = ids->u.c.head->val->u.i;
 		return 0;
+	}
 	struct pd_value *s;
 	if ((rc = survey_new(ctx, c, reason, "due", &s)))
 		return rc;
+	if (id)
+		*id = rec_int(s, "id");
 	pd_map_set_int(ctx->a, s, "due_at", due_at);
 	if (incident)
 		pd_map_set_str(ctx->a, s, "incident", incident);
@@ -133,7 +139,7 @@ int survey_after_incident_of(struct cmd_ctx *ctx, const char *account, const cha
 	struct survey_plan plan;
 	plan_from_config(ctx->cfg, &plan);
 	return raise_due(ctx, c, "incident", pd_sprintf(ctx->a, "%s:%lld", kind, (long long)id),
-			 survey_after_incident(&plan, ctx->now));
+			 survey_after_incident(&plan, ctx->now), NULL);
 }
 
 /* A complaint's close score in the index of the month it closed in: sign 1
@@ -200,6 +206,50 @@ int cmd_survey_send(struct cmd_ctx *ctx)
 			    given ? 200 : 201, pd_sprintf(a, "survey %lld sent", (long long)rec_int(after, "id")));
 }
 
+/* An answered survey s of customer c, scored at `at`: its scores join the
+ * index of that month (scores[0] the overall score, then one per dimension
+ * unless only the overall score was taken), s is saved, and the next
+ * periodic survey of the tier's plan falls due (s no longer pending). */
+static int save_answered(struct cmd_ctx *ctx, const struct pd_value *c, const struct pd_value *before,
+			 struct pd_value *s, int64_t at, const int64_t *scores, bool dimensions, const char *words)
+{
+	const char *account = rec_str(s, "customer"), *depot = rec_str(s, "depot");
+	int month = volume_month(at);
+	int rc = volume_count_month(ctx, account, depot, month, "surveys", 1);
+	if (!rc)
+		rc = volume_count_month(ctx, account, depot, month, "survey_points", scores[0]);
+	if (!rc && !dimensions) /* left out of the dimensions' averages */
+		rc = volume_count_month(ctx, account, depot, month, "surveys_overall_only", 1);
+	for (size_t i = 0; dimensions && i < N_DIMENSIONS && !rc; i++)
+		rc = volume_count_month(ctx, account, depot, month, pd_sprintf(ctx->a, "survey_%s", DIMENSIONS[i]),
+					scores[i + 1]);
+	if (!rc)
+		rc = record_save(ctx, &SURVEY, before, s, "answer", words);
+	struct survey_plan plan;
+	plan_from_config(ctx->cfg, &plan);
+	int64_t next = survey_next_periodic(&plan, rec_str(c, "tier"), at);
+	if (!rc && next)
+		rc = raise_due(ctx, c, "periodic", NULL, next, NULL);
+	return rc;
+}
+
+int survey_first_reading(struct cmd_ctx *ctx, const struct pd_value *c, int64_t score, int64_t due_at, int64_t *id)
+{
+	if (!score)
+		return raise_due(ctx, c, "first_reading", NULL, due_at, id);
+	struct pd_value *s;
+	int rc = survey_new(ctx, c, "first_reading", "answered", &s);
+	if (rc)
+		return rc;
+	pd_map_set_str(ctx->a, s, "via", "handover");
+	pd_map_set_int(ctx->a, s, "overall", score);
+	pd_map_set_str(ctx->a, s, "words", "");
+	pd_map_set_int(ctx->a, s, "answered_at", ctx->now);
+	pd_map_set_str(ctx->a, s, "answered_by", ctx->sess->user);
+	*id = rec_int(s, "id");
+	return save_answered(ctx, c, NULL, s, ctx->now, &score, false, "taken at the hand-over from sales");
+}
+
 int cmd_survey_answer(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
@@ -236,22 +286,7 @@ int cmd_survey_answer(struct cmd_ctx *ctx)
 		pd_map_set_bool(a, after, "answered_late", true);
 	pd_map_set_bool(a, after, "overdue", false);
 	/* the index: the month of the answer, the customer's home depot */
-	const char *account = rec_str(after, "customer"), *depot = rec_str(after, "depot");
-	int month = volume_month(at);
-	int rc = volume_count_month(ctx, account, depot, month, "surveys", 1);
-	if (!rc)
-		rc = volume_count_month(ctx, account, depot, month, "survey_points", scores[0]);
-	for (size_t i = 0; i < N_DIMENSIONS && !rc; i++)
-		rc = volume_count_month(ctx, account, depot, month, pd_sprintf(a, "survey_%s", DIMENSIONS[i]),
-					scores[i + 1]);
-	if (!rc)
-		rc = record_save(ctx, &SURVEY, before, after, "answer", pd_arg_str(ctx->args, "words"));
-	/* the next periodic survey of the tier's plan (this one no longer pending) */
-	struct survey_plan plan;
-	plan_from_config(ctx->cfg, &plan);
-	int64_t next = survey_next_periodic(&plan, rec_str(c, "tier"), at);
-	if (!rc && next)
-		rc = raise_due(ctx, c, "periodic", NULL, next);
+	int rc = save_answered(ctx, c, before, after, at, scores, true, pd_arg_str(ctx->args, "words"));
 	return record_reply(ctx, &SURVEY, rc, before, after, 200, pd_sprintf(a, "survey %lld answered: %lld of %d",
 							   (long long)rec_int(after, "id"), (long long)scores[0],
 							   SURVEY_SCORE_MAX));
@@ -303,12 +338,14 @@ void satisfaction_of(struct cmd_ctx *ctx, const char *scope, const char *id, int
 	pd_map_set_int(ctx->a, sv, "count", in.surveys);
 	pd_map_set_int(ctx->a, sv, "points", in.survey_points);
 	set_avg(ctx, sv, "average", x->survey_avg_c, in.surveys);
+	/* the dimensions' averages are over the surveys that scored them */
+	int64_t scored = in.surveys - volume_get(ctx->txn, ctx->st, scope, id, month, "surveys_overall_only");
 	for (size_t i = 0; i < N_DIMENSIONS; i++) {
 		int64_t sum = volume_get(ctx->txn, ctx->st, scope, id, month, pd_sprintf(ctx->a, "survey_%s", DIMENSIONS[i]));
-		struct satisfaction_in one = { in.surveys, sum, 0, 0 };
+		struct satisfaction_in one = { scored, sum, 0, 0 };
 		struct satisfaction_index d;
 		satisfaction_index(&one, &d);
-		set_avg(ctx, sv, DIMENSIONS[i], d.survey_avg_c, in.surveys);
+		set_avg(ctx, sv, DIMENSIONS[i], d.survey_avg_c, scored);
 	}
 	pd_map_set_int(ctx->a, cp, "count", in.complaints);
 	pd_map_set_int(ctx->a, cp, "points", in.complaint_points);

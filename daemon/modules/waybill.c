@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contact.h"
 #include "customer.h"
 #include "daemon.h"
 #include "record.h"
@@ -761,6 +762,24 @@ static int delivery_place(struct cmd_ctx *ctx, enum waybill_event ev)
 	return place;
 }
 
+/* A scan of an account's parcel during the account's trial period: a
+ * damaged or late parcel is flagged to the account's owner at once (the
+ * contact module keeps each flag once, and knows whether the account is in
+ * trial). Lateness is judged at each scan, against the promise in force. */
+static int trial_flags(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb, enum waybill_event ev)
+{
+	const char *account = rec_str(wb, "customer");
+	struct waybill_lateness l;
+	int rc = 0;
+	if (!*account)
+		return 0;
+	if (ev == WE_DAMAGED)
+		rc = contact_trial_flag(ctx, account, number, "damaged");
+	if (!rc && !(rc = waybill_late(ctx, wb, &l)) && l.late)
+		rc = contact_trial_flag(ctx, account, number, "late");
+	return rc;
+}
+
 int cmd_scan(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
@@ -861,6 +880,8 @@ int cmd_scan(struct cmd_ctx *ctx)
 	}
 
 	if ((ev == WE_DELIVERED || ev == WE_LOST) && (rc = count_scan(ctx, wb, wb, ev)))
+		return reply_store_error(ctx, rc);
+	if ((rc = trial_flags(ctx, number, wb, ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *detail = pd_map(a);
 	pd_map_set_str(a, detail, "event", event_name);

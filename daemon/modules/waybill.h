@@ -40,6 +40,15 @@ int check_id_args(struct cmd_ctx *ctx);
 const char *waybill_identify(struct cmd_ctx *ctx, const struct pd_value *wb, const char *party,
 			     const char *name, const char *phone);
 
+/* Walks the waybills listed under an idx_wb key ("customer=ACCOUNT",
+ * "day=YYYYMMDD", "depot=CODE") newest number first, below `before` (NULL:
+ * from the newest), calling keep() on each until limit were kept: keep()
+ * returns 1 to count the waybill, 0 to skip it, or an LMDB code to stop.
+ * *kept: how many were kept. 0 or an LMDB code. */
+typedef int (*waybill_visit)(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb, void *ud);
+int waybill_walk(struct cmd_ctx *ctx, const char *key, const char *before, int64_t limit, waybill_visit keep,
+		 void *ud, int64_t *kept);
+
 /* Adds a waybill's entries to the WAYBILL LIST index (idx_wb): the day it
  * was registered, its depots, its customer. 0 or an LMDB code. */
 int waybill_list_index(MDB_txn *txn, struct store *st, const char *number, const struct pd_value *wb);

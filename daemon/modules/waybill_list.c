@@ -97,6 +97,51 @@ static struct pd_value *row(struct cmd_ctx *ctx, const char *number, const struc
 	return r;
 }
 
+int waybill_walk(struct cmd_ctx *ctx, const char *key, const char *before, int64_t limit, waybill_visit keep,
+		 void *ud, int64_t *kept)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_waybill, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { strlen(key), (void *)key }, v = { before ? strlen(before) : 0, (void *)before };
+	/* newest number first; before=NUMBER goes on below it */
+	rc = mdb_cursor_get(cur, &k, &v, before ? MDB_GET_BOTH_RANGE : MDB_SET_KEY);
+	if (rc == 0 && !before)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+	else if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP);
+	else if (rc == MDB_NOTFOUND && before && mdb_cursor_get(cur, &k, &v, MDB_SET_KEY) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP); /* before is above every number */
+	*kept = 0;
+	for (; rc == 0 && *kept < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
+		const char *number = pd_strndup(ctx->a, v.mv_data, v.mv_size);
+		struct pd_value *wb; /* read here, not by waybill.c, which calls this file */
+		if ((rc = store_get(ctx->txn, ctx->st->waybills, v.mv_data, v.mv_size, ctx->a, &wb)))
+			break;
+		if ((rc = keep(ctx, number, wb, ud)) > 0) {
+			(*kept)++;
+			rc = 0;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct list_walk {
+	const struct list_filter *f;
+	struct pd_value *rows;
+};
+
+static int list_keep(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb, void *ud)
+{
+	struct list_walk *w = ud;
+	if (!wanted(w->f, wb))
+		return 0;
+	pd_arr_push(ctx->a, w->rows, row(ctx, number, wb));
+	return 1;
+}
+
 int cmd_waybill_list(struct cmd_ctx *ctx)
 {
 	struct list_filter f = { .depot = pd_arg_str(ctx->args, "depot"),
@@ -120,31 +165,12 @@ int cmd_waybill_list(struct cmd_ctx *ctx)
 	const char *key = f.customer ? pd_sprintf(ctx->a, "customer=%s", f.customer)
 		: f.day ? pd_sprintf(ctx->a, "day=%08d", f.day) : pd_sprintf(ctx->a, "depot=%s", f.depot);
 
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_waybill, &cur);
+	struct list_walk w = { &f, pd_arr(ctx->a) };
+	int64_t kept;
+	int rc = waybill_walk(ctx, key, before, limit, list_keep, &w, &kept);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	MDB_val k = { strlen(key), (void *)key }, v = { before ? strlen(before) : 0, (void *)before };
-	/* newest number first; before=NUMBER goes on below it */
-	rc = mdb_cursor_get(cur, &k, &v, before ? MDB_GET_BOTH_RANGE : MDB_SET_KEY);
-	if (rc == 0 && !before)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-	else if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP);
-	else if (rc == MDB_NOTFOUND && before && mdb_cursor_get(cur, &k, &v, MDB_SET_KEY) == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP); /* before is above every number */
-	struct pd_value *rows = pd_arr(ctx->a);
-	for (; rc == 0 && (int64_t)rows->u.c.count < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
-		const char *number = pd_strndup(ctx->a, v.mv_data, v.mv_size);
-		struct pd_value *wb; /* read here, not by waybill.c, which calls this file */
-		if ((rc = store_get(ctx->txn, ctx->st->waybills, v.mv_data, v.mv_size, ctx->a, &wb)))
-			break;
-		if (wanted(&f, wb))
-			pd_arr_push(ctx->a, rows, row(ctx, number, wb));
-	}
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
-		return reply_store_error(ctx, rc);
+	struct pd_value *rows = w.rows;
 	ctx->rep->data = rows;
 	reply_ok(ctx, 200, "%zu waybill%s", (size_t)rows->u.c.count, rows->u.c.count == 1 ? "" : "s");
 	return 0;

@@ -371,7 +371,20 @@ class HandoverAndTrial(CareCase):
         [v] = self.contacts("NEWA", source="handover:NEWA")
         self.assertEqual((v["kind"], v["purpose"], v["owner"]), ("visit", "first_visit", "op2"))
         self.assertEqual(parse_iso(v["planned_at"]), parse_iso(c["handover.at"]) + 7 * DAY)
-        self.assertIn("first satisfaction reading", v["reason"])
+        # the first reading is a survey, due at that visit and named by it
+        sid = int(c["handover.first_survey"])
+        sv = self.u("op1").cmd(line("SURVEY", "GET", sid)).rec
+        self.assertEqual((sv["reason"], sv["status"], sv["customer"], sv["due_at"]),
+                         ("first_reading", "due", "NEWA", v["planned_at"]))
+        self.assertIn("take the first satisfaction reading (survey %d)" % sid, v["reason"])
+        self.assertNotIn("handover.first_satisfaction", c)
+        # taken at the visit: answered as any survey, every dimension in the index
+        self.assertReply(self.u("op2").cmd(line("SURVEY", "SEND", sid, via="visit", contact=v["id"])), 200)
+        self.assertReply(self.u("op2").cmd(line("SURVEY", "ANSWER", sid, overall=3, timeliness=2, safety=4,
+                                                attitude=3, handling=3, information=3)), 200)
+        rep = self.u("op1").cmd(line("REPORT", "MONTH", month="2027-08", customer="NEWA")).rec
+        self.assertEqual((rep["satisfaction.surveys.count"], rep["satisfaction.surveys.timeliness"],
+                          rep["satisfaction.index"]), ("1", "2.00", "3.00"))
         # a complained waybill of the trial is flagged to the account's owner
         number = self.waybill("NEWA")
         self.open_id(waybill=number)
@@ -394,6 +407,62 @@ class HandoverAndTrial(CareCase):
         self.open_id(waybill=number)
         self.assertEqual(self.contacts("NEWA", source="trial:%s:complained" % number), [])
 
+    def test_the_trials_waybills_listed_and_flagged(self):
+        t = self.at("2027-10-04T10:00:00+08:00")
+        self.new_account("NEWT")
+        s, op = self.u("sup1"), self.u("op1")
+        self.assertReply(op.cmd(line("CUSTOMER", "TRIAL", "NEWT")), 409, msg_re="not handed over")
+        self.assertReply(op.cmd(line("CUSTOMER", "TRIAL", "NOSUCH")), 404)
+        # a waybill registered before the hand-over is not the trial's
+        before = next_number()
+        self.create(op, number=before, promised_at=t + 3 * DAY, customer="NEWT", created_at=iso(t - 2 * DAY))
+        self.assertReply(s.cmd(line("CUSTOMER", "HANDOVER", "NEWT", sales="Chen", contract="C-90", legal_by="Sun",
+                                    legal_at=iso(t - 3600), satisfaction=5)), 201)
+        fine, damaged, complained = (next_number() for _ in range(3))
+        for number in (fine, damaged, complained):
+            self.create(op, number=number, promised_at=t + 30 * DAY, customer="NEWT")
+        late = self.waybill("NEWT")  # promised in 3 days
+        self.scan(op, damaged, "damaged")
+        self.scan(op, late, "picked_up")
+        # the promise passes before the next scan: late, flagged at that scan
+        self.at(t + 4 * DAY)
+        self.scan(op, late, "departed")
+        self.open_id(waybill=complained)
+        self.scan(op, fine, "picked_up")
+        # each flagged once, to the account's owner (the maintenance specialist), on the owner's agenda
+        for number, what in ((damaged, "damaged"), (late, "late"), (complained, "complained")):
+            [f] = self.contacts("NEWT", source="trial:%s:%s" % (number, what))
+            self.assertEqual((f["kind"], f["purpose"], f["owner"]), ("call", "trial_follow_up", "op2"))
+        self.assertEqual(self.contacts("NEWT", source="trial:%s:late" % fine), [])
+        agenda = self.u("op2").cmd(line("CONTACT", "LIST", due="week", owner="op2", limit=500)).records
+        raised = {c["id"] for c in self.contacts("NEWT", purpose="trial_follow_up")}
+        self.assertEqual(raised & {r["id"] for r in agenda}, raised)
+        self.scan(op, late, "arrived", depot="BJ02")
+        self.assertEqual(len(self.contacts("NEWT", source="trial:%s:late" % late)), 1)
+        # the list: every waybill of the trial, newest number first, with its flags
+        r = op.cmd(line("CUSTOMER", "TRIAL", "NEWT"))
+        self.assertReply(r, 200, "4 waybills of NEWT's trial (2027-10-04 to 2028-01-04), 3 flagged")
+        rows = {x["number"]: x for x in r.records}
+        self.assertEqual([x["number"] for x in r.records], sorted(rows, reverse=True))
+        self.assertNotIn(before, rows)
+        self.assertEqual({n: rows[n]["flags"] for n in rows},
+                         {fine: "", damaged: "damaged", late: "late", complained: "complained"})
+        self.assertEqual((rows[late]["late"], rows[damaged]["damaged"], rows[complained]["complained"],
+                          rows[fine]["late"]), ("yes", "yes", "yes", "no"))
+        r = op.cmd(line("CUSTOMER", "TRIAL", "NEWT", flagged="yes"))
+        self.assertEqual(sorted(x["number"] for x in r.records), sorted((damaged, late, complained)))
+        # paged: limit, then before= the last number shown
+        first = op.cmd(line("CUSTOMER", "TRIAL", "NEWT", limit=2)).records
+        rest = op.cmd(line("CUSTOMER", "TRIAL", "NEWT", limit=2, before=first[-1]["number"])).records
+        self.assertEqual([x["number"] for x in first + rest], sorted(rows, reverse=True))
+        # after the trial: listed still, as the trial was; no more flags raised
+        self.assertReply(s.cmd(line("CUSTOMER", "MATURE", "NEWT")), 200)
+        self.at(t + 5 * DAY)
+        after = self.waybill("NEWT")
+        self.scan(op, after, "damaged")
+        self.assertEqual(self.contacts("NEWT", source="trial:%s:damaged" % after), [])
+        self.assertNotIn(after, [x["number"] for x in op.cmd(line("CUSTOMER", "TRIAL", "NEWT")).records])
+
     def test_mature_by_hand(self):
         t = self.at("2027-09-10T10:00:00+08:00")
         self.new_account("NEWB")
@@ -402,7 +471,16 @@ class HandoverAndTrial(CareCase):
         self.assertReply(s.cmd(line("CUSTOMER", "HANDOVER", "NEWB", sales="Chen", contract="C-89", legal_by="Sun",
                                     legal_at=iso(t - 3600), satisfaction=4)), 201)
         c = self.customer("NEWB")
-        self.assertEqual(c["handover.first_satisfaction"], "4")
+        # the reading given with the hand-over is an answered survey, counted in the index
+        sv = self.u("op1").cmd(line("SURVEY", "GET", int(c["handover.first_survey"]))).rec
+        self.assertEqual((sv["reason"], sv["status"], sv["overall"], sv["via"], sv["answered_by"]),
+                         ("first_reading", "answered", "4", "handover", "sup1"))
+        rep = self.u("op1").cmd(line("REPORT", "MONTH", month="2027-09", customer="NEWB")).rec
+        # overall only: in the index, not in the dimensions' averages
+        self.assertEqual((rep["satisfaction.surveys.count"], rep["satisfaction.surveys.points"],
+                          rep["satisfaction.readings"], rep["satisfaction.index"],
+                          rep["satisfaction.surveys.timeliness"]), ("1", "4", "1", "4.00", ""))
+        self.assertEqual(self.u("op1").cmd(line("SURVEY", "LIST", customer="NEWB", status="due")).records, [])
         [v] = self.contacts("NEWB", source="handover:NEWB")
         self.assertNotIn("satisfaction", v["reason"])
         self.assertReply(s.cmd(line("CUSTOMER", "MATURE", "NEWB", reason="volume steady")), 200, "NEWB is mature")

@@ -62,6 +62,8 @@ def steps():
         S(at(15, 9, 5), "op1", True, "SURVEY", "SEND", 1, via="call", contact=3),
         S(at(17), "op1", True, "SURVEY", "ANSWER", 1, overall=4, timeliness=4, safety=3, attitude=5, handling=4,
           information=4, words="good people, pack screens better", respondent="Ms Zhao"),
+        S(at(15, 11), "sup1", True, "RECTIFY", "EDIT", 1, responsible="BJ02 inbound loader",
+          agreed_ops="Wang (operations)", agreed_inspection="Chen (inspection)"),
         S(at(22), "sup1", True, "RECTIFY", "CHECK", 1, result="worked", text="40 monitor waybills since, no damage"),
         S(at(22, 9, 5), "sup1", True, "RECTIFY", "CLOSE", 1, accountability="BJ02 loader: retrained"),
         S(at(22, 9, 10), "op1", True, "CONTACT", "LIST", customer="HUAXIN"),

@@ -50,6 +50,59 @@ class RectifyTest(ComplaintLawCase):
                                                      "courier skipped the door"))
         self.assertEqual(p["due_at"], "2027-09-20T23:59:59+08:00")
 
+    def test_a_raised_plan_names_what_it_lacks_and_is_completed(self):
+        self.at("2027-09-06T10:00")
+        cid = self.closed_complaint(rectification="load monitors on top", rectification_owner="sup1",
+                                    rectification_due="2027-09-20")
+        pid = int(self.get(cid)["rectification.plan_id"])
+        lacks = "responsible, agreed_ops, agreed_inspection"
+        p = self.plan(pid)
+        self.assertEqual(p["missing"], lacks)
+        row = next(x for x in self.r("sup1", "LIST", customer="ACC1", limit=500).records if int(x["id"]) == pid)
+        self.assertEqual(row["missing"], lacks)
+        # nobody answers for it and nobody agreed it: it cannot be found to have worked
+        self.r("sup1", "CHECK", pid, result="worked", text="x", expect=409,
+               msg="rectification plan %d lacks %s: complete it with RECTIFY EDIT first" % (pid, lacks))
+        # bad edits: clear errors, nothing written
+        for kw, code, msg_re in ((dict(), 400, "give what to change"),
+                                 (dict(responsible=""), 400, "'responsible' must not be empty"),
+                                 (dict(owner="ghost"), 404, "ghost"),
+                                 (dict(due="2027-09-01"), 422, "already past"),
+                                 (dict(due="tomorrow"), 400, None)):
+            self.r("sup1", "EDIT", pid, expect=code, msg_re=msg_re, **kw)
+        self.r("sup1", "EDIT", 999999, responsible="x", expect=404)
+        self.assertEqual(self.plan(pid), p)
+        self.r("sup1", "EDIT", pid, responsible="BJ02 loader Li",
+               msg="rectification plan %d changed; it still lacks agreed_ops, agreed_inspection" % pid)
+        self.r("sup1", "EDIT", pid, agreed_ops="Wang (operations)", agreed_inspection="Chen (inspection)",
+               owner="adj1", due="2027-09-25", text="agreed at the Monday meeting",
+               msg="rectification plan %d changed" % pid)
+        p = self.plan(pid)
+        self.assertEqual((p["missing"], p["responsible"], p["agreed_ops"], p["owner"], p["due_at"]),
+                         ("", "BJ02 loader Li", "Wang (operations)", "adj1", "2027-09-25T23:59:59+08:00"))
+        tl = sub_list(p, "timeline")
+        self.assertEqual([e["action"] for e in tl], ["add", "edit", "edit"])
+        self.assertEqual(tl[-1]["text"], "agreed at the Monday meeting")
+        self.assertIn(pid, [int(x["id"]) for x in self.r("sup1", "LIST", owner="adj1", limit=500).records])
+        self.assertNotIn(pid, [int(x["id"]) for x in self.r("sup1", "LIST", owner="sup1", limit=500).records])
+        self.r("adj1", "CHECK", pid, result="worked", text="monitors on top since")
+        # a checked plan is not changed any more
+        self.r("sup1", "EDIT", pid, action="something else", expect=409, msg_re="only an open plan")
+        self.assertEqual(self.plan(pid)["action"], "load monitors on top")
+
+    def test_a_new_due_date_lifts_the_overdue_mark(self):
+        self.at("2027-11-02T10:00")
+        pid = self.add("complaint", self.closed_complaint(), due="2027-11-03")
+        self.at(parse_iso("2027-11-03T23:59:59+08:00") + 2)
+        deadline = time.time() + 10
+        while self.plan(pid)["overdue"] != "yes" and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.plan(pid)["state"], "overdue")
+        self.r("sup1", "EDIT", pid, due="2027-11-10")
+        p = self.plan(pid)
+        self.assertEqual((p["overdue"], p["state"], p["due_at"]), ("no", "open", "2027-11-10T23:59:59+08:00"))
+        self.assertNotIn(pid, [int(x["id"]) for x in self.r("sup1", "LIST", due="overdue", limit=500).records])
+
     def test_check_then_close_and_overdue_by_the_timer(self):
         self.at("2027-09-03T10:00")
         cid = self.closed_complaint()

@@ -424,6 +424,22 @@ def steps():
         S("admin", "PROMOTE"),
         S("sup1", "WAYBILL", "GET", WB1, events_limit=1, min_seq=5),
         S("sup1", "WAYBILL", "GET", WB1, min_seq="x"),
+        # -- a rectification plan completed (added last, issue 14)
+        S("sup1", "RECTIFY", "ADD", source="complaint", source_id=1, fault="parcel left at the gate",
+          responsible="courier Zhang", action="check door delivery weekly", agreed_ops="Wang (operations)",
+          agreed_inspection="Chen (inspection)", owner="op1", due="2026-03-31"),
+        S("sup1", "RECTIFY", "EDIT", 2, responsible="courier Li", owner="sup1", due="2026-04-15",
+          text="Li took over the round"),
+        S("sup1", "RECTIFY", "EDIT", 1, action="x"),
+        # -- the trial's waybills (added last, issue 14)
+        S("sup1", "CUSTOMER", "ADD", "TRIALCO", name="Trial Co", payment="monthly", depot="SH01"),
+        S("sup1", "CUSTOMER", "HANDOVER", "TRIALCO", sales="Chen Jie", contract="C-2026-18", legal_by="Sun Li",
+          legal_at=iso(T0)),
+        S("sup1", "WAYBILL", "CREATE", "7700000091",
+          **harness.waybill_fields(PROMISED, customer="TRIALCO", payment="monthly")),
+        S("sup1", "SCAN", "7700000091", "damaged", depot="SH01"),
+        S("adj1", "CUSTOMER", "TRIAL", "TRIALCO"),
+        S("adj1", "CUSTOMER", "TRIAL", "ACME"),
     ]
     return out
 

@@ -51,6 +51,9 @@ static const struct record_kind NOTE = {
 	.due_db = RECORD_DB(complaint_due),
 	.due = follow_up_of,
 	.timer = wake_of,
+	/* the due index again per taker: a taker's agenda */
+	.due_by_db = RECORD_DB(contact_owner_due),
+	.due_by = "taken_by",
 };
 
 struct fixture {
@@ -229,12 +232,94 @@ static void test_no_action_no_timeline(void **state)
 	assert_int_equal(listed(ctx, "customer=C000101"), 1);
 }
 
+struct got {
+	int64_t *ids;
+	size_t n;
+};
+
+static bool collect(struct cmd_ctx *ctx, const struct pd_value *r, void *ud)
+{
+	(void)ctx;
+	struct got *g = ud;
+	assert_true(g->n < 8);
+	g->ids[g->n++] = rec_int(r, "id");
+	return true;
+}
+
+/* The ids rec_walk_due_by() lists for a taker, due before until. */
+static size_t agenda(struct cmd_ctx *ctx, const char *who, int64_t until, int64_t *ids)
+{
+	struct got g = { ids, 0 };
+	size_t kept;
+	assert_int_equal(rec_walk_due_by(ctx, &NOTE, who, until, 0, 100, collect, &g, &kept), 0);
+	assert_int_equal(kept, g.n);
+	return kept;
+}
+
+static void test_due_index_per_taker(void **state)
+{
+	struct fixture *f = *state;
+	struct cmd_ctx *ctx = &f->ctx;
+	int64_t ids[8], far = ctx->now + 86400;
+	struct pd_value *a = new_note(ctx), *b = new_note(ctx);
+	pd_map_set_int(ctx->a, b, "id", 8);
+	pd_map_set_int(ctx->a, b, "follow_up_by", ctx->now + 60); /* due first */
+	assert_int_equal(record_save(ctx, &NOTE, NULL, a, NULL, NULL), 0);
+	assert_int_equal(record_save(ctx, &NOTE, NULL, b, NULL, NULL), 0);
+	/* the taker's own, earliest first, up to the horizon */
+	assert_int_equal(agenda(ctx, "op1", far, ids), 2);
+	assert_int_equal(ids[0], 8);
+	assert_int_equal(ids[1], 7);
+	assert_int_equal(agenda(ctx, "op1", ctx->now + 3600, ids), 1);
+	assert_int_equal(agenda(ctx, "sup1", far, ids), 0);
+	/* handed to another taker: it moves; done: it leaves */
+	struct pd_value *a2 = pd_value_copy(ctx->a, a);
+	pd_map_set_str(ctx->a, a2, "taken_by", "sup1");
+	assert_int_equal(record_save(ctx, &NOTE, a, a2, NULL, NULL), 0);
+	assert_int_equal(agenda(ctx, "op1", far, ids), 1);
+	assert_int_equal(agenda(ctx, "sup1", far, ids), 1);
+	assert_int_equal(ids[0], 7);
+	struct pd_value *a3 = pd_value_copy(ctx->a, a2);
+	pd_map_set_str(ctx->a, a3, "status", "done");
+	assert_int_equal(record_save(ctx, &NOTE, a2, a3, NULL, NULL), 0);
+	assert_int_equal(agenda(ctx, "sup1", far, ids), 0);
+	/* the list of the kind goes through it when the taker is filtered on */
+	const struct record_filter by[] = { { "customer", NULL, NULL }, { "taken_by", "op1", NULL } };
+	struct got g = { ids, 0 };
+	struct record_rows list = { RECORD_BY(by), .keep = collect, .ud = &g, .rows = pd_arr(ctx->a) };
+	size_t kept;
+	assert_int_equal(record_list(ctx, &NOTE, far, &list, 0, 100, &kept), 0);
+	assert_int_equal(kept, 1);
+	assert_int_equal(ids[0], 8);
+}
+
+static void test_due_index_filled_for_an_older_store(void **state)
+{
+	struct fixture *f = *state;
+	struct cmd_ctx *ctx = &f->ctx;
+	int64_t ids[8], far = ctx->now + 86400;
+	/* saved by a version without the index: in the due index only */
+	struct pd_value *n = new_note(ctx);
+	assert_int_equal(record_save(ctx, &NOTE, NULL, n, NULL, NULL), 0);
+	assert_int_equal(mdb_drop(ctx->txn, record_db(ctx, NOTE.due_by_db), 0), 0);
+	assert_int_equal(agenda(ctx, "op1", far, ids), 0);
+	assert_int_equal(record_due_by_fill(ctx, &NOTE), 0);
+	assert_int_equal(agenda(ctx, "op1", far, ids), 1);
+	assert_int_equal(ids[0], 7);
+	/* once per store: a second start adds nothing */
+	assert_int_equal(mdb_drop(ctx->txn, record_db(ctx, NOTE.due_by_db), 0), 0);
+	assert_int_equal(record_due_by_fill(ctx, &NOTE), 0);
+	assert_int_equal(agenda(ctx, "op1", far, ids), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_record_is_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_moves_only_what_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_action_no_timeline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_index_per_taker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_index_filled_for_an_older_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

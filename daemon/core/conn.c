@@ -56,10 +56,17 @@ struct pending {
 
 struct conn {
 	uint64_t id;
-	struct bufferevent *bev;   /* NULL until the first byte chose TLS or not */
-	struct event *sniff;       /* waits for that byte */
-	evutil_socket_t fd;
+	struct event *sniff;       /* waits for the first byte: TLS or not */
+	evutil_socket_t fd;        /* -1 once closed */
 	bool tls;
+	/* The socket (see "The socket" below). in and out are NULL until the
+	 * first byte chose TLS or not; under TLS they are the bufferevent's. */
+	struct evbuffer *in, *out;
+	struct bufferevent *bev;   /* TLS only */
+	struct event *rd, *wr;     /* in clear: readable (armed while reading), writable */
+	bool reading;              /* reading is on */
+	bool read_off;             /* no more reading: a deadline was missed */
+	struct timeval write_cut;  /* in clear: how long a reply may wait for the client */
 	struct event *resume;   /* runs the rest of the input after a yield */
 	struct session sess;
 	unsigned jobs_out;      /* jobs with the writer or the slow thread */
@@ -93,6 +100,7 @@ static bool stopping;
 static struct event *trim_timer; /* gives freed buffers back to the system */
 
 static void process_input(struct conn *c);
+static void output_drained(struct conn *c);
 
 static int64_t mono_ms(void)
 {
@@ -133,13 +141,109 @@ unsigned long conn_jobs_out(void)
 	return jobs_out;
 }
 
+/* ---- The socket ----
+ * In clear the connection does its own socket calls, the fewest a request
+ * can take (docs/performance.md, round 3): one read() of up to READ_CHUNK
+ * bytes when the socket is readable (no FIONREAD first), and the replies of
+ * a burst of requests written at once, straight from process_input(); the
+ * write event is armed only when the socket would not take them all. Under
+ * TLS the OpenSSL bufferevent reads and writes; both feed the same in and
+ * out buffers and the same handlers below. */
+
+/* Bytes one read() may take. */
+#define READ_CHUNK 16384
+
+/* The input the daemon holds before it stops reading a connection: one
+ * request of either framing at its largest, and some. */
+static size_t input_high(void)
+{
+	return (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096);
+}
+
+/* Reading is on unless replies are waiting for the client (back-pressure),
+ * the client half-closed, a deadline was missed or the daemon stops; in
+ * clear also while the input is full (a request waits for its turn). */
+static void reading_update(struct conn *c)
+{
+	if (!c->in)
+		return;
+	bool want = !c->read_paused && !c->peer_done && !c->read_off && !stopping;
+	if (!c->bev && evbuffer_get_length(c->in) >= input_high())
+		want = false;
+	if (want == c->reading)
+		return;
+	c->reading = want;
+	if (c->bev) {
+		if (want)
+			bufferevent_enable(c->bev, EV_READ);
+		else
+			bufferevent_disable(c->bev, EV_READ);
+	} else if (want) {
+		/* idle: nothing read for this long closes the connection */
+		struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
+		event_add(c->rd, &idle);
+	} else {
+		event_del(c->rd);
+	}
+}
+
+/* How long unsent replies may wait for a client that does not read them. */
+static void write_cut(struct conn *c, time_t secs)
+{
+	struct timeval cut = { secs, 0 };
+	if (c->bev) {
+		bufferevent_set_timeouts(c->bev, NULL, &cut);
+		return;
+	}
+	c->write_cut = cut;
+	if (event_pending(c->wr, EV_WRITE, NULL))
+		event_add(c->wr, &c->write_cut);
+}
+
+/* Sends the output: in clear written now, as far as the socket takes it,
+ * and the write event armed for the rest (when it is armed the socket was
+ * full: it waits for that event). Under TLS the bufferevent sends it.
+ * Returns -1 when the client is gone (errno says why). */
+static int flush_out(struct conn *c)
+{
+	if (c->bev || !c->out || evbuffer_get_length(c->out) == 0 ||
+	    event_pending(c->wr, EV_WRITE, NULL))
+		return 0;
+	if (evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (evbuffer_get_length(c->out) > 0)
+		event_add(c->wr, &c->write_cut);
+	return 0;
+}
+
+/* Closes the socket and frees its buffers and events. */
+static void io_free(struct conn *c)
+{
+	if (c->bev) {
+		bufferevent_free(c->bev); /* closes the socket */
+	} else {
+		if (c->rd)
+			event_free(c->rd);
+		if (c->wr)
+			event_free(c->wr);
+		if (c->in)
+			evbuffer_free(c->in);
+		if (c->out)
+			evbuffer_free(c->out);
+		if (c->fd >= 0)
+			evutil_closesocket(c->fd);
+	}
+	c->bev = NULL;
+	c->rd = c->wr = NULL;
+	c->in = c->out = NULL;
+	c->fd = -1;
+	c->reading = false;
+}
+
 /* Frees a connection's socket, events and memory. */
 static void release(struct conn *c)
 {
-	if (c->bev)
-		bufferevent_free(c->bev);
-	else
-		evutil_closesocket(c->fd);
+	io_free(c);
 	if (c->sniff)
 		event_free(c->sniff);
 	if (c->resume)
@@ -178,7 +282,7 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
 	static struct pd_buf out; /* reused: the loop is one thread */
 	out.len = 0;
 	pd_reply_render(rep, f, &out);
-	evbuffer_add(bufferevent_get_output(c->bev), out.data, out.len);
+	evbuffer_add(c->out, out.data, out.len);
 	if (rep->code >= 400 && rep->code < 600)
 		g_stats.errors_by_code[rep->code]++;
 	metrics_reply(cmd, rep->code, t0_us);
@@ -194,10 +298,7 @@ static void conn_close(struct conn *c, const char *why)
 	log_msg("debug", c->id, c->sess.user, "close %s: %s", c->peer, why);
 	if (c->jobs_out) {
 		c->dead = true;
-		if (c->bev) {
-			bufferevent_free(c->bev);
-			c->bev = NULL;
-		}
+		io_free(c);
 		event_del(c->resume);
 		event_del(c->deadline);
 		return;
@@ -233,22 +334,25 @@ static void deadline_arm(struct conn *c)
  * after a short write timeout, not the idle one. */
 static void conn_expire(struct conn *c, const char *why)
 {
-	if (!c->bev) { /* it never sent a byte */
+	if (!c->in) { /* it never sent a byte */
 		conn_close(c, why);
 		return;
 	}
-	struct evbuffer *in = bufferevent_get_input(c->bev);
 	unsigned char first = 0;
-	evbuffer_copyout(in, &first, 1);
+	evbuffer_copyout(c->in, &first, 1);
 	struct pd_reply rep = { .code = 408, .msg = why };
 	conn_reply(c, pd_is_msgpack_start(first) ? PD_FRAMING_MSGPACK : PD_FRAMING_TEXT, &rep, NULL, 0);
 	log_msg("info", c->id, c->sess.user, "%s: %s", c->peer, why);
-	evbuffer_drain(in, evbuffer_get_length(in));
-	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	c->read_off = true;
+	reading_update(c);
 	c->closing = true;
 	c->request_ms = 0;
-	struct timeval cut = { 5, 0 };
-	bufferevent_set_timeouts(c->bev, NULL, &cut);
+	write_cut(c, 5);
+	if (flush_out(c) < 0)
+		conn_close(c, strerror(errno));
+	else if (evbuffer_get_length(c->out) == 0)
+		output_drained(c); /* the 408 is out: close */
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -617,7 +721,7 @@ static int take_request(struct conn *c, struct evbuffer *in)
 static void request_deadline(struct conn *c, bool starved)
 {
 	bool partial = starved && !c->read_paused &&
-		       (c->skipping_line || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0);
+		       (c->skipping_line || evbuffer_get_length(c->in) > 0);
 	if (partial == (c->request_ms != 0))
 		return;
 	c->request_ms = partial ? mono_ms() : 0;
@@ -632,13 +736,20 @@ static bool output_full(struct conn *c)
 {
 	int64_t budget = c->sess.role == ROLE_NONE ? g_config.max_output_bytes_before_login
 						   : g_config.max_output_bytes;
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) + c->job_bytes >
+	return evbuffer_get_length(c->out) + c->job_bytes >
 	       (size_t)budget;
+}
+
+/* The output is down to half the budget: a paused connection may read
+ * again. */
+static bool output_low(struct conn *c)
+{
+	return evbuffer_get_length(c->out) <= (size_t)g_config.max_output_bytes / 2;
 }
 
 static void process_input(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = c->in;
 	/* one read snapshot for the burst of requests of this event */
 	MDB_txn *snap;
 	bool snapshot = (evbuffer_get_length(in) > 0 || c->pending.state != PENDING_NONE) &&
@@ -648,7 +759,6 @@ static void process_input(struct conn *c)
 	while (!c->closing && !stopping) {
 		if (output_full(c)) {
 			/* back-pressure: stop reading until the client reads */
-			bufferevent_disable(c->bev, EV_READ);
 			c->read_paused = true;
 			break;
 		}
@@ -676,64 +786,146 @@ static void process_input(struct conn *c)
 		request_deadline(c, starved);
 	bool drained = c->peer_done && !c->jobs_out && c->pending.state == PENDING_NONE &&
 		       evbuffer_get_length(in) == 0;
-	if ((c->closing || drained) && !c->jobs_out &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	/* the replies of the whole burst in one write */
+	if (flush_out(c) < 0) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if ((c->closing || drained) && !c->jobs_out && evbuffer_get_length(c->out) == 0) {
 		conn_close(c, c->closing ? "done" : "client closed");
-	else if (drained)
+		return;
+	}
+	if (drained)
 		c->closing = true; /* close once the replies are out */
+	if (c->read_paused && !c->bev && !event_pending(c->wr, EV_WRITE, NULL) && !output_full(c))
+		/* the socket took the replies at once: on_writable() resumes
+		 * it, after a turn of the loop (resuming here would let a
+		 * client that reads nothing fill its socket buffer while
+		 * nobody else is served). Still full with the output sent:
+		 * its jobs' return resumes it. */
+		event_add(c->wr, &c->write_cut);
+	reading_update(c);
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what;
 	struct conn *c = arg;
-	if (c->bev && !c->dead)
+	if (c->in && !c->dead)
 		process_input(c);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* The replies went out (or below half the output budget): close a
+ * connection that was closing, or read again one that was paused. */
+static void output_drained(struct conn *c)
 {
-	(void)bev;
-	process_input(arg);
-}
-
-static void on_write(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	if (c->closing && !c->jobs_out &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+	if (c->closing && !c->jobs_out && evbuffer_get_length(c->out) == 0) {
 		conn_close(c, "done");
 		return;
 	}
 	if (c->read_paused) {
 		c->read_paused = false;
-		if (!c->peer_done)
-			bufferevent_enable(bev, EV_READ);
-		process_input(c);
+		process_input(c); /* turns reading on again */
 	}
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+/* Nothing read (which: EV_READ), or nothing written (EV_WRITE), for the
+ * idle time. */
+static void idle_timeout(struct conn *c, short which)
+{
+	if (c->jobs_out) {
+		/* it waits for the daemon (a slow login, a write): not idle (in
+		 * clear the event stays armed; a bufferevent stopped it) */
+		if (c->bev)
+			bufferevent_enable(c->bev, which);
+		return;
+	}
+	conn_close(c, "idle timeout");
+}
+
+/* A half-close (printf ... | nc) still gets every reply: run what is
+ * buffered, finish the jobs out, then close. */
+static void peer_eof(struct conn *c)
+{
+	c->peer_done = true;
+	reading_update(c);
+	process_input(c);
+}
+
+/* In clear: the socket is readable (or was idle). */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & EV_TIMEOUT) {
+		idle_timeout(c, EV_READ);
+		return;
+	}
+	size_t len = evbuffer_get_length(c->in), high = input_high();
+	size_t want = len < high && high - len < READ_CHUNK ? high - len : READ_CHUNK;
+	struct evbuffer_iovec v;
+	if (evbuffer_reserve_space(c->in, (ev_ssize_t)want, &v, 1) < 1) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	ssize_t n = recv(fd, v.iov_base, want < v.iov_len ? want : v.iov_len, 0);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->in, &v, 1);
+		process_input(c);
+	} else if (n == 0) {
+		peer_eof(c);
+	} else if (errno != EAGAIN && errno != EINTR) {
+		conn_close(c, strerror(errno));
+	}
+}
+
+/* In clear: the socket takes more of the output (or a reply waited too
+ * long). */
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & EV_TIMEOUT) {
+		idle_timeout(c, EV_WRITE);
+		return;
+	}
+	if (evbuffer_get_length(c->out) > 0 && evbuffer_write(c->out, fd) < 0 &&
+	    errno != EAGAIN && errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if (evbuffer_get_length(c->out) == 0)
+		event_del(c->wr);
+	if (output_low(c))
+		output_drained(c);
+}
+
+/* Under TLS, the bufferevent's callbacks. */
+static void on_tls_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void on_tls_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	output_drained(arg);
+}
+
+static void on_tls_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	struct conn *c = arg;
-	if ((what & BEV_EVENT_TIMEOUT) && c->jobs_out) {
-		/* it waits for the daemon (a slow login, a write): not idle */
-		bufferevent_enable(c->bev, (what & BEV_EVENT_READING) ? EV_READ : EV_WRITE);
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		conn_close(c, "idle timeout");
+	if (what & BEV_EVENT_TIMEOUT) {
+		idle_timeout(c, (what & BEV_EVENT_READING) ? EV_READ : EV_WRITE);
 	} else if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_WRITING)) {
 		/* nobody to read the replies (TLS reports a reset while
 		 * writing as an EOF) */
 		conn_close(c, "client gone");
 	} else if (what & BEV_EVENT_EOF) {
-		/* a half-close (printf ... | nc) still gets every reply: run
-		 * what is buffered, finish the jobs out, then close */
-		c->peer_done = true;
-		bufferevent_disable(c->bev, EV_READ);
-		process_input(c);
+		peer_eof(c);
 	} else if (what & BEV_EVENT_ERROR) {
-		const char *tls = c->tls ? tls_error(c->bev) : NULL;
+		const char *tls = tls_error(c->bev);
 		conn_close(c, tls ? tls : strerror(EVUTIL_SOCKET_ERROR()));
 	}
 }
@@ -790,18 +982,36 @@ static int64_t connections_from(int family, const unsigned char a[16])
 	return n;
 }
 
-static void conn_start(struct conn *c)
+/* Sets up the socket's buffers and events once TLS or not is known. */
+static int conn_start(struct conn *c)
 {
-	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	/* stop reading a client that sends far ahead of its replies */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-				 (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096));
-	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)g_config.max_output_bytes / 2, 0);
-	/* idle both ways: a client that neither sends nor reads its replies
-	 * (reading is paused by back-pressure) is closed too */
 	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->tls) {
+		c->bev = tls_bufferevent(base, c->fd);
+		if (!c->bev)
+			return -1;
+		c->in = bufferevent_get_input(c->bev);
+		c->out = bufferevent_get_output(c->bev);
+		bufferevent_setcb(c->bev, on_tls_read, on_tls_write, on_tls_event, c);
+		/* stop reading a client that sends far ahead of its replies */
+		bufferevent_setwatermark(c->bev, EV_READ, 0, input_high());
+		/* on_tls_write() when the output is low (output_low()) */
+		bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)g_config.max_output_bytes / 2, 0);
+		/* idle both ways: a client that neither sends nor reads its
+		 * replies (reading is paused by back-pressure) is closed too */
+		bufferevent_set_timeouts(c->bev, &idle, &idle);
+		bufferevent_enable(c->bev, EV_WRITE);
+	} else {
+		c->in = evbuffer_new();
+		c->out = evbuffer_new();
+		c->rd = event_new(base, c->fd, EV_READ | EV_PERSIST, on_readable, c);
+		c->wr = event_new(base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
+		c->write_cut = idle;
+		if (!c->in || !c->out || !c->rd || !c->wr)
+			return -1;
+	}
+	reading_update(c);
+	return 0;
 }
 
 /* The first byte has come (peeked, not read): a TLS handshake, or a request
@@ -824,13 +1034,8 @@ static void on_sniff(evutil_socket_t fd, short what, void *arg)
 	c->sniff = NULL;
 	c->tls = first == TLS_RECORD_HANDSHAKE;
 	c->sess.private_line |= c->tls;
-	c->bev = c->tls ? tls_bufferevent(base, fd)
-			: bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
+	if (conn_start(c) < 0)
 		conn_close(c, "out of memory");
-		return;
-	}
-	conn_start(c);
 }
 
 void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin)
@@ -863,13 +1068,12 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 	peer_name(addr, c->peer, sizeof(c->peer));
 	c->fd = fd;
 	/* with TLS on, the first byte says which this connection speaks */
-	if (tls_enabled() && !local_admin)
+	bool sniff = tls_enabled() && !local_admin;
+	if (sniff)
 		c->sniff = event_new(base, fd, EV_READ, on_sniff, c);
-	else
-		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(base, -1, 0, on_resume, c);
 	c->deadline = evtimer_new(base, on_deadline, c);
-	if ((!c->bev && !c->sniff) || !c->resume || !c->deadline) {
+	if ((sniff && !c->sniff) || !c->resume || !c->deadline || (!sniff && conn_start(c) < 0)) {
 		release(c);
 		return;
 	}
@@ -882,9 +1086,7 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 	conns = c;
 	g_stats.connections_total++;
 	g_stats.connections_current++;
-	if (c->bev)
-		conn_start(c);
-	else
+	if (c->sniff)
 		event_add(c->sniff, NULL);
 	deadline_arm(c);
 	log_msg("debug", c->id, NULL, "accept %s", c->peer);
@@ -894,8 +1096,8 @@ void conn_stop_reading(void)
 {
 	stopping = true;
 	for (struct conn *c = conns; c; c = c->next)
-		if (c->bev)
-			bufferevent_disable(c->bev, EV_READ);
+		if (c->in)
+			reading_update(c);
 		else if (c->sniff)
 			event_del(c->sniff);
 }

@@ -32,9 +32,16 @@ void pd_buf_reserve(struct pd_buf *b, size_t n)
 	b->cap = cap;
 }
 
-void pd_buf_adds(struct pd_buf *b, const char *s)
+void pd_buf_add_int(struct pd_buf *b, long long v)
 {
-	pd_buf_add(b, s, strlen(s));
+	char digits[24], *p = digits + sizeof(digits);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	pd_buf_add(b, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 void pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
@@ -73,12 +80,46 @@ void pd_reply_set(struct pd_arena *a, struct pd_reply *r, int code,
 	r->msg = pd_strdup(a, msg);
 }
 
+/* The bytes a text value shows escaped: control characters, DEL, \. */
+static bool must_escape(unsigned char c)
+{
+	return c < 0x20 || c == '\\' || c == 0x7f;
+}
+
+/* How many bytes of s come before the first that must be escaped: eight
+ * at a time (a word has a byte below 0x20 when (x - 0x20..) & ~x & 0x80..
+ * is not zero, and one equal to c when x ^ c.. has a zero byte), then
+ * byte by byte from the word that has one. */
+static size_t plain_prefix(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, bs, del;
+		memcpy(&x, s + i, 8);
+		bs = x ^ (ones * '\\');
+		del = x ^ (ones * 0x7f);
+		if (((x - ones * 0x20) & ~x & highs) | ((bs - ones) & ~bs & highs) |
+		    ((del - ones) & ~del & highs))
+			break;
+	}
+	while (i < n && !must_escape((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
 static void escape_into(struct pd_buf *out, const char *s, size_t n)
 {
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
+	/* the common case, nothing to escape: one copy */
+	size_t i = plain_prefix(s, n);
+	if (i == n) {
+		pd_buf_add(out, s, n);
+		return;
+	}
+	size_t run = i;
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '\\' && c != 0x7f) {
+		if (!must_escape(c)) {
 			run++;
 			continue;
 		}
@@ -101,7 +142,7 @@ static void render_scalar(const struct pd_mp_item *it, struct pd_buf *out)
 	switch (it->type) {
 	case PD_NIL: break;
 	case PD_BOOL: pd_buf_adds(out, it->b ? "yes" : "no"); break;
-	case PD_INT: pd_buf_printf(out, "%lld", (long long)it->i); break;
+	case PD_INT: pd_buf_add_int(out, (long long)it->i); break;
 	case PD_STR: escape_into(out, it->s, (size_t)it->count); break;
 	case PD_MAP:
 	case PD_ARR:
@@ -155,7 +196,7 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 					return -1;
 				pd_buf_add(prefix, key.s, (size_t)key.count);
 			} else {
-				pd_buf_printf(prefix, "%llu", (unsigned long long)index);
+				pd_buf_add_int(prefix, (long long)index);
 			}
 			if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK ||
 			    render_field(out, prefix, in, &val, depth + 1) < 0)
@@ -213,7 +254,13 @@ static bool packed_data(const struct pd_reply *r, struct pd_buf *tmp, struct pac
 
 void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
 {
-	pd_buf_printf(out, "%03d ", r->code);
+	if (r->code >= 0 && r->code <= 999) { /* "%03d " without printf */
+		char code[4] = { (char)('0' + r->code / 100), (char)('0' + r->code / 10 % 10),
+				 (char)('0' + r->code % 10), ' ' };
+		pd_buf_add(out, code, sizeof(code));
+	} else {
+		pd_buf_printf(out, "%03d ", r->code);
+	}
 	escape_into(out, r->msg ? r->msg : "", r->msg ? strlen(r->msg) : 0);
 	pd_buf_adds(out, "\r\n");
 	if (r->code < 200 || r->code >= 300)

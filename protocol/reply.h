@@ -14,6 +14,8 @@
 #ifndef PD_REPLY_H
 #define PD_REPLY_H
 
+#include <string.h>
+
 #include "request.h"
 
 struct pd_reply {
@@ -50,7 +52,13 @@ static inline void pd_buf_add(struct pd_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 }
-void pd_buf_adds(struct pd_buf *b, const char *s);
+/* Inline so that a literal's length is known when compiling. */
+static inline void pd_buf_adds(struct pd_buf *b, const char *s)
+{
+	pd_buf_add(b, s, strlen(s));
+}
+/* A decimal integer (no printf: the text framing writes many). */
+void pd_buf_add_int(struct pd_buf *b, long long v);
 void pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -457,6 +457,46 @@ static void test_value_escapes(void **state)
 	pd_buf_free(&one);
 }
 
+/* The escape of one byte as PROTOCOL.md gives it, byte by byte. */
+static size_t escape_byte(int c, char *out)
+{
+	switch (c) {
+	case '\\': return (size_t)sprintf(out, "\\\\");
+	case '\n': return (size_t)sprintf(out, "\\n");
+	case '\r': return (size_t)sprintf(out, "\\r");
+	case '\t': return (size_t)sprintf(out, "\\t");
+	}
+	if (c < 0x20 || c == 0x7f)
+		return (size_t)sprintf(out, "\\x%02x", c);
+	out[0] = (char)c;
+	return 1;
+}
+
+/* Values are scanned eight bytes at a time: every byte value, at every
+ * place in and around a word, is escaped exactly when it must be. */
+static void test_escape_at_every_position(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	for (int c = 0; c < 256; c++) {
+		for (size_t at = 0; at < 18; at++) {
+			char val[18], want[40];
+			memset(val, 'a' + (int)at, sizeof(val));
+			val[at] = (char)c;
+			size_t n = 0;
+			for (size_t i = 0; i < sizeof(val); i++)
+				n += escape_byte((unsigned char)val[i], want + n);
+			struct pd_buf b;
+			pd_buf_init(&b);
+			pd_value_render_text(pd_strn(a, val, sizeof(val)), &b);
+			assert_int_equal(b.len, n);
+			assert_memory_equal(b.data, want, n);
+			pd_buf_free(&b);
+		}
+		pd_arena_reset(a);
+	}
+}
+
 /* A container shown as a scalar (a table cell, a timeline change) gives
  * its size in plain English: one item, two items. */
 static void test_container_sizes(void **state)
@@ -878,6 +918,7 @@ int main(void)
 		T(test_dot_stuffing),
 		T(test_keys_are_escaped),
 		T(test_value_escapes),
+		T(test_escape_at_every_position),
 		T(test_container_sizes),
 		T(test_reader_recovers_every_byte),
 		T(test_pipelined_replies_split),

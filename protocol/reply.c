@@ -172,7 +172,9 @@ struct packed {
 };
 
 /* One "key: value" line, dot-stuffed, recursing into maps and arrays.
- * Returns -1 on bytes that are not packed data. */
+ * prefix is the dotted key path, already escaped (escaping is byte by
+ * byte, so each key is escaped once as it joins the path, not again on
+ * every line under it). Returns -1 on bytes that are not packed data. */
 static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed *in,
 			const struct pd_mp_item *it, int depth)
 {
@@ -183,7 +185,7 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 		if (it->count == 0) {
 			if (prefix->len && prefix->data[0] == '.')
 				pd_buf_adds(out, ".");
-			escape_into(out, prefix->data, prefix->len);
+			pd_buf_add(out, prefix->data, prefix->len);
 			pd_buf_adds(out, ":\r\n");
 			return 0;
 		}
@@ -194,7 +196,7 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 			if (it->type == PD_MAP) {
 				if (pd_mp_next(&in->p, in->end, &key) != PD_UNPACK_OK || key.type != PD_STR)
 					return -1;
-				pd_buf_add(prefix, key.s, (size_t)key.count);
+				escape_into(prefix, key.s, (size_t)key.count);
 			} else {
 				pd_buf_add_int(prefix, (long long)index);
 			}
@@ -207,7 +209,7 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 	}
 	if (prefix->len && prefix->data[0] == '.')
 		pd_buf_adds(out, ".");
-	escape_into(out, prefix->data, prefix->len);
+	pd_buf_add(out, prefix->data, prefix->len);
 	pd_buf_adds(out, ": ");
 	render_scalar(it, out);
 	pd_buf_adds(out, "\r\n");

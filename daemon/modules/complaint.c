@@ -112,11 +112,10 @@ static int64_t resolve_minutes(const struct config *cfg, const struct pd_value *
 	return cfg->complaint_resolve_business_minutes;
 }
 
-static enum complaint_service_level service_of(const struct pd_value *c)
+static enum service_level service_of(const struct pd_value *c)
 {
-	enum complaint_service_level s = COMPLAINT_SERVICE_BASIC;
-	complaint_service_level_parse(rec_str(c, "service_level"), &s);
-	return s;
+	int s = service_level_parse(rec_str(c, "service_level"));
+	return s < 0 ? SERVICE_BASIC : (enum service_level)s;
 }
 
 /* The legal ceiling on resolve-by. A complaint stored before the ceiling
@@ -195,7 +194,7 @@ static int64_t next_action_of(const struct pd_value *c)
  * version in force when the complaint was opened; without a calendar, or
  * for a regulator's deadline and the 30-day ceiling, they count calendar
  * time. */
-static int64_t scaled(int64_t value, enum complaint_service_level level)
+static int64_t scaled(int64_t value, enum service_level level)
 {
 	return service_level_share(value, rules.service_level_percent[level]);
 }
@@ -232,7 +231,7 @@ static void restart_update_clock(struct cmd_ctx *ctx, struct pd_value *c)
 	struct sla_calendar cc;
 	if (sla_calendar_load(ctx, c, &cc))
 		cc.business = false;
-	enum complaint_service_level level = service_of(c);
+	enum service_level level = service_of(c);
 	pd_map_set_int(ctx->a, c, "update_by",
 		       sla_add(&cc, ctx->now, scaled(ctx->cfg->complaint_update_business_minutes, level),
 				 scaled(ctx->cfg->complaint_update_secs, level)));
@@ -794,14 +793,14 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "missing argument 'depot' (no waybill to take it from)");
 	enum complaint_channel channel;
 	enum complaint_category category;
-	enum complaint_service_level level = COMPLAINT_SERVICE_BASIC;
+	enum service_level level = SERVICE_BASIC;
 	complaint_channel_parse(pd_arg_str(ctx->args, "channel"), &channel);
 	complaint_category_parse(pd_arg_str(ctx->args, "category"), &category);
 	const char *also = pd_arg_str(ctx->args, "also");
 	if (also && check_also_categories(ctx, also, category) < 0)
 		return PD_EREPLIED;
-	if (service)
-		complaint_service_level_parse(service, &level);
+	if (service && service_level_parse(service) >= 0)
+		level = (enum service_level)service_level_parse(service);
 	struct pd_value *appealed;
 	if (load_appealed(ctx, channel, number, &appealed))
 		return PD_EREPLIED;
@@ -838,7 +837,7 @@ int cmd_complaint_open(struct cmd_ctx *ctx)
 	pd_map_set_str(a, c, "text", pd_arg_str(ctx->args, "text"));
 	pd_map_set_bool(a, c, "media_threat", pd_arg_bool(ctx->args, "media_threat", 0));
 	pd_map_set_bool(a, c, "several_depots", pd_arg_bool(ctx->args, "several_depots", 0));
-	pd_map_set_str(a, c, "service_level", complaint_service_level_name(level));
+	pd_map_set_str(a, c, "service_level", service_level_name(level));
 	pd_map_set_int(a, c, "regulator_reply_by", due.regulator_reply_by);
 	pd_map_set_int(a, c, "close_by", due.close_by);
 	pd_map_set_int(a, c, "legal_by", due.legal_by);

@@ -19,9 +19,6 @@ static const char *const CATEGORY_NAMES[COMPLAINT_CATEGORY_COUNT] = {
 	"delay", "loss", "damage", "content_mismatch", "not_delivered_to_door",
 	"refused_inspection", "wrong_signature", "no_consent_drop", "attitude", "charges", "other",
 };
-static const char *const SERVICE_LEVEL_NAMES[COMPLAINT_SERVICE_LEVEL_COUNT] = {
-	"basic", "value_added", "exclusive", "customised",
-};
 static const char *const LEVEL_NAMES[COMPLAINT_LEVEL_COUNT] = {
 	"handler", "supervisor", "manager",
 };
@@ -72,8 +69,6 @@ static int parse_in(const char *const *names, int count, const char *name, int *
 
 DEFINE_WIRE_NAMES(complaint_channel, enum complaint_channel, CHANNEL_NAMES, COMPLAINT_CHANNEL_COUNT)
 DEFINE_WIRE_NAMES(complaint_category, enum complaint_category, CATEGORY_NAMES, COMPLAINT_CATEGORY_COUNT)
-DEFINE_WIRE_NAMES(complaint_service_level, enum complaint_service_level, SERVICE_LEVEL_NAMES,
-		  COMPLAINT_SERVICE_LEVEL_COUNT)
 DEFINE_WIRE_NAMES(complaint_level, enum complaint_level, LEVEL_NAMES, COMPLAINT_LEVEL_COUNT)
 DEFINE_WIRE_NAMES(complaint_trigger, enum complaint_trigger, TRIGGER_NAMES, COMPLAINT_TRIGGER_COUNT)
 DEFINE_WIRE_NAMES(complaint_stage, enum complaint_stage, STAGE_NAMES, COMPLAINT_STAGE_COUNT)
@@ -131,10 +126,10 @@ int complaint_config_from_options(const struct config *opt, struct complaint_con
 	config->max_open_secs = opt->complaint_max_open_secs;
 	config->escalated_resolve_secs = opt->complaint_escalated_resolve_secs;
 	config->legal_max_secs = opt->complaint_legal_max_days * COMPLAINT_DAY_SECS;
-	config->service_level_percent[COMPLAINT_SERVICE_BASIC] = 100;
-	config->service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = (unsigned)opt->complaint_percent_value_added;
-	config->service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = (unsigned)opt->complaint_percent_exclusive;
-	config->service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = (unsigned)opt->complaint_percent_customised;
+	config->service_level_percent[SERVICE_BASIC] = 100;
+	config->service_level_percent[SERVICE_VALUE_ADDED] = (unsigned)opt->complaint_percent_value_added;
+	config->service_level_percent[SERVICE_EXCLUSIVE] = (unsigned)opt->complaint_percent_exclusive;
+	config->service_level_percent[SERVICE_CUSTOMISED] = (unsigned)opt->complaint_percent_customised;
 	config->shorten_outside_limits = true;
 	config->regulator_deadline_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_REGULATOR);
 	config->media_or_regulator_channels = COMPLAINT_CHANNEL_BIT(COMPLAINT_CHANNEL_REGULATOR) |
@@ -262,8 +257,6 @@ static bool instant_valid(int64_t utc)
 	return utc >= 0 && utc <= COMPLAINT_MAX_UTC;
 }
 
-_Static_assert((int)COMPLAINT_SERVICE_LEVEL_COUNT == (int)SERVICE_LEVEL_COUNT, "one order of service levels");
-
 static int64_t scaled(int64_t secs, unsigned percent)
 {
 	return service_level_share(secs, percent);
@@ -276,14 +269,14 @@ static int64_t earliest(int64_t a, int64_t b)
 
 int complaint_due_times(const struct complaint_config *config, int64_t opened_at,
 			enum complaint_channel channel, enum complaint_category category,
-			enum complaint_service_level service_level, int64_t regulator_deadline,
+			enum service_level service_level, int64_t regulator_deadline,
 			struct complaint_due *due)
 {
 	if (complaint_config_validate(config, NULL) != COMPLAINT_OK)
 		return COMPLAINT_ECONFIG;
 	if (due == NULL || (int)channel < 0 || channel >= COMPLAINT_CHANNEL_COUNT || (int)category < 0 ||
 		category >= COMPLAINT_CATEGORY_COUNT || (int)service_level < 0 ||
-		service_level >= COMPLAINT_SERVICE_LEVEL_COUNT)
+		service_level >= SERVICE_LEVEL_COUNT)
 		return COMPLAINT_EINVAL;
 	if (!instant_valid(opened_at) || (regulator_deadline != COMPLAINT_NO_DEADLINE && !instant_valid(regulator_deadline)))
 		return COMPLAINT_ERANGE;
@@ -317,13 +310,13 @@ int64_t complaint_resolve_cap(const struct complaint_due *due, int64_t candidate
 }
 
 int complaint_due_after_escalation(const struct complaint_config *config, const struct complaint_due *current,
-				   enum complaint_service_level service_level, int64_t escalated_at,
+				   enum service_level service_level, int64_t escalated_at,
 				   struct complaint_due *updated)
 {
 	if (complaint_config_validate(config, NULL) != COMPLAINT_OK)
 		return COMPLAINT_ECONFIG;
 	if (current == NULL || updated == NULL || (int)service_level < 0 ||
-		service_level >= COMPLAINT_SERVICE_LEVEL_COUNT)
+		service_level >= SERVICE_LEVEL_COUNT)
 		return COMPLAINT_EINVAL;
 	if (!instant_valid(escalated_at) || !instant_valid(current->close_by) || !instant_valid(current->legal_by) ||
 		(current->regulator_reply_by != COMPLAINT_NO_DEADLINE && !instant_valid(current->regulator_reply_by)))

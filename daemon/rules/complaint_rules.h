@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "customer_rules.h" /* enum service_level */
+
 #define COMPLAINT_HOUR_SECS INT64_C(3600)
 #define COMPLAINT_DAY_SECS INT64_C(86400)
 /* Supported instants: 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. */
@@ -74,15 +76,6 @@ enum complaint_category {
 	COMPLAINT_CATEGORY_COUNT
 };
 
-/* Ordered from the longest time limits to the shortest. */
-enum complaint_service_level {
-	COMPLAINT_SERVICE_BASIC,       /* basic */
-	COMPLAINT_SERVICE_VALUE_ADDED, /* value_added: medium monthly accounts */
-	COMPLAINT_SERVICE_EXCLUSIVE,   /* exclusive: local major accounts */
-	COMPLAINT_SERVICE_CUSTOMISED,  /* customised: key accounts */
-	COMPLAINT_SERVICE_LEVEL_COUNT
-};
-
 /* Ordered: a higher value is a higher level. */
 enum complaint_level {
 	COMPLAINT_LEVEL_HANDLER,    /* handler */
@@ -132,8 +125,6 @@ const char *complaint_channel_name(enum complaint_channel channel);
 int complaint_channel_parse(const char *name, enum complaint_channel *channel);
 const char *complaint_category_name(enum complaint_category category);
 int complaint_category_parse(const char *name, enum complaint_category *category);
-const char *complaint_service_level_name(enum complaint_service_level service_level);
-int complaint_service_level_parse(const char *name, enum complaint_service_level *service_level);
 const char *complaint_level_name(enum complaint_level level);
 int complaint_level_parse(const char *name, enum complaint_level *level);
 const char *complaint_trigger_name(enum complaint_trigger trigger);
@@ -162,7 +153,7 @@ struct complaint_config {
 	/* 0 = resolve_secs; else this category's own resolve period (<= max_open_secs). */
 	int64_t category_resolve_secs[COMPLAINT_CATEGORY_COUNT];
 	/* Share of each period a service level gets, 1..100, non-increasing by level (basic 100). */
-	unsigned service_level_percent[COMPLAINT_SERVICE_LEVEL_COUNT];
+	unsigned service_level_percent[SERVICE_LEVEL_COUNT];
 	/* Whether the percent also shortens regulator_reply_secs and max_open_secs (true). */
 	bool shorten_outside_limits;
 	/* Channels whose complaints get a regulator reply deadline by default (regulator). */
@@ -243,7 +234,7 @@ int64_t complaint_resolve_cap(const struct complaint_due *due, int64_t candidate
  */
 int complaint_due_times(const struct complaint_config *config, int64_t opened_at,
 			enum complaint_channel channel, enum complaint_category category,
-			enum complaint_service_level service_level, int64_t regulator_deadline,
+			enum service_level service_level, int64_t regulator_deadline,
 			struct complaint_due *due);
 
 /*
@@ -253,7 +244,7 @@ int complaint_due_times(const struct complaint_config *config, int64_t opened_at
  * escalation never moves the ceilings or an outside body's deadline.
  */
 int complaint_due_after_escalation(const struct complaint_config *config, const struct complaint_due *current,
-				   enum complaint_service_level service_level, int64_t escalated_at,
+				   enum service_level service_level, int64_t escalated_at,
 				   struct complaint_due *updated);
 
 /* What the escalation check looks at. */

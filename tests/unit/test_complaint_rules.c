@@ -40,7 +40,7 @@ static struct complaint_config defaults(void)
 
 static struct complaint_due due_times(const struct complaint_config *config, int64_t opened_at,
 				      enum complaint_channel channel, enum complaint_category category,
-				      enum complaint_service_level service_level, int64_t regulator_deadline)
+				      enum service_level service_level, int64_t regulator_deadline)
 {
 	struct complaint_due due;
 	assert_int_equal(complaint_due_times(config, opened_at, channel, category, service_level, regulator_deadline, &due),
@@ -68,13 +68,6 @@ static void test_wire_names_round_trip(void **state)
 		enum complaint_category parsed;
 		assert_string_equal(complaint_category_name((enum complaint_category)i), categories[i]);
 		assert_int_equal(complaint_category_parse(categories[i], &parsed), COMPLAINT_OK);
-		assert_int_equal(parsed, i);
-	}
-	static const char *const service_levels[] = {"basic", "value_added", "exclusive", "customised"};
-	for (int i = 0; i < COMPLAINT_SERVICE_LEVEL_COUNT; i++) {
-		enum complaint_service_level parsed;
-		assert_string_equal(complaint_service_level_name((enum complaint_service_level)i), service_levels[i]);
-		assert_int_equal(complaint_service_level_parse(service_levels[i], &parsed), COMPLAINT_OK);
 		assert_int_equal(parsed, i);
 	}
 	static const char *const levels[] = {"handler", "supervisor", "manager"};
@@ -121,13 +114,10 @@ static void test_wire_names_are_strict(void **state)
 	assert_int_equal(channel, COMPLAINT_CHANNEL_MEDIA);
 	assert_int_equal(complaint_channel_parse(NULL, &channel), COMPLAINT_EINVAL);
 	assert_int_equal(complaint_channel_parse("phone", NULL), COMPLAINT_EINVAL);
-	enum complaint_service_level level;
-	assert_int_equal(complaint_service_level_parse("customized", &level), COMPLAINT_EUNKNOWN);
 	enum complaint_status status;
 	assert_int_equal(complaint_status_parse("refused?", &status), COMPLAINT_EUNKNOWN);
 	assert_null(complaint_channel_name(COMPLAINT_CHANNEL_COUNT));
 	assert_null(complaint_category_name((enum complaint_category)-1));
-	assert_null(complaint_service_level_name(COMPLAINT_SERVICE_LEVEL_COUNT));
 	assert_null(complaint_level_name(COMPLAINT_LEVEL_COUNT));
 	assert_null(complaint_trigger_name(COMPLAINT_TRIGGER_COUNT));
 	assert_null(complaint_stage_name(COMPLAINT_STAGE_COUNT));
@@ -166,10 +156,10 @@ static void test_defaults(void **state)
 	assert_int_equal(config.regulator_reply_secs, 7 * DAY);
 	assert_int_equal(config.max_open_secs, 30 * DAY);
 	assert_int_equal(config.escalated_resolve_secs, 7 * DAY);
-	assert_int_equal(config.service_level_percent[COMPLAINT_SERVICE_BASIC], 100);
-	assert_int_equal(config.service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED], 90);
-	assert_int_equal(config.service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE], 75);
-	assert_int_equal(config.service_level_percent[COMPLAINT_SERVICE_CUSTOMISED], 50);
+	assert_int_equal(config.service_level_percent[SERVICE_BASIC], 100);
+	assert_int_equal(config.service_level_percent[SERVICE_VALUE_ADDED], 90);
+	assert_int_equal(config.service_level_percent[SERVICE_EXCLUSIVE], 75);
+	assert_int_equal(config.service_level_percent[SERVICE_CUSTOMISED], 50);
 	assert_int_equal(complaint_authority_limit(&config, COMPLAINT_LEVEL_HANDLER), 100000);
 	assert_int_equal(complaint_authority_limit(&config, COMPLAINT_LEVEL_SUPERVISOR), 1000000);
 	assert_int_equal(complaint_authority_limit(&config, COMPLAINT_LEVEL_MANAGER), COMPLAINT_AUTHORITY_UNLIMITED_FEN);
@@ -188,7 +178,7 @@ static void expect_bad_config(const struct complaint_config *config, const char 
 		fail_msg("problem \"%s\" does not name \"%s\"", problem, fragment);
 	struct complaint_due due;
 	assert_int_equal(complaint_due_times(config, utc(2026, 3, 6, 0, 0), COMPLAINT_CHANNEL_PHONE,
-	                                     COMPLAINT_CATEGORY_DELAY, COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due),
+	                                     COMPLAINT_CATEGORY_DELAY, SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due),
 	                 COMPLAINT_ECONFIG);
 }
 
@@ -217,13 +207,13 @@ static void test_bad_configs_refused(void **state)
 	config.category_resolve_secs[COMPLAINT_CATEGORY_LOSS] = 31 * DAY;
 	expect_bad_config(&config, "category_resolve_secs");
 	config = defaults();
-	config.service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = 0;
+	config.service_level_percent[SERVICE_CUSTOMISED] = 0;
 	expect_bad_config(&config, "1..100");
 	config = defaults();
-	config.service_level_percent[COMPLAINT_SERVICE_BASIC] = 101;
+	config.service_level_percent[SERVICE_BASIC] = 101;
 	expect_bad_config(&config, "1..100");
 	config = defaults();
-	config.service_level_percent[COMPLAINT_SERVICE_EXCLUSIVE] = 95;
+	config.service_level_percent[SERVICE_EXCLUSIVE] = 95;
 	expect_bad_config(&config, "must not grow");
 	config = defaults();
 	config.regulator_deadline_channels = UINT32_C(1) << COMPLAINT_CHANNEL_COUNT;
@@ -261,7 +251,7 @@ static void test_basic_due_times(void **state)
 	struct complaint_config config = defaults();
 	int64_t opened = utc(2026, 3, 6, 9, 41);
 	struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.acknowledge_by, opened + 24 * HOUR);
 	assert_int_equal(due.resolve_by, opened + 7 * DAY);
 	assert_int_equal(due.regulator_reply_by, COMPLAINT_NO_DEADLINE);
@@ -269,7 +259,7 @@ static void test_basic_due_times(void **state)
 	/* Every category has the same default period. */
 	for (int category = 0; category < COMPLAINT_CATEGORY_COUNT; category++) {
 		struct complaint_due other = due_times(&config, opened, COMPLAINT_CHANNEL_ONLINE,
-		                                       (enum complaint_category)category, COMPLAINT_SERVICE_BASIC,
+		                                       (enum complaint_category)category, SERVICE_BASIC,
 		                                       COMPLAINT_NO_DEADLINE);
 		assert_int_equal(other.resolve_by, due.resolve_by);
 	}
@@ -281,30 +271,30 @@ static void test_service_levels_shorten_times(void **state)
 	struct complaint_config config = defaults();
 	int64_t opened = utc(2026, 3, 6, 9, 0);
 	struct complaint_due value_added = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                                             COMPLAINT_SERVICE_VALUE_ADDED, COMPLAINT_NO_DEADLINE);
+	                                             SERVICE_VALUE_ADDED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(value_added.acknowledge_by, opened + 24 * HOUR * 9 / 10);
 	assert_int_equal(value_added.resolve_by, opened + 7 * DAY * 9 / 10);
 	assert_int_equal(value_added.close_by, opened + 27 * DAY);
 	struct complaint_due exclusive = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                                           COMPLAINT_SERVICE_EXCLUSIVE, COMPLAINT_NO_DEADLINE);
+	                                           SERVICE_EXCLUSIVE, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(exclusive.acknowledge_by, opened + 18 * HOUR);
 	assert_int_equal(exclusive.resolve_by, opened + 126 * HOUR);
 	/* Key accounts (customised) get half of every time. */
 	struct complaint_due customised = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                                            COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+	                                            SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(customised.acknowledge_by, opened + 12 * HOUR);
 	assert_int_equal(customised.resolve_by, opened + 84 * HOUR);
 	assert_int_equal(customised.close_by, opened + 15 * DAY);
 	/* The percent is configurable; an odd period rounds down to the second. */
 	config.acknowledge_secs = 3;
-	config.service_level_percent[COMPLAINT_SERVICE_CUSTOMISED] = 50;
+	config.service_level_percent[SERVICE_CUSTOMISED] = 50;
 	customised = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                       COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+	                       SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(customised.acknowledge_by, opened + 1);
 	config = defaults();
-	config.service_level_percent[COMPLAINT_SERVICE_VALUE_ADDED] = 100;
+	config.service_level_percent[SERVICE_VALUE_ADDED] = 100;
 	value_added = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                        COMPLAINT_SERVICE_VALUE_ADDED, COMPLAINT_NO_DEADLINE);
+	                        SERVICE_VALUE_ADDED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(value_added.resolve_by, opened + 7 * DAY);
 }
 
@@ -314,34 +304,34 @@ static void test_regulator_channel_resolves_by_regulator_deadline(void **state)
 	struct complaint_config config = defaults();
 	int64_t opened = utc(2026, 3, 6, 9, 0);
 	struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.regulator_reply_by, opened + 7 * DAY);
 	assert_int_equal(due.resolve_by, opened + 7 * DAY);
 	/* A shorter regulator period wins over the resolve period. */
 	config.regulator_reply_secs = 5 * DAY;
-	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE, COMPLAINT_SERVICE_BASIC,
+	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE, SERVICE_BASIC,
 	                COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.resolve_by, opened + 5 * DAY);
 	assert_int_equal(due.acknowledge_by, opened + 24 * HOUR);
 	/* A deadline stated in the regulator's letter is taken as is. */
 	int64_t stated = opened + 3 * DAY + 7 * HOUR;
 	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE,
-	                COMPLAINT_SERVICE_CUSTOMISED, stated);
+	                SERVICE_CUSTOMISED, stated);
 	assert_int_equal(due.regulator_reply_by, stated);
 	assert_int_equal(due.resolve_by, stated);
 	/* A stated deadline later than our own resolve period does not extend it. */
-	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE, COMPLAINT_SERVICE_BASIC,
+	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE, SERVICE_BASIC,
 	                opened + 20 * DAY);
 	assert_int_equal(due.resolve_by, opened + 7 * DAY);
 	/* Other outside bodies have no default deadline, but a stated one counts. */
 	due = due_times(&config, opened, COMPLAINT_CHANNEL_CONSUMER_ASSOCIATION, COMPLAINT_CATEGORY_DAMAGE,
-	                COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.regulator_reply_by, COMPLAINT_NO_DEADLINE);
 	due = due_times(&config, opened, COMPLAINT_CHANNEL_MARKET_REGULATOR, COMPLAINT_CATEGORY_DAMAGE,
-	                COMPLAINT_SERVICE_BASIC, opened + 2 * DAY);
+	                SERVICE_BASIC, opened + 2 * DAY);
 	assert_int_equal(due.resolve_by, opened + 2 * DAY);
 	/* Deadline already passed at registration: overdue at once, acknowledge no later. */
-	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE, COMPLAINT_SERVICE_BASIC,
+	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DAMAGE, SERVICE_BASIC,
 	                opened - HOUR);
 	assert_int_equal(due.resolve_by, opened - HOUR);
 	assert_int_equal(due.acknowledge_by, opened - HOUR);
@@ -353,12 +343,12 @@ static void test_outside_limits_shortening_is_configurable(void **state)
 	struct complaint_config config = defaults();
 	int64_t opened = utc(2026, 3, 6, 9, 0);
 	struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+	                                     SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.regulator_reply_by, opened + 84 * HOUR);
 	assert_int_equal(due.close_by, opened + 15 * DAY);
 	config.shorten_outside_limits = false;
 	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DELAY,
-	                COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+	                SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.regulator_reply_by, opened + 7 * DAY);
 	assert_int_equal(due.close_by, opened + 30 * DAY);
 	assert_int_equal(due.resolve_by, opened + 84 * HOUR);
@@ -373,20 +363,20 @@ static void test_category_override_and_ceiling(void **state)
 	config.category_resolve_secs[COMPLAINT_CATEGORY_ATTITUDE] = 2 * DAY;
 	/* The law's 7 calendar days bind a 14-day category. */
 	assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                           COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 7 * DAY);
+	                           SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 7 * DAY);
 	assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_ATTITUDE,
-	                           COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 2 * DAY);
+	                           SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 2 * DAY);
 	/* The regulator's 7 days still bind a 14-day category. */
 	assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_LOSS,
-	                           COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 7 * DAY);
+	                           SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 7 * DAY);
 	/* With a longer legal ceiling configured, the category gets its 14 days. */
 	config.legal_max_secs = 30 * DAY;
 	assert_int_equal(due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                           COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 14 * DAY);
+	                           SERVICE_BASIC, COMPLAINT_NO_DEADLINE).resolve_by, opened + 14 * DAY);
 	/* A category may use the whole ceiling; resolve_by then coincides with close_by. */
 	config.category_resolve_secs[COMPLAINT_CATEGORY_LOSS] = 30 * DAY;
 	struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                                     COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+	                                     SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.resolve_by, opened + 15 * DAY);
 	assert_int_equal(due.resolve_by, due.close_by);
 }
@@ -397,19 +387,19 @@ static void test_due_times_cross_month_year_and_leap_day(void **state)
 	struct complaint_config config = defaults();
 	/* Calendar days in UTC: a complaint at 16:00Z is 00:00 next day at +08:00, the due is still 7 x 24 h. */
 	struct complaint_due due = due_times(&config, utc(2026, 1, 28, 16, 0), COMPLAINT_CHANNEL_PHONE,
-	                                     COMPLAINT_CATEGORY_DELAY, COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                                     COMPLAINT_CATEGORY_DELAY, SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.resolve_by, utc(2026, 2, 4, 16, 0));
 	due = due_times(&config, utc(2026, 12, 28, 10, 30), COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.acknowledge_by, utc(2026, 12, 29, 10, 30));
 	assert_int_equal(due.resolve_by, utc(2027, 1, 4, 10, 30));
 	assert_int_equal(due.close_by, utc(2027, 1, 27, 10, 30));
 	due = due_times(&config, utc(2028, 2, 28, 12, 0), COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.acknowledge_by, utc(2028, 2, 29, 12, 0));
 	assert_int_equal(due.resolve_by, utc(2028, 3, 6, 12, 0));
 	due = due_times(&config, utc(2027, 2, 28, 12, 0), COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.acknowledge_by, utc(2027, 3, 1, 12, 0));
 }
 
@@ -420,23 +410,23 @@ static void test_due_times_reject_bad_arguments(void **state)
 	struct complaint_due due;
 	int64_t opened = utc(2026, 3, 6, 9, 0);
 	assert_int_equal(complaint_due_times(&config, -1, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_ERANGE);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_ERANGE);
 	assert_int_equal(complaint_due_times(&config, COMPLAINT_MAX_UTC + 1, COMPLAINT_CHANNEL_PHONE,
-	                                     COMPLAINT_CATEGORY_DELAY, COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due),
+	                                     COMPLAINT_CATEGORY_DELAY, SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due),
 	                 COMPLAINT_ERANGE);
 	assert_int_equal(complaint_due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, INT64_MAX, &due), COMPLAINT_ERANGE);
+	                                     SERVICE_BASIC, INT64_MAX, &due), COMPLAINT_ERANGE);
 	assert_int_equal(complaint_due_times(&config, opened, COMPLAINT_CHANNEL_COUNT, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_EINVAL);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_EINVAL);
 	assert_int_equal(complaint_due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_COUNT,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_EINVAL);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_EINVAL);
 	assert_int_equal(complaint_due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_LEVEL_COUNT, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_EINVAL);
+	                                     SERVICE_LEVEL_COUNT, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_EINVAL);
 	assert_int_equal(complaint_due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, NULL), COMPLAINT_EINVAL);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE, NULL), COMPLAINT_EINVAL);
 	/* The latest supported instant still adds 30 days without overflow. */
 	assert_int_equal(complaint_due_times(&config, COMPLAINT_MAX_UTC, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_OK);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE, &due), COMPLAINT_OK);
 	assert_int_equal(due.close_by, COMPLAINT_MAX_UTC + 30 * DAY);
 }
 
@@ -446,43 +436,43 @@ static void test_due_after_escalation(void **state)
 	struct complaint_config config = defaults();
 	int64_t opened = utc(2026, 3, 6, 9, 0);
 	struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_LOSS,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	struct complaint_due after;
 	/* Refused on day 5: the supervisor has what is left of the law's 7 days. */
 	int64_t escalated = opened + 5 * DAY;
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, escalated, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_BASIC, escalated, &after),
 	                 COMPLAINT_OK);
 	assert_int_equal(after.resolve_by, opened + 7 * DAY);
 	assert_int_equal(after.legal_by, opened + 7 * DAY);
 	/* Refused on day 1: 7 days from the escalation would be day 8; the ceiling is day 7. */
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, opened + DAY, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_BASIC, opened + DAY, &after),
 	                 COMPLAINT_OK);
 	assert_int_equal(after.resolve_by, opened + 7 * DAY);
 	/* Without a legal ceiling (a record stored before it existed, legal_by 0): 7 days from the escalation. */
 	due.legal_by = COMPLAINT_NO_DEADLINE;
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, escalated, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_BASIC, escalated, &after),
 	                 COMPLAINT_OK);
 	assert_int_equal(after.resolve_by, escalated + 7 * DAY);
 	assert_int_equal(after.acknowledge_by, due.acknowledge_by);
 	assert_int_equal(after.close_by, due.close_by);
 	/* Key account: half. */
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_CUSTOMISED, escalated, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_CUSTOMISED, escalated, &after),
 	                 COMPLAINT_OK);
 	assert_int_equal(after.resolve_by, escalated + 84 * HOUR);
 	/* Late in the life of the complaint: capped by the 30-day ceiling. */
 	escalated = opened + 27 * DAY;
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, escalated, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_BASIC, escalated, &after),
 	                 COMPLAINT_OK);
 	assert_int_equal(after.resolve_by, opened + 30 * DAY);
 	/* A regulator complaint keeps the regulator's deadline. */
-	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_LOSS, COMPLAINT_SERVICE_BASIC,
+	due = due_times(&config, opened, COMPLAINT_CHANNEL_REGULATOR, COMPLAINT_CATEGORY_LOSS, SERVICE_BASIC,
 	                COMPLAINT_NO_DEADLINE);
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, opened + HOUR, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_BASIC, opened + HOUR, &after),
 	                 COMPLAINT_OK);
 	assert_int_equal(after.resolve_by, opened + 7 * DAY);
-	assert_int_equal(complaint_due_after_escalation(&config, NULL, COMPLAINT_SERVICE_BASIC, opened, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, NULL, SERVICE_BASIC, opened, &after),
 	                 COMPLAINT_EINVAL);
-	assert_int_equal(complaint_due_after_escalation(&config, &due, COMPLAINT_SERVICE_BASIC, -5, &after),
+	assert_int_equal(complaint_due_after_escalation(&config, &due, SERVICE_BASIC, -5, &after),
 	                 COMPLAINT_ERANGE);
 }
 
@@ -510,7 +500,7 @@ static void test_legal_ceiling_across_national_day(void **state)
 	struct complaint_config config = defaults();
 	int64_t opened = utc(2026, 9, 30, 9, 0); /* 17:00 in Beijing */
 	struct complaint_due due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                                     COMPLAINT_SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
+	                                     SERVICE_BASIC, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.legal_by, utc(2026, 10, 7, 9, 0));
 	int64_t business;
 	assert_int_equal(bizcal_add_minutes(&cal, opened, 5 * 8 * 60, &business), BIZCAL_OK);
@@ -535,7 +525,7 @@ static void test_legal_ceiling_across_national_day(void **state)
 	assert_int_equal(complaint_resolve_cap(&due, business), due.regulator_reply_by);
 	/* The ceiling is not scaled by the service level: the law gives everyone 7 days. */
 	due = due_times(&config, opened, COMPLAINT_CHANNEL_PHONE, COMPLAINT_CATEGORY_DELAY,
-	                COMPLAINT_SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
+	                SERVICE_CUSTOMISED, COMPLAINT_NO_DEADLINE);
 	assert_int_equal(due.legal_by, opened + 7 * DAY);
 	assert_int_equal(due.resolve_by, opened + 84 * HOUR);
 	/* And a bad ceiling is a config error. */

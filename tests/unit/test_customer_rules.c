@@ -188,6 +188,14 @@ static void test_service_levels(void **state)
 	assert_int_equal(customer_tier_service_level(TIER_HIGH_END_INDIVIDUAL), SERVICE_BASIC);
 	assert_string_equal(service_level_name(SERVICE_VALUE_ADDED), "value_added");
 	assert_string_equal(service_level_name(SERVICE_CUSTOMISED), "customised");
+	/* the one list of service levels, in order (complaints and queries use it) */
+	static const char *const names[] = { "basic", "value_added", "exclusive", "customised" };
+	for (int i = 0; i < SERVICE_LEVEL_COUNT; i++) {
+		assert_string_equal(service_level_name((enum service_level)i), names[i]);
+		assert_int_equal(service_level_parse(names[i]), i);
+	}
+	assert_int_equal(service_level_parse("customized"), -1);
+	assert_null(service_level_name(SERVICE_LEVEL_COUNT));
 }
 
 static void test_wire_names_round_trip(void **state)

@@ -2,8 +2,9 @@
  * beside contacts, and what other modules call of them.
  *   need.c      NEED ADD/RESULT/DONE/GET/LIST: a customer's needs, routed
  *               by kind and confirmed in writing
- *   rectify.c   RECTIFY ADD/CHECK/CLOSE/GET/LIST: rectification plans after
- *               an incident (timer kind "rectify")
+ *   rectify.c   RECTIFY CHECK/CLOSE/GET/LIST: rectification plans after
+ *               an incident (timer kind "rectify"); RECTIFY ADD in
+ *               rectify_add.c, which reads the incident through its module
  *   survey.c    SURVEY SEND/ANSWER/GET/LIST: satisfaction surveys (timer
  *               kind "survey") and the satisfaction index
  *   winback.c   WINBACK ADD/SET/CLOSE/GET/LIST: win-back prospects */
@@ -25,6 +26,15 @@ struct rectify_in {
  * time is not past); *id is its id. 0 or an LMDB code, no reply. A complaint
  * closed with a rectification raises its plan this way. */
 int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id);
+
+/* RECTIFY ADD (rectify_add.c) after its checks: raises the plan and
+ * answers 201 with it. Returns what the handler returns. */
+int rectify_raise_reply(struct cmd_ctx *ctx, const struct rectify_in *in);
+
+/* A due date argument as the last second of that day in the depot's zone;
+ * replies 400 for a bad date, 422 for a day already past. 0 or
+ * PD_EREPLIED. */
+int rectify_due_arg(struct cmd_ctx *ctx, const char *name, int64_t *due_at);
 
 /* The plans raised in `month` (YYYYMM) of a customer or a depot (both NULL:
  * the network): counts by state and the rows, for REPORT MONTH. */

@@ -1341,6 +1341,51 @@ int cmd_complaint_resume(struct cmd_ctx *ctx)
 			  business ? "business" : "calendar"));
 }
 
+/* Calls visit() with each statistics counter of the days first to last
+ * (YYYYMMDD): "DAY|DIM|VALUE" -> n. 0 or an LMDB code. */
+static int stats_walk(struct cmd_ctx *ctx, int first, int last,
+		      void (*visit)(struct cmd_ctx *ctx, const char *dim, const char *val, int64_t n, void *ud), void *ud)
+{
+	char start[16], stop[16];
+	snprintf(start, sizeof(start), "%08d|", first);
+	snprintf(stop, sizeof(stop), "%08d", last);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_stats, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { strlen(start), start }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 10 || memcmp(k.mv_data, stop, 8) > 0)
+			break;
+		char key[160];
+		size_t kl = k.mv_size < sizeof(key) - 1 ? k.mv_size : sizeof(key) - 1;
+		memcpy(key, k.mv_data, kl);
+		key[kl] = '\0';
+		char *dim = key + 9, *val = strchr(dim, '|');
+		if (!val || v.mv_size != 8)
+			continue;
+		*val++ = '\0';
+		visit(ctx, dim, val, (int64_t)be64_get(v.mv_data), ud);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void add_category(struct cmd_ctx *ctx, const char *dim, const char *val, int64_t n, void *ud)
+{
+	struct pd_value *by = ud;
+	int64_t prev = 0;
+	if (strcmp(dim, "category") != 0)
+		return;
+	pd_map_int(by, val, &prev);
+	pd_map_set_int(ctx->a, by, pd_strdup(ctx->a, val), prev + n);
+}
+
+int complaint_categories_of_days(struct cmd_ctx *ctx, int first_day, int last_day, struct pd_value *by)
+{
+	return stats_walk(ctx, first_day, last_day, add_category, by);
+}
+
 int complaint_on_due(struct cmd_ctx *ctx, uint64_t id)
 {
 	struct pd_value *before, *after;
@@ -1648,6 +1693,35 @@ static void add_duration_stats(struct cmd_ctx *ctx, struct pd_value *d, const ch
 	pd_map_set_int(ctx->a, d, pd_sprintf(ctx->a, "%s_p90_secs", name), s.p90);
 }
 
+/* COMPLAINT STATS' sums of the counters. */
+struct stats_sums {
+	int64_t opened, closed, escalated, overdue, sat_sum, sat_n, paused_total, appeal_risk, appeals;
+	struct pd_value **groups; /* by the dimensions of STATS_DIMS */
+};
+
+static const char *const STATS_DIMS[] = { "category", "channel", "depot", "responsible", "stage" };
+
+static void add_stat(struct cmd_ctx *ctx, const char *dim, const char *val, int64_t n, void *ud)
+{
+	struct stats_sums *t = ud;
+	if (!strcmp(dim, "opened")) t->opened += n;
+	else if (!strcmp(dim, "closed")) t->closed += n;
+	else if (!strcmp(dim, "escalated")) t->escalated += n;
+	else if (!strcmp(dim, "overdue")) t->overdue += n;
+	else if (!strcmp(dim, "appeal_risk")) t->appeal_risk += n;
+	else if (!strcmp(dim, "appeals")) t->appeals += n;
+	else if (!strcmp(dim, "satisfaction")) { if (!strcmp(val, "sum")) t->sat_sum += n; else t->sat_n += n; }
+	else if (!strcmp(dim, "paused_secs")) t->paused_total += n;
+	else {
+		for (int i = 0; i < 5; i++)
+			if (!strcmp(dim, STATS_DIMS[i]) && n) {
+				int64_t prev = 0;
+				pd_map_int(t->groups[i], val, &prev);
+				pd_map_set_int(ctx->a, t->groups[i], pd_strdup(ctx->a, val), prev + n);
+			}
+	}
+}
+
 /* Runs on the slow thread with a read transaction: a year's range walks
  * many counters. Figures are about the complaints OPENED in the period. */
 int cmd_complaint_stats(struct cmd_ctx *ctx)
@@ -1679,53 +1753,17 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "to", month ? pd_sprintf(a, "%s (whole month)", month)
 					 : pd_sprintf(a, "%04d-%02d-%02d", last / 10000, last / 100 % 100, last % 100));
 	struct pd_value *groups[6];
-	static const char *const dims[] = { "category", "channel", "depot", "responsible", "stage" };
 	for (int i = 0; i < 5; i++)
 		groups[i] = pd_map(a);
-	int64_t opened = 0, closed = 0, escalated = 0, overdue = 0, sat_sum = 0, sat_n = 0, paused_total = 0;
-	int64_t appeal_risk = 0, appeals = 0;
-
+	struct stats_sums t = { .groups = groups };
 	char start[16], stop[16];
 	snprintf(start, sizeof(start), "%08d|", first);
 	snprintf(stop, sizeof(stop), "%08d|~", last);
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_stats, &cur);
+	MDB_val k, v;
+	int rc = stats_walk(ctx, first, last, add_stat, &t);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	MDB_val k = { strlen(start), start }, v;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 10 || memcmp(k.mv_data, stop, 8) > 0)
-			break;
-		char key[160];
-		size_t kl = k.mv_size < sizeof(key) - 1 ? k.mv_size : sizeof(key) - 1;
-		memcpy(key, k.mv_data, kl);
-		key[kl] = '\0';
-		char *dim = key + 9, *val = strchr(dim, '|');
-		if (!val || v.mv_size != 8)
-			continue;
-		*val++ = '\0';
-		int64_t n = (int64_t)be64_get(v.mv_data);
-		if (!strcmp(dim, "opened")) opened += n;
-		else if (!strcmp(dim, "closed")) closed += n;
-		else if (!strcmp(dim, "escalated")) escalated += n;
-		else if (!strcmp(dim, "overdue")) overdue += n;
-		else if (!strcmp(dim, "appeal_risk")) appeal_risk += n;
-		else if (!strcmp(dim, "appeals")) appeals += n;
-		else if (!strcmp(dim, "satisfaction")) { if (!strcmp(val, "sum")) sat_sum += n; else sat_n += n; }
-		else if (!strcmp(dim, "paused_secs")) paused_total += n;
-		else {
-			for (int i = 0; i < 5; i++)
-				if (!strcmp(dim, dims[i]) && n) {
-					int64_t prev = 0;
-					pd_map_int(groups[i], val, &prev);
-					pd_map_set_int(a, groups[i], pd_strdup(a, val), prev + n);
-				}
-		}
-	}
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
-		return reply_store_error(ctx, rc);
-
 	struct int64_vec ack = { 0 }, res = { 0 }, res_biz = { 0 };
 	rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_durations, &cur);
 	if (rc)
@@ -1745,30 +1783,30 @@ int cmd_complaint_stats(struct cmd_ctx *ctx)
 	}
 	mdb_cursor_close(cur);
 
-	pd_map_set_int(a, d, "opened", opened);
-	pd_map_set_int(a, d, "closed", closed);
-	pd_map_set_int(a, d, "escalated", escalated);
-	add_share(ctx, d, "escalated_pct", escalated, opened);
-	pd_map_set_int(a, d, "overdue", overdue);
-	add_share(ctx, d, "overdue_pct", overdue, opened);
-	pd_map_set_int(a, d, "appeal_risk", appeal_risk);
-	pd_map_set_int(a, d, "appeals", appeals);
+	pd_map_set_int(a, d, "opened", t.opened);
+	pd_map_set_int(a, d, "closed", t.closed);
+	pd_map_set_int(a, d, "escalated", t.escalated);
+	add_share(ctx, d, "escalated_pct", t.escalated, t.opened);
+	pd_map_set_int(a, d, "overdue", t.overdue);
+	add_share(ctx, d, "overdue_pct", t.overdue, t.opened);
+	pd_map_set_int(a, d, "appeal_risk", t.appeal_risk);
+	pd_map_set_int(a, d, "appeals", t.appeals);
 	add_duration_stats(ctx, d, "acknowledge", &ack);
 	add_duration_stats(ctx, d, "resolve", &res);
 	add_duration_stats(ctx, d, "resolve_business", &res_biz);
-	pd_map_set_int(a, d, "paused_secs_total", paused_total);
-	pd_map_set_int(a, d, "satisfaction_count", sat_n);
-	int64_t avg100 = sat_n ? (sat_sum * 100 + sat_n / 2) / sat_n : 0;
+	pd_map_set_int(a, d, "paused_secs_total", t.paused_total);
+	pd_map_set_int(a, d, "satisfaction_count", t.sat_n);
+	int64_t avg100 = t.sat_n ? (t.sat_sum * 100 + t.sat_n / 2) / t.sat_n : 0;
 	pd_map_set_str(a, d, "satisfaction_avg", pd_sprintf(a, "%lld.%02lld", (long long)(avg100 / 100), (long long)(avg100 % 100)));
 	for (int i = 0; i < 5; i++)
-		pd_map_set(a, d, pd_sprintf(a, "by_%s", dims[i]), groups[i]);
+		pd_map_set(a, d, pd_sprintf(a, "by_%s", STATS_DIMS[i]), groups[i]);
 	free(ack.v);
 	free(res.v);
 	free(res_biz.v);
 	if (rc && rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = d;
-	reply_ok(ctx, 200, "%lld complaints opened in the period", (long long)opened);
+	reply_ok(ctx, 200, "%lld complaints opened in the period", (long long)t.opened);
 	return 0;
 }
 

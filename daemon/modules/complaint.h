@@ -22,6 +22,11 @@ int complaint_on_due(struct cmd_ctx *ctx, uint64_t id);
 int complaint_open(struct cmd_ctx *ctx, bool *more);
 int complaint_gauges(MDB_txn *txn, struct store *st, int64_t now, struct module_gauges *g);
 
+/* Adds to `by` (category -> count) the complaints opened on the days
+ * first_day to last_day (YYYYMMDD), from the statistics counters. 0 or an
+ * LMDB code. */
+int complaint_categories_of_days(struct cmd_ctx *ctx, int first_day, int last_day, struct pd_value *by);
+
 /* The ids of an account's open complaints (not closed), pushed on ids.
  * 0 or an LMDB code (no reply). */
 int complaint_open_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *ids);

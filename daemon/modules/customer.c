@@ -418,6 +418,53 @@ int cmd_customer_team(struct cmd_ctx *ctx)
 			   : pd_sprintf(ctx->a, "%s of %s: the manager", role, rec_str(after, "account")));
 }
 
+int64_t customer_count(struct cmd_ctx *ctx)
+{
+	MDB_stat s;
+	return mdb_stat(ctx->txn, ctx->st->customers, &s) == 0 ? (int64_t)s.ms_entries : 0;
+}
+
+int customer_batch(struct cmd_ctx *ctx, int64_t after, int64_t n, struct pd_value *batch, bool *more)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->customers, &cur);
+	if (rc)
+		return rc;
+	unsigned char start[8];
+	be64_put(start, (uint64_t)after + 1);
+	MDB_val k = { 8, start }, v;
+	int64_t done = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && done < n;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct pd_value *c;
+		size_t used;
+		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &c) != PD_UNPACK_OK) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		pd_arr_push(ctx->a, batch, c);
+		done++;
+	}
+	*more = rc == 0; /* stopped at n with a customer left */
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* "account|YYYYMM": a month of a customer staff explained. */
+static const char *explanation_key(struct cmd_ctx *ctx, const char *account, int month)
+{
+	return pd_sprintf(ctx->a, "%s|%06d", account, month);
+}
+
+int customer_month_explained(struct cmd_ctx *ctx, const char *account, int month, bool *explained)
+{
+	const char *key = explanation_key(ctx, account, month);
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->explanations, &k, &v);
+	*explained = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int cmd_customer_explain(struct cmd_ctx *ctx)
 {
 	const char *account = pd_arg_str(ctx->args, "account");
@@ -427,7 +474,7 @@ int cmd_customer_explain(struct cmd_ctx *ctx)
 	struct pd_value *c;
 	if (customer_load(ctx, account, &c))
 		return PD_EREPLIED;
-	const char *key = pd_sprintf(ctx->a, "%s|%06d", account, month);
+	const char *key = explanation_key(ctx, account, month);
 	struct pd_value *e = pd_map(ctx->a);
 	pd_map_set_str(ctx->a, e, "account", account);
 	pd_map_set_str(ctx->a, e, "month", month_text(ctx, month));

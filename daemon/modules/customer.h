@@ -27,6 +27,9 @@ int warning_raise(struct cmd_ctx *ctx, const char *account, const char *type,
 
 /* The rows of an account's warnings not closed, newest first, pushed on
  * rows; *n is their number. 0 or an LMDB code (no reply). */
+/* Loads warning id as stored, without a reply: 0, MDB_NOTFOUND or an LMDB
+ * code. */
+int warning_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out);
 int warning_active_of_customer(struct cmd_ctx *ctx, const char *account, struct pd_value *rows, size_t *n);
 
 /* The service level of an account customer ("basic" for "" or unknown):
@@ -99,6 +102,15 @@ void customer_tier_for(struct cmd_ctx *ctx, const struct pd_value *c, int month,
 
 /* The contract start of a customer as YYYYMMDD. */
 int customer_start_day(const struct pd_value *c);
+/* How many customers there are. */
+int64_t customer_count(struct cmd_ctx *ctx);
+/* The customers after id `after`, in id order, at most n, pushed on batch
+ * (read whole first: saving customers moves a cursor's pages); *more: some
+ * are left after them. 0 or an LMDB code. */
+int customer_batch(struct cmd_ctx *ctx, int64_t after, int64_t n, struct pd_value *batch, bool *more);
+/* Whether staff marked the customer's month (YYYYMM) explained (CUSTOMER
+ * EXPLAIN: a drop in revenue with a known reason). 0 or an LMDB code. */
+int customer_month_explained(struct cmd_ctx *ctx, const char *account, int month, bool *explained);
 
 /* Raises the revenue-drop warning of `month` for a customer when the rule
  * says so (idempotent per customer and month). *raised tells whether a new

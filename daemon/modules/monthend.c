@@ -50,12 +50,6 @@ static int run_audit(struct cmd_ctx *ctx, int month, const char *action, const s
 	return store_audit(ctx->txn, ctx->st, "monthend", id, ctx->sess->user, ctx->now, action, d);
 }
 
-static int64_t customers_total(struct cmd_ctx *ctx)
-{
-	MDB_stat s;
-	return mdb_stat(ctx->txn, ctx->st->customers, &s) == 0 ? (int64_t)s.ms_entries : 0;
-}
-
 static struct pd_value *run_present(struct cmd_ctx *ctx, int month, const struct pd_value *run)
 {
 	struct pd_value *out = pd_map(ctx->a);
@@ -68,7 +62,7 @@ static struct pd_value *run_present(struct cmd_ctx *ctx, int month, const struct
 		pd_map_set_str(ctx->a, out, "month", month_text(ctx, month));
 		pd_map_set_str(ctx->a, out, "status", "not_started");
 	}
-	pd_map_set_int(ctx->a, out, "customers_total", customers_total(ctx));
+	pd_map_set_int(ctx->a, out, "customers_total", customer_count(ctx));
 	return out;
 }
 
@@ -168,35 +162,13 @@ int monthend_on_due(struct cmd_ctx *ctx, uint64_t id)
 		return rc;
 	/* the sweep runs as the daemon itself */
 	const struct session *saved = ctx->sess;
-	struct session daemon = { .role = ROLE_ADMIN };
-	snprintf(daemon.user, sizeof(daemon.user), "parceldeskd");
-	ctx->sess = &daemon;
+	ctx->sess = &record_daemon;
 
-	MDB_cursor *cur;
-	if ((rc = mdb_cursor_open(ctx->txn, ctx->st->customers, &cur)))
-		goto out;
-	unsigned char start[8];
-	be64_put(start, (uint64_t)rec_int(run, "cursor") + 1);
-	MDB_val k = { 8, start }, v;
-	int64_t done = 0, last = rec_int(run, "cursor");
-	/* the batch is read first: saving customers moves the cursor's pages */
+	int64_t last = rec_int(run, "cursor");
 	struct pd_value *batch = pd_arr(ctx->a);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && done < ctx->cfg->monthend_batch_customers;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct pd_value *c;
-		size_t used;
-		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &c) != PD_UNPACK_OK) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		pd_arr_push(ctx->a, batch, c);
-		done++;
-	}
-	bool more = rc == 0; /* stopped at the batch size with a customer left */
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
+	bool more;
+	if ((rc = customer_batch(ctx, last, ctx->cfg->monthend_batch_customers, batch, &more)))
 		goto out;
-	rc = 0;
 	for (struct pd_entry *e = batch->u.c.head; e && !rc; e = e->next) {
 		rc = monthend_customer(ctx, e->val, month, run);
 		last = rec_int(e->val, "id");

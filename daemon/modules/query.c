@@ -522,6 +522,10 @@ int cmd_query_answer(struct cmd_ctx *ctx)
 	pd_map_set_str(ctx->a, after, "answered_by", ctx->sess->user);
 	pd_map_set_bool(ctx->a, after, "answered_late", late);
 	int rc = mark_late(ctx, after);
+	/* found given to the wrong person or address: a misdelivery, counted
+	 * against delivery accuracy (docs/rules.md) */
+	if (!rc && investigation && strcmp(rec_str(after, "outcome"), "misdelivered") == 0)
+		rc = waybill_mark_misdelivered(ctx, rec_str(after, "waybill"));
 	if (!rc && !investigation) /* the account hears from us after the answer */
 		rc = callback_after(ctx, pd_map_str(after, "waybill"), id);
 	if (rc)
@@ -712,63 +716,56 @@ static int use_approval(struct cmd_ctx *ctx, int64_t *approval_id)
 	return 0;
 }
 
+struct found {
+	const char *phone, *name;
+	size_t matched;
+	struct pd_value *list;
+};
+
+/* Only the party whose phone AND name match is answered. */
+static void find_keep(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb, void *ud)
+{
+	struct pd_arena *a = ctx->a;
+	struct found *f = ud;
+	const char *party = NULL;
+	if (!strcmp(pd_map_str(wb, "sender_phone"), f->phone) && !strcmp(pd_map_str(wb, "sender_name"), f->name))
+		party = "sender";
+	else if (!strcmp(pd_map_str(wb, "receiver_phone"), f->phone) && !strcmp(pd_map_str(wb, "receiver_name"), f->name))
+		party = "receiver";
+	if (!party || ++f->matched > FIND_MAX_RESULTS)
+		return;
+	struct pd_value *r = pd_map(a);
+	pd_map_set_str(a, r, "number", number);
+	pd_map_set_str(a, r, "party", party);
+	pd_map_set_str(a, r, "status", pd_map_str(wb, "status"));
+	pd_map_set_str(a, r, "receiver_city", pd_map_str(wb, "receiver_city"));
+	pd_map_set_str(a, r, "goods", pd_map_str(wb, "goods"));
+	int64_t created = 0;
+	pd_map_int(wb, "created_at", &created);
+	map_set_time(ctx, r, "created_at", created);
+	pd_arr_push(a, f->list, r);
+}
+
 int cmd_waybill_find(struct cmd_ctx *ctx)
 {
 	struct pd_arena *a = ctx->a;
-	const char *phone = pd_arg_str(ctx->args, "phone");
-	const char *name = pd_arg_str(ctx->args, "name");
+	struct found f = { pd_arg_str(ctx->args, "phone"), pd_arg_str(ctx->args, "name"), 0, pd_arr(a) };
 	int64_t approval_id;
 	if (check_id_args(ctx) || use_approval(ctx, &approval_id) < 0)
 		return PD_EREPLIED;
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_phone, &cur);
+	int rc = waybill_walk_phone(ctx, f.phone, find_keep, &f);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	struct pd_value *list = pd_arr(a);
-	MDB_val k = { strlen(phone), (void *)phone }, v;
-	size_t matched = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		char number[32];
-		if (v.mv_size >= sizeof(number))
-			continue;
-		memcpy(number, v.mv_data, v.mv_size);
-		number[v.mv_size] = '\0';
-		struct pd_value *wb;
-		if (waybill_get(ctx, number, &wb))
-			continue;
-		/* only the party whose phone AND name match is answered */
-		const char *party = NULL;
-		if (!strcmp(pd_map_str(wb, "sender_phone"), phone) && !strcmp(pd_map_str(wb, "sender_name"), name))
-			party = "sender";
-		else if (!strcmp(pd_map_str(wb, "receiver_phone"), phone) && !strcmp(pd_map_str(wb, "receiver_name"), name))
-			party = "receiver";
-		if (!party)
-			continue;
-		if (++matched > FIND_MAX_RESULTS)
-			continue;
-		struct pd_value *r = pd_map(a);
-		pd_map_set_str(a, r, "number", number);
-		pd_map_set_str(a, r, "party", party);
-		pd_map_set_str(a, r, "status", pd_map_str(wb, "status"));
-		pd_map_set_str(a, r, "receiver_city", pd_map_str(wb, "receiver_city"));
-		pd_map_set_str(a, r, "goods", pd_map_str(wb, "goods"));
-		int64_t created = 0;
-		pd_map_int(wb, "created_at", &created);
-		map_set_time(ctx, r, "created_at", created);
-		pd_arr_push(a, list, r);
-	}
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
-		return reply_store_error(ctx, rc);
+	struct pd_value *list = f.list;
+	size_t matched = f.matched;
 
 	/* always registered, with the ID's type and last 4 characters only */
 	struct pd_value *q = pd_map(a);
 	pd_map_set_str(a, q, "kind", "no_waybill");
 	static const char *const fields[] = { "terminal", "id_type", "id_last4" };
 	copy_args(ctx, q, fields, 3);
-	pd_map_set_str(a, q, "asker", name);
-	pd_map_set_str(a, q, "asker_phone", phone);
+	pd_map_set_str(a, q, "asker", f.name);
+	pd_map_set_str(a, q, "asker_phone", f.phone);
 	pd_map_set_str(a, q, "channel", "counter");
 	pd_map_set_str(a, q, "status", "answered");
 	pd_map_set_str(a, q, "answer", pd_sprintf(a, "search by phone and name: %zu waybill(s)", matched));

@@ -48,9 +48,7 @@ static const struct record_kind RECTIFY = {
 	.timer = timer_of,
 };
 
-/* The due date argument as the last second of that day in the depot's
- * zone; replies 422 for a day already past. 0 or PD_EREPLIED. */
-static int due_arg(struct cmd_ctx *ctx, const char *name, int64_t *due_at)
+int rectify_due_arg(struct cmd_ctx *ctx, const char *name, int64_t *due_at)
 {
 	int y, m, d;
 	const char *due = pd_arg_str(ctx->args, name);
@@ -104,48 +102,21 @@ int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id_
 	return record_save(ctx, &RECTIFY, NULL, p, "add", in->fault);
 }
 
-/* The records a plan is raised from, read here for their customer and
- * depot only: their modules write them, and call this one, so rectify.c
- * calls none of them. */
-static const struct record_kind SOURCES[] = {
-	{ .name = "complaint", .noun = "complaint", .db = RECORD_DB(complaints) },
-	{ .name = "claim", .noun = "claim", .db = RECORD_DB(claims) },
-	{ .name = "warning", .noun = "warning", .db = RECORD_DB(warnings) },
-};
-
-int cmd_rectify_add(struct cmd_ctx *ctx)
+int rectify_raise_reply(struct cmd_ctx *ctx, const struct rectify_in *in)
 {
-	const char *source = pd_arg_str(ctx->args, "source");
-	const struct record_kind *kind = NULL;
-	for (size_t i = 0; i < sizeof(SOURCES) / sizeof(SOURCES[0]); i++)
-		if (strcmp(SOURCES[i].name, source) == 0)
-			kind = &SOURCES[i];
-	struct rectify_in in = {
-		.source = source, .fault = pd_arg_str(ctx->args, "fault"),
-		.depot = pd_arg_str(ctx->args, "depot"), .responsible = pd_arg_str(ctx->args, "responsible"),
-		.action = pd_arg_str(ctx->args, "action"), .agreed_ops = pd_arg_str(ctx->args, "agreed_ops"),
-		.agreed_inspection = pd_arg_str(ctx->args, "agreed_inspection"),
-		.owner = pd_arg_str(ctx->args, "owner"), .accountability = pd_arg_str(ctx->args, "accountability"),
-	};
-	pd_arg_int(ctx->args, "source_id", &in.source_id);
-	struct pd_value *src;
-	if (!kind)
-		return reply_error(ctx, 400, "argument 'source' must be complaint, claim or warning");
-	if (record_load(ctx, kind, in.source_id, &src) || user_load(ctx, in.owner, NULL) ||
-	    due_arg(ctx, "due", &in.due_at))
-		return PD_EREPLIED;
-	in.customer = rec_str(src, "customer");
-	if (!in.depot)
-		in.depot = rec_str(src, "depot");
 	int64_t id;
-	int rc = rectify_raise(ctx, &in, &id);
+	int rc = rectify_raise(ctx, in, &id);
 	struct pd_value *p = NULL;
 	if (!rc)
 		rc = record_get(ctx, &RECTIFY, id, &p);
 	return record_reply(ctx, &RECTIFY, rc, NULL, p, 201,
-			    pd_sprintf(ctx->a, "rectification plan %lld raised from %s %lld", (long long)id, source,
-				       (long long)in.source_id));
+			    pd_sprintf(ctx->a, "rectification plan %lld raised from %s %lld", (long long)id, in->source,
+				       (long long)in->source_id));
 }
+
+/* RECTIFY ADD is in rectify_add.c: it reads the complaint, claim or
+ * warning a plan is raised from through their modules, and complaint.c
+ * calls this one. */
 
 int cmd_rectify_check(struct cmd_ctx *ctx)
 {
@@ -168,7 +139,7 @@ int cmd_rectify_check(struct cmd_ctx *ctx)
 				   (long long)rec_int(before, "id"), missing);
 	int64_t due_at = 0;
 	if (pd_arg_str(ctx->args, "due") && (worked ? reply_error(ctx, 400, "a new due date goes with result=failed")
-					     : due_arg(ctx, "due", &due_at)))
+					     : rectify_due_arg(ctx, "due", &due_at)))
 		return PD_EREPLIED;
 	struct pd_arena *a = ctx->a;
 	pd_map_set_str(a, after, "check_result", result);

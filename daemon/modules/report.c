@@ -156,34 +156,6 @@ static struct pd_value *queries_section(struct cmd_ctx *ctx, const struct scope 
 	return q;
 }
 
-/* The network's complaints by category from complaint_stats, the month's days. */
-static int network_categories(struct cmd_ctx *ctx, int month, struct pd_value *by)
-{
-	char start[16], stop[16];
-	snprintf(start, sizeof(start), "%08d|", month_first_day(month));
-	snprintf(stop, sizeof(stop), "%08d", month_last_day(month));
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->complaint_stats, &cur);
-	if (rc)
-		return rc;
-	MDB_val k = { strlen(start), start }, v;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 10 || memcmp(k.mv_data, stop, 8) > 0)
-			break;
-		static const char dim[] = "category|";
-		if (k.mv_size <= 9 + sizeof(dim) - 1 || memcmp((char *)k.mv_data + 9, dim, sizeof(dim) - 1) != 0 ||
-		    v.mv_size != 8)
-			continue;
-		const char *cat = pd_strndup(ctx->a, (char *)k.mv_data + 9 + sizeof(dim) - 1,
-					     k.mv_size - 9 - (sizeof(dim) - 1));
-		int64_t prev = 0;
-		pd_map_int(by, cat, &prev);
-		pd_map_set_int(ctx->a, by, cat, prev + (int64_t)be64_get(v.mv_data));
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /* Complaints of the month (by opening day) by category. A customer's or a
  * depot's come from the "complaints.CATEGORY" counters complaint.c keeps
  * at opening; the network's from complaint_stats, which also holds complaints
@@ -196,7 +168,9 @@ static int complaints_section(struct cmd_ctx *ctx, const struct scope *s, int mo
 		int64_t n = strcmp(s->code, "N") == 0 ? 0 : counter(ctx, s, month, pd_sprintf(ctx->a, "complaints.%s", cat));
 		pd_map_set_int(ctx->a, by, cat, n);
 	}
-	int rc = strcmp(s->code, "N") == 0 ? network_categories(ctx, month, by) : 0;
+	int rc = strcmp(s->code, "N") == 0
+			 ? complaint_categories_of_days(ctx, month_first_day(month), month_last_day(month), by)
+			 : 0;
 	if (rc)
 		return rc;
 	int64_t total = counter(ctx, s, month, "complaints");
@@ -247,15 +221,12 @@ static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int mon
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *with = pd_arr(a), *without = pd_arr(a);
-	char key[8];
-	snprintf(key, sizeof(key), "%06d", month);
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(ctx->txn, ctx->st->incidents, &cur);
+	struct pd_value *whats = pd_arr(a);
+	int rc = volume_incidents(ctx, month, whats);
 	if (rc)
 		return rc;
-	MDB_val k = { 6, key }, v;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		const char *what = pd_strndup(a, v.mv_data, v.mv_size);
+	for (const struct pd_entry *e = whats->u.c.head; e; e = e->next) {
+		const char *what = e->val->u.s.ptr;
 		const char *colon = strchr(what, ':');
 		if (!colon)
 			continue;
@@ -291,8 +262,7 @@ static int incidents_section(struct cmd_ctx *ctx, const struct scope *s, int mon
 		map_set_time(ctx, row, "at", at ? at : rec_int(r, "paid_at"));
 		pd_arr_push(a, fen > 0 ? with : without, row);
 	}
-	mdb_cursor_close(cur);
-	if (rc && rc != MDB_NOTFOUND)
+	if (rc)
 		return rc;
 	struct pd_value *inc = pd_map(a);
 	pd_map_set_int(a, inc, "with_financial_loss", (int64_t)with->u.c.count);

@@ -41,6 +41,21 @@ int volume_count_month(struct cmd_ctx *ctx, const char *customer,
 	return rc;
 }
 
+int volume_incidents(struct cmd_ctx *ctx, int month, struct pd_value *whats)
+{
+	char key[8];
+	snprintf(key, sizeof(key), "%06d", month);
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->incidents, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { 6, key }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP))
+		pd_arr_push(ctx->a, whats, pd_str(ctx->a, pd_strndup(ctx->a, v.mv_data, v.mv_size)));
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int volume_incident(struct cmd_ctx *ctx, int month, const char *what)
 {
 	char key[8];

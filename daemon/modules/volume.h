@@ -48,6 +48,9 @@ int volume_count_month(struct cmd_ctx *ctx, const char *customer,
 /* Notes an incident of the month for the monthly report: "complaint:ID"
  * (first escalation) or "claim:ID" (a large payment). */
 int volume_incident(struct cmd_ctx *ctx, int month, const char *what);
+/* The incidents noted in `month`, pushed on whats as strings. 0 or an
+ * LMDB code. */
+int volume_incidents(struct cmd_ctx *ctx, int month, struct pd_value *whats);
 
 /* Reads one counter (0 when absent). scope is "C", "D" or "N". */
 int64_t volume_get(MDB_txn *txn, struct store *st, const char *scope,

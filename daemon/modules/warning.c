@@ -53,6 +53,11 @@ static const struct record_kind WARNING = {
 	.fields = RECORD_FIELDS("customer", "type", "subtype", "owner", "depot", "status", "source"),
 };
 
+int warning_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out)
+{
+	return record_get(ctx, &WARNING, id, out);
+}
+
 /* A new warning for customer c; the caller sets what the kind needs. */
 static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char *type, const char *subtype,
 		       const char *owner, const char *text, struct pd_value **out)
@@ -148,14 +153,13 @@ int warning_revenue_drop(struct cmd_ctx *ctx, const struct pd_value *customer, i
 	const struct customer_rules_config *rules = customer_rules();
 	int64_t revenue = volume_get(ctx->txn, ctx->st, "C", account, month, "revenue_fen");
 	int64_t last_year = volume_get(ctx->txn, ctx->st, "C", account, month_add(month, -12), "revenue_fen");
-	const char *ekey = pd_sprintf(a, "%s|%06d", account, month);
-	MDB_val k = { strlen(ekey), (void *)ekey }, v;
-	int rc = mdb_get(ctx->txn, ctx->st->explanations, &k, &v);
-	if (rc && rc != MDB_NOTFOUND)
+	bool explained;
+	int rc = customer_month_explained(ctx, account, month, &explained);
+	if (rc)
 		return rc;
 	struct revenue_drop drop;
 	customer_revenue_drop(rules, cooperation_months(customer_start_day(customer), month), revenue, last_year,
-			      rc == 0, &drop);
+			      explained, &drop);
 	if (!drop.raise)
 		return 0;
 	const char *source = pd_sprintf(a, "revenue_drop:%s:%06d", account, month);

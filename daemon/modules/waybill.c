@@ -58,6 +58,17 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb,
 			struct pd_value *ev);
 
+/* A delivered parcel found misdelivered: inaccurate, counted once against
+ * its destination depot's delivery accuracy. */
+static int mark_misdelivered(struct cmd_ctx *ctx, struct pd_value *wb, bool *changed)
+{
+	if (!rec_int(wb, "delivered_at") || pd_map_bool(wb, "inaccurate"))
+		return 0;
+	pd_map_set_bool(ctx->a, wb, "inaccurate", true);
+	*changed = true;
+	return volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1);
+}
+
 int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdelivery)
 {
 	struct pd_value *wb;
@@ -71,14 +82,44 @@ int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdel
 			return rc;
 		changed = true;
 	}
-	if (misdelivery && rec_int(wb, "delivered_at") &&
-	    !pd_map_bool(wb, "inaccurate")) {
-		pd_map_set_bool(ctx->a, wb, "inaccurate", true);
-		if ((rc = volume_count(ctx, wb, pd_map_str(wb, "dest_depot"), "inaccurate", 1)))
-			return rc;
-		changed = true;
-	}
+	if (misdelivery && (rc = mark_misdelivered(ctx, wb, &changed)))
+		return rc;
 	return changed ? waybill_save(ctx, number, wb, NULL) : 0;
+}
+
+int waybill_mark_misdelivered(struct cmd_ctx *ctx, const char *number)
+{
+	struct pd_value *wb;
+	bool changed = false;
+	int rc = waybill_get(ctx, number, &wb);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = mark_misdelivered(ctx, wb, &changed)))
+		return rc;
+	return changed ? waybill_save(ctx, number, wb, NULL) : 0;
+}
+
+int waybill_walk_phone(struct cmd_ctx *ctx, const char *phone,
+		       void (*visit)(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb, void *ud),
+		       void *ud)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(ctx->txn, ctx->st->idx_phone, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { strlen(phone), (void *)phone }, v;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		char number[32];
+		struct pd_value *wb;
+		if (v.mv_size >= sizeof(number))
+			continue;
+		memcpy(number, v.mv_data, v.mv_size);
+		number[v.mv_size] = '\0';
+		if (waybill_get(ctx, number, &wb) == 0)
+			visit(ctx, number, wb, ud);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_value *wb)

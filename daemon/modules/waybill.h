@@ -14,6 +14,16 @@ int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
  * monthly volume. An unknown number is no error. 0 or an LMDB code (no
  * reply). */
 int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdelivery);
+/* An investigation found a delivered waybill misdelivered (given to the
+ * wrong person or address): marks it inaccurate, counted once in the
+ * monthly volume as a misdelivery complaint does. An unknown number, or a
+ * waybill not delivered, is no error. 0 or an LMDB code (no reply). */
+int waybill_mark_misdelivered(struct cmd_ctx *ctx, const char *number);
+/* Calls visit() on each waybill whose sender or receiver phone is `phone`
+ * (the phone index). 0 or an LMDB code. */
+int waybill_walk_phone(struct cmd_ctx *ctx, const char *phone,
+		       void (*visit)(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb, void *ud),
+		       void *ud);
 /* Flags a loaded waybill for priority delivery (an urgent query), with its
  * timeline entry; nothing when it already is. 0 or an LMDB code (no
  * reply). */

@@ -184,14 +184,15 @@ class QueryList(DaemonTestCase):
         self.assertReply(op1.cmd("QUERY LIST open=perhaps"), 400, "argument 'open' must be yes or no")
 
 
-def delivered(case, c, depot="BJ02", **over):
-    """A waybill to depot, signed for by someone other than the consignee."""
+def delivered(case, c, depot="BJ02", signer_is_consignee=False, **over):
+    """A waybill to depot, signed for by someone other than the consignee
+    (or by the consignee)."""
     n = case.create(c, dest_depot=depot, **over)
     for event in ("picked_up", "departed"):
         case.scan(c, n, event)
     case.scan(c, n, "arrived", depot=depot)
     case.scan(c, n, "out_for_delivery", depot=depot)
-    case.scan(c, n, "delivered", depot=depot, signer="Doorman Liu", signer_is_consignee=False)
+    case.scan(c, n, "delivered", depot=depot, signer="Doorman Liu", signer_is_consignee=signer_is_consignee)
     return n
 
 
@@ -306,6 +307,33 @@ class Investigations(DaemonTestCase):
         r = self.answer(inv, outcome="lost", complaint=comp, answer="not found: you may claim the loss")
         self.assertEqual((r["outcome"], r["may_claim"], r["complaint"]), ("lost", "yes", comp))
         self.claim_loss(n, 201)
+
+    def accuracy(self, depot, month):
+        rows = self.op.cmd(line("KPI", month=month, depot=depot)).records
+        row = [r for r in rows if r["kpi"] == "delivery_accuracy"][0]
+        return int(row["numerator"]), int(row["denominator"])
+
+    def test_misdelivered_counts_against_delivery_accuracy(self):
+        n = delivered(self, self.op, "BJ05", signer_is_consignee=True)
+        month = self.get(self.op, n)["created_at"][:7]
+        self.assertEqual(self.accuracy("BJ05", month), (1, 1))  # accurate at the scan
+        inv = self.not_received(n)["investigation"]
+        self.answer(inv, outcome="misdelivered", answer="handed to the neighbour at 502, not the receiver")
+        self.assertEqual(self.get(self.op, n)["inaccurate"], "yes")
+        self.assertEqual(self.accuracy("BJ05", month), (0, 1))
+        # a misdelivery complaint about it later counts it no second time
+        self.assertReply(self.op.cmd(line("COMPLAINT", "OPEN", channel="phone", category="wrong_signature",
+                                          waybill=n, customer_name="Li Na", customer_phone="13900139000",
+                                          text="my neighbour signed")), 201)
+        self.assertEqual(self.accuracy("BJ05", month), (0, 1))
+
+    def test_other_outcomes_leave_delivery_accuracy(self):
+        n = delivered(self, self.op, "BJ06", signer_is_consignee=True)
+        month = self.get(self.op, n)["created_at"][:7]
+        for outcome in ("disputed", "lost"):
+            self.answer(self.not_received(n)["investigation"], outcome=outcome)
+        self.assertNotIn("inaccurate", self.get(self.op, n).rec)
+        self.assertEqual(self.accuracy("BJ06", month), (1, 1))
 
     def test_found_gives_no_claim(self):
         n = delivered(self, self.op)

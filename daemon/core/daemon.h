@@ -90,6 +90,8 @@ int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
  * it (nonzero). PD_EREPLIED (a helper refused and replied) passes
  * through, reply kept. */
 int reply_store_error(struct cmd_ctx *ctx, int rc);
+/* "N NOUN" with the noun agreeing: "1 claim", "0 claims", "2 queries". */
+const char *count_of(struct cmd_ctx *ctx, int64_t n, const char *one, const char *many);
 
 /* A stored record as a reply shows it: integer fields named at, *_at or
  * *_by (UTC seconds) become ISO 8601 times in the depot's zone, 0 an empty

@@ -45,6 +45,11 @@ int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	return PD_EREPLIED;
 }
 
+const char *count_of(struct cmd_ctx *ctx, int64_t n, const char *one, const char *many)
+{
+	return pd_sprintf(ctx->a, "%lld %s", (long long)n, n == 1 ? one : many);
+}
+
 int reply_store_error(struct cmd_ctx *ctx, int rc)
 {
 	if (rc == PD_EREPLIED)

@@ -524,7 +524,7 @@ int record_list_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int64
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list->rows;
-	return reply_ok(ctx, 200, "%zu %s", kept, what);
+	return reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)kept, kind->noun ? kind->noun : kind->name, what));
 }
 
 int record_get_reply(struct cmd_ctx *ctx, const struct record_kind *kind, record_show first, record_show last)

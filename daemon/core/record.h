@@ -266,8 +266,8 @@ int record_list(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due
 		int64_t before, int64_t limit, size_t *kept);
 
 /* A LIST answered: its paging arguments (rec_list_args()), the walk of
- * record_list(), the rows as the reply's data and "200 N WHAT". Returns
- * what the handler returns. */
+ * record_list(), the rows as the reply's data and "200 N WHAT" (WHAT the
+ * plural, "200 1 NOUN" for one). Returns what the handler returns. */
 int record_list_reply(struct cmd_ctx *ctx, const struct record_kind *kind, int64_t due_until,
 		      struct record_rows *list, const char *what);
 

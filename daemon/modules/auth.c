@@ -330,6 +330,6 @@ int cmd_user_list(struct cmd_ctx *ctx)
 	}
 	mdb_cursor_close(cur);
 	ctx->rep->data = list;
-	reply_ok(ctx, 200, "%zu users", list->u.c.count);
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)list->u.c.count, "user", "users"));
 	return 0;
 }

@@ -805,7 +805,7 @@ int cmd_calendar_list(struct cmd_ctx *ctx)
 	if (rc && rc != MDB_NOTFOUND)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
-	reply_ok(ctx, 200, "%zu calendars", list->u.c.count);
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)list->u.c.count, "calendar", "calendars"));
 	return 0;
 }
 

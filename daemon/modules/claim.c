@@ -1113,7 +1113,7 @@ int cmd_claim_totals(struct cmd_ctx *ctx)
 	for (int i = 0; i < 3; i++)
 		pd_map_set(a, d, pd_sprintf(a, "by_%s", dims[i]), by[i]);
 	ctx->rep->data = d;
-	reply_ok(ctx, 200, "%lld fen paid on %lld claims", (long long)total, (long long)count);
+	reply_ok(ctx, 200, "%lld fen paid on %s", (long long)total, count_of(ctx, count, "claim", "claims"));
 	return 0;
 }
 

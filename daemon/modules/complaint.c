@@ -1654,7 +1654,7 @@ int cmd_complaint_list(struct cmd_ctx *ctx)
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
-	reply_ok(ctx, 200, "%zu complaints", list->u.c.count);
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)list->u.c.count, "complaint", "complaints"));
 	return 0;
 }
 

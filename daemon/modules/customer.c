@@ -761,6 +761,6 @@ int cmd_customer_list(struct cmd_ctx *ctx)
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = f.rows;
-	reply_ok(ctx, 200, "%zu customers", f.rows->u.c.count);
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)f.rows->u.c.count, "customer", "customers"));
 	return 0;
 }

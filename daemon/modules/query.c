@@ -622,7 +622,7 @@ int cmd_query_list(struct cmd_ctx *ctx)
 	if (rc)
 		return reply_store_error(ctx, rc);
 	ctx->rep->data = list;
-	reply_ok(ctx, 200, "%zu queries", list->u.c.count);
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)list->u.c.count, "query", "queries"));
 	return 0;
 }
 

@@ -182,7 +182,7 @@ int cmd_rectify_edit(struct cmd_ctx *ctx)
 		return reply_error(ctx, 409, "rectification plan %lld is %s: only an open plan is changed",
 				   (long long)rec_int(before, "id"), rec_str(before, "status"));
 	if ((pd_arg_str(ctx->args, "owner") && user_load(ctx, pd_arg_str(ctx->args, "owner"), NULL)) ||
-	    (pd_arg_str(ctx->args, "due") && due_arg(ctx, "due", &due_at)))
+	    (pd_arg_str(ctx->args, "due") && rectify_due_arg(ctx, "due", &due_at)))
 		return PD_EREPLIED;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (pd_arg_str(ctx->args, fields[i]))

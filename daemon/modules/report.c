@@ -432,17 +432,20 @@ int cmd_kpi(struct cmd_ctx *ctx)
 	satisfaction_of(ctx, s.code, s.id, month, &sat, NULL);
 	kpi_satisfaction(rules, sat.index_points, sat.index_max, &r[KPI_SATISFACTION]);
 	struct pd_value *rows = pd_arr(ctx->a);
-	int met = 0;
+	int met = 0, measured = 0;
 	for (int i = 0; i < KPI_COUNT; i++) {
 		struct pd_value *row = kpi_row(ctx, (enum kpi_kind)i, &r[i]);
 		pd_map_set_str(ctx->a, row, "scope", s.kind);
 		pd_map_set_str(ctx->a, row, "id", strcmp(s.kind, "network") == 0 ? "" : s.id);
 		pd_map_set_str(ctx->a, row, "month", month_text(ctx, month));
 		pd_arr_push(ctx->a, rows, row);
-		met += r[i].met;
+		/* a KPI with nothing to measure is neither met nor missed */
+		measured += !r[i].no_data;
+		met += r[i].met && !r[i].no_data;
 	}
 	ctx->rep->data = rows;
-	reply_ok(ctx, 200, "%d of %d KPIs met: %s%s%s, %s", met, KPI_COUNT, s.kind,
+	reply_ok(ctx, 200, "%d of %d KPIs met%s: %s%s%s, %s", met, measured,
+		 measured < KPI_COUNT ? pd_sprintf(ctx->a, " (%d without data)", KPI_COUNT - measured) : "", s.kind,
 		 strcmp(s.kind, "network") ? " " : "", strcmp(s.kind, "network") ? s.id : "", month_text(ctx, month));
 	return 0;
 }

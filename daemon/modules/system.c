@@ -84,7 +84,7 @@ int cmd_help(struct cmd_ctx *ctx)
 		return reply_error(ctx, 404, "no command %s%s%s", word, sub ? " " : "", sub ? sub : "");
 	ctx->rep->data = list;
 	ctx->rep->text = pd_help_text(ctx->a, list); /* a terminal gets lines */
-	reply_ok(ctx, 200, "%zu commands", list->u.c.count);
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)list->u.c.count, "command", "commands"));
 	return 0;
 }
 

@@ -172,6 +172,6 @@ int cmd_waybill_list(struct cmd_ctx *ctx)
 		return reply_store_error(ctx, rc);
 	struct pd_value *rows = w.rows;
 	ctx->rep->data = rows;
-	reply_ok(ctx, 200, "%zu waybill%s", (size_t)rows->u.c.count, rows->u.c.count == 1 ? "" : "s");
+	reply_ok(ctx, 200, "%s", count_of(ctx, (int64_t)rows->u.c.count, "waybill", "waybills"));
 	return 0;
 }

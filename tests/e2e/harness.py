@@ -75,6 +75,11 @@ def iso(ts):
     return datetime.datetime.fromtimestamp(int(ts), CST).isoformat()
 
 
+def counted(n, one, many):
+    """A reply's count of things: "1 claim", "0 claims"."""
+    return "%d %s" % (n, one if n == 1 else many)
+
+
 def parse_iso(s):
     return int(datetime.datetime.fromisoformat(s).timestamp())
 

@@ -107,7 +107,7 @@ class BadInput(DaemonTestCase):
                       % (r["id"], got))
         self.assertReply(r, 400, msg_re=r"^invalid UTF-8")
         # a valid escaped sequence is fine (but do not write: use HELP)
-        r = self.assertReply(c.cmd('HELP "\\x57AYBILL" "\\x47ET"'), 200, "1 commands")
+        r = self.assertReply(c.cmd('HELP "\\x57AYBILL" "\\x47ET"'), 200, "1 command")
         self.assertTrue(r.lines[0].startswith("WAYBILL GET  ("), r)
         self.assertNothingWritten()
 

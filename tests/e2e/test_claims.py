@@ -21,7 +21,7 @@ import subprocess
 import time
 import unittest
 
-from harness import (ADMIN_PASSWORD, CST, DAY, HOUR, T0, USERS, DaemonTestCase,
+from harness import (ADMIN_PASSWORD, counted, CST, DAY, HOUR, T0, USERS, DaemonTestCase,
                      MsgpackClient, TextClient, create_line, iso, line,
                      next_number, parse_iso, settings)
 
@@ -1487,7 +1487,7 @@ class Lists(ClaimCase):
         def ids(framing="text", **f):
             r = self.w("op1", framing)("CLAIM", "LIST", **f)
             self.assertReply(r, 200)
-            self.assertEqual(r.msg, "%d claims" % len(r.records))
+            self.assertEqual(r.msg, counted(len(r.records), "claim", "claims"))
             got = [int(x["id"]) for x in r.items]
             self.assertEqual(got, sorted(got, reverse=True), "newest first")
             return got, r.items

@@ -767,6 +767,13 @@ class CustomersYear(DaemonTestCase):
 
     def test_kpi_network(self):
         rows = self.check_kpis("N", "all")
+        # the headline counts the KPIs with data: met of measured
+        measured = [r for r in rows if not r["no_data"]]
+        without = len(rows) - len(measured)
+        r = self.mp("op1").call("KPI", month=mtext(MONTH))
+        self.assertEqual(r["msg"], "%d of %d KPIs met%s: network, %s"
+                         % (sum(1 for k in measured if k["met"]), len(measured),
+                            " (%d without data)" % without if without else "", mtext(MONTH)))
         handling = rows[0]
         # two external queries (one late), five complaints (two late)
         self.assertEqual((handling["numerator"], handling["denominator"]), (4, 7))
@@ -779,7 +786,10 @@ class CustomersYear(DaemonTestCase):
             self.check_kpis("D", depot, depot=depot)
 
     def test_kpi_without_data(self):
-        rows = call(self.mp("op1"), "KPI", month="2024-01", customer="KEY1")
+        r = self.mp("op1").call("KPI", month="2024-01", customer="KEY1")
+        # nothing to measure is not "6 of 6 met"
+        self.assertEqual(r["msg"], "0 of 0 KPIs met (6 without data): customer KEY1, 2024-01")
+        rows = r["data"]
         for r in rows:
             self.assertTrue(r["no_data"])
             self.assertTrue(r["met"])

@@ -161,7 +161,7 @@ class BackPressure(DaemonTestCase):
                     self.assertTrue(head.startswith(expect_help + b"\r\nPING "),
                                     "reply %d: %r" % (replies, head))
                 else:
-                    self.assertTrue(head.startswith(b"200 1 commands\r\nPING  (read, role none): "),
+                    self.assertTrue(head.startswith(b"200 1 command\r\nPING  (read, role none): "),
                                     "reply %d: %r" % (replies, head))
                 replies += 1
                 pos = end + 5

@@ -3,7 +3,7 @@ search without a waybill number (QUERY APPROVE + WAYBILL FIND)."""
 import time
 import unittest
 
-from harness import (DAY, HOUR, T0, DaemonTestCase, iso, line, next_number,
+from harness import (counted, DAY, HOUR, T0, DaemonTestCase, iso, line, next_number,
                      next_phone, parse_iso)
 
 
@@ -149,7 +149,7 @@ class QueryList(DaemonTestCase):
 
         def listed(req):
             r = self.assertReply(op1.cmd(req), 200)
-            self.assertEqual(r.msg, "%d queries" % len(r.records))
+            self.assertEqual(r.msg, counted(len(r.records), "query", "queries"))
             return [rec["id"] for rec in r.records]
 
         # newest first

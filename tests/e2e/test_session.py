@@ -95,7 +95,7 @@ class FirstConnection(DaemonTestCase):
 
     def test_help_one_command_is_a_short_table(self):
         c = self.text()
-        r = self.assertReply(c.cmd("help complaint open"), 200, "1 commands")
+        r = self.assertReply(c.cmd("help complaint open"), 200, "1 command")
         spec = self.mp().call("HELP", "COMPLAINT", "OPEN")["data"][0]
         self.assertEqual(r.lines[0], "COMPLAINT OPEN  (write, role operator): " + spec["help"])
         self.assertEqual(r.lines[1].split(), ["argument", "type", "required", "given", "values"])
@@ -109,7 +109,7 @@ class FirstConnection(DaemonTestCase):
         self.assertIn(["channel", "enum", "yes", "name=value",
                        "phone|online|walk_in|regulator|consumer_association|market_regulator|media"], rows)
         self.assertIn(["req", "word", "no", "name=value"], rows)
-        r = self.assertReply(c.cmd("HELP WAYBILL GET"), 200, "1 commands")
+        r = self.assertReply(c.cmd("HELP WAYBILL GET"), 200, "1 command")
         self.assertEqual(r.lines[2].split(), ["number", "waybill", "yes", "position"])
         self.assertReply(c.cmd("HELP FROB"), 404, "no command FROB")
         self.assertReply(c.cmd("HELP WAYBILL FROB"), 404, "no command WAYBILL FROB")

@@ -51,12 +51,13 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 	return rc;
 }
 
-/* Saves a waybill (after adding ev to its history, when not NULL) and its
- * view (below): the one way a waybill is written. Not record_save(): the
- * key is the number, the history an append-only sub-table, and the view
- * is written with it (docs/design.md, "The store"). */
-static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb,
-			struct pd_value *ev);
+/* Saves a waybill (after adding ev to its history, when not NULL), its
+ * view and its timeline entry (below): the one way a waybill is written.
+ * Not record_save(): the key is the number, the history an append-only
+ * sub-table, and the view is written with it (docs/design.md, "The
+ * store"). */
+static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb, struct pd_value *ev,
+			const char *action, const struct pd_value *detail);
 
 /* A delivered parcel found misdelivered: inaccurate, counted once against
  * its destination depot's delivery accuracy. */
@@ -84,7 +85,7 @@ int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdel
 	}
 	if (misdelivery && (rc = mark_misdelivered(ctx, wb, &changed)))
 		return rc;
-	return changed ? waybill_save(ctx, number, wb, NULL) : 0;
+	return changed ? waybill_save(ctx, number, wb, NULL, NULL, NULL) : 0;
 }
 
 int waybill_mark_misdelivered(struct cmd_ctx *ctx, const char *number)
@@ -96,7 +97,7 @@ int waybill_mark_misdelivered(struct cmd_ctx *ctx, const char *number)
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	if ((rc = mark_misdelivered(ctx, wb, &changed)))
 		return rc;
-	return changed ? waybill_save(ctx, number, wb, NULL) : 0;
+	return changed ? waybill_save(ctx, number, wb, NULL, NULL, NULL) : 0;
 }
 
 int waybill_walk_phone(struct cmd_ctx *ctx, const char *phone,
@@ -127,8 +128,7 @@ int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_val
 	if (pd_map_bool(wb, "priority"))
 		return 0;
 	pd_map_set_bool(ctx->a, wb, "priority", true);
-	int rc = waybill_save(ctx, number, wb, NULL);
-	return rc ? rc : store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "priority", NULL);
+	return waybill_save(ctx, number, wb, NULL, "priority", NULL);
 }
 
 int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
@@ -378,15 +378,18 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	return rc;
 }
 
-static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb,
-			struct pd_value *ev)
+/* Every change of a waybill is written here: the event (ev, NULL: none),
+ * the record, its list index entries, the packed view and the timeline
+ * entry of `action` (NULL: none) with `detail`. */
+static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb, struct pd_value *ev,
+			const char *action, const struct pd_value *detail)
 {
 	int rc;
 	if ((ev && (rc = waybill_add_event(ctx, number, wb, ev))) ||
 	    (rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)) ||
-	    (rc = waybill_list_index(ctx->txn, ctx->st, number, wb)))
+	    (rc = waybill_list_index(ctx->txn, ctx->st, number, wb)) || (rc = view_save(ctx, number, wb, ev)))
 		return rc;
-	return view_save(ctx, number, wb, ev);
+	return action ? store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, action, detail) : 0;
 }
 
 static struct pd_value *event_new(struct cmd_ctx *ctx, const char *kind,
@@ -522,10 +525,9 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 	struct pd_value *ev = event_new(ctx, "created", created, pd_arg_str(ctx->args, "origin_depot"));
 	const char *sp = pd_arg_str(ctx->args, "sender_phone");
 	const char *rp = pd_arg_str(ctx->args, "receiver_phone");
-	if ((rc = waybill_save(ctx, number, wb, ev)) ||
+	if ((rc = waybill_save(ctx, number, wb, ev, "create", NULL)) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, sp, strlen(sp), number, strlen(number))) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, rp, strlen(rp), number, strlen(number))) ||
-	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "create", NULL)) ||
 	    (rc = count_created(ctx, wb)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
@@ -928,8 +930,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_str(a, detail, "event", event_name);
 	pd_map_set_str(a, detail, "from", waybill_status_name((enum waybill_status)cur));
 	pd_map_set_str(a, detail, "to", waybill_status_name((enum waybill_status)next));
-	if ((rc = waybill_save(ctx, number, wb, e)) ||
-	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "scan", detail)))
+	if ((rc = waybill_save(ctx, number, wb, e, "scan", detail)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
@@ -1068,8 +1069,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 		pd_map_set_str(a, wb, "dest_depot", dest_depot);
 	pd_map_set_int(a, wb, "redirects", redirects + 1);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + fee);
-	if ((rc = waybill_save(ctx, number, wb, ev)) ||
-	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "redirect", ev)))
+	if ((rc = waybill_save(ctx, number, wb, ev, "redirect", ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
@@ -1110,8 +1110,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	pd_map_set_int(a, wb, "recalled_at", ctx->now);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
 	int rc;
-	if ((rc = waybill_save(ctx, number, wb, ev)) ||
-	    (rc = store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, "recall", ev)))
+	if ((rc = waybill_save(ctx, number, wb, ev, "recall", ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);

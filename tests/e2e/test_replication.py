@@ -33,6 +33,15 @@ class ReplicationCase(DaemonTestCase):
                                     "(as root: sh contrib/deps.sh test)")
         cls.nats = natscluster.NatsCluster(tls=cls.tls).start()
         cls.nodes = []
+        try:
+            cls.start_nodes()
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when setUpClass fails
+            raise
+
+    @classmethod
+    def start_nodes(cls):
+        pass
 
     @classmethod
     def tearDownClass(cls):
@@ -112,8 +121,7 @@ class TestPrimaryStandbyReplica(ReplicationCase):
     log change sets the primary never wrote."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def start_nodes(cls):
         cls.primary = cls.node("primary")
         cls.add_users(cls.primary)
         cls.standby = cls.node("standby")

@@ -160,6 +160,14 @@ static size_t input_high(void)
 	return (size_t)(g_config.max_frame_bytes + g_config.max_line_bytes + 4096);
 }
 
+/* Nothing read for this long (or nothing written while replies wait)
+ * closes a connection. */
+static struct timeval idle_time(void)
+{
+	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
+	return idle;
+}
+
 /* Reading is on unless replies are waiting for the client (back-pressure),
  * the client half-closed, a deadline was missed or the daemon stops; in
  * clear also while the input is full (a request waits for its turn). */
@@ -179,11 +187,25 @@ static void reading_update(struct conn *c)
 		else
 			bufferevent_disable(c->bev, EV_READ);
 	} else if (want) {
-		/* idle: nothing read for this long closes the connection */
-		struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
+		struct timeval idle = idle_time();
 		event_add(c->rd, &idle);
 	} else {
 		event_del(c->rd);
+	}
+}
+
+/* The idle clock starts again from now: a job's reply was just made, and
+ * the client's next request may take the whole idle time to come (a slow
+ * login is no reason to close the connection a moment after it). */
+static void idle_restart(struct conn *c)
+{
+	if (!c->reading)
+		return;
+	if (c->bev) {
+		bufferevent_enable(c->bev, EV_READ); /* re-armed with its timeout */
+	} else {
+		struct timeval idle = idle_time();
+		event_add(c->rd, &idle);
 	}
 }
 
@@ -569,6 +591,7 @@ void conn_job_done(struct job *job)
 		return;
 	}
 	conn_reply(c, job->framing, &job->rep, job->cmd, job->t0_us);
+	idle_restart(c);
 	struct cmd_effects fx = job->fx;
 	fx.timers_changed = false; /* done above */
 	apply_effects(c, &fx);
@@ -985,7 +1008,7 @@ static int64_t connections_from(int family, const unsigned char a[16])
 /* Sets up the socket's buffers and events once TLS or not is known. */
 static int conn_start(struct conn *c)
 {
-	struct timeval idle = { (time_t)g_config.idle_timeout_secs, 0 };
+	struct timeval idle = idle_time();
 	if (c->tls) {
 		c->bev = tls_bufferevent(base, c->fd);
 		if (!c->bev)

@@ -101,12 +101,9 @@ static int contact_new(struct cmd_ctx *ctx, const struct pd_value *c, const char
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *k;
-	int rc = record_new(ctx, &CONTACT, &k);
+	int rc = customer_record_new(ctx, &CONTACT, c, &k);
 	if (rc)
 		return rc;
-	pd_map_set_str(a, k, "customer", rec_str(c, "account"));
-	pd_map_set_str(a, k, "customer_name", rec_str(c, "name"));
-	pd_map_set_str(a, k, "depot", rec_str(c, "depot"));
 	pd_map_set_str(a, k, "kind", kind);
 	pd_map_set_str(a, k, "purpose", purpose ? purpose : "");
 	pd_map_set_str(a, k, "owner", owner);

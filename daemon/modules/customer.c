@@ -106,6 +106,18 @@ int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **ou
 	return rc;
 }
 
+int customer_record_new(struct cmd_ctx *ctx, const struct record_kind *kind,
+			const struct pd_value *c, struct pd_value **out)
+{
+	int rc = record_new(ctx, kind, out);
+	if (rc)
+		return rc;
+	pd_map_set_str(ctx->a, *out, "customer", rec_str(c, "account"));
+	pd_map_set_str(ctx->a, *out, "customer_name", rec_str(c, "name"));
+	pd_map_set_str(ctx->a, *out, "depot", rec_str(c, "depot"));
+	return 0;
+}
+
 int customer_start_day(const struct pd_value *c)
 {
 	int y, m, d;

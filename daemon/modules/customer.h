@@ -49,6 +49,12 @@ const struct customer_rules_config *customer_rules(void);
 int customer_find(struct cmd_ctx *ctx, const char *account, struct pd_value **out, int64_t *id);
 /* The same, replying 404 ("no customer X") or a store error. */
 int customer_load(struct cmd_ctx *ctx, const char *account, struct pd_value **out);
+/* A new record of `kind` that belongs to account `c`: its id, then the
+ * account, its name and depot as every care record shows them. 0 or an
+ * LMDB code. */
+struct record_kind;
+int customer_record_new(struct cmd_ctx *ctx, const struct record_kind *kind,
+			const struct pd_value *c, struct pd_value **out);
 
 /* The member of an account's team who holds `role` (station_staff,
  * acceptance_clerk, maintenance_specialist, branch_manager, cs_manager,

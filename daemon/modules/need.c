@@ -36,12 +36,9 @@ int cmd_need_add(struct cmd_ctx *ctx)
 	if (customer_load(ctx, pd_arg_str(ctx->args, "customer"), &c) || user_load(ctx, owner, NULL))
 		return PD_EREPLIED;
 	struct pd_value *n;
-	int rc = record_new(ctx, &NEED, &n);
+	int rc = customer_record_new(ctx, &NEED, c, &n);
 	if (rc)
 		return reply_store_error(ctx, rc);
-	pd_map_set_str(a, n, "customer", rec_str(c, "account"));
-	pd_map_set_str(a, n, "customer_name", rec_str(c, "name"));
-	pd_map_set_str(a, n, "depot", rec_str(c, "depot"));
 	pd_map_set_str(a, n, "kind", kind);
 	pd_map_set_str(a, n, "route", need_route(kind));
 	pd_map_set_str(a, n, "owner", owner);

@@ -74,12 +74,10 @@ static const char *missing_of(struct cmd_ctx *ctx, const struct pd_value *p)
 int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id_out)
 {
 	struct pd_arena *a = ctx->a;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "rectify", &id);
+	struct pd_value *p;
+	int rc = record_new(ctx, &RECTIFY, &p);
 	if (rc)
 		return rc;
-	struct pd_value *p = pd_map(a);
-	pd_map_set_int(a, p, "id", (int64_t)id);
 	pd_map_set_str(a, p, "source", in->source);
 	pd_map_set_int(a, p, "source_id", in->source_id);
 	pd_map_set_str(a, p, "customer", in->customer ? in->customer : "");
@@ -98,7 +96,7 @@ int rectify_raise(struct cmd_ctx *ctx, const struct rectify_in *in, int64_t *id_
 	pd_map_set_str(a, p, "month", month_text(ctx, volume_month(ctx->now)));
 	pd_map_set_int(a, p, "created_at", ctx->now);
 	pd_map_set_str(a, p, "created_by", ctx->sess->user);
-	*id_out = (int64_t)id;
+	*id_out = rec_int(p, "id");
 	return record_save(ctx, &RECTIFY, NULL, p, "add", in->fault);
 }
 

@@ -76,15 +76,10 @@ static int survey_new(struct cmd_ctx *ctx, const struct pd_value *c, const char 
 		      struct pd_value **out)
 {
 	struct pd_arena *a = ctx->a;
-	uint64_t id;
-	int rc = store_next_seq(ctx->txn, ctx->st, "survey", &id);
+	struct pd_value *s;
+	int rc = customer_record_new(ctx, &SURVEY, c, &s);
 	if (rc)
 		return rc;
-	struct pd_value *s = pd_map(a);
-	pd_map_set_int(a, s, "id", (int64_t)id);
-	pd_map_set_str(a, s, "customer", rec_str(c, "account"));
-	pd_map_set_str(a, s, "customer_name", rec_str(c, "name"));
-	pd_map_set_str(a, s, "depot", rec_str(c, "depot"));
 	pd_map_set_str(a, s, "reason", reason);
 	pd_map_set_str(a, s, "status", status);
 	pd_map_set_bool(a, s, "overdue", false);

@@ -64,12 +64,9 @@ static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char
 {
 	struct pd_arena *a = ctx->a;
 	struct pd_value *w;
-	int rc = record_new(ctx, &WARNING, &w);
+	int rc = customer_record_new(ctx, &WARNING, c, &w);
 	if (rc)
 		return rc;
-	pd_map_set_str(a, w, "customer", rec_str(c, "account"));
-	pd_map_set_str(a, w, "customer_name", rec_str(c, "name"));
-	pd_map_set_str(a, w, "depot", rec_str(c, "depot"));
 	pd_map_set_str(a, w, "type", type);
 	pd_map_set_str(a, w, "subtype", subtype);
 	pd_map_set_str(a, w, "status", "open");

@@ -50,14 +50,9 @@ static int prospect_new(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 	int rc = record_ids_where(ctx, &WINBACK, &key, 1, "customer", rec_str(c, "account"), ids);
 	if (rc || ids->u.c.count)
 		return rc;
-	uint64_t id;
-	if ((rc = store_next_seq(ctx->txn, ctx->st, "winback", &id)))
+	struct pd_value *w;
+	if ((rc = customer_record_new(ctx, &WINBACK, c, &w)))
 		return rc;
-	struct pd_value *w = pd_map(a);
-	pd_map_set_int(a, w, "id", (int64_t)id);
-	pd_map_set_str(a, w, "customer", rec_str(c, "account"));
-	pd_map_set_str(a, w, "customer_name", rec_str(c, "name"));
-	pd_map_set_str(a, w, "depot", rec_str(c, "depot"));
 	pd_map_set_str(a, w, "trigger", trigger);
 	pd_map_set_str(a, w, "source", source ? source : "");
 	pd_map_set_str(a, w, "reason", reason);
@@ -66,7 +61,7 @@ static int prospect_new(struct cmd_ctx *ctx, const struct pd_value *c, const cha
 	pd_map_set_str(a, w, "status", "open");
 	pd_map_set_int(a, w, "created_at", ctx->now);
 	pd_map_set_str(a, w, "created_by", ctx->sess->user);
-	*id_out = (int64_t)id;
+	*id_out = rec_int(w, "id");
 	return record_save(ctx, &WINBACK, NULL, w, "add", trigger);
 }
 

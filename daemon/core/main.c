@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	int rc = modules_setup(&g_config);
 	if (rc)
 		return rc;
-	if (server_fd_limit() < 0 || tls_setup() < 0 || test_hooks_setup() < 0)
+	if (server_fd_limit() < 0 || tls_setup() < 0 || repl_setup() < 0 || test_hooks_setup() < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	/* past a file size limit a write fails with EFBIG (answered, like a

@@ -4,6 +4,7 @@
  * never waits on NATS: only this thread talks to it. */
 #include "repl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nats/nats.h>
 
@@ -247,7 +249,51 @@ static int read_password(const char *path)
 	return 0;
 }
 
-int repl_open(void)
+/* One URL of --nats (len bytes at u): nats:// or tls://, an optional
+ * user:password@, a host name, IPv4 or [IPv6] address, an optional port. */
+static bool nats_url_ok(const char *u, size_t len)
+{
+	const char *end = u + len, *host, *port = NULL;
+	if (len > 7 && !strncmp(u, "nats://", 7))
+		host = u + 7;
+	else if (len > 6 && !strncmp(u, "tls://", 6))
+		host = u + 6;
+	else
+		return false;
+	for (const char *p = host; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (host == end)
+		return false;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+		if (!rb || rb == host + 1 || (rb + 1 < end && rb[1] != ':'))
+			return false;
+		port = rb + 1 < end ? rb + 2 : NULL;
+	} else {
+		const char *p = host;
+		while (p < end && (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
+			p++;
+		if (p == host || (p < end && *p != ':'))
+			return false;
+		port = p < end ? p + 1 : NULL;
+	}
+	if (!port)
+		return true;
+	if (port == end || end - port > 5)
+		return false;
+	long v = 0;
+	for (const char *p = port; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+#define NATS_MAX_URLS 16
+
+int repl_setup(void)
 {
 	const struct config *c = &g_config;
 	int role = parse_role(c->role);
@@ -267,16 +313,41 @@ int repl_open(void)
 		fprintf(stderr, "parceldeskd: role %s needs --nats URL[,URL...]\n", c->role);
 		return -1;
 	}
+	int n = 0;
+	for (const char *u = c->nats;; n++) {
+		size_t len = strcspn(u, ",");
+		if (!nats_url_ok(u, len) || n == NATS_MAX_URLS) {
+			fprintf(stderr, "parceldeskd: nats must be up to %d URLs nats://HOST[:PORT] or "
+				"tls://HOST[:PORT] separated by commas, got '%s'\n", NATS_MAX_URLS, c->nats);
+			return -1;
+		}
+		if (!u[len])
+			break;
+		u += len + 1;
+	}
 	if (strcmp(c->repl_ack, "local") && strcmp(c->repl_ack, "quorum")) {
 		fprintf(stderr, "parceldeskd: repl_ack must be local or quorum, got '%s'\n",
 			c->repl_ack);
+		return -1;
+	}
+	if (c->nats_ca[0] && access(c->nats_ca, R_OK) != 0) {
+		fprintf(stderr, "parceldeskd: cannot read nats_ca %s: %s\n", c->nats_ca, strerror(errno));
 		return -1;
 	}
 	if (read_password(c->nats_password_file) < 0)
 		return -1;
 	R.quorum = !strcmp(c->repl_ack, "quorum");
 	snprintf(R.subject, sizeof(R.subject), "%.63s.changes", c->nats_stream);
+	atomic_store(&R.role, role);
+	return 0;
+}
 
+int repl_open(void)
+{
+	const struct config *c = &g_config;
+	int role = repl_role();
+	if (role == REPL_OFF)
+		return 0;
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
 	uint64_t seq = 0, epoch = 0;
@@ -308,7 +379,6 @@ int repl_open(void)
 	atomic_store(&R.epoch, epoch);
 	atomic_store(&R.published, published);
 	atomic_store(&R.outbox, st.ms_entries);
-	atomic_store(&R.role, role);
 	if (role == REPL_PRIMARY)
 		snprintf(R.primary, sizeof(R.primary), "%.127s", c->advertise[0] ? c->advertise : c->listen);
 	snprintf(R.status, sizeof(R.status), "connecting to %.150s", c->nats);
@@ -444,10 +514,10 @@ static int nats_connect(void)
 	const struct config *c = &g_config;
 	natsOptions *o = NULL;
 	char urls[sizeof(c->nats)];
-	const char *servers[16];
+	const char *servers[NATS_MAX_URLS];
 	int n = 0;
 	memcpy(urls, c->nats, sizeof(urls));
-	for (char *save = NULL, *u = strtok_r(urls, ",", &save); u && n < 16;
+	for (char *save = NULL, *u = strtok_r(urls, ",", &save); u && n < NATS_MAX_URLS;
 	     u = strtok_r(NULL, ",", &save))
 		servers[n++] = u;
 	char name[200];

@@ -24,9 +24,12 @@
 
 enum repl_role { REPL_OFF, REPL_PRIMARY, REPL_STANDBY, REPL_REPLICA };
 
-/* Checks the options (role, nats, repl_ack, ...): 0, or -1 after a
- * message on stderr. Opens the `changes` and `repl` databases and reads
- * this store's seq and epoch. At start, store open, before any thread. */
+/* Checks the options (role, nats, repl_ack, nats_ca, the password file)
+ * before the store is opened: 0, or -1 after a message on stderr (the
+ * daemon exits 2, a usage error). */
+int repl_setup(void);
+/* Opens the `changes` database and reads this store's seq and epoch. At
+ * start, store open, after repl_setup, before any thread. 0 or -1. */
 int repl_open(void);
 
 /* Starts the replication thread. release(group, error) hands a group of

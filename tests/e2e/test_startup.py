@@ -85,12 +85,29 @@ class Startup(DaemonTestCase):
             (("--complaint-category-resolve-business-minutes", "lost:10"), "'lost' is not category:minutes"),
             (("--complaint-category-resolve-business-minutes", "loss:0"), "'loss' is not category:minutes"),
             (("--complaint-category-resolve-business-minutes", "loss"), "'loss' is not category:minutes"),
+            # replication options are checked before the store is opened
+            (("--role", "leader"), "role must be primary, standby or replica, got 'leader'"),
+            (("--nats", "nats://127.0.0.1:4222"), "nats is set but no role: give --role"),
+            (("--role", "standby"), "role standby needs --nats URL[,URL...]"),
+            (("--role", "primary", "--nats", "127.0.0.1:4222"), "nats must be up to 16 URLs"),
+            (("--role", "primary", "--nats", "nats://127.0.0.1:70000"), "nats must be up to 16 URLs"),
+            (("--role", "primary", "--nats", "nats://a:4222,,nats://b:4222"), "nats must be up to 16 URLs"),
+            (("--role", "primary", "--nats", "http://a:4222"), "nats must be up to 16 URLs"),
+            (("--role", "primary", "--nats", ",".join(["nats://a:4222"] * 17)), "nats must be up to 16 URLs"),
+            (("--role", "replica", "--nats", "nats://a:4222", "--repl-ack", "all"),
+             "repl_ack must be local or quorum, got 'all'"),
+            (("--role", "replica", "--nats", "nats://a:4222", "--nats-password-file", "/nonexistent/pw"),
+             "cannot open nats_password_file /nonexistent/pw"),
+            (("--role", "replica", "--nats", "tls://a:4222", "--nats-ca", "/nonexistent/ca.pem"),
+             "cannot read nats_ca /nonexistent/ca.pem"),
         ]:
             with self.subTest(extra=extra):
                 d = self.new_daemon(*extra)
                 rc, log = self.run_to_exit(d)
-                self.assertNotEqual(rc, 0)
+                self.assertEqual(rc, 2, log)  # a usage error
                 self.assertIn(words, log)
+                # refused before the store was made
+                self.assertFalse(os.path.exists(os.path.join(d.data_dir, "data.mdb")))
 
     def test_rules_that_cannot_work_are_refused_at_start(self):
         """Each module builds its rules from the options once at start and

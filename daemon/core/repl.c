@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <nats/nats.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "changeset.h"
 #include "daemon.h"
@@ -145,6 +148,16 @@ static void nap(int64_t ms)
 	if (!R.stopping)
 		pthread_cond_timedwait(&R.wake, &R.lock, &ts);
 	pthread_mutex_unlock(&R.lock);
+}
+
+static bool should_stop(void)
+{
+	pthread_mutex_lock(&R.lock);
+	bool stop = R.stopping;
+	if (!stop && R.stop_at_ms && mono_ms() >= R.stop_at_ms)
+		stop = true;
+	pthread_mutex_unlock(&R.lock);
+	return stop;
 }
 
 /* ------------------------------------------------------------ the store */
@@ -509,7 +522,9 @@ static void nats_drop(void)
 	R.stream_ready = false;
 }
 
-static int nats_connect(void)
+/* A connection to the log and its JetStream context, with this node's
+ * options (the replication thread's, or the snapshot thread's own). */
+static natsStatus nats_dial(natsConnection **nc, jsCtx **js)
 {
 	const struct config *c = &g_config;
 	natsOptions *o = NULL;
@@ -541,19 +556,25 @@ static int nats_connect(void)
 	if (s == NATS_OK)
 		s = natsOptions_SetTimeout(o, 2000);
 	if (s == NATS_OK)
-		s = natsConnection_Connect(&R.nc, o);
+		s = natsConnection_Connect(nc, o);
 	natsOptions_Destroy(o);
 	jsOptions jo;
 	jsOptions_Init(&jo);
 	jo.Wait = 5000;
 	if (s == NATS_OK)
-		s = natsConnection_JetStream(&R.js, R.nc, &jo);
+		s = natsConnection_JetStream(js, *nc, &jo);
+	return s;
+}
+
+static int nats_connect(void)
+{
+	natsStatus s = nats_dial(&R.nc, &R.js);
 	if (s != NATS_OK) {
-		set_status("warn", "cannot reach the log at %s: %s", c->nats, natsStatus_GetText(s));
+		set_status("warn", "cannot reach the log at %s: %s", g_config.nats, natsStatus_GetText(s));
 		nats_drop();
 		return -1;
 	}
-	set_status("info", "connected to the log at %s", c->nats);
+	set_status("info", "connected to the log at %s", g_config.nats);
 	return 0;
 }
 
@@ -764,6 +785,431 @@ static bool lease_take(void)
 	return true;
 }
 
+/* ----------------------------------------------------------- snapshots */
+
+/* A follower the log was trimmed past restores a snapshot the primary
+ * published: every snapshot_every change sets (by default half of
+ * nats_max_msgs) the primary copies its store (a compacting copy, as
+ * BACKUP makes), waits until the log holds every change set in it, and
+ * publishes it to the stream NAME_SNAP: the file in chunks on NAME.snap.data,
+ * then a manifest on NAME.snap.manifest (its seq, epoch, size, SHA-256 and
+ * where its chunks are), then purges the older ones. libnats 3.4.1 has no
+ * object store: the chunks are plain messages. */
+#define SNAP_CHUNK (256 * 1024)
+/* How long a snapshot waits for the log to hold its last change set. */
+#define SNAP_PUBLISH_WAIT_MS 10000
+
+struct manifest {
+	uint64_t seq, epoch, bytes, first, chunks;
+	char sha[65];
+};
+
+static void snap_names(char *stream, char *data, char *manifest, size_t cap)
+{
+	snprintf(stream, cap, "%.63s_SNAP", g_config.nats_stream);
+	snprintf(data, cap, "%.63s.snap.data", g_config.nats_stream);
+	snprintf(manifest, cap, "%.63s.snap.manifest", g_config.nats_stream);
+}
+
+static uint64_t snap_every(void)
+{
+	return g_config.snapshot_every ? (uint64_t)g_config.snapshot_every
+				       : (uint64_t)g_config.nats_max_msgs / 2;
+}
+
+static void sha_hex(EVP_MD_CTX *md, char out[65])
+{
+	unsigned char d[32];
+	unsigned n = 0;
+	EVP_DigestFinal_ex(md, d, &n);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The newest manifest of the log. 0, or -1 when there is none (or the
+ * log cannot say). */
+static int snap_newest(jsCtx *js, struct manifest *m)
+{
+	char stream[96], data[96], subj[96];
+	snap_names(stream, data, subj, sizeof(stream));
+	natsMsg *msg = NULL;
+	if (js_GetLastMsg(&msg, js, stream, subj, NULL, NULL) != NATS_OK)
+		return -1;
+	bool ok = true;
+	const char *sha = NULL;
+	m->seq = header_u64(msg, "Pd-Snap-Seq", &ok);
+	m->epoch = header_u64(msg, "Pd-Snap-Epoch", &ok);
+	m->bytes = header_u64(msg, "Pd-Snap-Bytes", &ok);
+	m->first = header_u64(msg, "Pd-Snap-First", &ok);
+	m->chunks = header_u64(msg, "Pd-Snap-Chunks", &ok);
+	if (natsMsgHeader_Get(msg, "Pd-Snap-Sha256", &sha) != NATS_OK || !sha || strlen(sha) != 64)
+		ok = false;
+	else
+		memcpy(m->sha, sha, 65);
+	natsMsg_Destroy(msg);
+	return ok ? 0 : -1;
+}
+
+/* Opens a snapshot file read-only and reads its seq and epoch. */
+static int snap_env_open(const char *file, MDB_env **env, uint64_t *seq, uint64_t *epoch)
+{
+	MDB_txn *txn = NULL;
+	MDB_dbi meta;
+	int rc = mdb_env_create(env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(*env, 64);
+	if (!rc)
+		rc = mdb_env_open(*env, file, MDB_RDONLY | MDB_NOLOCK | MDB_NOSUBDIR, 0640);
+	if (!rc)
+		rc = mdb_txn_begin(*env, NULL, MDB_RDONLY, &txn);
+	if (!rc && !(rc = mdb_dbi_open(txn, "meta", 0, &meta))) {
+		MDB_val k = { strlen(KEY_SEQ), KEY_SEQ }, v;
+		rc = mdb_get(txn, meta, &k, &v);
+		*seq = rc == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+		k = (MDB_val){ strlen(KEY_EPOCH), KEY_EPOCH };
+		*epoch = mdb_get(txn, meta, &k, &v) == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc) {
+		mdb_env_close(*env);
+		*env = NULL;
+	}
+	return rc;
+}
+
+/* The primary's snapshot thread (its own connection to the log, so the
+ * publishing of change sets goes on meanwhile). */
+static struct {
+	pthread_t thread;
+	atomic_bool running;
+	bool started;
+	uint64_t last; /* seq of the newest snapshot in the log */
+} S;
+
+static int snap_publish_chunk(jsCtx *js, const char *subj, const void *buf, int len,
+			      const char *hdr[][2], int nhdr, uint64_t *stream_seq)
+{
+	natsMsg *m = NULL;
+	natsStatus s = natsMsg_Create(&m, subj, NULL, buf, len);
+	for (int i = 0; s == NATS_OK && i < nhdr; i++)
+		s = natsMsgHeader_Set(m, hdr[i][0], hdr[i][1]);
+	jsPubOptions po;
+	jsPubOptions_Init(&po);
+	po.MaxWait = 10000;
+	jsPubAck *pa = NULL;
+	if (s == NATS_OK)
+		s = js_PublishMsg(&pa, js, m, &po, NULL);
+	if (s == NATS_OK && stream_seq)
+		*stream_seq = pa->Sequence;
+	jsPubAck_Destroy(pa);
+	natsMsg_Destroy(m);
+	return s == NATS_OK ? 0 : -1;
+}
+
+/* Copies the store, waits until the log holds all of it, publishes it.
+ * Returns why it did not, or NULL. */
+static const char *snap_make(jsCtx *js, const char *dir, char *err, size_t cap)
+{
+	char stream[96], data[96], subj[96], file[1200];
+	snap_names(stream, data, subj, sizeof(stream));
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	int rc = mdb_env_copy2(g_store.env, dir, MDB_CP_COMPACT);
+	MDB_env *env = NULL;
+	struct manifest m = { 0 };
+	if (rc || (rc = snap_env_open(file, &env, &m.seq, &m.epoch)) != 0) {
+		snprintf(err, cap, "cannot copy the store: %s", mdb_strerror(rc));
+		return err;
+	}
+	mdb_env_close(env);
+	/* every change set in it must be the log's: a snapshot never holds
+	 * what a deposed primary committed alone */
+	int64_t until = mono_ms() + SNAP_PUBLISH_WAIT_MS;
+	while (atomic_load(&R.published) < m.seq && mono_ms() < until && !should_stop())
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	if (atomic_load(&R.published) < m.seq || repl_role() != REPL_PRIMARY ||
+	    atomic_load(&R.epoch) != m.epoch) {
+		snprintf(err, cap, "the log did not take change set %llu in time, or this node was deposed",
+			 (unsigned long long)m.seq);
+		return err;
+	}
+	jsStreamInfo *si = NULL;
+	if (js_GetStreamInfo(&si, js, stream, NULL, NULL) == NATS_NOT_FOUND) {
+		jsStreamConfig cfg;
+		jsStreamConfig_Init(&cfg);
+		char subjects[96];
+		snprintf(subjects, sizeof(subjects), "%.63s.snap.>", g_config.nats_stream);
+		const char *subs[1] = { subjects };
+		cfg.Name = stream;
+		cfg.Subjects = subs;
+		cfg.SubjectsLen = 1;
+		cfg.Storage = js_FileStorage;
+		cfg.Replicas = g_config.nats_replicas;
+		js_AddStream(&si, js, &cfg, NULL, NULL);
+	}
+	jsStreamInfo_Destroy(si);
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		snprintf(err, cap, "cannot read the copy: %s", strerror(errno));
+		return err;
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	char *buf = malloc(SNAP_CHUNK), sseq[24], sidx[24];
+	if (!buf || !md)
+		abort();
+	snprintf(sseq, sizeof(sseq), "%llu", (unsigned long long)m.seq);
+	size_t n;
+	const char *why = NULL;
+	while (!why && (n = fread(buf, 1, SNAP_CHUNK, f)) > 0) {
+		EVP_DigestUpdate(md, buf, n);
+		snprintf(sidx, sizeof(sidx), "%llu", (unsigned long long)m.chunks);
+		const char *hdr[][2] = { { "Pd-Snap-Seq", sseq }, { "Pd-Snap-Chunk", sidx } };
+		uint64_t at = 0;
+		if (should_stop() || snap_publish_chunk(js, data, buf, (int)n, hdr, 2, &at) < 0)
+			why = "cannot publish it";
+		if (m.chunks++ == 0)
+			m.first = at;
+		m.bytes += n;
+	}
+	if (ferror(f))
+		why = "cannot read the copy";
+	fclose(f);
+	free(buf);
+	sha_hex(md, m.sha);
+	EVP_MD_CTX_free(md);
+	if (why) {
+		snprintf(err, cap, "%s", why);
+		return err;
+	}
+	char v[5][24];
+	uint64_t vals[5] = { m.seq, m.epoch, m.bytes, m.first, m.chunks };
+	for (int i = 0; i < 5; i++)
+		snprintf(v[i], sizeof(v[i]), "%llu", (unsigned long long)vals[i]);
+	const char *hdr[][2] = { { "Pd-Snap-Seq", v[0] }, { "Pd-Snap-Epoch", v[1] },
+				 { "Pd-Snap-Bytes", v[2] }, { "Pd-Snap-First", v[3] },
+				 { "Pd-Snap-Chunks", v[4] }, { "Pd-Snap-Sha256", m.sha } };
+	if (snap_publish_chunk(js, subj, NULL, 0, hdr, 6, NULL) < 0) {
+		snprintf(err, cap, "cannot publish its manifest");
+		return err;
+	}
+	/* the older snapshots go (a follower fetching one starts again) */
+	jsOptions po;
+	jsOptions_Init(&po);
+	po.Stream.Purge.Sequence = m.first;
+	js_PurgeStream(js, stream, &po, NULL);
+	S.last = m.seq;
+	log_msg("info", 0, NULL, "replication: published a snapshot of change set %llu "
+		"(%llu bytes, %llu chunks from message %llu of %s)", (unsigned long long)m.seq,
+		(unsigned long long)m.bytes, (unsigned long long)m.chunks, (unsigned long long)m.first,
+		stream);
+	return NULL;
+}
+
+/* Removes a snapshot's work directory (the copy, nothing else). */
+static void snap_clean(const char *dir)
+{
+	char file[1200];
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	unlink(file);
+	rmdir(dir);
+}
+
+static void *snap_main(void *arg)
+{
+	(void)arg;
+	char dir[1100], err[200];
+	snprintf(dir, sizeof(dir), "%s/.snapshot-out.tmp", g_config.data_dir);
+	snap_clean(dir);
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	const char *why = NULL;
+	if (mkdir(dir, 0750) < 0)
+		why = strerror(errno);
+	else if (nats_dial(&nc, &js) != NATS_OK)
+		why = "cannot reach the log";
+	else
+		why = snap_make(js, dir, err, sizeof(err));
+	if (why)
+		log_msg("warn", 0, NULL, "replication: no snapshot this time: %s", why);
+	snap_clean(dir);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	atomic_store(&S.running, false);
+	return NULL;
+}
+
+static void snap_join(void)
+{
+	if (S.started) {
+		pthread_join(S.thread, NULL);
+		S.started = false;
+	}
+}
+
+/* A primary: starts a snapshot when snapshot_every change sets were
+ * published since the newest one. */
+static void snap_maybe(void)
+{
+	uint64_t every = snap_every(), pub = atomic_load(&R.published);
+	if (!every || atomic_load(&S.running) || pub < S.last + every)
+		return;
+	snap_join();
+	atomic_store(&S.running, true);
+	if (pthread_create(&S.thread, NULL, snap_main, NULL) == 0) {
+		S.started = true;
+	} else {
+		atomic_store(&S.running, false);
+		S.last = pub; /* try again after another round */
+	}
+}
+
+/* Copies every database of the snapshot over the store's, in one
+ * transaction: readers see the old store until it commits. The outbox is
+ * left empty: every change set of a snapshot is the log's. */
+static int restore_txn(MDB_txn *txn, void *arg)
+{
+	MDB_env *src = arg;
+	MDB_txn *stx = NULL;
+	MDB_cursor *cur = NULL, *sc = NULL;
+	MDB_dbi main, sdb, db;
+	MDB_val k, v;
+	unsigned flags;
+	int rc = mdb_dbi_open(txn, NULL, 0, &main);
+	/* empty every database of the store (names first: dropping writes
+	 * the main database the cursor walks) */
+	char names[64][64];
+	int n = 0;
+	if (!rc && !(rc = mdb_cursor_open(txn, main, &cur))) {
+		for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0 && n < 64;
+		     r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+			if (k.mv_size < sizeof(names[0]))
+				snprintf(names[n++], sizeof(names[0]), "%.*s", (int)k.mv_size, (char *)k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	for (int i = 0; !rc && i < n; i++)
+		if (!(rc = mdb_dbi_open(txn, names[i], 0, &db)))
+			rc = mdb_drop(txn, db, 0);
+	if (!rc)
+		rc = mdb_txn_begin(src, NULL, MDB_RDONLY, &stx);
+	if (!rc && !(rc = mdb_dbi_open(stx, NULL, 0, &main)) && !(rc = mdb_cursor_open(stx, main, &cur))) {
+		for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && r == 0;
+		     r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			char name[64];
+			if (k.mv_size >= sizeof(name))
+				continue;
+			snprintf(name, sizeof(name), "%.*s", (int)k.mv_size, (char *)k.mv_data);
+			if (!strcmp(name, "changes"))
+				continue;
+			if ((rc = mdb_dbi_open(stx, name, 0, &sdb)) || (rc = mdb_dbi_flags(stx, sdb, &flags)) ||
+			    (rc = mdb_dbi_open(txn, name, (flags & MDB_DUPSORT) | MDB_CREATE, &db)) ||
+			    (rc = mdb_cursor_open(stx, sdb, &sc)))
+				break;
+			MDB_val sk, sv;
+			for (int r2 = mdb_cursor_get(sc, &sk, &sv, MDB_FIRST); !rc && r2 == 0;
+			     r2 = mdb_cursor_get(sc, &sk, &sv, MDB_NEXT))
+				rc = mdb_put(txn, db, &sk, &sv, 0);
+			mdb_cursor_close(sc);
+		}
+		mdb_cursor_close(cur);
+	}
+	if (stx)
+		mdb_txn_abort(stx);
+	return rc;
+}
+
+/* A follower the log starts after: the newest snapshot that reaches the
+ * log (its seq at least first - 1), fetched, checked and copied over this
+ * store; then it follows from the snapshot's seq + 1. 0 done, -1 not now
+ * (status says why). Runs on the replication thread: the loop answers
+ * reads from the old store meanwhile. */
+static int snap_restore(uint64_t first)
+{
+	struct manifest m;
+	uint64_t want = atomic_load(&R.seq) + 1;
+	if (snap_newest(R.js, &m) < 0 || m.seq + 1 < first) {
+		set_status("warn", "the log starts at change set %llu, this store needs %llu: waiting "
+			   "for the primary's next snapshot (or restore a BACKUP of it)",
+			   (unsigned long long)first, (unsigned long long)want);
+		return -1;
+	}
+	/* a snapshot of change set the log still holds must agree with it */
+	if (m.seq >= first && log_epoch_at(m.seq) != m.epoch) {
+		set_status("error", "the log's snapshot of change set %llu (epoch %llu) does not agree "
+			   "with the log: not restored", (unsigned long long)m.seq, (unsigned long long)m.epoch);
+		return -1;
+	}
+	set_status("info", "restoring the log's snapshot of change set %llu (%llu bytes)",
+		   (unsigned long long)m.seq, (unsigned long long)m.bytes);
+	char stream[96], data[96], subj[96], file[1200], sseq[24], why[160] = "";
+	snap_names(stream, data, subj, sizeof(stream));
+	snprintf(file, sizeof(file), "%s/.snapshot-in.tmp", g_config.data_dir);
+	snprintf(sseq, sizeof(sseq), "%llu", (unsigned long long)m.seq);
+	FILE *f = fopen(file, "wb");
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md)
+		abort();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	uint64_t bytes = 0;
+	if (!f)
+		snprintf(why, sizeof(why), "cannot write %.60s: %s", file, strerror(errno));
+	for (uint64_t i = 0; !why[0] && i < m.chunks; i++) {
+		natsMsg *c = NULL;
+		const char *hs = NULL;
+		bool ok = true;
+		if (js_GetMsg(&c, R.js, stream, m.first + i, NULL, NULL) != NATS_OK) {
+			snprintf(why, sizeof(why), "its chunk %llu is gone from the log", (unsigned long long)i);
+			break;
+		}
+		if (natsMsgHeader_Get(c, "Pd-Snap-Seq", &hs) != NATS_OK || !hs || strcmp(hs, sseq) ||
+		    header_u64(c, "Pd-Snap-Chunk", &ok) != i || !ok)
+			snprintf(why, sizeof(why), "the log's message %llu is not its chunk %llu",
+				 (unsigned long long)(m.first + i), (unsigned long long)i);
+		size_t len = (size_t)natsMsg_GetDataLength(c);
+		if (!why[0] && fwrite(natsMsg_GetData(c), 1, len, f) != len)
+			snprintf(why, sizeof(why), "cannot write %.60s: %s", file, strerror(errno));
+		EVP_DigestUpdate(md, natsMsg_GetData(c), len);
+		bytes += len;
+		natsMsg_Destroy(c);
+	}
+	char sha[65];
+	sha_hex(md, sha);
+	EVP_MD_CTX_free(md);
+	if (f && fclose(f) != 0 && !why[0])
+		snprintf(why, sizeof(why), "cannot write %.60s: %s", file, strerror(errno));
+	if (!why[0] && (bytes != m.bytes || strcmp(sha, m.sha)))
+		snprintf(why, sizeof(why), "its checksum or size does not match its manifest "
+			 "(%llu bytes, SHA-256 %.12s..., expected %llu, %.12s...)", (unsigned long long)bytes,
+			 sha, (unsigned long long)m.bytes, m.sha);
+	MDB_env *env = NULL;
+	uint64_t seq = 0, epoch = 0;
+	int rc = 0;
+	if (!why[0] && (rc = snap_env_open(file, &env, &seq, &epoch)) != 0)
+		snprintf(why, sizeof(why), "cannot open it: %s", mdb_strerror(rc));
+	else if (!why[0] && (seq != m.seq || epoch != m.epoch))
+		snprintf(why, sizeof(why), "it holds change set %llu of epoch %llu, not what its "
+			 "manifest says", (unsigned long long)seq, (unsigned long long)epoch);
+	else if (!why[0] && (rc = store_write(restore_txn, env)) != 0)
+		snprintf(why, sizeof(why), "cannot copy it into the store: %s", mdb_strerror(rc));
+	if (env)
+		mdb_env_close(env);
+	unlink(file);
+	if (why[0]) {
+		atomic_fetch_add(&R.refused, 1);
+		set_status("error", "snapshot of change set %llu refused: %s; nothing restored",
+			   (unsigned long long)m.seq, why);
+		return -1;
+	}
+	atomic_store(&R.seq, seq);
+	atomic_store(&R.epoch, epoch);
+	atomic_store(&R.outbox, 0);
+	log_msg("warn", 0, NULL, "replication: this store needed change set %llu, the log starts at "
+		"%llu: restored the log's snapshot of change set %llu (%llu bytes)",
+		(unsigned long long)want, (unsigned long long)first, (unsigned long long)seq,
+		(unsigned long long)bytes);
+	return 0;
+}
+
 /* ------------------------------------------------------------- primary */
 
 /* Once connected: the stream exists, and what it holds agrees with this
@@ -792,6 +1238,9 @@ static int primary_prepare(void)
 		return -1;
 	}
 	atomic_store(&R.published, last);
+	struct manifest m;
+	if (!S.last && snap_newest(R.js, &m) == 0)
+		S.last = m.seq;
 	R.stream_ready = true;
 	set_status("info", "primary at epoch %llu: the log holds up to %llu, this store %llu",
 		   (unsigned long long)atomic_load(&R.epoch), (unsigned long long)last,
@@ -889,6 +1338,7 @@ static void primary_step(void)
 	}
 	if (!R.stream_ready)
 		return;
+	snap_maybe();
 	uint64_t next = atomic_load(&R.published) + 1;
 	if (next > atomic_load(&R.seq)) {
 		nap(g_config.lease_ms ? g_config.lease_ms / 6 + 1 : 1000);
@@ -1051,12 +1501,8 @@ static int follower_subscribe(void)
 			(unsigned long long)own, (unsigned long long)want - 1);
 		return -1;
 	}
-	if (last >= first && first > want) {
-		set_status("error", "the log starts at change set %llu, this store needs %llu: "
-			   "restore a BACKUP of the primary into its data directory",
-			   (unsigned long long)first, (unsigned long long)want);
-		return -1;
-	}
+	if (last >= first && first > want)
+		return snap_restore(first) < 0 ? -1 : follower_subscribe();
 	jsSubOptions so;
 	jsSubOptions_Init(&so);
 	so.Stream = g_config.nats_stream;
@@ -1223,15 +1669,6 @@ int repl_promote(char *msg, size_t cap)
 
 /* -------------------------------------------------------------- thread */
 
-static bool should_stop(void)
-{
-	pthread_mutex_lock(&R.lock);
-	bool stop = R.stopping;
-	if (!stop && R.stop_at_ms && mono_ms() >= R.stop_at_ms)
-		stop = true;
-	pthread_mutex_unlock(&R.lock);
-	return stop;
-}
 
 static void *repl_main(void *arg)
 {
@@ -1292,6 +1729,7 @@ void repl_stop(void)
 	pthread_cond_signal(&R.wake);
 	pthread_mutex_unlock(&R.lock);
 	pthread_join(R.thread, NULL);
+	snap_join();
 	R.thread_started = false;
 	event_free(R.promoted_ev);
 	R.promoted_ev = NULL;

@@ -5,7 +5,7 @@ standby and a replica on a three-node nats-server cluster of their own
 Skipped, saying why, only when nats-server is not installed and cannot be
 (contrib/deps.sh test installs it)."""
 import os
-import shutil
+import re
 import threading
 import time
 import unittest
@@ -291,35 +291,59 @@ class TestQuorumFailover(ReplicationCase):
 
 class TestSnapshotRestore(ReplicationCase):
     """A standby stopped while the log (keeping its last 20 change sets)
-    moved past it says it needs a BACKUP; one of the primary's, copied in
-    as its data directory, carries its own seq and it catches up."""
+    moved past it restores the primary's newest snapshot by itself and
+    catches up; a snapshot whose checksum does not match its manifest is
+    refused and nothing of it restored."""
 
     def test_standby_behind_the_trimmed_log(self):
-        keep = ["--nats-max-msgs", "20"]
+        keep = ["--nats-max-msgs", "20"]  # a snapshot every 10 change sets
         primary = self.node("primary", *keep, stream="TRIMMED")
         self.add_users(primary)
         standby = self.node("standby", *keep, stream="TRIMMED")
         self.wait_applied(standby, int(self.repl(primary)["seq_committed"]))
         standby.stop()
+        made = []
         with primary.text("op1") as c:
             for _ in range(40):
-                self.assertReply(c.cmd(create_line(next_number("68"), int(time.time()) + DAY)), 201)
+                n = next_number("68")
+                self.assertReply(c.cmd(create_line(n, int(time.time()) + DAY)), 201)
+                made.append(n)
+        # the primary's snapshot of one of the last 10 change sets: the
+        # newest until 10 more
+        top = int(self.repl(primary)["seq_committed"])
+        deadline = time.time() + 30
+        while True:
+            snaps = re.findall(r"published a snapshot of change set (\d+) \((\d+) bytes, (\d+) chunks "
+                               r"from message (\d+) of TRIMMED_SNAP\)", primary.log_text())
+            if snaps and int(snaps[-1][0]) > top - 10:
+                break
+            self.assertLess(time.time(), deadline, "no snapshot of change set %d or later" % (top - 9))
+            time.sleep(0.05)
+        seq, size, chunks, first = snaps[-1]
+        # the newest manifest names the real chunks with a wrong checksum
+        self.nats.publish("TRIMMED.snap.manifest", b"", {
+            "Pd-Snap-Seq": seq, "Pd-Snap-Epoch": self.repl(primary)["epoch"], "Pd-Snap-Bytes": size,
+            "Pd-Snap-First": first, "Pd-Snap-Chunks": chunks, "Pd-Snap-Sha256": "0" * 64})
         standby.start()
-        s = self.wait_repl(standby, lambda s: "restore a BACKUP" in s["status"], "the trimmed log seen")
-        behind = int(s["seq_committed"])
-        with primary.text("admin") as c:
-            path = c.cmd("BACKUP", "seed")["path"]
-        standby.stop()
-        copy = os.path.join(standby.workdir, "from-backup")
-        shutil.copytree(path, copy)
-        restored = self.node("standby", *keep, data_dir=copy, stream="TRIMMED")
+        s = self.wait_repl(standby, lambda s: "refused" in s["status"], "the bad snapshot refused")
+        self.assertIn("checksum or size does not match its manifest", s["status"])
+        self.assertLess(int(s["seq_committed"]), int(seq), "nothing restored")
+        # the primary's next snapshot is restored and the standby follows
         with primary.text("op1") as c:
+            for _ in range(12):
+                n = next_number("68")
+                w = c.cmd(create_line(n, int(time.time()) + DAY))
+                self.assertReply(w, 201)
+                made.append(n)
+        s = self.wait_applied(standby, int(w["seq"]), timeout=40)
+        self.assertIn("restored the log's snapshot of change set", standby.log_text())
+        self.assertEqual(int(s["diverged"]), 0)
+        with primary.text("op1") as p, standby.text("op1") as r:
+            for n in made:
+                self.assertEqual(r.cmd(line("WAYBILL", "GET", n)).rec, p.cmd(line("WAYBILL", "GET", n)).rec)
             n = next_number("68")
-            w = c.cmd(create_line(n, int(time.time()) + DAY))
-        s = self.wait_applied(restored, int(w["seq"]))
-        self.assertGreater(int(s["seq_committed"]), behind)
-        with restored.text("op1") as c:
-            self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 200)
+            w = p.cmd(create_line(n, int(time.time()) + DAY))
+            self.assertReply(r.cmd(line("WAYBILL", "GET", n, min_seq=w["seq"])), 200)
 
 
 class TestOverTLS(ReplicationCase):

@@ -10,8 +10,9 @@ if [ "$profile" = test ]; then
 	pkgs="$pkgs clang libclang-rt-14-dev libcmocka-dev python3 python3-msgpack python3-lmdb openssl"
 	# tests/deb.sh: build the Debian package, verify its systemd unit
 	pkgs="$pkgs dpkg-dev debhelper fakeroot adduser systemd"
-	# tests/e2e/test_replication.py: a three-node JetStream cluster
-	pkgs="$pkgs nats-server"
+	# tests/e2e/test_replication.py: a three-node JetStream cluster;
+	# test_repl_faults.py: ip netns for a partition
+	pkgs="$pkgs nats-server iproute2"
 fi
 if [ "$profile" = bench ]; then
 	pkgs="$pkgs redis-server redis-tools"

@@ -119,14 +119,19 @@ class Daemon:
 
     The data dir defaults to WORKDIR/data; pass data_dir to reuse another
     (a restart, or a backup copy). extra are further command-line options
-    (every config option is --option-name VALUE)."""
+    (every config option is --option-name VALUE). netns runs it in that
+    network namespace (`ip netns exec`, which execs: the pid is still the
+    daemon's) listening on host, one of the namespace's addresses
+    (test_repl_faults.py); otherwise it listens on 127.0.0.1."""
 
     live = []          # started and not yet stopped, for log dumps
     _seq = itertools.count(1)
 
     def __init__(self, *extra, data_dir=None, env_password=ADMIN_PASSWORD,
-                 password_file=None, test_clock=True, name="daemon"):
+                 password_file=None, test_clock=True, name="daemon", netns=None, host="127.0.0.1"):
         self.extra = [str(x) for x in extra]
+        self.netns = netns
+        self.host = host
         self.name = "%s-%d" % (name, next(Daemon._seq))
         self.workdir = tempfile.mkdtemp(prefix="pd-e2e-%s-" % self.name, dir=settings.tmpdir)
         self.data_dir = data_dir or os.path.join(self.workdir, "data")
@@ -141,7 +146,9 @@ class Daemon:
 
     # -- process control --
     def argv(self, port):
-        args = [settings.daemon, "--listen", "127.0.0.1:%d" % port, "--data-dir", self.data_dir]
+        args = [settings.daemon, "--listen", "%s:%d" % (self.host, port), "--data-dir", self.data_dir]
+        if self.netns:
+            args = ["ip", "netns", "exec", self.netns] + args
         if self.test_clock:
             args.append("--enable-test-clock")
         if self.password_file:
@@ -193,7 +200,7 @@ class Daemon:
                 raise DaemonError("%s exited during start with code %s\n%s"
                                   % (self.name, rc, self.log_tail()))
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                with socket.create_connection((self.host, self.port), timeout=2) as s:
                     s.sendall(b"PING\r\n")
                     data = b""
                     while not data.endswith(b".\r\n"):
@@ -312,13 +319,13 @@ class Daemon:
 
     # -- clients --
     def text(self, user=None, password=None, timeout=20):
-        c = TextClient(self.port, timeout=timeout)
+        c = TextClient(self.port, timeout=timeout, host=self.host)
         if user:
             c.auth(user, password if password is not None else password_of(user))
         return c
 
     def mp(self, user=None, password=None, timeout=20):
-        c = MsgpackClient(self.port, timeout=timeout)
+        c = MsgpackClient(self.port, timeout=timeout, host=self.host)
         if user:
             c.auth(user, password if password is not None else password_of(user))
         return c
@@ -477,9 +484,9 @@ def sub_list(rec, prefix):
 
 
 class TextClient:
-    def __init__(self, port, timeout=20, connect=True):
+    def __init__(self, port, timeout=20, connect=True, host="127.0.0.1"):
         self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout) if connect else None
+        self.sock = socket.create_connection((host, port), timeout=timeout) if connect else None
         self.buf = bytearray()
         self.pos = 0
 
@@ -597,10 +604,10 @@ class TextClient:
 # ------------------------------------------------------ msgpack framing ----
 
 class MsgpackClient:
-    def __init__(self, port, timeout=20):
+    def __init__(self, port, timeout=20, host="127.0.0.1"):
         if msgpack is None:
             raise unittest.SkipTest("python3-msgpack is not installed (run with /usr/bin/python3)")
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout)
         self.packer = msgpack.Packer(use_bin_type=True)
         self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
 

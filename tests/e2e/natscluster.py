@@ -8,9 +8,15 @@ passwords, route credentials between the nodes — never the default
 account, which Debian's 2.9.10 needs for the authentication-bypass advisory
 to be avoided.
 
+Clients connect on host (127.0.0.1, or the private address of a test
+network namespace's link: test_repl_faults.py); the routes between the
+nodes and the monitoring port (stream_leader()) stay on 127.0.0.1.
+
 Also a minimal client of the NATS wire protocol (publish with headers),
-for feeding the log a change set the primary never wrote.
+for feeding the log a change set the primary never wrote; and
+ReplicationCase, the base of the replication test classes.
 """
+import json
 import os
 import secrets
 import shutil
@@ -20,11 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 import harness  # noqa: E402
+from harness import DAY, Daemon, DaemonTestCase, USERS, create_line, line, next_number  # noqa: E402
 
 
 def nats_server_binary():
@@ -45,7 +54,7 @@ def nats_server_binary():
 class NatsCluster:
     USER = "parceldesk"
 
-    def __init__(self, nodes=3, tls=False):
+    def __init__(self, nodes=3, tls=False, host="127.0.0.1"):
         self.binary = nats_server_binary()
         self.n = nodes
         self.workdir = tempfile.mkdtemp(prefix="pd-e2e-nats-", dir=harness.settings.tmpdir)
@@ -56,6 +65,8 @@ class NatsCluster:
             f.write(self.password + "\n")
         self.ports = [harness.free_port() for _ in range(nodes)]
         self.cluster_ports = [harness.free_port() for _ in range(nodes)]
+        self.http_ports = [harness.free_port() for _ in range(nodes)]
+        self.host = host
         self.procs = [None] * nodes
         self.failed = False
         self.tls = tls
@@ -87,7 +98,7 @@ class NatsCluster:
     @property
     def urls(self):
         scheme = "tls" if self.tls else "nats"
-        return ",".join("%s://127.0.0.1:%d" % (scheme, p) for p in self.ports)
+        return ",".join("%s://%s:%d" % (scheme, self.host, p) for p in self.ports)
 
     def daemon_args(self):
         """The parceldeskd options that reach this log."""
@@ -102,7 +113,8 @@ class NatsCluster:
         routes = ", ".join("nats-route://route:%s@127.0.0.1:%d" % (self.route_password, p)
                            for p in self.cluster_ports)
         return """server_name: n%(i)d
-listen: 127.0.0.1:%(port)d
+listen: %(host)s:%(port)d
+http: 127.0.0.1:%(http)d
 jetstream { store_dir: "%(dir)s", max_memory_store: 64MB, max_file_store: 1GB }
 accounts {
   PARCELDESK { jetstream: enabled, users: [ { user: %(user)s, password: "%(pw)s" } ] }
@@ -117,7 +129,7 @@ cluster {
   %(tls)s
   routes: [ %(routes)s ]
 }
-""" % {"tls": self.tls_block(), "i": i, "port": self.ports[i], "cport": self.cluster_ports[i],
+""" % {"tls": self.tls_block(), "i": i, "host": self.host, "port": self.ports[i], "http": self.http_ports[i], "cport": self.cluster_ports[i],
        "dir": os.path.join(self.workdir, "js%d" % i), "user": self.USER, "pw": self.password,
        "syspw": secrets.token_hex(8), "rpw": self.route_password, "routes": routes}
 
@@ -166,7 +178,7 @@ cluster {
 
     def answers(self, i):
         try:
-            with socket.create_connection(("127.0.0.1", self.ports[i]), timeout=1) as s:
+            with socket.create_connection((self.host, self.ports[i]), timeout=1) as s:
                 return s.recv(4).startswith(b"INFO")
         except OSError:
             return False
@@ -177,6 +189,35 @@ cluster {
                 return "".join(f.readlines()[-n:])
         except OSError:
             return ""
+
+    def stream_cluster(self, stream, i=None):
+        """The cluster part of the stream's info as node i (or the first
+        node that answers) reports it on its monitoring port (/jsz):
+        {"leader": "nK", "replicas": [{"name", "current", ...}]}, or None."""
+        for j in ([i] if i is not None else range(self.n)):
+            if self.procs[j] is None:
+                continue
+            url = "http://127.0.0.1:%d/jsz?accounts=true&streams=true" % self.http_ports[j]
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    jsz = json.load(r)
+            except (OSError, ValueError):
+                continue
+            for acc in jsz.get("account_details") or []:
+                for st in acc.get("stream_detail") or []:
+                    if st.get("name") == stream and (st.get("cluster") or {}).get("leader"):
+                        return st["cluster"]
+        return None
+
+    def stream_leader(self, stream, timeout=20):
+        """The index of the node leading the stream (its server_name nK)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            c = self.stream_cluster(stream)
+            if c:
+                return int(c["leader"][1:])
+            time.sleep(0.1)
+        raise AssertionError("no leader of stream %s within %ss" % (stream, timeout))
 
     def kill(self, i):
         p = self.procs[i]
@@ -206,7 +247,7 @@ cluster {
     def publish(self, subject, payload, headers):
         """Publishes one message with headers to subject through node 0
         and waits for the server's PONG (it has taken the message)."""
-        s = socket.create_connection(("127.0.0.1", self.ports[0]), timeout=5)
+        s = socket.create_connection((self.host, self.ports[0]), timeout=5)
         try:
             f = s.makefile("rb")
             f.readline()  # INFO
@@ -227,3 +268,104 @@ cluster {
                     return
         finally:
             s.close()
+
+
+class ReplicationCase(DaemonTestCase):
+    """A NATS cluster per class (tls: over TLS; nats_host: where its
+    clients connect), the daemons the tests start with node(), stopped by
+    pid in tearDownClass; helpers to read STATS repl.* and to write."""
+    start_daemon = False
+    ack = "local"
+    tls = False
+    nats_host = "127.0.0.1"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if nats_server_binary() is None:
+            raise unittest.SkipTest("nats-server is not installed and cannot be installed here "
+                                    "(as root: sh contrib/deps.sh test)")
+        cls.nats = NatsCluster(tls=cls.tls, host=cls.nats_host).start()
+        cls.nodes = []
+        try:
+            cls.start_nodes()
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when setUpClass fails
+            raise
+
+    @classmethod
+    def start_nodes(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            for d in cls.nodes:
+                if d.running():
+                    d.stop()
+                d.cleanup()
+        finally:
+            cls.nats.stop()
+            super().tearDownClass()
+
+    @classmethod
+    def node(cls, role, *extra, data_dir=None, start=True, stream="PARCELDESK", **kw):
+        """A daemon of that role on the class's log; kw: Daemon's (netns, host)."""
+        d = Daemon("--role", role, "--repl-ack", cls.ack, *cls.nats.daemon_args(),
+                   "--nats-stream", stream, *extra,
+                   data_dir=data_dir, name="%s-%s" % (cls.__name__, role), **kw)
+        cls.nodes.append(d)
+        if start:
+            d.start()
+        return d
+
+    @classmethod
+    def add_users(cls, primary):
+        with primary.text("admin") as c:
+            for name, (role, pw) in USERS.items():
+                r = c.cmd(line("USER", "ADD", name, role, pw, full_name="E2E " + name, depot="SH01"))
+                assert r.code == 201, r
+
+    def repl(self, d):
+        with d.text("admin") as c:
+            r = c.cmd("STATS")
+            self.assertReply(r, 200)
+            return {k[5:]: v for k, v in r.rec.items() if k.startswith("repl.")}
+
+    def wait_repl(self, d, pred, what, timeout=20):
+        deadline = time.time() + timeout
+        while True:
+            s = self.repl(d)
+            if pred(s):
+                return s
+            if time.time() > deadline:
+                self.fail("%s: %s not reached within %ss: %r\n%s" % (d.name, what, timeout, s, d.log_tail(20)))
+            time.sleep(0.05)
+
+    def wait_applied(self, d, seq, timeout=20):
+        return self.wait_repl(d, lambda s: int(s["seq_committed"]) >= seq,
+                              "change set %d" % seq, timeout)
+
+    def pipelined_creates(self, d, count, kill_after=None):
+        """Sends count WAYBILL CREATEs in one burst on one connection and
+        reads the replies: {number: seq} of those acknowledged (201). With
+        kill_after, d is killed (SIGKILL) once that many were acknowledged
+        and the replies already sent are still read."""
+        c = d.text("op1")
+        numbers = [next_number("61") for _ in range(count)]
+        promised = int(time.time()) + 3 * DAY
+        c.send("\r\n".join(create_line(n, promised) for n in numbers))
+        acked = {}
+        try:
+            for n in numbers:
+                r = c.read_reply()
+                if r.code == 201:
+                    acked[n] = int(r["seq"])
+                if kill_after is not None and len(acked) == kill_after:
+                    d.kill()
+        except (AssertionError, OSError, EOFError):
+            if kill_after is None:
+                raise
+        finally:
+            c.close()
+        return acked

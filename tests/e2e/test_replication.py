@@ -11,109 +11,13 @@ import time
 import unittest
 
 import harness
-from harness import DAY, Daemon, DaemonTestCase, USERS, create_line, line, next_number
-import natscluster
+from harness import DAY, Daemon, create_line, line, next_number
+from natscluster import ReplicationCase
 
 # kill -9 rounds of the failover test (the issue asks for tens: set
 # PARCELDESK_REPL_ROUNDS=20 for a long run)
 ROUNDS = int(os.environ.get("PARCELDESK_REPL_ROUNDS", "2"))
 SUBJECT = "PARCELDESK.changes"
-
-
-class ReplicationCase(DaemonTestCase):
-    start_daemon = False
-    ack = "local"
-    tls = False
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if natscluster.nats_server_binary() is None:
-            raise unittest.SkipTest("nats-server is not installed and cannot be installed here "
-                                    "(as root: sh contrib/deps.sh test)")
-        cls.nats = natscluster.NatsCluster(tls=cls.tls).start()
-        cls.nodes = []
-        try:
-            cls.start_nodes()
-        except BaseException:
-            cls.tearDownClass()  # unittest skips it when setUpClass fails
-            raise
-
-    @classmethod
-    def start_nodes(cls):
-        pass
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            for d in cls.nodes:
-                if d.running():
-                    d.stop()
-                d.cleanup()
-        finally:
-            cls.nats.stop()
-            super().tearDownClass()
-
-    @classmethod
-    def node(cls, role, *extra, data_dir=None, start=True, stream="PARCELDESK"):
-        d = Daemon("--role", role, "--repl-ack", cls.ack, *cls.nats.daemon_args(),
-                   "--nats-stream", stream, *extra,
-                   data_dir=data_dir, name="%s-%s" % (cls.__name__, role))
-        cls.nodes.append(d)
-        if start:
-            d.start()
-        return d
-
-    @classmethod
-    def add_users(cls, primary):
-        with primary.text("admin") as c:
-            for name, (role, pw) in USERS.items():
-                r = c.cmd(line("USER", "ADD", name, role, pw, full_name="E2E " + name, depot="SH01"))
-                assert r.code == 201, r
-
-    def repl(self, d):
-        with d.text("admin") as c:
-            r = c.cmd("STATS")
-            self.assertReply(r, 200)
-            return {k[5:]: v for k, v in r.rec.items() if k.startswith("repl.")}
-
-    def wait_repl(self, d, pred, what, timeout=20):
-        deadline = time.time() + timeout
-        while True:
-            s = self.repl(d)
-            if pred(s):
-                return s
-            if time.time() > deadline:
-                self.fail("%s: %s not reached within %ss: %r\n%s" % (d.name, what, timeout, s, d.log_tail(20)))
-            time.sleep(0.05)
-
-    def wait_applied(self, d, seq, timeout=20):
-        return self.wait_repl(d, lambda s: int(s["seq_committed"]) >= seq,
-                              "change set %d" % seq, timeout)
-
-    def pipelined_creates(self, d, count, kill_after=None):
-        """Sends count WAYBILL CREATEs in one burst on one connection and
-        reads the replies: {number: seq} of those acknowledged (201). With
-        kill_after, d is killed (SIGKILL) once that many were acknowledged
-        and the replies already sent are still read."""
-        c = d.text("op1")
-        numbers = [next_number("61") for _ in range(count)]
-        promised = int(time.time()) + 3 * DAY
-        c.send("\r\n".join(create_line(n, promised) for n in numbers))
-        acked = {}
-        try:
-            for n in numbers:
-                r = c.read_reply()
-                if r.code == 201:
-                    acked[n] = int(r["seq"])
-                if kill_after is not None and len(acked) == kill_after:
-                    d.kill()
-        except (AssertionError, OSError, EOFError):
-            if kill_after is None:
-                raise
-        finally:
-            c.close()
-        return acked
 
 
 class TestPrimaryStandbyReplica(ReplicationCase):

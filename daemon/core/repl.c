@@ -441,28 +441,18 @@ static int outbox_put(MDB_txn *txn, uint64_t seq, const void *blob, size_t len)
 	return 0;
 }
 
-/* The writer's durable hook: in quorum mode the group waits for the log
- * (released by release_held), else its replies go now. */
-static bool committed(uint64_t seq, const void *blob, size_t len, void *group)
+/* In quorum mode: keeps the group until the log acknowledged change set
+ * seq (release_held hands it back); false: its replies go now. commit:
+ * seq is the group's own, just committed here. */
+static bool hold_for_log(uint64_t seq, void *group, bool commit)
 {
-	(void)blob; (void)len;
-	atomic_store(&R.seq, seq);
-	atomic_fetch_add(&R.outbox, 1);
 	struct held *h = R.quorum && group ? malloc(sizeof(*h)) : NULL;
 	if (R.quorum && group && !h)
 		abort();
 	pthread_mutex_lock(&R.lock);
 	const char *refuse_now = R.held_error;
-	if (h && refuse_now) {
-		/* deposed, or stopping: nobody will wait for the log, and a
-		 * write the log does not hold is never answered 2xx here */
-		pthread_mutex_unlock(&R.lock);
-		free(h);
-		R.release(group, refuse_now);
-		return true;
-	}
-	bool hold = h != NULL;
-	if (h) {
+	bool hold = h && !refuse_now && (commit || atomic_load(&R.published) < seq);
+	if (hold) {
 		*h = (struct held){ .seq = seq, .group = group };
 		if (R.held_tail)
 			R.held_tail->next = h;
@@ -470,15 +460,50 @@ static bool committed(uint64_t seq, const void *blob, size_t len, void *group)
 			R.held = h;
 		R.held_tail = h;
 	}
+	/* the thread may publish seq only once it is in the list: stored
+	 * before, a fast publish released the list without it, and the group
+	 * waited for the next publish, which might never come */
+	if (commit)
+		atomic_store(&R.seq, seq);
 	pthread_cond_signal(&R.wake);
 	pthread_mutex_unlock(&R.lock);
+	if (h && refuse_now) {
+		/* deposed, or stopping: nobody will wait for the log, and a
+		 * write the log does not hold is never answered 2xx here */
+		free(h);
+		R.release(group, refuse_now);
+		return true;
+	}
+	if (h && !hold)
+		free(h);
 	return hold;
+}
+
+/* The writer's durable hook: in quorum mode the group waits for the log
+ * (released by release_held), else its replies go now. */
+static bool committed(uint64_t seq, const void *blob, size_t len, void *group)
+{
+	(void)blob; (void)len;
+	atomic_fetch_add(&R.outbox, 1);
+	return hold_for_log(seq, group, true);
+}
+
+/* The writer's hook for a group that changed nothing: every job a repeat
+ * of a req= already answered, or a refusal. Its replies speak of groups
+ * committed before it, so in quorum mode they wait until the log holds
+ * those too (on this thread R.seq is the last committed). Answered at
+ * once, a client's retry of a write still waiting for the log (same req=)
+ * got its 201 from the req= table: during a partition, an acknowledgement
+ * of a write a standby promoted meanwhile does not have. */
+static bool unchanged(void *group)
+{
+	return hold_for_log(atomic_load(&R.seq), group, false);
 }
 
 const struct writer_hooks *repl_hooks(void)
 {
 	static const struct writer_hooks hooks = {
-		.staged = outbox_put, .durable = committed, .reply_seq = true,
+		.staged = outbox_put, .durable = committed, .unchanged = unchanged, .reply_seq = true,
 	};
 	return &hooks;
 }

@@ -395,8 +395,9 @@ static void *writer_main(void *arg)
 		if (seq && hooks && hooks->reply_seq)
 			reply_seq(group, seq);
 		/* a kept group belongs to the hook from here on */
-		bool kept = seq && hooks && hooks->durable &&
-			    hooks->durable(seq, cs.sealed.data, cs.sealed.len, group);
+		bool kept = hooks && (seq ? hooks->durable &&
+					    hooks->durable(seq, cs.sealed.data, cs.sealed.len, group)
+					  : hooks->unchanged && hooks->unchanged(group));
 		atomic_fetch_add(&g_stats.writer_groups, 1);
 		atomic_fetch_add(&g_stats.writer_jobs, n);
 		atomic_fetch_add(&g_stats.writer_apply_usec, t_apply);

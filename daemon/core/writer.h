@@ -52,11 +52,14 @@ void slow_submit(struct job *job);
  * on disk, before the group's replies are handed back; true when it keeps
  * the group (the jobs, opaque) to hand it back later with
  * writer_release() (replication waiting for the log). Groups that changed
- * nothing have no number and call neither. reply_seq: every successful
+ * nothing have no number and call neither, but unchanged (when set):
+ * true when it keeps the group in the same way (replication: until the
+ * log holds what was committed before it). reply_seq: every successful
  * write's reply record gets `seq`, its commit number. */
 struct writer_hooks {
 	int (*staged)(MDB_txn *txn, uint64_t seq, const void *blob, size_t len);
 	bool (*durable)(uint64_t seq, const void *blob, size_t len, void *group);
+	bool (*unchanged)(void *group);
 	bool reply_seq;
 };
 void writer_set_hooks(const struct writer_hooks *h);

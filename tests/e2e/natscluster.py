@@ -190,10 +190,12 @@ cluster {
         except OSError:
             return ""
 
-    def stream_cluster(self, stream, i=None):
-        """The cluster part of the stream's info as node i (or the first
-        node that answers) reports it on its monitoring port (/jsz):
-        {"leader": "nK", "replicas": [{"name", "current", ...}]}, or None."""
+    def stream_info(self, stream, i=None):
+        """The stream as node i (or the first node that answers and knows
+        its leader) reports it on its monitoring port (/jsz): "state"
+        {"messages", "first_seq", "last_seq", ...}, "cluster" {"leader":
+        "nK", "replicas": [{"name", "current", ...}], the node itself not
+        among them}; or None."""
         for j in ([i] if i is not None else range(self.n)):
             if self.procs[j] is None:
                 continue
@@ -206,8 +208,13 @@ cluster {
             for acc in jsz.get("account_details") or []:
                 for st in acc.get("stream_detail") or []:
                     if st.get("name") == stream and (st.get("cluster") or {}).get("leader"):
-                        return st["cluster"]
+                        return st
         return None
+
+    def stream_cluster(self, stream, i=None):
+        """The cluster part of stream_info(), or None."""
+        st = self.stream_info(stream, i)
+        return st["cluster"] if st else None
 
     def stream_leader(self, stream, timeout=20):
         """The index of the node leading the stream (its server_name nK)."""

@@ -49,7 +49,7 @@ struct pending {
 	bool counts;           /* a request in STATS (not a framing error) */
 	bool close_after;      /* the framing is lost: close after the reply */
 	uint64_t t0_us;        /* when it was taken from the input (metrics) */
-	int64_t seq_wait_ms;   /* a min_seq= read waits until then (0: not yet) */
+	int64_t seq_wait_ms;   /* a min_seq= read or PROMOTE waits until then (0: not yet) */
 	struct pd_request req; /* PARSED: not admitted yet */
 	struct admission adm;  /* ADMITTED: cmd and args; REFUSED: code, msg */
 };
@@ -521,6 +521,26 @@ static bool min_seq_ready(struct conn *c, struct pending *p)
 	return false;
 }
 
+/* PROMOTE answers once the promotion is over (repl.h): asked when it
+ * comes, then parked like a min_seq= read while the replication thread
+ * works, the loop going on; false while it waits. */
+static bool promote_ready(struct conn *c, struct pending *p)
+{
+	if (p->state != PENDING_ADMITTED || p->adm.cmd->id != PD_CMD_promote)
+		return true;
+	int64_t now = mono_ms();
+	if (!p->seq_wait_ms) {
+		p->seq_wait_ms = now + REPL_PROMOTE_WAIT_MS;
+		if (!repl_promote())
+			return true; /* cmd_promote says why */
+	}
+	if (!repl_promoting() || now >= p->seq_wait_ms)
+		return true;
+	struct timeval again = { 0, 20000 };
+	event_add(c->resume, &again);
+	return false;
+}
+
 /* Runs c->pending if its turn has come. Returns false when it must wait
  * for jobs ahead (it stays parsed). */
 static bool run_pending(struct conn *c)
@@ -535,7 +555,7 @@ static bool run_pending(struct conn *c)
 	bool is_write = p->state == PENDING_ADMITTED && (p->adm.cmd->flags & CMD_WRITE);
 	if (is_write ? (c->slow_out || c->jobs_out >= MAX_WRITES_OUT_PER_CONN) : c->jobs_out > 0)
 		return false;
-	if (!min_seq_ready(c, p))
+	if (!min_seq_ready(c, p) || !promote_ready(c, p))
 		return false;
 	if (p->counts) {
 		if (p->framing == PD_FRAMING_TEXT)

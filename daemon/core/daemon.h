@@ -178,7 +178,13 @@ int64_t clock_now(void);
 void clock_set(int64_t utc);
 
 /* auth.c */
-int auth_bootstrap_admin(struct store *st, const struct config *cfg);
+/* The first admin, when the store has no users: none on a follower
+ * (follower: its role's name, its users come from the primary); commit,
+ * when not NULL, seals it as a change set and commits (a primary's
+ * travels: writer_commit_captured). 0 or -1 after a message. */
+struct changeset;
+int auth_bootstrap_admin(struct store *st, const struct config *cfg, const char *follower,
+			 int (*commit)(MDB_txn *txn, struct changeset *cs));
 int password_hash(const char *password, char *out, size_t out_len);
 int password_check(const char *password, const char *hash);
 int password_args_hash(struct pd_arena *a, struct pd_value *args);

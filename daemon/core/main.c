@@ -154,13 +154,18 @@ int main(int argc, char **argv)
 	if (store_open(&g_store, g_config.data_dir,
 		       (size_t)g_config.map_size_mb << 20) < 0)
 		return 1;
-	if (modules_open(&g_store, &g_config) < 0 || auth_bootstrap_admin(&g_store, &g_config) < 0 ||
-	    repl_open() < 0) {
+	if (modules_open(&g_store, &g_config) < 0 || repl_open() < 0) {
 		store_close(&g_store);
 		return 1;
 	}
 	if (repl_enabled())
 		writer_set_hooks(repl_hooks()); /* PARCELDESK_TEST_CHANGESETS is not for a replica set */
+	/* after the hooks: a primary's first admin travels as change set 1 */
+	if (auth_bootstrap_admin(&g_store, &g_config, repl_writable() ? NULL : g_config.role,
+				 repl_enabled() ? writer_commit_captured : NULL) < 0) {
+		store_close(&g_store);
+		return 1;
+	}
 	rc = server_run();
 	store_close(&g_store);
 	tls_teardown();

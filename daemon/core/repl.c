@@ -31,8 +31,9 @@
 #define KEY_SEQ "seq:commit"
 #define KEY_EPOCH "epoch"
 
-/* Change sets applied before PROMOTE gives up waiting for the log. */
-#define PROMOTE_DRAIN_MS 30000
+/* How long a promotion tries (applying the log, appending the new term)
+ * before it gives up; PROMOTE's answer waits a little longer. */
+#define PROMOTE_DRAIN_MS (REPL_PROMOTE_WAIT_MS - 5000)
 /* How long held writes wait for the log once the daemon is stopping. */
 #define STOP_GRACE_MS 3000
 /* The answer of a quorum write the log had not acknowledged at the stop. */
@@ -59,10 +60,13 @@ static struct {
 	 * published: the last the log acknowledged (primary) */
 	atomic_uint_fast64_t epoch, seq, published, outbox, refused, diverged;
 	atomic_uint_fast64_t lag_entries;
+	atomic_bool lease_held; /* a primary's last claim or renewal of the lease went through */
 	atomic_int_fast64_t last_stored_ns; /* when the log stored the last applied one */
 	pthread_mutex_t lock; /* the fields below */
 	pthread_cond_t wake;
 	bool stopping, promote_asked, thread_started;
+	int64_t promote_until_ms; /* a promotion under way gives up then */
+	char promote_failed[200]; /* why the last promotion gave up ("" none) */
 	const char *held_error; /* set: writes are not held for the log but
 				   answered this 503 (deposed, or stopping) */
 	int64_t stop_at_ms;   /* repl_stop_soon: give up on held writes after */
@@ -665,6 +669,22 @@ static uint64_t log_epoch_at(uint64_t seq)
 	return ok ? e : 0;
 }
 
+/* Whether the log's message seq is this change set: the same epoch and
+ * the same bytes (two primaries' change sets of one seq and epoch differ
+ * in what they wrote). */
+static bool log_holds(uint64_t seq, uint64_t epoch, const void *blob, size_t len)
+{
+	natsMsg *m = NULL;
+	if (js_GetMsg(&m, R.js, g_config.nats_stream, seq, NULL, NULL) != NATS_OK)
+		return false;
+	bool ok = true;
+	uint64_t e = header_u64(m, "Pd-Epoch", &ok);
+	ok = ok && e == epoch && (size_t)natsMsg_GetDataLength(m) == len &&
+	     (!len || memcmp(natsMsg_GetData(m), blob, len) == 0);
+	natsMsg_Destroy(m);
+	return ok;
+}
+
 /* Whether the log's change set seq is this store's: one no longer in the
  * outbox came from the log (applied) or the log acknowledged it. */
 static bool log_has_ours(uint64_t seq)
@@ -672,8 +692,9 @@ static bool log_has_ours(uint64_t seq)
 	struct entry e;
 	if (outbox_read(seq, &e) != 0)
 		return true;
+	bool ours = log_holds(seq, e.epoch, e.blob, e.len);
 	free(e.blob);
-	return log_epoch_at(seq) == e.epoch;
+	return ours;
 }
 
 /* ------------------------------------------------------------- fencing */
@@ -758,6 +779,7 @@ static void lease_renew(void)
 	uint64_t rev = 0;
 	natsStatus s = R.lease_rev ? kvStore_UpdateString(&rev, R.kv, "primary", val, R.lease_rev)
 				   : kvStore_PutString(&rev, R.kv, "primary", val);
+	atomic_store(&R.lease_held, s == NATS_OK);
 	if (s == NATS_OK) {
 		R.lease_rev = rev;
 		R.lease_due_ms = mono_ms() + g_config.lease_ms / 3;
@@ -804,6 +826,7 @@ static bool lease_take(void)
 	if (s != NATS_OK)
 		return false; /* another standby was first */
 	R.lease_rev = mine;
+	atomic_store(&R.lease_held, true);
 	R.lease_due_ms = now + g_config.lease_ms / 3;
 	log_msg("warn", 0, NULL, "replication: the primary's lease expired (%lld ms unchanged): "
 		"took it, promoting", (long long)g_config.lease_ms);
@@ -1276,14 +1299,21 @@ static int primary_prepare(void)
 /* What the log said to an append. */
 enum append { APPENDED, REFUSED, UNAVAILABLE };
 
-/* Appends change set seq as the log's message seq: Nats-Msg-Id EPOCH:SEQ
- * (a repeat is stored once) and the log's last message expected to be
- * seq - 1 (fencing; 0, the very first, cannot be expected). */
+/* Appends change set seq as the log's message seq: Nats-Msg-Id
+ * EPOCH:SEQ:HOST:PORT (this node's repeat is stored once; another node's
+ * append of the same seq is not taken for one) and the log's last message
+ * expected to be seq - 1 (fencing). libnats sends no expected last
+ * sequence of 0 (its PubOptions take 0 for none), so the header is set
+ * here for change set 1: nats-server takes the header's presence, not its
+ * value, to mean "expected", and two primaries on an empty log cannot
+ * both append change set 1. */
 static enum append log_append(uint64_t seq, uint64_t epoch, const void *blob, size_t len,
 			      char *err, size_t cap)
 {
-	char id[48], sseq[24], sepoch[24];
-	snprintf(id, sizeof(id), "%llu:%llu", (unsigned long long)epoch, (unsigned long long)seq);
+	char id[200], sseq[24], sepoch[24];
+	const char *self = g_config.advertise[0] ? g_config.advertise : g_config.listen;
+	snprintf(id, sizeof(id), "%llu:%llu:%.127s", (unsigned long long)epoch,
+		 (unsigned long long)seq, self);
 	snprintf(sseq, sizeof(sseq), "%llu", (unsigned long long)seq);
 	snprintf(sepoch, sizeof(sepoch), "%llu", (unsigned long long)epoch);
 	natsMsg *m = NULL;
@@ -1293,8 +1323,9 @@ static enum append log_append(uint64_t seq, uint64_t epoch, const void *blob, si
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(m, "Pd-Epoch", sepoch);
 	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, "Pd-Primary", g_config.advertise[0] ? g_config.advertise
-									     : g_config.listen);
+		s = natsMsgHeader_Set(m, "Pd-Primary", self);
+	if (s == NATS_OK && seq == 1)
+		s = natsMsgHeader_Set(m, "Nats-Expected-Last-Sequence", "0");
 	jsPubOptions po;
 	jsPubOptions_Init(&po);
 	po.MsgId = id;
@@ -1336,11 +1367,11 @@ static int publish(uint64_t seq)
 	}
 	char err[200];
 	enum append r = log_append(seq, e.epoch, e.blob, e.len, err, sizeof(err));
-	free(e.blob);
 	/* an append whose answer was lost, retried after the log forgot its
-	 * id: the log holds it, from this epoch, so it is ours */
-	if (r == REFUSED && log_epoch_at(seq) == e.epoch)
+	 * id: the log holds this very change set, so it is ours */
+	if (r == REFUSED && log_holds(seq, e.epoch, e.blob, e.len))
 		r = APPENDED;
+	free(e.blob);
 	if (r == REFUSED) {
 		fence(err);
 		return 1;
@@ -1573,55 +1604,90 @@ static int term_txn(MDB_txn *txn, void *arg)
 	return rc ? rc : state_put(txn, KEY_SEQ, es[1]);
 }
 
+/* The promotion under way gives up: PROMOTE answers why. */
+static void promote_give_up(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void promote_give_up(const char *fmt, ...)
+{
+	char why[sizeof(R.promote_failed)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&R.lock);
+	R.promote_asked = false;
+	memcpy(R.promote_failed, why, sizeof(why));
+	pthread_mutex_unlock(&R.lock);
+	set_status("error", "promotion abandoned: %s", why);
+}
+
+/* A promotion step that did not get through: tried again until the
+ * promotion's deadline, then given up. */
+static void promote_retry(const char *why)
+{
+	if (mono_ms() >= R.promote_until_ms) {
+		promote_give_up("not done within %d s: %s", PROMOTE_DRAIN_MS / 1000, why);
+		return;
+	}
+	set_status("warn", "promotion: %s; trying again", why);
+	nap(200);
+}
+
 /* PROMOTE: apply everything the log holds, then open the next epoch with
  * a change set of its own appended to the log (expecting the log's last
  * to be the last applied here): from then on the old primary's appends
- * are refused. Only then is it committed here and writes taken. */
+ * are refused. Only then is it committed here, the lease taken (lease_ms)
+ * and writes taken. */
 static void promote(void)
 {
 	uint64_t first, last;
+	char err[200];
+	if (!R.promote_until_ms)
+		R.promote_until_ms = mono_ms() + PROMOTE_DRAIN_MS;
 	if ((!R.sub && follower_subscribe() < 0) || stream_state(false, &first, &last) < 0) {
-		nap(500);
+		pthread_mutex_lock(&R.lock);
+		snprintf(err, sizeof(err), "%s", R.status);
+		pthread_mutex_unlock(&R.lock);
+		promote_retry(err);
 		return;
 	}
-	int64_t until = mono_ms() + PROMOTE_DRAIN_MS;
-	while (R.sub && R.delivered < last && mono_ms() < until)
+	while (R.sub && R.delivered < last && mono_ms() < R.promote_until_ms)
 		follow_one(200);
 	uint64_t seq = atomic_load(&R.seq);
-	if (R.delivered < last || seq != last || atomic_load(&R.diverged)) {
-		set_status("error", "promotion: applied up to change set %llu, the log holds %llu%s; "
-			   "trying again", (unsigned long long)seq, (unsigned long long)last,
-			   R.delivered >= last ? " (some were refused)" : "");
-		nap(500);
+	if (atomic_load(&R.diverged)) {
+		promote_give_up("this store holds change sets the log does not");
+		return;
+	}
+	if (R.delivered < last || seq != last) {
+		snprintf(err, sizeof(err), "applied up to change set %llu, the log holds %llu%s",
+			 (unsigned long long)seq, (unsigned long long)last,
+			 R.delivered >= last ? " (some were refused)" : "");
+		promote_retry(err);
 		return;
 	}
 	uint64_t es[2] = { atomic_load(&R.epoch) + 1, seq + 1 };
 	struct changeset cs;
 	changeset_init(&cs);
 	changeset_seal(&cs, es[0], es[1]);
-	char err[200];
 	enum append r = log_append(es[1], es[0], cs.sealed.data, cs.sealed.len, err, sizeof(err));
 	changeset_free(&cs);
 	if (r == REFUSED) {
 		/* another primary wrote meanwhile: it stays the primary */
-		pthread_mutex_lock(&R.lock);
-		R.promote_asked = false;
-		pthread_mutex_unlock(&R.lock);
-		set_status("error", "promotion abandoned: %s", err);
+		promote_give_up("%s", err);
 		return;
 	}
 	if (r == UNAVAILABLE) {
-		set_status("warn", "promotion: %s; trying again", err);
-		nap(200);
+		promote_retry(err);
 		return;
 	}
-	int rc = store_write(term_txn, es);
-	if (rc) {
-		/* the log has the new term: applying it as a follower catches up */
-		set_status("error", "promotion: cannot store epoch %llu: %s", (unsigned long long)es[0],
-			   mdb_strerror(rc));
+	int rc;
+	while ((rc = store_write(term_txn, es)) != 0) {
+		/* the log has the new term: this node is the primary whatever
+		 * happens, so storing it is retried, never given up */
+		set_status("error", "promotion: cannot store epoch %llu: %s; trying again",
+			   (unsigned long long)es[0], mdb_strerror(rc));
+		if (should_stop())
+			return;
 		nap(500);
-		return;
 	}
 	natsSubscription_Unsubscribe(R.sub);
 	natsSubscription_Destroy(R.sub);
@@ -1630,8 +1696,13 @@ static void promote(void)
 	atomic_store(&R.seq, es[1]);
 	atomic_store(&R.published, es[1]);
 	R.stream_ready = true;
+	/* the lease is this node's now, whoever held it (the log decided) */
+	R.lease_rev = 0;
+	R.lease_due_ms = 0;
+	lease_renew();
 	pthread_mutex_lock(&R.lock);
 	R.promote_asked = false;
+	R.promote_failed[0] = '\0';
 	R.held_error = NULL;
 	snprintf(R.primary, sizeof(R.primary), "%.127s", g_config.advertise[0] ? g_config.advertise
 									   : g_config.listen);
@@ -1657,6 +1728,8 @@ static void follower_step(void)
 	if (!promote_now && lease_take()) {
 		pthread_mutex_lock(&R.lock);
 		promote_now = R.promote_asked = true;
+		R.promote_until_ms = 0;
+		R.promote_failed[0] = '\0';
 		pthread_mutex_unlock(&R.lock);
 	}
 	if (promote_now) {
@@ -1670,26 +1743,63 @@ static void follower_step(void)
 	follow_one(200);
 }
 
-int repl_promote(char *msg, size_t cap)
+/* Why this node cannot be promoted, or NULL. */
+static const char *unpromotable(void)
 {
 	enum repl_role r = repl_role();
-	if (r != REPL_STANDBY) {
-		snprintf(msg, cap, "%s", r == REPL_PRIMARY ? "this node is already the primary"
-					 : r == REPL_REPLICA ? "a replica is never promoted: promote a standby"
-							     : "replication is off (no --role)");
-		return -1;
-	}
-	if (atomic_load(&R.diverged)) {
-		snprintf(msg, cap, "this store holds change sets the log does not: restore it first");
-		return -1;
-	}
+	if (r == REPL_REPLICA)
+		return "a replica is never promoted: promote a standby";
+	if (r == REPL_OFF)
+		return "replication is off (no --role)";
+	if (r == REPL_STANDBY && atomic_load(&R.diverged))
+		return "this store holds change sets the log does not: restore it first";
+	return NULL;
+}
+
+bool repl_promote(void)
+{
+	if (unpromotable() || repl_role() != REPL_STANDBY)
+		return false;
 	pthread_mutex_lock(&R.lock);
-	R.promote_asked = true;
+	if (!R.promote_asked) {
+		R.promote_asked = true;
+		R.promote_until_ms = 0;
+		R.promote_failed[0] = '\0';
+	}
 	pthread_cond_signal(&R.wake);
 	pthread_mutex_unlock(&R.lock);
-	snprintf(msg, cap, "promoting: applying what the log holds, then taking writes "
-		 "(STATS repl.role says primary when done)");
-	return 0;
+	return true;
+}
+
+bool repl_promoting(void)
+{
+	pthread_mutex_lock(&R.lock);
+	bool asked = R.promote_asked;
+	pthread_mutex_unlock(&R.lock);
+	return asked && repl_role() == REPL_STANDBY;
+}
+
+int repl_promote_answer(char *msg, size_t cap)
+{
+	const char *no = unpromotable();
+	if (no) {
+		snprintf(msg, cap, "%s", no);
+		return 409;
+	}
+	if (repl_role() == REPL_PRIMARY) {
+		snprintf(msg, cap, "this node is the primary at epoch %llu%s",
+			 (unsigned long long)atomic_load(&R.epoch),
+			 !g_config.lease_ms ? "" : atomic_load(&R.lease_held) ? ", holding the lease"
+							    : ", the lease not taken yet");
+		return 200;
+	}
+	pthread_mutex_lock(&R.lock);
+	if (R.promote_failed[0])
+		snprintf(msg, cap, "not promoted: %s", R.promote_failed);
+	else
+		snprintf(msg, cap, "not promoted yet: %s", R.status);
+	pthread_mutex_unlock(&R.lock);
+	return 503;
 }
 
 /* -------------------------------------------------------------- thread */

@@ -4,7 +4,7 @@
  * database, in the group's own transaction (a transactional outbox); its
  * replication thread publishes them, in order, to a JetStream stream whose
  * sequence is the change set's seq: each publish carries Nats-Msg-Id
- * EPOCH:SEQ (a repeat is recognised) and expects the stream's last
+ * EPOCH:SEQ:HOST:PORT (a repeat is recognised) and expects the stream's last
  * sequence to be SEQ - 1, so a deposed primary's publish is refused
  * (fenced) and it turns itself into a standby. A standby or a replica
  * consumes the stream and applies change set SEQ only when it is the one
@@ -60,8 +60,16 @@ const struct writer_hooks *repl_hooks(void);
 uint64_t repl_epoch(void);
 
 /* PROMOTE: a standby applies what the log holds and becomes the primary.
- * Returns 0 (under way), or -1 with why in msg. */
-int repl_promote(char *msg, size_t cap);
+ * repl_promote() asks the replication thread (false: this node cannot be
+ * promoted); repl_promoting() says whether it is still at it (it gives up
+ * within REPL_PROMOTE_WAIT_MS - 5 s); repl_promote_answer() is PROMOTE's
+ * answer, its code (200 this node is the primary, 409 it cannot be
+ * promoted, 503 it was not) and msg. The loop parks the request
+ * meanwhile (conn.c). */
+#define REPL_PROMOTE_WAIT_MS 35000
+bool repl_promote(void);
+bool repl_promoting(void);
+int repl_promote_answer(char *msg, size_t cap);
 
 /* A read with min_seq=: the snapshot txn holds change set seq (always
  * true with replication off). */

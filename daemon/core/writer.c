@@ -297,6 +297,22 @@ static int group_seal(MDB_txn *txn, struct changeset *cs, uint64_t *seq)
 	return hooks && hooks->staged ? hooks->staged(txn, *seq, cs->sealed.data, cs->sealed.len) : 0;
 }
 
+int writer_commit_captured(MDB_txn *txn, struct changeset *cs)
+{
+	uint64_t seq = 0;
+	int rc = group_seal(txn, cs, &seq);
+	changeset_capture(NULL);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return rc;
+	if (seq && hooks && hooks->durable)
+		hooks->durable(seq, cs->sealed.data, cs->sealed.len, NULL);
+	return 0;
+}
+
 /* Runs a group in one transaction and commits it; every job gets its
  * reply. Returns the commit number of what was committed (0: nothing). */
 static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_arena *work,

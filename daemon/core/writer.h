@@ -63,6 +63,12 @@ struct writer_hooks {
 	bool reply_seq;
 };
 void writer_set_hooks(const struct writer_hooks *h);
+/* A start-up write that travels like a group's (a primary's first
+ * admin): seals what cs captured in txn as a change set (nothing when it
+ * captured nothing), runs the staged hook, commits txn (aborted on an
+ * error) and runs the durable hook. 0 or an LMDB code. */
+struct changeset;
+int writer_commit_captured(MDB_txn *txn, struct changeset *cs);
 /* Hands back a group a durable hook kept: error, when not NULL, is the
  * 503 every job of it answers instead. Any thread. */
 void writer_release(void *group, const char *error);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "changeset.h"
 #include "logins.h"
 
 #define PASSWORD_MIN_BYTES 8
@@ -91,7 +92,8 @@ static int read_password_file(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-int auth_bootstrap_admin(struct store *st, const struct config *cfg)
+int auth_bootstrap_admin(struct store *st, const struct config *cfg, const char *follower,
+			 int (*commit)(MDB_txn *txn, struct changeset *cs))
 {
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
@@ -101,6 +103,15 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg)
 	mdb_stat(txn, st->users, &stat);
 	if (stat.ms_entries > 0) {
 		mdb_txn_abort(txn);
+		return 0;
+	}
+	if (follower) {
+		/* a follower's users are the primary's, its first admin
+		 * included: they come from the log (or a snapshot), and one
+		 * made here would differ from it */
+		mdb_txn_abort(txn);
+		fprintf(stderr, "parceldeskd: no users yet: this %s takes the primary's from the "
+			"replication log (log in once it applied them)\n", follower);
 		return 0;
 	}
 	char password[256] = "";
@@ -129,11 +140,23 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg)
 	pd_arena_init(&a);
 	int64_t now = clock_now();
 	struct pd_value *u = user_record(&a, "admin", ROLE_ADMIN, hash, "administrator", NULL, now);
+	/* on a primary it travels: the followers make no admin of their own */
+	struct changeset cs;
+	changeset_init(&cs);
+	if (commit)
+		changeset_capture(&cs);
 	rc = store_put(txn, st->users, "admin", 5, u, 0);
 	if (!rc)
 		rc = store_audit(txn, st, "user", "admin", "parceldeskd", now, "bootstrap", NULL);
 	pd_arena_free(&a);
-	if (rc || mdb_txn_commit(txn)) {
+	if (rc) {
+		changeset_capture(NULL);
+		mdb_txn_abort(txn);
+	} else {
+		rc = commit ? commit(txn, &cs) : mdb_txn_commit(txn);
+	}
+	changeset_free(&cs);
+	if (rc) {
 		fprintf(stderr, "parceldeskd: cannot create the admin user\n");
 		return -1;
 	}

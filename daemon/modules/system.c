@@ -150,13 +150,14 @@ int cmd_stats(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* Only a standby is promoted; the work is the replication thread's (it
- * applies what the log holds first), so the answer comes at once. */
+/* The promotion is the replication thread's; the loop parked the request
+ * until it was over (conn.c), so this is its outcome. */
 int cmd_promote(struct cmd_ctx *ctx)
 {
-	char msg[200];
-	if (repl_promote(msg, sizeof(msg)) < 0)
-		return reply_error(ctx, 409, "%s", msg);
+	char msg[240];
+	int code = repl_promote_answer(msg, sizeof(msg));
+	if (code != 200)
+		return reply_error(ctx, code, "%s", msg);
 	return reply_ok(ctx, 200, "%s", msg);
 }
 

@@ -324,7 +324,23 @@ class ReplicationCase(DaemonTestCase):
         cls.nodes.append(d)
         if start:
             d.start()
+            if role != "primary":
+                cls.wait_admin(d)
         return d
+
+    @staticmethod
+    def wait_admin(d, timeout=20):
+        """A follower makes no admin of its own: it can be logged in to
+        once it applied the primary's (change set 1)."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                d.text("admin").close()
+                return
+            except AssertionError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @classmethod
     def add_users(cls, primary):

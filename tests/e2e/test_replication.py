@@ -90,8 +90,11 @@ class TestPrimaryStandbyReplica(ReplicationCase):
         self.assertEqual(s["ack"], "local")
         self.wait_repl(self.primary, lambda s: s["seq_acked"] == s["seq_committed"], "all published")
         with self.standby.text("admin") as c:
-            self.assertReply(c.cmd("PROMOTE"), 200)  # standby only: checked below
-        self.wait_repl(self.standby, lambda s: s["role"] == "primary", "promotion")
+            # answered once the promotion is over: the node is the primary
+            self.assertReply(c.cmd("PROMOTE"), 200, "this node is the primary at epoch 2")
+            self.assertEqual(self.repl(self.standby)["role"], "primary")
+            # a repeat says the same
+            self.assertReply(c.cmd("PROMOTE"), 200, "this node is the primary at epoch 2")
         # the old primary's next write is refused by the log: fenced
         with self.primary.text("op1") as c:
             c.cmd(create_line(next_number("64"), int(time.time()) + DAY))
@@ -138,8 +141,8 @@ class TestQuorumFailover(ReplicationCase):
             acked_all.update(acked)
             t_kill = time.time()
             with standby.text("admin") as c:
-                self.assertReply(c.cmd("PROMOTE"), 200)
-            self.wait_repl(standby, lambda s: s["role"] == "primary", "promotion")
+                self.assertReply(c.cmd("PROMOTE"), 200, msg_re=r"^this node is the primary at epoch \d+$")
+            self.assertEqual(self.repl(standby)["role"], "primary")
             with standby.text("op1") as c:
                 r = c.cmd(create_line(next_number("65"), int(time.time()) + DAY))
                 self.assertReply(r, 201)
@@ -250,6 +253,59 @@ class TestSnapshotRestore(ReplicationCase):
             self.assertReply(r.cmd(line("WAYBILL", "GET", n, min_seq=w["seq"])), 200)
 
 
+class TestFirstChangeSetRace(ReplicationCase):
+    """Two primaries on one empty stream, each on a store of its own made
+    before replication was on (users, no change set yet): both commit a
+    change set 1 and append it expecting the log to be empty (libnats
+    cannot express an expected last sequence of 0: the header is set by
+    hand). The log takes one; the other is fenced and turns into a
+    standby; the winner goes on writing."""
+
+    def test_two_primaries_race_for_an_empty_stream(self):
+        dirs = []
+        for i in range(2):
+            plain = Daemon(name="race-seed-%d" % i)
+            self.nodes.append(plain)
+            plain.start()
+            plain.stop()
+            dirs.append(plain.data_dir)
+        a = self.node("primary", data_dir=dirs[0], stream="RACE")
+        b = self.node("primary", data_dir=dirs[1], stream="RACE")
+        for d in (a, b):
+            self.wait_repl(d, lambda s: s["status"].startswith("primary at epoch 1"),
+                           "a primary on the empty log")
+        replies = {}
+
+        def add(d, name):
+            with d.text("admin") as c:
+                replies[d.name] = c.cmd(line("USER", "ADD", name, "operator", "racer-password",
+                                             full_name="E2E " + name, depot="SH01"))
+        threads = [threading.Thread(target=add, args=(d, "racer")) for d in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        for d in (a, b):
+            self.assertReply(replies[d.name], 201)
+            self.assertEqual(int(replies[d.name]["seq"]), 1)
+        deadline = time.time() + 20
+        while True:
+            roles = {d.name: self.repl(d)["role"] for d in (a, b)}
+            if sorted(roles.values()) == ["primary", "standby"]:
+                break
+            self.assertLess(time.time(), deadline, "not one primary: %r" % roles)
+            time.sleep(0.05)
+        winner, loser = (a, b) if roles[a.name] == "primary" else (b, a)
+        self.assertIn("fenced", loser.log_text())
+        self.assertEqual(int(self.repl(loser)["diverged"]), 1)
+        # the log holds the winner's change set 1 only: its 2 is taken
+        add(winner, "racer2")
+        self.assertReply(replies[winner.name], 201)
+        self.assertEqual(int(replies[winner.name]["seq"]), 2)
+        s = self.wait_repl(winner, lambda s: s["seq_acked"] == "2", "change set 2 in the log")
+        self.assertEqual(s["role"], "primary")
+
+
 class TestOverTLS(ReplicationCase):
     """The log's nodes talk TLS to each other and to the daemons (checked
     against the CA given with --nats-ca): writes still reach the replica."""
@@ -270,9 +326,14 @@ class TestOverTLS(ReplicationCase):
         stranger = Daemon("--role", "replica", *(args[:i] + args[i + 2:]), name="no-ca")
         self.nodes.append(stranger)
         stranger.start()
-        s = self.wait_repl(stranger, lambda s: s["status"].startswith("cannot reach the log"),
-                           "a refused TLS connection")
-        self.assertEqual(int(s["seq_committed"]), 0)
+        # a replica makes no admin of its own: what it says is in its log
+        deadline = time.time() + 20
+        while "cannot reach the log" not in stranger.log_text():
+            self.assertLess(time.time(), deadline, "no refused TLS connection\n" + stranger.log_tail(20))
+            time.sleep(0.05)
+        self.assertIn("no users yet: this replica takes the primary's from the replication log",
+                      stranger.log_text())
+        self.assertNotIn("following the log", stranger.log_text())
 
 
 class TestAutomaticFailover(ReplicationCase):

@@ -246,7 +246,30 @@ class TestPartitionQuorum(PartitionCase):
         self.assertEqual(int(self.repl(self.standby)["refused"]), 0)
         type(self).acked = acked
 
-    def test_2_standby_promoted_across_a_partition_fences_the_primary(self):
+    def test_2_sigterm_during_a_partition(self):
+        """The waiting writes are answered 503 within the stop's grace
+        (3 s), the daemon exits 0; started again after the heal it ships
+        them: committed here, they were not lost without a failover."""
+        self.net.cut()
+        b = Burst(self.primary, 10, "76")
+        self.assertFalse(b.answered_within(1.0))
+        t_term = time.time()
+        self.primary.stop()
+        took = time.time() - t_term
+        b.read()
+        self.assertEqual(b.codes(), [503])
+        for _, r, _ in b.replies:
+            self.assertIn("not acknowledged by the replication log before the daemon stopped", r.msg)
+        self.assertLess(took, 10)
+        print("quorum, SIGTERM during a partition: %d waiting writes answered 503, exit 0 "
+              "%.2f s after the signal" % (len(b.replies), took))
+        self.net.heal()
+        self.primary.start()
+        self.wait_repl(self.primary, lambda s: s["seq_acked"] == s["seq_committed"], "outbox shipped")
+        self.wait_applied(self.standby, int(self.repl(self.primary)["seq_committed"]))
+        self.all_there(b.numbers, (self.standby,))
+
+    def test_3_standby_promoted_across_a_partition_fences_the_primary(self):
         acked = dict(self.acked)
         self.net.cut()
         t_cut = time.time()

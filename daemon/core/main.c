@@ -12,6 +12,7 @@
 #include "server.h"
 #include "tls.h"
 #include "version.h"
+#include "wal.h"
 #include "writer.h"
 
 static void usage(FILE *f)
@@ -151,22 +152,35 @@ int main(int argc, char **argv)
 	if (store_lock_dir(g_config.data_dir) < 0)
 		return 1;
 	backup_remove_partial(g_config.data_dir);
-	if (store_open(&g_store, g_config.data_dir,
-		       (size_t)g_config.map_size_mb << 20) < 0)
+	MDB_txn *pin;
+	if (wal_restore(g_config.data_dir) < 0 ||
+	    store_open_env(&g_store, g_config.data_dir, (size_t)g_config.map_size_mb << 20,
+			   g_config.wal ? MDB_NOSYNC : 0, &pin) < 0)
 		return 1;
-	if (modules_open(&g_store, &g_config) < 0 || repl_open() < 0) {
+	/* the log's sets first (repl_open reads the state they leave), then
+	 * the start-up steps, then a checkpoint makes all of it durable before
+	 * anything is logged again, answered or published */
+	if (wal_open(g_config.data_dir, g_config.wal, g_config.wal_checkpoint_secs, g_config.wal_checkpoint_mb,
+		     repl_restage, pin) < 0 ||
+	    modules_open(&g_store, &g_config) < 0 || repl_open() < 0 || wal_checkpoint() != 0) {
+		wal_close();
 		store_close(&g_store);
 		return 1;
 	}
 	if (repl_enabled())
 		writer_set_hooks(repl_hooks()); /* PARCELDESK_TEST_CHANGESETS is not for a replica set */
-	/* after the hooks: a primary's first admin travels as change set 1 */
+	/* after the hooks: a primary's first admin travels as change set 1
+	 * (logged like a group); without replication it is a start-up commit,
+	 * synced by a checkpoint like the others */
 	if (auth_bootstrap_admin(&g_store, &g_config, repl_writable() ? NULL : g_config.role,
-				 repl_enabled() ? writer_commit_captured : NULL) < 0) {
+				 repl_enabled() ? writer_commit_captured : NULL) < 0 ||
+	    wal_checkpoint() != 0) {
+		wal_close();
 		store_close(&g_store);
 		return 1;
 	}
 	rc = server_run();
+	wal_close();
 	store_close(&g_store);
 	tls_teardown();
 	return rc;

@@ -70,6 +70,9 @@ int modules_open(struct store *st, const struct config *cfg)
 			struct cmd_ctx ctx = { .a = &a, .st = st, .txn = txn, .sess = &record_daemon, .cfg = cfg,
 					       .now = clock_now() };
 			rc = modules[i].open(&ctx, &more);
+			/* a start-up step (redone by a start that finds it
+			 * undone); under the write-ahead log, synced by the
+			 * start's checkpoint before anything is answered */
 			if (rc == 0)
 				rc = mdb_txn_commit(txn);
 			else

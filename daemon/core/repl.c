@@ -23,6 +23,7 @@
 
 #include "changeset.h"
 #include "daemon.h"
+#include "wal.h"
 #include "writer.h"
 
 /* Keys of the meta database: the writer's commit number, which is the
@@ -166,22 +167,6 @@ static bool should_stop(void)
 
 /* ------------------------------------------------------------ the store */
 
-static int state_get(MDB_txn *txn, const char *key, uint64_t *out)
-{
-	MDB_val k = { strlen(key), (void *)key }, v;
-	int rc = mdb_get(txn, g_store.meta, &k, &v);
-	*out = rc == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-static int state_put(MDB_txn *txn, const char *key, uint64_t val)
-{
-	unsigned char buf[8];
-	be64_put(buf, val);
-	MDB_val k = { strlen(key), (void *)key }, v = { 8, buf };
-	return mdb_put(txn, g_store.meta, &k, &v, 0);
-}
-
 /* An outbox entry: be64 epoch, then the change set. */
 struct entry {
 	uint64_t epoch;
@@ -217,9 +202,29 @@ static int outbox_read(uint64_t seq, struct entry *e)
 	return rc;
 }
 
-/* Runs fn in a write transaction of this thread (a follower's applying,
- * PROMOTE's new epoch), growing the map when it is full. */
-static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg)
+/* A change set to apply: its bytes and the seq it must have. */
+struct set {
+	const void *blob;
+	size_t len;
+	uint64_t seq;
+};
+
+/* Applies a change set as the commit it was (wal_apply: its ops, seq and
+ * epoch together, so a crash cannot apply it twice or lose it once taken). */
+static int apply_set(MDB_txn *txn, void *arg)
+{
+	const struct set *x = arg;
+	struct changeset_head head;
+	int rc = wal_apply(txn, x->blob, x->len, &head);
+	return rc ? rc : head.seq != x->seq ? EBADMSG : 0;
+}
+
+/* Runs fn in a write transaction of this thread and commits it durably,
+ * growing the map when it is full: logged is the change set it applies
+ * (through the write-ahead log when it is on: wal_commit), or NULL for a
+ * copy no change set describes (a snapshot's, wal_commit_unlogged). A
+ * follower's applying, PROMOTE's new term, a snapshot's restore. */
+static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const struct set *logged)
 {
 	for (;;) {
 		MDB_txn *txn;
@@ -229,10 +234,12 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg)
 		if (rc)
 			return rc;
 		rc = fn(txn, arg);
-		if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		else
+		if (rc)
 			mdb_txn_abort(txn);
+		else if (logged)
+			rc = wal_commit(txn, logged->seq, 0, logged->blob, logged->len);
+		else
+			rc = wal_commit_unlogged(txn);
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		if ((rc = store_grow(&g_store)) != 0)
@@ -370,10 +377,11 @@ int repl_open(void)
 	uint64_t seq = 0, epoch = 0;
 	MDB_stat st = { 0 };
 	if (!rc && !(rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &R.changes)) &&
-	    !(rc = state_get(txn, KEY_SEQ, &seq)) && !(rc = state_get(txn, KEY_EPOCH, &epoch)) &&
+	    !(rc = store_meta_get(txn, &g_store, KEY_SEQ, &seq)) &&
+	    !(rc = store_meta_get(txn, &g_store, KEY_EPOCH, &epoch)) &&
 	    !(rc = mdb_stat(txn, R.changes, &st))) {
 		if (epoch == 0 && role == REPL_PRIMARY)
-			rc = state_put(txn, KEY_EPOCH, epoch = 1);
+			rc = store_meta_put(txn, &g_store, KEY_EPOCH, epoch = 1);
 	}
 	/* what the log has not acknowledged is still in the outbox: its
 	 * first entry (the stream says more once connected) */
@@ -387,6 +395,9 @@ int repl_open(void)
 			mdb_cursor_close(cur);
 		}
 	}
+	/* the database and a primary's first epoch, redone by every start;
+	 * under the log, synced by the start's checkpoint (main.c) before the
+	 * replication thread starts or anything is answered */
 	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
 	if (rc) {
 		fprintf(stderr, "parceldeskd: cannot open the replication state: %s\n", mdb_strerror(rc));
@@ -405,10 +416,25 @@ int repl_open(void)
 bool repl_has_seq(MDB_txn *txn, uint64_t seq)
 {
 	uint64_t have = 0;
-	return !repl_enabled() || (state_get(txn, KEY_SEQ, &have) == 0 && have >= seq);
+	return !repl_enabled() || (store_meta_get(txn, &g_store, KEY_SEQ, &have) == 0 && have >= seq);
 }
 
 /* ---------------------------------------------------------- the writer */
+
+/* Outbox entry seq: be64 epoch, then the change set. */
+static int outbox_entry(MDB_txn *txn, MDB_dbi changes, uint64_t seq, uint64_t epoch, const void *blob,
+			size_t len)
+{
+	unsigned char key[8];
+	be64_put(key, seq);
+	MDB_val k = { 8, key }, v = { len + 8, NULL };
+	int rc = mdb_put(txn, changes, &k, &v, MDB_RESERVE);
+	if (rc == 0) {
+		be64_put(v.mv_data, epoch);
+		memcpy((char *)v.mv_data + 8, blob, len);
+	}
+	return rc;
+}
 
 /* The writer's staged hook: the group's change set into the outbox, in
  * the group's transaction (writer.h). */
@@ -433,16 +459,17 @@ static int outbox_put(MDB_txn *txn, uint64_t seq, const void *blob, size_t len)
 	mdb_cursor_close(cur);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	unsigned char key[8];
-	be64_put(key, seq);
-	k = (MDB_val){ 8, key };
-	v = (MDB_val){ len + 8, NULL };
-	if ((rc = mdb_put(txn, R.changes, &k, &v, MDB_RESERVE)) != 0)
+	if ((rc = outbox_entry(txn, R.changes, seq, epoch, blob, len)) != 0)
 		return rc;
-	be64_put(v.mv_data, epoch);
-	memcpy((char *)v.mv_data + 8, blob, len);
 	atomic_fetch_sub(&R.outbox, trimmed); /* a gauge: a failed commit is rare */
 	return 0;
+}
+
+int repl_restage(MDB_txn *txn, uint64_t seq, uint64_t epoch, const void *blob, size_t len)
+{
+	MDB_dbi changes;
+	int rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &changes);
+	return rc ? rc : outbox_entry(txn, changes, seq, epoch, blob, len);
 }
 
 /* In quorum mode: keeps the group until the log acknowledged change set
@@ -1237,7 +1264,7 @@ static int snap_restore(uint64_t first)
 	else if (!why[0] && (seq != m.seq || epoch != m.epoch))
 		snprintf(why, sizeof(why), "it holds change set %llu of epoch %llu, not what its "
 			 "manifest says", (unsigned long long)seq, (unsigned long long)epoch);
-	else if (!why[0] && (rc = store_write(restore_txn, env)) != 0)
+	else if (!why[0] && (rc = store_write(restore_txn, env, NULL)) != 0)
 		snprintf(why, sizeof(why), "cannot copy it into the store: %s", mdb_strerror(rc));
 	if (env)
 		mdb_env_close(env);
@@ -1408,23 +1435,6 @@ static void primary_step(void)
 
 /* ------------------------------------------------------------ follower */
 
-struct apply_arg {
-	const void *blob;
-	size_t len;
-	uint64_t seq, epoch;
-};
-
-static int apply_txn(MDB_txn *txn, void *arg)
-{
-	struct apply_arg *x = arg;
-	int rc = changeset_apply(txn, x->blob, x->len);
-	if (rc)
-		return rc;
-	if ((rc = state_put(txn, KEY_SEQ, x->seq)) != 0)
-		return rc;
-	return x->epoch != atomic_load(&R.epoch) ? state_put(txn, KEY_EPOCH, x->epoch) : 0;
-}
-
 static void refuse(uint64_t sseq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void refuse(uint64_t sseq, const char *fmt, ...)
 {
@@ -1481,8 +1491,8 @@ static void apply_msg(natsMsg *m)
 		refuse(sseq, "change set %llu is from epoch %llu, older than this store's %llu",
 		       (unsigned long long)seq, (unsigned long long)epoch, (unsigned long long)cur);
 	} else {
-		struct apply_arg x = { blob, len, seq, epoch };
-		int rc = store_write(apply_txn, &x);
+		struct set x = { blob, len, seq };
+		int rc = store_write(apply_set, &x, &x);
 		if (rc) {
 			/* skipping it would leave the store different from the
 			 * primary's for good: stop here, say so */
@@ -1596,14 +1606,6 @@ static int follow_one(int64_t ms)
 	return 1;
 }
 
-/* The new term's first change set: no ops, only epoch and seq. */
-static int term_txn(MDB_txn *txn, void *arg)
-{
-	const uint64_t *es = arg;
-	int rc = state_put(txn, KEY_EPOCH, es[0]);
-	return rc ? rc : state_put(txn, KEY_SEQ, es[1]);
-}
-
 /* The promotion under way gives up: PROMOTE answers why. */
 static void promote_give_up(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void promote_give_up(const char *fmt, ...)
@@ -1669,26 +1671,33 @@ static void promote(void)
 	changeset_init(&cs);
 	changeset_seal(&cs, es[0], es[1]);
 	enum append r = log_append(es[1], es[0], cs.sealed.data, cs.sealed.len, err, sizeof(err));
-	changeset_free(&cs);
 	if (r == REFUSED) {
 		/* another primary wrote meanwhile: it stays the primary */
+		changeset_free(&cs);
 		promote_give_up("%s", err);
 		return;
 	}
 	if (r == UNAVAILABLE) {
+		changeset_free(&cs);
 		promote_retry(err);
 		return;
 	}
+	/* the new term's set (no ops: its epoch and seq) is stored like any
+	 * applied one */
+	struct set term = { cs.sealed.data, cs.sealed.len, es[1] };
 	int rc;
-	while ((rc = store_write(term_txn, es)) != 0) {
+	while ((rc = store_write(apply_set, &term, &term)) != 0) {
 		/* the log has the new term: this node is the primary whatever
 		 * happens, so storing it is retried, never given up */
 		set_status("error", "promotion: cannot store epoch %llu: %s; trying again",
 			   (unsigned long long)es[0], mdb_strerror(rc));
-		if (should_stop())
+		if (should_stop()) {
+			changeset_free(&cs);
 			return;
+		}
 		nap(500);
 	}
+	changeset_free(&cs);
 	natsSubscription_Unsubscribe(R.sub);
 	natsSubscription_Destroy(R.sub);
 	R.sub = NULL;

@@ -58,6 +58,9 @@ void repl_refusal(char *buf, size_t cap);
 struct writer_hooks;
 const struct writer_hooks *repl_hooks(void);
 uint64_t repl_epoch(void);
+/* The write-ahead log's replay (wal_restage_fn): the outbox entry of a
+ * logged writer group, put back in txn. Before repl_open, any role. */
+int repl_restage(MDB_txn *txn, uint64_t seq, uint64_t epoch, const void *blob, size_t len);
 
 /* PROMOTE: a standby applies what the log holds and becomes the primary.
  * repl_promote() asks the replication thread (false: this node cannot be

@@ -160,7 +160,14 @@ static int check_data_file(const char *dir)
 
 int store_open(struct store *st, const char *dir, size_t map_size)
 {
+	return store_open_env(st, dir, map_size, 0, NULL);
+}
+
+int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin)
+{
 	memset(st, 0, sizeof(*st));
+	if (pin)
+		*pin = NULL;
 	pthread_rwlock_init(&st->resize_lock, NULL);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		fprintf(stderr, "parceldeskd: cannot create %s: %s\n", dir, strerror(errno));
@@ -175,10 +182,17 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 		rc = mdb_env_set_maxreaders(st->env, 126);
 	if (!rc)
 		rc = mdb_env_set_mapsize(st->env, map_size);
-	/* Default flags: every commit is synced (durable before we answer). */
+	/* Default flags: every commit is synced (durable before we answer);
+	 * MDB_NOSYNC when the write-ahead log makes commits durable (wal.h). */
 	if (!rc)
-		rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0640);
+		rc = mdb_env_open(st->env, dir, MDB_NOTLS | env_flags, 0640);
 	if (rc) {
+		fprintf(stderr, "parceldeskd: cannot open store in %s: %s\n", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	/* before anything commits: the snapshot the store opened at keeps its
+	 * pages until the write-ahead log lets it go (wal_open) */
+	if (pin && (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, pin)) != 0) {
 		fprintf(stderr, "parceldeskd: cannot open store in %s: %s\n", dir, mdb_strerror(rc));
 		goto fail;
 	}
@@ -247,11 +261,15 @@ int store_open(struct store *st, const char *dir, size_t map_size)
 		mdb_txn_abort(txn);
 		goto fail;
 	}
+	/* databases and schema only, redone by every start; under the log,
+	 * synced by the start's checkpoint before anything is answered */
 	rc = mdb_txn_commit(txn);
 	if (rc)
 		goto fail;
 	return 0;
 fail:
+	if (pin && *pin)
+		mdb_txn_abort(*pin);
 	mdb_env_close(st->env);
 	st->env = NULL;
 	return -1;
@@ -260,6 +278,7 @@ fail:
 void store_close(struct store *st)
 {
 	if (st->env) {
+		/* the tools' stores (contrib) and a daemon whose start failed */
 		mdb_env_sync(st->env, 1);
 		mdb_env_close(st->env);
 		st->env = NULL;
@@ -364,7 +383,7 @@ int store_nest_end(struct store_nested *n, bool keep)
 {
 	int rc = 0;
 	if (keep)
-		rc = mdb_txn_commit(n->txn); /* frees it even when it fails */
+		rc = mdb_txn_commit(n->txn); /* into its parent (no disk); frees it even when it fails */
 	else
 		mdb_txn_abort(n->txn);
 	n->txn = NULL;
@@ -385,6 +404,22 @@ int store_index_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 {
 	int rc = store_del(txn, dbi, key, klen, val, vlen);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_meta_get(MDB_txn *txn, const struct store *st, const char *key, uint64_t *out)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+	*out = rc == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_meta_put(MDB_txn *txn, const struct store *st, const char *key, uint64_t val)
+{
+	unsigned char buf[8];
+	be64_put(buf, val);
+	MDB_val k = { strlen(key), (void *)key }, v = { 8, buf };
+	return mdb_put(txn, st->meta, &k, &v, 0);
 }
 
 int store_next_seq(MDB_txn *txn, struct store *st, const char *name,

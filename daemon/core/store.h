@@ -94,6 +94,10 @@ struct store {
 };
 
 int store_open(struct store *st, const char *dir, size_t map_size);
+/* The same with LMDB flags added (MDB_NOSYNC under the write-ahead log),
+ * and pin (not NULL): a read transaction on the snapshot opened, begun
+ * before the store's own start-up commit (the log's, wal_open). */
+int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin);
 void store_close(struct store *st);
 /* Doubles the map (caller holds no transaction). */
 int store_grow(struct store *st);
@@ -140,6 +144,11 @@ int store_index_add(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 int store_index_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 		    const void *val, size_t vlen);
 /* Next value of a named sequence (1, 2, ...), in the meta database. */
+/* A be64 number in meta under key (0 when absent): 0 or an LMDB code. */
+int store_meta_get(MDB_txn *txn, const struct store *st, const char *key, uint64_t *out);
+/* Puts one with mdb_put itself: not in the change set (seq:commit and the
+ * epoch of a set applied as a whole, replication's own state). */
+int store_meta_put(MDB_txn *txn, const struct store *st, const char *key, uint64_t val);
 int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
 		   uint64_t *out);
 /* Appends a change record: who did what to which object, when. */

@@ -2,6 +2,7 @@
 #include "writer.h"
 
 #include "metrics.h"
+#include "wal.h"
 
 #include <pthread.h>
 #include <errno.h>
@@ -278,6 +279,7 @@ void writer_set_hooks(const struct writer_hooks *h)
 	hooks = h;
 }
 
+
 /* The group's change set: numbered (the commit number, in meta, so it
  * survives restarts and travels with the set), sealed, and given to the
  * hook, in the group's transaction. A group that changed nothing gets no
@@ -297,6 +299,15 @@ static int group_seal(MDB_txn *txn, struct changeset *cs, uint64_t *seq)
 	return hooks && hooks->staged ? hooks->staged(txn, *seq, cs->sealed.data, cs->sealed.len) : 0;
 }
 
+/* Commits the group: through the write-ahead log, which syncs its change
+ * set before LMDB commits to the page cache (a reader never sees a change
+ * that is not yet durable), or LMDB's own synced commit (wal no). The
+ * only staged hook is replication's outbox: a replay puts it back. */
+static int group_commit(MDB_txn *txn, uint64_t seq, const struct changeset *cs)
+{
+	return wal_commit(txn, seq, hooks && hooks->staged ? WAL_OUTBOX : 0, cs->sealed.data, cs->sealed.len);
+}
+
 int writer_commit_captured(MDB_txn *txn, struct changeset *cs)
 {
 	uint64_t seq = 0;
@@ -306,11 +317,19 @@ int writer_commit_captured(MDB_txn *txn, struct changeset *cs)
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = group_commit(txn, seq, cs)) != 0)
 		return rc;
 	if (seq && hooks && hooks->durable)
 		hooks->durable(seq, cs->sealed.data, cs->sealed.len, NULL);
 	return 0;
+}
+
+static void refuse_group(struct job *group, int code, const char *fmt, const char *why)
+{
+	char msg[400];
+	snprintf(msg, sizeof(msg), fmt, why);
+	for (struct job *j = group; j; j = j->next)
+		render_plain(j, code, msg);
 }
 
 /* Runs a group in one transaction and commits it; every job gets its
@@ -318,6 +337,10 @@ int writer_commit_captured(MDB_txn *txn, struct changeset *cs)
 static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_arena *work,
 			  uint64_t *t_apply, uint64_t *t_commit)
 {
+	if (wal_failed()) {
+		refuse_group(group, 503, "store unavailable: %s; restart the daemon", wal_failed());
+		return 0;
+	}
 	for (;;) {
 		MDB_txn *txn;
 		uint64_t seq = 0;
@@ -344,8 +367,14 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 			mdb_txn_abort(txn);
 		} else {
 			t = mono_us();
-			rc = mdb_txn_commit(txn);
+			rc = group_commit(txn, seq, cs);
 			*t_commit += mono_us() - t;
+		}
+		if (rc && wal_failed()) {
+			log_msg("error", 0, NULL, "a group of %s writes may or may not be kept: %s",
+				group->next ? "several" : "one", wal_failed());
+			refuse_group(group, 500, "internal error: %s; this write may or may not be kept", wal_failed());
+			return 0;
 		}
 		if (rc == MDB_MAP_FULL) {
 			grow = true;
@@ -408,6 +437,8 @@ static void *writer_main(void *arg)
 			break;
 		atomic_fetch_add(&g_stats.writer_wait_usec, mono_us() - t);
 		uint64_t seq = group_run(group, &cs, &work, &t_apply, &t_commit);
+		if (seq)
+			atomic_store(&g_stats.commit_seq, seq);
 		if (seq && hooks && hooks->reply_seq)
 			reply_seq(group, seq);
 		/* a kept group belongs to the hook from here on */

@@ -153,6 +153,8 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg, const char 
 		changeset_capture(NULL);
 		mdb_txn_abort(txn);
 	} else {
+		/* captured: logged as change set 1 (writer.c); else a start-up
+		 * commit, redone until kept, synced by the start's checkpoint */
 		rc = commit ? commit(txn, &cs) : mdb_txn_commit(txn);
 	}
 	changeset_free(&cs);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wal.h"
 #include "daemon.h"
 #include "help.h"
 #include "repl.h"
@@ -132,6 +133,16 @@ int cmd_stats(struct cmd_ctx *ctx)
 	pd_map_set_int(a, d, "writer_apply_usec", (int64_t)atomic_load(&g_stats.writer_apply_usec));
 	pd_map_set_int(a, d, "writer_commit_usec", (int64_t)atomic_load(&g_stats.writer_commit_usec));
 	pd_map_set_int(a, d, "writer_handback_usec", (int64_t)atomic_load(&g_stats.writer_handback_usec));
+	pd_map_set_int(a, d, "commit_seq", (int64_t)atomic_load(&g_stats.commit_seq));
+	struct wal_stats ws;
+	wal_stats(&ws);
+	pd_map_set_int(a, d, "wal_appends", (int64_t)ws.appends);
+	pd_map_set_int(a, d, "wal_bytes", (int64_t)ws.bytes);
+	pd_map_set_int(a, d, "wal_checkpoints", (int64_t)ws.checkpoints);
+	pd_map_set_int(a, d, "wal_checkpoint_seq", (int64_t)ws.checkpoint_seq);
+	pd_map_set_int(a, d, "wal_checkpoint_usec", ws.checkpoint_usec);
+	pd_map_set_int(a, d, "wal_replayed", (int64_t)ws.replayed);
+	pd_map_set_str(a, d, "wal_error", wal_failed() ? wal_failed() : "");
 	pd_map_set_int(a, d, "store_used_bytes", (int64_t)store_used_bytes(ctx->st));
 	pd_map_set_int(a, d, "store_map_bytes", (int64_t)ctx->st->map_size);
 	pd_map_set_int(a, d, "store_map_grows", (int64_t)atomic_load(&g_stats.map_grows));

@@ -25,12 +25,18 @@ class Stats(DaemonTestCase):
         for k in ("uptime_secs", "connections_current", "connections_total", "connections_rejected",
                   "requests_text", "requests_msgpack", "writer_groups", "writer_jobs", "writer_max_group",
                   "writer_wait_usec", "writer_apply_usec", "writer_commit_usec", "writer_handback_usec",
-                  "store_used_bytes", "store_map_bytes", "store_map_grows", "waybills", "events", "queries"):
+                  "store_used_bytes", "store_map_bytes", "store_map_grows", "waybills", "events", "queries",
+                  "commit_seq", "wal_appends", "wal_bytes", "wal_checkpoints", "wal_checkpoint_seq",
+                  "wal_checkpoint_usec", "wal_replayed"):
             self.assertIn(k, s)
             self.assertRegex(s[k], r"^-?\d+$", k)
         self.assertGreaterEqual(int(s["uptime_secs"]), 0)
         self.assertRegex(s["now"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
         self.assertRegex(s["writer_avg_group"], r"^\d+\.\d\d$")
+        self.assertEqual(s["wal_error"], "")
+        # the log is on by default: every group that changed something was logged
+        self.assertGreater(int(s["commit_seq"]), 0)
+        self.assertGreaterEqual(int(s["wal_appends"]), 1)
         self.assertIn("cmd.STATS", s)
         self.assertIn("cmd.AUTH", s)
         self.assertIn("cmd.USER_ADD", s)

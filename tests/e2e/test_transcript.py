@@ -60,6 +60,13 @@ MASKED = {
     "daemon_version",
     # STATS: the writer's time, in microseconds
     "writer_wait_usec", "writer_apply_usec", "writer_commit_usec", "writer_handback_usec",
+    # STATS: checkpoints come at least a second apart while writing: how
+    # many fell inside the run, and where, depends on its timing
+    "wal_checkpoints", "wal_checkpoint_seq", "wal_checkpoint_usec",
+    # STATS: pages freed since the last checkpoint wait for the next one
+    # before LMDB reuses them (docs/design.md, Durability), so the file's
+    # pages in use depend on where the checkpoints fell
+    "store_used_bytes",
 }
 # Besides, the run's temporary data dir (config.data_dir, BACKUP's path and
 # its 409) shows as $DATA_DIR.

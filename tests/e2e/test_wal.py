@@ -1,0 +1,93 @@
+"""The write-ahead log when its disk fails: a commit whose log record cannot
+be written (a full disk) is refused and nothing of it is kept; one whose
+fdatasync fails is never answered as kept (the record may or may not be on
+disk), and every later write is refused until a restart; reads go on, and
+nothing acknowledged is lost. The failures are injected with
+PARCELDESK_TEST_WAL_FAIL (read only with --enable-test-clock): while the
+file it names exists, an append fails as the file says."""
+import os
+
+from harness import DAY, USERS, DaemonTestCase, create_line, line, next_number
+from test_changeset import EnvDaemon
+import test_durability
+from test_durability import pipeline_writes
+
+
+class WalFailures(DaemonTestCase):
+    start_daemon = False
+    check_present = test_durability.Durability.check_present
+
+    def start(self):
+        d = EnvDaemon(name=self._testMethodName)
+        self.addCleanup(d.cleanup)
+        self.trigger = os.path.join(d.workdir, "wal-fail")
+        d.env_extra = {"PARCELDESK_TEST_WAL_FAIL": self.trigger}
+        d.start()
+        with d.text("admin") as a:
+            role, pw = USERS["op1"]
+            self.assertReply(a.cmd(line("USER", "ADD", "op1", role, pw)), 201)
+        with d.text("op1") as c:
+            self.promised = int(c.cmd("CLOCK GET")["utc_secs"]) + 3 * DAY
+        return d
+
+    def fail_appends(self, how):
+        with open(self.trigger, "w") as f:
+            f.write(how)
+
+    def stats(self, d):
+        with d.text("admin") as a:
+            return a.cmd("STATS")
+
+    def test_a_full_log_refuses_the_write_and_keeps_nothing_of_it(self):
+        d = self.start()
+        acked = pipeline_writes(self, d, conns=2, per_conn=20, promised=self.promised)
+        self.fail_appends("write 28")  # ENOSPC
+        refused = next_number()
+        with d.text("op1") as c:
+            r = self.assertReply(c.cmd(create_line(refused, self.promised)), 503)
+            self.assertEqual(r.msg, "store full: No space left on device")
+            # reads go on
+            self.assertReply(c.cmd("WAYBILL", "GET", acked[0]), 200)
+            os.unlink(self.trigger)
+            later = next_number()
+            self.assertReply(c.cmd(create_line(later, self.promised)), 201)
+        self.assertEqual(self.stats(d)["wal_error"], "")
+        d.kill()
+        d.restart()
+        self.check_present(d, acked)
+        with d.text("op1") as c:
+            self.assertReply(c.cmd("WAYBILL", "GET", later), 200)
+            self.assertReply(c.cmd("WAYBILL", "GET", refused), 404)
+        log = d.log_text()
+        self.assertEqual(log.count("refusing writes until there is room"), 1, log[-3000:])
+        d.stop()
+
+    def test_a_failed_fdatasync_is_never_answered_as_kept(self):
+        d = self.start()
+        acked = pipeline_writes(self, d, conns=2, per_conn=20, promised=self.promised)
+        self.fail_appends("sync")
+        doubtful, after = next_number(), next_number()
+        with d.text("op1") as c:
+            r = self.assertReply(c.cmd(create_line(doubtful, self.promised)), 500)
+            self.assertEqual(r.msg, "internal error: write-ahead log: fdatasync failed: Input/output error; "
+                             "this write may or may not be kept")
+            os.unlink(self.trigger)
+            # the log is not trusted again until a restart
+            r = self.assertReply(c.cmd(create_line(after, self.promised)), 503)
+            self.assertEqual(r.msg, "store unavailable: write-ahead log: fdatasync failed: "
+                             "Input/output error; restart the daemon")
+            self.assertReply(c.cmd("WAYBILL", "GET", acked[-1]), 200)
+            # the doubtful write was never committed to the store
+            self.assertReply(c.cmd("WAYBILL", "GET", doubtful), 404)
+        self.assertEqual(self.stats(d)["wal_error"], "write-ahead log: fdatasync failed: Input/output error")
+        self.assertIn("writes are refused until the daemon is restarted", d.log_text())
+        # a stop still exits cleanly; the restart finds every acknowledged
+        # write (the doubtful one may be there or not)
+        d.stop()
+        d.restart()
+        self.check_present(d, acked)
+        with d.text("op1") as c:
+            self.assertReply(c.cmd("WAYBILL", "GET", after), 404)
+            self.assertReply(c.cmd(create_line(after, self.promised)), 201)
+        self.assertEqual(self.stats(d)["wal_error"], "")
+        d.stop()

@@ -1,5 +1,6 @@
 # parceldesk — plain make. `make` builds the daemon and the client;
-# `make test` builds with sanitizers and runs every test; `make fuzz` builds
+# `make test` builds with sanitizers and runs every test; `make tsan-check`
+# runs the threads under ThreadSanitizer; `make fuzz` builds
 # the fuzz targets (parser, store, connections); `make install PREFIX=... DESTDIR=...`.
 
 PREFIX  ?= /usr/local
@@ -88,6 +89,14 @@ test:
 check-build:
 	$(MAKE) BUILD=build/san CFLAGS="$(SAN_FLAGS)" all unit
 
+# ThreadSanitizer build (build/tsan) under the e2e files that work the
+# threads hardest and a pipelined 50-connection stress; fails on any
+# report. A few minutes: not part of tests/run.sh (docs/testing.md).
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+tsan-check:
+	$(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_FLAGS)" all
+	sh tests/tsan-check.sh build/tsan
+
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -pthread \
 	-fsanitize=fuzzer,address,undefined
@@ -130,5 +139,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all unit test check-build fuzz install uninstall clean FORCE
+.PHONY: all unit test check-build tsan-check fuzz install uninstall clean FORCE
 .SECONDARY:

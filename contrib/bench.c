@@ -850,7 +850,7 @@ static int conn_read(struct bench *b, struct conn *c)
 	uint64_t now = now_ns();
 	bool took_any = false;
 	for (;;) {
-		struct reply_status st;
+		struct reply_status st = { 0 }; /* gcc -fsanitize=thread sees a path without it */
 		int rc = b->opt.resp ? take_resp_reply(c, &st)
 			 : b->opt.framing == PD_FRAMING_TEXT ? take_text_reply(c, &st)
 							     : take_msgpack_reply(b, c, &st);

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,16 +89,45 @@ struct conn {
 	struct pending pending;
 	char peer[64];
 	struct pd_arena arena;  /* the pending request; reset after each */
+	struct loop *loop;      /* the loop thread that serves it, for its life */
+	bool addr_counted;      /* counted in its address's connections */
 	struct conn *prev, *next;
 };
 
-static struct event_base *base;
+/* ---- Loop threads ----
+ * Each loop thread runs its own event base and serves its own connections
+ * from accept to close: their events, reads (in its own read transaction,
+ * dispatch.c), replies, and the jobs they hand the writer come back to it
+ * (writer.c, job->loop). Loop 0 runs on the main thread; it alone listens,
+ * checks the connection limits (so they hold exactly, whichever loop a
+ * connection lands on) and hands each accepted socket to the loop with the
+ * fewest connections. The due timer, signals, the metrics page and
+ * replication's events stay on loop 0. What loops share: the counts below
+ * (atomic, or under addr_lock), the failed-login table (logins.c, locked),
+ * the users generation (dispatch.c, atomic); each counts its own
+ * statistics (daemon.h, struct loop_stats). */
+
+struct loop {
+	unsigned idx;
+	struct event_base *base;
+	pthread_t thread;
+	struct conn *conns;            /* its connections; its thread only */
+	_Atomic unsigned long jobs_out; /* its connections' jobs out */
+	_Atomic unsigned long n_conns; /* its connections, for the choice at accept */
+	bool stopping;                 /* its thread's copy of the stop */
+	_Atomic bool stop_asked;       /* set by loop 0, seen by on_inbox() */
+	struct event *trim_timer;      /* gives freed buffers back to the system */
+	struct event *inbox_ev;        /* sockets handed over, or the stop */
+	pthread_mutex_t inbox_lock;
+	struct conn *inbox, *inbox_tail; /* linked by next */
+	struct pd_buf out;             /* conn_reply()'s rendering, reused */
+};
+
+static struct loop loops[LOOPS_MAX];
+static unsigned n_loops;
+static unsigned next_loop;          /* round robin among the least loaded */
 static void (*on_timers_changed)(void);
-static struct conn *conns;
-static uint64_t next_conn_id = 1;
-static unsigned long jobs_out;
-static bool stopping;
-static struct event *trim_timer; /* gives freed buffers back to the system */
+static uint64_t next_conn_id = 1;   /* loop 0's */
 
 static void process_input(struct conn *c);
 static void output_drained(struct conn *c);
@@ -117,11 +147,25 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 #endif
 }
 
-void conn_setup(struct event_base *b, void (*timers_changed)(void))
+static void on_inbox(evutil_socket_t fd, short what, void *arg);
+
+int conn_setup(struct event_base *b, unsigned n, void (*timers_changed)(void))
 {
-	base = b;
 	on_timers_changed = timers_changed;
-	trim_timer = evtimer_new(base, on_trim, NULL);
+	n_loops = n < 1 ? 1 : n > LOOPS_MAX ? LOOPS_MAX : n;
+	g_loops = n_loops;
+	for (unsigned i = 0; i < n_loops; i++) {
+		struct loop *l = &loops[i];
+		l->idx = i;
+		l->base = i ? event_base_new() : b;
+		if (!l->base)
+			return -1;
+		pthread_mutex_init(&l->inbox_lock, NULL);
+		l->trim_timer = evtimer_new(l->base, on_trim, NULL);
+		l->inbox_ev = event_new(l->base, -1, 0, on_inbox, l);
+		if (!l->trim_timer || !l->inbox_ev)
+			return -1;
+	}
 #ifdef __GLIBC__
 	/* Fixed thresholds: buffers this large are mapped and unmapped on
 	 * free (glibc's default threshold rises after such a free, after which
@@ -134,11 +178,54 @@ void conn_setup(struct event_base *b, void (*timers_changed)(void))
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 #endif
+	return 0;
+}
+
+void conn_bases(struct event_base **out)
+{
+	for (unsigned i = 0; i < n_loops; i++)
+		out[i] = loops[i].base;
+}
+
+static void *loop_main(void *arg)
+{
+	struct loop *l = arg;
+	g_loop = l->idx;
+	/* its events come and go with its connections */
+	event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	loop_read_close(); /* this thread's read transaction */
+	return NULL;
+}
+
+int conn_loops_start(void)
+{
+	for (unsigned i = 1; i < n_loops; i++)
+		if (pthread_create(&loops[i].thread, NULL, loop_main, &loops[i]))
+			return -1;
+	return 0;
+}
+
+void conn_loops_exit(const struct timeval *grace)
+{
+	for (unsigned i = 1; i < n_loops; i++)
+		event_base_loopexit(loops[i].base, grace);
+}
+
+void conn_loops_join(void)
+{
+	for (unsigned i = 1; i < n_loops; i++)
+		if (loops[i].thread) {
+			pthread_join(loops[i].thread, NULL);
+			loops[i].thread = 0;
+		}
 }
 
 unsigned long conn_jobs_out(void)
 {
-	return jobs_out;
+	unsigned long n = 0;
+	for (unsigned i = 0; i < n_loops; i++)
+		n += atomic_load(&loops[i].jobs_out);
+	return n;
 }
 
 /* ---- The socket ----
@@ -175,7 +262,7 @@ static void reading_update(struct conn *c)
 {
 	if (!c->in)
 		return;
-	bool want = !c->read_paused && !c->peer_done && !c->read_off && !stopping;
+	bool want = !c->read_paused && !c->peer_done && !c->read_off && !c->loop->stopping;
 	if (!c->bev && evbuffer_get_length(c->in) >= input_high())
 		want = false;
 	if (want == c->reading)
@@ -276,21 +363,26 @@ static void release(struct conn *c)
 	free(c);
 }
 
+static void addr_release(struct conn *c);
+
 static void conn_free(struct conn *c)
 {
+	struct loop *l = c->loop;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		conns = c->next;
+		l->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	addr_release(c);
 	release(c);
-	g_stats.connections_current--;
+	atomic_fetch_sub(&l->n_conns, 1);
+	atomic_fetch_sub(&g_stats.connections_current, 1);
 	/* what a connection held goes back to the system, once a second at
 	 * most however many close */
-	if (trim_timer && !evtimer_pending(trim_timer, NULL)) {
+	if (l->trim_timer && !evtimer_pending(l->trim_timer, NULL)) {
 		struct timeval later = { 1, 0 };
-		evtimer_add(trim_timer, &later);
+		evtimer_add(l->trim_timer, &later);
 	}
 }
 
@@ -301,16 +393,16 @@ static void conn_free(struct conn *c)
 static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep,
 		       const struct pd_command *cmd, uint64_t t0_us)
 {
-	static struct pd_buf out; /* reused: the loop is one thread */
-	out.len = 0;
-	pd_reply_render(rep, f, &out);
-	evbuffer_add(c->out, out.data, out.len);
+	struct pd_buf *out = &c->loop->out;
+	out->len = 0;
+	pd_reply_render(rep, f, out);
+	evbuffer_add(c->out, out->data, out->len);
 	if (rep->code >= 400 && rep->code < 600)
-		g_stats.errors_by_code[rep->code]++;
+		stat_inc(LOOP_STAT(errors_by_code[rep->code]));
 	metrics_reply(cmd, rep->code, t0_us);
 	/* one huge reply must not pin its buffer for the daemon's life */
-	if (out.cap > 65536)
-		pd_buf_free(&out);
+	if (out->cap > 65536)
+		pd_buf_free(out);
 }
 
 /* Closes now, or later when a job is still out (the job's reply must find
@@ -320,6 +412,7 @@ static void conn_close(struct conn *c, const char *why)
 	log_msg("debug", c->id, c->sess.user, "close %s: %s", c->peer, why);
 	if (c->jobs_out) {
 		c->dead = true;
+		addr_release(c); /* a dead connection holds no place of its address */
 		io_free(c);
 		event_del(c->resume);
 		event_del(c->deadline);
@@ -430,9 +523,20 @@ static void pending_refuse(struct conn *c, enum pd_framing f, bool counts,
 	p->adm.msg = pd_strdup(&c->arena, msg);
 }
 
-/* Jobs with the slow thread (hashing, backup), for the hashing queue's
- * bound. */
-static uint64_t slow_jobs_out;
+/* Jobs with the slow thread (hashing, backup), of every loop, for the
+ * hashing queue's bound. */
+static _Atomic int64_t slow_jobs_out;
+
+/* A place in the slow thread's queue, taken before the job is made: an
+ * AUTH only while the queue is shorter than auth_queue_max (bounded), the
+ * logged-in work of BACKUP and USER PASSWD always. Exact across loops. */
+static bool slow_place_take(bool bounded)
+{
+	if (atomic_fetch_add(&slow_jobs_out, 1) < g_config.auth_queue_max || !bounded)
+		return true;
+	atomic_fetch_sub(&slow_jobs_out, 1);
+	return false;
+}
 
 /* The key of the failed-login limit per address: the peer without its
  * port. */
@@ -452,13 +556,14 @@ static bool auth_admit(struct conn *c, const struct admission *adm, enum pd_fram
 {
 	char msg[200], addr[64];
 	struct pd_reply rep = { .code = 503, .msg = "busy: too many logins waiting, try again in a moment" };
-	if ((int64_t)slow_jobs_out < g_config.auth_queue_max) {
+	if (slow_place_take(true)) {
 		login_addr(c, addr, sizeof(addr));
 		rep.code = login_begin(&g_config, addr, pd_arg_str(adm->args, "user"), mono_ms(),
 				       msg, sizeof(msg));
 		rep.msg = msg;
 		if (!rep.code)
-			return true;
+			return true; /* submit_job() uses the place */
+		atomic_fetch_sub(&slow_jobs_out, 1);
 	}
 	conn_reply(c, f, &rep, adm->cmd, t0_us);
 	return false;
@@ -477,11 +582,13 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 	job->now = clock_now();
 	job->held = job->arena.used_bytes;
 	c->job_bytes += job->held;
+	job->loop = c->loop->idx;
 	c->jobs_out++;
-	jobs_out++;
+	atomic_fetch_add(&c->loop->jobs_out, 1);
 	if (adm->cmd->flags & CMD_SLOW) {
 		c->slow_out = true;
-		slow_jobs_out++;
+		if (adm->cmd->id != PD_CMD_auth) /* auth_admit() took its place */
+			slow_place_take(false);
 		slow_submit(job);
 	} else {
 		writer_submit(job);
@@ -559,9 +666,9 @@ static bool run_pending(struct conn *c)
 		return false;
 	if (p->counts) {
 		if (p->framing == PD_FRAMING_TEXT)
-			g_stats.requests_text++;
+			stat_inc(LOOP_STAT(requests_text));
 		else
-			g_stats.requests_msgpack++;
+			stat_inc(LOOP_STAT(requests_msgpack));
 	}
 	if (p->state == PENDING_REFUSED) {
 		struct pd_reply rep = { .code = p->adm.code, .msg = p->adm.msg };
@@ -587,12 +694,12 @@ static bool run_pending(struct conn *c)
 void conn_job_done(struct job *job)
 {
 	struct conn *c = job->conn;
-	jobs_out--;
+	atomic_fetch_sub(&c->loop->jobs_out, 1);
 	c->jobs_out--;
 	c->job_bytes -= job->held;
 	if (job->cmd->flags & CMD_SLOW) {
 		c->slow_out = false;
-		slow_jobs_out--;
+		atomic_fetch_sub(&slow_jobs_out, 1);
 	}
 	if (job->cmd->id == PD_CMD_auth) {
 		char addr[64];
@@ -799,7 +906,7 @@ static void process_input(struct conn *c)
 			loop_read_begin(&snap) == 0;
 	int budget = REQS_PER_EVENT;
 	bool starved = false, took = false;
-	while (!c->closing && !stopping) {
+	while (!c->closing && !c->loop->stopping) {
 		if (output_full(c)) {
 			/* back-pressure: stop reading until the client reads */
 			c->read_paused = true;
@@ -1007,22 +1114,73 @@ static void peer_addr(const struct sockaddr *addr, unsigned char out[16])
  * request has chosen a framing yet. */
 static void refuse_accept(evutil_socket_t fd, const char *line)
 {
-	g_stats.connections_rejected++;
-	g_stats.errors_by_code[429]++;
+	atomic_fetch_add(&g_stats.connections_rejected, 1);
+	stat_inc(LOOP_STAT(errors_by_code[429]));
 	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0; /* it is closed either way */
 	evutil_closesocket(fd);
 }
 
-/* Connections open from one address. A scan: there are at most
- * max_connections, and an accept is rare next to a request. */
-static int64_t connections_from(int family, const unsigned char a[16])
+/* Connections open per address, for max_connections_per_address: loop 0
+ * takes a place at accept, the connection's loop gives it back when it
+ * closes (or, with jobs out, when its socket is gone). The addresses that
+ * have connections, scanned: at most max_connections of them, and an
+ * accept is rare next to a request. */
+struct addr_count {
+	int family;
+	unsigned char a[16];
+	int64_t n;
+};
+static pthread_mutex_t addr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct addr_count *addr_counts;
+static size_t addr_len, addr_cap;
+
+static struct addr_count *addr_find(int family, const unsigned char a[16])
 {
-	int64_t n = 0;
-	for (struct conn *c = conns; c; c = c->next)
-		if (!c->dead && c->family == family && !memcmp(c->addr, a, 16))
-			n++;
-	return n;
+	for (size_t i = 0; i < addr_len; i++)
+		if (addr_counts[i].family == family && !memcmp(addr_counts[i].a, a, 16))
+			return &addr_counts[i];
+	return NULL;
+}
+
+/* A place for one more connection from the address: false at the limit
+ * (or out of memory). */
+static bool addr_take(int family, const unsigned char a[16])
+{
+	bool ok = false;
+	pthread_mutex_lock(&addr_lock);
+	struct addr_count *e = addr_find(family, a);
+	if (!e && addr_len == addr_cap) {
+		size_t cap = addr_cap ? addr_cap * 2 : 64;
+		struct addr_count *more = realloc(addr_counts, cap * sizeof(*more));
+		if (more) {
+			addr_counts = more;
+			addr_cap = cap;
+		}
+	}
+	if (!e && addr_len < addr_cap) {
+		e = &addr_counts[addr_len++];
+		*e = (struct addr_count){ .family = family };
+		memcpy(e->a, a, 16);
+	}
+	if (e && e->n < g_config.max_connections_per_address) {
+		e->n++;
+		ok = true;
+	}
+	pthread_mutex_unlock(&addr_lock);
+	return ok;
+}
+
+static void addr_release(struct conn *c)
+{
+	if (!c->addr_counted)
+		return;
+	c->addr_counted = false;
+	pthread_mutex_lock(&addr_lock);
+	struct addr_count *e = addr_find(c->family, c->addr);
+	if (e && --e->n == 0)
+		*e = addr_counts[--addr_len];
+	pthread_mutex_unlock(&addr_lock);
 }
 
 /* Sets up the socket's buffers and events once TLS or not is known. */
@@ -1030,7 +1188,7 @@ static int conn_start(struct conn *c)
 {
 	struct timeval idle = idle_time();
 	if (c->tls) {
-		c->bev = tls_bufferevent(base, c->fd);
+		c->bev = tls_bufferevent(c->loop->base, c->fd);
 		if (!c->bev)
 			return -1;
 		c->in = bufferevent_get_input(c->bev);
@@ -1047,8 +1205,8 @@ static int conn_start(struct conn *c)
 	} else {
 		c->in = evbuffer_new();
 		c->out = evbuffer_new();
-		c->rd = event_new(base, c->fd, EV_READ | EV_PERSIST, on_readable, c);
-		c->wr = event_new(base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
+		c->rd = event_new(c->loop->base, c->fd, EV_READ | EV_PERSIST, on_readable, c);
+		c->wr = event_new(c->loop->base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
 		c->write_cut = idle;
 		if (!c->in || !c->out || !c->rd || !c->wr)
 			return -1;
@@ -1081,75 +1239,168 @@ static void on_sniff(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "out of memory");
 }
 
-void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin)
+/* The loop with the fewest connections (ties in turn). */
+static struct loop *loop_pick(void)
 {
-	unsigned char a[16];
-	peer_addr(addr, a);
-	if (!local_admin) {
-		if ((int64_t)g_stats.connections_current >= g_config.max_connections) {
-			refuse_accept(fd, "429 too many connections\r\n");
-			return;
-		}
-		if (connections_from(addr->sa_family, a) >= g_config.max_connections_per_address) {
-			refuse_accept(fd, "429 too many connections from this address\r\n");
-			return;
-		}
+	struct loop *best = NULL;
+	for (unsigned k = 0; k < n_loops; k++) {
+		struct loop *l = &loops[(next_loop + k) % n_loops];
+		if (!best || atomic_load(&l->n_conns) < atomic_load(&best->n_conns))
+			best = l;
 	}
-	struct conn *c = calloc(1, sizeof(*c));
-	if (!c) {
-		evutil_closesocket(fd);
-		return;
-	}
-	c->id = next_conn_id++;
-	c->sess.conn_id = c->id;
-	c->local_admin = local_admin;
-	c->sess.private_line = local_admin;
-	c->family = addr->sa_family;
-	memcpy(c->addr, a, 16);
-	c->accepted_ms = mono_ms();
-	pd_arena_init(&c->arena);
-	peer_name(addr, c->peer, sizeof(c->peer));
-	c->fd = fd;
+	next_loop = (best->idx + 1) % n_loops;
+	return best;
+}
+
+/* Gives back what conn_accept() counted for a connection. */
+static void conn_discount(struct conn *c)
+{
+	addr_release(c);
+	atomic_fetch_sub(&c->loop->n_conns, 1);
+	atomic_fetch_sub(&g_stats.connections_current, 1);
+}
+
+/* On the connection's own loop: its events, and it is served from now. */
+static void conn_attach(struct conn *c)
+{
+	struct loop *l = c->loop;
 	/* with TLS on, the first byte says which this connection speaks */
-	bool sniff = tls_enabled() && !local_admin;
+	bool sniff = tls_enabled() && !c->local_admin;
 	if (sniff)
-		c->sniff = event_new(base, fd, EV_READ, on_sniff, c);
-	c->resume = event_new(base, -1, 0, on_resume, c);
-	c->deadline = evtimer_new(base, on_deadline, c);
+		c->sniff = event_new(l->base, c->fd, EV_READ, on_sniff, c);
+	c->resume = event_new(l->base, -1, 0, on_resume, c);
+	c->deadline = evtimer_new(l->base, on_deadline, c);
 	if ((sniff && !c->sniff) || !c->resume || !c->deadline || (!sniff && conn_start(c) < 0)) {
+		conn_discount(c);
 		release(c);
 		return;
 	}
-	int one = 1;
-	if (!local_admin)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->next = conns;
-	if (conns)
-		conns->prev = c;
-	conns = c;
-	g_stats.connections_total++;
-	g_stats.connections_current++;
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
 	if (c->sniff)
 		event_add(c->sniff, NULL);
 	deadline_arm(c);
-	log_msg("debug", c->id, NULL, "accept %s", c->peer);
+	log_msg("debug", c->id, NULL, "accept %s (loop %u)", c->peer, l->idx);
 }
 
-void conn_stop_reading(void)
+/* Loop 0 asked every loop to stop reading. */
+static void loop_stop_reading(struct loop *l)
 {
-	stopping = true;
-	for (struct conn *c = conns; c; c = c->next)
+	l->stopping = true;
+	for (struct conn *c = l->conns; c; c = c->next)
 		if (c->in)
 			reading_update(c);
 		else if (c->sniff)
 			event_del(c->sniff);
 }
 
+/* Sockets loop 0 handed to this loop, and the stop. */
+static void on_inbox(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	struct loop *l = arg;
+	pthread_mutex_lock(&l->inbox_lock);
+	struct conn *c = l->inbox;
+	l->inbox = l->inbox_tail = NULL;
+	pthread_mutex_unlock(&l->inbox_lock);
+	while (c) {
+		struct conn *next = c->next;
+		c->next = NULL;
+		conn_attach(c);
+		c = next;
+	}
+	if (atomic_load(&l->stop_asked) && !l->stopping)
+		loop_stop_reading(l);
+}
+
+void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		evutil_closesocket(fd);
+		return;
+	}
+	peer_addr(addr, c->addr);
+	/* checked and counted here, on loop 0 alone: the limits are exact
+	 * whichever loop serves the connection */
+	const char *refusal = NULL;
+	if (!local_admin && (int64_t)atomic_load(&g_stats.connections_current) >= g_config.max_connections)
+		refusal = "429 too many connections\r\n";
+	else if (!local_admin && !addr_take(addr->sa_family, c->addr))
+		refusal = "429 too many connections from this address\r\n";
+	if (refusal) {
+		free(c);
+		refuse_accept(fd, refusal);
+		return;
+	}
+	c->id = next_conn_id++;
+	c->sess.conn_id = c->id;
+	c->local_admin = local_admin;
+	c->addr_counted = !local_admin;
+	c->sess.private_line = local_admin;
+	c->family = addr->sa_family;
+	c->accepted_ms = mono_ms();
+	pd_arena_init(&c->arena);
+	peer_name(addr, c->peer, sizeof(c->peer));
+	c->fd = fd;
+	int one = 1;
+	if (!local_admin)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->loop = loop_pick();
+	atomic_fetch_add(&c->loop->n_conns, 1);
+	atomic_fetch_add(&g_stats.connections_total, 1);
+	atomic_fetch_add(&g_stats.connections_current, 1);
+	if (c->loop->idx == g_loop) {
+		conn_attach(c);
+		return;
+	}
+	struct loop *l = c->loop;
+	pthread_mutex_lock(&l->inbox_lock);
+	if (l->inbox_tail)
+		(l->inbox_tail)->next = c;
+	else
+		l->inbox = c;
+	l->inbox_tail = c;
+	pthread_mutex_unlock(&l->inbox_lock);
+	event_active(l->inbox_ev, EV_READ, 0);
+}
+
+void conn_stop_reading(void)
+{
+	for (unsigned i = 0; i < n_loops; i++) {
+		if (i == g_loop) {
+			loop_stop_reading(&loops[i]);
+			continue;
+		}
+		atomic_store(&loops[i].stop_asked, true);
+		event_active(loops[i].inbox_ev, EV_READ, 0);
+	}
+}
+
 void conn_free_all(void)
 {
-	if (trim_timer)
-		event_free(trim_timer);
-	trim_timer = NULL;
-	while (conns)
-		conn_free(conns);
+	for (unsigned i = 0; i < n_loops; i++) {
+		struct loop *l = &loops[i];
+		/* handed over, never attached: the loop had stopped */
+		for (struct conn *c = l->inbox, *next; c; c = next) {
+			next = c->next;
+			conn_discount(c);
+			release(c);
+		}
+		l->inbox = l->inbox_tail = NULL;
+		while (l->conns)
+			conn_free(l->conns);
+		if (l->trim_timer)
+			event_free(l->trim_timer);
+		if (l->inbox_ev)
+			event_free(l->inbox_ev);
+		l->trim_timer = l->inbox_ev = NULL;
+		pd_buf_free(&l->out);
+		pthread_mutex_destroy(&l->inbox_lock);
+		if (i)
+			event_base_free(l->base); /* loop 0's is the caller's */
+		l->base = NULL;
+	}
 }

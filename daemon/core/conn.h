@@ -10,25 +10,39 @@
 
 #include "writer.h"
 
-/* Once, before the first connection. timers_changed is called when a
- * command run in the loop, or a job of a connection, set a due time. */
-void conn_setup(struct event_base *base, void (*timers_changed)(void));
+/* Once, before the first connection: n loop threads (1 .. LOOPS_MAX),
+ * base is loop 0's, run by the caller's thread; the others' bases are made
+ * here. timers_changed is called, on the loop that saw it, when a command
+ * run in a loop, or a job of a connection, set a due time. 0 or -1. */
+int conn_setup(struct event_base *base, unsigned n, void (*timers_changed)(void));
+/* Every loop's base, in order (n of them), for workers_start(). */
+void conn_bases(struct event_base **out);
+/* Starts the threads of loops 1 .. n - 1 (each runs its base). 0 or -1. */
+int conn_loops_start(void);
+/* Ends the other loops' dispatch after grace (any thread). */
+void conn_loops_exit(const struct timeval *grace);
+/* After loop 0's dispatch returned: waits for the other loops' threads. */
+void conn_loops_join(void);
 
-/* Takes an accepted socket (closed on failure). A connection on the local
- * admin socket is exempt from the connection limits and the login
- * deadline. */
+/* On loop 0: takes an accepted socket (closed on failure), checks the
+ * connection limits and hands it to the loop with the fewest connections.
+ * A connection on the local admin socket is exempt from the connection
+ * limits and the login deadline. */
 void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin);
 
 /* A job of a connection came back from the writer or the slow thread. */
 void conn_job_done(struct job *job);
 
-/* Jobs of connections still with the writer or the slow thread. */
+/* Jobs of connections (of every loop) still with the writer or the slow
+ * thread. */
 unsigned long conn_jobs_out(void);
 
-/* Shutdown: stop reading every connection (replies still go out). */
+/* Shutdown, on loop 0: every loop stops reading its connections (replies
+ * still go out). */
 void conn_stop_reading(void);
 
-/* At exit: frees every connection. */
+/* At exit, after conn_loops_join() and workers_stop(): frees every
+ * connection and the other loops' bases. */
 void conn_free_all(void);
 
 #endif

@@ -104,16 +104,31 @@ struct pd_value *present_field(struct cmd_ctx *ctx, const char *key,
 void map_set_time(struct cmd_ctx *ctx, struct pd_value *m, const char *key,
 		  int64_t utc);
 
-/* Counters shown by STATS. Loop-only fields are plain; fields the writer
- * touches are atomic. */
+/* Loop threads (option loop_threads; docs/design.md "Loop threads"). */
+#define LOOPS_MAX 16
+
+/* Which loop thread runs this code: 0 on the main thread (loop 0) and on
+ * threads that are no loop (the writer's code never counts in these). */
+extern __thread unsigned g_loop;
+/* How many loop threads run (set at start, before any of them). */
+extern unsigned g_loops;
+
+/* What each loop thread counts for itself: only that thread writes its own
+ * row (stat_inc(), no locked instruction and no cache line shared with the
+ * other loops), STATS and the metrics page add the rows up (stat_sum()). */
+struct loop_stats {
+	_Atomic uint64_t commands[PD_CMD_COUNT];
+	_Atomic uint64_t errors_by_code[600];
+	_Atomic uint64_t requests_text, requests_msgpack;
+} __attribute__((aligned(64)));
+
+/* Counters shown by STATS. Fields every thread may touch are atomic. */
 struct stats {
 	int64_t started_at;
-	uint64_t connections_total;
-	uint64_t connections_current;
-	uint64_t connections_rejected;
-	uint64_t commands[PD_CMD_COUNT];
-	uint64_t errors_by_code[600];
-	uint64_t requests_text, requests_msgpack;
+	atomic_uint_fast64_t connections_total;
+	atomic_uint_fast64_t connections_current;
+	atomic_uint_fast64_t connections_rejected;
+	struct loop_stats loop[LOOPS_MAX];
 	atomic_uint_fast64_t writer_groups;
 	atomic_uint_fast64_t writer_jobs;
 	atomic_uint_fast64_t writer_max_group;
@@ -125,6 +140,24 @@ struct stats {
 	atomic_uint_fast64_t map_grows;
 	atomic_uint_fast64_t commit_seq;  /* the last group committed (docs/changeset.md) */
 };
+
+/* A counter of this loop thread's row: LOOP_STAT(requests_text). */
+#define LOOP_STAT(field) (&g_stats.loop[g_loop].field)
+
+/* Adds one to a counter only this thread writes. */
+static inline void stat_inc(_Atomic uint64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* first, and the counters stride bytes after it, rows in all, added up:
+ * one counter of every loop's row. */
+uint64_t rows_sum(const _Atomic uint64_t *first, size_t stride, size_t rows);
+
+/* The sum over the loops of one counter, named by loop 0's copy:
+ * stat_sum(&g_stats.loop[0].commands[i]). */
+#define stat_sum(loop0_field) rows_sum((loop0_field), sizeof(struct loop_stats), g_loops)
 
 extern struct stats g_stats;
 extern struct config g_config;

@@ -32,12 +32,19 @@ int dispatch_handler(struct cmd_ctx *ctx)
 }
 
 /* Bumped when a CMD_USERS command succeeded: sessions compare it with the
- * generation they were last checked at, so the loop reads the users
- * database only after users changed, not on every request. Loop only. */
-static uint64_t users_generation;
+ * generation they were last checked at, so a loop reads the users
+ * database only after users changed, not on every request. Every loop
+ * thread reads it and may bump it. */
+static _Atomic uint64_t users_generation;
 
-static MDB_txn *loop_rtxn;
-static int loop_txn_depth;
+/* Each loop thread's read transaction (the store is opened MDB_NOTLS, but a
+ * transaction is still used by one thread at a time: its own). */
+static __thread MDB_txn *loop_rtxn;
+static __thread int loop_txn_depth;
+/* The users generation read just before that transaction began: its
+ * snapshot holds every user change counted up to there (a generation is
+ * bumped after its commit, maybe on another loop thread meanwhile). */
+static __thread uint64_t loop_txn_users;
 
 int loop_read_begin(MDB_txn **txn)
 {
@@ -46,6 +53,7 @@ int loop_read_begin(MDB_txn **txn)
 		*txn = loop_rtxn;
 		return 0;
 	}
+	loop_txn_users = atomic_load(&users_generation);
 	for (int tries = 0; tries < 2; tries++) {
 		pthread_rwlock_rdlock(&g_store.resize_lock);
 		int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
@@ -84,9 +92,9 @@ void loop_read_close(void)
 static void session_recheck(struct session *sess)
 {
 	MDB_txn *txn;
-	sess->users_seen = users_generation;
 	if (loop_read_begin(&txn) != 0)
 		return;
+	sess->users_seen = loop_txn_users;
 	struct pd_arena a;
 	pd_arena_init(&a);
 	struct pd_value *u;
@@ -127,11 +135,11 @@ int dispatch_admit(struct session *sess, const struct pd_request *req,
 	const struct pd_command *cmd = pd_command_lookup(req, &used, &err);
 	if (!cmd)
 		return refuse(adm, a, NULL, err.code, err.msg);
-	g_stats.commands[cmd->id]++;
+	stat_inc(LOOP_STAT(commands[cmd->id]));
 	if ((cmd->flags & CMD_SECRET) && g_config.tls_required && !sess->private_line)
 		return refuse(adm, a, cmd, 403, "a password crosses the network only over TLS here "
 			      "(tls_required): connect with TLS");
-	if (sess->role != ROLE_NONE && sess->users_seen != users_generation)
+	if (sess->role != ROLE_NONE && sess->users_seen != atomic_load(&users_generation))
 		session_recheck(sess);
 	if (cmd->role != ROLE_NONE && sess->role == ROLE_NONE)
 		return refuse(adm, a, cmd, 401, "log in first: AUTH user password");
@@ -176,12 +184,12 @@ void dispatch_read(const struct session *sess, const struct admission *adm,
 void dispatch_apply(struct session *sess, const struct cmd_effects *fx)
 {
 	if (fx->users_changed)
-		users_generation++;
+		atomic_fetch_add(&users_generation, 1);
 	if (fx->logged_in) {
 		memcpy(sess->user, fx->user, sizeof(sess->user));
 		sess->role = fx->role;
 		sess->pw_seq = fx->pw_seq;
-		sess->users_seen = users_generation;
+		sess->users_seen = atomic_load(&users_generation);
 		log_msg("info", sess->conn_id, sess->user, "logged in as %s",
 			pd_role_name(sess->role));
 	}

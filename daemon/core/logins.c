@@ -1,6 +1,7 @@
 /* logins.c — failed-login limits (see logins.h). */
 #include "logins.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ struct login_table {
 };
 
 static struct login_table addrs, users;
+/* Both tables: the loop threads share them. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct login_entry *find(struct login_table *t, const char *key)
 {
@@ -77,8 +80,8 @@ static int64_t wait_secs(const struct config *cfg, const struct login_entry *e, 
 	return left > 0 ? (left + 999) / 1000 : 0;
 }
 
-int login_begin(const struct config *cfg, const char *addr, const char *user,
-		int64_t now_ms, char *msg, size_t cap)
+static int begin(const struct config *cfg, const char *addr, const char *user,
+		 int64_t now_ms, char *msg, size_t cap)
 {
 	struct login_entry *a = find_or_add(&addrs, addr, now_ms);
 	struct login_entry *u = find_or_add(&users, user, now_ms);
@@ -111,9 +114,19 @@ int login_begin(const struct config *cfg, const char *addr, const char *user,
 	return 0;
 }
 
+int login_begin(const struct config *cfg, const char *addr, const char *user,
+		int64_t now_ms, char *msg, size_t cap)
+{
+	pthread_mutex_lock(&lock);
+	int code = begin(cfg, addr, user, now_ms, msg, cap);
+	pthread_mutex_unlock(&lock);
+	return code;
+}
+
 void login_end(const struct config *cfg, const char *addr, const char *user,
 	       int ok, int64_t now_ms)
 {
+	pthread_mutex_lock(&lock);
 	struct login_entry *list[2] = { find(&addrs, addr), find(&users, user) };
 	for (int i = 0; i < 2; i++) {
 		struct login_entry *e = list[i];
@@ -132,20 +145,26 @@ void login_end(const struct config *cfg, const char *addr, const char *user,
 			e->locked_until = cfg->login_lockout_secs ? now_ms + cfg->login_lockout_secs * 1000
 								  : INT64_MAX;
 	}
+	pthread_mutex_unlock(&lock);
 }
 
 int login_unlock(const char *user)
 {
+	pthread_mutex_lock(&lock);
 	struct login_entry *e = find(&users, user);
-	if (!e || (!e->failures && !e->locked_until))
-		return 0;
-	e->failures = 0;
-	e->locked_until = 0;
-	return 1;
+	int had = e && (e->failures || e->locked_until);
+	if (had) {
+		e->failures = 0;
+		e->locked_until = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return had;
 }
 
 void login_reset(void)
 {
+	pthread_mutex_lock(&lock);
 	memset(&addrs, 0, sizeof(addrs));
 	memset(&users, 0, sizeof(users));
+	pthread_mutex_unlock(&lock);
 }

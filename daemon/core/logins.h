@@ -1,6 +1,6 @@
 /* logins.h — failed-login limits, per client address and per user name.
  *
- * Every AUTH asks login_begin() first, on the loop thread, and reports its
+ * Every AUTH asks login_begin() first, on its loop thread, and reports its
  * end with login_end(). An address or a name with login_free_failures
  * recent failures waits, before its next try, a delay that doubles with
  * each further failure (1 s, 2 s, 4 s ... up to login_max_delay_secs); an
@@ -10,7 +10,8 @@
  * (0: until an admin lifts it with USER UNLOCK). Unknown names are counted
  * like known ones: the answers do not tell which names exist. Failures
  * older than login_failure_window_secs are forgotten, a success clears its
- * address and its name. Loop thread only; times are monotonic
+ * address and its name. Any loop thread (the tables are locked: an
+ * address's connections may be on several); times are monotonic
  * milliseconds, so CLOCK SET does not move them. */
 #ifndef PD_LOGINS_H
 #define PD_LOGINS_H

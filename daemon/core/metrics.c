@@ -45,8 +45,13 @@ struct histogram {
 enum { KIND_READ, KIND_WRITE, KIND_SLOW, KIND_N };
 static const char *const kind_names[KIND_N] = { "read", "write", "slow" };
 
-static uint64_t replies[PD_CMD_COUNT + 1][600]; /* [PD_CMD_COUNT]: no command */
-static struct histogram latency[KIND_N];
+/* Each loop thread's own (like struct loop_stats): only it writes its
+ * row, a scrape adds the rows up. */
+struct loop_metrics {
+	_Atomic uint64_t replies[PD_CMD_COUNT + 1][600]; /* [PD_CMD_COUNT]: no command */
+	struct histogram latency[KIND_N];
+};
+static struct loop_metrics loop_m[LOOPS_MAX];
 static struct histogram group_size, group_time;
 static uint64_t timer_runs;
 static int64_t timer_lag_last, timer_lag_max;
@@ -62,25 +67,41 @@ uint64_t metrics_clock_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void observe(struct histogram *h, const uint64_t *bounds, size_t n, uint64_t v)
+static size_t bucket_of(const uint64_t *bounds, size_t n, uint64_t v)
 {
 	size_t i = 0;
 	while (i < n && v > bounds[i])
 		i++;
-	atomic_fetch_add(&h->bucket[i], 1);
+	return i;
+}
+
+/* The writer's histograms: one writer thread, but a scrape reads them. */
+static void observe(struct histogram *h, const uint64_t *bounds, size_t n, uint64_t v)
+{
+	atomic_fetch_add(&h->bucket[bucket_of(bounds, n, v)], 1);
 	atomic_fetch_add(&h->count, 1);
 	atomic_fetch_add(&h->sum, v);
+}
+
+/* A loop's own histogram: only its thread writes it. */
+static void observe_own(struct histogram *h, const uint64_t *bounds, size_t n, uint64_t v)
+{
+	stat_inc(&h->bucket[bucket_of(bounds, n, v)]);
+	stat_inc(&h->count);
+	atomic_store_explicit(&h->sum, atomic_load_explicit(&h->sum, memory_order_relaxed) + v,
+			      memory_order_relaxed);
 }
 
 void metrics_reply(const struct pd_command *cmd, int code, uint64_t t0_us)
 {
 	if (code < 100 || code >= 600)
 		return;
-	replies[cmd ? cmd->id : PD_CMD_COUNT][code]++;
+	struct loop_metrics *m = &loop_m[g_loop];
+	stat_inc(&m->replies[cmd ? cmd->id : PD_CMD_COUNT][code]);
 	if (!cmd || !t0_us)
 		return;
 	int kind = cmd->flags & CMD_WRITE ? KIND_WRITE : cmd->flags & CMD_SLOW ? KIND_SLOW : KIND_READ;
-	observe(&latency[kind], lat_bounds, LAT_N, metrics_clock_us() - t0_us);
+	observe_own(&m->latency[kind], lat_bounds, LAT_N, metrics_clock_us() - t0_us);
 }
 
 void metrics_group(size_t jobs, uint64_t usec)
@@ -113,14 +134,16 @@ static void one(struct evbuffer *b, const char *name, const char *type, const ch
 }
 
 /* label: "" or `kind="read"`; bounds in microseconds are shown in seconds
- * (scale 1e6), sizes as they are (scale 1) */
+ * (scale 1e6), sizes as they are (scale 1). h is one histogram, or the
+ * first of rows histograms stride bytes apart, added up. */
 static void histogram_lines(struct evbuffer *b, const char *name, const char *label,
-			    struct histogram *h, const uint64_t *bounds, size_t n, double scale)
+			    struct histogram *h, size_t stride, size_t rows,
+			    const uint64_t *bounds, size_t n, double scale)
 {
 	uint64_t cum = 0;
 	const char *sep = *label ? "," : "";
 	for (size_t i = 0; i <= n; i++) {
-		cum += atomic_load(&h->bucket[i]);
+		cum += rows_sum(&h->bucket[i], stride, rows);
 		if (i < n)
 			evbuffer_add_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, label, sep,
 					    (double)bounds[i] / scale, (unsigned long long)cum);
@@ -130,9 +153,9 @@ static void histogram_lines(struct evbuffer *b, const char *name, const char *la
 	}
 	const char *open = *label ? "{" : "", *close = *label ? "}" : "";
 	evbuffer_add_printf(b, "%s_sum%s%s%s %.6f\n", name, open, label, close,
-			    (double)atomic_load(&h->sum) / scale);
+			    (double)rows_sum(&h->sum, stride, rows) / scale);
 	evbuffer_add_printf(b, "%s_count%s%s%s %llu\n", name, open, label, close,
-			    (unsigned long long)atomic_load(&h->count));
+			    (unsigned long long)rows_sum(&h->count, stride, rows));
 }
 
 static void render_requests(struct evbuffer *b)
@@ -143,7 +166,7 @@ static void render_requests(struct evbuffer *b)
 	     "Replies to requests, by command and reply code (command \"\" when none was recognised).");
 	for (size_t i = 0; i <= PD_CMD_COUNT; i++)
 		for (int code = 100; code < 600; code++) {
-			uint64_t v = replies[i][code];
+			uint64_t v = rows_sum(&loop_m[0].replies[i][code], sizeof(loop_m[0]), g_loops);
 			if (!v)
 				continue;
 			const char *word = i < n ? t[i].word : "";
@@ -153,17 +176,19 @@ static void render_requests(struct evbuffer *b)
 		}
 	head(b, "parceldesk_errors_total", "counter",
 	     "Error replies (4xx and 5xx) by code, also those before any request (429, 503 at accept).");
-	for (int code = 400; code < 600; code++)
-		if (g_stats.errors_by_code[code])
+	for (int code = 400; code < 600; code++) {
+		uint64_t v = stat_sum(&g_stats.loop[0].errors_by_code[code]);
+		if (v)
 			evbuffer_add_printf(b, "parceldesk_errors_total{code=\"%d\"} %llu\n", code,
-					    (unsigned long long)g_stats.errors_by_code[code]);
+					    (unsigned long long)v);
+	}
 	head(b, "parceldesk_request_duration_seconds", "histogram",
 	     "From reading a request to its reply, by kind: read (on the loop), write (group commit), slow (off the loop).");
 	for (int k = 0; k < KIND_N; k++) {
 		char label[32];
 		snprintf(label, sizeof(label), "kind=\"%s\"", kind_names[k]);
-		histogram_lines(b, "parceldesk_request_duration_seconds", label, &latency[k],
-				lat_bounds, LAT_N, 1e6);
+		histogram_lines(b, "parceldesk_request_duration_seconds", label, &loop_m[0].latency[k],
+				sizeof(loop_m[0]), g_loops, lat_bounds, LAT_N, 1e6);
 	}
 }
 
@@ -248,17 +273,17 @@ static void render(struct evbuffer *b)
 	    (long long)g_stats.started_at);
 	render_requests(b);
 	one(b, "parceldesk_connections", "gauge", "Connections open now.",
-	    (long long)g_stats.connections_current);
+	    (long long)atomic_load(&g_stats.connections_current));
 	one(b, "parceldesk_connections_total", "counter", "Connections accepted.",
-	    (long long)g_stats.connections_total);
+	    (long long)atomic_load(&g_stats.connections_total));
 	one(b, "parceldesk_connections_rejected_total", "counter",
 	    "Connections turned away (max_connections, per address, out of descriptors).",
-	    (long long)g_stats.connections_rejected);
+	    (long long)atomic_load(&g_stats.connections_rejected));
 	head(b, "parceldesk_writer_group_size", "histogram", "Writes committed together (one fsync).");
-	histogram_lines(b, "parceldesk_writer_group_size", "", &group_size, size_bounds, SIZE_N, 1);
+	histogram_lines(b, "parceldesk_writer_group_size", "", &group_size, 0, 1, size_bounds, SIZE_N, 1);
 	head(b, "parceldesk_writer_group_seconds", "histogram",
 	     "Time the writer spent on a group: applying its writes and the commit (fsync included).");
-	histogram_lines(b, "parceldesk_writer_group_seconds", "", &group_time, lat_bounds, LAT_N, 1e6);
+	histogram_lines(b, "parceldesk_writer_group_seconds", "", &group_time, 0, 1, lat_bounds, LAT_N, 1e6);
 	render_store(b);
 	one(b, "parceldesk_timer_runs_total", "counter", "Times the due timer fired (one SWEEP each).",
 	    (long long)timer_runs);

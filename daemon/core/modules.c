@@ -18,8 +18,19 @@
 #include "waybill.h"
 
 struct stats g_stats;
+__thread unsigned g_loop;
+unsigned g_loops = 1;
 struct config g_config;
 struct store g_store;
+
+uint64_t rows_sum(const _Atomic uint64_t *first, size_t stride, size_t rows)
+{
+	uint64_t sum = 0;
+	for (size_t r = 0; r < rows; r++)
+		sum += atomic_load_explicit((const _Atomic uint64_t *)((const char *)first + r * stride),
+					    memory_order_relaxed);
+	return sum;
+}
 
 static const struct pd_module modules[] = {
 	{ "auth", NULL, NULL, NULL, NULL, NULL },

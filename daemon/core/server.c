@@ -1,6 +1,7 @@
-/* server.c — the loop's frame: the listener, signals and the due-time
- * timer. Connections and the request road are in conn.c; admission and
- * read commands in dispatch.c; writes in writer.c. */
+/* server.c — the loops' frame: the listener, signals and the due-time
+ * timer, all on loop 0 (the main thread). Connections, the request road and
+ * the other loop threads are in conn.c; admission and read commands in
+ * dispatch.c; writes in writer.c. */
 #include "server.h"
 
 #include <errno.h>
@@ -31,6 +32,7 @@ static int reserve_fd = -1;          /* freed to turn a client away then */
 static uint64_t refused_no_fd;       /* clients turned away meanwhile */
 static struct event *shutdown_timer;
 static struct event *due_timer;     /* fires at the earliest entry of `timers` */
+static struct event *due_rearm;     /* another loop saw a due time change */
 static int64_t due_timer_at;        /* the due time it is set for */
 static bool sweep_out;              /* a SWEEP job is with the writer */
 
@@ -107,8 +109,8 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0) {
 		static const char msg[] = "503 out of descriptors, try again later\r\n";
-		g_stats.connections_rejected++;
-		g_stats.errors_by_code[503]++;
+		atomic_fetch_add(&g_stats.connections_rejected, 1);
+		stat_inc(LOOP_STAT(errors_by_code[503]));
 		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			(void)0;
 		close(fd);
@@ -162,6 +164,21 @@ static void due_timer_arm(void)
 	event_add(due_timer, &tv);
 }
 
+static void on_due_rearm(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	due_timer_arm();
+}
+
+/* A command on any loop changed a due time: the timer is loop 0's. */
+static void timers_changed(void)
+{
+	if (g_loop == 0)
+		due_timer_arm();
+	else
+		event_active(due_rearm, EV_READ, 0);
+}
+
 static void on_due_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
@@ -202,6 +219,7 @@ static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
 	if (conn_jobs_out() > 0 || sweep_out)
 		return; /* in-flight writes are finished and answered first */
 	struct timeval grace = { 0, 200000 };
+	conn_loops_exit(&grace);
 	event_base_loopexit(base, &grace);
 }
 
@@ -229,6 +247,16 @@ static void on_hangup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig; (void)what; (void)arg;
 	log_reopen();
+}
+
+/* loop_threads: 0 is one per online CPU, at most 8 (a loop thread per core
+ * is what reads can use; more would only share cores). */
+static unsigned loop_count(void)
+{
+	if (g_config.loop_threads > 0)
+		return (unsigned)g_config.loop_threads;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 }
 
 int server_run(void)
@@ -271,13 +299,23 @@ int server_run(void)
 	evconnlistener_set_error_cb(listener, on_accept_error);
 	if (admin_listener)
 		evconnlistener_set_error_cb(admin_listener, on_accept_error);
-	conn_setup(base, due_timer_arm);
-	if (workers_start(base, job_done) < 0 ||
+	struct event_base *bases[LOOPS_MAX];
+	if (conn_setup(base, loop_count(), timers_changed) < 0) {
+		log_msg("error", 0, NULL, "cannot set up the loop threads");
+		return 1;
+	}
+	conn_bases(bases);
+	due_timer = evtimer_new(base, on_due_timer, NULL);
+	due_rearm = event_new(base, -1, 0, on_due_rearm, NULL);
+	if (workers_start(bases, g_loops, job_done) < 0 ||
 	    repl_start(base, writer_release, due_timer_arm) < 0) {
 		log_msg("error", 0, NULL, "cannot start the writer");
 		return 1;
 	}
-	due_timer = evtimer_new(base, on_due_timer, NULL);
+	if (conn_loops_start() < 0) {
+		log_msg("error", 0, NULL, "cannot start the loop threads");
+		return 1;
+	}
 	due_timer_arm();
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
@@ -285,12 +323,13 @@ int server_run(void)
 	event_add(sigint, NULL);
 	struct event *sighup = evsignal_new(base, SIGHUP, on_hangup, NULL);
 	event_add(sighup, NULL);
-	log_msg("info", 0, NULL, "listening on %s%s%s, data in %s", g_config.listen,
-		admin_listener ? ", admin socket " : "", g_config.admin_socket,
-		g_config.data_dir);
+	log_msg("info", 0, NULL, "listening on %s%s%s, data in %s, %u loop thread%s",
+		g_config.listen, admin_listener ? ", admin socket " : "", g_config.admin_socket,
+		g_config.data_dir, g_loops, g_loops == 1 ? "" : "s");
 	service_notify("READY=1");
 
 	event_base_dispatch(base);
+	conn_loops_join();
 
 	metrics_stop();
 	workers_stop();
@@ -311,6 +350,7 @@ int server_run(void)
 	if (shutdown_timer)
 		event_free(shutdown_timer);
 	event_free(due_timer);
+	event_free(due_rearm);
 	event_base_free(base);
 	log_msg("info", 0, NULL, "stopped");
 	return 0;

@@ -70,7 +70,7 @@ struct bufferevent *tls_bufferevent(struct event_base *base, evutil_socket_t fd)
 
 const char *tls_error(struct bufferevent *bev)
 {
-	static char e[256];
+	static __thread char e[256]; /* each loop thread its own */
 	unsigned long code = bufferevent_get_openssl_error(bev);
 	if (!code)
 		return NULL;

@@ -22,10 +22,14 @@ struct job_queue {
 static struct job_queue write_q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, 0 };
 static struct job_queue slow_q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, 0 };
 
-/* finished jobs, handed back to the loop */
-static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct job *done_head, *done_tail;
-static struct event *done_event;
+/* Finished jobs, handed back to the loop thread of each (job->loop). */
+struct done_queue {
+	pthread_mutex_t lock;
+	struct job *head, *tail;
+	struct event *event;
+};
+static struct done_queue done_q[LOOPS_MAX];
+static unsigned done_n;
 static void (*done_fn)(struct job *);
 
 static uint64_t mono_us(void)
@@ -88,32 +92,40 @@ static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 }
 
 /* handed: when the writer handed a group back (its first job carries it,
- * for writer_handback_usec); 0 for the slow thread's jobs. */
+ * for writer_handback_usec); 0 for the slow thread's jobs. A group's jobs
+ * go to their own loops' queues, in order. */
 static void hand_back(struct job *list, uint64_t handed)
 {
 	if (!list)
 		return;
 	list->handed_us = handed;
-	struct job *last = list;
-	while (last->next)
-		last = last->next;
-	pthread_mutex_lock(&done_lock);
-	if (done_tail)
-		done_tail->next = list;
-	else
-		done_head = list;
-	done_tail = last;
-	pthread_mutex_unlock(&done_lock);
-	event_active(done_event, EV_READ, 0);
+	bool woken[LOOPS_MAX] = { false };
+	for (struct job *j = list, *next; j; j = next) {
+		next = j->next;
+		j->next = NULL;
+		struct done_queue *q = &done_q[j->loop < done_n ? j->loop : 0];
+		pthread_mutex_lock(&q->lock);
+		if (q->tail)
+			q->tail->next = j;
+		else
+			q->head = j;
+		q->tail = j;
+		pthread_mutex_unlock(&q->lock);
+		woken[q - done_q] = true;
+	}
+	for (unsigned i = 0; i < done_n; i++)
+		if (woken[i])
+			event_active(done_q[i].event, EV_READ, 0);
 }
 
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd; (void)what; (void)arg;
-	pthread_mutex_lock(&done_lock);
-	struct job *list = done_head;
-	done_head = done_tail = NULL;
-	pthread_mutex_unlock(&done_lock);
+	(void)fd; (void)what;
+	struct done_queue *q = arg;
+	pthread_mutex_lock(&q->lock);
+	struct job *list = q->head;
+	q->head = q->tail = NULL;
+	pthread_mutex_unlock(&q->lock);
 	uint64_t now = mono_us();
 	while (list) {
 		struct job *next = list->next;
@@ -500,12 +512,16 @@ static void *slow_main(void *arg)
 	return NULL;
 }
 
-int workers_start(struct event_base *base, void (*done)(struct job *))
+int workers_start(struct event_base *const *bases, unsigned n, void (*done)(struct job *))
 {
 	done_fn = done;
-	done_event = event_new(base, -1, 0, on_done, NULL);
-	if (!done_event)
-		return -1;
+	done_n = n;
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_init(&done_q[i].lock, NULL);
+		done_q[i].event = event_new(bases[i], -1, 0, on_done, &done_q[i]);
+		if (!done_q[i].event)
+			return -1;
+	}
 	if (pthread_create(&write_q.thread, NULL, writer_main, NULL) ||
 	    pthread_create(&slow_q.thread, NULL, slow_main, NULL))
 		return -1;
@@ -529,7 +545,11 @@ void workers_stop(void)
 	/* the slow thread first: it may still pass prepared writes on */
 	queue_stop(&slow_q);
 	queue_stop(&write_q);
-	on_done(-1, 0, NULL);
-	event_free(done_event);
-	done_event = NULL;
+	for (unsigned i = 0; i < done_n; i++) {
+		on_done(-1, 0, &done_q[i]);
+		event_free(done_q[i].event);
+		done_q[i].event = NULL;
+		pthread_mutex_destroy(&done_q[i].lock);
+	}
+	done_n = 0;
 }

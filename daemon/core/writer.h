@@ -18,6 +18,7 @@ struct job {
 	struct job *next;
 	void *conn;               /* owned by the loop; opaque here; NULL for
 				     the daemon's own jobs (SWEEP) */
+	unsigned loop;            /* the loop thread it goes back to (0: SWEEP) */
 	const struct pd_command *cmd;
 	struct pd_arena arena;    /* the request's arguments */
 	struct pd_value *args;
@@ -36,9 +37,10 @@ struct job {
 struct job *job_new(void);
 void job_free(struct job *job);
 
-/* Starts both threads; done(job) is called on the loop thread for every
- * finished job. Returns 0 or -1. */
-int workers_start(struct event_base *base, void (*done)(struct job *));
+/* Starts both threads; done(job) is called for every finished job on the
+ * loop thread of job->loop, the one running bases[job->loop] (n loops).
+ * Returns 0 or -1. */
+int workers_start(struct event_base *const *bases, unsigned n, void (*done)(struct job *));
 void writer_submit(struct job *job);
 /* A slow job; a write flagged CMD_SLOW is prepared there (write_prepare)
  * and then passed to the writer. */

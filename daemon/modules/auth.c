@@ -320,7 +320,7 @@ int cmd_user_del(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* Runs on the loop, which owns the failed-login table. */
+/* Runs on a loop thread (the failed-login table is logins.c's, locked). */
 int cmd_user_unlock(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");

@@ -103,22 +103,25 @@ int cmd_stats(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "daemon_version", pd_version());
 	pd_map_set_int(a, d, "uptime_secs", (int64_t)time(NULL) - g_stats.started_at);
 	map_set_time(ctx, d, "now", ctx->now);
-	pd_map_set_int(a, d, "connections_current", (int64_t)g_stats.connections_current);
-	pd_map_set_int(a, d, "connections_total", (int64_t)g_stats.connections_total);
-	pd_map_set_int(a, d, "connections_rejected", (int64_t)g_stats.connections_rejected);
-	pd_map_set_int(a, d, "requests_text", (int64_t)g_stats.requests_text);
-	pd_map_set_int(a, d, "requests_msgpack", (int64_t)g_stats.requests_msgpack);
+	pd_map_set_int(a, d, "connections_current", (int64_t)atomic_load(&g_stats.connections_current));
+	pd_map_set_int(a, d, "connections_total", (int64_t)atomic_load(&g_stats.connections_total));
+	pd_map_set_int(a, d, "connections_rejected", (int64_t)atomic_load(&g_stats.connections_rejected));
+	pd_map_set_int(a, d, "requests_text", (int64_t)stat_sum(&g_stats.loop[0].requests_text));
+	pd_map_set_int(a, d, "requests_msgpack", (int64_t)stat_sum(&g_stats.loop[0].requests_msgpack));
 	size_t n;
 	const struct pd_command *t = pd_command_table(&n);
-	for (size_t i = 0; i < n; i++)
-		if (g_stats.commands[i])
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = stat_sum(&g_stats.loop[0].commands[i]);
+		if (v)
 			pd_map_set_int(a, d, pd_sprintf(a, "cmd.%s%s%s", t[i].word, t[i].sub ? "_" : "",
 							 t[i].sub ? t[i].sub : ""),
-				       (int64_t)g_stats.commands[i]);
-	for (int code = 400; code < 600; code++)
-		if (g_stats.errors_by_code[code])
-			pd_map_set_int(a, d, pd_sprintf(a, "errors.%d", code),
-				       (int64_t)g_stats.errors_by_code[code]);
+				       (int64_t)v);
+	}
+	for (int code = 400; code < 600; code++) {
+		uint64_t v = stat_sum(&g_stats.loop[0].errors_by_code[code]);
+		if (v)
+			pd_map_set_int(a, d, pd_sprintf(a, "errors.%d", code), (int64_t)v);
+	}
 	uint64_t groups = atomic_load(&g_stats.writer_groups);
 	uint64_t jobs = atomic_load(&g_stats.writer_jobs);
 	pd_map_set_int(a, d, "writer_groups", (int64_t)groups);

@@ -135,8 +135,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    config_validate(&g_config) < 0 || modules_setup(&g_config) != 0 ||
 	    store_open(&g_store, dir, 64 << 20) < 0 || !(base = event_base_new()))
 		abort();
-	conn_setup(base, timers_changed);
-	if (workers_start(base, job_done) < 0)
+	if (conn_setup(base, 1, timers_changed) < 0 || workers_start(&base, 1, job_done) < 0)
 		abort();
 	atexit(remove_store);
 	return 0;

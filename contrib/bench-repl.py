@@ -91,6 +91,8 @@ def failover(args, nats, mode, rnd):
     primary = Daemon("--role", "primary", *common, test_clock=False, name="fo-primary").start()
     standby = Daemon("--role", "standby", *common, test_clock=False, name="fo-standby").start()
     try:
+        # its admin is the primary's (change set 1): the log is in use
+        natscluster.ReplicationCase.wait_admin(standby)
         c = primary.text("admin")
         numbers = ["59%08d" % (rnd * 1000 + i) for i in range(400)]
         promised = int(time.time()) + 3 * harness.DAY

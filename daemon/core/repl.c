@@ -42,6 +42,10 @@
 	"committed here, may be lost on failover"
 #define FENCED_UNACKED "not acknowledged by the replication log: this node was deposed as " \
 	"primary (fenced); the write is committed here but not on the new primary"
+/* Change sets a primary has in flight to the log at most. */
+#define PUBLISH_WINDOW 64
+/* In flight with no acknowledgement this long: taken back, sent again. */
+#define PUBLISH_STALL_MS 5000
 /* Apply delays kept for the lag percentiles in STATS. */
 #define LAG_SAMPLES 1024
 
@@ -62,6 +66,9 @@ static struct {
 	atomic_uint_fast64_t epoch, seq, published, outbox, refused, diverged;
 	atomic_uint_fast64_t lag_entries;
 	atomic_bool lease_held; /* a primary's last claim or renewal of the lease went through */
+	atomic_uint_fast64_t sent; /* a primary: the last change set handed to the log */
+	atomic_bool pub_failed;    /* an asynchronous append was refused or failed */
+	bool kicked;          /* a wake-up came while the thread was not napping */
 	atomic_int_fast64_t last_stored_ns; /* when the log stored the last applied one */
 	pthread_mutex_t lock; /* the fields below */
 	pthread_cond_t wake;
@@ -91,8 +98,10 @@ static struct {
 	uint64_t lease_rev;   /* the lease's revision last seen or written */
 	int64_t lease_seen_ms; /* when it last changed (monotonic): a standby's clock */
 	int64_t lease_due_ms; /* a primary renews it then */
+	int64_t acked_ms;     /* when the log last acknowledged a change set */
 	bool stream_ready;
 	uint64_t delivered;   /* stream sequence of the last message read */
+	uint64_t last_released; /* quorum writes are answered up to this seq */
 } R = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 static int64_t mono_ms(void)
@@ -150,9 +159,18 @@ static void nap(int64_t ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&R.lock);
-	if (!R.stopping)
+	if (!R.stopping && !R.kicked)
 		pthread_cond_timedwait(&R.wake, &R.lock, &ts);
+	R.kicked = false;
 	pthread_mutex_unlock(&R.lock);
+}
+
+/* Wakes the thread (a commit, an acknowledgement, PROMOTE, stop); one
+ * that was not napping does not nap next time. Under R.lock. */
+static void kick(void)
+{
+	R.kicked = true;
+	pthread_cond_signal(&R.wake);
 }
 
 static bool should_stop(void)
@@ -496,7 +514,7 @@ static bool hold_for_log(uint64_t seq, void *group, bool commit)
 	 * waited for the next publish, which might never come */
 	if (commit)
 		atomic_store(&R.seq, seq);
-	pthread_cond_signal(&R.wake);
+	kick();
 	pthread_mutex_unlock(&R.lock);
 	if (h && refuse_now) {
 		/* deposed, or stopping: nobody will wait for the log, and a
@@ -578,6 +596,36 @@ static void nats_drop(void)
 	R.stream_ready = false;
 }
 
+static uint64_t header_u64(natsMsg *m, const char *key, bool *ok);
+
+/* The log holds every change set up to seq (never moves back). */
+static void published_upto(uint64_t seq)
+{
+	uint64_t cur = atomic_load(&R.published);
+	while (seq > cur && !atomic_compare_exchange_weak(&R.published, &cur, seq))
+		;
+}
+
+/* The log's answer to an asynchronous append (a libnats thread): an
+ * acknowledgement of N means the log holds every change set up to N
+ * (each expected its predecessor as the log's last); anything else stops
+ * publishing ahead until the thread sorted it out. */
+static void on_pub_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+	(void)js; (void)closure;
+	bool ok = true;
+	uint64_t seq = header_u64(m, "Pd-Seq", &ok);
+	if (pa && !pae && ok && pa->Sequence == seq) {
+		published_upto(seq);
+	} else {
+		atomic_store(&R.pub_failed, true);
+	}
+	natsMsg_Destroy(m);
+	pthread_mutex_lock(&R.lock);
+	kick();
+	pthread_mutex_unlock(&R.lock);
+}
+
 /* A connection to the log and its JetStream context, with this node's
  * options (the replication thread's, or the snapshot thread's own). */
 static natsStatus nats_dial(natsConnection **nc, jsCtx **js)
@@ -617,6 +665,8 @@ static natsStatus nats_dial(natsConnection **nc, jsCtx **js)
 	jsOptions jo;
 	jsOptions_Init(&jo);
 	jo.Wait = 5000;
+	jo.PublishAsync.AckHandler = on_pub_ack;
+	jo.PublishAsync.MaxPending = 2 * PUBLISH_WINDOW;
 	if (s == NATS_OK)
 		s = natsConnection_JetStream(js, *nc, &jo);
 	return s;
@@ -1317,6 +1367,7 @@ static int primary_prepare(void)
 	if (!S.last && snap_newest(R.js, &m) == 0)
 		S.last = m.seq;
 	R.stream_ready = true;
+	atomic_store(&R.sent, 0); /* publishing ahead starts after the last acknowledged */
 	set_status("info", "primary at epoch %llu: the log holds up to %llu, this store %llu",
 		   (unsigned long long)atomic_load(&R.epoch), (unsigned long long)last,
 		   (unsigned long long)seq);
@@ -1326,7 +1377,8 @@ static int primary_prepare(void)
 /* What the log said to an append. */
 enum append { APPENDED, REFUSED, UNAVAILABLE };
 
-/* Appends change set seq as the log's message seq: Nats-Msg-Id
+/* The log's message of change set seq and its options (id: the caller's
+ * buffer), so that it is appended as the log's message seq: Nats-Msg-Id
  * EPOCH:SEQ:HOST:PORT (this node's repeat is stored once; another node's
  * append of the same seq is not taken for one) and the log's last message
  * expected to be seq - 1 (fencing). libnats sends no expected last
@@ -1334,30 +1386,40 @@ enum append { APPENDED, REFUSED, UNAVAILABLE };
  * here for change set 1: nats-server takes the header's presence, not its
  * value, to mean "expected", and two primaries on an empty log cannot
  * both append change set 1. */
-static enum append log_append(uint64_t seq, uint64_t epoch, const void *blob, size_t len,
-			      char *err, size_t cap)
+static natsStatus log_msg_new(natsMsg **m, jsPubOptions *po, char *id, size_t idcap, uint64_t seq,
+			      uint64_t epoch, const void *blob, size_t len)
 {
-	char id[200], sseq[24], sepoch[24];
+	char sseq[24], sepoch[24];
 	const char *self = g_config.advertise[0] ? g_config.advertise : g_config.listen;
-	snprintf(id, sizeof(id), "%llu:%llu:%.127s", (unsigned long long)epoch,
+	snprintf(id, idcap, "%llu:%llu:%.127s", (unsigned long long)epoch,
 		 (unsigned long long)seq, self);
 	snprintf(sseq, sizeof(sseq), "%llu", (unsigned long long)seq);
 	snprintf(sepoch, sizeof(sepoch), "%llu", (unsigned long long)epoch);
-	natsMsg *m = NULL;
-	natsStatus s = natsMsg_Create(&m, R.subject, NULL, blob, (int)len);
+	*m = NULL;
+	natsStatus s = natsMsg_Create(m, R.subject, NULL, blob, (int)len);
 	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, "Pd-Seq", sseq);
+		s = natsMsgHeader_Set(*m, "Pd-Seq", sseq);
 	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, "Pd-Epoch", sepoch);
+		s = natsMsgHeader_Set(*m, "Pd-Epoch", sepoch);
 	if (s == NATS_OK)
-		s = natsMsgHeader_Set(m, "Pd-Primary", self);
+		s = natsMsgHeader_Set(*m, "Pd-Primary", self);
 	if (s == NATS_OK && seq == 1)
-		s = natsMsgHeader_Set(m, "Nats-Expected-Last-Sequence", "0");
+		s = natsMsgHeader_Set(*m, "Nats-Expected-Last-Sequence", "0");
+	jsPubOptions_Init(po);
+	po->MsgId = id;
+	po->ExpectLastSeq = seq - 1;
+	po->MaxWait = 5000;
+	return s;
+}
+
+/* Appends change set seq and waits for the log's answer. */
+static enum append log_append(uint64_t seq, uint64_t epoch, const void *blob, size_t len,
+			      char *err, size_t cap)
+{
+	char id[200];
+	natsMsg *m;
 	jsPubOptions po;
-	jsPubOptions_Init(&po);
-	po.MsgId = id;
-	po.ExpectLastSeq = seq - 1;
-	po.MaxWait = 5000;
+	natsStatus s = log_msg_new(&m, &po, id, sizeof(id), seq, epoch, blob, len);
 	jsPubAck *pa = NULL;
 	jsErrCode jerr = 0;
 	if (s == NATS_OK)
@@ -1407,9 +1469,46 @@ static int publish(uint64_t seq)
 		set_status("warn", "%s; writes wait", err);
 		return -1;
 	}
-	atomic_store(&R.published, seq);
+	published_upto(seq);
 	release_held(seq, NULL);
 	return 0;
+}
+
+/* Hands the change sets after the last sent to the log without waiting
+ * for its answers, up to PUBLISH_WINDOW ahead of the last acknowledged
+ * (on_pub_ack). Each still expects its predecessor as the log's last: the
+ * log takes them in order or not at all. -1 when one could not be sent. */
+static int publish_ahead(void)
+{
+	uint64_t top = atomic_load(&R.seq), acked = atomic_load(&R.published);
+	for (uint64_t seq = atomic_load(&R.sent) + 1; seq <= top && seq <= acked + PUBLISH_WINDOW; seq++) {
+		struct entry e;
+		if (outbox_read(seq, &e) != 0)
+			return -1;
+		char id[200];
+		natsMsg *m;
+		jsPubOptions po;
+		natsStatus s = log_msg_new(&m, &po, id, sizeof(id), seq, e.epoch, e.blob, e.len);
+		free(e.blob);
+		if (s == NATS_OK)
+			s = js_PublishMsgAsync(R.js, &m, &po);
+		natsMsg_Destroy(m);
+		if (s != NATS_OK)
+			return -1;
+		atomic_store(&R.sent, seq);
+	}
+	return 0;
+}
+
+/* Takes back what is in flight (its answers are dropped): publishing
+ * starts again after the last acknowledged. */
+static void publish_rewind(void)
+{
+	natsMsgList pending = { 0 };
+	if (js_PublishAsyncGetPendingList(&pending, R.js) == NATS_OK)
+		natsMsgList_Destroy(&pending);
+	atomic_store(&R.pub_failed, false);
+	atomic_store(&R.sent, atomic_load(&R.published));
 }
 
 static void primary_step(void)
@@ -1422,15 +1521,36 @@ static void primary_step(void)
 	if (!R.stream_ready)
 		return;
 	snap_maybe();
-	uint64_t next = atomic_load(&R.published) + 1;
-	if (next > atomic_load(&R.seq)) {
+	int64_t now = mono_ms();
+	uint64_t acked = atomic_load(&R.published), sent = atomic_load(&R.sent);
+	if (sent < acked)
+		atomic_store(&R.sent, sent = acked);
+	if (acked != R.last_released) {
+		R.last_released = acked;
+		R.acked_ms = now;
+		release_held(acked, NULL);
+		set_status(NULL, "primary at epoch %llu", (unsigned long long)atomic_load(&R.epoch));
+	}
+	if (atomic_load(&R.pub_failed) || (sent > acked && now - R.acked_ms > PUBLISH_STALL_MS)) {
+		/* refused, failed or stalled: one at a time tells a fence
+		 * (another primary wrote) from a pause of the log */
+		publish_rewind();
+		int r = publish(acked + 1);
+		if (r < 0)
+			nap(200);
+		else if (r == 0)
+			R.acked_ms = mono_ms();
+		return;
+	}
+	if (acked >= atomic_load(&R.seq)) {
 		nap(g_config.lease_ms ? g_config.lease_ms / 6 + 1 : 1000);
 		return;
 	}
-	if (publish(next) < 0)
-		nap(200);
-	else if (R.stream_ready)
-		set_status(NULL, "primary at epoch %llu", (unsigned long long)atomic_load(&R.epoch));
+	if (sent == acked)
+		R.acked_ms = now; /* the wait for an answer starts now */
+	if (publish_ahead() < 0)
+		atomic_store(&R.pub_failed, true);
+	nap(200); /* an acknowledgement or a commit wakes it */
 }
 
 /* ------------------------------------------------------------ follower */
@@ -1705,6 +1825,7 @@ static void promote(void)
 	atomic_store(&R.seq, es[1]);
 	atomic_store(&R.published, es[1]);
 	R.stream_ready = true;
+	atomic_store(&R.sent, 0); /* publishing ahead starts after the last acknowledged */
 	/* the lease is this node's now, whoever held it (the log decided) */
 	R.lease_rev = 0;
 	R.lease_due_ms = 0;
@@ -1775,7 +1896,7 @@ bool repl_promote(void)
 		R.promote_until_ms = 0;
 		R.promote_failed[0] = '\0';
 	}
-	pthread_cond_signal(&R.wake);
+	kick();
 	pthread_mutex_unlock(&R.lock);
 	return true;
 }
@@ -1860,7 +1981,7 @@ void repl_stop_soon(void)
 	pthread_mutex_lock(&R.lock);
 	if (!R.stop_at_ms)
 		R.stop_at_ms = mono_ms() + STOP_GRACE_MS;
-	pthread_cond_signal(&R.wake);
+	kick();
 	pthread_mutex_unlock(&R.lock);
 }
 
@@ -1870,7 +1991,7 @@ void repl_stop(void)
 		return;
 	pthread_mutex_lock(&R.lock);
 	R.stopping = true;
-	pthread_cond_signal(&R.wake);
+	kick();
 	pthread_mutex_unlock(&R.lock);
 	pthread_join(R.thread, NULL);
 	snap_join();
@@ -1909,6 +2030,9 @@ void repl_info(struct repl_info *o)
 	o->epoch = atomic_load(&R.epoch);
 	o->committed = seq;
 	o->published = primary ? pub : 0;
+	o->sent = primary ? atomic_load(&R.sent) : 0;
+	if (o->sent < o->published)
+		o->sent = o->published;
 	o->applied = primary ? 0 : seq;
 	/* a primary's lag: what the log does not hold yet (lost if it died
 	 * now, in local mode); a follower's: what the log holds beyond it */
@@ -1940,8 +2064,7 @@ void repl_stats(struct pd_arena *a, struct pd_value *d)
 	pd_map_set_str(a, d, "repl.ack", o.ack);
 	pd_map_set_int(a, d, "repl.epoch", (int64_t)o.epoch);
 	pd_map_set_int(a, d, "repl.seq_committed", (int64_t)o.committed);
-	/* one publish at a time: sent and acknowledged are the same seq */
-	pd_map_set_int(a, d, "repl.seq_published", (int64_t)o.published);
+	pd_map_set_int(a, d, "repl.seq_published", (int64_t)o.sent);
 	pd_map_set_int(a, d, "repl.seq_acked", (int64_t)o.published);
 	pd_map_set_int(a, d, "repl.seq_applied", (int64_t)o.applied);
 	pd_map_set_int(a, d, "repl.lag_entries", (int64_t)o.lag_entries);

@@ -81,7 +81,7 @@ bool repl_has_seq(MDB_txn *txn, uint64_t seq);
 /* What STATS and the metrics show (docs/replication.md). */
 struct repl_info {
 	const char *role, *ack;
-	uint64_t epoch, committed, published, applied;
+	uint64_t epoch, committed, sent, published, applied;
 	uint64_t lag_entries, lag_secs, lag_p50_ms, lag_p99_ms;
 	uint64_t outbox, refused, diverged;
 	char primary[128], status[200];

@@ -202,9 +202,6 @@ class MemoryBudget(DaemonTestCase):
         env = d.env()
         env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
                                ":quarantine_size_mb=0:allocator_release_to_os_interval_ms=100").lstrip(":")
-        # (ThreadSanitizer's, in make tsan-check, likewise)
-        env["TSAN_OPTIONS"] = (env.get("TSAN_OPTIONS", "") +
-                               ":allocator_release_to_os_interval_ms=100").lstrip(":")
         d.env = lambda: env
         d.start()
         admin = self.text("admin", daemon=d)

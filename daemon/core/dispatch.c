@@ -181,10 +181,15 @@ void dispatch_read(const struct session *sess, const struct admission *adm,
 	*fx = ctx.fx;
 }
 
+void dispatch_users_changed(void)
+{
+	atomic_fetch_add(&users_generation, 1);
+}
+
 void dispatch_apply(struct session *sess, const struct cmd_effects *fx)
 {
 	if (fx->users_changed)
-		atomic_fetch_add(&users_generation, 1);
+		dispatch_users_changed();
 	if (fx->logged_in) {
 		memcpy(sess->user, fx->user, sizeof(sess->user));
 		sess->role = fx->role;

@@ -23,6 +23,7 @@
 
 #include "changeset.h"
 #include "daemon.h"
+#include "dispatch.h"
 #include "wal.h"
 #include "writer.h"
 
@@ -237,6 +238,22 @@ static int apply_set(MDB_txn *txn, void *arg)
 	return rc ? rc : head.seq != x->seq ? EBADMSG : 0;
 }
 
+static int op_on_users(void *ud, const struct changeset_op *op)
+{
+	(void)ud;
+	return op->db_len == 5 && !memcmp(op->db, "users", 5);
+}
+
+/* Whether a commit of this thread changed the users database: a snapshot
+ * (logged NULL) may have; a change set did when one of its ops is on it.
+ * The loops' sessions are then checked again, so a user the primary
+ * deleted or demoted loses that session here too. */
+static bool touches_users(const struct set *logged)
+{
+	struct changeset_head head;
+	return !logged || changeset_parse(logged->blob, logged->len, &head, op_on_users, NULL) == 1;
+}
+
 /* Runs fn in a write transaction of this thread and commits it durably,
  * growing the map when it is full: logged is the change set it applies
  * (through the write-ahead log when it is on: wal_commit), or NULL for a
@@ -258,6 +275,8 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const stru
 			rc = wal_commit(txn, logged->seq, 0, logged->blob, logged->len);
 		else
 			rc = wal_commit_unlogged(txn);
+		if (rc == 0 && touches_users(logged))
+			dispatch_users_changed();
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		if ((rc = store_grow(&g_store)) != 0)

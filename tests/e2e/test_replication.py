@@ -81,6 +81,26 @@ class TestPrimaryStandbyReplica(ReplicationCase):
             self.assertReply(p.cmd(create_line(next_number("63"), int(time.time()) + DAY,
                                                min_seq=1)), 400)
 
+    def test_3b_user_deleted_on_primary_logs_out_replica_session(self):
+        # a session on a replica is checked again when an applied change
+        # set changed the users, as after USER DEL on the node itself
+        n = next_number("65")
+        with self.primary.text("admin") as c:
+            self.assertReply(c.cmd(line("USER", "ADD", "repl_op", "operator", "repl-op-password",
+                                        full_name="E2E replica reader", depot="SH01")), 201)
+            self.assertReply(c.cmd(create_line(n, int(time.time()) + DAY)), 201)
+        self.wait_applied(self.replica, int(self.repl(self.primary)["seq_committed"]))
+        r = self.replica.text("repl_op", "repl-op-password")
+        try:
+            self.assertReply(r.cmd(line("WAYBILL", "GET", n)), 200)
+            with self.primary.text("admin") as c:
+                w = c.cmd(line("USER", "DEL", "repl_op"))
+                self.assertReply(w, 200)
+            self.wait_applied(self.replica, int(self.repl(self.primary)["seq_committed"]))
+            self.assertReply(r.cmd(line("WAYBILL", "GET", n)), 401, "log in first: AUTH user password")
+        finally:
+            r.close()
+
     def test_4_promote_fences_old_primary(self):
         s = self.repl(self.primary)
         for k in ("role", "ack", "epoch", "seq_committed", "seq_published", "seq_acked",

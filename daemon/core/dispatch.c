@@ -31,12 +31,6 @@ int dispatch_handler(struct cmd_ctx *ctx)
 	return rc;
 }
 
-/* Bumped when a CMD_USERS command succeeded: sessions compare it with the
- * generation they were last checked at, so a loop reads the users
- * database only after users changed, not on every request. Every loop
- * thread reads it and may bump it. */
-static _Atomic uint64_t users_generation;
-
 /* Each loop thread's read transaction (the store is opened MDB_NOTLS, but a
  * transaction is still used by one thread at a time: its own). */
 static __thread MDB_txn *loop_rtxn;
@@ -53,7 +47,7 @@ int loop_read_begin(MDB_txn **txn)
 		*txn = loop_rtxn;
 		return 0;
 	}
-	loop_txn_users = atomic_load(&users_generation);
+	loop_txn_users = store_users_generation();
 	for (int tries = 0; tries < 2; tries++) {
 		pthread_rwlock_rdlock(&g_store.resize_lock);
 		int rc = loop_rtxn ? mdb_txn_renew(loop_rtxn)
@@ -139,7 +133,7 @@ int dispatch_admit(struct session *sess, const struct pd_request *req,
 	if ((cmd->flags & CMD_SECRET) && g_config.tls_required && !sess->private_line)
 		return refuse(adm, a, cmd, 403, "a password crosses the network only over TLS here "
 			      "(tls_required): connect with TLS");
-	if (sess->role != ROLE_NONE && sess->users_seen != atomic_load(&users_generation))
+	if (sess->role != ROLE_NONE && sess->users_seen != store_users_generation())
 		session_recheck(sess);
 	if (cmd->role != ROLE_NONE && sess->role == ROLE_NONE)
 		return refuse(adm, a, cmd, 401, "log in first: AUTH user password");
@@ -181,20 +175,15 @@ void dispatch_read(const struct session *sess, const struct admission *adm,
 	*fx = ctx.fx;
 }
 
-void dispatch_users_changed(void)
-{
-	atomic_fetch_add(&users_generation, 1);
-}
-
 void dispatch_apply(struct session *sess, const struct cmd_effects *fx)
 {
 	if (fx->users_changed)
-		dispatch_users_changed();
+		store_users_changed();
 	if (fx->logged_in) {
 		memcpy(sess->user, fx->user, sizeof(sess->user));
 		sess->role = fx->role;
 		sess->pw_seq = fx->pw_seq;
-		sess->users_seen = atomic_load(&users_generation);
+		sess->users_seen = store_users_generation();
 		log_msg("info", sess->conn_id, sess->user, "logged in as %s",
 			pd_role_name(sess->role));
 	}

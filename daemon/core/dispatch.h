@@ -39,11 +39,6 @@ void dispatch_read(const struct session *sess, const struct admission *adm,
  * its next request). */
 void dispatch_apply(struct session *sess, const struct cmd_effects *fx);
 
-/* Users changed by a commit no command of this daemon made (a follower's
- * applied change set, a restored snapshot): every session is checked again
- * before its next request, as after USER commands. Any thread. */
-void dispatch_users_changed(void);
-
 /* The loop's read transaction: begun with the resize lock held (shared);
  * nested calls share it, so a burst of pipelined reads of one connection
  * reads one snapshot with one begin. Never held across loop iterations.

@@ -23,7 +23,6 @@
 
 #include "changeset.h"
 #include "daemon.h"
-#include "dispatch.h"
 #include "wal.h"
 #include "writer.h"
 
@@ -276,7 +275,7 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const stru
 		else
 			rc = wal_commit_unlogged(txn);
 		if (rc == 0 && touches_users(logged))
-			dispatch_users_changed();
+			store_users_changed();
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		if ((rc = store_grow(&g_store)) != 0)

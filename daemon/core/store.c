@@ -4,6 +4,7 @@
 #include "changeset.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,18 @@ void be64_put(unsigned char *p, uint64_t v) { be_put(p, v, 8); }
 uint64_t be64_get(const unsigned char *p) { return be_get(p, 8); }
 void be32_put(unsigned char *p, uint32_t v) { be_put(p, v, 4); }
 uint32_t be32_get(const unsigned char *p) { return (uint32_t)be_get(p, 4); }
+
+static _Atomic uint64_t users_generation;
+
+uint64_t store_users_generation(void)
+{
+	return atomic_load(&users_generation);
+}
+
+void store_users_changed(void)
+{
+	atomic_fetch_add(&users_generation, 1);
+}
 
 const char *store_strerror(int rc)
 {

@@ -106,6 +106,14 @@ int store_grow(struct store *st);
  * and not the resize lock. */
 int store_adopt_map(struct store *st);
 
+/* The users database's generation: bumped after a commit that changed it
+ * (a CMD_USERS command, a follower's applied change set, a restored
+ * snapshot). Sessions compare it with the generation they were last
+ * checked at, so a loop reads the users database only after users
+ * changed, not on every request. Any thread. */
+uint64_t store_users_generation(void);
+void store_users_changed(void);
+
 const char *store_strerror(int rc);
 
 void be64_put(unsigned char *p, uint64_t v);

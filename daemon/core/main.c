@@ -179,6 +179,9 @@ int main(int argc, char **argv)
 		store_close(&g_store);
 		return 1;
 	}
+	/* reads then take no page fault on the first touch of each page */
+	if (g_config.store_prefault && store_prefault_start(&g_store) < 0)
+		log_msg("warn", 0, NULL, "cannot start the thread mapping the store ahead of reads");
 	rc = server_run();
 	wal_close();
 	store_close(&g_store);

@@ -91,6 +91,9 @@ struct store {
 	 * exclusive to grow the map (mdb_env_set_mapsize needs no live txn). */
 	pthread_rwlock_t resize_lock;
 	size_t map_size;
+	/* bumped (under resize_lock, exclusive) each time the map moves */
+	unsigned map_gen;
+	struct store_prefault *prefault; /* the thread mapping the store's pages, or NULL */
 };
 
 int store_open(struct store *st, const char *dir, size_t map_size);
@@ -105,6 +108,17 @@ int store_grow(struct store *st);
  * Answers MDB_MAP_RESIZED from a txn begin. Caller holds no transaction
  * and not the resize lock. */
 int store_adopt_map(struct store *st);
+
+/* Maps the store's pages that are in memory already, on a thread of its
+ * own at the lowest priority, now and again after every growth of the map,
+ * so that reads do not take a page fault on the first touch of each page
+ * (docs/performance.md, "Round 5"). Reads nothing from disk. Stopped by
+ * store_close(). Returns 0, or -1 when the thread cannot start. */
+int store_prefault_start(struct store *st);
+/* Bytes of the store the pass under way, or the last, mapped (0: none,
+ * or not started), and "off", "running" or "done". */
+size_t store_prefaulted_bytes(struct store *st);
+const char *store_prefault_state(struct store *st);
 
 /* The users database's generation: bumped after a commit that changed it
  * (a CMD_USERS command, a follower's applied change set, a restored

@@ -67,6 +67,9 @@ MASKED = {
     # before LMDB reuses them (docs/design.md, Durability), so the file's
     # pages in use depend on where the checkpoints fell
     "store_used_bytes",
+    # STATS: the thread mapping the store ahead of reads may or may not
+    # have finished its pass when STATS is asked
+    "store_prefault", "store_prefaulted_bytes",
 }
 # Besides, the run's temporary data dir (config.data_dir, BACKUP's path and
 # its 409) shows as $DATA_DIR.

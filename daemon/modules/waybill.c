@@ -629,6 +629,10 @@ static const char *view_str(struct cmd_ctx *ctx, const struct view *vw, const ch
 {
 	const unsigned char *p = (const unsigned char *)vw->fields_p, *end = p + vw->fields_len;
 	size_t klen = strlen(key);
+	/* without the key's bytes anywhere there is no such key: the usual
+	 * answer at the cost of one memmem, not a walk of every field */
+	if (!memmem(p, vw->fields_len, key, klen))
+		return NULL;
 	struct pd_mp_item it;
 	for (uint32_t i = 0; i < vw->fields; i++) {
 		if (pd_mp_next(&p, end, &it) != PD_UNPACK_OK || it.type != PD_STR)

@@ -615,10 +615,25 @@ int store_nest_end(struct store_nested *n, bool keep)
 	return rc;
 }
 
+/* Looked up first: LMDB's put copies the pages on the path to the entry
+ * (and the sub-database's) before it finds the pair already there, so an
+ * entry that is kept (most index updates of a waybill) would dirty them
+ * for nothing. */
 int store_index_add(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 		    const void *val, size_t vlen)
 {
-	int rc = store_put_bytes(txn, dbi, key, klen, val, vlen, MDB_NODUPDATA);
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(cur);
+	if (rc == 0)
+		return 0;
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	rc = store_put_bytes(txn, dbi, key, klen, val, vlen, MDB_NODUPDATA);
 	return rc == MDB_KEYEXIST ? 0 : rc;
 }
 

@@ -86,6 +86,10 @@ int wal_checkpoint(void);
  * other tools); closes the log. After every writer stopped. */
 void wal_close(void);
 
+/* CRC-32C (Castagnoli) of n bytes at p, continuing crc (0 to start): the
+ * log's and the checkpoint file's checksum. */
+uint32_t wal_crc32c(uint32_t crc, const void *p, size_t n);
+
 struct wal_stats {
 	uint64_t appends, bytes, checkpoints, checkpoint_seq, replayed;
 	int64_t checkpoint_usec;   /* the last checkpoint's sync and save */

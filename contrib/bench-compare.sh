@@ -120,9 +120,11 @@ pd_pong() { pd_talk "$1" PING | grep -q '^200 PONG'; }
 # a build without it has no such field), as Redis has its data in memory
 # before its runs (at most 2 minutes).
 pd_mapped() {
-	local _
+	local _ stats
 	for _ in $(seq 240); do
-		pd_talk "$1" "AUTH admin $password" STATS | grep -q '^store_prefault: running' || return 0
+		# read whole (grep -q in the pipe would end it early: pipefail)
+		stats=$(pd_talk "$1" "AUTH admin $password" STATS) || return 0
+		[[ $stats == *$'\nstore_prefault: running\n'* ]] || return 0
 		sleep 0.5
 	done
 	say "bench-compare: the store's pages are still being mapped; running anyway"

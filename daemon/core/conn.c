@@ -191,6 +191,9 @@ static void *loop_main(void *arg)
 {
 	struct loop *l = arg;
 	g_loop = l->idx;
+	char name[16]; /* seen in top -H, perf and /proc: which loop is busy */
+	snprintf(name, sizeof(name), "pd-loop%u", l->idx);
+	pthread_setname_np(pthread_self(), name);
 	/* its events come and go with its connections */
 	event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	loop_read_close(); /* this thread's read transaction */

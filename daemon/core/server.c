@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -249,13 +250,18 @@ static void on_hangup(evutil_socket_t sig, short what, void *arg)
 	log_reopen();
 }
 
-/* loop_threads: 0 is one per online CPU, at most 8 (a loop thread per core
- * is what reads can use; more would only share cores). */
+/* loop_threads 0: one per CPU this process may run on, at most 8 (a loop
+ * per core is what reads can use). Its affinity, not the machine's CPUs: a
+ * daemon under taskset or in a cpuset gets as many loops as it has cores,
+ * not loops that only take turns on them. (One loop fewer than cores was
+ * measured on 2 CPUs and not taken: docs/performance.md, round 5.) */
 static unsigned loop_count(void)
 {
 	if (g_config.loop_threads > 0)
 		return (unsigned)g_config.loop_threads;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+								 : sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 }
 

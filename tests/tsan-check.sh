@@ -15,8 +15,11 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/pd-tsan.XXXXXX")
 TSAN_OPTIONS="log_path=$out/report exitcode=0 suppressions=$root/tests/tsan.supp second_deadlock_stack=1"
 export TSAN_OPTIONS
 
+# three loop threads whatever the machine's default (one on 2 CPUs): the
+# races to find are between loops
+loops="--loop-threads 3"
 rc=0
-/usr/bin/python3 tests/e2e/run_e2e.py --daemon "$B/parceldeskd" --client "$B/parceldesk" -j 1 \
+PARCELDESK_E2E_DAEMON_ARGS=$loops /usr/bin/python3 tests/e2e/run_e2e.py --daemon "$B/parceldeskd" --client "$B/parceldesk" -j 1 \
 	tests/e2e/test_limits.py tests/e2e/test_durability.py tests/e2e/test_session.py \
 	tests/e2e/test_pipeline.py tests/e2e/test_stats.py tests/e2e/test_metrics.py \
 	>"$out/e2e.log" 2>&1
@@ -26,7 +29,7 @@ echo "e2e under TSan: $(tail -1 "$out/e2e.log") (not counted: see docs/testing.m
 port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
 mkdir -p "$out/data"
 PARCELDESK_ADMIN_PASSWORD=tsanpass "$B/parceldeskd" --listen "127.0.0.1:$port" \
-	--data-dir "$out/data" --max-connections-per-address 4096 \
+	--data-dir "$out/data" --max-connections-per-address 4096 $loops \
 	--login-concurrent-per-address 4096 --metrics-listen "127.0.0.1:$((port + 1))" \
 	2>"$out/stress-daemon.log" &
 pid=$!

@@ -48,6 +48,9 @@ class Settings:
     tmpdir = os.environ.get("PARCELDESK_E2E_TMPDIR") or (
         "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None)
     log_lines_on_failure = 80
+    # options every daemon of the run gets before its own (make tsan-check
+    # runs several loop threads, whatever the machine's default)
+    daemon_args = os.environ.get("PARCELDESK_E2E_DAEMON_ARGS", "").split()
 
 
 settings = Settings()
@@ -147,6 +150,7 @@ class Daemon:
     # -- process control --
     def argv(self, port):
         args = [settings.daemon, "--listen", "%s:%d" % (self.host, port), "--data-dir", self.data_dir]
+        args += settings.daemon_args
         if self.netns:
             args = ["ip", "netns", "exec", self.netns] + args
         if self.test_clock:

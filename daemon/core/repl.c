@@ -1760,11 +1760,27 @@ static void promote_give_up(const char *fmt, ...)
 	set_status("error", "promotion abandoned: %s", why);
 }
 
-/* A promotion step that did not get through: tried again until the
- * promotion's deadline, then given up. */
+/* When the promotion under way gives up: set by its first try. */
+static int64_t promote_deadline(void)
+{
+	if (!R.promote_until_ms)
+		R.promote_until_ms = mono_ms() + PROMOTE_DRAIN_MS;
+	return R.promote_until_ms;
+}
+
+/* A promotion step that did not get through (why: NULL for what the
+ * status says): tried again until the promotion's deadline, then given
+ * up. */
 static void promote_retry(const char *why)
 {
-	if (mono_ms() >= R.promote_until_ms) {
+	char status[sizeof(R.status)];
+	if (!why) {
+		pthread_mutex_lock(&R.lock);
+		memcpy(status, R.status, sizeof(status));
+		pthread_mutex_unlock(&R.lock);
+		why = status;
+	}
+	if (mono_ms() >= promote_deadline()) {
 		promote_give_up("not done within %d s: %s", PROMOTE_DRAIN_MS / 1000, why);
 		return;
 	}
@@ -1781,16 +1797,12 @@ static void promote(void)
 {
 	uint64_t first, last;
 	char err[200];
-	if (!R.promote_until_ms)
-		R.promote_until_ms = mono_ms() + PROMOTE_DRAIN_MS;
+	int64_t until = promote_deadline();
 	if ((!R.sub && follower_subscribe() < 0) || stream_state(false, &first, &last) < 0) {
-		pthread_mutex_lock(&R.lock);
-		snprintf(err, sizeof(err), "%s", R.status);
-		pthread_mutex_unlock(&R.lock);
-		promote_retry(err);
+		promote_retry(NULL);
 		return;
 	}
-	while (R.sub && R.delivered < last && mono_ms() < R.promote_until_ms)
+	while (R.sub && R.delivered < last && mono_ms() < until)
 		follow_one(200);
 	uint64_t seq = atomic_load(&R.seq);
 	if (atomic_load(&R.diverged)) {
@@ -1958,6 +1970,12 @@ static void *repl_main(void *arg)
 	(void)arg;
 	while (!should_stop()) {
 		if (!R.nc && nats_connect() < 0) {
+			/* a promotion asked while the log cannot be reached gives
+			 * up on time too: left asked, it answered "not promoted
+			 * yet" and ran whenever the log came back, long after
+			 * PROMOTE's 503 (test_promote.py) */
+			if (repl_promoting())
+				promote_retry(NULL);
 			nap(500);
 			continue;
 		}

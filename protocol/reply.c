@@ -32,7 +32,8 @@ void pd_buf_reserve(struct pd_buf *b, size_t n)
 	b->cap = cap;
 }
 
-void pd_buf_add_int(struct pd_buf *b, long long v)
+/* Writes v in decimal at w and returns the end (room for 20 bytes). */
+static char *int_to(char *w, long long v)
 {
 	char digits[24], *p = digits + sizeof(digits);
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -41,7 +42,36 @@ void pd_buf_add_int(struct pd_buf *b, long long v)
 	while (u /= 10);
 	if (v < 0)
 		*--p = '-';
-	pd_buf_add(b, p, (size_t)(digits + sizeof(digits) - p));
+	size_t n = (size_t)(digits + sizeof(digits) - p);
+	memcpy(w, p, n);
+	return w + n;
+}
+
+/* The text framing writes a line at a time: room for the whole line is
+ * reserved once, the pieces are written at end_of(b) without a check
+ * each, and done() ends the line (the length and the NUL). */
+static char *end_of(struct pd_buf *b, size_t room)
+{
+	if (b->len + room + 1 > b->cap)
+		pd_buf_reserve(b, room);
+	return b->data + b->len;
+}
+
+static void done(struct pd_buf *b, char *w)
+{
+	b->len = (size_t)(w - b->data);
+	b->data[b->len] = '\0';
+}
+
+static char *put(char *w, const void *p, size_t n)
+{
+	memcpy(w, p, n);
+	return w + n;
+}
+
+void pd_buf_add_int(struct pd_buf *b, long long v)
+{
+	done(b, int_to(end_of(b, 20), v));
 }
 
 void pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
@@ -86,69 +116,127 @@ static bool must_escape(unsigned char c)
 	return c < 0x20 || c == '\\' || c == 0x7f;
 }
 
-/* How many bytes of s come before the first that must be escaped: eight
- * at a time (a word has a byte below 0x20 when (x - 0x20..) & ~x & 0x80..
- * is not zero, and one equal to c when x ^ c.. has a zero byte), then
- * byte by byte from the word that has one. */
-static size_t plain_prefix(const char *s, size_t n)
+/* Whether a word of 8 bytes holds one that must be escaped: a byte below
+ * 0x20 when (x - 0x20..) & ~x & 0x80.. is not zero, one equal to c when
+ * x ^ c.. has a zero byte. */
+static inline bool word_must_escape(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, bs, del;
-		memcpy(&x, s + i, 8);
-		bs = x ^ (ones * '\\');
-		del = x ^ (ones * 0x7f);
-		if (((x - ones * 0x20) & ~x & highs) | ((bs - ones) & ~bs & highs) |
-		    ((del - ones) & ~del & highs))
-			break;
+	uint64_t bs = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+	return ((x - ones * 0x20) & ~x & highs) | ((bs - ones) & ~bs & highs) |
+	       ((del - ones) & ~del & highs);
+}
+
+/* The last r (1 to 7) bytes of a value, checked as one word (two loads
+ * that may overlap; the bytes of the word they do not fill are plain 'a's)
+ * and copied to w when none must be escaped. False: go byte by byte. */
+static inline bool tail_plain(char *w, const char *s, size_t r)
+{
+	const uint64_t plain = 0x6161616161616161ULL;
+	if (r >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + r - 4, 4);
+		if (word_must_escape(lo | (uint64_t)hi << 32))
+			return false;
+		memcpy(w, &lo, 4);
+		memcpy(w + r - 4, &hi, 4);
+	} else if (r >= 2) {
+		uint16_t lo, hi;
+		memcpy(&lo, s, 2);
+		memcpy(&hi, s + r - 2, 2);
+		if (word_must_escape(lo | (uint64_t)hi << 16 | (plain << 32)))
+			return false;
+		memcpy(w, &lo, 2);
+		memcpy(w + r - 2, &hi, 2);
+	} else {
+		if (word_must_escape((unsigned char)s[0] | (plain << 8)))
+			return false;
+		w[0] = s[0];
 	}
-	while (i < n && !must_escape((unsigned char)s[i]))
-		i++;
-	return i;
+	return true;
+}
+
+/* The most a value of n bytes takes escaped (\xHH for each byte). */
+#define ESCAPED_ROOM(n) (4 * (n))
+
+/* escape_to's way from a word with a byte to escape: byte by byte. */
+static char *escape_slow(char *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!must_escape(c)) {
+			*w++ = (char)c;
+			continue;
+		}
+		*w++ = '\\';
+		switch (c) {
+		case '\\': *w++ = '\\'; break;
+		case '\n': *w++ = 'n'; break;
+		case '\r': *w++ = 'r'; break;
+		case '\t': *w++ = 't'; break;
+		default:
+			*w++ = 'x';
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
+			break;
+		}
+	}
+	return w;
+}
+
+/* Writes s escaped at w and returns the end. Inline, the common case:
+ * nothing to escape, each word copied as it is checked and the last
+ * bytes as one more word; from a word with a byte to escape on,
+ * escape_slow. */
+static inline char *escape_to(char *w, const char *s, size_t n)
+{
+	size_t i = 0;
+	for (uint64_t x; i + 8 <= n; i += 8, w += 8) {
+		memcpy(&x, s + i, 8);
+		if (word_must_escape(x))
+			return escape_slow(w, s + i, n - i);
+		memcpy(w, &x, 8);
+	}
+	if (i == n)
+		return w;
+	if (!tail_plain(w, s + i, n - i))
+		return escape_slow(w, s + i, n - i);
+	return w + (n - i);
 }
 
 static void escape_into(struct pd_buf *out, const char *s, size_t n)
 {
-	/* the common case, nothing to escape: one copy */
-	size_t i = plain_prefix(s, n);
-	if (i == n) {
-		pd_buf_add(out, s, n);
-		return;
-	}
-	size_t run = i;
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!must_escape(c)) {
-			run++;
-			continue;
-		}
-		pd_buf_add(out, s + i - run, run);
-		run = 0;
-		switch (c) {
-		case '\\': pd_buf_adds(out, "\\\\"); break;
-		case '\n': pd_buf_adds(out, "\\n"); break;
-		case '\r': pd_buf_adds(out, "\\r"); break;
-		case '\t': pd_buf_adds(out, "\\t"); break;
-		default: pd_buf_printf(out, "\\x%02x", c); break;
-		}
-	}
-	pd_buf_add(out, s + n - run, run);
+	done(out, escape_to(end_of(out, ESCAPED_ROOM(n)), s, n));
 }
 
-/* A scalar as it appears after "key: "; a container as its size. */
-static void render_scalar(const struct pd_mp_item *it, struct pd_buf *out)
+/* The most a scalar other than a string takes: "(%llu items)". */
+#define SCALAR_ROOM 32
+
+/* A scalar as it appears after "key: "; a container as its size. Writes
+ * at w (room for SCALAR_ROOM, or ESCAPED_ROOM of a string) and returns
+ * the end. */
+static char *scalar_to(char *w, const struct pd_mp_item *it)
 {
 	switch (it->type) {
 	case PD_NIL: break;
-	case PD_BOOL: pd_buf_adds(out, it->b ? "yes" : "no"); break;
-	case PD_INT: pd_buf_add_int(out, (long long)it->i); break;
-	case PD_STR: escape_into(out, it->s, (size_t)it->count); break;
+	case PD_BOOL: w = it->b ? put(w, "yes", 3) : put(w, "no", 2); break;
+	case PD_INT: w = int_to(w, (long long)it->i); break;
+	case PD_STR: w = escape_to(w, it->s, (size_t)it->count); break;
 	case PD_MAP:
 	case PD_ARR:
-		pd_buf_printf(out, "(%llu item%s)", (unsigned long long)it->count, it->count == 1 ? "" : "s");
+		*w++ = '(';
+		w = int_to(w, (long long)it->count); /* a count fits: packed data */
+		w = it->count == 1 ? put(w, " item)", 6) : put(w, " items)", 7);
 		break;
 	}
+	return w;
+}
+
+static size_t scalar_room(const struct pd_mp_item *it)
+{
+	return it->type == PD_STR ? ESCAPED_ROOM((size_t)it->count) : SCALAR_ROOM;
 }
 
 void pd_value_render_text(const struct pd_value *v, struct pd_buf *out)
@@ -162,7 +250,7 @@ void pd_value_render_text(const struct pd_value *v, struct pd_buf *out)
 	case PD_MAP:
 	case PD_ARR: it.count = v->u.c.count; break;
 	}
-	render_scalar(&it, out);
+	done(out, scalar_to(end_of(out, scalar_room(&it)), &it));
 }
 
 /* Text is rendered from the packed (msgpack) data, so a reply kept packed
@@ -175,44 +263,81 @@ struct packed {
  * prefix is the dotted key path, already escaped (escaping is byte by
  * byte, so each key is escaped once as it joins the path, not again on
  * every line under it). Returns -1 on bytes that are not packed data. */
+/* The dotted path is copied onto every line under it: a word at a time,
+ * the last word running up to 7 bytes past its end, into bytes of the
+ * path's buffer and of the line's room that were reserved for that
+ * (PATH_SLACK) and are written over next (or lie past the NUL). */
+#define PATH_SLACK 8
+
+static inline char *put_path(char *w, const struct pd_buf *path)
+{
+	for (size_t i = 0; i < path->len; i += 8)
+		memcpy(w + i, path->data + i, 8);
+	return w + path->len;
+}
+
+/* One "[.]prefix: value" line of a scalar, its room reserved once. */
+static inline void render_line(struct pd_buf *out, const struct pd_buf *prefix,
+			       const struct pd_mp_item *it)
+{
+	char *w = end_of(out, 1 + prefix->len + PATH_SLACK + 2 + scalar_room(it) + 2);
+	if (prefix->len && prefix->data[0] == '.')
+		*w++ = '.';
+	w = put_path(w, prefix);
+	*w++ = ':';
+	*w++ = ' ';
+	w = scalar_to(w, it);
+	*w++ = '\r';
+	*w++ = '\n';
+	done(out, w);
+}
+
+static inline bool is_container(const struct pd_mp_item *it)
+{
+	return it->type == PD_MAP || it->type == PD_ARR;
+}
+
+/* The lines of a map or an array, recursing into the ones it holds (a
+ * scalar's line is written in the loop, without a call for each). */
 static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed *in,
 			const struct pd_mp_item *it, int depth)
 {
-	if (it->type == PD_MAP || it->type == PD_ARR) {
-		if (depth >= PD_UNPACK_MAX_DEPTH)
-			return -1;
-		size_t keep = prefix->len;
-		if (it->count == 0) {
-			if (prefix->len && prefix->data[0] == '.')
-				pd_buf_adds(out, ".");
-			pd_buf_add(out, prefix->data, prefix->len);
-			pd_buf_adds(out, ":\r\n");
-			return 0;
-		}
-		for (uint64_t index = 1; index <= it->count; index++) {
-			struct pd_mp_item key, val;
-			if (prefix->len)
-				pd_buf_adds(prefix, ".");
-			if (it->type == PD_MAP) {
-				if (pd_mp_next(&in->p, in->end, &key) != PD_UNPACK_OK || key.type != PD_STR)
-					return -1;
-				escape_into(prefix, key.s, (size_t)key.count);
-			} else {
-				pd_buf_add_int(prefix, (long long)index);
-			}
-			if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK ||
-			    render_field(out, prefix, in, &val, depth + 1) < 0)
-				return -1;
-			prefix->len = keep;
-		}
+	if (depth >= PD_UNPACK_MAX_DEPTH)
+		return -1;
+	size_t keep = prefix->len;
+	if (it->count == 0) {
+		char *w = end_of(out, 1 + prefix->len + 3);
+		if (prefix->len && prefix->data[0] == '.')
+			*w++ = '.';
+		w = put(w, prefix->data, prefix->len);
+		done(out, put(w, ":\r\n", 3));
 		return 0;
 	}
-	if (prefix->len && prefix->data[0] == '.')
-		pd_buf_adds(out, ".");
-	pd_buf_add(out, prefix->data, prefix->len);
-	pd_buf_adds(out, ": ");
-	render_scalar(it, out);
-	pd_buf_adds(out, "\r\n");
+	for (uint64_t index = 1; index <= it->count; index++) {
+		struct pd_mp_item key, val;
+		char *w;
+		if (it->type == PD_MAP) {
+			if (pd_mp_next(&in->p, in->end, &key) != PD_UNPACK_OK || key.type != PD_STR)
+				return -1;
+			w = end_of(prefix, 1 + ESCAPED_ROOM((size_t)key.count) + PATH_SLACK);
+			if (keep)
+				*w++ = '.';
+			w = escape_to(w, key.s, (size_t)key.count);
+		} else {
+			w = end_of(prefix, 1 + 20 + PATH_SLACK);
+			if (keep)
+				*w++ = '.';
+			w = int_to(w, (long long)index);
+		}
+		done(prefix, w);
+		if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK)
+			return -1;
+		if (!is_container(&val))
+			render_line(out, prefix, &val);
+		else if (render_field(out, prefix, in, &val, depth + 1) < 0)
+			return -1;
+		prefix->len = keep;
+	}
 	return 0;
 }
 
@@ -222,11 +347,15 @@ static int render_record(struct pd_buf *out, struct pd_buf *prefix, struct packe
 	if (pd_mp_next(&in->p, in->end, &it) != PD_UNPACK_OK)
 		return -1;
 	prefix->len = 0;
-	pd_buf_add(prefix, "", 0);
+	end_of(prefix, sizeof("value") + PATH_SLACK);
 	if (it.type != PD_MAP)
 		pd_buf_adds(prefix, "value");
 	else if (it.count == 0)
 		return 0;
+	if (!is_container(&it)) {
+		render_line(out, prefix, &it);
+		return 0;
+	}
 	return render_field(out, prefix, in, &it, 0);
 }
 

@@ -497,6 +497,58 @@ static void test_escape_at_every_position(void **state)
 	}
 }
 
+/* Checks the text of val[0..n) against PROTOCOL.md's escapes, byte by
+ * byte, alone and as a record's value (a line's room is reserved once). */
+static void assert_escaped(struct fixture *f, const char *val, size_t n)
+{
+	struct pd_arena *a = &f->arena;
+	char want[4 * 64 + 16];
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += escape_byte((unsigned char)val[i], want + len);
+	struct pd_buf b;
+	pd_buf_init(&b);
+	pd_value_render_text(pd_strn(a, val, n), &b);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, want, len);
+	pd_buf_free(&b);
+	struct pd_value *rec = pd_map(a);
+	pd_map_set(a, rec, "k", pd_strn(a, val, n));
+	struct pd_reply r = { .code = 200, .msg = "ok", .data = rec };
+	pd_buf_init(&b);
+	pd_reply_render_text(&r, &b);
+	const char *head = "200 ok\r\nk: ";
+	assert_int_equal(b.len, strlen(head) + len + strlen("\r\n.\r\n"));
+	assert_memory_equal(b.data + strlen(head), want, len);
+	pd_buf_free(&b);
+}
+
+/* The last bytes of a value (fewer than eight) are checked as one word of
+ * two overlapping loads: every length up to two words, a byte that must
+ * or must not be escaped at every place, and a value escaped throughout
+ * (four bytes shown for each). */
+static void test_escape_of_every_length(void **state)
+{
+	struct fixture *f = *state;
+	static const unsigned char probe[] = { 0x00, '\n', 0x1f, ' ', '\\', 'a', 0x7f, 0x80, 0xff };
+	for (size_t n = 1; n <= 17; n++) {
+		for (size_t at = 0; at < n; at++) {
+			for (size_t k = 0; k < sizeof(probe); k++) {
+				char val[17];
+				for (size_t i = 0; i < n; i++)
+					val[i] = (char)('A' + (int)i);
+				val[at] = (char)probe[k];
+				assert_escaped(f, val, n);
+			}
+		}
+		pd_arena_reset(&f->arena);
+	}
+	char ctl[64];
+	memset(ctl, 0x01, sizeof(ctl));
+	for (size_t n = 1; n <= sizeof(ctl); n++)
+		assert_escaped(f, ctl, n);
+}
+
 /* A container shown as a scalar (a table cell, a timeline change) gives
  * its size in plain English: one item, two items. */
 static void test_container_sizes(void **state)
@@ -919,6 +971,7 @@ int main(void)
 		T(test_keys_are_escaped),
 		T(test_value_escapes),
 		T(test_escape_at_every_position),
+		T(test_escape_of_every_length),
 		T(test_container_sizes),
 		T(test_reader_recovers_every_byte),
 		T(test_pipelined_replies_split),

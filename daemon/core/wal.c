@@ -124,8 +124,8 @@ static void crc_init(void)
 
 uint32_t wal_crc32c(uint32_t crc, const void *p, size_t n)
 {
-	if (!crc_table[1])
-		crc_init();
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, crc_init);
 	return ~crc32c_step(~crc, p, n);
 }
 
@@ -205,7 +205,6 @@ int wal_restore(const char *dir)
 	char path[600], data[600];
 	path_of(path, sizeof(path), dir, "checkpoint");
 	path_of(data, sizeof(data), dir, "data.mdb");
-	crc_init();
 	int cfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (cfd < 0)
 		return errno == ENOENT ? 0 : (fprintf(stderr, "parceldeskd: %s: %s\n", path, strerror(errno)), -1);
@@ -775,7 +774,6 @@ int wal_open(const char *dir, bool on, int64_t checkpoint_secs, int64_t checkpoi
 	w.every_bytes = (off_t)checkpoint_mb << 20;
 	w.test_fail = g_config.enable_test_clock;
 	snprintf(w.dir, sizeof(w.dir), "%s", dir);
-	crc_init();
 	clock_gettime(CLOCK_MONOTONIC, &w.last);
 	if (open_logs(on) < 0 || replay(restage) < 0)
 		return -1;

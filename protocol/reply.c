@@ -259,10 +259,6 @@ struct packed {
 	const unsigned char *p, *end;
 };
 
-/* One "key: value" line, dot-stuffed, recursing into maps and arrays.
- * prefix is the dotted key path, already escaped (escaping is byte by
- * byte, so each key is escaped once as it joins the path, not again on
- * every line under it). Returns -1 on bytes that are not packed data. */
 /* The dotted path is copied onto every line under it: a word at a time,
  * the last word running up to 7 bytes past its end, into bytes of the
  * path's buffer and of the line's room that were reserved for that
@@ -276,14 +272,19 @@ static inline char *put_path(char *w, const struct pd_buf *path)
 	return w + path->len;
 }
 
+/* A line's start: the path, dot-stuffed (a line may not begin with '.'). */
+static inline char *put_key(char *w, const struct pd_buf *path)
+{
+	if (path->len && path->data[0] == '.')
+		*w++ = '.';
+	return put_path(w, path);
+}
+
 /* One "[.]prefix: value" line of a scalar, its room reserved once. */
 static inline void render_line(struct pd_buf *out, const struct pd_buf *prefix,
 			       const struct pd_mp_item *it)
 {
-	char *w = end_of(out, 1 + prefix->len + PATH_SLACK + 2 + scalar_room(it) + 2);
-	if (prefix->len && prefix->data[0] == '.')
-		*w++ = '.';
-	w = put_path(w, prefix);
+	char *w = put_key(end_of(out, 1 + prefix->len + PATH_SLACK + 2 + scalar_room(it) + 2), prefix);
 	*w++ = ':';
 	*w++ = ' ';
 	w = scalar_to(w, it);
@@ -298,7 +299,10 @@ static inline bool is_container(const struct pd_mp_item *it)
 }
 
 /* The lines of a map or an array, recursing into the ones it holds (a
- * scalar's line is written in the loop, without a call for each). */
+ * scalar's line is written in the loop, without a call for each). prefix
+ * is the dotted key path, already escaped (escaping is byte by byte, so
+ * each key is escaped once as it joins the path, not again on every line
+ * under it). Returns -1 on bytes that are not packed data. */
 static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed *in,
 			const struct pd_mp_item *it, int depth)
 {
@@ -306,10 +310,7 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 		return -1;
 	size_t keep = prefix->len;
 	if (it->count == 0) {
-		char *w = end_of(out, 1 + prefix->len + 3);
-		if (prefix->len && prefix->data[0] == '.')
-			*w++ = '.';
-		w = put(w, prefix->data, prefix->len);
+		char *w = put_key(end_of(out, 1 + prefix->len + PATH_SLACK + 3), prefix);
 		done(out, put(w, ":\r\n", 3));
 		return 0;
 	}

@@ -13,6 +13,8 @@ const char *pd_strerror(int rc)
 {
 	if (rc == PD_EREPLIED)
 		return "refused (see the reply)";
+	if (rc == PD_EUNDO)
+		return "failed alone in its group (see the reply)";
 	return mdb_strerror(rc); /* LMDB's codes and errno values */
 }
 

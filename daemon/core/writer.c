@@ -175,14 +175,17 @@ static void job_run(struct job *job, MDB_txn *txn, struct pd_arena *work)
 	job_keep_reply(job, &rep);
 }
 
-/* The idempotency key: user \0 token. */
-static size_t idem_key(const struct session *sess, const char *token, char *key,
-		       size_t cap)
+/* The idempotency key of ctx's req= token: user \0 token (0: no token, or
+ * one too long). */
+static size_t idem_key(const struct cmd_ctx *ctx, char *key, size_t cap)
 {
-	size_t ul = strlen(sess->user), tl = strlen(token);
+	const char *token = pd_map_str(ctx->args, "req");
+	if (!token)
+		return 0;
+	size_t ul = strlen(ctx->sess->user), tl = strlen(token);
 	if (ul + 1 + tl > cap)
 		return 0;
-	memcpy(key, sess->user, ul);
+	memcpy(key, ctx->sess->user, ul);
 	key[ul] = '\0';
 	memcpy(key + ul + 1, token, tl);
 	return ul + 1 + tl;
@@ -199,37 +202,40 @@ static int idem_store(MDB_txn *txn, const char *key, size_t klen,
 	return store_put(txn, g_store.idem, key, klen, v, 0);
 }
 
-int write_apply(MDB_txn *group, struct cmd_ctx *ctx)
+int write_answer(MDB_txn *txn, struct cmd_ctx *ctx)
 {
-	const char *token = pd_map_str(ctx->args, "req");
 	char key[256];
-	size_t klen = token ? idem_key(ctx->sess, token, key, sizeof(key)) : 0;
+	size_t klen = idem_key(ctx, key, sizeof(key));
+	return klen ? idem_store(txn, key, klen, ctx->rep, ctx->a) : 0;
+}
+
+int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool alone)
+{
+	char key[256];
+	size_t klen = idem_key(ctx, key, sizeof(key));
 	struct pd_value *stored;
 	if (klen && store_get(group, g_store.idem, key, klen, ctx->a, &stored) == 0 &&
 	    pd_reply_from_msgpack(stored, ctx->rep) == 0)
 		return 0; /* a repeat: the first reply, nothing written */
 
-	struct store_nested child;
-	int rc = store_nest_begin(group, &child);
+	struct store_nested child = { 0 };
+	int rc = alone ? 0 : store_nest_begin(group, &child);
 	if (rc)
 		return rc;
-	ctx->txn = child.txn;
+	ctx->txn = alone ? group : child.txn;
 	dispatch_handler(ctx);
-	if (ctx->store_rc == MDB_MAP_FULL) {
-		store_nest_end(&child, false);
-		return MDB_MAP_FULL;
-	}
-	if ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->fx.keep_writes) {
-		rc = klen ? idem_store(child.txn, key, klen, ctx->rep, ctx->a) : 0;
-		int end = store_nest_end(&child, rc == 0);
-		rc = rc ? rc : end;
-	} else {
-		/* nothing of the failed job is kept but its answer to a repeat */
-		store_nest_end(&child, false);
-		rc = klen ? idem_store(group, key, klen, ctx->rep, ctx->a) : 0;
-	}
+	rc = ctx->store_rc == MDB_MAP_FULL ? MDB_MAP_FULL : 0;
+	bool keep = rc == 0 && ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->fx.keep_writes);
+	if (keep && klen)
+		rc = idem_store(ctx->txn, key, klen, ctx->rep, ctx->a);
 	ctx->txn = NULL;
-	return rc;
+	if (alone)
+		return rc ? rc : keep ? 0 : PD_EUNDO;
+	int end = store_nest_end(&child, keep && rc == 0);
+	if (rc)
+		return rc;
+	/* nothing of a failed job is kept but its answer to a repeat */
+	return keep ? end : write_answer(group, ctx);
 }
 
 /* A full store (the disk, a quota, a file size limit, or a map that cannot
@@ -264,24 +270,30 @@ static void store_full_over(void)
 	store_full.refused = 0;
 }
 
-/* Applies one job of the group. Returns MDB_MAP_FULL when the map must
- * grow (the whole group is then run again), else 0. */
-static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work)
+/* Applies one job of the group: alone when it is the only one
+ * (write_apply), or only its answer to a repeat (answer: it failed alone
+ * and its group was thrown away). Returns 0 (answered), MDB_MAP_FULL (the
+ * map must grow: the whole group runs again), PD_EUNDO (throw the group
+ * away, then run it for the answer) or, alone or answer, another LMDB code
+ * (answered 500: throw the group away). */
+static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work, bool alone,
+			bool answer)
 {
 	struct pd_reply rep = { 0 };
 	struct cmd_ctx ctx = {
-		.a = work, .cmd = job->cmd, .args = job->args, .rep = &rep,
+		.a = work, .cmd = job->cmd, .args = job->args, .rep = answer ? &job->rep : &rep,
 		.st = &g_store, .sess = &job->sess, .cfg = &g_config, .now = job->now,
 	};
-	int rc = write_apply(group, &ctx);
+	int rc = answer ? write_answer(group, &ctx) : write_apply(group, &ctx, alone);
 	if (rc == MDB_MAP_FULL)
 		return rc;
-	job->fx = ctx.fx;
-	if (rc)
+	if (!answer)
+		job->fx = ctx.fx;
+	if (rc && rc != PD_EUNDO)
 		render_plain(job, 500, "internal error: store write failed, nothing written");
-	else
+	else if (!answer)
 		job_keep_reply(job, &rep);
-	return 0;
+	return alone || answer ? rc : 0;
 }
 
 static const struct writer_hooks *hooks;
@@ -353,6 +365,8 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 		refuse_group(group, 503, "store unavailable: %s; restart the daemon", wal_failed());
 		return 0;
 	}
+	/* a job alone runs without a nested transaction (write_apply) */
+	bool alone = !group->next, answer = false;
 	for (;;) {
 		MDB_txn *txn;
 		uint64_t seq = 0;
@@ -365,17 +379,26 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 			return 0;
 		}
 		changeset_capture(cs);
-		bool grow = false;
 		uint64_t t = mono_us();
-		for (struct job *j = group; j && !grow; j = j->next) {
+		for (struct job *j = group; j && !rc; j = j->next) {
 			pd_arena_reset(work);
-			grow = writer_apply(j, txn, work) == MDB_MAP_FULL;
+			rc = writer_apply(j, txn, work, alone, answer);
 		}
-		if (!grow)
+		bool applied = rc == 0;
+		if (applied)
 			rc = group_seal(txn, cs, &seq);
 		changeset_capture(NULL);
 		*t_apply += mono_us() - t;
-		if (grow || rc) {
+		if (!applied && rc != MDB_MAP_FULL) {
+			/* the job alone failed: nothing of it is kept but (in a
+			 * transaction of its own) its answer to a repeat */
+			mdb_txn_abort(txn);
+			if (rc != PD_EUNDO)
+				return 0;
+			answer = true;
+			continue;
+		}
+		if (rc) {
 			mdb_txn_abort(txn);
 		} else {
 			t = mono_us();
@@ -388,20 +411,17 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 			refuse_group(group, 500, "internal error: %s; this write may or may not be kept", wal_failed());
 			return 0;
 		}
-		if (rc == MDB_MAP_FULL) {
-			grow = true;
+		if (rc == 0) {
+			store_full_over();
+			return seq;
 		} else if (store_full_errno(rc)) {
 			store_full_refuse(group, strerror(rc));
 			return 0;
-		} else if (rc) {
+		} else if (rc != MDB_MAP_FULL) {
 			log_msg("error", 0, NULL, "commit failed: %s", pd_strerror(rc));
 			for (struct job *j = group; j; j = j->next)
 				render_plain(j, 500, "internal error: commit failed, nothing written");
 			return 0;
-		}
-		if (!grow) {
-			store_full_over();
-			return seq;
 		}
 		if ((rc = store_grow(&g_store)) != 0) {
 			store_full_refuse(group, pd_strerror(rc));

@@ -2,7 +2,8 @@
  *
  * The loop hands a job to writer_submit(); the writer applies every job
  * waiting in its queue inside one LMDB write transaction, each in a nested
- * transaction of its own (a failing job rolls back only itself), commits
+ * transaction of its own (a failing job rolls back only itself; a job alone
+ * in its group runs without one, and its group is thrown away if it fails), commits
  * once (one fsync for the group), and only then hands the jobs back to the
  * loop, which sends the replies. CPU-heavy work that writes nothing (AUTH's
  * password hash, BACKUP) goes to slow_submit() so it neither blocks the loop
@@ -83,10 +84,18 @@ void workers_stop(void);
  * (also used by contrib/import for a stopped store): a repeated req= token
  * gets its first reply and writes nothing; otherwise the handler runs in a
  * nested transaction that is kept if it succeeded (or set fx.keep_writes) and
- * rolled back if not. ctx is filled but for txn; ctx->rep receives the
- * reply. Returns 0, MDB_MAP_FULL (grow the map and run the group again),
- * or another LMDB error (nothing of this write was kept). */
-int write_apply(MDB_txn *group, struct cmd_ctx *ctx);
+ * rolled back if not, or, when the job is alone in its group, straight in
+ * group (a nested transaction's begin, page copies and merge cost a job of
+ * one): a failed job then returns PD_EUNDO, and the caller aborts group and
+ * leaves the job's answer to a repeat with write_answer() in a transaction
+ * of its own. ctx is filled but for txn; ctx->rep receives the reply.
+ * Returns 0, MDB_MAP_FULL (grow the map and run the group again), PD_EUNDO,
+ * or another LMDB error (nothing of this write was kept; alone: abort
+ * group). */
+int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool alone);
+/* Stores ctx->rep as the answer to a repeat of ctx's req= token (nothing
+ * without a token). 0 or an LMDB code. */
+int write_answer(MDB_txn *txn, struct cmd_ctx *ctx);
 
 /* The CPU-heavy half of a write flagged CMD_SLOW, done before write_apply()
  * and outside the group transaction (USER ADD and USER PASSWD hash the

@@ -193,6 +193,49 @@ class Backups(DaemonTestCase):
 
 
 
+class FailedWriteAlone(DaemonTestCase):
+    """A write alone in its group runs straight in the group's transaction
+    (no nested one): when it fails after it has written (here a first damage
+    counted in the month's figures, then the history found full), the whole
+    transaction is thrown away; with a req= token only its answer to a
+    repeat is kept."""
+    create_users = ("op1",)
+    daemon_args = ("--max-events-per-waybill", "10")
+
+    def damaged(self, month):
+        r = self.mp("op1").call("REPORT", "MONTH", month=month)
+        self.assertEqual(r["code"], 200, r)
+        return r["data"]["quality"]["damaged"]
+
+    def test_a_failed_write_alone_leaves_nothing_but_its_answer(self):
+        op, admin = self.conn("op1"), self.conn("admin")
+        n = self.create(op)
+        self.scan(op, n, "picked_up")
+        for _ in range(8):
+            self.scan(op, n, "arrived")
+        month = self.get(op, n)["created_at"][:7]
+        self.assertEqual(self.damaged(month), 0)
+        seq = int(self.stats(admin)["commit_seq"])
+        full = "waybill %s has 10 events, the most one may hold (max_events_per_waybill): nothing recorded" % n
+        self.scan(op, n, "damaged", expect=422)
+        # nothing committed at all: not the damage counted before the refusal
+        self.assertEqual(int(self.stats(admin)["commit_seq"]), seq)
+        self.assertEqual(self.damaged(month), 0)
+        g = self.get(op, n)
+        self.assertEqual((g["event_count"], g["status"], g["damaged"]), ("10", "in_transit", "no"))
+        # with a token: one commit, of the answer only
+        req = line("SCAN", n, "damaged", depot="SH01", req="full-%s" % n)
+        op.send(req)
+        first = op.read_exact_reply_bytes()
+        self.assertEqual(first, ("422 %s\r\n" % full).encode())
+        self.assertEqual(int(self.stats(admin)["commit_seq"]), seq + 1)
+        op.send(req)
+        self.assertEqual(op.read_exact_reply_bytes(), first)
+        self.assertEqual(int(self.stats(admin)["commit_seq"]), seq + 1)
+        self.assertEqual(self.damaged(month), 0)
+        self.assertEqual(self.get(op, n)["event_count"], "10")
+
+
 class LongHistory(DaemonTestCase):
     create_users = ("op1",)
     daemon_args = ("--max-events-per-waybill", "1000", "--waybill-events-page-max", "400")

@@ -25,7 +25,7 @@
 /* A history longer than this is not kept in the view (a scan would
  * rewrite it all); GET renders it from the records. */
 #define VIEW_EVENTS_MAX 64
-#define VIEW_VERSION 2
+#define VIEW_VERSION 3
 
 static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 {
@@ -181,15 +181,19 @@ static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
  * rendered from the records, with the same bytes.
  *
  * Layout: version u8, zone be32, promised_at be64, delivered_at be64,
- * same_city u8, late_carried_secs be64, recalled_at be64, then be32 each:
- * fields, fields_len, status_len, events, events_len; then the fields (key,
- * value pairs of the waybill as shown, without their map head), the status,
- * the events (packed one after the other, without their array head).
- * Version 1 (before address changes set a new promise) lacks the two
+ * same_city u8, late_carried_secs be64, recalled_at be64, customer be32,
+ * then be32 each: fields, fields_len, status_len, events, events_len; then
+ * the fields (key, value pairs of the waybill as shown, without their map
+ * head), the status, the events (packed one after the other, without their
+ * array head). `customer` is where the customer's string value starts in
+ * the fields (0: the waybill has none), so GET finds the account without
+ * looking through the fields. Version 2 lacks it: its fields are searched.
+ * Version 1 (before address changes set a new promise) also lacks the two
  * be64s after same_city: it is read as carrying no lateness and running
  * its clock, except for a recalled waybill (rendered from the records,
  * where the recall's time is found). */
-#define VIEW_HEAD 58
+#define VIEW_HEAD 62
+#define VIEW_HEAD_V2 58
 #define VIEW_HEAD_V1 42
 
 struct view {
@@ -197,6 +201,8 @@ struct view {
 	struct waybill_promise promise;
 	int64_t delivered_at;
 	bool same_city;
+	bool customer_known;  /* customer_at was kept (version 3 on) */
+	uint32_t customer_at;
 	uint32_t fields, events;
 	const char *fields_p, *status_p, *events_p;
 	uint32_t fields_len, status_len, events_len;
@@ -215,15 +221,18 @@ static uint32_t view_zone(const struct cmd_ctx *ctx)
 static bool view_parse(const struct cmd_ctx *ctx, const MDB_val *v, struct view *out)
 {
 	const unsigned char *p = v->mv_data;
-	size_t head = v->mv_size < 1 ? 0 : p[0] == VIEW_VERSION ? VIEW_HEAD : p[0] == 1 ? VIEW_HEAD_V1 : 0;
+	static const size_t heads[] = { [1] = VIEW_HEAD_V1, [2] = VIEW_HEAD_V2, [VIEW_VERSION] = VIEW_HEAD };
+	size_t head = v->mv_size < 1 || p[0] > VIEW_VERSION ? 0 : heads[p[0]];
 	if (!head || v->mv_size < head)
 		return false;
 	out->zone = be32_get(p + 1);
 	out->promise.promised_at = (int64_t)be64_get(p + 5);
 	out->delivered_at = (int64_t)be64_get(p + 13);
 	out->same_city = p[21];
-	out->promise.carried_late_secs = head == VIEW_HEAD ? (int64_t)be64_get(p + 22) : 0;
-	out->promise.stopped_at = head == VIEW_HEAD ? (int64_t)be64_get(p + 30) : 0;
+	out->promise.carried_late_secs = head > VIEW_HEAD_V1 ? (int64_t)be64_get(p + 22) : 0;
+	out->promise.stopped_at = head > VIEW_HEAD_V1 ? (int64_t)be64_get(p + 30) : 0;
+	out->customer_known = head == VIEW_HEAD;
+	out->customer_at = out->customer_known ? be32_get(p + 38) : 0;
 	const unsigned char *q = p + head - 20;
 	out->fields = be32_get(q);
 	out->fields_len = be32_get(q + 4);
@@ -235,6 +244,8 @@ static bool view_parse(const struct cmd_ctx *ctx, const MDB_val *v, struct view 
 	out->fields_p = (const char *)p + head;
 	out->status_p = out->fields_p + out->fields_len;
 	out->events_p = out->status_p + out->status_len;
+	if (out->customer_at && out->customer_at >= out->fields_len)
+		return false;
 	/* a version-1 view does not know when a recall stopped the clock */
 	static const char recalled[] = "\xa8recalled\xc3";
 	if (head == VIEW_HEAD_V1 && memmem(out->fields_p, out->fields_len, recalled, sizeof(recalled) - 1))
@@ -328,8 +339,11 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	msgpack_packer_init(&pk, &b, buf_write);
 	/* the waybill as shown */
 	struct pd_value *shown = present(ctx, wb);
+	size_t customer_at = 0;
 	for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
 		msgpack_pack_str_with_body(&pk, e->key, e->key_len);
+		if (e->val->type == PD_STR && e->key_len == 8 && !memcmp(e->key, "customer", 8))
+			customer_at = b.len - VIEW_HEAD;
 		pd_value_pack(&pk, e->val);
 	}
 	size_t fields_len = b.len - VIEW_HEAD;
@@ -367,11 +381,12 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 		h[21] = same_city(wb);
 		be64_put(h + 22, (uint64_t)promise.carried_late_secs);
 		be64_put(h + 30, (uint64_t)promise.stopped_at);
-		be32_put(h + 38, (uint32_t)shown->u.c.count);
-		be32_put(h + 42, (uint32_t)fields_len);
-		be32_put(h + 46, (uint32_t)status_len);
-		be32_put(h + 50, (uint32_t)events);
-		be32_put(h + 54, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
+		be32_put(h + 38, (uint32_t)customer_at);
+		be32_put(h + 42, (uint32_t)shown->u.c.count);
+		be32_put(h + 46, (uint32_t)fields_len);
+		be32_put(h + 50, (uint32_t)status_len);
+		be32_put(h + 54, (uint32_t)events);
+		be32_put(h + 58, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
 		rc = store_put_bytes(ctx->txn, ctx->st->wb_views, number, k.mv_size, b.data, b.len, 0);
 	}
 	pd_buf_free(&b);
@@ -623,17 +638,24 @@ int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_valu
 	return events_page(ctx, number, wb, 0, ctx->cfg->waybill_events_page_max, out, &next);
 }
 
-/* The string field `key` of a view's waybill (NULL: absent), without
- * decoding the others. */
-static const char *view_str(struct cmd_ctx *ctx, const struct view *vw, const char *key)
+/* The waybill's customer (NULL: none). A view of version 3 on says where
+ * its string is; an older one is searched: without the key's bytes
+ * anywhere there is no such key (one memmem), else its fields are walked. */
+static const char *view_customer(struct cmd_ctx *ctx, const struct view *vw)
 {
 	const unsigned char *p = (const unsigned char *)vw->fields_p, *end = p + vw->fields_len;
-	size_t klen = strlen(key);
-	/* without the key's bytes anywhere there is no such key: the usual
-	 * answer at the cost of one memmem, not a walk of every field */
+	struct pd_mp_item it;
+	if (vw->customer_known) {
+		if (!vw->customer_at)
+			return NULL;
+		p += vw->customer_at;
+		return pd_mp_next(&p, end, &it) == PD_UNPACK_OK && it.type == PD_STR
+			       ? pd_strndup(ctx->a, it.s, it.count) : NULL;
+	}
+	static const char key[] = "customer";
+	size_t klen = sizeof(key) - 1;
 	if (!memmem(p, vw->fields_len, key, klen))
 		return NULL;
-	struct pd_mp_item it;
 	for (uint32_t i = 0; i < vw->fields; i++) {
 		if (pd_mp_next(&p, end, &it) != PD_UNPACK_OK || it.type != PD_STR)
 			return NULL;
@@ -685,7 +707,7 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 	/* the view holds the whole history: it serves the first page when
 	 * that is the whole history */
 	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {
-		if ((rc = customer_requirements(ctx, view_str(ctx, &vw, "customer"), &req))) {
+		if ((rc = customer_requirements(ctx, view_customer(ctx, &vw), &req))) {
 			pd_buf_free(&b);
 			return reply_store_error(ctx, rc);
 		}

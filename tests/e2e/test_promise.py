@@ -196,9 +196,10 @@ class StoredBefore(PromiseCase):
                 rec.pop("recalled_at", None)
                 txn.put(key, msgpack.packb(rec, use_bin_type=True), db=waybills)
                 view = txn.get(key, db=views)
-                self.assertEqual(view[0], 2)
-                # version 1: the same head without the two be64s after same_city
-                txn.put(key, b"\x01" + view[1:22] + view[38:], db=views)
+                self.assertEqual(view[0], 3)
+                # version 1: the same head without the two be64s after
+                # same_city and the customer's place after them
+                txn.put(key, b"\x01" + view[1:22] + view[42:], db=views)
         env.close()
         self.daemon.restart()
         self.op = self.conn("op1")

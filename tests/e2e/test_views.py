@@ -16,7 +16,30 @@ EVENTS = ["picked_up", "departed", "arrived", "damaged", "out_for_delivery",
           "delivery_failed", "held", "lost", "found", "delivered"]
 
 
-class Views(DaemonTestCase):
+class ViewReplies:
+    """Every waybill's GET replies, comparable across daemons."""
+
+    def replies(self, d, numbers):
+        """Every waybill's GET: text reply bytes and the msgpack reply, with
+        late_secs taken out (the test clock runs on between the two reads;
+        its value is checked apart, to a few seconds)."""
+        with d.text("admin") as a:
+            self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0 + 40 * DAY))), 200)
+        out = {}
+        with d.text("op1") as c, d.mp("op1") as m:
+            for n in numbers:
+                c.send(line("WAYBILL", "GET", n))
+                text = c.read_exact_reply_bytes()
+                mp = m.call("WAYBILL", "GET", n)
+                secs = [int(x) for x in re.findall(rb"\r\nlate_secs: (-?\d+)\r\n", text)]
+                secs.append(mp["data"]["late_secs"])
+                text = re.sub(rb"\r\nlate_secs: -?\d+\r\n", b"\r\nlate_secs: ?\r\n", text)
+                mp["data"]["late_secs"] = "?"
+                out[n] = (text, list(mp.items()), list(mp["data"].items()), secs)
+        return out
+
+
+class Views(ViewReplies, DaemonTestCase):
     start_daemon = False
 
     def random_write(self, rng, numbers):
@@ -53,25 +76,6 @@ class Views(DaemonTestCase):
                 rep = c.read_reply()
                 self.assertLess(rep.code, 500, "%s -> %s" % (r, rep.status_line))
 
-    def replies(self, d, numbers):
-        """Every waybill's GET: text reply bytes and the msgpack reply, with
-        late_secs taken out (the test clock runs on between the two reads;
-        its value is checked apart, to a few seconds)."""
-        with d.text("admin") as a:
-            self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0 + 40 * DAY))), 200)
-        out = {}
-        with d.text("op1") as c, d.mp("op1") as m:
-            for n in numbers:
-                c.send(line("WAYBILL", "GET", n))
-                text = c.read_exact_reply_bytes()
-                mp = m.call("WAYBILL", "GET", n)
-                secs = [int(x) for x in re.findall(rb"\r\nlate_secs: (-?\d+)\r\n", text)]
-                secs.append(mp["data"]["late_secs"])
-                text = re.sub(rb"\r\nlate_secs: -?\d+\r\n", b"\r\nlate_secs: ?\r\n", text)
-                mp["data"]["late_secs"] = "?"
-                out[n] = (text, list(mp.items()), list(mp["data"].items()), secs)
-        return out
-
     def test_served_bytes_equal_a_fresh_render(self):
         rng = random.Random(13)
         d = self.new_daemon("--max-redirects-per-waybill", "3")  # promises moved more than once
@@ -106,3 +110,63 @@ class Views(DaemonTestCase):
             for a, b in zip(served[n][3], fresh[n][3]):
                 self.assertLess(abs(a - b), 30, n)
         fresh_d.stop()
+
+
+class OldViews(ViewReplies, DaemonTestCase):
+    """A view written before it kept where the waybill's customer is
+    (version 2: GET searches its fields for the account) serves the same
+    bytes; the next write renews it."""
+
+    def views(self, numbers, rewrite=None):
+        """The stored views of numbers (the daemon stopped), each replaced
+        by rewrite(view) when given."""
+        import lmdb
+        env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
+        with env.begin(write=rewrite is not None) as txn:
+            views = env.open_db(b"wb_views", txn=txn)
+            out = {n: txn.get(n.encode(), db=views) for n in numbers}
+            for n, view in out.items():
+                if rewrite:
+                    txn.put(n.encode(), rewrite(view), db=views)
+        env.close()
+        return out
+
+    @staticmethod
+    def shown(replies):
+        """The replies without the raw late_secs (the clock ran on)."""
+        return {n: r[:3] for n, r in replies.items()}
+
+    def test_a_version_2_view_reads_as_before(self):
+        d = self.daemon
+        with d.text("admin") as a:
+            self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0))), 200)
+        with d.text("sup1") as s:
+            self.assertReply(s.cmd(line("CUSTOMER", "ADD", "KEYV", name="Acct KEYV", payment="monthly",
+                                        depot="SH01", manager="op1")), 201)
+            self.assertReply(s.cmd(line("CUSTOMER", "FILE", "KEYV", handling="fragile: keep upright",
+                                        receipt_return="yes")), 200)
+        numbers = [next_number() for _ in range(3)]
+        with d.text("op1") as c:
+            self.assertReply(c.cmd(create_line(numbers[0], T0 + 3 * DAY, customer="KEYV")), 201)
+            self.assertReply(c.cmd(create_line(numbers[1], T0 + 3 * DAY)), 201)
+            # no account, but the key's bytes in its fields (an old view's
+            # search finds them, then walks the fields to no customer)
+            self.assertReply(c.cmd(create_line(numbers[2], T0 + 3 * DAY, goods="customer")), 201)
+        before = self.replies(d, numbers)
+        self.assertIn(b"\r\nrequirements.handling: fragile: keep upright\r\n", before[numbers[0]][0])
+        self.assertNotIn(b"requirements", before[numbers[1]][0] + before[numbers[2]][0])
+        d.stop()
+        # version 3 says where the customer is (0: none); version 2 is the
+        # same view without those four bytes
+        stored = self.views(numbers, rewrite=lambda v: b"\x02" + v[1:38] + v[42:])
+        self.assertEqual([v[0] for v in stored.values()], [3, 3, 3])
+        self.assertNotEqual(stored[numbers[0]][38:42], bytes(4))
+        self.assertEqual(stored[numbers[1]][38:42], bytes(4))
+        d.restart()
+        self.assertEqual(self.shown(self.replies(d, numbers)), self.shown(before))
+        with d.text("op1") as c:
+            self.assertReply(c.cmd(line("SCAN", numbers[0], "picked_up", depot="SH01")), 201)
+        after = self.replies(d, numbers)
+        self.assertIn(b"\r\nrequirements.handling: fragile: keep upright\r\n", after[numbers[0]][0])
+        d.stop()
+        self.assertEqual([v[0] for v in self.views(numbers).values()], [3, 2, 2])

@@ -687,6 +687,43 @@ static void pack_requirements(msgpack_packer *pk, const struct pd_value *req)
  * fields, its history, the account's requirements. The fields and history
  * come from the view when it can be used, else they are rendered from the
  * records. */
+/* GET's reply data is packed straight into the request's arena, where the
+ * reply keeps it: no heap buffer and no copy of it a GET. Grown by doubling
+ * (the outgrown block stays in the arena until the request ends); sized
+ * for the view's bytes at once, it does not grow on the view's path. */
+struct arena_out {
+	struct pd_arena *a;
+	char *data;
+	size_t len, cap;
+};
+
+static void arena_out_reserve(struct arena_out *o, size_t n)
+{
+	if (o->len + n <= o->cap)
+		return;
+	size_t cap = o->cap ? o->cap : 2048;
+	while (cap < o->len + n)
+		cap *= 2;
+	char *grown = pd_alloc_raw(o->a, cap);
+	if (o->len)
+		memcpy(grown, o->data, o->len);
+	o->data = grown;
+	o->cap = cap;
+}
+
+static int arena_write(void *data, const char *p, size_t n)
+{
+	struct arena_out *o = data;
+	arena_out_reserve(o, n);
+	memcpy(o->data + o->len, p, n);
+	o->len += n;
+	return 0;
+}
+
+/* What GET packs around the view's bytes, at most: the map's and the
+ * array's heads, the lateness fields, the events' keys. */
+#define GET_ADDED_MAX 128
+
 int cmd_waybill_get(struct cmd_ctx *ctx)
 {
 	const char *number = pd_arg_str(ctx->args, "number");
@@ -698,42 +735,36 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 				   (long long)ctx->cfg->waybill_events_page_max);
 	struct view vw;
 	MDB_val k = { strlen(number), (void *)number }, v;
-	struct pd_buf b;
-	pd_buf_init(&b);
+	struct arena_out o = { .a = ctx->a };
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, &b, buf_write);
+	msgpack_packer_init(&pk, &o, arena_write);
 	struct pd_value *req;
 	int rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &v);
 	/* the view holds the whole history: it serves the first page when
 	 * that is the whole history */
 	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {
-		if ((rc = customer_requirements(ctx, view_customer(ctx, &vw), &req))) {
-			pd_buf_free(&b);
+		if ((rc = customer_requirements(ctx, view_customer(ctx, &vw), &req)))
 			return reply_store_error(ctx, rc);
-		}
+		arena_out_reserve(&o, vw.fields_len + vw.events_len + GET_ADDED_MAX);
 		msgpack_pack_map(&pk, vw.fields + LATENESS_FIELDS + 2 + (req != NULL));
-		pd_buf_add(&b, vw.fields_p, vw.fields_len);
+		arena_write(&o, vw.fields_p, vw.fields_len);
 		pack_lateness(ctx, &pk, &vw.promise, vw.delivered_at, vw.same_city);
 		msgpack_pack_str_with_body(&pk, "events", 6);
 		msgpack_pack_array(&pk, vw.events);
-		pd_buf_add(&b, vw.events_p, vw.events_len);
+		arena_write(&o, vw.events_p, vw.events_len);
 		msgpack_pack_str_with_body(&pk, "events_next_before", 18);
 		msgpack_pack_int64(&pk, 0);
 		pack_requirements(&pk, req);
 		reply_ok(ctx, 200, "waybill %s: %.*s", number, (int)vw.status_len, vw.status_p);
 	} else {
 		struct pd_value *wb, *events;
-		if (waybill_load(ctx, number, &wb)) {
-			pd_buf_free(&b);
+		if (waybill_load(ctx, number, &wb))
 			return PD_EREPLIED;
-		}
 		struct waybill_promise promise;
 		if ((rc = events_page(ctx, number, wb, before, limit, &events, &next)) ||
 		    (rc = promise_of(ctx, wb, &promise)) ||
-		    (rc = customer_requirements(ctx, pd_map_str(wb, "customer"), &req))) {
-			pd_buf_free(&b);
+		    (rc = customer_requirements(ctx, pd_map_str(wb, "customer"), &req)))
 			return reply_store_error(ctx, rc);
-		}
 		struct pd_value *shown = present(ctx, wb);
 		msgpack_pack_map(&pk, shown->u.c.count + LATENESS_FIELDS + 2 + (req != NULL));
 		for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
@@ -748,11 +779,8 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		pack_requirements(&pk, req);
 		reply_ok(ctx, 200, "waybill %s: %s", number, pd_map_str(wb, "status"));
 	}
-	char *packed = pd_alloc_raw(ctx->a, b.len);
-	memcpy(packed, b.data, b.len);
-	ctx->rep->packed = packed;
-	ctx->rep->packed_len = b.len;
-	pd_buf_free(&b);
+	ctx->rep->packed = o.data;
+	ctx->rep->packed_len = o.len;
 	return 0;
 }
 

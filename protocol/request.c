@@ -19,11 +19,27 @@ void pd_error_set(struct pd_error *err, int code, const char *fmt, ...)
 /* Length of the well-formed UTF-8 sequence at s[0..len), 0 if none. */
 static size_t utf8_seq_len(const unsigned char *s, size_t len);
 
+/* How many bytes at s[0..len) are ASCII, looked at eight at a time: most
+ * text is, and is passed without decoding a byte. */
+static size_t ascii_run(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	uint64_t w;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < len && s[i] < 0x80)
+		i++;
+	return i;
+}
+
 void pd_utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
-	size_t len = strlen(s), i = 0;
-	while (i < len) {
+	size_t len = strlen(s);
+	for (size_t i = 0; (i += ascii_run(p + i, len - i)) < len;) {
 		size_t n = utf8_seq_len(p + i, len - i);
 		if (n == 0) {
 			p[i++] = '?';
@@ -36,7 +52,7 @@ void pd_utf8_sanitize(char *s)
 int pd_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)buf;
-	for (size_t i = 0; i < len;) {
+	for (size_t i = 0; (i += ascii_run(s + i, len - i)) < len;) {
 		size_t n = utf8_seq_len(s + i, len - i);
 		if (n == 0)
 			return 0;

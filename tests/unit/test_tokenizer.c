@@ -397,6 +397,39 @@ static void test_utf8_valid_accepts(void **state)
 			fail_msg("valid case %zu refused", i);
 }
 
+/* ASCII before and after a sequence, of every length around the eight
+ * bytes looked at at once: the verdict and the sanitized bytes are those of
+ * the sequence alone. */
+static void test_utf8_ascii_runs_around_a_sequence(void **state)
+{
+	(void)state;
+	static const struct { const char *s; int valid; } seqs[] = {
+		{ "\xc3\xa9", 1 }, { "\xe5\x8c\x85", 1 }, { "\xf0\x9f\x93\xa6", 1 },
+		{ "\xff", 0 }, { "\x80", 0 }, { "\xe4\xb8", 0 }, { "\xed\xa0\x80", 0 },
+	};
+	for (size_t k = 0; k < sizeof(seqs) / sizeof(seqs[0]); k++) {
+		char alone[8];
+		snprintf(alone, sizeof(alone), "%s", seqs[k].s);
+		pd_utf8_sanitize(alone);
+		for (size_t before = 0; before < 20; before++) {
+			for (size_t after = 0; after < 10; after++) {
+				char buf[64], want[64];
+				memset(buf, 'a', before);
+				snprintf(buf + before, sizeof(buf) - before, "%s%.*s", seqs[k].s, (int)after,
+					 "bcdefghijk");
+				memset(want, 'a', before);
+				snprintf(want + before, sizeof(want) - before, "%s%.*s", alone, (int)after,
+					 "bcdefghijk");
+				if (pd_utf8_valid(buf, strlen(buf)) != seqs[k].valid)
+					fail_msg("sequence %zu after %zu and before %zu bytes of ASCII: valid %d", k,
+						 before, after, !seqs[k].valid);
+				pd_utf8_sanitize(buf);
+				assert_string_equal(buf, want);
+			}
+		}
+	}
+}
+
 static void test_utf8_valid_refuses(void **state)
 {
 	(void)state;
@@ -575,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quote_glued_to_next_char, setup, teardown),
 		cmocka_unit_test(test_utf8_valid_accepts),
 		cmocka_unit_test(test_utf8_valid_refuses),
+		cmocka_unit_test(test_utf8_ascii_runs_around_a_sequence),
 		cmocka_unit_test_setup_teardown(test_invalid_utf8_line_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chinese_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_characters, setup, teardown),

@@ -34,9 +34,10 @@ struct store {
 	/* one database per kind of object, plus indexes (DUPSORT) */
 	MDB_dbi meta;               /* schema_version, sequences */
 	MDB_dbi users;              /* name -> user */
-	MDB_dbi waybills;           /* number -> waybill */
+	MDB_dbi waybills;           /* number -> packed view and waybill (waybill.h) */
 	MDB_dbi events;             /* number \0 be32 seq -> event */
-	MDB_dbi wb_views;           /* number -> WAYBILL GET's reply data, packed (waybill.c) */
+	MDB_dbi wb_views;           /* number -> packed view, of stores written before
+				       it moved into `waybills` (read, then removed) */
 	MDB_dbi idx_phone;          /* phone -> number (sender and receiver) */
 	MDB_dbi idx_waybill;        /* "idx_wb": "day=YYYYMMDD" | "depot=CODE" | "customer=ACCOUNT" -> number (waybill_list.c) */
 	MDB_dbi queries;            /* be64 id -> query */

@@ -1,10 +1,12 @@
 /* waybill.c — WAYBILL CREATE/GET/FIND/REDIRECT/RECALL and SCAN.
  *
- * A waybill is one record in `waybills` (number -> map); its tracking
- * history is in `events` (number \0 be32 seq -> map), so a scan appends one
- * small record and rewrites the waybill. GET copies the reply's data kept
- * packed in `wb_views` (see view_save). Both phones are indexed for FIND. */
+ * A waybill is one value in `waybills` (number -> its view and its record,
+ * see waybill_put); its tracking history is in `events` (number \0 be32
+ * seq -> map), so a scan appends one small record and rewrites the
+ * waybill. GET copies the reply's data kept packed in the view. Both
+ * phones are indexed for FIND. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +40,9 @@ static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 
 int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 {
-	return store_get(ctx->txn, ctx->st->waybills, number, strlen(number), ctx->a, wb);
+	MDB_val k = { strlen(number), (void *)number }, v;
+	int rc = mdb_get(ctx->txn, ctx->st->waybills, &k, &v);
+	return rc ? rc : waybill_value_record(ctx->a, &v, wb);
 }
 
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
@@ -170,9 +174,10 @@ static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
 
 /* ---- the view: WAYBILL GET's reply data, kept packed ----
  *
- * A look-up copies bytes. Per waybill, `wb_views` keeps the reply's data as
- * sent (the waybill and its history as shown, times in the depot's zone,
- * msgpack), written in the same transaction as every change of the waybill
+ * A look-up copies bytes. Per waybill, its value in `waybills` keeps,
+ * ahead of the record, the reply's data as sent (the waybill and its
+ * history as shown, times in the depot's zone, msgpack; `wb_views` in a
+ * store written before), written with every change of the waybill
  * or its events: every writer goes through waybill_save(). GET adds only
  * what depends on the clock (late, late_secs, completely_delayed) and the
  * fields after them, judged from the promise kept in the view's head. A
@@ -315,41 +320,48 @@ int waybill_late(struct cmd_ctx *ctx, const struct pd_value *wb, struct waybill_
 	return rc;
 }
 
-/* Writes the view of wb; ev is the event just added (NULL: none). The
- * history comes from the previous view plus ev when that view is current,
- * else from the records. */
-static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
-		     const struct pd_value *ev)
+/* A waybill's stored view: in its value, or in `wb_views` for a value
+ * written before (legacy). MDB_NOTFOUND when it has none. */
+static int view_get(struct cmd_ctx *ctx, const char *number, MDB_val *view, bool *legacy)
+{
+	MDB_val k = { strlen(number), (void *)number }, v, rec;
+	int rc = mdb_get(ctx->txn, ctx->st->waybills, &k, &v);
+	if (rc || (rc = waybill_value_split(&v, view, &rec, legacy)))
+		return rc;
+	if (*legacy)
+		return mdb_get(ctx->txn, ctx->st->wb_views, &k, view);
+	return view->mv_size ? 0 : MDB_NOTFOUND;
+}
+
+/* Appends the view of wb to b; ev is the event just added (NULL: none),
+ * old the stored view (size 0: none). The history comes from the old view
+ * plus ev when that view is current, else from the records. */
+static int view_pack(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
+		     const struct pd_value *ev, const MDB_val *old_v, struct pd_buf *b)
 {
 	int64_t count = rec_int(wb, "event_count");
-	MDB_val k = { strlen(number), (void *)number }, v;
-	if (count > VIEW_EVENTS_MAX) {
-		int rc = store_del(ctx->txn, ctx->st->wb_views, number, k.mv_size, NULL, 0);
-		return rc == MDB_NOTFOUND ? 0 : rc;
-	}
 	struct waybill_promise promise;
 	int rc = promise_of(ctx, wb, &promise);
 	if (rc)
 		return rc;
-	struct pd_buf b;
-	pd_buf_init(&b);
-	pd_buf_reserve(&b, 2048);
-	b.len = VIEW_HEAD;
+	size_t base = b->len;
+	pd_buf_reserve(b, base + 2048);
+	b->len = base + VIEW_HEAD;
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, &b, buf_write);
+	msgpack_packer_init(&pk, b, buf_write);
 	/* the waybill as shown */
 	struct pd_value *shown = present(ctx, wb);
 	size_t customer_at = 0;
 	for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
 		msgpack_pack_str_with_body(&pk, e->key, e->key_len);
 		if (e->val->type == PD_STR && e->key_len == 8 && !memcmp(e->key, "customer", 8))
-			customer_at = b.len - VIEW_HEAD;
+			customer_at = b->len - base - VIEW_HEAD;
 		pd_value_pack(&pk, e->val);
 	}
-	size_t fields_len = b.len - VIEW_HEAD;
+	size_t fields_len = b->len - base - VIEW_HEAD;
 	const char *status = pd_map_str(wb, "status");
-	pd_buf_adds(&b, status ? status : "");
-	size_t status_len = b.len - VIEW_HEAD - fields_len;
+	pd_buf_adds(b, status ? status : "");
+	size_t status_len = b->len - base - VIEW_HEAD - fields_len;
 	/* its history as shown */
 	struct view old;
 	size_t events = 0;
@@ -357,13 +369,12 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 		/* a new waybill: its history is its first event */
 		pd_value_pack(&pk, present(ctx, ev));
 		events = 1;
-	} else if ((rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &v)) == 0 &&
-		   view_parse(ctx, &v, &old) && old.events + (ev ? 1 : 0) == (uint64_t)count) {
-		pd_buf_add(&b, old.events_p, old.events_len);
+	} else if (old_v->mv_size && view_parse(ctx, old_v, &old) && old.events + (ev ? 1 : 0) == (uint64_t)count) {
+		pd_buf_add(b, old.events_p, old.events_len);
 		if (ev)
 			pd_value_pack(&pk, present(ctx, ev));
 		events = (size_t)count;
-	} else if (rc == 0 || rc == MDB_NOTFOUND) {
+	} else {
 		struct pd_value *list;
 		rc = events_range(ctx, number, 1, count, &list);
 		if (rc == 0) {
@@ -372,37 +383,69 @@ static int view_save(struct cmd_ctx *ctx, const char *number, const struct pd_va
 			events = list->u.c.count;
 		}
 	}
+	if (rc)
+		return rc;
+	unsigned char *h = (unsigned char *)b->data + base;
+	h[0] = VIEW_VERSION;
+	be32_put(h + 1, view_zone(ctx));
+	be64_put(h + 5, (uint64_t)promise.promised_at);
+	be64_put(h + 13, (uint64_t)rec_int(wb, "delivered_at"));
+	h[21] = same_city(wb);
+	be64_put(h + 22, (uint64_t)promise.carried_late_secs);
+	be64_put(h + 30, (uint64_t)promise.stopped_at);
+	be32_put(h + 38, (uint32_t)customer_at);
+	be32_put(h + 42, (uint32_t)shown->u.c.count);
+	be32_put(h + 46, (uint32_t)fields_len);
+	be32_put(h + 50, (uint32_t)status_len);
+	be32_put(h + 54, (uint32_t)events);
+	be32_put(h + 58, (uint32_t)(b->len - base - VIEW_HEAD - fields_len - status_len));
+	return 0;
+}
+
+/* Writes wb and its view (none past VIEW_EVENTS_MAX events) as its value;
+ * ev is the event just added (NULL: none). A value written before loses
+ * its view in `wb_views`. */
+static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
+		       const struct pd_value *ev)
+{
+	size_t klen = strlen(number);
+	MDB_val old = { 0, NULL };
+	bool legacy = false;
+	int rc = view_get(ctx, number, &old, &legacy);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	struct pd_buf b;
+	pd_buf_init(&b);
+	pd_buf_reserve(&b, 4096);
+	b.len = WAYBILL_VALUE_HEAD;
+	if (rc == 0 && rec_int(wb, "event_count") <= VIEW_EVENTS_MAX)
+		rc = view_pack(ctx, number, wb, ev, &old, &b);
+	char *rec = NULL;
+	size_t rec_len;
+	if (rc == 0 && pd_value_to_msgpack(wb, &rec, &rec_len) < 0)
+		rc = ENOMEM;
 	if (rc == 0) {
-		unsigned char *h = (unsigned char *)b.data;
-		h[0] = VIEW_VERSION;
-		be32_put(h + 1, view_zone(ctx));
-		be64_put(h + 5, (uint64_t)promise.promised_at);
-		be64_put(h + 13, (uint64_t)rec_int(wb, "delivered_at"));
-		h[21] = same_city(wb);
-		be64_put(h + 22, (uint64_t)promise.carried_late_secs);
-		be64_put(h + 30, (uint64_t)promise.stopped_at);
-		be32_put(h + 38, (uint32_t)customer_at);
-		be32_put(h + 42, (uint32_t)shown->u.c.count);
-		be32_put(h + 46, (uint32_t)fields_len);
-		be32_put(h + 50, (uint32_t)status_len);
-		be32_put(h + 54, (uint32_t)events);
-		be32_put(h + 58, (uint32_t)(b.len - VIEW_HEAD - fields_len - status_len));
-		rc = store_put_bytes(ctx->txn, ctx->st->wb_views, number, k.mv_size, b.data, b.len, 0);
+		b.data[0] = (char)WAYBILL_VALUE_TAG;
+		be32_put((unsigned char *)b.data + 1, (uint32_t)(b.len - WAYBILL_VALUE_HEAD));
+		pd_buf_add(&b, rec, rec_len);
+		rc = store_put_bytes(ctx->txn, ctx->st->waybills, number, klen, b.data, b.len, 0);
 	}
+	free(rec);
 	pd_buf_free(&b);
+	if (rc == 0 && legacy && (rc = store_del(ctx->txn, ctx->st->wb_views, number, klen, NULL, 0)) == MDB_NOTFOUND)
+		rc = 0;
 	return rc;
 }
 
 /* Every change of a waybill is written here: the event (ev, NULL: none),
- * the record, its list index entries, the packed view and the timeline
- * entry of `action` (NULL: none) with `detail`. */
+ * its list index entries, the record with its packed view and the
+ * timeline entry of `action` (NULL: none) with `detail`. */
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb, struct pd_value *ev,
 			const char *action, const struct pd_value *detail)
 {
 	int rc;
 	if ((ev && (rc = waybill_add_event(ctx, number, wb, ev))) ||
-	    (rc = store_put(ctx->txn, ctx->st->waybills, number, strlen(number), wb, 0)) ||
-	    (rc = waybill_list_index(ctx->txn, ctx->st, number, wb)) || (rc = view_save(ctx, number, wb, ev)))
+	    (rc = waybill_list_index(ctx->txn, ctx->st, number, wb)) || (rc = waybill_put(ctx, number, wb, ev)))
 		return rc;
 	return action ? store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, action, detail) : 0;
 }
@@ -734,12 +777,13 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "argument 'events_limit' must be from 1 to %lld",
 				   (long long)ctx->cfg->waybill_events_page_max);
 	struct view vw;
-	MDB_val k = { strlen(number), (void *)number }, v;
+	MDB_val v;
+	bool legacy;
 	struct arena_out o = { .a = ctx->a };
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &o, arena_write);
 	struct pd_value *req;
-	int rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &v);
+	int rc = view_get(ctx, number, &v, &legacy);
 	/* the view holds the whole history: it serves the first page when
 	 * that is the whole history */
 	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {

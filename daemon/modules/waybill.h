@@ -9,6 +9,19 @@
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
 /* The same without a reply: 0, MDB_NOTFOUND or an LMDB code. */
 int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
+/* A waybill's value in `waybills`: WAYBILL_VALUE_TAG, be32 view length,
+ * the packed view (waybill.c; empty: none), then the record (msgpack).
+ * The view is kept under the record's key so that a change rewrites one
+ * B-tree path, not two (docs/performance.md, round 6). A value that starts
+ * with the record itself (legacy) was written before: its view, if any,
+ * is in `wb_views`, read from there and removed when the waybill is next
+ * written. 0xc1 is never a msgpack type byte. */
+#define WAYBILL_VALUE_TAG 0xc1
+#define WAYBILL_VALUE_HEAD 5
+/* The view and the record of a stored value: 0 or MDB_CORRUPTED. */
+int waybill_value_split(const MDB_val *v, MDB_val *view, MDB_val *rec, bool *legacy);
+/* The record of a stored value, unpacked: 0 or MDB_CORRUPTED. */
+int waybill_value_record(struct pd_arena *a, const MDB_val *v, struct pd_value **wb);
 /* A complaint about a waybill was opened: marks it complained (and, for a
  * misdelivery after delivery, inaccurate), counting each once in the
  * monthly volume. An unknown number is no error. 0 or an LMDB code (no

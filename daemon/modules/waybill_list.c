@@ -53,11 +53,8 @@ int waybill_list_open(struct cmd_ctx *ctx, bool *more)
 	MDB_val k, v;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct pd_value *wb;
-		size_t used;
-		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &wb) != PD_UNPACK_OK) {
-			rc = MDB_CORRUPTED;
+		if ((rc = waybill_value_record(ctx->a, &v, &wb)))
 			break;
-		}
 		const char *number = pd_strndup(ctx->a, k.mv_data, k.mv_size);
 		if ((rc = waybill_list_index(ctx->txn, ctx->st, number, wb)))
 			break;
@@ -117,7 +114,9 @@ int waybill_walk(struct cmd_ctx *ctx, const char *key, const char *before, int64
 	for (; rc == 0 && *kept < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
 		const char *number = pd_strndup(ctx->a, v.mv_data, v.mv_size);
 		struct pd_value *wb; /* read here, not by waybill.c, which calls this file */
-		if ((rc = store_get(ctx->txn, ctx->st->waybills, v.mv_data, v.mv_size, ctx->a, &wb)))
+		MDB_val wk = v, wv;
+		if ((rc = mdb_get(ctx->txn, ctx->st->waybills, &wk, &wv)) ||
+		    (rc = waybill_value_record(ctx->a, &wv, &wb)))
 			break;
 		if ((rc = keep(ctx, number, wb, ud)) > 0) {
 			(*kept)++;

@@ -690,6 +690,19 @@ class MsgpackClient:
 
 # ------------------------------------------------------------ test data ----
 
+def waybill_value_split(value):
+    """A value of the `waybills` database: (view, record), the packed view
+    (b"" when it has none) kept ahead of the record (msgpack bytes)."""
+    assert value[0] == 0xC1, value[:8]
+    n = int.from_bytes(value[1:5], "big")
+    return value[5:5 + n], value[5 + n:]
+
+
+def waybill_value_join(view, record):
+    """The value of `waybills` that holds view and record (bytes)."""
+    return b"\xc1" + len(view).to_bytes(4, "big") + view + record
+
+
 def waybill_fields(promised, /, **over):
     """Every required field of WAYBILL CREATE (an intercity parcel), as
     named arguments; override or add with keyword arguments (None drops)."""

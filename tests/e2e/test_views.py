@@ -8,7 +8,8 @@ but no view (kept for the zone Asia/Shanghai) is used."""
 import random
 import re
 
-from harness import DAY, T0, DaemonTestCase, create_line, iso, line, next_number, waybill_fields
+from harness import (DAY, T0, DaemonTestCase, create_line, iso, line, next_number, waybill_fields,
+                     waybill_value_join, waybill_value_split)
 
 SENDER = waybill_fields(0)["sender_name"]
 SENDER_PHONE = waybill_fields(0)["sender_phone"]
@@ -76,13 +77,35 @@ class Views(ViewReplies, DaemonTestCase):
                 rep = c.read_reply()
                 self.assertLess(rep.code, 500, "%s -> %s" % (r, rep.status_line))
 
-    def test_served_bytes_equal_a_fresh_render(self):
-        rng = random.Random(13)
-        d = self.new_daemon("--max-redirects-per-waybill", "3")  # promises moved more than once
+    def fresh_replies(self, d, numbers):
+        """The replies rendered from the records (no view used)."""
+        d.stop()
+        fresh_d = self.new_daemon("--timezone", "PRC", data_dir=d.data_dir)
+        fresh_d.start()
+        fresh = self.replies(fresh_d, numbers)
+        fresh_d.stop()
+        return fresh
+
+    def assertSameReplies(self, served, fresh, numbers):
+        for n in numbers:
+            self.assertEqual(served[n][0].decode(), fresh[n][0].decode(), n)
+            self.assertEqual(served[n][1:3], fresh[n][1:3], n)
+            self.assertEqual(len(served[n][3]), 2, n)
+            for a, b in zip(served[n][3], fresh[n][3]):
+                self.assertLess(abs(a - b), 30, n)
+
+    def started(self, *args):
+        """A daemon with op1, its clock at T0."""
+        d = self.new_daemon(*args)
         d.start()
         with d.text("admin") as a:
             self.assertReply(a.cmd(line("USER", "ADD", "op1", "operator", "op1-password")), 201)
             self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0))), 200)
+        return d
+
+    def test_served_bytes_equal_a_fresh_render(self):
+        rng = random.Random(13)
+        d = self.started("--max-redirects-per-waybill", "3")  # promises moved more than once
         numbers = [next_number() for _ in range(40)]
         with d.text("op1") as c:
             for i, n in enumerate(numbers):
@@ -98,18 +121,66 @@ class Views(ViewReplies, DaemonTestCase):
         served = self.replies(d, numbers)
         self.assertTrue(any(b"events.6." in s[0] for s in served.values()),
                         "some histories should have grown long")
-        d.stop()
+        self.assertSameReplies(served, self.fresh_replies(d, numbers), numbers)
 
-        fresh_d = self.new_daemon("--timezone", "PRC", data_dir=d.data_dir)
-        fresh_d.start()
-        fresh = self.replies(fresh_d, numbers)
+    def stored(self, d):
+        """{number: value} of `waybills` and the keys of `wb_views`, the
+        daemon stopped."""
+        import lmdb
+        env = lmdb.open(d.data_dir, max_dbs=64, readonly=True, lock=False)
+        with env.begin() as txn:
+            values = dict(txn.cursor(db=env.open_db(b"waybills", txn=txn, create=False)))
+            views = [k for k, _ in txn.cursor(db=env.open_db(b"wb_views", txn=txn, create=False))]
+        env.close()
+        return values, views
+
+    def test_a_store_written_before_is_read_and_moved(self):
+        """A store written before views moved into the waybill's value (the
+        record alone in `waybills`, its view in `wb_views`) serves the same
+        bytes from those views; a write moves the view into the value and
+        removes the old one."""
+        import lmdb
+        d = self.started()
+        numbers = [next_number() for _ in range(8)]
+        with d.text("op1") as c:
+            for i, n in enumerate(numbers):
+                self.assertReply(c.cmd(create_line(n, T0 + 3 * DAY)), 201)
+                for ev in ("picked_up", "departed", "arrived")[:i % 4]:
+                    self.assertReply(c.cmd(line("SCAN", n, ev, depot="SH01")), 201)
+        before = self.replies(d, numbers)
+        d.stop()
+        values, views = self.stored(d)
+        self.assertEqual(views, [])
+        env = lmdb.open(d.data_dir, max_dbs=64, map_size=1 << 30)
+        with env.begin(write=True) as txn:
+            waybills = env.open_db(b"waybills", txn=txn)
+            wb_views = env.open_db(b"wb_views", txn=txn)
+            for n in numbers:
+                view, rec = waybill_value_split(values[n.encode()])
+                txn.put(n.encode(), rec, db=waybills)
+                if n == numbers[0]:
+                    # its status upper-cased in the old view: the reply shows it came from there
+                    at = 62 + int.from_bytes(view[46:50], "big")
+                    size = int.from_bytes(view[50:54], "big")
+                    view = view[:at] + view[at:at + size].upper() + view[at + size:]
+                txn.put(n.encode(), view, db=wb_views)
+        env.close()
+        d.start()
+        old = self.replies(d, numbers)
+        self.assertSameReplies(old, before, numbers[1:])
+        status = before[numbers[0]][0].split(b"\r\n", 1)[0]
+        self.assertEqual(old[numbers[0]][0].split(b"\r\n", 1)[0], status.rsplit(b" ", 1)[0] + b" " +
+                         status.rsplit(b" ", 1)[1].upper())
+        # a write of each moves its view into its value
+        with d.text("op1") as c:
+            for n in numbers:
+                self.assertReply(c.cmd(line("SCAN", n, "damaged", depot="SH01")), 201)
+        served = self.replies(d, numbers)
+        self.assertSameReplies(served, self.fresh_replies(d, numbers), numbers)
+        values, views = self.stored(d)
+        self.assertEqual(views, [])
         for n in numbers:
-            self.assertEqual(served[n][0].decode(), fresh[n][0].decode(), n)
-            self.assertEqual(served[n][1:3], fresh[n][1:3], n)
-            self.assertEqual(len(served[n][3]), 2, n)
-            for a, b in zip(served[n][3], fresh[n][3]):
-                self.assertLess(abs(a - b), 30, n)
-        fresh_d.stop()
+            waybill_value_split(values[n.encode()])
 
 
 class OldViews(ViewReplies, DaemonTestCase):
@@ -123,11 +194,12 @@ class OldViews(ViewReplies, DaemonTestCase):
         import lmdb
         env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
         with env.begin(write=rewrite is not None) as txn:
-            views = env.open_db(b"wb_views", txn=txn)
-            out = {n: txn.get(n.encode(), db=views) for n in numbers}
-            for n, view in out.items():
+            waybills = env.open_db(b"waybills", txn=txn)
+            values = {n: waybill_value_split(txn.get(n.encode(), db=waybills)) for n in numbers}
+            out = {n: view for n, (view, _) in values.items()}
+            for n, (view, rec) in values.items():
                 if rewrite:
-                    txn.put(n.encode(), rewrite(view), db=views)
+                    txn.put(n.encode(), waybill_value_join(rewrite(view), rec), db=waybills)
         env.close()
         return out
 

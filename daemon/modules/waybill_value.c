@@ -1,7 +1,5 @@
 /* waybill_value.c — a waybill's value in `waybills` (see waybill.h): its
  * packed view and its record under one key. */
-#include <stdint.h>
-
 #include "waybill.h"
 
 int waybill_value_split(const MDB_val *v, MDB_val *view, MDB_val *rec, bool *legacy)
@@ -13,7 +11,9 @@ int waybill_value_split(const MDB_val *v, MDB_val *view, MDB_val *rec, bool *leg
 		*rec = *v;
 		return 0;
 	}
-	uint32_t n = v->mv_size >= WAYBILL_VALUE_HEAD ? be32_get(p + 1) : UINT32_MAX;
+	if (v->mv_size < WAYBILL_VALUE_HEAD)
+		return MDB_CORRUPTED;
+	uint32_t n = be32_get(p + 1);
 	if (n > v->mv_size - WAYBILL_VALUE_HEAD)
 		return MDB_CORRUPTED;
 	*view = (MDB_val){ n, (void *)(p + WAYBILL_VALUE_HEAD) };

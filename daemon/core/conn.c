@@ -91,6 +91,8 @@ struct conn {
 	struct pd_arena arena;  /* the pending request; reset after each */
 	struct loop *loop;      /* the loop thread that serves it, for its life */
 	bool addr_counted;      /* counted in its address's connections */
+	bool flush_queued;      /* on its loop's flush list */
+	struct conn *flush_next;
 	struct conn *prev, *next;
 };
 
@@ -121,6 +123,9 @@ struct loop {
 	pthread_mutex_t inbox_lock;
 	struct conn *inbox, *inbox_tail; /* linked by next */
 	struct pd_buf out;             /* conn_reply()'s rendering, reused */
+	struct event *flush_ev;        /* writes the turn's replies (on_flush()) */
+	struct conn *flush;            /* connections with replies to write this turn, */
+	struct conn **flush_tail;      /* in the order they were served */
 };
 
 static struct loop loops[LOOPS_MAX];
@@ -131,6 +136,7 @@ static uint64_t next_conn_id = 1;   /* loop 0's */
 
 static void process_input(struct conn *c);
 static void output_drained(struct conn *c);
+static void out_queue(struct conn *c);
 
 static int64_t mono_ms(void)
 {
@@ -148,6 +154,7 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 }
 
 static void on_inbox(evutil_socket_t fd, short what, void *arg);
+static void on_flush(evutil_socket_t fd, short what, void *arg);
 
 int conn_setup(struct event_base *b, unsigned n, void (*timers_changed)(void))
 {
@@ -163,7 +170,8 @@ int conn_setup(struct event_base *b, unsigned n, void (*timers_changed)(void))
 		pthread_mutex_init(&l->inbox_lock, NULL);
 		l->trim_timer = evtimer_new(l->base, on_trim, NULL);
 		l->inbox_ev = event_new(l->base, -1, 0, on_inbox, l);
-		if (!l->trim_timer || !l->inbox_ev)
+		l->flush_ev = event_new(l->base, -1, 0, on_flush, l);
+		if (!l->trim_timer || !l->inbox_ev || !l->flush_ev)
 			return -1;
 	}
 #ifdef __GLIBC__
@@ -328,9 +336,27 @@ static int flush_out(struct conn *c)
 	return 0;
 }
 
+/* Takes a connection whose socket goes off its loop's flush list. */
+static void flush_unqueue(struct conn *c)
+{
+	if (!c->flush_queued)
+		return;
+	struct loop *l = c->loop;
+	for (struct conn **p = &l->flush; *p; p = &(*p)->flush_next)
+		if (*p == c) {
+			*p = c->flush_next;
+			if (l->flush_tail == &c->flush_next)
+				l->flush_tail = p;
+			break;
+		}
+	c->flush_queued = false;
+	c->flush_next = NULL;
+}
+
 /* Closes the socket and frees its buffers and events. */
 static void io_free(struct conn *c)
 {
+	flush_unqueue(c);
 	if (c->bev) {
 		bufferevent_free(c->bev); /* closes the socket */
 	} else {
@@ -937,19 +963,22 @@ static void process_input(struct conn *c)
 	}
 	if (!c->closing)
 		request_deadline(c, starved);
-	bool drained = c->peer_done && !c->jobs_out && c->pending.state == PENDING_NONE &&
-		       evbuffer_get_length(in) == 0;
-	/* the replies of the whole burst in one write */
-	if (flush_out(c) < 0) {
-		conn_close(c, strerror(errno));
+	if (c->peer_done && !c->jobs_out && c->pending.state == PENDING_NONE &&
+	    evbuffer_get_length(in) == 0)
+		c->closing = true; /* drained: close once the replies are out */
+	reading_update(c);
+	/* the replies of the whole burst in one write, at the end of the turn */
+	out_queue(c);
+}
+
+/* What follows a write of the output (or its absence): close a connection
+ * that is done once its replies are out, and resume a paused one. */
+static void out_sent(struct conn *c)
+{
+	if (c->closing && !c->jobs_out && evbuffer_get_length(c->out) == 0) {
+		conn_close(c, c->peer_done ? "client closed" : "done");
 		return;
 	}
-	if ((c->closing || drained) && !c->jobs_out && evbuffer_get_length(c->out) == 0) {
-		conn_close(c, c->closing ? "done" : "client closed");
-		return;
-	}
-	if (drained)
-		c->closing = true; /* close once the replies are out */
 	if (c->read_paused && !c->bev && !event_pending(c->wr, EV_WRITE, NULL) && !output_full(c))
 		/* the socket took the replies at once: on_writable() resumes
 		 * it, after a turn of the loop (resuming here would let a
@@ -957,7 +986,48 @@ static void process_input(struct conn *c)
 		 * nobody else is served). Still full with the output sent:
 		 * its jobs' return resumes it. */
 		event_add(c->wr, &c->write_cut);
-	reading_update(c);
+}
+
+/* In clear, the replies made during a turn of the loop are written once
+ * every event of that turn has run (on_flush(), activated last), as Redis
+ * writes its replies before it sleeps: a client with many connections
+ * finds the replies of a burst together and takes them in one wake-up,
+ * rather than being woken, and preempting the loop, for each
+ * (docs/performance.md, round 6). Output the write event waits to send,
+ * TLS's and an empty one go on at once. */
+static void out_queue(struct conn *c)
+{
+	struct loop *l = c->loop;
+	if (c->bev || evbuffer_get_length(c->out) == 0 || event_pending(c->wr, EV_WRITE, NULL)) {
+		out_sent(c);
+		return;
+	}
+	if (c->flush_queued)
+		return;
+	c->flush_queued = true;
+	c->flush_next = NULL;
+	if (!l->flush) {
+		l->flush_tail = &l->flush;
+		event_active(l->flush_ev, EV_TIMEOUT, 0);
+	}
+	*l->flush_tail = c;
+	l->flush_tail = &c->flush_next;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	struct loop *l = arg;
+	struct conn *c;
+	while ((c = l->flush)) {
+		l->flush = c->flush_next;
+		c->flush_queued = false;
+		c->flush_next = NULL;
+		if (flush_out(c) < 0)
+			conn_close(c, strerror(errno));
+		else
+			out_sent(c);
+	}
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)
@@ -1399,7 +1469,10 @@ void conn_free_all(void)
 			event_free(l->trim_timer);
 		if (l->inbox_ev)
 			event_free(l->inbox_ev);
-		l->trim_timer = l->inbox_ev = NULL;
+		if (l->flush_ev)
+			event_free(l->flush_ev);
+		l->trim_timer = l->inbox_ev = l->flush_ev = NULL;
+		l->flush = NULL;
 		pd_buf_free(&l->out);
 		pthread_mutex_destroy(&l->inbox_lock);
 		if (i)

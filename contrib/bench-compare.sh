@@ -7,8 +7,8 @@
 # msgpack and the text framing), durable SCAN writes (1 and 50 connections),
 # and a mix of 90 % GET and 10 % SCAN at 50 connections, with the writer's
 # average group commit size over each write run (from STATS). With
-# BENCH_BASELINE_DAEMON, an older build runs the same rows on the same store
-# afterwards (the "before" columns). Then the same shapes against
+# BENCH_BASELINE_DAEMON, an older build runs the same rows afterwards (the
+# "before" columns), on a store its own import tool loaded when it has one. Then the same shapes against
 # redis-server with appendfsync always, through the same client (bench
 # --framing resp): GET of values as large as our GET reply, SET for SCAN,
 # and the same 90/10 mix of GET and SET. Prints one table with the ratio
@@ -24,8 +24,14 @@
 #                       the daemon's own handlers in large transactions;
 #                       network: pipelined durable writes (bench --load)
 #   BENCH_LOAD_CONNS    loader connections (64); BENCH_LOAD_PIPELINE (2)
-#   BENCH_BASELINE_DAEMON  an older parceldeskd to measure on the same
-#                       store after this one (its rows: "before")
+#   BENCH_BASELINE_DAEMON  an older parceldeskd to measure after this one
+#                       (its rows: "before"). When its build has an import
+#                       tool (DIR/contrib/import beside DIR/parceldeskd, or
+#                       BENCH_BASELINE_IMPORT), the store is thrown away and
+#                       loaded again by that tool, so an older build reads
+#                       the layout it wrote (round 6 moved the views into
+#                       the waybill's value, which an older build cannot
+#                       read); without one it runs on the same store
 #   REDIS_VALUE_BYTES   Redis value size (default: the size of parceldesk's
 #                       GET reply, so both move the same bytes per read)
 # Every server started here listens on 127.0.0.1 only and is stopped by PID
@@ -39,6 +45,10 @@ secs=${BENCH_SECS:-10}
 load_conns=${BENCH_LOAD_CONNS:-64}
 load_pipeline=${BENCH_LOAD_PIPELINE:-2}
 baseline_daemon=${BENCH_BASELINE_DAEMON:-}
+baseline_import=${BENCH_BASELINE_IMPORT:-}
+if [[ -n $baseline_daemon && -z $baseline_import && -x $(dirname "$baseline_daemon")/contrib/import ]]; then
+	baseline_import=$(dirname "$baseline_daemon")/contrib/import
+fi
 number_format='%012d'
 
 bench=$root/build/contrib/bench
@@ -222,12 +232,19 @@ load_lines() {
 }
 
 # ---- parceldesk ----
+# Loads a fresh store with an import tool (the waybills go through that
+# build's own handlers, so the store has that build's layout).
+pd_import() { # IMPORT
+	say "bench-compare: importing $waybills waybills x $events events into a stopped store ($1)"
+	rm -rf "$tmp/parceldesk"
+	mkdir -p "$tmp/parceldesk"
+	load_lines | "$1" --data-dir "$tmp/parceldesk" - 2>"$tmp/import.log" ||
+		die "import failed: $(tail -3 "$tmp/import.log")"
+}
+
 load_started=$(date +%s)
 if [ "${BENCH_LOAD:-import}" = import ]; then
-	say "bench-compare: importing $waybills waybills x $events events into a stopped store"
-	mkdir -p "$tmp/parceldesk"
-	load_lines | "$root/build/contrib/import" --data-dir "$tmp/parceldesk" - 2>"$tmp/import.log" ||
-		die "import failed: $(tail -3 "$tmp/import.log")"
+	pd_import "$root/build/contrib/import"
 	start_parceldesk
 	load_ops=$(( waybills * events ))
 	load_secs=$(( $(date +%s) - load_started ))
@@ -296,6 +313,7 @@ pd_rss=$(awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {printf "%d MiB (anony
 	"/proc/$pd_pid/status")
 stop_server "$pd_pid"
 if [[ -n $baseline_daemon ]]; then
+	[[ -n $baseline_import ]] && pd_import "$baseline_import"
 	start_parceldesk "$baseline_daemon"
 	pd_rows base_result base_group "before ($baseline_daemon)"
 	stop_server "$pd_pid"
@@ -319,7 +337,7 @@ echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'
 	"$waybills waybills x $events events (loaded in ${load_secs}s, $load_rate requests/s, store $store_mb MiB," \
 	"$(( store_bytes / waybills )) bytes a waybill; daemon RSS after the runs $pd_rss)," \
 	"${secs}s a run, $(nproc) CPUs (load average $load_avg before the runs);" \
-	"Redis values $value_bytes bytes${baseline_daemon:+; before = $baseline_daemon}"
+	"Redis values $value_bytes bytes${baseline_daemon:+; before = $baseline_daemon}${baseline_import:+ on a store loaded by $baseline_import}"
 printf '%-17s %9s %7s %8s %9s %8s %9s %8s %8s %7s %7s %s\n' test "pd ops/s" "p50 us" "p99 us" \
 	"before" "b p99" "redis" "r p99 us" "pd/redis" group "b group" errors
 worst=""

@@ -38,13 +38,6 @@ static size_t event_key(const char *number, uint32_t seq, unsigned char *key)
 	return n + 5;
 }
 
-int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
-{
-	MDB_val k = { strlen(number), (void *)number }, v;
-	int rc = mdb_get(ctx->txn, ctx->st->waybills, &k, &v);
-	return rc ? rc : waybill_value_record(ctx->a, &v, wb);
-}
-
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 {
 	int rc = waybill_get(ctx, number, wb);

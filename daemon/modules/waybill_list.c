@@ -113,10 +113,8 @@ int waybill_walk(struct cmd_ctx *ctx, const char *key, const char *before, int64
 	*kept = 0;
 	for (; rc == 0 && *kept < limit; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
 		const char *number = pd_strndup(ctx->a, v.mv_data, v.mv_size);
-		struct pd_value *wb; /* read here, not by waybill.c, which calls this file */
-		MDB_val wk = v, wv;
-		if ((rc = mdb_get(ctx->txn, ctx->st->waybills, &wk, &wv)) ||
-		    (rc = waybill_value_record(ctx->a, &wv, &wb)))
+		struct pd_value *wb;
+		if ((rc = waybill_get(ctx, number, &wb)))
 			break;
 		if ((rc = keep(ctx, number, wb, ud)) > 0) {
 			(*kept)++;

@@ -476,3 +476,52 @@ int pd_reply_from_msgpack(const struct pd_value *v, struct pd_reply *r)
 		r->data = NULL;
 	return 0;
 }
+
+/* Steps *p over the value at *p, a container with all it holds. */
+static bool mp_skip(const unsigned char **p, const unsigned char *end)
+{
+	struct pd_mp_scan s;
+	pd_mp_scan_init(&s);
+	if (pd_mp_scan(&s, (const char *)*p, (size_t)(end - *p)) != PD_UNPACK_OK)
+		return false;
+	*p += s.pos;
+	return true;
+}
+
+int pd_reply_status_from_msgpack(const char *buf, size_t len, struct pd_reply_status *st)
+{
+	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+	struct pd_mp_item top, key, val;
+	bool seen_code = false, seen_msg = false;
+	st->msg = "";
+	st->msg_len = 0;
+	if (pd_mp_next(&p, end, &top) != PD_UNPACK_OK || top.type != PD_MAP)
+		return -1;
+	for (uint64_t i = 0; i < top.count && !(seen_code && seen_msg); i++) {
+		if (pd_mp_next(&p, end, &key) != PD_UNPACK_OK || key.type != PD_STR)
+			return -1;
+		bool is_code = key.count == 4 && !memcmp(key.s, "code", 4) && !seen_code;
+		bool is_msg = key.count == 3 && !memcmp(key.s, "msg", 3) && !seen_msg;
+		const unsigned char *at = p;
+		if (pd_mp_next(&p, end, &val) != PD_UNPACK_OK)
+			return -1;
+		if (val.type == PD_MAP || val.type == PD_ARR) {
+			p = at;
+			if (!mp_skip(&p, end))
+				return -1;
+		}
+		if (is_code) {
+			if (val.type != PD_INT)
+				return -1; /* as pd_map_int() finds the first "code" */
+			st->code = (int)val.i;
+			seen_code = true;
+		} else if (is_msg) {
+			if (val.type == PD_STR) {
+				st->msg = val.s;
+				st->msg_len = (size_t)val.count;
+			}
+			seen_msg = true;
+		}
+	}
+	return seen_code ? 0 : -1;
+}

@@ -77,4 +77,19 @@ void pd_value_render_text(const struct pd_value *v, struct pd_buf *out);
 /* Decodes a msgpack reply map into r (client side). 0 or -1. */
 int pd_reply_from_msgpack(const struct pd_value *v, struct pd_reply *r);
 
+/* A reply's status, read from its msgpack bytes without building a tree:
+ * what a client that counts replies needs (contrib/bench). */
+struct pd_reply_status {
+	int code;
+	const char *msg; /* into the bytes, not NUL-terminated; "" when absent */
+	size_t msg_len;
+};
+
+/* Reads code and msg from buf[0..len), one whole reply as pd_mp_scan()
+ * framed it (so its depth is checked), and agrees with
+ * pd_reply_from_msgpack() on it: the first "code" must be an integer, the
+ * first "msg" is taken if it is a string. Stops once both are seen, so the
+ * data after them is not walked. 0, or -1 when it is not a reply map. */
+int pd_reply_status_from_msgpack(const char *buf, size_t len, struct pd_reply_status *st);
+
 #endif

@@ -482,75 +482,28 @@ enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,
 void pd_mp_scan_init(struct pd_mp_scan *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->left[0] = 1; /* one object: the request */
-}
-
-/* The header of the object at p (n bytes available): its length besides
- * any elements (*skip), and how many elements follow it (*elems: map
- * entries count twice). */
-static enum pd_unpack_status scan_header(const unsigned char *p, size_t n,
-					 uint64_t *skip, uint64_t *elems)
-{
-	unsigned char t = p[0];
-	int w = 0;         /* width of a length or count after the type byte */
-	bool is_str = false, is_map = false, is_arr = false;
-	*elems = 0;
-	if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
-		*skip = 1;
-		return PD_UNPACK_OK;
-	}
-	if (t >= 0xa0 && t <= 0xbf) {
-		*skip = 1 + (uint64_t)(t & 0x1f);
-		return PD_UNPACK_OK;
-	}
-	if (t >= 0x80 && t <= 0x9f) {
-		*skip = 1;
-		*elems = (uint64_t)(t & 0x0f) * (t <= 0x8f ? 2 : 1);
-		return PD_UNPACK_OK;
-	}
-	switch (t) {
-	case 0xcc: case 0xcd: case 0xce: case 0xcf:
-		*skip = 1 + (1u << (t - 0xcc));
-		return PD_UNPACK_OK;
-	case 0xd0: case 0xd1: case 0xd2: case 0xd3:
-		*skip = 1 + (1u << (t - 0xd0));
-		return PD_UNPACK_OK;
-	case 0xd9: case 0xda: case 0xdb: w = 1 << (t - 0xd9); is_str = true; break;
-	case 0xdc: w = 2; is_arr = true; break;
-	case 0xdd: w = 4; is_arr = true; break;
-	case 0xde: w = 2; is_map = true; break;
-	case 0xdf: w = 4; is_map = true; break;
-	default:
-		return PD_UNPACK_MALFORMED; /* as pd_value_unpack refuses it */
-	}
-	if (n < (size_t)1 + (size_t)w)
-		return PD_UNPACK_INCOMPLETE;
-	uint64_t v = be_read(p + 1, w);
-	*skip = 1 + (uint64_t)w + (is_str ? v : 0);
-	*elems = is_map ? 2 * v : is_arr ? v : 0;
-	return PD_UNPACK_OK;
+	s->left[0] = 1; /* one object: the frame */
 }
 
 enum pd_unpack_status pd_mp_scan(struct pd_mp_scan *s, const char *buf, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)buf;
+	const unsigned char *base = (const unsigned char *)buf, *end = base + len;
 	while (s->left[0] || s->depth) {
-		if (s->pos >= len)
-			return PD_UNPACK_INCOMPLETE;
-		uint64_t skip, elems;
-		enum pd_unpack_status st = scan_header(p + s->pos, len - s->pos, &skip, &elems);
+		/* pd_mp_next reads each header as the decoder does (a string's
+		 * bytes are stepped over, not copied); an item cut short is read
+		 * again from its header next time */
+		const unsigned char *p = base + s->pos;
+		struct pd_mp_item it;
+		enum pd_unpack_status st = pd_mp_next(&p, end, &it);
 		if (st != PD_UNPACK_OK)
 			return st;
-		bool container = p[s->pos] >= 0x80 && p[s->pos] <= 0x9f ? true
-				 : p[s->pos] >= 0xdc && p[s->pos] <= 0xdf;
+		bool container = it.type == PD_MAP || it.type == PD_ARR;
 		if (container && s->depth >= PD_UNPACK_MAX_DEPTH)
 			return PD_UNPACK_TOO_DEEP;
-		if (skip > len - s->pos)
-			return PD_UNPACK_INCOMPLETE; /* the header again next time */
-		s->pos += (size_t)skip;
+		s->pos = (size_t)(p - base);
 		s->left[s->depth]--;
-		if (container && elems)
-			s->left[++s->depth] = elems;
+		if (container && it.count)
+			s->left[++s->depth] = it.type == PD_MAP ? 2 * it.count : it.count;
 		while (s->depth && !s->left[s->depth])
 			s->depth--;
 	}

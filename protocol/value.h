@@ -117,7 +117,8 @@ struct pd_mp_item {
 	uint64_t count;
 };
 /* Reads the item at *p and moves *p past it (past a container's head
- * only). The one msgpack reader: pd_value_unpack builds its tree with it. */
+ * only). The one msgpack reader: pd_value_unpack builds its tree with it,
+ * pd_mp_scan frames with it. */
 enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
 				 struct pd_mp_item *it);
 
@@ -130,9 +131,11 @@ enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,
 				      struct pd_value **out);
 
 /* Incremental framing: finds where one msgpack object ends without
- * decoding it, keeping its place between calls, so a frame arriving a byte
- * at a time costs one look at each header, not a decode per byte. The
- * whole frame is then decoded once by pd_value_unpack(). */
+ * decoding it or allocating, keeping its place between calls, so a frame
+ * arriving a byte at a time costs one look at each header, not a decode
+ * per byte. The daemon then decodes the whole frame once with
+ * pd_value_unpack(); a client that wants only a reply's status reads it
+ * with pd_reply_status_from_msgpack() (reply.h). */
 struct pd_mp_scan {
 	size_t pos;   /* bytes of the frame known to be complete objects */
 	int depth;    /* containers open at pos */
@@ -140,11 +143,13 @@ struct pd_mp_scan {
 };
 
 void pd_mp_scan_init(struct pd_mp_scan *s);
-/* Scans buf[s->pos .. len) of a frame that starts at buf[0]. Returns
- * PD_UNPACK_OK when the frame is complete (s->pos is its length),
+/* Scans buf[s->pos .. len) of a frame that starts at buf[0] (bytes after
+ * the frame are left alone). Returns PD_UNPACK_OK when the frame is
+ * complete (s->pos is its length, pd_value_unpack()'s *used),
  * PD_UNPACK_INCOMPLETE when more bytes are needed (call again with them),
- * or PD_UNPACK_MALFORMED (a type pd_value_unpack() refuses; map key types
- * are left to it) / PD_UNPACK_TOO_DEEP where it would say so. */
+ * or PD_UNPACK_MALFORMED (an item pd_mp_next() refuses; map key types are
+ * left to pd_value_unpack()) / PD_UNPACK_TOO_DEEP where it would say so.
+ * pd_mp_scan_init() again for the next frame. */
 enum pd_unpack_status pd_mp_scan(struct pd_mp_scan *s, const char *buf, size_t len);
 
 /* Encodes a value into a malloc'ed buffer (caller frees). */

@@ -1,7 +1,9 @@
 /*
- * Unit tests for the msgpack framing: the bounded decoder pd_value_unpack()
- * and the encoder (protocol/value.c), and pd_request_from_msgpack()
- * (protocol/request.c), against PROTOCOL.md section 3.
+ * Unit tests for the msgpack framing: the bounded decoder pd_value_unpack(),
+ * the framing pd_mp_scan() and the encoder (protocol/value.c),
+ * pd_request_from_msgpack() (protocol/request.c), and a client's reading of
+ * a reply's status, pd_reply_status_from_msgpack() (protocol/reply.c),
+ * against PROTOCOL.md section 3.
  *
  * Inputs are written byte by byte from the msgpack specification, so the
  * decoder is checked against the format, not against our own encoder; the
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "reply.h"
 #include "request.h"
 #include "value.h"
 
@@ -221,6 +224,11 @@ static void test_uint64_above_int64_max_is_refused(void **state)
 	/* also inside an array: the whole value is refused */
 	assert_int_equal(unpack(a, "\x92\x01\xcf\x80\x00\x00\x00\x00\x00\x00\x01", 11,
 				&used, &v), PD_UNPACK_MALFORMED);
+	/* the framing reads it with the decoder's reader, so it refuses it too */
+	struct pd_mp_scan s;
+	pd_mp_scan_init(&s);
+	assert_int_equal(pd_mp_scan(&s, "\x92\x01\xcf\x80\x00\x00\x00\x00\x00\x00\x01", 11),
+			 PD_UNPACK_MALFORMED);
 }
 
 static void check_str(struct pd_arena *a, const struct bytes *b, const char *want,
@@ -700,6 +708,260 @@ static void test_nesting_limit(void **state)
 	bytes_free(&b);
 }
 
+/* ---- a client's reading of replies: framed, status read from the bytes ---- */
+
+/* Frames after each other in one buffer, then a byte that is not msgpack:
+ * the scanner ends each frame where the decoder's *used does, and never
+ * looks past it. */
+static void test_scan_stops_at_the_frames_end(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; } frames[] = {
+		{ B("\x00") }, { B("\x7f") }, { B("\xe0") }, { B("\xff") },
+		{ B("\xc0") }, { B("\xc2") }, { B("\xc3") },
+		{ B("\xcc\xff") }, { B("\xcd\xff\xff") }, { B("\xce\xff\xff\xff\xff") },
+		{ B("\xcf\x7f\xff\xff\xff\xff\xff\xff\xff") },
+		{ B("\xd0\x80") }, { B("\xd1\x80\x00") }, { B("\xd2\x80\x00\x00\x00") },
+		{ B("\xd3\x80\x00\x00\x00\x00\x00\x00\x00") },
+		{ B("\xa0") }, { B("\xa3" "abc") }, { B("\xd9\x03" "abc") },
+		{ B("\xda\x00\x03" "abc") }, { B("\xdb\x00\x00\x00\x03" "abc") },
+		{ B("\x90") }, { B("\x92\x01\xa1x") }, { B("\xdc\x00\x01\xc3") },
+		{ B("\xdd\x00\x00\x00\x01\xc2") },
+		{ B("\x80") }, { B("\x81\xa1k\x91\x80") }, { B("\xde\x00\x01\xa1k\xc0") },
+		{ B("\xdf\x00\x00\x00\x01\xa1k\x07") },
+	};
+	struct bytes b = { 0 };
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		put(&b, frames[i].bytes, frames[i].len);
+	put8(&b, 0xc1);
+	size_t at = 0;
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		struct pd_mp_scan s;
+		pd_mp_scan_init(&s);
+		assert_int_equal(pd_mp_scan(&s, (const char *)b.p + at, b.len - at), PD_UNPACK_OK);
+		assert_int_equal(s.pos, frames[i].len);
+		size_t used;
+		struct pd_value *v;
+		assert_int_equal(unpack(a, b.p + at, b.len - at, &used, &v), PD_UNPACK_OK);
+		assert_int_equal(used, s.pos);
+		at += s.pos;
+		pd_arena_reset(a);
+	}
+	assert_int_equal(at, b.len - 1);
+	bytes_free(&b);
+}
+
+/* The status read from a reply's bytes is pd_reply_from_msgpack()'s. */
+static void check_status_as_tree(struct pd_arena *a, const char *buf, size_t len)
+{
+	struct pd_reply_status st;
+	struct pd_value *v;
+	struct pd_reply r;
+	size_t used;
+	int tree = unpack(a, buf, len, &used, &v) == PD_UNPACK_OK ? pd_reply_from_msgpack(v, &r) : -1;
+	assert_int_equal(pd_reply_status_from_msgpack(buf, len, &st), tree);
+	if (tree == 0) {
+		assert_int_equal(st.code, r.code);
+		const char *msg = r.msg ? r.msg : "";
+		assert_int_equal(st.msg_len, strlen(msg));
+		assert_memory_equal(st.msg, msg, st.msg_len);
+	}
+	pd_arena_reset(a);
+}
+
+/* A reply as the daemon renders it, followed by a second one in the same
+ * buffer: framed at every split as it may arrive, ending where the decoder
+ * ends it, its status as the tree's; and read from every prefix (exactly
+ * that many bytes, for AddressSanitizer) the status reader stays inside
+ * them. */
+static void check_reply(struct pd_arena *a, const struct pd_reply *r)
+{
+	struct pd_buf out;
+	pd_buf_init(&out);
+	pd_reply_render_msgpack(r, &out);
+	size_t len = out.len;
+	check_scan_byte_by_byte((const unsigned char *)out.data, len);
+	pd_buf_adds(&out, "\x81\xa4" "code\xcd\x01\xf4");
+	struct pd_mp_scan s;
+	pd_mp_scan_init(&s);
+	assert_int_equal(pd_mp_scan(&s, out.data, out.len), PD_UNPACK_OK);
+	assert_int_equal(s.pos, len);
+	size_t used;
+	struct pd_value *v;
+	assert_int_equal(unpack(a, out.data, out.len, &used, &v), PD_UNPACK_OK);
+	assert_int_equal(used, len);
+	pd_arena_reset(a);
+	struct pd_reply_status st;
+	assert_int_equal(pd_reply_status_from_msgpack(out.data, len, &st), 0);
+	assert_int_equal(st.code, r->code);
+	assert_int_equal(st.msg_len, strlen(r->msg));
+	assert_memory_equal(st.msg, r->msg, st.msg_len);
+	check_status_as_tree(a, out.data, len);
+	assert_int_equal(pd_reply_status_from_msgpack(out.data + len, out.len - len, &st), 0);
+	assert_int_equal(st.code, 500);
+	for (size_t n = 0; n < len; n++) {
+		char *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, out.data, n);
+		if (pd_reply_status_from_msgpack(copy, n, &st) == 0)
+			assert_int_equal(st.code, r->code); /* code and msg came first */
+		free(copy);
+	}
+	pd_buf_free(&out);
+}
+
+/* A waybill-like record: nested maps, a list of events, every scalar type
+ * and string width. */
+static struct pd_value *reply_record(struct pd_arena *a, int events)
+{
+	struct pd_value *rec = pd_map(a);
+	pd_map_set_str(a, rec, "number", "000000000005");
+	pd_map_set_str(a, rec, "status", "in_transit");
+	pd_map_set_str(a, rec, "sender_name", "\xe7\x8e\x8b\xe8\x8a\xb3");
+	pd_map_set_int(a, rec, "fee_fen", 1800);
+	pd_map_set_int(a, rec, "weight_g", 70000);
+	pd_map_set_int(a, rec, "promised_at", 1795500000);
+	pd_map_set_int(a, rec, "amount_fen", 5000000000LL);
+	pd_map_set_int(a, rec, "late_secs", -40000);
+	pd_map_set_bool(a, rec, "late", false);
+	pd_map_set(a, rec, "signer", pd_nil(a));
+	char note[300];
+	memset(note, 'n', sizeof(note) - 1);
+	note[sizeof(note) - 1] = '\0';
+	pd_map_set_str(a, rec, "note", note);          /* str 16 */
+	note[40] = '\0';
+	pd_map_set_str(a, rec, "remark", note);        /* str 8 */
+	struct pd_value *list = pd_arr(a);
+	for (int i = 0; i < events; i++) {
+		struct pd_value *ev = pd_map(a);
+		pd_map_set_str(a, ev, "event", i % 2 ? "arrived" : "departed");
+		pd_map_set_str(a, ev, "depot", "BENCH01");
+		pd_map_set_int(a, ev, "at", 1795400000 + i * 3600);
+		pd_arr_push(a, list, ev);
+	}
+	pd_map_set(a, rec, "events", list);
+	return rec;
+}
+
+static void test_reply_framed_and_status_read(void **state)
+{
+	struct pd_arena *a = *state;
+	struct pd_arena data_arena;
+	pd_arena_init(&data_arena);
+	struct pd_value *rec = reply_record(&data_arena, 20);
+
+	/* a record, as a tree and as kept packed */
+	struct pd_reply r = { .code = 200, .msg = "waybill 000000000005: in_transit", .data = rec };
+	check_reply(a, &r);
+	char *packed;
+	size_t packed_len;
+	assert_int_equal(pd_value_to_msgpack(rec, &packed, &packed_len), 0);
+	struct pd_reply kept = { .code = 200, .msg = "kept", .packed = packed,
+				 .packed_len = packed_len };
+	check_reply(a, &kept);
+	free(packed);
+
+	/* no data, an error, a msg of each string width */
+	check_reply(a, &(struct pd_reply){ .code = 404, .msg = "no such waybill" });
+	check_reply(a, &(struct pd_reply){ .code = 500, .msg = "" });
+	char msg[70000];
+	memset(msg, 'm', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	check_reply(a, &(struct pd_reply){ .code = 413, .msg = msg }); /* str 32 */
+	msg[300] = '\0';
+	check_reply(a, &(struct pd_reply){ .code = 429, .msg = msg }); /* str 16 */
+
+	/* a list of records; a list of 70,000 items (array 32) */
+	struct pd_value *list = pd_arr(&data_arena);
+	for (int i = 0; i < 3; i++)
+		pd_arr_push(&data_arena, list, reply_record(&data_arena, i));
+	check_reply(a, &(struct pd_reply){ .code = 200, .msg = "3 waybills", .data = list });
+	struct pd_value *big = pd_arr(&data_arena);
+	for (int i = 0; i < 70000; i++)
+		pd_arr_push(&data_arena, big, pd_int(&data_arena, i));
+	struct pd_value *wrap = pd_map(&data_arena);
+	pd_map_set(&data_arena, wrap, "items", big);
+	struct pd_reply large = { .code = 200, .msg = "large", .data = wrap };
+	struct pd_buf out;
+	pd_buf_init(&out);
+	pd_reply_render_msgpack(&large, &out);
+	struct pd_mp_scan s;
+	pd_mp_scan_init(&s);
+	assert_int_equal(pd_mp_scan(&s, out.data, out.len), PD_UNPACK_OK);
+	assert_int_equal(s.pos, out.len);
+	check_status_as_tree(a, out.data, out.len);
+	pd_buf_free(&out);
+	pd_arena_free(&data_arena);
+}
+
+/* Replies nested as deep as the decoder takes, and one level more. */
+static void test_reply_depth(void **state)
+{
+	struct pd_arena *a = *state;
+	for (int levels = PD_UNPACK_MAX_DEPTH - 1; levels <= PD_UNPACK_MAX_DEPTH; levels++) {
+		struct bytes data = { 0 };
+		for (int i = 0; i < levels - 1; i++)
+			put8(&data, 0x91);
+		put8(&data, 0x90);
+		/* the reply map is one level more than its data */
+		struct pd_reply r = { .code = 200, .msg = "deep", .packed = (const char *)data.p,
+				      .packed_len = data.len };
+		struct pd_buf out;
+		pd_buf_init(&out);
+		pd_reply_render_msgpack(&r, &out);
+		struct pd_mp_scan s;
+		pd_mp_scan_init(&s);
+		size_t used;
+		struct pd_value *v;
+		enum pd_unpack_status want = levels + 1 > PD_UNPACK_MAX_DEPTH ? PD_UNPACK_TOO_DEEP
+									      : PD_UNPACK_OK;
+		assert_int_equal(unpack(a, out.data, out.len, &used, &v), want);
+		assert_int_equal(pd_mp_scan(&s, out.data, out.len), want);
+		pd_arena_reset(a);
+		pd_buf_free(&out);
+		bytes_free(&data);
+	}
+}
+
+/* Maps that are not what the daemon writes: read as the tree reads them. */
+static void test_reply_status_edge_cases(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; int rc, code; const char *msg; } cases[] = {
+		/* data first, then msg and code: the container is stepped over */
+		{ B("\x83\xa4" "data\x81\xa1k\x92\x91\x01\xa2xy\xa3msg\xa1m\xa4" "code\xcd\x01\x94"),
+		  0, 404, "m" },
+		{ B("\x81\xa4" "code\xcc\xc8"), 0, 200, "" },              /* no msg */
+		{ B("\x82\xa4" "code\xcc\xc8\xa3msg\x05"), 0, 200, "" },   /* msg not a string */
+		{ B("\x82\xa4" "code\xd1\xff\x38\xa3msg\xa1x"), 0, -200, "x" },
+		{ B("\x82\xa4" "code\xc9\x01\xa3msg\xa1x"), -1, 0, "" },   /* code not an integer */
+		{ B("\x81\xa4" "code\xa3" "200"), -1, 0, "" },
+		{ B("\x81\xa3msg\xa1x"), -1, 0, "" },                      /* no code */
+		{ B("\x80"), -1, 0, "" },
+		{ B("\x92\xcc\xc8\xa1x"), -1, 0, "" },                     /* an array */
+		{ B("\xc0"), -1, 0, "" },
+		{ B("\xc1"), -1, 0, "" },
+		{ B(""), -1, 0, "" },
+		{ B("\x82\x01\x02\xa4" "code\xcc\xc8"), -1, 0, "" },       /* integer key */
+		/* the first "code" and the first "msg" count, as pd_map_get finds them */
+		{ B("\x84\xa4" "code\xcc\xc9\xa3msg\xa1" "a\xa4" "code\xcd\x01\xf4\xa3msg\xa1" "b"),
+		  0, 201, "a" },
+		{ B("\x83\xa5" "codex\x01\xa3" "cod\x02\xa4" "code\xcc\xca"), 0, 202, "" },
+		{ B("\x82\xa3msg\xc0\xa4" "code\xcc\xcb"), 0, 203, "" },
+		{ B("\x82\xa4" "code\xcc\xcc\xa3msg\xd9\x01z"), 0, 204, "z" }, /* str 8 */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pd_reply_status st = { 0 };
+		int rc = pd_reply_status_from_msgpack(cases[i].bytes, cases[i].len, &st);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: %d, want %d", i, rc, cases[i].rc);
+		if (rc == 0 && (st.code != cases[i].code || st.msg_len != strlen(cases[i].msg) ||
+				memcmp(st.msg, cases[i].msg, st.msg_len) != 0))
+			fail_msg("case %zu: %d '%.*s'", i, st.code, (int)st.msg_len, st.msg);
+		check_status_as_tree(a, cases[i].bytes, cases[i].len);
+	}
+}
+
 /* ---- encoder round trips ---- */
 
 /* Appends a map entry without pd_map_set's duplicate search (for big maps). */
@@ -1071,6 +1333,10 @@ int main(void)
 		T(test_lying_headers_cost_nothing),
 		T(test_malformed_types),
 		T(test_nesting_limit),
+		T(test_scan_stops_at_the_frames_end),
+		T(test_reply_framed_and_status_read),
+		T(test_reply_depth),
+		T(test_reply_status_edge_cases),
 		T(test_round_trip_ints),
 		T(test_round_trip_strings),
 		T(test_round_trip_containers),

@@ -10,11 +10,21 @@ void pd_buf_init(struct pd_buf *b)
 {
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->borrowed = false;
+}
+
+void pd_buf_use(struct pd_buf *b, void *mem, size_t cap)
+{
+	b->data = mem;
+	b->len = 0;
+	b->cap = cap;
+	b->borrowed = true;
 }
 
 void pd_buf_free(struct pd_buf *b)
 {
-	free(b->data);
+	if (!b->borrowed)
+		free(b->data);
 	pd_buf_init(b);
 }
 
@@ -25,9 +35,12 @@ void pd_buf_reserve(struct pd_buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 4096;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	char *d = realloc(b->data, cap);
+	char *d = b->borrowed ? malloc(cap) : realloc(b->data, cap);
 	if (!d)
 		abort();
+	if (b->borrowed && b->len)
+		memcpy(d, b->data, b->len);
+	b->borrowed = false;
 	b->data = d;
 	b->cap = cap;
 }
@@ -280,11 +293,42 @@ static inline char *put_key(char *w, const struct pd_buf *path)
 	return put_path(w, path);
 }
 
-/* One "[.]prefix: value" line of a scalar, its room reserved once. */
-static inline void render_line(struct pd_buf *out, const struct pd_buf *prefix,
-			       const struct pd_mp_item *it)
+/* A key of the dotted path: a map's, escaped, or an array's index. */
+struct path_key {
+	const char *s; /* NULL: index */
+	size_t len;
+	uint64_t index;
+};
+
+static inline size_t key_room(const struct path_key *k)
 {
-	char *w = put_key(end_of(out, 1 + prefix->len + PATH_SLACK + 2 + scalar_room(it) + 2), prefix);
+	return 1 + (k->s ? ESCAPED_ROOM(k->len) : 20);
+}
+
+/* Writes ".key" (no dot at the path's start) at w, returns the end. */
+static inline char *put_path_key(char *w, bool first, const struct path_key *k)
+{
+	if (!first)
+		*w++ = '.';
+	return k->s ? escape_to(w, k->s, k->len) : int_to(w, (long long)k->index);
+}
+
+/* One "[.]prefix.key: value" line of a scalar, its room reserved once.
+ * The last key is written from its own bytes, not from the path: the path
+ * is copied a word at a time, and words loaded from bytes just written
+ * piecemeal wait for those stores (most lines are one key deep, written
+ * into the path a moment before). Inlined by force: the compiler would
+ * make a call of it, one a line. */
+static inline __attribute__((always_inline)) void
+render_line(struct pd_buf *out, const struct pd_buf *prefix, const struct path_key *k,
+	    const struct pd_mp_item *it)
+{
+	char *w = end_of(out, 1 + prefix->len + PATH_SLACK + key_room(k) + 2 + scalar_room(it) + 2);
+	if (prefix->len)
+		w = put_key(w, prefix);
+	else if (k->s && k->len && k->s[0] == '.')
+		*w++ = '.'; /* dot-stuffed: the key starts the line */
+	w = put_path_key(w, prefix->len == 0, k);
 	*w++ = ':';
 	*w++ = ' ';
 	w = scalar_to(w, it);
@@ -316,26 +360,21 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 	}
 	for (uint64_t index = 1; index <= it->count; index++) {
 		struct pd_mp_item key, val;
-		char *w;
+		struct path_key k = { .index = index };
 		if (it->type == PD_MAP) {
 			if (pd_mp_next(&in->p, in->end, &key) != PD_UNPACK_OK || key.type != PD_STR)
 				return -1;
-			w = end_of(prefix, 1 + ESCAPED_ROOM((size_t)key.count) + PATH_SLACK);
-			if (keep)
-				*w++ = '.';
-			w = escape_to(w, key.s, (size_t)key.count);
-		} else {
-			w = end_of(prefix, 1 + 20 + PATH_SLACK);
-			if (keep)
-				*w++ = '.';
-			w = int_to(w, (long long)index);
+			k.s = key.s;
+			k.len = (size_t)key.count;
 		}
-		done(prefix, w);
 		if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK)
 			return -1;
-		if (!is_container(&val))
-			render_line(out, prefix, &val);
-		else if (render_field(out, prefix, in, &val, depth + 1) < 0)
+		if (!is_container(&val)) {
+			render_line(out, prefix, &k, &val);
+			continue;
+		}
+		done(prefix, put_path_key(end_of(prefix, key_room(&k) + PATH_SLACK), keep == 0, &k));
+		if (render_field(out, prefix, in, &val, depth + 1) < 0)
 			return -1;
 		prefix->len = keep;
 	}
@@ -347,16 +386,17 @@ static int render_record(struct pd_buf *out, struct pd_buf *prefix, struct packe
 	struct pd_mp_item it;
 	if (pd_mp_next(&in->p, in->end, &it) != PD_UNPACK_OK)
 		return -1;
+	/* a record that is not a map is shown under the key "value" */
+	const struct path_key value = { .s = "value", .len = 5 };
 	prefix->len = 0;
-	end_of(prefix, sizeof("value") + PATH_SLACK);
-	if (it.type != PD_MAP)
-		pd_buf_adds(prefix, "value");
-	else if (it.count == 0)
+	if (it.type == PD_MAP && it.count == 0)
 		return 0;
 	if (!is_container(&it)) {
-		render_line(out, prefix, &it);
+		render_line(out, prefix, &value, &it);
 		return 0;
 	}
+	if (it.type != PD_MAP)
+		done(prefix, put_path_key(end_of(prefix, key_room(&value) + PATH_SLACK), true, &value));
 	return render_field(out, prefix, in, &it, 0);
 }
 
@@ -410,8 +450,9 @@ void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
 		return;
 	}
 	struct pd_buf tmp, prefix;
+	char path[256]; /* the dotted path, on the heap only when longer */
 	pd_buf_init(&tmp);
-	pd_buf_init(&prefix);
+	pd_buf_use(&prefix, path, sizeof(path));
 	struct packed in;
 	struct pd_mp_item top;
 	if (packed_data(r, &tmp, &in) && pd_mp_next(&in.p, in.end, &top) == PD_UNPACK_OK) {

@@ -35,10 +35,15 @@ struct pd_reply {
 struct pd_buf {
 	char *data;
 	size_t len, cap;
+	bool borrowed; /* data is room the buffer does not own (pd_buf_use) */
 };
 
 void pd_buf_init(struct pd_buf *b);
 void pd_buf_free(struct pd_buf *b);
+/* Starts the buffer, empty, on cap bytes of someone else's memory (the
+ * stack, an output buffer's free room): written there in place, and
+ * moved to the heap only if it outgrows them (borrowed is false then). */
+void pd_buf_use(struct pd_buf *b, void *mem, size_t cap);
 /* Grows the buffer for n more bytes (and a NUL). */
 void pd_buf_reserve(struct pd_buf *b, size_t n);
 

@@ -877,6 +877,45 @@ static void test_reply_set_and_buf(void **state)
 	pd_buf_free(&b);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
+
+	/* a buffer on borrowed room is written there until it outgrows it,
+	 * then moves to the heap with its bytes; freeing it leaves the room */
+	char room[16];
+	pd_buf_use(&b, room, sizeof(room));
+	pd_buf_adds(&b, "0123456789");
+	assert_ptr_equal(b.data, room);
+	assert_true(b.borrowed);
+	assert_string_equal(room, "0123456789");
+	pd_buf_adds(&b, "abcdefghij");
+	assert_ptr_not_equal(b.data, room);
+	assert_false(b.borrowed);
+	assert_string_equal(b.data, "0123456789abcdefghij");
+	pd_buf_free(&b);
+	pd_buf_use(&b, room, sizeof(room));
+	pd_buf_adds(&b, "x");
+	pd_buf_free(&b); /* not the heap's: nothing freed */
+	assert_null(b.data);
+}
+
+/* A dotted path longer than the room the renderer keeps for it on the
+ * stack (256 bytes) moves to the heap and renders the same. */
+static void test_long_key_paths(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	char key[301];
+	memset(key, 'k', 300);
+	key[300] = '\0';
+	struct pd_value *rec = pd_map(a), *inner = pd_map(a), *deeper = pd_map(a);
+	pd_map_set_int(a, deeper, "z", 7);
+	pd_map_set(a, inner, key, deeper);
+	pd_map_set_str(a, inner, "b", "v");
+	pd_map_set(a, rec, key, inner);
+	pd_map_set_int(a, rec, "after", 1);
+	char want[1000];
+	snprintf(want, sizeof(want), "200 ok\r\n%s.%s.z: 7\r\n%s.b: v\r\nafter: 1\r\n.\r\n",
+		 key, key, key);
+	assert_text(f, 200, "ok", rec, want);
 }
 
 static struct pd_value *help_record(struct pd_arena *a, const char *command, const char *args,
@@ -979,6 +1018,7 @@ int main(void)
 		T(test_reply_from_msgpack),
 		T(test_packed_data_renders_as_tree),
 		T(test_reply_set_and_buf),
+	T(test_long_key_paths),
 		T(test_help_text_lists_one_line_a_command),
 		T(test_help_text_of_one_command_is_a_table),
 	};

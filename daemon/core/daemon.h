@@ -88,6 +88,10 @@ int reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int reply_error(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* reply_ok with a message the handler put together itself in the arena
+ * (no printf: WAYBILL GET's, said by every look-up); made valid UTF-8 in
+ * place like any message. */
+int reply_ok_msg(struct cmd_ctx *ctx, int code, char *msg);
 /* Maps an LMDB error to 500/503, remembers it (for MAP_FULL) and returns
  * it (nonzero). PD_EREPLIED (a helper refused and replied) passes
  * through, reply kept. */

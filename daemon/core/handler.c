@@ -18,13 +18,19 @@ const char *pd_strerror(int rc)
 	return mdb_strerror(rc); /* LMDB's codes and errno values */
 }
 
+int reply_ok_msg(struct cmd_ctx *ctx, int code, char *msg)
+{
+	pd_utf8_sanitize(msg); /* a message may quote, or cut, user input */
+	ctx->rep->code = code;
+	ctx->rep->msg = msg;
+	return 0;
+}
+
 static void reply_vset(struct cmd_ctx *ctx, int code, const char *fmt, va_list ap)
 {
 	char msg[256];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	pd_utf8_sanitize(msg); /* a message may quote, or cut, user input */
-	ctx->rep->code = code;
-	ctx->rep->msg = pd_strdup(ctx->a, msg);
+	reply_ok_msg(ctx, code, pd_strdup(ctx->a, msg));
 }
 
 int reply_ok(struct cmd_ctx *ctx, int code, const char *fmt, ...)

@@ -25,18 +25,8 @@ static void be_put(unsigned char *p, uint64_t v, int n)
 		p[i] = (unsigned char)v;
 }
 
-static uint64_t be_get(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 void be64_put(unsigned char *p, uint64_t v) { be_put(p, v, 8); }
-uint64_t be64_get(const unsigned char *p) { return be_get(p, 8); }
 void be32_put(unsigned char *p, uint32_t v) { be_put(p, v, 4); }
-uint32_t be32_get(const unsigned char *p) { return (uint32_t)be_get(p, 4); }
 
 static _Atomic uint64_t users_generation;
 

@@ -733,10 +733,8 @@ struct arena_out {
 	size_t len, cap;
 };
 
-static void arena_out_reserve(struct arena_out *o, size_t n)
+static void arena_out_grow(struct arena_out *o, size_t n)
 {
-	if (o->len + n <= o->cap)
-		return;
 	size_t cap = o->cap ? o->cap : 2048;
 	while (cap < o->len + n)
 		cap *= 2;
@@ -745,6 +743,13 @@ static void arena_out_reserve(struct arena_out *o, size_t n)
 		memcpy(grown, o->data, o->len);
 	o->data = grown;
 	o->cap = cap;
+}
+
+/* Inline: the packer calls arena_write for every head and body. */
+static inline void arena_out_reserve(struct arena_out *o, size_t n)
+{
+	if (o->len + n > o->cap)
+		arena_out_grow(o, n);
 }
 
 static int arena_write(void *data, const char *p, size_t n)

@@ -335,8 +335,11 @@ static enum pd_unpack_status take(const unsigned char **p, const unsigned char *
 	return PD_UNPACK_OK;
 }
 
-enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
-				 struct pd_mp_item *it)
+/* The reader itself, inlined into pd_mp_scan's loop (the framing of every
+ * request and of a benchmark's every reply: a call an item was a third of
+ * its time). */
+static inline __attribute__((always_inline)) enum pd_unpack_status
+mp_next(const unsigned char **p, const unsigned char *end, struct pd_mp_item *it)
 {
 	if (*p >= end)
 		return PD_UNPACK_INCOMPLETE;
@@ -404,6 +407,12 @@ str:
 	it->count = n;
 	*p += n;
 	return PD_UNPACK_OK;
+}
+
+enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
+				 struct pd_mp_item *it)
+{
+	return mp_next(p, end, it);
 }
 
 struct decoder {
@@ -494,7 +503,7 @@ enum pd_unpack_status pd_mp_scan(struct pd_mp_scan *s, const char *buf, size_t l
 		 * again from its header next time */
 		const unsigned char *p = base + s->pos;
 		struct pd_mp_item it;
-		enum pd_unpack_status st = pd_mp_next(&p, end, &it);
+		enum pd_unpack_status st = mp_next(&p, end, &it);
 		if (st != PD_UNPACK_OK)
 			return st;
 		bool container = it.type == PD_MAP || it.type == PD_ARR;

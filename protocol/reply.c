@@ -129,49 +129,27 @@ static bool must_escape(unsigned char c)
 	return c < 0x20 || c == '\\' || c == 0x7f;
 }
 
-/* Whether a word of 8 bytes holds one that must be escaped: a byte below
- * 0x20 when (x - 0x20..) & ~x & 0x80.. is not zero, one equal to c when
- * x ^ c.. has a zero byte. */
-static inline bool word_must_escape(uint64_t x)
+/* Sixteen bytes, tested at once with GCC's vector extension (portable: no
+ * intrinsics; SSE2 or NEON where there is one). */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
+/* Which of the bytes of a must be escaped: 0xff each, 0 the others. */
+static inline bytes16 escape_hits(bytes16 a)
 {
-	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
-	uint64_t bs = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
-	return ((x - ones * 0x20) & ~x & highs) | ((bs - ones) & ~bs & highs) |
-	       ((del - ones) & ~del & highs);
+	return (bytes16)((a < 0x20) | (a == '\\') | (a == 0x7f));
 }
 
-/* The last r (1 to 7) bytes of a value, checked as one word (two loads
- * that may overlap; the bytes of the word they do not fill are plain 'a's)
- * and copied to w when none must be escaped. False: go byte by byte. */
-static inline bool tail_plain(char *w, const char *s, size_t r)
+static inline bool any16(bytes16 hit)
 {
-	const uint64_t plain = 0x6161616161616161ULL;
-	if (r >= 4) {
-		uint32_t lo, hi;
-		memcpy(&lo, s, 4);
-		memcpy(&hi, s + r - 4, 4);
-		if (word_must_escape(lo | (uint64_t)hi << 32))
-			return false;
-		memcpy(w, &lo, 4);
-		memcpy(w + r - 4, &hi, 4);
-	} else if (r >= 2) {
-		uint16_t lo, hi;
-		memcpy(&lo, s, 2);
-		memcpy(&hi, s + r - 2, 2);
-		if (word_must_escape(lo | (uint64_t)hi << 16 | (plain << 32)))
-			return false;
-		memcpy(w, &lo, 2);
-		memcpy(w + r - 2, &hi, 2);
-	} else {
-		if (word_must_escape((unsigned char)s[0] | (plain << 8)))
-			return false;
-		w[0] = s[0];
-	}
-	return true;
+	uint64_t h[2];
+	memcpy(h, &hit, sizeof(h));
+	return (h[0] | h[1]) != 0;
 }
 
-/* The most a value of n bytes takes escaped (\xHH for each byte). */
-#define ESCAPED_ROOM(n) (4 * (n))
+/* The most a value of n bytes takes escaped (\xHH for each byte), and the
+ * 16 bytes escape_to may store past a short value's end (written over
+ * next, or past the NUL). */
+#define ESCAPED_ROOM(n) (4 * (n) + 16)
 
 /* escape_to's way from a word with a byte to escape: byte by byte. */
 static char *escape_slow(char *w, const char *s, size_t n)
@@ -199,29 +177,50 @@ static char *escape_slow(char *w, const char *s, size_t n)
 	return w;
 }
 
-/* Writes s escaped at w and returns the end. Inline, the common case:
- * nothing to escape, each word copied as it is checked and the last
- * bytes as one more word; from a word with a byte to escape on,
- * escape_slow. */
-static inline char *escape_to(char *w, const char *s, size_t n)
+/* Writes s[0..n) escaped at w and returns the end; s[0..avail) may be
+ * read (avail >= n: a string inside packed data may be read past its end).
+ * The common case, nothing to escape, 16 bytes at a time: a value of up to
+ * 16 bytes with 16 to read is one load, one test of its first n bytes and
+ * one store of 16 (ESCAPED_ROOM); a longer one is blocks of 16 and a last
+ * block that overlaps the one before. From a block with a byte to escape
+ * on, or for a short value at the end of its bytes, escape_slow. */
+static inline char *escape_to(char *w, const char *s, size_t n, size_t avail)
 {
-	size_t i = 0;
-	for (uint64_t x; i + 8 <= n; i += 8, w += 8) {
-		memcpy(&x, s + i, 8);
-		if (word_must_escape(x))
-			return escape_slow(w, s + i, n - i);
-		memcpy(w, &x, 8);
+	bytes16 a;
+	if (n <= 16) {
+		if (avail < 16)
+			return escape_slow(w, s, n);
+		/* the first n bytes' mask: 16 - n bytes into 16 0xff, 16 0 */
+		static const unsigned char firsts[32] = {
+			255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255
+		};
+		bytes16 first_n;
+		memcpy(&first_n, firsts + 16 - n, 16);
+		memcpy(&a, s, 16);
+		if (any16(escape_hits(a) & first_n))
+			return escape_slow(w, s, n);
+		memcpy(w, &a, 16);
+		return w + n;
 	}
-	if (i == n)
-		return w;
-	if (!tail_plain(w, s + i, n - i))
-		return escape_slow(w, s + i, n - i);
-	return w + (n - i);
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&a, s + i, 16);
+		if (any16(escape_hits(a)))
+			return escape_slow(w + i, s + i, n - i);
+		memcpy(w + i, &a, 16);
+	}
+	if (i < n) {
+		memcpy(&a, s + n - 16, 16);
+		if (any16(escape_hits(a)))
+			return escape_slow(w + i, s + i, n - i);
+		memcpy(w + n - 16, &a, 16);
+	}
+	return w + n;
 }
 
 static void escape_into(struct pd_buf *out, const char *s, size_t n)
 {
-	done(out, escape_to(end_of(out, ESCAPED_ROOM(n)), s, n));
+	done(out, escape_to(end_of(out, ESCAPED_ROOM(n)), s, n, n));
 }
 
 /* The most a scalar other than a string takes: "(%llu items)". */
@@ -229,14 +228,15 @@ static void escape_into(struct pd_buf *out, const char *s, size_t n)
 
 /* A scalar as it appears after "key: "; a container as its size. Writes
  * at w (room for SCALAR_ROOM, or ESCAPED_ROOM of a string) and returns
- * the end. */
-static char *scalar_to(char *w, const struct pd_mp_item *it)
+ * the end. A string's bytes may be read up to lim (the end of its packed
+ * data). */
+static char *scalar_to(char *w, const struct pd_mp_item *it, const char *lim)
 {
 	switch (it->type) {
 	case PD_NIL: break;
 	case PD_BOOL: w = it->b ? put(w, "yes", 3) : put(w, "no", 2); break;
 	case PD_INT: w = int_to(w, (long long)it->i); break;
-	case PD_STR: w = escape_to(w, it->s, (size_t)it->count); break;
+	case PD_STR: w = escape_to(w, it->s, (size_t)it->count, (size_t)(lim - it->s)); break;
 	case PD_MAP:
 	case PD_ARR:
 		*w++ = '(';
@@ -254,16 +254,19 @@ static size_t scalar_room(const struct pd_mp_item *it)
 
 void pd_value_render_text(const struct pd_value *v, struct pd_buf *out)
 {
+	if (v->type == PD_STR) { /* no bytes to read past its end */
+		escape_into(out, v->u.s.ptr, v->u.s.len);
+		return;
+	}
 	struct pd_mp_item it = { .type = v->type };
 	switch (v->type) {
-	case PD_NIL: break;
+	case PD_NIL: case PD_STR: break;
 	case PD_BOOL: it.b = v->u.b; break;
 	case PD_INT: it.i = v->u.i; break;
-	case PD_STR: it.s = v->u.s.ptr; it.count = v->u.s.len; break;
 	case PD_MAP:
 	case PD_ARR: it.count = v->u.c.count; break;
 	}
-	done(out, scalar_to(end_of(out, scalar_room(&it)), &it));
+	done(out, scalar_to(end_of(out, SCALAR_ROOM), &it, NULL));
 }
 
 /* Text is rendered from the packed (msgpack) data, so a reply kept packed
@@ -296,7 +299,7 @@ static inline char *put_key(char *w, const struct pd_buf *path)
 /* A key of the dotted path: a map's, escaped, or an array's index. */
 struct path_key {
 	const char *s; /* NULL: index */
-	size_t len;
+	size_t len, avail; /* avail: bytes that may be read at s (escape_to) */
 	uint64_t index;
 };
 
@@ -310,7 +313,7 @@ static inline char *put_path_key(char *w, bool first, const struct path_key *k)
 {
 	if (!first)
 		*w++ = '.';
-	return k->s ? escape_to(w, k->s, k->len) : int_to(w, (long long)k->index);
+	return k->s ? escape_to(w, k->s, k->len, k->avail) : int_to(w, (long long)k->index);
 }
 
 /* One "[.]prefix.key: value" line of a scalar, its room reserved once.
@@ -321,7 +324,7 @@ static inline char *put_path_key(char *w, bool first, const struct path_key *k)
  * make a call of it, one a line. */
 static inline __attribute__((always_inline)) void
 render_line(struct pd_buf *out, const struct pd_buf *prefix, const struct path_key *k,
-	    const struct pd_mp_item *it)
+	    const struct pd_mp_item *it, const char *lim)
 {
 	char *w = end_of(out, 1 + prefix->len + PATH_SLACK + key_room(k) + 2 + scalar_room(it) + 2);
 	if (prefix->len)
@@ -331,7 +334,7 @@ render_line(struct pd_buf *out, const struct pd_buf *prefix, const struct path_k
 	w = put_path_key(w, prefix->len == 0, k);
 	*w++ = ':';
 	*w++ = ' ';
-	w = scalar_to(w, it);
+	w = scalar_to(w, it, lim);
 	*w++ = '\r';
 	*w++ = '\n';
 	done(out, w);
@@ -366,11 +369,12 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 				return -1;
 			k.s = key.s;
 			k.len = (size_t)key.count;
+			k.avail = (size_t)((const char *)in->end - key.s);
 		}
 		if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK)
 			return -1;
 		if (!is_container(&val)) {
-			render_line(out, prefix, &k, &val);
+			render_line(out, prefix, &k, &val, (const char *)in->end);
 			continue;
 		}
 		done(prefix, put_path_key(end_of(prefix, key_room(&k) + PATH_SLACK), keep == 0, &k));
@@ -387,12 +391,12 @@ static int render_record(struct pd_buf *out, struct pd_buf *prefix, struct packe
 	if (pd_mp_next(&in->p, in->end, &it) != PD_UNPACK_OK)
 		return -1;
 	/* a record that is not a map is shown under the key "value" */
-	const struct path_key value = { .s = "value", .len = 5 };
+	const struct path_key value = { .s = "value", .len = 5, .avail = 5 };
 	prefix->len = 0;
 	if (it.type == PD_MAP && it.count == 0)
 		return 0;
 	if (!is_container(&it)) {
-		render_line(out, prefix, &value, &it);
+		render_line(out, prefix, &value, &it, (const char *)in->end);
 		return 0;
 	}
 	if (it.type != PD_MAP)

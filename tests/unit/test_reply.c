@@ -472,16 +472,17 @@ static size_t escape_byte(int c, char *out)
 	return 1;
 }
 
-/* Values are scanned eight bytes at a time: every byte value, at every
- * place in and around a word, is escaped exactly when it must be. */
+/* Values are scanned 16 bytes at a time: every byte value, at every place
+ * of a value of 40 bytes (two whole blocks and an overlapping last one),
+ * is escaped exactly when it must be. */
 static void test_escape_at_every_position(void **state)
 {
 	struct fixture *f = *state;
 	struct pd_arena *a = &f->arena;
 	for (int c = 0; c < 256; c++) {
-		for (size_t at = 0; at < 18; at++) {
-			char val[18], want[40];
-			memset(val, 'a' + (int)at, sizeof(val));
+		for (size_t at = 0; at < 40; at++) {
+			char val[40], want[48];
+			memset(val, 'a' + (int)(at % 26), sizeof(val));
 			val[at] = (char)c;
 			size_t n = 0;
 			for (size_t i = 0; i < sizeof(val); i++)
@@ -498,11 +499,14 @@ static void test_escape_at_every_position(void **state)
 }
 
 /* Checks the text of val[0..n) against PROTOCOL.md's escapes, byte by
- * byte, alone and as a record's value (a line's room is reserved once). */
+ * byte: alone, as a record's last value (nothing to read past it), as a
+ * value followed by more packed data (a byte to escape right after it:
+ * escape_to reads past a short string, and shows only its own bytes),
+ * and as a key, dot-stuffed when it starts the line with '.'. */
 static void assert_escaped(struct fixture *f, const char *val, size_t n)
 {
 	struct pd_arena *a = &f->arena;
-	char want[4 * 64 + 16];
+	char want[4 * 64 + 16], line[4 * 64 + 64];
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += escape_byte((unsigned char)val[i], want + len);
@@ -512,29 +516,57 @@ static void assert_escaped(struct fixture *f, const char *val, size_t n)
 	assert_int_equal(b.len, len);
 	assert_memory_equal(b.data, want, len);
 	pd_buf_free(&b);
-	struct pd_value *rec = pd_map(a);
-	pd_map_set(a, rec, "k", pd_strn(a, val, n));
-	struct pd_reply r = { .code = 200, .msg = "ok", .data = rec };
-	pd_buf_init(&b);
-	pd_reply_render_text(&r, &b);
-	const char *head = "200 ok\r\nk: ";
-	assert_int_equal(b.len, strlen(head) + len + strlen("\r\n.\r\n"));
-	assert_memory_equal(b.data + strlen(head), want, len);
-	pd_buf_free(&b);
+
+	struct pd_value *last = pd_map(a), *inside = pd_map(a), *key = pd_map(a);
+	pd_map_set(a, last, "k", pd_strn(a, val, n));
+	pd_map_set(a, inside, "k", pd_strn(a, val, n));
+	pd_map_set_int(a, inside, "z", 1); /* packed: 0xa1 'z' 0x01 after val */
+	if (memchr(val, '\0', n) == NULL) { /* a key is a C string here */
+		pd_map_set_int(a, key, pd_strndup(a, val, n), 1);
+		pd_map_set_int(a, key, "z", 1);
+	}
+	struct pd_value *recs[] = { last, inside, key };
+	for (size_t r = 0; r < 3; r++) {
+		if (r == 2 && !key->u.c.count)
+			break;
+		size_t ll = 0;
+		if (r < 2) {
+			ll = (size_t)sprintf(line, "200 ok\r\nk: ");
+			memcpy(line + ll, want, len);
+			ll += len;
+			ll += (size_t)sprintf(line + ll, "\r\n%s.\r\n", r ? "z: 1\r\n" : "");
+		} else {
+			ll = (size_t)sprintf(line, "200 ok\r\n%s", n && val[0] == '.' ? "." : "");
+			memcpy(line + ll, want, len);
+			ll += len;
+			ll += (size_t)sprintf(line + ll, ": 1\r\nz: 1\r\n.\r\n");
+		}
+		struct pd_reply rep = { .code = 200, .msg = "ok", .data = recs[r] };
+		pd_buf_init(&b);
+		pd_reply_render_text(&rep, &b);
+		assert_int_equal(b.len, ll);
+		assert_memory_equal(b.data, line, ll);
+		pd_buf_free(&b);
+	}
 }
 
-/* The last bytes of a value (fewer than eight) are checked as one word of
- * two overlapping loads: every length up to two words, a byte that must
- * or must not be escaped at every place, and a value escaped throughout
- * (four bytes shown for each). */
+/* Strings are tested 16 bytes at a time (a short one as one block read
+ * past its end, a long one as blocks and a last block that overlaps):
+ * every length from 0 to 40 (either side of one and two blocks), a byte
+ * that must or must not be escaped at every place, a '.' first (a key
+ * starting a line), and a value escaped throughout (four bytes shown for
+ * each). */
 static void test_escape_of_every_length(void **state)
 {
 	struct fixture *f = *state;
-	static const unsigned char probe[] = { 0x00, '\n', 0x1f, ' ', '\\', 'a', 0x7f, 0x80, 0xff };
-	for (size_t n = 1; n <= 17; n++) {
+	static const unsigned char probe[] = { 0x00, '\n', 0x1f, ' ', '\\', 'a', 0x7f, 0x80, 0xff, '.' };
+	for (size_t n = 0; n <= 40; n++) {
+		char val[40];
+		for (size_t i = 0; i < n; i++)
+			val[i] = (char)('A' + (int)i);
+		assert_escaped(f, val, n);
 		for (size_t at = 0; at < n; at++) {
 			for (size_t k = 0; k < sizeof(probe); k++) {
-				char val[17];
 				for (size_t i = 0; i < n; i++)
 					val[i] = (char)('A' + (int)i);
 				val[at] = (char)probe[k];

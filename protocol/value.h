@@ -116,11 +116,47 @@ struct pd_mp_item {
 	const char *s;
 	uint64_t count;
 };
+/* pd_mp_next's items whose head is more than the type byte (value.c;
+ * *p < end). */
+enum pd_unpack_status pd_mp_next_long(const unsigned char **p, const unsigned char *end,
+				      struct pd_mp_item *it);
+
 /* Reads the item at *p and moves *p past it (past a container's head
  * only). The one msgpack reader: pd_value_unpack builds its tree with it,
- * pd_mp_scan frames with it. */
-enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
-				 struct pd_mp_item *it);
+ * pd_mp_scan frames with it, the text renderer reads a reply's data with
+ * it. Inline: the items whose type byte is their whole head (a small int,
+ * a string of up to 31 bytes, a map or array of up to 15: nearly every
+ * key and value) without a call; the others in pd_mp_next_long. */
+static inline enum pd_unpack_status pd_mp_next(const unsigned char **p, const unsigned char *end,
+					       struct pd_mp_item *it)
+{
+	if (*p >= end)
+		return PD_UNPACK_INCOMPLETE;
+	unsigned char t = **p;
+	if (t >= 0xa0 && t <= 0xbf) {
+		uint64_t n = t & 0x1f;
+		if ((uint64_t)(end - *p - 1) < n)
+			return PD_UNPACK_INCOMPLETE;
+		it->type = PD_STR;
+		it->s = (const char *)*p + 1;
+		it->count = n;
+		*p += 1 + n;
+		return PD_UNPACK_OK;
+	}
+	if (t <= 0x7f || t >= 0xe0) {
+		it->type = PD_INT;
+		it->i = (int8_t)t; /* 0..127 or -32..-1 */
+		(*p)++;
+		return PD_UNPACK_OK;
+	}
+	if (t <= 0x9f) { /* 0x80..0x9f */
+		it->type = t >= 0x90 ? PD_ARR : PD_MAP;
+		it->count = t & 0x0f;
+		(*p)++;
+		return PD_UNPACK_OK;
+	}
+	return pd_mp_next_long(p, end, it);
+}
 
 /* Decodes one msgpack object from buf[0..len). On PD_UNPACK_OK *used is the
  * number of bytes it took. Strings are copied into the arena, NUL-terminated

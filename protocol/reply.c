@@ -45,18 +45,21 @@ void pd_buf_reserve(struct pd_buf *b, size_t n)
 	b->cap = cap;
 }
 
-/* Writes v in decimal at w and returns the end (room for 20 bytes). */
+/* Writes v in decimal at w and returns the end (room for 20 bytes). The
+ * digits are counted first and written in place from the last: no copy
+ * of a variable length (a call to memcpy for each number). */
 static char *int_to(char *w, long long v)
 {
-	char digits[24], *p = digits + sizeof(digits);
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
 	if (v < 0)
-		*--p = '-';
-	size_t n = (size_t)(digits + sizeof(digits) - p);
-	memcpy(w, p, n);
+		*w++ = '-';
+	size_t n = 1;
+	for (unsigned long long t = u; t >= 10; t /= 10)
+		n++;
+	char *e = w + n;
+	do
+		*--e = (char)('0' + u % 10);
+	while (u /= 10);
 	return w + n;
 }
 

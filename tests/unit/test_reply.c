@@ -270,6 +270,22 @@ static void test_int_extremes(void **state)
 	pd_map_set_int(a, rec, "max", INT64_MAX);
 	assert_text(f, 200, "ok", rec,
 		    "200 ok\r\nmin: -9223372036854775808\r\nmax: 9223372036854775807\r\n.\r\n");
+	/* digits are counted, then written: every count, either side of a
+	 * power of ten, both signs, as printf writes them */
+	for (long long p = 1;; p *= 10) {
+		long long vs[] = { p - 1, p, p + 1, -(p - 1), -p, -(p + 1) };
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+			char want[24];
+			snprintf(want, sizeof(want), "%lld", vs[i]);
+			struct pd_buf b;
+			pd_buf_init(&b);
+			pd_value_render_text(pd_int(a, vs[i]), &b);
+			assert_string_equal(b.data, want);
+			pd_buf_free(&b);
+		}
+		if (p > INT64_MAX / 10)
+			break;
+	}
 }
 
 static void test_list_of_records(void **state)

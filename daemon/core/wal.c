@@ -401,10 +401,11 @@ static int grow(struct logfile *lf, off_t upto)
 }
 
 /* Tests only (with --enable-test-clock): while the file named by
- * PARCELDESK_TEST_WAL_FAIL exists, appends fail as it says: "write ERRNO"
- * or "sync" (the record is written, its fdatasync fails with EIO). 0: no
- * failure asked. */
-static int test_failure(bool *at_sync)
+ * PARCELDESK_TEST_WAL_FAIL exists, the step it names fails: "write ERRNO"
+ * (an append's write), "sync" (the record is written, its fdatasync fails
+ * with EIO), "checkpoint ERRNO" (the checkpoint's sync of data.mdb). The
+ * errno asked for step `at`, or 0. */
+static int test_failure(const char *at)
 {
 	const char *path = w.test_fail ? getenv("PARCELDESK_TEST_WAL_FAIL") : NULL;
 	FILE *f = path ? fopen(path, "r") : NULL;
@@ -415,8 +416,9 @@ static int test_failure(bool *at_sync)
 	if (fscanf(f, "%31s %d", what, &e) < 1)
 		what[0] = '\0';
 	fclose(f);
-	*at_sync = !strcmp(what, "sync");
-	return *at_sync ? EIO : !strcmp(what, "write") && e > 0 ? e : 0;
+	if (strcmp(what, at))
+		return 0;
+	return !strcmp(at, "sync") ? EIO : e > 0 ? e : 0;
 }
 
 static int take(struct ckpt **out);
@@ -465,9 +467,8 @@ static int append(uint64_t seq, unsigned flags, const void *blob, size_t len)
 	be32_put(h + 16, flags);
 	be32_put(h + 20, wal_crc32c(wal_crc32c(0, h, 20), blob, len));
 	struct iovec iov[2] = { { h, REC_HEAD }, { (void *)blob, len } };
-	bool test_at_sync = false;
-	int test_rc = test_failure(&test_at_sync);
-	ssize_t r = test_rc && !test_at_sync ? (errno = test_rc, -1) : pwritev(lf->fd, iov, 2, lf->off);
+	int test_rc = test_failure("write");
+	ssize_t r = test_rc ? (errno = test_rc, -1) : pwritev(lf->fd, iov, 2, lf->off);
 	if (r != need) {
 		/* a partial record is not read back (its checksum fails) */
 		rc = r < 0 ? errno : ENOSPC;
@@ -475,8 +476,9 @@ static int append(uint64_t seq, unsigned flags, const void *blob, size_t len)
 			fail("write-ahead log: write failed: %s", strerror(rc));
 		return rc;
 	}
-	if (test_at_sync || fdatasync(lf->fd) < 0) {
-		rc = test_at_sync ? EIO : errno;
+	test_rc = test_failure("sync");
+	if (test_rc || fdatasync(lf->fd) < 0) {
+		rc = test_rc ? test_rc : errno;
 		/* the record may or may not be on disk: never answer as if either */
 		fail("write-ahead log: fdatasync failed: %s", strerror(rc));
 		return EIO;
@@ -632,13 +634,25 @@ static int finish(struct ckpt *c)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = write_back();
+	int rc = test_failure("checkpoint");
+	if (rc == 0)
+		rc = write_back();
 	if (rc == 0)
 		rc = mdb_env_sync(w.env, 1);
-	if (rc == 0)
-		rc = save(c);
 	if (rc) {
-		/* a full disk: tried again; the log grows (or refuses) meanwhile */
+		/* Not tried again, a full disk's error neither: the kernel reports
+		 * a failed writeback once, and the pages it could not write need
+		 * not be dirty any more, so a later sync could succeed over them.
+		 * Only a restart writes them again: it goes back to the last
+		 * durable checkpoint and replays the log, which keeps every record
+		 * since (no other checkpoint is taken while this one is). */
+		fail("checkpoint: data.mdb cannot be synced: %s", mdb_strerror(rc));
+		return rc;
+	}
+	rc = save(c);
+	if (rc) {
+		/* a full disk: tried again (data.mdb is synced; only the meta
+		 * pages' file is missing); the log grows (or refuses) meanwhile */
 		if (!full_errno(rc))
 			fail("checkpoint failed: %s", mdb_strerror(rc));
 		else

@@ -1,11 +1,13 @@
 """The write-ahead log when its disk fails: a commit whose log record cannot
 be written (a full disk) is refused and nothing of it is kept; one whose
 fdatasync fails is never answered as kept (the record may or may not be on
-disk), and every later write is refused until a restart; reads go on, and
-nothing acknowledged is lost. The failures are injected with
+disk), and every later write is refused until a restart; so is every write
+after a checkpoint whose sync of data.mdb failed, a full disk's too; reads
+go on, and nothing acknowledged is lost. The failures are injected with
 PARCELDESK_TEST_WAL_FAIL (read only with --enable-test-clock): while the
-file it names exists, an append fails as the file says."""
+file it names exists, an append or a checkpoint fails as the file says."""
 import os
+import time
 
 from harness import DAY, USERS, DaemonTestCase, create_line, line, next_number
 from test_changeset import EnvDaemon
@@ -89,5 +91,49 @@ class WalFailures(DaemonTestCase):
         with d.text("op1") as c:
             self.assertReply(c.cmd("WAYBILL", "GET", after), 404)
             self.assertReply(c.cmd(create_line(after, self.promised)), 201)
+        self.assertEqual(self.stats(d)["wal_error"], "")
+        d.stop()
+
+    def test_a_failed_checkpoint_sync_refuses_writes_until_a_restart(self):
+        """data.mdb's sync is not tried again after it failed, even for a
+        full disk: the kernel reports a failed writeback once, and the pages
+        it could not write need not be dirty any more, so a later sync could
+        succeed over them. The restart goes back to the last durable
+        checkpoint and replays the log."""
+        d = self.start()
+        acked = pipeline_writes(self, d, conns=2, per_conn=20, promised=self.promised)
+        self.fail_appends("checkpoint 28")  # ENOSPC from data.mdb's fdatasync
+        expected = "checkpoint: data.mdb cannot be synced: No space left on device"
+        created = []
+        with d.text("op1") as c:
+            # a checkpoint is due every second while writing: the first to
+            # run meets the failure; the writes before it were kept
+            deadline = time.time() + 15
+            while True:
+                n = next_number()
+                r = c.cmd(create_line(n, self.promised))
+                if r.code != 201:
+                    break
+                created.append(n)
+                self.assertLess(time.time(), deadline, "no checkpoint met the injected failure")
+                time.sleep(0.05)
+            self.assertReply(r, 503)
+            self.assertEqual(r.msg, "store unavailable: %s; restart the daemon" % expected)
+            os.unlink(self.trigger)
+            # room again, but the checkpoint is not tried again: still refused
+            time.sleep(1.5)
+            self.assertReply(c.cmd(create_line(next_number(), self.promised)), 503)
+            self.assertReply(c.cmd("WAYBILL", "GET", acked[-1]), 200)
+        self.assertEqual(self.stats(d)["wal_error"], expected)
+        self.assertIn("writes are refused until the daemon is restarted", d.log_text())
+        d.kill()
+        d.restart()
+        self.check_present(d, acked)
+        later = next_number()
+        with d.text("op1") as c:
+            for n in created:
+                self.assertReply(c.cmd("WAYBILL", "GET", n), 200)
+            self.assertReply(c.cmd(create_line(later, self.promised)), 201)
+            self.assertReply(c.cmd("WAYBILL", "GET", later), 200)
         self.assertEqual(self.stats(d)["wal_error"], "")
         d.stop()

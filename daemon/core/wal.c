@@ -34,10 +34,6 @@
  * blocks already written changes no file metadata, so the sync of an
  * append flushes only its data). */
 #define WAL_CHUNK ((off_t)4 << 20)
-/* The checkpoint writes data.mdb back this much of the file at a time,
- * this many slices under way (write_back). */
-#define WAL_SLICE ((off_t)256 << 10)
-#define WAL_SLICES 4
 
 static const char *const log_names[2] = { "wal.0", "wal.1" };
 
@@ -601,32 +597,6 @@ static int save(const struct ckpt *c)
 	return rc;
 }
 
-/* Writes data.mdb's dirty pages back a slice of the file at a time, at
- * most WAL_SLICES slices under way, so that a log sync never queues behind
- * more than that of the checkpoint's writes (all at once: a second of
- * pages, 50-400 ms of the flush: docs/performance.md, round 7). It only
- * starts the I/O early: the checkpoint is durable when mdb_env_sync()
- * returned after it. An error must fail the checkpoint here: a failed
- * writeback is reported once, to the first call that waits for it, and
- * the fdatasync after this one would not see it. */
-static int write_back(void)
-{
-	mdb_filehandle_t fd;
-	struct stat sb;
-	if (mdb_env_get_fd(w.env, &fd) != 0 || fstat(fd, &sb) < 0)
-		return EIO;
-	off_t ahead = (WAL_SLICES - 1) * WAL_SLICE;
-	for (off_t at = 0; at < sb.st_size + ahead; at += WAL_SLICE) {
-		if (at < sb.st_size && sync_file_range(fd, at, WAL_SLICE, SYNC_FILE_RANGE_WRITE) < 0)
-			return errno;
-		off_t done = at - ahead; /* started WAL_SLICES - 1 slices ago */
-		if (done >= 0 && sync_file_range(fd, done, WAL_SLICE, SYNC_FILE_RANGE_WAIT_BEFORE |
-						 SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
-			return errno;
-	}
-	return 0;
-}
-
 /* Makes checkpoint c durable: data.mdb synced (its pages and any written
  * since), its meta pages saved. Then it is the one a restart goes back
  * to: the previous pin goes, and the file before the turn is free. */
@@ -635,8 +605,6 @@ static int finish(struct ckpt *c)
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = test_failure("checkpoint");
-	if (rc == 0)
-		rc = write_back();
 	if (rc == 0)
 		rc = mdb_env_sync(w.env, 1);
 	if (rc) {

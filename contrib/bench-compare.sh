@@ -10,7 +10,9 @@
 # BENCH_BASELINE_DAEMON, an older build runs the same rows afterwards (the
 # "before" columns), on a store its own import tool loaded when it has one. Then the same shapes against
 # redis-server with appendfsync always, through the same client (bench
-# --framing resp): GET of values as large as our GET reply, SET for SCAN,
+# --framing resp): GET of values as large as our GET reply in each framing
+# (the msgpack rows, SET and the mix with the msgpack reply's size; the text
+# rows after the keys are set again to the text reply's size), SET for SCAN,
 # and the same 90/10 mix of GET and SET. Prints one table with the ratio
 # per row and a last line with the worst ratio.
 #
@@ -32,8 +34,9 @@
 #                       the layout it wrote (round 6 moved the views into
 #                       the waybill's value, which an older build cannot
 #                       read); without one it runs on the same store
-#   REDIS_VALUE_BYTES   Redis value size (default: the size of parceldesk's
-#                       GET reply, so both move the same bytes per read)
+#   REDIS_VALUE_BYTES   Redis value size for every row (default: the size of
+#                       parceldesk's GET reply in the row's framing, so both
+#                       move the same bytes per read)
 # Every server started here listens on 127.0.0.1 only and is stopped by PID
 # on exit; the temporary directory is removed.
 set -euo pipefail
@@ -191,16 +194,18 @@ pd_run() { # MIX CONNECTIONS PIPELINE FRAMING
 		--mix "$1" -c "$2" -P "$3" -d "$secs" --csv
 }
 
-# The same client against Redis (get: GET, scan: SET); prints its CSV line.
-redis_run() { # MIX CONNECTIONS PIPELINE
-	"$bench" -p "$redis_port" --framing resp --value-bytes "$value_bytes" \
+# The same client against Redis (get: GET, scan: SET of values of BYTES);
+# prints its CSV line.
+redis_run() { # MIX CONNECTIONS PIPELINE BYTES
+	"$bench" -p "$redis_port" --framing resp --value-bytes "$4" \
 		--number-format "$number_format" --number-count "$waybills" \
 		--mix "$1" -c "$2" -P "$3" -d "$secs" --csv
 }
 
-# Fills Redis with key:000000000001 .. key:N, the keys bench asks for.
-redis_fill() {
-	awk -v n="$waybills" -v d="$value_bytes" 'BEGIN {
+# Sets key:000000000001 .. key:N, the keys bench asks for, to values of BYTES.
+redis_fill() { # BYTES
+	say "bench-compare: redis: $waybills keys of $1 bytes"
+	awk -v n="$waybills" -v d="$1" 'BEGIN {
 		v = sprintf("%" d "s", ""); gsub(/ /, "x", v)
 		for (i = 1; i <= n; i++) {
 			k = sprintf("key:%012d", i)
@@ -279,7 +284,13 @@ tests=(
 	"mix c50 P1|get:90,scan:10|50|1|msgpack"
 )
 load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
-value_bytes=${REDIS_VALUE_BYTES:-}
+# Redis's value size a framing: REDIS_VALUE_BYTES, else our GET reply's
+# bytes in that framing, taken from its first row.
+declare -A value_bytes
+if [[ -n ${REDIS_VALUE_BYTES:-} ]]; then
+	value_bytes[msgpack]=$REDIS_VALUE_BYTES
+	value_bytes[text]=$REDIS_VALUE_BYTES
+fi
 
 # Runs every row against the running daemon; results into the arrays
 # named by $1 (CSV lines) and $2 (writes per commit).
@@ -301,9 +312,8 @@ pd_rows() { # RESULTS GROUPS WHO
 				if (g > 0) printf "%.2f", j / g; else printf "-"
 			}')
 		fi
-		# Redis values as large as our GET reply, measured on the first run.
-		if [[ -z $value_bytes ]]; then
-			value_bytes=$(cut -d, -f10 <<<"$line")
+		if [[ -z ${value_bytes[$fr]:-} ]]; then
+			value_bytes[$fr]=$(cut -d, -f10 <<<"$line")
 		fi
 	done
 }
@@ -321,13 +331,21 @@ fi
 
 # ---- redis ----
 declare -A redis_result
-start_redis redis --save '' --appendonly yes --appendfsync always
-say "bench-compare: redis (appendfsync always) on 127.0.0.1:$redis_port; $waybills keys of $value_bytes bytes"
-redis_fill
-for t in "${tests[@]}"; do
-	IFS='|' read -r name mix conns depth _ <<<"$t"
-	say "bench-compare: redis $name"
-	redis_result[$name]=$(redis_run "$mix" "$conns" "$depth") || die "bench failed on redis $name"
+# No automatic AOF rewrite: setting every key again for the text rows would
+# start one (a fork writing the whole data set) during them.
+start_redis redis --save '' --appendonly yes --appendfsync always --auto-aof-rewrite-percentage 0
+say "bench-compare: redis (appendfsync always) on 127.0.0.1:$redis_port"
+# The msgpack rows (and SCAN's SET, the mix) first, then the text rows on
+# keys set again to the text reply's size.
+for framing in msgpack text; do
+	redis_fill "${value_bytes[$framing]}"
+	for t in "${tests[@]}"; do
+		IFS='|' read -r name mix conns depth fr <<<"$t"
+		[[ $fr == "$framing" ]] || continue
+		say "bench-compare: redis $name"
+		redis_result[$name]=$(redis_run "$mix" "$conns" "$depth" "${value_bytes[$framing]}") ||
+			die "bench failed on redis $name"
+	done
 done
 stop_server "$redis_pid"
 
@@ -337,7 +355,7 @@ echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'
 	"$waybills waybills x $events events (loaded in ${load_secs}s, $load_rate requests/s, store $store_mb MiB," \
 	"$(( store_bytes / waybills )) bytes a waybill; daemon RSS after the runs $pd_rss)," \
 	"${secs}s a run, $(nproc) CPUs (load average $load_avg before the runs);" \
-	"Redis values $value_bytes bytes${baseline_daemon:+; before = $baseline_daemon}${baseline_import:+ on a store loaded by $baseline_import}"
+	"Redis values ${value_bytes[msgpack]} bytes (msgpack rows, SET), ${value_bytes[text]} (text rows)${baseline_daemon:+; before = $baseline_daemon}${baseline_import:+ on a store loaded by $baseline_import}"
 printf '%-17s %9s %7s %8s %9s %8s %9s %8s %8s %7s %7s %s\n' test "pd ops/s" "p50 us" "p99 us" \
 	"before" "b p99" "redis" "r p99 us" "pd/redis" group "b group" errors
 worst=""

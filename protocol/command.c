@@ -107,6 +107,85 @@ static int parse_spec_token(const char *tok, size_t len, struct pd_arg_spec *s)
 	return -1;
 }
 
+/* The look-up: each command word, and each word with its sub-command, in
+ * an open-addressed hash table of pointers into the one table above, built
+ * by pd_commands_init(). A request's command is found by hashing its words
+ * once, not by comparing them down the table (docs/performance.md, round
+ * 8). A word's own slot holds its command when it takes no sub-command,
+ * else its first command (it says the word is known). */
+#define LOOKUP_SLOTS 512 /* a power of two, over twice the words and commands */
+static struct lookup_slot {
+	const struct pd_command *cmd; /* NULL: empty */
+	size_t word_len, sub_len;
+	bool word_only;               /* the slot of the word alone */
+} lookup_slots[LOOKUP_SLOTS];
+
+#define FNV_PRIME 16777619u
+#define FNV_START 2166136261u
+
+/* A byte as strcasecmp compares it: an ASCII letter in upper case. The
+ * table's words are in upper case (pd_commands_init() checks). */
+static inline unsigned char fold(unsigned char c)
+{
+	return (unsigned char)(c - 'a') < 26 ? (unsigned char)(c - 32) : c;
+}
+
+/* FNV-1a over the folded bytes; a sub-command's goes on from its word's. */
+static inline uint32_t fold_hash(uint32_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ fold((unsigned char)s[i])) * FNV_PRIME;
+	return h;
+}
+
+/* w (n bytes, any case, maybe holding a NUL) is the table's word. */
+static inline bool is_word_of(const char *w, size_t n, const char *word, size_t word_len)
+{
+	if (n != word_len)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (fold((unsigned char)w[i]) != (unsigned char)word[i])
+			return false;
+	return true;
+}
+
+/* The slot of word alone (sub NULL) or of word and sub, h the hash of
+ * what is looked for, or the empty slot where it goes. */
+static struct lookup_slot *lookup_find(uint32_t h, const char *w, size_t wn, const char *sub,
+				       size_t sn)
+{
+	for (;; h++) {
+		struct lookup_slot *e = &lookup_slots[h & (LOOKUP_SLOTS - 1)];
+		if (!e->cmd || (e->word_only == !sub && is_word_of(w, wn, e->cmd->word, e->word_len) &&
+				(!sub || is_word_of(sub, sn, e->cmd->sub, e->sub_len))))
+			return e;
+	}
+}
+
+/* Enters a command; -1 when its name is taken, is not in upper case, or
+ * its word is one that both takes a sub-command and not (a look-up could
+ * not tell). */
+static int lookup_add(const struct pd_command *cmd)
+{
+	size_t wn = strlen(cmd->word), sn = cmd->sub ? strlen(cmd->sub) : 0;
+	if (!is_word_of(cmd->word, wn, cmd->word, wn) ||
+	    (cmd->sub && !is_word_of(cmd->sub, sn, cmd->sub, sn)))
+		return -1;
+	uint32_t h = fold_hash(FNV_START, cmd->word, wn);
+	struct lookup_slot *e = lookup_find(h, cmd->word, wn, NULL, 0);
+	if (!e->cmd)
+		*e = (struct lookup_slot){ cmd, wn, 0, true };
+	else if (!e->cmd->sub || !cmd->sub)
+		return -1;
+	if (!cmd->sub)
+		return 0;
+	e = lookup_find(fold_hash(h * FNV_PRIME, cmd->sub, sn), cmd->word, wn, cmd->sub, sn);
+	if (e->cmd)
+		return -1;
+	*e = (struct lookup_slot){ cmd, wn, sn, false };
+	return 0;
+}
+
 int pd_commands_init(void)
 {
 	if (table_ready)
@@ -130,6 +209,13 @@ int pd_commands_init(void)
 				return -1;
 			}
 			struct pd_arg_spec *s = &cmd->arg[cmd->arg_count++];
+			for (int j = 0; j < cmd->arg_count - 1; j++)
+				if (strcmp(cmd->arg[j].name, s->name) == 0) {
+					/* pd_command_bind() appends each once */
+					fprintf(stderr, "commands.def: argument '%s' twice in %s\n",
+						s->name, cmd->word);
+					return -1;
+				}
 			if (s->positional && !s->required)
 				seen_optional_positional = 1;
 			else if (s->positional && seen_optional_positional) {
@@ -138,6 +224,12 @@ int pd_commands_init(void)
 				return -1;
 			}
 			p = end;
+		}
+		if (lookup_add(cmd) < 0) {
+			fprintf(stderr, "commands.def: %s %s named twice, not in upper case, or %s "
+				"both with and without a sub-command\n", cmd->word,
+				cmd->sub ? cmd->sub : "", cmd->word);
+			return -1;
 		}
 	}
 	table_ready = 1;
@@ -155,33 +247,30 @@ const struct pd_command *pd_command_by_id(enum pd_command_id id)
 	return &table[id];
 }
 
-/* The first bytes compared before the call: a look-up passes most of the
- * table's words on that alone. | 0x20 folds a letter's case; two bytes
- * that differ after it differ for strcasecmp too. */
-static int word_is(const struct pd_value *w, const char *s)
-{
-	return w->type == PD_STR && (w->u.s.ptr[0] | 0x20) == (s[0] | 0x20) &&
-	       strcasecmp(w->u.s.ptr, s) == 0 && strlen(s) == w->u.s.len;
-}
-
 const struct pd_command *pd_command_lookup(const struct pd_request *req,
 					   size_t *words_used,
 					   struct pd_error *err)
 {
 	const struct pd_value *w0 = req->words[0];
 	const char *known_word = NULL;
-	for (size_t c = 0; c < PD_CMD_COUNT; c++) {
-		const struct pd_command *cmd = &table[c];
-		if (!word_is(w0, cmd->word))
-			continue;
-		known_word = cmd->word;
-		if (!cmd->sub) {
+	const struct lookup_slot *e = NULL;
+	uint32_t h = 0;
+	if (w0->type == PD_STR) {
+		h = fold_hash(FNV_START, w0->u.s.ptr, w0->u.s.len);
+		e = lookup_find(h, w0->u.s.ptr, w0->u.s.len, NULL, 0);
+	}
+	if (e && e->cmd) {
+		if (!e->cmd->sub) {
 			*words_used = 1;
-			return cmd;
+			return e->cmd;
 		}
-		if (req->word_count > 1 && word_is(req->words[1], cmd->sub)) {
+		known_word = e->cmd->word;
+		const struct pd_value *w1 = req->word_count > 1 ? req->words[1] : NULL;
+		if (w1 && w1->type == PD_STR &&
+		    (e = lookup_find(fold_hash(h * FNV_PRIME, w1->u.s.ptr, w1->u.s.len), w0->u.s.ptr,
+				     w0->u.s.len, w1->u.s.ptr, w1->u.s.len))->cmd) {
 			*words_used = 2;
-			return cmd;
+			return e->cmd;
 		}
 	}
 	if (known_word) {
@@ -408,22 +497,28 @@ int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,
 {
 	struct pd_value *m = pd_map(a);
 	size_t pos = words_used;
-	struct pd_missing missing = { 0 };
-	struct pd_error bad = { 0 }; /* the first wrong value: told after what is missing */
+	/* set field by field: zeroing their message buffers cost a request
+	 * more than the rest of the binding */
+	struct pd_missing missing;
+	missing.names[0] = '\0';
+	missing.count = 0;
+	struct pd_error bad; /* the first wrong value: told after what is missing */
+	bad.code = 0;
+	bool named = req->named && req->named->u.c.count;
 	for (int i = 0; i < cmd->arg_count; i++) {
 		const struct pd_arg_spec *s = &cmd->arg[i];
 		const struct pd_value *raw;
 		if (s->positional) {
 			raw = pos < req->word_count ? req->words[pos++] : NULL;
-			if (raw && pd_map_get(req->named, s->name)) {
+			if (raw && named && pd_map_get(req->named, s->name)) {
 				pd_error_set(err, 400, "argument '%s' given twice", s->name);
 				return -1;
 			}
 			/* a positional may also be passed by name (handy in scripts) */
-			if (!raw)
+			if (!raw && named)
 				raw = pd_map_get(req->named, s->name);
 		} else {
-			raw = pd_map_get(req->named, s->name);
+			raw = named ? pd_map_get(req->named, s->name) : NULL;
 		}
 		if (!raw || raw->type == PD_NIL) {
 			if (s->required)
@@ -435,7 +530,7 @@ int pd_command_bind(struct pd_arena *a, const struct pd_command *cmd,
 			continue;
 		if (bind_value(a, s, raw, &v, &bad) < 0)
 			continue;
-		pd_map_set(a, m, s->name, v);
+		pd_map_append(a, m, s->name, strlen(s->name), v); /* the spec's names are distinct */
 	}
 	if (pd_missing_error(&missing, err) < 0)
 		return -1;

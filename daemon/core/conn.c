@@ -123,6 +123,9 @@ struct loop {
 	pthread_mutex_t inbox_lock;
 	struct conn *inbox, *inbox_tail; /* linked by next */
 	struct pd_buf out;             /* conn_reply()'s rendering, reused */
+	struct conn *staging;          /* whose burst stage renders into (in clear) */
+	struct pd_buf stage;           /* on room reserved in its output, */
+	struct evbuffer_iovec room;    /* that room (stage_room()) */
 	struct event *flush_ev;        /* writes the turn's replies (on_flush()) */
 	struct conn *flush;            /* connections with replies to write this turn, */
 	struct conn **flush_tail;      /* in the order they were served */
@@ -415,23 +418,67 @@ static void conn_free(struct conn *c)
 	}
 }
 
+/* A burst's replies (process_input() of a connection in clear) are
+ * rendered straight into room reserved at the end of its output, and
+ * committed together: one evbuffer chain for the burst and no copy of a
+ * reply, where rendering each into the loop's buffer and adding it copied
+ * it and took a chain for every two replies or so (libevent's chains grow
+ * to 4 KiB at most; docs/performance.md, round 8). The room asked for at
+ * a time (libevent gives the whole chain it makes: about twice this), and
+ * what must be left of it for the next reply to start there. */
+#define STAGE_ROOM 16384
+#define STAGE_LOW 4096
+
+/* Commits what the loop's burst rendered for c. A reply that outgrew the
+ * room took the bytes to the heap (pd_buf_reserve): they are added. */
+static void stage_commit(struct loop *l, struct conn *c)
+{
+	struct pd_buf *st = &l->stage;
+	if (st->borrowed) {
+		l->room.iov_len = st->len;
+		evbuffer_commit_space(c->out, &l->room, 1);
+	} else if (st->len) {
+		evbuffer_add(c->out, st->data, st->len);
+	}
+	pd_buf_free(st);
+}
+
+/* Room for the next reply of c's burst: what is left of the reserved room,
+ * or fresh room (or none: pd_buf then renders on the heap). */
+static void stage_room(struct loop *l, struct conn *c)
+{
+	struct pd_buf *st = &l->stage;
+	if (st->borrowed && st->cap - st->len >= STAGE_LOW)
+		return;
+	stage_commit(l, c);
+	if (evbuffer_reserve_space(c->out, STAGE_ROOM, &l->room, 1) == 1)
+		pd_buf_use(st, l->room.iov_base, l->room.iov_len);
+}
+
 /* Every reply is rendered and counted here, in the framing of its
  * request: the loop's own and those of jobs back from the writer or the
  * slow thread. cmd is the command the request named (NULL when none),
- * t0_us when an admitted request arrived whole (0: no latency). */
+ * t0_us when an admitted request arrived whole (0: no latency). In a burst
+ * (staging) into the output's room, else rendered and added at once. */
 static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep,
 		       const struct pd_command *cmd, uint64_t t0_us)
 {
-	struct pd_buf *out = &c->loop->out;
-	out->len = 0;
-	pd_reply_render(rep, f, out);
-	evbuffer_add(c->out, out->data, out->len);
+	struct loop *l = c->loop;
+	if (l->staging == c) {
+		stage_room(l, c);
+		pd_reply_render(rep, f, &l->stage);
+	} else {
+		struct pd_buf *out = &l->out;
+		out->len = 0;
+		pd_reply_render(rep, f, out);
+		evbuffer_add(c->out, out->data, out->len);
+		/* one huge reply must not pin its buffer for the daemon's life */
+		if (out->cap > 65536)
+			pd_buf_free(out);
+	}
 	if (rep->code >= 400 && rep->code < 600)
 		stat_inc(LOOP_STAT(errors_by_code[rep->code]));
 	metrics_reply(cmd, rep->code, t0_us);
-	/* one huge reply must not pin its buffer for the daemon's life */
-	if (out->cap > 65536)
-		pd_buf_free(out);
 }
 
 /* Closes now, or later when a job is still out (the job's reply must find
@@ -915,8 +962,8 @@ static bool output_full(struct conn *c)
 {
 	int64_t budget = c->sess.role == ROLE_NONE ? g_config.max_output_bytes_before_login
 						   : g_config.max_output_bytes;
-	return evbuffer_get_length(c->out) + c->job_bytes >
-	       (size_t)budget;
+	size_t staged = c->loop->staging == c ? c->loop->stage.len : 0;
+	return evbuffer_get_length(c->out) + staged + c->job_bytes > (size_t)budget;
 }
 
 /* The output is down to half the budget: a paused connection may read
@@ -935,6 +982,8 @@ static void process_input(struct conn *c)
 			loop_read_begin(&snap) == 0;
 	int budget = REQS_PER_EVENT;
 	bool starved = false, took = false;
+	if (!c->bev)
+		c->loop->staging = c; /* its replies committed together below */
 	while (!c->closing && !c->loop->stopping) {
 		if (output_full(c)) {
 			/* back-pressure: stop reading until the client reads */
@@ -954,6 +1003,10 @@ static void process_input(struct conn *c)
 			event_active(c->resume, EV_TIMEOUT, 0); /* the rest after the others */
 			break;
 		}
+	}
+	if (c->loop->staging == c) {
+		stage_commit(c->loop, c);
+		c->loop->staging = NULL;
 	}
 	if (snapshot)
 		loop_read_end();

@@ -104,6 +104,20 @@ class Tls(TlsTestCase):
             self.assertEqual(m.recv()["msg"], "PONG")
         self.assertEqual(m.recv()["code"], 200)
 
+    def test_a_pipelined_burst_with_an_error_and_quit_over_tls(self):
+        """The replies of a burst, an error among them, go out in order over
+        TLS too, and QUIT closes once its own reply is out."""
+        c = self.tls_text()
+        c.send("PING\r\nFROB\r\n" + "CLOCK GET\r\n" * 20 + "PING\r\nQUIT\r\nPING\r\n")
+        self.assertReply(c.read_reply(), 200, "PONG")
+        self.assertReply(c.read_reply(), 400, "unknown command 'FROB' (try HELP)")
+        for _ in range(20):
+            self.assertEqual(c.read_reply().code, 200)
+        self.assertReply(c.read_reply(), 200, "PONG")
+        self.assertReply(c.read_reply(), 200, "bye")
+        self.assertTrue(c.at_eof(5), "the connection stays open after QUIT")
+        self.assertEqual(c.tail, b"")
+
     def test_clear_text_and_msgpack_still_served_on_the_same_port(self):
         c = self.text()
         self.assertReply(c.cmd("PING"), 200, "PONG")

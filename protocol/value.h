@@ -135,7 +135,7 @@ static inline enum pd_unpack_status pd_mp_next(const unsigned char **p, const un
 	unsigned char t = **p;
 	if (t >= 0xa0 && t <= 0xbf) {
 		uint64_t n = t & 0x1f;
-		if ((uint64_t)(end - *p - 1) < n)
+		if ((uint64_t)(end - *p) <= n) /* the type byte and n more */
 			return PD_UNPACK_INCOMPLETE;
 		it->type = PD_STR;
 		it->s = (const char *)*p + 1;
@@ -157,6 +157,9 @@ static inline enum pd_unpack_status pd_mp_next(const unsigned char **p, const un
 	}
 	return pd_mp_next_long(p, end, it);
 }
+
+/* A scalar item (nil, bool, int, str) as a value; a string is copied. */
+struct pd_value *pd_mp_scalar(struct pd_arena *a, const struct pd_mp_item *it);
 
 /* Decodes one msgpack object from buf[0..len). On PD_UNPACK_OK *used is the
  * number of bytes it took. Strings are copied into the arena, NUL-terminated

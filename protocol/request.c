@@ -3,7 +3,9 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void pd_error_set(struct pd_error *err, int code, const char *fmt, ...)
@@ -49,9 +51,35 @@ void pd_utf8_sanitize(char *s)
 	}
 }
 
+/* True when s[0..len) is all ASCII: a request's words and most of its text
+ * are, and are short. Loads that overlap cover every byte without a loop
+ * over the last few. */
+static bool all_ascii(const unsigned char *s, size_t len)
+{
+	uint64_t w, last;
+	uint32_t h, t;
+	if (len >= 8) {
+		uint64_t acc = 0;
+		for (size_t i = 0; i + 8 < len; i += 8) {
+			memcpy(&w, s + i, 8);
+			acc |= w;
+		}
+		memcpy(&last, s + len - 8, 8);
+		return !((acc | last) & 0x8080808080808080ull);
+	}
+	if (len >= 4) {
+		memcpy(&h, s, 4);
+		memcpy(&t, s + len - 4, 4);
+		return !((h | t) & 0x80808080u);
+	}
+	return len == 0 || !((s[0] | s[len / 2] | s[len - 1]) & 0x80);
+}
+
 int pd_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)buf;
+	if (all_ascii(s, len))
+		return 1;
 	for (size_t i = 0; (i += ascii_run(s + i, len - i)) < len;) {
 		size_t n = utf8_seq_len(s + i, len - i);
 		if (n == 0)
@@ -264,56 +292,119 @@ int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 	return 0;
 }
 
-int pd_request_from_msgpack(struct pd_arena *a, const struct pd_value *v,
-			    struct pd_request *req, struct pd_error *err)
+/* A word of a msgpack request: a string or an integer. */
+static int msgpack_word(struct pd_arena *a, struct pd_request *req,
+			const struct pd_mp_item *it, struct pd_error *err)
 {
-	memset(req, 0, sizeof(*req));
-	req->framing = PD_FRAMING_MSGPACK;
-	req->named = pd_map(a);
-	if (v->type != PD_ARR || v->u.c.count == 0) {
-		pd_error_set(err, 400, "a msgpack request is a non-empty array");
+	if (it->type != PD_STR && it->type != PD_INT) {
+		pd_error_set(err, 400, "word %zu must be a string or an integer",
+			     req->word_count + 1);
 		return -1;
 	}
-	for (struct pd_entry *e = v->u.c.head; e; e = e->next) {
-		struct pd_value *w = e->val;
-		if (w->type == PD_MAP && !e->next) {
-			for (struct pd_entry *m = w->u.c.head; m; m = m->next) {
-				if (!valid_arg_name(m->key, m->key_len)) {
-					pd_error_set(err, 400, "bad argument name '%.*s'",
-						     (int)(m->key_len > 40 ? 40 : m->key_len), m->key);
-					return -1;
-				}
-				if (m->val->type == PD_MAP || m->val->type == PD_ARR) {
-					pd_error_set(err, 400, "argument '%s' must be a string, integer or boolean",
-						     m->key);
-					return -1;
-				}
-				if (add_named(a, req, m->key, m->val, err) < 0)
-					return -1;
-			}
-			continue;
-		}
-		if (w->type != PD_STR && w->type != PD_INT) {
-			pd_error_set(err, 400, "word %zu must be a string or an integer",
-				     req->word_count + 1);
-			return -1;
-		}
-		if (w->type == PD_STR && !pd_utf8_valid(w->u.s.ptr, w->u.s.len)) {
-			pd_error_set(err, 400, "invalid UTF-8");
-			return -1;
-		}
-		if (add_word(req, w, err) < 0)
-			return -1;
+	if (it->type == PD_STR && !pd_utf8_valid(it->s, (size_t)it->count)) {
+		pd_error_set(err, 400, "invalid UTF-8");
+		return -1;
 	}
+	return add_word(req, pd_mp_scalar(a, it), err);
+}
+
+/* The named arguments: the request's last element when it is a map, read
+ * from *p (its head read). Returns the bytes' status; a shape error is left
+ * in err (code 400) and ends the reading. */
+static enum pd_unpack_status msgpack_named(struct pd_arena *a, const unsigned char **p,
+					   const unsigned char *end, uint64_t count,
+					   struct pd_request *req, struct pd_error *err)
+{
+	for (uint64_t i = 0; i < count; i++) {
+		struct pd_mp_item k, v;
+		enum pd_unpack_status st = pd_mp_next(p, end, &k);
+		if (st != PD_UNPACK_OK)
+			return st;
+		if (k.type != PD_STR) /* not a map we take: the decoder says how */
+			return PD_UNPACK_MALFORMED;
+		size_t n = (size_t)k.count;
+		if (!valid_arg_name(k.s, n)) {
+			pd_error_set(err, 400, "bad argument name '%.*s'",
+				     (int)(n > 40 ? 40 : n), k.s);
+			return PD_UNPACK_OK;
+		}
+		if ((st = pd_mp_next(p, end, &v)) != PD_UNPACK_OK)
+			return st;
+		if (v.type == PD_MAP || v.type == PD_ARR) {
+			pd_error_set(err, 400, "argument '%.*s' must be a string, integer or boolean",
+				     (int)n, k.s);
+			return PD_UNPACK_OK;
+		}
+		if (add_named(a, req, pd_strndup(a, k.s, n), pd_mp_scalar(a, &v), err) < 0)
+			return PD_UNPACK_OK;
+	}
+	return PD_UNPACK_OK;
+}
+
+/* One pass over the bytes, in the order the tree was checked in: the
+ * elements, each named argument's name, type and uniqueness, then the
+ * named strings' UTF-8 and the command word. Only the bytes a valid request
+ * is made of are read here; where the shape is wrong (or a map key is not a
+ * string) the rest of the frame is unread, and the decoder's verdict on the
+ * whole of it comes first, as it did when it ran first. */
+enum pd_unpack_status pd_request_read_msgpack(struct pd_arena *a, const char *buf,
+					      size_t len, size_t *used,
+					      struct pd_request *req, struct pd_error *err)
+{
+	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+	/* not the words past word_count: nothing reads them (half a KiB) */
+	req->word_count = 0;
+	req->framing = PD_FRAMING_MSGPACK;
+	req->named = pd_map(a);
+	err->code = 0;
+	struct pd_mp_item top;
+	enum pd_unpack_status st = pd_mp_next(&p, end, &top);
+	if (st != PD_UNPACK_OK)
+		return st;
+	if (top.type != PD_ARR || top.count == 0) {
+		pd_error_set(err, 400, "a msgpack request is a non-empty array");
+	} else {
+		for (uint64_t i = 0; i < top.count && st == PD_UNPACK_OK && !err->code; i++) {
+			struct pd_mp_item it;
+			if ((st = pd_mp_next(&p, end, &it)) != PD_UNPACK_OK)
+				break;
+			if (it.type == PD_MAP && i + 1 == top.count)
+				st = msgpack_named(a, &p, end, it.count, req, err);
+			else
+				msgpack_word(a, req, &it, err);
+		}
+	}
+	if (st == PD_UNPACK_MALFORMED || err->code) {
+		/* the rest unread: decoded whole, as before any shape check */
+		struct pd_value *v;
+		return pd_value_unpack(a, buf, len, used, &v);
+	}
+	if (st != PD_UNPACK_OK)
+		return st;
+	*used = (size_t)(p - (const unsigned char *)buf);
 	for (struct pd_entry *m = req->named->u.c.head; m; m = m->next)
 		if (m->val->type == PD_STR &&
 		    !pd_utf8_valid(m->val->u.s.ptr, m->val->u.s.len)) {
 			pd_error_set(err, 400, "invalid UTF-8");
-			return -1;
+			return PD_UNPACK_OK;
 		}
-	if (req->word_count == 0) {
+	if (req->word_count == 0)
 		pd_error_set(err, 400, "a msgpack request needs a command word");
+	return PD_UNPACK_OK;
+}
+
+int pd_request_from_msgpack(struct pd_arena *a, const struct pd_value *v,
+			    struct pd_request *req, struct pd_error *err)
+{
+	char *buf;
+	size_t len, used;
+	if (pd_value_to_msgpack(v, &buf, &len) < 0) {
+		pd_error_set(err, 400, "malformed msgpack");
 		return -1;
 	}
-	return 0;
+	enum pd_unpack_status st = pd_request_read_msgpack(a, buf, len, &used, req, err);
+	free(buf);
+	if (st != PD_UNPACK_OK)
+		pd_error_set(err, 400, "malformed msgpack");
+	return err->code ? -1 : 0;
 }

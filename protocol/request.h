@@ -52,7 +52,21 @@ void pd_utf8_sanitize(char *s);
 int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 		       struct pd_request *req, struct pd_error *err);
 
-/* Builds a request from one decoded msgpack value. Returns 0 or -1 (400). */
+/* Reads one msgpack request from the object at buf[0..len) straight into
+ * req, without a tree (in the daemon: a frame pd_mp_scan() found whole).
+ * Returns what pd_value_unpack() says of those bytes: PD_UNPACK_OK with
+ * *used set, or INCOMPLETE / MALFORMED / TOO_DEEP when they are not one
+ * object we take (the connection cannot go on). With PD_UNPACK_OK, err->code
+ * is 0 and req holds the request, or err holds the 400 its shape earns. A
+ * shape error is reported only for bytes that decode, so every input gets
+ * the one answer it got when the frame was decoded into a tree first.
+ * Strings are copied into a. */
+enum pd_unpack_status pd_request_read_msgpack(struct pd_arena *a, const char *buf,
+					      size_t len, size_t *used,
+					      struct pd_request *req, struct pd_error *err);
+
+/* The same for a decoded msgpack value (packed, then read): for callers
+ * that hold a tree. Returns 0 or -1 (400). */
 int pd_request_from_msgpack(struct pd_arena *a, const struct pd_value *v,
 			    struct pd_request *req, struct pd_error *err);
 

@@ -172,9 +172,10 @@ enum pd_unpack_status pd_value_unpack(struct pd_arena *a, const char *buf,
 /* Incremental framing: finds where one msgpack object ends without
  * decoding it or allocating, keeping its place between calls, so a frame
  * arriving a byte at a time costs one look at each header, not a decode
- * per byte. The daemon then decodes the whole frame once with
- * pd_value_unpack(); a client that wants only a reply's status reads it
- * with pd_reply_status_from_msgpack() (reply.h). */
+ * per byte. The daemon reads a frame that came whole into its request at
+ * once (pd_request_read_msgpack(), request.h) and frames one that did not
+ * with this; a client that wants only a reply's status reads it with
+ * pd_reply_status_from_msgpack() (reply.h). */
 struct pd_mp_scan {
 	size_t pos;   /* bytes of the frame known to be complete objects */
 	int depth;    /* containers open at pos */

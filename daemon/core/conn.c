@@ -867,18 +867,25 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 	size_t max = (size_t)g_config.max_frame_bytes;
 	size_t avail = len < max ? len : max;
 	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)avail);
-	if (c->frame.pos == 0 && c->frame.left[0] == 0)
-		pd_mp_scan_init(&c->frame);
-	/* decoded only once it is whole: a trickled frame is looked at once */
-	enum pd_unpack_status st = pd_mp_scan(&c->frame, buf, avail);
-	if (st == PD_UNPACK_INCOMPLETE && len < max)
-		return 0;
-	struct pd_value *v = NULL;
-	size_t used = 0;
-	if (st == PD_UNPACK_OK)
-		st = pd_value_unpack(&c->arena, buf, c->frame.pos, &used, &v);
-	memset(&c->frame, 0, sizeof(c->frame));
 	struct pending *p = &c->pending;
+	struct pd_error err;
+	size_t used = 0;
+	/* A frame that came whole is read at once. One cut short is framed as
+	 * it comes and read once whole: a trickled frame is looked at once. */
+	bool fresh = c->frame.pos == 0 && c->frame.left[0] == 0;
+	enum pd_unpack_status st = fresh
+		? pd_request_read_msgpack(&c->arena, buf, avail, &used, &p->req, &err)
+		: PD_UNPACK_INCOMPLETE;
+	if (st != PD_UNPACK_OK) {
+		if (fresh)
+			pd_mp_scan_init(&c->frame);
+		st = pd_mp_scan(&c->frame, buf, avail);
+		if (st == PD_UNPACK_INCOMPLETE && len < max)
+			return 0;
+		if (st == PD_UNPACK_OK)
+			st = pd_request_read_msgpack(&c->arena, buf, c->frame.pos, &used, &p->req, &err);
+		memset(&c->frame, 0, sizeof(c->frame));
+	}
 	if (st != PD_UNPACK_OK) {
 		char msg[96];
 		if (st == PD_UNPACK_INCOMPLETE)
@@ -892,8 +899,7 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 		evbuffer_drain(in, len);
 		return 1;
 	}
-	struct pd_error err;
-	if (pd_request_from_msgpack(&c->arena, v, &p->req, &err) < 0) {
+	if (err.code) {
 		pending_refuse(c, PD_FRAMING_MSGPACK, true, err.code, err.msg);
 	} else {
 		p->state = PENDING_PARSED;

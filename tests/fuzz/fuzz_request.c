@@ -13,6 +13,11 @@
  * Besides "no crash, no leak, no undefined behaviour", it checks invariants
  * that hold for any input, and traps when one breaks:
  *   - the incremental framing (pd_mp_scan) ends a frame where the decoder does;
+ *   - a msgpack request read straight from the bytes (as the daemon reads
+ *     it) gets the decoder's status and length, and then the very answer
+ *     the tree of the same bytes got before there was a reader (the
+ *     reference below): the same words and named arguments, or the same
+ *     error message;
  *   - a decoded msgpack value re-encodes to bytes that decode to one value;
  *   - every string of a parsed request, in either framing, is UTF-8;
  *   - an error reply is exactly one text line, its status the error code,
@@ -144,6 +149,122 @@ static void check_scan(const char *p, size_t avail, enum pd_unpack_status st, si
 		CHECK(sc == st);
 }
 
+/* The reference: how a request was made from its decoded tree before it
+ * was read from the bytes (round 7's checks, in their order). Returns 0,
+ * or -1 with the message in msg. */
+static int arg_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int tree_request(struct pd_arena *a, const struct pd_value *v,
+			const struct pd_value **words, size_t *word_count,
+			struct pd_value *named, struct pd_error *err)
+{
+	*word_count = 0;
+	if (v->type != PD_ARR || v->u.c.count == 0) {
+		pd_error_set(err, 400, "a msgpack request is a non-empty array");
+		return -1;
+	}
+	for (const struct pd_entry *e = v->u.c.head; e; e = e->next) {
+		const struct pd_value *w = e->val;
+		if (w->type == PD_MAP && !e->next) {
+			for (const struct pd_entry *m = w->u.c.head; m; m = m->next) {
+				if (!arg_name_ok(m->key, m->key_len)) {
+					pd_error_set(err, 400, "bad argument name '%.*s'",
+						     (int)(m->key_len > 40 ? 40 : m->key_len), m->key);
+					return -1;
+				}
+				if (m->val->type == PD_MAP || m->val->type == PD_ARR) {
+					pd_error_set(err, 400, "argument '%s' must be a string, integer or boolean",
+						     m->key);
+					return -1;
+				}
+				if (pd_map_get(named, m->key)) {
+					pd_error_set(err, 400, "argument '%s' given twice", m->key);
+					return -1;
+				}
+				if (named->u.c.count >= PD_MAX_NAMED_ARGS) {
+					pd_error_set(err, 400, "too many named arguments (at most %d)",
+						     PD_MAX_NAMED_ARGS);
+					return -1;
+				}
+				pd_map_set(a, named, m->key, m->val);
+			}
+			continue;
+		}
+		if (w->type != PD_STR && w->type != PD_INT) {
+			pd_error_set(err, 400, "word %zu must be a string or an integer",
+				     *word_count + 1);
+			return -1;
+		}
+		if (w->type == PD_STR && !pd_utf8_valid(w->u.s.ptr, w->u.s.len)) {
+			pd_error_set(err, 400, "invalid UTF-8");
+			return -1;
+		}
+		if (*word_count >= PD_MAX_WORDS) {
+			pd_error_set(err, 400, "too many words (at most %d)", PD_MAX_WORDS);
+			return -1;
+		}
+		words[(*word_count)++] = w;
+	}
+	for (const struct pd_entry *m = named->u.c.head; m; m = m->next)
+		if (m->val->type == PD_STR && !pd_utf8_valid(m->val->u.s.ptr, m->val->u.s.len)) {
+			pd_error_set(err, 400, "invalid UTF-8");
+			return -1;
+		}
+	if (*word_count == 0) {
+		pd_error_set(err, 400, "a msgpack request needs a command word");
+		return -1;
+	}
+	return 0;
+}
+
+static int same_scalar(const struct pd_value *x, const struct pd_value *y)
+{
+	if (x->type != y->type)
+		return 0;
+	switch (x->type) {
+	case PD_BOOL: return x->u.b == y->u.b;
+	case PD_INT: return x->u.i == y->u.i;
+	case PD_STR: return x->u.s.len == y->u.s.len &&
+			    memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0 &&
+			    x->u.s.ptr[x->u.s.len] == '\0';
+	default: return x->type == PD_NIL;
+	}
+}
+
+/* The request read from the bytes against the reference's answer for the
+ * decoded tree v. */
+static void check_as_tree(struct pd_arena *a, const struct pd_value *v,
+			  const struct pd_request *req, const struct pd_error *err)
+{
+	const struct pd_value *words[PD_MAX_WORDS];
+	size_t count;
+	struct pd_value *named = pd_map(a);
+	struct pd_error want;
+	if (tree_request(a, v, words, &count, named, &want) < 0) {
+		CHECK(err->code == want.code);
+		CHECK(strcmp(err->msg, want.msg) == 0);
+		return;
+	}
+	CHECK(err->code == 0);
+	CHECK(req->word_count == count);
+	for (size_t i = 0; i < count; i++)
+		CHECK(same_scalar(req->words[i], words[i]));
+	CHECK(req->named->u.c.count == named->u.c.count);
+	const struct pd_entry *m = named->u.c.head;
+	for (const struct pd_entry *e = req->named->u.c.head; e; e = e->next, m = m->next) {
+		CHECK(e->key_len == m->key_len && strcmp(e->key, m->key) == 0);
+		CHECK(same_scalar(e->val, m->val));
+	}
+}
+
 /* A decoded value survives our encoder and decoder. */
 static void check_reencode(const struct pd_value *v)
 {
@@ -179,9 +300,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pd_is_msgpack_start(data[off])) {
 			size_t avail = size - off < MAX_FRAME_BYTES ? size - off : MAX_FRAME_BYTES;
 			struct pd_value *v = NULL;
-			size_t used = 0;
+			size_t used = 0, rused = 0;
 			enum pd_unpack_status st = pd_value_unpack(&a, in + off, avail, &used, &v);
 			check_scan(in + off, avail, st, used);
+			/* read as the daemon reads it: the decoder's verdict */
+			CHECK(pd_request_read_msgpack(&a, in + off, avail, &rused, &req, &err) == st);
 			if (st != PD_UNPACK_OK) {
 				/* incomplete at the end of the stream, or malformed:
 				 * the daemon answers and closes the connection */
@@ -193,8 +316,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			CHECK(used > 0 && used <= avail && v != NULL);
+			CHECK(rused == used);
 			check_reencode(v);
-			if (pd_request_from_msgpack(&a, v, &req, &err) < 0) {
+			check_as_tree(&a, v, &req, &err);
+			/* and the tree read through pd_request_from_msgpack() */
+			struct pd_request treq;
+			struct pd_error terr;
+			CHECK(pd_request_from_msgpack(&a, v, &treq, &terr) == (err.code ? -1 : 0));
+			CHECK(!err.code || strcmp(terr.msg, err.msg) == 0);
+			if (err.code) {
 				CHECK(err.code == 400);
 				check_error_reply(err.code, err.msg, PD_FRAMING_MSGPACK);
 			} else {

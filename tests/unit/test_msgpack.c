@@ -1,8 +1,9 @@
 /*
  * Unit tests for the msgpack framing: the bounded decoder pd_value_unpack(),
  * the framing pd_mp_scan() and the encoder (protocol/value.c),
- * pd_request_from_msgpack() (protocol/request.c), and a client's reading of
- * a reply's status, pd_reply_status_from_msgpack() (protocol/reply.c),
+ * pd_request_read_msgpack() and pd_request_from_msgpack() (protocol/request.c),
+ * and a client's reading of a reply's status,
+ * pd_reply_status_from_msgpack() (protocol/reply.c),
  * against PROTOCOL.md section 3.
  *
  * Inputs are written byte by byte from the msgpack specification, so the
@@ -1135,12 +1136,28 @@ struct req_result {
 	struct pd_error err;
 };
 
+/* Reads buf, all of it one msgpack object, as the daemon does (straight
+ * from the bytes); its decoded tree, read with pd_request_from_msgpack(),
+ * must give the same answer. */
 static struct req_result from_bytes(struct pd_arena *a, const void *buf, size_t len)
 {
-	struct req_result r;
+	struct req_result r, t;
 	memset(&r, 0, sizeof(r));
-	struct pd_value *v = unpack_all(a, buf, len);
-	r.rc = pd_request_from_msgpack(a, v, &r.req, &r.err);
+	memset(&t, 0, sizeof(t));
+	size_t used = 0;
+	assert_int_equal(pd_request_read_msgpack(a, buf, len, &used, &r.req, &r.err),
+			 PD_UNPACK_OK);
+	assert_int_equal(used, len);
+	r.rc = r.err.code ? -1 : 0;
+	t.rc = pd_request_from_msgpack(a, unpack_all(a, buf, len), &t.req, &t.err);
+	assert_int_equal(t.rc, r.rc);
+	if (r.rc < 0) {
+		assert_int_equal(t.err.code, r.err.code);
+		assert_string_equal(t.err.msg, r.err.msg);
+	} else {
+		assert_int_equal(t.req.word_count, r.req.word_count);
+		assert_true(values_equal(t.req.named, r.req.named));
+	}
 	return r;
 }
 
@@ -1246,6 +1263,128 @@ static void test_request_shape_errors(void **state)
 	}
 }
 
+/* What the daemon answered each of these frames with when it decoded them
+ * into a tree before checking the request (round 7; the same cases gave the
+ * same answers there): a frame that does not decode is refused as such
+ * (the connection closed) even where a word before the fault is wrong, and
+ * a shape error is the first in the request's order. */
+static void test_request_errors_as_decoded_first(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct {
+		const char *bytes;
+		size_t len;
+		enum pd_unpack_status st;
+		size_t used;     /* with PD_UNPACK_OK */
+		const char *msg; /* with PD_UNPACK_OK: the 400's message, NULL when taken */
+	} cases[] = {
+		/* trailing bytes are the next frame's: not read */
+		{ B("\x93\xa7WAYBILL\xa3GET\xac" "000000000003\xc0\xc1"), PD_UNPACK_OK, 26, NULL },
+		{ B("\x92\xa1x\xc3\x81\x01\x02"), PD_UNPACK_OK, 4,
+		  "word 2 must be a string or an integer" },
+		/* a wrong word, then bytes that do not decode */
+		{ B("\x93\xa1x\xc3\xca\0\0\0\0"), PD_UNPACK_MALFORMED, 0, NULL }, /* float */
+		{ B("\x93\xa1x\xc3\xa1"), PD_UNPACK_INCOMPLETE, 0, NULL },      /* truncated */
+		{ B("\x92\xa1x\xc1"), PD_UNPACK_MALFORMED, 0, NULL },            /* never used */
+		{ B("\x92\xa1x\xcf\x80\0\0\0\0\0\0\0"), PD_UNPACK_MALFORMED, 0, NULL },
+		/* map keys: a string, of any string header, or the frame is malformed */
+		{ B("\x92\xa1x\x81\x01\x02"), PD_UNPACK_MALFORMED, 0, NULL },
+		{ B("\x92\xa1x\x81\xd9\x01k\x01"), PD_UNPACK_OK, 8, NULL },
+		{ B("\x92\xa1x\x81\x91\xa1k\x01"), PD_UNPACK_MALFORMED, 0, NULL },
+		/* a bad name before a key that is not a string */
+		{ B("\x92\xa1x\x82\xa1K\x01\x01\x02"), PD_UNPACK_MALFORMED, 0, NULL },
+		/* too deep: as a word, as a named value, as a key (the key's
+		 * depth is found before its type) */
+		{ B("\x92\xa1x\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01"),
+		  PD_UNPACK_TOO_DEEP, 0, NULL },
+		{ B("\x92\xa1x\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01"),
+		  PD_UNPACK_OK, 19, "word 2 must be a string or an integer" },
+		{ B("\x92\xa1x\x81\xa1k\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01"),
+		  PD_UNPACK_TOO_DEEP, 0, NULL },
+		{ B("\x92\xa1x\x81\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01\x02"),
+		  PD_UNPACK_TOO_DEEP, 0, NULL },
+		/* huge lengths and counts: more bytes needed, nothing allocated */
+		{ B("\x92\xc0\xdb\xff\xff\xff\xff" "A"), PD_UNPACK_INCOMPLETE, 0, NULL },
+		{ B("\x92\xa1x\xdd\xff\xff\xff\xff\x01"), PD_UNPACK_INCOMPLETE, 0, NULL },
+		{ B("\x92\xa1x\xdf\xff\xff\xff\xff\xa1k\x01"), PD_UNPACK_INCOMPLETE, 0, NULL },
+		{ B("\xdd\xff\xff\xff\xff\xa1x"), PD_UNPACK_INCOMPLETE, 0, NULL },
+		/* the first of two errors in the request's order */
+		{ B("\x92\xa1x\x82\xa1k\x01\xa1k\x02\xc0"), PD_UNPACK_OK, 10, "argument 'k' given twice" },
+		{ B("\x92\xa1x\x82\xa1k\xa1\xff\xa1K\x01"), PD_UNPACK_OK, 11, "bad argument name 'K'" },
+		{ B("\x92\xa1x\x82\xa1k\xa1\xff\xa1j\x91\x01"), PD_UNPACK_OK, 12,
+		  "argument 'j' must be a string, integer or boolean" },
+		{ B("\x93\xa2\xc0\xaf\xc3\x80"), PD_UNPACK_OK, 6, "invalid UTF-8" },
+		{ B("\x92\xc3\x81\xa1K\x01"), PD_UNPACK_OK, 6, "word 1 must be a string or an integer" },
+		{ B("\x91\x81\xa1k\xa1\xff"), PD_UNPACK_OK, 6, "invalid UTF-8" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pd_request req;
+		struct pd_error err;
+		size_t used = 0;
+		enum pd_unpack_status st = pd_request_read_msgpack(a, cases[i].bytes, cases[i].len,
+								   &used, &req, &err);
+		if (st != cases[i].st)
+			fail_msg("case %zu: status %d, not %d", i, (int)st, (int)cases[i].st);
+		if (st == PD_UNPACK_OK) {
+			assert_int_equal(used, cases[i].used);
+			if (cases[i].msg) {
+				assert_int_equal(err.code, 400);
+				assert_string_equal(err.msg, cases[i].msg);
+			} else {
+				assert_int_equal(err.code, 0);
+			}
+		}
+		pd_arena_reset(a);
+	}
+}
+
+/* Whatever the bytes, the reader's status and length are the decoder's:
+ * every cut of requests good and bad, and each with a byte changed. */
+static void test_request_status_is_the_decoders(void **state)
+{
+	struct pd_arena *a = *state;
+	static const struct { const char *bytes; size_t len; } reqs[] = {
+		{ B("\x94\xa4SCAN\xa6" "986825\xa7" "arrived\x84\xa5" "depot\xa4" "BJ02\xa2" "at\xc0\xa1n\x05\xa1" "f\xc3") },
+		{ B("\x94\xa7WAYBILL\xa3GET\xce\x00\x0f\x0e\xc9\xfd") },
+		{ B("\x93\xa1x\x81\xa1k\x01\xa1y") },
+		{ B("\x92\xa1x\x82\xa1K\x01\x91\x91\xa1k\x02") },
+		{ B("\x92\xa1x\x81\xa1k\x81\xa1j\x81\x01\x02") },
+		{ B("\x92\xa1x\xde\x00\x02\xa1" "a\x01\xa1" "b\xc2") },
+	};
+	static const unsigned char subst[] = { 0x00, 0x81, 0x91, 0xa1, 0xc0, 0xc1, 0xc3,
+					       0xca, 0xcf, 0xd9, 0xdd, 0xdf, 0xff, 'K' };
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		unsigned char m[64];
+		size_t n = reqs[i].len;
+		assert_true(n <= sizeof(m));
+		for (size_t at = 0; at <= n; at++) {
+			for (size_t k = 0; k <= sizeof(subst); k++) {
+				memcpy(m, reqs[i].bytes, n);
+				size_t len = n;
+				if (k == sizeof(subst))
+					len = at; /* cut */
+				else if (at < n)
+					m[at] = subst[k];
+				else
+					break;
+				struct pd_request req;
+				struct pd_error err;
+				struct pd_value *v;
+				size_t used = 0, dused = 0;
+				enum pd_unpack_status st = pd_request_read_msgpack(a, (const char *)m, len,
+										   &used, &req, &err);
+				enum pd_unpack_status dst = pd_value_unpack(a, (const char *)m, len, &dused, &v);
+				if (st != dst)
+					fail_msg("request %zu, byte %zu as %zu: status %d, the decoder's %d",
+						 i, at, k, (int)st, (int)dst);
+				if (st == PD_UNPACK_OK)
+					assert_int_equal(used, dused);
+				pd_arena_reset(a);
+			}
+		}
+	}
+}
+
 static void test_request_limits(void **state)
 {
 	struct pd_arena *a = *state;
@@ -1345,6 +1484,8 @@ int main(void)
 		T(test_request_words_and_named),
 		T(test_request_integers_as_words),
 		T(test_request_shape_errors),
+		T(test_request_errors_as_decoded_first),
+		T(test_request_status_is_the_decoders),
 		T(test_request_limits),
 		T(test_request_same_as_text),
 	};

@@ -250,11 +250,6 @@ static char *scalar_to(char *w, const struct pd_mp_item *it, const char *lim)
 	return w;
 }
 
-static size_t scalar_room(const struct pd_mp_item *it)
-{
-	return it->type == PD_STR ? ESCAPED_ROOM((size_t)it->count) : SCALAR_ROOM;
-}
-
 void pd_value_render_text(const struct pd_value *v, struct pd_buf *out)
 {
 	if (v->type == PD_STR) { /* no bytes to read past its end */
@@ -278,25 +273,67 @@ struct packed {
 	const unsigned char *p, *end;
 };
 
-/* The dotted path is copied onto every line under it: a word at a time,
- * the last word running up to 7 bytes past its end, into bytes of the
- * path's buffer and of the line's room that were reserved for that
- * (PATH_SLACK) and are written over next (or lie past the NUL). */
-#define PATH_SLACK 8
+/* The text of the records being written: at w, up to end (one byte more
+ * is kept for the NUL). A line is written piece by piece without a check
+ * each: the room for all of it is checked once (line_room), and w stays in
+ * a register where the buffer's length would be loaded and stored at every
+ * piece. */
+struct text_out {
+	struct pd_buf *b;
+	char *w, *end;
+};
 
-static inline char *put_path(char *w, const struct pd_buf *path)
+static void text_start(struct text_out *o, struct pd_buf *b)
 {
-	for (size_t i = 0; i < path->len; i += 8)
-		memcpy(w + i, path->data + i, 8);
-	return w + path->len;
+	pd_buf_reserve(b, 0);
+	o->b = b;
+	o->w = b->data + b->len;
+	o->end = b->data + b->cap - 1;
 }
 
-/* A line's start: the path, dot-stuffed (a line may not begin with '.'). */
-static inline char *put_key(char *w, const struct pd_buf *path)
+/* The length and the NUL, as pd_buf_add leaves them. */
+static void text_done(struct text_out *o)
 {
-	if (path->len && path->data[0] == '.')
-		*w++ = '.';
-	return put_path(w, path);
+	done(o->b, o->w);
+}
+
+static __attribute__((noinline)) void text_grow(struct text_out *o, size_t n)
+{
+	text_done(o);
+	pd_buf_reserve(o->b, n);
+	text_start(o, o->b);
+}
+
+static inline void text_room(struct text_out *o, size_t n)
+{
+	if ((size_t)(o->end - o->w) < n)
+		text_grow(o, n);
+}
+
+/* The most a line takes whose key and value came from `packed` bytes of
+ * the data, under a head of head_len bytes: a packed byte shows as 4 at
+ * most (a string's byte as \xHH; an int of 1 byte as 3 at most, of 9 as
+ * 20), and besides: a dot-stuffing dot, an index key (20 digits at most),
+ * ": ", CRLF, and 16 bytes for the stores of the copy of the head or of a
+ * short string that run past the line's end. */
+static inline size_t line_room(size_t head_len, size_t packed)
+{
+	return head_len + 1 + 20 + 2 + 2 + 16 + 4 * packed;
+}
+
+/* A line's head: the dotted path of the container whose scalars it shows,
+ * escaped and dot-stuffed, with its trailing dot ("events.3."; "" at the
+ * top), built once for the container and copied onto each of its lines
+ * 16 bytes at a time: the copy runs up to 15 bytes past the head's end,
+ * from bytes of the head's buffer kept for that (HEAD_SLACK), into room
+ * the line's room counts, written over next. */
+#define HEAD_SLACK 16
+
+static inline char *put_head(char *w, const struct pd_buf *head)
+{
+	for (size_t i = 0; i < head->len; i += 16)
+		memcpy(w + i, head->data + i, 16);
+	return w + head->len;
 }
 
 /* A key of the dotted path: a map's, escaped, or an array's index. */
@@ -306,41 +343,17 @@ struct path_key {
 	uint64_t index;
 };
 
-static inline size_t key_room(const struct path_key *k)
+/* Writes a key at w, under a head of head_len bytes, and returns the
+ * end: where a line's ": " goes, or the '.' of a longer head. A key that
+ * starts a line with '.' gets one more (a line may not begin with '.'). */
+static inline __attribute__((always_inline)) char *
+put_key(char *w, size_t head_len, const struct path_key *k)
 {
-	return 1 + (k->s ? ESCAPED_ROOM(k->len) : 20);
-}
-
-/* Writes ".key" (no dot at the path's start) at w, returns the end. */
-static inline char *put_path_key(char *w, bool first, const struct path_key *k)
-{
-	if (!first)
+	if (!k->s)
+		return int_to(w, (long long)k->index);
+	if (!head_len && k->len && k->s[0] == '.')
 		*w++ = '.';
-	return k->s ? escape_to(w, k->s, k->len, k->avail) : int_to(w, (long long)k->index);
-}
-
-/* One "[.]prefix.key: value" line of a scalar, its room reserved once.
- * The last key is written from its own bytes, not from the path: the path
- * is copied a word at a time, and words loaded from bytes just written
- * piecemeal wait for those stores (most lines are one key deep, written
- * into the path a moment before). Inlined by force: the compiler would
- * make a call of it, one a line. */
-static inline __attribute__((always_inline)) void
-render_line(struct pd_buf *out, const struct pd_buf *prefix, const struct path_key *k,
-	    const struct pd_mp_item *it, const char *lim)
-{
-	char *w = end_of(out, 1 + prefix->len + PATH_SLACK + key_room(k) + 2 + scalar_room(it) + 2);
-	if (prefix->len)
-		w = put_key(w, prefix);
-	else if (k->s && k->len && k->s[0] == '.')
-		*w++ = '.'; /* dot-stuffed: the key starts the line */
-	w = put_path_key(w, prefix->len == 0, k);
-	*w++ = ':';
-	*w++ = ' ';
-	w = scalar_to(w, it, lim);
-	*w++ = '\r';
-	*w++ = '\n';
-	done(out, w);
+	return escape_to(w, k->s, k->len, k->avail);
 }
 
 static inline bool is_container(const struct pd_mp_item *it)
@@ -349,22 +362,22 @@ static inline bool is_container(const struct pd_mp_item *it)
 }
 
 /* The lines of a map or an array, recursing into the ones it holds (a
- * scalar's line is written in the loop, without a call for each). prefix
- * is the dotted key path, already escaped (escaping is byte by byte, so
- * each key is escaped once as it joins the path, not again on every line
- * under it). Returns -1 on bytes that are not packed data. */
-static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed *in,
+ * scalar's line is written in the loop, without a call for each). head is
+ * the lines' head (put_head). Returns -1 on bytes that are not packed
+ * data. */
+static int render_field(struct text_out *o, struct pd_buf *head, struct packed *in,
 			const struct pd_mp_item *it, int depth)
 {
 	if (depth >= PD_UNPACK_MAX_DEPTH)
 		return -1;
-	size_t keep = prefix->len;
-	if (it->count == 0) {
-		char *w = put_key(end_of(out, 1 + prefix->len + PATH_SLACK + 3), prefix);
-		done(out, put(w, ":\r\n", 3));
+	size_t keep = head->len;
+	if (it->count == 0) { /* "path:": the head without its dot */
+		text_room(o, line_room(keep, 0));
+		o->w = put(put_head(o->w, head) - (keep > 0), ":\r\n", 3);
 		return 0;
 	}
 	for (uint64_t index = 1; index <= it->count; index++) {
+		const unsigned char *p0 = in->p;
 		struct pd_mp_item key, val;
 		struct path_key k = { .index = index };
 		if (it->type == PD_MAP) {
@@ -377,34 +390,49 @@ static int render_field(struct pd_buf *out, struct pd_buf *prefix, struct packed
 		if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK)
 			return -1;
 		if (!is_container(&val)) {
-			render_line(out, prefix, &k, &val, (const char *)in->end);
+			text_room(o, line_room(keep, (size_t)(in->p - p0)));
+			char *w = put_key(put_head(o->w, head), keep, &k);
+			*w++ = ':';
+			*w++ = ' ';
+			w = scalar_to(w, &val, (const char *)in->end);
+			*w++ = '\r';
+			*w++ = '\n';
+			o->w = w;
 			continue;
 		}
-		done(prefix, put_path_key(end_of(prefix, key_room(&k) + PATH_SLACK), keep == 0, &k));
-		if (render_field(out, prefix, in, &val, depth + 1) < 0)
+		/* the head of the lines under it: this head, the key, a dot */
+		char *w = end_of(head, line_room(0, (size_t)(in->p - p0)) + HEAD_SLACK);
+		w = put_key(w, keep, &k);
+		if (w > head->data) /* a first key "" adds nothing: its lines are the top's */
+			*w++ = '.';
+		done(head, w);
+		if (render_field(o, head, in, &val, depth + 1) < 0)
 			return -1;
-		prefix->len = keep;
+		head->len = keep;
 	}
 	return 0;
 }
 
-static int render_record(struct pd_buf *out, struct pd_buf *prefix, struct packed *in)
+static int render_record(struct text_out *o, struct pd_buf *head, struct packed *in)
 {
+	const unsigned char *p0 = in->p;
 	struct pd_mp_item it;
 	if (pd_mp_next(&in->p, in->end, &it) != PD_UNPACK_OK)
 		return -1;
-	/* a record that is not a map is shown under the key "value" */
-	const struct path_key value = { .s = "value", .len = 5, .avail = 5 };
-	prefix->len = 0;
 	if (it.type == PD_MAP && it.count == 0)
 		return 0;
-	if (!is_container(&it)) {
-		render_line(out, prefix, &value, &it, (const char *)in->end);
-		return 0;
-	}
-	if (it.type != PD_MAP)
-		done(prefix, put_path_key(end_of(prefix, key_room(&value) + PATH_SLACK), true, &value));
-	return render_field(out, prefix, in, &it, 0);
+	head->len = 0;
+	if (it.type == PD_MAP)
+		return render_field(o, head, in, &it, 0);
+	/* a record that is not a map is shown under the key "value" */
+	pd_buf_adds(head, "value.");
+	if (is_container(&it))
+		return render_field(o, head, in, &it, 0);
+	text_room(o, line_room(head->len, (size_t)(in->p - p0)));
+	char *w = put(put_head(o->w, head) - 1, ": ", 2);
+	w = scalar_to(w, &it, (const char *)in->end);
+	o->w = put(w, "\r\n", 2);
+	return 0;
 }
 
 static int buf_write(void *data, const char *p, size_t n)
@@ -456,28 +484,33 @@ void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
 		pd_buf_adds(out, ".\r\n");
 		return;
 	}
-	struct pd_buf tmp, prefix;
-	char path[256]; /* the dotted path, on the heap only when longer */
+	struct pd_buf tmp, head;
+	char path[256]; /* the lines' head, on the heap only when longer */
 	pd_buf_init(&tmp);
-	pd_buf_use(&prefix, path, sizeof(path));
+	pd_buf_use(&head, path, sizeof(path));
 	struct packed in;
 	struct pd_mp_item top;
 	if (packed_data(r, &tmp, &in) && pd_mp_next(&in.p, in.end, &top) == PD_UNPACK_OK) {
+		struct text_out o;
+		text_start(&o, out);
 		if (top.type == PD_ARR) {
 			/* a list: records separated by an empty line */
 			for (uint64_t i = 0; i < top.count; i++) {
-				if (i)
-					pd_buf_adds(out, "\r\n");
-				if (render_record(out, &prefix, &in) < 0)
+				if (i) {
+					text_room(&o, 2);
+					o.w = put(o.w, "\r\n", 2);
+				}
+				if (render_record(&o, &head, &in) < 0)
 					break;
 			}
 		} else if (top.type != PD_NIL) {
 			in.p = (const unsigned char *)(r->packed ? r->packed : tmp.data);
-			render_record(out, &prefix, &in);
+			render_record(&o, &head, &in);
 		}
+		text_done(&o);
 	}
 	pd_buf_free(&tmp);
-	pd_buf_free(&prefix);
+	pd_buf_free(&head);
 	pd_buf_adds(out, ".\r\n");
 }
 

@@ -966,6 +966,287 @@ static void test_long_key_paths(void **state)
 	assert_text(f, 200, "ok", rec, want);
 }
 
+/* ---- a plain reference renderer, byte by byte from PROTOCOL.md ---- */
+
+static void ref_escaped(struct pd_buf *b, const char *s, size_t n)
+{
+	char e[8];
+	for (size_t i = 0; i < n; i++)
+		pd_buf_add(b, e, escape_byte((unsigned char)s[i], e));
+}
+
+/* One body line: dot-stuffed, CRLF. */
+static void ref_line(struct pd_buf *out, const struct pd_buf *line)
+{
+	if (line->len && line->data[0] == '.')
+		pd_buf_adds(out, ".");
+	pd_buf_add(out, line->data, line->len);
+	pd_buf_adds(out, "\r\n");
+}
+
+/* The lines of v under the dotted path[0..plen): "path: scalar", "path:"
+ * for an empty map or array, a container's items one key deeper. */
+static void ref_field(struct pd_buf *out, const char *path, size_t plen, const struct pd_value *v)
+{
+	struct pd_buf line;
+	pd_buf_init(&line);
+	pd_buf_add(&line, path, plen);
+	if (v->type != PD_MAP && v->type != PD_ARR) {
+		pd_buf_adds(&line, ": ");
+		switch (v->type) {
+		case PD_NIL: break;
+		case PD_BOOL: pd_buf_adds(&line, v->u.b ? "yes" : "no"); break;
+		case PD_INT: pd_buf_printf(&line, "%lld", (long long)v->u.i); break;
+		default: ref_escaped(&line, v->u.s.ptr, v->u.s.len); break;
+		}
+		ref_line(out, &line);
+	} else if (!v->u.c.count) {
+		pd_buf_adds(&line, ":");
+		ref_line(out, &line);
+	} else {
+		size_t index = 0;
+		for (const struct pd_entry *e = v->u.c.head; e; e = e->next) {
+			line.len = plen;
+			if (plen)
+				pd_buf_adds(&line, ".");
+			if (v->type == PD_MAP)
+				ref_escaped(&line, e->key, e->key_len);
+			else
+				pd_buf_printf(&line, "%zu", ++index);
+			ref_field(out, line.data, line.len, e->val);
+		}
+	}
+	pd_buf_free(&line);
+}
+
+/* A whole 2xx text reply of data (a record, or a list of records). */
+static void ref_reply(struct pd_buf *out, const char *msg, const struct pd_value *data)
+{
+	pd_buf_adds(out, "200 ");
+	ref_escaped(out, msg, strlen(msg));
+	pd_buf_adds(out, "\r\n");
+	size_t n = data->type == PD_ARR ? data->u.c.count : 1;
+	const struct pd_entry *e = data->type == PD_ARR ? data->u.c.head : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct pd_value *rec = e ? e->val : data;
+		if (i)
+			pd_buf_adds(out, "\r\n");
+		if (rec->type != PD_MAP) /* a record that is not a map: under the key "value" */
+			ref_field(out, "value", 5, rec);
+		else if (rec->u.c.count) /* an empty one shows no line */
+			ref_field(out, "", 0, rec);
+		e = e ? e->next : NULL;
+	}
+	pd_buf_adds(out, ".\r\n");
+}
+
+/* The renderer gives the reference's bytes for data, from the tree and
+ * from its packed bytes (held in memory of their exact size, so a read
+ * past them is caught under ASan), into an empty buffer and into borrowed
+ * room of several sizes (exact, so a write past the room is caught): the
+ * room runs out at a different line each time. */
+static void assert_renders_as_reference(const struct pd_value *data)
+{
+	struct pd_buf want;
+	pd_buf_init(&want);
+	ref_reply(&want, "ok", data);
+	char *packed, *exact;
+	size_t plen;
+	assert_int_equal(pd_value_to_msgpack(data, &packed, &plen), 0);
+	exact = malloc(plen);
+	assert_non_null(exact);
+	memcpy(exact, packed, plen);
+	free(packed);
+	const size_t rooms[] = { 0, 1, 7, 16, 100, 333, want.len / 2, want.len - 1, want.len,
+				 want.len + 1, want.len + 17, want.len + 64 };
+	for (int kept = 0; kept < 2; kept++) {
+		struct pd_reply r = { .code = 200, .msg = "ok" };
+		if (kept) {
+			r.packed = exact;
+			r.packed_len = plen;
+		} else {
+			r.data = (struct pd_value *)data;
+		}
+		for (size_t i = 0; i < sizeof(rooms) / sizeof(rooms[0]); i++) {
+			struct pd_buf got;
+			char *room = rooms[i] ? malloc(rooms[i]) : NULL;
+			if (room)
+				pd_buf_use(&got, room, rooms[i]);
+			else
+				pd_buf_init(&got);
+			pd_reply_render_text(&r, &got);
+			if (got.len != want.len || memcmp(got.data, want.data, want.len) != 0)
+				fail_msg("room %zu, %s: rendered\n[%.*s]\nwanted\n[%s]", rooms[i],
+					 kept ? "packed" : "tree", (int)got.len, got.data, want.data);
+			assert_int_equal(got.data[got.len], '\0');
+			pd_buf_free(&got);
+			free(room);
+		}
+	}
+	free(exact);
+	pd_buf_free(&want);
+}
+
+/* Strings of every length 0..40 (either side of one and two blocks of 16),
+ * plain, starting with '.', and escaped throughout (4 bytes shown for each:
+ * the most a byte takes), as keys and values at the top, under a key and
+ * two keys deep, and as array items; the empty string too. */
+static void test_render_matches_reference_every_length(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	for (size_t n = 0; n <= 40; n++) {
+		for (int kind = 0; kind < 4; kind++) {
+			char s[41];
+			for (size_t i = 0; i < n; i++)
+				s[i] = kind == 2 ? '\x01' : (char)('a' + (int)(i % 26));
+			if (kind == 1 && n)
+				s[0] = '.';
+			if (kind == 3 && n)
+				s[n - 1] = '\\';
+			struct pd_value *top = pd_map(a), *mid = pd_map(a), *deep = pd_map(a),
+					*list = pd_arr(a);
+			pd_map_append(a, deep, pd_strndup(a, s, n), n, pd_strn(a, s, n));
+			pd_map_set_int(a, deep, "z", 1);
+			pd_map_append(a, mid, pd_strndup(a, s, n), n, deep);
+			pd_map_append(a, mid, "v", 1, pd_strn(a, s, n));
+			pd_arr_push(a, list, pd_strn(a, s, n));
+			pd_arr_push(a, list, pd_map(a));
+			pd_map_append(a, top, pd_strndup(a, s, n), n, pd_strn(a, s, n));
+			pd_map_append(a, top, "m", 1, mid);
+			pd_map_append(a, top, "l", 1, list);
+			pd_map_set_str(a, top, "last", s[0] == '.' ? "." : "x");
+			assert_renders_as_reference(top);
+			struct pd_value *recs = pd_arr(a);
+			pd_arr_push(a, recs, top);
+			pd_arr_push(a, recs, pd_strn(a, s, n));
+			pd_arr_push(a, recs, list);
+			assert_renders_as_reference(recs);
+		}
+		pd_arena_reset(a);
+	}
+}
+
+/* The worst cases of the room a line is given: a path as deep as packed
+ * data goes, of keys escaped throughout, over a value escaped throughout;
+ * many tiny items (an index key, an empty value); ints of every width at
+ * their extremes; empty keys and empty containers. */
+static void test_render_matches_reference_worst_cases(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	char ctl[31];
+	memset(ctl, '\x1f', sizeof(ctl));
+	struct pd_value *leaf = pd_strn(a, ctl, sizeof(ctl));
+	for (int depth = 1; depth < PD_UNPACK_MAX_DEPTH; depth++) {
+		struct pd_value *v = leaf;
+		for (int d = 0; d < depth; d++) {
+			struct pd_value *m = pd_map(a);
+			pd_map_append(a, m, ctl, sizeof(ctl), v);
+			pd_map_append(a, m, "x", 1, pd_strn(a, ctl, sizeof(ctl)));
+			v = m;
+		}
+		assert_renders_as_reference(v);
+	}
+	struct pd_value *tiny = pd_map(a), *list = pd_arr(a), *nils = pd_map(a);
+	for (int i = 0; i < 3000; i++)
+		pd_arr_push(a, list, i % 3 ? pd_int(a, 0) : pd_nil(a));
+	for (int i = 0; i < 1000; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "%c%d", i % 2 ? '.' : 'k', i);
+		pd_map_set(a, nils, pd_strdup(a, k), pd_nil(a));
+	}
+	pd_map_set(a, tiny, "l", list);
+	pd_map_set(a, tiny, "n", nils);
+	assert_renders_as_reference(tiny);
+	assert_renders_as_reference(nils);
+	static const int64_t ints[] = { 0, 1, 9, 10, 99, 100, 127, 128, 255, 256, 65535, 65536,
+		4294967295LL, 4294967296LL, INT64_MAX, -1, -9, -10, -32, -33, -128, -129,
+		-32768, -32769, -2147483648LL, -2147483649LL, INT64_MIN };
+	struct pd_value *nums = pd_map(a), *arr = pd_arr(a);
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "i%zu", i);
+		pd_map_set_int(a, nums, pd_strdup(a, k), ints[i]);
+		pd_arr_push(a, arr, pd_int(a, ints[i]));
+	}
+	pd_map_set(a, nums, "arr", arr);
+	assert_renders_as_reference(nums);
+	assert_renders_as_reference(arr);
+	/* empty keys: a first one holding a container adds nothing to the
+	 * path (its lines are the top's); below the top it is an empty part */
+	struct pd_value *e = pd_map(a), *in = pd_map(a), *in2 = pd_map(a);
+	pd_map_set_int(a, in2, ".b", 2);
+	pd_map_set(a, in2, "", pd_map(a));
+	pd_map_set(a, in, "", in2);
+	pd_map_set_int(a, in, ".a", 1);
+	pd_map_set(a, in, "e", pd_arr(a));
+	pd_map_set(a, e, "", in);
+	pd_map_set(a, e, ".x", in);
+	pd_map_set(a, e, "y", pd_bool(a, false));
+	pd_map_set(a, e, "t", pd_bool(a, true));
+	assert_renders_as_reference(e);
+	struct pd_value *empties = pd_map(a);
+	pd_map_set(a, empties, "", pd_map(a));
+	assert_renders_as_reference(empties);
+}
+
+/* Random records of the awkward: keys and values of the bytes that are
+ * escaped or stuffed, of lengths either side of 16 and 32, ints of every
+ * width, nested maps and arrays, empty ones. */
+static size_t random_awkward(char *s, size_t max)
+{
+	static const char awkward[] = "\r\n.\\\t: \x00\x7f\x1f\x80\xff";
+	size_t n = (size_t)rand() % max;
+	for (size_t i = 0; i < n; i++)
+		s[i] = rand() % 3 ? (char)('a' + rand() % 26)
+				  : awkward[rand() % (int)(sizeof(awkward) - 1)];
+	return n;
+}
+
+static struct pd_value *random_value(struct pd_arena *a, int depth)
+{
+	char s[40];
+	switch (rand() % (depth < 4 ? 7 : 5)) {
+	case 0: return pd_nil(a);
+	case 1: return pd_bool(a, rand() % 2);
+	case 2: return pd_int(a, (int64_t)(((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^
+					   (uint64_t)rand()) >> (rand() % 64));
+	case 3: case 4: return pd_strn(a, s, random_awkward(s, sizeof(s)));
+	case 5: {
+		struct pd_value *m = pd_map(a);
+		for (int i = rand() % 12; i > 0; i--) {
+			size_t n = random_awkward(s, 20);
+			pd_map_append(a, m, pd_strndup(a, s, n), n, random_value(a, depth + 1));
+		}
+		return m;
+	}
+	default: {
+		struct pd_value *l = pd_arr(a);
+		for (int i = rand() % 12; i > 0; i--)
+			pd_arr_push(a, l, random_value(a, depth + 1));
+		return l;
+	}
+	}
+}
+
+static void test_render_matches_reference_random(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	srand(13);
+	for (int round = 0; round < 300; round++) {
+		struct pd_value *v = random_value(a, 0);
+		if (v->type != PD_MAP && v->type != PD_ARR) {
+			struct pd_value *m = pd_map(a);
+			pd_map_set(a, m, "k", v);
+			v = m;
+		}
+		assert_renders_as_reference(v);
+		pd_arena_reset(a);
+	}
+}
+
 static struct pd_value *help_record(struct pd_arena *a, const char *command, const char *args,
 				     const char *role, const char *help)
 {
@@ -1067,6 +1348,9 @@ int main(void)
 		T(test_packed_data_renders_as_tree),
 		T(test_reply_set_and_buf),
 	T(test_long_key_paths),
+		T(test_render_matches_reference_every_length),
+		T(test_render_matches_reference_worst_cases),
+		T(test_render_matches_reference_random),
 		T(test_help_text_lists_one_line_a_command),
 		T(test_help_text_of_one_command_is_a_table),
 	};

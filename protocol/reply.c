@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void pd_buf_init(struct pd_buf *b)
 {
@@ -149,6 +152,19 @@ static inline bool any16(bytes16 hit)
 	return (h[0] | h[1]) != 0;
 }
 
+/* Bit i set for a byte i that is hit. */
+static inline unsigned hit_bits(bytes16 hit)
+{
+#ifdef __SSE2__
+	return (unsigned)_mm_movemask_epi8((__m128i)hit);
+#else
+	unsigned bits = 0;
+	for (int i = 0; i < 16; i++)
+		bits |= (unsigned)(hit[i] & 1) << i;
+	return bits;
+#endif
+}
+
 /* The most a value of n bytes takes escaped (\xHH for each byte), and the
  * 16 bytes escape_to may store past a short value's end (written over
  * next, or past the NUL). */
@@ -180,31 +196,14 @@ static char *escape_slow(char *w, const char *s, size_t n)
 	return w;
 }
 
-/* Writes s[0..n) escaped at w and returns the end; s[0..avail) may be
- * read (avail >= n: a string inside packed data may be read past its end).
- * The common case, nothing to escape, 16 bytes at a time: a value of up to
- * 16 bytes with 16 to read is one load, one test of its first n bytes and
- * one store of 16 (ESCAPED_ROOM); a longer one is blocks of 16 and a last
- * block that overlaps the one before. From a block with a byte to escape
- * on, or for a short value at the end of its bytes, escape_slow. */
-static inline char *escape_to(char *w, const char *s, size_t n, size_t avail)
+/* escape_to's strings of more than 16 bytes, and short ones at the end
+ * of their bytes: blocks of 16 and a last block that overlaps the one
+ * before; from a block with a byte to escape on, escape_slow. */
+static char *escape_long(char *w, const char *s, size_t n)
 {
+	if (n < 16)
+		return escape_slow(w, s, n);
 	bytes16 a;
-	if (n <= 16) {
-		if (avail < 16)
-			return escape_slow(w, s, n);
-		/* the first n bytes' mask: 16 - n bytes into 16 0xff, 16 0 */
-		static const unsigned char firsts[32] = {
-			255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255
-		};
-		bytes16 first_n;
-		memcpy(&first_n, firsts + 16 - n, 16);
-		memcpy(&a, s, 16);
-		if (any16(escape_hits(a) & first_n))
-			return escape_slow(w, s, n);
-		memcpy(w, &a, 16);
-		return w + n;
-	}
 	size_t i = 0;
 	for (; i + 16 <= n; i += 16) {
 		memcpy(&a, s + i, 16);
@@ -221,6 +220,25 @@ static inline char *escape_to(char *w, const char *s, size_t n, size_t avail)
 	return w + n;
 }
 
+/* Writes s[0..n) escaped at w and returns the end; s[0..avail) may be
+ * read (avail >= n: a string inside packed data may be read past its end).
+ * The common case, nothing to escape, 16 bytes at a time: a value of up to
+ * 16 bytes with 16 to read is one load, one test of its first n bytes and
+ * one store of 16 (ESCAPED_ROOM), inline in the renderer's loop; the
+ * others in escape_long. */
+static inline __attribute__((always_inline)) char *
+escape_to(char *w, const char *s, size_t n, size_t avail)
+{
+	if (n > 16 || avail < 16)
+		return escape_long(w, s, n);
+	bytes16 a;
+	memcpy(&a, s, 16);
+	if (hit_bits(escape_hits(a)) & ((1u << n) - 1))
+		return escape_slow(w, s, n);
+	memcpy(w, &a, 16);
+	return w + n;
+}
+
 static void escape_into(struct pd_buf *out, const char *s, size_t n)
 {
 	done(out, escape_to(end_of(out, ESCAPED_ROOM(n)), s, n, n));
@@ -233,7 +251,8 @@ static void escape_into(struct pd_buf *out, const char *s, size_t n)
  * at w (room for SCALAR_ROOM, or ESCAPED_ROOM of a string) and returns
  * the end. A string's bytes may be read up to lim (the end of its packed
  * data). */
-static char *scalar_to(char *w, const struct pd_mp_item *it, const char *lim)
+static inline __attribute__((always_inline)) char *
+scalar_to(char *w, const struct pd_mp_item *it, const char *lim)
 {
 	switch (it->type) {
 	case PD_NIL: break;
@@ -329,11 +348,11 @@ static inline size_t line_room(size_t head_len, size_t packed)
  * the line's room counts, written over next. */
 #define HEAD_SLACK 16
 
-static inline char *put_head(char *w, const struct pd_buf *head)
+static inline char *put_head(char *w, const char *head, size_t len)
 {
-	for (size_t i = 0; i < head->len; i += 16)
-		memcpy(w + i, head->data + i, 16);
-	return w + head->len;
+	for (size_t i = 0; i < len; i += 16)
+		memcpy(w + i, head + i, 16);
+	return w + len;
 }
 
 /* A key of the dotted path: a map's, escaped, or an array's index. */
@@ -351,7 +370,7 @@ put_key(char *w, size_t head_len, const struct path_key *k)
 {
 	if (!k->s)
 		return int_to(w, (long long)k->index);
-	if (!head_len && k->len && k->s[0] == '.')
+	if (k->s[0] == '.' && !head_len && k->len) /* k->s[0] may be the next item's */
 		*w++ = '.';
 	return escape_to(w, k->s, k->len, k->avail);
 }
@@ -373,44 +392,68 @@ static int render_field(struct text_out *o, struct pd_buf *head, struct packed *
 	size_t keep = head->len;
 	if (it->count == 0) { /* "path:": the head without its dot */
 		text_room(o, line_room(keep, 0));
-		o->w = put(put_head(o->w, head) - (keep > 0), ":\r\n", 3);
+		o->w = put(put_head(o->w, head->data, keep) - (keep > 0), ":\r\n", 3);
 		return 0;
 	}
-	for (uint64_t index = 1; index <= it->count; index++) {
-		const unsigned char *p0 = in->p;
+	/* what the lines use, in registers (the bytes written could be any
+	 * of the structs' for the compiler, which would load them again after
+	 * each); written back for a call that moves them */
+	const unsigned char *p = in->p, *end = in->end;
+	char *w = o->w, *wend = o->end;
+	const char *hd = head->data;
+	const uint64_t count = it->count;
+	const bool is_map = it->type == PD_MAP;
+	for (uint64_t index = 1; index <= count; index++) {
+		const unsigned char *p0 = p;
 		struct pd_mp_item key, val;
 		struct path_key k = { .index = index };
-		if (it->type == PD_MAP) {
-			if (pd_mp_next(&in->p, in->end, &key) != PD_UNPACK_OK || key.type != PD_STR)
-				return -1;
+		if (is_map) {
+			if (pd_mp_next(&p, end, &key) != PD_UNPACK_OK || key.type != PD_STR)
+				goto bad;
 			k.s = key.s;
 			k.len = (size_t)key.count;
-			k.avail = (size_t)((const char *)in->end - key.s);
+			k.avail = (size_t)((const char *)end - key.s);
 		}
-		if (pd_mp_next(&in->p, in->end, &val) != PD_UNPACK_OK)
-			return -1;
+		if (pd_mp_next(&p, end, &val) != PD_UNPACK_OK)
+			goto bad;
 		if (!is_container(&val)) {
-			text_room(o, line_room(keep, (size_t)(in->p - p0)));
-			char *w = put_key(put_head(o->w, head), keep, &k);
+			size_t room = line_room(keep, (size_t)(p - p0));
+			if ((size_t)(wend - w) < room) {
+				o->w = w;
+				text_grow(o, room);
+				w = o->w;
+				wend = o->end;
+			}
+			w = put_key(put_head(w, hd, keep), keep, &k);
 			*w++ = ':';
 			*w++ = ' ';
-			w = scalar_to(w, &val, (const char *)in->end);
+			w = scalar_to(w, &val, (const char *)end);
 			*w++ = '\r';
 			*w++ = '\n';
-			o->w = w;
 			continue;
 		}
 		/* the head of the lines under it: this head, the key, a dot */
-		char *w = end_of(head, line_room(0, (size_t)(in->p - p0)) + HEAD_SLACK);
-		w = put_key(w, keep, &k);
-		if (w > head->data) /* a first key "" adds nothing: its lines are the top's */
-			*w++ = '.';
-		done(head, w);
+		char *h = end_of(head, line_room(0, (size_t)(p - p0)) + HEAD_SLACK);
+		h = put_key(h, keep, &k);
+		if (h > head->data) /* a first key "" adds nothing: its lines are the top's */
+			*h++ = '.';
+		done(head, h);
+		in->p = p;
+		o->w = w;
 		if (render_field(o, head, in, &val, depth + 1) < 0)
 			return -1;
+		p = in->p;
+		w = o->w;
+		wend = o->end;
+		hd = head->data;
 		head->len = keep;
 	}
+	in->p = p;
+	o->w = w;
 	return 0;
+bad:
+	o->w = w;
+	return -1;
 }
 
 static int render_record(struct text_out *o, struct pd_buf *head, struct packed *in)
@@ -429,7 +472,7 @@ static int render_record(struct text_out *o, struct pd_buf *head, struct packed 
 	if (is_container(&it))
 		return render_field(o, head, in, &it, 0);
 	text_room(o, line_room(head->len, (size_t)(in->p - p0)));
-	char *w = put(put_head(o->w, head) - 1, ": ", 2);
+	char *w = put(put_head(o->w, head->data, head->len) - 1, ": ", 2);
 	w = scalar_to(w, &it, (const char *)in->end);
 	o->w = put(w, "\r\n", 2);
 	return 0;

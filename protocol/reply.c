@@ -50,12 +50,22 @@ void pd_buf_reserve(struct pd_buf *b, size_t n)
 
 /* Writes v in decimal at w and returns the end (room for 20 bytes). The
  * digits are counted first and written in place from the last: no copy
- * of a variable length (a call to memcpy for each number). */
+ * of a variable length (a call to memcpy for each number). Most numbers
+ * of a reply (an event's seq, an index, a count) are below 100: their
+ * digits are two bytes of a table, without a division. */
 static char *int_to(char *w, long long v)
 {
+	static const char two[200] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	if (v < 0)
 		*w++ = '-';
+	if (u < 100) {
+		memcpy(w, two + 2 * u + (u < 10), 2);
+		return w + 1 + (u >= 10);
+	}
 	size_t n = 1;
 	for (unsigned long long t = u; t >= 10; t /= 10)
 		n++;

@@ -1160,8 +1160,8 @@ static void test_render_matches_reference_worst_cases(void **state)
 	pd_map_set(a, tiny, "n", nils);
 	assert_renders_as_reference(tiny);
 	assert_renders_as_reference(nils);
-	static const int64_t ints[] = { 0, 1, 9, 10, 99, 100, 127, 128, 255, 256, 65535, 65536,
-		4294967295LL, 4294967296LL, INT64_MAX, -1, -9, -10, -32, -33, -128, -129,
+	static const int64_t ints[] = { 0, 1, 9, 10, 11, 42, 99, 100, 101, 127, 128, 255, 256, 65535, 65536,
+		4294967295LL, 4294967296LL, INT64_MAX, -1, -9, -10, -32, -33, -99, -100, -128, -129,
 		-32768, -32769, -2147483648LL, -2147483649LL, INT64_MIN };
 	struct pd_value *nums = pd_map(a), *arr = pd_arr(a);
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {

@@ -48,24 +48,11 @@ void pd_buf_reserve(struct pd_buf *b, size_t n)
 	b->cap = cap;
 }
 
-/* Writes v in decimal at w and returns the end (room for 20 bytes). The
- * digits are counted first and written in place from the last: no copy
- * of a variable length (a call to memcpy for each number). Most numbers
- * of a reply (an event's seq, an index, a count) are below 100: their
- * digits are two bytes of a table, without a division. */
-static char *int_to(char *w, long long v)
+/* Writes u in decimal at w, returns the end: the digits are counted
+ * first and written in place from the last (no copy of a variable length:
+ * a call to memcpy for each number). */
+static char *digits_to(char *w, unsigned long long u)
 {
-	static const char two[200] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	if (v < 0)
-		*w++ = '-';
-	if (u < 100) {
-		memcpy(w, two + 2 * u + (u < 10), 2);
-		return w + 1 + (u >= 10);
-	}
 	size_t n = 1;
 	for (unsigned long long t = u; t >= 10; t /= 10)
 		n++;
@@ -74,6 +61,25 @@ static char *int_to(char *w, long long v)
 		*--e = (char)('0' + u % 10);
 	while (u /= 10);
 	return w + n;
+}
+
+/* Writes v in decimal at w and returns the end (room for 21 bytes: one
+ * past a digit written alone). Most numbers of a reply (an event's seq,
+ * an array's index, most counts) are below 100: inline, two bytes of a
+ * table, without a division. */
+static inline char *int_to(char *w, long long v)
+{
+	static const char two[200] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	if (v < 0)
+		*w++ = '-';
+	if (u >= 100)
+		return digits_to(w, u);
+	memcpy(w, two + 2 * u + (u < 10), 2);
+	return w + 1 + (u >= 10);
 }
 
 /* The text framing writes a line at a time: room for the whole line is
@@ -100,7 +106,7 @@ static char *put(char *w, const void *p, size_t n)
 
 void pd_buf_add_int(struct pd_buf *b, long long v)
 {
-	done(b, int_to(end_of(b, 20), v));
+	done(b, int_to(end_of(b, 21), v));
 }
 
 void pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
@@ -394,6 +400,67 @@ static inline bool is_container(const struct pd_mp_item *it)
  * scalar's line is written in the loop, without a call for each). head is
  * the lines' head (put_head). Returns -1 on bytes that are not packed
  * data. */
+/* The commonest line, a short string or a small number under a short
+ * string key ("status: in_transit", "events.3.at: 2026-12-07T02:58:25+08:00",
+ * "events.3.seq: 3"), read from the two head bytes: a key of up to 31 bytes
+ * whose head is its type byte (a fixstr), and a value that is one too or
+ * an int 0..127 (a positive fixint, its head its value); the key's bytes,
+ * and a string value's head and bytes, 32 at most. p must have
+ * SHORT_PAIR_READ bytes after it, w room for line_room(hl,
+ * SHORT_PAIR_PACKED), the most such a line's packed bytes count for (the
+ * line takes hl + 40 bytes at most, its copies of 32 bytes run up to 32
+ * past its end). The strings are tested
+ * for bytes to escape at once (a value's head between them, 0xa0..0xbf,
+ * is never one). Returns the line's end and moves *pp past it, or NULL,
+ * for the general way, on any other line. SHORT_PAIR_READ: the head of a
+ * value is 32 bytes after the key's at most, and 32 bytes after it are
+ * read. */
+#define SHORT_PAIR_READ 65
+#define SHORT_PAIR_PACKED 34
+
+static inline __attribute__((always_inline)) char *
+short_pair_line(char *w, const char *hd, size_t hl, const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	if ((p[0] & 0xe0) != 0xa0)
+		return NULL;
+	size_t nk = p[0] & 31, nv = 0, tested = nk;
+	const unsigned char *v = p + 1 + nk;
+	bool str = (*v & 0xe0) == 0xa0;
+	if (str) {
+		nv = *v & 31;
+		tested += 1 + nv;
+	} else if (*v > 0x7f) {
+		return NULL;
+	}
+	if (tested > 32)
+		return NULL;
+	bytes16 a, b;
+	memcpy(&a, p + 1, 16);
+	memcpy(&b, p + 17, 16);
+	uint64_t hits = hit_bits(escape_hits(a)) | (uint64_t)hit_bits(escape_hits(b)) << 16;
+	if (hits & (((uint64_t)1 << tested) - 1))
+		return NULL;
+	w = put_head(w, hd, hl);
+	if (!hl && nk && p[1] == '.')
+		*w++ = '.';
+	memcpy(w, &a, 16);
+	memcpy(w + 16, &b, 16);
+	w += nk;
+	memcpy(w, ": ", 2);
+	w += 2;
+	if (str) {
+		memcpy(w, v + 1, 16);
+		memcpy(w + 16, v + 17, 16);
+		w += nv;
+	} else {
+		w = int_to(w, *v);
+	}
+	memcpy(w, "\r\n", 2);
+	*pp = v + 1 + nv;
+	return w + 2;
+}
+
 static int render_field(struct text_out *o, struct pd_buf *head, struct packed *in,
 			const struct pd_mp_item *it, int depth)
 {
@@ -413,7 +480,15 @@ static int render_field(struct text_out *o, struct pd_buf *head, struct packed *
 	const char *hd = head->data;
 	const uint64_t count = it->count;
 	const bool is_map = it->type == PD_MAP;
+	const size_t pair_room = line_room(keep, SHORT_PAIR_PACKED);
 	for (uint64_t index = 1; index <= count; index++) {
+		if (is_map && end - p >= SHORT_PAIR_READ && (size_t)(wend - w) >= pair_room) {
+			char *e = short_pair_line(w, hd, keep, &p);
+			if (e) {
+				w = e;
+				continue;
+			}
+		}
 		const unsigned char *p0 = p;
 		struct pd_mp_item key, val;
 		struct path_key k = { .index = index };

@@ -1191,6 +1191,69 @@ static void test_render_matches_reference_worst_cases(void **state)
 	assert_renders_as_reference(empties);
 }
 
+/* A line of a short key and a short string or small number is read from
+ * its two head bytes when 66 bytes or more of the data follow it: every
+ * pair of key and value lengths 0..31 (either side of the 32 bytes taken
+ * that way), plain, with a byte to escape first or last in either, a
+ * key starting with '.' at the top and under a key; ints either side of
+ * 0..127 (one head byte) and empty containers (a head byte next to them);
+ * each with data after it and without; and lines with every length of
+ * data 0..80 after them (the packed bytes held at their exact size: a
+ * read past them is caught under ASan). */
+static void test_render_matches_reference_short_pairs(void **state)
+{
+	struct fixture *f = *state;
+	struct pd_arena *a = &f->arena;
+	char pad[100];
+	memset(pad, 'p', sizeof(pad));
+	for (size_t nk = 0; nk <= 31; nk++) {
+		for (size_t nv = 0; nv <= 31; nv++) {
+			for (int kind = 0; kind < 7; kind++) {
+				char k[32], v[32];
+				for (size_t i = 0; i < nk; i++)
+					k[i] = (char)('a' + (int)i);
+				for (size_t i = 0; i < nv; i++)
+					v[i] = (char)('A' + (int)i);
+				if (kind == 1 && nk)
+					k[0] = '.';
+				if (kind == 2 && nk)
+					k[nk - 1] = '\n';
+				if (kind == 3 && nv)
+					v[nv - 1] = '\x7f';
+				if (kind == 4 && nv)
+					v[0] = '\\';
+				struct pd_value *val = pd_strn(a, v, nv);
+				if (kind == 5) {
+					/* 46 is '.' as a head byte: after a key "" */
+					static const int64_t ints[] = { 0, 9, 10, 46, 99, 100, 127, 128, -1 };
+					val = pd_int(a, ints[nv % 9]);
+				}
+				if (kind == 6)
+					val = nv % 2 ? pd_map(a) : pd_arr(a);
+				struct pd_value *top = pd_map(a), *in = pd_map(a);
+				pd_map_append(a, in, pd_strndup(a, k, nk), nk, val);
+				pd_map_append(a, in, "pad", 3, pd_strn(a, pad, sizeof(pad)));
+				pd_map_append(a, top, pd_strndup(a, k, nk), nk, val);
+				pd_map_append(a, top, "in", 2, in);
+				pd_map_append(a, top, pd_strndup(a, k, nk), nk, val);
+				assert_renders_as_reference(top);
+			}
+			pd_arena_reset(a);
+		}
+	}
+	for (size_t nk = 0; nk <= 31; nk += 31) {
+		for (size_t after = 0; after <= 80; after++) {
+			char k[32];
+			memset(k, 'k', nk);
+			struct pd_value *top = pd_map(a);
+			pd_map_append(a, top, pd_strndup(a, k, nk), nk, pd_int(a, 7));
+			pd_map_append(a, top, pd_strndup(a, k, nk), nk, pd_strn(a, "", 0));
+			pd_map_append(a, top, "z", 1, pd_strn(a, pad, after));
+			assert_renders_as_reference(top);
+		}
+	}
+}
+
 /* Random records of the awkward: keys and values of the bytes that are
  * escaped or stuffed, of lengths either side of 16 and 32, ints of every
  * width, nested maps and arrays, empty ones. */
@@ -1350,6 +1413,7 @@ int main(void)
 	T(test_long_key_paths),
 		T(test_render_matches_reference_every_length),
 		T(test_render_matches_reference_worst_cases),
+		T(test_render_matches_reference_short_pairs),
 		T(test_render_matches_reference_random),
 		T(test_help_text_lists_one_line_a_command),
 		T(test_help_text_of_one_command_is_a_table),

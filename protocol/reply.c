@@ -400,11 +400,12 @@ static inline bool is_container(const struct pd_mp_item *it)
  * scalar's line is written in the loop, without a call for each). head is
  * the lines' head (put_head). Returns -1 on bytes that are not packed
  * data. */
-/* The commonest line, a short string or a small number under a short
- * string key ("status: in_transit", "events.3.at: 2026-12-07T02:58:25+08:00",
- * "events.3.seq: 3"), read from the two head bytes: a key of up to 31 bytes
- * whose head is its type byte (a fixstr), and a value that is one too or
- * an int 0..127 (a positive fixint, its head its value); the key's bytes,
+/* The commonest line, a short string, a small number, yes or no under a
+ * short string key ("status: in_transit", "events.3.at:
+ * 2026-12-07T02:58:25+08:00", "events.3.seq: 3", "late: no"), read from
+ * the two head bytes: a key of up to 31 bytes whose head is its type byte
+ * (a fixstr), and a value that is one too, or whose head is all of it (an
+ * int 0..127, a bool, nil); the key's bytes,
  * and a string value's head and bytes, 32 at most. p must have
  * SHORT_PAIR_READ bytes after it, w room for line_room(hl,
  * SHORT_PAIR_PACKED), the most such a line's packed bytes count for (the
@@ -430,7 +431,7 @@ short_pair_line(char *w, const char *hd, size_t hl, const unsigned char **pp)
 	if (str) {
 		nv = *v & 31;
 		tested += 1 + nv;
-	} else if (*v > 0x7f) {
+	} else if (*v > 0x7f && *v != 0xc0 && *v != 0xc2 && *v != 0xc3) {
 		return NULL;
 	}
 	if (tested > 32)
@@ -438,7 +439,9 @@ short_pair_line(char *w, const char *hd, size_t hl, const unsigned char **pp)
 	bytes16 a, b;
 	memcpy(&a, p + 1, 16);
 	memcpy(&b, p + 17, 16);
-	uint64_t hits = hit_bits(escape_hits(a)) | (uint64_t)hit_bits(escape_hits(b)) << 16;
+	uint64_t hits = hit_bits(escape_hits(a));
+	if (tested > 16) /* most lines test one block */
+		hits |= (uint64_t)hit_bits(escape_hits(b)) << 16;
 	if (hits & (((uint64_t)1 << tested) - 1))
 		return NULL;
 	w = put_head(w, hd, hl);
@@ -453,8 +456,11 @@ short_pair_line(char *w, const char *hd, size_t hl, const unsigned char **pp)
 		memcpy(w, v + 1, 16);
 		memcpy(w + 16, v + 17, 16);
 		w += nv;
-	} else {
+	} else if (*v <= 0x7f) {
 		w = int_to(w, *v);
+	} else if (*v != 0xc0) { /* 0xc3 true, 0xc2 false */
+		memcpy(w, *v & 1 ? "yes" : "no", 3);
+		w += 2 + (*v & 1);
 	}
 	memcpy(w, "\r\n", 2);
 	*pp = v + 1 + nv;

@@ -1196,7 +1196,8 @@ static void test_render_matches_reference_worst_cases(void **state)
  * pair of key and value lengths 0..31 (either side of the 32 bytes taken
  * that way), plain, with a byte to escape first or last in either, a
  * key starting with '.' at the top and under a key; ints either side of
- * 0..127 (one head byte) and empty containers (a head byte next to them);
+ * 0..127 (one head byte), yes, no, nil, and empty containers (a head
+ * byte next to them);
  * each with data after it and without; and lines with every length of
  * data 0..80 after them (the packed bytes held at their exact size: a
  * read past them is caught under ASan). */
@@ -1208,7 +1209,7 @@ static void test_render_matches_reference_short_pairs(void **state)
 	memset(pad, 'p', sizeof(pad));
 	for (size_t nk = 0; nk <= 31; nk++) {
 		for (size_t nv = 0; nv <= 31; nv++) {
-			for (int kind = 0; kind < 7; kind++) {
+			for (int kind = 0; kind < 8; kind++) {
 				char k[32], v[32];
 				for (size_t i = 0; i < nk; i++)
 					k[i] = (char)('a' + (int)i);
@@ -1230,6 +1231,8 @@ static void test_render_matches_reference_short_pairs(void **state)
 				}
 				if (kind == 6)
 					val = nv % 2 ? pd_map(a) : pd_arr(a);
+				if (kind == 7)
+					val = nv % 3 ? pd_bool(a, nv % 3 == 1) : pd_nil(a);
 				struct pd_value *top = pd_map(a), *in = pd_map(a);
 				pd_map_append(a, in, pd_strndup(a, k, nk), nk, val);
 				pd_map_append(a, in, "pad", 3, pd_strn(a, pad, sizeof(pad)));

@@ -487,8 +487,9 @@ static int render_field(struct text_out *o, struct pd_buf *head, struct packed *
 	const uint64_t count = it->count;
 	const bool is_map = it->type == PD_MAP;
 	const size_t pair_room = line_room(keep, SHORT_PAIR_PACKED);
+	const size_t pair_read = is_map ? SHORT_PAIR_READ : SIZE_MAX; /* a map's lines only */
 	for (uint64_t index = 1; index <= count; index++) {
-		if (is_map && end - p >= SHORT_PAIR_READ && (size_t)(wend - w) >= pair_room) {
+		if ((size_t)(end - p) >= pair_read && (size_t)(wend - w) >= pair_room) {
 			char *e = short_pair_line(w, hd, keep, &p);
 			if (e) {
 				w = e;

@@ -396,26 +396,20 @@ static inline bool is_container(const struct pd_mp_item *it)
 	return it->type == PD_MAP || it->type == PD_ARR;
 }
 
-/* The lines of a map or an array, recursing into the ones it holds (a
- * scalar's line is written in the loop, without a call for each). head is
- * the lines' head (put_head). Returns -1 on bytes that are not packed
- * data. */
 /* The commonest line, a short string, a small number, yes or no under a
  * short string key ("status: in_transit", "events.3.at:
  * 2026-12-07T02:58:25+08:00", "events.3.seq: 3", "late: no"), read from
  * the two head bytes: a key of up to 31 bytes whose head is its type byte
  * (a fixstr), and a value that is one too, or whose head is all of it (an
- * int 0..127, a bool, nil); the key's bytes,
- * and a string value's head and bytes, 32 at most. p must have
- * SHORT_PAIR_READ bytes after it, w room for line_room(hl,
- * SHORT_PAIR_PACKED), the most such a line's packed bytes count for (the
- * line takes hl + 40 bytes at most, its copies of 32 bytes run up to 32
- * past its end). The strings are tested
- * for bytes to escape at once (a value's head between them, 0xa0..0xbf,
- * is never one). Returns the line's end and moves *pp past it, or NULL,
- * for the general way, on any other line. SHORT_PAIR_READ: the head of a
- * value is 32 bytes after the key's at most, and 32 bytes after it are
- * read. */
+ * int 0..127, a bool, nil); the key's bytes, and a string value's head
+ * and bytes, 32 at most. p must have SHORT_PAIR_READ bytes after it (a
+ * value's head is 32 bytes after the key's at most, and the 32 after it
+ * are read), w room for line_room(hl, SHORT_PAIR_PACKED), what such a
+ * line's packed bytes count for at most (the line takes hl + 40 bytes at
+ * most, its copies of 32 bytes run up to 32 past its end). The strings
+ * are tested for bytes to escape at once (a value's head between them,
+ * 0xa0..0xbf, is never one). Returns the line's end and moves *pp past
+ * it, or NULL, for the general way, on any other line. */
 #define SHORT_PAIR_READ 65
 #define SHORT_PAIR_PACKED 34
 
@@ -467,6 +461,10 @@ short_pair_line(char *w, const char *hd, size_t hl, const unsigned char **pp)
 	return w + 2;
 }
 
+/* The lines of a map or an array, recursing into the ones it holds (a
+ * scalar's line is written in the loop, without a call for each). head is
+ * the lines' head (put_head). Returns -1 on bytes that are not packed
+ * data. */
 static int render_field(struct text_out *o, struct pd_buf *head, struct packed *in,
 			const struct pd_mp_item *it, int depth)
 {

@@ -130,12 +130,16 @@ static inline unsigned char fold(unsigned char c)
 	return (unsigned char)(c - 'a') < 26 ? (unsigned char)(c - 32) : c;
 }
 
-/* FNV-1a over the folded bytes; a sub-command's goes on from its word's. */
-static inline uint32_t fold_hash(uint32_t h, const char *s, size_t n)
+/* The hash of a word: its length and its first and last bytes, folded
+ * (no loop over its bytes: a slot's words are compared in full anyway).
+ * A sub-command's goes on from its word's. */
+static inline uint32_t word_hash(uint32_t h, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ fold((unsigned char)s[i])) * FNV_PRIME;
-	return h;
+	h = (h ^ (uint32_t)n) * FNV_PRIME;
+	if (!n)
+		return h;
+	h = (h ^ fold((unsigned char)s[0])) * FNV_PRIME;
+	return (h ^ fold((unsigned char)s[n - 1])) * FNV_PRIME;
 }
 
 /* w (n bytes, any case, maybe holding a NUL) is the table's word. */
@@ -171,7 +175,7 @@ static int lookup_add(const struct pd_command *cmd)
 	if (!is_word_of(cmd->word, wn, cmd->word, wn) ||
 	    (cmd->sub && !is_word_of(cmd->sub, sn, cmd->sub, sn)))
 		return -1;
-	uint32_t h = fold_hash(FNV_START, cmd->word, wn);
+	uint32_t h = word_hash(FNV_START, cmd->word, wn);
 	struct lookup_slot *e = lookup_find(h, cmd->word, wn, NULL, 0);
 	if (!e->cmd)
 		*e = (struct lookup_slot){ cmd, wn, 0, true };
@@ -179,7 +183,7 @@ static int lookup_add(const struct pd_command *cmd)
 		return -1;
 	if (!cmd->sub)
 		return 0;
-	e = lookup_find(fold_hash(h * FNV_PRIME, cmd->sub, sn), cmd->word, wn, cmd->sub, sn);
+	e = lookup_find(word_hash(h, cmd->sub, sn), cmd->word, wn, cmd->sub, sn);
 	if (e->cmd)
 		return -1;
 	*e = (struct lookup_slot){ cmd, wn, sn, false };
@@ -256,7 +260,7 @@ const struct pd_command *pd_command_lookup(const struct pd_request *req,
 	const struct lookup_slot *e = NULL;
 	uint32_t h = 0;
 	if (w0->type == PD_STR) {
-		h = fold_hash(FNV_START, w0->u.s.ptr, w0->u.s.len);
+		h = word_hash(FNV_START, w0->u.s.ptr, w0->u.s.len);
 		e = lookup_find(h, w0->u.s.ptr, w0->u.s.len, NULL, 0);
 	}
 	if (e && e->cmd) {
@@ -267,7 +271,7 @@ const struct pd_command *pd_command_lookup(const struct pd_request *req,
 		known_word = e->cmd->word;
 		const struct pd_value *w1 = req->word_count > 1 ? req->words[1] : NULL;
 		if (w1 && w1->type == PD_STR &&
-		    (e = lookup_find(fold_hash(h * FNV_PRIME, w1->u.s.ptr, w1->u.s.len), w0->u.s.ptr,
+		    (e = lookup_find(word_hash(h, w1->u.s.ptr, w1->u.s.len), w0->u.s.ptr,
 				     w0->u.s.len, w1->u.s.ptr, w1->u.s.len))->cmd) {
 			*words_used = 2;
 			return e->cmd;

@@ -877,8 +877,14 @@ static int take_msgpack_frame(struct conn *c, struct evbuffer *in, size_t len)
 		? pd_request_read_msgpack(&c->arena, buf, avail, &used, &p->req, &err)
 		: PD_UNPACK_INCOMPLETE;
 	if (st != PD_UNPACK_OK) {
-		if (fresh)
+		if (fresh) {
+			/* What that read built is not kept while the rest comes:
+			 * a frame cut short could pin about 64 bytes an input
+			 * byte (its tree, when a word is of the wrong type).
+			 * Nothing else is in the arena between requests. */
+			pd_arena_reset(&c->arena);
 			pd_mp_scan_init(&c->frame);
+		}
 		st = pd_mp_scan(&c->frame, buf, avail);
 		if (st == PD_UNPACK_INCOMPLETE && len < max)
 			return 0;

@@ -1296,12 +1296,22 @@ static int snap_restore(uint64_t first)
 	uint64_t bytes = 0;
 	if (!f)
 		snprintf(why, sizeof(why), "cannot write %.60s: %s", file, strerror(errno));
+	natsStatus unread = NATS_OK; /* a chunk the log could not give now */
 	for (uint64_t i = 0; !why[0] && i < m.chunks; i++) {
 		natsMsg *c = NULL;
 		const char *hs = NULL;
 		bool ok = true;
-		if (js_GetMsg(&c, R.js, stream, m.first + i, NULL, NULL) != NATS_OK) {
+		natsStatus s = js_GetMsg(&c, R.js, stream, m.first + i, NULL, NULL);
+		if (s == NATS_NOT_FOUND) {
 			snprintf(why, sizeof(why), "its chunk %llu is gone from the log", (unsigned long long)i);
+			break;
+		}
+		if (s != NATS_OK) {
+			/* not the snapshot's fault (a stream still electing its
+			 * leader, a timeout): tried again, not refused */
+			unread = s;
+			snprintf(why, sizeof(why), "its chunk %llu could not be read from the log: %s",
+				 (unsigned long long)i, natsStatus_GetText(s));
 			break;
 		}
 		if (natsMsgHeader_Get(c, "Pd-Snap-Seq", &hs) != NATS_OK || !hs || strcmp(hs, sseq) ||
@@ -1337,6 +1347,11 @@ static int snap_restore(uint64_t first)
 	if (env)
 		mdb_env_close(env);
 	unlink(file);
+	if (unread != NATS_OK) {
+		set_status("warn", "snapshot of change set %llu: %s; trying again",
+			   (unsigned long long)m.seq, why);
+		return -1;
+	}
 	if (why[0]) {
 		atomic_fetch_add(&R.refused, 1);
 		set_status("error", "snapshot of change set %llu refused: %s; nothing restored",

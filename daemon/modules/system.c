@@ -15,6 +15,7 @@
 #include "repl.h"
 #include "timefmt.h"
 #include "version.h"
+#include "waybill.h"
 
 int cmd_ping(struct cmd_ctx *ctx)
 {
@@ -154,8 +155,10 @@ int cmd_stats(struct cmd_ctx *ctx)
 	MDB_stat s;
 	if (mdb_stat(ctx->txn, ctx->st->waybills, &s) == 0)
 		pd_map_set_int(a, d, "waybills", (int64_t)s.ms_entries);
-	if (mdb_stat(ctx->txn, ctx->st->events, &s) == 0)
-		pd_map_set_int(a, d, "events", (int64_t)s.ms_entries);
+	/* in `events` and in the waybills' values (waybill.h) */
+	uint64_t events;
+	if (waybill_events_total(ctx->txn, ctx->st, &events) == 0)
+		pd_map_set_int(a, d, "events", (int64_t)events);
 	if (mdb_stat(ctx->txn, ctx->st->queries, &s) == 0)
 		pd_map_set_int(a, d, "queries", (int64_t)s.ms_entries);
 	repl_stats(a, d);

@@ -1,10 +1,12 @@
 /* waybill.c — WAYBILL CREATE/GET/FIND/REDIRECT/RECALL and SCAN.
  *
- * A waybill is one value in `waybills` (number -> its view and its record,
- * see waybill_put); its tracking history is in `events` (number \0 be32
- * seq -> map), so a scan appends one small record and rewrites the
- * waybill. GET copies the reply's data kept packed in the view. Both
- * phones are indexed for FIND. */
+ * A waybill is one value in `waybills` (number -> its view, its newest
+ * events and its record, see waybill_put); the older events of its
+ * tracking history are in `events` (number \0 be32 seq -> map), where an
+ * event goes when it leaves the value, so a scan rewrites the waybill
+ * alone (and, one scan in WAYBILL_RECENT_MAX once the history is that
+ * long, appends one small record). GET copies the reply's data kept packed
+ * in the view. Both phones are indexed for FIND. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -146,8 +148,9 @@ int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out
 	return 0;
 }
 
-/* Appends one history event and counts it on the waybill. A waybill holds
- * at most max_events_per_waybill events: past it the write is refused (422,
+/* Counts one history event on the waybill, numbering it (waybill_put
+ * stores it, in the waybill's value). A waybill holds at most
+ * max_events_per_waybill events: past it the write is refused (422,
  * PD_EREPLIED; nothing of the job is kept), so no history grows without
  * bound. */
 static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
@@ -160,9 +163,7 @@ static int waybill_add_event(struct cmd_ctx *ctx, const char *number,
 	count++;
 	pd_map_set_int(ctx->a, wb, "event_count", count);
 	pd_map_set_int(ctx->a, ev, "seq", count);
-	unsigned char key[EVENT_KEY_MAX];
-	size_t klen = event_key(number, (uint32_t)count, key);
-	return store_put(ctx->txn, ctx->st->events, key, klen, ev, 0);
+	return 0;
 }
 
 /* ---- the view: WAYBILL GET's reply data, kept packed ----
@@ -264,12 +265,13 @@ static bool same_city(const struct pd_value *wb)
 }
 
 /* Calls fn on each stored event seq first .. last, in order, until it
- * returns nonzero (that value is returned; an LMDB code on failure). */
+ * returns nonzero (that value is returned; an LMDB code on failure). wv:
+ * where the events are (NULL: as the waybill's stored value says). */
 typedef int (*event_visit)(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud);
-static int events_each(struct cmd_ctx *ctx, const char *number, int64_t first, int64_t last,
-		       event_visit fn, void *ud);
-static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
-			int64_t last, struct pd_value **out);
+static int events_each(struct cmd_ctx *ctx, const char *number, const struct waybill_value *wv,
+		       int64_t first, int64_t last, event_visit fn, void *ud);
+static int events_range(struct cmd_ctx *ctx, const char *number, const struct waybill_value *wv,
+			int64_t first, int64_t last, struct pd_value **out);
 
 #define EVENT_FOUND (-1) /* not an LMDB code */
 
@@ -292,7 +294,7 @@ static int promise_of(struct cmd_ctx *ctx, const struct pd_value *wb, struct way
 	p->stopped_at = rec_int(wb, "recalled_at");
 	if (p->stopped_at || !pd_map_bool(wb, "recalled"))
 		return 0;
-	int rc = events_each(ctx, rec_str(wb, "number"), 1, rec_int(wb, "event_count"), find_recall,
+	int rc = events_each(ctx, rec_str(wb, "number"), NULL, 1, rec_int(wb, "event_count"), find_recall,
 			     &p->stopped_at);
 	return rc == EVENT_FOUND ? 0 : rc;
 }
@@ -313,24 +315,25 @@ int waybill_late(struct cmd_ctx *ctx, const struct pd_value *wb, struct waybill_
 	return rc;
 }
 
-/* A waybill's stored view: in its value, or in `wb_views` for a value
- * written before (legacy). MDB_NOTFOUND when it has none. */
-static int view_get(struct cmd_ctx *ctx, const char *number, MDB_val *view, bool *legacy)
+/* A waybill's stored value, split; the view of a value written before
+ * views moved in (legacy) is read from `wb_views` (size 0: none there). */
+static int value_get(struct cmd_ctx *ctx, const char *number, struct waybill_value *wv)
 {
-	MDB_val k = { strlen(number), (void *)number }, v, rec;
+	MDB_val k = { strlen(number), (void *)number }, v;
 	int rc = mdb_get(ctx->txn, ctx->st->waybills, &k, &v);
-	if (rc || (rc = waybill_value_split(&v, view, &rec, legacy)))
+	if (rc || (rc = waybill_value_split(&v, wv)) || !wv->legacy)
 		return rc;
-	if (*legacy)
-		return mdb_get(ctx->txn, ctx->st->wb_views, &k, view);
-	return view->mv_size ? 0 : MDB_NOTFOUND;
+	rc = mdb_get(ctx->txn, ctx->st->wb_views, &k, &wv->view);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Appends the view of wb to b; ev is the event just added (NULL: none),
- * old the stored view (size 0: none). The history comes from the old view
- * plus ev when that view is current, else from the records. */
+ * old_v the stored view (size 0: none), now where the events are with ev.
+ * The history comes from the old view plus ev when that view is current,
+ * else from the records. */
 static int view_pack(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
-		     const struct pd_value *ev, const MDB_val *old_v, struct pd_buf *b)
+		     const struct pd_value *ev, const MDB_val *old_v, const struct waybill_value *now,
+		     struct pd_buf *b)
 {
 	int64_t count = rec_int(wb, "event_count");
 	struct waybill_promise promise;
@@ -369,7 +372,7 @@ static int view_pack(struct cmd_ctx *ctx, const char *number, const struct pd_va
 		events = (size_t)count;
 	} else {
 		struct pd_value *list;
-		rc = events_range(ctx, number, 1, count, &list);
+		rc = events_range(ctx, number, now, 1, count, &list);
 		if (rc == 0) {
 			for (struct pd_entry *e = list->u.c.head; e; e = e->next)
 				pd_value_pack(&pk, e->val);
@@ -395,37 +398,103 @@ static int view_pack(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	return 0;
 }
 
-/* Writes wb and its view (none past VIEW_EVENTS_MAX events) as its value;
- * ev is the event just added (NULL: none). A value written before loses
- * its view in `wb_views`. */
+/* STATS' count of events, in `meta`: kept from the first event this
+ * layout writes (absent: every event is in `events`, as before). */
+#define EVENTS_TOTAL_KEY "count:events"
+
+int waybill_events_total(MDB_txn *txn, struct store *st, uint64_t *out)
+{
+	MDB_stat s;
+	int rc = store_meta_get(txn, st, EVENTS_TOTAL_KEY, out);
+	if (rc || *out)
+		return rc;
+	if ((rc = mdb_stat(txn, st->events, &s)) == 0)
+		*out = s.ms_entries;
+	return rc;
+}
+
+static int events_total_add(struct cmd_ctx *ctx)
+{
+	uint64_t total;
+	unsigned char buf[8];
+	int rc = waybill_events_total(ctx->txn, ctx->st, &total);
+	if (rc)
+		return rc;
+	be64_put(buf, total + 1);
+	return store_put_bytes(ctx->txn, ctx->st->meta, EVENTS_TOTAL_KEY, sizeof(EVENTS_TOTAL_KEY) - 1, buf, 8, 0);
+}
+
+/* Writes wb, its view (none past VIEW_EVENTS_MAX events) and its newest
+ * events as its value; ev is the event just added (NULL: none). ev joins
+ * the newest events; past WAYBILL_RECENT_MAX of them the oldest goes to
+ * `events`. A value written before keeps its events in `events` (the
+ * first in the value is the next one) and loses its view in `wb_views`.
+ * The stored value is read before the first put (LMDB's pointers into it
+ * hold until then). */
 static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
 		       const struct pd_value *ev)
 {
 	size_t klen = strlen(number);
-	MDB_val old = { 0, NULL };
-	bool legacy = false;
-	int rc = view_get(ctx, number, &old, &legacy);
-	if (rc == MDB_NOTFOUND)
+	int64_t count = rec_int(wb, "event_count");
+	struct waybill_value old;
+	int rc = value_get(ctx, number, &old);
+	if (rc == MDB_NOTFOUND) {
+		old = (struct waybill_value){ .has_recent = true };
 		rc = 0;
-	struct pd_buf b;
+	}
+	if (rc)
+		return rc;
+	if (!old.has_recent)
+		old.spilled = (uint32_t)(count - (ev != NULL));
+	if ((int64_t)old.spilled + old.recent_n + (ev != NULL) != count)
+		return MDB_CORRUPTED;
+	/* the newest events with ev: the history the view is packed from */
+	struct pd_buf recent, b;
+	pd_buf_init(&recent);
+	if (old.recent.mv_size)
+		pd_buf_add(&recent, old.recent.mv_data, old.recent.mv_size);
+	if (ev) {
+		msgpack_packer pk;
+		msgpack_packer_init(&pk, &recent, buf_write);
+		pd_value_pack(&pk, ev);
+	}
+	struct waybill_value now = { .recent = { recent.len, recent.data }, .spilled = old.spilled,
+				     .recent_n = old.recent_n + (ev != NULL), .has_recent = true };
 	pd_buf_init(&b);
 	pd_buf_reserve(&b, 4096);
-	b.len = WAYBILL_VALUE_HEAD;
-	if (rc == 0 && rec_int(wb, "event_count") <= VIEW_EVENTS_MAX)
-		rc = view_pack(ctx, number, wb, ev, &old, &b);
+	b.len = WAYBILL_VALUE_HEAD_RECENT;
+	if (count <= VIEW_EVENTS_MAX)
+		rc = view_pack(ctx, number, wb, ev, &old.view, &now, &b);
+	now.view.mv_size = b.len - WAYBILL_VALUE_HEAD_RECENT;
 	char *rec = NULL;
 	size_t rec_len;
 	if (rc == 0 && pd_value_to_msgpack(wb, &rec, &rec_len) < 0)
 		rc = ENOMEM;
+	if (rc == 0 && ev)
+		rc = events_total_add(ctx);
+	const unsigned char *p = (const unsigned char *)recent.data, *end = p + recent.len;
+	while (rc == 0 && now.recent_n > WAYBILL_RECENT_MAX) {
+		unsigned char key[EVENT_KEY_MAX];
+		MDB_val oldest;
+		if ((rc = waybill_recent_next(&p, end, &oldest)))
+			break;
+		now.spilled++;
+		now.recent_n--;
+		rc = store_put_bytes(ctx->txn, ctx->st->events, key, event_key(number, now.spilled, key),
+				     oldest.mv_data, oldest.mv_size, 0);
+	}
 	if (rc == 0) {
-		b.data[0] = (char)WAYBILL_VALUE_TAG;
-		be32_put((unsigned char *)b.data + 1, (uint32_t)(b.len - WAYBILL_VALUE_HEAD));
+		now.recent.mv_size = (size_t)(end - p);
+		if (now.recent.mv_size)
+			pd_buf_add(&b, (const char *)p, now.recent.mv_size);
 		pd_buf_add(&b, rec, rec_len);
+		waybill_value_head((unsigned char *)b.data, &now);
 		rc = store_put_bytes(ctx->txn, ctx->st->waybills, number, klen, b.data, b.len, 0);
 	}
 	free(rec);
 	pd_buf_free(&b);
-	if (rc == 0 && legacy && (rc = store_del(ctx->txn, ctx->st->wb_views, number, klen, NULL, 0)) == MDB_NOTFOUND)
+	pd_buf_free(&recent);
+	if (rc == 0 && old.legacy && (rc = store_del(ctx->txn, ctx->st->wb_views, number, klen, NULL, 0)) == MDB_NOTFOUND)
 		rc = 0;
 	return rc;
 }
@@ -610,11 +679,20 @@ static void pack_lateness(struct cmd_ctx *ctx, msgpack_packer *pk, const struct 
 	pk->callback(pk->data, tail, sizeof(tail) - 1);
 }
 
-/* Events seq first .. last (seq runs 1..event_count without gaps): one
- * cursor range, so a page costs what its size costs, whatever the history's
- * length. */
-static int events_each(struct cmd_ctx *ctx, const char *number, int64_t first, int64_t last,
-		       event_visit fn, void *ud)
+static int visit_packed(struct cmd_ctx *ctx, const MDB_val *v, event_visit fn, void *ud)
+{
+	struct pd_value *ev;
+	size_t used;
+	if (pd_value_unpack(ctx->a, v->mv_data, v->mv_size, &used, &ev) != PD_UNPACK_OK)
+		return MDB_CORRUPTED;
+	return fn(ctx, ev, ud);
+}
+
+/* Events seq first .. last of `events` (seq runs 1..event_count without
+ * gaps): one cursor range, so a page costs what its size costs, whatever
+ * the history's length. */
+static int events_stored(struct cmd_ctx *ctx, const char *number, int64_t first, int64_t last,
+			 event_visit fn, void *ud)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(ctx->txn, ctx->st->events, &cur);
@@ -630,17 +708,42 @@ static int events_each(struct cmd_ctx *ctx, const char *number, int64_t first, i
 			rc = MDB_NOTFOUND;
 			break;
 		}
-		struct pd_value *ev;
-		size_t used;
-		if (pd_value_unpack(ctx->a, v.mv_data, v.mv_size, &used, &ev) != PD_UNPACK_OK) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if ((rc = fn(ctx, ev, ud)))
+		if ((rc = visit_packed(ctx, &v, fn, ud)))
 			break;
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The one reader of a history: seq 1 .. spilled from `events`, the newest
+ * from the waybill's value (a value written before has them all in
+ * `events`). */
+static int events_each(struct cmd_ctx *ctx, const char *number, const struct waybill_value *wv,
+		       int64_t first, int64_t last, event_visit fn, void *ud)
+{
+	struct waybill_value stored;
+	int rc;
+	if (!wv) {
+		MDB_val k = { strlen(number), (void *)number }, v;
+		if ((rc = mdb_get(ctx->txn, ctx->st->waybills, &k, &v)) || (rc = waybill_value_split(&v, &stored)))
+			return rc;
+		wv = &stored;
+	}
+	int64_t spilled = wv->has_recent ? wv->spilled : last;
+	if (first <= spilled && (rc = events_stored(ctx, number, first, spilled < last ? spilled : last, fn, ud)))
+		return rc;
+	if (!wv->has_recent)
+		return 0;
+	const unsigned char *p = wv->recent.mv_data, *end = p + wv->recent.mv_size;
+	int64_t newest = spilled + wv->recent_n;
+	for (int64_t seq = spilled + 1; seq <= last && seq <= newest; seq++) {
+		MDB_val v;
+		if ((rc = waybill_recent_next(&p, end, &v)))
+			return rc;
+		if (seq >= first && (rc = visit_packed(ctx, &v, fn, ud)))
+			return rc;
+	}
+	return 0;
 }
 
 static int push_shown(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud)
@@ -650,11 +753,11 @@ static int push_shown(struct cmd_ctx *ctx, const struct pd_value *ev, void *ud)
 }
 
 /* The events seq first .. last as shown. */
-static int events_range(struct cmd_ctx *ctx, const char *number, int64_t first,
-			int64_t last, struct pd_value **out)
+static int events_range(struct cmd_ctx *ctx, const char *number, const struct waybill_value *wv,
+			int64_t first, int64_t last, struct pd_value **out)
 {
 	*out = pd_arr(ctx->a);
-	return events_each(ctx, number, first, last, push_shown, *out);
+	return events_each(ctx, number, wv, first, last, push_shown, *out);
 }
 
 /* The page of `limit` events before seq `before` (0: the latest), in order;
@@ -667,7 +770,7 @@ static int events_page(struct cmd_ctx *ctx, const char *number, const struct pd_
 	int64_t last = before && before <= count ? before - 1 : count;
 	int64_t first = last - limit + 1 > 1 ? last - limit + 1 : 1;
 	*next = first > 1 ? first : 0;
-	return events_range(ctx, number, first, last, out);
+	return events_range(ctx, number, NULL, first, last, out);
 }
 
 int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
@@ -793,16 +896,15 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "argument 'events_limit' must be from 1 to %lld",
 				   (long long)ctx->cfg->waybill_events_page_max);
 	struct view vw;
-	MDB_val v;
-	bool legacy;
+	struct waybill_value wv;
 	struct arena_out o = { .a = ctx->a };
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &o, arena_write);
 	struct pd_value *req;
-	int rc = view_get(ctx, number, &v, &legacy);
+	int rc = value_get(ctx, number, &wv);
 	/* the view holds the whole history: it serves the first page when
 	 * that is the whole history */
-	if (rc == 0 && view_parse(ctx, &v, &vw) && !before && vw.events <= (uint64_t)limit) {
+	if (rc == 0 && view_parse(ctx, &wv.view, &vw) && !before && vw.events <= (uint64_t)limit) {
 		if ((rc = customer_requirements(ctx, view_customer(ctx, &vw), &req)))
 			return reply_store_error(ctx, rc);
 		arena_out_reserve(&o, vw.fields_len + vw.events_len + GET_ADDED_MAX);
@@ -869,7 +971,7 @@ static int attempts_of(struct cmd_ctx *ctx, const struct pd_value *wb, struct at
 	n->failed = rec_int(wb, "failed_attempts");
 	if (pd_map_get(wb, "delivery_attempts") || !pd_map_bool(wb, "ever_out_for_delivery"))
 		return 0;
-	return events_each(ctx, rec_str(wb, "number"), 1, rec_int(wb, "event_count"), count_attempt, n);
+	return events_each(ctx, rec_str(wb, "number"), NULL, 1, rec_int(wb, "event_count"), count_attempt, n);
 }
 
 /* Counts an attempt (out_for_delivery) or its failure on the waybill; an

@@ -9,17 +9,46 @@
 int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
 /* The same without a reply: 0, MDB_NOTFOUND or an LMDB code. */
 int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
-/* A waybill's value in `waybills`: WAYBILL_VALUE_TAG, be32 view length,
- * the packed view (waybill.c; empty: none), then the record (msgpack).
- * The view is kept under the record's key so that a change rewrites one
- * B-tree path, not two (docs/performance.md, round 6). A value that starts
- * with the record itself (legacy) was written before: its view, if any,
- * is in `wb_views`, read from there and removed when the waybill is next
- * written. 0xc1 is never a msgpack type byte. */
+/* A waybill's value in `waybills` (docs/design.md, "The store"):
+ * WAYBILL_VALUE_TAG_RECENT, be32 each: view length, recent length,
+ * spilled, recent count; then the packed view (waybill.c; empty: none),
+ * the waybill's newest events (raw, as `events` holds them, packed one
+ * after another: seq spilled+1 .. spilled+count; seq 1 .. spilled are in
+ * `events`), then the record (msgpack). The view and the newest events are
+ * kept under the record's key so that a change rewrites one B-tree path,
+ * not two or three (docs/performance.md, rounds 6 and 9).
+ * Written before: WAYBILL_VALUE_TAG, be32 view length, the view, the
+ * record (round 6: no recent events, every event in `events`); before that
+ * the record alone (legacy: its view, if any, in `wb_views`, read from
+ * there and removed when the waybill is next written). 0xc1 is never a
+ * msgpack type byte, 0xc0 is nil: neither starts a record (a map). */
 #define WAYBILL_VALUE_TAG 0xc1
 #define WAYBILL_VALUE_HEAD 5
-/* The view and the record of a stored value: 0 or MDB_CORRUPTED. */
-int waybill_value_split(const MDB_val *v, MDB_val *view, MDB_val *rec, bool *legacy);
+#define WAYBILL_VALUE_TAG_RECENT 0xc0
+#define WAYBILL_VALUE_HEAD_RECENT 17
+/* At most this many of a waybill's newest events are kept in its value
+ * (docs/performance.md, round 9: the choice). */
+#define WAYBILL_RECENT_MAX 16
+struct waybill_value {
+	MDB_val view;      /* the packed view (size 0: none) */
+	MDB_val recent;    /* the newest events, packed one after another */
+	MDB_val rec;       /* the record */
+	uint32_t spilled;  /* events 1 .. spilled are in `events` */
+	uint32_t recent_n; /* events spilled+1 .. spilled+recent_n are in recent */
+	bool has_recent;   /* false (written before): every event is in `events` */
+	bool legacy;       /* the record alone: its view is in `wb_views` */
+};
+/* Splits a stored value: 0 or MDB_CORRUPTED (lengths that pass its end). */
+int waybill_value_split(const MDB_val *v, struct waybill_value *out);
+/* Writes the head of a value (WAYBILL_VALUE_HEAD_RECENT bytes) for the
+ * lengths and counts in wv. */
+void waybill_value_head(unsigned char *h, const struct waybill_value *wv);
+/* Steps *p over one packed event before end; ev is its bytes. 0, or
+ * MDB_CORRUPTED when none is whole there. */
+int waybill_recent_next(const unsigned char **p, const unsigned char *end, MDB_val *ev);
+/* How many tracking events the store holds, in `events` and in the
+ * waybills' values (STATS `events`): 0 or an LMDB code. */
+int waybill_events_total(MDB_txn *txn, struct store *st, uint64_t *out);
 /* The record of a stored value, unpacked: 0 or MDB_CORRUPTED. */
 int waybill_value_record(struct pd_arena *a, const MDB_val *v, struct pd_value **wb);
 /* A complaint about a waybill was opened: marks it complained (and, for a

@@ -1,36 +1,64 @@
 /* waybill_value.c — a waybill's value in `waybills` (see waybill.h): its
- * packed view and its record under one key, and the record read from it
- * (waybill_get: for waybill.c and waybill_list.c, which waybill.c calls). */
+ * packed view, its newest events and its record under one key, and the
+ * record read from it (waybill_get: for waybill.c and waybill_list.c,
+ * which waybill.c calls). */
 #include <string.h>
 
 #include "waybill.h"
 
-int waybill_value_split(const MDB_val *v, MDB_val *view, MDB_val *rec, bool *legacy)
+int waybill_value_split(const MDB_val *v, struct waybill_value *out)
 {
 	const unsigned char *p = v->mv_data;
-	*legacy = !v->mv_size || p[0] != WAYBILL_VALUE_TAG;
-	if (*legacy) {
-		*view = (MDB_val){ 0, NULL };
-		*rec = *v;
+	*out = (struct waybill_value){ .rec = *v };
+	out->legacy = !v->mv_size || (p[0] != WAYBILL_VALUE_TAG && p[0] != WAYBILL_VALUE_TAG_RECENT);
+	if (out->legacy)
 		return 0;
+	out->has_recent = p[0] == WAYBILL_VALUE_TAG_RECENT;
+	size_t head = out->has_recent ? WAYBILL_VALUE_HEAD_RECENT : WAYBILL_VALUE_HEAD;
+	if (v->mv_size < head)
+		return MDB_CORRUPTED;
+	uint64_t view = be32_get(p + 1), recent = out->has_recent ? be32_get(p + 5) : 0;
+	if (view + recent > v->mv_size - head)
+		return MDB_CORRUPTED;
+	if (out->has_recent) {
+		out->spilled = be32_get(p + 9);
+		out->recent_n = be32_get(p + 13);
+		/* every event takes a byte at least; none is empty */
+		if (out->recent_n > recent || (recent && !out->recent_n) || out->spilled > UINT32_MAX - out->recent_n)
+			return MDB_CORRUPTED;
 	}
-	if (v->mv_size < WAYBILL_VALUE_HEAD)
+	out->view = (MDB_val){ view, (void *)(p + head) };
+	out->recent = (MDB_val){ recent, (void *)(p + head + view) };
+	out->rec = (MDB_val){ v->mv_size - head - view - recent, (void *)(p + head + view + recent) };
+	return 0;
+}
+
+void waybill_value_head(unsigned char *h, const struct waybill_value *wv)
+{
+	h[0] = WAYBILL_VALUE_TAG_RECENT;
+	be32_put(h + 1, (uint32_t)wv->view.mv_size);
+	be32_put(h + 5, (uint32_t)wv->recent.mv_size);
+	be32_put(h + 9, wv->spilled);
+	be32_put(h + 13, wv->recent_n);
+}
+
+int waybill_recent_next(const unsigned char **p, const unsigned char *end, MDB_val *ev)
+{
+	struct pd_mp_scan s;
+	pd_mp_scan_init(&s);
+	if (*p >= end || pd_mp_scan(&s, (const char *)*p, (size_t)(end - *p)) != PD_UNPACK_OK)
 		return MDB_CORRUPTED;
-	uint32_t n = be32_get(p + 1);
-	if (n > v->mv_size - WAYBILL_VALUE_HEAD)
-		return MDB_CORRUPTED;
-	*view = (MDB_val){ n, (void *)(p + WAYBILL_VALUE_HEAD) };
-	*rec = (MDB_val){ v->mv_size - WAYBILL_VALUE_HEAD - n, (void *)(p + WAYBILL_VALUE_HEAD + n) };
+	*ev = (MDB_val){ s.pos, (void *)*p };
+	*p += s.pos;
 	return 0;
 }
 
 int waybill_value_record(struct pd_arena *a, const MDB_val *v, struct pd_value **wb)
 {
-	MDB_val view, rec;
-	bool legacy;
+	struct waybill_value wv;
 	size_t used;
-	if (waybill_value_split(v, &view, &rec, &legacy) ||
-	    pd_value_unpack(a, rec.mv_data, rec.mv_size, &used, wb) != PD_UNPACK_OK)
+	if (waybill_value_split(v, &wv) ||
+	    pd_value_unpack(a, wv.rec.mv_data, wv.rec.mv_size, &used, wb) != PD_UNPACK_OK)
 		return MDB_CORRUPTED;
 	return 0;
 }

@@ -690,17 +690,67 @@ class MsgpackClient:
 
 # ------------------------------------------------------------ test data ----
 
+def waybill_value_parts(value):
+    """A value of the `waybills` database, split (daemon/modules/waybill.h):
+    {"view": packed view (b"" when it has none), "recent": the newest events,
+    raw, one bytes a event (seq spilled+1 on), "spilled": events 1..spilled
+    are in `events`, "record": msgpack bytes}. A value written before the
+    newest events moved in (0xc1) has recent None: every event in `events`."""
+    import msgpack
+    if value[0] == 0xC1:
+        n = int.from_bytes(value[1:5], "big")
+        return {"view": value[5:5 + n], "recent": None, "spilled": None, "record": value[5 + n:]}
+    assert value[0] == 0xC0, value[:8]
+    n_view, n_recent, spilled, count = (int.from_bytes(value[i:i + 4], "big") for i in (1, 5, 9, 13))
+    raw = value[17 + n_view:17 + n_view + n_recent]
+    up = msgpack.Unpacker(raw=False)
+    up.feed(raw)
+    recent, at = [], 0
+    for _ in up:
+        recent.append(raw[at:up.tell()])
+        at = up.tell()
+    assert len(recent) == count and at == len(raw), (count, len(recent))
+    return {"view": value[17:17 + n_view], "recent": recent, "spilled": spilled,
+            "record": value[17 + n_view + n_recent:]}
+
+
 def waybill_value_split(value):
     """A value of the `waybills` database: (view, record), the packed view
     (b"" when it has none) kept ahead of the record (msgpack bytes)."""
-    assert value[0] == 0xC1, value[:8]
-    n = int.from_bytes(value[1:5], "big")
-    return value[5:5 + n], value[5 + n:]
+    p = waybill_value_parts(value)
+    return p["view"], p["record"]
 
 
 def waybill_value_join(view, record):
-    """The value of `waybills` that holds view and record (bytes)."""
+    """The value of `waybills` that holds view and record, as written
+    before the newest events moved in (every event in `events`)."""
     return b"\xc1" + len(view).to_bytes(4, "big") + view + record
+
+
+def waybill_value_with(value, view=None, record=None):
+    """value with its view and / or its record replaced (its events kept
+    where they are)."""
+    p = waybill_value_parts(value)
+    view = p["view"] if view is None else view
+    record = p["record"] if record is None else record
+    if p["recent"] is None:
+        return waybill_value_join(view, record)
+    recent = b"".join(p["recent"])
+    return (b"\xc0" + b"".join(x.to_bytes(4, "big") for x in (len(view), len(recent), p["spilled"],
+                                                               len(p["recent"])))
+            + view + recent + record)
+
+
+def waybill_value_to_events(txn, env, number, value):
+    """Moves the newest events kept in a waybill's value to `events` (its
+    history as written before they moved in); returns (view, record) for a
+    value of an older layout (waybill_value_join, or the record alone)."""
+    p = waybill_value_parts(value)
+    events = env.open_db(b"events", txn=txn)
+    for i, ev in enumerate(p["recent"] or []):
+        key = number.encode() + b"\0" + (p["spilled"] + 1 + i).to_bytes(4, "big")
+        txn.put(key, ev, db=events)
+    return p["view"], p["record"]
 
 
 def waybill_fields(promised, /, **over):

@@ -6,7 +6,7 @@ category no_consent_drop; two attempts are free, each one after two failed
 attempts records the extra-attempt fee."""
 import unittest
 
-from harness import line, parse_iso, sub_list, waybill_value_split
+from harness import line, parse_iso, sub_list, waybill_value_parts, waybill_value_to_events, waybill_value_with
 from test_promise import MONTH, SENDER, SENDER_PHONE, PromiseCase
 
 
@@ -173,7 +173,7 @@ class StoredBefore(DeliveryCase):
         env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
         with env.begin(write=True) as txn:
             waybills = env.open_db(b"waybills", txn=txn)
-            _, rec = waybill_value_split(txn.get(n.encode(), db=waybills))
+            _, rec = waybill_value_to_events(txn, env, n, txn.get(n.encode(), db=waybills))
             rec = msgpack.unpackb(rec, raw=False)
             del rec["delivery_attempts"], rec["failed_attempts"]
             # the record alone (no view): a value as written then
@@ -182,6 +182,40 @@ class StoredBefore(DeliveryCase):
         self.daemon.restart()
         self.op = self.conn("op1")
         r = self.scan(self.op, n, "out_for_delivery", depot="BJ81")
+        self.assertEqual(r["fee_fen"], "500")
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["delivery_attempts"], g["failed_attempts"]), ("3", "2"))
+
+    def test_attempts_are_counted_over_events_and_the_value(self):
+        """The history walked for attempts is read from both places: its
+        oldest events in `events`, its newest in the waybill's value."""
+        import lmdb
+        import msgpack
+        n = self.out("BJ82")  # its 4th event the first attempt
+        self.scan(self.op, n, "delivery_failed", depot="BJ82", reason="nobody home")
+        for _ in range(12):
+            self.scan(self.op, n, "damaged", depot="BJ82")
+        self.scan(self.op, n, "out_for_delivery", depot="BJ82")  # the 18th
+        for _ in range(6):
+            self.scan(self.op, n, "damaged", depot="BJ82")
+        self.scan(self.op, n, "delivery_failed", depot="BJ82", reason="nobody home")  # the 25th
+        self.daemon.stop()
+        env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
+        with env.begin(write=True) as txn:
+            waybills = env.open_db(b"waybills", txn=txn)
+            value = txn.get(n.encode(), db=waybills)
+            parts = waybill_value_parts(value)
+            # the first attempt and its failure in `events`, the second and its failure in the value
+            self.assertTrue(5 <= parts["spilled"] < 18, parts["spilled"])
+            self.assertEqual(parts["spilled"] + len(parts["recent"]), 25)
+            rec = msgpack.unpackb(parts["record"], raw=False)
+            del rec["delivery_attempts"], rec["failed_attempts"]
+            txn.put(n.encode(), waybill_value_with(value, record=msgpack.packb(rec, use_bin_type=True)),
+                    db=waybills)
+        env.close()
+        self.daemon.restart()
+        self.op = self.conn("op1")
+        r = self.scan(self.op, n, "out_for_delivery", depot="BJ82")
         self.assertEqual(r["fee_fen"], "500")
         g = self.get(self.op, n).rec
         self.assertEqual((g["delivery_attempts"], g["failed_attempts"]), ("3", "2"))

@@ -8,7 +8,7 @@ on-time KPI. A recall stops the lateness clock. Waybills stored before
 (without the new fields, with a first-version view) read as they did."""
 import unittest
 
-from harness import DAY, T0, DaemonTestCase, iso, line, sub_list, waybill_value_split
+from harness import DAY, T0, DaemonTestCase, iso, line, sub_list, waybill_value_to_events
 
 SENDER = "Zhang Wei"
 SENDER_PHONE = "13800138000"
@@ -192,7 +192,7 @@ class StoredBefore(PromiseCase):
             views = env.open_db(b"wb_views", txn=txn)
             for n in numbers:
                 key = n.encode()
-                view, rec = waybill_value_split(txn.get(key, db=waybills))
+                view, rec = waybill_value_to_events(txn, env, n, txn.get(key, db=waybills))
                 rec = msgpack.unpackb(rec, raw=False)
                 rec.pop("recalled_at", None)
                 # the record alone, its view in wb_views: as written then

@@ -8,8 +8,9 @@ but no view (kept for the zone Asia/Shanghai) is used."""
 import random
 import re
 
-from harness import (DAY, T0, DaemonTestCase, create_line, iso, line, next_number, waybill_fields,
-                     waybill_value_join, waybill_value_split)
+from harness import (DAY, T0, DaemonTestCase, create_line, iso, line, next_number, sub_list, waybill_fields,
+                     waybill_value_join, waybill_value_parts, waybill_value_split, waybill_value_to_events,
+                     waybill_value_with)
 
 SENDER = waybill_fields(0)["sender_name"]
 SENDER_PHONE = waybill_fields(0)["sender_phone"]
@@ -38,6 +39,23 @@ class ViewReplies:
                 mp["data"]["late_secs"] = "?"
                 out[n] = (text, list(mp.items()), list(mp["data"].items()), secs)
         return out
+
+    def fresh_replies(self, d, numbers):
+        """The replies rendered from the records (no view used)."""
+        d.stop()
+        fresh_d = self.new_daemon("--timezone", "PRC", data_dir=d.data_dir)
+        fresh_d.start()
+        fresh = self.replies(fresh_d, numbers)
+        fresh_d.stop()
+        return fresh
+
+    def assertSameReplies(self, served, fresh, numbers):
+        for n in numbers:
+            self.assertEqual(served[n][0].decode(), fresh[n][0].decode(), n)
+            self.assertEqual(served[n][1:3], fresh[n][1:3], n)
+            self.assertEqual(len(served[n][3]), 2, n)
+            for a, b in zip(served[n][3], fresh[n][3]):
+                self.assertLess(abs(a - b), 30, n)
 
 
 class Views(ViewReplies, DaemonTestCase):
@@ -77,23 +95,6 @@ class Views(ViewReplies, DaemonTestCase):
                 rep = c.read_reply()
                 self.assertLess(rep.code, 500, "%s -> %s" % (r, rep.status_line))
 
-    def fresh_replies(self, d, numbers):
-        """The replies rendered from the records (no view used)."""
-        d.stop()
-        fresh_d = self.new_daemon("--timezone", "PRC", data_dir=d.data_dir)
-        fresh_d.start()
-        fresh = self.replies(fresh_d, numbers)
-        fresh_d.stop()
-        return fresh
-
-    def assertSameReplies(self, served, fresh, numbers):
-        for n in numbers:
-            self.assertEqual(served[n][0].decode(), fresh[n][0].decode(), n)
-            self.assertEqual(served[n][1:3], fresh[n][1:3], n)
-            self.assertEqual(len(served[n][3]), 2, n)
-            for a, b in zip(served[n][3], fresh[n][3]):
-                self.assertLess(abs(a - b), 30, n)
-
     def started(self, *args):
         """A daemon with op1, its clock at T0."""
         d = self.new_daemon(*args)
@@ -111,6 +112,12 @@ class Views(ViewReplies, DaemonTestCase):
             for i, n in enumerate(numbers):
                 over = {"receiver_city": "Shanghai"} if i % 3 == 0 else {}
                 self.assertReply(c.cmd(create_line(n, T0 + 3 * DAY, **over)), 201)
+            # long histories: past the newest events kept in the value
+            # (WAYBILL_RECENT_MAX, 16), and past those kept in the view (64)
+            scans = [line("SCAN", n, "damaged", depot="SH01") for n, k in zip(numbers, (14, 30, 66)) for _ in range(k)]
+            c.send("".join(r + "\r\n" for r in scans))
+            for r in scans:
+                self.assertReply(c.read_reply(), 201)
         self.write_batch(d, rng, numbers, 300)
         d.kill()
         d.restart()
@@ -121,7 +128,12 @@ class Views(ViewReplies, DaemonTestCase):
         served = self.replies(d, numbers)
         self.assertTrue(any(b"events.6." in s[0] for s in served.values()),
                         "some histories should have grown long")
+        self.assertTrue(any(b"events.70." in s[0] for s in served.values()), "one history should pass the view's")
         self.assertSameReplies(served, self.fresh_replies(d, numbers), numbers)
+        values, _ = self.stored(d)
+        parts = [waybill_value_parts(v) for v in values.values()]
+        self.assertTrue(any(p["spilled"] > 0 and len(p["recent"]) == 16 for p in parts))
+        self.assertTrue(any(p["spilled"] == 0 for p in parts))
 
     def stored(self, d):
         """{number: value} of `waybills` and the keys of `wb_views`, the
@@ -156,7 +168,7 @@ class Views(ViewReplies, DaemonTestCase):
             waybills = env.open_db(b"waybills", txn=txn)
             wb_views = env.open_db(b"wb_views", txn=txn)
             for n in numbers:
-                view, rec = waybill_value_split(values[n.encode()])
+                view, rec = waybill_value_to_events(txn, env, n, values[n.encode()])
                 txn.put(n.encode(), rec, db=waybills)
                 if n == numbers[0]:
                     # its status upper-cased in the old view: the reply shows it came from there
@@ -183,6 +195,79 @@ class Views(ViewReplies, DaemonTestCase):
             waybill_value_split(values[n.encode()])
 
 
+class OlderValues(ViewReplies, DaemonTestCase):
+    """A value written before the newest events moved into it (every event
+    in `events`) reads its whole history from there; its next writes keep
+    the history whole and in order, events leaving the value after the
+    ones already in `events`."""
+    create_users = ("op1",)
+
+    def history(self, c, n, limit):
+        """Every seq of n's history, paged back limit events at a time."""
+        got, before = [], None
+        while True:
+            r = c.cmd(line("WAYBILL", "GET", n, events_limit=limit, events_before=before))
+            self.assertReply(r, 200)
+            got = [int(e["seq"]) for e in sub_list(r.rec, "events")] + got
+            before = r["events_next_before"]
+            if before == "0":
+                return got
+
+    def events_stat(self, d):
+        with d.text("admin") as a:
+            r = a.cmd("STATS")
+            self.assertReply(r, 200)
+            return int(r["events"])
+
+    def test_a_value_without_its_events_reads_them_from_events(self):
+        import lmdb
+        d = self.daemon
+        with d.text("admin") as a:
+            self.assertReply(a.cmd(line("CLOCK", "SET", iso(T0))), 200)
+        lengths = (3, 20, 70)
+        numbers = [next_number() for _ in lengths]
+        with d.text("op1") as c:
+            for n, k in zip(numbers, lengths):
+                self.assertReply(c.cmd(create_line(n, T0 + 3 * DAY)), 201)
+                for _ in range(k - 1):
+                    self.assertReply(c.cmd(line("SCAN", n, "damaged", depot="SH01")), 201)
+        before = self.replies(d, numbers)
+        self.assertEqual(self.events_stat(d), sum(lengths))
+        d.stop()
+        env = lmdb.open(d.data_dir, max_dbs=64, map_size=1 << 30)
+        with env.begin(write=True) as txn:
+            waybills = env.open_db(b"waybills", txn=txn)
+            for n in numbers:
+                view, rec = waybill_value_to_events(txn, env, n, txn.get(n.encode(), db=waybills))
+                txn.put(n.encode(), waybill_value_join(view, rec), db=waybills)
+        env.close()
+        d.start()
+        self.assertSameReplies(self.replies(d, numbers), before, numbers)
+        self.assertEqual(self.events_stat(d), sum(lengths))
+        with d.text("op1") as c:
+            for n, k in zip(numbers, lengths):
+                self.assertEqual(self.history(c, n, 7), list(range(1, k + 1)))
+            # 20 more each: the value takes them, the oldest of them leave it
+            for n in numbers:
+                for _ in range(20):
+                    self.assertReply(c.cmd(line("SCAN", n, "damaged", depot="SH01")), 201)
+            for n, k in zip(numbers, lengths):
+                for limit in (1, 7, 16, 500):
+                    self.assertEqual(self.history(c, n, limit), list(range(1, k + 21)), (n, limit))
+        self.assertEqual(self.events_stat(d), sum(lengths) + 60)
+        served = self.replies(d, numbers)
+        d.stop()
+        env = lmdb.open(d.data_dir, max_dbs=64, readonly=True, lock=False)
+        with env.begin() as txn:
+            waybills = env.open_db(b"waybills", txn=txn, create=False)
+            for n, k in zip(numbers, lengths):
+                p = waybill_value_parts(txn.get(n.encode(), db=waybills))
+                self.assertEqual((p["spilled"], len(p["recent"])), (k + 4, 16), n)
+        env.close()
+        d.start()
+        self.assertSameReplies(served, self.fresh_replies(d, numbers), numbers)
+
+
 class OldViews(ViewReplies, DaemonTestCase):
     """A view written before it kept where the waybill's customer is
     (version 2: GET searches its fields for the account) serves the same
@@ -195,11 +280,11 @@ class OldViews(ViewReplies, DaemonTestCase):
         env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
         with env.begin(write=rewrite is not None) as txn:
             waybills = env.open_db(b"waybills", txn=txn)
-            values = {n: waybill_value_split(txn.get(n.encode(), db=waybills)) for n in numbers}
-            out = {n: view for n, (view, _) in values.items()}
-            for n, (view, rec) in values.items():
+            values = {n: txn.get(n.encode(), db=waybills) for n in numbers}
+            out = {n: waybill_value_split(value)[0] for n, value in values.items()}
+            for n, value in values.items():
                 if rewrite:
-                    txn.put(n.encode(), waybill_value_join(rewrite(view), rec), db=waybills)
+                    txn.put(n.encode(), waybill_value_with(value, view=rewrite(out[n])), db=waybills)
         env.close()
         return out
 

@@ -4,8 +4,8 @@
  * events and its record, see waybill_put); the older events of its
  * tracking history are in `events` (number \0 be32 seq -> map), where an
  * event goes when it leaves the value, so a scan rewrites the waybill
- * alone (and, one scan in WAYBILL_RECENT_MAX once the history is that
- * long, appends one small record). GET copies the reply's data kept packed
+ * alone (and, once the history is longer than WAYBILL_RECENT_MAX, appends
+ * the event leaving the value). GET copies the reply's data kept packed
  * in the view. Both phones are indexed for FIND. */
 #include <ctype.h>
 #include <errno.h>

@@ -28,7 +28,7 @@ int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb);
 #define WAYBILL_VALUE_HEAD_RECENT 17
 /* At most this many of a waybill's newest events are kept in its value
  * (docs/performance.md, round 9: the choice). */
-#define WAYBILL_RECENT_MAX 16
+#define WAYBILL_RECENT_MAX 24
 struct waybill_value {
 	MDB_val view;      /* the packed view (size 0: none) */
 	MDB_val recent;    /* the newest events, packed one after another */

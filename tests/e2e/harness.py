@@ -690,6 +690,11 @@ class MsgpackClient:
 
 # ------------------------------------------------------------ test data ----
 
+# A waybill's value keeps at most this many of its newest events
+# (WAYBILL_RECENT_MAX, daemon/modules/waybill.h).
+WAYBILL_RECENT_MAX = 24
+
+
 def waybill_value_parts(value):
     """A value of the `waybills` database, split (daemon/modules/waybill.h):
     {"view": packed view (b"" when it has none), "recent": the newest events,

@@ -8,7 +8,8 @@ but no view (kept for the zone Asia/Shanghai) is used."""
 import random
 import re
 
-from harness import (DAY, T0, DaemonTestCase, create_line, iso, line, next_number, sub_list, waybill_fields,
+from harness import (DAY, T0, WAYBILL_RECENT_MAX, DaemonTestCase, create_line, iso, line, next_number, sub_list,
+                     waybill_fields,
                      waybill_value_join, waybill_value_parts, waybill_value_split, waybill_value_to_events,
                      waybill_value_with)
 
@@ -113,7 +114,7 @@ class Views(ViewReplies, DaemonTestCase):
                 over = {"receiver_city": "Shanghai"} if i % 3 == 0 else {}
                 self.assertReply(c.cmd(create_line(n, T0 + 3 * DAY, **over)), 201)
             # long histories: past the newest events kept in the value
-            # (WAYBILL_RECENT_MAX, 16), and past those kept in the view (64)
+            # (WAYBILL_RECENT_MAX), and past those kept in the view (64)
             scans = [line("SCAN", n, "damaged", depot="SH01") for n, k in zip(numbers, (14, 30, 66)) for _ in range(k)]
             c.send("".join(r + "\r\n" for r in scans))
             for r in scans:
@@ -132,7 +133,7 @@ class Views(ViewReplies, DaemonTestCase):
         self.assertSameReplies(served, self.fresh_replies(d, numbers), numbers)
         values, _ = self.stored(d)
         parts = [waybill_value_parts(v) for v in values.values()]
-        self.assertTrue(any(p["spilled"] > 0 and len(p["recent"]) == 16 for p in parts))
+        self.assertTrue(any(p["spilled"] > 0 and len(p["recent"]) == WAYBILL_RECENT_MAX for p in parts))
         self.assertTrue(any(p["spilled"] == 0 for p in parts))
 
     def stored(self, d):
@@ -247,14 +248,15 @@ class OlderValues(ViewReplies, DaemonTestCase):
         with d.text("op1") as c:
             for n, k in zip(numbers, lengths):
                 self.assertEqual(self.history(c, n, 7), list(range(1, k + 1)))
-            # 20 more each: the value takes them, the oldest of them leave it
+            # more each than the value keeps: the oldest of them leave it
+            more = WAYBILL_RECENT_MAX + 6
             for n in numbers:
-                for _ in range(20):
+                for _ in range(more):
                     self.assertReply(c.cmd(line("SCAN", n, "damaged", depot="SH01")), 201)
             for n, k in zip(numbers, lengths):
-                for limit in (1, 7, 16, 500):
-                    self.assertEqual(self.history(c, n, limit), list(range(1, k + 21)), (n, limit))
-        self.assertEqual(self.events_stat(d), sum(lengths) + 60)
+                for limit in (1, 7, WAYBILL_RECENT_MAX, 500):
+                    self.assertEqual(self.history(c, n, limit), list(range(1, k + more + 1)), (n, limit))
+        self.assertEqual(self.events_stat(d), sum(lengths) + 3 * more)
         served = self.replies(d, numbers)
         d.stop()
         env = lmdb.open(d.data_dir, max_dbs=64, readonly=True, lock=False)
@@ -262,7 +264,7 @@ class OlderValues(ViewReplies, DaemonTestCase):
             waybills = env.open_db(b"waybills", txn=txn, create=False)
             for n, k in zip(numbers, lengths):
                 p = waybill_value_parts(txn.get(n.encode(), db=waybills))
-                self.assertEqual((p["spilled"], len(p["recent"])), (k + 4, 16), n)
+                self.assertEqual((p["spilled"], len(p["recent"])), (k + 6, WAYBILL_RECENT_MAX), n)
         env.close()
         d.start()
         self.assertSameReplies(served, self.fresh_replies(d, numbers), numbers)

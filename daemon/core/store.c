@@ -60,19 +60,19 @@ static int check_schema(MDB_txn *txn, struct store *st)
 {
 	MDB_val k = { 14, "schema_version" }, v;
 	int rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		unsigned char buf[4];
-		be32_put(buf, STORE_SCHEMA_VERSION);
-		return store_put_bytes(txn, st->meta, k.mv_data, k.mv_size, buf, 4, 0);
-	}
-	if (rc)
+	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	if (v.mv_size != 4 || be32_get(v.mv_data) != STORE_SCHEMA_VERSION) {
-		fprintf(stderr, "parceldeskd: store has schema version %u, this build knows %u\n",
-			v.mv_size == 4 ? be32_get(v.mv_data) : 0, STORE_SCHEMA_VERSION);
+	uint32_t have = rc ? STORE_SCHEMA_OLDEST : v.mv_size == 4 ? be32_get(v.mv_data) : 0;
+	if (have == STORE_SCHEMA_VERSION)
+		return 0;
+	if (have < STORE_SCHEMA_OLDEST || have > STORE_SCHEMA_VERSION) {
+		fprintf(stderr, "parceldeskd: store has schema version %u, this build reads %u to %u\n",
+			have, STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
 		return MDB_INCOMPATIBLE;
 	}
-	return 0;
+	unsigned char buf[4];
+	be32_put(buf, STORE_SCHEMA_VERSION);
+	return store_put_bytes(txn, st->meta, k.mv_data, k.mv_size, buf, 4, 0);
 }
 
 int store_lock_dir(const char *dir)

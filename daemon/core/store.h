@@ -17,7 +17,12 @@
 #include "changeset.h"
 #include "value.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* The store's layout, `schema_version` in `meta`. 2: a waybill's value
+ * may hold its newest events (0xc0), which a build of 1 would read as an
+ * empty record. A store of an older version this build reads is marked
+ * with this one's when it opens, so an older build refuses it after. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_OLDEST 1
 
 /* One daemon per data directory: a second one would run its own writer
  * and timers on the same files. An flock on DIR/lock (created with DIR),

@@ -52,9 +52,9 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
 
 /* Saves a waybill (after adding ev to its history, when not NULL), its
  * view and its timeline entry (below): the one way a waybill is written.
- * Not record_save(): the key is the number, the history an append-only
- * sub-table, and the view is written with it (docs/design.md, "The
- * store"). */
+ * Not record_save(): the key is the number, the history's newest events
+ * and the view are written in its value and its older events in `events`
+ * (docs/design.md, "The store"). */
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb, struct pd_value *ev,
 			const char *action, const struct pd_value *detail);
 
@@ -688,8 +688,8 @@ static int visit_packed(struct cmd_ctx *ctx, const MDB_val *v, event_visit fn, v
 	return fn(ctx, ev, ud);
 }
 
-/* Events seq first .. last of `events` (seq runs 1..event_count without
- * gaps): one cursor range, so a page costs what its size costs, whatever
+/* Events seq first .. last of `events` (which holds seq 1..spilled
+ * without gaps, all of a value written before): one cursor range, so a page costs what its size costs, whatever
  * the history's length. */
 static int events_stored(struct cmd_ctx *ctx, const char *number, int64_t first, int64_t last,
 			 event_visit fn, void *ud)

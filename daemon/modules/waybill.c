@@ -762,22 +762,23 @@ static int events_range(struct cmd_ctx *ctx, const char *number, const struct wa
 
 /* The page of `limit` events before seq `before` (0: the latest), in order;
  * *next is the `before` of the page ahead of it, 0 when it starts at the
- * first event. */
+ * first event. wv: the waybill's value, already read (NULL: read it). */
 static int events_page(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
-		       int64_t before, int64_t limit, struct pd_value **out, int64_t *next)
+		       const struct waybill_value *wv, int64_t before, int64_t limit,
+		       struct pd_value **out, int64_t *next)
 {
 	int64_t count = rec_int(wb, "event_count");
 	int64_t last = before && before <= count ? before - 1 : count;
 	int64_t first = last - limit + 1 > 1 ? last - limit + 1 : 1;
 	*next = first > 1 ? first : 0;
-	return events_range(ctx, number, NULL, first, last, out);
+	return events_range(ctx, number, wv, first, last, out);
 }
 
 int waybill_events(struct cmd_ctx *ctx, const char *number, const struct pd_value *wb,
 		   struct pd_value **out)
 {
 	int64_t next;
-	return events_page(ctx, number, wb, 0, ctx->cfg->waybill_events_page_max, out, &next);
+	return events_page(ctx, number, wb, NULL, 0, ctx->cfg->waybill_events_page_max, out, &next);
 }
 
 /* The waybill's customer (NULL: none). A view of version 3 on says where
@@ -923,7 +924,8 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		if (waybill_load(ctx, number, &wb))
 			return PD_EREPLIED;
 		struct waybill_promise promise;
-		if ((rc = events_page(ctx, number, wb, before, limit, &events, &next)) ||
+		/* the value read above, when there was one: the same transaction */
+		if ((rc = events_page(ctx, number, wb, rc == 0 ? &wv : NULL, before, limit, &events, &next)) ||
 		    (rc = promise_of(ctx, wb, &promise)) ||
 		    (rc = customer_requirements(ctx, pd_map_str(wb, "customer"), &req)))
 			return reply_store_error(ctx, rc);

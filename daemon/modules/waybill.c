@@ -921,11 +921,15 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		get_ok(ctx, number, vw.status_p, vw.status_len);
 	} else {
 		struct pd_value *wb, *events;
-		if (waybill_load(ctx, number, &wb))
+		/* the value read above, when there was one (the same
+		 * transaction); else the record, or the 404 */
+		bool have = rc == 0;
+		if (have && (rc = waybill_split_record(ctx->a, &wv, &wb)))
+			return reply_store_error(ctx, rc);
+		if (!have && waybill_load(ctx, number, &wb))
 			return PD_EREPLIED;
 		struct waybill_promise promise;
-		/* the value read above, when there was one: the same transaction */
-		if ((rc = events_page(ctx, number, wb, rc == 0 ? &wv : NULL, before, limit, &events, &next)) ||
+		if ((rc = events_page(ctx, number, wb, have ? &wv : NULL, before, limit, &events, &next)) ||
 		    (rc = promise_of(ctx, wb, &promise)) ||
 		    (rc = customer_requirements(ctx, pd_map_str(wb, "customer"), &req)))
 			return reply_store_error(ctx, rc);

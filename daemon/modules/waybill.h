@@ -51,6 +51,8 @@ int waybill_recent_next(const unsigned char **p, const unsigned char *end, MDB_v
 int waybill_events_total(MDB_txn *txn, struct store *st, uint64_t *out);
 /* The record of a stored value, unpacked: 0 or MDB_CORRUPTED. */
 int waybill_value_record(struct pd_arena *a, const MDB_val *v, struct pd_value **wb);
+/* The same from a value already split. */
+int waybill_split_record(struct pd_arena *a, const struct waybill_value *wv, struct pd_value **wb);
 /* A complaint about a waybill was opened: marks it complained (and, for a
  * misdelivery after delivery, inaccurate), counting each once in the
  * monthly volume. An unknown number is no error. 0 or an LMDB code (no

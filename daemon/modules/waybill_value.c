@@ -53,14 +53,16 @@ int waybill_recent_next(const unsigned char **p, const unsigned char *end, MDB_v
 	return 0;
 }
 
+int waybill_split_record(struct pd_arena *a, const struct waybill_value *wv, struct pd_value **wb)
+{
+	size_t used;
+	return pd_value_unpack(a, wv->rec.mv_data, wv->rec.mv_size, &used, wb) == PD_UNPACK_OK ? 0 : MDB_CORRUPTED;
+}
+
 int waybill_value_record(struct pd_arena *a, const MDB_val *v, struct pd_value **wb)
 {
 	struct waybill_value wv;
-	size_t used;
-	if (waybill_value_split(v, &wv) ||
-	    pd_value_unpack(a, wv.rec.mv_data, wv.rec.mv_size, &used, wb) != PD_UNPACK_OK)
-		return MDB_CORRUPTED;
-	return 0;
+	return waybill_value_split(v, &wv) ? MDB_CORRUPTED : waybill_split_record(a, &wv, wb);
 }
 
 int waybill_get(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "store.h"
+
 #define DB_MAX 64
 
 struct db {
@@ -171,12 +173,16 @@ void changeset_seal(struct changeset *cs, uint64_t epoch, uint64_t seq)
 	struct pd_buf *b = &cs->sealed;
 	b->len = 0;
 	pd_buf_reserve(b, cs->ops.len + 48);
-	unsigned char map = 0x83;
+	/* schema: a build from before the field refuses a map of 4 fields
+	 * (EBADMSG) instead of applying values it may misread */
+	unsigned char map = 0x84;
 	pd_buf_add(b, &map, 1);
 	pack_str(b, "epoch", 5);
 	pack_uint(b, epoch);
 	pack_str(b, "seq", 3);
 	pack_uint(b, seq);
+	pack_str(b, "schema", 6);
+	pack_uint(b, STORE_SCHEMA_VERSION);
 	pack_str(b, "ops", 3);
 	put_be(b, 0xdd, cs->count, 4);
 	if (cs->ops.len)
@@ -306,8 +312,8 @@ int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 	struct rd r = { blob, (const unsigned char *)blob + len };
 	uint64_t fields;
 	unsigned seen = 0;
-	*head = (struct changeset_head){ 0 };
-	if (!blob || !rd_head(&r, 0x80, &fields) || fields != 3)
+	*head = (struct changeset_head){ .schema = CHANGESET_SCHEMA_UNSAID };
+	if (!blob || !rd_head(&r, 0x80, &fields) || fields < 3 || fields > 4)
 		return EBADMSG;
 	for (uint64_t f = 0; f < fields; f++) {
 		MDB_val name;
@@ -315,12 +321,14 @@ int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 			return EBADMSG;
 		unsigned bit = name.mv_size == 5 && memcmp(name.mv_data, "epoch", 5) == 0 ? 1
 			     : name.mv_size == 3 && memcmp(name.mv_data, "seq", 3) == 0 ? 2
-			     : name.mv_size == 3 && memcmp(name.mv_data, "ops", 3) == 0 ? 4 : 0;
+			     : name.mv_size == 3 && memcmp(name.mv_data, "ops", 3) == 0 ? 4
+			     : name.mv_size == 6 && memcmp(name.mv_data, "schema", 6) == 0 ? 8 : 0;
 		if (!bit || (seen & bit))
 			return EBADMSG;
 		seen |= bit;
 		bool ok = bit == 1 ? rd_uint(&r, &head->epoch)
 			: bit == 2 ? rd_uint(&r, &head->seq)
+			: bit == 8 ? rd_uint(&r, &head->schema) && head->schema > 0
 			: rd_head(&r, 0x90, &head->count);
 		if (!ok)
 			return EBADMSG;
@@ -335,12 +343,17 @@ int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 				return rc;
 		}
 	}
-	return r.p == r.end ? 0 : EBADMSG;
+	/* epoch, seq and ops all there (3 fields: not schema in one's place) */
+	return r.p == r.end && (seen & 7) == 7 ? 0 : EBADMSG;
 }
 
+/* ud: the head being read (a schema sealed before the ops is known: a
+ * newer layout is named as such, not as a database this build lacks) */
 static int check_op(void *ud, const struct changeset_op *op)
 {
-	(void)ud;
+	const struct changeset_head *head = ud;
+	if (head->schema > STORE_SCHEMA_VERSION)
+		return EPROTONOSUPPORT;
 	return db_by_name(op->db, op->db_len) < 0 ? ENOENT : 0;
 }
 
@@ -363,6 +376,8 @@ static int apply_op(void *ud, const struct changeset_op *op)
 int changeset_apply(MDB_txn *txn, const void *blob, size_t len)
 {
 	struct changeset_head head;
-	int rc = changeset_parse(blob, len, &head, check_op, NULL);
+	int rc = changeset_parse(blob, len, &head, check_op, &head);
+	if (rc == 0 && head.schema > STORE_SCHEMA_VERSION)
+		rc = EPROTONOSUPPORT;
 	return rc ? rc : changeset_parse(blob, len, &head, apply_op, txn);
 }

@@ -2,7 +2,7 @@
  *
  * Every put and delete the writer makes goes through store.c's wrappers,
  * which tell the capture here; the writer seals the group's ops into one
- * change set {epoch, seq, ops} (msgpack) after its jobs ran. The same
+ * change set {epoch, seq, schema, ops} (msgpack) after its jobs ran. The same
  * bytes can be applied to another store (a follower, or a copy of this
  * one at an earlier state) with changeset_apply() and give the same
  * records. A job whose nested transaction aborts is rewound out of the
@@ -58,7 +58,9 @@ void changeset_rewind(struct changeset_mark m);
 void changeset_note_put(MDB_dbi dbi, const MDB_val *key, const MDB_val *val, unsigned flags);
 void changeset_note_del(MDB_dbi dbi, const MDB_val *key, const MDB_val *val);
 
-/* Packs what was captured as {epoch, seq, ops} into cs->sealed. */
+/* Packs what was captured as {epoch, seq, schema, ops} into cs->sealed;
+ * schema: STORE_SCHEMA_VERSION, the layout this build writes (a store is
+ * marked with it when it opens, store.h). */
 void changeset_seal(struct changeset *cs, uint64_t epoch, uint64_t seq);
 
 /* ---- reading ---- */
@@ -73,17 +75,29 @@ struct changeset_op {
 
 struct changeset_head {
 	uint64_t epoch, seq, count;
+	/* the layout its values are in: its `schema` field, or
+	 * CHANGESET_SCHEMA_UNSAID for a set without one */
+	uint64_t schema;
 };
+
+/* The schema of a set without the field: sealed by a build from before
+ * the field (aa47f61 and older), which reads at most schema 2 and so
+ * wrote at most 2 (it marks the store it opens with its own version, 1 or
+ * 2, and refuses a newer one). Every build since reads 2. */
+#define CHANGESET_SCHEMA_UNSAID 2
 
 /* Reads a change set without touching a store: 0, or EBADMSG when the
  * bytes are not a well-formed change set (truncated, trailing bytes, a
- * wrong type, an unknown kind or field, an empty key). each (may be NULL)
+ * wrong type, an unknown kind or field, an empty key, a schema of 0). It
+ * does not judge the schema: changeset_apply does. each (may be NULL)
  * is called for every op in order; a nonzero return stops and is returned. */
 int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 		    int (*each)(void *ud, const struct changeset_op *op), void *ud);
 
-/* Checks the whole change set (EBADMSG; ENOENT for a database this build
- * does not have), then applies its ops in order in txn. An op that does
+/* Checks the whole change set (EBADMSG; EPROTONOSUPPORT when its schema
+ * is above STORE_SCHEMA_VERSION: values this build would misread; ENOENT
+ * for a database this build does not have), then applies its ops in order
+ * in txn. An op that does
  * not find the state it was made on (a delete of nothing: MDB_NOTFOUND;
  * an append before the last key: MDB_KEYEXIST) fails with LMDB's code.
  * On any error the caller aborts txn: part of the ops may be in it. */

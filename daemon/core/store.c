@@ -56,15 +56,22 @@ static int open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi
 	return rc;
 }
 
-static int check_schema(MDB_txn *txn, struct store *st)
+int store_schema_get(MDB_txn *txn, MDB_dbi meta, uint32_t *have)
 {
 	MDB_val k = { 14, "schema_version" }, v;
-	int rc = mdb_get(txn, st->meta, &k, &v);
+	int rc = mdb_get(txn, meta, &k, &v);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	uint32_t have = rc ? STORE_SCHEMA_OLDEST : v.mv_size == 4 ? be32_get(v.mv_data) : 0;
-	if (have == STORE_SCHEMA_VERSION)
-		return 0;
+	*have = rc ? STORE_SCHEMA_OLDEST : v.mv_size == 4 ? be32_get(v.mv_data) : 0;
+	return 0;
+}
+
+static int check_schema(MDB_txn *txn, struct store *st)
+{
+	uint32_t have;
+	int rc = store_schema_get(txn, st->meta, &have);
+	if (rc || have == STORE_SCHEMA_VERSION)
+		return rc;
 	if (have < STORE_SCHEMA_OLDEST || have > STORE_SCHEMA_VERSION) {
 		fprintf(stderr, "parceldeskd: store has schema version %u, this build reads %u to %u\n",
 			have, STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
@@ -72,7 +79,7 @@ static int check_schema(MDB_txn *txn, struct store *st)
 	}
 	unsigned char buf[4];
 	be32_put(buf, STORE_SCHEMA_VERSION);
-	return store_put_bytes(txn, st->meta, k.mv_data, k.mv_size, buf, 4, 0);
+	return store_put_bytes(txn, st->meta, "schema_version", 14, buf, 4, 0);
 }
 
 int store_lock_dir(const char *dir)

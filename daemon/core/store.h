@@ -24,6 +24,10 @@
 #define STORE_SCHEMA_VERSION 2
 #define STORE_SCHEMA_OLDEST 1
 
+/* The schema version in meta (a database handle: a snapshot's too):
+ * absent, STORE_SCHEMA_OLDEST; not 4 bytes, 0. 0 or an LMDB error. */
+int store_schema_get(MDB_txn *txn, MDB_dbi meta, uint32_t *have);
+
 /* One daemon per data directory: a second one would run its own writer
  * and timers on the same files. An flock on DIR/lock (created with DIR),
  * released by the kernel when the holder exits however it ends; the file

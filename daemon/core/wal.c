@@ -308,9 +308,9 @@ static int replay_file(int i, uint64_t *next, wal_restage_fn restage)
 	unsigned flags;
 	off_t off = 0;
 	int rc = 0;
+	struct changeset_head head = { 0 };
 	while (rc == 0 && read_record(w.f[i].fd, off, *next, &buf, &len, &flags) == 0) {
 		MDB_txn *txn;
-		struct changeset_head head;
 		/* synced by the start's checkpoint, before anything is answered */
 		if ((rc = mdb_txn_begin(w.env, NULL, 0, &txn)) != 0)
 			break;
@@ -330,7 +330,14 @@ static int replay_file(int i, uint64_t *next, wal_restage_fn restage)
 			off += REC_HEAD + (off_t)len;
 		}
 	}
-	if (rc)
+	if (rc == EPROTONOSUPPORT)
+		/* a log a newer build left (its store's mark would have stopped
+		 * the start first, unless it was taken away) */
+		fprintf(stderr, "parceldeskd: %s/%s: the change set %llu at byte %lld is in schema version "
+			"%llu, this build reads %d to %d: not applied; start the build that wrote it\n",
+			w.dir, log_names[i], (unsigned long long)*next, (long long)off,
+			(unsigned long long)head.schema, STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
+	else if (rc)
 		fprintf(stderr, "parceldeskd: %s/%s: the change set %llu at byte %lld cannot be applied: %s\n",
 			w.dir, log_names[i], (unsigned long long)*next, (long long)off, mdb_strerror(rc));
 	free(buf);

@@ -1,7 +1,7 @@
 /*
  * fuzz_changeset.c — libFuzzer target for the change-set reader
  * (daemon/core/changeset.c): any bytes are either refused (EBADMSG) or
- * read as {epoch, seq, ops}, never a crash or a read outside the input.
+ * read as {epoch, seq, schema, ops}, never a crash or a read outside the input.
  * An accepted set's ops must lie inside the input and have a database
  * name and a key; a delete may lack a value, a put may not.
  *

@@ -3,7 +3,9 @@
  * while capturing come out as one change set, in order, without those of
  * a nested transaction that aborted; applied to a second store they give
  * the same keys and values; malformed bytes (every cut, every flipped
- * byte, trailing bytes) are refused with an error and never crash.
+ * byte, trailing bytes) are refused with an error and never crash; the
+ * schema field: sets without it (older builds) apply, a newer schema is
+ * refused by apply with nothing applied, a malformed one by parse.
  * Runs against two real LMDB stores in temporary directories.
  */
 #include <stdarg.h>
@@ -248,6 +250,115 @@ static void nothing_captured_when_off(void **state)
 	mdb_txn_abort(txn);
 }
 
+/* A change set written by hand: a map of the fields given in order, each
+ * "epoch" 7, "seq" 9, "ops" one put of users/ann (or none: "ops0"),
+ * "schema" N ("schema" followed by its value as a byte, "schemastr" a
+ * string). */
+static size_t hand_set(unsigned char *out, const char *const *fields, int n, int schema)
+{
+	size_t len = 0;
+	out[len++] = (unsigned char)(0x80 | n);
+#define PUT(s) do { memcpy(out + len, s, sizeof(s) - 1); len += sizeof(s) - 1; } while (0)
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(fields[i], "epoch")) {
+			PUT("\xa5" "epoch" "\x07");
+		} else if (!strcmp(fields[i], "seq")) {
+			PUT("\xa3" "seq" "\x09");
+		} else if (!strcmp(fields[i], "ops")) {
+			PUT("\xa3" "ops" "\x91\x94\x00\xa5" "users" "\xc4\x03" "ann" "\xc4\x01" "A");
+		} else if (!strcmp(fields[i], "ops0")) {
+			PUT("\xa3" "ops" "\x90");
+		} else if (!strcmp(fields[i], "schema")) {
+			PUT("\xa6" "schema");
+			out[len++] = (unsigned char)schema;
+		} else if (!strcmp(fields[i], "schemastr")) {
+			PUT("\xa6" "schema" "\xa1" "3");
+		}
+	}
+#undef PUT
+	return len;
+}
+
+/* Entries of store 1's users database. */
+static size_t users_in(struct fixture *f, MDB_txn *txn)
+{
+	MDB_stat ms;
+	assert_int_equal(mdb_stat(txn, f->st[1].users, &ms), 0);
+	return ms.ms_entries;
+}
+
+static void schema_field(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char b[128];
+	struct changeset_head h;
+	MDB_txn *txn;
+	size_t len;
+	/* a sealed set says the layout this build writes */
+	changeset_seal(&f->cs, 1, 5);
+	assert_int_equal(changeset_parse(f->cs.sealed.data, f->cs.sealed.len, &h, NULL, NULL), 0);
+	assert_int_equal(h.schema, STORE_SCHEMA_VERSION);
+	assert_int_equal(h.seq, 5);
+	/* a set of a build before the field (3 fields): read as schema 2, applied */
+	const char *old[] = { "epoch", "seq", "ops" };
+	len = hand_set(b, old, 3, 0);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), 0);
+	assert_int_equal(h.schema, CHANGESET_SCHEMA_UNSAID);
+	assert_int_equal(h.epoch, 7);
+	assert_int_equal(h.seq, 9);
+	assert_int_equal(h.count, 1);
+	assert_int_equal(mdb_txn_begin(f->st[1].env, NULL, 0, &txn), 0);
+	assert_int_equal(changeset_apply(txn, b, len), 0);
+	assert_int_equal(users_in(f, txn), 1);
+	mdb_txn_abort(txn);
+	/* this build's schema and the oldest, in any place: applied */
+	for (int schema = STORE_SCHEMA_OLDEST; schema <= STORE_SCHEMA_VERSION; schema++) {
+		const char *now[] = { "ops", "schema", "seq", "epoch" };
+		len = hand_set(b, now, 4, schema);
+		assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), 0);
+		assert_int_equal(h.schema, schema);
+		assert_int_equal(mdb_txn_begin(f->st[1].env, NULL, 0, &txn), 0);
+		assert_int_equal(changeset_apply(txn, b, len), 0);
+		assert_int_equal(users_in(f, txn), 1);
+		mdb_txn_abort(txn);
+	}
+	/* a newer schema, before or after the ops: read, but refused by apply
+	 * with nothing applied */
+	const char *before[] = { "epoch", "seq", "schema", "ops" }, *after[] = { "epoch", "seq", "ops", "schema" };
+	for (int i = 0; i < 2; i++) {
+		len = hand_set(b, i ? after : before, 4, STORE_SCHEMA_VERSION + 1);
+		assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), 0);
+		assert_int_equal(h.schema, STORE_SCHEMA_VERSION + 1);
+		assert_int_equal(mdb_txn_begin(f->st[1].env, NULL, 0, &txn), 0);
+		assert_int_equal(changeset_apply(txn, b, len), EPROTONOSUPPORT);
+		assert_int_equal(users_in(f, txn), 0);
+		mdb_txn_abort(txn);
+	}
+	/* a newer schema naming a database this build lacks: the schema is
+	 * what is said */
+	len = hand_set(b, before, 4, STORE_SCHEMA_VERSION + 1);
+	memcpy(memmem(b, len, "users", 5), "usurp", 5);
+	assert_int_equal(mdb_txn_begin(f->st[1].env, NULL, 0, &txn), 0);
+	assert_int_equal(changeset_apply(txn, b, len), EPROTONOSUPPORT);
+	mdb_txn_abort(txn);
+	/* malformed: schema 0, a string, twice, in the place of ops, a fifth field */
+	const char *twice[] = { "epoch", "schema", "seq", "schema" }, *no_ops[] = { "epoch", "seq", "schema" };
+	const char *five[] = { "epoch", "seq", "schema", "ops0", "schema" }, *str[] = { "epoch", "seq", "schemastr", "ops" };
+	len = hand_set(b, before, 4, 0);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+	len = hand_set(b, str, 4, 0);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+	len = hand_set(b, twice, 4, 2);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+	len = hand_set(b, no_ops, 3, 2);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+	len = hand_set(b, five, 5, 2);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+	/* a schema that is not a positive integer fixnum byte: 0xc0 (nil) */
+	len = hand_set(b, before, 4, 0xc0);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(applies_to_another_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(nothing_captured_when_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(schema_field, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,6 +80,8 @@ static struct {
 	int64_t stop_at_ms;   /* repl_stop_soon: give up on held writes after */
 	struct held *held, *held_tail;
 	char primary[128];    /* the primary's client address, as its change sets say */
+	char newer[200];      /* a follower: why applying stopped for good (a change set or
+				 snapshot in a schema this build cannot read), "" none */
 	char status[200];     /* what the thread is doing or waiting for */
 	uint32_t lag_ms[LAG_SAMPLES];
 	size_t lag_n;
@@ -993,8 +995,9 @@ static int snap_newest(jsCtx *js, struct manifest *m)
 	return ok ? 0 : -1;
 }
 
-/* Opens a snapshot file read-only and reads its seq and epoch. */
-static int snap_env_open(const char *file, MDB_env **env, uint64_t *seq, uint64_t *epoch)
+/* Opens a snapshot file read-only and reads its seq, epoch and schema
+ * version (schema may be NULL). */
+static int snap_env_open(const char *file, MDB_env **env, uint64_t *seq, uint64_t *epoch, uint32_t *schema)
 {
 	MDB_txn *txn = NULL;
 	MDB_dbi meta;
@@ -1011,6 +1014,8 @@ static int snap_env_open(const char *file, MDB_env **env, uint64_t *seq, uint64_
 		*seq = rc == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
 		k = (MDB_val){ strlen(KEY_EPOCH), KEY_EPOCH };
 		*epoch = mdb_get(txn, meta, &k, &v) == 0 && v.mv_size == 8 ? be64_get(v.mv_data) : 0;
+		if (rc == 0 && schema)
+			rc = store_schema_get(txn, meta, schema);
 	}
 	if (txn)
 		mdb_txn_abort(txn);
@@ -1060,7 +1065,7 @@ static const char *snap_make(jsCtx *js, const char *dir, char *err, size_t cap)
 	int rc = mdb_env_copy2(g_store.env, dir, MDB_CP_COMPACT);
 	MDB_env *env = NULL;
 	struct manifest m = { 0 };
-	if (rc || (rc = snap_env_open(file, &env, &m.seq, &m.epoch)) != 0) {
+	if (rc || (rc = snap_env_open(file, &env, &m.seq, &m.epoch, NULL)) != 0) {
 		snprintf(err, cap, "cannot copy the store: %s", mdb_strerror(rc));
 		return err;
 	}
@@ -1207,6 +1212,32 @@ static void snap_maybe(void)
 	}
 }
 
+/* A follower given a change set or snapshot (what) in a schema newer
+ * than this build reads stops applying for good: every later one is in
+ * it too, and applying it would store values this build misreads. Until
+ * an upgrade it answers reads from what it has (min_seq= reads wait, then
+ * 503 as on any follower behind) and is not promoted. */
+static void stop_newer(const char *what, uint64_t schema)
+{
+	atomic_fetch_add(&R.refused, 1);
+	pthread_mutex_lock(&R.lock);
+	snprintf(R.newer, sizeof(R.newer), "%s is in schema version %llu, this build reads %d to %d: "
+		 "applying stopped; upgrade this node to the primary's build", what,
+		 (unsigned long long)schema, STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
+	pthread_mutex_unlock(&R.lock);
+}
+
+/* Why applying stopped for good (stop_newer), or false. */
+static bool stopped_newer(char *why, size_t cap)
+{
+	pthread_mutex_lock(&R.lock);
+	bool stopped = R.newer[0] != '\0';
+	if (why)
+		snprintf(why, cap, "%s", R.newer);
+	pthread_mutex_unlock(&R.lock);
+	return stopped;
+}
+
 /* Copies every database of the snapshot over the store's, in one
  * transaction: readers see the old store until it commits. The outbox is
  * left empty: every change set of a snapshot is the log's. */
@@ -1336,12 +1367,19 @@ static int snap_restore(uint64_t first)
 			 sha, (unsigned long long)m.bytes, m.sha);
 	MDB_env *env = NULL;
 	uint64_t seq = 0, epoch = 0;
+	uint32_t schema = 0;
+	bool newer = false;
 	int rc = 0;
-	if (!why[0] && (rc = snap_env_open(file, &env, &seq, &epoch)) != 0)
+	if (!why[0] && (rc = snap_env_open(file, &env, &seq, &epoch, &schema)) != 0)
 		snprintf(why, sizeof(why), "cannot open it: %s", mdb_strerror(rc));
 	else if (!why[0] && (seq != m.seq || epoch != m.epoch))
 		snprintf(why, sizeof(why), "it holds change set %llu of epoch %llu, not what its "
 			 "manifest says", (unsigned long long)seq, (unsigned long long)epoch);
+	else if (!why[0] && schema > STORE_SCHEMA_VERSION)
+		newer = true; /* checked before it replaces anything */
+	else if (!why[0] && schema < STORE_SCHEMA_OLDEST)
+		snprintf(why, sizeof(why), "its schema version is %u, this build reads %d to %d",
+			 schema, STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
 	else if (!why[0] && (rc = store_write(restore_txn, env, NULL)) != 0)
 		snprintf(why, sizeof(why), "cannot copy it into the store: %s", mdb_strerror(rc));
 	if (env)
@@ -1350,6 +1388,12 @@ static int snap_restore(uint64_t first)
 	if (unread != NATS_OK) {
 		set_status("warn", "snapshot of change set %llu: %s; trying again",
 			   (unsigned long long)m.seq, why);
+		return -1;
+	}
+	if (newer) {
+		char what[64];
+		snprintf(what, sizeof(what), "the log's snapshot of change set %llu", (unsigned long long)seq);
+		stop_newer(what, schema);
 		return -1;
 	}
 	if (why[0]) {
@@ -1643,6 +1687,10 @@ static void apply_msg(natsMsg *m)
 	} else if (epoch < cur) {
 		refuse(sseq, "change set %llu is from epoch %llu, older than this store's %llu",
 		       (unsigned long long)seq, (unsigned long long)epoch, (unsigned long long)cur);
+	} else if (head.schema > STORE_SCHEMA_VERSION) {
+		char what[64];
+		snprintf(what, sizeof(what), "change set %llu", (unsigned long long)seq);
+		stop_newer(what, head.schema);
 	} else {
 		struct set x = { blob, len, seq };
 		int rc = store_write(apply_set, &x, &x);
@@ -1817,7 +1865,7 @@ static void promote(void)
 		promote_retry(NULL);
 		return;
 	}
-	while (R.sub && R.delivered < last && mono_ms() < until)
+	while (R.sub && R.delivered < last && mono_ms() < until && !stopped_newer(NULL, 0))
 		follow_one(200);
 	uint64_t seq = atomic_load(&R.seq);
 	if (atomic_load(&R.diverged)) {
@@ -1891,6 +1939,20 @@ static void promote(void)
 
 static void follower_step(void)
 {
+	char why[sizeof(R.newer)];
+	if (stopped_newer(why, sizeof(why))) {
+		/* read no further: nothing after it can be applied */
+		if (R.sub) {
+			natsSubscription_Unsubscribe(R.sub);
+			natsSubscription_Destroy(R.sub);
+			R.sub = NULL;
+		}
+		set_status("error", "%s", why);
+		if (repl_promoting())
+			promote_give_up("%s", why);
+		nap(1000);
+		return;
+	}
 	if (atomic_load(&R.diverged)) {
 		set_status("error", "this store holds change sets the log does not (deposed primary): "
 			   "it applies nothing; restore a BACKUP of the primary");
@@ -1928,6 +1990,8 @@ static const char *unpromotable(void)
 		return "replication is off (no --role)";
 	if (r == REPL_STANDBY && atomic_load(&R.diverged))
 		return "this store holds change sets the log does not: restore it first";
+	if (r == REPL_STANDBY && stopped_newer(NULL, 0))
+		return "this build cannot read the primary's schema version (repl.status): upgrade it first";
 	return NULL;
 }
 

@@ -4,8 +4,12 @@ standby and a replica on a three-node nats-server cluster of their own
 
 Skipped, saying why, only when nats-server is not installed and cannot be
 (contrib/deps.sh test installs it)."""
+import hashlib
 import os
 import re
+import shutil
+import struct
+import subprocess
 import threading
 import time
 import unittest
@@ -144,6 +148,36 @@ class TestPrimaryStandbyReplica(ReplicationCase):
         self.assertIn("change set %d is from epoch 0, older than" % (have + 1), log)
         self.assertIn("not a change set", log)
 
+    def test_6_newer_schema_stops_applying(self):
+        # the next change set, in a schema this build cannot read: its put
+        # of a waybill is not applied, applying stops (a good set after it
+        # too), the reason is in repl.status and logged once, min_seq reads
+        # of it are refused as on any follower behind, the store as it was
+        d = self.replica
+        before = self.repl(d)
+        have, epoch = int(before["seq_committed"]), int(before["epoch"])
+        n = next_number("66")
+        def change_set(seq, schema, ops):
+            blob = harness.msgpack.packb({"epoch": epoch, "seq": seq, "schema": schema, "ops": ops})
+            self.nats.publish(SUBJECT, blob, {"Pd-Seq": str(seq), "Pd-Epoch": str(epoch)})
+        change_set(have + 1, 3, [[0, "waybills", n.encode(), b"\xc0junk"]])
+        s = self.wait_repl(d, lambda s: "applying stopped" in s["status"], "applying stopped")
+        want = ("change set %d is in schema version 3, this build reads 1 to 2: applying stopped; "
+                "upgrade this node to the primary's build" % (have + 1))
+        self.assertEqual(s["status"], want)
+        self.assertEqual(int(s["refused"]), int(before["refused"]) + 1)
+        change_set(have + 1, 2, [])
+        time.sleep(1.5)
+        s = self.repl(d)
+        self.assertEqual(int(s["seq_committed"]), have, "nothing applied")
+        self.assertEqual(s["status"], want)
+        self.assertEqual(d.log_text().count(want), 1)
+        with d.text("op1") as c:
+            self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 404)
+            self.assertReply(c.cmd(line("WAYBILL", "GET", n, min_seq=have + 1)), 503,
+                             msg_re=r"has not applied change set %d within 300 ms" % (have + 1))
+            self.assertReply(c.cmd("PING"), 200)
+
 
 class TestQuorumFailover(ReplicationCase):
     """kill -9 the primary in the middle of pipelined writes, promote the
@@ -271,6 +305,70 @@ class TestSnapshotRestore(ReplicationCase):
             n = next_number("68")
             w = p.cmd(create_line(n, int(time.time()) + DAY))
             self.assertReply(r.cmd(line("WAYBILL", "GET", n, min_seq=w["seq"])), 200)
+
+
+class TestSnapshotTooNew(ReplicationCase):
+    """A standby behind a trimmed log is offered a snapshot whose store is
+    in a schema newer than its build reads (the primary's real store, its
+    meta/schema_version set to 3 with contrib/changesets, published by
+    hand with a manifest that matches it): refused before it replaces
+    anything, applying stops, repl.status says why."""
+
+    def test_newer_snapshot_refused(self):
+        keep = ["--nats-max-msgs", "20"]
+        primary = self.node("primary", *keep, stream="NEWER")
+        self.add_users(primary)
+        standby = self.node("standby", *keep, stream="NEWER")
+        self.wait_applied(standby, int(self.repl(primary)["seq_committed"]))
+        with primary.text("op1") as c:
+            old = next_number("67")
+            self.assertReply(c.cmd(create_line(old, int(time.time()) + DAY)), 201)
+        self.wait_applied(standby, int(self.repl(primary)["seq_committed"]))
+        standby.stop()
+        made = []
+        with primary.text("op1") as c:
+            for _ in range(30):
+                n = next_number("67")
+                self.assertReply(c.cmd(create_line(n, int(time.time()) + DAY)), 201)
+                made.append(n)
+        s = self.wait_repl(primary, lambda s: s["seq_acked"] == s["seq_committed"], "all published")
+        top, epoch = int(s["seq_committed"]), int(s["epoch"])
+        primary.stop()
+        # the primary's store, marked schema 3
+        copy = os.path.join(primary.workdir, "newer")
+        os.makedirs(copy)
+        shutil.copy(os.path.join(primary.data_dir, "data.mdb"), copy)
+        mark = harness.msgpack.packb({"epoch": epoch, "seq": top, "ops": [
+            [0, "meta", b"schema_version", struct.pack(">I", 3)]]})
+        sets = os.path.join(primary.workdir, "mark.sets")
+        with open(sets, "wb") as f:
+            f.write(struct.pack(">I", len(mark)) + mark)
+        tool = os.path.join(os.path.dirname(harness.settings.daemon), "contrib", "changesets")
+        subprocess.run([tool, "apply", copy, sets], check=True, capture_output=True)
+        with open(os.path.join(copy, "data.mdb"), "rb") as f:
+            data = f.read()
+        st = self.nats.stream_info("NEWER_SNAP")
+        self.assertIsNotNone(st, "the primary published no snapshot")
+        first = int(st["state"]["last_seq"]) + 1
+        chunk = 256 * 1024
+        pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)]
+        for i, piece in enumerate(pieces):
+            self.nats.publish("NEWER.snap.data", piece, {"Pd-Snap-Seq": str(top), "Pd-Snap-Chunk": str(i)})
+        self.nats.publish("NEWER.snap.manifest", b"", {
+            "Pd-Snap-Seq": str(top), "Pd-Snap-Epoch": str(epoch), "Pd-Snap-Bytes": str(len(data)),
+            "Pd-Snap-First": str(first), "Pd-Snap-Chunks": str(len(pieces)),
+            "Pd-Snap-Sha256": hashlib.sha256(data).hexdigest()})
+        standby.start()
+        s = self.wait_repl(standby, lambda s: "applying stopped" in s["status"], "applying stopped", timeout=40)
+        self.assertEqual(s["status"], "the log's snapshot of change set %d is in schema version 3, this build "
+                         "reads 1 to 2: applying stopped; upgrade this node to the primary's build" % top)
+        self.assertLess(int(s["seq_committed"]), top, "nothing restored")
+        with standby.text("op1") as c:
+            self.assertReply(c.cmd(line("WAYBILL", "GET", old)), 200)
+            for n in made[-3:]:
+                self.assertReply(c.cmd(line("WAYBILL", "GET", n)), 404)
+        with standby.text("admin") as c:
+            self.assertReply(c.cmd("PROMOTE"), 409, msg_re=r"cannot read the primary's schema version")
 
 
 class TestFirstChangeSetRace(ReplicationCase):

@@ -81,9 +81,8 @@ struct changeset_head {
 };
 
 /* The schema of a set without the field: sealed by a build from before
- * the field (aa47f61 and older), which reads at most schema 2 and so
- * wrote at most 2 (it marks the store it opens with its own version, 1 or
- * 2, and refuses a newer one). Every build since reads 2. */
+ * the field (aa47f61 and older), which wrote schema 1 (before round 9) or
+ * 2 (round 9 to aa47f61): at most 2, and every build since reads both. */
 #define CHANGESET_SCHEMA_UNSAID 2
 
 /* Reads a change set without touching a store: 0, or EBADMSG when the

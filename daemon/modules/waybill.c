@@ -55,8 +55,9 @@ int waybill_load(struct cmd_ctx *ctx, const char *number, struct pd_value **wb)
  * Not record_save(): the key is the number, the history's newest events
  * and the view are written in its value and its older events in `events`
  * (docs/design.md, "The store"). */
+enum { WB_KEYS_SAME, WB_KEYS_NEW };
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb, struct pd_value *ev,
-			const char *action, const struct pd_value *detail);
+			int keys, const char *action, const struct pd_value *detail);
 
 /* A delivered parcel found misdelivered: inaccurate, counted once against
  * its destination depot's delivery accuracy. */
@@ -84,7 +85,7 @@ int waybill_mark_complained(struct cmd_ctx *ctx, const char *number, bool misdel
 	}
 	if (misdelivery && (rc = mark_misdelivered(ctx, wb, &changed)))
 		return rc;
-	return changed ? waybill_save(ctx, number, wb, NULL, NULL, NULL) : 0;
+	return changed ? waybill_save(ctx, number, wb, NULL, WB_KEYS_SAME, NULL, NULL) : 0;
 }
 
 int waybill_mark_misdelivered(struct cmd_ctx *ctx, const char *number)
@@ -96,7 +97,7 @@ int waybill_mark_misdelivered(struct cmd_ctx *ctx, const char *number)
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	if ((rc = mark_misdelivered(ctx, wb, &changed)))
 		return rc;
-	return changed ? waybill_save(ctx, number, wb, NULL, NULL, NULL) : 0;
+	return changed ? waybill_save(ctx, number, wb, NULL, WB_KEYS_SAME, NULL, NULL) : 0;
 }
 
 int waybill_walk_phone(struct cmd_ctx *ctx, const char *phone,
@@ -127,7 +128,7 @@ int waybill_mark_priority(struct cmd_ctx *ctx, const char *number, struct pd_val
 	if (pd_map_bool(wb, "priority"))
 		return 0;
 	pd_map_set_bool(ctx->a, wb, "priority", true);
-	return waybill_save(ctx, number, wb, NULL, "priority", NULL);
+	return waybill_save(ctx, number, wb, NULL, WB_KEYS_SAME, "priority", NULL);
 }
 
 int waybill_brief(struct cmd_ctx *ctx, const char *number, struct pd_value **out)
@@ -501,13 +502,19 @@ static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_
 
 /* Every change of a waybill is written here: the event (ev, NULL: none),
  * its list index entries, the record with its packed view and the
- * timeline entry of `action` (NULL: none) with `detail`. */
+ * timeline entry of `action` (NULL: none) with `detail`. keys: WB_KEYS_NEW
+ * when the write may change what WAYBILL LIST indexes (created_at, a
+ * depot, the customer: a new waybill, a redirect); WB_KEYS_SAME skips the
+ * index, whose entries the waybill's first save made (or the start, for a
+ * store written before it) and no entry is ever removed: on a scan its
+ * three look-ups were an eighth of the apply (docs/performance.md). */
 static int waybill_save(struct cmd_ctx *ctx, const char *number, struct pd_value *wb, struct pd_value *ev,
-			const char *action, const struct pd_value *detail)
+			int keys, const char *action, const struct pd_value *detail)
 {
 	int rc;
 	if ((ev && (rc = waybill_add_event(ctx, number, wb, ev))) ||
-	    (rc = waybill_list_index(ctx->txn, ctx->st, number, wb)) || (rc = waybill_put(ctx, number, wb, ev)))
+	    (keys == WB_KEYS_NEW && (rc = waybill_list_index(ctx->txn, ctx->st, number, wb))) ||
+	    (rc = waybill_put(ctx, number, wb, ev)))
 		return rc;
 	return action ? store_audit(ctx->txn, ctx->st, "waybill", number, ctx->sess->user, ctx->now, action, detail) : 0;
 }
@@ -645,7 +652,7 @@ int cmd_waybill_create(struct cmd_ctx *ctx)
 	struct pd_value *ev = event_new(ctx, "created", created, pd_arg_str(ctx->args, "origin_depot"));
 	const char *sp = pd_arg_str(ctx->args, "sender_phone");
 	const char *rp = pd_arg_str(ctx->args, "receiver_phone");
-	if ((rc = waybill_save(ctx, number, wb, ev, "create", NULL)) ||
+	if ((rc = waybill_save(ctx, number, wb, ev, WB_KEYS_NEW, "create", NULL)) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, sp, strlen(sp), number, strlen(number))) ||
 	    (rc = store_index_add(ctx->txn, ctx->st->idx_phone, rp, strlen(rp), number, strlen(number))) ||
 	    (rc = count_created(ctx, wb)))
@@ -1153,7 +1160,7 @@ int cmd_scan(struct cmd_ctx *ctx)
 	pd_map_set_str(a, detail, "event", event_name);
 	pd_map_set_str(a, detail, "from", waybill_status_name((enum waybill_status)cur));
 	pd_map_set_str(a, detail, "to", waybill_status_name((enum waybill_status)next));
-	if ((rc = waybill_save(ctx, number, wb, e, "scan", detail)))
+	if ((rc = waybill_save(ctx, number, wb, e, WB_KEYS_SAME, "scan", detail)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
@@ -1292,7 +1299,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 		pd_map_set_str(a, wb, "dest_depot", dest_depot);
 	pd_map_set_int(a, wb, "redirects", redirects + 1);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + fee);
-	if ((rc = waybill_save(ctx, number, wb, ev, "redirect", ev)))
+	if ((rc = waybill_save(ctx, number, wb, ev, WB_KEYS_NEW, "redirect", ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);
@@ -1333,7 +1340,7 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	pd_map_set_int(a, wb, "recalled_at", ctx->now);
 	pd_map_set_int(a, wb, "extra_fees_fen", extra + ctx->cfg->recall_fee_fen);
 	int rc;
-	if ((rc = waybill_save(ctx, number, wb, ev, "recall", ev)))
+	if ((rc = waybill_save(ctx, number, wb, ev, WB_KEYS_SAME, "recall", ev)))
 		return reply_store_error(ctx, rc);
 	struct pd_value *d = pd_map(a);
 	pd_map_set_str(a, d, "number", number);

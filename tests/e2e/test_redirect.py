@@ -57,6 +57,25 @@ class Redirect(DaemonTestCase):
         self.assertEqual(ev["rerouted"], "no")
         self.assertEqual(ev["fee_fen"], "0")
 
+    def test_listed_under_the_new_depot(self):
+        # a redirect re-indexes the waybill for WAYBILL LIST (a scan does
+        # not: it changes nothing indexed); the old destination is no
+        # longer listed
+        n = self.in_transit()
+        self.redirect(n, 200, "address changed", city="Tianjin", address="1 Harbour Road",
+                      dest_depot="TJ01", id_type="resident_id", id_last4="123X")
+        self.scan(self.op, n, "arrived")
+        status = self.get(self.op, n)["status"]
+        m = self.daemon.mp("admin")
+        for depot, listed in (("TJ01", True), ("SH01", True), ("BJ02", False)):
+            r = m.call("WAYBILL", "LIST", {"depot": depot})
+            self.assertEqual(r["code"], 200, r)
+            rows = [row for row in r["data"] if row["number"] == n]
+            self.assertEqual(len(rows), 1 if listed else 0, (depot, r["data"]))
+            if listed:
+                self.assertEqual(rows[0]["status"], status)
+        m.close()
+
     def test_sender_by_id_check_other_city_charges_fee(self):
         n = self.in_transit()
         before = self.event_count(self.op, n)

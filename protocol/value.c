@@ -284,6 +284,20 @@ struct pd_value *pd_value_copy(struct pd_arena *a, const struct pd_value *v)
 }
 
 /* ---- msgpack encoding ---- */
+
+/* A string as msgpack_pack_str_with_body() packs it, but a short one (a
+ * fixstr: most keys and values of a record) in one call of the writer
+ * instead of two: a call costs more than copying a few bytes. */
+int pd_pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+	if (n >= 32)
+		return msgpack_pack_str_with_body(pk, s, n);
+	char b[32];
+	b[0] = (char)(0xa0 | n);
+	memcpy(b + 1, s, n);
+	return pk->callback(pk->data, b, n + 1);
+}
+
 int pd_value_pack(msgpack_packer *pk, const struct pd_value *v)
 {
 	int rc = 0;
@@ -291,11 +305,11 @@ int pd_value_pack(msgpack_packer *pk, const struct pd_value *v)
 	case PD_NIL: return msgpack_pack_nil(pk);
 	case PD_BOOL: return v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 	case PD_INT: return msgpack_pack_int64(pk, v->u.i);
-	case PD_STR: return msgpack_pack_str_with_body(pk, v->u.s.ptr, v->u.s.len);
+	case PD_STR: return pd_pack_str(pk, v->u.s.ptr, v->u.s.len);
 	case PD_MAP:
 		rc = msgpack_pack_map(pk, v->u.c.count);
 		for (struct pd_entry *e = v->u.c.head; e && rc == 0; e = e->next) {
-			rc = msgpack_pack_str_with_body(pk, e->key, e->key_len);
+			rc = pd_pack_str(pk, e->key, e->key_len);
 			if (rc == 0)
 				rc = pd_value_pack(pk, e->val);
 		}

@@ -96,6 +96,9 @@ struct pd_value *pd_value_copy(struct pd_arena *a, const struct pd_value *v);
 
 /* ---- msgpack ---- */
 int pd_value_pack(msgpack_packer *pk, const struct pd_value *v);
+/* A string, the bytes msgpack_pack_str_with_body() writes; one call of
+ * the packer's writer for a fixstr (under 32 bytes) instead of two. */
+int pd_pack_str(msgpack_packer *pk, const char *s, size_t n);
 
 #define PD_UNPACK_MAX_DEPTH 16
 

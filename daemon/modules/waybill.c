@@ -350,7 +350,7 @@ static int view_pack(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	struct pd_value *shown = present(ctx, wb);
 	size_t customer_at = 0;
 	for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
-		msgpack_pack_str_with_body(&pk, e->key, e->key_len);
+		pd_pack_str(&pk, e->key, e->key_len);
 		if (e->val->type == PD_STR && e->key_len == 8 && !memcmp(e->key, "customer", 8))
 			customer_at = b->len - base - VIEW_HEAD;
 		pd_value_pack(&pk, e->val);
@@ -943,7 +943,7 @@ int cmd_waybill_get(struct cmd_ctx *ctx)
 		struct pd_value *shown = present(ctx, wb);
 		msgpack_pack_map(&pk, shown->u.c.count + LATENESS_FIELDS + 2 + (req != NULL));
 		for (struct pd_entry *e = shown->u.c.head; e; e = e->next) {
-			msgpack_pack_str_with_body(&pk, e->key, e->key_len);
+			pd_pack_str(&pk, e->key, e->key_len);
 			pd_value_pack(&pk, e->val);
 		}
 		pack_lateness(ctx, &pk, &promise, rec_int(wb, "delivered_at"), same_city(wb));

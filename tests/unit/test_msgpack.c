@@ -1453,6 +1453,62 @@ static void test_request_same_as_text(void **state)
 	bytes_free(&b);
 }
 
+/* pd_pack_str() writes what msgpack-c writes for every length, at each
+ * header's edges; a fixstr in one call of the writer. */
+static int count_calls(void *data, const char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	(*(int *)data)++;
+	return 0;
+}
+
+static void test_pack_str_same_bytes(void **state)
+{
+	static char text[70000];
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	static const size_t lens[] = { 0, 1, 30, 31, 32, 33, 255, 256, 65535, 65536, 69999 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		msgpack_sbuffer ours, theirs;
+		msgpack_packer pk;
+		msgpack_sbuffer_init(&ours);
+		msgpack_sbuffer_init(&theirs);
+		msgpack_packer_init(&pk, &ours, msgpack_sbuffer_write);
+		assert_int_equal(pd_pack_str(&pk, text, lens[i]), 0);
+		msgpack_packer_init(&pk, &theirs, msgpack_sbuffer_write);
+		assert_int_equal(msgpack_pack_str_with_body(&pk, text, lens[i]), 0);
+		assert_int_equal(ours.size, theirs.size);
+		assert_memory_equal(ours.data, theirs.data, ours.size);
+		msgpack_sbuffer_destroy(&ours);
+		msgpack_sbuffer_destroy(&theirs);
+		int calls = 0;
+		msgpack_packer_init(&pk, &calls, count_calls);
+		assert_int_equal(pd_pack_str(&pk, text, lens[i]), 0);
+		assert_int_equal(calls, lens[i] < 32 ? 1 : 2);
+	}
+	/* a map of short and long keys and values: the bytes by hand */
+	struct pd_arena *a = *state;
+	struct pd_value *m = pd_map(a);
+	pd_map_set_str(a, m, "k", "v");
+	pd_map_set(a, m, "long", pd_strn(a, text, 40));
+	char *buf;
+	size_t len;
+	assert_int_equal(pd_value_to_msgpack(m, &buf, &len), 0);
+	struct bytes want = { 0 };
+	put8(&want, 0x82);
+	put_fixstr(&want, "k");
+	put_fixstr(&want, "v");
+	put_fixstr(&want, "long");
+	put8(&want, 0xd9);
+	put8(&want, 40);
+	put(&want, text, 40);
+	assert_int_equal(len, want.len);
+	assert_memory_equal(buf, want.p, len);
+	free(buf);
+	bytes_free(&want);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1478,6 +1534,7 @@ int main(void)
 		T(test_reply_status_edge_cases),
 		T(test_round_trip_ints),
 		T(test_round_trip_strings),
+		T(test_pack_str_same_bytes),
 		T(test_round_trip_containers),
 		T(test_round_trip_record),
 		T(test_random_round_trips),

@@ -467,10 +467,6 @@ static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_
 	if (count <= VIEW_EVENTS_MAX)
 		rc = view_pack(ctx, number, wb, ev, &old.view, &now, &b);
 	now.view.mv_size = b.len - WAYBILL_VALUE_HEAD_RECENT;
-	char *rec = NULL;
-	size_t rec_len;
-	if (rc == 0 && pd_value_to_msgpack(wb, &rec, &rec_len) < 0)
-		rc = ENOMEM;
 	if (rc == 0 && ev)
 		rc = events_total_add(ctx);
 	const unsigned char *p = (const unsigned char *)recent.data, *end = p + recent.len;
@@ -488,11 +484,16 @@ static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_
 		now.recent.mv_size = (size_t)(end - p);
 		if (now.recent.mv_size)
 			pd_buf_add(&b, (const char *)p, now.recent.mv_size);
-		pd_buf_add(&b, rec, rec_len);
+		/* the record last, packed in place (not packed apart and copied) */
+		msgpack_packer pk;
+		msgpack_packer_init(&pk, &b, buf_write);
+		if (pd_value_pack(&pk, wb) != 0)
+			rc = ENOMEM;
+	}
+	if (rc == 0) {
 		waybill_value_head((unsigned char *)b.data, &now);
 		rc = store_put_bytes(ctx->txn, ctx->st->waybills, number, klen, b.data, b.len, 0);
 	}
-	free(rec);
 	pd_buf_free(&b);
 	pd_buf_free(&recent);
 	if (rc == 0 && old.legacy && (rc = store_del(ctx->txn, ctx->st->wb_views, number, klen, NULL, 0)) == MDB_NOTFOUND)

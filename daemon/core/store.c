@@ -660,8 +660,13 @@ int store_meta_put(MDB_txn *txn, const struct store *st, const char *key, uint64
 int store_next_seq(MDB_txn *txn, struct store *st, const char *name,
 		   uint64_t *out)
 {
-	char key[64];
-	int kl = snprintf(key, sizeof(key), "seq:%s", name);
+	char key[64]; /* "seq:" name, cut as snprintf would; no printf: every write takes one */
+	size_t nl = strlen(name);
+	if (nl > sizeof(key) - 5)
+		nl = sizeof(key) - 5;
+	memcpy(key, "seq:", 4);
+	memcpy(key + 4, name, nl);
+	int kl = (int)(4 + nl);
 	MDB_val k = { (size_t)kl, key }, v;
 	uint64_t cur = 0;
 	int rc = mdb_get(txn, st->meta, &k, &v);

@@ -10,11 +10,45 @@ int volume_month(int64_t utc)
 	return pd_local_day(utc) / 100;
 }
 
+/* Appends n bytes of s, as far as the key has room (snprintf's cut). */
+static void key_add(char *key, size_t *len, const char *s, size_t n)
+{
+	size_t room = VOLUME_KEY_MAX - 1 - *len;
+	n = n < room ? n : room;
+	memcpy(key + *len, s, n);
+	*len += n;
+}
+
+size_t volume_key(char key[VOLUME_KEY_MAX], const char *scope, const char *id, int month, const char *metric)
+{
+	/* %06d: a sign, then the digits, zero-padded to six with the sign */
+	char num[16];
+	size_t at = sizeof(num);
+	unsigned m = month < 0 ? 0u - (unsigned)month : (unsigned)month;
+	do
+		num[--at] = (char)('0' + m % 10);
+	while (m /= 10);
+	while (sizeof(num) - at < (month < 0 ? 5u : 6u))
+		num[--at] = '0';
+	if (month < 0)
+		num[--at] = '-';
+	size_t len = 0;
+	key_add(key, &len, scope, strlen(scope));
+	key_add(key, &len, "|", 1);
+	key_add(key, &len, id, strlen(id));
+	key_add(key, &len, "|", 1);
+	key_add(key, &len, num + at, sizeof(num) - at);
+	key_add(key, &len, "|", 1);
+	key_add(key, &len, metric, strlen(metric));
+	key[len] = '\0';
+	return len;
+}
+
 static int add(struct cmd_ctx *ctx, const char *scope, const char *id, int month,
 	       const char *metric, int64_t delta)
 {
-	char key[160];
-	snprintf(key, sizeof(key), "%s|%s|%06d|%s", scope, id, month, metric);
+	char key[VOLUME_KEY_MAX];
+	volume_key(key, scope, id, month, metric);
 	return store_counter_add(ctx->txn, ctx->st->volume, key, delta);
 }
 
@@ -66,9 +100,8 @@ int volume_incident(struct cmd_ctx *ctx, int month, const char *what)
 int64_t volume_get(MDB_txn *txn, struct store *st, const char *scope,
 		   const char *id, int month, const char *metric)
 {
-	char key[160];
-	snprintf(key, sizeof(key), "%s|%s|%06d|%s", scope, id, month, metric);
-	MDB_val k = { strlen(key), key }, v;
+	char key[VOLUME_KEY_MAX];
+	MDB_val k = { volume_key(key, scope, id, month, metric), key }, v;
 	if (mdb_get(txn, st->volume, &k, &v) != 0 || v.mv_size != 8)
 		return 0;
 	return (int64_t)be64_get(v.mv_data);

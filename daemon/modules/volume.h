@@ -52,6 +52,12 @@ int volume_incident(struct cmd_ctx *ctx, int month, const char *what);
  * LMDB code. */
 int volume_incidents(struct cmd_ctx *ctx, int month, struct pd_value *whats);
 
+/* A counter's key, what snprintf(key, VOLUME_KEY_MAX, "%s|%s|%06d|%s", ...)
+ * writes (cut to fit), without printf's cost: a scan writes several.
+ * Returns its length. */
+#define VOLUME_KEY_MAX 160
+size_t volume_key(char key[VOLUME_KEY_MAX], const char *scope, const char *id, int month, const char *metric);
+
 /* Reads one counter (0 when absent). scope is "C", "D" or "N". */
 int64_t volume_get(MDB_txn *txn, struct store *st, const char *scope,
 		   const char *id, int month, const char *metric);

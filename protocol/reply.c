@@ -568,7 +568,7 @@ static int render_record(struct text_out *o, struct pd_buf *head, struct packed 
 	return 0;
 }
 
-static int buf_write(void *data, const char *p, size_t n)
+int pd_buf_write(void *data, const char *p, size_t n)
 {
 	pd_buf_add(data, p, n);
 	return 0;
@@ -585,7 +585,7 @@ static bool packed_data(const struct pd_reply *r, struct pd_buf *tmp, struct pac
 	if (!r->data)
 		return false;
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, tmp, buf_write);
+	msgpack_packer_init(&pk, tmp, pd_buf_write);
 	pd_value_pack(&pk, r->data);
 	in->p = (const unsigned char *)tmp->data;
 	in->end = in->p + tmp->len;
@@ -650,7 +650,7 @@ void pd_reply_render_text(const struct pd_reply *r, struct pd_buf *out)
 void pd_reply_render_msgpack(const struct pd_reply *r, struct pd_buf *out)
 {
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, pd_buf_write);
 	msgpack_pack_map(&pk, 3);
 	msgpack_pack_str_with_body(&pk, "code", 4);
 	msgpack_pack_int(&pk, r->code);

@@ -57,6 +57,9 @@ static inline void pd_buf_add(struct pd_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 }
+/* msgpack_packer's writer into a pd_buf (data): msgpack_packer_init(&pk,
+ * buf, pd_buf_write). */
+int pd_buf_write(void *data, const char *p, size_t n);
 /* Inline so that a literal's length is known when compiling. */
 static inline void pd_buf_adds(struct pd_buf *b, const char *s)
 {

@@ -695,6 +695,20 @@ static bool audit_by_sequence(const char *kind)
 	return strcmp(kind, "waybill") == 0;
 }
 
+static void pack_key(msgpack_packer *pk, const char *key)
+{
+	pd_pack_str(pk, key, strlen(key));
+}
+
+/* As a map's string value set with pd_map_set_str() packs: NULL is nil. */
+static void pack_str_or_nil(msgpack_packer *pk, const char *s)
+{
+	if (s)
+		pd_pack_str(pk, s, strlen(s));
+	else
+		msgpack_pack_nil(pk);
+}
+
 int store_audit(MDB_txn *txn, struct store *st, const char *kind,
 		const char *id, const char *who, int64_t at, const char *action,
 		const struct pd_value *detail)
@@ -716,21 +730,35 @@ int store_audit(MDB_txn *txn, struct store *st, const char *kind,
 	}
 	be64_put((unsigned char *)key + kl, seq);
 
-	struct pd_arena a;
-	pd_arena_init(&a);
-	struct pd_value *rec = pd_map(&a);
-	pd_map_set_int(&a, rec, "seq", (int64_t)seq);
+	/* the record's map packed as it is written, on the stack while it fits:
+	 * no tree, arena or heap buffer on every write (docs/performance.md) */
+	char mem[512];
+	struct pd_buf b;
+	pd_buf_use(&b, mem, sizeof(mem));
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &b, pd_buf_write);
+	msgpack_pack_map(&pk, 4 + (logged ? 2 : 0) + (detail != NULL));
+	pack_key(&pk, "seq");
+	msgpack_pack_int64(&pk, (int64_t)seq);
 	if (logged) {
-		pd_map_set_str(&a, rec, "kind", kind);
-		pd_map_set_str(&a, rec, "id", id);
+		pack_key(&pk, "kind");
+		pack_str_or_nil(&pk, kind);
+		pack_key(&pk, "id");
+		pack_str_or_nil(&pk, id);
 	}
-	pd_map_set_str(&a, rec, "who", who);
-	pd_map_set_int(&a, rec, "at", at);
-	pd_map_set_str(&a, rec, "action", action);
-	if (detail)
-		pd_map_set(&a, rec, "detail", (struct pd_value *)detail);
-	rc = store_put(txn, st->audit, key, (size_t)kl + 8, rec, logged ? MDB_APPEND : 0);
-	pd_arena_free(&a);
+	pack_key(&pk, "who");
+	pack_str_or_nil(&pk, who);
+	pack_key(&pk, "at");
+	msgpack_pack_int64(&pk, at);
+	pack_key(&pk, "action");
+	pack_str_or_nil(&pk, action);
+	if (detail) {
+		pack_key(&pk, "detail");
+		rc = pd_value_pack(&pk, detail) ? ENOMEM : 0;
+	}
+	if (rc == 0)
+		rc = store_put_bytes(txn, st->audit, key, (size_t)kl + 8, b.data, b.len, logged ? MDB_APPEND : 0);
+	pd_buf_free(&b);
 	return rc;
 }
 

@@ -253,12 +253,6 @@ static bool view_parse(const struct cmd_ctx *ctx, const MDB_val *v, struct view 
 	return out->zone == view_zone(ctx);
 }
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	pd_buf_add(data, p, n);
-	return 0;
-}
-
 static bool same_city(const struct pd_value *wb)
 {
 	const char *sc = pd_map_str(wb, "sender_city"), *rc = pd_map_str(wb, "receiver_city");
@@ -345,7 +339,7 @@ static int view_pack(struct cmd_ctx *ctx, const char *number, const struct pd_va
 	pd_buf_reserve(b, base + 2048);
 	b->len = base + VIEW_HEAD;
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, b, buf_write);
+	msgpack_packer_init(&pk, b, pd_buf_write);
 	/* the waybill as shown */
 	struct pd_value *shown = present(ctx, wb);
 	size_t customer_at = 0;
@@ -456,7 +450,7 @@ static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_
 		pd_buf_add(&recent, old.recent.mv_data, old.recent.mv_size);
 	if (ev) {
 		msgpack_packer pk;
-		msgpack_packer_init(&pk, &recent, buf_write);
+		msgpack_packer_init(&pk, &recent, pd_buf_write);
 		pd_value_pack(&pk, ev);
 	}
 	struct waybill_value now = { .recent = { recent.len, recent.data }, .spilled = old.spilled,
@@ -486,7 +480,7 @@ static int waybill_put(struct cmd_ctx *ctx, const char *number, const struct pd_
 			pd_buf_add(&b, (const char *)p, now.recent.mv_size);
 		/* the record last, packed in place (not packed apart and copied) */
 		msgpack_packer pk;
-		msgpack_packer_init(&pk, &b, buf_write);
+		msgpack_packer_init(&pk, &b, pd_buf_write);
 		if (pd_value_pack(&pk, wb) != 0)
 			rc = ENOMEM;
 	}

@@ -3,8 +3,8 @@
  * marked with this build's version, an older one this build reads is
  * marked again when it opens (so a build older than the mark refuses it
  * rather than misread what this one writes), and a version this build
- * does not read is refused. Runs against a real LMDB store in a
- * temporary directory.
+ * does not read is refused; store_audit()'s record, byte for byte. Runs
+ * against a real LMDB store in a temporary directory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,12 +142,81 @@ static void test_unknown_version_is_refused(void **state)
 	}
 }
 
+/* store_audit() packs its record as a map built with pd_map_set_*() in
+ * the same order would pack: seq, kind and id (the kinds kept in sequence),
+ * who, at, action, detail. The stored bytes against that map's. */
+static void audit_expect(const char *kind, const char *id, const char *who, int64_t at, const char *action,
+			 const struct pd_value *detail, uint64_t seq, bool logged)
+{
+	struct pd_arena a;
+	pd_arena_init(&a);
+	struct pd_value *rec = pd_map(&a);
+	pd_map_set_int(&a, rec, "seq", (int64_t)seq);
+	if (logged) {
+		pd_map_set_str(&a, rec, "kind", kind);
+		pd_map_set_str(&a, rec, "id", id);
+	}
+	pd_map_set_str(&a, rec, "who", who);
+	pd_map_set_int(&a, rec, "at", at);
+	pd_map_set_str(&a, rec, "action", action);
+	if (detail)
+		pd_map_set(&a, rec, "detail", (struct pd_value *)detail);
+	char *want;
+	size_t want_len;
+	assert_int_equal(pd_value_to_msgpack(rec, &want, &want_len), 0);
+
+	MDB_txn *txn;
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, 0, &txn), 0);
+	assert_int_equal(store_audit(txn, &g_store, kind, id, who, at, action, detail), 0);
+	unsigned char key[128];
+	size_t kl = 0;
+	if (logged)
+		key[kl++] = 0xFF;
+	else {
+		kl = (size_t)snprintf((char *)key, sizeof(key), "%s:%s", kind, id);
+		key[kl++] = '\0';
+	}
+	be64_put(key + kl, seq);
+	MDB_val k = { kl + 8, key }, v;
+	assert_int_equal(mdb_get(txn, g_store.audit, &k, &v), 0);
+	assert_int_equal(v.mv_size, want_len);
+	assert_memory_equal(v.mv_data, want, want_len);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	free(want);
+	pd_arena_free(&a);
+}
+
+static void test_audit_record_bytes(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_open(&g_store, f->dir, (size_t)16 << 20), 0);
+	struct pd_arena a;
+	pd_arena_init(&a);
+	struct pd_value *detail = pd_map(&a);
+	pd_map_set_str(&a, detail, "event", "damaged");
+	pd_map_set_str(&a, detail, "from", "in_transit");
+	pd_map_set_int(&a, detail, "fee_fen", -1500);
+	/* a long detail: the record outgrows the stack buffer */
+	char big[2000];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct pd_value *large = pd_map(&a);
+	pd_map_set_str(&a, large, "note", big);
+	audit_expect("waybill", "000000000777", "op1", 1796000000, "scan", detail, 1, true);
+	audit_expect("waybill", "000000000778", "a-user-name-longer-than-thirty-one", -5, "create", NULL, 2, true);
+	audit_expect("complaint", "C42", "sup1", 0, "close", large, 3, false);
+	audit_expect("claim", "", "", 1, "", detail, 4, false);
+	pd_arena_free(&a);
+	store_close(&g_store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_store_is_marked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_store_is_marked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_version_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_record_bytes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,7 +313,10 @@ int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 	uint64_t fields;
 	unsigned seen = 0;
 	*head = (struct changeset_head){ .schema = CHANGESET_SCHEMA_UNSAID };
-	if (!blob || !rd_head(&r, 0x80, &fields) || fields < 3 || fields > 4)
+	/* no upper bound on the fields here: a newer build's set may have
+	 * more, and its schema, read before them, says so (below); a fifth
+	 * field of this schema repeats a name or is unknown */
+	if (!blob || !rd_head(&r, 0x80, &fields) || fields < 3)
 		return EBADMSG;
 	for (uint64_t f = 0; f < fields; f++) {
 		MDB_val name;
@@ -332,6 +335,11 @@ int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 			: rd_head(&r, 0x90, &head->count);
 		if (!ok)
 			return EBADMSG;
+		/* a newer layout, judged as soon as it is known: every sealer
+		 * writes the schema before the ops, whose format (op kinds,
+		 * databases) may be what changed */
+		if (bit == 8 && head->schema > STORE_SCHEMA_VERSION)
+			return EPROTONOSUPPORT;
 		if (bit != 4)
 			continue;
 		for (uint64_t i = 0; i < head->count; i++) {
@@ -347,13 +355,9 @@ int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 	return r.p == r.end && (seen & 7) == 7 ? 0 : EBADMSG;
 }
 
-/* ud: the head being read (a schema sealed before the ops is known: a
- * newer layout is named as such, not as a database this build lacks) */
 static int check_op(void *ud, const struct changeset_op *op)
 {
-	const struct changeset_head *head = ud;
-	if (head->schema > STORE_SCHEMA_VERSION)
-		return EPROTONOSUPPORT;
+	(void)ud;
 	return db_by_name(op->db, op->db_len) < 0 ? ENOENT : 0;
 }
 
@@ -376,8 +380,6 @@ static int apply_op(void *ud, const struct changeset_op *op)
 int changeset_apply(MDB_txn *txn, const void *blob, size_t len)
 {
 	struct changeset_head head;
-	int rc = changeset_parse(blob, len, &head, check_op, &head);
-	if (rc == 0 && head.schema > STORE_SCHEMA_VERSION)
-		rc = EPROTONOSUPPORT;
+	int rc = changeset_parse(blob, len, &head, check_op, NULL);
 	return rc ? rc : changeset_parse(blob, len, &head, apply_op, txn);
 }

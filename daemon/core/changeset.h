@@ -81,14 +81,17 @@ struct changeset_head {
 };
 
 /* The schema of a set without the field: sealed by a build from before
- * the field (aa47f61 and older), which wrote schema 1 (before round 9) or
- * 2 (round 9 to aa47f61): at most 2, and every build since reads both. */
+ * the field (every build before 23d4efa), which wrote schema 1 (before
+ * round 9) or 2 (round 9 on): at most 2, and every build since reads both. */
 #define CHANGESET_SCHEMA_UNSAID 2
 
-/* Reads a change set without touching a store: 0, or EBADMSG when the
- * bytes are not a well-formed change set (truncated, trailing bytes, a
- * wrong type, an unknown kind or field, an empty key, a schema of 0). It
- * does not judge the schema: changeset_apply does. each (may be NULL)
+/* Reads a change set without touching a store: 0; EPROTONOSUPPORT as
+ * soon as it reads a schema above STORE_SCHEMA_VERSION (a layout this
+ * build would misread; head holds the fields read before it: a sealer
+ * writes epoch, seq, schema, then ops, so the rest, whatever a newer
+ * build changed in it, is not read); or EBADMSG when the bytes are not a
+ * well-formed change set (truncated, trailing bytes, a wrong type, an
+ * unknown kind or field, an empty key, a schema of 0). each (may be NULL)
  * is called for every op in order; a nonzero return stops and is returned. */
 int changeset_parse(const void *blob, size_t len, struct changeset_head *head,
 		    int (*each)(void *ud, const struct changeset_op *op), void *ud);

@@ -1673,7 +1673,9 @@ static void apply_msg(natsMsg *m)
 	int prc = changeset_parse(blob, len, &head, NULL, NULL);
 	uint64_t seq = head.seq, epoch = head.epoch;
 	uint64_t have = atomic_load(&R.seq), cur = atomic_load(&R.epoch);
-	if (prc) {
+	/* EPROTONOSUPPORT: a newer layout, its epoch and seq read before
+	 * it: judged below, in its turn */
+	if (prc && prc != EPROTONOSUPPORT) {
 		refuse(sseq, "not a change set: %s", pd_strerror(prc));
 	} else if (!ok || hseq != seq || hepoch != epoch) {
 		refuse(sseq, "change set %llu of epoch %llu under headers Pd-Seq %llu, Pd-Epoch %llu",

@@ -1,7 +1,9 @@
 /*
  * fuzz_changeset.c — libFuzzer target for the change-set reader
- * (daemon/core/changeset.c): any bytes are either refused (EBADMSG) or
- * read as {epoch, seq, schema, ops}, never a crash or a read outside the input.
+ * (daemon/core/changeset.c): any bytes are either refused (EBADMSG, or
+ * EPROTONOSUPPORT for a schema above this build's, with that schema read)
+ * or read as {epoch, seq, schema, ops} with a schema from 1 to this
+ * build's, never a crash or a read outside the input.
  * An accepted set's ops must lie inside the input and have a database
  * name and a key; a delete may lack a value, a put may not.
  *
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 
 #include "changeset.h"
+#include "store.h"
 
 struct span {
 	const uint8_t *p;
@@ -43,9 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct span s = { data, size, 0 };
 	struct changeset_head h;
 	int rc = changeset_parse(data, size, &h, check, &s);
-	if (rc != 0 && rc != EBADMSG)
+	if (rc != 0 && rc != EBADMSG && rc != EPROTONOSUPPORT)
 		abort();
-	if (rc == 0 && s.ops != h.count)
+	if (rc == EPROTONOSUPPORT && h.schema <= STORE_SCHEMA_VERSION)
+		abort();
+	if (rc == 0 && (s.ops != h.count || h.schema == 0 || h.schema > STORE_SCHEMA_VERSION))
 		abort();
 	return 0;
 }

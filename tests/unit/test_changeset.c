@@ -268,6 +268,10 @@ static size_t hand_set(unsigned char *out, const char *const *fields, int n, int
 			PUT("\xa3" "ops" "\x91\x94\x00\xa5" "users" "\xc4\x03" "ann" "\xc4\x01" "A");
 		} else if (!strcmp(fields[i], "ops0")) {
 			PUT("\xa3" "ops" "\x90");
+		} else if (!strcmp(fields[i], "opsnew")) { /* an op of a kind this build lacks */
+			PUT("\xa3" "ops" "\x91\x94\x09\xa5" "users" "\xc4\x03" "ann" "\xc4\x01" "A");
+		} else if (!strcmp(fields[i], "extra")) { /* a field this build lacks */
+			PUT("\xa5" "extra" "\x01");
 		} else if (!strcmp(fields[i], "schema")) {
 			PUT("\xa6" "schema");
 			out[len++] = (unsigned char)schema;
@@ -322,18 +326,36 @@ static void schema_field(void **state)
 		assert_int_equal(users_in(f, txn), 1);
 		mdb_txn_abort(txn);
 	}
-	/* a newer schema, before or after the ops: read, but refused by apply
-	 * with nothing applied */
+	/* a newer schema, before or after the ops: refused as soon as it is
+	 * read (its epoch and seq known before it), nothing applied */
 	const char *before[] = { "epoch", "seq", "schema", "ops" }, *after[] = { "epoch", "seq", "ops", "schema" };
 	for (int i = 0; i < 2; i++) {
 		len = hand_set(b, i ? after : before, 4, STORE_SCHEMA_VERSION + 1);
-		assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), 0);
+		assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EPROTONOSUPPORT);
 		assert_int_equal(h.schema, STORE_SCHEMA_VERSION + 1);
+		assert_int_equal(h.epoch, 7);
+		assert_int_equal(h.seq, 9);
 		assert_int_equal(mdb_txn_begin(f->st[1].env, NULL, 0, &txn), 0);
 		assert_int_equal(changeset_apply(txn, b, len), EPROTONOSUPPORT);
 		assert_int_equal(users_in(f, txn), 0);
 		mdb_txn_abort(txn);
 	}
+	/* a newer schema whose ops or fields changed too (a kind or a field
+	 * this build lacks): still named as a newer schema, not malformed */
+	const char *newkind[] = { "epoch", "seq", "schema", "opsnew" };
+	const char *newfield[] = { "epoch", "seq", "schema", "ops", "extra" };
+	len = hand_set(b, newkind, 4, STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EPROTONOSUPPORT);
+	assert_int_equal(mdb_txn_begin(f->st[1].env, NULL, 0, &txn), 0);
+	assert_int_equal(changeset_apply(txn, b, len), EPROTONOSUPPORT);
+	mdb_txn_abort(txn);
+	len = hand_set(b, newfield, 5, STORE_SCHEMA_VERSION + 1);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EPROTONOSUPPORT);
+	/* the same in this build's schema: malformed */
+	len = hand_set(b, newkind, 4, STORE_SCHEMA_VERSION);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
+	len = hand_set(b, newfield, 5, STORE_SCHEMA_VERSION);
+	assert_int_equal(changeset_parse(b, len, &h, NULL, NULL), EBADMSG);
 	/* a newer schema naming a database this build lacks: the schema is
 	 * what is said */
 	len = hand_set(b, before, 4, STORE_SCHEMA_VERSION + 1);

@@ -571,3 +571,44 @@ class List(DaemonTestCase):
         self.assertEqual([r["number"] for r in self.listing("op1", customer="BETA")], want)
         self.assertEqual([r["number"] for r in self.listing("sup1", depot="GZ03", limit=100)],
                          self.expect(depot="GZ03"))
+
+
+class ListAfterChanges(DaemonTestCase):
+    """WAYBILL LIST keeps finding a waybill after the writes that do not
+    touch its index entries (a scan, damage, a complaint about it, a
+    recall: waybill_save()'s WB_KEYS_SAME), by day, both depots and its
+    account, with its current status."""
+    create_users = ("op1", "sup1")
+
+    def test_found_by_every_key_after_scans_complaint_and_recall(self):
+        m = self.daemon.mp("admin")
+        m.call("CLOCK", "SET", iso(T0))
+        number = "560000000011"
+        r = m.call(*["WAYBILL", "CREATE", number], waybill_fields(T0 + 5 * DAY, customer="GAMMA"))
+        self.assertEqual(r["code"], 201, r)
+        day = datetime.datetime.fromtimestamp(T0, datetime.timezone(datetime.timedelta(hours=8))).strftime("%Y-%m-%d")
+        sup = self.daemon.mp("sup1")
+
+        def listed(status):
+            for named in ({"day": day}, {"depot": "SH01"}, {"depot": "BJ02"}, {"customer": "GAMMA"}):
+                rows = [row for row in sup.call("WAYBILL", "LIST", named)["data"] if row["number"] == number]
+                self.assertEqual(len(rows), 1, (named, status))
+                self.assertEqual(rows[0]["status"], status, named)
+                st = sup.call("WAYBILL", "LIST", dict(named, status=status))["data"]
+                self.assertIn(number, [row["number"] for row in st], (named, status))
+
+        for event in ("picked_up", "departed", "damaged"):
+            self.assertEqual(m.call("SCAN", number, event, {"depot": "SH01"})["code"], 201)
+        listed("in_transit")
+        r = self.conn("op1").cmd(line("COMPLAINT", "OPEN", channel="phone", category="delay", waybill=number,
+                                      customer_name="Han Meimei", customer_phone="13700137000",
+                                      text="still nothing"))
+        self.assertReply(r, 201)
+        self.assertEqual(self.get(self.conn("op1"), number)["complained"], "yes")
+        listed("in_transit")
+        r = self.conn("op1").cmd(line("WAYBILL", "RECALL", number, requester="Zhang Wei",
+                                      requester_phone="13800138000"))
+        self.assertReply(r, 200)
+        listed("returning")
+        m.close()
+        sup.close()

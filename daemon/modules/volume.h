@@ -54,7 +54,8 @@ int volume_incidents(struct cmd_ctx *ctx, int month, struct pd_value *whats);
 
 /* A counter's key, what snprintf(key, VOLUME_KEY_MAX, "%s|%s|%06d|%s", ...)
  * writes (cut to fit), without printf's cost: a scan writes several.
- * Returns its length. */
+ * scope, id and metric are not NULL (snprintf printed "(null)"). Returns
+ * its length. */
 #define VOLUME_KEY_MAX 160
 size_t volume_key(char key[VOLUME_KEY_MAX], const char *scope, const char *id, int month, const char *metric);
 

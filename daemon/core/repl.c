@@ -1141,11 +1141,17 @@ static const char *snap_make(jsCtx *js, const char *dir, char *err, size_t cap)
 		snprintf(err, cap, "cannot publish its manifest");
 		return err;
 	}
-	/* the older snapshots go (a follower fetching one starts again) */
-	jsOptions po;
-	jsOptions_Init(&po);
-	po.Stream.Purge.Sequence = m.first;
-	js_PurgeStream(js, stream, &po, NULL);
+	/* the older snapshots go (a follower fetching one starts again);
+	 * none when this one starts the stream (its first message is 1): a
+	 * purge below message 1 purges everything in nats-server before 2.10
+	 * (nats-server issue 4696; Debian 12 has 2.9.10), this snapshot too,
+	 * and followers then found "its chunk 0 is gone from the log" */
+	if (m.first > 1) {
+		jsOptions po;
+		jsOptions_Init(&po);
+		po.Stream.Purge.Sequence = m.first;
+		js_PurgeStream(js, stream, &po, NULL);
+	}
 	S.last = m.seq;
 	log_msg("info", 0, NULL, "replication: published a snapshot of change set %llu "
 		"(%llu bytes, %llu chunks from message %llu of %s)", (unsigned long long)m.seq,

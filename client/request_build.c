@@ -153,16 +153,10 @@ int request_from_line(struct pd_arena *a, const char *line, size_t len,
 	return convert_yuan_arguments(a, req, yuan, err);
 }
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	pd_buf_add(data, p, n);
-	return 0;
-}
-
 void request_encode(const struct pd_request *req, struct pd_buf *out)
 {
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, pd_buf_write);
 	bool has_named = req->named && req->named->u.c.count > 0;
 	msgpack_pack_array(&pk, req->word_count + (has_named ? 1 : 0));
 	for (size_t i = 0; i < req->word_count; i++)
@@ -174,7 +168,7 @@ void request_encode(const struct pd_request *req, struct pd_buf *out)
 void request_encode_words(struct pd_buf *out, size_t count, const char *const *words)
 {
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, pd_buf_write);
 	msgpack_pack_array(&pk, count);
 	for (size_t i = 0; i < count; i++)
 		msgpack_pack_str_with_body(&pk, words[i], strlen(words[i]));

@@ -425,12 +425,6 @@ static struct pd_value *request_create(struct pd_arena *a, const char *number,
 	return req;
 }
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	pd_buf_add(data, p, n);
-	return 0;
-}
-
 static bool text_needs_quotes(const char *s, size_t n)
 {
 	if (n == 0)
@@ -539,7 +533,7 @@ static void encode_request(const struct options *o, const struct pd_value *req,
 		return;
 	}
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, pd_buf_write);
 	pd_value_pack(&pk, req);
 }
 

@@ -469,18 +469,12 @@ struct net_conn {
 	struct pd_arena arena;
 };
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	pd_buf_add(data, p, n);
-	return 0;
-}
-
 /* A request as the daemon's msgpack framing takes it: the words, then one
  * map of the named arguments (when there are any). */
 static void pack_request(struct pd_buf *out, const struct pd_request *req)
 {
 	msgpack_packer pk;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, pd_buf_write);
 	size_t named = req->named->u.c.count;
 	msgpack_pack_array(&pk, req->word_count + (named ? 1 : 0));
 	for (size_t i = 0; i < req->word_count; i++)

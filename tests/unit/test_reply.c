@@ -798,6 +798,55 @@ static void test_msgpack_reply_shape(void **state)
 	pd_buf_free(&mp);
 }
 
+/* The reply's head is written as bytes, not with the packer: the same
+ * bytes as msgpack-c's for every size of code and message. */
+static void test_msgpack_head_matches_packer(void **state)
+{
+	struct fixture *f = *state;
+	static const int codes[] = { INT32_MIN, -32769, -32768, -129, -128, -33, -32, -1, 0, 127,
+				     128, 200, 255, 256, 404, 65535, 65536, INT32_MAX };
+	static const size_t lens[] = { 0, 1, 31, 32, 255, 256, 65535, 65536 };
+	char *text = malloc(65537);
+	assert_non_null(text);
+	memset(text, 'm', 65536);
+	for (size_t c = 0; c < sizeof(codes) / sizeof(codes[0]); c++)
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+			for (int d = 0; d < 3; d++) {
+				text[lens[l]] = '\0';
+				struct pd_value *rec = pd_map(&f->arena);
+				pd_map_set_int(&f->arena, rec, "n", 1);
+				struct pd_reply r = { .code = codes[c], .msg = text,
+						      .data = d == 1 ? rec : NULL,
+						      .packed = d == 2 ? "\x90" : NULL, .packed_len = 1 };
+				struct pd_buf want;
+				pd_buf_init(&want);
+				msgpack_packer pk;
+				msgpack_packer_init(&pk, &want, pd_buf_write);
+				msgpack_pack_map(&pk, 3);
+				msgpack_pack_str_with_body(&pk, "code", 4);
+				msgpack_pack_int(&pk, codes[c]);
+				msgpack_pack_str_with_body(&pk, "msg", 3);
+				msgpack_pack_str_with_body(&pk, text, lens[l]);
+				msgpack_pack_str_with_body(&pk, "data", 4);
+				if (d == 1)
+					pd_value_pack(&pk, rec);
+				else if (d == 2)
+					pd_buf_add(&want, "\x90", 1);
+				else
+					msgpack_pack_nil(&pk);
+				pd_buf_free(&f->out);
+				pd_buf_adds(&f->out, "before"); /* rendered after what is there */
+				pd_reply_render_msgpack(&r, &f->out);
+				assert_int_equal(f->out.len, 6 + want.len);
+				assert_memory_equal(f->out.data, "before", 6);
+				assert_memory_equal(f->out.data + 6, want.data, want.len);
+				assert_int_equal(f->out.data[f->out.len], '\0');
+				pd_buf_free(&want);
+				text[lens[l]] = 'm';
+			}
+	free(text);
+}
+
 /* Data kept packed renders as the same data given as a tree, in both
  * framings: a record with nested events, and a list of records. */
 static void test_packed_data_renders_as_tree(void **state)
@@ -1410,6 +1459,7 @@ int main(void)
 		T(test_reader_recovers_every_byte),
 		T(test_pipelined_replies_split),
 		T(test_msgpack_reply_shape),
+		T(test_msgpack_head_matches_packer),
 		T(test_reply_from_msgpack),
 		T(test_packed_data_renders_as_tree),
 		T(test_reply_set_and_buf),

@@ -220,6 +220,16 @@ static int add_word(struct pd_request *req, struct pd_value *v,
 	return 0;
 }
 
+/* Whether one of the eight bytes of w is below 0x20 or is 0x7f. Exact as
+ * a yes or no (the word tests for a byte below n and for a zero byte: a
+ * borrow runs on only from a byte that is hit). */
+static inline bool has_control(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t del = w ^ (0x7f * ones); /* 0x7f bytes become 0 */
+	return ((((w - 0x20 * ones) & ~w) | ((del - ones) & ~del)) & highs) != 0;
+}
+
 int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 		       struct pd_request *req, struct pd_error *err)
 {
@@ -232,6 +242,13 @@ int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
+		/* eight bytes at a time while none is below 0x20 or 0x7f (a
+		 * tab, allowed, is looked at byte by byte like the rest) */
+		uint64_t w;
+		while (i + 8 <= len && (memcpy(&w, line + i, 8), !has_control(w)))
+			i += 8;
+		if (i == len)
+			break;
 		unsigned char c = (unsigned char)line[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			pd_error_set(err, 400, "control character 0x%02x in request", c);
@@ -239,7 +256,7 @@ int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 		}
 	}
 
-	char *scratch = pd_alloc(a, len + 1);
+	char *scratch = NULL; /* a quoted word's bytes, unescaped */
 	size_t i = 0;
 	while (i < len) {
 		if (line[i] == ' ' || line[i] == '\t') {
@@ -253,7 +270,14 @@ int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 			while (j < len && line[j] != ' ' && line[j] != '\t' &&
 			       line[j] != '=' && line[j] != '"')
 				j++;
-			if (j < len && line[j] == '=') {
+			if (j == len || line[j] == ' ' || line[j] == '\t') {
+				/* a plain word (most are): its end is found */
+				if (add_word(req, pd_strn(a, line + i, j - i), err))
+					return -1;
+				i = j;
+				continue;
+			}
+			if (line[j] == '=') {
 				if (!valid_arg_name(line + i, j - i)) {
 					pd_error_set(err, 400, "bad argument name '%.*s'",
 						     (int)(j - i > 40 ? 40 : j - i), line + i);
@@ -266,6 +290,8 @@ int pd_parse_text_line(struct pd_arena *a, const char *line, size_t len,
 		struct pd_value *val;
 		if (i < len && line[i] == '"') {
 			size_t n;
+			if (!scratch)
+				scratch = pd_alloc(a, len + 1);
 			if (read_quoted(line, len, &i, scratch, &n, err) < 0)
 				return -1;
 			/* \xHH escapes may spell bytes that are not UTF-8 */

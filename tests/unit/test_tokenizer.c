@@ -520,6 +520,40 @@ static void test_control_characters(void **state)
 	assert_words(parse(state, "\xc2\x85"), 1, "\xc2\x85");
 }
 
+/* The line is looked at eight bytes at a time: a control byte is found at
+ * every place of lines of every length up to 40, beside bytes that are
+ * near the limits (0x20, 0x7e, UTF-8's 0x80 and up, a tab), and a tab
+ * anywhere is still allowed. */
+static void test_control_character_at_every_place(void **state)
+{
+	static const unsigned char ctl[] = { 0x00, 0x01, 0x08, 0x0a, 0x1f, 0x7f };
+	static const char *fills[] = { "x", "~", "\xc3\xa9", " ", "\t" };
+	for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++)
+		for (size_t n = 1; n <= 40; n++) {
+			char line[128];
+			size_t len = 0;
+			while (len + strlen(fills[f]) <= n) {
+				memcpy(line + len, fills[f], strlen(fills[f]));
+				len += strlen(fills[f]);
+			}
+			if (!len)
+				continue;
+			/* without a control byte: read (a blank line has no words) */
+			struct parsed *p = parse_n(state, line, len);
+			assert_int_equal(p->rc, 0);
+			for (size_t at = 0; at < len; at++) {
+				if ((unsigned char)line[at] >= 0x80)
+					continue; /* keep the UTF-8 whole */
+				for (size_t k = 0; k < sizeof(ctl); k++) {
+					char saved = line[at];
+					line[at] = (char)ctl[k];
+					assert_refused(parse_n(state, line, len), "control character");
+					line[at] = saved;
+				}
+			}
+		}
+}
+
 /* ---- limits ---- */
 
 static void test_word_limit(void **state)
@@ -612,6 +646,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_utf8_line_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chinese_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_characters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_character_at_every_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_word_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_named_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_blank_lines, setup, teardown),

@@ -142,11 +142,14 @@ static inline uint32_t word_hash(uint32_t h, const char *s, size_t n)
 	return (h ^ fold((unsigned char)s[n - 1])) * FNV_PRIME;
 }
 
-/* w (n bytes, any case, maybe holding a NUL) is the table's word. */
+/* w (n bytes, any case, maybe holding a NUL) is the table's word. Clients
+ * send commands in upper case mostly: those match in one memcmp. */
 static inline bool is_word_of(const char *w, size_t n, const char *word, size_t word_len)
 {
 	if (n != word_len)
 		return false;
+	if (!memcmp(w, word, n))
+		return true;
 	for (size_t i = 0; i < n; i++)
 		if (fold((unsigned char)w[i]) != (unsigned char)word[i])
 			return false;
@@ -154,14 +157,19 @@ static inline bool is_word_of(const char *w, size_t n, const char *word, size_t 
 }
 
 /* The slot of word alone (sub NULL) or of word and sub, h the hash of
- * what is looked for, or the empty slot where it goes. */
+ * what is looked for, or the empty slot where it goes. With sub, w is the
+ * table's word as its own slot holds it: the commands of a word share that
+ * string (lookup_add()), so the word is compared by its address, and a
+ * request's word once, in its own slot. */
 static struct lookup_slot *lookup_find(uint32_t h, const char *w, size_t wn, const char *sub,
 				       size_t sn)
 {
 	for (;; h++) {
 		struct lookup_slot *e = &lookup_slots[h & (LOOKUP_SLOTS - 1)];
-		if (!e->cmd || (e->word_only == !sub && is_word_of(w, wn, e->cmd->word, e->word_len) &&
-				(!sub || is_word_of(sub, sn, e->cmd->sub, e->sub_len))))
+		if (!e->cmd)
+			return e;
+		if (sub ? !e->word_only && e->cmd->word == w && is_word_of(sub, sn, e->cmd->sub, e->sub_len)
+			: e->word_only && is_word_of(w, wn, e->cmd->word, e->word_len))
 			return e;
 	}
 }
@@ -169,7 +177,7 @@ static struct lookup_slot *lookup_find(uint32_t h, const char *w, size_t wn, con
 /* Enters a command; -1 when its name is taken, is not in upper case, or
  * its word is one that both takes a sub-command and not (a look-up could
  * not tell). */
-static int lookup_add(const struct pd_command *cmd)
+static int lookup_add(struct pd_command *cmd)
 {
 	size_t wn = strlen(cmd->word), sn = cmd->sub ? strlen(cmd->sub) : 0;
 	if (!is_word_of(cmd->word, wn, cmd->word, wn) ||
@@ -183,6 +191,7 @@ static int lookup_add(const struct pd_command *cmd)
 		return -1;
 	if (!cmd->sub)
 		return 0;
+	cmd->word = e->cmd->word; /* one string for the word's commands */
 	e = lookup_find(word_hash(h, cmd->sub, sn), cmd->word, wn, cmd->sub, sn);
 	if (e->cmd)
 		return -1;
@@ -271,7 +280,7 @@ const struct pd_command *pd_command_lookup(const struct pd_request *req,
 		known_word = e->cmd->word;
 		const struct pd_value *w1 = req->word_count > 1 ? req->words[1] : NULL;
 		if (w1 && w1->type == PD_STR &&
-		    (e = lookup_find(word_hash(h, w1->u.s.ptr, w1->u.s.len), w0->u.s.ptr,
+		    (e = lookup_find(word_hash(h, w1->u.s.ptr, w1->u.s.len), known_word,
 				     w0->u.s.len, w1->u.s.ptr, w1->u.s.len))->cmd) {
 			*words_used = 2;
 			return e->cmd;

@@ -815,31 +815,50 @@ static void refuse_long_line(struct conn *c)
  * when more are needed. */
 static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 {
-	size_t eol_len;
-	struct evbuffer_ptr from;
-	bool resume = evbuffer_ptr_set(in, &from, c->line_scanned, EVBUFFER_PTR_SET) == 0;
-	struct evbuffer_ptr eol = evbuffer_search_eol(in, resume ? &from : NULL, &eol_len,
-						      EVBUFFER_EOL_LF);
-	if (eol.pos < 0) {
-		/* the limit counts the line, not its "\r\n": allow one \r more */
-		if (len > (size_t)g_config.max_line_bytes + 1) {
-			evbuffer_drain(in, len);
-			c->line_scanned = 0;
-			c->skipping_line = true;
-			refuse_long_line(c);
-			return 1;
+	size_t eol_len = 1, line_len;
+	const char *line = NULL; /* the line in place, when it is in one chain */
+	/* A pipelined burst's lines are in the input's first chain mostly:
+	 * found there with one memchr and read in place, without the
+	 * evbuffer_ptr calls, the search, the copy of the last byte and the
+	 * pullup a line (docs/performance.md, round 11). */
+	struct evbuffer_iovec first;
+	bool in_first = evbuffer_peek(in, -1, NULL, &first, 1) >= 1 && c->line_scanned < first.iov_len;
+	const char *nl = in_first ? memchr((const char *)first.iov_base + c->line_scanned, '\n',
+					   first.iov_len - c->line_scanned) : NULL;
+	if (nl) {
+		line = first.iov_base;
+		line_len = (size_t)(nl - line);
+	} else {
+		struct evbuffer_ptr from;
+		bool resume = evbuffer_ptr_set(in, &from, c->line_scanned, EVBUFFER_PTR_SET) == 0;
+		struct evbuffer_ptr eol = in_first && first.iov_len == len
+			? (struct evbuffer_ptr){ .pos = -1 } /* all of it looked at above */
+			: evbuffer_search_eol(in, resume ? &from : NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			/* the limit counts the line, not its "\r\n": allow one \r more */
+			if (len > (size_t)g_config.max_line_bytes + 1) {
+				evbuffer_drain(in, len);
+				c->line_scanned = 0;
+				c->skipping_line = true;
+				refuse_long_line(c);
+				return 1;
+			}
+			c->line_scanned = len;
+			return 0;
 		}
-		c->line_scanned = len;
-		return 0;
+		line_len = (size_t)eol.pos;
 	}
 	c->line_scanned = 0;
-	size_t line_len = (size_t)eol.pos;
 	size_t content = line_len;
 	if (content) {
 		char last;
 		struct evbuffer_ptr cr;
-		evbuffer_ptr_set(in, &cr, line_len - 1, EVBUFFER_PTR_SET);
-		if (evbuffer_copyout_from(in, &cr, &last, 1) == 1 && last == '\r')
+		if (line)
+			last = line[line_len - 1];
+		else if (evbuffer_ptr_set(in, &cr, line_len - 1, EVBUFFER_PTR_SET) != 0 ||
+			 evbuffer_copyout_from(in, &cr, &last, 1) != 1)
+			last = 0;
+		if (last == '\r')
 			content--;
 	}
 	if (content > (size_t)g_config.max_line_bytes) {
@@ -847,7 +866,8 @@ static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 		refuse_long_line(c);
 		return 1;
 	}
-	const char *line = (const char *)evbuffer_pullup(in, (ssize_t)(line_len + eol_len));
+	if (!line)
+		line = (const char *)evbuffer_pullup(in, (ssize_t)(line_len + eol_len));
 	struct pending *p = &c->pending;
 	struct pd_error err;
 	if (pd_parse_text_line(&c->arena, line, content, &p->req, &err) < 0) {

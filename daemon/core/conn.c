@@ -813,7 +813,8 @@ static void refuse_long_line(struct conn *c)
 /* Takes one text line from the input into c->pending (or a 413 for an
  * oversized one; nothing for a blank line). Returns 1 if it took bytes, 0
  * when more are needed. */
-static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
+static int take_text_line(struct conn *c, struct evbuffer *in, size_t len,
+			  const struct evbuffer_iovec *first)
 {
 	size_t eol_len = 1, line_len;
 	const char *line = NULL; /* the line in place, when it is in one chain */
@@ -821,17 +822,16 @@ static int take_text_line(struct conn *c, struct evbuffer *in, size_t len)
 	 * found there with one memchr and read in place, without the
 	 * evbuffer_ptr calls, the search, the copy of the last byte and the
 	 * pullup a line (docs/performance.md, round 11). */
-	struct evbuffer_iovec first;
-	bool in_first = evbuffer_peek(in, -1, NULL, &first, 1) >= 1 && c->line_scanned < first.iov_len;
-	const char *nl = in_first ? memchr((const char *)first.iov_base + c->line_scanned, '\n',
-					   first.iov_len - c->line_scanned) : NULL;
+	bool in_first = c->line_scanned < first->iov_len;
+	const char *nl = in_first ? memchr((const char *)first->iov_base + c->line_scanned, '\n',
+					   first->iov_len - c->line_scanned) : NULL;
 	if (nl) {
-		line = first.iov_base;
+		line = first->iov_base;
 		line_len = (size_t)(nl - line);
 	} else {
 		struct evbuffer_ptr from;
 		bool resume = evbuffer_ptr_set(in, &from, c->line_scanned, EVBUFFER_PTR_SET) == 0;
-		struct evbuffer_ptr eol = in_first && first.iov_len == len
+		struct evbuffer_ptr eol = in_first && first->iov_len == len
 			? (struct evbuffer_ptr){ .pos = -1 } /* all of it looked at above */
 			: evbuffer_search_eol(in, resume ? &from : NULL, &eol_len, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
@@ -955,11 +955,20 @@ static int take_request(struct conn *c, struct evbuffer *in)
 		c->skipping_line = false;
 		return 1;
 	}
-	unsigned char first;
-	evbuffer_copyout(in, &first, 1);
+	/* The input's first chain, where a burst's requests mostly are: its
+	 * first byte says the framing without a copy-out, and a text line
+	 * whole in it is read in place. */
+	struct evbuffer_iovec first;
+	if (evbuffer_peek(in, -1, NULL, &first, 1) < 1)
+		first.iov_len = 0;
+	unsigned char b;
+	if (first.iov_len)
+		b = *(const unsigned char *)first.iov_base;
+	else
+		evbuffer_copyout(in, &b, 1);
 	c->pending.t0_us = metrics_clock_us();
-	bool mp = pd_is_msgpack_start(first);
-	if (mp ? take_msgpack_frame(c, in, len) : take_text_line(c, in, len))
+	bool mp = pd_is_msgpack_start(b);
+	if (mp ? take_msgpack_frame(c, in, len) : take_text_line(c, in, len, &first))
 		return 1;
 	if (!c->peer_done)
 		return 0;

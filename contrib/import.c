@@ -286,7 +286,7 @@ static int apply_line(MDB_txn *batch, struct pd_arena *a, const char *line,
 	};
 	int rc = write_prepare(cmd, a, args);
 	if (rc == 0)
-		rc = write_apply(batch, &ctx, false);
+		rc = write_apply(batch, &ctx, true);
 	if (rc == MDB_MAP_FULL)
 		return rc;
 	if (rc) {

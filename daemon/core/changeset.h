@@ -6,8 +6,9 @@
  * bytes can be applied to another store (a follower, or a copy of this
  * one at an earlier state) with changeset_apply() and give the same
  * records. A job whose nested transaction aborts is rewound out of the
- * capture (store_nest_end); a job alone in its group that fails throws the
- * group's transaction and capture away (writer.c). Only the thread that holds the write
+ * capture (store_nest_end); a job that fails after writing straight in the
+ * group's transaction throws the transaction and capture away (writer.c;
+ * the capture's count tells whether a job wrote). Only the thread that holds the write
  * transaction captures; writes made with no capture started (start-up
  * migrations, contrib/import) are not recorded. */
 #ifndef PD_CHANGESET_H

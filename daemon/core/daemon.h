@@ -65,8 +65,9 @@ struct cmd_ctx {
 enum {
 	PD_E_FIRST = -32000,
 	PD_EREPLIED = PD_E_FIRST, /* refused: the reply says why */
-	PD_EUNDO,                 /* write_apply(): a job alone in its group
-				     failed; throw the transaction away */
+	PD_EUNDO,                 /* write_apply(): a job failed after it
+				     wrote in the group's transaction; throw
+				     it away (and run the group nested) */
 	PD_E_LAST = PD_EUNDO,
 };
 const char *pd_strerror(int rc);

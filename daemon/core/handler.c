@@ -14,7 +14,7 @@ const char *pd_strerror(int rc)
 	if (rc == PD_EREPLIED)
 		return "refused (see the reply)";
 	if (rc == PD_EUNDO)
-		return "failed alone in its group (see the reply)";
+		return "failed after writing in its group's transaction (see the reply)";
 	return mdb_strerror(rc); /* LMDB's codes and errno values */
 }
 

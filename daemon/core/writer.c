@@ -209,7 +209,15 @@ int write_answer(MDB_txn *txn, struct cmd_ctx *ctx)
 	return klen ? idem_store(txn, key, klen, ctx->rep, ctx->a) : 0;
 }
 
-int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool alone)
+/* Whether txn still takes writes: a write that failed inside LMDB (a page
+ * it could not get) leaves the transaction refusing everything after it. */
+static bool txn_usable(MDB_txn *txn)
+{
+	MDB_val k = { 5, "epoch" }, v;
+	return mdb_get(txn, g_store.meta, &k, &v) != MDB_BAD_TXN;
+}
+
+int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool nested)
 {
 	char key[256];
 	size_t klen = idem_key(ctx, key, sizeof(key));
@@ -218,19 +226,31 @@ int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool alone)
 	    pd_reply_from_msgpack(stored, ctx->rep) == 0)
 		return 0; /* a repeat: the first reply, nothing written */
 
+	/* straight in group, the capture tells whether the job wrote: every
+	 * write goes through store.c's wrappers, which note it */
+	nested = nested || !changeset_capturing();
+	uint64_t before = changeset_mark().count;
 	struct store_nested child = { 0 };
-	int rc = alone ? 0 : store_nest_begin(group, &child);
+	int rc = nested ? store_nest_begin(group, &child) : 0;
 	if (rc)
 		return rc;
-	ctx->txn = alone ? group : child.txn;
+	ctx->txn = nested ? child.txn : group;
 	dispatch_handler(ctx);
 	rc = ctx->store_rc == MDB_MAP_FULL ? MDB_MAP_FULL : 0;
 	bool keep = rc == 0 && ((ctx->rep->code >= 200 && ctx->rep->code < 300) || ctx->fx.keep_writes);
 	if (keep && klen)
 		rc = idem_store(ctx->txn, key, klen, ctx->rep, ctx->a);
 	ctx->txn = NULL;
-	if (alone)
-		return rc ? rc : keep ? 0 : PD_EUNDO;
+	if (!nested) {
+		/* a failed job that wrote nothing needs no undo; one that
+		 * wrote (rare: handlers check before they write) throws the
+		 * group away, which runs again nested */
+		if (rc == 0 && !keep) {
+			bool wrote = changeset_mark().count != before || !txn_usable(group);
+			rc = wrote ? PD_EUNDO : write_answer(group, ctx);
+		}
+		return rc == 0 || rc == MDB_MAP_FULL ? rc : PD_EUNDO;
+	}
 	int end = store_nest_end(&child, keep && rc == 0);
 	if (rc)
 		return rc;
@@ -270,30 +290,27 @@ static void store_full_over(void)
 	store_full.refused = 0;
 }
 
-/* Applies one job of the group: alone when it is the only one
- * (write_apply), or only its answer to a repeat (answer: it failed alone
- * and its group was thrown away). Returns 0 (answered), MDB_MAP_FULL (the
- * map must grow: the whole group runs again), PD_EUNDO (throw the group
- * away, then run it for the answer) or, alone or answer, another LMDB code
- * (answered 500: throw the group away). */
-static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work, bool alone,
-			bool answer)
+/* Applies one job of the group (write_apply): straight in the group's
+ * transaction, or nested when the group runs again because a job failed
+ * after it had written. Returns 0 (answered), MDB_MAP_FULL (the map must
+ * grow: the whole group runs again) or PD_EUNDO (not nested: throw the
+ * group away and run it again nested). */
+static int writer_apply(struct job *job, MDB_txn *group, struct pd_arena *work, bool nested)
 {
 	struct pd_reply rep = { 0 };
 	struct cmd_ctx ctx = {
-		.a = work, .cmd = job->cmd, .args = job->args, .rep = answer ? &job->rep : &rep,
+		.a = work, .cmd = job->cmd, .args = job->args, .rep = &rep,
 		.st = &g_store, .sess = &job->sess, .cfg = &g_config, .now = job->now,
 	};
-	int rc = answer ? write_answer(group, &ctx) : write_apply(group, &ctx, alone);
-	if (rc == MDB_MAP_FULL)
+	int rc = write_apply(group, &ctx, nested);
+	if (rc == MDB_MAP_FULL || rc == PD_EUNDO)
 		return rc;
-	if (!answer)
-		job->fx = ctx.fx;
-	if (rc && rc != PD_EUNDO)
+	job->fx = ctx.fx;
+	if (rc)
 		render_plain(job, 500, "internal error: store write failed, nothing written");
-	else if (!answer)
+	else
 		job_keep_reply(job, &rep);
-	return alone || answer ? rc : 0;
+	return 0;
 }
 
 static const struct writer_hooks *hooks;
@@ -365,8 +382,9 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 		refuse_group(group, 503, "store unavailable: %s; restart the daemon", wal_failed());
 		return 0;
 	}
-	/* a job alone runs without a nested transaction (write_apply) */
-	bool alone = !group->next, answer = false;
+	/* jobs run straight in the group's transaction; nested (each undone
+	 * alone) only after one failed having written (write_apply) */
+	bool nested = false;
 	for (;;) {
 		MDB_txn *txn;
 		uint64_t seq = 0;
@@ -382,20 +400,17 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 		uint64_t t = mono_us();
 		for (struct job *j = group; j && !rc; j = j->next) {
 			pd_arena_reset(work);
-			rc = writer_apply(j, txn, work, alone, answer);
+			rc = writer_apply(j, txn, work, nested);
 		}
-		bool applied = rc == 0;
-		if (applied)
+		if (rc == 0)
 			rc = group_seal(txn, cs, &seq);
 		changeset_capture(NULL);
 		*t_apply += mono_us() - t;
-		if (!applied && rc != MDB_MAP_FULL) {
-			/* the job alone failed: nothing of it is kept but (in a
-			 * transaction of its own) its answer to a repeat */
+		if (rc == PD_EUNDO) {
+			/* rerunning is safe: job->now is fixed, sequences come
+			 * from the aborted transaction, as on MDB_MAP_FULL */
 			mdb_txn_abort(txn);
-			if (rc != PD_EUNDO)
-				return 0;
-			answer = true;
+			nested = true;
 			continue;
 		}
 		if (rc) {

@@ -1,11 +1,10 @@
 /* writer.h — the writer thread (group commit) and the slow-work thread.
  *
  * The loop hands a job to writer_submit(); the writer applies every job
- * waiting in its queue inside one LMDB write transaction, each in a nested
- * transaction of its own (a failing job rolls back only itself; a job alone
- * in its group runs without one, and its group is thrown away if it fails), commits
- * once (one fsync for the group), and only then hands the jobs back to the
- * loop, which sends the replies. CPU-heavy work that writes nothing (AUTH's
+ * waiting in its queue inside one LMDB write transaction (a job that fails
+ * leaves nothing: when it had written, the group runs again with each job
+ * in a nested transaction of its own), commits once (one fsync for the
+ * group), and only then hands the jobs back to the loop, which sends the replies. CPU-heavy work that writes nothing (AUTH's
  * password hash, BACKUP) goes to slow_submit() so it neither blocks the loop
  * nor delays a group commit. */
 #ifndef PD_WRITER_H
@@ -82,17 +81,20 @@ void workers_stop(void);
 
 /* Applies one write inside a group transaction, exactly as the writer does
  * (also used by contrib/import for a stopped store): a repeated req= token
- * gets its first reply and writes nothing; otherwise the handler runs in a
- * nested transaction that is kept if it succeeded (or set fx.keep_writes) and
- * rolled back if not, or, when the job is alone in its group, straight in
- * group (a nested transaction's begin, page copies and merge cost a job of
- * one): a failed job then returns PD_EUNDO, and the caller aborts group and
- * leaves the job's answer to a repeat with write_answer() in a transaction
- * of its own. ctx is filled but for txn; ctx->rep receives the reply.
- * Returns 0, MDB_MAP_FULL (grow the map and run the group again), PD_EUNDO,
- * or another LMDB error (nothing of this write was kept; alone: abort
- * group). */
-int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool alone);
+ * gets its first reply and writes nothing. Otherwise the handler runs, with
+ * nested, in a nested transaction that is kept if it succeeded (or set
+ * fx.keep_writes) and rolled back if not; without, straight in group (a
+ * nested transaction's begin, page copies and merge cost about a quarter
+ * of a job: docs/performance.md, round 11), which needs this thread's
+ * change set capture on (else it nests): a failed job that wrote nothing
+ * (the capture's count did not move) needs no undo, but one that wrote,
+ * or left group refusing writes, returns PD_EUNDO, and the caller aborts
+ * group and runs it again nested. Either way a failed job leaves only its
+ * answer to a repeat (write_answer()). ctx is filled but for txn; ctx->rep
+ * receives the reply. Returns 0, MDB_MAP_FULL (grow the map and run the
+ * group again), PD_EUNDO (not nested only), or, nested, another LMDB error
+ * (nothing of this write was kept). */
+int write_apply(MDB_txn *group, struct cmd_ctx *ctx, bool nested);
 /* Stores ctx->rep as the answer to a repeat of ctx's req= token (nothing
  * without a token). 0 or an LMDB code. */
 int write_answer(MDB_txn *txn, struct cmd_ctx *ctx);

@@ -6,6 +6,7 @@ import re
 import resource
 import socket
 import statistics
+import threading
 import time
 import unittest
 
@@ -194,11 +195,11 @@ class Backups(DaemonTestCase):
 
 
 class FailedWriteAlone(DaemonTestCase):
-    """A write alone in its group runs straight in the group's transaction
-    (no nested one): when it fails after it has written (here a first damage
-    counted in the month's figures, then the history found full), the whole
-    transaction is thrown away; with a req= token only its answer to a
-    repeat is kept."""
+    """A write runs straight in its group's transaction (no nested one):
+    when it fails after it has written (here a first damage counted in the
+    month's figures, then the history found full), the whole transaction is
+    thrown away (and the group run again, each write nested); with a req=
+    token only its answer to a repeat is kept."""
     create_users = ("op1",)
     daemon_args = ("--max-events-per-waybill", "10")
 
@@ -234,6 +235,96 @@ class FailedWriteAlone(DaemonTestCase):
         self.assertEqual(int(self.stats(admin)["commit_seq"]), seq + 1)
         self.assertEqual(self.damaged(month), 0)
         self.assertEqual(self.get(op, n)["event_count"], "10")
+
+
+class FailedWritesInAGroup(DaemonTestCase):
+    """Many connections at once, so that the writer applies several jobs in
+    one transaction (writer_avg_group > 1): jobs that fail before they
+    write (404, a handler's 400, 409) and one that fails after it wrote (a
+    first damage counted, then the history found full: 422) leave nothing
+    but their answer to a repeat; every other job of their groups is kept;
+    each connection gets its own replies, a repeated req= its first reply's
+    bytes."""
+    create_users = ("op1",)
+    daemon_args = ("--max-events-per-waybill", "10")
+    CONNS = 12
+
+    def test_failed_jobs_leave_nothing_and_the_rest_is_kept(self):
+        op, admin = self.conn("op1"), self.conn("admin")
+        full = [self.create(op) for _ in range(3)]
+        for n in full:
+            op.send("".join(line("SCAN", n, ev, depot="SH01") + "\r\n"
+                            for ev in ["picked_up"] + ["arrived"] * 8))
+            for _ in range(9):
+                self.assertReply(op.read_reply(), 201)
+        good = [self.create(op) for _ in range(self.CONNS)]
+        fresh = [self.create(op) for _ in range(self.CONNS)]
+        month = self.get(op, full[0])["created_at"][:7]
+        damaged = lambda: self.mp("op1").call("REPORT", "MONTH", month=month)["data"]["quality"]["damaged"]
+        self.assertEqual(damaged(), 0)
+        waybills, events, _ = self.counts(admin)
+        s0 = self.stats(admin)
+        missing = next_number()
+        clients = [self.text("op1") for _ in range(self.CONNS)]
+        batches = []
+        for i in range(self.CONNS):
+            g, f, h = good[i], full[i % len(full)], fresh[i]
+            batches.append([
+                (line("SCAN", g, "picked_up", depot="SH01", req="p-%s" % g), 201),
+                (line("SCAN", missing, "arrived", depot="SH01"), 404),
+                (line("SCAN", f, "damaged", depot="SH01", req="d-%s" % g), 422),
+                (line("SCAN", g, "delivered", depot="SH01"), 400),
+                (line("SCAN", h, "out_for_delivery", depot="SH01", req="o-%s" % h), 409),
+                (line("SCAN", g, "arrived", depot="SH01", req="a-%s" % g), 201),
+                (line("SCAN", g, "picked_up", depot="SH01", req="p-%s" % g), 201),
+                (line("SCAN", f, "damaged", depot="SH01", req="d-%s" % g), 422),
+                (line("SCAN", h, "out_for_delivery", depot="SH01", req="o-%s" % h), 409),
+            ])
+        barrier = threading.Barrier(self.CONNS)
+        replies = [None] * self.CONNS
+
+        def run(i):
+            barrier.wait()
+            # one request at a time on each connection: every connection
+            # has a write in the writer's queue at once
+            out = []
+            for req, _ in batches[i]:
+                clients[i].send(req)
+                out.append(clients[i].read_exact_reply_bytes())
+            replies[i] = out
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(self.CONNS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        s1 = self.stats(admin)
+        groups = int(s1["writer_groups"]) - int(s0["writer_groups"])
+        jobs = int(s1["writer_jobs"]) - int(s0["writer_jobs"])
+        self.assertGreater(jobs, groups, (s0, s1))  # writer_avg_group > 1 over the burst
+        for i in range(self.CONNS):
+            got = replies[i]
+            self.assertEqual([int(r[:3]) for r in got], [code for _, code in batches[i]], got)
+            g, f, h = good[i], full[i % len(full)], fresh[i]
+            self.assertIn(("201 picked_up recorded").encode(), got[0])
+            self.assertEqual(got[2], ("422 waybill %s has 10 events, the most one may hold "
+                                      "(max_events_per_waybill): nothing recorded\r\n" % f).encode())
+            self.assertEqual(got[4], ("409 cannot record out_for_delivery on a waybill "
+                                      "that is created\r\n").encode())
+            # repeats: the first reply's bytes
+            self.assertEqual(got[6], got[0])
+            self.assertEqual(got[7], got[2])
+            self.assertEqual(got[8], got[4])
+            r = self.get(op, g)
+            self.assertEqual((r["event_count"], r["status"]), ("3", "in_transit"))
+            r = self.get(op, h)
+            self.assertEqual((r["event_count"], r["status"]), ("1", "created"))
+        for f in full:
+            r = self.get(op, f)
+            self.assertEqual((r["event_count"], r["status"], r["damaged"]), ("10", "in_transit", "no"))
+        self.assertEqual(damaged(), 0)
+        self.assertEqual(self.counts(admin)[:2], (waybills, events + 2 * self.CONNS))
+        self.get(op, missing, expect=404)
 
 
 class LongHistory(DaemonTestCase):

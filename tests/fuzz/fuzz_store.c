@@ -79,7 +79,7 @@ static bool run_line(MDB_txn *txn, struct pd_arena *a, const char *line, size_t 
 		.sess = &admin, .cfg = &g_config, .now = clock_now(),
 	};
 	if (cmd->flags & CMD_WRITE) {
-		int rc = write_apply(txn, &ctx, false);
+		int rc = write_apply(txn, &ctx, true);
 		if (rc == MDB_MAP_FULL)
 			return false;
 		if (rc)

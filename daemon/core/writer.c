@@ -5,27 +5,43 @@
 #include "wal.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
+/* A job queue and its one taker. The taker sleeps on a semaphore, posted
+ * only when it said it sleeps, and after the queue's lock is released: a
+ * condition variable signalled under the lock woke the writer into that
+ * lock, and glibc leaves a mutex retaken after a wait marked contended, so
+ * every job cost three more futex calls, two of them waking nobody
+ * (docs/performance.md, round 11). The post is counted: one that comes
+ * before the taker waits is not lost. */
 struct job_queue {
 	pthread_mutex_t lock;
-	pthread_cond_t ready;
+	sem_t wake;
 	struct job *head, *tail;
+	bool sleeping;          /* the taker waits (or is about to) on wake */
 	bool stopping;
 	pthread_t thread;
 };
 
-static struct job_queue write_q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, 0 };
-static struct job_queue slow_q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, 0 };
+static struct job_queue write_q = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct job_queue slow_q = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Finished jobs, handed back to the loop thread of each (job->loop). */
+/* Finished jobs, handed back to the loop thread of each (job->loop). The
+ * loop watches an eventfd of its own, written only when its queue goes
+ * from empty to not empty: event_active() from the writer took the loop's
+ * base lock, which the loop, woken by that very call, often wanted at once
+ * (two more futex calls and a wait, docs/performance.md, round 11). */
 struct done_queue {
 	pthread_mutex_t lock;
 	struct job *head, *tail;
+	int efd;
 	struct event *event;
 };
 static struct done_queue done_q[LOOPS_MAX];
@@ -54,6 +70,14 @@ void job_free(struct job *job)
 	free(job);
 }
 
+/* Wakes q's taker if it sleeps; called with q->lock held, posts after. */
+static bool queue_wake_needed(struct job_queue *q)
+{
+	bool wake = q->sleeping;
+	q->sleeping = false;
+	return wake;
+}
+
 static void queue_push(struct job_queue *q, struct job *job)
 {
 	job->next = NULL;
@@ -63,16 +87,23 @@ static void queue_push(struct job_queue *q, struct job *job)
 	else
 		q->head = job;
 	q->tail = job;
-	pthread_cond_signal(&q->ready);
+	bool wake = queue_wake_needed(q);
 	pthread_mutex_unlock(&q->lock);
+	if (wake)
+		sem_post(&q->wake);
 }
 
 /* Waits for work; takes at most max jobs. NULL when stopping and empty. */
 static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 {
 	pthread_mutex_lock(&q->lock);
-	while (!q->head && !q->stopping)
-		pthread_cond_wait(&q->ready, &q->lock);
+	while (!q->head && !q->stopping) {
+		q->sleeping = true;
+		pthread_mutex_unlock(&q->lock);
+		while (sem_wait(&q->wake) != 0) /* EINTR */
+			;
+		pthread_mutex_lock(&q->lock);
+	}
 	struct job *head = q->head, *last = NULL, *j = head;
 	size_t n = 0;
 	while (j && (int64_t)n < max) {
@@ -99,25 +130,32 @@ static void hand_back(struct job *list, uint64_t handed)
 	if (!list)
 		return;
 	list->handed_us = handed;
-	bool woken[LOOPS_MAX] = { false };
+	bool wake[LOOPS_MAX] = { false };
 	for (struct job *j = list, *next; j; j = next) {
 		next = j->next;
 		j->next = NULL;
 		struct done_queue *q = &done_q[j->loop < done_n ? j->loop : 0];
 		pthread_mutex_lock(&q->lock);
-		if (q->tail)
+		if (q->tail) {
 			q->tail->next = j;
-		else
+		} else {
 			q->head = j;
+			wake[q - done_q] = true;
+		}
 		q->tail = j;
 		pthread_mutex_unlock(&q->lock);
-		woken[q - done_q] = true;
 	}
+	static const uint64_t one = 1;
 	for (unsigned i = 0; i < done_n; i++)
-		if (woken[i])
-			event_active(done_q[i].event, EV_READ, 0);
+		if (wake[i] && write(done_q[i].efd, &one, sizeof(one)) < 0)
+			abort(); /* cannot fail (on_done); a lost wake would strand the jobs */
 }
 
+/* The loop's side. The eventfd is watched edge-triggered and never read
+ * (a read a hand-back saved): every write is a new edge, so a job queued
+ * after the take below, which writes it again, comes with the next turn,
+ * whichever of the two comes first. Its counter (2^64 - 2 at most) does
+ * not fill in this daemon's life. */
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what;
@@ -552,11 +590,15 @@ int workers_start(struct event_base *const *bases, unsigned n, void (*done)(stru
 	done_fn = done;
 	done_n = n;
 	for (unsigned i = 0; i < n; i++) {
-		pthread_mutex_init(&done_q[i].lock, NULL);
-		done_q[i].event = event_new(bases[i], -1, 0, on_done, &done_q[i]);
-		if (!done_q[i].event)
+		struct done_queue *q = &done_q[i];
+		pthread_mutex_init(&q->lock, NULL);
+		q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		q->event = q->efd < 0 ? NULL : event_new(bases[i], q->efd, EV_READ | EV_PERSIST | EV_ET, on_done, q);
+		if (!q->event || event_add(q->event, NULL) != 0)
 			return -1;
 	}
+	if (sem_init(&write_q.wake, 0, 0) || sem_init(&slow_q.wake, 0, 0))
+		return -1;
 	if (pthread_create(&write_q.thread, NULL, writer_main, NULL) ||
 	    pthread_create(&slow_q.thread, NULL, slow_main, NULL))
 		return -1;
@@ -570,9 +612,12 @@ static void queue_stop(struct job_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->stopping = true;
-	pthread_cond_broadcast(&q->ready);
+	bool wake = queue_wake_needed(q);
 	pthread_mutex_unlock(&q->lock);
+	if (wake)
+		sem_post(&q->wake);
 	pthread_join(q->thread, NULL);
+	sem_destroy(&q->wake);
 }
 
 void workers_stop(void)
@@ -584,6 +629,8 @@ void workers_stop(void)
 		on_done(-1, 0, &done_q[i]);
 		event_free(done_q[i].event);
 		done_q[i].event = NULL;
+		close(done_q[i].efd);
+		done_q[i].efd = -1;
 		pthread_mutex_destroy(&done_q[i].lock);
 	}
 	done_n = 0;

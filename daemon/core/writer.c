@@ -42,6 +42,7 @@ struct done_queue {
 	pthread_mutex_t lock;
 	struct job *head, *tail;
 	int efd;
+	bool drain; /* the loop's backend has no edge trigger: read it */
 	struct event *event;
 };
 static struct done_queue done_q[LOOPS_MAX];
@@ -155,11 +156,17 @@ static void hand_back(struct job *list, uint64_t handed)
  * (a read a hand-back saved): every write is a new edge, so a job queued
  * after the take below, which writes it again, comes with the next turn,
  * whichever of the two comes first. Its counter (2^64 - 2 at most) does
- * not fill in this daemon's life. */
+ * not fill in this daemon's life. A backend without edge triggers (libevent
+ * honours EVENT_NOEPOLL=1: poll) would report the unread eventfd at every
+ * turn and spin the loop, so there it is read, before the take: a job
+ * queued after the read writes it again. */
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what;
 	struct done_queue *q = arg;
+	uint64_t count;
+	if (q->drain && read(q->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		abort(); /* cannot fail: an eventfd of ours, 8 bytes */
 	pthread_mutex_lock(&q->lock);
 	struct job *list = q->head;
 	q->head = q->tail = NULL;
@@ -593,7 +600,9 @@ int workers_start(struct event_base *const *bases, unsigned n, void (*done)(stru
 		struct done_queue *q = &done_q[i];
 		pthread_mutex_init(&q->lock, NULL);
 		q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		q->event = q->efd < 0 ? NULL : event_new(bases[i], q->efd, EV_READ | EV_PERSIST | EV_ET, on_done, q);
+		q->drain = !(event_base_get_features(bases[i]) & EV_FEATURE_ET);
+		q->event = q->efd < 0 ? NULL : event_new(bases[i], q->efd,
+							 EV_READ | EV_PERSIST | (q->drain ? 0 : EV_ET), on_done, q);
 		if (!q->event || event_add(q->event, NULL) != 0)
 			return -1;
 	}

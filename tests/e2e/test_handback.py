@@ -6,8 +6,10 @@ the writer through a semaphore posted only when it said it sleeps: a wake
 lost on either side leaves a reply unsent (and, for a loop, every later one
 of that loop behind it), which the clients here wait at most 20 s for."""
 import threading
+import time
 
 from harness import DAY, DaemonTestCase, create_line, line, next_number
+from test_changeset import EnvDaemon
 
 
 class HandBackAcrossLoops(DaemonTestCase):
@@ -79,3 +81,48 @@ class HandBackAcrossLoops(DaemonTestCase):
                 self.assertReply(c.read_reply(), 201, "waybill %s created" % n)
             t.join(20)
         self.assertEqual(int(self.stats(admin)["waybills"]) - before, self.CONNS * per)
+
+
+def cpu_ticks(pid):
+    """The process's user and system time, in clock ticks (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+class HandBackWithoutEdgeTriggers(DaemonTestCase):
+    """libevent honours EVENT_NOEPOLL=1 and then serves with poll(), which
+    has no edge triggers: there a loop reads its eventfd, or the eventfd,
+    never read, is reported ready at every turn and the loop spins at a
+    whole core (it did: 199 ticks in 2 s after one write)."""
+
+    start_daemon = False
+
+    def test_poll_backend_replies_then_idles(self):
+        d = EnvDaemon("--loop-threads", 2, name=self._testMethodName,
+                      env_extra={"EVENT_NOEPOLL": "1", "EVENT_SHOW_METHOD": "1"})
+        self.addCleanup(d.cleanup)
+        d.start()
+        self.assertIn("libevent using: poll", d.log_tail(50))
+        conns = [d.text("admin") for _ in range(4)]   # over both loops
+        try:
+            promised = int(conns[0].cmd("CLOCK GET")["utc_secs"]) + 3 * DAY
+            for k in range(10):
+                c = conns[k % len(conns)]
+                n = next_number()
+                self.assertReply(c.cmd(create_line(n, promised)), 201, "waybill %s created" % n)
+                r = c.cmd(line("SCAN", n, "picked_up", depot="SH01"))
+                self.assertReply(r, 201, "picked_up recorded")
+                self.assertReply(c.cmd(line("REPORT", "MONTH", depot="SH01")), 200)
+            time.sleep(0.3)
+            before = cpu_ticks(d.proc.pid)
+            time.sleep(1.5)
+            spent = cpu_ticks(d.proc.pid) - before
+            # idle: timers only; a spinning loop takes about 150 ticks here
+            self.assertLess(spent, 40, "the daemon used %d ticks of CPU in 1.5 s idle" % spent)
+            n = next_number()
+            self.assertReply(conns[1].cmd(create_line(n, promised)), 201, "waybill %s created" % n)
+        finally:
+            for c in conns:
+                c.close()
+        d.stop()

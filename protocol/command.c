@@ -174,14 +174,23 @@ static struct lookup_slot *lookup_find(uint32_t h, const char *w, size_t wn, con
 	}
 }
 
+/* Whether s (n bytes) is as fold() makes it: the table's words must be,
+ * or is_word_of() would never match them in another case. */
+static bool is_folded(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fold((unsigned char)s[i]) != (unsigned char)s[i])
+			return false;
+	return true;
+}
+
 /* Enters a command; -1 when its name is taken, is not in upper case, or
  * its word is one that both takes a sub-command and not (a look-up could
  * not tell). */
 static int lookup_add(struct pd_command *cmd)
 {
 	size_t wn = strlen(cmd->word), sn = cmd->sub ? strlen(cmd->sub) : 0;
-	if (!is_word_of(cmd->word, wn, cmd->word, wn) ||
-	    (cmd->sub && !is_word_of(cmd->sub, sn, cmd->sub, sn)))
+	if (!is_folded(cmd->word, wn) || (cmd->sub && !is_folded(cmd->sub, sn)))
 		return -1;
 	uint32_t h = word_hash(FNV_START, cmd->word, wn);
 	struct lookup_slot *e = lookup_find(h, cmd->word, wn, NULL, 0);

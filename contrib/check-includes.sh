@@ -5,7 +5,11 @@
 #     a circle (include guards hide it from the compiler);
 #   - a call cycle between files: a.o uses a symbol of b.o and b.o, directly
 #     or round a circle, one of a.o (read from the objects of BUILD, default
-#     build/, with nm; checked per program: the daemon, the client).
+#     build/, with nm; checked per program: the daemon, the client);
+#   - a handler that writes to LMDB itself: the objects of daemon/modules and
+#     daemon/rules must write through store.c, whose wrappers note every
+#     write in the change set (the log's record, replication's stream, and
+#     how the writer tells that a failed job wrote: writer.c write_apply).
 # Prints each cycle found; exit 0 when there is none. tests/run.sh runs it.
 set -eu
 cd "$(dirname "$0")/.."
@@ -97,6 +101,13 @@ for name, objs in programs.items():
     for c in cycles(call_graph(objs)):
         print("call cycle in %s: %s" % (name, " <-> ".join(os.path.relpath(o, build) for o in c)))
         bad += 1
-print("include and call cycles: %d" % bad)
+RAW_WRITES = {"mdb_put", "mdb_del", "mdb_cursor_put", "mdb_cursor_del", "mdb_drop"}
+for o in sorted(glob.glob(build + "/daemon/modules/*.o") + glob.glob(build + "/daemon/rules/*.o")):
+    out = subprocess.run(["nm", "-u", o], capture_output=True, text=True, check=True).stdout
+    raw = sorted(RAW_WRITES & {line.split()[-1] for line in out.splitlines() if line.strip()})
+    if raw:
+        print("%s writes to LMDB itself (%s): write through store.c" % (os.path.relpath(o, build), ", ".join(raw)))
+        bad += 1
+print("include and call cycles, raw writes: %d" % bad)
 sys.exit(1 if bad else 0)
 EOF

@@ -326,6 +326,46 @@ class FailedWritesInAGroup(DaemonTestCase):
         self.assertEqual(self.counts(admin)[:2], (waybills, events + 2 * self.CONNS))
         self.get(op, missing, expect=404)
 
+    def test_a_rerun_keeps_the_jobs_that_succeeded(self):
+        """One connection's pipelined writes share a group: a scan, the
+        422 that fails after writing, two more scans. The group runs again
+        nested; the three scans are kept, the damage is not, each repeat
+        gets its first reply. Bursts go on until one was a single group
+        (writer_groups + 1, writer_jobs + 4), at most twenty."""
+        op, admin = self.conn("op1"), self.conn("admin")
+        f = self.create(op)
+        op.send("".join(line("SCAN", f, ev, depot="SH01") + "\r\n"
+                        for ev in ["picked_up"] + ["arrived"] * 8))
+        for _ in range(9):
+            self.assertReply(op.read_reply(), 201)
+        month = self.get(op, f)["created_at"][:7]
+        damaged = lambda: self.mp("op1").call("REPORT", "MONTH", month=month)["data"]["quality"]["damaged"]
+        one_group = 0
+        for burst in range(20):
+            g, h = self.create(op), self.create(op)
+            reqs = [line("SCAN", g, "picked_up", depot="SH01", req="rp-%s" % g),
+                    line("SCAN", f, "damaged", depot="SH01", req="rd-%s" % g),
+                    line("SCAN", h, "picked_up", depot="SH01", req="rh-%s" % h),
+                    line("SCAN", g, "arrived", depot="SH01")]
+            s0 = self.stats(admin)
+            op.send("".join(r + "\r\n" for r in reqs))
+            got = [op.read_exact_reply_bytes() for _ in reqs]
+            s1 = self.stats(admin)
+            self.assertEqual([int(r[:3]) for r in got], [201, 422, 201, 201], got)
+            groups = int(s1["writer_groups"]) - int(s0["writer_groups"])
+            jobs = int(s1["writer_jobs"]) - int(s0["writer_jobs"])
+            self.assertEqual(jobs, 4, (s0, s1))
+            one_group += groups == 1
+            self.assertEqual((self.get(op, g)["event_count"], self.get(op, h)["event_count"]), ("3", "2"))
+            for r, first in zip(reqs[:3], got):
+                op.send(r)
+                self.assertEqual(op.read_exact_reply_bytes(), first)
+            if one_group:
+                break
+        self.assertTrue(one_group, "no burst of four writes was one group in twenty")
+        self.assertEqual(self.get(op, f)["event_count"], "10")
+        self.assertEqual(damaged(), 0)
+
 
 class LongHistory(DaemonTestCase):
     create_users = ("op1",)

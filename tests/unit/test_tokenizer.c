@@ -527,7 +527,8 @@ static void test_control_characters(void **state)
 static void test_control_character_at_every_place(void **state)
 {
 	static const unsigned char ctl[] = { 0x00, 0x01, 0x08, 0x0a, 0x1f, 0x7f };
-	static const char *fills[] = { "x", "~", "\xc3\xa9", " ", "\t" };
+	/* mixed fills put a control byte in one eight-byte word with UTF-8 */
+	static const char *fills[] = { "x", "~", "\xc3\xa9", " ", "\t", "\xc3\xa9 x", "\xc3\xa9\t~" };
 	for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++)
 		for (size_t n = 1; n <= 40; n++) {
 			char line[128];

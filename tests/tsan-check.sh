@@ -21,7 +21,7 @@ loops="--loop-threads 3"
 rc=0
 PARCELDESK_E2E_DAEMON_ARGS=$loops /usr/bin/python3 tests/e2e/run_e2e.py --daemon "$B/parceldeskd" --client "$B/parceldesk" -j 1 \
 	tests/e2e/test_limits.py tests/e2e/test_durability.py tests/e2e/test_session.py \
-	tests/e2e/test_pipeline.py tests/e2e/test_stats.py tests/e2e/test_metrics.py \
+	tests/e2e/test_pipeline.py tests/e2e/test_stats.py tests/e2e/test_metrics.py tests/e2e/test_handback.py \
 	>"$out/e2e.log" 2>&1
 echo "e2e under TSan: $(tail -1 "$out/e2e.log") (not counted: see docs/testing.md)"
 

@@ -1172,6 +1172,7 @@ static void snap_clean(const char *dir)
 static void *snap_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pd-snapshot");
 	char dir[1100], err[200];
 	snprintf(dir, sizeof(dir), "%s/.snapshot-out.tmp", g_config.data_dir);
 	snap_clean(dir);
@@ -2055,6 +2056,7 @@ int repl_promote_answer(char *msg, size_t cap)
 static void *repl_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pd-repl");
 	while (!should_stop()) {
 		if (!R.nc && nats_connect() < 0) {
 			/* a promotion asked while the log cannot be reached gives

@@ -655,6 +655,7 @@ static int finish(struct ckpt *c)
 static void *checkpoint_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pd-checkpoint");
 	pthread_mutex_lock(&w.lock);
 	while (!w.stopping) {
 		struct ckpt *c = w.taken;

@@ -517,6 +517,7 @@ static void reply_seq(struct job *group, uint64_t seq)
 static void *writer_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pd-writer");
 	struct pd_arena work;
 	struct changeset cs;
 	pd_arena_init(&work);
@@ -562,6 +563,7 @@ int write_prepare(const struct pd_command *cmd, struct pd_arena *a,
 static void *slow_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pd-slow");
 	struct pd_arena work;
 	pd_arena_init(&work);
 	for (;;) {

@@ -1,5 +1,5 @@
 """Operations: --version on both programs, log levels, --log-file reopened
-on SIGHUP."""
+on SIGHUP, the threads' names."""
 import os
 import re
 import signal
@@ -104,3 +104,27 @@ class Logging(DaemonTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ThreadNames(DaemonTestCase):
+    """Every thread names its role (docs/design.md, "Threads"): top -H and
+    perf read a thread's CPU per role."""
+    create_users = ()
+
+    def names(self, pid):
+        out = []
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                out.append(f.read().strip())
+        return sorted(out)
+
+    def test_each_role_is_named(self):
+        d = self.new_daemon("--loop-threads", "3")
+        d.start()
+        names = self.names(d.proc.pid)
+        for role in ("parceldeskd", "pd-loop1", "pd-loop2", "pd-writer", "pd-slow", "pd-checkpoint"):
+            self.assertIn(role, names)
+        # the prefault thread may have finished a small store's pass and
+        # still waits; the only unnamed thread would be one left out
+        self.assertEqual([n for n in names if not n.startswith("pd-") and n != "parceldeskd"], [])
+        self.assertEqual(names.count("parceldeskd"), 1, names)

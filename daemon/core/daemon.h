@@ -139,6 +139,7 @@ struct stats {
 	atomic_uint_fast64_t writer_groups;
 	atomic_uint_fast64_t writer_jobs;
 	atomic_uint_fast64_t writer_max_group;
+	atomic_uint_fast64_t writer_reruns; /* groups run again nested (a job failed after writing) */
 	/* where a group's time goes, in microseconds (writer.c): waiting for
 	 * work, running the jobs, the commit (its page writes and syncs), and
 	 * from handing the group back until the loop takes it */

@@ -452,6 +452,7 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 		changeset_capture(NULL);
 		*t_apply += mono_us() - t;
 		if (rc == PD_EUNDO) {
+			atomic_fetch_add(&g_stats.writer_reruns, 1);
 			/* rerunning is safe: job->now is fixed, sequences come
 			 * from the aborted transaction, as on MDB_MAP_FULL */
 			mdb_txn_abort(txn);

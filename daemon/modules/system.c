@@ -133,6 +133,7 @@ int cmd_stats(struct cmd_ctx *ctx)
 				  (unsigned long long)(groups ? jobs / groups : 0),
 				  (unsigned long long)(groups ? (jobs * 100 / groups) % 100 : 0)));
 	pd_map_set_int(a, d, "writer_max_group", (int64_t)atomic_load(&g_stats.writer_max_group));
+	pd_map_set_int(a, d, "writer_reruns", (int64_t)atomic_load(&g_stats.writer_reruns));
 	pd_map_set_int(a, d, "writer_wait_usec", (int64_t)atomic_load(&g_stats.writer_wait_usec));
 	pd_map_set_int(a, d, "writer_apply_usec", (int64_t)atomic_load(&g_stats.writer_apply_usec));
 	pd_map_set_int(a, d, "writer_commit_usec", (int64_t)atomic_load(&g_stats.writer_commit_usec));

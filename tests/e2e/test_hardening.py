@@ -251,6 +251,7 @@ class FailedWritesInAGroup(DaemonTestCase):
 
     def test_failed_jobs_leave_nothing_and_the_rest_is_kept(self):
         op, admin = self.conn("op1"), self.conn("admin")
+        before_setup = self.stats(admin)
         full = [self.create(op) for _ in range(3)]
         for n in full:
             op.send("".join(line("SCAN", n, ev, depot="SH01") + "\r\n"
@@ -302,6 +303,12 @@ class FailedWritesInAGroup(DaemonTestCase):
         groups = int(s1["writer_groups"]) - int(s0["writer_groups"])
         jobs = int(s1["writer_jobs"]) - int(s0["writer_jobs"])
         self.assertGreater(jobs, groups, (s0, s1))  # writer_avg_group > 1 over the burst
+        # the setup's writes all succeeded: no group ran again; in the
+        # burst each first 422 (it wrote) made its group run again, the
+        # repeats (req=) ran nothing
+        self.assertEqual(s0["writer_reruns"], before_setup["writer_reruns"])
+        reruns = int(s1["writer_reruns"]) - int(s0["writer_reruns"])
+        self.assertTrue(1 <= reruns <= min(groups, self.CONNS), (s0, s1))
         for i in range(self.CONNS):
             got = replies[i]
             self.assertEqual([int(r[:3]) for r in got], [code for _, code in batches[i]], got)
@@ -355,6 +362,8 @@ class FailedWritesInAGroup(DaemonTestCase):
             groups = int(s1["writer_groups"]) - int(s0["writer_groups"])
             jobs = int(s1["writer_jobs"]) - int(s0["writer_jobs"])
             self.assertEqual(jobs, 4, (s0, s1))
+            # the damage is in one group, which ran again once
+            self.assertEqual(int(s1["writer_reruns"]) - int(s0["writer_reruns"]), 1, (s0, s1))
             one_group += groups == 1
             self.assertEqual((self.get(op, g)["event_count"], self.get(op, h)["event_count"]), ("3", "2"))
             for r, first in zip(reqs[:3], got):

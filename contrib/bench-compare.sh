@@ -1,50 +1,68 @@
 #!/usr/bin/env bash
 # bench-compare.sh — parceldeskd against Redis on the same machine, one command.
 #
-# Builds, starts a fresh parceldeskd on a free 127.0.0.1 port with a fresh
-# data directory, loads BENCH_WAYBILLS waybills of BENCH_EVENTS events each,
-# then measures WAYBILL GET (1 and 50 connections, pipeline 1 and 16, in the
-# msgpack and the text framing), durable SCAN writes (1 and 50 connections),
+# Builds, loads BENCH_WAYBILLS waybills of BENCH_EVENTS events each into a
+# fresh data directory, and starts every server the run compares, each on a
+# free 127.0.0.1 port: this parceldeskd; with BENCH_BASELINE_DAEMON an older
+# build (the "before" columns) on a store of its own; redis-server with
+# appendfsync always. All of them run for the whole measurement, each ready
+# before the first row (parceldeskd's pages mapped, store_prefault done).
+# The rows: WAYBILL GET (1 and 50 connections, pipeline 1 and 16, in the
+# msgpack and the text framing), durable SCAN writes (1 and 50 connections)
 # and a mix of 90 % GET and 10 % SCAN at 50 connections, with the writer's
-# average group commit size over each write run (from STATS). With
-# BENCH_BASELINE_DAEMON, an older build runs the same rows afterwards (the
-# "before" columns), on a store its own import tool loaded when it has one. Then the same shapes against
-# redis-server with appendfsync always, through the same client (bench
-# --framing resp): GET of values as large as our GET reply in each framing
-# (the msgpack rows, SET and the mix with the msgpack reply's size; the text
-# rows after the keys are set again to the text reply's size), SET for SCAN,
-# and the same 90/10 mix of GET and SET. Prints one table with the ratio
-# per row and a last line with the worst ratio.
+# average group commit size over each write row (from STATS). Redis gets the
+# same shapes through the same client (bench --framing resp): GET of values
+# as large as our GET reply in each framing, SET for SCAN, the same 90/10
+# mix of GET and SET.
+#
+# Order: the host's load drifts over minutes on a shared or virtual machine,
+# so every row runs against each server back to back, and the servers'
+# order rotates from run to run (row to row, and repetition to repetition),
+# so no server is always first or last. The framing is the outer loop: the
+# text rows on Redis keys of the text reply's size, then the msgpack rows
+# (GET, then SCAN and the mix, the only writes) after the keys are set again
+# to the msgpack reply's size. `bench-compare.sh --schedule` prints the order (one line a row and
+# repetition: ROW|REPETITION|SERVERS) without building or running anything.
+# Prints one table with the ratio per row and a last line with the worst
+# ratio; each run's rate also goes to stderr as it ends.
 #
 # Settings (environment):
 #   BENCH_WAYBILLS      waybills to load (default 1000000)
 #   BENCH_EVENTS        tracking events per waybill, the creation included (10)
-#   BENCH_SECS          seconds per parceldesk measurement (10); Redis runs the
-#                       same number of requests as parceldesk did
+#   BENCH_SECS          seconds of each run, for every server (10)
+#   BENCH_REPEAT        runs of each row a server (1), interleaved as above;
+#                       the table gives the median run's figures (by ops/s;
+#                       the lower middle one when even) and, when above 1,
+#                       ours min-max ops/s; errors and groups over all runs
 #   BENCH_LOAD          import (default): the waybills go into the stopped
 #                       store through contrib/import, which runs them through
 #                       the daemon's own handlers in large transactions;
 #                       network: pipelined durable writes (bench --load)
 #   BENCH_LOAD_CONNS    loader connections (64); BENCH_LOAD_PIPELINE (2)
-#   BENCH_BASELINE_DAEMON  an older parceldeskd to measure after this one
-#                       (its rows: "before"). When its build has an import
-#                       tool (DIR/contrib/import beside DIR/parceldeskd, or
-#                       BENCH_BASELINE_IMPORT), the store is thrown away and
-#                       loaded again by that tool, so an older build reads
-#                       the layout it wrote (round 6 moved the views into
-#                       the waybill's value, which an older build cannot
-#                       read); without one it runs on the same store
+#   BENCH_BASELINE_DAEMON  an older parceldeskd measured in the same run (its
+#                       rows: "before"). When its build has an import tool
+#                       (DIR/contrib/import beside DIR/parceldeskd, or
+#                       BENCH_BASELINE_IMPORT), its store is loaded by that
+#                       tool, so an older build reads the layout it wrote
+#                       (round 6 moved the views into the waybill's value,
+#                       which an older build cannot read); without one it
+#                       runs on a copy of ours, taken while ours is stopped
 #   REDIS_VALUE_BYTES   Redis value size for every row (default: the size of
 #                       parceldesk's GET reply in the row's framing, so both
 #                       move the same bytes per read)
 # Every server started here listens on 127.0.0.1 only and is stopped by PID
-# on exit; the temporary directory is removed.
+# on exit, a failed start included; the temporary directory is removed.
 set -euo pipefail
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench-compare: $*"; exit 1; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 waybills=${BENCH_WAYBILLS:-1000000}
 events=${BENCH_EVENTS:-10}
 secs=${BENCH_SECS:-10}
+repeat=${BENCH_REPEAT:-1}
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT must be a whole number from 1: $repeat"
 load_conns=${BENCH_LOAD_CONNS:-64}
 load_pipeline=${BENCH_LOAD_PIPELINE:-2}
 baseline_daemon=${BENCH_BASELINE_DAEMON:-}
@@ -54,39 +72,86 @@ if [[ -n $baseline_daemon && -z $baseline_import && -x $(dirname "$baseline_daem
 fi
 number_format='%012d'
 
+# name|mix|connections|pipeline|framing
+tests=(
+	"get c1 P1|get:100|1|1|msgpack"
+	"get c1 P16|get:100|1|16|msgpack"
+	"get c50 P1|get:100|50|1|msgpack"
+	"get c50 P16|get:100|50|16|msgpack"
+	"get text c1 P1|get:100|1|1|text"
+	"get text c1 P16|get:100|1|16|text"
+	"get text c50 P1|get:100|50|1|text"
+	"get text c50 P16|get:100|50|16|text"
+	"scan c1 P1|scan:100|1|1|msgpack"
+	"scan c50 P1|scan:100|50|1|msgpack"
+	"mix c50 P1|get:90,scan:10|50|1|msgpack"
+)
+# The servers of the run: pd (this build), base (BENCH_BASELINE_DAEMON), redis.
+servers=(pd)
+[[ -z $baseline_daemon ]] || servers+=(base)
+servers+=(redis)
+
+# The order of the runs, one line a row and repetition: ROW|REP|SERVERS in
+# the order they run. Framing outer (Redis's keys are set again between
+# them): text first, so that every GET row reads the store as loaded, before
+# the SCAN and mix rows add events (and so lengthen the replies); then the
+# rows in the table's order, then the repetitions; the servers' order is
+# rotated by one at every line.
+schedule() {
+	local framing t name fr rep i slot=0 k=${#servers[@]} order
+	for framing in text msgpack; do
+		for t in "${tests[@]}"; do
+			IFS='|' read -r name _ _ _ fr <<<"$t"
+			[[ $fr == "$framing" ]] || continue
+			for ((rep = 1; rep <= repeat; rep++)); do
+				order=()
+				for ((i = 0; i < k; i++)); do
+					order+=("${servers[(slot + i) % k]}")
+				done
+				printf '%s|%d|%s\n' "$name" "$rep" "${order[*]}"
+				slot=$((slot + 1))
+			done
+		done
+	done
+}
+
+case ${1:-} in
+--schedule) schedule; exit 0 ;;
+"") ;;
+*) die "usage: bench-compare.sh [--schedule] (settings in the environment)" ;;
+esac
+
 bench=$root/build/contrib/bench
 daemon=$root/build/parceldeskd
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-compare.XXXXXX")
 cd "$tmp"
 password=bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 server_pids=()
+declare -A port pid
 
 cleanup() {
-	local pid
-	for pid in "${server_pids[@]}"; do
-		kill "$pid" 2>/dev/null || continue
+	local p
+	for p in "${server_pids[@]}"; do
+		kill "$p" 2>/dev/null || continue
 		for _ in $(seq 100); do
-			kill -0 "$pid" 2>/dev/null || break
+			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench-compare: $*"; exit 1; }
-
 # A port nothing listens on (a refused connection means free).
 free_port() {
-	local port
+	local p
 	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
 			return 0
 		fi
 	done
@@ -96,9 +161,9 @@ free_port() {
 # Sends text lines to the daemon and prints every reply line (CR removed);
 # the lines end with QUIT so the daemon closes the connection.
 pd_talk() (
-	port=$1
+	p=$1
 	shift
-	exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+	exec 3<>"/dev/tcp/127.0.0.1/$p" || exit 1
 	printf '%s\r\n' "$@" QUIT >&3
 	timeout 10 cat <&3 | tr -d '\r'
 )
@@ -115,10 +180,10 @@ pd_store_bytes() {
 }
 
 wait_ready() { # PID what command...
-	local pid=$1 what=$2
+	local p=$1 what=$2
 	shift 2
 	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 1
+		kill -0 "$p" 2>/dev/null || return 1
 		if "$@" 2>/dev/null; then
 			return 0
 		fi
@@ -144,39 +209,44 @@ pd_mapped() {
 }
 redis_pong() { redis-cli -h 127.0.0.1 -p "$1" ping | grep -q PONG; }
 
-start_parceldesk() { # [DAEMON]
-	local attempt exe=${1:-$daemon}
+start_parceldesk() { # WHO DAEMON DATA-DIR
+	local who=$1 exe=$2 dir=$3 attempt
 	for attempt in 1 2 3; do
-		pd_port=$(free_port)
+		port[$who]=$(free_port)
 		# every client of the benchmark comes from one address and logs in
 		# at once (a build older than these limits has neither the limits
 		# nor the options: its binary does not name them)
 		local per_address=(--max-connections-per-address 4096
 			--login-concurrent-per-address 4096)
 		grep -qa login_concurrent_per_address "$exe" || per_address=()
-		PARCELDESK_ADMIN_PASSWORD=$password "$exe" --listen "127.0.0.1:$pd_port" \
-			--data-dir "$tmp/parceldesk" "${per_address[@]}" \
-			2>>"$tmp/parceldeskd.log" &
-		pd_pid=$!
-		server_pids+=("$pd_pid")
-		wait_ready "$pd_pid" parceldeskd pd_pong "$pd_port" && { pd_mapped "$pd_port"; return 0; }
-		say "bench-compare: parceldeskd did not start (attempt $attempt):"
-		tail -5 "$tmp/parceldeskd.log" >&2
+		PARCELDESK_ADMIN_PASSWORD=$password "$exe" --listen "127.0.0.1:${port[$who]}" \
+			--data-dir "$dir" "${per_address[@]}" 2>>"$tmp/$who.log" &
+		pid[$who]=$!
+		server_pids+=("${pid[$who]}")
+		if wait_ready "${pid[$who]}" "$who" pd_pong "${port[$who]}"; then
+			pd_mapped "${port[$who]}"
+			say "bench-compare: $who ($exe) on 127.0.0.1:${port[$who]}, pid ${pid[$who]}"
+			return 0
+		fi
+		say "bench-compare: $who ($exe) did not start (attempt $attempt):"
+		tail -5 "$tmp/$who.log" >&2
 	done
-	die "cannot start parceldeskd"
+	die "cannot start $exe"
 }
 
-start_redis() { # NAME ARGS...
-	local name=$1 attempt
-	shift
-	mkdir -p "$tmp/$name"
+start_redis() { # ARGS...
+	local attempt
+	mkdir -p "$tmp/redis"
 	for attempt in 1 2 3; do
-		redis_port=$(free_port)
-		redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$tmp/$name" \
-			--daemonize no --logfile "$tmp/$name.log" "$@" &
-		redis_pid=$!
-		server_pids+=("$redis_pid")
-		wait_ready "$redis_pid" redis-server redis_pong "$redis_port" && return 0
+		port[redis]=$(free_port)
+		redis-server --bind 127.0.0.1 --port "${port[redis]}" --dir "$tmp/redis" \
+			--daemonize no --logfile "$tmp/redis.log" "$@" &
+		pid[redis]=$!
+		server_pids+=("${pid[redis]}")
+		if wait_ready "${pid[redis]}" redis-server redis_pong "${port[redis]}"; then
+			say "bench-compare: redis on 127.0.0.1:${port[redis]}, pid ${pid[redis]}"
+			return 0
+		fi
 		say "bench-compare: redis-server did not start (attempt $attempt)"
 	done
 	die "cannot start redis-server"
@@ -187,19 +257,21 @@ stop_server() {
 	wait "$1" 2>/dev/null || true
 }
 
-# Runs bench in mix mode; prints its CSV line.
-pd_run() { # MIX CONNECTIONS PIPELINE FRAMING
-	"$bench" -p "$pd_port" -u admin -a "$password" --framing "$4" \
-		--number-format "$number_format" --number-count "$waybills" \
-		--mix "$1" -c "$2" -P "$3" -d "$secs" --csv
-}
-
-# The same client against Redis (get: GET, scan: SET of values of BYTES);
-# prints its CSV line.
-redis_run() { # MIX CONNECTIONS PIPELINE BYTES
-	"$bench" -p "$redis_port" --framing resp --value-bytes "$4" \
-		--number-format "$number_format" --number-count "$waybills" \
-		--mix "$1" -c "$2" -P "$3" -d "$secs" --csv
+# One run of bench against a server in mix mode; prints its CSV line. A
+# parceldeskd is asked in the row's framing, Redis (get: GET, scan: SET)
+# with values of the framing's reply size.
+bench_run() { # SERVER MIX CONNECTIONS PIPELINE FRAMING [-n N]
+	local who=$1 mix=$2 conns=$3 depth=$4 fr=$5 amount=(-d "$secs")
+	[[ -z ${6:-} ]] || amount=("$6" "$7")
+	if [[ $who == redis ]]; then
+		"$bench" -p "${port[redis]}" --framing resp --value-bytes "${value_bytes[$fr]}" \
+			--number-format "$number_format" --number-count "$waybills" \
+			--mix "$mix" -c "$conns" -P "$depth" "${amount[@]}" --csv
+	else
+		"$bench" -p "${port[$who]}" -u admin -a "$password" --framing "$fr" \
+			--number-format "$number_format" --number-count "$waybills" \
+			--mix "$mix" -c "$conns" -P "$depth" "${amount[@]}" --csv
+	fi
 }
 
 # Sets key:000000000001 .. key:N, the keys bench asks for, to values of BYTES.
@@ -211,7 +283,7 @@ redis_fill() { # BYTES
 			k = sprintf("key:%012d", i)
 			printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, d, v
 		}
-	}' | redis-cli -h 127.0.0.1 -p "$redis_port" --pipe >/dev/null
+	}' | redis-cli -h 127.0.0.1 -p "${port[redis]}" --pipe >/dev/null
 	# the AOF's gigabytes written back now, not under the rows after
 	sync
 }
@@ -238,28 +310,28 @@ load_lines() {
 	}'
 }
 
-# ---- parceldesk ----
-# Loads a fresh store with an import tool (the waybills go through that
-# build's own handlers, so the store has that build's layout).
-pd_import() { # IMPORT
+# ---- the stores and the servers ----
+# Loads a fresh store in DIR with an import tool (the waybills go through
+# that build's own handlers, so the store has that build's layout).
+pd_import() { # IMPORT DIR
 	say "bench-compare: importing $waybills waybills x $events events into a stopped store ($1)"
-	rm -rf "$tmp/parceldesk"
-	mkdir -p "$tmp/parceldesk"
-	load_lines | "$1" --data-dir "$tmp/parceldesk" - 2>"$tmp/import.log" ||
+	rm -rf "$2"
+	mkdir -p "$2"
+	load_lines | "$1" --data-dir "$2" - 2>"$tmp/import.log" ||
 		die "import failed: $(tail -3 "$tmp/import.log")"
 }
 
 load_started=$(date +%s)
 if [ "${BENCH_LOAD:-import}" = import ]; then
-	pd_import "$root/build/contrib/import"
-	start_parceldesk
+	pd_import "$root/build/contrib/import" "$tmp/parceldesk"
+	start_parceldesk pd "$daemon" "$tmp/parceldesk"
 	load_ops=$(( waybills * events ))
 	load_secs=$(( $(date +%s) - load_started ))
 	load_rate=$(( load_ops / (load_secs > 0 ? load_secs : 1) ))
 else
-	start_parceldesk
-	say "bench-compare: parceldeskd on 127.0.0.1:$pd_port; loading $waybills waybills x $events events"
-	"$bench" -p "$pd_port" -u admin -a "$password" --framing msgpack \
+	start_parceldesk pd "$daemon" "$tmp/parceldesk"
+	say "bench-compare: loading $waybills waybills x $events events over the network"
+	"$bench" -p "${port[pd]}" -u admin -a "$password" --framing msgpack \
 		--number-format "$number_format" --load "$waybills" --events "$events" \
 		-c "$load_conns" -P "$load_pipeline" --timeout 120 --csv >"$tmp/load.csv" ||
 		die "loading failed: $(cat "$tmp/load.csv")"
@@ -267,114 +339,138 @@ else
 	IFS=, read -r load_ops _ load_rate _ <"$tmp/load.csv"
 fi
 
-store_bytes=$(pd_store_bytes "$pd_port")
+store_bytes=$(pd_store_bytes "${port[pd]}")
 store_mb=$(( store_bytes / 1048576 ))
 say "bench-compare: loaded $load_ops requests in ${load_secs}s ($load_rate/s); store $store_mb MiB"
 
-# name|mix|connections|pipeline|framing
-tests=(
-	"get c1 P1|get:100|1|1|msgpack"
-	"get c1 P16|get:100|1|16|msgpack"
-	"get c50 P1|get:100|50|1|msgpack"
-	"get c50 P16|get:100|50|16|msgpack"
-	"get text c1 P1|get:100|1|1|text"
-	"get text c1 P16|get:100|1|16|text"
-	"get text c50 P1|get:100|50|1|text"
-	"get text c50 P16|get:100|50|16|text"
-	"scan c1 P1|scan:100|1|1|msgpack"
-	"scan c50 P1|scan:100|50|1|msgpack"
-	"mix c50 P1|get:90,scan:10|50|1|msgpack"
-)
-load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
-# Redis's value size a framing: REDIS_VALUE_BYTES, else our GET reply's
-# bytes in that framing, taken from its first row.
-declare -A value_bytes
-if [[ -n ${REDIS_VALUE_BYTES:-} ]]; then
-	value_bytes[msgpack]=$REDIS_VALUE_BYTES
-	value_bytes[text]=$REDIS_VALUE_BYTES
-fi
-
-# Runs every row against the running daemon; results into the arrays
-# named by $1 (CSV lines) and $2 (writes per commit).
-declare -A pd_result group_avg base_result base_group
-pd_rows() { # RESULTS GROUPS WHO
-	local -n results=$1 groups=$2
-	local t name mix conns depth fr before after line
-	for t in "${tests[@]}"; do
-		IFS='|' read -r name mix conns depth fr <<<"$t"
-		say "bench-compare: $3 $name"
-		before=$(pd_writer_stats "$pd_port")
-		line=$(pd_run "$mix" "$conns" "$depth" "$fr") || die "bench failed on $name"
-		after=$(pd_writer_stats "$pd_port")
-		results[$name]=$line
-		groups[$name]=-
-		if [[ $mix == *scan* ]]; then
-			groups[$name]=$(echo "$before $after" | awk '{
-				g = $4 - $1; j = $5 - $2
-				if (g > 0) printf "%.2f", j / g; else printf "-"
-			}')
-		fi
-		if [[ -z ${value_bytes[$fr]:-} ]]; then
-			value_bytes[$fr]=$(cut -d, -f10 <<<"$line")
-		fi
-	done
-}
-
-pd_rows pd_result group_avg parceldesk
-pd_rss=$(awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {printf "%d MiB (anonymous %d MiB)", r / 1024, a / 1024}' \
-	"/proc/$pd_pid/status")
-stop_server "$pd_pid"
 if [[ -n $baseline_daemon ]]; then
-	[[ -n $baseline_import ]] && pd_import "$baseline_import"
-	start_parceldesk "$baseline_daemon"
-	pd_rows base_result base_group "before ($baseline_daemon)"
-	stop_server "$pd_pid"
+	if [[ -n $baseline_import ]]; then
+		pd_import "$baseline_import" "$tmp/baseline"
+	else
+		say "bench-compare: copying the store for $baseline_daemon (ours stopped meanwhile)"
+		stop_server "${pid[pd]}"
+		cp -a "$tmp/parceldesk" "$tmp/baseline"
+		start_parceldesk pd "$daemon" "$tmp/parceldesk"
+	fi
+	start_parceldesk base "$baseline_daemon" "$tmp/baseline"
 fi
-
-# ---- redis ----
-declare -A redis_result
 # No automatic AOF rewrite: setting every key again for the text rows would
 # start one (a fork writing the whole data set) during them.
-start_redis redis --save '' --appendonly yes --appendfsync always --auto-aof-rewrite-percentage 0
-say "bench-compare: redis (appendfsync always) on 127.0.0.1:$redis_port"
-# The msgpack rows (and SCAN's SET, the mix) first, then the text rows on
-# keys set again to the text reply's size.
-for framing in msgpack text; do
-	redis_fill "${value_bytes[$framing]}"
-	for t in "${tests[@]}"; do
-		IFS='|' read -r name mix conns depth fr <<<"$t"
-		[[ $fr == "$framing" ]] || continue
-		say "bench-compare: redis $name"
-		redis_result[$name]=$(redis_run "$mix" "$conns" "$depth" "${value_bytes[$framing]}") ||
-			die "bench failed on redis $name"
-	done
+start_redis --save '' --appendonly yes --appendfsync always --auto-aof-rewrite-percentage 0
+
+# ---- the runs ----
+declare -A test_of runs groups jobs value_bytes
+for t in "${tests[@]}"; do
+	IFS='|' read -r name _ <<<"$t"
+	test_of[$name]=$t
 done
-stop_server "$redis_pid"
+# Redis's value size a framing: REDIS_VALUE_BYTES, else our GET reply's
+# bytes in that framing (a short run of GETs before the framing's rows).
+reply_bytes() { # FRAMING
+	if [[ -n ${REDIS_VALUE_BYTES:-} ]]; then
+		echo "$REDIS_VALUE_BYTES"
+	else
+		bench_run pd get:100 1 1 "$1" -n 200 | cut -d, -f10
+	fi
+}
+
+load_avg=""
+framing=""
+# (the schedule on fd 4: nothing in the loop can read it from stdin)
+while IFS='|' read -r -u 4 name rep order; do
+	IFS='|' read -r _ mix conns depth fr <<<"${test_of[$name]}"
+	if [[ $fr != "$framing" ]]; then
+		framing=$fr
+		value_bytes[$fr]=$(reply_bytes "$fr") || die "no GET reply size in $fr"
+		redis_fill "${value_bytes[$fr]}"
+		[[ -n $load_avg ]] || load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
+	fi
+	for who in $order; do
+		if [[ $who != redis && $mix == *scan* ]]; then
+			before=$(pd_writer_stats "${port[$who]}")
+		fi
+		line=$(bench_run "$who" "$mix" "$conns" "$depth" "$fr") || die "bench failed on $who $name"
+		runs[$who|$name]+="$line"$'\n'
+		if [[ $who != redis && $mix == *scan* ]]; then
+			after=$(pd_writer_stats "${port[$who]}")
+			read -r g0 j0 _ g1 j1 _ <<<"$before $after"
+			groups[$who|$name]=$(( ${groups[$who|$name]:-0} + g1 - g0 ))
+			jobs[$who|$name]=$(( ${jobs[$who|$name]:-0} + j1 - j0 ))
+		fi
+		IFS=, read -r _ _ rate _ p99 _ <<<"$line"
+		say "bench-compare: $who $name ($rep/$repeat): $rate/s, p99 $p99 us"
+	done
+done 4< <(schedule)
+
+pd_rss=$(awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} END {printf "%d MiB (anonymous %d MiB)", r / 1024, a / 1024}' \
+	"/proc/${pid[pd]}/status")
+for who in "${servers[@]}"; do
+	stop_server "${pid[$who]}"
+done
+
+# The median run of a row on a server (by ops/s, the lower middle one when
+# the count is even): its CSV line with the errors of all runs summed.
+median_run() { # SERVER NAME
+	local lines=${runs[$1|$2]:-} n line
+	[[ -n $lines ]] || { echo ",,-,-,-,,,0,,"; return; }
+	n=$(printf '%s' "$lines" | grep -c .)
+	line=$(printf '%s' "$lines" | sort -t, -k3,3n | sed -n "$(( (n + 1) / 2 ))p")
+	printf '%s' "$lines" | awk -F, -v OFS=, -v m="$line" '
+		{ errors += $8; k = split($9, c, ";")
+		  for (i = 1; i <= k; i++) { split(c[i], kv, "="); if (!(kv[1] in sum)) order[++codes] = kv[1]; sum[kv[1]] += kv[2] } }
+		END { split(m, f, ","); f[8] = errors; f[9] = ""
+		      for (i = 1; i <= codes; i++) f[9] = f[9] (i > 1 ? ";" : "") order[i] "=" sum[order[i]]
+		      out = f[1]; for (i = 2; i <= 10; i++) out = out OFS f[i]; print out }'
+}
+spread() { # SERVER NAME: min-max ops/s of the runs
+	printf '%s' "${runs[$1|$2]:-}" | awk -F, 'NF { if (n++ == 0 || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
+		END { if (n) printf "%d-%d", lo, hi; else printf "-" }'
+}
+group_avg() { # SERVER NAME: writes per commit over the row's runs
+	local g=${groups[$1|$2]:-} j=${jobs[$1|$2]:-}
+	if [[ -n $g && $g -gt 0 ]]; then
+		awk -v g="$g" -v j="$j" 'BEGIN {printf "%.2f", j / g}'
+	else
+		printf -- "-"
+	fi
+}
 
 # ---- table ----
+spread_head=() spread_fmt="" runs_said="one run of each"
+if ((repeat > 1)); then
+	spread_head=("pd min-max") spread_fmt=" %13s"
+	runs_said="$repeat runs of each: the median run's ops/s, p50 and p99 (the middle run by ops/s, the lower middle one for an even count), pd min-max = our slowest and fastest run"
+fi
 echo
 echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') vs $(redis-server --version | awk '{sub(/^v=/, "", $3); print $3}'):" \
 	"$waybills waybills x $events events (loaded in ${load_secs}s, $load_rate requests/s, store $store_mb MiB," \
 	"$(( store_bytes / waybills )) bytes a waybill; daemon RSS after the runs $pd_rss)," \
 	"${secs}s a run, $(nproc) CPUs (load average $load_avg before the runs);" \
-	"Redis values ${value_bytes[msgpack]} bytes (msgpack rows, SET), ${value_bytes[text]} (text rows)${baseline_daemon:+; before = $baseline_daemon}${baseline_import:+ on a store loaded by $baseline_import}"
-printf '%-17s %9s %7s %8s %9s %8s %9s %8s %8s %7s %7s %s\n' test "pd ops/s" "p50 us" "p99 us" \
+	"Redis values ${value_bytes[msgpack]} bytes (msgpack rows, SET), ${value_bytes[text]} (text rows)${baseline_daemon:+; before = $baseline_daemon}${baseline_import:+ on a store loaded by $baseline_import};" \
+	"every server running throughout, each row run on them back to back in a rotating order," \
+	"$runs_said"
+fmt="%-17s %9s %7s %8s$spread_fmt %9s %8s %9s %8s %8s %7s %7s %s\n"
+# shellcheck disable=SC2059
+printf "$fmt" test "pd ops/s" "p50 us" "p99 us" "${spread_head[@]}" \
 	"before" "b p99" "redis" "r p99 us" "pd/redis" group "b group" errors
 worst=""
 for t in "${tests[@]}"; do
-	IFS='|' read -r name _ _ _ _ <<<"$t"
-	IFS=, read -r _ _ rate p50 p99 _ _ errors codes _ <<<"${pd_result[$name]}"
-	IFS=, read -r _ _ b_rate _ b_p99 _ <<<"${base_result[$name]:-,,-,,-}"
-	IFS=, read -r _ _ r_rate _ r_p99 _ <<<"${redis_result[$name]}"
+	IFS='|' read -r name _ <<<"$t"
+	IFS=, read -r _ _ rate p50 p99 _ _ errors codes _ <<<"$(median_run pd "$name")"
+	IFS=, read -r _ _ b_rate _ b_p99 _ <<<"$(median_run base "$name")"
+	IFS=, read -r _ _ r_rate _ r_p99 _ <<<"$(median_run redis "$name")"
 	ratio=$(awk -v a="$rate" -v b="$r_rate" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}')
 	if [[ $ratio != - ]] && { [[ -z $worst ]] || awk -v a="$ratio" -v b="${worst%% *}" 'BEGIN {exit !(a < b)}'; }; then
 		worst="$ratio ($name)"
 	fi
-	printf '%-17s %9s %7s %8s %9s %8s %9s %8s %8s %7s %7s %s\n' "$name" "$rate" "$p50" "$p99" \
-		"$b_rate" "$b_p99" "$r_rate" "$r_p99" "$ratio" "${group_avg[$name]}" "${base_group[$name]:--}" \
+	spread_col=()
+	((repeat == 1)) || spread_col=("$(spread pd "$name")")
+	# shellcheck disable=SC2059
+	printf "$fmt" "$name" "$rate" "$p50" "$p99" "${spread_col[@]}" \
+		"$b_rate" "$b_p99" "$r_rate" "$r_p99" "$ratio" "$(group_avg pd "$name")" "$(group_avg base "$name")" \
 		"$errors${codes:+ ($codes)}"
 done
 echo "scan = SCAN <number> damaged depot=...: a durable write, answered after its group's LMDB commit;" \
 	"Redis does SET with appendfsync always; mix = 90 % GET, 10 % SCAN (Redis: GET, SET)."
-echo "group = writes per commit in the run (b group: before). Redis runs through the same client (bench --framing resp)."
+echo "group = writes per commit over the row's runs (b group: before). Redis runs through the same client (bench --framing resp)."
 echo "worst pd/redis: ${worst:--}"

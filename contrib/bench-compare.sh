@@ -20,11 +20,16 @@
 # order rotates from run to run (row to row, and repetition to repetition),
 # so no server is always first or last. The framing is the outer loop: the
 # text rows on Redis keys of the text reply's size, then the msgpack rows
-# (GET, then SCAN and the mix, the only writes) after the keys are set again
-# to the msgpack reply's size. `bench-compare.sh --schedule` prints the order (one line a row and
+# (GET, then the mix and SCAN, the only writes, the mix first so that its
+# GETs read the store as loaded) after the keys are set again to the
+# msgpack reply's size. After a write run a daemon's data.mdb is synced,
+# untimed, so that its pages are not written back under the next server's
+# run. `bench-compare.sh --schedule` prints the order (one line a row and
 # repetition: ROW|REPETITION|SERVERS) without building or running anything.
-# Prints one table with the ratio per row and a last line with the worst
-# ratio; each run's rate also goes to stderr as it ends.
+# Prints one table with the ratio per row (our median run's ops/s over
+# Redis's) and a last line with the worst ratio; each run's rate, p99 and
+# the server's major page faults (a data set pushed out of memory by the
+# others shows there) also go to stderr as it ends.
 #
 # Settings (environment):
 #   BENCH_WAYBILLS      waybills to load (default 1000000)
@@ -82,9 +87,9 @@ tests=(
 	"get text c1 P16|get:100|1|16|text"
 	"get text c50 P1|get:100|50|1|text"
 	"get text c50 P16|get:100|50|16|text"
+	"mix c50 P1|get:90,scan:10|50|1|msgpack"
 	"scan c1 P1|scan:100|1|1|msgpack"
 	"scan c50 P1|scan:100|50|1|msgpack"
-	"mix c50 P1|get:90,scan:10|50|1|msgpack"
 )
 # The servers of the run: pd (this build), base (BENCH_BASELINE_DAEMON), redis.
 servers=(pd)
@@ -127,7 +132,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-compare.XXXXXX")
 cd "$tmp"
 password=bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 server_pids=()
-declare -A port pid
+declare -A port pid datadir
 
 cleanup() {
 	local p
@@ -211,6 +216,7 @@ redis_pong() { redis-cli -h 127.0.0.1 -p "$1" ping | grep -q PONG; }
 
 start_parceldesk() { # WHO DAEMON DATA-DIR
 	local who=$1 exe=$2 dir=$3 attempt
+	datadir[$who]=$dir
 	for attempt in 1 2 3; do
 		port[$who]=$(free_port)
 		# every client of the benchmark comes from one address and logs in
@@ -230,6 +236,8 @@ start_parceldesk() { # WHO DAEMON DATA-DIR
 		fi
 		say "bench-compare: $who ($exe) did not start (attempt $attempt):"
 		tail -5 "$tmp/$who.log" >&2
+		# one still opening the store would hold its lock against the next
+		stop_server "${pid[$who]}"
 	done
 	die "cannot start $exe"
 }
@@ -252,9 +260,20 @@ start_redis() { # ARGS...
 	die "cannot start redis-server"
 }
 
-stop_server() {
+stop_server() { # PID (and out of the list cleanup kills: the number may be reused)
+	local p rest=()
 	kill "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+	for p in "${server_pids[@]}"; do
+		[[ $p == "$1" ]] || rest+=("$p")
+	done
+	server_pids=("${rest[@]}")
+}
+
+# A server's major page faults so far (reads from disk: a store or data set
+# pushed out of memory by the others shows here, in each run's line).
+major_faults() { # SERVER
+	awk '{print $12}' "/proc/${pid[$1]}/stat" 2>/dev/null || echo 0
 }
 
 # One run of bench against a server in mix mode; prints its CSV line. A
@@ -354,8 +373,8 @@ if [[ -n $baseline_daemon ]]; then
 	fi
 	start_parceldesk base "$baseline_daemon" "$tmp/baseline"
 fi
-# No automatic AOF rewrite: setting every key again for the text rows would
-# start one (a fork writing the whole data set) during them.
+# No automatic AOF rewrite: setting every key again for the msgpack rows
+# would start one (a fork writing the whole data set) during them.
 start_redis --save '' --appendonly yes --appendfsync always --auto-aof-rewrite-percentage 0
 
 # ---- the runs ----
@@ -389,16 +408,22 @@ while IFS='|' read -r -u 4 name rep order; do
 		if [[ $who != redis && $mix == *scan* ]]; then
 			before=$(pd_writer_stats "${port[$who]}")
 		fi
+		faults0=$(major_faults "$who")
 		line=$(bench_run "$who" "$mix" "$conns" "$depth" "$fr") || die "bench failed on $who $name"
+		faults=$(( $(major_faults "$who") - faults0 ))
 		runs[$who|$name]+="$line"$'\n'
 		if [[ $who != redis && $mix == *scan* ]]; then
 			after=$(pd_writer_stats "${port[$who]}")
 			read -r g0 j0 _ g1 j1 _ <<<"$before $after"
 			groups[$who|$name]=$(( ${groups[$who|$name]:-0} + g1 - g0 ))
 			jobs[$who|$name]=$(( ${jobs[$who|$name]:-0} + j1 - j0 ))
+			# its store's pages written since its last checkpoint go to
+			# disk now, untimed, not under the next server's run (a
+			# checkpoint comes only with the next write)
+			sync "${datadir[$who]}/data.mdb"
 		fi
 		IFS=, read -r _ _ rate _ p99 _ <<<"$line"
-		say "bench-compare: $who $name ($rep/$repeat): $rate/s, p99 $p99 us"
+		say "bench-compare: $who $name ($rep/$repeat): $rate/s, p99 $p99 us, $faults major page faults"
 	done
 done 4< <(schedule)
 

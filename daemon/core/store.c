@@ -427,8 +427,8 @@ static void *prefault_main(void *arg)
 {
 	struct store *st = arg;
 	struct store_prefault *pf = st->prefault;
-	/* nice 19: it takes what the loops and the writer leave */
 	pthread_setname_np(pthread_self(), "pd-prefault");
+	/* nice 19: it takes what the loops and the writer leave */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {

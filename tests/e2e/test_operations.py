@@ -102,10 +102,6 @@ class Logging(DaemonTestCase):
         self.assertFalse(any("failed login" in ln for ln in old), old)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ThreadNames(DaemonTestCase):
     """Every thread names its role (docs/design.md, "Threads"): top -H and
     perf read a thread's CPU per role."""
@@ -128,3 +124,8 @@ class ThreadNames(DaemonTestCase):
         # still waits; the only unnamed thread would be one left out
         self.assertEqual([n for n in names if not n.startswith("pd-") and n != "parceldeskd"], [])
         self.assertEqual(names.count("parceldeskd"), 1, names)
+
+
+if __name__ == "__main__":
+    unittest.main()
+

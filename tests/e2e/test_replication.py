@@ -56,6 +56,13 @@ class TestPrimaryStandbyReplica(ReplicationCase):
         self.assertEqual(s["role"], "replica")
         self.assertEqual(s["primary"], "127.0.0.1:%d" % self.primary.port)
         self.assertEqual(int(s["refused"]), 0)
+        # the replication thread is named (docs/design.md, "Threads"); the
+        # NATS client's threads, started from it, take its name
+        for d in (self.primary, self.replica):
+            task = "/proc/%d/task" % d.proc.pid
+            names = [open(os.path.join(task, t, "comm")).read().strip() for t in os.listdir(task)]
+            self.assertIn("pd-repl", names)
+            self.assertEqual(names.count("parceldeskd"), 1, names)
 
     def test_2_replica_and_standby_refuse_writes(self):
         for d, word in ((self.replica, "replica"), (self.standby, "standby")):

@@ -26,10 +26,16 @@
 # untimed, so that its pages are not written back under the next server's
 # run. `bench-compare.sh --schedule` prints the order (one line a row and
 # repetition: ROW|REPETITION|SERVERS) without building or running anything.
-# Prints one table with the ratio per row (our median run's ops/s over
-# Redis's) and a last line with the worst ratio; each run's rate, p99 and
+# Each run's line goes to stderr as it ends ("bench-compare: run|SERVER|ROW|
+# REP/N|rate, p99|page faults|writer groups and jobs|csv BENCH-CSV"), with
 # the server's major page faults (a data set pushed out of memory by the
-# others shows there) also go to stderr as it ends.
+# others shows there) and minor ones (first touches of fresh pages; every
+# login's yescrypt adds about 4,100, before bench's clock starts). The table
+# is made from those lines alone: per row and server the median run's ops/s
+# (and p50/p99) with, when repeated, its min-max; the ratio of our median
+# ops/s over Redis's; a last line with the worst ratio.
+# `bench-compare.sh --table FILE` prints the same table from a saved stderr
+# (FILE "-": stdin; other lines are skipped) without running anything.
 #
 # Settings (environment):
 #   BENCH_WAYBILLS      waybills to load (default 1000000)
@@ -38,7 +44,8 @@
 #   BENCH_REPEAT        runs of each row a server (1), interleaved as above;
 #                       the table gives the median run's figures (by ops/s;
 #                       the lower middle one when even) and, when above 1,
-#                       ours min-max ops/s; errors and groups over all runs
+#                       each server's min-max ops/s; errors and groups over
+#                       all runs
 #   BENCH_LOAD          import (default): the waybills go into the stopped
 #                       store through contrib/import, which runs them through
 #                       the daemon's own handlers in large transactions;
@@ -120,10 +127,139 @@ schedule() {
 	done
 }
 
+# The table, from the runs' lines ("bench-compare: run|SERVER|ROW|REP/N|...|
+# csv BENCH-CSV", as each run prints them to stderr; every other line is
+# skipped), so that a recorded stderr gives the same table (--table FILE):
+# a row's figures are its median run's (by ops/s; the lower middle one of an
+# even count, a run that happened, so its p50 and p99 go with it), min-max
+# its slowest and fastest run (shown when a row ran more than once), the
+# ratio our median ops/s over Redis's, and the worst ratio last. A server
+# without a run of a row gets "-", as does a ratio without both servers'
+# runs or with Redis at 0 ops/s (the worst line names those rows); the
+# baseline's columns are there when it ran. Rows in the order of tests.
+table_awk=$(cat <<'AWK'
+function fail(why) { printf "bench-compare: %s, line %d: %s\n", why, FNR, $0 > "/dev/stderr"; bad = 1; exit 1 }
+# the index of a (server, row)'s median run; sets lo and hi (ops/s)
+function median(s, r,    k, i, j, x, idx) {
+	k = runs[s, r]
+	for (i = 1; i <= k; i++) {
+		x = i
+		for (j = i - 1; j >= 1 && rate[s, r, idx[j]] + 0 > rate[s, r, x] + 0; j--)
+			idx[j + 1] = idx[j]
+		idx[j + 1] = x
+	}
+	lo = rate[s, r, idx[1]]; hi = rate[s, r, idx[k]]
+	return idx[int((k + 1) / 2)]
+}
+function col(head, width) { heads[++cols] = head; widths[cols] = width }
+function cell(v) { cells[++ncells] = v }
+function line(v,    i, out) {
+	out = sprintf("%-17s", v[1])
+	for (i = 2; i < cols; i++) out = out sprintf(" %" widths[i] "s", v[i])
+	print out " " v[cols]
+}
+# one server's ops/s, min-max (when repeated) and latency columns
+function server(s, r, p50too,    m) {
+	if (!runs[s, r]) {
+		cell("-"); if (repeat > 1) cell("-"); if (p50too) cell("-"); cell("-")
+		return
+	}
+	m = median(s, r)
+	cell(rate[s, r, m]); if (repeat > 1) cell(lo "-" hi)
+	if (p50too) cell(p50[s, r, m]); cell(p99[s, r, m])
+}
+function group(s, r) { return groups[s, r] > 0 ? sprintf("%.2f", jobs[s, r] / groups[s, r]) : "-" }
+BEGIN {
+	n = split(names, known, "|")
+	for (i = 1; i <= n; i++) if (known[i] != "") { order[++rows] = known[i]; listed[known[i]] = 1 }
+}
+index($0, "bench-compare: run|") != 1 { next }
+{
+	if (NF != 8 || $2 !~ /^(pd|base|redis)$/ || $3 == "" || $4 !~ /^[1-9][0-9]*\/[1-9][0-9]*$/ ||
+	    $7 !~ /^writer (-|groups [0-9]+ jobs [0-9]+)$/ || $8 !~ /^csv /)
+		fail("not a run line")
+	s = $2; r = $3
+	split($4, rn, "/"); if (rn[2] + 0 > repeat) repeat = rn[2] + 0
+	k = split(substr($8, 5), f, ",")
+	if (k != 10 || f[3] !~ /^[0-9]+$/ || f[4] !~ /^[0-9]+$/ || f[5] !~ /^[0-9]+$/ || f[8] !~ /^[0-9]+$/)
+		fail("not a bench --csv line")
+	m = ++runs[s, r]
+	rate[s, r, m] = f[3]; p50[s, r, m] = f[4]; p99[s, r, m] = f[5]
+	errors[s, r] += f[8]
+	c = split(f[9], codes, ";")
+	for (i = 1; i <= c; i++) {
+		split(codes[i], kv, "=")
+		if (!((s, r, kv[1]) in code)) { code[s, r, kv[1]] = 0; codelist[s, r] = codelist[s, r] (codelist[s, r] == "" ? "" : ";") kv[1] }
+		code[s, r, kv[1]] += kv[2]
+	}
+	if ($7 != "writer -") { split($7, w, " "); groups[s, r] += w[3]; jobs[s, r] += w[5] }
+	if (s == "base") base = 1
+	if (!(r in has)) { has[r] = 1; if (!(r in listed)) order[++rows] = r }
+}
+END {
+	if (bad) exit 1
+	col("test", 17); col("pd ops/s", 9); if (repeat > 1) col("pd min-max", 13); col("p50 us", 7); col("p99 us", 8)
+	if (base) { col("before", 9); if (repeat > 1) col("b min-max", 13); col("b p99", 7) }
+	col("redis", 9); if (repeat > 1) col("r min-max", 13); col("r p99 us", 8)
+	col("pd/redis", 8); col("group", 7); if (base) col("b group", 7); col("errors", 0)
+	line(heads)
+	for (i = 1; i <= rows; i++) {
+		r = order[i]
+		if (!(r in has)) continue
+		ncells = 0; split("", cells)
+		cell(r)
+		server("pd", r, 1); pd = runs["pd", r] ? rate["pd", r, median("pd", r)] : ""
+		if (base) server("base", r, 0)
+		server("redis", r, 0); rd = runs["redis", r] ? rate["redis", r, median("redis", r)] : ""
+		why = pd == "" ? "no pd run" : rd == "" ? "no redis run" : rd + 0 == 0 ? "redis 0 ops/s" : ""
+		if (why == "") {
+			ratio = pd / rd
+			cell(sprintf("%.2f", ratio))
+			if (worst == "" || ratio < worst) { worst = ratio; worst_row = r }
+		} else {
+			cell("-")
+			none = none (none == "" ? "" : ", ") r " (" why ")"
+		}
+		cell(group("pd", r)); if (base) cell(group("base", r))
+		e = "-"
+		if (runs["pd", r]) {
+			e = errors["pd", r]
+			if (codelist["pd", r] != "") {
+				c = split(codelist["pd", r], codes, ";"); e = e " ("
+				for (j = 1; j <= c; j++) e = e (j > 1 ? ";" : "") codes[j] "=" code["pd", r, codes[j]]
+				e = e ")"
+			}
+		}
+		cell(e)
+		line(cells)
+	}
+	print "scan = SCAN <number> damaged depot=...: a durable write, answered after its group's LMDB commit;" \
+		" Redis does SET with appendfsync always; mix = 90 % GET, 10 % SCAN (Redis: GET, SET)."
+	if (repeat > 1)
+		print "ops/s, p50, p99 = a row's median run on that server (the middle one by ops/s, the lower middle one" \
+			" of an even count); min-max = its slowest and fastest run's ops/s; pd/redis = our median ops/s over Redis's."
+	else
+		print "One run a row on each server; pd/redis = our ops/s over Redis's."
+	print "group = writes per commit over the row's runs (b group: before); errors = ours, over all runs." \
+		" Redis runs through the same client (bench --framing resp)."
+	print "worst pd/redis: " (worst == "" ? "-" : sprintf("%.2f (%s)", worst, worst_row)) (none == "" ? "" : "; no ratio: " none)
+}
+AWK
+)
+table() { # FILE ("-": stdin)
+	local t name names=""
+	for t in "${tests[@]}"; do
+		IFS='|' read -r name _ <<<"$t"
+		names+="$name|"
+	done
+	awk -F'|' -v names="$names" "$table_awk" "$1"
+}
+
 case ${1:-} in
 --schedule) schedule; exit 0 ;;
+--table) [[ $# -eq 2 ]] || die "usage: bench-compare.sh --table FILE"; table "$2"; exit ;;
 "") ;;
-*) die "usage: bench-compare.sh [--schedule] (settings in the environment)" ;;
+*) die "usage: bench-compare.sh [--schedule | --table FILE] (settings in the environment)" ;;
 esac
 
 bench=$root/build/contrib/bench
@@ -270,10 +406,13 @@ stop_server() { # PID (and out of the list cleanup kills: the number may be reus
 	server_pids=("${rest[@]}")
 }
 
-# A server's major page faults so far (reads from disk: a store or data set
-# pushed out of memory by the others shows here, in each run's line).
-major_faults() { # SERVER
-	awk '{print $12}' "/proc/${pid[$1]}/stat" 2>/dev/null || echo 0
+# A server's page faults so far, "MAJOR MINOR" (/proc/PID/stat fields 12
+# and 10, counted after the command's closing parenthesis): major = reads
+# from disk (a store or data set pushed out of memory by the others), minor
+# = pages mapped without one (a fresh map's first touches); each run's line
+# gives both.
+page_faults() { # SERVER
+	sed 's/.*) //' "/proc/${pid[$1]}/stat" 2>/dev/null | awk '{print $10, $8}' | grep . || echo 0 0
 }
 
 # One run of bench against a server in mix mode; prints its CSV line. A
@@ -378,7 +517,7 @@ fi
 start_redis --save '' --appendonly yes --appendfsync always --auto-aof-rewrite-percentage 0
 
 # ---- the runs ----
-declare -A test_of runs groups jobs value_bytes
+declare -A test_of value_bytes
 for t in "${tests[@]}"; do
 	IFS='|' read -r name _ <<<"$t"
 	test_of[$name]=$t
@@ -408,22 +547,25 @@ while IFS='|' read -r -u 4 name rep order; do
 		if [[ $who != redis && $mix == *scan* ]]; then
 			before=$(pd_writer_stats "${port[$who]}")
 		fi
-		faults0=$(major_faults "$who")
+		faults0=$(page_faults "$who")
 		line=$(bench_run "$who" "$mix" "$conns" "$depth" "$fr") || die "bench failed on $who $name"
-		faults=$(( $(major_faults "$who") - faults0 ))
-		runs[$who|$name]+="$line"$'\n'
+		read -r maj0 min0 maj1 min1 <<<"$faults0 $(page_faults "$who")"
+		writer="writer -"
 		if [[ $who != redis && $mix == *scan* ]]; then
 			after=$(pd_writer_stats "${port[$who]}")
 			read -r g0 j0 _ g1 j1 _ <<<"$before $after"
-			groups[$who|$name]=$(( ${groups[$who|$name]:-0} + g1 - g0 ))
-			jobs[$who|$name]=$(( ${jobs[$who|$name]:-0} + j1 - j0 ))
+			writer="writer groups $((g1 - g0)) jobs $((j1 - j0))"
 			# its store's pages written since its last checkpoint go to
 			# disk now, untimed, not under the next server's run (a
 			# checkpoint comes only with the next write)
 			sync "${datadir[$who]}/data.mdb"
 		fi
+		# the run's line: read by the table (and by --table from a saved stderr)
 		IFS=, read -r _ _ rate _ p99 _ <<<"$line"
-		say "bench-compare: $who $name ($rep/$repeat): $rate/s, p99 $p99 us, $faults major page faults"
+		record="bench-compare: run|$who|$name|$rep/$repeat|$rate ops/s, p99 $p99 us"
+		record+="|$((maj1 - maj0)) major, $((min1 - min0)) minor page faults|$writer|csv $line"
+		say "$record"
+		printf '%s\n' "$record" >>"$tmp/runs"
 	done
 done 4< <(schedule)
 
@@ -433,39 +575,9 @@ for who in "${servers[@]}"; do
 	stop_server "${pid[$who]}"
 done
 
-# The median run of a row on a server (by ops/s, the lower middle one when
-# the count is even): its CSV line with the errors of all runs summed.
-median_run() { # SERVER NAME
-	local lines=${runs[$1|$2]:-} n line
-	[[ -n $lines ]] || { echo ",,-,-,-,,,0,,"; return; }
-	n=$(printf '%s' "$lines" | grep -c .)
-	line=$(printf '%s' "$lines" | sort -t, -k3,3n | sed -n "$(( (n + 1) / 2 ))p")
-	printf '%s' "$lines" | awk -F, -v OFS=, -v m="$line" '
-		{ errors += $8; k = split($9, c, ";")
-		  for (i = 1; i <= k; i++) { split(c[i], kv, "="); if (!(kv[1] in sum)) order[++codes] = kv[1]; sum[kv[1]] += kv[2] } }
-		END { split(m, f, ","); f[8] = errors; f[9] = ""
-		      for (i = 1; i <= codes; i++) f[9] = f[9] (i > 1 ? ";" : "") order[i] "=" sum[order[i]]
-		      out = f[1]; for (i = 2; i <= 10; i++) out = out OFS f[i]; print out }'
-}
-spread() { # SERVER NAME: min-max ops/s of the runs
-	printf '%s' "${runs[$1|$2]:-}" | awk -F, 'NF { if (n++ == 0 || $3 < lo) lo = $3; if ($3 > hi) hi = $3 }
-		END { if (n) printf "%d-%d", lo, hi; else printf "-" }'
-}
-group_avg() { # SERVER NAME: writes per commit over the row's runs
-	local g=${groups[$1|$2]:-} j=${jobs[$1|$2]:-}
-	if [[ -n $g && $g -gt 0 ]]; then
-		awk -v g="$g" -v j="$j" 'BEGIN {printf "%.2f", j / g}'
-	else
-		printf -- "-"
-	fi
-}
-
 # ---- table ----
-spread_head=() spread_fmt="" runs_said="one run of each"
-if ((repeat > 1)); then
-	spread_head=("pd min-max") spread_fmt=" %13s"
-	runs_said="$repeat runs of each: the median run's ops/s, p50 and p99 (the middle run by ops/s, the lower middle one for an even count), pd min-max = our slowest and fastest run"
-fi
+runs_said="one run of each"
+((repeat == 1)) || runs_said="$repeat runs of each (the table: the median run, min-max)"
 echo
 echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') vs $(redis-server --version | awk '{sub(/^v=/, "", $3); print $3}'):" \
 	"$waybills waybills x $events events (loaded in ${load_secs}s, $load_rate requests/s, store $store_mb MiB," \
@@ -474,28 +586,4 @@ echo "parceldesk $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'
 	"Redis values ${value_bytes[msgpack]} bytes (msgpack rows, SET), ${value_bytes[text]} (text rows)${baseline_daemon:+; before = $baseline_daemon}${baseline_import:+ on a store loaded by $baseline_import};" \
 	"every server running throughout, each row run on them back to back in a rotating order," \
 	"$runs_said"
-fmt="%-17s %9s %7s %8s$spread_fmt %9s %8s %9s %8s %8s %7s %7s %s\n"
-# shellcheck disable=SC2059
-printf "$fmt" test "pd ops/s" "p50 us" "p99 us" "${spread_head[@]}" \
-	"before" "b p99" "redis" "r p99 us" "pd/redis" group "b group" errors
-worst=""
-for t in "${tests[@]}"; do
-	IFS='|' read -r name _ <<<"$t"
-	IFS=, read -r _ _ rate p50 p99 _ _ errors codes _ <<<"$(median_run pd "$name")"
-	IFS=, read -r _ _ b_rate _ b_p99 _ <<<"$(median_run base "$name")"
-	IFS=, read -r _ _ r_rate _ r_p99 _ <<<"$(median_run redis "$name")"
-	ratio=$(awk -v a="$rate" -v b="$r_rate" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}')
-	if [[ $ratio != - ]] && { [[ -z $worst ]] || awk -v a="$ratio" -v b="${worst%% *}" 'BEGIN {exit !(a < b)}'; }; then
-		worst="$ratio ($name)"
-	fi
-	spread_col=()
-	((repeat == 1)) || spread_col=("$(spread pd "$name")")
-	# shellcheck disable=SC2059
-	printf "$fmt" "$name" "$rate" "$p50" "$p99" "${spread_col[@]}" \
-		"$b_rate" "$b_p99" "$r_rate" "$r_p99" "$ratio" "$(group_avg pd "$name")" "$(group_avg base "$name")" \
-		"$errors${codes:+ ($codes)}"
-done
-echo "scan = SCAN <number> damaged depot=...: a durable write, answered after its group's LMDB commit;" \
-	"Redis does SET with appendfsync always; mix = 90 % GET, 10 % SCAN (Redis: GET, SET)."
-echo "group = writes per commit over the row's runs (b group: before). Redis runs through the same client (bench --framing resp)."
-echo "worst pd/redis: ${worst:--}"
+table "$tmp/runs"

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <time.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -74,6 +75,9 @@ struct conn {
 	size_t job_bytes;       /* what those jobs hold (requests and replies) */
 	bool slow_out;          /* one of them is a slow job (AUTH, BACKUP) */
 	bool closing;           /* close once the output is flushed */
+	bool replied;           /* a reply was queued: a close lingers for it */
+	bool lingering;         /* closed but for reading what still comes */
+	size_t linger_left;     /* bytes it may still discard */
 	bool dead;              /* socket gone while a job is out: free on return */
 	bool skipping_line;     /* discarding an oversized text line up to its LF */
 	bool read_paused;       /* back-pressure: too many unsent replies */
@@ -138,6 +142,7 @@ static void (*on_timers_changed)(void);
 static uint64_t next_conn_id = 1;   /* loop 0's */
 
 static void process_input(struct conn *c);
+static void on_readable(evutil_socket_t fd, short what, void *arg);
 static void output_drained(struct conn *c);
 static void out_queue(struct conn *c);
 
@@ -476,13 +481,105 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
 		if (out->cap > 65536)
 			pd_buf_free(out);
 	}
+	c->replied = true;
 	if (rep->code >= 400 && rep->code < 600)
 		stat_inc(LOOP_STAT(errors_by_code[rep->code]));
 	metrics_reply(cmd, rep->code, t0_us);
 }
 
-/* Closes now, or later when a job is still out (the job's reply must find
- * the struct). */
+/* ---- Lingering close ----
+ * close() of a socket whose receive queue holds bytes the daemon has not
+ * read makes the kernel answer with a reset instead of a FIN, and a reset
+ * can cost the client the last reply (its kernel may drop what it has not
+ * read yet; a reply still in our send queue is dropped here): a 408, the
+ * 400 of a lost framing, QUIT's reply. So a connection that got a reply and
+ * did not close first lingers, as Apache's and nginx's lingering close do:
+ * once its output is all written, shutdown(SHUT_WR) sends the FIN after the
+ * reply, and what the client still sends is read and thrown away until its
+ * EOF (it read the reply and closed), LINGER_MS or LINGER_BYTES, then
+ * close(). While it lingers it holds only its struct and socket (the
+ * buffers are freed, the bytes are read into the stack) and it still
+ * counts against max_connections and the per-address limit, so lingering
+ * sockets cannot outgrow those. A stop of the daemon closes them at once.
+ * Under TLS a close_notify goes first, then the same lingering on the raw
+ * socket. */
+
+/* Long enough for a client to read a reply and close, on a slow LAN;
+ * short enough that a host at its per-address limit holds little (the
+ * 2 s of Apache's short lingering). */
+#define LINGER_MS 2000
+/* A client still sending this much after its last reply is not reading
+ * it: close anyway. */
+#define LINGER_BYTES 65536
+
+/* Starts lingering instead of closing: true if it lingers. Not when it
+ * would save nothing: no reply was ever queued, the client closed first,
+ * replies are unsent (it is cut for not reading them), a job is out, the
+ * daemon stops. */
+static bool linger_start(struct conn *c)
+{
+	if (!c->replied || c->peer_done || c->jobs_out || c->fd < 0 || c->loop->stopping ||
+	    !c->out || evbuffer_get_length(c->out) > 0)
+		return false;
+	if (c->bev) {
+		tls_close_notify(c->bev);
+		/* the bufferevent closes its descriptor when freed: the
+		 * socket lives on through a second one */
+		evutil_socket_t fd = dup(c->fd);
+		if (fd < 0)
+			return false;
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		c->in = c->out = NULL;
+		c->fd = fd;
+		c->rd = event_new(c->loop->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+		if (!c->rd)
+			return false;
+	}
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return false; /* the client is gone */
+	flush_unqueue(c);
+	if (c->wr)
+		event_free(c->wr);
+	if (c->in)
+		evbuffer_free(c->in);
+	if (c->out)
+		evbuffer_free(c->out);
+	c->wr = NULL;
+	c->in = c->out = NULL;
+	pd_arena_free(&c->arena);
+	event_del(c->resume);
+	c->lingering = true;
+	c->closing = true;
+	c->linger_left = LINGER_BYTES;
+	event_del(c->rd); /* its idle timeout off */
+	event_add(c->rd, NULL);
+	struct timeval bound = { LINGER_MS / 1000, (LINGER_MS % 1000) * 1000 };
+	evtimer_add(c->deadline, &bound);
+	return true;
+}
+
+/* The lingering socket is readable: discard what came; close at the
+ * client's EOF or error, or once the byte budget is spent. */
+static void linger_read(struct conn *c)
+{
+	char sink[4096];
+	for (;;) {
+		ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0 || (size_t)n >= c->linger_left)
+			break;
+		c->linger_left -= (size_t)n;
+	}
+	log_msg("debug", c->id, c->sess.user, "closed %s after lingering", c->peer);
+	conn_free(c);
+}
+
+/* Closes now (lingering when that can save the last reply), or later when
+ * a job is still out (the job's reply must find the struct). */
 static void conn_close(struct conn *c, const char *why)
 {
 	log_msg("debug", c->id, c->sess.user, "close %s: %s", c->peer, why);
@@ -494,7 +591,8 @@ static void conn_close(struct conn *c, const char *why)
 		event_del(c->deadline);
 		return;
 	}
-	conn_free(c);
+	if (!linger_start(c))
+		conn_free(c);
 }
 
 /* The earliest of the connection's deadlines: logging in (a stranger may
@@ -550,6 +648,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what;
 	struct conn *c = arg;
+	if (c->lingering) {
+		log_msg("debug", c->id, c->sess.user, "closed %s: lingered %d ms", c->peer, LINGER_MS);
+		conn_free(c);
+		return;
+	}
 	if (c->dead || c->closing)
 		return;
 	int64_t now = mono_ms();
@@ -1173,6 +1276,10 @@ static void peer_eof(struct conn *c)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	if (c->lingering) {
+		linger_read(c);
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		idle_timeout(c, EV_READ);
 		return;
@@ -1456,11 +1563,15 @@ static void conn_attach(struct conn *c)
 static void loop_stop_reading(struct loop *l)
 {
 	l->stopping = true;
-	for (struct conn *c = l->conns; c; c = c->next)
-		if (c->in)
+	for (struct conn *c = l->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->lingering)
+			conn_free(c); /* the stop does not wait for them */
+		else if (c->in)
 			reading_update(c);
 		else if (c->sniff)
 			event_del(c->sniff);
+	}
 }
 
 /* Sockets loop 0 handed to this loop, and the stop. */

@@ -68,6 +68,15 @@ struct bufferevent *tls_bufferevent(struct event_base *base, evutil_socket_t fd)
 	return bev;
 }
 
+void tls_close_notify(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	/* once: a socket that would block just goes without it */
+	if (ssl && SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl);
+	ERR_clear_error();
+}
+
 const char *tls_error(struct bufferevent *bev)
 {
 	static __thread char e[256]; /* each loop thread its own */

@@ -24,6 +24,10 @@ bool tls_enabled(void);
 /* A bufferevent doing the server side of TLS on fd, or NULL. */
 struct bufferevent *tls_bufferevent(struct event_base *base, evutil_socket_t fd);
 
+/* Sends a close_notify on an established session (the client's is not
+ * waited for): its end of the replies, before a close. */
+void tls_close_notify(struct bufferevent *bev);
+
 /* The last TLS error of a bufferevent, for the log. */
 const char *tls_error(struct bufferevent *bev);
 

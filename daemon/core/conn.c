@@ -1384,15 +1384,27 @@ static void peer_addr(const struct sockaddr *addr, unsigned char out[16])
 		memcpy(out, &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
 }
 
+void conn_refuse(evutil_socket_t fd, const char *line)
+{
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		(void)0; /* it is closed either way */
+	/* A client's first request may be here already: closed unread, it
+	 * would turn the FIN after the line into a reset ("Lingering close"
+	 * above). What came is dropped, once; no lingering: the connection
+	 * is past the limits. */
+	char sink[4096];
+	for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	evutil_closesocket(fd);
+}
+
 /* Refuses a connection before it is one: always a text line, since no
  * request has chosen a framing yet. */
 static void refuse_accept(evutil_socket_t fd, const char *line)
 {
 	atomic_fetch_add(&g_stats.connections_rejected, 1);
 	stat_inc(LOOP_STAT(errors_by_code[429]));
-	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		(void)0; /* it is closed either way */
-	evutil_closesocket(fd);
+	conn_refuse(fd, line);
 }
 
 /* Connections open per address, for max_connections_per_address: loop 0

@@ -30,6 +30,11 @@ void conn_loops_join(void);
  * limits and the login deadline. */
 void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin);
 
+/* Turns a client away before its connection is one (past a limit, out of
+ * descriptors): sends line, drops what the client already sent (so the
+ * close is a FIN, not a reset) and closes fd. */
+void conn_refuse(evutil_socket_t fd, const char *line);
+
 /* A job of a connection came back from the writer or the slow thread. */
 void conn_job_done(struct job *job);
 

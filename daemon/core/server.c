@@ -109,12 +109,9 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	}
 	int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0) {
-		static const char msg[] = "503 out of descriptors, try again later\r\n";
 		atomic_fetch_add(&g_stats.connections_rejected, 1);
 		stat_inc(LOOP_STAT(errors_by_code[503]));
-		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			(void)0;
-		close(fd);
+		conn_refuse(fd, "503 out of descriptors, try again later\r\n");
 	}
 	evconnlistener_disable(listener);
 	if (admin_listener)

@@ -191,6 +191,30 @@ class LingeringCountsAgainstTheLimits(DaemonTestCase):
         self.assertEqual(again.recv(100), b"200 PONG\r\n.\r\n")
 
 
+class RefusalsEndCleanly(DaemonTestCase):
+    """A connection turned away at accept (429) does not linger (it is past
+    the limits), but what its client sent before the accept is read and
+    dropped before the close: the 429 line, then EOF, not a reset."""
+    daemon_args = ("--max-connections", 1)
+    create_users = False
+
+    def test_a_burst_of_clients_past_the_limit_gets_429_then_eof(self):
+        hold = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10)
+        self.addCleanup(hold.close)
+        hold.sendall(b"PING\r\n")
+        self.assertEqual(hold.recv(100), b"200 PONG\r\n.\r\n")
+        # connected and sent before the daemon takes them: their requests
+        # are waiting when it refuses (main's build: 27 and 50 of 50 reset)
+        burst = []
+        for _ in range(50):
+            s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10)
+            self.addCleanup(s.close)
+            s.sendall(b"PING\r\n")
+            burst.append(s)
+        outcomes = [read_to_end(s) for s in burst]
+        self.assertEqual(outcomes, [(b"429 too many connections\r\n", "eof")] * 50, ends(outcomes))
+
+
 class LingeringAndShutdown(DaemonTestCase):
     start_daemon = False
 

@@ -17,6 +17,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -76,6 +77,8 @@ struct conn {
 	bool slow_out;          /* one of them is a slow job (AUTH, BACKUP) */
 	bool closing;           /* close once the output is flushed */
 	bool replied;           /* a reply was queued: a close lingers for it */
+	bool cut;               /* ended mid-stream (a 408, a lost framing): the
+				 * client may still be sending */
 	bool lingering;         /* closed but for reading what still comes */
 	size_t linger_left;     /* bytes it may still discard */
 	bool dead;              /* socket gone while a job is out: free on return */
@@ -361,6 +364,21 @@ static void flush_unqueue(struct conn *c)
 	c->flush_next = NULL;
 }
 
+/* Frees what a socket in clear writes and buffers with (not its read
+ * event or the socket: a lingering connection keeps those). */
+static void io_buffers_free(struct conn *c)
+{
+	flush_unqueue(c);
+	if (c->wr)
+		event_free(c->wr);
+	if (c->in)
+		evbuffer_free(c->in);
+	if (c->out)
+		evbuffer_free(c->out);
+	c->wr = NULL;
+	c->in = c->out = NULL;
+}
+
 /* Closes the socket and frees its buffers and events. */
 static void io_free(struct conn *c)
 {
@@ -370,12 +388,7 @@ static void io_free(struct conn *c)
 	} else {
 		if (c->rd)
 			event_free(c->rd);
-		if (c->wr)
-			event_free(c->wr);
-		if (c->in)
-			evbuffer_free(c->in);
-		if (c->out)
-			evbuffer_free(c->out);
+		io_buffers_free(c);
 		if (c->fd >= 0)
 			evutil_closesocket(c->fd);
 	}
@@ -512,20 +525,34 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
  * it: close anyway. */
 #define LINGER_BYTES 65536
 
-/* Starts lingering instead of closing: true if it lingers. Not when it
- * would save nothing: no reply was ever queued, the client closed first,
- * replies are unsent (it is cut for not reading them), a job is out, the
- * daemon stops. */
+/* Bytes from the client the daemon has not taken: in its input buffer, or
+ * still in the socket. */
+static bool input_unread(const struct conn *c)
+{
+	char b;
+	return (c->in && evbuffer_get_length(c->in) > 0) ||
+	       recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Starts lingering instead of closing: true if it lingers. Only where a
+ * reset is possible: the daemon cut the client mid-stream (it may still be
+ * sending), or input is unread now. A client that finished (QUIT, an idle
+ * close with nothing sent) is closed at once and its places are free for
+ * its next connection at once, as they were before lingering: what it
+ * might send after the FIN reaches a client that has the whole reply and
+ * the end. Not either when it would save nothing: no reply was ever
+ * queued, the client closed first, replies are unsent (it is cut for not
+ * reading them), a job is out, the daemon stops. */
 static bool linger_start(struct conn *c)
 {
 	if (!c->replied || c->peer_done || c->jobs_out || c->fd < 0 || c->loop->stopping ||
-	    !c->out || evbuffer_get_length(c->out) > 0)
+	    !c->out || evbuffer_get_length(c->out) > 0 || !(c->cut || input_unread(c)))
 		return false;
 	if (c->bev) {
 		tls_close_notify(c->bev);
 		/* the bufferevent closes its descriptor when freed: the
 		 * socket lives on through a second one */
-		evutil_socket_t fd = dup(c->fd);
+		evutil_socket_t fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return false;
 		bufferevent_free(c->bev);
@@ -538,15 +565,7 @@ static bool linger_start(struct conn *c)
 	}
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return false; /* the client is gone */
-	flush_unqueue(c);
-	if (c->wr)
-		event_free(c->wr);
-	if (c->in)
-		evbuffer_free(c->in);
-	if (c->out)
-		evbuffer_free(c->out);
-	c->wr = NULL;
-	c->in = c->out = NULL;
+	io_buffers_free(c);
 	pd_arena_free(&c->arena);
 	event_del(c->resume);
 	c->lingering = true;
@@ -636,6 +655,7 @@ static void conn_expire(struct conn *c, const char *why)
 	c->read_off = true;
 	reading_update(c);
 	c->closing = true;
+	c->cut = true;
 	c->request_ms = 0;
 	write_cut(c, 5);
 	if (flush_out(c) < 0)
@@ -853,7 +873,7 @@ static bool run_pending(struct conn *c)
 		struct pd_reply rep = { .code = p->adm.code, .msg = p->adm.msg };
 		conn_reply(c, p->framing, &rep, p->adm.cmd, 0);
 		if (p->close_after)
-			c->closing = true;
+			c->closing = c->cut = true; /* the framing is lost */
 	} else if (p->adm.cmd->flags & (CMD_WRITE | CMD_SLOW)) {
 		if (p->adm.cmd->id != PD_CMD_auth || auth_admit(c, &p->adm, p->framing, p->t0_us))
 			submit_job(c, &p->adm, p->framing, p->t0_us);
@@ -1390,8 +1410,11 @@ void conn_refuse(evutil_socket_t fd, const char *line)
 		(void)0; /* it is closed either way */
 	/* A client's first request may be here already: closed unread, it
 	 * would turn the FIN after the line into a reset ("Lingering close"
-	 * above). What came is dropped, once; no lingering: the connection
-	 * is past the limits. */
+	 * above). The FIN goes first (a reset that still follows, for bytes
+	 * arriving during the drain, reaches a client that has the line and
+	 * the end), then what came is dropped, once; no lingering: the
+	 * connection is past the limits. */
+	shutdown(fd, SHUT_WR);
 	char sink[4096];
 	for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
 		;

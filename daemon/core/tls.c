@@ -71,7 +71,10 @@ struct bufferevent *tls_bufferevent(struct event_base *base, evutil_socket_t fd)
 void tls_close_notify(struct bufferevent *bev)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	/* once: a socket that would block just goes without it */
+	/* once, not waited for: it is called with the replies all written,
+	 * so the socket has room for the alert's few dozen bytes; if it had
+	 * not, a part of the alert would go and the client would see a
+	 * truncated session, the rare case accepted here */
 	if (ssl && SSL_is_init_finished(ssl))
 		SSL_shutdown(ssl);
 	ERR_clear_error();

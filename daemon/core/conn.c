@@ -505,8 +505,10 @@ static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply 
  * read makes the kernel answer with a reset instead of a FIN, and a reset
  * can cost the client the last reply (its kernel may drop what it has not
  * read yet; a reply still in our send queue is dropped here): a 408, the
- * 400 of a lost framing, QUIT's reply. So a connection that got a reply and
- * did not close first lingers, as Apache's and nginx's lingering close do:
+ * 400 of a lost framing, QUIT's reply with more requests behind it. So a
+ * connection closed after a reply while its client may still be sending
+ * (linger_start() says when) lingers, as Apache's and nginx's lingering
+ * close do:
  * once its output is all written, shutdown(SHUT_WR) sends the FIN after the
  * reply, and what the client still sends is read and thrown away until its
  * EOF (it read the reply and closed), LINGER_MS or LINGER_BYTES, then

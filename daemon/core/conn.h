@@ -31,8 +31,8 @@ void conn_loops_join(void);
 void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin);
 
 /* Turns a client away before its connection is one (past a limit, out of
- * descriptors): sends line, drops what the client already sent (so the
- * close is a FIN, not a reset) and closes fd. */
+ * descriptors): sends line and the FIN, drops what the client already sent
+ * (so the close is not a reset) and closes fd. */
 void conn_refuse(evutil_socket_t fd, const char *line);
 
 /* A job of a connection came back from the writer or the slow thread. */

@@ -68,6 +68,16 @@ class LingeringClose(DaemonTestCase):
             self.assertLess(time.time(), deadline, msg)
             time.sleep(0.05)
 
+    def cut_after_a_lost_framing(self):
+        """A connection whose framing the daemon lost: it has the 400 and
+        the daemon lingers on it."""
+        s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(MALFORMED)
+        s.settimeout(5)
+        self.assertEqual(s.recv(4096), MALFORMED_REPLY)
+        return s
+
     def settled(self):
         """The count with the admin connection alone, once the sockets of
         earlier tests are gone (they may still linger a moment)."""
@@ -126,11 +136,7 @@ class LingeringClose(DaemonTestCase):
 
     def test_a_client_that_keeps_sending_slowly_is_closed_after_the_bound(self):
         base = self.settled()
-        s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10)
-        self.addCleanup(s.close)
-        s.sendall(MALFORMED)
-        s.settimeout(5)
-        self.assertEqual(s.recv(4096), MALFORMED_REPLY)
+        s = self.cut_after_a_lost_framing()
         self.assertEqual(s.recv(4096), b"", "no FIN after the reply")
         t = time.time()
         stopped = []
@@ -148,11 +154,7 @@ class LingeringClose(DaemonTestCase):
 
     def test_a_client_that_floods_after_its_reply_is_closed_at_the_byte_budget(self):
         base = self.settled()
-        s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10)
-        self.addCleanup(s.close)
-        s.sendall(MALFORMED)
-        s.settimeout(5)
-        self.assertEqual(s.recv(4096), MALFORMED_REPLY)
+        s = self.cut_after_a_lost_framing()
         took = send_until_closed(s, b"z" * 8192, 0.001, LINGER_S + 5)
         self.assertIsNotNone(took)
         self.assertLess(took, LINGER_S - 0.5, "a flood was read for the whole bound")

@@ -6,7 +6,8 @@
 # free 127.0.0.1 port: this parceldeskd; with BENCH_BASELINE_DAEMON an older
 # build (the "before" columns) on a store of its own; redis-server with
 # appendfsync always. All of them run for the whole measurement, each ready
-# before the first row (parceldeskd's pages mapped, store_prefault done).
+# before the first row (a daemon's store read once before it starts, its
+# pages mapped, store_prefault done).
 # The rows: WAYBILL GET (1 and 50 connections, pipeline 1 and 16, in the
 # msgpack and the text framing), durable SCAN writes (1 and 50 connections)
 # and a mix of 90 % GET and 10 % SCAN at 50 connections, with the writer's
@@ -353,6 +354,13 @@ redis_pong() { redis-cli -h 127.0.0.1 -p "$1" ping | grep -q PONG; }
 start_parceldesk() { # WHO DAEMON DATA-DIR
 	local who=$1 exe=$2 dir=$3 attempt
 	datadir[$who]=$dir
+	# Read the store once before the daemon opens it, so that its prefault
+	# maps every page, and mapped pages stay: a virtual machine may take
+	# page-cache pages that no process maps a minute after their last use
+	# (DAMON proactive reclaim; docs/performance.md, end of round 13), which
+	# had the first rows read the store from disk, where Redis's data is in
+	# its memory from the fill.
+	cat "$dir/data.mdb" >/dev/null
 	for attempt in 1 2 3; do
 		port[$who]=$(free_port)
 		# every client of the benchmark comes from one address and logs in

@@ -1406,8 +1406,10 @@ static void peer_addr(const struct sockaddr *addr, unsigned char out[16])
 		memcpy(out, &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
 }
 
-void conn_refuse(evutil_socket_t fd, const char *line)
+void conn_refuse(evutil_socket_t fd, int code, const char *line)
 {
+	atomic_fetch_add(&g_stats.connections_rejected, 1);
+	stat_inc(LOOP_STAT(errors_by_code[code]));
 	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0; /* it is closed either way */
 	/* A client's first request may be here already: closed unread, it
@@ -1421,15 +1423,6 @@ void conn_refuse(evutil_socket_t fd, const char *line)
 	for (int i = 0; i < 4 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
 		;
 	evutil_closesocket(fd);
-}
-
-/* Refuses a connection before it is one: always a text line, since no
- * request has chosen a framing yet. */
-static void refuse_accept(evutil_socket_t fd, const char *line)
-{
-	atomic_fetch_add(&g_stats.connections_rejected, 1);
-	stat_inc(LOOP_STAT(errors_by_code[429]));
-	conn_refuse(fd, line);
 }
 
 /* Connections open per address, for max_connections_per_address: loop 0
@@ -1647,7 +1640,7 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
 		refusal = "429 too many connections from this address\r\n";
 	if (refusal) {
 		free(c);
-		refuse_accept(fd, refusal);
+		conn_refuse(fd, 429, refusal);
 		return;
 	}
 	c->id = next_conn_id++;

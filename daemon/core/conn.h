@@ -30,10 +30,12 @@ void conn_loops_join(void);
  * limits and the login deadline. */
 void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_admin);
 
-/* Turns a client away before its connection is one (past a limit, out of
- * descriptors): sends line and the FIN, drops what the client already sent
- * (so the close is not a reset) and closes fd. */
-void conn_refuse(evutil_socket_t fd, const char *line);
+/* Turns a client away before its connection is one (past a limit: 429;
+ * out of descriptors: 503): counts it in connections_rejected and the
+ * code's errors, sends line (always text: no request has chosen a framing
+ * yet) and the FIN, drops what the client already sent (so the close is
+ * not a reset) and closes fd. */
+void conn_refuse(evutil_socket_t fd, int code, const char *line);
 
 /* A job of a connection came back from the writer or the slow thread. */
 void conn_job_done(struct job *job);

@@ -109,9 +109,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	}
 	int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0) {
-		atomic_fetch_add(&g_stats.connections_rejected, 1);
-		stat_inc(LOOP_STAT(errors_by_code[503]));
-		conn_refuse(fd, "503 out of descriptors, try again later\r\n");
+		conn_refuse(fd, 503, "503 out of descriptors, try again later\r\n");
 	}
 	evconnlistener_disable(listener);
 	if (admin_listener)

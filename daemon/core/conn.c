@@ -156,10 +156,31 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+#ifdef __GLIBC__
+/* Above this much free memory at its top, an arena gives the rest back on
+ * a free (conn_setup() says why this high). */
+#define TRIM_THRESHOLD (16 << 20)
+#endif
+
 static void on_trim(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
 #ifdef __GLIBC__
+	/* malloc_trim() gives back the free pages inside every arena and the
+	 * free top of the main one (loop 0's), but not the free top of a
+	 * thread's arena (loops 1..n), where a loop's freed buffers gather when
+	 * nothing newer lies above them: glibc gives that back only on a free
+	 * of 64 KiB or more while the top is over the trim threshold. So the
+	 * loop frees such a block under a threshold of 0, then restores it, one
+	 * loop at a time: the threshold is the process's. (A writer's free
+	 * meanwhile may give its lists back too: faulted in again once.) */
+	static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&trim_lock);
+	mallopt(M_TRIM_THRESHOLD, 0);
+	void *volatile block = malloc(128 << 10); /* volatile: kept by the compiler */
+	free(block);
+	mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+	pthread_mutex_unlock(&trim_lock);
 	malloc_trim(0);
 #endif
 }
@@ -189,13 +210,13 @@ int conn_setup(struct event_base *b, unsigned n, void (*timers_changed)(void))
 	/* Fixed thresholds: buffers this large are mapped and unmapped on
 	 * free (glibc's default threshold rises after such a free, after which
 	 * big reply buffers stay in the heap for the process's life), and what
-	 * is freed stays for reuse until malloc_trim() above. Not lower: every
+	 * is freed stays for reuse until on_trim() above. Not lower: every
 	 * write's nested LMDB transaction allocates 3 MiB (its dirty list and
 	 * free list) and frees them at its end; mapped, unmapped and faulted
 	 * in again for each write, that was a quarter of the writer's CPU
 	 * (docs/performance.md). */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
 #endif
 	return 0;
 }

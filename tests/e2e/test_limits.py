@@ -244,19 +244,28 @@ class MemoryBudget(DaemonTestCase):
         while int(self.stats(admin)["connections_current"]) > 1:
             self.assertLess(time.time(), deadline, "closed clients still counted")
             time.sleep(0.1)
-        time.sleep(2)   # the daemon trims a second after the last close
+        with open("/proc/%d/maps" % d.proc.pid) as f:
+            asan = "libasan" in f.read()
+        # each loop gives its memory back a second after its last close:
+        # wait for that (a loaded machine may delay it), to a deadline.
+        # What stays is ~0.5 MiB; a loop that kept its arena's free top
+        # (round 14) kept 7-14 MiB
+        bound = max((peak_kb - base_kb) / 8, 4096)
+        deadline = time.time() + 10
         after_kb = d.rss_kb()
+        while not asan and after_kb - base_kb >= bound and time.time() < deadline:
+            time.sleep(0.1)
+            after_kb = d.rss_kb()
         sys.stderr.write("[memory] rss %d KiB at start, %d KiB with %d non-reading clients, %d KiB after\n"
                          % (base_kb, peak_kb, self.CONNS, after_kb))
-        with open("/proc/%d/maps" % d.proc.pid) as f:
-            if "libasan" in f.read():
-                # AddressSanitizer's allocator and shadow keep freed pages;
-                # the fall-back is measured on the plain build (make; run
-                # this file with --daemon build/parceldeskd)
-                return
-        self.assertLess(after_kb - base_kb, max((peak_kb - base_kb) / 3, 8192),
+        if asan:
+            # AddressSanitizer's allocator and shadow keep freed pages;
+            # the fall-back is measured on the plain build (make; run
+            # this file with --daemon build/parceldeskd)
+            return
+        self.assertLess(after_kb - base_kb, bound,
                         "the memory of closed connections is not given back: %d KiB at start, %d KiB "
-                        "at the peak, %d KiB after" % (base_kb, peak_kb, after_kb))
+                        "at the peak, %d KiB 10 s after" % (base_kb, peak_kb, after_kb))
         self.assertReply(admin.cmd("PING"), 200)
 
 

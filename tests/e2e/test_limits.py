@@ -679,6 +679,20 @@ class TrickledFrame(DaemonTestCase):
         self.assertEqual(m.call("PING")["msg"], "PONG")
 
 
+def received_unread(port):
+    """The daemon's established connections on a loopback port, and the
+    bytes waiting in their receive queues (/proc/net/tcp)."""
+    conns = unread = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for ln in f:
+            fields = ln.split()
+            if fields[3] == "01" and int(fields[1].split(":")[1], 16) == port:
+                conns += 1
+                unread += int(fields[4].split(":")[1], 16)
+    return conns, unread
+
+
 class PartialFrameMemory(DaemonTestCase):
     """A msgpack frame cut short is read at once when its first bytes come
     (round 8); what that read built must not be kept while the rest of the
@@ -712,8 +726,15 @@ class PartialFrameMemory(DaemonTestCase):
             self.addCleanup(s.close)
             s.sendall(part)
             socks.append(s)
-        time.sleep(1.0)
-        # every partial frame has been read: the daemon still answers
+        # every partial frame has been read (the daemon's side of each
+        # connection has nothing queued), and the daemon still answers
+        deadline = time.time() + 10
+        while True:
+            conns, unread = received_unread(d.port)
+            if conns >= self.CONNS and unread == 0:
+                break
+            self.assertLess(time.time(), deadline, "%d bytes of %d connections still unread" % (unread, conns))
+            time.sleep(0.05)
         self.assertEqual(admin.cmd("PING").status_line, "200 PONG")
         grow_mb = (d.rss_kb() - rss_before) / 1024.0
         sys.stderr.write("[partial frames] the daemon grew %.1f MiB for %d frames cut short\n"

@@ -15,7 +15,7 @@ if [ "$profile" = test ]; then
 	pkgs="$pkgs nats-server iproute2"
 fi
 if [ "$profile" = bench ]; then
-	pkgs="$pkgs redis-server redis-tools"
+	pkgs="$pkgs redis-server redis-tools python3"
 fi
 missing=""
 for p in $pkgs; do

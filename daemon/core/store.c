@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -146,6 +147,9 @@ static int check_data_file(const char *dir)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* a new store, or LMDB says what is wrong */
+	/* readahead off: the header's pages come in as single pages, which
+	 * LMDB's own read then finds (MDB_NORDAHEAD below says why) */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	struct stat sb = { 0 };
 	unsigned char meta[2][152];
 	uint64_t need = 0, txnid = 0;
@@ -198,9 +202,13 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	if (!rc)
 		rc = mdb_env_set_mapsize(st->env, map_size);
 	/* Default flags: every commit is synced (durable before we answer);
-	 * MDB_NOSYNC when the write-ahead log makes commits durable (wal.h). */
+	 * MDB_NOSYNC when the write-ahead log makes commits durable (wal.h).
+	 * MDB_NORDAHEAD: a page fault reads its one page, so the page cache
+	 * holds the store in single pages, not the large folios readahead
+	 * makes; a commit's page written into a large folio costs the durable
+	 * write two to three times (store_prefault below says why). */
 	if (!rc)
-		rc = mdb_env_open(st->env, dir, MDB_NOTLS | env_flags, 0640);
+		rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_NORDAHEAD | env_flags, 0640);
 	if (rc) {
 		fprintf(stderr, "parceldeskd: cannot open store in %s: %s\n", dir, mdb_strerror(rc));
 		goto fail;
@@ -312,10 +320,20 @@ void store_close(struct store *st)
  * 1,000,000-waybill store a GET took 0.9 faults and 63 µs of the loop's
  * CPU, 24 µs once the pages were mapped (docs/performance.md, "Round 5").
  * madvise(MADV_POPULATE_READ) maps a range for a small part of that
- * (7 GiB in about 0.3 s of CPU). A thread of its own, at the lowest
- * priority, maps the pages mincore() finds in memory: it reads nothing from
- * disk and adds no memory but page tables (2 MiB a GiB mapped); RSS then
- * counts those page-cache pages, as it would once the reads touched them.
+ * (7 GiB in about 0.3 s of CPU). A thread of its own, at the lowest CPU and
+ * I/O priority, maps the pages mincore() finds in memory: it adds no memory
+ * but page tables (2 MiB a GiB mapped); RSS then counts those page-cache
+ * pages, as it would once the reads touched them.
+ *
+ * Before it maps a chunk, when the store's used part fits in half the
+ * memory available, it reads the chunk's pages that are not in memory
+ * (after a reboot: all of them) through a descriptor of its own with
+ * readahead off, so they come in as single pages. A page in a large folio
+ * (what readahead, or a `cat` of the file, makes: up to 2 MiB) costs each
+ * commit that writes it: the kernel counts the whole folio dirty and walks
+ * its 512 buffers; at 1,000,000 waybills durable scans fell to a third
+ * (docs/performance.md, "Round 14").
+ *
  * A growth of the map moves it (the page tables are gone): the thread maps
  * again. The map's address is found in /proc/self/maps (LMDB does not
  * give it), under the resize lock, shared, for each chunk. */
@@ -323,6 +341,7 @@ void store_close(struct store *st)
 #define MADV_POPULATE_READ 22
 #endif
 #define PREFAULT_CHUNK (8u << 20)
+#define PREFAULT_READ (1u << 20) /* one pread() of pages not in memory */
 
 struct store_prefault {
 	pthread_t thread;
@@ -331,6 +350,7 @@ struct store_prefault {
 	unsigned want, done; /* passes asked for and begun */
 	bool stop;
 	_Atomic size_t mapped; /* bytes the pass under way, or the last, mapped */
+	_Atomic size_t read;   /* bytes read from disk by every pass so far */
 	atomic_bool busy;      /* a pass is asked for or under way */
 };
 
@@ -362,8 +382,76 @@ static char *map_find(struct store *st, size_t *len)
 	return addr;
 }
 
-/* Maps the resident pages of the store's used part, a chunk at a time;
- * stops early when the map moved (another pass follows) or on stop. */
+/* MemAvailable of /proc/meminfo in bytes (0 when it cannot be read). */
+static size_t memory_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return 0;
+	char line[128];
+	unsigned long long kb = 0;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "MemAvailable: %llu kB", &kb) != 1)
+		;
+	fclose(f);
+	return (size_t)kb << 10;
+}
+
+/* A descriptor of data.mdb with readahead off, for a pass that reads the
+ * store's used bytes in; -1 when they do not fit in half the memory
+ * available (then the reads' page faults bring pages in, one each). */
+static int prefault_reader(struct store *st, size_t used)
+{
+	const char *dir;
+	char path[4096];
+	if (used > memory_available() / 2 || mdb_env_get_path(st->env, &dir) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Takes the resize lock shared and finds which pages of a chunk of the map
+ * are in memory (vec, as mincore gives it): 0, or -1 when mincore failed,
+ * with the lock held; 1, lock released, when the map moved since gen. */
+static int chunk_residency(struct store *st, unsigned gen, char *p, size_t len, unsigned char *vec)
+{
+	pthread_rwlock_rdlock(&st->resize_lock);
+	if (st->map_gen != gen) { /* moved: the kick asked for another pass */
+		pthread_rwlock_unlock(&st->resize_lock);
+		return 1;
+	}
+	return mincore(p, len, vec) == 0 ? 0 : -1;
+}
+
+/* Reads the runs of a chunk's pages that vec says are not in memory
+ * (file offset off, n pages); returns the bytes read. */
+static size_t read_absent(int fd, size_t off, const unsigned char *vec, size_t n, size_t page, char *buf)
+{
+	size_t got = 0;
+	for (size_t i = 0; i < n;) {
+		if (vec[i] & 1) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && !(vec[j] & 1) && (j - i + 1) * page <= PREFAULT_READ)
+			j++;
+		ssize_t r = pread(fd, buf, (j - i) * page, (off_t)(off + i * page));
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		i = j;
+	}
+	return got;
+}
+
+/* Reads in (when they fit) and maps the pages of the store's used part, a
+ * chunk at a time; stops early when the map moved (another pass follows)
+ * or on stop. */
 static void prefault_pass(struct store *st)
 {
 	struct store_prefault *pf = st->prefault;
@@ -384,19 +472,29 @@ static void prefault_pass(struct store *st)
 		return;
 	if (used > map_len)
 		used = map_len;
+	int reader = prefault_reader(st, used);
+	char *buf = reader >= 0 ? malloc(PREFAULT_READ) : NULL;
+	size_t read = 0;
 	for (; off < used; off += PREFAULT_CHUNK) {
 		pthread_mutex_lock(&pf->mu);
 		bool again = pf->stop || pf->want != pf->done;
 		pthread_mutex_unlock(&pf->mu);
 		if (again)
-			return;
-		pthread_rwlock_rdlock(&st->resize_lock);
-		if (st->map_gen != gen) { /* moved: the kick asked for another pass */
-			pthread_rwlock_unlock(&st->resize_lock);
-			return;
-		}
+			goto out;
 		size_t len = used - off < PREFAULT_CHUNK ? used - off : PREFAULT_CHUNK, n = len / page;
-		int rc = mincore(map + off, len, vec);
+		int rc;
+		if (buf) { /* the read itself runs without the lock: a growth need not wait for the disk */
+			if ((rc = chunk_residency(st, gen, map + off, len, vec)) == 1)
+				goto out;
+			pthread_rwlock_unlock(&st->resize_lock);
+			if (rc == 0) {
+				size_t got = read_absent(reader, off, vec, n, page, buf);
+				read += got;
+				atomic_fetch_add(&pf->read, got);
+			}
+		}
+		if ((rc = chunk_residency(st, gen, map + off, len, vec)) == 1)
+			goto out;
 		for (size_t i = 0; rc == 0 && i < n;) {
 			size_t j = i;
 			while (j < n && (vec[j] & 1))
@@ -419,8 +517,12 @@ static void prefault_pass(struct store *st)
 	}
 	(void)sum;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "parceldeskd: %zu MiB of the store's %zu MiB mapped ahead of reads in %.2f s\n",
-		mapped >> 20, used >> 20, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	fprintf(stderr, "parceldeskd: %zu MiB of the store's %zu MiB mapped ahead of reads (%zu MiB read from disk) in %.2f s\n",
+		mapped >> 20, used >> 20, read >> 20, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+out:
+	free(buf);
+	if (reader >= 0)
+		close(reader);
 }
 
 static void *prefault_main(void *arg)
@@ -428,8 +530,10 @@ static void *prefault_main(void *arg)
 	struct store *st = arg;
 	struct store_prefault *pf = st->prefault;
 	pthread_setname_np(pthread_self(), "pd-prefault");
-	/* nice 19: it takes what the loops and the writer leave */
+	/* nice 19 and the idle I/O class: it takes what the loops and the
+	 * writer leave, and its reads do not queue before the log's syncs */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 3 << 13 /* IOPRIO_CLASS_IDLE */);
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
 		if (pf->want == pf->done)
@@ -496,6 +600,11 @@ static void prefault_stop(struct store *st)
 size_t store_prefaulted_bytes(struct store *st)
 {
 	return st->prefault ? atomic_load(&st->prefault->mapped) : 0;
+}
+
+size_t store_prefault_read_bytes(struct store *st)
+{
+	return st->prefault ? atomic_load(&st->prefault->read) : 0;
 }
 
 const char *store_prefault_state(struct store *st)

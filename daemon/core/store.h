@@ -121,15 +121,18 @@ int store_grow(struct store *st);
  * and not the resize lock. */
 int store_adopt_map(struct store *st);
 
-/* Maps the store's pages that are in memory already, on a thread of its
- * own at the lowest priority, now and again after every growth of the map,
- * so that reads do not take a page fault on the first touch of each page
- * (docs/performance.md, "Round 5"). Reads nothing from disk. Stopped by
+/* Maps the store's pages, on a thread of its own at the lowest priority,
+ * now and again after every growth of the map, so that reads do not take a
+ * page fault on the first touch of each page (docs/performance.md, "Round
+ * 5"); first reads from disk, as single pages, those not in memory when
+ * the store fits in half the memory available ("Round 14"). Stopped by
  * store_close(). Returns 0, or -1 when the thread cannot start. */
 int store_prefault_start(struct store *st);
 /* Bytes of the store the pass under way, or the last, mapped (0: none,
- * or not started), and "off", "running" or "done". */
+ * or not started); bytes every pass read from disk; and "off", "running"
+ * or "done". */
 size_t store_prefaulted_bytes(struct store *st);
+size_t store_prefault_read_bytes(struct store *st);
 const char *store_prefault_state(struct store *st);
 
 /* The users database's generation: bumped after a commit that changed it

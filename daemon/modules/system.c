@@ -153,6 +153,7 @@ int cmd_stats(struct cmd_ctx *ctx)
 	pd_map_set_int(a, d, "store_map_grows", (int64_t)atomic_load(&g_stats.map_grows));
 	pd_map_set_str(a, d, "store_prefault", store_prefault_state(ctx->st));
 	pd_map_set_int(a, d, "store_prefaulted_bytes", (int64_t)store_prefaulted_bytes(ctx->st));
+	pd_map_set_int(a, d, "store_prefault_read_bytes", (int64_t)store_prefault_read_bytes(ctx->st));
 	MDB_stat s;
 	if (mdb_stat(ctx->txn, ctx->st->waybills, &s) == 0)
 		pd_map_set_int(a, d, "waybills", (int64_t)s.ms_entries);

@@ -69,7 +69,7 @@ MASKED = {
     "store_used_bytes",
     # STATS: the thread mapping the store ahead of reads may or may not
     # have finished its pass when STATS is asked
-    "store_prefault", "store_prefaulted_bytes",
+    "store_prefault", "store_prefaulted_bytes", "store_prefault_read_bytes",
 }
 # Besides, the run's temporary data dir (config.data_dir, BACKUP's path and
 # its 409) shows as $DATA_DIR.

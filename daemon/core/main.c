@@ -153,8 +153,12 @@ int main(int argc, char **argv)
 		return 1;
 	backup_remove_partial(g_config.data_dir);
 	MDB_txn *pin;
-	if (wal_restore(g_config.data_dir) < 0 ||
-	    store_open_env(&g_store, g_config.data_dir, (size_t)g_config.map_size_mb << 20,
+	if (wal_restore(g_config.data_dir) < 0)
+		return 1;
+	/* the prefault then reads the store in single pages (store.c) */
+	if (g_config.store_prefault)
+		store_drop_cached(g_config.data_dir);
+	if (store_open_env(&g_store, g_config.data_dir, (size_t)g_config.map_size_mb << 20,
 			   g_config.wal ? MDB_NOSYNC : 0, &pin) < 0)
 		return 1;
 	/* the log's sets first (repl_open reads the state they leave), then

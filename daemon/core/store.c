@@ -140,15 +140,18 @@ static uint64_t le_get(const unsigned char *p, int n)
 	return v;
 }
 
-static int check_data_file(const char *dir)
+/* Refuses a data.mdb shorter than its header says; *file_bytes: its size
+ * (0: none yet). */
+static int check_data_file(const char *dir, uint64_t *file_bytes)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* a new store, or LMDB says what is wrong */
-	/* readahead off: the header's pages come in as single pages, which
-	 * LMDB's own read then finds (MDB_NORDAHEAD below says why) */
+	/* readahead off: the header's pages (the meta pages every commit
+	 * writes) come in as single pages, which LMDB's own read then finds
+	 * (store_prefault below says why) */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	struct stat sb = { 0 };
 	unsigned char meta[2][152];
@@ -168,6 +171,7 @@ static int check_data_file(const char *dir)
 		}
 	}
 	close(fd);
+	*file_bytes = (uint64_t)sb.st_size;
 	if (need > (uint64_t)sb.st_size) {
 		fprintf(stderr, "parceldeskd: %s is %lld bytes, shorter than the %llu its header "
 			"says: the file is truncated (an incomplete copy?); restore it from a backup\n",
@@ -192,8 +196,16 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 		fprintf(stderr, "parceldeskd: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	if (check_data_file(dir) < 0)
+	uint64_t file_bytes = 0;
+	if (check_data_file(dir, &file_bytes) < 0)
 		return -1;
+	/* Room to grow: a map that ends where the file does grows at the
+	 * first commit that needs a page past it, soon after every restart,
+	 * and a growth unmaps the whole store under the resize lock (reads
+	 * wait: 0.3 s of the writer at 1,000,000 waybills), after which the
+	 * prefault maps it again. Twice the file (address space, not memory). */
+	while (map_size < 2 * file_bytes)
+		map_size *= 2;
 	int rc = mdb_env_create(&st->env);
 	if (!rc)
 		rc = mdb_env_set_maxdbs(st->env, 64);
@@ -202,13 +214,9 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	if (!rc)
 		rc = mdb_env_set_mapsize(st->env, map_size);
 	/* Default flags: every commit is synced (durable before we answer);
-	 * MDB_NOSYNC when the write-ahead log makes commits durable (wal.h).
-	 * MDB_NORDAHEAD: a page fault reads its one page, so the page cache
-	 * holds the store in single pages, not the large folios readahead
-	 * makes; a commit's page written into a large folio costs the durable
-	 * write two to three times (store_prefault below says why). */
+	 * MDB_NOSYNC when the write-ahead log makes commits durable (wal.h). */
 	if (!rc)
-		rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_NORDAHEAD | env_flags, 0640);
+		rc = mdb_env_open(st->env, dir, MDB_NOTLS | env_flags, 0640);
 	if (rc) {
 		fprintf(stderr, "parceldeskd: cannot open store in %s: %s\n", dir, mdb_strerror(rc));
 		goto fail;
@@ -329,10 +337,14 @@ void store_close(struct store *st)
  * memory available, it reads the chunk's pages that are not in memory
  * (after a reboot: all of them) through a descriptor of its own with
  * readahead off, so they come in as single pages. A page in a large folio
- * (what readahead, or a `cat` of the file, makes: up to 2 MiB) costs each
- * commit that writes it: the kernel counts the whole folio dirty and walks
- * its 512 buffers; at 1,000,000 waybills durable scans fell to a third
- * (docs/performance.md, "Round 14").
+ * (what readahead makes of a sequential read, a `cat` or `cp` of the file:
+ * up to 2 MiB) costs each commit that writes it: the kernel walks the
+ * folio's 512 buffers and counts the whole folio dirty; at 1,000,000
+ * waybills durable scans fell to a third (docs/performance.md, "Round
+ * 14"). mincore() cannot tell a folio's size, so the daemon starts from
+ * the disk: before the store opens, store_drop_cached() drops its cached
+ * pages (those a `cp` of a restored backup left, say), and the first pass
+ * reads them all.
  *
  * A growth of the map moves it (the page tables are gone): the thread maps
  * again. The map's address is found in /proc/self/maps (LMDB does not
@@ -396,6 +408,20 @@ static size_t memory_available(void)
 	return (size_t)kb << 10;
 }
 
+void store_drop_cached(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && (size_t)sb.st_size <= memory_available() / 2)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+}
+
 /* A descriptor of data.mdb with readahead off, for a pass that reads the
  * store's used bytes in; -1 when they do not fit in half the memory
  * available (then the reads' page faults bring pages in, one each). */
@@ -441,6 +467,8 @@ static size_t read_absent(int fd, size_t off, const unsigned char *vec, size_t n
 		while (j < n && !(vec[j] & 1) && (j - i + 1) * page <= PREFAULT_READ)
 			j++;
 		ssize_t r = pread(fd, buf, (j - i) * page, (off_t)(off + i * page));
+		if (r < 0)
+			fprintf(stderr, "parceldeskd: reading the store ahead of the reads: %s\n", strerror(errno));
 		if (r <= 0)
 			break;
 		got += (size_t)r;
@@ -530,10 +558,12 @@ static void *prefault_main(void *arg)
 	struct store *st = arg;
 	struct store_prefault *pf = st->prefault;
 	pthread_setname_np(pthread_self(), "pd-prefault");
-	/* nice 19 and the idle I/O class: it takes what the loops and the
-	 * writer leave, and its reads do not queue before the log's syncs */
+	/* nice 19 and the lowest best-effort I/O priority: it takes what the
+	 * loops and the writer leave. Not the idle class: a page its read has
+	 * locked, which a loop then faults on, would wait as long as others'
+	 * I/O holds the idle class back (mq-deadline: up to 10 s). */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 3 << 13 /* IOPRIO_CLASS_IDLE */);
+	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 2 << 13 | 7 /* IOPRIO_CLASS_BE, level 7 */);
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
 		if (pf->want == pf->done)

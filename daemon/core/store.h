@@ -133,6 +133,10 @@ int store_prefault_start(struct store *st);
  * or "done". */
 size_t store_prefaulted_bytes(struct store *st);
 size_t store_prefault_read_bytes(struct store *st);
+/* Before the store opens (with the prefault on): drops data.mdb's cached
+ * pages, which may lie in large folios, when it fits in half the memory
+ * available, so that the prefault reads it all in single pages. */
+void store_drop_cached(const char *dir);
 const char *store_prefault_state(struct store *st);
 
 /* The users database's generation: bumped after a commit that changed it

@@ -156,8 +156,7 @@ int main(int argc, char **argv)
 	if (wal_restore(g_config.data_dir) < 0)
 		return 1;
 	/* the prefault then reads the store in single pages (store.c) */
-	if (g_config.store_prefault)
-		store_drop_cached(g_config.data_dir);
+	bool dropped = g_config.store_prefault && store_drop_cached(g_config.data_dir);
 	if (store_open_env(&g_store, g_config.data_dir, (size_t)g_config.map_size_mb << 20,
 			   g_config.wal ? MDB_NOSYNC : 0, &pin) < 0)
 		return 1;
@@ -184,11 +183,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* reads then take no page fault on the first touch of each page */
-	if (g_config.store_prefault && store_prefault_start(&g_store) < 0)
+	if (g_config.store_prefault && store_prefault_start(&g_store, dropped) < 0)
 		log_msg("warn", 0, NULL, "cannot start the thread mapping the store ahead of reads");
 	rc = server_run();
 	wal_close();
 	store_close(&g_store);
+	if (rc == 0 && g_config.store_prefault)
+		store_mark_cached(g_config.data_dir);
 	tls_teardown();
 	return rc;
 }

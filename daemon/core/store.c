@@ -15,7 +15,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -204,7 +203,7 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	 * and a growth unmaps the whole store under the resize lock (reads
 	 * wait: 0.3 s of the writer at 1,000,000 waybills), after which the
 	 * prefault maps it again. Twice the file (address space, not memory). */
-	while (map_size < 2 * file_bytes)
+	while (map_size < 2 * file_bytes && map_size <= SIZE_MAX / 2)
 		map_size *= 2;
 	int rc = mdb_env_create(&st->env);
 	if (!rc)
@@ -363,6 +362,7 @@ struct store_prefault {
 	bool stop;
 	_Atomic size_t mapped; /* bytes the pass under way, or the last, mapped */
 	_Atomic size_t read;   /* bytes read from disk by every pass so far */
+	bool must_read;        /* the first pass reads (store_drop_cached() dropped) */
 	atomic_bool busy;      /* a pass is asked for or under way */
 };
 
@@ -408,28 +408,87 @@ static size_t memory_available(void)
 	return (size_t)kb << 10;
 }
 
-void store_drop_cached(const char *dir)
+/* What the page cache holds of data.mdb is the daemon's own (single
+ * pages) when the last daemon stopped cleanly on this boot and the file is
+ * the one it left: the mark says so, "boot_id inode size mtime". */
+#define CACHE_MARK "pagecache.mark"
+
+static int cache_mark_line(const char *dir, char *line, size_t len)
 {
-	char path[4096];
+	char path[4096], boot[64] = "";
 	struct stat sb;
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path) || stat(path, &sb) < 0)
+		return -1;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (!f)
+		return -1;
+	bool ok = fgets(boot, sizeof(boot), f) != NULL;
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	if (!ok || !boot[0])
+		return -1;
+	snprintf(line, len, "%s %llu %lld %lld.%09ld\n", boot, (unsigned long long)sb.st_ino, (long long)sb.st_size,
+		 (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+	return 0;
+}
+
+void store_mark_cached(const char *dir)
+{
+	char path[4096], line[256];
+	if (cache_mark_line(dir, line, sizeof(line)) < 0 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/" CACHE_MARK, dir) >= sizeof(path))
 		return;
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(line, f);
+		fclose(f);
+	}
+}
+
+bool store_drop_cached(const char *dir)
+{
+	char path[4096], mark[256] = "", now[256];
+	if ((size_t)snprintf(path, sizeof(path), "%s/" CACHE_MARK, dir) >= sizeof(path))
+		return false;
+	/* read once, then gone: a start that crashes leaves none behind */
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(mark, sizeof(mark), f))
+			mark[0] = '\0';
+		fclose(f);
+		unlink(path);
+	}
+	if (mark[0] && cache_mark_line(dir, now, sizeof(now)) == 0 && strcmp(mark, now) == 0) {
+		fprintf(stderr, "parceldeskd: the store's page cache kept (a clean stop on this boot)\n");
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	if (fstat(fd, &sb) == 0 && (size_t)sb.st_size <= memory_available() / 2)
+		return false;
+	struct stat sb;
+	bool drop = fstat(fd, &sb) == 0 && (size_t)sb.st_size <= memory_available() / 2;
+	if (drop) {
+		/* dirty pages are not dropped (a `cp` of a backup just before
+		 * the start leaves all of them so): written first */
+		fdatasync(fd);
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		fprintf(stderr, "parceldeskd: the store's cached pages dropped, to be read again in single pages\n");
+	}
 	close(fd);
+	return drop;
 }
 
 /* A descriptor of data.mdb with readahead off, for a pass that reads the
  * store's used bytes in; -1 when they do not fit in half the memory
- * available (then the reads' page faults bring pages in, one each). */
-static int prefault_reader(struct store *st, size_t used)
+ * available (then the reads' page faults bring pages in), unless the pass
+ * must read: the store's cached pages were dropped at start, a moment ago
+ * in memory. */
+static int prefault_reader(struct store *st, size_t used, bool must)
 {
 	const char *dir;
 	char path[4096];
-	if (used > memory_available() / 2 || mdb_env_get_path(st->env, &dir) ||
+	if ((!must && used > memory_available() / 2) || mdb_env_get_path(st->env, &dir) ||
 	    (size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
 		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -500,7 +559,8 @@ static void prefault_pass(struct store *st)
 		return;
 	if (used > map_len)
 		used = map_len;
-	int reader = prefault_reader(st, used);
+	int reader = prefault_reader(st, used, pf->must_read);
+	pf->must_read = false;
 	char *buf = reader >= 0 ? malloc(PREFAULT_READ) : NULL;
 	size_t read = 0;
 	for (; off < used; off += PREFAULT_CHUNK) {
@@ -558,12 +618,12 @@ static void *prefault_main(void *arg)
 	struct store *st = arg;
 	struct store_prefault *pf = st->prefault;
 	pthread_setname_np(pthread_self(), "pd-prefault");
-	/* nice 19 and the lowest best-effort I/O priority: it takes what the
-	 * loops and the writer leave. Not the idle class: a page its read has
-	 * locked, which a loop then faults on, would wait as long as others'
-	 * I/O holds the idle class back (mq-deadline: up to 10 s). */
+	/* nice 19: it takes the CPU the loops and the writer leave. Its reads
+	 * stay in the best-effort I/O class (nice 19 makes it level 7, which
+	 * BFQ honours and mq-deadline does not), not the idle class: a page its
+	 * read has locked, which a loop then faults on, would wait as long as
+	 * others' I/O holds the idle class back (mq-deadline: up to 10 s). */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 2 << 13 | 7 /* IOPRIO_CLASS_BE, level 7 */);
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
 		if (pf->want == pf->done)
@@ -593,11 +653,12 @@ static void prefault_kick(struct store *st)
 	pthread_mutex_unlock(&pf->mu);
 }
 
-int store_prefault_start(struct store *st)
+int store_prefault_start(struct store *st, bool dropped)
 {
 	struct store_prefault *pf = calloc(1, sizeof(*pf));
 	if (!pf)
 		return -1;
+	pf->must_read = dropped;
 	pthread_mutex_init(&pf->mu, NULL);
 	pthread_cond_init(&pf->cv, NULL);
 	pf->want = 1;

@@ -127,16 +127,21 @@ int store_adopt_map(struct store *st);
  * 5"); first reads from disk, as single pages, those not in memory when
  * the store fits in half the memory available ("Round 14"). Stopped by
  * store_close(). Returns 0, or -1 when the thread cannot start. */
-int store_prefault_start(struct store *st);
+int store_prefault_start(struct store *st, bool dropped);
 /* Bytes of the store the pass under way, or the last, mapped (0: none,
  * or not started); bytes every pass read from disk; and "off", "running"
  * or "done". */
 size_t store_prefaulted_bytes(struct store *st);
 size_t store_prefault_read_bytes(struct store *st);
 /* Before the store opens (with the prefault on): drops data.mdb's cached
- * pages, which may lie in large folios, when it fits in half the memory
- * available, so that the prefault reads it all in single pages. */
-void store_drop_cached(const char *dir);
+ * pages (written first), which may lie in large folios, when it fits in
+ * half the memory available, so that the prefault reads it all in single
+ * pages; true when it dropped (pass it to store_prefault_start()). Not
+ * when the last daemon stopped cleanly on this boot and left the file as
+ * it is (store_mark_cached()): its page cache is the daemon's own. */
+bool store_drop_cached(const char *dir);
+/* At a clean stop, after the store closed: writes that mark. */
+void store_mark_cached(const char *dir);
 const char *store_prefault_state(struct store *st);
 
 /* The users database's generation: bumped after a commit that changed it

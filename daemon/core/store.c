@@ -327,8 +327,8 @@ void store_close(struct store *st)
  * 1,000,000-waybill store a GET took 0.9 faults and 63 µs of the loop's
  * CPU, 24 µs once the pages were mapped (docs/performance.md, "Round 5").
  * madvise(MADV_POPULATE_READ) maps a range for a small part of that
- * (7 GiB in about 0.3 s of CPU). A thread of its own, at the lowest CPU and
- * I/O priority, maps the pages mincore() finds in memory: it adds no memory
+ * (7 GiB in about 0.3 s of CPU). A thread of its own, at the lowest CPU
+ * priority, maps the pages mincore() finds in memory: it adds no memory
  * but page tables (2 MiB a GiB mapped); RSS then counts those page-cache
  * pages, as it would once the reads touched them.
  *

@@ -163,9 +163,24 @@ static int64_t mono_ms(void)
 #define TRIM_THRESHOLD (16 << 20)
 #endif
 
-static void on_trim(evutil_socket_t fd, short what, void *arg)
+void conn_heap_setup(void)
 {
-	(void)fd; (void)what; (void)arg;
+#ifdef __GLIBC__
+	/* Fixed thresholds: buffers this large are mapped and unmapped on
+	 * free (glibc's default threshold rises after such a free, after which
+	 * big reply buffers stay in the heap for the process's life), and what
+	 * is freed stays for reuse until conn_heap_trim(). Not lower: every
+	 * write's nested LMDB transaction allocates 3 MiB (its dirty list and
+	 * free list) and frees them at its end; mapped, unmapped and faulted
+	 * in again for each write, that was a quarter of the writer's CPU
+	 * (docs/performance.md). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+#endif
+}
+
+void conn_heap_trim(void)
+{
 #ifdef __GLIBC__
 	/* malloc_trim() gives back the free pages inside every arena and the
 	 * free top of the main one (loop 0's), but not the free top of a
@@ -174,7 +189,9 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 	 * of 64 KiB or more while the top is over the trim threshold. So the
 	 * loop frees such a block under a threshold of 0, then restores it, one
 	 * loop at a time: the threshold is the process's. (A writer's free
-	 * meanwhile may give its lists back too: faulted in again once.) */
+	 * meanwhile may give its lists back too: faulted in again once. A
+	 * glibc whose tcache_max tunable holds 128 KiB would cache the block
+	 * and trim nothing: tests/unit/test_heap_trim.c would say so.) */
 	static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_lock(&trim_lock);
 	mallopt(M_TRIM_THRESHOLD, 0);
@@ -184,6 +201,12 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&trim_lock);
 	malloc_trim(0);
 #endif
+}
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	conn_heap_trim();
 }
 
 static void on_inbox(evutil_socket_t fd, short what, void *arg);
@@ -207,18 +230,7 @@ int conn_setup(struct event_base *b, unsigned n, void (*timers_changed)(void))
 		if (!l->trim_timer || !l->inbox_ev || !l->flush_ev)
 			return -1;
 	}
-#ifdef __GLIBC__
-	/* Fixed thresholds: buffers this large are mapped and unmapped on
-	 * free (glibc's default threshold rises after such a free, after which
-	 * big reply buffers stay in the heap for the process's life), and what
-	 * is freed stays for reuse until on_trim() above. Not lower: every
-	 * write's nested LMDB transaction allocates 3 MiB (its dirty list and
-	 * free list) and frees them at its end; mapped, unmapped and faulted
-	 * in again for each write, that was a quarter of the writer's CPU
-	 * (docs/performance.md). */
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
-#endif
+	conn_heap_setup();
 	return 0;
 }
 

@@ -15,6 +15,11 @@
  * here. timers_changed is called, on the loop that saw it, when a command
  * run in a loop, or a job of a connection, set a due time. 0 or -1. */
 int conn_setup(struct event_base *base, unsigned n, void (*timers_changed)(void));
+/* The heap's policy (conn_setup() applies it): fixed mmap and trim
+ * thresholds; and the trim a loop runs a second after its last close,
+ * which gives back the calling thread's arena's free top too. */
+void conn_heap_setup(void);
+void conn_heap_trim(void);
 /* Every loop's base, in order (n of them), for workers_start(). */
 void conn_bases(struct event_base **out);
 /* Starts the threads of loops 1 .. n - 1 (each runs its base). 0 or -1. */

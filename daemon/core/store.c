@@ -139,13 +139,18 @@ static uint64_t le_get(const unsigned char *p, int n)
 	return v;
 }
 
+/* The store's data file in dir, into path: 0, or -1 when it does not fit. */
+static int data_file_path(char *path, size_t cap, const char *dir)
+{
+	return (size_t)snprintf(path, cap, "%s/data.mdb", dir) < cap ? 0 : -1;
+}
+
 /* Refuses a data.mdb shorter than its header says; *file_bytes: its size
  * (0: none yet). */
 static int check_data_file(const char *dir, uint64_t *file_bytes)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char path[4096];
+	int fd = data_file_path(path, sizeof(path), dir) == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0)
 		return 0; /* a new store, or LMDB says what is wrong */
 	/* readahead off: the header's pages (the meta pages every commit
@@ -408,6 +413,13 @@ static size_t memory_available(void)
 	return (size_t)kb << 10;
 }
 
+/* The rule for reading the store in at start: it fits in half the memory
+ * available, which leaves the rest to everything else. */
+static bool fits_in_memory(size_t bytes)
+{
+	return bytes <= memory_available() / 2;
+}
+
 /* What the page cache holds of data.mdb is the daemon's own (single
  * pages) when the last daemon stopped cleanly on this boot and the file is
  * the one it left: the mark says so, "boot_id inode size mtime". */
@@ -417,7 +429,7 @@ static int cache_mark_line(const char *dir, char *line, size_t len)
 {
 	char path[4096], boot[64] = "";
 	struct stat sb;
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path) || stat(path, &sb) < 0)
+	if (data_file_path(path, sizeof(path), dir) < 0 || stat(path, &sb) < 0)
 		return -1;
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
 	if (!f)
@@ -462,12 +474,11 @@ bool store_drop_cached(const char *dir)
 		fprintf(stderr, "parceldeskd: the store's page cache kept (a clean stop on this boot)\n");
 		return false;
 	}
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = data_file_path(path, sizeof(path), dir) == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0)
 		return false;
 	struct stat sb;
-	bool drop = fstat(fd, &sb) == 0 && (size_t)sb.st_size <= memory_available() / 2;
+	bool drop = fstat(fd, &sb) == 0 && fits_in_memory((size_t)sb.st_size);
 	if (drop) {
 		/* dirty pages are not dropped (a `cp` of a backup just before
 		 * the start leaves all of them so): written first */
@@ -488,8 +499,8 @@ static int prefault_reader(struct store *st, size_t used, bool must)
 {
 	const char *dir;
 	char path[4096];
-	if ((!must && used > memory_available() / 2) || mdb_env_get_path(st->env, &dir) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path))
+	if ((!must && !fits_in_memory(used)) || mdb_env_get_path(st->env, &dir) ||
+	    data_file_path(path, sizeof(path), dir) < 0)
 		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)) {

@@ -101,12 +101,14 @@ class Prefault(DaemonTestCase):
                 time.sleep(0.1)
 
     def fill(self, d, count):
+        """Creates count waybills, pipelined; their numbers."""
+        numbers = [next_number() for _ in range(count)]
         with d.text("op1") as c:
             promised = int(c.cmd("CLOCK GET")["utc_secs"]) + 3 * DAY
-            reqs = [create_line(next_number(), promised) for _ in range(count)]
-            c.send("".join(r + "\r\n" for r in reqs))
-            for r in reqs:
+            c.send("".join(create_line(n, promised) + "\r\n" for n in numbers))
+            for _ in numbers:
                 self.assertReply(c.read_reply(), 201)
+        return numbers
 
     def test_maps_the_store_at_start_and_after_growth(self):
         # a 1 MiB map (256 pages) grows long before 600 waybills are in
@@ -143,24 +145,14 @@ class Prefault(DaemonTestCase):
     def filled_then_stopped(self):
         """A stopped daemon whose store holds 8,000 waybills (36 MiB: more
         than the start-up's own reads bring in, with this VM's 8 MiB
-        read-around), and their numbers. The store is on a disk's file system: the tests' default,
-        tmpfs, cannot drop a file's pages."""
+        read-around), and their numbers. The store is on a disk's file
+        system: the tests' default, tmpfs, cannot drop a file's pages."""
         disk = tempfile.mkdtemp(prefix="pd-e2e-prefault-", dir="/var/tmp")
         self.addCleanup(shutil.rmtree, disk, True)
         if file_system_type(disk) in ("tmpfs", "ramfs"):
             self.skipTest("/var/tmp is %s here: its pages cannot be dropped" % file_system_type(disk))
         d = self.start(data_dir=os.path.join(disk, "data"))
-        numbers = []
-        with d.text("op1") as c:
-            promised = int(c.cmd("CLOCK GET")["utc_secs"]) + 3 * DAY
-            for _ in range(16):
-                reqs = []
-                for _ in range(500):
-                    numbers.append(next_number())
-                    reqs.append(create_line(numbers[-1], promised))
-                c.send("".join(r + "\r\n" for r in reqs))
-                for _ in reqs:
-                    self.assertReply(c.read_reply(), 201)
+        numbers = [n for _ in range(16) for n in self.fill(d, 500)]
         d.stop()
         return d, numbers
 

@@ -207,6 +207,7 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
 	conn_heap_trim();
+	stat_inc(LOOP_STAT(heap_trims));
 }
 
 static void on_inbox(evutil_socket_t fd, short what, void *arg);

@@ -127,6 +127,7 @@ struct loop_stats {
 	_Atomic uint64_t commands[PD_CMD_COUNT];
 	_Atomic uint64_t errors_by_code[600];
 	_Atomic uint64_t requests_text, requests_msgpack;
+	_Atomic uint64_t heap_trims;   /* its trims after closes (conn.c, on_trim()) */
 } __attribute__((aligned(64)));
 
 /* Counters shown by STATS. Fields every thread may touch are atomic. */

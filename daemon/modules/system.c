@@ -107,6 +107,7 @@ int cmd_stats(struct cmd_ctx *ctx)
 	pd_map_set_int(a, d, "connections_current", (int64_t)atomic_load(&g_stats.connections_current));
 	pd_map_set_int(a, d, "connections_total", (int64_t)atomic_load(&g_stats.connections_total));
 	pd_map_set_int(a, d, "connections_rejected", (int64_t)atomic_load(&g_stats.connections_rejected));
+	pd_map_set_int(a, d, "heap_trims", (int64_t)stat_sum(&g_stats.loop[0].heap_trims));
 	pd_map_set_int(a, d, "requests_text", (int64_t)stat_sum(&g_stats.loop[0].requests_text));
 	pd_map_set_int(a, d, "requests_msgpack", (int64_t)stat_sum(&g_stats.loop[0].requests_msgpack));
 	size_t n;

@@ -269,6 +269,68 @@ class MemoryBudget(DaemonTestCase):
         self.assertReply(admin.cmd("PING"), 200)
 
 
+class TrimUnderTrickle(DaemonTestCase):
+    """A loop trims its heap a second after its last close, but no later
+    than 10 s after the first close since its last trim (conn.c,
+    conn_free()): closes that never stop, each under a second after the
+    one before, still get a trim within ~10 s, and none in the first
+    seconds. STATS counts the trims (heap_trims), in both builds (the
+    sanitizers' allocator hides what a trim gives back)."""
+    # one loop takes every close: with more, each loop's share of the
+    # closes could come a second apart and trim without the bound
+    daemon_args = ("--loop-threads", 1)
+    create_users = False
+    STEP = 0.25      # between closes
+    LATE = 18        # 10 s, and room for a loaded machine
+
+    def test_closes_never_a_second_apart_get_a_trim_within_10_s(self):
+        admin = self.text("admin")
+
+        def trims():
+            return int(self.stats(admin)["heap_trims"])
+
+        def connected():
+            c = TextClient(self.daemon.port)
+            self.addCleanup(c.close)
+            self.assertReply(c.cmd("PING"), 200)
+            return c
+
+        # no trim pending at the start: the count has not moved for 2 s
+        # (the start's own closes, if any, trimmed a second after)
+        seen, since = trims(), time.monotonic()
+        deadline = since + 10
+        while time.monotonic() - since < 2:
+            self.assertLess(time.monotonic(), deadline, "heap_trims still moving with nothing closing")
+            time.sleep(0.1)
+            now = trims()
+            if now != seen:
+                seen, since = now, time.monotonic()
+        pool = [connected() for _ in range(3)]
+        first = last = None
+        max_gap = 0.0
+        while True:
+            pool.append(connected())
+            pool.pop(0).close()
+            t = time.monotonic()
+            if first is None:
+                first = t
+            else:
+                max_gap = max(max_gap, t - last)
+            last = t
+            if trims() > seen:
+                break
+            self.assertLess(t - first, self.LATE,
+                            "no heap trim in %.1f s of closes at most %.2f s apart (heap_trims %d)"
+                            % (t - first, max_gap, seen))
+            time.sleep(max(0.0, last + self.STEP - time.monotonic()))
+        took = time.monotonic() - first
+        sys.stderr.write("[trim] first heap trim %.1f s into closes at most %.2f s apart\n" % (took, max_gap))
+        # a second's pause lets the trim come sooner; without one, a trim
+        # in the first seconds means one per close or per second again
+        if max_gap < 0.9:
+            self.assertGreater(took, 5, "a heap trim %.1f s into closes at most %.2f s apart" % (took, max_gap))
+
+
 
 def read_all(s, timeout=10, line=False):
     """Everything until the daemon closes (or the timeout); with line, one

@@ -23,7 +23,7 @@ class Stats(DaemonTestCase):
         self.conn("op1").cmd("FROB")  # an error, so errors.400 exists
         s = self.stats(admin)
         for k in ("uptime_secs", "connections_current", "connections_total", "connections_rejected",
-                  "requests_text", "requests_msgpack", "writer_groups", "writer_jobs", "writer_max_group", "writer_reruns",
+                  "heap_trims", "requests_text", "requests_msgpack", "writer_groups", "writer_jobs", "writer_max_group", "writer_reruns",
                   "writer_wait_usec", "writer_apply_usec", "writer_commit_usec", "writer_handback_usec",
                   "store_used_bytes", "store_map_bytes", "store_map_grows", "waybills", "events", "queries",
                   "commit_seq", "wal_appends", "wal_bytes", "wal_checkpoints", "wal_checkpoint_seq",

@@ -5,8 +5,9 @@
  * text line or a msgpack array, chosen by its first byte) and parsed once
  * into c->pending -> dispatch_admit() (command, session, role, arguments)
  * -> a read runs here in the loop's read snapshot; a write becomes a job
- * for the writer, a slow command (AUTH, BACKUP) a job for the slow thread
- * -> the reply is queued on the output.
+ * for the writer (the writes of one turn handed over together, at its
+ * end), a slow command (AUTH, BACKUP) a job for the slow thread -> the
+ * reply is queued on the output.
  *
  * Order: replies go out in request order. A reply made in the loop (a
  * read, a refusal) waits until every job of its connection is back. A write
@@ -137,6 +138,7 @@ struct loop {
 	struct event *flush_ev;        /* writes the turn's replies (on_flush()) */
 	struct conn *flush;            /* connections with replies to write this turn, */
 	struct conn **flush_tail;      /* in the order they were served */
+	struct job_batch writes;       /* process_input()'s writes, queued at its end */
 };
 
 static struct loop loops[LOOPS_MAX];
@@ -834,9 +836,12 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 		c->slow_out = true;
 		if (adm->cmd->id != PD_CMD_auth) /* auth_admit() took its place */
 			slow_place_take(false);
+		/* a USER PASSWD reaches the writer from the slow thread: the
+		 * writes before it go first */
+		writer_submit_batch(&c->loop->writes);
 		slow_submit(job);
 	} else {
-		writer_submit(job);
+		job_batch_add(&c->loop->writes, job);
 	}
 }
 
@@ -1214,6 +1219,8 @@ static void process_input(struct conn *c)
 			break;
 		}
 	}
+	/* the burst's writes in one group (writer.h, struct job_batch) */
+	writer_submit_batch(&c->loop->writes);
 	if (c->loop->staging == c) {
 		stage_commit(c->loop, c);
 		c->loop->staging = NULL;

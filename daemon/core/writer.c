@@ -79,15 +79,16 @@ static bool queue_wake_needed(struct job_queue *q)
 	return wake;
 }
 
-static void queue_push(struct job_queue *q, struct job *job)
+/* Appends the jobs head..tail (linked, tail->next NULL) in one take of
+ * the lock: the taker finds all of them or none. */
+static void queue_push(struct job_queue *q, struct job *head, struct job *tail)
 {
-	job->next = NULL;
 	pthread_mutex_lock(&q->lock);
 	if (q->tail)
-		q->tail->next = job;
+		q->tail->next = head;
 	else
-		q->head = job;
-	q->tail = job;
+		q->head = head;
+	q->tail = tail;
 	bool wake = queue_wake_needed(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
@@ -574,7 +575,7 @@ static void *slow_main(void *arg)
 			break;
 		if (job->cmd->flags & CMD_WRITE) {
 			write_prepare(job->cmd, &job->arena, job->args);
-			queue_push(&write_q, job);
+			writer_submit(job);
 			continue;
 		}
 		MDB_txn *txn = NULL;
@@ -617,8 +618,35 @@ int workers_start(struct event_base *const *bases, unsigned n, void (*done)(stru
 	return 0;
 }
 
-void writer_submit(struct job *job) { queue_push(&write_q, job); }
-void slow_submit(struct job *job) { queue_push(&slow_q, job); }
+void writer_submit(struct job *job)
+{
+	job->next = NULL;
+	queue_push(&write_q, job, job);
+}
+
+void job_batch_add(struct job_batch *b, struct job *job)
+{
+	job->next = NULL;
+	if (b->tail)
+		b->tail->next = job;
+	else
+		b->head = job;
+	b->tail = job;
+}
+
+void writer_submit_batch(struct job_batch *b)
+{
+	if (!b->head)
+		return;
+	queue_push(&write_q, b->head, b->tail);
+	b->head = b->tail = NULL;
+}
+
+void slow_submit(struct job *job)
+{
+	job->next = NULL;
+	queue_push(&slow_q, job, job);
+}
 
 static void queue_stop(struct job_queue *q)
 {

@@ -1,6 +1,7 @@
 /* writer.h — the writer thread (group commit) and the slow-work thread.
  *
- * The loop hands a job to writer_submit(); the writer applies every job
+ * The loop hands jobs to writer_submit_batch() (the daemon's own SWEEP to
+ * writer_submit()); the writer applies every job
  * waiting in its queue inside one LMDB write transaction (a job that fails
  * leaves nothing: when it had written, the group runs again with each job
  * in a nested transaction of its own), commits once (one fsync for the
@@ -42,6 +43,18 @@ void job_free(struct job *job);
  * Returns 0 or -1. */
 int workers_start(struct event_base *const *bases, unsigned n, void (*done)(struct job *));
 void writer_submit(struct job *job);
+/* The writes of one connection's turn (conn.c's process_input()), queued
+ * together and the writer woken once: woken by the first, it took that one
+ * alone while the loop still parsed the rest of the read, so a pipelined
+ * burst was split into groups (two commits) by the scheduler's timing
+ * (docs/performance.md, round 15). */
+struct job_batch {
+	struct job *head, *tail;
+};
+void job_batch_add(struct job_batch *b, struct job *job);
+/* Queues b's jobs in order, after every job queued before; b is empty
+ * after. Nothing when b is empty. */
+void writer_submit_batch(struct job_batch *b);
 /* A slow job; a write flagged CMD_SLOW is prepared there (write_prepare)
  * and then passed to the writer. */
 void slow_submit(struct job *job);

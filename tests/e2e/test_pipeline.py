@@ -140,5 +140,24 @@ class Pipeline(DaemonTestCase):
             s["writer_groups"], s["writer_jobs"], s["writer_avg_group"], s["writer_max_group"]), end=" ")
 
 
+    def test_the_writes_of_one_read_are_one_group(self):
+        """The loop hands the writes it takes from one read to the writer
+        together, at the end of the turn (conn.c, process_input()): 32
+        creates sent at once (the most a connection runs in a turn) are
+        one group commit, every time. Handed over one by one, the writer,
+        woken by the first, often took it alone."""
+        op, admin = self.text("op1"), self.conn("admin")
+        promised = self.clock(op) + 3 * DAY
+        for burst in range(5):
+            numbers = [next_number() for _ in range(32)]
+            s0 = self.stats(admin)
+            op.send("".join(create_line(n, promised) + "\r\n" for n in numbers))
+            for n in numbers:
+                self.assertReply(op.read_reply(), 201, "waybill %s created" % n)
+            s1 = self.stats(admin)
+            delta = lambda k: int(s1[k]) - int(s0[k])
+            self.assertEqual((delta("writer_groups"), delta("writer_jobs")), (1, 32), (burst, s0, s1))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -92,6 +92,13 @@ static void input_open(struct input *in, const char *path)
 		in->total_bytes = (uint64_t)st.st_size;
 }
 
+static void input_close(struct input *in)
+{
+	free(in->buf);
+	if (in->f != stdin)
+		fclose(in->f);
+}
+
 /* Next request line without its terminator: 1, or 0 at the end. Blank
  * lines and '#' comments are skipped. */
 static int input_next(struct input *in, char **line, size_t *len)
@@ -867,9 +874,10 @@ int main(int argc, char **argv)
 	input_open(&in, path ? path : "-");
 	report.in = &in;
 	report.tty = isatty(STDERR_FILENO);
-	if (data_dir)
-		return import_store(data_dir, config_path, batch_size, force, &in);
-	if (!password)
+	if (!data_dir && !password)
 		die("no password: give -a PASSWORD or set PARCELDESK_PASSWORD");
-	return import_net(host, port, user, password, (int)conn_count, window, &in);
+	int rc = data_dir ? import_store(data_dir, config_path, batch_size, force, &in)
+			  : import_net(host, port, user, password, (int)conn_count, window, &in);
+	input_close(&in);
+	return rc;
 }

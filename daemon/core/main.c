@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 	/* the prefault then reads the store in single pages (store.c) */
 	bool dropped = g_config.store_prefault && store_drop_cached(g_config.data_dir);
 	if (store_open_env(&g_store, g_config.data_dir, (size_t)g_config.map_size_mb << 20,
-			   g_config.wal ? MDB_NOSYNC : 0, &pin) < 0)
+			   g_config.wal ? MDB_NOSYNC : 0, &pin, dropped) < 0)
 		return 1;
 	/* the log's sets first (repl_open reads the state they leave), then
 	 * the start-up steps, then a checkpoint makes all of it durable before

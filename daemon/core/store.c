@@ -187,10 +187,13 @@ static int check_data_file(const char *dir, uint64_t *file_bytes)
 
 int store_open(struct store *st, const char *dir, size_t map_size)
 {
-	return store_open_env(st, dir, map_size, 0, NULL);
+	return store_open_env(st, dir, map_size, 0, NULL, false);
 }
 
-int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin)
+static void map_readahead(struct store *st, bool on);
+
+int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin,
+		   bool read_in)
 {
 	memset(st, 0, sizeof(*st));
 	if (pin)
@@ -225,6 +228,8 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 		fprintf(stderr, "parceldeskd: cannot open store in %s: %s\n", dir, mdb_strerror(rc));
 		goto fail;
 	}
+	if (read_in) /* before the first read of the map */
+		map_readahead(st, false);
 	/* before anything commits: the snapshot the store opened at keeps its
 	 * pages until the write-ahead log lets it go (wal_open) */
 	if (pin && (rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, pin)) != 0) {
@@ -523,6 +528,24 @@ static int chunk_residency(struct store *st, unsigned gen, char *p, size_t len, 
 	return mincore(p, len, vec) == 0 ? 0 : -1;
 }
 
+/* Turns the map's readahead off (MADV_RANDOM) or back on (MADV_NORMAL),
+ * under the resize lock, shared. While the store is read in, a page fault's
+ * read-around (8 MiB on this VM) comes in large folios and marks a page
+ * that sets off more readahead, in larger folios, when a later fault or a
+ * read() reaches it, even on a descriptor with readahead off: from a few
+ * faults at start, the pass's own mapping of the pages it read ran ahead of
+ * it through the file in 2 MiB folios (547 MiB store: 77 % of its pages;
+ * docs/performance.md, "Round 15"). */
+static void map_readahead(struct store *st, bool on)
+{
+	size_t len = 0;
+	pthread_rwlock_rdlock(&st->resize_lock);
+	char *map = map_find(st, &len);
+	if (map)
+		madvise(map, len, on ? MADV_NORMAL : MADV_RANDOM);
+	pthread_rwlock_unlock(&st->resize_lock);
+}
+
 /* Reads the runs of a chunk's pages that vec says are not in memory
  * (file offset off, n pages); returns the bytes read. */
 static size_t read_absent(int fd, size_t off, const unsigned char *vec, size_t n, size_t page, char *buf)
@@ -573,6 +596,8 @@ static void prefault_pass(struct store *st)
 	int reader = prefault_reader(st, used, pf->must_read);
 	pf->must_read = false;
 	char *buf = reader >= 0 ? malloc(PREFAULT_READ) : NULL;
+	if (buf) /* a map moved since the start has its readahead on again */
+		map_readahead(st, false);
 	size_t read = 0;
 	for (; off < used; off += PREFAULT_CHUNK) {
 		pthread_mutex_lock(&pf->mu);
@@ -619,6 +644,8 @@ static void prefault_pass(struct store *st)
 	fprintf(stderr, "parceldeskd: %zu MiB of the store's %zu MiB mapped ahead of reads (%zu MiB read from disk) in %.2f s\n",
 		mapped >> 20, used >> 20, read >> 20, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 out:
+	if (buf) /* read in: a page that leaves memory is faulted in with read-around again */
+		map_readahead(st, true);
 	free(buf);
 	if (reader >= 0)
 		close(reader);

@@ -111,8 +111,14 @@ struct store {
 int store_open(struct store *st, const char *dir, size_t map_size);
 /* The same with LMDB flags added (MDB_NOSYNC under the write-ahead log),
  * and pin (not NULL): a read transaction on the snapshot opened, begun
- * before the store's own start-up commit (the log's, wal_open). */
-int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin);
+ * before the store's own start-up commit (the log's, wal_open). With
+ * read_in (store_drop_cached() dropped), page faults on the map read no
+ * more than their page (MADV_RANDOM) until the prefault's pass has read
+ * the store in, its end turning readahead on again: the start-up's reads
+ * and the log's replay then bring in no large folios, and mark no page
+ * that would set off more readahead. */
+int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin,
+		   bool read_in);
 void store_close(struct store *st);
 /* Doubles the map (caller holds no transaction). */
 int store_grow(struct store *st);

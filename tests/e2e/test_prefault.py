@@ -11,11 +11,12 @@ import mmap
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 import time
 
-from harness import DAY, DaemonTestCase, USERS, create_line, line, next_number
+from harness import DAY, DaemonTestCase, USERS, create_line, line, next_number, settings
 
 
 def rss_file_bytes(d):
@@ -142,23 +143,31 @@ class Prefault(DaemonTestCase):
             for _ in numbers:
                 self.assertReply(c.read_reply(), 200)
 
-    def filled_then_stopped(self):
-        """A stopped daemon whose store holds 8,000 waybills (36 MiB: more
-        than the start-up's own reads bring in, with this VM's 8 MiB
-        read-around), and their numbers. The store is on a disk's file
-        system: the tests' default, tmpfs, cannot drop a file's pages."""
+    def disk_dir(self):
+        """A directory on a disk's file system: the tests' default, tmpfs,
+        cannot drop a file's pages."""
         disk = tempfile.mkdtemp(prefix="pd-e2e-prefault-", dir="/var/tmp")
         self.addCleanup(shutil.rmtree, disk, True)
         if file_system_type(disk) in ("tmpfs", "ramfs"):
             self.skipTest("/var/tmp is %s here: its pages cannot be dropped" % file_system_type(disk))
-        d = self.start(data_dir=os.path.join(disk, "data"))
+        return disk
+
+    def filled_then_stopped(self):
+        """A stopped daemon whose store holds 8,000 waybills (36 MiB: more
+        than the start-up's own reads bring in, with this VM's 8 MiB
+        read-around), and their numbers. The store is on a disk's file
+        system (disk_dir())."""
+        d = self.start(data_dir=os.path.join(self.disk_dir(), "data"))
         numbers = [n for _ in range(16) for n in self.fill(d, 500)]
         d.stop()
         return d, numbers
 
-    def assert_read_in_single_pages(self, d, numbers):
+    def assert_read_in_single_pages(self, d, numbers, written=0):
         """The pass read the store from disk, mapped all of it, and after a
-        GET of every waybill no page of it lies in a large folio."""
+        GET of every waybill no page of it lies in a large folio; but for
+        at most `written` pages, those the start's own commits wrote into
+        pages not yet read in (a write of a run of pages makes a folio of
+        the run: 2-4 pages, LMDB's `writev`)."""
         s = self.settled(d)
         self.assertEqual(s["store_prefault"], "done")
         used = int(s["store_used_bytes"])
@@ -171,7 +180,7 @@ class Prefault(DaemonTestCase):
             self.skipTest("page frames not readable here (not root)")
         present, large = got
         self.assertGreater(present, 100)
-        self.assertEqual(large, 0, "%d of the %d pages of the store in memory lie in large folios" % (large, present))
+        self.assertLessEqual(large, written, "%d of the %d pages of the store in memory lie in large folios" % (large, present))
 
     def test_reads_in_a_store_not_in_memory_as_single_pages(self):
         d, numbers = self.filled_then_stopped()
@@ -216,6 +225,31 @@ class Prefault(DaemonTestCase):
         self.assert_read_in_single_pages(d, numbers)
         d.stop()
 
+    def test_an_imported_store_is_read_in_single_pages(self):
+        """A store that contrib/import wrote into a stopped daemon's
+        directory (10,000 waybills, 55 MiB) has its trees' roots near the
+        file's start, where the start's first page faults then land. With
+        readahead they brought in large folios and marked pages that set
+        off more readahead when the pass's own mapping reached them, and
+        the pass ran ahead through the file in ever larger folios: before
+        round 15, 8,712 of the 14,019 pages. The map takes no readahead
+        until the pass has read the store in. The store is made by the
+        plain build's gen and import when PD_STORE_TOOLS names them
+        (tests/run.sh): under the sanitizers the import takes minutes."""
+        tools = os.environ.get("PD_STORE_TOOLS") or os.path.join(os.path.dirname(settings.daemon), "contrib")
+        data = os.path.join(self.disk_dir(), "data")
+        requests = subprocess.run([os.path.join(tools, "gen"), "--waybills", "10000"],
+                                  capture_output=True, check=True).stdout
+        numbers = [l.split()[2].decode() for l in requests.splitlines() if l.startswith(b"WAYBILL CREATE ")]
+        self.assertEqual(len(numbers), 10000)
+        imported = subprocess.run([os.path.join(tools, "import"), "--data-dir", data, "-"],
+                                  input=requests, capture_output=True, timeout=600)
+        self.assertEqual(imported.returncode, 0, imported.stderr.decode())
+        d = self.start(data_dir=data)
+        self.assertIn("the store's cached pages dropped, to be read again in single pages", d.log_text())
+        self.assert_read_in_single_pages(d, numbers, written=32)
+        d.stop()
+
     def test_a_clean_restart_keeps_the_page_cache_and_a_crash_drops_it(self):
         """After a clean stop on the same boot, with the file as the daemon
         left it, the page cache holds the daemon's own single pages: a
@@ -231,13 +265,11 @@ class Prefault(DaemonTestCase):
         self.assertFalse(os.path.exists(os.path.join(d.data_dir, "pagecache.mark")))
         d.kill()
         d.restart()
-        self.settled(d)
-        # what the pass then reads depends on what the start-up's own
-        # reads (the log's replay) brought in with this VM's read-around:
-        # the drop is what is certain
         # (the first start found no file, the clean restart kept it)
         self.assertEqual(d.log_text().count("the store's cached pages dropped, to be read again in single pages"), 1)
-        self.read_every_waybill(d, numbers)
+        # the log's replay faults pages in without readahead, one each: the
+        # pass reads the rest, and none lies in a large folio
+        self.assert_read_in_single_pages(d, numbers)
         d.stop()
 
     def test_a_restart_maps_twice_the_file(self):

@@ -528,8 +528,18 @@ static int chunk_residency(struct store *st, unsigned gen, char *p, size_t len, 
 	return mincore(p, len, vec) == 0 ? 0 : -1;
 }
 
+/* Gives the map the advice map_no_readahead says; under the resize lock. */
+static void map_advise(struct store *st)
+{
+	size_t len = 0;
+	char *map = map_find(st, &len);
+	if (map)
+		madvise(map, len, st->map_no_readahead ? MADV_RANDOM : MADV_NORMAL);
+}
+
 /* Turns the map's readahead off (MADV_RANDOM) or back on (MADV_NORMAL),
- * under the resize lock, shared. While the store is read in, a page fault's
+ * under the resize lock, exclusive (a growth in between would leave the
+ * new map with the kernel's default). While the store is read in, a page fault's
  * read-around (8 MiB on this VM) comes in large folios and marks a page
  * that sets off more readahead, in larger folios, when a later fault or a
  * read() reaches it, even on a descriptor with readahead off: from a few
@@ -538,11 +548,11 @@ static int chunk_residency(struct store *st, unsigned gen, char *p, size_t len, 
  * docs/performance.md, "Round 15"). */
 static void map_readahead(struct store *st, bool on)
 {
-	size_t len = 0;
-	pthread_rwlock_rdlock(&st->resize_lock);
-	char *map = map_find(st, &len);
-	if (map)
-		madvise(map, len, on ? MADV_NORMAL : MADV_RANDOM);
+	pthread_rwlock_wrlock(&st->resize_lock);
+	if (st->map_no_readahead == on) {
+		st->map_no_readahead = !on;
+		map_advise(st);
+	}
 	pthread_rwlock_unlock(&st->resize_lock);
 }
 
@@ -589,8 +599,10 @@ static void prefault_pass(struct store *st)
 	char *map = map_find(st, &map_len);
 	size_t used = store_used_bytes(st);
 	pthread_rwlock_unlock(&st->resize_lock);
-	if (!map)
+	if (!map) {
+		map_readahead(st, true);
 		return;
+	}
 	if (used > map_len)
 		used = map_len;
 	int reader = prefault_reader(st, used, pf->must_read);
@@ -644,8 +656,9 @@ static void prefault_pass(struct store *st)
 	fprintf(stderr, "parceldeskd: %zu MiB of the store's %zu MiB mapped ahead of reads (%zu MiB read from disk) in %.2f s\n",
 		mapped >> 20, used >> 20, read >> 20, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 out:
-	if (buf) /* read in: a page that leaves memory is faulted in with read-around again */
-		map_readahead(st, true);
+	/* read in, or not to be (no descriptor, no buffer): a page that leaves
+	 * memory is faulted in with read-around again */
+	map_readahead(st, true);
 	free(buf);
 	if (reader >= 0)
 		close(reader);
@@ -664,8 +677,10 @@ static void *prefault_main(void *arg)
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
-		if (pf->want == pf->done)
+		if (pf->want == pf->done) {
 			atomic_store(&pf->busy, false);
+			pthread_cond_broadcast(&pf->cv); /* store_prefault_wait() */
+		}
 		while (!pf->stop && pf->want == pf->done)
 			pthread_cond_wait(&pf->cv, &pf->mu);
 		if (pf->stop)
@@ -705,9 +720,21 @@ int store_prefault_start(struct store *st, bool dropped)
 	if (pthread_create(&pf->thread, NULL, prefault_main, st)) {
 		st->prefault = NULL;
 		free(pf);
+		map_readahead(st, true); /* nothing will read the store in */
 		return -1;
 	}
 	return 0;
+}
+
+void store_prefault_wait(struct store *st)
+{
+	struct store_prefault *pf = st->prefault;
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	while (!pf->stop && atomic_load(&pf->busy))
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	pthread_mutex_unlock(&pf->mu);
 }
 
 static void prefault_stop(struct store *st)
@@ -748,6 +775,8 @@ int store_grow(struct store *st)
 	int rc = mdb_env_set_mapsize(st->env, next);
 	if (rc == 0)
 		st->map_size = next;
+	if (st->map_no_readahead)
+		map_advise(st);
 	st->map_gen++;
 	pthread_rwlock_unlock(&st->resize_lock);
 	if (rc == 0)
@@ -765,6 +794,8 @@ int store_adopt_map(struct store *st)
 		mdb_env_info(st->env, &info);
 		st->map_size = info.me_mapsize;
 	}
+	if (st->map_no_readahead)
+		map_advise(st);
 	st->map_gen++;
 	pthread_rwlock_unlock(&st->resize_lock);
 	prefault_kick(st);

@@ -105,6 +105,10 @@ struct store {
 	size_t map_size;
 	/* bumped (under resize_lock, exclusive) each time the map moves */
 	unsigned map_gen;
+	/* the map takes no readahead (MADV_RANDOM) while the store is read in;
+	 * under resize_lock, exclusive to change, so that a growth's new map
+	 * gets the same advice */
+	bool map_no_readahead;
 	struct store_prefault *prefault; /* the thread mapping the store's pages, or NULL */
 };
 
@@ -134,6 +138,8 @@ int store_adopt_map(struct store *st);
  * the store fits in half the memory available ("Round 14"). Stopped by
  * store_close(). Returns 0, or -1 when the thread cannot start. */
 int store_prefault_start(struct store *st, bool dropped);
+/* Waits until the prefault has no pass asked for or under way. */
+void store_prefault_wait(struct store *st);
 /* Bytes of the store the pass under way, or the last, mapped (0: none,
  * or not started); bytes every pass read from disk; and "off", "running"
  * or "done". */

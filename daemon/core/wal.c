@@ -252,7 +252,7 @@ int wal_restore(const char *dir)
 			"the newest was %llu); the write-ahead log brings it up to date",
 			(unsigned long long)txnid, (unsigned long long)have);
 	}
-	rc = 0;
+	rc = 1;
 out:
 	free(pages);
 	free(cur);

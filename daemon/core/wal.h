@@ -35,8 +35,9 @@ typedef int (*wal_restage_fn)(MDB_txn *txn, uint64_t seq, uint64_t epoch, const 
 
 /* Before the environment is opened: when DIR/checkpoint exists, puts its
  * meta pages back over data.mdb's (an unclean stop, or a power loss, may
- * have left newer ones whose pages are not all on disk). Returns 0, or -1
- * after a message on stderr (the daemon does not start). */
+ * have left newer ones whose pages are not all on disk). Returns 1 when
+ * it found one (the log's replay follows), 0 when the store stopped
+ * cleanly, or -1 after a message on stderr (the daemon does not start). */
 int wal_restore(const char *dir);
 
 /* After the store is opened (g_store; pin: a read transaction begun before

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Big-endian integers of n bytes: keys that sort as numbers. */
@@ -374,6 +375,8 @@ struct store_prefault {
 	_Atomic size_t read;   /* bytes read from disk by every pass so far */
 	bool must_read;        /* the first pass reads (store_drop_cached() dropped) */
 	atomic_bool busy;      /* a pass is asked for or under way */
+	bool runway;           /* keeps a runway past the store's end (store_runway()) */
+	size_t runway_end;     /* the file offset it reaches (the thread's own) */
 };
 
 /* The map of data.mdb in this process: its address and length, or NULL. */
@@ -664,6 +667,57 @@ out:
 		close(reader);
 }
 
+/* ---- the runway past the store's end ----
+ *
+ * LMDB writes the pages it adds past the file's end with pwrite()/writev()
+ * runs of up to 64 pages, and a buffered write past the end makes a folio
+ * of the run (ext4, Linux 6.16 and later): the store's single pages do not
+ * last (45 % of a store100k copy's pages in folios of 2-64 pages after 40 s
+ * of durable scans, docs/performance.md "Round 15"). A write into a page
+ * the page cache already holds keeps its folio; so the prefault thread
+ * keeps RUNWAY_BYTES past LMDB's last page allocated and read in as single
+ * pages, topped up when LMDB has used half of it. fallocate() (mode 0)
+ * extends the file without ever shrinking it, whatever LMDB writes
+ * meanwhile; its unwritten blocks read as zeros, without the disk. Only
+ * where the page cache has folios (not tmpfs) and while the store fits in
+ * half the memory available (as the prefault's reads); a failure (the
+ * disk full) leaves the file as it was and LMDB's own writes extend it. */
+#define RUNWAY_BYTES (32u << 20)
+#define RUNWAY_POLL_MS 100
+
+static bool dir_on_page_cache_fs(const char *dir)
+{
+	struct statfs sf;
+	/* tmpfs and ramfs: their pages are no disk's page cache */
+	return statfs(dir, &sf) == 0 && (unsigned long)sf.f_type != 0x01021994UL && (unsigned long)sf.f_type != 0x858458f6UL;
+}
+
+static void store_runway(struct store *st)
+{
+	struct store_prefault *pf = st->prefault;
+	size_t used = store_used_bytes(st);
+	if (used + RUNWAY_BYTES / 2 <= pf->runway_end || !fits_in_memory(used + RUNWAY_BYTES))
+		return;
+	const char *dir;
+	char path[4096];
+	if (mdb_env_get_path(st->env, &dir) || data_file_path(path, sizeof(path), dir) < 0)
+		return;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size_t from = used > pf->runway_end ? used : pf->runway_end, to = used + RUNWAY_BYTES;
+	char *buf = malloc(PREFAULT_READ);
+	if (buf && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0 &&
+	    fallocate(fd, 0, (off_t)from, (off_t)(to - from)) == 0) {
+		for (size_t off = from; off < to; off += PREFAULT_READ)
+			if (pread(fd, buf, PREFAULT_READ, (off_t)off) <= 0)
+				break;
+		pf->runway_end = to;
+	}
+	free(buf);
+	close(fd);
+}
+
 static void *prefault_main(void *arg)
 {
 	struct store *st = arg;
@@ -681,8 +735,24 @@ static void *prefault_main(void *arg)
 			atomic_store(&pf->busy, false);
 			pthread_cond_broadcast(&pf->cv); /* store_prefault_wait() */
 		}
-		while (!pf->stop && pf->want == pf->done)
-			pthread_cond_wait(&pf->cv, &pf->mu);
+		while (!pf->stop && pf->want == pf->done) {
+			if (!pf->runway) {
+				pthread_cond_wait(&pf->cv, &pf->mu);
+				continue;
+			}
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += RUNWAY_POLL_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) == ETIMEDOUT) {
+				pthread_mutex_unlock(&pf->mu);
+				store_runway(st);
+				pthread_mutex_lock(&pf->mu);
+			}
+		}
 		if (pf->stop)
 			break;
 		pf->done = pf->want;
@@ -712,6 +782,8 @@ int store_prefault_start(struct store *st, bool dropped)
 	if (!pf)
 		return -1;
 	pf->must_read = dropped;
+	const char *dir;
+	pf->runway = mdb_env_get_path(st->env, &dir) == 0 && dir_on_page_cache_fs(dir);
 	pthread_mutex_init(&pf->mu, NULL);
 	pthread_cond_init(&pf->cv, NULL);
 	pf->want = 1;

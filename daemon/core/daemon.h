@@ -219,6 +219,8 @@ void modules_gauges(MDB_txn *txn, struct store *st, int64_t now,
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);
 void clock_set(int64_t utc);
+/* The real-time instant ms from now: a pthread_cond_timedwait() deadline. */
+struct timespec clock_realtime_in(int64_t ms);
 
 /* auth.c */
 /* The first admin, when the store has no users: none on a follower

@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	 * each, made the restart take 2.7-3.6 s) */
 	if (g_config.store_prefault && store_prefault_start(&g_store, dropped) < 0)
 		log_msg("warn", 0, NULL, "cannot start the thread mapping the store ahead of reads");
-	else if (g_config.store_prefault && dropped && unclean)
+	else if (dropped && unclean) /* dropped: only with store_prefault */
 		store_prefault_wait(&g_store);
 	/* the log's sets first (repl_open reads the state they leave), then
 	 * the start-up steps, then a checkpoint makes all of it durable before

@@ -152,14 +152,7 @@ static void set_status(const char *level, const char *fmt, ...)
 /* Waits up to ms for a wake-up (a commit, PROMOTE, stop). */
 static void nap(int64_t ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	struct timespec ts = clock_realtime_in(ms);
 	pthread_mutex_lock(&R.lock);
 	if (!R.stopping && !R.kicked)
 		pthread_cond_timedwait(&R.wake, &R.lock, &ts);

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include "changeset.h"
+#include "daemon.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -146,18 +147,31 @@ static int data_file_path(char *path, size_t cap, const char *dir)
 	return (size_t)snprintf(path, cap, "%s/data.mdb", dir) < cap ? 0 : -1;
 }
 
+/* dir's data.mdb (flags: O_RDONLY or O_RDWR) through a descriptor of its
+ * own with readahead off, so that what it reads comes in as single pages
+ * (store_prefault below says why); -1 when it cannot. */
+static int data_file_open_random(const char *dir, int flags)
+{
+	char path[4096];
+	if (data_file_path(path, sizeof(path), dir) < 0)
+		return -1;
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Refuses a data.mdb shorter than its header says; *file_bytes: its size
  * (0: none yet). */
 static int check_data_file(const char *dir, uint64_t *file_bytes)
 {
-	char path[4096];
-	int fd = data_file_path(path, sizeof(path), dir) == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	/* readahead off: the header's pages (the meta pages every commit
+	 * writes) come in as single pages, which LMDB's own read then finds */
+	int fd = data_file_open_random(dir, O_RDONLY);
 	if (fd < 0)
 		return 0; /* a new store, or LMDB says what is wrong */
-	/* readahead off: the header's pages (the meta pages every commit
-	 * writes) come in as single pages, which LMDB's own read then finds
-	 * (store_prefault below says why) */
-	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	struct stat sb = { 0 };
 	unsigned char meta[2][152];
 	uint64_t need = 0, txnid = 0;
@@ -178,9 +192,9 @@ static int check_data_file(const char *dir, uint64_t *file_bytes)
 	close(fd);
 	*file_bytes = (uint64_t)sb.st_size;
 	if (need > (uint64_t)sb.st_size) {
-		fprintf(stderr, "parceldeskd: %s is %lld bytes, shorter than the %llu its header "
+		fprintf(stderr, "parceldeskd: %s/data.mdb is %lld bytes, shorter than the %llu its header "
 			"says: the file is truncated (an incomplete copy?); restore it from a backup\n",
-			path, (long long)sb.st_size, (unsigned long long)need);
+			dir, (long long)sb.st_size, (unsigned long long)need);
 		return -1;
 	}
 	return 0;
@@ -498,6 +512,13 @@ bool store_drop_cached(const char *dir)
 	return drop;
 }
 
+/* The open store's data.mdb, as data_file_open_random(). */
+static int store_file_open_random(struct store *st, int flags)
+{
+	const char *dir;
+	return mdb_env_get_path(st->env, &dir) ? -1 : data_file_open_random(dir, flags);
+}
+
 /* A descriptor of data.mdb with readahead off, for a pass that reads the
  * store's used bytes in; -1 when they do not fit in half the memory
  * available (then the reads' page faults bring pages in), unless the pass
@@ -505,17 +526,7 @@ bool store_drop_cached(const char *dir)
  * in memory. */
 static int prefault_reader(struct store *st, size_t used, bool must)
 {
-	const char *dir;
-	char path[4096];
-	if ((!must && !fits_in_memory(used)) || mdb_env_get_path(st->env, &dir) ||
-	    data_file_path(path, sizeof(path), dir) < 0)
-		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	return !must && !fits_in_memory(used) ? -1 : store_file_open_random(st, O_RDONLY);
 }
 
 /* Takes the resize lock shared and finds which pages of a chunk of the map
@@ -698,17 +709,12 @@ static void store_runway(struct store *st)
 	size_t used = store_used_bytes(st);
 	if (used + RUNWAY_BYTES / 2 <= pf->runway_end || !fits_in_memory(used + RUNWAY_BYTES))
 		return;
-	const char *dir;
-	char path[4096];
-	if (mdb_env_get_path(st->env, &dir) || data_file_path(path, sizeof(path), dir) < 0)
-		return;
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = store_file_open_random(st, O_RDWR);
 	if (fd < 0)
 		return;
 	size_t from = used > pf->runway_end ? used : pf->runway_end, to = used + RUNWAY_BYTES;
 	char *buf = malloc(PREFAULT_READ);
-	if (buf && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0 &&
-	    fallocate(fd, 0, (off_t)from, (off_t)(to - from)) == 0) {
+	if (buf && fallocate(fd, 0, (off_t)from, (off_t)(to - from)) == 0) {
 		for (size_t off = from; off < to; off += PREFAULT_READ)
 			if (pread(fd, buf, PREFAULT_READ, (off_t)off) <= 0)
 				break;
@@ -740,13 +746,7 @@ static void *prefault_main(void *arg)
 				pthread_cond_wait(&pf->cv, &pf->mu);
 				continue;
 			}
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += RUNWAY_POLL_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			struct timespec ts = clock_realtime_in(RUNWAY_POLL_MS);
 			if (pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) == ETIMEDOUT) {
 				pthread_mutex_unlock(&pf->mu);
 				store_runway(st);

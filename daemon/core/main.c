@@ -167,7 +167,10 @@ int main(int argc, char **argv)
 	 * which touches pages all over the store, waits for that read (1 MiB a
 	 * pread: 745 MiB in 0.95 s here, where the replay's faults, a page
 	 * each, made the restart take 2.7-3.6 s) */
-	if (g_config.store_prefault && store_prefault_start(&g_store, dropped) < 0)
+	/* a test races the runway's look at the store against the map's
+	 * growth (tests/e2e/test_prefault.py) */
+	const char *poll = g_config.enable_test_clock ? getenv("PARCELDESK_TEST_RUNWAY_POLL_MS") : NULL;
+	if (g_config.store_prefault && store_prefault_start(&g_store, dropped, poll ? atoi(poll) : -1) < 0)
 		log_msg("warn", 0, NULL, "cannot start the thread mapping the store ahead of reads");
 	else if (dropped && unclean) /* dropped: only with store_prefault */
 		store_prefault_wait(&g_store);

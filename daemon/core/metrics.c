@@ -208,13 +208,15 @@ static void gauge_keep(void *ud, const struct module_gauges *g)
 
 static void render_store(struct evbuffer *b)
 {
-	size_t used = store_used_bytes(&g_store);
+	pthread_rwlock_rdlock(&g_store.resize_lock); /* a growth changes both */
+	size_t used = store_used_bytes(&g_store), map = g_store.map_size;
+	pthread_rwlock_unlock(&g_store.resize_lock);
 	one(b, "parceldesk_store_used_bytes", "gauge", "Bytes of the LMDB map in use.", (long long)used);
 	one(b, "parceldesk_store_map_bytes", "gauge", "Size of the LMDB map (it doubles when full).",
-	    (long long)g_store.map_size);
+	    (long long)map);
 	head(b, "parceldesk_store_map_used_ratio", "gauge", "Share of the map in use (0 to 1).");
 	evbuffer_add_printf(b, "parceldesk_store_map_used_ratio %.6f\n",
-			    g_store.map_size ? (double)used / (double)g_store.map_size : 0.0);
+			    map ? (double)used / (double)map : 0.0);
 	one(b, "parceldesk_store_map_grows_total", "counter", "Times the map grew.",
 	    (long long)atomic_load(&g_stats.map_grows));
 	struct gauge_set set = { .n = 0 };

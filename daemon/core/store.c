@@ -391,6 +391,7 @@ struct store_prefault {
 	atomic_bool busy;      /* a pass is asked for or under way */
 	bool runway;           /* keeps a runway past the store's end (store_runway()) */
 	size_t runway_end;     /* the file offset it reaches (the thread's own) */
+	int runway_poll_ms;    /* how often it looks (RUNWAY_POLL_MS; tests: less) */
 };
 
 /* The map of data.mdb in this process: its address and length, or NULL. */
@@ -706,7 +707,10 @@ static bool dir_on_page_cache_fs(const char *dir)
 static void store_runway(struct store *st)
 {
 	struct store_prefault *pf = st->prefault;
+	/* LMDB's meta pages lie in the map, which a growth replaces */
+	pthread_rwlock_rdlock(&st->resize_lock);
 	size_t used = store_used_bytes(st);
+	pthread_rwlock_unlock(&st->resize_lock);
 	if (used + RUNWAY_BYTES / 2 <= pf->runway_end || !fits_in_memory(used + RUNWAY_BYTES))
 		return;
 	int fd = store_file_open_random(st, O_RDWR);
@@ -746,7 +750,7 @@ static void *prefault_main(void *arg)
 				pthread_cond_wait(&pf->cv, &pf->mu);
 				continue;
 			}
-			struct timespec ts = clock_realtime_in(RUNWAY_POLL_MS);
+			struct timespec ts = clock_realtime_in(pf->runway_poll_ms);
 			if (pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) == ETIMEDOUT) {
 				pthread_mutex_unlock(&pf->mu);
 				store_runway(st);
@@ -776,7 +780,7 @@ static void prefault_kick(struct store *st)
 	pthread_mutex_unlock(&pf->mu);
 }
 
-int store_prefault_start(struct store *st, bool dropped)
+int store_prefault_start(struct store *st, bool dropped, int runway_poll_ms)
 {
 	struct store_prefault *pf = calloc(1, sizeof(*pf));
 	if (!pf)
@@ -784,6 +788,7 @@ int store_prefault_start(struct store *st, bool dropped)
 	pf->must_read = dropped;
 	const char *dir;
 	pf->runway = mdb_env_get_path(st->env, &dir) == 0 && dir_on_page_cache_fs(dir);
+	pf->runway_poll_ms = runway_poll_ms >= 0 ? runway_poll_ms : RUNWAY_POLL_MS;
 	pthread_mutex_init(&pf->mu, NULL);
 	pthread_cond_init(&pf->cv, NULL);
 	pf->want = 1;

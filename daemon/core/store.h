@@ -136,8 +136,10 @@ int store_adopt_map(struct store *st);
  * page fault on the first touch of each page (docs/performance.md, "Round
  * 5"); first reads from disk, as single pages, those not in memory when
  * the store fits in half the memory available ("Round 14"). Stopped by
- * store_close(). Returns 0, or -1 when the thread cannot start. */
-int store_prefault_start(struct store *st, bool dropped);
+ * store_close(). The same thread keeps the runway past the store's end,
+ * looking every runway_poll_ms (< 0: every 100 ms). Returns 0, or -1 when
+ * the thread cannot start. */
+int store_prefault_start(struct store *st, bool dropped, int runway_poll_ms);
 /* Waits until the prefault has no pass asked for or under way. */
 void store_prefault_wait(struct store *st);
 /* Bytes of the store the pass under way, or the last, mapped (0: none,
@@ -233,7 +235,9 @@ int store_audit_read(MDB_txn *txn, struct store *st, const char *kind,
 		     const char *id, struct pd_arena *a, struct pd_value **out);
 /* Adds delta to a be64 counter (created at 0). */
 int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta);
-/* Bytes used by the data file (pages in use * page size). */
+/* Bytes used by the data file (pages in use * page size). The caller
+ * holds resize_lock (LMDB reads them from the meta pages in the map, which
+ * a growth unmaps), or a read transaction taken under it. */
 size_t store_used_bytes(struct store *st);
 
 #endif

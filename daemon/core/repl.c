@@ -1055,7 +1055,11 @@ static const char *snap_make(jsCtx *js, const char *dir, char *err, size_t cap)
 	char stream[96], data[96], subj[96], file[1200];
 	snap_names(stream, data, subj, sizeof(stream));
 	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	/* the copy reads the map, which a growth replaces: as BACKUP's, under
+	 * the resize lock (a growth waits for the copy) */
+	pthread_rwlock_rdlock(&g_store.resize_lock);
 	int rc = mdb_env_copy2(g_store.env, dir, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&g_store.resize_lock);
 	MDB_env *env = NULL;
 	struct manifest m = { 0 };
 	if (rc || (rc = snap_env_open(file, &env, &m.seq, &m.epoch, NULL)) != 0) {

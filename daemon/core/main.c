@@ -170,7 +170,16 @@ int main(int argc, char **argv)
 	/* a test races the runway's look at the store against the map's
 	 * growth (tests/e2e/test_prefault.py) */
 	const char *poll = g_config.enable_test_clock ? getenv("PARCELDESK_TEST_RUNWAY_POLL_MS") : NULL;
-	if (g_config.store_prefault && store_prefault_start(&g_store, dropped, poll ? atoi(poll) : -1) < 0)
+	long poll_ms = -1;
+	if (poll) {
+		char *end;
+		poll_ms = strtol(poll, &end, 10);
+		if (!*poll || *end || poll_ms < 0 || poll_ms > 60000) {
+			log_msg("warn", 0, NULL, "PARCELDESK_TEST_RUNWAY_POLL_MS is not 0..60000: %.40s", poll);
+			poll_ms = -1;
+		}
+	}
+	if (g_config.store_prefault && store_prefault_start(&g_store, dropped, (int)poll_ms) < 0)
 		log_msg("warn", 0, NULL, "cannot start the thread mapping the store ahead of reads");
 	else if (dropped && unclean) /* dropped: only with store_prefault */
 		store_prefault_wait(&g_store);

@@ -208,9 +208,7 @@ static void gauge_keep(void *ud, const struct module_gauges *g)
 
 static void render_store(struct evbuffer *b)
 {
-	pthread_rwlock_rdlock(&g_store.resize_lock); /* a growth changes both */
-	size_t used = store_used_bytes(&g_store), map = g_store.map_size;
-	pthread_rwlock_unlock(&g_store.resize_lock);
+	size_t map, used = store_size_now(&g_store, &map);
 	one(b, "parceldesk_store_used_bytes", "gauge", "Bytes of the LMDB map in use.", (long long)used);
 	one(b, "parceldesk_store_map_bytes", "gauge", "Size of the LMDB map (it doubles when full).",
 	    (long long)map);

@@ -707,10 +707,7 @@ static bool dir_on_page_cache_fs(const char *dir)
 static void store_runway(struct store *st)
 {
 	struct store_prefault *pf = st->prefault;
-	/* LMDB's meta pages lie in the map, which a growth replaces */
-	pthread_rwlock_rdlock(&st->resize_lock);
-	size_t used = store_used_bytes(st);
-	pthread_rwlock_unlock(&st->resize_lock);
+	size_t used = store_size_now(st, NULL);
 	if (used + RUNWAY_BYTES / 2 <= pf->runway_end || !fits_in_memory(used + RUNWAY_BYTES))
 		return;
 	int fd = store_file_open_random(st, O_RDWR);
@@ -1166,4 +1163,14 @@ size_t store_used_bytes(struct store *st)
 	mdb_env_info(st->env, &info);
 	mdb_env_stat(st->env, &stat);
 	return (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+}
+
+size_t store_size_now(struct store *st, size_t *map)
+{
+	pthread_rwlock_rdlock(&st->resize_lock);
+	size_t used = store_used_bytes(st);
+	if (map)
+		*map = st->map_size;
+	pthread_rwlock_unlock(&st->resize_lock);
+	return used;
 }

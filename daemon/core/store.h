@@ -239,5 +239,8 @@ int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta)
  * holds resize_lock (LMDB reads them from the meta pages in the map, which
  * a growth unmaps), or a read transaction taken under it. */
 size_t store_used_bytes(struct store *st);
+/* The same, and the map's size (map may be NULL), for a thread that does
+ * not hold the lock: takes it shared. */
+size_t store_size_now(struct store *st, size_t *map);
 
 #endif

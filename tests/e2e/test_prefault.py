@@ -11,6 +11,7 @@ import mmap
 import os
 import shutil
 import struct
+import http.client
 import subprocess
 import sys
 import tempfile
@@ -320,13 +321,13 @@ class Prefault(DaemonTestCase):
                 try:
                     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
                         scrapes.append(b"parceldesk_store_used_bytes " in r.read())
-                except OSError:
+                except (OSError, http.client.HTTPException):
                     if d.proc.poll() is not None:
                         return
         t = threading.Thread(target=scrape)
         t.start()
         try:
-            for _ in range(16):
+            for _ in range(20):  # 45 MiB: six growths with room to spare
                 self.fill(d, 500)
         finally:
             done.set()

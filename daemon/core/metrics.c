@@ -279,6 +279,9 @@ static void render(struct evbuffer *b)
 	one(b, "parceldesk_connections_rejected_total", "counter",
 	    "Connections turned away (max_connections, per address, out of descriptors).",
 	    (long long)atomic_load(&g_stats.connections_rejected));
+	one(b, "parceldesk_heap_trims_total", "counter",
+	    "Times a connection thread gave closed connections' memory back to the system.",
+	    (long long)stat_sum(&g_stats.loop[0].heap_trims));
 	head(b, "parceldesk_writer_group_size", "histogram", "Writes committed together (one fsync).");
 	histogram_lines(b, "parceldesk_writer_group_size", "", &group_size, 0, 1, size_bounds, SIZE_N, 1);
 	head(b, "parceldesk_writer_group_seconds", "histogram",

@@ -24,6 +24,7 @@ DOCUMENTED = {
     "parceldesk_connections": "gauge",
     "parceldesk_connections_total": "counter",
     "parceldesk_connections_rejected_total": "counter",
+    "parceldesk_heap_trims_total": "counter",
     "parceldesk_writer_group_size": "histogram",
     "parceldesk_writer_group_seconds": "histogram",
     "parceldesk_store_used_bytes": "gauge",
@@ -174,6 +175,21 @@ class Metrics(DaemonTestCase):
         self.assertLessEqual(ratio, 1)
         version = self.stats(self.conn("admin"))["daemon_version"]
         self.assertEqual(after[("parceldesk_build_info", (("version", version),))], 1)
+
+    def test_heap_trims_are_counted_as_in_stats(self):
+        """A connection thread gives closed connections' memory back a
+        second after its last close (STATS heap_trims): the counter shows
+        the same count."""
+        admin = self.conn("admin")
+        with self.daemon.text("op1") as c:
+            self.assertReply(c.cmd("PING"), 200)
+        deadline = time.time() + 10
+        while self.scrape()[1].get(("parceldesk_heap_trims_total", ()), 0) < 1:
+            self.assertLess(time.time(), deadline, "no trim 10 s after a close")
+            time.sleep(0.2)
+        trims = int(self.stats(admin)["heap_trims"])
+        self.assertGreaterEqual(trims, 1)
+        self.assertEqual(self.scrape()[1][("parceldesk_heap_trims_total", ())], trims)
 
     def test_only_get_metrics(self):
         self.assertEqual(self.get("/")[0], 404)

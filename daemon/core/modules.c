@@ -72,7 +72,7 @@ int modules_open(struct store *st, const struct config *cfg)
 		while (more) {
 			struct pd_arena a;
 			MDB_txn *txn;
-			int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+			int rc = store_write_begin(st, &txn);
 			if (rc) {
 				fprintf(stderr, "parceldeskd: %s: %s\n", modules[i].name, mdb_strerror(rc));
 				return -1;

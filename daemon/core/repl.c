@@ -257,9 +257,7 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const stru
 {
 	for (;;) {
 		MDB_txn *txn;
-		int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
-		if (rc == MDB_MAP_RESIZED && store_adopt_map(&g_store) == 0)
-			rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+		int rc = store_write_begin(&g_store, &txn);
 		if (rc)
 			return rc;
 		rc = fn(txn, arg);
@@ -404,7 +402,7 @@ int repl_open(void)
 	if (role == REPL_OFF)
 		return 0;
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+	int rc = store_write_begin(&g_store, &txn);
 	uint64_t seq = 0, epoch = 0;
 	MDB_stat st = { 0 };
 	if (!rc && !(rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &R.changes)) &&

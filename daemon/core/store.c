@@ -213,7 +213,17 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	memset(st, 0, sizeof(*st));
 	if (pin)
 		*pin = NULL;
-	pthread_rwlock_init(&st->resize_lock, NULL);
+	/* readers first (glibc's default, said here because it is relied on):
+	 * a thread with a live write transaction takes the lock shared (a
+	 * checkpoint's pin) while another, holding it shared, waits in
+	 * store_write_begin() for LMDB's writer mutex; with writers first a
+	 * growth waiting for the lock would deadlock the three. So also no
+	 * loop waits behind a growth that waits for a long BACKUP copy. */
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_READER_NP);
+	pthread_rwlock_init(&st->resize_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		fprintf(stderr, "parceldeskd: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;
@@ -257,7 +267,7 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	st->map_size = info.me_mapsize;
 
 	MDB_txn *txn;
-	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	rc = store_write_begin(st, &txn);
 	if (rc)
 		goto fail;
 	if ((rc = open_dbi(txn, "meta", 0, &st->meta)) ||
@@ -840,6 +850,22 @@ size_t store_prefault_read_bytes(struct store *st)
 const char *store_prefault_state(struct store *st)
 {
 	return !st->prefault ? "off" : atomic_load(&st->prefault->busy) ? "running" : "done";
+}
+
+static int write_begin_locked(struct store *st, MDB_txn **txn)
+{
+	pthread_rwlock_rdlock(&st->resize_lock);
+	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc;
+}
+
+int store_write_begin(struct store *st, MDB_txn **txn)
+{
+	int rc = write_begin_locked(st, txn);
+	if (rc == MDB_MAP_RESIZED && store_adopt_map(st) == 0)
+		rc = write_begin_locked(st, txn);
+	return rc;
 }
 
 int store_grow(struct store *st)

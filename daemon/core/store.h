@@ -130,6 +130,13 @@ int store_grow(struct store *st);
  * Answers MDB_MAP_RESIZED from a txn begin. Caller holds no transaction
  * and not the resize lock. */
 int store_adopt_map(struct store *st);
+/* Begins a write transaction (mdb_txn_begin with no parent), taking a map
+ * another process grew (store_adopt_map) when LMDB says so. LMDB reads the
+ * meta pages in the map before the transaction counts as live (only a live
+ * one makes a growth wait), and more than one thread writes (the writer,
+ * replication's applying, a fenced primary's last groups): so under the
+ * resize lock, shared. */
+int store_write_begin(struct store *st, MDB_txn **txn);
 
 /* Maps the store's pages, on a thread of its own at the lowest priority,
  * now and again after every growth of the map, so that reads do not take a

@@ -312,7 +312,7 @@ static int replay_file(int i, uint64_t *next, wal_restage_fn restage)
 	while (rc == 0 && read_record(w.f[i].fd, off, *next, &buf, &len, &flags) == 0) {
 		MDB_txn *txn;
 		/* synced by the start's checkpoint, before anything is answered */
-		if ((rc = mdb_txn_begin(w.env, NULL, 0, &txn)) != 0)
+		if ((rc = store_write_begin(&g_store, &txn)) != 0)
 			break;
 		rc = wal_apply(txn, buf, len, &head);
 		if (rc == 0 && head.seq != *next)
@@ -720,7 +720,7 @@ int wal_commit_unlogged(MDB_txn *txn)
 	 * commits between taking it and turning to the other file */
 	MDB_txn *hold;
 	struct ckpt *c = NULL;
-	rc = mdb_txn_begin(w.env, NULL, 0, &hold);
+	rc = store_write_begin(&g_store, &hold);
 	if (rc == 0) {
 		if (!wait_no_checkpoint())
 			rc = EIO;

@@ -434,9 +434,7 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 	for (;;) {
 		MDB_txn *txn;
 		uint64_t seq = 0;
-		int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
-		if (rc == MDB_MAP_RESIZED && store_adopt_map(&g_store) == 0)
-			rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
+		int rc = store_write_begin(&g_store, &txn);
 		if (rc) {
 			for (struct job *j = group; j; j = j->next)
 				render_plain(j, 503, "store unavailable");

@@ -163,6 +163,31 @@ static int data_file_open_random(const char *dir, int flags)
 	return fd;
 }
 
+/* From the newer of data.mdb's two meta pages (fd: the file): the bytes its
+ * pages reach (last page + 1) and the map size it records (what
+ * mdb_env_set_mapsize(env, 0) maps); both 0 when there is no valid one. */
+static void header_read(int fd, uint64_t *need, uint64_t *map_bytes)
+{
+	unsigned char meta[2][152];
+	uint64_t txnid = 0;
+	*need = *map_bytes = 0;
+	if (pread(fd, meta[0], sizeof(meta[0]), 0) != (ssize_t)sizeof(meta[0]))
+		return;
+	uint64_t psize = le_get(meta[0] + 40, 4);
+	int metas = psize >= 512 && psize <= (1u << 16) &&
+		    pread(fd, meta[1], sizeof(meta[1]), (off_t)psize) == (ssize_t)sizeof(meta[1]) ? 2 : 1;
+	for (int i = 0; i < metas; i++) {
+		if (le_get(meta[i] + 16, 4) != MDB_META_MAGIC)
+			continue;
+		uint64_t t = le_get(meta[i] + 144, 8);
+		if (t >= txnid) {
+			txnid = t;
+			*need = (le_get(meta[i] + 136, 8) + 1) * psize;
+			*map_bytes = le_get(meta[i] + 32, 8);
+		}
+	}
+}
+
 /* Refuses a data.mdb shorter than its header says; *file_bytes: its size
  * (0: none yet). */
 static int check_data_file(const char *dir, uint64_t *file_bytes)
@@ -173,22 +198,9 @@ static int check_data_file(const char *dir, uint64_t *file_bytes)
 	if (fd < 0)
 		return 0; /* a new store, or LMDB says what is wrong */
 	struct stat sb = { 0 };
-	unsigned char meta[2][152];
-	uint64_t need = 0, txnid = 0;
-	if (fstat(fd, &sb) == 0 && pread(fd, meta[0], sizeof(meta[0]), 0) == (ssize_t)sizeof(meta[0])) {
-		uint64_t psize = le_get(meta[0] + 40, 4);
-		int metas = psize >= 512 && psize <= (1u << 16) &&
-			    pread(fd, meta[1], sizeof(meta[1]), (off_t)psize) == (ssize_t)sizeof(meta[1]) ? 2 : 1;
-		for (int i = 0; i < metas; i++) {
-			if (le_get(meta[i] + 16, 4) != MDB_META_MAGIC)
-				continue;
-			uint64_t t = le_get(meta[i] + 144, 8);
-			if (t >= txnid) {
-				txnid = t;
-				need = (le_get(meta[i] + 136, 8) + 1) * psize;
-			}
-		}
-	}
+	uint64_t need = 0, map_bytes;
+	if (fstat(fd, &sb) == 0)
+		header_read(fd, &need, &map_bytes);
 	close(fd);
 	*file_bytes = (uint64_t)sb.st_size;
 	if (need > (uint64_t)sb.st_size) {
@@ -868,37 +880,67 @@ int store_write_begin(struct store *st, MDB_txn **txn)
 	return rc;
 }
 
+/* Maps the store at size bytes (mdb_env_set_mapsize), or leaves the map as
+ * it is: ENOMEM when a map that large cannot be made now. LMDB 0.9 unmaps
+ * the store before it maps the new size, and when that mmap fails it keeps
+ * no map at all: the next transaction of any thread reads the freed meta
+ * pages (SIGSEGV), and there is no way back (a second mdb_env_set_mapsize
+ * sees no map and only records the size). So the size is first tried with
+ * an anonymous reservation (PROT_NONE, no memory, but counted against the
+ * address space as the map is), beside the map that is there: stricter
+ * than the need, by the old map's size. Should the map still fail (another
+ * thread took the room in between), the process stops: everything answered
+ * is durable, and a restart maps the store again. Under the resize lock,
+ * exclusive. */
+static int map_resize(struct store *st, size_t size)
+{
+	void *room = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (room == MAP_FAILED)
+		return ENOMEM;
+	munmap(room, size);
+	int rc = mdb_env_set_mapsize(st->env, size);
+	if (rc && rc != EINVAL) { /* EINVAL (a write transaction open) comes before the unmap */
+		log_msg("error", 0, NULL, "the store's map of %zu MiB failed after the old one was unmapped "
+			"(%s): the store has no map; stopping (restart the daemon)", size >> 20, mdb_strerror(rc));
+		_exit(EXIT_FAILURE);
+	}
+	if (rc == 0) {
+		MDB_envinfo info; /* LMDB raises a size below the store's end */
+		mdb_env_info(st->env, &info);
+		st->map_size = info.me_mapsize;
+		if (st->map_no_readahead)
+			map_advise(st);
+		st->map_gen++;
+	}
+	return rc;
+}
+
 int store_grow(struct store *st)
 {
 	pthread_rwlock_wrlock(&st->resize_lock);
 	size_t next = st->map_size * 2;
-	int rc = mdb_env_set_mapsize(st->env, next);
-	if (rc == 0)
-		st->map_size = next;
-	if (st->map_no_readahead)
-		map_advise(st);
-	st->map_gen++;
+	int rc = map_resize(st, next);
 	pthread_rwlock_unlock(&st->resize_lock);
-	if (rc == 0)
+	if (rc == 0) {
 		fprintf(stderr, "parceldeskd: store map grown to %zu MiB\n", next >> 20);
-	prefault_kick(st);
+		prefault_kick(st);
+	}
 	return rc;
 }
 
 int store_adopt_map(struct store *st)
 {
 	pthread_rwlock_wrlock(&st->resize_lock);
-	int rc = mdb_env_set_mapsize(st->env, 0);
-	if (rc == 0) {
-		MDB_envinfo info;
-		mdb_env_info(st->env, &info);
-		st->map_size = info.me_mapsize;
-	}
-	if (st->map_no_readahead)
-		map_advise(st);
-	st->map_gen++;
+	/* the size the header records, as mdb_env_set_mapsize(env, 0) takes it */
+	int fd;
+	uint64_t need = 0, map_bytes = 0;
+	if (mdb_env_get_fd(st->env, &fd) == 0)
+		header_read(fd, &need, &map_bytes);
+	size_t size = map_bytes > need ? map_bytes : need;
+	int rc = size ? map_resize(st, size) : MDB_CORRUPTED;
 	pthread_rwlock_unlock(&st->resize_lock);
-	prefault_kick(st);
+	if (rc == 0)
+		prefault_kick(st);
 	return rc;
 }
 

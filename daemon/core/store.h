@@ -124,11 +124,13 @@ int store_open(struct store *st, const char *dir, size_t map_size);
 int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin,
 		   bool read_in);
 void store_close(struct store *st);
-/* Doubles the map (caller holds no transaction). */
+/* Doubles the map (caller holds no transaction). ENOMEM when a map that
+ * large cannot be made (the address space): the map stays as it was, and a
+ * later call tries again. */
 int store_grow(struct store *st);
 /* Another process (an importer, mdb tools) grew the map: take its size.
  * Answers MDB_MAP_RESIZED from a txn begin. Caller holds no transaction
- * and not the resize lock. */
+ * and not the resize lock. ENOMEM as store_grow(). */
 int store_adopt_map(struct store *st);
 /* Begins a write transaction (mdb_txn_begin with no parent), taking a map
  * another process grew (store_adopt_map) when LMDB says so. LMDB reads the

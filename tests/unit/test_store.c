@@ -3,7 +3,9 @@
  * marked with this build's version, an older one this build reads is
  * marked again when it opens (so a build older than the mark refuses it
  * rather than misread what this one writes), and a version this build
- * does not read is refused; store_audit()'s record, byte for byte. Runs
+ * does not read is refused; store_audit()'s record, byte for byte; a
+ * growth of the map that cannot be mapped leaves the map as it was, and a
+ * map another process grew is taken up. Runs
  * against a real LMDB store in a temporary directory.
  */
 #include <stdarg.h>
@@ -12,9 +14,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
@@ -210,6 +215,86 @@ static void test_audit_record_bytes(void **state)
 	store_close(&g_store);
 }
 
+/* A growth whose map cannot be made (the doubling asks 2 PiB, more than
+ * any address space): ENOMEM, and the store keeps the map it had (LMDB
+ * alone would have unmapped it, and the next transaction read freed
+ * memory): reads and writes go on, and a growth that can map still does. */
+static void test_growth_that_cannot_map_keeps_the_map(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_open(&g_store, f->dir, (size_t)1 << 20), 0);
+	size_t map_size = g_store.map_size;
+	unsigned gen = g_store.map_gen;
+	g_store.map_size = (size_t)1 << 50;
+	assert_int_equal(store_grow(&g_store), ENOMEM);
+	assert_true(g_store.map_size == (size_t)1 << 50); /* not touched */
+	assert_int_equal(g_store.map_gen, gen);
+	g_store.map_size = map_size;
+
+	MDB_txn *txn;
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn), 0);
+	MDB_val k = { 14, "schema_version" }, v;
+	assert_int_equal(mdb_get(txn, g_store.meta, &k, &v), 0);
+	mdb_txn_abort(txn);
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, 0, &txn), 0);
+	MDB_val wk = { 4, "grow" }, wv = { 4, "ok\0\0" };
+	assert_int_equal(mdb_put(txn, g_store.meta, &wk, &wv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+
+	assert_int_equal(store_grow(&g_store), 0);
+	assert_true(g_store.map_size == 2 * map_size);
+	assert_int_equal(g_store.map_gen, gen + 1);
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_get(txn, g_store.meta, &wk, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	mdb_txn_abort(txn);
+	store_close(&g_store);
+}
+
+/* Another process grew the map and wrote past the end of ours: a
+ * transaction of ours answers MDB_MAP_RESIZED, and store_adopt_map() maps
+ * the size that process's header records. */
+static void test_adopt_map_grown_by_another_process(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_open(&g_store, f->dir, (size_t)1 << 20), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* an importer: its own environment, an 8 MiB map, 2 MiB and more written */
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+		static char big[4096];
+		int ok = mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 64) == 0 &&
+			 mdb_env_set_mapsize(env, (size_t)8 << 20) == 0 && mdb_env_open(env, f->dir, 0, 0640) == 0 &&
+			 mdb_txn_begin(env, NULL, 0, &txn) == 0 && mdb_dbi_open(txn, "grown", MDB_CREATE, &dbi) == 0;
+		for (int i = 0; ok && i < 300; i++) {
+			MDB_val k = { sizeof(i), &i }, v = { sizeof(big), big };
+			ok = mdb_put(txn, dbi, &k, &v, 0) == 0;
+		}
+		ok = ok && mdb_txn_commit(txn) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unsigned gen = g_store.map_gen;
+	MDB_txn *txn;
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn), MDB_MAP_RESIZED);
+	assert_int_equal(store_adopt_map(&g_store), 0);
+	assert_true(g_store.map_size == (size_t)8 << 20);
+	assert_int_equal(g_store.map_gen, gen + 1);
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn), 0);
+	MDB_dbi dbi;
+	assert_int_equal(mdb_dbi_open(txn, "grown", 0, &dbi), 0);
+	int i = 299;
+	MDB_val k = { sizeof(i), &i }, v;
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 4096);
+	mdb_txn_abort(txn);
+	store_close(&g_store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +302,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_older_store_is_marked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_version_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_record_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_growth_that_cannot_map_keeps_the_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_map_grown_by_another_process, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

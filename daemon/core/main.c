@@ -128,6 +128,24 @@ static int test_hooks_setup(void)
 	return 0;
 }
 
+/* How often the runway looks at the store: -1, the default, but for a test
+ * that races that look against the map's growth (tests/e2e/test_prefault.py):
+ * PARCELDESK_TEST_RUNWAY_POLL_MS, 0..60000, read only with
+ * --enable-test-clock. */
+static int test_runway_poll_ms(void)
+{
+	const char *poll = g_config.enable_test_clock ? getenv("PARCELDESK_TEST_RUNWAY_POLL_MS") : NULL;
+	if (!poll)
+		return -1;
+	char *end;
+	long ms = strtol(poll, &end, 10);
+	if (!*poll || *end || ms < 0 || ms > 60000) {
+		log_msg("warn", 0, NULL, "PARCELDESK_TEST_RUNWAY_POLL_MS is not 0..60000: %.40s", poll);
+		return -1;
+	}
+	return (int)ms;
+}
+
 int main(int argc, char **argv)
 {
 	config_default(&g_config);
@@ -167,19 +185,7 @@ int main(int argc, char **argv)
 	 * which touches pages all over the store, waits for that read (1 MiB a
 	 * pread: 745 MiB in 0.95 s here, where the replay's faults, a page
 	 * each, made the restart take 2.7-3.6 s) */
-	/* a test races the runway's look at the store against the map's
-	 * growth (tests/e2e/test_prefault.py) */
-	const char *poll = g_config.enable_test_clock ? getenv("PARCELDESK_TEST_RUNWAY_POLL_MS") : NULL;
-	long poll_ms = -1;
-	if (poll) {
-		char *end;
-		poll_ms = strtol(poll, &end, 10);
-		if (!*poll || *end || poll_ms < 0 || poll_ms > 60000) {
-			log_msg("warn", 0, NULL, "PARCELDESK_TEST_RUNWAY_POLL_MS is not 0..60000: %.40s", poll);
-			poll_ms = -1;
-		}
-	}
-	if (g_config.store_prefault && store_prefault_start(&g_store, dropped, (int)poll_ms) < 0)
+	if (g_config.store_prefault && store_prefault_start(&g_store, dropped, test_runway_poll_ms()) < 0)
 		log_msg("warn", 0, NULL, "cannot start the thread mapping the store ahead of reads");
 	else if (dropped && unclean) /* dropped: only with store_prefault */
 		store_prefault_wait(&g_store);

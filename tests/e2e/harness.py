@@ -125,14 +125,19 @@ class Daemon:
     (every config option is --option-name VALUE). netns runs it in that
     network namespace (`ip netns exec`, which execs: the pid is still the
     daemon's) listening on host, one of the namespace's addresses
-    (test_repl_faults.py); otherwise it listens on 127.0.0.1."""
+    (test_repl_faults.py); otherwise it listens on 127.0.0.1. metrics
+    serves /metrics on 127.0.0.1:metrics_port, a port picked at each start
+    as the protocol's is (a port lost to another process is picked again)."""
 
     live = []          # started and not yet stopped, for log dumps
     _seq = itertools.count(1)
 
     def __init__(self, *extra, data_dir=None, env_password=ADMIN_PASSWORD,
-                 password_file=None, test_clock=True, name="daemon", netns=None, host="127.0.0.1"):
+                 password_file=None, test_clock=True, name="daemon", netns=None, host="127.0.0.1",
+                 metrics=False):
         self.extra = [str(x) for x in extra]
+        self.metrics = metrics
+        self.metrics_port = None
         self.netns = netns
         self.host = host
         self.name = "%s-%d" % (name, next(Daemon._seq))
@@ -157,6 +162,8 @@ class Daemon:
             args.append("--enable-test-clock")
         if self.password_file:
             args += ["--admin-password-file", self.password_file]
+        if self.metrics:
+            args += ["--metrics-listen", "127.0.0.1:%d" % self.metrics_port]
         return args + self.extra
 
     def env(self):
@@ -169,6 +176,8 @@ class Daemon:
     def spawn(self):
         """Starts the process without waiting; returns the Popen."""
         self.port = free_port()
+        if self.metrics:
+            self.metrics_port = free_port()
         self.starts += 1
         with open(self.log_path, "ab") as f:
             f.write(("=== start %d: %s\n" % (self.starts, " ".join(self.argv(self.port)))).encode())
@@ -189,7 +198,9 @@ class Daemon:
                 return self
             except DaemonError:
                 # a lost race for the port: try another one
-                if self.proc.poll() is not None and "cannot listen" in self.log_tail(5) and attempt < 2:
+                tail = self.log_tail(5)
+                lost = "cannot listen" in tail or "cannot serve metrics on" in tail
+                if self.proc.poll() is not None and lost and attempt < 2:
                     self._forget()
                     continue
                 self.failed = True
@@ -796,6 +807,7 @@ class DaemonTestCase(unittest.TestCase):
     log) in tearDownClass. Each test checks the daemon is still healthy."""
 
     daemon_args = ()
+    metrics = False          # True: the daemon serves /metrics (Daemon's metrics)
     create_users = True      # True: every user of USERS; or a tuple of names
     start_daemon = True      # False: the tests start their own (new_daemon)
     daemon = None
@@ -806,7 +818,7 @@ class DaemonTestCase(unittest.TestCase):
         if not cls.start_daemon:
             cls.daemon = None
             return
-        cls.daemon = Daemon(*cls.daemon_args, name=cls.__name__)
+        cls.daemon = Daemon(*cls.daemon_args, name=cls.__name__, metrics=cls.metrics)
         try:
             cls.daemon.start()
             if cls.create_users:

@@ -63,15 +63,22 @@ class NatsCluster:
         self.password_file = os.path.join(self.workdir, "nats-password")
         with open(self.password_file, "w") as f:
             f.write(self.password + "\n")
-        self.ports = [harness.free_port() for _ in range(nodes)]
-        self.cluster_ports = [harness.free_port() for _ in range(nodes)]
-        self.http_ports = [harness.free_port() for _ in range(nodes)]
+        self.pick_ports()
         self.host = host
         self.procs = [None] * nodes
         self.failed = False
+        self.lost_port_starts = 0
         self.tls = tls
         if tls:
             self.make_certs()
+
+    def pick_ports(self):
+        """Free ports for every node's clients, routes and monitoring.
+        free_port() closes its socket, so another process may take one
+        before the node binds it: start() then picks again."""
+        self.ports = [harness.free_port() for _ in range(self.n)]
+        self.cluster_ports = [harness.free_port() for _ in range(self.n)]
+        self.http_ports = [harness.free_port() for _ in range(self.n)]
 
     def make_certs(self):
         """A CA and one certificate for 127.0.0.1 (every node's), with
@@ -145,9 +152,26 @@ cluster {
             logf.close()
 
     def start(self, timeout=30):
-        for i in range(self.n):
-            self.start_node(i)
-        self.wait_ready(timeout)
+        for attempt in range(3):
+            for i in range(self.n):
+                self.start_node(i)
+            try:
+                self.wait_ready(timeout)
+                return self
+            except AssertionError:
+                # a lost race for a port (as Daemon.start()): the whole
+                # cluster again on new ports, the routes name them all
+                if "address already in use" not in self.logs() or attempt == 2:
+                    self.stop()  # no node outlives a failed start
+                    raise
+                self.stop_nodes()
+                self.failed = False
+                self.lost_port_starts += 1
+                for i in range(self.n):
+                    if os.path.exists(self.log_path(i)):
+                        os.replace(self.log_path(i), self.log_path(i) + ".lost-port-%d" % attempt)
+                    shutil.rmtree(os.path.join(self.workdir, "js%d" % i), ignore_errors=True)
+                self.pick_ports()
         return self
 
     def logs(self):
@@ -184,11 +208,15 @@ cluster {
             return False
 
     def tail(self, i, n=30):
+        """The node's fatal and error lines first (what a truncated
+        report must still show), then its last n lines."""
         try:
             with open(self.log_path(i), errors="replace") as f:
-                return "".join(f.readlines()[-n:])
+                lines = f.readlines()
         except OSError:
             return ""
+        errors = [ln for ln in lines if "[FTL]" in ln or "[ERR]" in ln]
+        return "".join(errors[-5:]) + "".join(lines[-n:])
 
     def stream_info(self, stream, i=None):
         """The stream as node i (or the first node that answers and knows
@@ -234,6 +262,13 @@ cluster {
         self.procs[i] = None
 
     def stop(self):
+        self.stop_nodes()
+        if self.failed or harness.settings.keep:
+            sys.stderr.write("[e2e] kept %s (NATS logs)\n" % self.workdir)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def stop_nodes(self):
         for p in self.procs:
             if p and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -245,10 +280,6 @@ cluster {
                     p.kill()
                     p.wait()
             self.procs[i] = None
-        if self.failed or harness.settings.keep:
-            sys.stderr.write("[e2e] kept %s (NATS logs)\n" % self.workdir)
-        else:
-            shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- the wire protocol, enough to publish --
     def publish(self, subject, payload, headers):

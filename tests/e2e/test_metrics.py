@@ -7,7 +7,7 @@ import socket
 import time
 import unittest
 
-from harness import REPO, DaemonTestCase, free_port, line, next_phone
+from harness import REPO, DaemonTestCase, line, next_phone
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABELS = r'\{(?:%s="(?:[^"\\\n]|\\.)*",?)*\}' % r"[a-zA-Z_][a-zA-Z0-9_]*"
@@ -78,9 +78,12 @@ def parse(text):
 
 
 class Metrics(DaemonTestCase):
-    metrics_port = free_port()
-    daemon_args = ("--metrics-listen", "127.0.0.1:%d" % metrics_port)
+    metrics = True
     create_users = ("op1",)
+
+    @property
+    def metrics_port(self):
+        return self.daemon.metrics_port
 
     def get(self, path="/metrics", method="GET"):
         c = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=20)
@@ -223,8 +226,7 @@ class MetricsOlderStore(DaemonTestCase):
 
     def test_open_level_index_filled_at_start(self):
         import lmdb  # Debian python3-lmdb
-        port = free_port()
-        d = self.new_daemon("--metrics-listen", "127.0.0.1:%d" % port)
+        d = self.new_daemon(metrics=True)
         d.start()
         with d.text("admin") as c:
             for _ in range(2):
@@ -243,7 +245,7 @@ class MetricsOlderStore(DaemonTestCase):
             cur.delete(dupdata=True)
         env.close()
         d.start()
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        c = http.client.HTTPConnection("127.0.0.1", d.metrics_port, timeout=20)
         c.request("GET", "/metrics")
         _, samples = parse(c.getresponse().read().decode())
         c.close()

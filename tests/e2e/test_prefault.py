@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.request
 
-from harness import DAY, REPO, DaemonTestCase, USERS, create_line, free_port, line, next_number, settings
+from harness import DAY, REPO, DaemonTestCase, USERS, create_line, line, next_number, settings
 from test_changeset import EnvDaemon
 
 
@@ -309,10 +309,10 @@ class Prefault(DaemonTestCase):
         (PARCELDESK_TEST_RUNWAY_POLL_MS=0, read only with
         --enable-test-clock) and /metrics is fetched again and again while a
         1 MiB map grows six times."""
-        port = free_port()
-        d = self.start("--map-size-mb", 1, "--metrics-listen", "127.0.0.1:%d" % port,
+        d = self.start("--map-size-mb", 1, metrics=True,
                        data_dir=os.path.join(self.disk_dir(), "data"),
                        env_extra={"PARCELDESK_TEST_RUNWAY_POLL_MS": "0"})
+        port = d.metrics_port
         done = threading.Event()
         scrapes = []
 

@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import threading
@@ -16,7 +17,7 @@ import unittest
 
 import harness
 from harness import DAY, Daemon, create_line, line, next_number
-from natscluster import ReplicationCase
+from natscluster import NatsCluster, ReplicationCase, nats_server_binary
 
 # kill -9 rounds of the failover test (the issue asks for tens: set
 # PARCELDESK_REPL_ROUNDS=20 for a long run)
@@ -516,3 +517,26 @@ class TestAutomaticFailover(ReplicationCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestClusterLostPortRace(unittest.TestCase):
+    """The harness itself: a port another process takes between
+    free_port() and the node's bind (the CI failure of round 16, "nats-server
+    n1 exited") makes the cluster start again on new ports, not fail."""
+
+    def test_start_again_on_new_ports(self):
+        if nats_server_binary() is None:
+            raise unittest.SkipTest("nats-server is not installed")
+        cluster = NatsCluster()
+        taken = socket.socket()
+        try:
+            taken.bind(("127.0.0.1", cluster.cluster_ports[1]))
+            taken.listen()
+            cluster.start()
+            self.assertEqual(cluster.lost_port_starts, 1)
+            self.assertNotIn(taken.getsockname()[1], cluster.cluster_ports)
+            self.assertTrue(all(cluster.answers(i) for i in range(cluster.n)))
+        finally:
+            taken.close()
+            cluster.stop()
+

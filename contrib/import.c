@@ -687,7 +687,7 @@ static int import_net(const char *host, const char *port, const char *user,
 	if (!conns || !pfd)
 		die("out of memory");
 	/* every login is a deliberately slow password hash on the daemon's one
-	 * slow thread: send them all, then wait */
+	 * hashing thread: send them all, then wait */
 	double login_start = now_secs();
 	for (int i = 0; i < conn_count; i++) {
 		net_connect(&conns[i], host, port);

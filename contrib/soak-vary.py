@@ -20,8 +20,8 @@ oversized and garbage lines, and bursts of --burst connections. Every
 checks its exit, restarts it and checks with WAYBILL GET that every
 acknowledged scan is there (event_count >= seq); at the end the same
 after a SIGTERM. A request unanswered for 10 s is a hang (a login gets a
-minute: it waits behind any BACKUP on the slow thread, and its worst wait
-is printed): the daemon's threads go to DIR/hang-bt.txt (gdb) before it
+minute: until round 17 it waited behind any BACKUP, on the one slow
+thread; its worst wait is printed): the daemon's threads go to DIR/hang-bt.txt (gdb) before it
 is killed; a core's go to DIR/core-bt.txt. Prints one summary line;
 exits 1 on any finding (a crash, a core, a hang, a sanitizer report, a
 lost write, a bench failure). Against --max-connections below the load,
@@ -82,8 +82,9 @@ class Conn:
         return self.reply()
 
     def auth(self, run):
-        """AUTH hashes on the slow thread, behind any BACKUP: its wait is
-        measured (auth_max_ms), and only a minute without reply is a hang."""
+        """AUTH hashes on the hashing thread (before round 17 behind any
+        BACKUP): its wait is measured (auth_max_ms), and only a minute
+        without reply is a hang."""
         t = time.monotonic()
         self.s.settimeout(60)
         r, _ = self.cmd("AUTH admin " + ADMIN_PW)

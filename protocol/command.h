@@ -25,8 +25,10 @@ enum pd_role pd_role_parse(const char *s);
 
 /* CMD_USERS: a success changes users (deleted, role changed): every
  * session is checked against the store again before its next request.
- * CMD_SECRET: carries a password: with tls_required, refused in clear. */
-enum { CMD_WRITE = 1, CMD_SLOW = 2, CMD_USERS = 4, CMD_SECRET = 8 };
+ * CMD_SECRET: carries a password: with tls_required, refused in clear.
+ * CMD_BULK (with CMD_SLOW, not CMD_WRITE): a long read, run on the bulk
+ * thread, not the hashing thread, so no login waits behind it. */
+enum { CMD_WRITE = 1, CMD_SLOW = 2, CMD_USERS = 4, CMD_SECRET = 8, CMD_BULK = 16 };
 
 enum pd_command_id {
 #define CMD(id, word, sub, role, flags, args, help) PD_CMD_##id,

@@ -6,7 +6,8 @@
  * into c->pending -> dispatch_admit() (command, session, role, arguments)
  * -> a read runs here in the loop's read snapshot; a write becomes a job
  * for the writer (the writes of one turn handed over together, at its
- * end), a slow command (AUTH, BACKUP) a job for the slow thread -> the
+ * end), a slow command a job for the hashing thread (AUTH) or the bulk
+ * thread (BACKUP, reports) -> the
  * reply is queued on the output.
  *
  * Order: replies go out in request order. A reply made in the loop (a
@@ -73,7 +74,7 @@ struct conn {
 	struct timeval write_cut;  /* in clear: how long a reply may wait for the client */
 	struct event *resume;   /* runs the rest of the input after a yield */
 	struct session sess;
-	unsigned jobs_out;      /* jobs with the writer or the slow thread */
+	unsigned jobs_out;      /* jobs with the writer or a slow thread */
 	size_t job_bytes;       /* what those jobs hold (requests and replies) */
 	bool slow_out;          /* one of them is a slow job (AUTH, BACKUP) */
 	bool closing;           /* close once the output is flushed */
@@ -521,7 +522,7 @@ static void stage_room(struct loop *l, struct conn *c)
 
 /* Every reply is rendered and counted here, in the framing of its
  * request: the loop's own and those of jobs back from the writer or the
- * slow thread. cmd is the command the request named (NULL when none),
+ * slow threads. cmd is the command the request named (NULL when none),
  * t0_us when an admitted request arrived whole (0: no latency). In a burst
  * (staging) into the output's room, else rendered and added at once. */
 static void conn_reply(struct conn *c, enum pd_framing f, const struct pd_reply *rep,
@@ -770,18 +771,30 @@ static void pending_refuse(struct conn *c, enum pd_framing f, bool counts,
 	p->adm.msg = pd_strdup(&c->arena, msg);
 }
 
-/* Jobs with the slow thread (hashing, backup), of every loop, for the
- * hashing queue's bound. */
-static _Atomic int64_t slow_jobs_out;
+/* Slow jobs out, of every loop, for their queues' bounds: with the
+ * hashing thread (AUTH, USER ADD, USER PASSWD: until the writer is done
+ * with the last two) and with the bulk thread (CMD_BULK). */
+static _Atomic int64_t hash_jobs_out, bulk_jobs_out;
 
-/* A place in the slow thread's queue, taken before the job is made: an
- * AUTH only while the queue is shorter than auth_queue_max (bounded), the
- * logged-in work of BACKUP and USER PASSWD always. Exact across loops. */
-static bool slow_place_take(bool bounded)
+static _Atomic int64_t *slow_count(const struct pd_command *cmd)
 {
-	if (atomic_fetch_add(&slow_jobs_out, 1) < g_config.auth_queue_max || !bounded)
+	return cmd->flags & CMD_BULK ? &bulk_jobs_out : &hash_jobs_out;
+}
+
+/* A place in cmd's slow queue, taken before the job is made. Bounded: an
+ * AUTH only while fewer than auth_queue_max jobs are with the hashing
+ * thread, and a report (a bulk job below the admin role) only while fewer
+ * than bulk_queue_max are with the bulk thread, so a flood of either is
+ * shed before the logged-in work of USER ADD, USER PASSWD and the admin's
+ * BACKUP, which always queues. Exact across loops. */
+static bool slow_place_take(const struct pd_command *cmd)
+{
+	bool bulk = cmd->flags & CMD_BULK;
+	bool bounded = bulk ? cmd->role < ROLE_ADMIN : cmd->id == PD_CMD_auth;
+	int64_t max = bulk ? g_config.bulk_queue_max : g_config.auth_queue_max;
+	if (atomic_fetch_add(slow_count(cmd), 1) < max || !bounded)
 		return true;
-	atomic_fetch_sub(&slow_jobs_out, 1);
+	atomic_fetch_sub(slow_count(cmd), 1);
 	return false;
 }
 
@@ -795,24 +808,31 @@ static void login_addr(const struct conn *c, char *out, size_t cap)
 		*colon = '\0';
 }
 
-/* An AUTH may start hashing: the hashing queue has room (a flood of logins
- * is shed before the logged-in work of BACKUP and USER PASSWD, which always
- * queues), and its address and user are within their failed-login limits
- * (logins.h). Else the refusal is sent and false returned. */
-static bool auth_admit(struct conn *c, const struct admission *adm, enum pd_framing f, uint64_t t0_us)
+/* A slow job may be queued: its queue has a place (slow_place_take), and
+ * an AUTH's address and user are within their failed-login limits
+ * (logins.h). Else the refusal is sent and false returned. Any other job:
+ * true. submit_job() uses the place. */
+static bool slow_admit(struct conn *c, const struct admission *adm, enum pd_framing f, uint64_t t0_us)
 {
+	const struct pd_command *cmd = adm->cmd;
+	if (!(cmd->flags & CMD_SLOW))
+		return true;
 	char msg[200], addr[64];
-	struct pd_reply rep = { .code = 503, .msg = "busy: too many logins waiting, try again in a moment" };
-	if (slow_place_take(true)) {
+	struct pd_reply rep = { .code = 503, .msg = cmd->flags & CMD_BULK
+		? "busy: too many reports waiting, try again in a moment"
+		: "busy: too many logins waiting, try again in a moment" };
+	if (slow_place_take(cmd)) {
+		if (cmd->id != PD_CMD_auth)
+			return true;
 		login_addr(c, addr, sizeof(addr));
 		rep.code = login_begin(&g_config, addr, pd_arg_str(adm->args, "user"), mono_ms(),
 				       msg, sizeof(msg));
 		rep.msg = msg;
 		if (!rep.code)
-			return true; /* submit_job() uses the place */
-		atomic_fetch_sub(&slow_jobs_out, 1);
+			return true;
+		atomic_fetch_sub(slow_count(cmd), 1);
 	}
-	conn_reply(c, f, &rep, adm->cmd, t0_us);
+	conn_reply(c, f, &rep, cmd, t0_us);
 	return false;
 }
 
@@ -833,10 +853,8 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 	c->jobs_out++;
 	atomic_fetch_add(&c->loop->jobs_out, 1);
 	if (adm->cmd->flags & CMD_SLOW) {
-		c->slow_out = true;
-		if (adm->cmd->id != PD_CMD_auth) /* auth_admit() took its place */
-			slow_place_take(false);
-		/* a USER PASSWD reaches the writer from the slow thread: the
+		c->slow_out = true; /* slow_admit() took its place */
+		/* a USER PASSWD reaches the writer from the hashing thread: the
 		 * writes before it go first */
 		writer_submit_batch(&c->loop->writes);
 		slow_submit(job);
@@ -926,7 +944,7 @@ static bool run_pending(struct conn *c)
 		if (p->close_after)
 			c->closing = c->cut = true; /* the framing is lost */
 	} else if (p->adm.cmd->flags & (CMD_WRITE | CMD_SLOW)) {
-		if (p->adm.cmd->id != PD_CMD_auth || auth_admit(c, &p->adm, p->framing, p->t0_us))
+		if (slow_admit(c, &p->adm, p->framing, p->t0_us))
 			submit_job(c, &p->adm, p->framing, p->t0_us);
 	} else {
 		struct pd_reply rep;
@@ -949,7 +967,7 @@ void conn_job_done(struct job *job)
 	c->job_bytes -= job->held;
 	if (job->cmd->flags & CMD_SLOW) {
 		c->slow_out = false;
-		atomic_fetch_sub(&slow_jobs_out, 1);
+		atomic_fetch_sub(slow_count(job->cmd), 1);
 	}
 	if (job->cmd->id == PD_CMD_auth) {
 		char addr[64];

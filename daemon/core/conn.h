@@ -42,10 +42,10 @@ void conn_accept(evutil_socket_t fd, const struct sockaddr *addr, bool local_adm
  * not a reset) and closes fd. */
 void conn_refuse(evutil_socket_t fd, int code, const char *line);
 
-/* A job of a connection came back from the writer or the slow thread. */
+/* A job of a connection came back from the writer or a slow thread. */
 void conn_job_done(struct job *job);
 
-/* Jobs of connections (of every loop) still with the writer or the slow
+/* Jobs of connections (of every loop) still with the writer or a slow
  * thread. */
 unsigned long conn_jobs_out(void);
 

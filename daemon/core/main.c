@@ -128,22 +128,28 @@ static int test_hooks_setup(void)
 	return 0;
 }
 
-/* How often the runway looks at the store: -1, the default, but for a test
- * that races that look against the map's growth (tests/e2e/test_prefault.py):
- * PARCELDESK_TEST_RUNWAY_POLL_MS, 0..60000, read only with
- * --enable-test-clock. */
-static int test_runway_poll_ms(void)
+/* A test knob of milliseconds, 0..60000, read from the environment only
+ * with --enable-test-clock; -1 when not set (or not valid: warned). */
+static int test_knob_ms(const char *name)
 {
-	const char *poll = g_config.enable_test_clock ? getenv("PARCELDESK_TEST_RUNWAY_POLL_MS") : NULL;
-	if (!poll)
+	const char *val = g_config.enable_test_clock ? getenv(name) : NULL;
+	if (!val)
 		return -1;
 	char *end;
-	long ms = strtol(poll, &end, 10);
-	if (!*poll || *end || ms < 0 || ms > 60000) {
-		log_msg("warn", 0, NULL, "PARCELDESK_TEST_RUNWAY_POLL_MS is not 0..60000: %.40s", poll);
+	long ms = strtol(val, &end, 10);
+	if (!*val || *end || ms < 0 || ms > 60000) {
+		log_msg("warn", 0, NULL, "%s is not 0..60000: %.40s", name, val);
 		return -1;
 	}
 	return (int)ms;
+}
+
+/* How often the runway looks at the store: -1, the default, but for a test
+ * that races that look against the map's growth (tests/e2e/test_prefault.py):
+ * PARCELDESK_TEST_RUNWAY_POLL_MS. */
+static int test_runway_poll_ms(void)
+{
+	return test_knob_ms("PARCELDESK_TEST_RUNWAY_POLL_MS");
 }
 
 int main(int argc, char **argv)
@@ -211,6 +217,8 @@ int main(int argc, char **argv)
 		store_close(&g_store);
 		return 1;
 	}
+	/* a test holds a long read under way (tests/e2e/test_hardening.py) */
+	workers_test_bulk_delay(test_knob_ms("PARCELDESK_TEST_BULK_DELAY_MS"));
 	rc = server_run();
 	wal_close();
 	store_close(&g_store);

@@ -1,4 +1,4 @@
-/* writer.c — group commit writer and slow-work thread. */
+/* writer.c — group commit writer, the hashing thread and the bulk thread. */
 #include "writer.h"
 
 #include "metrics.h"
@@ -28,10 +28,19 @@ struct job_queue {
 	bool sleeping;          /* the taker waits (or is about to) on wake */
 	bool stopping;
 	pthread_t thread;
+	const char *name;       /* the taker's thread name (slow queues) */
 };
 
 static struct job_queue write_q = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static struct job_queue slow_q = { .lock = PTHREAD_MUTEX_INITIALIZER };
+/* The slow jobs, on two threads so that a login never waits behind a long
+ * read: password hashes (AUTH, USER ADD, USER PASSWD: milliseconds each)
+ * and the long reads flagged CMD_BULK (BACKUP, reports: seconds to tens of
+ * seconds on a large store; a login waited up to 29 s behind a BACKUP,
+ * docs/testing.md). */
+static struct job_queue hash_q = { .lock = PTHREAD_MUTEX_INITIALIZER, .name = "pd-hash" };
+static struct job_queue bulk_q = { .lock = PTHREAD_MUTEX_INITIALIZER, .name = "pd-bulk" };
+/* Tests only: each bulk job waits this long first (workers_test_bulk_delay). */
+static int bulk_delay_ms;
 
 /* Finished jobs, handed back to the loop thread of each (job->loop). The
  * loop watches an eventfd of its own, written only when its queue goes
@@ -125,7 +134,7 @@ static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 }
 
 /* handed: when the writer handed a group back (its first job carries it,
- * for writer_handback_usec); 0 for the slow thread's jobs. A group's jobs
+ * for writer_handback_usec); 0 for the slow threads' jobs. A group's jobs
  * go to their own loops' queues, in order. */
 static void hand_back(struct job *list, uint64_t handed)
 {
@@ -560,21 +569,32 @@ int write_prepare(const struct pd_command *cmd, struct pd_arena *a,
 	return (cmd->flags & CMD_SLOW) ? password_args_hash(a, args) : 0;
 }
 
+void workers_test_bulk_delay(int ms)
+{
+	bulk_delay_ms = ms;
+}
+
+/* The body of both slow threads; arg is the queue it takes from. */
 static void *slow_main(void *arg)
 {
-	(void)arg;
-	pthread_setname_np(pthread_self(), "pd-slow");
+	struct job_queue *q = arg;
+	pthread_setname_np(pthread_self(), q->name);
 	struct pd_arena work;
 	pd_arena_init(&work);
 	for (;;) {
 		size_t n;
-		struct job *job = queue_take(&slow_q, 1, &n);
+		struct job *job = queue_take(q, 1, &n);
 		if (!job)
 			break;
 		if (job->cmd->flags & CMD_WRITE) {
 			write_prepare(job->cmd, &job->arena, job->args);
 			writer_submit(job);
 			continue;
+		}
+		if (q == &bulk_q && bulk_delay_ms > 0) {
+			struct timespec d = { bulk_delay_ms / 1000, (long)(bulk_delay_ms % 1000) * 1000000 };
+			while (nanosleep(&d, &d) != 0 && errno == EINTR)
+				;
 		}
 		MDB_txn *txn = NULL;
 		pthread_rwlock_rdlock(&g_store.resize_lock);
@@ -608,10 +628,11 @@ int workers_start(struct event_base *const *bases, unsigned n, void (*done)(stru
 		if (!q->event || event_add(q->event, NULL) != 0)
 			return -1;
 	}
-	if (sem_init(&write_q.wake, 0, 0) || sem_init(&slow_q.wake, 0, 0))
+	if (sem_init(&write_q.wake, 0, 0) || sem_init(&hash_q.wake, 0, 0) || sem_init(&bulk_q.wake, 0, 0))
 		return -1;
 	if (pthread_create(&write_q.thread, NULL, writer_main, NULL) ||
-	    pthread_create(&slow_q.thread, NULL, slow_main, NULL))
+	    pthread_create(&hash_q.thread, NULL, slow_main, &hash_q) ||
+	    pthread_create(&bulk_q.thread, NULL, slow_main, &bulk_q))
 		return -1;
 	return 0;
 }
@@ -643,7 +664,7 @@ void writer_submit_batch(struct job_batch *b)
 void slow_submit(struct job *job)
 {
 	job->next = NULL;
-	queue_push(&slow_q, job, job);
+	queue_push(job->cmd->flags & CMD_BULK ? &bulk_q : &hash_q, job, job);
 }
 
 static void queue_stop(struct job_queue *q)
@@ -660,8 +681,12 @@ static void queue_stop(struct job_queue *q)
 
 void workers_stop(void)
 {
-	/* the slow thread first: it may still pass prepared writes on */
-	queue_stop(&slow_q);
+	/* the slow threads first: the hashing thread may still pass prepared
+	 * writes on; both hand back to the loops' queues, drained below. The
+	 * loops answered every job before they ended (server.c): a BACKUP
+	 * under way at SIGTERM is finished and answered, not cut off */
+	queue_stop(&hash_q);
+	queue_stop(&bulk_q);
 	queue_stop(&write_q);
 	for (unsigned i = 0; i < done_n; i++) {
 		on_done(-1, 0, &done_q[i]);

@@ -1,13 +1,15 @@
-/* writer.h — the writer thread (group commit) and the slow-work thread.
+/* writer.h — the writer thread (group commit) and the two slow threads.
  *
  * The loop hands jobs to writer_submit_batch() (the daemon's own SWEEP to
  * writer_submit()); the writer applies every job
  * waiting in its queue inside one LMDB write transaction (a job that fails
  * leaves nothing: when it had written, the group runs again with each job
  * in a nested transaction of its own), commits once (one fsync for the
- * group), and only then hands the jobs back to the loop, which sends the replies. CPU-heavy work that writes nothing (AUTH's
- * password hash, BACKUP) goes to slow_submit() so it neither blocks the loop
- * nor delays a group commit. */
+ * group), and only then hands the jobs back to the loop, which sends the replies. Slow work (CMD_SLOW) goes to slow_submit() so it
+ * neither blocks the loop nor delays a group commit: password hashes (AUTH,
+ * and the first half of USER ADD and USER PASSWD) to the hashing thread,
+ * long reads (CMD_BULK: BACKUP, the reports) to the bulk thread, so no
+ * login waits behind them. */
 #ifndef PD_WRITER_H
 #define PD_WRITER_H
 
@@ -38,7 +40,7 @@ struct job {
 struct job *job_new(void);
 void job_free(struct job *job);
 
-/* Starts both threads; done(job) is called for every finished job on the
+/* Starts the writer and the slow threads; done(job) is called for every finished job on the
  * loop thread of job->loop, the one running bases[job->loop] (n loops).
  * Returns 0 or -1. */
 int workers_start(struct event_base *const *bases, unsigned n, void (*done)(struct job *));
@@ -55,9 +57,14 @@ void job_batch_add(struct job_batch *b, struct job *job);
 /* Queues b's jobs in order, after every job queued before; b is empty
  * after. Nothing when b is empty. */
 void writer_submit_batch(struct job_batch *b);
-/* A slow job; a write flagged CMD_SLOW is prepared there (write_prepare)
- * and then passed to the writer. */
+/* A slow job: to the bulk thread when flagged CMD_BULK, else to the
+ * hashing thread, which prepares a write (write_prepare) and passes it on
+ * to the writer. */
 void slow_submit(struct job *job);
+/* Tests only (PARCELDESK_TEST_BULK_DELAY_MS, main.c): the bulk thread
+ * sleeps ms before each job, so a test can hold a long read under way.
+ * Before workers_start(). */
+void workers_test_bulk_delay(int ms);
 /* What replication hangs on the writer (set before workers_start).
  * staged: in the group's transaction, after the group's change set is
  * complete and before the commit (the set's bytes, its commit number);
@@ -88,7 +95,7 @@ int writer_commit_captured(MDB_txn *txn, struct changeset *cs);
  * 503 every job of it answers instead. Any thread. */
 void writer_release(void *group, const char *error);
 
-/* Finishes the jobs already queued, then stops both threads. */
+/* Finishes the jobs already queued, then stops the threads. */
 void workers_stop(void);
 
 

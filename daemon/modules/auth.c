@@ -27,7 +27,7 @@ int password_hash(const char *password, char *out, size_t out_len)
 }
 
 /* The slow half of USER ADD and USER PASSWD (CMD_WRITE|CMD_SLOW): the
- * password is hashed on the slow thread, before the writer runs the job, so
+ * password is hashed on the hashing thread, before the writer runs the job, so
  * a group commit never waits for yescrypt. The hash goes into the argument
  * "password_hash", a key no client can send (binding refuses unknown
  * arguments). A password too short to accept is not hashed: the handler
@@ -174,7 +174,7 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg, const char 
 static const char dummy_hash[] =
 	"$y$j9T$KwGJTHgD6DuTprIks3OzN1$9Wi/9oUuGRa2wXVLo6EEXu2AEMO.wZu8dEILZLg6Lo8";
 
-/* Runs on the slow thread: yescrypt costs milliseconds by design. */
+/* Runs on the hashing thread: yescrypt costs milliseconds by design. */
 int cmd_auth(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "user");

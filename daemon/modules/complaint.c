@@ -1722,7 +1722,7 @@ static void add_stat(struct cmd_ctx *ctx, const char *dim, const char *val, int6
 	}
 }
 
-/* Runs on the slow thread with a read transaction: a year's range walks
+/* Runs on the bulk thread with a read transaction: a year's range walks
  * many counters. Figures are about the complaints OPENED in the period. */
 int cmd_complaint_stats(struct cmd_ctx *ctx)
 {

@@ -298,7 +298,8 @@ static int text_section(struct cmd_ctx *ctx, const struct scope *s, int month, s
 	return 0;
 }
 
-/* Runs off the event loop (CMD_SLOW): the incident list loads records. */
+/* Runs off the event loop (CMD_BULK: the bulk thread): the incident list
+ * loads records. */
 int cmd_report_month(struct cmd_ctx *ctx)
 {
 	struct scope s;

@@ -233,7 +233,7 @@ void backup_remove_partial(const char *data_dir)
 	closedir(d);
 }
 
-/* Runs on the slow thread: a compacting copy reads the whole store. */
+/* Runs on the bulk thread: a compacting copy reads the whole store. */
 int cmd_backup(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");

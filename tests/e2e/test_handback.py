@@ -15,8 +15,8 @@ from test_changeset import EnvDaemon
 class HandBackAcrossLoops(DaemonTestCase):
     """Unpipelined requests, so that nearly every hand-back finds its loop's
     queue empty and the loop asleep or about to be: writes (the writer),
-    REPORT MONTH and logins (the slow thread) and reads (the loop itself),
-    interleaved on connections spread over three loops."""
+    REPORT MONTH (the bulk thread), logins (the hashing thread) and reads
+    (the loop itself), interleaved on connections spread over three loops."""
 
     daemon_args = ("--loop-threads", 3)
     create_users = ("op1",)

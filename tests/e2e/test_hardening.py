@@ -11,6 +11,7 @@ import time
 import unittest
 
 from harness import USERS, DaemonTestCase, create_line, line, next_number, sub_list
+from test_changeset import EnvDaemon
 
 
 def create_line_for(promised):
@@ -21,7 +22,7 @@ class Passwords(DaemonTestCase):
     create_users = ("op1",)
 
     def test_password_changes_do_not_stall_other_writes(self):
-        """USER PASSWD hashes on the slow thread: a burst of pipelined
+        """USER PASSWD hashes on the hashing thread: a burst of pipelined
         changes does not hold the group commit other users' writes wait
         for."""
         a = self.text("admin")
@@ -481,6 +482,80 @@ class HashingQueue(DaemonTestCase):
         self.assertEqual(set(busy), {"503 busy: too many logins waiting, try again in a moment"})
         # a logged-in admin's slow work still queues, and logins work again
         self.assertReply(self.text("admin").cmd("BACKUP q"), 200)
+
+
+class BulkThread(DaemonTestCase):
+    """Long reads (CMD_BULK: BACKUP, REPORT MONTH, COMPLAINT STATS) run on
+    the bulk thread, password hashes on the hashing thread: a login does
+    not wait behind a long read (it waited up to 29 s behind a BACKUP,
+    docs/testing.md), and reports waiting there do not count against
+    auth_queue_max. Every bulk job first sleeps DELAY_MS
+    (PARCELDESK_TEST_BULK_DELAY_MS, read only with --enable-test-clock), so
+    it is surely still under way."""
+    start_daemon = False
+    DELAY_MS = 3000
+
+    def start(self, *extra):
+        d = EnvDaemon(*extra, name=self._testMethodName,
+                      env_extra={"PARCELDESK_TEST_BULK_DELAY_MS": str(self.DELAY_MS)})
+        self.addCleanup(d.cleanup)
+        self._own_daemons.append(d)
+        d.start()
+        with d.text("admin") as a:
+            for name in ("op1", "op2", "adj1"):
+                role, pw = USERS[name]
+                self.assertReply(a.cmd(line("USER", "ADD", name, role, pw)), 201)
+        return d
+
+    def login_while_held(self, d, user, request):
+        """Sends request as user, logs in on another connection while it is
+        held on the bulk thread; returns the login's seconds."""
+        c = self.text(user, daemon=d)
+        t = time.monotonic()
+        c.send(request)
+        time.sleep(0.3)  # taken by the bulk thread, which sleeps
+        code, took = timed_auth(d.port, "op2", USERS["op2"][1])
+        self.assertEqual(code, 200)
+        self.assertReply(c.read_reply(), 200)
+        held = time.monotonic() - t
+        # the long read was still under way when the login was answered
+        self.assertGreater(held, self.DELAY_MS / 1000 - 0.1, "held %.3fs" % held)
+        return took
+
+    def test_a_login_does_not_wait_behind_a_backup(self):
+        d = self.start()
+        took = self.login_while_held(d, "admin", "BACKUP held")
+        self.assertLess(took, self.DELAY_MS / 2000, "login took %.3fs behind a BACKUP" % took)
+        d.stop()
+
+    def test_a_login_does_not_wait_behind_a_report(self):
+        d = self.start()
+        took = self.login_while_held(d, "op1", "REPORT MONTH")
+        self.assertLess(took, self.DELAY_MS / 2000, "login took %.3fs behind a REPORT MONTH" % took)
+        d.stop()
+
+    def test_reports_are_bounded_and_do_not_shed_logins(self):
+        """bulk_queue_max bounds the reports with the bulk thread (a 503
+        past it); they took places of auth_queue_max, and logins were
+        answered 503 busy although none waited. The admin's BACKUP always
+        queues, as the logged-in work of USER PASSWD does for hashing."""
+        d = self.start("--auth-queue-max", 1, "--bulk-queue-max", 2)
+        ops = [self.text(u, daemon=d) for u in ("op1", "op1", "adj1")]
+        admin = self.text("admin", daemon=d)
+        for c, req in zip(ops, ("REPORT MONTH", "COMPLAINT STATS", "REPORT MONTH")):
+            c.send(req)
+        admin.send("BACKUP queued")
+        time.sleep(0.3)
+        code, took = timed_auth(d.port, "op2", USERS["op2"][1])
+        self.assertEqual(code, 200, "a login with 3 long reads queued and auth_queue_max 1")
+        self.assertLess(took, self.DELAY_MS / 2000)
+        replies = sorted((r.code, r.msg) for r in (c.read_reply() for c in ops))
+        self.assertEqual([code for code, _ in replies], [200, 200, 503], replies)
+        self.assertEqual(replies[2][1], "busy: too many reports waiting, try again in a moment")
+        self.assertReply(admin.read_reply(), 200, "backup written")
+        # the places are given back: reports queue again
+        self.assertReply(ops[0].cmd("COMPLAINT STATS"), 200)
+        d.stop()
 
 
 class LoginLimits(DaemonTestCase):

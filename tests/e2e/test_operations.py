@@ -122,7 +122,8 @@ class ThreadNames(DaemonTestCase):
         deadline = time.time() + 10
         while True:
             names = self.names(d.proc.pid)
-            missing = [r for r in ("parceldeskd", "pd-loop1", "pd-loop2", "pd-writer", "pd-slow", "pd-checkpoint")
+            missing = [r for r in ("parceldeskd", "pd-loop1", "pd-loop2", "pd-writer", "pd-hash", "pd-bulk",
+                                   "pd-checkpoint")
                        if r not in names]
             if not missing and names.count("parceldeskd") == 1:
                 break

@@ -301,10 +301,12 @@ static void test_every_command_is_well_formed(void **state)
 			fail_msg("%s %s: help must be one line of text", cmd->word, sub);
 		if (cmd->role < ROLE_NONE || cmd->role > ROLE_ADMIN)
 			fail_msg("%s %s: bad role", cmd->word, sub);
-		/* CMD_WRITE | CMD_SLOW: a write the slow thread prepares (USER
-		 * ADD hashes the password) before the writer applies it */
-		if ((cmd->flags & ~(CMD_WRITE | CMD_SLOW | CMD_USERS | CMD_SECRET)) ||
-		    (cmd->flags & CMD_USERS && !(cmd->flags & CMD_WRITE)))
+		/* CMD_WRITE | CMD_SLOW: a write the hashing thread prepares
+		 * (USER ADD hashes the password) before the writer applies it;
+		 * CMD_BULK: a slow read, for the bulk thread */
+		if ((cmd->flags & ~(CMD_WRITE | CMD_SLOW | CMD_USERS | CMD_SECRET | CMD_BULK)) ||
+		    (cmd->flags & CMD_USERS && !(cmd->flags & CMD_WRITE)) ||
+		    (cmd->flags & CMD_BULK && (cmd->flags & (CMD_SLOW | CMD_WRITE)) != CMD_SLOW))
 			fail_msg("%s %s: bad flags %d", cmd->word, sub, cmd->flags);
 		if ((size_t)cmd->arg_count != spec_tokens(cmd->args))
 			fail_msg("%s %s: %d arguments parsed from %zu in '%s'", cmd->word, sub,

@@ -414,6 +414,9 @@ struct store_prefault {
 	bool runway;           /* keeps a runway past the store's end (store_runway()) */
 	size_t runway_end;     /* the file offset it reaches (the thread's own) */
 	int runway_poll_ms;    /* how often it looks (RUNWAY_POLL_MS; tests: less) */
+	atomic_bool urgent;    /* the start waits for the first pass (store_prefault_start()) */
+	bool niced;            /* the thread is at nice 19 (its own) */
+	int read_delay_ms;     /* tests: a pause before each read from disk */
 };
 
 /* The map of data.mdb in this process: its address and length, or NULL. */
@@ -593,9 +596,39 @@ static void map_readahead(struct store *st, bool on)
 	pthread_rwlock_unlock(&st->resize_lock);
 }
 
+/* Tests only: pauses read_delay_ms before a read from disk, or until the
+ * thread is stopped. */
+static void test_read_delay(struct store_prefault *pf)
+{
+	if (!pf->read_delay_ms)
+		return;
+	struct timespec ts = clock_realtime_in(pf->read_delay_ms);
+	pthread_mutex_lock(&pf->mu);
+	while (!pf->stop && pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&pf->mu);
+}
+
+/* The thread's priority: the daemon's while the start waits for its first
+ * pass (at nice 19 it got next to no CPU beside busy processes: 93-215 s to
+ * read 607-656 MiB beside four, docs/performance.md "Round 17"), else nice 19:
+ * it takes the CPU the loops and the writer leave. Its reads stay in the
+ * best-effort I/O class (nice 19 makes it level 7, which BFQ honours and
+ * mq-deadline does not), not the idle class: a page its read has locked,
+ * which a loop then faults on, would wait as long as others' I/O holds the
+ * idle class back (mq-deadline: up to 10 s). */
+static void prefault_nice(struct store_prefault *pf)
+{
+	if (!pf->niced && !atomic_load(&pf->urgent)) {
+		setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+		pf->niced = true;
+	}
+}
+
 /* Reads the runs of a chunk's pages that vec says are not in memory
  * (file offset off, n pages); returns the bytes read. */
-static size_t read_absent(int fd, size_t off, const unsigned char *vec, size_t n, size_t page, char *buf)
+static size_t read_absent(struct store_prefault *pf, int fd, size_t off, const unsigned char *vec, size_t n,
+			  size_t page, char *buf)
 {
 	size_t got = 0;
 	for (size_t i = 0; i < n;) {
@@ -606,6 +639,7 @@ static size_t read_absent(int fd, size_t off, const unsigned char *vec, size_t n
 		size_t j = i;
 		while (j < n && !(vec[j] & 1) && (j - i + 1) * page <= PREFAULT_READ)
 			j++;
+		test_read_delay(pf);
 		ssize_t r = pread(fd, buf, (j - i) * page, (off_t)(off + i * page));
 		if (r < 0)
 			fprintf(stderr, "parceldeskd: reading the store ahead of the reads: %s\n", strerror(errno));
@@ -654,6 +688,7 @@ static void prefault_pass(struct store *st)
 		pthread_mutex_unlock(&pf->mu);
 		if (again)
 			goto out;
+		prefault_nice(pf); /* the start stopped waiting */
 		size_t len = used - off < PREFAULT_CHUNK ? used - off : PREFAULT_CHUNK, n = len / page;
 		int rc;
 		if (buf) { /* the read itself runs without the lock: a growth need not wait for the disk */
@@ -661,7 +696,7 @@ static void prefault_pass(struct store *st)
 				goto out;
 			pthread_rwlock_unlock(&st->resize_lock);
 			if (rc == 0) {
-				size_t got = read_absent(reader, off, vec, n, page, buf);
+				size_t got = read_absent(pf, reader, off, vec, n, page, buf);
 				read += got;
 				atomic_fetch_add(&pf->read, got);
 			}
@@ -752,12 +787,7 @@ static void *prefault_main(void *arg)
 	struct store *st = arg;
 	struct store_prefault *pf = st->prefault;
 	pthread_setname_np(pthread_self(), "pd-prefault");
-	/* nice 19: it takes the CPU the loops and the writer leave. Its reads
-	 * stay in the best-effort I/O class (nice 19 makes it level 7, which
-	 * BFQ honours and mq-deadline does not), not the idle class: a page its
-	 * read has locked, which a loop then faults on, would wait as long as
-	 * others' I/O holds the idle class back (mq-deadline: up to 10 s). */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	prefault_nice(pf);
 	pthread_mutex_lock(&pf->mu);
 	for (;;) {
 		if (pf->want == pf->done) {
@@ -781,6 +811,8 @@ static void *prefault_main(void *arg)
 		pf->done = pf->want;
 		pthread_mutex_unlock(&pf->mu);
 		prefault_pass(st);
+		atomic_store(&pf->urgent, false); /* the first pass is over */
+		prefault_nice(pf);
 		pthread_mutex_lock(&pf->mu);
 	}
 	pthread_mutex_unlock(&pf->mu);
@@ -799,12 +831,14 @@ static void prefault_kick(struct store *st)
 	pthread_mutex_unlock(&pf->mu);
 }
 
-int store_prefault_start(struct store *st, bool dropped, int runway_poll_ms)
+int store_prefault_start(struct store *st, bool dropped, bool waited, int runway_poll_ms, int read_delay_ms)
 {
 	struct store_prefault *pf = calloc(1, sizeof(*pf));
 	if (!pf)
 		return -1;
 	pf->must_read = dropped;
+	atomic_store(&pf->urgent, waited);
+	pf->read_delay_ms = read_delay_ms > 0 ? read_delay_ms : 0;
 	const char *dir;
 	pf->runway = mdb_env_get_path(st->env, &dir) == 0 && dir_on_page_cache_fs(dir);
 	pf->runway_poll_ms = runway_poll_ms >= 0 ? runway_poll_ms : RUNWAY_POLL_MS;
@@ -822,15 +856,19 @@ int store_prefault_start(struct store *st, bool dropped, int runway_poll_ms)
 	return 0;
 }
 
-void store_prefault_wait(struct store *st)
+bool store_prefault_wait(struct store *st, int timeout_ms)
 {
 	struct store_prefault *pf = st->prefault;
 	if (!pf)
-		return;
+		return true;
+	struct timespec ts = clock_realtime_in(timeout_ms);
 	pthread_mutex_lock(&pf->mu);
-	while (!pf->stop && atomic_load(&pf->busy))
-		pthread_cond_wait(&pf->cv, &pf->mu);
+	while (!pf->stop && atomic_load(&pf->busy) && pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) != ETIMEDOUT)
+		;
+	bool done = pf->stop || !atomic_load(&pf->busy);
 	pthread_mutex_unlock(&pf->mu);
+	atomic_store(&pf->urgent, false); /* no one waits any more */
+	return done;
 }
 
 static void prefault_stop(struct store *st)
@@ -840,7 +878,7 @@ static void prefault_stop(struct store *st)
 		return;
 	pthread_mutex_lock(&pf->mu);
 	pf->stop = true;
-	pthread_cond_signal(&pf->cv);
+	pthread_cond_broadcast(&pf->cv); /* the thread may wait in test_read_delay() */
 	pthread_mutex_unlock(&pf->mu);
 	pthread_join(pf->thread, NULL);
 	pthread_mutex_destroy(&pf->mu);

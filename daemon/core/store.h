@@ -146,11 +146,16 @@ int store_write_begin(struct store *st, MDB_txn **txn);
  * 5"); first reads from disk, as single pages, those not in memory when
  * the store fits in half the memory available ("Round 14"). Stopped by
  * store_close(). The same thread keeps the runway past the store's end,
- * looking every runway_poll_ms (< 0: every 100 ms). Returns 0, or -1 when
- * the thread cannot start. */
-int store_prefault_start(struct store *st, bool dropped, int runway_poll_ms);
-/* Waits until the prefault has no pass asked for or under way. */
-void store_prefault_wait(struct store *st);
+ * looking every runway_poll_ms (< 0: every 100 ms). waited: the start
+ * waits for the first pass (store_prefault_wait()), which then runs at
+ * the daemon's priority until it ends or the wait does. read_delay_ms
+ * (tests; <= 0: none) pauses each read from disk. Returns 0, or -1 when the
+ * thread cannot start. */
+int store_prefault_start(struct store *st, bool dropped, bool waited, int runway_poll_ms, int read_delay_ms);
+/* Waits until the prefault has no pass asked for or under way, at most
+ * timeout_ms: true when it has none. Either way the pass under way goes
+ * on at the lowest priority. */
+bool store_prefault_wait(struct store *st, int timeout_ms);
 /* Bytes of the store the pass under way, or the last, mapped (0: none,
  * or not started); bytes every pass read from disk; and "off", "running"
  * or "done". */

@@ -369,6 +369,40 @@ class Prefault(DaemonTestCase):
         self.assertGreater(int(s["store_prefault_read_bytes"]), int(s["store_used_bytes"]) // 2)
         d.stop()
 
+    def test_a_crash_restart_waits_for_a_slow_read_a_few_seconds_at_most(self):
+        """After a SIGKILL the log's replay waits for the pass's read of the
+        store, but at most 5 s (on a busy machine the whole read took
+        84-215 s): here every read from disk of the pass first pauses 60 s
+        (PARCELDESK_TEST_PREFAULT_READ_DELAY_MS, read only with
+        --enable-test-clock), and the daemon answers within seconds, the
+        replay done with page faults, every acknowledged write there."""
+        d = self.start("--wal-checkpoint-secs", "86400", "--wal-checkpoint-mb", "4096",
+                       data_dir=os.path.join(self.disk_dir(), "data"),
+                       env_extra={"PARCELDESK_TEST_PREFAULT_READ_DELAY_MS": "0"})
+        # no checkpoint after the start's: the log holds every create
+        numbers = self.fill(d, 2000)
+        d.kill()
+        d.env_extra["PARCELDESK_TEST_PREFAULT_READ_DELAY_MS"] = "60000"
+        t0 = time.time()
+        d.restart(timeout=60)
+        took = time.time() - t0
+        sys.stderr.write("[crash restart, reads paused] answers after %.2f s\n" % took)
+        log = d.log_text()
+        self.assertIn("the store's cached pages dropped, to be read again in single pages", log)
+        self.assertIn("the store is not read in after 5 s: the write-ahead log's replay goes on", log)
+        self.assertRegex(log, r"write-ahead log: \d+ change sets applied again")
+        # 5 s and the start (1-2 s under the sanitizers), far from 60 s a read
+        self.assertLess(took, 30)
+        with d.text("admin") as a:
+            s = a.cmd("STATS").rec
+        self.assertEqual(s["store_prefault"], "running")
+        self.assertEqual(s["store_prefault_read_bytes"], "0")
+        self.read_every_waybill(d, numbers)
+        # the stop does not wait for the paused read either
+        t0 = time.time()
+        d.stop()
+        self.assertLess(time.time() - t0, 20)
+
     def test_a_restart_maps_twice_the_file(self):
         """A restarted store has room to grow: the map is twice the file, so
         the writes after a restart do not grow it at once (a growth unmaps

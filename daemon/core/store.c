@@ -953,17 +953,50 @@ static int map_resize(struct store *st, size_t size)
 	return rc;
 }
 
+/* Doubles the map; the caller holds the resize lock, exclusive. The new
+ * map is read in again by the prefault (after the unlock: grown_tell). */
+static int map_double(struct store *st)
+{
+	return map_resize(st, st->map_size * 2);
+}
+
+static void grown_tell(struct store *st, size_t size, const char *why)
+{
+	fprintf(stderr, "parceldeskd: store map grown to %zu MiB%s\n", size >> 20, why);
+	prefault_kick(st);
+}
+
 int store_grow(struct store *st)
 {
 	pthread_rwlock_wrlock(&st->resize_lock);
-	size_t next = st->map_size * 2;
-	int rc = map_resize(st, next);
+	int rc = map_double(st);
+	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
-	if (rc == 0) {
-		fprintf(stderr, "parceldeskd: store map grown to %zu MiB\n", next >> 20);
-		prefault_kick(st);
-	}
+	if (rc == 0)
+		grown_tell(st, size, "");
 	return rc;
+}
+
+bool store_grow_ahead(struct store *st)
+{
+	size_t map, used = store_size_now(st, &map);
+	if (used <= map / 4 * 3 || atomic_load(&st->grow_ahead_failed) == map)
+		return false;
+	if (pthread_rwlock_trywrlock(&st->resize_lock) != 0)
+		return false; /* a copy or a reader holds it: after a later commit */
+	/* another writing thread may have grown it since the look */
+	int rc = st->map_size == map ? map_double(st) : EAGAIN;
+	size_t size = st->map_size;
+	pthread_rwlock_unlock(&st->resize_lock);
+	if (rc == ENOMEM) {
+		atomic_store(&st->grow_ahead_failed, map);
+		log_msg("warn", 0, NULL, "the store's map cannot grow ahead to %zu MiB (no address space); "
+			"a write that needs the room will try again", map >> 19);
+	}
+	if (rc)
+		return false;
+	grown_tell(st, size, " (ahead: the store filled three quarters of it)");
+	return true;
 }
 
 int store_adopt_map(struct store *st)

@@ -109,6 +109,9 @@ struct store {
 	 * under resize_lock, exclusive to change, so that a growth's new map
 	 * gets the same advice */
 	bool map_no_readahead;
+	/* the map's size at which a growth ahead (store_grow_ahead) could
+	 * not map: not tried again until the map has another size */
+	_Atomic size_t grow_ahead_failed;
 	struct store_prefault *prefault; /* the thread mapping the store's pages, or NULL */
 };
 
@@ -128,6 +131,14 @@ void store_close(struct store *st);
  * large cannot be made (the address space): the map stays as it was, and a
  * later call tries again. */
 int store_grow(struct store *st);
+/* After a commit (caller holds no transaction): doubles the map once the
+ * store fills more than three quarters of it, but only if the resize lock
+ * is free at once. store_grow() waits for every shared holder, and
+ * BACKUP's copy and replication's snapshot hold it for the whole copy
+ * (seconds to minutes): grown ahead, the map has room for the store to
+ * grow by a third during a copy. (Not at half: a restarted store's map is
+ * twice its file.) True when it grew the map. */
+bool store_grow_ahead(struct store *st);
 /* Another process (an importer, mdb tools) grew the map: take its size.
  * Answers MDB_MAP_RESIZED from a txn begin. Caller holds no transaction
  * and not the resize lock. ENOMEM as store_grow(). */

@@ -557,6 +557,8 @@ static void *writer_main(void *arg)
 		pd_arena_reset(&work);
 		if (!kept)
 			hand_back(group, mono_us());
+		if (seq && store_grow_ahead(&g_store))
+			atomic_fetch_add(&g_stats.map_grows, 1);
 	}
 	changeset_free(&cs);
 	pd_arena_free(&work);

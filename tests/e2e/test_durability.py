@@ -200,6 +200,30 @@ class Durability(DaemonTestCase):
                 self.assertEqual((r["id"], r["answer"]), (i, ans))
         d.stop()
 
+    def test_store_map_grows_ahead_of_need(self):
+        """Writes one at a time, with nothing else holding the resize lock:
+        each growth comes after a commit that left the store more than
+        three quarters of the map (store_grow_ahead), none from a write
+        that found the map full and waited for the lock (which BACKUP's
+        copy holds for the whole copy)."""
+        d = start_with_users(self, "--map-size-mb", 1, "--store-prefault", "no")
+        with d.text("op1") as c, d.text("admin") as a:
+            promised = int(c.cmd("CLOCK GET")["utc_secs"]) + 3 * DAY
+            n = self.create(c, promised_at=promised)
+            for i in range(2000):  # 4000-byte answers: two overflow pages each
+                self.assertReply(c.cmd(line("QUERY", "LOG", kind="delivery", waybill=n, channel="phone",
+                                            terminal="T", asker="A", answer="%d " % i + "a" * 4000)), 201)
+                if i % 16 == 0:
+                    s = a.cmd("STATS").rec
+                    if int(s["store_map_bytes"]) >= 8 << 20:
+                        break
+        self.assertGreaterEqual(int(s["store_map_bytes"]), 8 << 20)
+        grown = [l for l in d.log_text().splitlines() if "store map grown to" in l]
+        self.assertEqual(len(grown), int(s["store_map_grows"]))
+        self.assertGreaterEqual(len(grown), 3)
+        self.assertTrue(all("(ahead: the store filled three quarters of it)" in l for l in grown), grown)
+        d.stop()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -3,6 +3,7 @@ writes that need it are refused with 503 store full, and the daemon goes on
 serving (LMDB 0.9 unmaps the store before it maps the larger size: a failed
 mmap used to leave no map, and the next transaction died of SIGSEGV)."""
 import os
+import re
 import subprocess
 import time
 
@@ -104,6 +105,10 @@ class MapCannotGrow(DaemonTestCase):
                 break
         self.assertIn(503, codes, "the map grew to 64 MiB under the limit: %r" % codes)
         self.assertIsNone(d.proc.poll(), "the daemon died: %s" % d.log_tail(20))
+        # the growth ahead (after a commit, past three quarters of the map)
+        # met the limit first: it says so once a size, not at every commit
+        ahead = re.findall(r"cannot grow ahead to (\d+) MiB", d.log_text())
+        self.assertTrue(1 <= len(ahead) <= 2 and len(set(ahead)) == len(ahead), ahead)
         # it serves on: reads of what it acknowledged, STATS, and writes
         # refused cleanly while the map cannot grow
         for n in (first, numbers[-1]):

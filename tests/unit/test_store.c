@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,69 @@ static void test_adopt_map_grown_by_another_process(void **state)
 	store_close(&g_store);
 }
 
+static void *hold_shared(void *arg)
+{
+	pthread_barrier_t *b = arg;
+	pthread_rwlock_rdlock(&g_store.resize_lock);
+	pthread_barrier_wait(&b[0]); /* held */
+	pthread_barrier_wait(&b[1]); /* the test is done with it */
+	pthread_rwlock_unlock(&g_store.resize_lock);
+	return NULL;
+}
+
+/* Commits 4 KiB values until the store fills more than three quarters of
+ * its 1 MiB map. */
+static void fill_three_quarters(void)
+{
+	static char big[4096];
+	for (int i = 0;; i++) {
+		size_t map, used = store_size_now(&g_store, &map);
+		if (used > map / 4 * 3)
+			return;
+		MDB_txn *txn;
+		assert_int_equal(store_write_begin(&g_store, &txn), 0);
+		MDB_val k = { sizeof(i), &i }, v = { sizeof(big), big };
+		assert_int_equal(mdb_put(txn, g_store.meta, &k, &v, 0), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	}
+}
+
+/* The growth ahead (store_grow_ahead): nothing while the store fills at
+ * most three quarters of the map; past that, while another thread holds
+ * the resize lock shared (BACKUP's copy does for the whole copy), no
+ * growth and no wait (it returns with the lock still held there); once
+ * the lock is free, the map doubles. (A size whose map cannot be made:
+ * test_map_limit.py.) */
+static void test_growth_ahead_never_waits(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_open(&g_store, f->dir, (size_t)1 << 20), 0);
+	assert_false(store_grow_ahead(&g_store));
+	assert_true(g_store.map_size == (size_t)1 << 20);
+	fill_three_quarters();
+
+	pthread_barrier_t b[2];
+	pthread_barrier_init(&b[0], NULL, 2);
+	pthread_barrier_init(&b[1], NULL, 2);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, hold_shared, b), 0);
+	pthread_barrier_wait(&b[0]);
+	assert_false(store_grow_ahead(&g_store));
+	assert_true(g_store.map_size == (size_t)1 << 20);
+	pthread_barrier_wait(&b[1]);
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&b[0]);
+	pthread_barrier_destroy(&b[1]);
+
+	unsigned gen = g_store.map_gen;
+	assert_true(store_grow_ahead(&g_store));
+	assert_true(g_store.map_size == (size_t)2 << 20);
+	assert_int_equal(g_store.map_gen, gen + 1);
+	assert_false(store_grow_ahead(&g_store)); /* now under half full */
+
+	store_close(&g_store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_record_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_that_cannot_map_keeps_the_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_map_grown_by_another_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_growth_ahead_never_waits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

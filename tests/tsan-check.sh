@@ -25,18 +25,35 @@ PARCELDESK_E2E_DAEMON_ARGS=$loops /usr/bin/python3 tests/e2e/run_e2e.py --daemon
 	>"$out/e2e.log" 2>&1
 echo "e2e under TSan: $(tail -1 "$out/e2e.log") (not counted: see docs/testing.md)"
 
-# the stress: a small store, then reads and durable writes, pipelined
-port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+# the stress: a small store, then reads and durable writes, pipelined.
+# A port (and the next, for /metrics) nothing answers on; a port lost to
+# another process before the bind ("cannot listen", "cannot serve
+# metrics") is picked again, twice at most.
+free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 mkdir -p "$out/data"
-PARCELDESK_ADMIN_PASSWORD=tsanpass "$B/parceldeskd" --listen "127.0.0.1:$port" \
-	--data-dir "$out/data" --max-connections-per-address 4096 $loops \
-	--login-concurrent-per-address 4096 --metrics-listen "127.0.0.1:$((port + 1))" \
-	2>"$out/stress-daemon.log" &
-pid=$!
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-	sleep 0.2
+pid=
+for _ in 1 2 3; do
+	port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	free "$port" && free $((port + 1)) || continue
+	PARCELDESK_ADMIN_PASSWORD=tsanpass "$B/parceldeskd" --listen "127.0.0.1:$port" \
+		--data-dir "$out/data" --max-connections-per-address 4096 $loops \
+		--login-concurrent-per-address 4096 --metrics-listen "127.0.0.1:$((port + 1))" \
+		2>"$out/stress-daemon.log" &
+	pid=$!
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.2
+	done
+	kill -0 "$pid" 2>/dev/null && break
+	wait "$pid"
+	pid=
+	grep -q 'cannot listen\|cannot serve metrics' "$out/stress-daemon.log" || break
 done
+if [ -z "$pid" ]; then
+	echo "tsan-check: the stress daemon did not start: $(tail -3 "$out/stress-daemon.log" 2>/dev/null)"
+	exit 1
+fi
 bench="$B/contrib/bench -p $port -u admin -a tsanpass --number-count 300"
 step() { # NAME COMMAND...: runs it, output in $out/NAME.csv
 	name=$1

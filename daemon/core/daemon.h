@@ -146,7 +146,6 @@ struct stats {
 	 * from handing the group back until the loop takes it */
 	atomic_uint_fast64_t writer_wait_usec, writer_apply_usec;
 	atomic_uint_fast64_t writer_commit_usec, writer_handback_usec;
-	atomic_uint_fast64_t map_grows;
 	atomic_uint_fast64_t commit_seq;  /* the last group committed (docs/changeset.md) */
 };
 

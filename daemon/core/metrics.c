@@ -210,13 +210,16 @@ static void render_store(struct evbuffer *b)
 {
 	size_t map, used = store_size_now(&g_store, &map);
 	one(b, "parceldesk_store_used_bytes", "gauge", "Bytes of the LMDB map in use.", (long long)used);
-	one(b, "parceldesk_store_map_bytes", "gauge", "Size of the LMDB map (it doubles when full).",
-	    (long long)map);
+	one(b, "parceldesk_store_map_bytes", "gauge",
+	    "Size of the LMDB map (it doubles past three quarters, or when full).", (long long)map);
 	head(b, "parceldesk_store_map_used_ratio", "gauge", "Share of the map in use (0 to 1).");
 	evbuffer_add_printf(b, "parceldesk_store_map_used_ratio %.6f\n",
 			    map ? (double)used / (double)map : 0.0);
 	one(b, "parceldesk_store_map_grows_total", "counter", "Times the map grew.",
-	    (long long)atomic_load(&g_stats.map_grows));
+	    (long long)atomic_load(&g_store.grows));
+	one(b, "parceldesk_store_map_grows_ahead_total", "counter",
+	    "Times the map grew ahead of need (past three quarters, the lock free).",
+	    (long long)atomic_load(&g_store.grows_ahead));
 	struct gauge_set set = { .n = 0 };
 	MDB_txn *txn;
 	if (loop_read_begin(&txn) == 0) {

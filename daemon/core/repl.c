@@ -269,13 +269,12 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const stru
 			rc = wal_commit_unlogged(txn);
 		if (rc == 0 && touches_users(logged))
 			store_users_changed();
-		if (rc == 0 && store_grow_ahead(&g_store))
-			atomic_fetch_add(&g_stats.map_grows, 1);
+		if (rc == 0)
+			store_grow_ahead(&g_store);
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		if ((rc = store_grow(&g_store)) != 0)
 			return rc;
-		atomic_fetch_add(&g_stats.map_grows, 1);
 	}
 }
 

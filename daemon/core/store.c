@@ -970,6 +970,8 @@ int store_grow(struct store *st)
 {
 	pthread_rwlock_wrlock(&st->resize_lock);
 	int rc = map_double(st);
+	if (rc == 0)
+		atomic_fetch_add(&st->grows, 1);
 	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
 	if (rc == 0)
@@ -986,12 +988,16 @@ bool store_grow_ahead(struct store *st)
 		return false; /* a copy or a reader holds it: after a later commit */
 	/* another writing thread may have grown it since the look */
 	int rc = st->map_size == map ? map_double(st) : EAGAIN;
+	if (rc == 0) {
+		atomic_fetch_add(&st->grows, 1);
+		atomic_fetch_add(&st->grows_ahead, 1);
+	}
 	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
 	if (rc == ENOMEM) {
 		atomic_store(&st->grow_ahead_failed, map);
 		log_msg("warn", 0, NULL, "the store's map cannot grow ahead to %zu MiB (no address space); "
-			"a write that needs the room will try again", map >> 19);
+			"a write that needs the room will try again", (map * 2) >> 20);
 	}
 	if (rc)
 		return false;

@@ -112,6 +112,11 @@ struct store {
 	/* the map's size at which a growth ahead (store_grow_ahead) could
 	 * not map: not tried again until the map has another size */
 	_Atomic size_t grow_ahead_failed;
+	/* growths of the map by this process, and those of them ahead of
+	 * need (STATS store_map_grows, store_map_grows_ahead); counted under
+	 * resize_lock, exclusive, as the map changes: a STATS that sees the
+	 * new size sees the count */
+	_Atomic uint64_t grows, grows_ahead;
 	struct store_prefault *prefault; /* the thread mapping the store's pages, or NULL */
 };
 

@@ -496,7 +496,6 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 			store_full_refuse(group, pd_strerror(rc));
 			return 0;
 		}
-		atomic_fetch_add(&g_stats.map_grows, 1);
 	}
 }
 
@@ -557,8 +556,8 @@ static void *writer_main(void *arg)
 		pd_arena_reset(&work);
 		if (!kept)
 			hand_back(group, mono_us());
-		if (seq && store_grow_ahead(&g_store))
-			atomic_fetch_add(&g_stats.map_grows, 1);
+		if (seq)
+			store_grow_ahead(&g_store);
 	}
 	changeset_free(&cs);
 	pd_arena_free(&work);

@@ -151,7 +151,8 @@ int cmd_stats(struct cmd_ctx *ctx)
 	pd_map_set_str(a, d, "wal_error", wal_failed() ? wal_failed() : "");
 	pd_map_set_int(a, d, "store_used_bytes", (int64_t)store_used_bytes(ctx->st));
 	pd_map_set_int(a, d, "store_map_bytes", (int64_t)ctx->st->map_size);
-	pd_map_set_int(a, d, "store_map_grows", (int64_t)atomic_load(&g_stats.map_grows));
+	pd_map_set_int(a, d, "store_map_grows", (int64_t)atomic_load(&ctx->st->grows));
+	pd_map_set_int(a, d, "store_map_grows_ahead", (int64_t)atomic_load(&ctx->st->grows_ahead));
 	pd_map_set_str(a, d, "store_prefault", store_prefault_state(ctx->st));
 	pd_map_set_int(a, d, "store_prefaulted_bytes", (int64_t)store_prefaulted_bytes(ctx->st));
 	pd_map_set_int(a, d, "store_prefault_read_bytes", (int64_t)store_prefault_read_bytes(ctx->st));

@@ -199,7 +199,7 @@ class Daemon:
             except DaemonError:
                 # a lost race for the port: try another one
                 tail = self.log_tail(5)
-                lost = "cannot listen" in tail or "cannot serve metrics on" in tail
+                lost = "cannot listen" in tail or (self.metrics and "cannot serve metrics on" in tail)
                 if self.proc.poll() is not None and lost and attempt < 2:
                     self._forget()
                     continue

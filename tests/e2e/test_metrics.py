@@ -31,6 +31,7 @@ DOCUMENTED = {
     "parceldesk_store_map_bytes": "gauge",
     "parceldesk_store_map_used_ratio": "gauge",
     "parceldesk_store_map_grows_total": "counter",
+    "parceldesk_store_map_grows_ahead_total": "counter",
     "parceldesk_open_records": "gauge",
     "parceldesk_overdue_records": "gauge",
     "parceldesk_timer_runs_total": "counter",

@@ -515,10 +515,6 @@ class TestAutomaticFailover(ReplicationCase):
         self.wait_repl(primary, lambda s: s["role"] == "standby", "deposed primary")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class TestClusterLostPortRace(unittest.TestCase):
     """The harness itself: a port another process takes between
     free_port() and the node's bind (the CI failure of round 16, "nats-server
@@ -540,3 +536,5 @@ class TestClusterLostPortRace(unittest.TestCase):
             taken.close()
             cluster.stop()
 
+if __name__ == "__main__":
+    unittest.main()

@@ -25,7 +25,7 @@ class Stats(DaemonTestCase):
         for k in ("uptime_secs", "connections_current", "connections_total", "connections_rejected",
                   "heap_trims", "requests_text", "requests_msgpack", "writer_groups", "writer_jobs", "writer_max_group", "writer_reruns",
                   "writer_wait_usec", "writer_apply_usec", "writer_commit_usec", "writer_handback_usec",
-                  "store_used_bytes", "store_map_bytes", "store_map_grows", "waybills", "events", "queries",
+                  "store_used_bytes", "store_map_bytes", "store_map_grows", "store_map_grows_ahead", "waybills", "events", "queries",
                   "commit_seq", "wal_appends", "wal_bytes", "wal_checkpoints", "wal_checkpoint_seq",
                   "wal_checkpoint_usec", "wal_replayed"):
             self.assertIn(k, s)

@@ -332,6 +332,7 @@ static void fill_three_quarters(void)
 static void test_growth_ahead_never_waits(void **state)
 {
 	struct fixture *f = *state;
+	alarm(20); /* a growth ahead that waits for the lock would hang here */
 	assert_int_equal(store_open(&g_store, f->dir, (size_t)1 << 20), 0);
 	assert_false(store_grow_ahead(&g_store));
 	assert_true(g_store.map_size == (size_t)1 << 20);
@@ -355,8 +356,10 @@ static void test_growth_ahead_never_waits(void **state)
 	assert_true(g_store.map_size == (size_t)2 << 20);
 	assert_int_equal(g_store.map_gen, gen + 1);
 	assert_false(store_grow_ahead(&g_store)); /* now under half full */
-
+	assert_int_equal(g_store.grows, 1);
+	assert_int_equal(g_store.grows_ahead, 1);
 	store_close(&g_store);
+	alarm(0);
 }
 
 int main(void)

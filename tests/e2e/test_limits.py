@@ -87,9 +87,15 @@ class IdleTimeout(DaemonTestCase):
         current = None
         while time.time() < deadline:
             time.sleep(0.5)
-            # a fresh connection each time: an idle one would be closed too
-            with self.daemon.text("admin") as admin:
-                current = int(admin.cmd("STATS")["connections_current"])
+            # a fresh connection each time: an idle one would be closed too,
+            # and so may this one, should this process be kept from sending
+            # its STATS for the idle second after the login's reply (seen
+            # on a machine loaded by two test suites): then look again
+            try:
+                with self.daemon.text("admin") as admin:
+                    current = int(admin.cmd("STATS")["connections_current"])
+            except (AssertionError, OSError, EOFError):
+                continue
             if current == 1:         # only this STATS connection is left
                 break
         self.assertEqual(current, 1, "a connection that has sent nothing for 8 s (idle_timeout_secs 1) is "

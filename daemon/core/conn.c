@@ -771,30 +771,43 @@ static void pending_refuse(struct conn *c, enum pd_framing f, bool counts,
 	p->adm.msg = pd_strdup(&c->arena, msg);
 }
 
-/* Slow jobs out, of every loop, for their queues' bounds: with the
- * hashing thread (AUTH, USER ADD, USER PASSWD: until the writer is done
- * with the last two) and with the bulk thread (CMD_BULK). */
-static _Atomic int64_t hash_jobs_out, bulk_jobs_out;
+/* Slow jobs out, of every loop, for their queues' bounds: AUTHs with the
+ * hashing thread, and jobs with the bulk thread (CMD_BULK). USER ADD and
+ * USER PASSWD, one a connection (slow_out), are not counted: they stay
+ * out until the writer is done with them (with quorum replication, until
+ * the log holds them), and counted they let one user's password changes
+ * shed every login (round 17's review). */
+static _Atomic int64_t auth_jobs_out, bulk_jobs_out;
 
 static _Atomic int64_t *slow_count(const struct pd_command *cmd)
 {
-	return cmd->flags & CMD_BULK ? &bulk_jobs_out : &hash_jobs_out;
+	return cmd->flags & CMD_BULK ? &bulk_jobs_out : cmd->id == PD_CMD_auth ? &auth_jobs_out : NULL;
+}
+
+static void slow_place_give(const struct pd_command *cmd)
+{
+	_Atomic int64_t *n = slow_count(cmd);
+	if (n)
+		atomic_fetch_sub(n, 1);
 }
 
 /* A place in cmd's slow queue, taken before the job is made. Bounded: an
- * AUTH only while fewer than auth_queue_max jobs are with the hashing
- * thread, and a report (a bulk job below the admin role) only while fewer
- * than bulk_queue_max are with the bulk thread, so a flood of either is
- * shed before the logged-in work of USER ADD, USER PASSWD and the admin's
- * BACKUP, which always queues. Exact across loops. */
+ * AUTH only while fewer than auth_queue_max AUTHs are with the hashing
+ * thread, and a report (a bulk job but BACKUP) only while fewer than
+ * bulk_queue_max jobs, BACKUPs included, are with the bulk thread, so a
+ * flood of either is shed before the logged-in work of USER ADD, USER
+ * PASSWD and the admin's BACKUP, which always queues. Exact across loops. */
 static bool slow_place_take(const struct pd_command *cmd)
 {
-	bool bulk = cmd->flags & CMD_BULK;
-	bool bounded = bulk ? cmd->role < ROLE_ADMIN : cmd->id == PD_CMD_auth;
-	int64_t max = bulk ? g_config.bulk_queue_max : g_config.auth_queue_max;
-	if (atomic_fetch_add(slow_count(cmd), 1) < max || !bounded)
+	_Atomic int64_t *n = slow_count(cmd);
+	if (!n)
 		return true;
-	atomic_fetch_sub(slow_count(cmd), 1);
+	bool bulk = cmd->flags & CMD_BULK;
+	bool bounded = !bulk || cmd->id != PD_CMD_backup;
+	int64_t max = bulk ? g_config.bulk_queue_max : g_config.auth_queue_max;
+	if (atomic_fetch_add(n, 1) < max || !bounded)
+		return true;
+	atomic_fetch_sub(n, 1);
 	return false;
 }
 
@@ -830,7 +843,7 @@ static bool slow_admit(struct conn *c, const struct admission *adm, enum pd_fram
 		rep.msg = msg;
 		if (!rep.code)
 			return true;
-		atomic_fetch_sub(slow_count(cmd), 1);
+		slow_place_give(cmd);
 	}
 	conn_reply(c, f, &rep, cmd, t0_us);
 	return false;
@@ -967,7 +980,7 @@ void conn_job_done(struct job *job)
 	c->job_bytes -= job->held;
 	if (job->cmd->flags & CMD_SLOW) {
 		c->slow_out = false;
-		atomic_fetch_sub(slow_count(job->cmd), 1);
+		slow_place_give(job->cmd);
 	}
 	if (job->cmd->id == PD_CMD_auth) {
 		char addr[64];

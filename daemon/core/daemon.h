@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "command.h"
 #include "reply.h"
@@ -23,6 +24,15 @@ struct session {
 	int64_t pw_seq;      /* the user's password change count at login */
 	bool private_line;   /* TLS or the admin socket: a password may cross it */
 };
+
+/* USER PASSWD name: one's own password, or any as an admin. Asked at
+ * admission (dispatch_admit: before the password is hashed on the thread
+ * logins share) and by the handler. */
+#define PASSWD_OTHERS_REFUSAL "only an admin changes another user's password"
+static inline bool session_may_set_password(const struct session *s, const char *name)
+{
+	return !strcmp(name, s->user) || s->role >= ROLE_ADMIN;
+}
 
 /* What a command asks beyond its reply: the one struct its side effects
  * travel in, from the handler (ctx->fx) through its job back to the loop. */

@@ -151,6 +151,8 @@ int dispatch_admit(struct session *sess, const struct pd_request *req,
 	}
 	if (pd_command_bind(a, cmd, req, used, &adm->args, &err) < 0)
 		return refuse(adm, a, cmd, err.code, err.msg);
+	if (cmd->id == PD_CMD_user_passwd && !session_may_set_password(sess, pd_arg_str(adm->args, "name")))
+		return refuse(adm, a, cmd, 403, PASSWD_OTHERS_REFUSAL);
 	adm->cmd = cmd;
 	adm->code = 0;
 	adm->msg = NULL;

@@ -640,6 +640,7 @@ static size_t read_absent(struct store_prefault *pf, int fd, size_t off, const u
 		while (j < n && !(vec[j] & 1) && (j - i + 1) * page <= PREFAULT_READ)
 			j++;
 		test_read_delay(pf);
+		prefault_nice(pf); /* the start stopped waiting: at once, not a chunk later */
 		ssize_t r = pread(fd, buf, (j - i) * page, (off_t)(off + i * page));
 		if (r < 0)
 			fprintf(stderr, "parceldeskd: reading the store ahead of the reads: %s\n", strerror(errno));
@@ -827,7 +828,7 @@ static void prefault_kick(struct store *st)
 	pthread_mutex_lock(&pf->mu);
 	pf->want++;
 	atomic_store(&pf->busy, true);
-	pthread_cond_signal(&pf->cv);
+	pthread_cond_broadcast(&pf->cv); /* the thread, or store_prefault_wait() */
 	pthread_mutex_unlock(&pf->mu);
 }
 

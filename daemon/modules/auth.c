@@ -283,8 +283,8 @@ int user_load(struct cmd_ctx *ctx, const char *name, struct pd_value **u)
 int cmd_user_passwd(struct cmd_ctx *ctx)
 {
 	const char *name = pd_arg_str(ctx->args, "name");
-	if (strcmp(name, ctx->sess->user) != 0 && ctx->sess->role < ROLE_ADMIN)
-		return reply_error(ctx, 403, "only an admin changes another user's password");
+	if (!session_may_set_password(ctx->sess, name))
+		return reply_error(ctx, 403, PASSWD_OTHERS_REFUSAL);
 	const char *hash = checked_password_hash(ctx);
 	if (!hash)
 		return PD_EREPLIED;

@@ -312,9 +312,13 @@ class Users(DaemonTestCase):
         self.assertReply(a.cmd(line("USER", "ADD", "dave", "operator", "dave-pass-1")), 201)
         d = self.text()
         d.auth("dave", "dave-pass-1")
-        # an operator changes their own password, not another's
+        # an operator changes their own password, not another's: refused
+        # at admission, before its password is hashed on the thread logins
+        # share, and never handed to the writer
+        jobs = int(a.cmd("STATS")["writer_jobs"])
         self.assertReply(d.cmd(line("USER", "PASSWD", "op1", "hijack-pass-1")), 403,
                          "only an admin changes another user's password")
+        self.assertEqual(int(a.cmd("STATS")["writer_jobs"]), jobs)
         self.assertReply(d.cmd(line("USER", "PASSWD", "dave", "short")), 422, "password must be at least 8 bytes")
         self.assertReply(d.cmd(line("USER", "PASSWD", "dave", "dave-pass-2")), 200, "password changed for dave")
         with self.daemon.text() as c:

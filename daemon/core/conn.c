@@ -866,7 +866,7 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 	c->jobs_out++;
 	atomic_fetch_add(&c->loop->jobs_out, 1);
 	if (adm->cmd->flags & CMD_SLOW) {
-		c->slow_out = true; /* slow_admit() took its place */
+		c->slow_out = true; /* slow_admit() took its place (AUTH, bulk) */
 		/* a USER PASSWD reaches the writer from the hashing thread: the
 		 * writes before it go first */
 		writer_submit_batch(&c->loop->writes);

@@ -954,11 +954,19 @@ static int map_resize(struct store *st, size_t size)
 	return rc;
 }
 
-/* Doubles the map; the caller holds the resize lock, exclusive. The new
- * map is read in again by the prefault (after the unlock: grown_tell). */
-static int map_double(struct store *st)
+/* Doubles the map and counts it (ahead: a growth ahead of need); the
+ * caller holds the resize lock, exclusive, so a STATS that sees the new
+ * size sees the count. The new map is read in again by the prefault
+ * (after the unlock: grown_tell). */
+static int map_double(struct store *st, bool ahead)
 {
-	return map_resize(st, st->map_size * 2);
+	int rc = map_resize(st, st->map_size * 2);
+	if (rc == 0) {
+		atomic_fetch_add(&st->grows, 1);
+		if (ahead)
+			atomic_fetch_add(&st->grows_ahead, 1);
+	}
+	return rc;
 }
 
 static void grown_tell(struct store *st, size_t size, const char *why)
@@ -970,9 +978,7 @@ static void grown_tell(struct store *st, size_t size, const char *why)
 int store_grow(struct store *st)
 {
 	pthread_rwlock_wrlock(&st->resize_lock);
-	int rc = map_double(st);
-	if (rc == 0)
-		atomic_fetch_add(&st->grows, 1);
+	int rc = map_double(st, false);
 	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
 	if (rc == 0)
@@ -988,11 +994,7 @@ bool store_grow_ahead(struct store *st)
 	if (pthread_rwlock_trywrlock(&st->resize_lock) != 0)
 		return false; /* a copy or a reader holds it: after a later commit */
 	/* another writing thread may have grown it since the look */
-	int rc = st->map_size == map ? map_double(st) : EAGAIN;
-	if (rc == 0) {
-		atomic_fetch_add(&st->grows, 1);
-		atomic_fetch_add(&st->grows_ahead, 1);
-	}
+	int rc = st->map_size == map ? map_double(st, true) : EAGAIN;
 	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
 	if (rc == ENOMEM) {

@@ -773,41 +773,131 @@ static void pending_refuse(struct conn *c, enum pd_framing f, bool counts,
 
 /* Slow jobs out, of every loop, for their queues' bounds: AUTHs with the
  * hashing thread, and jobs with the bulk thread (CMD_BULK). USER ADD and
- * USER PASSWD, one a connection (slow_out), are not counted: they stay
- * out until the writer is done with them (with quorum replication, until
- * the log holds them), and counted they let one user's password changes
- * shed every login (round 17's review). */
+ * USER PASSWD are not counted here: they stay out until the writer is
+ * done with them (with quorum replication, until the log holds them), and
+ * counted, one user's password changes shed every login (round 17's
+ * review); they are bounded per user name below, and the hashing thread
+ * takes the logins before them. */
 static _Atomic int64_t auth_jobs_out, bulk_jobs_out;
+
+/* Slow jobs out per user name, of every loop, by kind: a password change
+ * (USER ADD, USER PASSWD) per the name whose password it sets, one at a
+ * time (PASSWORDS_PER_NAME), so that a user's changes on many connections
+ * hold one place, not one a connection. The names with jobs out, scanned
+ * under a lock: few, and a slow job is rare next to a request. A name too
+ * long for a user is not counted (its handler refuses it). */
+#define PASSWORDS_PER_NAME 1
+enum name_kind { NAME_PASSWORD = 'p' };
+struct name_count {
+	char key[USER_NAME_MAX + 1]; /* the kind, then the name */
+	int64_t n;
+};
+static pthread_mutex_t name_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct name_count *name_counts;
+static size_t name_len, name_cap;
+
+static bool name_key(char *key, enum name_kind kind, const char *name)
+{
+	size_t len = name ? strlen(name) : USER_NAME_MAX;
+	if (len >= USER_NAME_MAX)
+		return false;
+	key[0] = (char)kind;
+	memcpy(key + 1, name, len + 1);
+	return true;
+}
+
+static struct name_count *name_find(const char *key)
+{
+	for (size_t i = 0; i < name_len; i++)
+		if (!strcmp(name_counts[i].key, key))
+			return &name_counts[i];
+	return NULL;
+}
+
+/* A place for one more job of kind for name: false when it has max out
+ * already, or out of memory. */
+static bool name_take(enum name_kind kind, const char *name, int64_t max)
+{
+	char key[USER_NAME_MAX + 1];
+	if (!name_key(key, kind, name))
+		return true;
+	bool ok = false;
+	pthread_mutex_lock(&name_lock);
+	struct name_count *e = name_find(key);
+	if (!e && name_len == name_cap) {
+		size_t cap = name_cap ? name_cap * 2 : 16;
+		struct name_count *more = realloc(name_counts, cap * sizeof(*more));
+		if (more) {
+			name_counts = more;
+			name_cap = cap;
+		}
+	}
+	if (!e && name_len < name_cap) {
+		e = &name_counts[name_len++];
+		*e = (struct name_count){ .n = 0 };
+		memcpy(e->key, key, sizeof(key));
+	}
+	if (e && e->n < max) {
+		e->n++;
+		ok = true;
+	}
+	pthread_mutex_unlock(&name_lock);
+	return ok;
+}
+
+static void name_give(enum name_kind kind, const char *name)
+{
+	char key[USER_NAME_MAX + 1];
+	if (!name_key(key, kind, name))
+		return;
+	pthread_mutex_lock(&name_lock);
+	struct name_count *e = name_find(key);
+	if (e && --e->n == 0)
+		*e = name_counts[--name_len];
+	pthread_mutex_unlock(&name_lock);
+}
 
 static _Atomic int64_t *slow_count(const struct pd_command *cmd)
 {
 	return cmd->flags & CMD_BULK ? &bulk_jobs_out : cmd->id == PD_CMD_auth ? &auth_jobs_out : NULL;
 }
 
-static void slow_place_give(const struct pd_command *cmd)
+static void slow_place_give(const struct pd_command *cmd, const struct pd_value *args)
 {
 	_Atomic int64_t *n = slow_count(cmd);
 	if (n)
 		atomic_fetch_sub(n, 1);
+	else if (cmd->flags & CMD_WRITE)
+		name_give(NAME_PASSWORD, pd_arg_str(args, "name"));
 }
 
-/* A place in cmd's slow queue, taken before the job is made. Bounded: an
- * AUTH only while fewer than auth_queue_max AUTHs are with the hashing
- * thread, and a report (a bulk job but BACKUP) only while fewer than
- * bulk_queue_max jobs, BACKUPs included, are with the bulk thread, so a
- * flood of either is shed before the logged-in work of USER ADD, USER
- * PASSWD and the admin's BACKUP, which always queues. Exact across loops. */
-static bool slow_place_take(const struct pd_command *cmd)
+/* A place in cmd's slow queue, taken before the job is made; else false
+ * and the refusal in msg. Bounded: an AUTH only while fewer than
+ * auth_queue_max AUTHs are with the hashing thread, a report (a bulk job
+ * but BACKUP) only while fewer than bulk_queue_max jobs, BACKUPs included,
+ * are with the bulk thread, so a flood of either is shed before the
+ * logged-in work of the admin's BACKUP, which always queues; a password
+ * change only while none of the same name is out. Exact across loops. */
+static bool slow_place_take(const struct pd_command *cmd, const struct pd_value *args,
+			    char *msg, size_t cap)
 {
 	_Atomic int64_t *n = slow_count(cmd);
-	if (!n)
-		return true;
+	if (!n) { /* USER ADD, USER PASSWD */
+		const char *name = pd_arg_str(args, "name");
+		if (name_take(NAME_PASSWORD, name, PASSWORDS_PER_NAME))
+			return true;
+		snprintf(msg, cap, "busy: a password change for %s is already waiting, try again in a moment",
+			 name);
+		return false;
+	}
 	bool bulk = cmd->flags & CMD_BULK;
 	bool bounded = !bulk || cmd->id != PD_CMD_backup;
 	int64_t max = bulk ? g_config.bulk_queue_max : g_config.auth_queue_max;
 	if (atomic_fetch_add(n, 1) < max || !bounded)
 		return true;
 	atomic_fetch_sub(n, 1);
+	snprintf(msg, cap, "%s", bulk ? "busy: too many reports waiting, try again in a moment"
+				    : "busy: too many logins waiting, try again in a moment");
 	return false;
 }
 
@@ -831,19 +921,16 @@ static bool slow_admit(struct conn *c, const struct admission *adm, enum pd_fram
 	if (!(cmd->flags & CMD_SLOW))
 		return true;
 	char msg[200], addr[64];
-	struct pd_reply rep = { .code = 503, .msg = cmd->flags & CMD_BULK
-		? "busy: too many reports waiting, try again in a moment"
-		: "busy: too many logins waiting, try again in a moment" };
-	if (slow_place_take(cmd)) {
+	struct pd_reply rep = { .code = 503, .msg = msg };
+	if (slow_place_take(cmd, adm->args, msg, sizeof(msg))) {
 		if (cmd->id != PD_CMD_auth)
 			return true;
 		login_addr(c, addr, sizeof(addr));
 		rep.code = login_begin(&g_config, addr, pd_arg_str(adm->args, "user"), mono_ms(),
 				       msg, sizeof(msg));
-		rep.msg = msg;
 		if (!rep.code)
 			return true;
-		slow_place_give(cmd);
+		slow_place_give(cmd, adm->args);
 	}
 	conn_reply(c, f, &rep, cmd, t0_us);
 	return false;
@@ -866,7 +953,7 @@ static void submit_job(struct conn *c, const struct admission *adm, enum pd_fram
 	c->jobs_out++;
 	atomic_fetch_add(&c->loop->jobs_out, 1);
 	if (adm->cmd->flags & CMD_SLOW) {
-		c->slow_out = true; /* slow_admit() took its place (AUTH, bulk) */
+		c->slow_out = true; /* slow_admit() took its place */
 		/* a USER PASSWD reaches the writer from the hashing thread: the
 		 * writes before it go first */
 		writer_submit_batch(&c->loop->writes);
@@ -980,7 +1067,7 @@ void conn_job_done(struct job *job)
 	c->job_bytes -= job->held;
 	if (job->cmd->flags & CMD_SLOW) {
 		c->slow_out = false;
-		slow_place_give(job->cmd);
+		slow_place_give(job->cmd, job->args);
 	}
 	if (job->cmd->id == PD_CMD_auth) {
 		char addr[64];

@@ -229,8 +229,9 @@ int main(int argc, char **argv)
 		store_close(&g_store);
 		return 1;
 	}
-	/* a test holds a long read under way (tests/e2e/test_hardening.py) */
-	workers_test_bulk_delay(test_knob_ms("PARCELDESK_TEST_BULK_DELAY_MS"));
+	/* a test holds a hash or a long read under way (tests/e2e/test_hardening.py) */
+	workers_test_delays(test_knob_ms("PARCELDESK_TEST_HASH_DELAY_MS"),
+			    test_knob_ms("PARCELDESK_TEST_BULK_DELAY_MS"));
 	rc = server_run();
 	wal_close();
 	store_close(&g_store);

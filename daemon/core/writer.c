@@ -21,14 +21,21 @@
  * every job cost three more futex calls, two of them waking nobody
  * (docs/performance.md, round 11). The post is counted: one that comes
  * before the taker waits is not lost. */
+struct job_list {
+	struct job *head, *tail;
+};
+
 struct job_queue {
 	pthread_mutex_t lock;
 	sem_t wake;
-	struct job *head, *tail;
+	struct job_list first;
+	struct job_list later;  /* taken only when first is empty (the hashing
+				   queue's password changes: logins first) */
 	bool sleeping;          /* the taker waits (or is about to) on wake */
 	bool stopping;
 	pthread_t thread;
 	const char *name;       /* the taker's thread name (slow queues) */
+	int test_delay_ms;      /* tests: sleep this long before each job */
 };
 
 static struct job_queue write_q = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -36,11 +43,11 @@ static struct job_queue write_q = { .lock = PTHREAD_MUTEX_INITIALIZER };
  * read: password hashes (AUTH, USER ADD, USER PASSWD: milliseconds each)
  * and the long reads flagged CMD_BULK (BACKUP, reports: seconds to tens of
  * seconds on a large store; a login waited up to 29 s behind a BACKUP,
- * docs/testing.md). */
+ * docs/testing.md). On the hashing thread the logins go first, the
+ * password changes (the writes) on the later list: one user's changes
+ * queued on many connections delayed every login behind them (round 18). */
 static struct job_queue hash_q = { .lock = PTHREAD_MUTEX_INITIALIZER, .name = "pd-hash" };
 static struct job_queue bulk_q = { .lock = PTHREAD_MUTEX_INITIALIZER, .name = "pd-bulk" };
-/* Tests only: each bulk job waits this long first (workers_test_bulk_delay). */
-static int bulk_delay_ms;
 
 /* Finished jobs, handed back to the loop thread of each (job->loop). The
  * loop watches an eventfd of its own, written only when its queue goes
@@ -88,34 +95,37 @@ static bool queue_wake_needed(struct job_queue *q)
 	return wake;
 }
 
-/* Appends the jobs head..tail (linked, tail->next NULL) in one take of
- * the lock: the taker finds all of them or none. */
-static void queue_push(struct job_queue *q, struct job *head, struct job *tail)
+/* Appends the jobs head..tail (linked, tail->next NULL) to q's list l
+ * (first or later) in one take of the lock: the taker finds all of them
+ * or none. */
+static void queue_push(struct job_queue *q, struct job_list *l, struct job *head, struct job *tail)
 {
 	pthread_mutex_lock(&q->lock);
-	if (q->tail)
-		q->tail->next = head;
+	if (l->tail)
+		l->tail->next = head;
 	else
-		q->head = head;
-	q->tail = tail;
+		l->head = head;
+	l->tail = tail;
 	bool wake = queue_wake_needed(q);
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		sem_post(&q->wake);
 }
 
-/* Waits for work; takes at most max jobs. NULL when stopping and empty. */
+/* Waits for work; takes at most max jobs, of the first list while it has
+ * any, else of the later one. NULL when stopping and empty. */
 static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 {
 	pthread_mutex_lock(&q->lock);
-	while (!q->head && !q->stopping) {
+	while (!q->first.head && !q->later.head && !q->stopping) {
 		q->sleeping = true;
 		pthread_mutex_unlock(&q->lock);
 		while (sem_wait(&q->wake) != 0) /* EINTR */
 			;
 		pthread_mutex_lock(&q->lock);
 	}
-	struct job *head = q->head, *last = NULL, *j = head;
+	struct job_list *l = q->first.head ? &q->first : &q->later;
+	struct job *head = l->head, *last = NULL, *j = head;
 	size_t n = 0;
 	while (j && (int64_t)n < max) {
 		last = j;
@@ -123,9 +133,9 @@ static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 		n++;
 	}
 	if (last) {
-		q->head = last->next;
-		if (!q->head)
-			q->tail = NULL;
+		l->head = last->next;
+		if (!l->head)
+			l->tail = NULL;
 		last->next = NULL;
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -570,9 +580,10 @@ int write_prepare(const struct pd_command *cmd, struct pd_arena *a,
 	return (cmd->flags & CMD_SLOW) ? password_args_hash(a, args) : 0;
 }
 
-void workers_test_bulk_delay(int ms)
+void workers_test_delays(int hash_ms, int bulk_ms)
 {
-	bulk_delay_ms = ms;
+	hash_q.test_delay_ms = hash_ms;
+	bulk_q.test_delay_ms = bulk_ms;
 }
 
 /* The body of both slow threads; arg is the queue it takes from. */
@@ -587,15 +598,15 @@ static void *slow_main(void *arg)
 		struct job *job = queue_take(q, 1, &n);
 		if (!job)
 			break;
+		if (q->test_delay_ms > 0) {
+			struct timespec d = { q->test_delay_ms / 1000, (long)(q->test_delay_ms % 1000) * 1000000 };
+			while (nanosleep(&d, &d) != 0 && errno == EINTR)
+				;
+		}
 		if (job->cmd->flags & CMD_WRITE) {
 			write_prepare(job->cmd, &job->arena, job->args);
 			writer_submit(job);
 			continue;
-		}
-		if (q == &bulk_q && bulk_delay_ms > 0) {
-			struct timespec d = { bulk_delay_ms / 1000, (long)(bulk_delay_ms % 1000) * 1000000 };
-			while (nanosleep(&d, &d) != 0 && errno == EINTR)
-				;
 		}
 		MDB_txn *txn = NULL;
 		pthread_rwlock_rdlock(&g_store.resize_lock);
@@ -641,7 +652,7 @@ int workers_start(struct event_base *const *bases, unsigned n, void (*done)(stru
 void writer_submit(struct job *job)
 {
 	job->next = NULL;
-	queue_push(&write_q, job, job);
+	queue_push(&write_q, &write_q.first, job, job);
 }
 
 void job_batch_add(struct job_batch *b, struct job *job)
@@ -658,14 +669,17 @@ void writer_submit_batch(struct job_batch *b)
 {
 	if (!b->head)
 		return;
-	queue_push(&write_q, b->head, b->tail);
+	queue_push(&write_q, &write_q.first, b->head, b->tail);
 	b->head = b->tail = NULL;
 }
 
 void slow_submit(struct job *job)
 {
 	job->next = NULL;
-	queue_push(job->cmd->flags & CMD_BULK ? &bulk_q : &hash_q, job, job);
+	if (job->cmd->flags & CMD_BULK)
+		queue_push(&bulk_q, &bulk_q.first, job, job);
+	else /* a write here is a password change: after the logins */
+		queue_push(&hash_q, job->cmd->flags & CMD_WRITE ? &hash_q.later : &hash_q.first, job, job);
 }
 
 static void queue_stop(struct job_queue *q)

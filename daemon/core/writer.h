@@ -58,13 +58,15 @@ void job_batch_add(struct job_batch *b, struct job *job);
  * after. Nothing when b is empty. */
 void writer_submit_batch(struct job_batch *b);
 /* A slow job: to the bulk thread when flagged CMD_BULK, else to the
- * hashing thread, which prepares a write (write_prepare) and passes it on
- * to the writer. */
+ * hashing thread, which takes the logins (AUTH) first and then the writes
+ * (USER ADD, USER PASSWD), each prepared (write_prepare) and passed on to
+ * the writer. */
 void slow_submit(struct job *job);
-/* Tests only (PARCELDESK_TEST_BULK_DELAY_MS, main.c): the bulk thread
- * sleeps ms before each job, so a test can hold a long read under way.
- * Before workers_start(). */
-void workers_test_bulk_delay(int ms);
+/* Tests only (PARCELDESK_TEST_HASH_DELAY_MS, PARCELDESK_TEST_BULK_DELAY_MS,
+ * main.c): the hashing and the bulk thread sleep that many ms before each
+ * job (0 or less: not), so a test can hold a job under way and others
+ * queued behind it. Before workers_start(). */
+void workers_test_delays(int hash_ms, int bulk_ms);
 /* What replication hangs on the writer (set before workers_start).
  * staged: in the group's transaction, after the group's change set is
  * complete and before the commit (the set's bytes, its commit number);

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import USERS, DaemonTestCase, create_line, line, next_number, sub_list
+from harness import ADMIN_PASSWORD, USERS, DaemonTestCase, create_line, line, next_number, sub_list
 from test_changeset import EnvDaemon
 
 
@@ -483,6 +483,55 @@ class HashingQueue(DaemonTestCase):
         self.assertEqual(set(busy), {"503 busy: too many logins waiting, try again in a moment"})
         # a logged-in admin's slow work still queues, and logins work again
         self.assertReply(self.text("admin").cmd("BACKUP q"), 200)
+
+
+class HashingOrder(DaemonTestCase):
+    """The hashing thread takes the logins before the password changes
+    (USER ADD, USER PASSWD), and a name has one password change out at a
+    time: a user's changes queued on many connections delayed every login
+    behind them. Every hash first sleeps DELAY_MS
+    (PARCELDESK_TEST_HASH_DELAY_MS, read only with --enable-test-clock), so
+    the queued work is long and certain."""
+    start_daemon = False
+    DELAY_MS = 200
+    N = 8
+
+    def test_a_login_goes_before_queued_password_changes(self):
+        d = EnvDaemon(name=self._testMethodName,
+                      env_extra={"PARCELDESK_TEST_HASH_DELAY_MS": str(self.DELAY_MS)})
+        self.addCleanup(d.cleanup)
+        self._own_daemons.append(d)
+        d.start()
+        names = ["pw%d" % i for i in range(self.N)]
+        admin = self.text("admin", daemon=d)
+        admin.send("".join(line("USER", "ADD", n, "operator", n + "-password-1") + "\r\n" for n in names))
+        for n in names:
+            self.assertReply(admin.read_reply(), 201)
+        users = [self.text(daemon=d) for n in names]
+        for c, n in zip(users, names):
+            c.auth(n, n + "-password-1")
+        for c, n in zip(users, names):
+            c.send(line("USER", "PASSWD", n, n + "-password-2"))
+        time.sleep(0.1)  # admitted: one hashed (sleeping), the rest queued
+        # the same name again (an admin's change) is refused at once
+        t = time.monotonic()
+        self.assertReply(admin.cmd(line("USER", "PASSWD", names[-1], "other-password-3")), 503,
+                         "busy: a password change for %s is already waiting, try again in a moment" % names[-1])
+        self.assertLess(time.monotonic() - t, self.N * self.DELAY_MS / 2000)
+        t = time.monotonic()
+        code, took = timed_auth(d.port, "admin", ADMIN_PASSWORD)
+        self.assertEqual(code, 200)
+        answered, _, _ = select.select([c.sock for c in users], [], [], 0)
+        for c, n in zip(users, names):
+            self.assertReply(c.read_reply(), 200, "password changed for " + n)
+        queued = time.monotonic() - t
+        # the login waited for the hash under way, not for the queued ones
+        # (behind them, on main: all N answered first)
+        self.assertLessEqual(len(answered), 2, "%d password changes answered before the login" % len(answered))
+        self.assertLess(took, queued / 2, "login took %.3fs, the password changes %.3fs" % (took, queued))
+        # the places are given back: the admin's change goes through now
+        self.assertReply(admin.cmd(line("USER", "PASSWD", names[-1], "other-password-3")), 200)
+        d.stop()
 
 
 class BulkThread(DaemonTestCase):

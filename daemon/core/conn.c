@@ -783,11 +783,13 @@ static _Atomic int64_t auth_jobs_out, bulk_jobs_out;
 /* Slow jobs out per user name, of every loop, by kind: a password change
  * (USER ADD, USER PASSWD) per the name whose password it sets, one at a
  * time (PASSWORDS_PER_NAME), so that a user's changes on many connections
- * hold one place, not one a connection. The names with jobs out, scanned
- * under a lock: few, and a slow job is rare next to a request. A name too
- * long for a user is not counted (its handler refuses it). */
+ * hold one place, not one a connection; and a bulk job per the user who
+ * sent it, at most half of bulk_queue_max (bulk_share()), so that one
+ * operator's reports leave room for another's. The names with jobs out,
+ * scanned under a lock: few, and a slow job is rare next to a request. A
+ * name too long for a user is not counted (its handler refuses it). */
 #define PASSWORDS_PER_NAME 1
-enum name_kind { NAME_PASSWORD = 'p' };
+enum name_kind { NAME_PASSWORD = 'p', NAME_BULK = 'b' };
 struct name_count {
 	char key[USER_NAME_MAX + 1]; /* the kind, then the name */
 	int64_t n;
@@ -815,32 +817,32 @@ static struct name_count *name_find(const char *key)
 }
 
 /* A place for one more job of kind for name: false when it has max out
- * already, or out of memory. */
-static bool name_take(enum name_kind kind, const char *name, int64_t max)
+ * already (a forced one is taken all the same: a BACKUP). */
+static bool name_take(enum name_kind kind, const char *name, int64_t max, bool force)
 {
 	char key[USER_NAME_MAX + 1];
 	if (!name_key(key, kind, name))
 		return true;
-	bool ok = false;
 	pthread_mutex_lock(&name_lock);
 	struct name_count *e = name_find(key);
 	if (!e && name_len == name_cap) {
 		size_t cap = name_cap ? name_cap * 2 : 16;
 		struct name_count *more = realloc(name_counts, cap * sizeof(*more));
-		if (more) {
-			name_counts = more;
-			name_cap = cap;
-		}
+		if (!more)
+			abort(); /* as job_new(): the job would need memory too */
+		name_counts = more;
+		name_cap = cap;
 	}
-	if (!e && name_len < name_cap) {
+	if (!e) {
 		e = &name_counts[name_len++];
 		*e = (struct name_count){ .n = 0 };
 		memcpy(e->key, key, sizeof(key));
 	}
-	if (e && e->n < max) {
+	bool ok = e->n < max || force;
+	if (ok)
 		e->n++;
-		ok = true;
-	}
+	else if (e->n == 0)
+		*e = name_counts[--name_len];
 	pthread_mutex_unlock(&name_lock);
 	return ok;
 }
@@ -862,29 +864,40 @@ static _Atomic int64_t *slow_count(const struct pd_command *cmd)
 	return cmd->flags & CMD_BULK ? &bulk_jobs_out : cmd->id == PD_CMD_auth ? &auth_jobs_out : NULL;
 }
 
-static void slow_place_give(const struct pd_command *cmd, const struct pd_value *args)
+/* A user's share of bulk_queue_max: half of the places, at least one. */
+static int64_t bulk_share(void)
+{
+	return g_config.bulk_queue_max > 1 ? g_config.bulk_queue_max / 2 : 1;
+}
+
+static void slow_place_give(const struct pd_command *cmd, const struct session *sess,
+			    const struct pd_value *args)
 {
 	_Atomic int64_t *n = slow_count(cmd);
 	if (n)
 		atomic_fetch_sub(n, 1);
+	if (cmd->flags & CMD_BULK)
+		name_give(NAME_BULK, sess->user);
 	else if (cmd->flags & CMD_WRITE)
 		name_give(NAME_PASSWORD, pd_arg_str(args, "name"));
 }
 
 /* A place in cmd's slow queue, taken before the job is made; else false
  * and the refusal in msg. Bounded: an AUTH only while fewer than
- * auth_queue_max AUTHs are with the hashing thread, a report (a bulk job
- * but BACKUP) only while fewer than bulk_queue_max jobs, BACKUPs included,
- * are with the bulk thread, so a flood of either is shed before the
- * logged-in work of the admin's BACKUP, which always queues; a password
- * change only while none of the same name is out. Exact across loops. */
-static bool slow_place_take(const struct pd_command *cmd, const struct pd_value *args,
-			    char *msg, size_t cap)
+ * auth_queue_max AUTHs are with the hashing thread; a report (a bulk job
+ * but BACKUP) only while its user has fewer than bulk_share() bulk jobs
+ * out and fewer than bulk_queue_max jobs, BACKUPs included, are with the
+ * bulk thread, so a flood of either is shed before the logged-in work of
+ * the admin's BACKUP, which always queues (and counts in both); a
+ * password change only while none of the same name is out. Exact across
+ * loops. */
+static bool slow_place_take(const struct pd_command *cmd, const struct session *sess,
+			    const struct pd_value *args, char *msg, size_t cap)
 {
 	_Atomic int64_t *n = slow_count(cmd);
 	if (!n) { /* USER ADD, USER PASSWD */
 		const char *name = pd_arg_str(args, "name");
-		if (name_take(NAME_PASSWORD, name, PASSWORDS_PER_NAME))
+		if (name_take(NAME_PASSWORD, name, PASSWORDS_PER_NAME, false))
 			return true;
 		snprintf(msg, cap, "busy: a password change for %s is already waiting, try again in a moment",
 			 name);
@@ -892,10 +905,17 @@ static bool slow_place_take(const struct pd_command *cmd, const struct pd_value 
 	}
 	bool bulk = cmd->flags & CMD_BULK;
 	bool bounded = !bulk || cmd->id != PD_CMD_backup;
+	if (bulk && !name_take(NAME_BULK, sess->user, bulk_share(), !bounded)) {
+		snprintf(msg, cap, "busy: your reports waiting fill a user's share of bulk_queue_max (%lld); "
+			 "try again once one is answered", (long long)bulk_share());
+		return false;
+	}
 	int64_t max = bulk ? g_config.bulk_queue_max : g_config.auth_queue_max;
 	if (atomic_fetch_add(n, 1) < max || !bounded)
 		return true;
 	atomic_fetch_sub(n, 1);
+	if (bulk)
+		name_give(NAME_BULK, sess->user);
 	snprintf(msg, cap, "%s", bulk ? "busy: too many reports waiting, try again in a moment"
 				    : "busy: too many logins waiting, try again in a moment");
 	return false;
@@ -922,7 +942,7 @@ static bool slow_admit(struct conn *c, const struct admission *adm, enum pd_fram
 		return true;
 	char msg[200], addr[64];
 	struct pd_reply rep = { .code = 503, .msg = msg };
-	if (slow_place_take(cmd, adm->args, msg, sizeof(msg))) {
+	if (slow_place_take(cmd, &c->sess, adm->args, msg, sizeof(msg))) {
 		if (cmd->id != PD_CMD_auth)
 			return true;
 		login_addr(c, addr, sizeof(addr));
@@ -930,7 +950,7 @@ static bool slow_admit(struct conn *c, const struct admission *adm, enum pd_fram
 				       msg, sizeof(msg));
 		if (!rep.code)
 			return true;
-		slow_place_give(cmd, adm->args);
+		slow_place_give(cmd, &c->sess, adm->args);
 	}
 	conn_reply(c, f, &rep, cmd, t0_us);
 	return false;
@@ -1067,7 +1087,7 @@ void conn_job_done(struct job *job)
 	c->job_bytes -= job->held;
 	if (job->cmd->flags & CMD_SLOW) {
 		c->slow_out = false;
-		slow_place_give(job->cmd, job->args);
+		slow_place_give(job->cmd, &job->sess, job->args);
 	}
 	if (job->cmd->id == PD_CMD_auth) {
 		char addr[64];

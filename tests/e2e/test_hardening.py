@@ -552,7 +552,7 @@ class BulkThread(DaemonTestCase):
         self._own_daemons.append(d)
         d.start()
         with d.text("admin") as a:
-            for name in ("op1", "op2", "adj1"):
+            for name in ("op1", "op2", "adj1", "sup1"):
                 role, pw = USERS[name]
                 self.assertReply(a.cmd(line("USER", "ADD", name, role, pw)), 201)
         return d
@@ -590,7 +590,8 @@ class BulkThread(DaemonTestCase):
         answered 503 busy although none waited. The admin's BACKUP always
         queues, as the logged-in work of USER PASSWD does for hashing."""
         d = self.start("--auth-queue-max", 1, "--bulk-queue-max", 2)
-        ops = [self.text(u, daemon=d) for u in ("op1", "op1", "adj1")]
+        # three users: each has a share of one place (half of 2)
+        ops = [self.text(u, daemon=d) for u in ("op1", "sup1", "adj1")]
         admin = self.text("admin", daemon=d)
         for c, req in zip(ops, ("REPORT MONTH", "COMPLAINT STATS", "REPORT MONTH")):
             c.send(req)
@@ -616,6 +617,28 @@ class BulkThread(DaemonTestCase):
         ops[1].send("REPORT MONTH")
         self.assertReply(ops[0].read_reply(), 200)
         self.assertReply(ops[1].read_reply(), 200)
+        d.stop()
+
+    def test_one_user_holds_at_most_half_of_the_places(self):
+        """A user has at most half of bulk_queue_max (at least one) with the
+        bulk thread: one operator's reports on many connections filled it,
+        and every other operator's report was refused."""
+        d = self.start("--bulk-queue-max", 3)
+        mine = [self.text("op1", daemon=d) for _ in range(2)]
+        mine[0].send("REPORT MONTH")
+        time.sleep(0.3)  # taken by the bulk thread, which sleeps
+        t = time.monotonic()
+        self.assertReply(mine[1].cmd("COMPLAINT STATS"), 503,
+                         "busy: your reports waiting fill a user's share of bulk_queue_max (1); "
+                         "try again once one is answered")
+        self.assertLess(time.monotonic() - t, self.DELAY_MS / 2000, "refused at once")
+        # another operator's report queues (2 of 3 places) and is answered
+        other = self.text("adj1", daemon=d)
+        other.send("REPORT MONTH")
+        self.assertReply(mine[0].read_reply(), 200)
+        self.assertReply(other.read_reply(), 200)
+        # the share is given back
+        self.assertReply(mine[1].cmd("COMPLAINT STATS"), 200)
         d.stop()
 
 

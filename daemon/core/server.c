@@ -228,6 +228,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		(int)sig, conn_jobs_out() + (sweep_out ? 1 : 0));
 	shutting_down = true;
 	service_notify("STOPPING=1");
+	workers_stop_soon();
 	repl_stop_soon();
 	event_del(due_timer);
 	evconnlistener_disable(listener);

@@ -33,6 +33,8 @@ struct job_queue {
 				   queue's password changes: logins first) */
 	bool sleeping;          /* the taker waits (or is about to) on wake */
 	bool stopping;
+	bool refusing;          /* the daemon stops: queue nothing more
+				   (the bulk queue, workers_stop_soon) */
 	pthread_t thread;
 	const char *name;       /* the taker's thread name (slow queues) */
 	int test_delay_ms;      /* tests: sleep this long before each job */
@@ -97,10 +99,14 @@ static bool queue_wake_needed(struct job_queue *q)
 
 /* Appends the jobs head..tail (linked, tail->next NULL) to q's list l
  * (first or later) in one take of the lock: the taker finds all of them
- * or none. */
-static void queue_push(struct job_queue *q, struct job_list *l, struct job *head, struct job *tail)
+ * or none. False, nothing queued, when q is refusing. */
+static bool queue_push(struct job_queue *q, struct job_list *l, struct job *head, struct job *tail)
 {
 	pthread_mutex_lock(&q->lock);
+	if (q->refusing) {
+		pthread_mutex_unlock(&q->lock);
+		return false;
+	}
 	if (l->tail)
 		l->tail->next = head;
 	else
@@ -110,6 +116,7 @@ static void queue_push(struct job_queue *q, struct job_list *l, struct job *head
 	pthread_mutex_unlock(&q->lock);
 	if (wake)
 		sem_post(&q->wake);
+	return true;
 }
 
 /* Waits for work; takes at most max jobs, of the first list while it has
@@ -673,13 +680,37 @@ void writer_submit_batch(struct job_batch *b)
 	b->head = b->tail = NULL;
 }
 
+/* Answers bulk jobs the bulk thread has not started (a list) 503: the
+ * daemon stops. */
+static void bulk_refuse(struct job *list)
+{
+	for (struct job *j = list; j; j = j->next)
+		render_plain(j, 503, "shutting down: try again");
+	hand_back(list, 0);
+}
+
 void slow_submit(struct job *job)
 {
 	job->next = NULL;
-	if (job->cmd->flags & CMD_BULK)
-		queue_push(&bulk_q, &bulk_q.first, job, job);
-	else /* a write here is a password change: after the logins */
+	if (!(job->cmd->flags & CMD_BULK)) /* a write here is a password change: after the logins */
 		queue_push(&hash_q, job->cmd->flags & CMD_WRITE ? &hash_q.later : &hash_q.first, job, job);
+	else if (!queue_push(&bulk_q, &bulk_q.first, job, job))
+		bulk_refuse(job);
+}
+
+void workers_stop_soon(void)
+{
+	pthread_mutex_lock(&bulk_q.lock);
+	bulk_q.refusing = true;
+	struct job *list = bulk_q.first.head;
+	bulk_q.first.head = bulk_q.first.tail = NULL;
+	pthread_mutex_unlock(&bulk_q.lock);
+	size_t n = 0;
+	for (struct job *j = list; j; j = j->next)
+		n++;
+	if (n)
+		log_msg("info", 0, NULL, "stopping: %zu long read%s not started answered 503", n, n == 1 ? "" : "s");
+	bulk_refuse(list);
 }
 
 static void queue_stop(struct job_queue *q)
@@ -699,7 +730,8 @@ void workers_stop(void)
 	/* the slow threads first: the hashing thread may still pass prepared
 	 * writes on; both hand back to the loops' queues, drained below. The
 	 * loops answered every job before they ended (server.c): a BACKUP
-	 * under way at SIGTERM is finished and answered, not cut off */
+	 * under way at SIGTERM is finished and answered, not cut off (the
+	 * ones not started were answered 503 then, workers_stop_soon) */
 	queue_stop(&hash_q);
 	queue_stop(&bulk_q);
 	queue_stop(&write_q);

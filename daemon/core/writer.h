@@ -62,6 +62,12 @@ void writer_submit_batch(struct job_batch *b);
  * (USER ADD, USER PASSWD), each prepared (write_prepare) and passed on to
  * the writer. */
 void slow_submit(struct job *job);
+/* The daemon stops (SIGTERM): the bulk jobs not started, and any queued
+ * from now on, are answered 503 "shutting down: try again" (handed back
+ * like finished ones); the one under way is finished and answered. A
+ * queued report may take tens of seconds: run, they delayed the stop past
+ * systemd's stop timeout. Logins and writes are not touched. */
+void workers_stop_soon(void);
 /* Tests only (PARCELDESK_TEST_HASH_DELAY_MS, PARCELDESK_TEST_BULK_DELAY_MS,
  * main.c): the hashing and the bulk thread sleep that many ms before each
  * job (0 or less: not), so a test can hold a job under way and others

@@ -5,6 +5,7 @@ import os
 import re
 import resource
 import select
+import signal
 import socket
 import statistics
 import threading
@@ -618,6 +619,26 @@ class BulkThread(DaemonTestCase):
         self.assertReply(ops[0].read_reply(), 200)
         self.assertReply(ops[1].read_reply(), 200)
         d.stop()
+
+    def test_sigterm_answers_the_reports_not_started(self):
+        """On SIGTERM the report under way is finished and answered, the
+        ones queued behind it are answered 503 at once: run, each of tens
+        of seconds, they delayed the stop past systemd's stop timeout."""
+        d = self.start()
+        held, queued = self.text("op1", daemon=d), self.text("adj1", daemon=d)
+        held.send("REPORT MONTH")
+        time.sleep(0.3)  # taken by the bulk thread, which sleeps
+        queued.send("COMPLAINT STATS")
+        time.sleep(0.3)  # queued behind it
+        t = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertReply(queued.read_reply(), 503, "shutting down: try again")
+        self.assertLess(time.monotonic() - t, self.DELAY_MS / 2000, "answered at once")
+        self.assertReply(held.read_reply(), 200)
+        # the rest of the held one, not the queued one's DELAY_MS as well
+        self.assertEqual(d.stop(timeout=1.5 * self.DELAY_MS / 1000), 0)
+        self.assertLess(time.monotonic() - t, 1.5 * self.DELAY_MS / 1000)
+        self.assertIn("stopping: 1 long read not started answered 503", d.log_text())
 
     def test_one_user_holds_at_most_half_of_the_places(self):
         """A user has at most half of bulk_queue_max (at least one) with the

@@ -2,10 +2,12 @@
 #ifndef PD_DAEMON_H
 #define PD_DAEMON_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "command.h"
 #include "reply.h"
@@ -228,8 +230,11 @@ void modules_gauges(MDB_txn *txn, struct store *st, int64_t now,
 /* clock.c: the one clock. Tests move it with CLOCK SET. */
 int64_t clock_now(void);
 void clock_set(int64_t utc);
-/* The real-time instant ms from now: a pthread_cond_timedwait() deadline. */
-struct timespec clock_realtime_in(int64_t ms);
+/* Every condvar waited with a deadline is made by cond_init_monotonic()
+ * (its clock CLOCK_MONOTONIC; 0 or an errno), and its deadline is
+ * clock_monotonic_in(ms): the instant ms from now on that clock. */
+int cond_init_monotonic(pthread_cond_t *cv);
+struct timespec clock_monotonic_in(int64_t ms);
 
 /* auth.c */
 /* The first admin, when the store has no users: none on a follower

@@ -104,7 +104,7 @@ static struct {
 	bool stream_ready;
 	uint64_t delivered;   /* stream sequence of the last message read */
 	uint64_t last_released; /* quorum writes are answered up to this seq */
-} R = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+} R = { .lock = PTHREAD_MUTEX_INITIALIZER }; /* .wake: repl_setup() (a nap's clock) */
 
 static int64_t mono_ms(void)
 {
@@ -152,7 +152,7 @@ static void set_status(const char *level, const char *fmt, ...)
 /* Waits up to ms for a wake-up (a commit, PROMOTE, stop). */
 static void nap(int64_t ms)
 {
-	struct timespec ts = clock_realtime_in(ms);
+	struct timespec ts = clock_monotonic_in(ms);
 	pthread_mutex_lock(&R.lock);
 	if (!R.stopping && !R.kicked)
 		pthread_cond_timedwait(&R.wake, &R.lock, &ts);
@@ -350,6 +350,10 @@ static bool nats_url_ok(const char *u, size_t len)
 int repl_setup(void)
 {
 	const struct config *c = &g_config;
+	if (cond_init_monotonic(&R.wake)) {
+		fprintf(stderr, "parceldeskd: cannot make the replication thread's condition variable\n");
+		return -1;
+	}
 	int role = parse_role(c->role);
 	if (role < 0) {
 		fprintf(stderr, "parceldeskd: role must be primary, standby or replica, got '%s'\n",

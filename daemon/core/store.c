@@ -602,7 +602,7 @@ static void test_read_delay(struct store_prefault *pf)
 {
 	if (!pf->read_delay_ms)
 		return;
-	struct timespec ts = clock_realtime_in(pf->read_delay_ms);
+	struct timespec ts = clock_monotonic_in(pf->read_delay_ms);
 	pthread_mutex_lock(&pf->mu);
 	while (!pf->stop && pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) != ETIMEDOUT)
 		;
@@ -800,7 +800,7 @@ static void *prefault_main(void *arg)
 				pthread_cond_wait(&pf->cv, &pf->mu);
 				continue;
 			}
-			struct timespec ts = clock_realtime_in(pf->runway_poll_ms);
+			struct timespec ts = clock_monotonic_in(pf->runway_poll_ms);
 			if (pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) == ETIMEDOUT) {
 				pthread_mutex_unlock(&pf->mu);
 				store_runway(st);
@@ -843,13 +843,19 @@ int store_prefault_start(struct store *st, bool dropped, bool waited, int runway
 	const char *dir;
 	pf->runway = mdb_env_get_path(st->env, &dir) == 0 && dir_on_page_cache_fs(dir);
 	pf->runway_poll_ms = runway_poll_ms >= 0 ? runway_poll_ms : RUNWAY_POLL_MS;
+	if (cond_init_monotonic(&pf->cv)) {
+		free(pf);
+		map_readahead(st, true); /* nothing will read the store in */
+		return -1;
+	}
 	pthread_mutex_init(&pf->mu, NULL);
-	pthread_cond_init(&pf->cv, NULL);
 	pf->want = 1;
 	atomic_store(&pf->busy, true);
 	st->prefault = pf;
 	if (pthread_create(&pf->thread, NULL, prefault_main, st)) {
 		st->prefault = NULL;
+		pthread_mutex_destroy(&pf->mu);
+		pthread_cond_destroy(&pf->cv);
 		free(pf);
 		map_readahead(st, true); /* nothing will read the store in */
 		return -1;
@@ -862,7 +868,7 @@ bool store_prefault_wait(struct store *st, int timeout_ms)
 	struct store_prefault *pf = st->prefault;
 	if (!pf)
 		return true;
-	struct timespec ts = clock_realtime_in(timeout_ms);
+	struct timespec ts = clock_monotonic_in(timeout_ms);
 	pthread_mutex_lock(&pf->mu);
 	while (!pf->stop && atomic_load(&pf->busy) && pthread_cond_timedwait(&pf->cv, &pf->mu, &ts) != ETIMEDOUT)
 		;

@@ -75,7 +75,7 @@ static struct {
 	atomic_uint_fast64_t appends, bytes, checkpoints, checkpoint_seq, replayed;
 	atomic_int_fast64_t checkpoint_usec;
 } w = { .f = { { .fd = -1 }, { .fd = -1 } }, .lock = PTHREAD_MUTEX_INITIALIZER,
-	.wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
+	.done = PTHREAD_COND_INITIALIZER }; /* .wake, waited with a deadline: wal_open() */
 
 static uint32_t crc_table[256];
 
@@ -666,10 +666,8 @@ static void *checkpoint_main(void *arg)
 		pthread_mutex_unlock(&w.lock);
 		int rc = finish(c);
 		pthread_mutex_lock(&w.lock);
-		if (rc && !w.stopping) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec++;
+		if (rc && !w.stopping) { /* a second, then again */
+			struct timespec ts = clock_monotonic_in(1000);
 			pthread_cond_timedwait(&w.wake, &w.lock, &ts);
 		}
 	}
@@ -824,7 +822,7 @@ int wal_open(const char *dir, bool on, int64_t checkpoint_secs, int64_t checkpoi
 		fprintf(stderr, "parceldeskd: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	if (pthread_create(&w.thread, NULL, checkpoint_main, NULL) != 0) {
+	if (cond_init_monotonic(&w.wake) || pthread_create(&w.thread, NULL, checkpoint_main, NULL) != 0) {
 		fprintf(stderr, "parceldeskd: cannot start the checkpoint thread\n");
 		return -1;
 	}
@@ -841,6 +839,7 @@ void wal_close(void)
 		pthread_cond_signal(&w.wake);
 		pthread_mutex_unlock(&w.lock);
 		pthread_join(w.thread, NULL);
+		pthread_cond_destroy(&w.wake);
 		w.thread_on = false;
 	}
 	if (!w.on) {

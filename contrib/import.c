@@ -341,10 +341,10 @@ static void batch_add(struct batch *b, uint64_t line_no, const char *line, size_
 	b->len += len;
 }
 
-static void batch_grow_map(void)
+static void batch_grow_map(size_t full)
 {
 	progress_clear();
-	if (store_grow(&g_store) != 0)
+	if (store_grow(&g_store, full) != 0)
 		die("the store is full and its map cannot grow");
 }
 
@@ -353,6 +353,7 @@ static void batch_apply(struct batch *b, struct pd_arena *a)
 {
 	for (;;) {
 		MDB_txn *txn;
+		size_t map = g_store.map_size; /* the importer's one thread grows it */
 		int rc = mdb_txn_begin(g_store.env, NULL, 0, &txn);
 		if (rc)
 			die("cannot begin a write transaction: %s", mdb_strerror(rc));
@@ -380,7 +381,7 @@ static void batch_apply(struct batch *b, struct pd_arena *a)
 		else
 			mdb_txn_abort(txn);
 		if (rc == MDB_MAP_FULL) {
-			batch_grow_map();
+			batch_grow_map(map);
 			continue;
 		}
 		if (rc)

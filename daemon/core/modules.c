@@ -72,7 +72,8 @@ int modules_open(struct store *st, const struct config *cfg)
 		while (more) {
 			struct pd_arena a;
 			MDB_txn *txn;
-			int rc = store_write_begin(st, &txn);
+			size_t map;
+			int rc = store_write_begin(st, &txn, &map);
 			if (rc) {
 				fprintf(stderr, "parceldeskd: %s: %s\n", modules[i].name, mdb_strerror(rc));
 				return -1;
@@ -90,7 +91,7 @@ int modules_open(struct store *st, const struct config *cfg)
 				mdb_txn_abort(txn);
 			pd_arena_free(&a);
 			/* a full map grows and the step runs again */
-			if (rc == MDB_MAP_FULL && store_grow(st) == 0) {
+			if (rc == MDB_MAP_FULL && store_grow(st, map) == 0) {
 				more = true;
 				continue;
 			}

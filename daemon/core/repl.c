@@ -257,7 +257,8 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const stru
 {
 	for (;;) {
 		MDB_txn *txn;
-		int rc = store_write_begin(&g_store, &txn);
+		size_t map;
+		int rc = store_write_begin(&g_store, &txn, &map);
 		if (rc)
 			return rc;
 		rc = fn(txn, arg);
@@ -273,7 +274,7 @@ static int store_write(int (*fn)(MDB_txn *txn, void *arg), void *arg, const stru
 			store_grow_ahead(&g_store);
 		if (rc != MDB_MAP_FULL)
 			return rc;
-		if ((rc = store_grow(&g_store)) != 0)
+		if ((rc = store_grow(&g_store, map)) != 0)
 			return rc;
 	}
 }
@@ -407,7 +408,7 @@ int repl_open(void)
 	if (role == REPL_OFF)
 		return 0;
 	MDB_txn *txn;
-	int rc = store_write_begin(&g_store, &txn);
+	int rc = store_write_begin(&g_store, &txn, NULL);
 	uint64_t seq = 0, epoch = 0;
 	MDB_stat st = { 0 };
 	if (!rc && !(rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &R.changes)) &&

@@ -279,7 +279,7 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	st->map_size = info.me_mapsize;
 
 	MDB_txn *txn;
-	rc = store_write_begin(st, &txn);
+	rc = store_write_begin(st, &txn, NULL);
 	if (rc)
 		goto fail;
 	if ((rc = open_dbi(txn, "meta", 0, &st->meta)) ||
@@ -909,19 +909,24 @@ const char *store_prefault_state(struct store *st)
 	return !st->prefault ? "off" : atomic_load(&st->prefault->busy) ? "running" : "done";
 }
 
-static int write_begin_locked(struct store *st, MDB_txn **txn)
+/* The map's size read under the lock the begin holds: a live write
+ * transaction keeps the map (a growth meanwhile fails, EINVAL), so it is
+ * the size the whole transaction runs with. */
+static int write_begin_locked(struct store *st, MDB_txn **txn, size_t *map)
 {
 	pthread_rwlock_rdlock(&st->resize_lock);
 	int rc = mdb_txn_begin(st->env, NULL, 0, txn);
+	if (map)
+		*map = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
 	return rc;
 }
 
-int store_write_begin(struct store *st, MDB_txn **txn)
+int store_write_begin(struct store *st, MDB_txn **txn, size_t *map)
 {
-	int rc = write_begin_locked(st, txn);
+	int rc = write_begin_locked(st, txn, map);
 	if (rc == MDB_MAP_RESIZED && store_adopt_map(st) == 0)
-		rc = write_begin_locked(st, txn);
+		rc = write_begin_locked(st, txn, map);
 	return rc;
 }
 
@@ -960,12 +965,17 @@ static int map_resize(struct store *st, size_t size)
 	return rc;
 }
 
-/* Doubles the map and counts it (ahead: a growth ahead of need); the
- * caller holds the resize lock, exclusive, so a STATS that sees the new
- * size sees the count. The new map is read in again by the prefault
- * (after the unlock: grown_tell). */
-static int map_double(struct store *st, bool ahead)
+/* Doubles the map if it is still the size from that the caller saw, and
+ * counts it (ahead: a growth ahead of need): EAGAIN when another thread
+ * grew it since (the writer and replication's applying both write, and
+ * grow, full or ahead), which is room enough for a write that found from
+ * full. The caller holds the resize lock, exclusive, so a STATS that sees
+ * the new size sees the count. The new map is read in again by the
+ * prefault (after the unlock: grown_tell). */
+static int map_double(struct store *st, size_t from, bool ahead)
 {
+	if (st->map_size != from)
+		return EAGAIN;
 	int rc = map_resize(st, st->map_size * 2);
 	if (rc == 0) {
 		atomic_fetch_add(&st->grows, 1);
@@ -981,12 +991,14 @@ static void grown_tell(struct store *st, size_t size, const char *why)
 	prefault_kick(st);
 }
 
-int store_grow(struct store *st)
+int store_grow(struct store *st, size_t full)
 {
 	pthread_rwlock_wrlock(&st->resize_lock);
-	int rc = map_double(st, false);
+	int rc = map_double(st, full, false);
 	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
+	if (rc == EAGAIN)
+		return 0; /* grown since: the write runs again in the larger map */
 	if (rc == 0)
 		grown_tell(st, size, "");
 	return rc;
@@ -999,8 +1011,8 @@ bool store_grow_ahead(struct store *st)
 		return false;
 	if (pthread_rwlock_trywrlock(&st->resize_lock) != 0)
 		return false; /* a copy or a reader holds it: after a later commit */
-	/* another writing thread may have grown it since the look */
-	int rc = st->map_size == map ? map_double(st, true) : EAGAIN;
+	/* another writing thread may have grown it since the look: EAGAIN */
+	int rc = map_double(st, map, true);
 	size_t size = st->map_size;
 	pthread_rwlock_unlock(&st->resize_lock);
 	if (rc == ENOMEM) {

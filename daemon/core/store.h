@@ -132,10 +132,14 @@ int store_open(struct store *st, const char *dir, size_t map_size);
 int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned env_flags, MDB_txn **pin,
 		   bool read_in);
 void store_close(struct store *st);
-/* Doubles the map (caller holds no transaction). ENOMEM when a map that
- * large cannot be made (the address space): the map stays as it was, and a
+/* Doubles the map after a write found it full (caller holds no
+ * transaction); full is the map's size that write ran with
+ * (store_write_begin()'s map). A map no longer that size, grown by another
+ * thread since, is not grown again: 0, and the write runs again (two
+ * threads that found it full double it once). ENOMEM when a map that large
+ * cannot be made (the address space): the map stays as it was, and a
  * later call tries again. */
-int store_grow(struct store *st);
+int store_grow(struct store *st, size_t full);
 /* After a commit (caller holds no transaction): doubles the map once the
  * store fills more than three quarters of it, but only if the resize lock
  * is free at once. store_grow() waits for every shared holder, and
@@ -153,8 +157,9 @@ int store_adopt_map(struct store *st);
  * meta pages in the map before the transaction counts as live (only a live
  * one makes a growth wait), and more than one thread writes (the writer,
  * replication's applying, a fenced primary's last groups): so under the
- * resize lock, shared. */
-int store_write_begin(struct store *st, MDB_txn **txn);
+ * resize lock, shared. map (not NULL): the map's size the transaction
+ * runs with, for store_grow() should it find the map full. */
+int store_write_begin(struct store *st, MDB_txn **txn, size_t *map);
 
 /* Maps the store's pages, on a thread of its own at the lowest priority,
  * now and again after every growth of the map, so that reads do not take a

@@ -311,8 +311,9 @@ static int replay_file(int i, uint64_t *next, wal_restage_fn restage)
 	struct changeset_head head = { 0 };
 	while (rc == 0 && read_record(w.f[i].fd, off, *next, &buf, &len, &flags) == 0) {
 		MDB_txn *txn;
+		size_t map;
 		/* synced by the start's checkpoint, before anything is answered */
-		if ((rc = store_write_begin(&g_store, &txn)) != 0)
+		if ((rc = store_write_begin(&g_store, &txn, &map)) != 0)
 			break;
 		rc = wal_apply(txn, buf, len, &head);
 		if (rc == 0 && head.seq != *next)
@@ -320,7 +321,7 @@ static int replay_file(int i, uint64_t *next, wal_restage_fn restage)
 		if (rc == 0 && (flags & WAL_OUTBOX) && restage)
 			rc = restage(txn, head.seq, head.epoch, buf, len);
 		rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
-		if (rc == MDB_MAP_FULL && store_grow(&g_store) == 0) {
+		if (rc == MDB_MAP_FULL && store_grow(&g_store, map) == 0) {
 			rc = 0; /* the same set again in a larger map */
 			continue;
 		}
@@ -718,7 +719,7 @@ int wal_commit_unlogged(MDB_txn *txn)
 	 * commits between taking it and turning to the other file */
 	MDB_txn *hold;
 	struct ckpt *c = NULL;
-	rc = store_write_begin(&g_store, &hold);
+	rc = store_write_begin(&g_store, &hold, NULL);
 	if (rc == 0) {
 		if (!wait_no_checkpoint())
 			rc = EIO;

@@ -460,7 +460,8 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 	for (;;) {
 		MDB_txn *txn;
 		uint64_t seq = 0;
-		int rc = store_write_begin(&g_store, &txn);
+		size_t map;
+		int rc = store_write_begin(&g_store, &txn, &map);
 		if (rc) {
 			for (struct job *j = group; j; j = j->next)
 				render_plain(j, 503, "store unavailable");
@@ -509,7 +510,7 @@ static uint64_t group_run(struct job *group, struct changeset *cs, struct pd_are
 				render_plain(j, 500, "internal error: commit failed, nothing written");
 			return 0;
 		}
-		if ((rc = store_grow(&g_store)) != 0) {
+		if ((rc = store_grow(&g_store, map)) != 0) {
 			store_full_refuse(group, pd_strerror(rc));
 			return 0;
 		}

@@ -96,7 +96,7 @@ int auth_bootstrap_admin(struct store *st, const struct config *cfg, const char 
 			 int (*commit)(MDB_txn *txn, struct changeset *cs))
 {
 	MDB_txn *txn;
-	int rc = store_write_begin(st, &txn);
+	int rc = store_write_begin(st, &txn, NULL);
 	if (rc)
 		return -1;
 	MDB_stat stat;

@@ -227,7 +227,7 @@ static void test_growth_that_cannot_map_keeps_the_map(void **state)
 	size_t map_size = g_store.map_size;
 	unsigned gen = g_store.map_gen;
 	g_store.map_size = (size_t)1 << 50;
-	assert_int_equal(store_grow(&g_store), ENOMEM);
+	assert_int_equal(store_grow(&g_store, g_store.map_size), ENOMEM);
 	assert_true(g_store.map_size == (size_t)1 << 50); /* not touched */
 	assert_int_equal(g_store.map_gen, gen);
 	g_store.map_size = map_size;
@@ -242,7 +242,7 @@ static void test_growth_that_cannot_map_keeps_the_map(void **state)
 	assert_int_equal(mdb_put(txn, g_store.meta, &wk, &wv, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 
-	assert_int_equal(store_grow(&g_store), 0);
+	assert_int_equal(store_grow(&g_store, g_store.map_size), 0);
 	assert_true(g_store.map_size == 2 * map_size);
 	assert_int_equal(g_store.map_gen, gen + 1);
 	assert_int_equal(mdb_txn_begin(g_store.env, NULL, MDB_RDONLY, &txn), 0);
@@ -316,7 +316,7 @@ static void fill_three_quarters(void)
 		if (used > map / 4 * 3)
 			return;
 		MDB_txn *txn;
-		assert_int_equal(store_write_begin(&g_store, &txn), 0);
+		assert_int_equal(store_write_begin(&g_store, &txn, NULL), 0);
 		MDB_val k = { sizeof(i), &i }, v = { sizeof(big), big };
 		assert_int_equal(mdb_put(txn, g_store.meta, &k, &v, 0), 0);
 		assert_int_equal(mdb_txn_commit(txn), 0);
@@ -362,6 +362,50 @@ static void test_growth_ahead_never_waits(void **state)
 	alarm(0);
 }
 
+/* Two writing threads (the writer, replication's applying), one full map:
+ * a write finds it full, the other thread's growth ahead (after its own
+ * commit) doubles it before this one's growth, which then leaves it as it
+ * is (round 17: it doubled it again), as does a third thread's that found
+ * the same map full; the write fits at its second run, and a write that
+ * finds the grown map full grows it. */
+static void test_map_full_grown_since_grows_no_more(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_open(&g_store, f->dir, (size_t)1 << 20), 0);
+	static char big[4096];
+	size_t full = 0;
+	int rc = 0, i;
+	for (i = 0; rc == 0; i++) {
+		MDB_txn *txn;
+		assert_int_equal(store_write_begin(&g_store, &txn, &full), 0);
+		MDB_val k = { sizeof(i), &i }, v = { sizeof(big), big };
+		rc = mdb_put(txn, g_store.meta, &k, &v, 0);
+		rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+	}
+	assert_int_equal(rc, MDB_MAP_FULL);
+	assert_true(full == (size_t)1 << 20);
+	unsigned gen = g_store.map_gen;
+	assert_true(store_grow_ahead(&g_store));
+	assert_int_equal(store_grow(&g_store, full), 0);
+	assert_int_equal(store_grow(&g_store, full), 0);
+	assert_true(g_store.map_size == (size_t)2 << 20);
+	assert_int_equal(g_store.map_gen, gen + 1);
+	assert_int_equal(g_store.grows, 1);
+	assert_int_equal(g_store.grows_ahead, 1);
+
+	MDB_txn *txn;
+	assert_int_equal(store_write_begin(&g_store, &txn, &full), 0);
+	assert_true(full == (size_t)2 << 20);
+	i--;
+	MDB_val k = { sizeof(i), &i }, v = { sizeof(big), big };
+	assert_int_equal(mdb_put(txn, g_store.meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_grow(&g_store, full), 0);
+	assert_true(g_store.map_size == (size_t)4 << 20);
+	assert_int_equal(g_store.grows, 2);
+	store_close(&g_store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_growth_that_cannot_map_keeps_the_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_map_grown_by_another_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_ahead_never_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_full_grown_since_grows_no_more, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

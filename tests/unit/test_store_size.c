@@ -49,7 +49,7 @@ static void *write_begins(void *arg)
 	(void)arg;
 	while (!atomic_load(&done)) {
 		MDB_txn *txn;
-		if (store_write_begin(&g_store, &txn) == 0)
+		if (store_write_begin(&g_store, &txn, NULL) == 0)
 			mdb_txn_abort(txn);
 		else
 			atomic_store(&sane, false);
@@ -78,7 +78,7 @@ static void grow_under(void *(*fn)(void *))
 		int rc;
 		/* EINVAL: the other thread's write transaction was live
 		 * (nothing changed); LMDB grows a map only between them */
-		while ((rc = store_grow(&g_store)) == EINVAL)
+		while ((rc = store_grow(&g_store, g_store.map_size)) == EINVAL)
 			;
 		assert_int_equal(rc, 0);
 	}

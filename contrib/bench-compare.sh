@@ -65,7 +65,9 @@
 #                       parceldesk's GET reply in the row's framing, so both
 #                       move the same bytes per read)
 # Every server started here listens on 127.0.0.1 only and is stopped by PID
-# on exit, a failed start included; the temporary directory is removed.
+# on exit, a failed start included; a start counts once that very process
+# listens on its port and answers, else it is stopped and another free port
+# tried (3 in all); the temporary directory is removed.
 set -euo pipefail
 
 say() { printf '%s\n' "$*" >&2; }
@@ -322,12 +324,29 @@ pd_store_bytes() {
 	pd_talk "$1" "AUTH admin $password" STATS | awk -F': ' '/^store_used_bytes:/ {print $2}'
 }
 
-wait_ready() { # PID what command...
-	local p=$1 what=$2
-	shift 2
+# Whether process PID itself listens on TCP port PORT: a listening socket
+# of that port (/proc/net/tcp, tcp6: state 0A) among PID's descriptors. The
+# port is picked free, but another process may take it before the server
+# binds it: the server then exits, and until it has, a PING on the port is
+# answered by the other one.
+listens() { # PID PORT
+	local inode fd
+	for inode in $(awk -v p="$(printf ':%04X' "$2")" \
+		'substr($2, length($2) - 4) == p && $4 == "0A" {print $10}' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+		for fd in /proc/"$1"/fd/*; do
+			[[ $(readlink "$fd" 2>/dev/null) == "socket:[$inode]" ]] && return 0
+		done
+	done
+	return 1
+}
+
+# Ready: the server PID listens on PORT itself and answers command.
+wait_ready() { # PID PORT what command...
+	local p=$1 on=$2 what=$3
+	shift 3
 	for _ in $(seq 100); do
 		kill -0 "$p" 2>/dev/null || return 1
-		if "$@" 2>/dev/null; then
+		if listens "$p" "$on" && "$@" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -391,7 +410,7 @@ start_parceldesk() { # WHO DAEMON DATA-DIR
 			--data-dir "$dir" "${per_address[@]}" 2>>"$tmp/$who.log" &
 		pid[$who]=$!
 		server_pids+=("${pid[$who]}")
-		if wait_ready "${pid[$who]}" "$who" pd_pong "${port[$who]}"; then
+		if wait_ready "${pid[$who]}" "${port[$who]}" "$who" pd_pong "${port[$who]}"; then
 			pd_mapped "${port[$who]}"
 			say "bench-compare: $who ($exe) on 127.0.0.1:${port[$who]}, pid ${pid[$who]}"
 			return 0
@@ -413,11 +432,14 @@ start_redis() { # ARGS...
 			--daemonize no --logfile "$tmp/redis.log" "$@" &
 		pid[redis]=$!
 		server_pids+=("${pid[redis]}")
-		if wait_ready "${pid[redis]}" redis-server redis_pong "${port[redis]}"; then
+		if wait_ready "${pid[redis]}" "${port[redis]}" redis-server redis_pong "${port[redis]}"; then
 			say "bench-compare: redis on 127.0.0.1:${port[redis]}, pid ${pid[redis]}"
 			return 0
 		fi
-		say "bench-compare: redis-server did not start (attempt $attempt)"
+		say "bench-compare: redis-server did not start on 127.0.0.1:${port[redis]} (attempt $attempt):"
+		tail -3 "$tmp/redis.log" >&2 || true
+		# one that is still up would hold its AOF against the next
+		stop_server "${pid[redis]}"
 	done
 	die "cannot start redis-server"
 }

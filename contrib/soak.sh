@@ -4,7 +4,8 @@
 #   sh contrib/soak.sh [-m MINUTES] [-d DAEMON] [-k]
 #
 # Starts DAEMON (default build/parceldeskd; `make` first) on a free loopback
-# port with a fresh data directory, then for MINUTES (default 10) runs at
+# port with a fresh data directory (checked to be the daemon's own listening
+# socket; another port after a lost race, 3 tries), then for MINUTES (default 10) runs at
 # once: writers (WAYBILL CREATE and SCANs, pipelined), readers (WAYBILL GET,
 # QUERY LIST), idle connections, and misbehaving clients (one that pipelines
 # HELP and never reads, one that trickles a byte a second, one that sends
@@ -30,16 +31,52 @@ while getopts m:d:k o; do
 done
 [ -x "$daemon" ] || { echo "soak: no $daemon (run make)" >&2; exit 2; }
 work=$(mktemp -d /tmp/pd-soak-XXXXXX)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PARCELDESK_ADMIN_PASSWORD=soak-admin-pw "$daemon" --listen 127.0.0.1:$port \
-	--data-dir "$work/data" >"$work/daemon.log" 2>&1 &
-pid=$!
+pid=
 cleanup() {
-	kill -TERM $pid 2>/dev/null || true
-	wait $pid 2>/dev/null || true
+	[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
+	[ -z "$pid" ] || wait "$pid" 2>/dev/null || true
 	if [ $keep = 1 ]; then echo "soak: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT INT TERM
+
+# Whether process $1 itself listens on TCP port $2: a listening socket of
+# that port (/proc/net/tcp, tcp6: state 0A) among its descriptors. The port
+# is picked free, but another process may take it before the daemon binds
+# it: the daemon then exits, and until it has, the port answers for the
+# other one.
+listens() {
+	for inode in $(awk -v p="$(printf ':%04X' "$2")" \
+		'substr($2, length($2) - 4) == p && $4 == "0A" {print $10}' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+		for fd in /proc/"$1"/fd/*; do
+			[ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ] && return 0
+		done
+	done
+	return 1
+}
+
+# Started once the daemon itself listens on its port (it opens the store
+# first: at most 60 s); one that exited or did not is stopped by pid and
+# another free port tried, 3 in all.
+attempt=1
+while :; do
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	PARCELDESK_ADMIN_PASSWORD=soak-admin-pw "$daemon" --listen "127.0.0.1:$port" \
+		--data-dir "$work/data" >"$work/daemon.log" 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null && ! listens "$pid" "$port"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	listens "$pid" "$port" && break
+	echo "soak: the daemon did not listen on 127.0.0.1:$port (attempt $attempt):" >&2
+	tail -n 3 "$work/daemon.log" >&2
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid=
+	[ $attempt -lt 3 ] || exit 1
+	attempt=$((attempt + 1))
+done
 echo "soak: daemon pid $pid on 127.0.0.1:$port, data in $work/data, $minutes min"
 /usr/bin/python3 - "$port" "$pid" "$minutes" <<'EOF'
 import random, socket, sys, threading, time

@@ -297,10 +297,16 @@ static const char *type_refusal_reason(struct cmd_ctx *ctx, enum comp_claim_type
 			return NULL;
 		if (!rec_int(wb, "original_promised_at"))
 			return "the parcel is not late against its promise";
-		/* the sender's address change is not our delay */
+		/* the sender's address change, or a delivery failed by the
+		 * receiver's doing, is not our delay (a waybill whose promise
+		 * moved before promise_moved_by was kept: an address change) */
 		char now[PD_TIME_BUF], was[PD_TIME_BUF];
 		pd_time_format(rec_int(wb, "promised_at"), now);
 		pd_time_format(rec_int(wb, "original_promised_at"), was);
+		if (strcmp(rec_str(wb, "promise_moved_by"), "failed_delivery") == 0)
+			return pd_sprintf(ctx->a, "the parcel is not late against the promise in force (%s, set when a "
+						  "delivery failed by the receiver's doing moved it from %s): that is not "
+						  "our delay", now, was);
 		return pd_sprintf(ctx->a, "the parcel is not late against the promise in force (%s, set when the "
 					  "sender's address change moved it from %s): a change the sender asked for is "
 					  "not our delay", now, was);

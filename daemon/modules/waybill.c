@@ -1030,6 +1030,42 @@ static int delivery_place(struct cmd_ctx *ctx, enum waybill_event ev)
 	return place;
 }
 
+/* Sets the promise in force on wb (and, the first time it moves, keeps the
+ * first one in original_promised_at), saying what moved it: the one way a
+ * sender's address change and a receiver-caused failed delivery give the
+ * parcel a new promise (docs/rules.md section 1, "not our delay"). */
+static void promise_move(struct cmd_ctx *ctx, struct pd_value *wb, const struct waybill_promise *old,
+			 const struct waybill_promise *promise, const char *by)
+{
+	if (promise->promised_at == old->promised_at)
+		return;
+	if (!rec_int(wb, "original_promised_at"))
+		pd_map_set_int(ctx->a, wb, "original_promised_at", old->promised_at);
+	pd_map_set_int(ctx->a, wb, "promised_at", promise->promised_at);
+	if (promise->carried_late_secs)
+		pd_map_set_int(ctx->a, wb, "late_carried_secs", promise->carried_late_secs);
+	pd_map_set_str(ctx->a, wb, "promise_moved_by", by);
+}
+
+/* A delivery failed at `at` by the receiver's doing (a wrong or changed
+ * name, address or phone, or unreachable) is not our delay: the promise
+ * moves as for an accepted re-route, by receiver_fault_allowance_secs; the
+ * event keeps the old and the new promise. 0 or an LMDB code. */
+static int receiver_fault(struct cmd_ctx *ctx, struct pd_value *wb, struct pd_value *e, int64_t at)
+{
+	struct waybill_promise old, promise;
+	int rc = promise_of(ctx, wb, &old);
+	if (rc)
+		return rc;
+	waybill_receiver_fault_promise(&old, at, ctx->cfg->receiver_fault_allowance_secs, &promise);
+	if (promise.promised_at == old.promised_at)
+		return 0;
+	pd_map_set_int(ctx->a, e, "old_promised_at", old.promised_at);
+	pd_map_set_int(ctx->a, e, "new_promised_at", promise.promised_at);
+	promise_move(ctx, wb, &old, &promise, "failed_delivery");
+	return 0;
+}
+
 /* A scan of an account's parcel during the account's trial period: a
  * damaged or late parcel is flagged to the account's owner at once (the
  * contact module keeps each flag once, and knows whether the account is in
@@ -1068,6 +1104,14 @@ int cmd_scan(struct cmd_ctx *ctx)
 		return reply_error(ctx, 400, "signer, signer_is_consignee and remarks go with a delivered scan only");
 	if (ev == WE_DELIVERY_FAILED && !pd_arg_str(ctx->args, "reason"))
 		return reply_error(ctx, 400, "missing argument 'reason' (why delivery failed)");
+	/* whose doing the failure was: the carrier's unless the terminal says
+	 * otherwise (a terminal that does not send cause keeps its meaning) */
+	const char *cause_arg = pd_arg_str(ctx->args, "cause");
+	if (cause_arg && ev != WE_DELIVERY_FAILED)
+		return reply_error(ctx, 400, "cause goes with a delivery_failed scan only");
+	int cause = cause_arg ? waybill_fail_cause_parse(cause_arg) : WAYBILL_CAUSE_CARRIER;
+	if (cause < 0)
+		return reply_error(ctx, 400, "argument 'cause' is not a failure cause");
 	int place = delivery_place(ctx, ev);
 	if (place < 0)
 		return PD_EREPLIED;
@@ -1118,8 +1162,13 @@ int cmd_scan(struct cmd_ctx *ctx)
 		}
 		break;
 	}
-	case WE_OUT_FOR_DELIVERY:
 	case WE_DELIVERY_FAILED:
+		pd_map_set_str(a, e, "cause", waybill_fail_cause_name((enum waybill_fail_cause)cause));
+		if (waybill_fail_cause_receiver((enum waybill_fail_cause)cause) &&
+		    (rc = receiver_fault(ctx, wb, e, at)))
+			return reply_store_error(ctx, rc);
+		/* fall through */
+	case WE_OUT_FOR_DELIVERY:
 		if ((rc = count_attempts(ctx, wb, e, ev, &fee)))
 			return reply_store_error(ctx, rc);
 		pd_map_set_bool(a, wb, "ever_out_for_delivery", true);
@@ -1280,13 +1329,7 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	pd_map_set_int(a, ev, "old_promised_at", old.promised_at);
 	pd_map_set_int(a, ev, "new_promised_at", promise.promised_at);
 	record_requester(ctx, ev);
-	if (promise.promised_at != old.promised_at) {
-		if (!rec_int(wb, "original_promised_at"))
-			pd_map_set_int(a, wb, "original_promised_at", old.promised_at);
-		pd_map_set_int(a, wb, "promised_at", promise.promised_at);
-		if (promise.carried_late_secs)
-			pd_map_set_int(a, wb, "late_carried_secs", promise.carried_late_secs);
-	}
+	promise_move(ctx, wb, &old, &promise, "address_change");
 
 	pd_map_set_str(a, wb, "receiver_address", address);
 	pd_map_set_str(a, wb, "receiver_city", city);

@@ -12,6 +12,10 @@ static const char *const drop_names[WAYBILL_DROP_COUNT] = {
 	"hand", "locker", "station", "neighbour", "other",
 };
 
+static const char *const cause_names[WAYBILL_CAUSE_COUNT] = {
+	"carrier", "receiver_unreachable", "wrong_address", "wrong_phone", "wrong_name", "receiver_changed",
+};
+
 static const char *const event_names[WE_EVENT_COUNT] = {
 	"picked_up", "departed", "arrived", "out_for_delivery", "delivered",
 	"delivery_failed", "held", "damaged", "lost", "found", "returning",
@@ -60,6 +64,21 @@ const char *waybill_drop_name(enum waybill_drop d)
 int waybill_drop_parse(const char *s)
 {
 	return name_index(drop_names, WAYBILL_DROP_COUNT, s);
+}
+
+const char *waybill_fail_cause_name(enum waybill_fail_cause c)
+{
+	return name_at(cause_names, WAYBILL_CAUSE_COUNT, c);
+}
+
+int waybill_fail_cause_parse(const char *s)
+{
+	return name_index(cause_names, WAYBILL_CAUSE_COUNT, s);
+}
+
+bool waybill_fail_cause_receiver(enum waybill_fail_cause c)
+{
+	return c > WAYBILL_CAUSE_CARRIER && c < WAYBILL_CAUSE_COUNT;
 }
 
 bool waybill_delivery_accurate(enum waybill_drop to, bool signer_is_consignee, bool consent)
@@ -175,4 +194,12 @@ int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery,
 		return -1;
 	}
 	return 0;
+}
+
+void waybill_receiver_fault_promise(const struct waybill_promise *old, int64_t at, int64_t allowance_secs,
+				    struct waybill_promise *out)
+{
+	const char *why;
+	/* no requested promise: cannot be refused */
+	(void)waybill_redirect_promise(old, at, true, allowance_secs, 0, out, &why);
 }

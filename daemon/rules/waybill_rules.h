@@ -77,6 +77,30 @@ int waybill_redirect_promise(const struct waybill_promise *old, int64_t at, bool
 			     int64_t allowance_secs, int64_t requested,
 			     struct waybill_promise *out, const char **why);
 
+/* Why a delivery failed (SCAN delivery_failed cause=). `carrier` is ours
+ * (and what a failure scanned without a cause means); the others lie with
+ * the receiver: a wrong or changed receiver name, address or phone, or an
+ * unreachable receiver, which the corrected rules do not count as our
+ * delay (docs/rules.md section 1). */
+enum waybill_fail_cause {
+	WAYBILL_CAUSE_CARRIER, WAYBILL_CAUSE_RECEIVER_UNREACHABLE, WAYBILL_CAUSE_WRONG_ADDRESS,
+	WAYBILL_CAUSE_WRONG_PHONE, WAYBILL_CAUSE_WRONG_NAME, WAYBILL_CAUSE_RECEIVER_CHANGED,
+	WAYBILL_CAUSE_COUNT
+};
+
+const char *waybill_fail_cause_name(enum waybill_fail_cause c);
+/* -1 for an unknown name */
+int waybill_fail_cause_parse(const char *s);
+/* True for every cause but the carrier's: not our delay. */
+bool waybill_fail_cause_receiver(enum waybill_fail_cause c);
+
+/* The promise after a delivery failed at `at` for a receiver-side cause:
+ * as an accepted re-route (waybill_redirect_promise()): the later of the
+ * old promise and `at`, plus allowance_secs; lateness already run up at
+ * `at` is carried. */
+void waybill_receiver_fault_promise(const struct waybill_promise *old, int64_t at, int64_t allowance_secs,
+				    struct waybill_promise *out);
+
 /* Where a delivered parcel was left (SCAN delivered to=). */
 enum waybill_drop {
 	WAYBILL_TO_HAND, WAYBILL_TO_LOCKER, WAYBILL_TO_STATION, WAYBILL_TO_NEIGHBOUR,

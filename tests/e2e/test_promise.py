@@ -177,6 +177,107 @@ class Recall(PromiseCase):
         self.claim(n, "delay", 201)
 
 
+class ReceiverFault(PromiseCase):
+    """A delivery that failed by the receiver's doing (SCAN delivery_failed
+    cause=, r18): not our delay, the promise moves by
+    receiver_fault_allowance_secs (a day) as for a re-route; cause=carrier,
+    the default, keeps the old meaning."""
+
+    def fail_delivery(self, n, depot, at, cause=None, reason="receiver unreachable"):
+        self.set_clock(self.admin, at)
+        self.scan(self.op, n, "out_for_delivery", depot=depot, at=iso(at - 1800))
+        named = {"cause": cause} if cause else {}
+        return self.scan(self.op, n, "delivery_failed", depot=depot, at=iso(at), reason=reason, **named)
+
+    def test_unreachable_before_the_promise_is_not_late(self):
+        n = self.in_transit("TJ41")
+        self.fail_delivery(n, "TJ41", PROMISE - 3600, cause="receiver_unreachable")
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["promised_at"], g["original_promised_at"], g["promise_moved_by"]),
+                         (iso(PROMISE + DAY), iso(PROMISE), "failed_delivery"))
+        self.assertNotIn("late_carried_secs", g)
+        ev = sub_list(g, "events")[-1]
+        self.assertEqual((ev["event"], ev["cause"], ev["old_promised_at"], ev["new_promised_at"]),
+                         ("delivery_failed", "receiver_unreachable", iso(PROMISE), iso(PROMISE + DAY)))
+        # past the first promise: not late, not completely delayed a full
+        # limit past it either, nothing to claim
+        days = 3 if g["same_city"] == "yes" else 7
+        self.set_clock(self.admin, PROMISE + days * DAY)
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["late"], g["completely_delayed"]), ("yes", "no"))
+        self.assertEqual(int(g["late_secs"]), (days - 1) * DAY)
+        self.claim(n, "loss", 422, "a loss claim cannot be filed: the parcel is neither reported lost nor "
+                   "completely delayed")
+        self.set_clock(self.admin, PROMISE + DAY // 2)
+        self.assertEqual(self.get(self.op, n)["late"], "no")
+        self.claim(n, "delay", 422, "a delay claim cannot be filed: the parcel is not late against the promise "
+                   "in force (%s, set when a delivery failed by the receiver's doing moved it from %s): that is "
+                   "not our delay"
+                   % (iso(PROMISE + DAY), iso(PROMISE)))
+        r = self.op.cmd(line("COMPLAINT", "OPEN", channel="phone", category="delay", waybill=n,
+                             customer_name="Li Na", customer_phone="13900139000", text="still not here"))
+        self.assertReply(r, 201)
+        c = self.op.cmd(line("COMPLAINT", "GET", r["id"]))
+        self.assertEqual((c["waybill_record.promised_at"], c["waybill_record.late"]), (iso(PROMISE + DAY), "no"))
+        # delivered after the first promise, before the one in force: on time
+        self.deliver(n, "TJ41", PROMISE + DAY - 600)
+        self.assertEqual(self.on_time_delivery("TJ41"), (1, 1))
+        self.assertEqual(self.delivered_late("TJ41"), (0, 1))
+        self.assertEqual(self.get(self.op, n)["late"], "no")
+
+    def test_without_a_cause_the_failure_is_ours(self):
+        # the same story scanned as before (no cause): carrier, late as today
+        n = self.in_transit("TJ42")
+        self.fail_delivery(n, "TJ42", PROMISE - 3600)
+        g = self.get(self.op, n).rec
+        self.assertEqual(g["promised_at"], iso(PROMISE))
+        for k in ("original_promised_at", "promise_moved_by"):
+            self.assertNotIn(k, g)
+        ev = sub_list(g, "events")[-1]
+        self.assertEqual(ev["cause"], "carrier")
+        self.assertNotIn("new_promised_at", ev)
+        self.deliver(n, "TJ42", PROMISE + DAY - 600)
+        self.assertEqual(self.get(self.op, n)["late"], "yes")
+        self.claim(n, "delay", 201)
+        self.assertEqual(self.on_time_delivery("TJ42"), (0, 1))
+        self.assertEqual(self.delivered_late("TJ42"), (1, 1))
+
+    def test_after_the_promise_the_delay_already_ours_stays(self):
+        n = self.in_transit("TJ43")
+        self.fail_delivery(n, "TJ43", PROMISE + 3600, cause="wrong_address", reason="no such number")
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["promised_at"], g["original_promised_at"], g["late_carried_secs"]),
+                         (iso(PROMISE + 3600 + DAY), iso(PROMISE), "3600"))
+        # the clock waits for the new promise; the hour stays late and claimable
+        self.set_clock(self.admin, PROMISE + 3600 + DAY)
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["late"], g["late_secs"]), ("yes", "3600"))
+        self.claim(n, "delay", 201)
+        self.deliver(n, "TJ43", PROMISE + 3600 + DAY - 600)
+        self.assertEqual(self.on_time_delivery("TJ43"), (0, 1))
+
+    def test_a_cause_is_checked_and_nothing_written(self):
+        n = self.in_transit("TJ44")
+        self.set_clock(self.admin, PROMISE - 3600)
+        self.scan(self.op, n, "out_for_delivery", depot="TJ44")
+        before = self.get(self.op, n).rec
+        counts = self.counts(self.admin)
+        r = self.scan(self.op, n, "delivery_failed", depot="TJ44", expect=None, reason="x", cause="weather")
+        self.assertReply(r, 400, msg_re="^argument 'cause' must be one of: carrier")
+        r = self.scan(self.op, n, "held", depot="TJ44", expect=None, cause="receiver_unreachable")
+        self.assertReply(r, 400, "cause goes with a delivery_failed scan only")
+        self.assertEqual(self.counts(self.admin), counts)
+        after = self.get(self.op, n).rec
+        for k in ("status", "promised_at", "event_count"):
+            self.assertEqual(after[k], before[k], k)
+        # every receiver-side cause moves the promise
+        for cause in ("wrong_phone", "wrong_name", "receiver_changed"):
+            self.set_clock(self.admin, T0)
+            n = self.in_transit("TJ44")
+            self.fail_delivery(n, "TJ44", PROMISE - 3600, cause=cause, reason=cause)
+            self.assertEqual(self.get(self.op, n)["promised_at"], iso(PROMISE + DAY), cause)
+
+
 class StoredBefore(PromiseCase):
     """Waybills written before this change: no recalled_at, no new promise
     fields, a first-version view (its head without the carried lateness

@@ -535,6 +535,87 @@ static void test_drop_names_match_the_scan_command(void **state)
 		assert_int_equal(waybill_drop_parse(to->enum_values[i]), i);
 }
 
+/* ---- a delivery failed by the receiver's doing: not our delay ---- */
+
+#define RECEIVER_ALLOWANCE DAY_SECS
+
+static struct waybill_promise receiver_fault(int64_t promised, int64_t carried, int64_t at)
+{
+	struct waybill_promise old = { .promised_at = promised, .carried_late_secs = carried }, out;
+	memset(&out, 0xff, sizeof(out));
+	waybill_receiver_fault_promise(&old, at, RECEIVER_ALLOWANCE, &out);
+	return out;
+}
+
+static void test_receiver_fault_before_the_promise(void **state)
+{
+	(void)state;
+	const int64_t p = 1795500000;
+	/* a day before the promise: the promise plus the allowance, nothing carried */
+	struct waybill_promise n = receiver_fault(p, 0, p - DAY_SECS);
+	assert_int_equal(n.promised_at, p + RECEIVER_ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, 0);
+	assert_int_equal(n.stopped_at, 0);
+	/* delivered after the first promise, at the new one: on time */
+	assert_false(judged(&n, p + RECEIVER_ALLOWANCE, p + 9 * DAY_SECS, false).late);
+	struct waybill_lateness l = judged(&n, p + RECEIVER_ALLOWANCE + 1, p + 9 * DAY_SECS, false);
+	assert_true(l.late);
+	assert_int_equal(l.late_secs, 1);
+	/* failed exactly at the promise: the allowance from it, nothing carried */
+	n = receiver_fault(p, 0, p);
+	assert_int_equal(n.promised_at, p + RECEIVER_ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, 0);
+	/* a second receiver-caused failure moves it again, from the later promise */
+	n = receiver_fault(n.promised_at, n.carried_late_secs, p + 60);
+	assert_int_equal(n.promised_at, p + 2 * RECEIVER_ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, 0);
+}
+
+static void test_receiver_fault_after_the_promise(void **state)
+{
+	(void)state;
+	const int64_t p = 1795500000;
+	/* a failure an hour past the promise: the hour was ours and stays */
+	struct waybill_promise n = receiver_fault(p, 0, p + 3600);
+	assert_int_equal(n.promised_at, p + 3600 + RECEIVER_ALLOWANCE);
+	assert_int_equal(n.carried_late_secs, 3600);
+	struct waybill_lateness l = judged(&n, p + 3600 + RECEIVER_ALLOWANCE, p + 9 * DAY_SECS, false);
+	assert_true(l.late);
+	assert_int_equal(l.late_secs, 3600);
+	/* one second past: one second carried; lateness carried before adds up */
+	assert_int_equal(receiver_fault(p, 0, p + 1).carried_late_secs, 1);
+	assert_int_equal(receiver_fault(p, 500, p + 1).carried_late_secs, 501);
+	/* completely delayed when the carried hour and the time past the new
+	 * promise reach the limit together */
+	assert_false(judged(&n, 0, p + 3600 + RECEIVER_ALLOWANCE + 7 * DAY_SECS - 3601, false).completely_delayed);
+	assert_true(judged(&n, 0, p + 3600 + RECEIVER_ALLOWANCE + 7 * DAY_SECS - 3600, false).completely_delayed);
+	/* an allowance of 0 past the promise: the promise becomes the failure,
+	 * the lateness so far is carried, none is added or lost */
+	struct waybill_promise old = { .promised_at = p }, out;
+	waybill_receiver_fault_promise(&old, p + 3600, 0, &out);
+	assert_int_equal(out.promised_at, p + 3600);
+	assert_int_equal(out.carried_late_secs, 3600);
+	assert_int_equal(judged(&out, 0, p + 7200, false).late_secs, 7200);
+}
+
+static void test_fail_causes(void **state)
+{
+	(void)state;
+	assert_false(waybill_fail_cause_receiver(WAYBILL_CAUSE_CARRIER));
+	for (int c = WAYBILL_CAUSE_CARRIER + 1; c < WAYBILL_CAUSE_COUNT; c++)
+		assert_true(waybill_fail_cause_receiver((enum waybill_fail_cause)c));
+	assert_false(waybill_fail_cause_receiver(WAYBILL_CAUSE_COUNT));
+	assert_string_equal(waybill_fail_cause_name(WAYBILL_CAUSE_CARRIER), "carrier");
+	assert_string_equal(waybill_fail_cause_name(WAYBILL_CAUSE_COUNT), "?");
+	assert_int_equal(waybill_fail_cause_parse("weather"), -1);
+	assert_int_equal(waybill_fail_cause_parse(NULL), -1);
+	/* SCAN's cause enum is exactly the list of causes, in order */
+	const struct pd_arg_spec *cause = scan_enum_arg("cause");
+	assert_int_equal(cause->enum_count, WAYBILL_CAUSE_COUNT);
+	for (int i = 0; i < cause->enum_count; i++)
+		assert_int_equal(waybill_fail_cause_parse(cause->enum_values[i]), i);
+}
+
 /* ---- address change and recall ---- */
 
 static void test_change_allowed_before_delivery(void **state)
@@ -649,6 +730,9 @@ int main(void)
 		cmocka_unit_test(test_delivery_accuracy),
 		cmocka_unit_test(test_attempts_count),
 		cmocka_unit_test(test_drop_names_match_the_scan_command),
+		cmocka_unit_test(test_receiver_fault_before_the_promise),
+		cmocka_unit_test(test_receiver_fault_after_the_promise),
+		cmocka_unit_test(test_fail_causes),
 		cmocka_unit_test(test_change_allowed_before_delivery),
 		cmocka_unit_test(test_change_refused),
 		cmocka_unit_test(test_names_round_trip),

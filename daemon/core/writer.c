@@ -685,8 +685,11 @@ void writer_submit_batch(struct job_batch *b)
  * daemon stops. */
 static void bulk_refuse(struct job *list)
 {
-	for (struct job *j = list; j; j = j->next)
+	size_t n = 0;
+	for (struct job *j = list; j; j = j->next, n++)
 		render_plain(j, 503, "shutting down: try again");
+	if (n)
+		log_msg("info", 0, NULL, "stopping: %zu long read%s not started answered 503", n, n == 1 ? "" : "s");
 	hand_back(list, 0);
 }
 
@@ -706,11 +709,6 @@ void workers_stop_soon(void)
 	struct job *list = bulk_q.first.head;
 	bulk_q.first.head = bulk_q.first.tail = NULL;
 	pthread_mutex_unlock(&bulk_q.lock);
-	size_t n = 0;
-	for (struct job *j = list; j; j = j->next)
-		n++;
-	if (n)
-		log_msg("info", 0, NULL, "stopping: %zu long read%s not started answered 503", n, n == 1 ? "" : "s");
 	bulk_refuse(list);
 }
 

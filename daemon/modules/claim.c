@@ -626,9 +626,11 @@ static bool arg_bool_or(struct cmd_ctx *ctx, const char *name, bool dflt)
 	return pd_arg_bool(ctx->args, name, dflt);
 }
 
-/* The uninsured cap is a contract term: the customer's contract sets its
- * own multiple when it has one, otherwise our carriage terms (config). */
-static int contract_cap(struct cmd_ctx *ctx, const struct pd_value *claim, struct comp_waybill *w)
+/* The customer's contract terms an assessment uses: the uninsured cap
+ * (its own multiple, otherwise our carriage terms) and the lateness
+ * discount (0 or none: the whole fee is waived). A sender without an
+ * account record is on our carriage terms. */
+static int contract_terms(struct cmd_ctx *ctx, const struct pd_value *claim, struct comp_waybill *w)
 {
 	const char *account = rec_str(claim, "customer");
 	struct pd_value *customer;
@@ -640,7 +642,36 @@ static int contract_cap(struct cmd_ctx *ctx, const struct pd_value *claim, struc
 	if (rc)
 		return rc;
 	w->contract_fee_multiple_set = pd_map_int(customer, "uninsured_fee_multiple", &w->contract_fee_multiple);
+	int64_t bp = rec_int(customer, "lateness_discount_bp");
+	w->lateness_discount_bp = bp > 0 && bp <= COMP_BASIS_POINTS_WHOLE ? (int32_t)bp : 0;
 	return 0;
+}
+
+/* lateness_discount_bp= of an assessment overrides the contract's for this
+ * claim (a contract amendment not yet entered, a disputed term): the
+ * discount is a contract term a supervisor records (CUSTOMER ADD/EDIT), so
+ * departing from it is a supervisor's decision too, with the reason on
+ * record. The contract's own figure given again is no override. Returns 1
+ * when overridden, 0 when not, -1 with the reply set. */
+static int lateness_override(struct cmd_ctx *ctx, struct comp_waybill *w)
+{
+	int64_t bp;
+	if (!pd_arg_int(ctx->args, "lateness_discount_bp", &bp))
+		return 0;
+	if (bp < 0 || bp > COMP_BASIS_POINTS_WHOLE)
+		return reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to 10000");
+	if (bp == w->lateness_discount_bp)
+		return 0;
+	if (user_authority(ctx->sess->role) < COMP_AUTHORITY_SUPERVISOR)
+		return reply_error(ctx, 403, "a lateness discount other than the contract's (%d bp) is a supervisor's "
+					     "decision", (int)w->lateness_discount_bp);
+	const char *why = pd_arg_str(ctx->args, "lateness_discount_reason");
+	if (!why || !*why)
+		return reply_error(ctx, 400, "a lateness discount other than the contract's needs "
+					     "lateness_discount_reason");
+	w->lateness_discount_bp = (int32_t)bp;
+	w->lateness_discount_for_claim = true;
+	return 1;
 }
 
 /* Setting the contract cap aside is a supervisor's decision, with the
@@ -708,14 +739,13 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 	};
 	w.proof_of_delivery_available = arg_bool_or(ctx, "proof_of_delivery_available", w.delivered);
 	comp_packaging_parse(rec_str(wb, "packaging"), &w.packaging);
-	int64_t bp = 0;
-	pd_arg_int(ctx->args, "lateness_discount_bp", &bp);
-	if (bp > COMP_BASIS_POINTS_WHOLE)
-		return reply_error(ctx, 400, "argument 'lateness_discount_bp' must be from 0 to 10000");
-	w.lateness_discount_bp = (int32_t)bp;
-	int rc = contract_cap(ctx, before, &w);
+	int rc = contract_terms(ctx, before, &w);
 	if (rc)
 		return reply_store_error(ctx, rc);
+	int32_t contract_bp = w.lateness_discount_bp;
+	int overridden = lateness_override(ctx, &w);
+	if (overridden < 0)
+		return PD_EREPLIED;
 
 	struct comp_claim cl = { .type = type_of(before), .claimed_fen = rec_int(before, "claimed_fen") };
 	pd_arg_int(ctx->args, "ex_gratia_fen", &cl.ex_gratia_fen);
@@ -765,6 +795,14 @@ int cmd_claim_assess(struct cmd_ctx *ctx)
 		pd_map_set_str(a, aside, "by", ctx->sess->user);
 		pd_map_set_str(a, aside, "reason", pd_arg_str(ctx->args, "cap_set_aside_reason"));
 		pd_map_set(a, entry, "cap_set_aside", aside);
+	}
+	if (overridden) {
+		struct pd_value *o = pd_map(a);
+		pd_map_set_str(a, o, "by", ctx->sess->user);
+		pd_map_set_str(a, o, "reason", pd_arg_str(ctx->args, "lateness_discount_reason"));
+		pd_map_set_int(a, o, "contract_bp", contract_bp);
+		pd_map_set_int(a, o, "bp", w.lateness_discount_bp);
+		pd_map_set(a, entry, "lateness_discount_override", o);
 	}
 	pd_map_set(a, entry, "result", result_record(ctx, &res));
 	struct pd_value *versions = pd_map_get(after, "assessments");

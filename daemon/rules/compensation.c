@@ -696,13 +696,19 @@ static int64_t delay_amount(struct comp_steps *steps, const struct comp_waybill 
 	step_amount(steps, "service fee", w->fee_fen,
 		"delay: the fee is waived, not the insurance premium");
 	if (w->lateness_discount_bp > 0) {
-		step_ratio(steps, "contract lateness discount", w->lateness_discount_bp,
-			COMP_BASIS_POINTS_WHOLE, "the customer's contract sets it instead of the waiver");
+		if (w->lateness_discount_for_claim)
+			step_ratio(steps, "lateness discount set for this claim", w->lateness_discount_bp,
+				COMP_BASIS_POINTS_WHOLE, "set for this claim instead of the waiver, in place of the contract's");
+		else
+			step_ratio(steps, "contract lateness discount", w->lateness_discount_bp,
+				COMP_BASIS_POINTS_WHOLE, "the customer's contract sets it instead of the waiver");
 		waiver = step_amount(steps, "lateness discount on the fee",
 			scale_round_half_up(w->fee_fen, w->lateness_discount_bp, COMP_BASIS_POINTS_WHOLE),
 			"fee x rate, rounded half up to the fen");
 	} else {
-		waiver = step_amount(steps, "fee waived", w->fee_fen, "the whole service fee");
+		waiver = step_amount(steps, "fee waived", w->fee_fen, w->lateness_discount_for_claim
+			? "the whole service fee: the contract's lateness discount is set aside for this claim"
+			: "the whole service fee");
 	}
 	if (w->insured)
 		step_finding(steps, "no deductible on a delay claim",

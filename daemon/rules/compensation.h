@@ -316,6 +316,10 @@ struct comp_waybill {
 	 *	(0 .. 10000). 0 = no contract discount: the whole fee is waived.
 	 *	Otherwise the discount replaces the waiver. */
 	int32_t lateness_discount_bp;
+	/** lateness_discount_bp was set for this claim (by a supervisor), not
+	 *	read from the customer's contract: the steps name it so. With 0,
+	 *	the contract's discount was set aside and the whole fee is waived. */
+	bool lateness_discount_for_claim;
 	/** The customer's contract sets the uninsured cap: contract_fee_multiple
 	 *	replaces config uninsured_fee_multiple. False: our carriage terms. */
 	bool contract_fee_multiple_set;

@@ -972,11 +972,13 @@ class LifeTests:
     # E6: delay with a contract lateness discount, insured: insurer not involved
     def test_e6_delay_contract_discount_rounds_half_up(self):
         now = self.now()
+        self.assertReply(self.w("sup1")("CUSTOMER", "ADD", "LATE30", name="Thirty Percent", payment="monthly",
+                                        depot="SZ01", lateness_discount_bp=3000), 201)
         n = self.waybill("in_transit", fee_fen=1005, declared_value_fen=80000, insured=True,
-                         created=now - 5 * DAY, promised=now - DAY)
+                         created=now - 5 * DAY, promised=now - DAY, customer="LATE30")
         cid = self.file_complete(self.w("op1"), n, "delay", 1005)
-        res = self.assess(self.w("adj1"), cid, lateness_discount_bp=3000, cause="unknown",
-                          fault="none").data["result"]
+        # the discount is the contract's: the adjuster gives none
+        res = self.assess(self.w("adj1"), cid, cause="unknown", fault="none").data["result"]
         self.assertResult(res, "liable", 302, 302, "adjuster")
         self.assertSteps(res["steps"], E6_STEPS)
         self.assertInsurer(res["insurer"], "a", False, 0, reasons=["delay_not_covered"])
@@ -2146,6 +2148,69 @@ class CorrectedRules(ClaimCase):
                         cap_set_aside=True, cap_set_aside_reason="x")
         self.assertEqual(r.msg, "only an uninsured goods claim has a contract cap to set aside")
         self.assertEqual(self.snapshot(cid), before)
+
+    # -- round 18: the contract's lateness discount --
+
+    def delay_claim(self, fee, customer=None):
+        now = self.now()
+        kw = {"customer": customer} if customer else {}
+        n = self.waybill("in_transit", fee_fen=fee, created=now - 5 * DAY, promised=now - DAY, **kw)
+        return self.file_complete(self.w("op1"), n, "delay", fee)
+
+    def test_delay_takes_the_customers_contract_discount(self):
+        self.customer("LATE15", lateness_discount_bp=1500)
+        cid = self.delay_claim(2000, "LATE15")
+        res = self.assess(self.w("adj1"), cid, cause="unknown", fault="none").data["result"]
+        # 15 % of the 20-yuan fee, not the whole fee
+        self.assertResult(res, "liable", 300, 300, "adjuster")
+        step = self.steps_by_label(res)["contract lateness discount"]
+        self.assertEqual((step["numerator"], step["denominator"], step["note"]),
+                         ("1500", "10000", "the customer's contract sets it instead of the waiver"))
+        self.assertNotIn("fee waived", self.steps_by_label(res))
+        # the contract's own figure given again is no override
+        r = self.assess(self.w("adj1"), cid, cause="unknown", fault="none", lateness_discount_bp=1500)
+        self.assertResult(r.data["result"], "liable", 300, 300, "adjuster")
+        self.assertNotIn("lateness_discount_override", r.data)
+        # a contract without a discount (0) waives the whole fee
+        self.assertReply(self.w("sup1")("CUSTOMER", "EDIT", "LATE15", lateness_discount_bp=0), 200)
+        res = self.assess(self.w("adj1"), cid, cause="unknown", fault="none").data["result"]
+        self.assertResult(res, "liable", 2000, 2000, "adjuster")
+        self.assertEqual(self.steps_by_label(res)["fee waived"]["note"], "the whole service fee")
+
+    def test_overriding_the_contract_discount_is_a_supervisors_decision(self):
+        self.customer("LATE15B", lateness_discount_bp=1500)
+        cid = self.delay_claim(2000, "LATE15B")
+        before = self.snapshot(cid)
+        r = self.assess(self.w("adj1"), cid, expect=403, cause="unknown", fault="none", lateness_discount_bp=0,
+                        lateness_discount_reason="contract amended")
+        self.assertEqual(r.msg, "a lateness discount other than the contract's (1500 bp) is a supervisor's decision")
+        self.assertEqual(self.snapshot(cid), before)
+        r = self.assess(self.w("sup1"), cid, expect=400, cause="unknown", fault="none", lateness_discount_bp=0)
+        self.assertIn("lateness_discount_reason", r.msg)
+        self.assertEqual(self.snapshot(cid), before)
+        r = self.assess(self.w("sup1"), cid, cause="unknown", fault="none", lateness_discount_bp=0,
+                        lateness_discount_reason="amendment of 1 May drops the discount")
+        res = r.data["result"]
+        self.assertResult(res, "liable", 2000, 2000, "adjuster")
+        self.assertEqual(self.steps_by_label(res)["fee waived"]["note"],
+                         "the whole service fee: the contract's lateness discount is set aside for this claim")
+        o = r.data["lateness_discount_override"]
+        self.assertEqual((o["by"], o["reason"], o["contract_bp"], o["bp"]),
+                         ("sup1", "amendment of 1 May drops the discount", "1500", "0"))
+        self.assertEqual(self.get(cid)["current_assessment"]["lateness_discount_override"]["by"], "sup1")
+        # a sender without a contract discount: a discount for the claim is an override too
+        cid = self.delay_claim(2000)
+        before = self.snapshot(cid)
+        r = self.assess(self.w("adj1"), cid, expect=403, cause="unknown", fault="none", lateness_discount_bp=3000)
+        self.assertEqual(r.msg, "a lateness discount other than the contract's (0 bp) is a supervisor's decision")
+        self.assertEqual(self.snapshot(cid), before)
+        r = self.assess(self.w("sup1"), cid, cause="unknown", fault="none", lateness_discount_bp=2500,
+                        lateness_discount_reason="paper contract not yet entered")
+        res = r.data["result"]
+        self.assertResult(res, "liable", 500, 500, "adjuster")
+        self.assertEqual(self.steps_by_label(res)["lateness discount set for this claim"]["note"],
+                         "set for this claim instead of the waiver, in place of the contract's")
+        self.assertNoInternalReference(res)
 
     # -- item 2: a loss refunds the fee; a partial damage does not --
 

@@ -673,6 +673,15 @@ static const struct assess_case CASES[] = {
 	{ .name = "delay: contract discount 25% of 10.01 yuan = 2.5025 -> 2.50",
 	  .waybill = { .fee_fen = 1001, .lateness_discount_bp = 2500 },
 	  .claim = { .type = COMP_CLAIM_DELAY }, .owed_fen = 250 },
+	{ .name = "delay: contract discount 15% of 20 yuan = 3 yuan, not the whole fee",
+	  .waybill = { .fee_fen = 2000, .lateness_discount_bp = 1500 },
+	  .claim = { .type = COMP_CLAIM_DELAY }, .owed_fen = 300 },
+	{ .name = "delay: a discount set for the claim is paid like the contract's",
+	  .waybill = { .fee_fen = 2000, .lateness_discount_bp = 2500, .lateness_discount_for_claim = true },
+	  .claim = { .type = COMP_CLAIM_DELAY }, .owed_fen = 500 },
+	{ .name = "delay: the contract's discount set aside for the claim waives the whole fee",
+	  .waybill = { .fee_fen = 2000, .lateness_discount_for_claim = true },
+	  .claim = { .type = COMP_CLAIM_DELAY }, .owed_fen = 2000 },
 	{ .name = "delay: false description does not limit a fee waiver",
 	  .waybill = { .fee_fen = YUAN(18), .goods_described_falsely = true },
 	  .claim = { .type = COMP_CLAIM_DELAY }, .owed_fen = YUAN(18) },
@@ -1625,6 +1634,43 @@ static void test_contract_cap_note(void **state)
 	assert_string_equal(result.cap_note, "");
 }
 
+/* A lateness discount is named for where it came from: the customer's
+ * contract, or set for this one claim (a supervisor's override). */
+static void test_lateness_discount_named_by_source(void **state)
+{
+	(void)state;
+	struct valid_inputs in;
+	struct comp_result result;
+
+	valid_inputs_init(&in);
+	in.waybill.insured = false;
+	in.waybill.fee_fen = 2000;
+	in.claim.type = COMP_CLAIM_DELAY;
+	in.claim.claimed_fen = 2000;
+	in.waybill.lateness_discount_bp = 1500;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.steps.items[1].label, "contract lateness discount");
+	assert_string_equal(result.steps.items[1].note, "the customer's contract sets it instead of the waiver");
+	assert_int_equal(result.owed_fen, 300);
+	in.waybill.lateness_discount_for_claim = true;
+	in.waybill.lateness_discount_bp = 2500;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.steps.items[1].label, "lateness discount set for this claim");
+	assert_string_equal(result.steps.items[1].note,
+			    "set for this claim instead of the waiver, in place of the contract's");
+	assert_int_equal(result.owed_fen, 500);
+	/* set to 0 for the claim: the contract's discount is set aside, the whole fee waived */
+	in.waybill.lateness_discount_bp = 0;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.steps.items[1].label, "fee waived");
+	assert_string_equal(result.steps.items[1].note,
+			    "the whole service fee: the contract's lateness discount is set aside for this claim");
+	assert_int_equal(result.owed_fen, 2000);
+	in.waybill.lateness_discount_for_claim = false;
+	assert_int_equal(comp_assess(&in.config, &in.waybill, &in.claim, &in.assessment, &result), 0);
+	assert_string_equal(result.steps.items[1].note, "the whole service fee");
+}
+
 /* The longest path the engine can take must fit the fixed step arrays. */
 static void test_longest_assessment_fits(void **state)
 {
@@ -1844,6 +1890,7 @@ int main(void)
 		cmocka_unit_test(test_pure_and_deterministic),
 		cmocka_unit_test(test_longest_assessment_fits),
 		cmocka_unit_test(test_contract_cap_note),
+		cmocka_unit_test(test_lateness_discount_named_by_source),
 		cmocka_unit_test(test_goods_basis_notes),
 		cmocka_unit_test(test_authority_required),
 		cmocka_unit_test(test_enum_words_round_trip),

@@ -106,6 +106,33 @@ static const char *missing_docs(struct cmd_ctx *ctx, const struct pd_value *c)
 	return s;
 }
 
+/* When the file became complete: for each kind the claim needs, the
+ * earliest document of it received; the latest of those. 0 while a kind
+ * is missing. */
+static int64_t complete_time(const struct pd_value *c)
+{
+	struct pd_value *docs = pd_map_get(c, "documents");
+	int64_t complete = 0;
+	for (size_t i = 0; i < sizeof(DOC_KINDS) / sizeof(DOC_KINDS[0]); i++) {
+		if (!doc_needed(type_of(c), DOC_KINDS[i]))
+			continue;
+		int64_t first = 0;
+		bool found = false;
+		if (docs && docs->type == PD_ARR)
+			for (struct pd_entry *e = docs->u.c.head; e; e = e->next)
+				if (!strcmp(rec_str(e->val, "kind"), DOC_KINDS[i]) &&
+				    (!found || rec_int(e->val, "received_at") < first)) {
+					first = rec_int(e->val, "received_at");
+					found = true;
+				}
+		if (!found)
+			return 0;
+		if (first > complete)
+			complete = first;
+	}
+	return complete;
+}
+
 /* ---- statuses, deadlines, levels ---- */
 
 static enum claim_status status_of(const struct pd_value *c)
@@ -125,10 +152,20 @@ static void set_status(struct cmd_ctx *ctx, struct pd_value *c, enum claim_statu
 	pd_map_set_str(ctx->a, c, "status", claim_status_name(s));
 }
 
-/* Waiting for the customer, a partner or documents pauses the decide clock. */
+/* Waiting for the customer, a partner or documents pauses the update
+ * clock (and, on a claim stored before decide_limit_by, the decide clock). */
 static bool is_paused(const struct pd_value *c)
 {
 	return *rec_str(c, "waiting_for") != '\0';
+}
+
+/* The decide clock stops while waiting only on a claim whose file was
+ * complete before the 30-day limit was kept (complete_at without
+ * decide_limit_by, read as it was stored): otherwise the rule's days from
+ * a complete file run through a wait. */
+static bool decide_stopped(const struct pd_value *c)
+{
+	return is_paused(c) && rec_int(c, "complete_at") && !rec_int(c, "decide_limit_by");
 }
 
 static void consider(int64_t *due, int64_t t, int64_t past)
@@ -150,7 +187,7 @@ static int64_t pending_deadline(const struct pd_value *c, bool for_timer)
 	/* acknowledging matters until the claim is decided */
 	if (!rec_int(c, "acknowledged_at") && deciding && !(for_timer && pd_map_bool(c, "acknowledge_breached")))
 		consider(&due, rec_int(c, "acknowledge_by"), past);
-	if (deciding && !is_paused(c) && !(for_timer && pd_map_bool(c, "decide_breached")))
+	if (deciding && !decide_stopped(c) && !(for_timer && pd_map_bool(c, "decide_breached")))
 		consider(&due, rec_int(c, "decide_by"), past);
 	/* the update clock is shown and marked, never escalated: it is not an
 	 * overdue deadline of the claim, so only the timer looks at it */
@@ -228,14 +265,22 @@ static const struct record_kind CLAIM = {
 };
 
 /* Ends a pause: the paused span (calendar time, as the decide clock counts)
- * is added up and, with move_due, moves decide-by. */
+ * is added up and, with move_due, moves decide-by — never past the 30-day
+ * limit from the complete file (decide_limit_by), as complaints' resolve-by
+ * stops at the law's 7 days; a claim stored without the limit moves as it
+ * did. */
 static int64_t end_pause(struct cmd_ctx *ctx, struct pd_value *c, bool move_due)
 {
 	int64_t span = ctx->now - rec_int(c, "paused_at");
 	if (span < 0)
 		span = 0;
-	if (move_due && rec_int(c, "decide_by"))
-		pd_map_set_int(ctx->a, c, "decide_by", rec_int(c, "decide_by") + span);
+	int64_t decide_by = rec_int(c, "decide_by"), limit = rec_int(c, "decide_limit_by");
+	if (move_due && decide_by) {
+		int64_t moved = decide_by + span;
+		if (limit && moved > limit)
+			moved = limit > decide_by ? limit : decide_by;
+		pd_map_set_int(ctx->a, c, "decide_by", moved);
+	}
 	pd_map_set_str(ctx->a, c, "waiting_for", "");
 	pd_map_set_int(ctx->a, c, "paused_at", 0);
 	pd_map_set_int(ctx->a, c, "paused_secs", rec_int(c, "paused_secs") + span);
@@ -496,8 +541,13 @@ int cmd_claim_wait(struct cmd_ctx *ctx)
 				   rec_str(before, "waiting_for"));
 	pd_map_set_str(ctx->a, after, "waiting_for", pd_arg_str(ctx->args, "for"));
 	pd_map_set_int(ctx->a, after, "paused_at", ctx->now);
-	return finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200,
-	       pd_sprintf(ctx->a, "waiting for the %s: the decide clock is paused", pd_arg_str(ctx->args, "for")));
+	const char *what = pd_arg_str(ctx->args, "for");
+	const char *msg = decide_stopped(after)
+		? pd_sprintf(ctx->a, "waiting for the %s: the decide clock is paused", what)
+		: pd_sprintf(ctx->a, "waiting for the %s: the update clock is paused; the decision is still due "
+				     "within %lld days of the complete file", what,
+			     (long long)ctx->cfg->claim_decide_days);
+	return finish(ctx, before, after, "pause", pd_arg_str(ctx->args, "reason"), 200, msg);
 }
 
 int cmd_claim_resume(struct cmd_ctx *ctx)
@@ -545,9 +595,14 @@ int cmd_claim_doc(struct cmd_ctx *ctx)
 	pd_arr_push(ctx->a, pd_map_get(after, "documents"), doc);
 	bool complete = !*missing_docs(ctx, after);
 	if (complete && !rec_int(after, "complete_at")) {
-		/* the decision clock starts with a complete file */
-		pd_map_set_int(ctx->a, after, "complete_at", ctx->now);
-		pd_map_set_int(ctx->a, after, "decide_by", ctx->now + ctx->cfg->claim_decide_days * 86400);
+		/* the decision clock starts with a complete file: when the last
+		 * document needed was received, not when it was recorded; no
+		 * wait moves decide-by past that limit */
+		int64_t at = complete_time(after);
+		int64_t limit = at + ctx->cfg->claim_decide_days * 86400;
+		pd_map_set_int(ctx->a, after, "complete_at", at);
+		pd_map_set_int(ctx->a, after, "decide_by", limit);
+		pd_map_set_int(ctx->a, after, "decide_limit_by", limit);
 	}
 	return finish(ctx, before, after, "document", pd_sprintf(ctx->a, "%s %s", kind, pd_arg_str(ctx->args, "ref")), 200,
 	       complete ? "document recorded; the file is complete" : "document recorded");
@@ -1045,8 +1100,10 @@ static struct pd_value *claim_clocks(struct cmd_ctx *ctx, const struct pd_value 
 	if (rec_int(c, "decide_by")) {
 		int64_t decided = rec_int(c, "approved_at") ? rec_int(c, "approved_at") : rec_int(c, "refused_at");
 		struct pd_value *d = clock_state(ctx, "calendar", rec_int(c, "decide_by"), decided,
-						 deciding || decided, is_paused(c));
+						 deciding || decided, decide_stopped(c));
 		pd_map_set_int(ctx->a, d, "paused_secs", rec_int(c, "paused_secs"));
+		if (rec_int(c, "decide_limit_by"))
+			map_set_time(ctx, d, "limit_by", rec_int(c, "decide_limit_by"));
 		pd_map_set(ctx->a, clocks, "decide", d);
 	}
 	if (rec_int(c, "update_by"))
@@ -1179,9 +1236,12 @@ int claim_on_due(struct cmd_ctx *ctx, uint64_t id)
 		what = "acknowledge_breached";
 		breaches++;
 	}
-	if (deciding && !is_paused(after) && rec_int(after, "decide_by") &&
+	if (deciding && !decide_stopped(after) && rec_int(after, "decide_by") &&
 	    !pd_map_bool(after, "decide_breached") && ctx->now > rec_int(after, "decide_by")) {
 		pd_map_set_bool(ctx->a, after, "decide_breached", true);
+		/* a wait does not stop the 30 days: the breach says what we waited for */
+		if (is_paused(after))
+			pd_map_set_str(ctx->a, after, "breached_waiting_for", rec_str(after, "waiting_for"));
 		what = "decide_breached";
 		breaches++;
 	}

@@ -1628,6 +1628,62 @@ class Deadlines(ClaimCase):
         g = self.get(cid)
         self.assertEqual((g["overdue"], g["decide_breached"]), ("no", "yes"))
 
+    def test_decide_clock_starts_when_the_last_document_was_received(self):
+        """Round 18: "decide within 30 days of a complete file" counts from
+        when the papers came in (received_at), not from when they were keyed
+        in; a wait does not move decide-by past that limit, and a claim still
+        waiting at decide-by is breached, escalated and overdue."""
+        day0 = Deadlines.base
+        op = self.w("op1")
+        cid = int(self.file(op, self.waybill("lost", fee_fen=2000), "loss", 1000).data["id"])
+        self.assertReply(op("CLAIM", "ACK", cid), 200)
+        self.set_now(day0 + 5 * DAY)
+        for kind in needed_docs("loss"):
+            self.assertReply(op("CLAIM", "DOC", cid, kind=kind, ref="R-" + kind, received_at=iso(day0)), 200)
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["complete_at"]), day0)
+        self.assertEqual(parse_iso(g["decide_by"]), day0 + 30 * DAY)
+        self.assertEqual(parse_iso(g["decide_limit_by"]), day0 + 30 * DAY)
+        self.assertEqual(parse_iso(g["clocks"]["decide"]["limit_by"]), day0 + 30 * DAY)
+        # a wait of 20 days: recorded, decide-by unchanged
+        r = self.assertReply(op("CLAIM", "WAIT", cid, **{"for": "customer", "reason": "bank details"}), 200)
+        self.assertEqual(r.msg, "waiting for the customer: the update clock is paused; the decision is still "
+                                "due within 30 days of the complete file")
+        self.assertEqual(self.get(cid)["clocks"]["decide"]["state"], "running")
+        self.set_now(day0 + 25 * DAY)
+        r = self.assertReply(op("CLAIM", "RESUME", cid), 200)
+        self.assertRegex(r.msg, r"^resumed after \d+ second\(s\) paused$")
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["decide_by"]), day0 + 30 * DAY)
+        self.assertLessEqual(abs(int(g["paused_secs"]) - 20 * DAY), 5)
+        self.assertEqual((g["overdue"], g.get("decide_breached", "no")), ("no", "no"))
+        # still waiting when the 30 days pass: the breach shows
+        self.assertReply(op("CLAIM", "WAIT", cid, **{"for": "partner", "reason": "line-haul report"}), 200)
+        self.set_now(day0 + 30 * DAY + 60)
+        g = self.wait_for(cid, "decide_breached")
+        self.assertEqual((g["breached_waiting_for"], g["waiting_for"], g["overdue"], g["level"], g["status"],
+                          g["clocks"]["decide"]["state"]),
+                         ("partner", "partner", "yes", "supervisor", "escalated", "breached"))
+        self.assertIn(cid, [int(x["id"]) for x in op("CLAIM", "LIST", overdue=True).items])
+        # resuming does not move it either
+        self.assertReply(op("CLAIM", "RESUME", cid), 200)
+        self.assertEqual(parse_iso(self.get(cid)["decide_by"]), day0 + 30 * DAY)
+
+    def test_complete_at_is_the_last_kind_received_first_copy_counts(self):
+        day0 = Deadlines.base
+        op = self.w("op1")
+        cid = int(self.file(op, self.waybill("lost"), "loss", 1000).data["id"])
+        self.set_now(day0 + 4 * DAY)
+        received = [("proof_of_value", 3), ("proof_of_value", 1), ("claim_form", 0), ("waybill", 0),
+                    ("claimant_id", 2)]
+        self.assertEqual(sorted({k for k, _ in received}), sorted(needed_docs("loss")))
+        for kind, day in received:
+            self.assertReply(op("CLAIM", "DOC", cid, kind=kind, ref="R", received_at=iso(day0 + day * DAY)), 200)
+        g = self.get(cid)
+        # the ID on day 2 completed the file (the value proof was in since day 1)
+        self.assertEqual(parse_iso(g["complete_at"]), day0 + 2 * DAY)
+        self.assertEqual(parse_iso(g["decide_by"]), day0 + 32 * DAY)
+
     def test_deadline_escalation_is_not_undone_by_an_assessment(self):
         """Overdue claims "escalate like complaints do": the level a passed
         deadline raised stays; an adjuster's (re-)assessment does not bring
@@ -1973,8 +2029,9 @@ if __name__ == "__main__":
 class ClaimClocks(ClaimCase):
     """Issue 7 for claims: the acknowledge clock counts business minutes on
     the accepting depot's calendar (claim_ack_business_minutes, 480); the
-    decide clock (30 calendar days from a complete file) pauses while the
-    claim waits, and RESUME moves decide-by by the paused span."""
+    decide clock (30 calendar days from a complete file) runs through a
+    wait: RESUME adds up the paused span but never moves decide-by past the
+    30 days (round 18; before, it moved by the span)."""
 
     def test_acknowledge_in_business_time_and_decide_pauses(self):
         a = self.admin_text()
@@ -2002,7 +2059,8 @@ class ClaimClocks(ClaimCase):
         self.assertEqual(self.get(cid)["clocks"]["acknowledge"]["state"], "running")
         decide_by = parse_iso(self.get(cid)["decide_by"])
         self.assertReply(w("CLAIM", "WAIT", cid, **{"for": "customer", "reason": "invoice copy"}), 200)
-        self.assertEqual(self.get(cid)["clocks"]["decide"]["state"], "paused")
+        # the 30 days from the complete file run through a wait (round 18)
+        self.assertEqual(self.get(cid)["clocks"]["decide"]["state"], "running")
         self.assertReply(w("CLAIM", "WAIT", cid, **{"for": "customer", "reason": "again"}), 409)
         self.set_now(friday + 3 * DAY)
         r = self.assertReply(w("CLAIM", "RESUME", cid), 200)
@@ -2012,7 +2070,7 @@ class ClaimClocks(ClaimCase):
         span = int(m.group(1))
         self.assertLessEqual(abs(span - 2 * DAY), 5)
         g = self.get(cid)
-        self.assertEqual(parse_iso(g["decide_by"]), decide_by + span)
+        self.assertEqual(parse_iso(g["decide_by"]), decide_by)
         self.assertEqual(int(g["paused_secs"]), span)
         self.assertReply(w("CLAIM", "RESUME", cid), 409)
         # the update clock: from the acknowledgement, 960 business minutes
@@ -2380,6 +2438,32 @@ class StoredBeforeIssue11(ClaimCase):
             txn.put(key, msgpack.packb(rec, use_bin_type=True), db=claims)
         env.close()
         self.daemon.restart()
+
+    def test_a_claim_complete_before_the_decide_limit_pauses_as_it_did(self):
+        """Round 18: a claim whose file was complete before decide_limit_by
+        was kept reads as it was stored, and its decide clock still pauses
+        and moves by the wait (no migration alters it)."""
+        n = self.waybill("lost", fee_fen=2000)
+        cid = self.file_complete(self.w("op1"), n, "loss", 1000)
+
+        def old_shape(rec, env, txn):
+            rec.pop("decide_limit_by")
+        self.rewrite(cid, old_shape)
+        g = self.get(cid)
+        self.assertNotIn("decide_limit_by", g)
+        self.assertNotIn("limit_by", g["clocks"]["decide"])
+        decide_by = parse_iso(g["decide_by"])
+        self.assertEqual(decide_by, parse_iso(g["complete_at"]) + 30 * DAY)
+        op = self.w("op1")
+        r = self.assertReply(op("CLAIM", "WAIT", cid, **{"for": "customer", "reason": "invoice"}), 200)
+        self.assertEqual(r.msg, "waiting for the customer: the decide clock is paused")
+        self.assertEqual(self.get(cid)["clocks"]["decide"]["state"], "paused")
+        self.set_now(self.now() + 2 * DAY)
+        self.assertReply(op("CLAIM", "RESUME", cid), 200)
+        g = self.get(cid)
+        self.assertEqual(parse_iso(g["decide_by"]), decide_by + int(g["paused_secs"]))
+        self.assertGreaterEqual(int(g["paused_secs"]), 2 * DAY)
+        self.assertNotIn("decide_limit_by", g)
 
     def test_a_claim_the_old_engine_refused_reads_and_closes_as_it_was(self):
         n = self.waybill("delivered", fee_fen=2000, signer_is_consignee=True)

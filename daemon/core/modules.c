@@ -47,7 +47,7 @@ static const struct pd_module modules[] = {
 	{ "rectify", NULL, "rectify", rectify_on_due, NULL, NULL },
 	{ "survey", NULL, "survey", survey_on_due, NULL, NULL },
 	{ "winback", NULL, NULL, NULL, NULL, NULL },
-	{ "warning", NULL, NULL, NULL, NULL, NULL },
+	{ "warning", NULL, "warning", warning_on_due, NULL, NULL },
 	{ "monthend", NULL, "monthend", monthend_on_due, NULL, NULL },
 	{ "report", NULL, NULL, NULL, NULL, NULL },
 	{ "system", NULL, NULL, NULL, NULL, NULL },

@@ -315,6 +315,7 @@ int store_open_env(struct store *st, const char *dir, size_t map_size, unsigned 
 	    (rc = open_dbi(txn, "idx_cust", MDB_DUPSORT, &st->idx_cust)) ||
 	    (rc = open_dbi(txn, "warnings", 0, &st->warnings)) ||
 	    (rc = open_dbi(txn, "idx_warn", MDB_DUPSORT, &st->idx_warn)) ||
+	    (rc = open_dbi(txn, "warning_due", MDB_DUPSORT, &st->warning_due)) ||
 	    (rc = open_dbi(txn, "contacts", 0, &st->contacts)) ||
 	    (rc = open_dbi(txn, "contact_index", MDB_DUPSORT, &st->contact_index)) ||
 	    (rc = open_dbi(txn, "contact_due", MDB_DUPSORT, &st->contact_due)) ||

@@ -92,6 +92,7 @@ struct store {
 	MDB_dbi rectify_plans;      /* be64 id -> rectification plan (rectify.c) */
 	MDB_dbi rectify_index;      /* "field=value" -> be64 id (DUPSORT): customer, depot, owner, status, month, source */
 	MDB_dbi rectify_due;        /* be64 due time -> be64 id (DUPSORT): open plans */
+	MDB_dbi warning_due;        /* be64 first-action due time -> be64 id (DUPSORT): warnings awaiting their first action */
 	MDB_dbi surveys;            /* be64 id -> satisfaction survey (survey.c) */
 	MDB_dbi survey_index;       /* "field=value" -> be64 id (DUPSORT): customer, depot, status, pending */
 	MDB_dbi survey_due;         /* be64 due time -> be64 id (DUPSORT): surveys due, not answered */

@@ -142,6 +142,9 @@ int monthend_on_due(struct cmd_ctx *ctx, uint64_t id);
 /* A contact's planned time passed (SWEEP, kind "contact"): marks it
  * overdue. 0 or an LMDB error. */
 int contact_on_due(struct cmd_ctx *ctx, uint64_t id);
+/* A warning's first action fell due (kind "warning"): marks it
+ * first_action_breached. */
+int warning_on_due(struct cmd_ctx *ctx, uint64_t id);
 /* The module's open step: the per-owner due index (the agenda) for a store
  * written before it. */
 int contact_open(struct cmd_ctx *ctx, bool *more);

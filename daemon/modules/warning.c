@@ -9,7 +9,14 @@
  *   competitor            competitor | tender
  *   performance_decline   revenue_drop | other
  * ("other" fits every type). Statuses: open -> following (after the first
- * follow-up) -> closed, with an outcome kept / recovered / lost. */
+ * follow-up) -> closed, with an outcome kept / recovered / lost.
+ *
+ * "Speed first": a warning raised since round 18 has first_action_by,
+ * raised + warning_first_action_hours, met by its first follow-up
+ * (first_action_at, the follow-up's own time). Until then it sits in
+ * `warning_due`; the one timer (kind "warning") marks it
+ * first_action_breached the second after. Warnings stored before have no
+ * due time and read as they were. */
 #include <stdio.h>
 #include <string.h>
 
@@ -46,11 +53,38 @@ static bool is_closed(const struct pd_value *w)
 	return strcmp(rec_str(w, "status"), "closed") == 0;
 }
 
+/* ---- the first action's due time ---- */
+
+/* When the first action is due, while it is awaited (0: met, closed, or a
+ * warning stored without a due time). */
+static int64_t first_action_due(const struct pd_value *w)
+{
+	if (is_closed(w) || rec_int(w, "first_action_at"))
+		return 0;
+	return rec_int(w, "first_action_by");
+}
+
+/* On time AT the due time, overdue from the second after (as complaints). */
+static bool first_action_overdue(const struct pd_value *w, int64_t now)
+{
+	int64_t due = first_action_due(w);
+	return due && now > due;
+}
+
+static int64_t timer_of(const struct pd_value *w)
+{
+	int64_t due = first_action_due(w);
+	return due && !pd_map_bool(w, "first_action_breached") ? due + 1 : 0;
+}
+
 /* ---- saving ---- */
 
 static const struct record_kind WARNING = {
 	RECORD_KIND("warning", warnings, idx_warn),
 	.fields = RECORD_FIELDS("customer", "type", "subtype", "owner", "depot", "status", "source"),
+	.due_db = RECORD_DB(warning_due),
+	.due = first_action_due,
+	.timer = timer_of,
 };
 
 int warning_get(struct cmd_ctx *ctx, int64_t id, struct pd_value **out)
@@ -77,6 +111,7 @@ static int warning_new(struct cmd_ctx *ctx, const struct pd_value *c, const char
 	pd_map_set_str(a, w, "action_plan", "");
 	pd_map_set_int(a, w, "raised_at", ctx->now);
 	pd_map_set_str(a, w, "raised_by", ctx->sess->user);
+	pd_map_set_int(a, w, "first_action_by", ctx->now + ctx->cfg->warning_first_action_hours * 3600);
 	pd_map_set(a, w, "followups", pd_arr(a));
 	pd_map_set_int(a, w, "followup_count", 0);
 	pd_map_set_int(a, w, "last_followup_at", 0);
@@ -294,6 +329,9 @@ int cmd_warning_followup(struct cmd_ctx *ctx)
 	}
 	pd_arr_push(a, list, f);
 	pd_map_set_int(a, after, "followup_count", rec_int(after, "followup_count") + 1);
+	/* the first follow-up is the owner's first action, when it happened */
+	if (rec_int(after, "first_action_by") && !rec_int(after, "first_action_at"))
+		pd_map_set_int(a, after, "first_action_at", at);
 	if (at > rec_int(after, "last_followup_at"))
 		pd_map_set_int(a, after, "last_followup_at", at);
 	pd_map_set_int(a, after, "next_followup_at", next_at);
@@ -334,6 +372,8 @@ static int warning_shown(struct cmd_ctx *ctx, const struct pd_value *w, struct p
 	for (size_t i = 0; i < sizeof(WARNING_PRINCIPLES) / sizeof(WARNING_PRINCIPLES[0]); i++)
 		pd_arr_push(ctx->a, principles, pd_str(ctx->a, WARNING_PRINCIPLES[i]));
 	pd_map_set(ctx->a, out, "principles", principles);
+	if (rec_int(w, "first_action_by"))
+		pd_map_set_bool(ctx->a, out, "overdue", first_action_overdue(w, ctx->now));
 	struct pd_value *c;
 	if (customer_find(ctx, rec_str(w, "customer"), &c, NULL) == 0) {
 		pd_map_set_str(ctx->a, out, "customer_tier", rec_str(c, "tier"));
@@ -347,21 +387,55 @@ int cmd_warning_get(struct cmd_ctx *ctx)
 	return record_get_reply(ctx, &WARNING, warning_shown, NULL);
 }
 
+/* overdue= (ud: the argument): the first action awaited past its due time */
+static bool overdue_keep(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)
+{
+	const struct pd_value *overdue = ud;
+	return !overdue || first_action_overdue(w, ctx->now) == overdue->u.b;
+}
+
+static void row_overdue(struct cmd_ctx *ctx, const struct pd_value *w, struct pd_value *row, void *ud)
+{
+	(void)ud;
+	pd_map_set_bool(ctx->a, row, "overdue", first_action_overdue(w, ctx->now));
+}
+
 /* The narrowest index first: customer, owner, depot, status, type, subtype;
- * the other filters are checked on each record. */
+ * the other filters are checked on each record. overdue=yes alone walks the
+ * first-action due index, the most overdue first. */
 int cmd_warning_list(struct cmd_ctx *ctx)
 {
 	struct record_filter by[] = {
 		{ .name = "customer" }, { .name = "owner" }, { .name = "depot" },
 		{ .name = "status" }, { .name = "type" }, { .name = "subtype" },
 	};
+	struct pd_value *overdue = pd_map_get(ctx->args, "overdue");
 	struct record_rows list = {
 		.by = by, .n = record_filter_args(ctx, by, 6),
 		RECORD_COLS("id", "customer", "customer_name", "depot", "type", "subtype", "status", "owner", "raised_at",
-			    "last_followup_at", "next_followup_at", "outcome"),
-		.rows = pd_arr(ctx->a),
+			    "first_action_by", "first_action_at", "last_followup_at", "next_followup_at", "outcome"),
+		.keep = overdue_keep, .more = row_overdue, .ud = overdue, .rows = pd_arr(ctx->a),
 	};
-	return record_list_reply(ctx, &WARNING, 0, &list, "warnings");
+	bool by_due = !record_filter_key(ctx, by, list.n) && overdue && overdue->u.b;
+	return record_list_reply(ctx, &WARNING, by_due ? ctx->now : 0, &list, "warnings");
+}
+
+/* The first action's due time passed without one: marked for good (the
+ * timeline says when), shown overdue until the first follow-up. */
+int warning_on_due(struct cmd_ctx *ctx, uint64_t id)
+{
+	struct pd_value *before, *after;
+	int rc = record_get_copy(ctx, &WARNING, (int64_t)id, &before, &after);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	bool late = first_action_overdue(after, ctx->now) && !pd_map_bool(after, "first_action_breached");
+	if (late)
+		pd_map_set_bool(ctx->a, after, "first_action_breached", true);
+	const struct session *saved = ctx->sess;
+	ctx->sess = &record_daemon;
+	rc = record_save(ctx, &WARNING, before, after, late ? "first_action_overdue" : NULL, NULL);
+	ctx->sess = saved;
+	return rc;
 }
 
 static bool is_active(struct cmd_ctx *ctx, const struct pd_value *w, void *ud)

@@ -14,7 +14,7 @@ import threading
 import time
 import unittest
 
-from harness import CST, DaemonTestCase, iso
+from harness import CST, DaemonTestCase, iso, parse_iso
 
 MONTH = 202601            # the month-end run, the report and the KPIs
 NOW_DATA = datetime.datetime(2026, 1, 20, 12, 0, tzinfo=CST)   # the clock while data comes in
@@ -928,6 +928,124 @@ class CustomersYear(DaemonTestCase):
         self.assertEqual(call(s, "CUSTOMER", "GET", "REG1")["service_level"], "exclusive")
         back = call(s, "CUSTOMER", "TIER", "REG1", tier="auto")
         self.assertEqual((back["tier"], back["tier_source"]), ("regular_monthly", "auto"))
+
+
+class WarningFirstAction(DaemonTestCase):
+    """Round 18, "speed first": a warning's first action is due
+    warning_first_action_hours (24) after it is raised; the first follow-up
+    meets it; past it (on time at the due second) the warning is overdue in
+    GET and LIST, listed by overdue=yes, and marked first_action_breached by
+    the daemon's own timer."""
+
+    T = ts(datetime.datetime(2026, 5, 4, 9, 0, tzinfo=CST))
+
+    @classmethod
+    def class_setup(cls):
+        admin, sup = cls.daemon.mp("admin"), cls.daemon.mp("sup1")
+        call(admin, "CLOCK", "SET", iso(cls.T))
+        call(sup, "CUSTOMER", "ADD", "FA1", expect=201, name="First Action Ltd", payment="monthly", depot="SZ01")
+        admin.close()
+        sup.close()
+
+    def set_now(self, t):
+        call(self.mp("admin"), "CLOCK", "SET", iso(t))
+
+    def add(self, m, text):
+        return call(m, "WARNING", "ADD", expect=201, customer="FA1", type="competitor", subtype="tender",
+                    text=text, owner="sup1", action_plan="visit with an offer")["id"]
+
+    def wait_breached(self, m, wid):
+        end = time.time() + 5
+        while time.time() < end:
+            got = call(m, "WARNING", "GET", wid)
+            if got.get("first_action_breached"):
+                return got
+            time.sleep(0.05)
+        self.fail("warning %s: first_action_breached not set by the timer" % wid)
+
+    def test_first_action_due_met_and_overdue(self):
+        m = self.mp("op1")
+        t0 = self.T + 10 * 86400
+        self.set_now(t0)
+        met, late, closed = self.add(m, "met in time"), self.add(m, "late"), self.add(m, "closed at once")
+        got = call(m, "WARNING", "GET", met)
+        self.assertEqual(parse_iso(got["first_action_by"]), parse_iso(got["raised_at"]) + 24 * 3600)
+        # the test clock runs on from each CLOCK SET: times below are from raised_at
+        due = parse_iso(call(m, "WARNING", "GET", late)["first_action_by"])
+        self.assertNotIn("first_action_at", got)
+        self.assertIs(got["overdue"], False)
+        # an action plan is not an action; the first follow-up is, at its own time
+        self.set_now(t0 + 2 * 3600)
+        call(m, "WARNING", "FOLLOWUP", met, text="called the buyer", at=iso(t0 + 3600))
+        got = call(m, "WARNING", "GET", met)
+        self.assertEqual(parse_iso(got["first_action_at"]), t0 + 3600)
+        call(m, "WARNING", "CLOSE", closed, outcome="kept", text="the tender was cancelled")
+        # on time at the due second
+        self.set_now(due)
+        got = call(m, "WARNING", "GET", late)
+        if call(m, "CLOCK", "GET")["utc_secs"] == due:
+            self.assertIs(got["overdue"], False)
+        self.set_now(due - 1)
+        ids = lambda rows: [r["id"] for r in rows]  # noqa: E731
+        self.assertNotIn(late, ids(call(m, "WARNING", "LIST", overdue=True)))
+        # a minute later: overdue, and the timer marks it by itself
+        self.set_now(due + 60)
+        got = self.wait_breached(m, late)
+        self.assertIs(got["overdue"], True)
+        self.assertEqual(got["timeline"][-1]["action"], "first_action_overdue")
+        self.assertEqual(ids(call(m, "WARNING", "LIST", overdue=True)), [late])
+        rows = {r["id"]: r for r in call(m, "WARNING", "LIST", customer="FA1")}
+        self.assertEqual((rows[late]["overdue"], rows[met]["overdue"], rows[closed]["overdue"]), (True, False, False))
+        self.assertEqual(parse_iso(rows[late]["first_action_by"]), due)
+        on_time = set(ids(call(m, "WARNING", "LIST", customer="FA1", overdue=False)))
+        self.assertEqual(on_time & {met, late, closed}, {met, closed})
+        for wid in (met, closed):
+            self.assertFalse(call(m, "WARNING", "GET", wid).get("first_action_breached"))
+        self.assertNotIn("first_action_at", call(m, "WARNING", "GET", closed))
+        # the late first action: met, the breach stays on record
+        call(m, "WARNING", "FOLLOWUP", late, text="visited at last")
+        got = call(m, "WARNING", "GET", late)
+        self.assertEqual((got["overdue"], got["first_action_breached"]), (False, True))
+        self.assertLessEqual(abs(parse_iso(got["first_action_at"]) - (due + 60)), 5)
+        self.assertEqual(call(m, "WARNING", "LIST", overdue=True), [])
+
+    def test_a_warning_stored_before_has_no_due_time(self):
+        """A warning stored before round 18 (no first_action_by) reads as it
+        was: no due time, never overdue, a follow-up records no first action.
+        The record is rewritten into that shape with the daemon stopped."""
+        import lmdb
+        import msgpack
+        m = self.mp("op1")
+        t0 = self.T + 40 * 86400
+        self.set_now(t0)
+        wid = self.add(m, "entered before round 18")
+        m.close()
+        self.daemon.stop()
+        env = lmdb.open(self.daemon.data_dir, max_dbs=64, map_size=1024 << 20)
+        with env.begin(write=True) as txn:
+            warnings, due = env.open_db(b"warnings", txn=txn), env.open_db(b"warning_due", txn=txn, dupsort=True)
+            key = wid.to_bytes(8, "big")
+            rec = msgpack.unpackb(txn.get(key, db=warnings), raw=False)
+            by = rec.pop("first_action_by")
+            rec.pop("due_key")
+            rec.pop("timer_at")
+            for entry in rec["timeline"] if "timeline" in rec else []:
+                entry.get("changes", {}).pop("first_action_by", None)
+            self.assertTrue(txn.delete(by.to_bytes(8, "big"), key, db=due))
+            txn.put(key, msgpack.packb(rec, use_bin_type=True), db=warnings)
+        env.close()
+        self.daemon.restart()
+        m = self.mp("op1")
+        self.set_now(t0 + 30 * 3600)
+        time.sleep(0.3)
+        got = call(m, "WARNING", "GET", wid)
+        for key in ("first_action_by", "first_action_at", "first_action_breached", "overdue"):
+            self.assertNotIn(key, got)
+        row = [r for r in call(m, "WARNING", "LIST", customer="FA1") if r["id"] == wid][0]
+        self.assertIs(row["overdue"], False)
+        self.assertNotIn(wid, [r["id"] for r in call(m, "WARNING", "LIST", overdue=True)])
+        call(m, "WARNING", "FOLLOWUP", wid, text="called")
+        self.assertNotIn("first_action_at", call(m, "WARNING", "GET", wid))
 
 
 class DefaultMonth(DaemonTestCase):

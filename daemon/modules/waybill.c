@@ -1252,6 +1252,27 @@ const char *waybill_identify(struct cmd_ctx *ctx, const struct pd_value *wb, con
 	return NULL;
 }
 
+/* May the sender still change the address or recall it
+ * (waybill_change_allowed()): before it went out for delivery, or held or
+ * failed after free_delivery_attempts failed ones (the sender decides after
+ * the free attempts: one figure for both). 0, or PD_EREPLIED after a 409
+ * naming the rule ("address change" or "recall" refused). */
+static int change_allowed(struct cmd_ctx *ctx, const struct pd_value *wb, const char *what)
+{
+	struct attempts n;
+	const char *why;
+	int rc = attempts_of(ctx, wb, &n);
+	if (rc)
+		return reply_store_error(ctx, rc);
+	int64_t free_n = ctx->cfg->free_delivery_attempts;
+	rc = waybill_change_allowed((enum waybill_status)waybill_status_parse(pd_map_str(wb, "status")),
+				    pd_map_bool(wb, "ever_out_for_delivery"), n.failed, free_n, &why);
+	if (rc == WAYBILL_CHANGE_TOO_FEW_FAILED)
+		return reply_error(ctx, 409, "%s refused: %s (%lld of %lld failed)", what, why, (long long)n.failed,
+				   (long long)free_n);
+	return rc ? reply_error(ctx, 409, "%s refused: %s", what, why) : 0;
+}
+
 /* Only the sender may ask: the phone on the waybill, or an ID check of the
  * sender (the requester's name must be the sender's). */
 static int check_sender(struct cmd_ctx *ctx, const struct pd_value *wb)
@@ -1287,12 +1308,9 @@ int cmd_waybill_redirect(struct cmd_ctx *ctx)
 	const char *city = pd_arg_str(ctx->args, "city");
 	const char *dest_depot = pd_arg_str(ctx->args, "dest_depot");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) || change_allowed(ctx, wb, "address change"))
 		return PD_EREPLIED;
 	const char *why;
-	if (waybill_change_allowed((enum waybill_status)waybill_status_parse(pd_map_str(wb, "status")),
-			      pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
-		return reply_error(ctx, 409, "address change refused: %s", why);
 	int64_t redirects = rec_int(wb, "redirects"), extra = rec_int(wb, "extra_fees_fen");
 	if (redirects >= ctx->cfg->max_redirects_per_waybill)
 		return reply_error(ctx, 422, "address change refused: this waybill has had its %lld allowed change(s)",
@@ -1354,13 +1372,10 @@ int cmd_waybill_recall(struct cmd_ctx *ctx)
 	struct pd_arena *a = ctx->a;
 	const char *number = pd_arg_str(ctx->args, "number");
 	struct pd_value *wb;
-	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb))
+	if (waybill_load(ctx, number, &wb) || check_sender(ctx, wb) || change_allowed(ctx, wb, "recall"))
 		return PD_EREPLIED;
 	const char *status = pd_map_str(wb, "status");
 	int cur = waybill_status_parse(status);
-	const char *why;
-	if (waybill_change_allowed((enum waybill_status)cur, pd_map_bool(wb, "ever_out_for_delivery"), &why) < 0)
-		return reply_error(ctx, 409, "recall refused: %s", why);
 	int next = waybill_status_next((enum waybill_status)cur, WE_RETURNING, WAYBILL_STATUS_COUNT);
 	if (next < 0)
 		return reply_error(ctx, 409, "recall refused: the parcel is %s", status);

@@ -179,8 +179,8 @@ int waybill_redirect_promise(const struct waybill_promise *old, int64_t at, bool
 	return 0;
 }
 
-int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery,
-		      const char **why)
+int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery, int64_t failed_attempts,
+			   int64_t sender_decides_after, const char **why)
 {
 	switch (cur) {
 	case WAYBILL_DELIVERED: *why = "the parcel is delivered"; return -1;
@@ -189,11 +189,21 @@ int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery,
 	case WAYBILL_LOST: *why = "the parcel is reported lost"; return -1;
 	default: break;
 	}
-	if (cur == WAYBILL_OUT_FOR_DELIVERY || cur == WAYBILL_DELIVERY_FAILED || ever_out_for_delivery) {
+	if (cur == WAYBILL_OUT_FOR_DELIVERY) {
+		*why = "the parcel is out for delivery";
+		return -1;
+	}
+	if (!ever_out_for_delivery && cur != WAYBILL_DELIVERY_FAILED)
+		return 0;
+	if (cur != WAYBILL_HELD && cur != WAYBILL_DELIVERY_FAILED) {
 		*why = "the parcel has gone out for delivery";
 		return -1;
 	}
-	return 0;
+	if (failed_attempts >= sender_decides_after)
+		return 0;
+	*why = "the parcel has gone out for delivery, and the sender decides (redirect or return) only once the "
+	       "free delivery attempts have failed";
+	return WAYBILL_CHANGE_TOO_FEW_FAILED;
 }
 
 void waybill_receiver_fault_promise(const struct waybill_promise *old, int64_t at, int64_t allowance_secs,

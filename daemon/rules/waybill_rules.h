@@ -122,11 +122,17 @@ bool waybill_delivery_accurate(enum waybill_drop to, bool signer_is_consignee, b
  * each attempt after them. */
 int64_t waybill_attempt_fee(int64_t failed, int64_t free_attempts, int64_t fee_fen);
 
-/* May the sender still change the address (or recall)? Only while the
- * parcel has never gone out for delivery and is not delivered, lost,
+/* May the sender still change the address (or recall)? While the parcel
+ * has never gone out for delivery; once it has, only when it is held or
+ * its delivery failed after at least `sender_decides_after` failed attempts
+ * (the corrected rule: after the free attempts the sender decides,
+ * redirect or return). Never while out for delivery, nor delivered, lost,
  * returning or returned. Returns 0, or -1 with *why set to a reason the
- * desk can read to the customer. */
-int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery,
-		      const char **why);
+ * desk can read to the customer; WAYBILL_CHANGE_TOO_FEW_FAILED (with *why)
+ * when it is held or failed but fewer attempts than that have failed (the
+ * caller says how many). */
+#define WAYBILL_CHANGE_TOO_FEW_FAILED (-2)
+int waybill_change_allowed(enum waybill_status cur, bool ever_out_for_delivery, int64_t failed_attempts,
+			   int64_t sender_decides_after, const char **why);
 
 #endif

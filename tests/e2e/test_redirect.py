@@ -6,11 +6,13 @@ from harness import DaemonTestCase, line, sub_list
 
 SENDER = "Zhang Wei"
 SENDER_PHONE = "13800138000"
+TOO_FEW = ("the parcel has gone out for delivery, and the sender decides (redirect or return) only once the free "
+           "delivery attempts have failed (1 of 2 failed)")
 ONLY_SENDER = ("only the sender may ask: give requester_phone matching the sender's phone, "
                "or an ID check (id_type, id_last4) of the sender by name")
 
 
-class Redirect(DaemonTestCase):
+class RedirectCase(DaemonTestCase):
     create_users = ("op1",)
 
     def setUp(self):
@@ -31,6 +33,9 @@ class Redirect(DaemonTestCase):
         self.scan(self.op, n, "departed")
         return n
 
+
+
+class Redirect(RedirectCase):
     def test_sender_by_phone_same_city(self):
         n = self.in_transit()
         r = self.redirect(n, 200, "address changed", requester_phone=SENDER_PHONE)
@@ -131,24 +136,26 @@ class Redirect(DaemonTestCase):
         self.assertEqual(g["receiver_address"], "9 New Street")
         self.assertEqual(g["redirects"], "1")
 
-    def test_refused_once_out_for_delivery_even_when_later_held(self):
+    def test_refused_out_for_delivery_and_after_one_failed_attempt(self):
         n = self.in_transit()
         self.scan(self.op, n, "arrived", depot="BJ02")
         self.scan(self.op, n, "out_for_delivery", depot="BJ02")
-        self.redirect(n, 409, "address change refused: the parcel has gone out for delivery",
+        self.redirect(n, 409, "address change refused: the parcel is out for delivery",
                       requester_phone=SENDER_PHONE)
         self.scan(self.op, n, "delivery_failed", depot="BJ02", reason="nobody home")
-        self.redirect(n, 409, "address change refused: the parcel has gone out for delivery",
-                      requester_phone=SENDER_PHONE)
+        self.redirect(n, 409, "address change refused: " + TOO_FEW, requester_phone=SENDER_PHONE)
         self.scan(self.op, n, "held", depot="BJ02")
         self.assertEqual(self.get(self.op, n)["status"], "held")
         before = self.event_count(self.op, n)
+        self.redirect(n, 409, "address change refused: " + TOO_FEW, requester_phone=SENDER_PHONE)
+        r = self.op.cmd(line("WAYBILL", "RECALL", n, requester=SENDER, requester_phone=SENDER_PHONE))
+        self.assertReply(r, 409, "recall refused: " + TOO_FEW)
+        # held, then sent on elsewhere: it has gone out, whatever failed
+        self.scan(self.op, n, "departed", depot="BJ02")
         self.redirect(n, 409, "address change refused: the parcel has gone out for delivery",
                       requester_phone=SENDER_PHONE)
-        r = self.op.cmd(line("WAYBILL", "RECALL", n, requester=SENDER, requester_phone=SENDER_PHONE))
-        self.assertReply(r, 409, "recall refused: the parcel has gone out for delivery")
         g = self.get(self.op, n).rec
-        self.assertEqual(g["event_count"], str(before))
+        self.assertEqual(g["event_count"], str(before + 1))
         self.assertEqual(g["redirects"], "0")
 
     def test_refused_when_delivered_lost_or_unknown(self):
@@ -165,6 +172,78 @@ class Redirect(DaemonTestCase):
         n = self.create(self.op)
         self.redirect(n, 200, requester_phone=SENDER_PHONE)
         self.assertEqual(self.get(self.op, n)["status"], "created")
+
+
+class AfterTwoFailedAttempts(RedirectCase):
+    """Corrected rule 1.6: after the free delivery attempts (2) failed the
+    sender decides, redirect or return, while the parcel is held or its
+    delivery failed (docs/rules.md section 3)."""
+
+    def failed_twice(self, then=None):
+        n = self.in_transit()
+        self.scan(self.op, n, "arrived", depot="BJ02")
+        for _ in range(2):
+            self.scan(self.op, n, "out_for_delivery", depot="BJ02")
+            self.scan(self.op, n, "delivery_failed", depot="BJ02", reason="nobody home")
+        if then:
+            self.scan(self.op, n, then, depot="BJ02")
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["failed_attempts"], g["status"]), ("2", then or "delivery_failed"))
+        return n
+
+    def test_redirect_after_the_second_failure(self):
+        n = self.failed_twice()
+        self.redirect(n, 200, "address changed", requester_phone=SENDER_PHONE)
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["status"], g["receiver_address"], g["redirects"]), ("delivery_failed", "9 New Street", "1"))
+        ev = sub_list(g, "events")[-1]
+        self.assertEqual((ev["event"], ev["requested_by"], ev["accepted_by"]), ("redirected", SENDER, "op1"))
+        # still at most one address change
+        self.redirect(n, 422, "address change refused: this waybill has had its 1 allowed change(s)",
+                      requester_phone=SENDER_PHONE, address="10 Other Street")
+        # out again to the new address, delivered there
+        self.scan(self.op, n, "out_for_delivery", depot="BJ02")
+        self.scan(self.op, n, "delivered", depot="BJ02", signer="Li Na", signer_is_consignee=True)
+
+    def test_redirect_to_another_city_when_held(self):
+        n = self.failed_twice("held")
+        promised = self.get(self.op, n)["promised_at"]
+        r = self.redirect(n, 200, "address changed", city="Tianjin", address="1 Harbour Road",
+                          dest_depot="TJ01", id_type="resident_id", id_last4="123X")
+        self.assertEqual((r["rerouted"], r["fee_fen"]), ("yes", "1000"))
+        g = self.get(self.op, n).rec
+        self.assertEqual((g["status"], g["dest_depot"], g["original_promised_at"]), ("held", "TJ01", promised))
+        self.assertNotEqual(g["promised_at"], promised)
+
+    def test_recall_after_the_second_failure_stops_the_clock(self):
+        for then in ("held", None):
+            n = self.failed_twice(then)
+            r = self.op.cmd(line("WAYBILL", "RECALL", n, requester=SENDER, requester_phone=SENDER_PHONE,
+                                 reason="receiver never home"))
+            self.assertReply(r, 200, "recalled: the parcel returns to its sender")
+            g = self.get(self.op, n).rec
+            self.assertEqual((g["status"], g["recalled"]), ("returning", "yes"))
+            self.assertIn("recalled_at", g)
+            self.assertEqual(sub_list(g, "events")[-1]["event"], "recalled")
+
+    def test_still_refused_out_for_delivery_lost_or_delivered(self):
+        n = self.failed_twice()
+        self.scan(self.op, n, "out_for_delivery", depot="BJ02")
+        before = self.event_count(self.op, n)
+        self.redirect(n, 409, "address change refused: the parcel is out for delivery", requester_phone=SENDER_PHONE)
+        r = self.op.cmd(line("WAYBILL", "RECALL", n, requester=SENDER, requester_phone=SENDER_PHONE))
+        self.assertReply(r, 409, "recall refused: the parcel is out for delivery")
+        self.assertEqual(self.event_count(self.op, n), before)
+        self.scan(self.op, n, "delivery_failed", depot="BJ02", reason="nobody home")
+        self.scan(self.op, n, "lost", depot="BJ02")
+        self.redirect(n, 409, "address change refused: the parcel is reported lost", requester_phone=SENDER_PHONE)
+        self.scan(self.op, n, "found", depot="BJ02")
+        self.scan(self.op, n, "out_for_delivery", depot="BJ02")
+        self.scan(self.op, n, "delivered", depot="BJ02", signer="Li Na", signer_is_consignee=True)
+        self.redirect(n, 409, "address change refused: the parcel is delivered", requester_phone=SENDER_PHONE)
+        # a stranger is still refused after two failures
+        n = self.failed_twice("held")
+        self.redirect(n, 422, ONLY_SENDER, requester="Mallory", requester_phone="13111111111")
 
 
 class Recall(DaemonTestCase):
@@ -222,7 +301,7 @@ class Recall(DaemonTestCase):
         self.scan(self.op, n, "departed")
         self.scan(self.op, n, "out_for_delivery", depot="BJ02")
         before = self.event_count(self.op, n)
-        self.recall(n, 409, "recall refused: the parcel has gone out for delivery", requester_phone=SENDER_PHONE)
+        self.recall(n, 409, "recall refused: the parcel is out for delivery", requester_phone=SENDER_PHONE)
         self.assertEqual(self.event_count(self.op, n), before)
         self.assertEqual(self.get(self.op, n)["status"], "out_for_delivery")
 

@@ -624,11 +624,11 @@ static void test_change_allowed_before_delivery(void **state)
 	static const enum waybill_status ok[] = { WAYBILL_CREATED, WAYBILL_PICKED_UP, WAYBILL_IN_TRANSIT, WAYBILL_HELD };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		const char *why = NULL;
-		if (waybill_change_allowed(ok[i], false, &why) != 0)
+		if (waybill_change_allowed(ok[i], false, 0, 2, &why) != 0)
 			fail_msg("%s: refused (%s)", waybill_status_name(ok[i]), why ? why : "");
-		/* but never once it has gone out for delivery */
+		/* but not once it has gone out for delivery, before two failed */
 		why = NULL;
-		assert_int_equal(waybill_change_allowed(ok[i], true, &why), -1);
+		assert_true(waybill_change_allowed(ok[i], true, 1, 2, &why) < 0);
 		assert_non_null(why);
 		assert_non_null(strstr(why, "out for delivery"));
 	}
@@ -638,8 +638,8 @@ static void test_change_refused(void **state)
 {
 	(void)state;
 	static const struct { enum waybill_status s; const char *word; } refused[] = {
-		{ WAYBILL_OUT_FOR_DELIVERY, "out for delivery" },
-		{ WAYBILL_DELIVERY_FAILED, "out for delivery" },
+		{ WAYBILL_OUT_FOR_DELIVERY, "is out for delivery" },
+		{ WAYBILL_DELIVERY_FAILED, "free delivery attempts" },
 		{ WAYBILL_DELIVERED, "delivered" },
 		{ WAYBILL_RETURNED, "returned" },
 		{ WAYBILL_RETURNING, "back" },
@@ -648,7 +648,7 @@ static void test_change_refused(void **state)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		for (int flag = 0; flag < 2; flag++) {
 			const char *why = NULL;
-			if (waybill_change_allowed(refused[i].s, flag, &why) != -1)
+			if (waybill_change_allowed(refused[i].s, flag, 1, 2, &why) >= 0)
 				fail_msg("%s: allowed", waybill_status_name(refused[i].s));
 			assert_non_null(why);
 			if (!strstr(why, refused[i].word))
@@ -658,8 +658,45 @@ static void test_change_refused(void **state)
 	/* every status is decided one way or the other, with a reason */
 	for (int s = 0; s < WAYBILL_STATUS_COUNT; s++) {
 		const char *why = NULL;
-		int rc = waybill_change_allowed((enum waybill_status)s, false, &why);
-		assert_true(rc == 0 || (rc == -1 && why && *why));
+		int rc = waybill_change_allowed((enum waybill_status)s, false, 0, 2, &why);
+		assert_true(rc == 0 || (rc < 0 && why && *why));
+	}
+}
+
+/* After the free attempts failed the sender decides (redirect or return):
+ * a held or failed parcel may be changed from the second failure on. */
+static void test_sender_decides_after_the_free_attempts(void **state)
+{
+	(void)state;
+	static const enum waybill_status waiting[] = { WAYBILL_HELD, WAYBILL_DELIVERY_FAILED };
+	for (size_t i = 0; i < 2; i++) {
+		const char *why = NULL;
+		/* one failed of two free: refused, naming the rule */
+		assert_int_equal(waybill_change_allowed(waiting[i], true, 1, 2, &why), WAYBILL_CHANGE_TOO_FEW_FAILED);
+		assert_non_null(strstr(why, "the sender decides (redirect or return) only once the free delivery "
+					    "attempts have failed"));
+		assert_int_equal(waybill_change_allowed(waiting[i], true, 0, 2, &why), WAYBILL_CHANGE_TOO_FEW_FAILED);
+		/* the second failure: the sender decides; more failures too */
+		assert_int_equal(waybill_change_allowed(waiting[i], true, 2, 2, &why), 0);
+		assert_int_equal(waybill_change_allowed(waiting[i], true, 5, 2, &why), 0);
+		/* the threshold is the free attempts' figure */
+		assert_int_equal(waybill_change_allowed(waiting[i], true, 2, 3, &why), WAYBILL_CHANGE_TOO_FEW_FAILED);
+		assert_int_equal(waybill_change_allowed(waiting[i], true, 3, 3, &why), 0);
+	}
+	/* whatever failed, never while out for delivery, nor once it moved on,
+	 * delivered, lost, returning or returned */
+	static const struct { enum waybill_status s; const char *word; } refused[] = {
+		{ WAYBILL_OUT_FOR_DELIVERY, "is out for delivery" },
+		{ WAYBILL_IN_TRANSIT, "has gone out for delivery" },
+		{ WAYBILL_DELIVERED, "delivered" },
+		{ WAYBILL_LOST, "lost" },
+		{ WAYBILL_RETURNING, "back" },
+		{ WAYBILL_RETURNED, "returned" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *why = NULL;
+		if (waybill_change_allowed(refused[i].s, true, 4, 2, &why) != -1 || !strstr(why, refused[i].word))
+			fail_msg("%s after 4 failed: '%s'", waybill_status_name(refused[i].s), why ? why : "allowed");
 	}
 }
 
@@ -735,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_fail_causes),
 		cmocka_unit_test(test_change_allowed_before_delivery),
 		cmocka_unit_test(test_change_refused),
+		cmocka_unit_test(test_sender_decides_after_the_free_attempts),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_scan_events_match_the_table),
 	};

@@ -2,6 +2,7 @@
  * names of result codes, and stored records as a reply shows them. Apart
  * from dispatch.c (the handler table) so that the modules depend on it and
  * it on none of them. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,9 @@ int reply_store_error(struct cmd_ctx *ctx, int rc)
 {
 	if (rc == PD_EREPLIED)
 		return rc; /* refused by a helper, which replied */
+	if (rc == EOVERFLOW) /* store_counter_add(): nothing written */
+		return reply_error(ctx, 422, "amount out of range: a running total kept by the desk "
+					     "would pass %lld fen", (long long)INT64_MAX);
 	ctx->store_rc = rc;
 	bool full = rc == MDB_MAP_FULL || store_full_errno(rc);
 	if (full)

@@ -1318,8 +1318,14 @@ int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta)
 		cur = (int64_t)be64_get(v.mv_data);
 	else if (rc && rc != MDB_NOTFOUND)
 		return rc;
+	/* totals of money are sums of amounts each at most 10^15 fen
+	 * (ARG_INT_MAX): enough of them pass 64 bits, which would wrap the
+	 * total (or, in C, be undefined); the write that would is refused */
+	int64_t sum;
+	if (__builtin_add_overflow(cur, delta, &sum))
+		return EOVERFLOW;
 	unsigned char buf[8];
-	be64_put(buf, (uint64_t)(cur + delta));
+	be64_put(buf, (uint64_t)sum);
 	return store_put_bytes(txn, dbi, key, k.mv_size, buf, 8, 0);
 }
 

@@ -269,7 +269,8 @@ int store_audit(MDB_txn *txn, struct store *st, const char *kind,
  * for a kind kept in sequence only (store.c: a waybill's). */
 int store_audit_read(MDB_txn *txn, struct store *st, const char *kind,
 		     const char *id, struct pd_arena *a, struct pd_value **out);
-/* Adds delta to a be64 counter (created at 0). */
+/* Adds delta to a be64 counter (created at 0). EOVERFLOW, nothing
+ * written, when the sum would pass 64 bits (reply_store_error(): 422). */
 int store_counter_add(MDB_txn *txn, MDB_dbi dbi, const char *key, int64_t delta);
 /* Bytes used by the data file (pages in use * page size). The caller
  * holds resize_lock (LMDB reads them from the meta pages in the map, which

@@ -183,9 +183,13 @@ const char *customer_member(const struct pd_value *c, const char *role)
 static int64_t sum_counter(struct cmd_ctx *ctx, const char *account, int last_month, int months,
 			   const char *metric)
 {
+	/* each month's total is at most INT64_MAX (store_counter_add()):
+	 * their sum stops there rather than wrap */
 	int64_t sum = 0;
 	for (int i = 0; i < months; i++)
-		sum += volume_get(ctx->txn, ctx->st, "C", account, month_add(last_month, -i), metric);
+		if (__builtin_add_overflow(sum, volume_get(ctx->txn, ctx->st, "C", account,
+							   month_add(last_month, -i), metric), &sum))
+			return INT64_MAX;
 	return sum;
 }
 

@@ -403,7 +403,10 @@ int64_t share_bp(int64_t part, int64_t whole)
 {
 	if (whole <= 0)
 		return 0;
-	return (int64_t)(((wide)part * BP_WHOLE + whole / 2) / whole);
+	wide bp = ((wide)part * BP_WHOLE + whole / 2) / whole;
+	/* a share of a tiny base (1 fen last month) passes int64: shown as
+	 * the largest, never wrapped to a wrong sign */
+	return bp > INT64_MAX ? INT64_MAX : bp < -INT64_MAX ? -INT64_MAX : (int64_t)bp;
 }
 
 void change_format(int64_t now, int64_t base, char *buf, size_t cap)

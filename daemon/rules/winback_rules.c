@@ -4,6 +4,8 @@
 
 #include "winback_rules.h"
 
+__extension__ typedef __int128 wide; /* sums and products of totals up to INT64_MAX */
+
 const char *winback_reason_of_cause(const char *cause)
 {
 	static const struct {
@@ -41,15 +43,16 @@ int64_t winback_monthly_average(const int64_t *figures, int n)
 {
 	if (n <= 0)
 		return 0;
-	int64_t sum = 0;
+	wide sum = 0; /* months of totals up to INT64_MAX each */
 	for (int i = 0; i < n; i++)
 		sum += figures[i] > 0 ? figures[i] : 0;
-	return (sum + n / 2) / n;
+	return (int64_t)((sum + n / 2) / n);
 }
 
 int64_t winback_change_bp(int64_t before, int64_t after)
 {
 	if (before <= 0)
 		return 0;
-	return (after - before) * 10000 / before;
+	wide bp = ((wide)after - before) * 10000 / before;
+	return bp > INT64_MAX ? INT64_MAX : (int64_t)bp; /* never below -10000 */
 }

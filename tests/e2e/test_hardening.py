@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import ADMIN_PASSWORD, USERS, DaemonTestCase, create_line, line, next_number, sub_list
+from harness import ADMIN_PASSWORD, DAY, USERS, DaemonTestCase, create_line, line, next_number, sub_list
 from test_changeset import EnvDaemon
 
 
@@ -713,3 +713,36 @@ class LoginLimits(DaemonTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MoneyTotals(DaemonTestCase):
+    """The desk keeps running totals of money (a month's revenue and
+    declared value a depot, claims paid): amounts of up to 10^15 fen each
+    (the protocol's largest integer) can add up past 64 bits. The create
+    that would is refused 422 and writes nothing; the totals never wrap
+    (a red-team run wrapped the month's revenue to a negative figure, and
+    the sanitizer build aborted on the signed overflow)."""
+    create_users = ("op1",)
+
+    def test_a_total_that_would_pass_64_bits_is_refused(self):
+        op = self.conn("op1")
+        fee = 10 ** 15
+        fits = (2 ** 63 - 1) // fee  # 9223 creates fit, the next would pass
+        promised = self.clock(op) + 3 * DAY
+        numbers = [next_number("66") for _ in range(fits + 2)]
+        op.send("".join(create_line(n, promised, origin_depot="OV01", fee_fen=fee) + "\r\n"
+                        for n in numbers))
+        codes = [op.read_reply() for _ in numbers]
+        for r in codes[:fits]:
+            self.assertReply(r, 201)
+        for r in codes[fits:]:
+            self.assertReply(r, 422, "amount out of range: a running total kept by the desk "
+                                     "would pass 9223372036854775807 fen")
+        self.get(op, numbers[fits], expect=404)  # nothing written
+        month = self.get(op, numbers[0])["created_at"][:7]
+        r = op.cmd(line("REPORT", "MONTH", month=month, depot="OV01"))
+        self.assertReply(r, 200)
+        self.assertEqual(int(r["volume.revenue_fen.this_month"]), fits * fee)
+        self.assertEqual(int(r["volume.waybills.this_month"]), fits)
+        # a small amount still fits under the total; the desk goes on
+        self.create(op, origin_depot="OV01", fee_fen=1)

@@ -510,6 +510,11 @@ static void test_formats(void **state)
 	assert_int_equal(share_bp(1, 3), 3333);
 	assert_int_equal(share_bp(2, 3), 6667); /* half up */
 	assert_int_equal(share_bp(1, 0), 0);
+	/* a share of a tiny base passes int64: the largest, not a wrapped sign */
+	assert_true(share_bp(INT64_C(1000000000000000), 1) == INT64_MAX);
+	assert_true(share_bp(-INT64_C(1000000000000000), 1) == -INT64_MAX);
+	change_format(INT64_C(1000000000000000), 1, buf, sizeof(buf));
+	assert_string_equal(buf, "+92233720368547758.07");
 	change_format(80, 100, buf, sizeof(buf));
 	assert_string_equal(buf, "-20.00");
 	change_format(120, 100, buf, sizeof(buf));

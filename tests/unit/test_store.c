@@ -216,6 +216,31 @@ static void test_audit_record_bytes(void **state)
 	store_close(&g_store);
 }
 
+/* A running total that would pass 64 bits (enough amounts of 10^15 fen)
+ * is refused with EOVERFLOW and keeps its value: never wrapped to a
+ * negative total, in either direction. */
+static void test_counter_refuses_overflow(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_open(&g_store, f->dir, (size_t)16 << 20), 0);
+	MDB_txn *txn;
+	assert_int_equal(mdb_txn_begin(g_store.env, NULL, 0, &txn), 0);
+	assert_int_equal(store_counter_add(txn, g_store.volume, "k", INT64_MAX - 5), 0);
+	assert_int_equal(store_counter_add(txn, g_store.volume, "k", 5), 0);
+	assert_int_equal(store_counter_add(txn, g_store.volume, "k", 1), EOVERFLOW);
+	assert_int_equal(store_counter_add(txn, g_store.volume, "n", INT64_MIN + 1), 0);
+	assert_int_equal(store_counter_add(txn, g_store.volume, "n", -1), 0);
+	assert_int_equal(store_counter_add(txn, g_store.volume, "n", -1), EOVERFLOW);
+	MDB_val k = { 1, "k" }, v;
+	assert_int_equal(mdb_get(txn, g_store.volume, &k, &v), 0);
+	assert_int_equal((int64_t)be64_get(v.mv_data), INT64_MAX);
+	k.mv_data = "n";
+	assert_int_equal(mdb_get(txn, g_store.volume, &k, &v), 0);
+	assert_true((int64_t)be64_get(v.mv_data) == INT64_MIN);
+	mdb_txn_abort(txn);
+	store_close(&g_store);
+}
+
 /* A growth whose map cannot be made (the doubling asks 2 PiB, more than
  * any address space): ENOMEM, and the store keeps the map it had (LMDB
  * alone would have unmapped it, and the next transaction read freed
@@ -413,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_older_store_is_marked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_version_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_record_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counter_refuses_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_that_cannot_map_keeps_the_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_map_grown_by_another_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_ahead_never_waits, setup, teardown),

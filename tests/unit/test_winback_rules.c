@@ -33,6 +33,9 @@ static void test_monthly_average(void **state)
 	const int64_t g[] = { 1, 2 };
 	assert_int_equal(winback_monthly_average(g, 2), 2); /* 1.5 half up */
 	assert_int_equal(winback_monthly_average(f, 0), 0);
+	/* months of the largest totals: their average, not a wrapped sum */
+	const int64_t big[] = { INT64_MAX, INT64_MAX, INT64_MAX - 2 };
+	assert_true(winback_monthly_average(big, 3) == INT64_MAX - 1);
 }
 
 static void test_change(void **state)
@@ -42,6 +45,7 @@ static void test_change(void **state)
 	assert_int_equal(winback_change_bp(100, 80), -2000);
 	assert_int_equal(winback_change_bp(100, 130), 3000);
 	assert_int_equal(winback_change_bp(0, 50), 0);
+	assert_true(winback_change_bp(1, INT64_MAX) == INT64_MAX); /* the largest, not wrapped */
 }
 
 static void test_reason_from_the_warning_cause(void **state)

@@ -1570,7 +1570,7 @@ static void peer_name(const struct sockaddr *addr, char *out, size_t cap)
 	char host[48] = "?";
 	int port = 0;
 	if (addr->sa_family == AF_UNIX) {
-		snprintf(out, cap, "admin-socket");
+		snprintf(out, cap, "%s", LOGIN_ADMIN_SOCKET);
 		return;
 	}
 	if (addr->sa_family == AF_INET) {

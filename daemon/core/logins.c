@@ -84,7 +84,7 @@ static int begin(const struct config *cfg, const char *addr, const char *user,
 		 int64_t now_ms, char *msg, size_t cap)
 {
 	struct login_entry *a = find_or_add(&addrs, addr, now_ms);
-	struct login_entry *u = find_or_add(&users, user, now_ms);
+	struct login_entry *u = strcmp(addr, LOGIN_ADMIN_SOCKET) ? find_or_add(&users, user, now_ms) : NULL;
 	if (a)
 		forget_old(cfg, a, now_ms);
 	if (u)
@@ -127,7 +127,8 @@ void login_end(const struct config *cfg, const char *addr, const char *user,
 	       int ok, int64_t now_ms)
 {
 	pthread_mutex_lock(&lock);
-	struct login_entry *list[2] = { find(&addrs, addr), find(&users, user) };
+	struct login_entry *list[2] = { find(&addrs, addr),
+					strcmp(addr, LOGIN_ADMIN_SOCKET) ? find(&users, user) : NULL };
 	for (int i = 0; i < 2; i++) {
 		struct login_entry *e = list[i];
 		if (!e)

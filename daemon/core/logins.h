@@ -12,7 +12,13 @@
  * older than login_failure_window_secs are forgotten, a success clears its
  * address and its name. Any loop thread (the tables are locked: an
  * address's connections may be on several); times are monotonic
- * milliseconds, so CLOCK SET does not move them. */
+ * milliseconds, so CLOCK SET does not move them.
+ *
+ * The admin socket (LOGIN_ADMIN_SOCKET, the address of its connections)
+ * is how an administrator on the host always gets in: a name's lockout
+ * and back-off are not checked there, and its failures are counted to the
+ * socket's own address only, so strangers failing on the network cannot
+ * lock the admin out of it (a red-team run did, round 18). */
 #ifndef PD_LOGINS_H
 #define PD_LOGINS_H
 
@@ -24,6 +30,9 @@
 /* Entries kept per kind (addresses, names); the stalest is forgotten
  * first when full. */
 #define LOGIN_TABLE_SIZE 4096
+
+/* The address of the admin socket's connections (conn.c peer_name()). */
+#define LOGIN_ADMIN_SOCKET "admin-socket"
 
 /* 0: go ahead (the try is counted as in progress until login_end());
  * else 429 with the reason in msg. */

@@ -601,6 +601,42 @@ class AdminSocket(DaemonTestCase):
         self.assertFalse(os.path.exists(path), "the admin socket is left behind")
 
 
+class AdminSocketLockout(DaemonTestCase):
+    """Strangers failing AUTH on the network lock the name out of the
+    network, never out of the admin socket (a red-team run locked the only
+    admin out of both, round 18): the admin logs in on the socket and lifts
+    the lock."""
+    create_users = False
+    start_daemon = False
+
+    def test_a_locked_admin_still_gets_in_on_the_admin_socket(self):
+        import os
+        from harness import ADMIN_PASSWORD
+        d = self.new_daemon("--login-free-failures", 10, "--login-lockout-failures", 3,
+                            "--login-lockout-secs", 0)
+        path = os.path.join(d.workdir, "admin.sock")
+        d.extra += ["--admin-socket", path]
+        d.start()
+        with self.text(daemon=d) as t:
+            for _ in range(3):
+                self.assertReply(t.cmd("AUTH", "admin", "not-the-password"), 401)
+            self.assertReply(t.cmd("AUTH", "admin", ADMIN_PASSWORD), 429,
+                             "user admin is locked after 3 failed logins: an admin lifts it with USER UNLOCK")
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(u.close)
+        u.settimeout(10)
+        u.connect(path)
+        f = u.makefile("rb")
+        u.sendall(("AUTH admin %s\r\nUSER UNLOCK admin\r\n" % ADMIN_PASSWORD).encode())
+        self.assertTrue(f.readline().startswith(b"200 welcome admin"))
+        while f.readline() != b".\r\n":
+            pass
+        self.assertEqual(f.readline(), b"200 failed logins of admin forgotten\r\n")
+        with self.text(daemon=d) as t:
+            self.assertReply(t.cmd("AUTH", "admin", ADMIN_PASSWORD), 200)
+        d.stop()
+
+
 class FileLimits(DaemonTestCase):
     """Issue 12 item 3: max_connections is checked against the open-file
     limit at start, and running out of descriptors is survived."""

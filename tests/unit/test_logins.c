@@ -73,6 +73,33 @@ static void test_delay_is_capped_and_a_success_clears_it(void **state)
 	assert_int_equal(try_login("10.0.0.1", "other", 0, t + 8001), 0);
 }
 
+/* Strangers failing on the network lock a name out of the network, never
+ * out of the admin socket; failures on the socket back off the socket
+ * only and do not add to the name's lockout. */
+static void test_the_admin_socket_is_not_locked_out(void **state)
+{
+	(void)state;
+	int64_t t = 0;
+	char addr[32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(addr, sizeof(addr), "10.0.1.%d", i);
+		assert_int_equal(try_login(addr, "admin", 0, t), 0);
+		t += 10000;
+	}
+	assert_int_equal(try_login("10.0.2.1", "admin", 1, t + 1), 429);
+	assert_string_equal(msg, "user admin is locked after 6 failed logins: an admin lifts it with USER UNLOCK");
+	assert_int_equal(try_login(LOGIN_ADMIN_SOCKET, "admin", 1, t + 1), 0);
+	/* the socket's own failures: its back-off, not the name's lockout */
+	login_reset();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(try_login(LOGIN_ADMIN_SOCKET, "root", 0, t), 0);
+	assert_int_equal(try_login(LOGIN_ADMIN_SOCKET, "root", 0, t + 1), 429);
+	assert_string_equal(msg, "too many failed logins: try again in 1 s");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(try_login("10.0.3.1", "root", 0, t + 100000 * (i + 1)), 0);
+	assert_int_equal(try_login("10.0.3.2", "root", 1, t + 400000), 0); /* 3 failures on the net: not locked */
+}
+
 static void test_logins_in_progress_per_address_are_bounded(void **state)
 {
 	(void)state;
@@ -150,6 +177,7 @@ int main(void)
 		cmocka_unit_test_setup(test_delay_grows_after_the_free_failures, setup),
 		cmocka_unit_test_setup(test_delay_is_capped_and_a_success_clears_it, setup),
 		cmocka_unit_test_setup(test_logins_in_progress_per_address_are_bounded, setup),
+		cmocka_unit_test_setup(test_the_admin_socket_is_not_locked_out, setup),
 		cmocka_unit_test_setup(test_lockout_and_unlock, setup),
 		cmocka_unit_test_setup(test_lockout_ends_after_its_time_or_never, setup),
 		cmocka_unit_test_setup(test_old_failures_are_forgotten, setup),

@@ -707,6 +707,11 @@ static void conn_expire(struct conn *c, const char *why)
 	c->cut = true;
 	c->request_ms = 0;
 	write_cut(c, 5);
+	/* and a bound of its own: a write timeout runs only while a write
+	 * waits, and a TLS handshake left half-done never gets to write the
+	 * 408 (a stalled one held its place for good: red team, round 18) */
+	struct timeval bound = { 5, 0 };
+	evtimer_add(c->deadline, &bound);
 	if (flush_out(c) < 0)
 		conn_close(c, strerror(errno));
 	else if (evbuffer_get_length(c->out) == 0)
@@ -722,8 +727,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (c->dead || c->closing)
+	if (c->dead)
 		return;
+	if (c->closing) {
+		if (c->cut) /* conn_expire()'s bound: its 408 was not taken */
+			conn_close(c, "the client did not take its 408 within 5 s");
+		return;
+	}
 	int64_t now = mono_ms();
 	char msg[96];
 	if (c->sess.role == ROLE_NONE && !c->local_admin &&

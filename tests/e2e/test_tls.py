@@ -219,6 +219,40 @@ class TlsRequired(TlsTestCase):
         self.assertReply(c.cmd("USER PASSWD tlsonly tlsonly-password-2"), 200)
 
 
+class TlsStalledHandshake(TlsTestCase):
+    """A TLS handshake begun and left half-done is closed once the login
+    deadline and the 408's 5 s have passed: before, it held its place for
+    good (a red-team run filled every connection slot with them)."""
+
+    @classmethod
+    def extra_args(cls):
+        return ("--login-timeout-secs", "1")
+
+    def test_a_stalled_handshake_is_closed(self):
+        import socket
+        import time
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        hello = tls_context(self.ca[0]).wrap_bio(incoming, outgoing, server_hostname="x")
+        try:
+            hello.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        client_hello = outgoing.read()
+        for first in (client_hello[:5], client_hello):  # a record header only; a whole ClientHello
+            s = socket.create_connection(("127.0.0.1", self.daemon.port), timeout=15)
+            self.addCleanup(s.close)
+            s.sendall(first)
+            t0 = time.monotonic()
+            try:
+                while s.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+            took = time.monotonic() - t0
+            self.assertLess(took, 10, "the stalled handshake was not closed")
+            self.assertGreater(took, 0.9)  # the login deadline first
+
+
 class TlsBadSetup(DaemonTestCase):
     create_users = False
     start_daemon = False

@@ -29,8 +29,11 @@ struct job_queue {
 	pthread_mutex_t lock;
 	sem_t wake;
 	struct job_list first;
-	struct job_list later;  /* taken only when first is empty (the hashing
-				   queue's password changes: logins first) */
+	struct job_list later;  /* taken when first is empty, or after
+				   LATER_AFTER takes of first while it waited
+				   (the hashing queue's password changes:
+				   logins first, but not for ever) */
+	int first_run;          /* takes of first since later was last taken */
 	bool sleeping;          /* the taker waits (or is about to) on wake */
 	bool stopping;
 	bool refusing;          /* the daemon stops: queue nothing more
@@ -119,8 +122,14 @@ static bool queue_push(struct job_queue *q, struct job_list *l, struct job *head
 	return true;
 }
 
+/* A password change waits for at most this many logins' hashes: a steady
+ * stream of logins (a credential-stuffing flood keeps auth_queue_max full)
+ * must not stop an admin resetting a password for good (review, round 18). */
+#define LATER_AFTER 4
+
 /* Waits for work; takes at most max jobs, of the first list while it has
- * any, else of the later one. NULL when stopping and empty. */
+ * any (but of the later one after LATER_AFTER takes of first while it
+ * waited), else of the later one. NULL when stopping and empty. */
 static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 {
 	pthread_mutex_lock(&q->lock);
@@ -131,7 +140,9 @@ static struct job *queue_take(struct job_queue *q, int64_t max, size_t *count)
 			;
 		pthread_mutex_lock(&q->lock);
 	}
-	struct job_list *l = q->first.head ? &q->first : &q->later;
+	bool later = !q->first.head || (q->later.head && q->first_run >= LATER_AFTER);
+	struct job_list *l = later ? &q->later : &q->first;
+	q->first_run = later || !q->later.head ? 0 : q->first_run + 1;
 	struct job *head = l->head, *last = NULL, *j = head;
 	size_t n = 0;
 	while (j && (int64_t)n < max) {

@@ -223,12 +223,43 @@ class Daemon:
                         if not chunk:
                             break
                         data += chunk
-                    if data.startswith(b"200 PONG"):
+                    if data.startswith(b"200 PONG") and self.owns_port():
                         return
             except OSError:
                 pass
             time.sleep(0.03)
         raise DaemonError("%s did not answer PING within %ss\n%s" % (self.name, timeout, self.log_tail()))
+
+    def owns_port(self):
+        """The PONG came from this very process: it holds the listening
+        socket on self.port (its inode among /proc/PID/fd, the socket found
+        in /proc/PID/net/tcp*, the process's own network namespace). Another
+        process that took the port first answers PING as well; a test then
+        talked to a stranger daemon (round 18: QUERY GET returned another
+        test's records) while this one exited 'cannot listen'."""
+        pid = self.proc.pid
+        inodes = set()
+        for table in ("tcp", "tcp6"):
+            try:
+                with open("/proc/%d/net/%s" % (pid, table)) as f:
+                    next(f)
+                    for row in f:
+                        cols = row.split()
+                        if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == self.port:
+                            inodes.add(cols[9])
+            except OSError:
+                return False
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in {"socket:[%s]" % i for i in inodes}:
+                    return True
+            except OSError:
+                pass
+        return False
 
     def _forget(self):
         if self in Daemon.live:

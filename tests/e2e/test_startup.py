@@ -196,6 +196,57 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class LostPortRace(DaemonTestCase):
+    """The harness itself: a stranger that took the daemon's port between
+    free_port() and the bind answers PING too. The start must not count it
+    as the daemon's (round 18: a test talked to another test's daemon and
+    read its records), but start again on another port."""
+    create_users = False
+    start_daemon = False
+
+    def test_a_stranger_answering_on_the_port_is_not_the_daemon(self):
+        import threading
+        import harness
+        stranger = socket.socket()
+        stranger.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        stranger.bind(("127.0.0.1", 0))
+        stranger.listen()
+        taken = stranger.getsockname()[1]
+        stop = threading.Event()
+
+        def answer():
+            stranger.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    c, _ = stranger.accept()
+                except OSError:
+                    continue
+                with c:
+                    try:
+                        c.recv(100)
+                        c.sendall(b"200 PONG\r\n.\r\n")
+                    except OSError:
+                        pass
+        t = threading.Thread(target=answer, daemon=True)
+        t.start()
+        self.addCleanup(stranger.close)
+        self.addCleanup(t.join)
+        self.addCleanup(stop.set)
+        ports = iter([taken])
+        real = harness.free_port
+        harness.free_port = lambda: next(ports, None) or real()
+        try:
+            d = self.new_daemon()
+            d.start()
+        finally:
+            harness.free_port = real
+        self.assertNotEqual(d.port, taken)
+        self.assertEqual(d.starts, 2)
+        self.assertTrue(d.owns_port())
+        with d.text() as c:
+            self.assertReply(c.cmd("PING"), 200)
+
+
 class ReadmeExamples(unittest.TestCase):
     """The waybill numbers the README and the client's man page read
     (`waybill get N`, `WAYBILL GET N`, `waybill=N`) are in the sample data
